@@ -1,0 +1,81 @@
+/**
+ * What every loki-audit command shares: the audit directory flag, colour, line size limit, and
+ * the mapping of core errors to clear messages and stable exit codes (docs/exit-codes.md).
+ */
+import { Command, Errors, Flags, Interfaces } from '@oclif/core';
+import type { ChalkInstance } from 'chalk';
+import { AuditDirError, resolveAuditDir } from './core/files.js';
+import { DEFAULT_MAX_LINE_BYTES } from './core/lines.js';
+import { TimeSpecError } from './core/timespec.js';
+import { EXIT_IO, EXIT_USAGE } from './core/verdict.js';
+import type { ColorMode } from './formats/text.js';
+import { makeChalk } from './formats/text.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof AuditCommand)['baseFlags'] & T['flags']>;
+
+let pipeGuardInstalled = false;
+
+/** Closing a pipe early (`| head`) is not an error: stop quietly with exit 0. */
+function installPipeGuard(): void {
+  if (pipeGuardInstalled) return;
+  pipeGuardInstalled = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
+export abstract class AuditCommand extends Command {
+  static override baseFlags = {
+    dir: Flags.string({
+      char: 'd',
+      summary: 'Audit directory (default: $LOKI_AUDIT_DIR, else ~/.loki/dashboard/audit).',
+      helpGroup: 'GLOBAL',
+    }),
+    color: Flags.option({
+      options: ['auto', 'always', 'never'] as const,
+      default: 'auto' as const,
+      summary: 'Colour output: auto (only on a terminal, not with NO_COLOR), always, never.',
+      helpGroup: 'GLOBAL',
+    })(),
+    'max-line-bytes': Flags.integer({
+      summary: 'Longest line read, in bytes; longer lines are reported, not loaded.',
+      default: DEFAULT_MAX_LINE_BYTES,
+      min: 1024,
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected chalk!: ChalkInstance;
+
+  override async init(): Promise<void> {
+    await super.init();
+    installPipeGuard();
+  }
+
+  /** Resolves the audit directory and sets up colour from parsed flags. */
+  protected setup(flags: { dir?: string; color: ColorMode }): string {
+    this.chalk = makeChalk(flags.color);
+    return resolveAuditDir(flags.dir);
+  }
+
+  /** Writes text to stdout as is (no formatting, no extra newline). */
+  protected out(text: string): void {
+    process.stdout.write(text);
+  }
+
+  /** Maps core errors to messages and exit codes; never a stack trace for bad input. */
+  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    const fail = (message: string, exit: number) => {
+      process.exitCode = exit;
+      return super.catch(new Errors.CLIError(message, { exit }));
+    };
+    if (err instanceof AuditDirError) return fail(err.message, EXIT_IO);
+    if (err instanceof TimeSpecError) return fail(err.message, EXIT_USAGE);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return fail(err.message, EXIT_IO);
+    return super.catch(err);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Finding audit files in a directory and putting them in chain order.
+ *
+ * Loki Mode's writer names files `audit-YYYY-MM-DD.jsonl` (the UTC date of each write) and
+ * renames a full live file to `audit-YYYY-MM-DD.HHMMSS.jsonl` (spec §1). The chain runs
+ * through them by date, then pieces by HHMMSS, then the live file: name order, not mtime
+ * order (spec §1.1; Loki Mode's verifier uses mtime and is wrong after a copy).
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Which chain rule a file follows. */
+export type FileChain = 'dashboard' | 'js-auditlog';
+
+/** One file of an audit directory. */
+export interface AuditFile {
+  /** Absolute path. */
+  path: string;
+  /** File name. */
+  name: string;
+  /** UTC date from the name, `YYYY-MM-DD`; null for the JS AuditLog's `audit.jsonl`. */
+  date: string | null;
+  /** Size-rotation piece time from the name, `HHMMSS`; null for the live file. */
+  piece: string | null;
+  /** Whether the file is gzip-compressed (`.jsonl.gz`). */
+  gz: boolean;
+  /** The chain the file belongs to. */
+  chain: FileChain;
+}
+
+/** A directory's audit files, classified. */
+export interface AuditDirectory {
+  dir: string;
+  /** Files of the dashboard chain (both schemas), in chain order. */
+  files: AuditFile[];
+  /** JS AuditLog files (`audit.jsonl`, spec §5), each its own chain. */
+  jsFiles: AuditFile[];
+  /** Names that look like audit files but are not part of any chain (listed, never read). */
+  foreign: string[];
+}
+
+/** Why a directory cannot be read as an audit directory. */
+export type AuditDirErrorCode = 'not-found' | 'not-a-directory' | 'permission' | 'no-audit-files' | 'io';
+
+/** The audit directory is missing, unreadable or holds no audit files. */
+export class AuditDirError extends Error {
+  constructor(
+    readonly code: AuditDirErrorCode,
+    readonly dir: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuditDirError';
+  }
+}
+
+/** `audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]` — the only names that belong to the chain. */
+export const CHAIN_FILE_RE = /^audit-(\d{4}-\d{2}-\d{2})(?:\.(\d{6}))?\.jsonl(\.gz)?$/;
+const JS_AUDITLOG_NAME = /^audit\.jsonl(\.gz)?$/;
+const LOOKS_LIKE_AUDIT = /^audit[-_.].*\.jsonl?(\.gz)?$/;
+
+/**
+ * Where to look: the `--dir` flag, else `LOKI_AUDIT_DIR`, else Loki Mode's fixed location
+ * `~/.loki/dashboard/audit` (spec §1: `Path.home()`, nothing moves it).
+ */
+export function resolveAuditDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return resolve(flag);
+  if (env.LOKI_AUDIT_DIR) return resolve(env.LOKI_AUDIT_DIR);
+  return join(homedir(), '.loki', 'dashboard', 'audit');
+}
+
+/** Sort key: date, then pieces in HHMMSS order, then the live file (plain before .gz). */
+function chainKey(f: AuditFile): string {
+  return `${f.date ?? ''}|${f.piece ?? '~'}|${f.gz ? 1 : 0}`;
+}
+
+/**
+ * Lists and classifies the audit files of `dir`.
+ * @throws AuditDirError when the directory is missing, not a directory, unreadable, or
+ *   (with `requireFiles`) holds no audit file.
+ */
+export async function discoverAuditFiles(dir: string, requireFiles = true): Promise<AuditDirectory> {
+  let names: string[];
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new AuditDirError('not-a-directory', dir, `not a directory: ${dir}`);
+    names = await readdir(dir);
+  } catch (err) {
+    if (err instanceof AuditDirError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new AuditDirError('not-found', dir, `audit directory not found: ${dir}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new AuditDirError('permission', dir, `permission denied reading ${dir}`);
+    throw new AuditDirError('io', dir, `cannot read ${dir}: ${(err as Error).message}`);
+  }
+  const files: AuditFile[] = [];
+  const jsFiles: AuditFile[] = [];
+  const foreign: string[] = [];
+  for (const name of names) {
+    const m = CHAIN_FILE_RE.exec(name);
+    if (m) {
+      files.push({ path: join(dir, name), name, date: m[1], piece: m[2] ?? null, gz: m[3] !== undefined, chain: 'dashboard' });
+    } else if (JS_AUDITLOG_NAME.test(name)) {
+      jsFiles.push({ path: join(dir, name), name, date: null, piece: null, gz: name.endsWith('.gz'), chain: 'js-auditlog' });
+    } else if (LOOKS_LIKE_AUDIT.test(name)) {
+      foreign.push(name);
+    }
+  }
+  files.sort((a, b) => (chainKey(a) < chainKey(b) ? -1 : chainKey(a) > chainKey(b) ? 1 : 0));
+  foreign.sort();
+  if (requireFiles && files.length === 0 && jsFiles.length === 0) {
+    const hint = foreign.length ? ` (ignored ${foreign.length} other file(s) such as ${foreign[0]})` : '';
+    throw new AuditDirError('no-audit-files', dir, `no audit files (audit-YYYY-MM-DD.jsonl) in ${dir}${hint}`);
+  }
+  return { dir, files, jsFiles, foreign };
+}
+
+/**
+ * Files that can hold entries between two UTC dates (inclusive, `YYYY-MM-DD`), decided by
+ * name alone so that other files are never opened. Files without a date are always kept.
+ */
+export function filesInDateRange(files: AuditFile[], fromDate: string | null, toDate: string | null): AuditFile[] {
+  return files.filter((f) => f.date === null || ((fromDate === null || f.date >= fromDate) && (toDate === null || f.date <= toDate)));
+}
+
+/** Dates (`YYYY-MM-DD`) with no file between the first and the last dated file. */
+export function missingDates(files: AuditFile[]): string[] {
+  const dates = [...new Set(files.map((f) => f.date).filter((d): d is string => d !== null))].sort();
+  const missing: string[] = [];
+  for (let i = 1; i < dates.length; i++) {
+    let t = Date.parse(dates[i - 1] + 'T00:00:00Z') + 86_400_000;
+    const end = Date.parse(dates[i] + 'T00:00:00Z');
+    for (let n = 0; t < end && n < 10_000; t += 86_400_000, n++) missing.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return missing;
+}

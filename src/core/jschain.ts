@@ -1,0 +1,107 @@
+/**
+ * The chain of Loki Mode's JS AuditLog (`src/audit/log.js`, spec §5):
+ * `hash = sha256_hex(JSON.stringify({seq, timestamp, who, what, where, why, metadata, previousHash}))`
+ * in exactly that key order; the first `previousHash` is the string `"GENESIS"`, each later one
+ * equals the prior entry's `hash`. Serialization here is JavaScript's own, so `JSON.parse` +
+ * `JSON.stringify` is the exact rule (unlike the dashboard chain, which is CPython's).
+ */
+import { createHash } from 'node:crypto';
+import type { AuditFile } from './files.js';
+import type { ChainReport, FileReport, Finding, Location, Note } from './chain.js';
+import { decodeLine } from './decode.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
+import type { VerdictClass } from './verdict.js';
+import { worse } from './verdict.js';
+
+/** The JS AuditLog's first `previousHash`. */
+export const JS_GENESIS = 'GENESIS';
+
+interface JsEntry {
+  seq?: unknown;
+  timestamp?: unknown;
+  who?: unknown;
+  what?: unknown;
+  where?: unknown;
+  why?: unknown;
+  metadata?: unknown;
+  previousHash?: unknown;
+  hash?: unknown;
+}
+
+/** The hash log.js computes for an entry. */
+export function jsAuditLogHash(e: JsEntry): string {
+  const body = JSON.stringify({
+    seq: e.seq,
+    timestamp: e.timestamp,
+    who: e.who,
+    what: e.what,
+    where: e.where,
+    why: e.why,
+    metadata: e.metadata,
+    previousHash: e.previousHash,
+  });
+  return createHash('sha256').update(body, 'utf8').digest('hex');
+}
+
+/** Whether a parsed object looks like a JS AuditLog entry. */
+export function isJsAuditLogEntry(o: unknown): boolean {
+  return typeof o === 'object' && o !== null && 'previousHash' in o && 'hash' in o && 'seq' in o;
+}
+
+/** Verifies one JS AuditLog file on its own chain. Never throws for bad content. */
+export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Promise<ChainReport> {
+  const findings: Finding[] = [];
+  const notes: Note[] = [];
+  const report: FileReport = { file: file.name, path: file.path, schema: 'js-auditlog', lines: 0, entriesVerified: 0, preIntegrityEntries: 0, verdict: 'intact', lastHash: null, bytes: 0 };
+  let prev: string | null = JS_GENESIS;
+  let head: (Location & { hash: string }) | null = null;
+  try {
+    for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes })) {
+      report.lines = raw.line;
+      const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
+      const d = decodeLine(raw, maxLineBytes);
+      if (d.kind === 'blank') continue;
+      if (d.kind === 'undecodable') {
+        findings.push({ ...loc, class: 'unreadable', reason: d.code, message: d.message });
+        prev = null;
+        continue;
+      }
+      let e: JsEntry;
+      try {
+        e = JSON.parse(d.text) as JsEntry;
+      } catch (err) {
+        if (!raw.terminated) findings.push({ ...loc, class: 'incomplete', reason: 'torn-last-line', message: 'final line is incomplete (no newline, not a whole entry)' });
+        else findings.push({ ...loc, class: 'tampered', reason: 'malformed-json', message: `malformed JSON: ${(err as Error).message}` });
+        prev = null;
+        continue;
+      }
+      if (typeof e !== 'object' || e === null || Array.isArray(e)) {
+        findings.push({ ...loc, class: 'unreadable', reason: 'not-an-object', message: 'line is valid JSON but not an object' });
+        prev = null;
+        continue;
+      }
+      if (typeof e.hash !== 'string') {
+        findings.push({ ...loc, class: 'tampered', reason: 'missing-hash', message: 'entry has no hash' });
+        prev = null;
+        continue;
+      }
+      const computed = jsAuditLogHash(e);
+      if (computed !== e.hash) {
+        findings.push({ ...loc, class: 'tampered', reason: 'hash-mismatch', expected: computed, stored: e.hash, message: 'hash mismatch: the entry was changed after it was written' });
+      } else if (prev !== null && e.previousHash !== prev) {
+        findings.push({ ...loc, class: 'tampered', reason: 'chain-break', expected: prev, stored: String(e.previousHash), message: `previousHash does not match the previous entry's hash (entries removed, inserted or reordered)` });
+      } else {
+        report.entriesVerified++;
+      }
+      prev = e.hash;
+      head = { ...loc, hash: e.hash };
+      report.lastHash = e.hash;
+    }
+  } catch (err) {
+    findings.push({ file: file.name, line: report.lines + 1, offset: 0, class: 'io-error', reason: 'io-error', message: `cannot read ${file.name}: ${(err as Error).message}` });
+  }
+  let verdict: VerdictClass = 'intact';
+  for (const f of findings) verdict = worse(verdict, f.class);
+  report.verdict = verdict;
+  return { verdict, files: [report], findings, notes, entriesVerified: report.entriesVerified, chainHead: head, genesisFile: file.name };
+}

@@ -1,0 +1,122 @@
+/**
+ * Streams the entries of audit files one at a time, each with its file, line and byte offset.
+ * Memory holds one line at a time whatever the directory size.
+ */
+import type { AuditFile } from './files.js';
+import { decodeLine } from './decode.js';
+import type { EntryView } from './entry.js';
+import { toView } from './entry.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
+import { canonicalize, PyJsonError } from './pyjson.js';
+
+/** One entry read from a file. */
+export interface ReadEntry {
+  kind: 'entry';
+  file: string;
+  line: number;
+  offset: number;
+  /** The line's original bytes, without terminator. */
+  bytes: Buffer;
+  /** The parsed object (NaN/Infinity read as null; big integers as the nearest double). */
+  record: Record<string, unknown>;
+  view: EntryView;
+}
+
+/** A line that is not an entry. */
+export interface ReadProblem {
+  kind: 'problem';
+  file: string;
+  line: number;
+  offset: number;
+  code: 'invalid-utf8' | 'too-long' | 'malformed-json' | 'not-an-object' | 'torn-last-line' | 'io-error';
+  message: string;
+}
+
+export type ReadItem = ReadEntry | ReadProblem;
+
+/** Options for {@link readEntries}. */
+export interface ReadOptions {
+  maxLineBytes?: number;
+}
+
+/**
+ * Parses an audit line as Python's `json.loads` would accept it. JSON.parse is the fast path;
+ * Python's extra tokens (`NaN`, `Infinity`, `-Infinity`) are read as null.
+ * @throws PyJsonError when the line is not JSON Python would accept.
+ */
+export function parseAuditJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    canonicalize(text); // throws the precise error when Python would reject it too
+    return JSON.parse(replaceNonFinite(text));
+  }
+}
+
+/** Replaces bare NaN/Infinity tokens (outside strings) with null. */
+function replaceNonFinite(text: string): string {
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    let len = 0;
+    if (c === 0x4e && text.startsWith('NaN', i)) len = 3;
+    else if (c === 0x49 && text.startsWith('Infinity', i)) len = 8;
+    else if (c === 0x2d && text.startsWith('-Infinity', i)) len = 9;
+    if (len) {
+      out += text.slice(last, i) + 'null';
+      i += len - 1;
+      last = i + 1;
+    }
+  }
+  return out + text.slice(last);
+}
+
+/** Streams entries of `files` in order. Bad lines come out as problems; reading goes on. */
+export async function* readEntries(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem> {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  for (const file of files) {
+    let lastLine = 0;
+    try {
+      for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes: max })) {
+        lastLine = raw.line;
+        const base = { file: file.name, line: raw.line, offset: raw.offset };
+        const d = decodeLine(raw, max);
+        if (d.kind === 'blank') continue;
+        if (d.kind === 'undecodable') {
+          yield { kind: 'problem', ...base, code: d.code, message: d.message };
+          continue;
+        }
+        let value: unknown;
+        try {
+          value = parseAuditJson(d.text);
+        } catch (err) {
+          const message = err instanceof PyJsonError ? err.message : String(err);
+          yield raw.terminated
+            ? { kind: 'problem', ...base, code: 'malformed-json', message: `malformed JSON: ${message}` }
+            : { kind: 'problem', ...base, code: 'torn-last-line', message: 'incomplete last line (no newline yet): skipped' };
+          continue;
+        }
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+          yield { kind: 'problem', ...base, code: 'not-an-object', message: 'line is valid JSON but not an object' };
+          continue;
+        }
+        const record = value as Record<string, unknown>;
+        yield { kind: 'entry', ...base, bytes: raw.bytes, record, view: toView(record) };
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      yield { kind: 'problem', file: file.name, line: lastLine + 1, offset: 0, code: 'io-error', message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}` };
+    }
+  }
+}

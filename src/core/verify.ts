@@ -1,0 +1,84 @@
+/**
+ * `verify` over a whole audit directory: the dashboard chain (both schemas) plus any JS
+ * AuditLog file, foreign files listed and ignored, one verdict and one exit code.
+ */
+import type { ChainReport, FileReport, Finding, Note } from './chain.js';
+import { verifyDashboardChain } from './chain.js';
+import { discoverAuditFiles } from './files.js';
+import { verifyJsAuditLog } from './jschain.js';
+import type { VerdictClass } from './verdict.js';
+import { EXIT_CODES, worse } from './verdict.js';
+
+/** The result `verify --json` prints. */
+export interface DirectoryReport {
+  dir: string;
+  verdict: VerdictClass;
+  /** Process exit code for this report (see docs/verify.md). */
+  exitCode: number;
+  strict: boolean;
+  /** True when the exit code is 0. */
+  ok: boolean;
+  filesChecked: number;
+  entriesVerified: number;
+  /** The first finding in chain order (what Loki Mode's verifier would name), or null. */
+  firstProblem: Finding | null;
+  findings: Finding[];
+  notes: Note[];
+  chainHead: ChainReport['chainHead'];
+  genesisFile: string | null;
+  files: FileReport[];
+  /** Files named like audit files that are not part of the chain (never read). */
+  ignored: string[];
+}
+
+/** Notes that make `--strict` fail. */
+export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'foreign', 'rewritten', 'resync'];
+
+/** Options for {@link verifyDirectory}. */
+export interface VerifyDirectoryOptions {
+  strict?: boolean;
+  maxLineBytes?: number;
+  onFile?: (report: FileReport) => void;
+}
+
+/**
+ * Verifies every chain in `dir`.
+ * @throws AuditDirError when the directory is missing, unreadable, or has no audit file.
+ */
+export async function verifyDirectory(dir: string, options: VerifyDirectoryOptions = {}): Promise<DirectoryReport> {
+  const found = await discoverAuditFiles(dir);
+  const reports: ChainReport[] = [];
+  if (found.files.length) reports.push(await verifyDashboardChain(found.files, options));
+  for (const js of found.jsFiles) {
+    const r = await verifyJsAuditLog(js, options.maxLineBytes);
+    options.onFile?.(r.files[0]);
+    reports.push(r);
+  }
+  const findings = reports.flatMap((r) => r.findings);
+  const notes = reports.flatMap((r) => r.notes);
+  if (found.foreign.length) {
+    notes.push({ kind: 'foreign', message: `ignored ${found.foreign.length} file(s) not named audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]: ${found.foreign.join(', ')}` });
+  }
+  let verdict: VerdictClass = 'intact';
+  for (const r of reports) verdict = worse(verdict, r.verdict);
+  const strict = options.strict === true;
+  let exitCode = EXIT_CODES[verdict];
+  if (strict && (verdict !== 'intact' || notes.some((n) => STRICT_NOTES.includes(n.kind)))) exitCode = 1;
+  const main = reports[0];
+  return {
+    dir,
+    verdict,
+    exitCode,
+    strict,
+    ok: exitCode === 0,
+    filesChecked: reports.reduce((n, r) => n + r.files.length, 0),
+    entriesVerified: reports.reduce((n, r) => n + r.entriesVerified, 0),
+    firstProblem: findings[0] ?? null,
+    findings,
+    notes,
+    chainHead: main?.chainHead ?? null,
+    genesisFile: main?.genesisFile ?? null,
+    files: reports.flatMap((r) => r.files),
+    ignored: found.foreign,
+  };
+}

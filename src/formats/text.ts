@@ -1,0 +1,49 @@
+/**
+ * Text for terminals and pipes. Audit logs hold attacker-controlled strings, so every value
+ * from a log goes through {@link safeText} before it reaches a terminal: control characters,
+ * ANSI escape sequences, bidi overrides and line separators are shown as visible escapes
+ * (`\x1b[31m` prints as the text `\x1b[31m`, never as colour or cursor movement).
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+
+/** `--color` values, as in ripgrep and journalctl. */
+export type ColorMode = 'auto' | 'always' | 'never';
+
+/**
+ * A chalk instance for `stream`: colour only on a TTY in `auto`, never when `NO_COLOR` is set
+ * (https://no-color.org) unless `--color always`.
+ */
+export function makeChalk(mode: ColorMode, stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+  let on: boolean;
+  if (mode === 'always') on = true;
+  else if (mode === 'never') on = false;
+  else on = stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+  return new Chalk({ level: on ? 1 : 0 });
+}
+
+// C0 controls, DEL, C1 controls, line/paragraph separators, bidi embeddings/overrides/isolates,
+// zero-width and BOM characters that can hide or reorder text on a terminal.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '\v': '\\v' };
+
+/** A value from a log, made safe to print on a terminal (one line, no escapes interpreted). */
+export function safeText(s: string): string {
+  return s.replace(UNSAFE, (c) => {
+    const short = SHORT[c];
+    if (short) return short;
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? '\\x' + code.toString(16).padStart(2, '0') : '\\u' + code.toString(16).padStart(4, '0');
+  });
+}
+
+/** Shortens a hash for display: first 12 hex digits and an ellipsis. */
+export function shortHash(h: string | null | undefined): string {
+  if (!h) return '-';
+  return h.length > 16 ? h.slice(0, 12) + '…' : h;
+}
+
+/** A tab-separated line of values made safe for pipes: tabs and newlines in values are escaped. */
+export function tsv(values: Array<string | number | null | undefined>): string {
+  return values.map((v) => (v === null || v === undefined ? '-' : safeText(String(v)))).join('\t');
+}
