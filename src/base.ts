@@ -68,9 +68,12 @@ export abstract class AuditCommand extends Command {
 
   /** Maps core errors to messages and exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    // One unwrapped line on stderr (greppable in cron mail), or the error object with --json.
     const fail = (message: string, exit: number) => {
       process.exitCode = exit;
-      return super.catch(new Errors.CLIError(message, { exit }));
+      if (this.jsonEnabled()) return super.catch(new Errors.CLIError(message, { exit }));
+      process.stderr.write(`loki-audit: error: ${message}\n`);
+      throw new Errors.ExitError(exit);
     };
     if (err instanceof AuditDirError) return fail(err.message, EXIT_IO);
     if (err instanceof TimeSpecError) return fail(err.message, EXIT_USAGE);

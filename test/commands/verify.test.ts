@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { copyFixture, LOKI, runCli, tempDir } from '../helpers/cli.js';
+
+interface Expect {
+  class: string;
+  exit: number;
+  /** First finding: reason, file, line (null when intact). */
+  first: [string, string, number] | null;
+  entries: number;
+  notes?: string[];
+}
+
+// What loki-audit says for every directory Loki Mode's own code wrote (spec §8.3, fixtures'
+// MANIFEST). Where the class is "tampered", file and line equal Loki Mode's verifier's
+// first_tampered_file / first_tampered_line; elsewhere docs/verify.md explains the difference.
+const CASES: Record<string, Expect> = {
+  'writer/valid': { class: 'intact', exit: 0, first: null, entries: 120 },
+  'writer/tampered-field': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-11-02.100348.jsonl', 5], entries: 119 },
+  'writer/deleted-line': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-11-01.053035.jsonl', 10], entries: 118 },
+  'writer/swapped-lines': { class: 'tampered', exit: 1, first: ['reordered', 'audit-2026-11-03.jsonl', 3], entries: 119 },
+  'writer/deleted-file': { class: 'tampered', exit: 1, first: ['chain-break', 'audit-2026-11-02.jsonl', 1], entries: 104 },
+  'writer/torn-last-line': { class: 'incomplete', exit: 4, first: ['torn-last-line', 'audit-2026-11-03.jsonl', 10], entries: 119 },
+  'writer/missing-hash': { class: 'tampered', exit: 1, first: ['missing-hash', 'audit-2026-11-01.jsonl', 7], entries: 118 },
+  'writer/malformed-json': { class: 'tampered', exit: 1, first: ['malformed-json', 'audit-2026-11-02.052015.jsonl', 2], entries: 119 },
+  'writer/truncated-tail': { class: 'intact', exit: 0, first: null, entries: 115 },
+  'writer/blank-lines-crlf': { class: 'intact', exit: 0, first: null, entries: 120, notes: ['rewritten'] },
+  'documented/valid': { class: 'intact', exit: 0, first: null, entries: 180 },
+  'js-auditlog/valid': { class: 'intact', exit: 0, first: null, entries: 80 },
+  'extended/valid/writer': { class: 'intact', exit: 0, first: null, entries: 150 },
+  'extended/valid/writer-rotated': { class: 'intact', exit: 0, first: null, entries: 80 },
+  'extended/valid/documented': { class: 'intact', exit: 0, first: null, entries: 150 },
+  'extended/tampered/edited-field': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 17], entries: 149 },
+  'extended/tampered/edited-bytes-only': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 23], entries: 149 },
+  'extended/tampered/deleted-line': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 30], entries: 148 },
+  'extended/tampered/truncated-last-line': { class: 'incomplete', exit: 4, first: ['torn-last-line', 'audit-2026-02-03.jsonl', 50], entries: 149 },
+  'extended/tampered/removed-last-lines': { class: 'intact', exit: 0, first: null, entries: 147 },
+  'extended/tampered/deleted-middle-file': { class: 'tampered', exit: 1, first: ['chain-break', 'audit-2026-02-03.jsonl', 1], entries: 99, notes: ['gap'] },
+  'extended/tampered/stripped-first-hash': { class: 'tampered', exit: 1, first: ['hash-stripped', 'audit-2026-02-01.jsonl', 1], entries: 147 },
+  'extended/tampered/stripped-first-hash-single-file': { class: 'tampered', exit: 1, first: ['hash-stripped', 'audit-2026-02-01.jsonl', 1], entries: 47 },
+  'extended/tampered/edited-and-rechained': { class: 'intact', exit: 0, first: null, entries: 150 },
+  'extended/tampered/reformatted': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['rewritten'] },
+  'extended/tampered/crlf-and-blank-lines': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['rewritten'] },
+  'extended/tampered/lone-cr': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['rewritten'] },
+  'extended/tampered/invalid-utf8': { class: 'unreadable', exit: 8, first: ['invalid-utf8', 'audit-2026-02-02.jsonl', 12], entries: 149 },
+  'extended/tampered/non-object-line': { class: 'unreadable', exit: 8, first: ['not-an-object', 'audit-2026-02-02.jsonl', 12], entries: 148 },
+  'extended/tampered/foreign-file': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['foreign'] },
+  'extended/tampered/mtime-reversed': { class: 'intact', exit: 0, first: null, entries: 150 },
+  'extended/quirks/int-keys': { class: 'quirk', exit: 7, first: ['int-keys', 'audit-2026-02-21.jsonl', 7], entries: 12 },
+  'extended/quirks/restart-after-long-line': { class: 'fork', exit: 5, first: ['fork-genesis', 'audit-2026-02-24.jsonl', 1], entries: 20 },
+  'extended/quirks/retention-deleted-oldest': { class: 'mid-chain', exit: 6, first: ['history-mid-chain', 'audit-2026-02-26.084859.jsonl', 1], entries: 29 },
+};
+
+describe('verify --json on every Loki Mode fixture', () => {
+  for (const [rel, want] of Object.entries(CASES)) {
+    it(`${rel}: ${want.class}${want.first ? ` at ${want.first[1]}:${want.first[2]}` : ''}, exit ${want.exit}`, async () => {
+      const r = await runCli(['verify', '--dir', join(LOKI, rel), '--json']);
+      assert.equal(r.code, want.exit, r.stderr);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.verdict, want.class);
+      assert.equal(report.exitCode, want.exit);
+      assert.equal(report.entriesVerified, want.entries);
+      if (want.first === null) assert.equal(report.firstProblem, null);
+      else {
+        assert.deepEqual([report.firstProblem.reason, report.firstProblem.file, report.firstProblem.line], want.first);
+        assert.ok(report.firstProblem.message.length > 10);
+      }
+      for (const n of want.notes ?? []) assert.ok(report.notes.some((x: { kind: string }) => x.kind === n), `note ${n} in ${JSON.stringify(report.notes)}`);
+    });
+  }
+});
+
+describe('verify details', () => {
+  it('a hash mismatch reports expected and stored hashes', async () => {
+    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/tampered/edited-field'), '--json']);
+    const f = JSON.parse(r.stdout).firstProblem;
+    assert.match(f.expected, /^[0-9a-f]{64}$/);
+    const line17 = readFileSync(join(LOKI, 'extended/tampered/edited-field/audit-2026-02-02.jsonl'), 'utf8').split('\n')[16];
+    assert.equal(f.stored, JSON.parse(line17)._integrity_hash);
+    assert.notEqual(f.expected, f.stored);
+  });
+
+  it('a fork names the hash it chains from (genesis)', async () => {
+    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/restart-after-long-line'), '--json']);
+    const f = JSON.parse(r.stdout).firstProblem;
+    assert.equal(f.chainsFrom, '0'.repeat(64));
+    assert.equal(f.seenAt, null);
+  });
+
+  it('stripped-first-hash also finds the forged line 10 after the stripped line 1', async () => {
+    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/tampered/stripped-first-hash'), '--json']);
+    const findings = JSON.parse(r.stdout).findings.map((f: { reason: string; line: number }) => `${f.reason}:${f.line}`);
+    assert.deepEqual(findings, ['hash-stripped:1', 'hash-mismatch:10']);
+  });
+
+  it('human output names file, line, class and hashes', async () => {
+    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/tampered/edited-field')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /audit-2026-02-02\.jsonl:17 TAMPERED \(hash-mismatch\)/);
+    assert.match(r.stdout, /expected [0-9a-f]{64}/);
+    assert.match(r.stdout, /^TAMPERED: 3 file\(s\), 149 entries verified; first problem audit-2026-02-02\.jsonl:17 \(hash-mismatch\).*\(exit 1\)$/m);
+  });
+
+  it('--quiet prints nothing and exits 0 when intact', async () => {
+    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer'), '--quiet']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, '');
+  });
+
+  it('--quiet prints the problem and the verdict when not intact', async () => {
+    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/int-keys'), '-q']);
+    assert.equal(r.code, 7);
+    assert.match(r.stdout, /^audit-2026-02-21\.jsonl:7 Loki Mode writer quirk \(int-keys\)/);
+  });
+
+  it('--strict fails warnings and notes with exit 1', async () => {
+    for (const rel of ['extended/quirks/restart-after-long-line', 'extended/tampered/foreign-file', 'writer/blank-lines-crlf']) {
+      const r = await runCli(['verify', '--dir', join(LOKI, rel), '--strict', '--json']);
+      assert.equal(r.code, 1, rel);
+      assert.equal(JSON.parse(r.stdout).ok, false);
+    }
+    const ok = await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer'), '--strict']);
+    assert.equal(ok.code, 0);
+  });
+
+  it('LOKI_AUDIT_DIR is used when --dir is absent', async () => {
+    const r = await runCli(['verify', '-q'], { env: { LOKI_AUDIT_DIR: join(LOKI, 'extended/valid/writer') } });
+    assert.equal(r.code, 0);
+  });
+});
+
+describe('verify on bad input: clear message, documented exit code, no stack trace', () => {
+  let t: { dir: string; cleanup: () => void };
+  before(() => {
+    t = tempDir();
+  });
+  after(() => t.cleanup());
+
+  const noStack = (s: string) => assert.doesNotMatch(s, /\n\s+at .*\(.*:\d+:\d+\)/);
+
+  it('missing directory: exit 3', async () => {
+    const r = await runCli(['verify', '--dir', join(t.dir, 'nope')]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /audit directory not found: .*nope/);
+    noStack(r.stderr);
+  });
+
+  it('empty directory and a directory of non-audit files: exit 3', async () => {
+    const empty = join(t.dir, 'empty');
+    mkdirSync(empty);
+    let r = await runCli(['verify', '--dir', empty]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /no audit files/);
+    const other = join(t.dir, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notes.txt'), 'hello\n');
+    writeFileSync(join(other, 'audit-export.jsonl'), '{}\n');
+    r = await runCli(['verify', '--dir', other]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /no audit files .* such as audit-export\.jsonl/);
+    noStack(r.stderr);
+  });
+
+  it('a file path instead of a directory: exit 3', async () => {
+    const f = join(t.dir, 'file.txt');
+    writeFileSync(f, 'x');
+    const r = await runCli(['verify', '--dir', f]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /not a directory/);
+  });
+
+  it('an unreadable file (a directory with an audit name) is an io-error at that file, exit 3', async () => {
+    const c = copyFixture('extended/valid/writer');
+    try {
+      mkdirSync(join(c.dir, 'audit-2026-02-04.jsonl'));
+      const r = await runCli(['verify', '--dir', c.dir, '--json']);
+      assert.equal(r.code, 3);
+      const rep = JSON.parse(r.stdout);
+      assert.equal(rep.firstProblem.class, 'io-error');
+      assert.equal(rep.firstProblem.file, 'audit-2026-02-04.jsonl');
+      assert.equal(rep.entriesVerified, 150);
+    } finally {
+      c.cleanup();
+    }
+  });
+
+  it('a corrupt .gz file is an io-error naming the file', async () => {
+    const c = copyFixture('extended/valid/writer');
+    try {
+      writeFileSync(join(c.dir, 'audit-2026-01-31.jsonl.gz'), Buffer.from('not gzip at all'));
+      const r = await runCli(['verify', '--dir', c.dir, '--json']);
+      assert.equal(r.code, 3);
+      assert.equal(JSON.parse(r.stdout).firstProblem.file, 'audit-2026-01-31.jsonl.gz');
+    } finally {
+      c.cleanup();
+    }
+  });
+
+  it('a 10 MB line is reported at its line as unreadable (too long), memory stays bounded, the rest is checked', async () => {
+    const c = copyFixture('extended/valid/writer');
+    try {
+      const f = join(c.dir, 'audit-2026-02-02.jsonl');
+      const lines = readFileSync(f, 'utf8').split('\n');
+      lines.splice(20, 0, '{"timestamp": "x", "details": "' + 'A'.repeat(10 * 1024 * 1024) + '"}');
+      writeFileSync(f, lines.join('\n'));
+      const r = await runCli(['verify', '--dir', c.dir, '--json']);
+      assert.equal(r.code, 8, r.stderr);
+      const rep = JSON.parse(r.stdout);
+      assert.deepEqual([rep.firstProblem.reason, rep.firstProblem.file, rep.firstProblem.line], ['too-long', 'audit-2026-02-02.jsonl', 21]);
+      assert.match(rep.firstProblem.message, /10485\d+ bytes is longer than the limit/);
+      // The inserted line did not break the chain: the entry after it chains from the one before.
+      assert.equal(rep.findings.length, 1);
+      assert.equal(rep.entriesVerified, 150);
+    } finally {
+      c.cleanup();
+    }
+  });
+
+  it('bad flags exit 2', async () => {
+    const r = await runCli(['verify', '--bogus']);
+    assert.equal(r.code, 2);
+    noStack(r.stderr);
+  });
+
+  it('an entry appended while a write is in progress (no newline yet, complete JSON) is verified with a note', async () => {
+    const c = copyFixture('extended/valid/writer');
+    try {
+      const f = join(c.dir, 'audit-2026-02-03.jsonl');
+      const text = readFileSync(f, 'utf8');
+      writeFileSync(f, text.slice(0, -1)); // drop the final newline only
+      const r = await runCli(['verify', '--dir', c.dir, '--json']);
+      assert.equal(r.code, 0);
+      assert.ok(JSON.parse(r.stdout).notes.some((n: { kind: string }) => n.kind === 'no-final-newline'));
+      appendFileSync(f, '\n');
+    } finally {
+      c.cleanup();
+    }
+  });
+});

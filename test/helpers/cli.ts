@@ -1,0 +1,48 @@
+/** Runs the built CLI as a user would: a child process on real files. */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'run.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export const LOKI = join(FIXTURES, 'loki-mode');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `loki-audit ARGS` with a clean environment (no colour, no LOKI_AUDIT_DIR). */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const env = { ...process.env, NO_COLOR: '1', ...options.env };
+    delete env.LOKI_AUDIT_DIR;
+    if (options.env?.LOKI_AUDIT_DIR) env.LOKI_AUDIT_DIR = options.env.LOKI_AUDIT_DIR;
+    delete env.FORCE_COLOR;
+    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'loki-audit-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Copies a fixture directory into a temp dir (for tests that change files). */
+export function copyFixture(rel: string): { dir: string; cleanup: () => void } {
+  const t = tempDir();
+  cpSync(join(LOKI, rel), t.dir, { recursive: true });
+  return t;
+}
