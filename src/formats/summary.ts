@@ -35,8 +35,11 @@ export function formatSummaryPlain(s: Summary): string {
   return lines.join('\n') + '\n';
 }
 
+// No separator between rows: a compact table that still reads as one.
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
 function countTable(title: string, rows: Array<[string, number]>, total: number, distinct?: number): string {
-  const t = new Table({ head: [title, 'count', '%'], colAligns: ['left', 'right', 'right'], style: { head: [], border: [] } });
+  const t = new Table({ head: [title, 'count', '%'], colAligns: ['left', 'right', 'right'], style: { head: [], border: [] }, chars: COMPACT });
   for (const [k, n] of rows) t.push([safeText(k), String(n), total ? ((100 * n) / total).toFixed(1) : '0.0']);
   if (distinct !== undefined && distinct > rows.length) t.push([`… ${distinct - rows.length} more`, '', '']);
   return t.toString();

@@ -35,10 +35,11 @@ export function formatVerifyReport(r: DirectoryReport, c: ChalkInstance, quiet: 
   const out: string[] = [];
   if (!quiet) {
     out.push(`verify ${safeText(r.dir)}`);
+    const width = Math.max(0, ...r.files.map((f) => f.file.length));
     for (const f of r.files) {
       const mark = f.verdict === 'intact' ? c.green('ok      ') : f.verdict === 'tampered' ? c.red('FAIL    ') : c.yellow('WARN    ');
       const extra = f.preIntegrityEntries ? `, ${f.preIntegrityEntries} pre-integrity` : '';
-      out.push(`  ${mark}${f.file}  ${f.entriesVerified} entries verified${extra} (${f.schema})`);
+      out.push(`  ${mark}${f.file.padEnd(width)}  ${f.entriesVerified} entries verified${extra} (${f.schema})`);
       for (const finding of r.findings.filter((x) => x.file === f.file)) out.push(...findingLines(finding, c, '          '));
     }
   } else {

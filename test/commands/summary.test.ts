@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { GENESIS_HASH } from '../../src/core/chain.js';
+import { sealEntry } from '../../src/core/writer.js';
+import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+
+const plain = (stdout: string) => new Map(stdout.trim().split('\n').map((l) => [l.split('\t').slice(0, -1).join('\t'), l.split('\t').at(-1)]));
+
+describe('summary', () => {
+  it('counts the writer fixture by event, level and actor (plain text when piped)', async () => {
+    const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = plain(r.stdout);
+    assert.equal(m.get('total'), '150');
+    assert.equal(m.get('success'), '112');
+    assert.equal(m.get('failure'), '38');
+    assert.equal(m.get('files'), '3');
+    assert.equal(m.get('first'), '2026-02-01T00:21:36.451467+00:00');
+    assert.equal(m.get('last'), '2026-02-03T11:57:19+00:00');
+    assert.equal(m.get('level\terror'), '38');
+    assert.equal(m.get('level\twarning'), '25');
+    assert.equal(m.get('level\tinfo'), '87');
+    assert.equal(m.get('event\tapi.request'), '21');
+    assert.equal(m.get('actor\tbob'), '23');
+    assert.match(r.stdout, /^chain\tintact\t150\t-$/m);
+    // Loki Mode's own CLI lists these as its last failures (spec §6.1).
+    assert.match(r.stdout, /^failure-entry\t2026-02-03T07:18:54\.939273\+00:00\tauth\.login\tanonymous\tvalidation failed: "name" is required$/m);
+    assert.match(r.stdout, /^failure-entry\t2026-02-03T11:57:19\+00:00\tapi\.request\tops@example\.com\tpermission denied$/m);
+  });
+
+  it('--json gives one object with the same numbers', async () => {
+    const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all', '--json', '--top', '3']);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.total, 150);
+    assert.equal(s.byEvent.length, 3);
+    assert.deepEqual(s.byEvent[0], { key: 'api.request', count: 21 });
+    assert.equal(s.chain.verdict, 'intact');
+    assert.equal(s.recentFailures.length, 5);
+  });
+
+  it('picks files for the window by name and entries by time', async () => {
+    const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--since', '2026-02-02', '--until', '2026-02-02', '--json']);
+    const s = JSON.parse(r.stdout);
+    assert.deepEqual(s.files, ['audit-2026-02-02.jsonl']);
+    assert.equal(s.total, 50);
+    assert.equal(s.since, '2026-02-02T00:00:00.000Z');
+    assert.equal(s.until, '2026-02-03T00:00:00.000Z');
+    // The window starts mid-history: the chain is checked from the previous file's last hash.
+    assert.equal(s.chain.verdict, 'intact');
+    const narrow = JSON.parse((await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--from', '2026-02-02T10:00:00Z', '--to', '2026-02-02T12:00:00Z', '--json'])).stdout);
+    assert.ok(narrow.total > 0 && narrow.total < 50);
+    assert.ok(narrow.first >= '2026-02-02T10:00:00');
+  });
+
+  it('the default window is the last 24 hours', async () => {
+    const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--json']);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.total, 0);
+    assert.ok(Math.abs(Date.parse(s.since) - (Date.now() - 86_400_000)) < 60_000);
+    assert.deepEqual(s.files, []);
+  });
+
+  it('summarizes the documented schema and a .gz day', async () => {
+    const s = JSON.parse((await runCli(['summary', '--dir', join(LOKI, 'documented/valid'), '--all', '--json'])).stdout);
+    assert.equal(s.total, 180);
+    assert.ok(s.byLevel.debug > 0);
+    assert.ok(s.files.includes('audit-2026-02-13.jsonl.gz'));
+    assert.equal(s.chain.verdict, 'intact');
+  });
+
+  it('the chain line reports tampering in the files covered', async () => {
+    const r = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/edited-field'), '--all']);
+    assert.match(r.stdout, /^chain\ttampered\t149\taudit-2026-02-02\.jsonl:17$/m);
+  });
+
+  it('bad lines are skipped with a warning naming file and line', async () => {
+    const r = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/non-object-line'), '--all']);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /^warning: audit-2026-02-02\.jsonl:12: line is valid JSON but not an object$/m);
+    const u = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/invalid-utf8'), '--all']);
+    assert.match(u.stderr, /^warning: audit-2026-02-02\.jsonl:12: invalid UTF-8 at byte \d+ of the line$/m);
+  });
+
+  it('never writes control characters or ANSI escapes from the log to the output', async () => {
+    const t = tempDir();
+    try {
+      const evil = { timestamp: '2026-02-01T00:00:00+00:00', action: 'login\u001b[2J\u001b[31m', resource_type: 'auth', user_id: 'mal\rlory\u202e', success: false, error: 'x\u001b]0;pwned\u0007\nforged line', details: {} };
+      writeFileSync(join(t.dir, 'audit-2026-02-01.jsonl'), JSON.stringify(evil) + '\n');
+      for (const args of [[], ['--color', 'always']]) {
+        const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain', ...args]);
+        // eslint-disable-next-line no-control-regex
+        const stripped = r.stdout.replace(/\u001b\[[0-9;]*m/g, ''); // our own colours only
+        // eslint-disable-next-line no-control-regex
+        assert.doesNotMatch(stripped, /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+        assert.match(stripped, /login\\x1b\[2J\\x1b\[31m/);
+        assert.match(stripped, /mal\\rlory\\u202e/);
+        assert.match(stripped, /x\\x1b\]0;pwned\\x07\\nforged line/);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('bad times and flags exit 2 with a clear message', async () => {
+    let r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--since', 'last tuesday']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /cannot read time "last tuesday"/);
+    r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--since', '2026-02-03', '--until', '2026-02-01']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /empty window/);
+    r = await runCli(['summary', '--top', 'x']);
+    assert.equal(r.code, 2);
+  });
+
+  it('missing directory exits 3', async () => {
+    const r = await runCli(['summary', '--dir', '/nonexistent/audit']);
+    assert.equal(r.code, 3);
+    assert.equal(r.stderr, 'loki-audit: error: audit directory not found: /nonexistent/audit\n');
+  });
+
+  it('summary | head -1 exits quietly (EPIPE is not an error)', async () => {
+    const t = tempDir();
+    try {
+      // 4000 distinct events: the output (>64 KiB) outlives head and hits a closed pipe.
+      let prev = GENESIS_HASH;
+      let text = '';
+      for (let i = 0; i < 4000; i++) {
+        const sealed = sealEntry({ timestamp: '2026-02-01T00:00:00+00:00', action: `act${i}`, resource_type: 'api', resource_id: null, user_id: `user${i}`, token_id: null, ip_address: null, user_agent: null, success: true, error: null, details: {} }, prev);
+        text += sealed.line;
+        prev = sealed.hash;
+      }
+      writeFileSync(join(t.dir, 'audit-2026-02-01.jsonl'), text);
+      const out = await new Promise<{ code: number | null; stderr: string; first: string }>((resolve) => {
+        const child = spawn('bash', ['-o', 'pipefail', '-c', `node ${BIN} summary --all --top 5000 --dir ${t.dir} | head -1`], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+        let stderr = '';
+        let first = '';
+        child.stderr.on('data', (b) => (stderr += b));
+        child.stdout.on('data', (b) => (first += b));
+        child.on('close', (code) => resolve({ code, stderr, first }));
+      });
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(out.stderr, '');
+      assert.equal(out.first, 'since\t-\n');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a table on a terminal (cli-table3), plain when piped', { skip: spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script not installed' }, async () => {
+    const piped = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all']);
+    assert.doesNotMatch(piped.stdout, /┌/);
+    const tty = spawnSync('script', ['-qec', `node ${BIN} summary --all --dir ${join(LOKI, 'extended/valid/writer')}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.equal(tty.status, 0);
+    assert.match(tty.stdout, /Audit summary {2}beginning \.\. now/);
+    assert.match(tty.stdout, /│ api\.request +│ +21 │ +14\.0 │/);
+    assert.match(tty.stdout, /Chain: intact \(150 entries verified/);
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(tty.stdout, /\u001b\[/, 'NO_COLOR is honoured on a terminal');
+  });
+});
