@@ -4,12 +4,15 @@
  * in exactly that key order; the first `previousHash` is the string `"GENESIS"`, each later one
  * equals the prior entry's `hash`. Serialization here is JavaScript's own, so `JSON.parse` +
  * `JSON.stringify` is the exact rule (unlike the dashboard chain, which is CPython's).
+ *
+ * The file is read as text the way Node reads it for log.js (UTF-8, invalid bytes replaced), so
+ * split2 does the line splitting here; the dashboard chain needs bytes and offsets (lines.ts).
  */
 import { createHash } from 'node:crypto';
+import split2 from 'split2';
 import type { AuditFile } from './files.js';
 import type { ChainReport, FileReport, Finding, Location, Note } from './chain.js';
-import { decodeLine } from './decode.js';
-import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile } from './lines.js';
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
 
@@ -55,23 +58,29 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
   const report: FileReport = { file: file.name, path: file.path, schema: 'js-auditlog', lines: 0, entriesVerified: 0, preIntegrityEntries: 0, verdict: 'intact', lastHash: null, bytes: 0 };
   let prev: string | null = JS_GENESIS;
   let head: (Location & { hash: string }) | null = null;
+  const source = openAuditFile(file.path);
+  let lastByte = -1;
+  source.on('data', (chunk: Buffer) => {
+    if (chunk.length) lastByte = chunk[chunk.length - 1];
+  });
+  let lineNo = 0;
+  let pendingTorn: { loc: Location; message: string } | null = null;
   try {
-    for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes })) {
-      report.lines = raw.line;
-      const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
-      const d = decodeLine(raw, maxLineBytes);
-      if (d.kind === 'blank') continue;
-      if (d.kind === 'undecodable') {
-        findings.push({ ...loc, class: 'unreadable', reason: d.code, message: d.message });
-        prev = null;
-        continue;
+    for await (const text of source.pipe(split2(/\r?\n/, { maxLength: maxLineBytes })) as AsyncIterable<string>) {
+      lineNo++;
+      report.lines = lineNo;
+      const loc: Location = { file: file.name, line: lineNo, offset: -1 };
+      if (pendingTorn) {
+        // A malformed line with more lines after it is not a torn final write.
+        findings.push({ ...pendingTorn.loc, class: 'tampered', reason: 'malformed-json', message: pendingTorn.message });
+        pendingTorn = null;
       }
+      if (text.trim() === '') continue;
       let e: JsEntry;
       try {
-        e = JSON.parse(d.text) as JsEntry;
+        e = JSON.parse(text) as JsEntry;
       } catch (err) {
-        if (!raw.terminated) findings.push({ ...loc, class: 'incomplete', reason: 'torn-last-line', message: 'final line is incomplete (no newline, not a whole entry)' });
-        else findings.push({ ...loc, class: 'tampered', reason: 'malformed-json', message: `malformed JSON: ${(err as Error).message}` });
+        pendingTorn = { loc, message: `malformed JSON: ${(err as Error).message}` };
         prev = null;
         continue;
       }
@@ -97,8 +106,20 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
       head = { ...loc, hash: e.hash };
       report.lastHash = e.hash;
     }
+    if (pendingTorn) {
+      const torn = lastByte !== 0x0a;
+      findings.push(torn ? { ...pendingTorn.loc, class: 'incomplete', reason: 'torn-last-line', message: 'final line is incomplete (no newline, not a whole entry)' } : { ...pendingTorn.loc, class: 'tampered', reason: 'malformed-json', message: pendingTorn.message });
+    }
   } catch (err) {
-    findings.push({ file: file.name, line: report.lines + 1, offset: 0, class: 'io-error', reason: 'io-error', message: `cannot read ${file.name}: ${(err as Error).message}` });
+    const tooLong = (err as Error).message === 'maximum buffer reached';
+    findings.push({
+      file: file.name,
+      line: lineNo + 1,
+      offset: -1,
+      class: tooLong ? 'unreadable' : 'io-error',
+      reason: tooLong ? 'too-long' : 'io-error',
+      message: tooLong ? `line longer than the limit of ${maxLineBytes} bytes (--max-line-bytes); the rest of the file was not checked` : `cannot read ${file.name}: ${(err as Error).message}`,
+    });
   }
   let verdict: VerdictClass = 'intact';
   for (const f of findings) verdict = worse(verdict, f.class);

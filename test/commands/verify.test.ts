@@ -240,3 +240,42 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
     }
   });
 });
+
+describe('verify the JS AuditLog chain (Loki Mode src/audit/log.js)', () => {
+  const edit = async (change: (lines: string[]) => string[] | string) => {
+    const c = copyFixture('js-auditlog/valid');
+    const f = join(c.dir, 'audit.jsonl');
+    const lines = readFileSync(f, 'utf8').split('\n').filter(Boolean);
+    const out = change(lines);
+    writeFileSync(f, typeof out === 'string' ? out : out.join('\n') + '\n');
+    try {
+      const r = await runCli(['verify', '--dir', c.dir, '--json']);
+      return { code: r.code, report: JSON.parse(r.stdout) };
+    } finally {
+      c.cleanup();
+    }
+  };
+
+  it('an edited field is a hash mismatch at its line', async () => {
+    const { code, report } = await edit((l) => {
+      const e = JSON.parse(l[9]);
+      e.who = 'mallory';
+      l[9] = JSON.stringify(e);
+      return l;
+    });
+    assert.equal(code, 1);
+    assert.deepEqual([report.firstProblem.reason, report.firstProblem.file, report.firstProblem.line], ['hash-mismatch', 'audit.jsonl', 10]);
+  });
+
+  it('a removed entry is a chain break at the next line', async () => {
+    const { code, report } = await edit((l) => l.filter((_, i) => i !== 20));
+    assert.equal(code, 1);
+    assert.deepEqual([report.firstProblem.reason, report.firstProblem.line], ['chain-break', 21]);
+  });
+
+  it('a torn final line is incomplete (exit 4)', async () => {
+    const { code, report } = await edit((l) => l.join('\n') + '\n' + l[5].slice(0, 40));
+    assert.equal(code, 4);
+    assert.deepEqual([report.firstProblem.reason, report.firstProblem.line], ['torn-last-line', 81]);
+  });
+});
