@@ -3,6 +3,7 @@ import { AuditCommand } from '../base.js';
 import type { Summary as SummaryResult } from '../core/summary.js';
 import { summarize } from '../core/summary.js';
 import { parseTimeSpec } from '../core/timespec.js';
+import { EXIT_IO } from '../core/verdict.js';
 import { formatSummaryPlain, formatSummaryTable } from '../formats/summary.js';
 import { safeText } from '../formats/text.js';
 
@@ -11,7 +12,7 @@ export default class Summary extends AuditCommand {
 
   static override description = `Reads only the files whose date falls in the window (files are cut at UTC midnight). Times: ISO 8601 (2026-02-01T12:00:00Z), dates (2026-02-01, UTC; as --until, the end of that day), durations back from now (30m, 24h, 7d, 2w), now, today, yesterday.
 
-A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when piped; --json for one object. Exit 0, 2 on a bad flag or time, 3 when the directory is missing or holds no audit file.`;
+A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when piped; --json for one object. Exit 0, 2 on a bad flag or time, 3 when the directory is missing or holds no audit file, or a file could not be read (the summary of the rest is still printed).`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>                     # last 24 hours',
@@ -44,6 +45,8 @@ A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when pipe
     for (const p of summary.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
     if (summary.problemCount > summary.problems.length) process.stderr.write(`warning: ${summary.problemCount - summary.problems.length} more line(s) skipped\n`);
     if (!this.jsonEnabled()) this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));
+    // A file that could not be read leaves the summary incomplete: say so in the exit code.
+    if (summary.problems.some((p) => p.code === 'io-error')) process.exitCode = EXIT_IO;
     return summary;
   }
 }

@@ -161,3 +161,38 @@ describe('summary', () => {
     assert.doesNotMatch(tty.stdout, /\u001b\[/, 'NO_COLOR is honoured on a terminal');
   });
 });
+
+describe('summary on unreadable input', () => {
+  it('a file that cannot be read is named on stderr, the rest is summarized, exit 3', async () => {
+    const { mkdirSync, cpSync } = await import('node:fs');
+    const t = tempDir();
+    try {
+      cpSync(join(LOKI, 'extended/valid/writer'), t.dir, { recursive: true });
+      mkdirSync(join(t.dir, 'audit-2026-02-04.jsonl'));
+      const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain']);
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, /^warning: audit-2026-02-04\.jsonl:1: cannot read audit-2026-02-04\.jsonl: EISDIR/m);
+      assert.match(r.stdout, /^total\t150$/m);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a 10 MB line is skipped with a warning at its line; memory stays bounded', async () => {
+    const { cpSync, readFileSync } = await import('node:fs');
+    const t = tempDir();
+    try {
+      cpSync(join(LOKI, 'extended/valid/writer'), t.dir, { recursive: true });
+      const f = join(t.dir, 'audit-2026-02-01.jsonl');
+      const lines = readFileSync(f, 'utf8').split('\n');
+      lines.splice(3, 0, '{"x": "' + 'y'.repeat(10 * 1024 * 1024) + '"}');
+      writeFileSync(f, lines.join('\n'));
+      const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain']);
+      assert.equal(r.code, 0);
+      assert.match(r.stderr, /^warning: audit-2026-02-01\.jsonl:4: line of 10485768 bytes is longer than the limit of 4194304 bytes \(--max-line-bytes\)$/m);
+      assert.match(r.stdout, /^total\t150$/m);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
