@@ -189,7 +189,7 @@ describe('summary on unreadable input', () => {
       writeFileSync(f, lines.join('\n'));
       const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain']);
       assert.equal(r.code, 0);
-      assert.match(r.stderr, /^warning: audit-2026-02-01\.jsonl:4: line of 10485768 bytes is longer than the limit of 4194304 bytes \(--max-line-bytes\)$/m);
+      assert.match(r.stderr, /^warning: audit-2026-02-01\.jsonl:4: line of 10485769 bytes is longer than the limit of 4194304 bytes \(--max-line-bytes\)$/m);
       assert.match(r.stdout, /^total\t150$/m);
     } finally {
       t.cleanup();
