@@ -6,6 +6,7 @@ import { Command, Errors, Flags, Interfaces } from '@oclif/core';
 import type { ChalkInstance } from 'chalk';
 import { AuditDirError, resolveAuditDir } from './core/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from './core/lines.js';
+import { FilterError } from './core/filters.js';
 import { TimeSpecError } from './core/timespec.js';
 import { EXIT_IO, EXIT_USAGE } from './core/verdict.js';
 import type { ColorMode } from './formats/text.js';
@@ -76,7 +77,7 @@ export abstract class AuditCommand extends Command {
       throw new Errors.ExitError(exit);
     };
     if (err instanceof AuditDirError) return fail(err.message, EXIT_IO);
-    if (err instanceof TimeSpecError) return fail(err.message, EXIT_USAGE);
+    if (err instanceof TimeSpecError || err instanceof FilterError) return fail(err.message, EXIT_USAGE);
     const code = (err as NodeJS.ErrnoException).code;
     if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return fail(err.message, EXIT_IO);
     return super.catch(err);

@@ -17,6 +17,10 @@ export interface ReadEntry {
   offset: number;
   /** The line's original bytes, without terminator. */
   bytes: Buffer;
+  /** The decoded, stripped line. */
+  text: string;
+  /** Whether `text` is standard JSON (no NaN/Infinity), so it can be passed on as is. */
+  strictJson: boolean;
   /** The parsed object (NaN/Infinity read as null; big integers as the nearest double). */
   record: Record<string, unknown>;
   view: EntryView;
@@ -37,6 +41,8 @@ export type ReadItem = ReadEntry | ReadProblem;
 /** Options for {@link readEntries}. */
 export interface ReadOptions {
   maxLineBytes?: number;
+  /** Cheap test on the decoded line before parsing; lines it rejects are skipped unparsed. */
+  prefilter?: (text: string) => boolean;
 }
 
 /**
@@ -85,6 +91,7 @@ function replaceNonFinite(text: string): string {
 /** Streams entries of `files` in order. Bad lines come out as problems; reading goes on. */
 export async function* readEntries(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const prefilter = options.prefilter;
   for (const file of files) {
     let lastLine = 0;
     try {
@@ -97,9 +104,16 @@ export async function* readEntries(files: AuditFile[], options: ReadOptions = {}
           yield { kind: 'problem', ...base, code: d.code, message: d.message };
           continue;
         }
+        if (prefilter && raw.terminated && !prefilter(d.text)) continue;
         let value: unknown;
+        let strictJson = true;
         try {
-          value = parseAuditJson(d.text);
+          try {
+            value = JSON.parse(d.text);
+          } catch {
+            strictJson = false;
+            value = parseAuditJson(d.text);
+          }
         } catch (err) {
           const message = err instanceof PyJsonError ? err.message : String(err);
           yield raw.terminated
@@ -112,7 +126,7 @@ export async function* readEntries(files: AuditFile[], options: ReadOptions = {}
           continue;
         }
         const record = value as Record<string, unknown>;
-        yield { kind: 'entry', ...base, bytes: raw.bytes, record, view: toView(record) };
+        yield { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record) };
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

@@ -1,0 +1,48 @@
+import { Flags } from '@oclif/core';
+import { AuditCommand } from '../base.js';
+import { searchEntries } from '../core/search.js';
+import type { EntryFormat } from '../formats/entries.js';
+import { EntryPrinter } from '../formats/entries.js';
+import { BufferedWriter } from '../formats/sink.js';
+import { safeText } from '../formats/text.js';
+import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
+
+export default class Search extends AuditCommand {
+  static override summary = 'Find entries by event, level, actor, outcome, fields, text and time.';
+
+  static override description = `Filters combine with AND; a repeated flag (--event a --event b) means any of them. Globs: * and ?. Files outside the time window are never opened, and lines are rejected on their raw text before parsing where a filter allows it.
+
+Output (-o): text (one line per entry, safe for terminals), json (one array), jsonl or raw (each entry's original bytes, so an unfiltered result still verifies).
+
+Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3 directory missing or empty.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --event "auth.*" --outcome failure --since 24h',
+    '<%= config.bin %> <%= command.id %> --level warning --actor "token:*" -o jsonl',
+    '<%= config.bin %> <%= command.id %> --field details.path=/api/v1/projects/* --reverse --limit 20',
+    '<%= config.bin %> <%= command.id %> --grep "quota exceeded" --since yesterday --until today',
+  ];
+
+  static override flags = {
+    ...filterFlags,
+    output: Flags.option({ char: 'o', options: ['text', 'json', 'jsonl', 'raw'] as const, default: 'text' as const, summary: 'Output format.', helpGroup: 'OUTPUT' })(),
+    limit: Flags.integer({ char: 'n', min: 0, summary: 'At most this many entries.', helpGroup: 'OUTPUT' }),
+    offset: Flags.integer({ min: 0, default: 0, summary: 'Skip this many matches first.', helpGroup: 'OUTPUT' }),
+    reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: 'OUTPUT' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Search);
+    const dir = this.setup(flags);
+    const out = new BufferedWriter(process.stdout);
+    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c) => out.write(c));
+    const spec = filterSpecFromFlags(flags);
+    for await (const item of searchEntries(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'] })) {
+      if (item.kind === 'problem') process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+      else await printer.entry(item);
+    }
+    await printer.end();
+    await out.flush();
+    process.exitCode = printer.printed > 0 ? 0 : 1;
+  }
+}

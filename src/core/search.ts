@@ -1,0 +1,81 @@
+/**
+ * Selecting entries: files picked by date, lines rejected cheaply before parsing, then the full
+ * filter; offset and limit; oldest first, or newest first (like Loki Mode's dashboard API).
+ */
+import type { AuditFile } from './files.js';
+import { discoverAuditFiles, filesInDateRange } from './files.js';
+import type { EntryFilter, FilterSpec } from './filters.js';
+import { compileFilter } from './filters.js';
+import type { ReadEntry, ReadItem } from './reader.js';
+import { readEntries } from './reader.js';
+import { windowDates } from './timespec.js';
+
+/** Options for {@link searchEntries}. */
+export interface SearchOptions {
+  filter: FilterSpec;
+  /** Skip this many matches first. */
+  offset?: number;
+  /** Stop after this many matches (after the offset). */
+  limit?: number;
+  /** Newest first. Holds one file's matches in memory at a time. */
+  reverse?: boolean;
+  maxLineBytes?: number;
+}
+
+/** The files of `dir` that can hold entries of the filter's window, in chain order. */
+export async function filesForWindow(dir: string, filter: FilterSpec): Promise<AuditFile[]> {
+  const found = await discoverAuditFiles(dir);
+  const { from, to } = windowDates(filter.window ?? { since: null, until: null });
+  return [...filesInDateRange(found.files, from, to), ...found.jsFiles];
+}
+
+/**
+ * Streams matching entries (and the problems met on the way, for the caller to report).
+ * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ * @throws FilterError for a bad filter.
+ */
+export async function* searchEntries(dir: string, options: SearchOptions): AsyncGenerator<ReadItem> {
+  const filter = compileFilter(options.filter);
+  const files = await filesForWindow(dir, options.filter);
+  let skip = options.offset ?? 0;
+  let left = options.limit ?? Infinity;
+  if (left <= 0) return;
+  const take = (): 'skip' | 'emit' => {
+    if (skip > 0) {
+      skip--;
+      return 'skip';
+    }
+    left--;
+    return 'emit';
+  };
+  if (!options.reverse) {
+    for await (const item of matching(files, filter, options.maxLineBytes)) {
+      if (item.kind === 'problem') yield item;
+      else if (take() === 'emit') {
+        yield item;
+        if (left <= 0) return;
+      }
+    }
+    return;
+  }
+  for (let i = files.length - 1; i >= 0; i--) {
+    const inFile: ReadEntry[] = [];
+    for await (const item of matching([files[i]], filter, options.maxLineBytes)) {
+      if (item.kind === 'problem') yield item;
+      else inFile.push(item);
+    }
+    for (let k = inFile.length - 1; k >= 0; k--) {
+      if (take() === 'emit') {
+        yield inFile[k];
+        if (left <= 0) return;
+      }
+    }
+  }
+}
+
+/** Entries of `files` that pass `filter`, oldest first, with problems. */
+export async function* matching(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number): AsyncGenerator<ReadItem> {
+  for await (const item of readEntries(files, { maxLineBytes, prefilter: (t) => filter.prefilter(t) })) {
+    if (item.kind === 'problem' || filter.matches(item.view, item.record, item.text)) yield item;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Buffered, back-pressured output: many small writes become few large ones, and a slow reader
+ * (a pipe into `less`, `logger`, a network) pauses the producer instead of filling memory.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+
+const HIGH_WATER = 64 * 1024;
+
+export class BufferedWriter {
+  private parts: Array<string | Buffer> = [];
+  private size = 0;
+
+  constructor(private readonly stream: Writable) {}
+
+  /** Queues a chunk; resolves once the stream has room again when the buffer was flushed. */
+  write(chunk: string | Buffer): Promise<void> | void {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= HIGH_WATER) return this.flush();
+  }
+
+  /** Writes out what is queued, waiting for `drain` when the stream is full. */
+  async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const parts = this.parts;
+    this.parts = [];
+    this.size = 0;
+    const data = parts.every((p) => typeof p === 'string') ? (parts as string[]).join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    if (!this.stream.write(data)) await once(this.stream, 'drain');
+  }
+}
