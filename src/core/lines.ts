@@ -13,7 +13,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 /** Default longest line accepted, in bytes; longer lines are reported, never buffered whole. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -46,71 +46,122 @@ export interface ScanOptions {
 }
 
 /**
- * Splits a byte stream into lines, streaming: memory holds at most one line (up to the limit)
- * plus one chunk, whatever the file size.
+ * Incremental line splitter: feed chunks, get whole lines. Holds at most one line (up to the
+ * limit) between calls. Used by {@link scanLines} and by `tail --follow`, which must never
+ * hand out half a line (a line counts only once its newline is written).
  */
-export async function* scanLines(stream: AsyncIterable<Buffer>, options: ScanOptions = {}): AsyncGenerator<RawLine> {
-  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  let lineNo = options.firstLine ?? 1;
-  let offset = options.startOffset ?? 0; // offset of the current line's first byte
-  let parts: Buffer[] = []; // pieces of the current line from earlier chunks
-  let partLen = 0; // bytes of the current line in earlier chunks (counted even when not kept)
-  let partLast = -1; // last byte of those pieces, for CRLF across a chunk boundary
-  let overflow = false;
+export class LineSplitter {
+  private readonly max: number;
+  private lineNo: number;
+  private offset: number; // offset of the current line's first byte
+  private parts: Buffer[] = []; // pieces of the current line from earlier chunks
+  private partLen = 0; // bytes of the current line in earlier chunks (counted even when not kept)
+  private partLast = -1; // last byte of those pieces, for CRLF across a chunk boundary
+  private overflow = false;
 
-  const emit = (seg: Buffer, terminated: boolean): RawLine => {
-    const total = partLen + seg.length;
-    const lastByte = seg.length > 0 ? seg[seg.length - 1] : partLast;
-    const crlf = terminated && lastByte === 0x0d;
-    const length = crlf ? total - 1 : total;
-    const tooLong = overflow || length > max;
-    let bytes: Buffer = EMPTY;
-    if (!tooLong) {
-      bytes = parts.length === 0 ? seg : Buffer.concat([...parts, seg], total);
-      if (crlf) bytes = bytes.subarray(0, length);
-    }
-    const rec: RawLine = { bytes, line: lineNo, offset, length, terminated, tooLong, crlf };
-    offset += total + (terminated ? 1 : 0);
-    lineNo++;
-    parts = [];
-    partLen = 0;
-    partLast = -1;
-    overflow = false;
-    return rec;
-  };
+  constructor(options: ScanOptions = {}) {
+    this.max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.lineNo = options.firstLine ?? 1;
+    this.offset = options.startOffset ?? 0;
+  }
 
-  for await (const chunk of stream) {
+  /** Byte offset just after the last whole line handed out. */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** Number the next line will get. */
+  get nextLine(): number {
+    return this.lineNo;
+  }
+
+  /** Bytes held of an unfinished line. */
+  get pending(): number {
+    return this.partLen;
+  }
+
+  /** Whole lines completed by `chunk`. */
+  push(chunk: Buffer): RawLine[] {
+    const out: RawLine[] = [];
     let pos = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, pos);
       if (nl === -1) {
         if (pos < chunk.length) {
           const rest = chunk.subarray(pos);
-          partLen += rest.length;
-          partLast = rest[rest.length - 1];
-          if (!overflow && partLen > max + 1) {
-            overflow = true; // stop keeping bytes; go on counting them
-            parts = [];
+          this.partLen += rest.length;
+          this.partLast = rest[rest.length - 1];
+          if (!this.overflow && this.partLen > this.max + 1) {
+            this.overflow = true; // stop keeping bytes; go on counting them
+            this.parts = [];
           }
-          if (!overflow) parts.push(rest);
+          if (!this.overflow) this.parts.push(rest);
         }
-        break;
+        return out;
       }
-      yield emit(chunk.subarray(pos, nl), true);
+      out.push(this.emit(chunk.subarray(pos, nl), true));
       pos = nl + 1;
     }
   }
-  if (partLen > 0) yield emit(EMPTY, false);
+
+  /** The unfinished last line, if any (a final line without newline). */
+  end(): RawLine | null {
+    return this.partLen > 0 ? this.emit(EMPTY, false) : null;
+  }
+
+  /** Forgets any unfinished line and restarts at `offset` (after truncation or a file switch). */
+  reset(offset = 0, firstLine = 1): void {
+    this.parts = [];
+    this.partLen = 0;
+    this.partLast = -1;
+    this.overflow = false;
+    this.offset = offset;
+    this.lineNo = firstLine;
+  }
+
+  private emit(seg: Buffer, terminated: boolean): RawLine {
+    const total = this.partLen + seg.length;
+    const lastByte = seg.length > 0 ? seg[seg.length - 1] : this.partLast;
+    const crlf = terminated && lastByte === 0x0d;
+    const length = crlf ? total - 1 : total;
+    const tooLong = this.overflow || length > this.max;
+    let bytes: Buffer = EMPTY;
+    if (!tooLong) {
+      bytes = this.parts.length === 0 ? seg : Buffer.concat([...this.parts, seg], total);
+      if (crlf) bytes = bytes.subarray(0, length);
+    }
+    const rec: RawLine = { bytes, line: this.lineNo, offset: this.offset, length, terminated, tooLong, crlf };
+    this.offset += total + (terminated ? 1 : 0);
+    this.lineNo++;
+    this.parts = [];
+    this.partLen = 0;
+    this.partLast = -1;
+    this.overflow = false;
+    return rec;
+  }
+}
+
+/**
+ * Splits a byte stream into lines, streaming: memory holds at most one line (up to the limit)
+ * plus one chunk, whatever the file size.
+ */
+export async function* scanLines(stream: AsyncIterable<Buffer>, options: ScanOptions = {}): AsyncGenerator<RawLine> {
+  const splitter = new LineSplitter(options);
+  for await (const chunk of stream) yield* splitter.push(chunk);
+  const last = splitter.end();
+  if (last) yield last;
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
 /**
- * Opens an audit file as a byte stream, decompressing `.gz` transparently.
+ * Opens an audit file as a byte stream, decompressing `.gz` transparently. `start`/`end` are
+ * byte offsets of a plain file (`end` exclusive).
  * @throws NodeJS.ErrnoException from the stream (ENOENT, EACCES, EISDIR, Z_DATA_ERROR …) while iterating.
  */
-export function openAuditFile(path: string, start = 0): Readable {
-  const raw = createReadStream(path, { highWaterMark: 256 * 1024, start });
+export function openAuditFile(path: string, start = 0, end?: number): Readable {
+  if (end !== undefined && end <= start) return Readable.from([]);
+  const raw = createReadStream(path, { highWaterMark: 256 * 1024, start, end: end === undefined ? undefined : end - 1 });
   if (!path.endsWith('.gz')) return raw;
   const gunzip = createGunzip();
   raw.on('error', (err) => gunzip.destroy(err));

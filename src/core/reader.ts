@@ -3,9 +3,10 @@
  * Memory holds one line at a time whatever the directory size.
  */
 import type { AuditFile } from './files.js';
-import { decodeLine } from './decode.js';
+import { decodeLine, type DecodedLine } from './decode.js';
 import type { EntryView } from './entry.js';
 import { toView } from './entry.js';
+import type { RawLine } from './lines.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
 import { canonicalize, PyJsonError } from './pyjson.js';
 
@@ -43,6 +44,12 @@ export interface ReadOptions {
   maxLineBytes?: number;
   /** Cheap test on the decoded line before parsing; lines it rejects are skipped unparsed. */
   prefilter?: (text: string) => boolean;
+  /** Read plain files only up to this byte offset (exclusive). */
+  endOffset?: number;
+  /** Skip a final line without newline (a write in progress) instead of reporting it. */
+  completeLinesOnly?: boolean;
+  /** Called after each file: where its whole lines end, and the number of the next line. */
+  onFileEnd?: (info: { file: string; completeOffset: number; nextLine: number }) => void;
 }
 
 /**
@@ -88,49 +95,58 @@ function replaceNonFinite(text: string): string {
   return out + text.slice(last);
 }
 
+/**
+ * One raw line as an entry, or as the problem that stops it being one; null for a blank line.
+ * Never throws.
+ */
+export function readLine(raw: RawLine, file: string, maxLineBytes: number, decoded?: DecodedLine): ReadItem | null {
+  const base = { file, line: raw.line, offset: raw.offset };
+  const d = decoded ?? decodeLine(raw, maxLineBytes);
+  if (d.kind === 'blank') return null;
+  if (d.kind === 'undecodable') return { kind: 'problem', ...base, code: d.code, message: d.message };
+  let value: unknown;
+  let strictJson = true;
+  try {
+    try {
+      value = JSON.parse(d.text);
+    } catch {
+      strictJson = false;
+      value = parseAuditJson(d.text);
+    }
+  } catch (err) {
+    const message = err instanceof PyJsonError ? err.message : String(err);
+    return raw.terminated
+      ? { kind: 'problem', ...base, code: 'malformed-json', message: `malformed JSON: ${message}` }
+      : { kind: 'problem', ...base, code: 'torn-last-line', message: 'incomplete last line (no newline yet): skipped' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { kind: 'problem', ...base, code: 'not-an-object', message: 'line is valid JSON but not an object' };
+  }
+  const record = value as Record<string, unknown>;
+  return { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record) };
+}
+
 /** Streams entries of `files` in order. Bad lines come out as problems; reading goes on. */
 export async function* readEntries(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const prefilter = options.prefilter;
   for (const file of files) {
     let lastLine = 0;
+    let completeOffset = 0;
     try {
-      for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes: max })) {
+      for await (const raw of scanLines(openAuditFile(file.path, 0, file.gz ? undefined : options.endOffset), { maxLineBytes: max })) {
+        if (!raw.terminated && options.completeLinesOnly) break;
         lastLine = raw.line;
-        const base = { file: file.name, line: raw.line, offset: raw.offset };
+        completeOffset = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
         const d = decodeLine(raw, max);
-        if (d.kind === 'blank') continue;
-        if (d.kind === 'undecodable') {
-          yield { kind: 'problem', ...base, code: d.code, message: d.message };
-          continue;
-        }
-        if (prefilter && raw.terminated && !prefilter(d.text)) continue;
-        let value: unknown;
-        let strictJson = true;
-        try {
-          try {
-            value = JSON.parse(d.text);
-          } catch {
-            strictJson = false;
-            value = parseAuditJson(d.text);
-          }
-        } catch (err) {
-          const message = err instanceof PyJsonError ? err.message : String(err);
-          yield raw.terminated
-            ? { kind: 'problem', ...base, code: 'malformed-json', message: `malformed JSON: ${message}` }
-            : { kind: 'problem', ...base, code: 'torn-last-line', message: 'incomplete last line (no newline yet): skipped' };
-          continue;
-        }
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-          yield { kind: 'problem', ...base, code: 'not-an-object', message: 'line is valid JSON but not an object' };
-          continue;
-        }
-        const record = value as Record<string, unknown>;
-        yield { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record) };
+        if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) continue;
+        const item = readLine(raw, file.name, max, d);
+        if (item) yield item;
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       yield { kind: 'problem', file: file.name, line: lastLine + 1, offset: 0, code: 'io-error', message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}` };
     }
+    options.onFileEnd?.({ file: file.name, completeOffset, nextLine: lastLine + 1 });
   }
 }

@@ -22,9 +22,12 @@ export interface SearchOptions {
   maxLineBytes?: number;
 }
 
-/** The files of `dir` that can hold entries of the filter's window, in chain order. */
-export async function filesForWindow(dir: string, filter: FilterSpec): Promise<AuditFile[]> {
-  const found = await discoverAuditFiles(dir);
+/**
+ * The files of `dir` that can hold entries of the filter's window, in chain order.
+ * @throws AuditDirError (also for a directory without audit files when `requireFiles`).
+ */
+export async function filesForWindow(dir: string, filter: FilterSpec, requireFiles = true): Promise<AuditFile[]> {
+  const found = await discoverAuditFiles(dir, requireFiles);
   const { from, to } = windowDates(filter.window ?? { since: null, until: null });
   return [...filesInDateRange(found.files, from, to), ...found.jsFiles];
 }

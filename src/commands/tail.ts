@@ -1,0 +1,91 @@
+import { Flags } from '@oclif/core';
+import { AuditCommand } from '../base.js';
+import { LiveChainChecker } from '../core/chain.js';
+import { compileFilter } from '../core/filters.js';
+import { followDirectory } from '../core/follow.js';
+import { readLine } from '../core/reader.js';
+import { tailEntries } from '../core/tail.js';
+import type { EntryFormat } from '../formats/entries.js';
+import { EntryPrinter } from '../formats/entries.js';
+import { BufferedWriter } from '../formats/sink.js';
+import { safeText } from '../formats/text.js';
+import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
+
+export default class Tail extends AuditCommand {
+  static override summary = 'Show the last entries, and with --follow every new one as it is written.';
+
+  static override description = `The last -n entries (default 20, as Loki Mode) across all files, with the same filters as search. --follow keeps printing new entries within a fraction of a second, across midnight (a new day's file), size rotation, truncation and re-creation, never printing an entry twice or half. --verify checks the chain of every new entry as it arrives and reports a break at once on stderr. Ctrl-C ends it.
+
+Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage error, 3 directory missing or empty.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> -n 50 --level warning',
+    '<%= config.bin %> <%= command.id %> -f --verify',
+    '<%= config.bin %> <%= command.id %> -f -n 0 --event "auth.*" -o jsonl | my-alerting',
+  ];
+
+  static override flags = {
+    ...filterFlags,
+    lines: Flags.integer({ char: 'n', min: 0, default: 20, summary: 'How many entries to show first.', helpGroup: 'OUTPUT' }),
+    follow: Flags.boolean({ char: 'f', summary: 'Keep printing new entries as they are written.' }),
+    verify: Flags.boolean({ summary: 'With --follow: check the chain of each new entry and report a break at once.', dependsOn: ['follow'] }),
+    output: Flags.option({ char: 'o', options: ['text', 'jsonl', 'raw', 'json'] as const, default: 'text' as const, summary: 'Output format (json is one array: not with --follow).', helpGroup: 'OUTPUT' })(),
+    'poll-ms': Flags.integer({ min: 10, default: 250, summary: 'With --follow: poll interval where file watching does not work.', hidden: true }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Tail);
+    const dir = this.setup(flags);
+    if (flags.follow && flags.output === 'json') this.error('-o json is one array and cannot be followed: use -o jsonl', { exit: 2 });
+    if (flags.follow && flags.until) this.error('--until cannot be combined with --follow', { exit: 2 });
+    const spec = filterSpecFromFlags(flags);
+    const out = new BufferedWriter(process.stdout);
+    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c) => out.write(c));
+    const warn = (msg: string) => process.stderr.write(`${msg}\n`);
+
+    const history = await tailEntries(dir, spec, flags.lines, flags['max-line-bytes'], !flags.follow);
+    for (const p of history.problems) warn(`warning: ${p.file}:${p.line}: ${safeText(p.message)}`);
+    for (const e of history.entries) await printer.entry(e);
+    if (!flags.follow) {
+      await printer.end();
+      await out.flush();
+      return;
+    }
+    await out.flush();
+
+    const filter = compileFilter(spec);
+    const checker = flags.verify ? new LiveChainChecker(history.chainHead) : null;
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const max = flags['max-line-bytes'];
+    for await (const ev of followDirectory({ dir, start: history.followFrom ?? undefined, pollMs: flags['poll-ms'], maxLineBytes: max, signal: abort.signal })) {
+      if (ev.type === 'notice') {
+        if (ev.notice.kind !== 'switch') warn(`loki-audit: ${safeText(ev.notice.message)}`);
+        continue;
+      }
+      const l = ev.line;
+      const item = readLine(l, l.file, max);
+      if (!item) continue;
+      if (checker) {
+        const r = checker.check(item.kind === 'entry' ? item.text : l.bytes.toString('utf8'));
+        if (!r.ok) {
+          process.exitCode = 1;
+          warn(`loki-audit: CHAIN BREAK at ${l.file}:${l.line}: ${r.reason}${r.expected ? ` (expected ${r.expected}, stored ${r.stored})` : ''}`);
+        }
+      }
+      if (item.kind === 'problem') {
+        warn(`warning: ${item.file}:${item.line}: ${safeText(item.message)}`);
+        continue;
+      }
+      if (!filter.prefilter(item.text) || !filter.matches(item.view, item.record, item.text)) continue;
+      await printer.entry(item);
+      await out.flush();
+    }
+    await out.flush();
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+}
