@@ -47,3 +47,16 @@ export function shortHash(h: string | null | undefined): string {
 export function tsv(values: Array<string | number | null | undefined>): string {
   return values.map((v) => (v === null || v === undefined ? '-' : safeText(String(v)))).join('\t');
 }
+
+/**
+ * JSON text made safe for terminals and line-oriented sinks while staying valid JSON with the
+ * same values: characters {@link safeText} would escape become `\uXXXX` (inside strings that is
+ * the same value; raw control characters can only be whitespace between tokens in valid JSON,
+ * and become spaces).
+ */
+export function safeJson(json: string): string {
+  return json.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x20 ? ' ' : '\\u' + code.toString(16).padStart(4, '0');
+  });
+}

@@ -1,0 +1,90 @@
+import { Flags } from '@oclif/core';
+import { AuditCommand } from '../base.js';
+import { openAtomic, TargetExistsError, type AtomicFile } from '../core/atomic.js';
+import { searchEntries } from '../core/search.js';
+import { EXIT_USAGE } from '../core/verdict.js';
+import { csvHeader, csvRow } from '../formats/csv.js';
+import { EntryPrinter } from '../formats/entries.js';
+import { BufferedWriter } from '../formats/sink.js';
+import { FACILITIES, SyslogFormatter, type SyslogLayout } from '../formats/syslog.js';
+import { safeText } from '../formats/text.js';
+import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
+
+export default class Export extends AuditCommand {
+  static override summary = 'Export entries as JSON, JSON Lines, CSV or syslog lines, to stdout or a file.';
+
+  static override description = `Formats:
+  json     one JSON array, streamed
+  jsonl    each entry's original bytes, one per line (an unfiltered export still verifies)
+  csv      RFC 4180 with a header; fixed columns, details and other fields as JSON; spreadsheet formulas neutralised
+  syslog   <PRI> + key=value message, one line per entry, for \`logger --prio-prefix\` (see docs/export.md)
+  rfc5424  full RFC 5424 lines, chain hash and seq in STRUCTURED-DATA [audit@32473 ...]
+  rfc3164  BSD syslog lines
+
+--output FILE writes a temporary file and renames it when complete: a failed export never leaves half a file. Exit codes: 0 done, 2 usage error (or FILE exists without --force), 3 directory missing or empty.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --format csv --since 7d --output audit-week.csv',
+    '<%= config.bin %> <%= command.id %> --format jsonl --output backup.jsonl --force',
+    '<%= config.bin %> <%= command.id %> --format syslog --since today | logger --prio-prefix -t loki-audit -n siem.example.com -P 514 -T',
+  ];
+
+  static override flags = {
+    ...filterFlags,
+    format: Flags.option({ char: 'F', options: ['json', 'jsonl', 'csv', 'syslog', 'rfc5424', 'rfc3164'] as const, default: 'jsonl' as const, summary: 'Output format.', helpGroup: 'OUTPUT' })(),
+    output: Flags.string({ summary: 'Write to this file (atomically) instead of stdout.', helpGroup: 'OUTPUT' }),
+    force: Flags.boolean({ summary: 'Replace --output if it exists.', helpGroup: 'OUTPUT' }),
+    limit: Flags.integer({ char: 'n', min: 0, summary: 'At most this many entries.', helpGroup: 'OUTPUT' }),
+    offset: Flags.integer({ min: 0, default: 0, summary: 'Skip this many matches first.', helpGroup: 'OUTPUT' }),
+    reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: 'OUTPUT' }),
+    facility: Flags.option({ options: Object.keys(FACILITIES), default: 'local0', summary: 'Syslog facility.', helpGroup: 'SYSLOG' })(),
+    'max-message-bytes': Flags.integer({ min: 256, summary: 'Syslog: longest message; longer ones are shortened with a marker (default 1024 for syslog, logger\'s -S; 2048 for rfc5424/rfc3164).', helpGroup: 'SYSLOG' }),
+    hostname: Flags.string({ summary: 'Syslog HOSTNAME (rfc5424/rfc3164). Default: this host.', helpGroup: 'SYSLOG' }),
+    'app-name': Flags.string({ default: 'loki-audit', summary: 'Syslog APP-NAME / TAG (rfc5424/rfc3164).', helpGroup: 'SYSLOG' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Export);
+    const dir = this.setup(flags);
+    const spec = filterSpecFromFlags(flags);
+    let file: AtomicFile | null = null;
+    if (flags.output) {
+      try {
+        file = await openAtomic(flags.output, flags.force);
+      } catch (err) {
+        if (err instanceof TargetExistsError) this.error(err.message, { exit: EXIT_USAGE });
+        throw err;
+      }
+    }
+    const out = new BufferedWriter(file ? file.stream : process.stdout);
+    try {
+      const format = flags.format;
+      const write = (c: string | Buffer) => out.write(c);
+      const syslog = format === 'syslog' || format === 'rfc5424' || format === 'rfc3164'
+        ? new SyslogFormatter({ layout: format as SyslogLayout, facility: FACILITIES[flags.facility], maxBytes: flags['max-message-bytes'], hostname: flags.hostname, appName: flags['app-name'] })
+        : null;
+      const printer = format === 'json' || format === 'jsonl' ? new EntryPrinter(format, this.chalk, write) : null;
+      if (format === 'csv') await write(csvHeader());
+      let count = 0;
+      for await (const item of searchEntries(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'] })) {
+        if (item.kind === 'problem') {
+          process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+          continue;
+        }
+        count++;
+        if (printer) await printer.entry(item);
+        else if (syslog) await write(syslog.format(item) + '\n');
+        else await write(csvRow(item));
+      }
+      await printer?.end();
+      await out.flush();
+      if (file) {
+        await file.commit();
+        process.stderr.write(`exported ${count} entries to ${flags.output}\n`);
+      }
+    } catch (err) {
+      await file?.abort();
+      throw err;
+    }
+  }
+}

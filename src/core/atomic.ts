@@ -1,0 +1,55 @@
+/**
+ * Writing a file so that it is either complete or absent: data goes to a temporary file in the
+ * same directory, which is renamed over the target only after a successful close. A failed or
+ * interrupted export never leaves half a file.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { access, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { once } from 'node:events';
+
+/** The target exists and overwriting was not allowed. */
+export class TargetExistsError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} exists: use --force to replace it`);
+    this.name = 'TargetExistsError';
+  }
+}
+
+export interface AtomicFile {
+  stream: WriteStream;
+  /** Flushes, closes and renames into place. */
+  commit(): Promise<void>;
+  /** Removes the temporary file. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens `path` for an all-or-nothing write.
+ * @throws TargetExistsError when `path` exists and `force` is false.
+ */
+export async function openAtomic(path: string, force: boolean): Promise<AtomicFile> {
+  if (!force) {
+    try {
+      await access(path);
+      throw new TargetExistsError(path);
+    } catch (err) {
+      if (err instanceof TargetExistsError) throw err;
+    }
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o640 });
+  await once(stream, 'open');
+  return {
+    stream,
+    async commit() {
+      stream.end();
+      await once(stream, 'close');
+      await rename(tmp, path);
+    },
+    async abort() {
+      stream.destroy();
+      await rm(tmp, { force: true });
+    },
+  };
+}

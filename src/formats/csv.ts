@@ -1,0 +1,47 @@
+/**
+ * CSV export (RFC 4180: comma-separated, CRLF-free here: one row per line, fields with `,` or
+ * `"` quoted, `"` doubled). Safe for spreadsheets and line-oriented tools:
+ * - a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` so that a spreadsheet
+ *   does not run it as a formula (OWASP CSV injection);
+ * - CR, LF and other control characters inside a value are written as `\r`, `\n`, `\x..`, so a
+ *   value can never start a new row, even for tools that ignore quoting; JSON cells stay valid
+ *   JSON (`\uXXXX` escapes).
+ * Fixed columns first, then `details` and every other field (`extra`) as JSON: nothing is lost.
+ */
+import type { ReadEntry } from '../core/reader.js';
+import { safeJson, safeText } from './text.js';
+
+export const CSV_COLUMNS = [
+  'timestamp', 'event', 'level', 'actor', 'outcome', 'action', 'resource_type', 'resource_id', 'user_id', 'token_id',
+  'ip_address', 'user_agent', 'success', 'error', 'details', 'extra', 'chain_hash', 'file', 'line',
+] as const;
+
+const RAW_COLUMNS = new Set(['timestamp', 'action', 'resource_type', 'resource_id', 'user_id', 'token_id', 'ip_address', 'user_agent', 'success', 'error', 'details', '_integrity_hash', 'chain_hash', 'event', 'level', 'actor']);
+
+/** One CSV cell. */
+export function csvCell(value: unknown): string {
+  let s: string;
+  if (value === null || value === undefined) s = '';
+  else if (typeof value === 'string') s = safeText(value);
+  else s = safeJson(JSON.stringify(value) ?? ''); // still valid JSON
+  if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+  return /[",]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The header row. */
+export function csvHeader(): string {
+  return CSV_COLUMNS.join(',') + '\n';
+}
+
+/** One row for an entry. */
+export function csvRow(e: ReadEntry): string {
+  const r = e.record;
+  const v = e.view;
+  const extra: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(r)) if (!RAW_COLUMNS.has(k)) extra[k] = val;
+  const cells: unknown[] = [
+    v.timestamp, v.event, v.level, v.actor, v.outcome, r.action, r.resource_type, r.resource_id, r.user_id, r.token_id,
+    r.ip_address, r.user_agent, r.success, r.error ?? v.error, r.details, Object.keys(extra).length ? extra : null, v.hash, e.file, e.line,
+  ];
+  return cells.map(csvCell).join(',') + '\n';
+}

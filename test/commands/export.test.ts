@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { LOKI, runCli, tempDir } from '../helpers/cli.js';
+
+const WRITER = join(LOKI, 'extended/valid/writer');
+const python = spawnSync('python3', ['--version']).status === 0;
+
+describe('export', () => {
+  it('jsonl keeps the original bytes: an unfiltered export verifies as the same chain', async () => {
+    const t = tempDir();
+    try {
+      const out = join(t.dir, 'audit-2026-02-01.jsonl');
+      const r = await runCli(['export', '--dir', WRITER, '--format', 'jsonl', '--output', out]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /exported 150 entries/);
+      const original = ['01', '02', '03'].map((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8')).join('');
+      assert.equal(readFileSync(out, 'utf8'), original);
+      const v = await runCli(['verify', '--dir', t.dir, '--json']);
+      assert.equal(JSON.parse(v.stdout).entriesVerified, 150);
+      assert.equal(v.code, 0);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('json is one valid array, streamed; empty result is []', async () => {
+    const r = await runCli(['export', '--dir', WRITER, '--format', 'json', '--event', 'auth.*']);
+    const arr = JSON.parse(r.stdout);
+    assert.ok(Array.isArray(arr) && arr.length > 0);
+    assert.ok(arr.every((e: { resource_type: string }) => e.resource_type === 'auth' || e.resource_type === 'token'));
+    const none = await runCli(['export', '--dir', WRITER, '--format', 'json', '--actor', 'nobody']);
+    assert.equal(none.stdout, '[]\n');
+    assert.equal(none.code, 0);
+  });
+
+  it('csv parses (Python csv module) to one row per entry, formulas neutralised', { skip: python ? false : 'python3 not installed' }, async () => {
+    const r = await runCli(['export', '--dir', WRITER, '--format', 'csv']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.split('\n').length - 1, 151, 'one line per row');
+    const py = spawnSync('python3', ['-c', 'import csv,sys,json\nrows=list(csv.reader(sys.stdin))\nprint(json.dumps(rows))'], { input: r.stdout, encoding: 'utf8' });
+    const rows = JSON.parse(py.stdout) as string[][];
+    assert.equal(rows.length, 151);
+    assert.equal(rows[0][0], 'timestamp');
+    assert.ok(rows.every((row) => row.length === rows[0].length));
+    for (const row of rows.slice(1)) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@]/, cell);
+    // details stay valid JSON
+    for (const row of rows.slice(1)) JSON.parse(row[rows[0].indexOf('details')]);
+  });
+
+  it('--output refuses to overwrite without --force and never leaves a half file', async () => {
+    const t = tempDir();
+    try {
+      const out = join(t.dir, 'x.csv');
+      writeFileSync(out, 'keep me');
+      const r = await runCli(['export', '--dir', WRITER, '--format', 'csv', '--output', out]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /exists: use --force/);
+      assert.equal(readFileSync(out, 'utf8'), 'keep me');
+      const f = await runCli(['export', '--dir', WRITER, '--format', 'csv', '--output', out, '--force']);
+      assert.equal(f.code, 0);
+      assert.match(readFileSync(out, 'utf8'), /^timestamp,event/);
+      // A failing export (unreadable input directory) leaves neither the target nor a temp file.
+      const bad = join(t.dir, 'y.csv');
+      const e = await runCli(['export', '--dir', join(t.dir, 'missing'), '--output', bad]);
+      assert.equal(e.code, 3);
+      assert.ok(!existsSync(bad));
+      assert.deepEqual(readdirSync(t.dir).filter((n) => n.endsWith('.tmp')), []);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('syslog lines: one per entry, PRI from the level, never longer than the limit', async () => {
+    const r = await runCli(['export', '--dir', WRITER, '--format', 'syslog']);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    assert.equal(lines.length, 150);
+    const pris = lines.map((l) => Number(/^<(\d+)>/.exec(l)?.[1]));
+    assert.equal(pris.filter((p) => p === 132).length, 63); // 38 failures + 25 security actions
+    assert.equal(pris.filter((p) => p === 134).length, 87);
+    for (const l of lines) assert.ok(Buffer.byteLength(l.replace(/^<\d+>/, '')) <= 1024);
+  });
+
+  it('an unfiltered export of a copied directory with a bad line warns with file:line and goes on', async () => {
+    const t = tempDir();
+    try {
+      cpSync(join(LOKI, 'extended/tampered/non-object-line'), t.dir, { recursive: true });
+      const r = await runCli(['export', '--dir', t.dir, '--format', 'jsonl']);
+      assert.equal(r.code, 0);
+      assert.match(r.stderr, /^warning: audit-2026-02-02\.jsonl:12: line is valid JSON but not an object$/m);
+      assert.equal(r.stdout.split('\n').filter(Boolean).length, 149);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('search', () => {
+  it('filters combine; exit 1 when nothing matched (like grep)', async () => {
+    const r = await runCli(['search', '--dir', WRITER, '--event', 'api.*', '--level', 'error', '-o', 'jsonl']);
+    assert.equal(r.code, 0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(rows.length > 0);
+    assert.ok(rows.every((e) => e.resource_type === 'api' && e.success === false));
+    const none = await runCli(['search', '--dir', WRITER, '--actor', 'nobody']);
+    assert.equal(none.code, 1);
+    assert.equal(none.stdout, '');
+  });
+
+  it('--level is that level and above; ranges; =level exactly', async () => {
+    const count = async (...a: string[]) => (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', ...a])).stdout.split('\n').filter(Boolean).length;
+    assert.equal(await count('--level', 'warning'), 63);
+    assert.equal(await count('--level', 'error'), 38);
+    assert.equal(await count('--level', 'info..warning'), 112);
+    assert.equal(await count('--level', '=warning'), 25);
+  });
+
+  it('--field on a dotted path, --grep over the raw line, --user, --resource-type, --action', async () => {
+    const f = await runCli(['search', '--dir', WRITER, '--field', 'details.agent=qa', '-o', 'jsonl']);
+    assert.ok(f.stdout.trim().split('\n').every((l) => JSON.parse(l).details.agent === 'qa'));
+    const g = await runCli(['search', '--dir', WRITER, '--grep', 'quota exceeded', '-o', 'jsonl']);
+    assert.ok(g.stdout.trim().split('\n').every((l) => l.includes('quota exceeded')));
+    const u = await runCli(['search', '--dir', WRITER, '--user', 'bob', '--resource-type', 'task', '--action', 'st*', '-o', 'jsonl']);
+    for (const l of u.stdout.trim().split('\n')) {
+      const e = JSON.parse(l);
+      assert.equal(e.user_id, 'bob');
+      assert.equal(e.resource_type, 'task');
+      assert.match(e.action, /^st/);
+    }
+  });
+
+  it('--limit, --offset and --reverse (newest first)', async () => {
+    const all = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl'])).stdout.trim().split('\n');
+    const page = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', '--offset', '10', '--limit', '5'])).stdout.trim().split('\n');
+    assert.deepEqual(page, all.slice(10, 15));
+    const rev = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', '--reverse', '--limit', '3'])).stdout.trim().split('\n');
+    assert.deepEqual(rev, all.slice(-3).reverse());
+  });
+
+  it('the time window picks files by name (files outside are never opened) and entries by time', async () => {
+    const t = tempDir();
+    try {
+      cpSync(WRITER, t.dir, { recursive: true });
+      // An unreadable file outside the window is never opened: no warning about it.
+      writeFileSync(join(t.dir, 'audit-2026-01-15.jsonl'), Buffer.from([0xff, 0xfe, 0x0a]));
+      const r = await runCli(['search', '--dir', t.dir, '--since', '2026-02-02T00:00:00Z', '--until', '2026-02-02T06:00:00Z', '-o', 'jsonl']);
+      assert.equal(r.stderr, '');
+      const ts = r.stdout.trim().split('\n').map((l) => JSON.parse(l).timestamp as string);
+      assert.ok(ts.length > 0 && ts.every((x) => x >= '2026-02-02T00:00:00' && x < '2026-02-02T06:00:00'));
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('text output escapes ANSI and control characters from the log; raw is byte-exact', async () => {
+    const r = await runCli(['search', '--dir', WRITER, '--grep', 'ctl', '--color', 'always']);
+    // eslint-disable-next-line no-control-regex
+    const withoutOurColours = r.stdout.replace(/\u001b\[\d+m/g, '');
+    // eslint-disable-next-line no-control-regex
+    assert.doesNotMatch(withoutOurColours, /[\u0000-\u0009\u000b-\u001f\u007f]/);
+    const raw = await runCli(['search', '--dir', WRITER, '--grep', 'ctl', '-o', 'raw']);
+    const lines = ['01', '02', '03'].flatMap((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8').split('\n')).filter((l) => /ctl/.test(l));
+    assert.equal(raw.stdout, lines.map((l) => l + '\n').join(''));
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * End to end against a real rsyslog on loopback: the documented recipe
+ * `loki-audit export --format syslog | logger --prio-prefix …` delivers each entry as exactly
+ * one message, and rfc5424 lines parse as RFC 5424 (docs/export.md).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GENESIS_HASH } from '../../src/core/chain.js';
+import { sealEntry } from '../../src/core/writer.js';
+import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { rsyslogMissing, startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
+
+const WRITER = join(LOKI, 'extended/valid/writer');
+const skip = rsyslogMissing();
+
+function pipeToLogger(exportArgs: string[], port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const cmd = `node ${BIN} export ${exportArgs.map((a) => `'${a}'`).join(' ')} | logger --prio-prefix -t loki-audit -n 127.0.0.1 -P ${port} -T --rfc5424=notq`;
+    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
+    child.on('close', resolve);
+  });
+}
+
+describe('export into a real rsyslog', { skip }, () => {
+  let rs: Rsyslog;
+  before(async () => {
+    rs = await startRsyslog();
+  });
+  after(async () => rs?.stop());
+
+  it('export --format syslog | logger --prio-prefix: each entry exactly one message, PRI, event time, chain hash', async () => {
+    const before = rs.messages().length;
+    assert.equal(await pipeToLogger(['--dir', WRITER, '--format', 'syslog'], rs.port), 0);
+    const got = (await rs.waitFor(before + 150)).slice(before);
+    assert.equal(got.length, 150);
+    const lines = ['01', '02', '03'].flatMap((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8').split('\n').filter(Boolean)).map((l) => JSON.parse(l));
+    for (let i = 0; i < 150; i++) {
+      const e = lines[i];
+      const m = got[i];
+      const security = ['delete', 'kill', 'stop', 'login', 'logout', 'create_token', 'revoke_token'].includes(e.action);
+      assert.equal(m.pri, e.success === false || security ? 132 : 134, `entry ${i + 1}`);
+      assert.equal(m.facility, 'local0');
+      assert.equal(m.appName, 'loki-audit');
+      assert.ok(m.msg.startsWith(`time=${e.timestamp} event=${e.resource_type}.${e.action} `), m.msg.slice(0, 120));
+      assert.ok(m.msg.includes(` chain_hash=${e._integrity_hash} `));
+    }
+  });
+
+  it('a 5 KB entry stays one message, shortened with a marker; a newline in a field forges nothing', async () => {
+    const t = tempDir();
+    try {
+      let prev = GENESIS_HASH;
+      let text = '';
+      const entries = [
+        { user_id: 'alice', details: { blob: 'x'.repeat(5000) } },
+        { user_id: 'mallory\n<13>Nov 23 00:00:00 host forged: hello\r\nagain', details: { a: 'b\nc' } },
+      ];
+      for (const [i, extra] of entries.entries()) {
+        const s = sealEntry({ timestamp: `2026-03-01T00:00:0${i}+00:00`, action: 'update', resource_type: 'task', resource_id: null, token_id: null, ip_address: null, user_agent: null, success: true, error: null, ...extra }, prev);
+        text += s.line;
+        prev = s.hash;
+      }
+      writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), text);
+      const before = rs.messages().length;
+      assert.equal(await pipeToLogger(['--dir', t.dir, '--format', 'syslog'], rs.port), 0);
+      await rs.waitFor(before + 2);
+      await new Promise((r) => setTimeout(r, 300)); // anything extra would have arrived by now
+      const got = rs.messages().slice(before);
+      assert.equal(got.length, 2);
+      assert.match(got[0].msg, /…\[truncated \d+ bytes\]$/);
+      assert.ok(Buffer.byteLength(got[0].msg) <= 1024);
+      assert.match(got[1].msg, /actor="mallory\\n<13>Nov 23 00:00:00 host forged: hello\\r\\nagain"/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('rfc5424 lines sent as octet-counted TCP frames (RFC 6587) and UDP datagrams parse as RFC 5424', async () => {
+    const r = await runCli(['export', '--dir', WRITER, '--format', 'rfc5424', '--hostname', 'host1', '--limit', '10']);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    const before = rs.messages().length;
+    await new Promise<void>((resolve, reject) => {
+      const s = connect(rs.port, '127.0.0.1', () => {
+        for (const l of lines.slice(0, 5)) {
+          const b = Buffer.from(l);
+          s.write(`${b.length} `);
+          s.write(b);
+        }
+        s.end(resolve);
+      });
+      s.on('error', reject);
+    });
+    const udp = createSocket('udp4');
+    for (const l of lines.slice(5)) await new Promise<void>((resolve, reject) => udp.send(Buffer.from(l), rs.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    udp.close();
+    const got = (await rs.waitFor(before + 10)).slice(before);
+    assert.equal(got.length, 10);
+    const first = JSON.parse(readFileSync(join(WRITER, 'audit-2026-02-01.jsonl'), 'utf8').split('\n')[0]);
+    const m = got.find((x) => x.structuredData.includes(first._integrity_hash));
+    assert.ok(m, 'first entry received');
+    assert.equal(m.hostname, 'host1');
+    assert.equal(m.appName, 'loki-audit');
+    assert.equal(m.msgId, 'task.complete');
+    assert.equal(m.timestamp, '2026-02-01T00:21:36.451467+00:00');
+    assert.equal(m.pri, 134);
+    assert.match(m.structuredData, /^\[audit@32473 chain_hash="[0-9a-f]{64}" seq="1" file="audit-2026-02-01\.jsonl" line="1" event="task\.complete" level="info" actor="ci-bot" outcome="success"\]$/);
+    assert.equal(JSON.parse(m.msg)._integrity_hash, first._integrity_hash);
+  });
+});
