@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../base.js';
 import type { DirectoryReport } from '../core/verify.js';
-import { verifyDirectory } from '../core/verify.js';
+import { verifyDirectory, verifyStream } from '../core/verify.js';
 import { formatVerifyReport } from '../formats/verify.js';
 
 export default class Verify extends AuditCommand {
@@ -15,6 +15,7 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     '<%= config.bin %> <%= command.id %> --dir ~/.loki/dashboard/audit',
     '<%= config.bin %> <%= command.id %> --quiet        # cron: silent when intact',
     '<%= config.bin %> <%= command.id %> --strict --json',
+    '<%= config.bin %> <%= command.id %> --stdin < exported.jsonl',
   ];
 
   static override enableJsonFlag = true;
@@ -22,12 +23,22 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
   static override flags = {
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
     strict: Flags.boolean({ summary: 'Fail (exit 1) on anything not intact: warnings, missing days, pre-integrity entries, foreign or rewritten files.' }),
+    stdin: Flags.boolean({ summary: 'Verify one chain read from standard input (e.g. search -o raw, zcat FILE) instead of a directory.' }),
+    'start-hash': Flags.string({
+      summary: 'With --stdin: the hash the first entry chains from (default: the genesis hash).',
+      dependsOn: ['stdin'],
+    }),
   };
 
   async run(): Promise<DirectoryReport> {
     const { flags } = await this.parse(Verify);
     const dir = this.setup(flags);
-    const report = await verifyDirectory(dir, { strict: flags.strict, maxLineBytes: flags['max-line-bytes'] });
+    const startHash = flags['start-hash'];
+    if (startHash !== undefined && !/^[0-9a-f]{64}$/.test(startHash)) this.error('--start-hash must be 64 lowercase hex digits', { exit: 2 });
+    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'] };
+    const report = flags.stdin
+      ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
+      : await verifyDirectory(dir, options);
     process.exitCode = report.exitCode;
     if (!this.jsonEnabled()) this.out(formatVerifyReport(report, this.chalk, flags.quiet));
     return report;

@@ -245,7 +245,7 @@ class DashboardChainVerifier {
     let loneCr = false;
     let lastRaw: { line: number; terminated: boolean } | null = null;
     try {
-      for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes: this.maxLineBytes })) {
+      for await (const raw of scanLines(file.stream ?? openAuditFile(file.path), { maxLineBytes: this.maxLineBytes })) {
         report.lines = raw.line;
         report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
         lastRaw = raw;
@@ -552,6 +552,7 @@ class DashboardChainVerifier {
     const result: { from?: Location & { hash: string }; duplicate?: Location } = {};
     for (let i = 0; i < e.fileIndex; i++) {
       const file = this.files[i];
+      if (file.stream) continue; // read once, cannot be read again
       try {
         for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes: this.maxLineBytes })) {
           const d = decodeLine(raw, this.maxLineBytes);

@@ -27,6 +27,8 @@ export interface AuditFile {
   gz: boolean;
   /** The chain the file belongs to. */
   chain: FileChain;
+  /** A one-shot byte source used instead of `path` (standard input); such a file is read once. */
+  stream?: AsyncIterable<Buffer>;
 }
 
 /** A directory's audit files, classified. */

@@ -4,7 +4,7 @@
  */
 import type { ChainReport, FileReport, Finding, Note } from './chain.js';
 import { verifyDashboardChain } from './chain.js';
-import { discoverAuditFiles } from './files.js';
+import { discoverAuditFiles, type AuditFile } from './files.js';
 import { verifyJsAuditLog } from './jschain.js';
 import type { VerdictClass } from './verdict.js';
 import { EXIT_CODES, worse } from './verdict.js';
@@ -42,6 +42,17 @@ export interface VerifyDirectoryOptions {
 }
 
 /**
+ * Verifies one chain read from a byte stream (standard input): lines in chain order, e.g.
+ * `search -o raw` or `zcat old.jsonl.gz`. `startHash` is the hash the first entry chains from
+ * (default: the genesis hash).
+ */
+export async function verifyStream(stream: AsyncIterable<Buffer>, name: string, options: VerifyDirectoryOptions & { startHash?: string } = {}): Promise<DirectoryReport> {
+  const file: AuditFile = { path: name, name, date: null, piece: null, gz: false, chain: 'dashboard', stream };
+  const r = await verifyDashboardChain([file], options);
+  return assemble(name, [r], [], options.strict === true);
+}
+
+/**
  * Verifies every chain in `dir`.
  * @throws AuditDirError when the directory is missing, unreadable, or has no audit file.
  */
@@ -54,14 +65,18 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
     options.onFile?.(r.files[0]);
     reports.push(r);
   }
+  return assemble(dir, reports, found.foreign, options.strict === true);
+}
+
+/** One report, verdict and exit code from the chains of a directory. */
+function assemble(dir: string, reports: ChainReport[], foreign: string[], strict: boolean): DirectoryReport {
   const findings = reports.flatMap((r) => r.findings);
   const notes = reports.flatMap((r) => r.notes);
-  if (found.foreign.length) {
-    notes.push({ kind: 'foreign', message: `ignored ${found.foreign.length} file(s) not named audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]: ${found.foreign.join(', ')}` });
+  if (foreign.length) {
+    notes.push({ kind: 'foreign', message: `ignored ${foreign.length} file(s) not named audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]: ${foreign.join(', ')}` });
   }
   let verdict: VerdictClass = 'intact';
   for (const r of reports) verdict = worse(verdict, r.verdict);
-  const strict = options.strict === true;
   let exitCode = EXIT_CODES[verdict];
   if (strict && (verdict !== 'intact' || notes.some((n) => STRICT_NOTES.includes(n.kind)))) exitCode = 1;
   const main = reports[0];
@@ -79,6 +94,6 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
     chainHead: main?.chainHead ?? null,
     genesisFile: main?.genesisFile ?? null,
     files: reports.flatMap((r) => r.files),
-    ignored: found.foreign,
+    ignored: foreign,
   };
 }

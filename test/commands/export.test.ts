@@ -165,3 +165,28 @@ describe('search', () => {
     assert.equal(raw.stdout, lines.map((l) => l + '\n').join(''));
   });
 });
+
+describe('pipes', () => {
+  it('search -o raw | verify --stdin: the output of an unfiltered search verifies; a window verifies from --start-hash', async () => {
+    const raw = await runCli(['search', '--dir', WRITER, '-o', 'raw']);
+    const v = await runCli(['verify', '--stdin', '--json'], { input: raw.stdout });
+    assert.equal(v.code, 0, v.stdout);
+    assert.equal(JSON.parse(v.stdout).entriesVerified, 150);
+    const day1 = readFileSync(join(WRITER, 'audit-2026-02-01.jsonl'), 'utf8').trim().split('\n');
+    const head = JSON.parse(day1[day1.length - 1])._integrity_hash as string;
+    const rest = await runCli(['search', '--dir', WRITER, '-o', 'raw', '--since', '2026-02-02']);
+    const ok = await runCli(['verify', '--stdin', '--start-hash', head, '-q'], { input: rest.stdout });
+    assert.equal(ok.code, 0);
+    const mid = await runCli(['verify', '--stdin', '-q'], { input: rest.stdout });
+    assert.equal(mid.code, 6, 'without the start hash the window starts mid-chain');
+    const bad = await runCli(['verify', '--stdin', '--start-hash', 'xyz'], { input: '' });
+    assert.equal(bad.code, 2);
+  });
+
+  it('search | head -1 ends quietly', async () => {
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node bin/run.js search --dir '${WRITER}' -o raw | head -1`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout.split('\n').length, 2);
+  });
+});
