@@ -14,6 +14,8 @@ import type { TimeWindow } from './timespec.js';
 /** A filter specification as the commands build it from flags. */
 export interface FilterSpec {
   events?: string[];
+  /** Events never to match (Loki Mode's `enterprise.audit.exclude_events`), globs. */
+  excludeEvents?: string[];
   /** Levels accepted (already expanded from "warning" or "info..warning"). */
   levels?: Level[];
   actors?: string[];
@@ -115,6 +117,7 @@ function anyOf(patterns: string[] | undefined): ((s: string | null | undefined) 
  */
 export function compileFilter(spec: FilterSpec): EntryFilter {
   const event = anyOf(spec.events);
+  const excluded = anyOf(spec.excludeEvents);
   const actor = anyOf(spec.actors);
   const action = anyOf(spec.actions);
   const resourceType = anyOf(spec.resourceTypes);
@@ -141,7 +144,7 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   const prefilterOn = groups.length > 0 || grep !== null;
 
   const active =
-    !!(event || actor || action || resourceType || user || levels || fields.length || grep || spec.outcome) || since !== null || until !== null;
+    !!(event || excluded || actor || action || resourceType || user || levels || fields.length || grep || spec.outcome) || since !== null || until !== null;
 
   return {
     active,
@@ -164,6 +167,7 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
       if (levels && !levels.has(view.level)) return false;
       if (spec.outcome && view.outcome !== spec.outcome) return false;
       if (event && !event(view.event)) return false;
+      if (excluded && excluded(view.event)) return false;
       if (actor && !actor(view.actor)) return false;
       if (action && !action(fieldText(record.action) ?? fieldText(record.event))) return false;
       if (resourceType && !resourceType(fieldText(record.resource_type))) return false;

@@ -1,0 +1,199 @@
+/**
+ * Syslog transport: `udp://` (RFC 5426, one message per datagram), `tcp://` (RFC 6587
+ * octet counting by default, LF framing as an option) and `tls://` (RFC 5425: TLS, octet
+ * counting, server verified against `ca`, client certificate and key for mutual TLS).
+ * Messages are RFC 5424 lines from the formats module. Connections are opened lazily and
+ * re-opened after an error; the forwarder retries with backoff.
+ *
+ * What "sent" means: UDP — handed to the kernel; TCP/TLS — written to the socket and flushed
+ * (the write callback). Plain syslog has no application acknowledgement (RELP would), so a
+ * connection that breaks may lose what was in flight: the forwarder re-sends the whole batch
+ * after any error, and each message carries its chain hash for the receiver to drop repeats.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { DeliverResult, ForwardTarget, TargetPreview } from '../core/forward.js';
+import type { ReadEntry } from '../core/reader.js';
+import { SyslogFormatter } from '../formats/syslog.js';
+
+export type SyslogProtocol = 'udp' | 'tcp' | 'tls';
+
+export interface SyslogTargetConfig {
+  /** `udp://host:port`, `tcp://host:port`, `tls://host:port` (default ports 514, 514, 6514). */
+  url: string;
+  /** TCP/TLS framing: RFC 6587 octet counting (default) or a trailing LF. */
+  framing?: 'octet-counting' | 'lf';
+  /** PEM files for TLS: CA to verify the server, client certificate and key (mutual TLS). */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** Server name to verify (default: the URL host). */
+  servername?: string;
+  timeoutMs?: number;
+}
+
+/** A bad syslog URL or TLS file. */
+export class SyslogConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SyslogConfigError';
+  }
+}
+
+/** Parses a syslog target URL. @throws SyslogConfigError */
+export function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: string; port: number } {
+  const m = /^(udp|tcp|tls):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
+  if (!m) throw new SyslogConfigError(`invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT`);
+  const protocol = m[1] as SyslogProtocol;
+  const port = m[3] ? Number(m[3]) : protocol === 'tls' ? 6514 : 514;
+  if (port < 1 || port > 65535) throw new SyslogConfigError(`invalid port in ${url}`);
+  return { protocol, host: m[2].replace(/^\[|\]$/g, ''), port };
+}
+
+/** RFC 5426 §3.2: a datagram holds one message; IPv4 UDP payloads stop at 65 507 bytes. */
+export const MAX_UDP_PAYLOAD = 65_507;
+
+/** Sends syslog messages to one target. */
+export class SyslogSender {
+  readonly protocol: SyslogProtocol;
+  private readonly host: string;
+  private readonly port: number;
+  private socket: Socket | null = null;
+  private udp: UdpSocket | null = null;
+  private readonly tlsFiles: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+
+  /** @throws SyslogConfigError for a bad URL or unreadable TLS files. */
+  constructor(readonly config: SyslogTargetConfig) {
+    const u = parseSyslogUrl(config.url);
+    this.protocol = u.protocol;
+    this.host = u.host;
+    this.port = u.port;
+    const read = (what: string, path?: string) => {
+      if (!path) return undefined;
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new SyslogConfigError(`cannot read TLS ${what} ${path}: ${(err as Error).message}`);
+      }
+    };
+    this.tlsFiles = { ca: read('CA', config.ca), cert: read('certificate', config.cert), key: read('key', config.key) };
+    if (!!this.tlsFiles.cert !== !!this.tlsFiles.key) throw new SyslogConfigError('a client certificate needs its key, and a key its certificate');
+  }
+
+  /** Frames a message for the transport. */
+  frame(message: string): Buffer {
+    const b = Buffer.from(message);
+    if (this.protocol === 'udp') return b;
+    if (this.config.framing === 'lf') return Buffer.concat([b, Buffer.from('\n')]);
+    return Buffer.concat([Buffer.from(`${b.length} `), b]);
+  }
+
+  private async connect(): Promise<Socket> {
+    if (this.socket && !this.socket.destroyed) return this.socket;
+    const timeout = this.config.timeoutMs ?? 10_000;
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const onError = (err: Error) => {
+        s.destroy();
+        reject(err);
+      };
+      const s: Socket =
+        this.protocol === 'tls'
+          ? tlsConnect({ host: this.host, port: this.port, ca: this.tlsFiles.ca, cert: this.tlsFiles.cert, key: this.tlsFiles.key, servername: this.config.servername ?? this.host, rejectUnauthorized: true }, () => {
+              s.removeListener('error', onError);
+              resolve(s);
+            })
+          : netConnect({ host: this.host, port: this.port }, () => {
+              s.removeListener('error', onError);
+              resolve(s);
+            });
+      s.setTimeout(timeout, () => onError(new Error(`connect timed out after ${timeout} ms`)));
+      s.once('error', onError);
+    });
+    socket.setTimeout(0);
+    socket.setKeepAlive(true, 30_000);
+    // Errors after connecting surface on the next write; keep the process alive meanwhile.
+    socket.on('error', () => socket.destroy());
+    this.socket = socket;
+    return socket;
+  }
+
+  /**
+   * Sends messages in order; resolves when all are written (TCP/TLS) or handed to the kernel (UDP).
+   * @throws Error (network) — the caller retries the batch.
+   */
+  async send(messages: string[]): Promise<void> {
+    if (this.protocol === 'udp') {
+      this.udp ??= createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
+      for (const m of messages) {
+        const b = this.frame(m);
+        if (b.length > MAX_UDP_PAYLOAD) throw new Error(`message of ${b.length} bytes exceeds the UDP limit`);
+        await new Promise<void>((resolve, reject) => this.udp!.send(b, this.port, this.host, (err) => (err ? reject(err) : resolve())));
+      }
+      return;
+    }
+    const socket = await this.connect();
+    const data = Buffer.concat(messages.map((m) => this.frame(m)));
+    await new Promise<void>((resolve, reject) => {
+      const onClose = () => reject(new Error('connection closed while sending'));
+      socket.once('close', onClose);
+      socket.write(data, (err) => {
+        socket.removeListener('close', onClose);
+        if (err) {
+          socket.destroy();
+          reject(err);
+        } else resolve();
+      });
+    });
+  }
+
+  /** Closes the connection, waiting for written data to be flushed. */
+  async close(): Promise<void> {
+    this.udp?.close();
+    this.udp = null;
+    const s = this.socket;
+    this.socket = null;
+    if (s && !s.destroyed) await new Promise<void>((resolve) => s.end(resolve));
+  }
+
+  /** Where messages go. */
+  get endpoint(): string {
+    return `${this.protocol}://${this.host}:${this.port}`;
+  }
+}
+
+/** Syslog as a forward target: RFC 5424 messages, batches of up to 500 entries. */
+export class SyslogTarget implements ForwardTarget {
+  readonly id: string;
+  readonly maxBatchEntries: number;
+  readonly maxBatchBytes = 512 * 1024;
+  private readonly sender: SyslogSender;
+  private readonly formatter: SyslogFormatter;
+
+  /** @throws SyslogConfigError */
+  constructor(config: SyslogTargetConfig, format: { facility?: number; maxBytes?: number; hostname?: string; appName?: string } = {}, batchEntries = 500) {
+    this.sender = new SyslogSender(config);
+    this.id = `syslog:${this.sender.endpoint}`;
+    this.maxBatchEntries = batchEntries;
+    const maxBytes = format.maxBytes ?? (this.sender.protocol === 'udp' ? 2048 : 8192);
+    this.formatter = new SyslogFormatter({ layout: 'rfc5424', facility: format.facility, maxBytes, hostname: format.hostname, appName: format.appName });
+  }
+
+  async deliver(entries: ReadEntry[]): Promise<DeliverResult> {
+    try {
+      await this.sender.send(entries.map((e) => this.formatter.format(e)));
+      return { ok: true, rejected: [] };
+    } catch (err) {
+      return { ok: false, retryable: true, error: `${this.sender.endpoint}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    }
+  }
+
+  preview(entries: ReadEntry[], into: TargetPreview): void {
+    if (into.sample === null && entries.length) into.sample = this.formatter.format(entries[0]);
+  }
+
+  close(): Promise<void> {
+    return this.sender.close();
+  }
+}

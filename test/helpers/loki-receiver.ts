@@ -1,0 +1,179 @@
+/**
+ * A Grafana Loki push receiver for tests, written to Loki's documented validation rules (no
+ * Loki binary can be installed here). Loopback only; stopped by the test.
+ *
+ * POST /loki/api/v1/push (JSON, optionally gzip): tenant header required when configured (401
+ * "no org id"); labels: at least one, Prometheus name syntax, no `__` prefix, at most 15 names,
+ * name ≤ 1024 and value ≤ 2048 characters; values `[ns-string, line, {structured metadata}?]`;
+ * entries older than `reject_old_samples_max_age` (168h) or newer than now + `creation_grace_period`
+ * (10m) and lines over `max_line_size` (256 KiB) are refused with Loki's messages, the valid ones
+ * in the same push are still stored and the push answers 400 (as Loki's distributor does);
+ * exact duplicates (same stream, timestamp and line) are dropped. 204 on success.
+ * GET /loki/api/v1/query_range?query={k="v",…} returns the stored streams (exact matchers).
+ * Faults can be injected: status codes for the next N pushes, delays, and going down.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+export interface StoredEntry {
+  labels: Record<string, string>;
+  ts: string;
+  line: string;
+  metadata: Record<string, string>;
+  tenant: string | null;
+}
+
+export interface ReceiverOptions {
+  requireTenant?: boolean;
+  /** Basic or bearer credentials the receiver demands (401 otherwise). */
+  authorization?: string;
+  now?: () => number;
+}
+
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const DAY = 86_400_000;
+
+export class LokiReceiver {
+  readonly stored: StoredEntry[] = [];
+  private readonly seen = new Set<string>();
+  pushes = 0;
+  received = 0;
+  duplicatesDropped = 0;
+  /** Headers of the last push (to check tenant, auth, encoding). */
+  lastHeaders: IncomingMessage['headers'] = {};
+  private faults: Array<{ status: number; body: string }> = [];
+  private delayMs = 0;
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly options: ReceiverOptions = {}) {}
+
+  /** The next `n` pushes answer `status` (429, 500, …) and store nothing. */
+  failNext(n: number, status: number, body = 'injected fault'): void {
+    for (let i = 0; i < n; i++) this.faults.push({ status, body });
+  }
+
+  /** Every push waits this long before answering. */
+  slow(ms: number): void {
+    this.delayMs = ms;
+  }
+
+  async start(port = 0): Promise<number> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+    return this.port;
+  }
+
+  /** Goes down: closes the listener and every open connection. */
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = null;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET' && url.pathname === '/loki/api/v1/query_range') return this.query(url, res);
+    if (req.method !== 'POST' || url.pathname !== '/loki/api/v1/push') return this.reply(res, 404, '404 page not found');
+    this.pushes++;
+    this.lastHeaders = req.headers;
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    const fault = this.faults.shift();
+    if (fault) return this.reply(res, fault.status, fault.body);
+    const tenant = (req.headers['x-scope-orgid'] as string | undefined) ?? null;
+    if (this.options.requireTenant && !tenant) return this.reply(res, 401, 'no org id');
+    if (this.options.authorization && req.headers.authorization !== this.options.authorization) return this.reply(res, 401, 'unauthorized');
+    let body = Buffer.concat(chunks);
+    if (req.headers['content-encoding'] === 'gzip') {
+      try {
+        body = gunzipSync(body);
+      } catch {
+        return this.reply(res, 400, 'invalid gzip body');
+      }
+    }
+    if (!String(req.headers['content-type']).startsWith('application/json')) return this.reply(res, 415, 'unsupported content type');
+    let doc: { streams?: Array<{ stream?: Record<string, unknown>; values?: unknown[] }> };
+    try {
+      doc = JSON.parse(body.toString('utf8'));
+    } catch {
+      return this.reply(res, 400, 'invalid JSON body');
+    }
+    const errors: string[] = [];
+    const now = this.options.now?.() ?? Date.now();
+    for (const s of doc.streams ?? []) {
+      const labels = s.stream ?? {};
+      const names = Object.keys(labels);
+      const ls = '{' + names.map((n) => `${n}="${String(labels[n])}"`).join(', ') + '}';
+      if (names.length === 0) return this.reply(res, 400, 'error at least one label pair is required per stream');
+      for (const n of names) {
+        if (!LABEL.test(n) || n.startsWith('__')) return this.reply(res, 400, `Error parsing labels '${ls}' with error: invalid label name`);
+        if (n.length > 1024) return this.reply(res, 400, `stream '${ls}' has label name too long: '${n}'`);
+        if (typeof labels[n] !== 'string') return this.reply(res, 400, `Error parsing labels '${ls}' with error: label value must be a string`);
+        if ((labels[n] as string).length > 2048) return this.reply(res, 400, `stream '${ls}' has label value too long: '${labels[n]}'`);
+      }
+      if (names.length > 15) return this.reply(res, 400, `entry for stream '${ls}' has ${names.length} label names; limit 15`);
+      for (const v of s.values ?? []) {
+        if (!Array.isArray(v) || typeof v[0] !== 'string' || !/^\d+$/.test(v[0]) || typeof v[1] !== 'string' || (v[2] !== undefined && (typeof v[2] !== 'object' || v[2] === null))) {
+          return this.reply(res, 400, 'invalid entry: values must be [ "<unix epoch in nanoseconds>", "<log line>", {structured metadata}? ]');
+        }
+        const [ts, line, metadata = {}] = v as [string, string, Record<string, string>];
+        for (const mv of Object.values(metadata)) if (typeof mv !== 'string') return this.reply(res, 400, 'structured metadata values must be strings');
+        this.received++;
+        const ms = Number(BigInt(ts) / 1_000_000n);
+        if (ms < now - 7 * DAY) {
+          errors.push(`entry for stream '${ls}' has timestamp too old: ${new Date(ms).toISOString()}, oldest acceptable timestamp is: ${new Date(now - 7 * DAY).toISOString()}`);
+          continue;
+        }
+        if (ms > now + 10 * 60_000) {
+          errors.push(`entry for stream '${ls}' has timestamp too new: ${new Date(ms).toISOString()}`);
+          continue;
+        }
+        if (Buffer.byteLength(line) > 256 * 1024) {
+          errors.push(`Max entry size '${256 * 1024}' bytes exceeded for stream '${ls}' while adding an entry with length '${Buffer.byteLength(line)}' bytes`);
+          continue;
+        }
+        const key = `${tenant}|${ls}|${ts}|${line}`;
+        if (this.seen.has(key)) {
+          this.duplicatesDropped++;
+          continue;
+        }
+        this.seen.add(key);
+        this.stored.push({ labels: labels as Record<string, string>, ts, line, metadata, tenant });
+      }
+    }
+    if (errors.length) return this.reply(res, 400, errors.join('\n'));
+    res.writeHead(204).end();
+  }
+
+  private query(url: URL, res: ServerResponse): void {
+    const q = url.searchParams.get('query') ?? '';
+    const m = /^\{(.*)\}$/.exec(q.trim());
+    if (!m) return this.reply(res, 400, 'parse error: query must be a stream selector');
+    const matchers = [...m[1].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"]*)"/g)].map((x) => [x[1], x[2]]);
+    const streams = new Map<string, { stream: Record<string, string>; values: Array<[string, string, Record<string, string>]> }>();
+    for (const e of this.stored) {
+      if (!matchers.every(([k, v]) => e.labels[k] === v)) continue;
+      const key = JSON.stringify(e.labels);
+      if (!streams.has(key)) streams.set(key, { stream: e.labels, values: [] });
+      streams.get(key)!.values.push([e.ts, e.line, e.metadata]);
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [...streams.values()] } }));
+  }
+
+  private reply(res: ServerResponse, status: number, text: string): void {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text + '\n');
+  }
+}
