@@ -14,6 +14,16 @@ import { makeChalk } from './formats/text.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof AuditCommand)['baseFlags'] & T['flags']>;
 
+/** An error for the user, with its exit code (see AuditCommand.fail). */
+class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exit: number,
+  ) {
+    super(message);
+  }
+}
+
 let pipeGuardInstalled = false;
 
 /** Closing a pipe early (`| head`) is not an error: stop quietly with exit 0. */
@@ -67,6 +77,14 @@ export abstract class AuditCommand extends Command {
     process.stdout.write(text);
   }
 
+  /**
+   * Stops with one unwrapped line on stderr (`loki-audit: error: …`, greppable in cron mail),
+   * or the error object with --json, and the given exit code.
+   */
+  protected fail(message: string, exit: number): never {
+    throw new UserError(message, exit);
+  }
+
   /** Maps core errors to messages and exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     // One unwrapped line on stderr (greppable in cron mail), or the error object with --json.
@@ -76,6 +94,7 @@ export abstract class AuditCommand extends Command {
       process.stderr.write(`loki-audit: error: ${message}\n`);
       throw new Errors.ExitError(exit);
     };
+    if (err instanceof UserError) return fail(err.message, err.exit);
     if (err instanceof AuditDirError) return fail(err.message, EXIT_IO);
     if (err instanceof TimeSpecError || err instanceof FilterError) return fail(err.message, EXIT_USAGE);
     const code = (err as NodeJS.ErrnoException).code;

@@ -52,7 +52,7 @@ export default class Export extends AuditCommand {
       try {
         file = await openAtomic(flags.output, flags.force);
       } catch (err) {
-        if (err instanceof TargetExistsError) this.error(err.message, { exit: EXIT_USAGE });
+        if (err instanceof TargetExistsError) this.fail(err.message, EXIT_USAGE);
         throw err;
       }
     }

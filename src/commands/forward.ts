@@ -81,10 +81,10 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
       config = loadConfigFile(flags.config);
       targets = buildTargets(flags, config);
     } catch (err) {
-      if (err instanceof ForwardConfigError || err instanceof LokiConfigError || err instanceof SyslogConfigError) this.error(err.message, { exit: EXIT_USAGE });
+      if (err instanceof ForwardConfigError || err instanceof LokiConfigError || err instanceof SyslogConfigError) this.fail(err.message, EXIT_USAGE);
       throw err;
     }
-    if (targets.length === 0) this.error('no target: give --loki URL or --syslog URL, a forward.targets section in the config file, or LOKI_AUDIT_SYSLOG_HOST', { exit: EXIT_USAGE });
+    if (targets.length === 0) this.fail('no target: give --loki URL or --syslog URL, a forward.targets section in the config file, or LOKI_AUDIT_SYSLOG_HOST', EXIT_USAGE);
     const keys = auditKeysFilter(config);
     const spec = filterSpecFromFlags({ ...flags, level: flags.level ?? keys.level });
     spec.excludeEvents = keys.excludeEvents;
@@ -97,7 +97,7 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
     try {
       state = loadState(statePath, dir);
     } catch (err) {
-      if (err instanceof StateError) this.error(err.message, { exit: FORWARD_EXIT.stateMismatch });
+      if (err instanceof StateError) this.fail(err.message, FORWARD_EXIT.stateMismatch);
       throw err;
     }
     if (flags['reset-state']) state.targets = {};
@@ -133,7 +133,7 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
         previews,
       });
     } catch (err) {
-      if (err instanceof StateError) this.error(err.message, { exit: FORWARD_EXIT.stateMismatch });
+      if (err instanceof StateError) this.fail(err.message, FORWARD_EXIT.stateMismatch);
       throw err;
     } finally {
       process.removeListener('SIGINT', stop);

@@ -39,7 +39,7 @@ A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when pipe
       ? { since: null, until: null }
       : { since: parseTimeSpec(flags.since, now).getTime(), until: flags.until ? parseTimeSpec(flags.until, now, true).getTime() : null };
     if (window.since !== null && window.until !== null && window.since >= window.until) {
-      this.error(`empty window: --since ${flags.since} is not before --until ${flags.until}`, { exit: 2 });
+      this.fail(`empty window: --since ${flags.since} is not before --until ${flags.until}`, 2);
     }
     const summary = await summarize(dir, { window, top: flags.top, recentFailures: flags.failures, verifyChain: !flags['no-chain'], maxLineBytes: flags['max-line-bytes'] });
     for (const p of summary.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);

@@ -37,8 +37,8 @@ Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage er
   async run(): Promise<void> {
     const { flags } = await this.parse(Tail);
     const dir = this.setup(flags);
-    if (flags.follow && flags.output === 'json') this.error('-o json is one array and cannot be followed: use -o jsonl', { exit: 2 });
-    if (flags.follow && flags.until) this.error('--until cannot be combined with --follow', { exit: 2 });
+    if (flags.follow && flags.output === 'json') this.fail('-o json is one array and cannot be followed: use -o jsonl', 2);
+    if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', 2);
     const spec = filterSpecFromFlags(flags);
     const out = new BufferedWriter(process.stdout);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c) => out.write(c));

@@ -34,7 +34,7 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     const { flags } = await this.parse(Verify);
     const dir = this.setup(flags);
     const startHash = flags['start-hash'];
-    if (startHash !== undefined && !/^[0-9a-f]{64}$/.test(startHash)) this.error('--start-hash must be 64 lowercase hex digits', { exit: 2 });
+    if (startHash !== undefined && !/^[0-9a-f]{64}$/.test(startHash)) this.fail('--start-hash must be 64 lowercase hex digits', 2);
     const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'] };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })

@@ -1,0 +1,240 @@
+/**
+ * forward against the Loki push receiver (test/helpers/loki-receiver.ts): delivery, labels,
+ * structured metadata, auth and tenant, retries on 429/500/down, dead letters, restarts with
+ * no loss, state checks, follow.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { generateSample } from '../../scripts/sample.js';
+import { sealEntry } from '../../src/core/writer.js';
+import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { LokiReceiver } from '../helpers/loki-receiver.js';
+
+const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+
+/** All lines of a directory's chain files, in chain order. */
+function allLines(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => /^audit-.*\.jsonl$/.test(n))
+    .sort((a, b) => (a.replace('.jsonl', '~') < b.replace('.jsonl', '~') ? -1 : 1))
+    .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter(Boolean));
+}
+
+describe('forward to Loki', () => {
+  let t: { dir: string; cleanup: () => void };
+  let audit: string;
+  let state: string;
+  let rx: LokiReceiver;
+  beforeEach(async () => {
+    t = tempDir();
+    audit = join(t.dir, 'audit');
+    state = join(t.dir, 'state.json');
+    generateSample(audit, { seed: 9, startDate: daysAgo(3), perDay: [120, 120], maxFileBytes: 24 * 1024 });
+    rx = new LokiReceiver({ requireTenant: true });
+    await rx.start();
+  });
+  afterEach(async () => {
+    await rx.stop();
+    t.cleanup();
+  });
+  const fwd = (...a: string[]) => runCli(['forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--batch-wait', '100', ...a]);
+
+  it('delivers every entry once: original line, low-cardinality labels, chain hash as structured metadata, ns time', async () => {
+    const r = await fwd();
+    assert.equal(r.code, 0, r.stderr);
+    const lines = allLines(audit);
+    assert.equal(rx.stored.length, 240);
+    assert.deepEqual(rx.stored.map((e) => e.line).sort(), [...lines].sort());
+    const first = JSON.parse(lines[0]);
+    const e = rx.stored.find((x) => x.line === lines[0])!;
+    assert.deepEqual(Object.keys(e.labels).sort(), ['event_family', 'host', 'job', 'level', 'service_name']);
+    assert.equal(e.labels.event_family, first.resource_type);
+    assert.equal(e.metadata.chain_hash, first._integrity_hash);
+    assert.equal(e.tenant, 'acme');
+    // Nanoseconds from the entry's own time, microseconds kept: 2026-…T00:21:10.216214 → …216214000.
+    const whole = BigInt(Date.parse(first.timestamp.replace(/\.\d+/, ''))) * 1_000_000n;
+    const frac = BigInt((/\.(\d+)\+/.exec(first.timestamp)?.[1] ?? '').padEnd(9, '0'));
+    assert.equal(e.ts, (whole + frac).toString());
+    assert.equal(rx.lastHeaders['content-encoding'], 'gzip');
+    // Nothing new: a second run sends nothing.
+    const pushes = rx.pushes;
+    const again = await fwd();
+    assert.equal(again.code, 0);
+    assert.equal(rx.pushes, pushes);
+    assert.match(again.stdout, /: 0 delivered/);
+    // query_range reads back by label
+    const q = await fetch(`${rx.url}/loki/api/v1/query_range?query=${encodeURIComponent('{event_family="auth"}')}`).then((x) => x.json() as Promise<{ data: { result: Array<{ values: unknown[] }> } }>);
+    assert.equal(q.data.result.reduce((n, s) => n + s.values.length, 0), lines.filter((l) => JSON.parse(l).resource_type === 'auth').length);
+  });
+
+  it('bearer token from the environment, never printed; basic + bearer together is an error; credentials in a URL are refused', async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ authorization: 'Bearer s3cret-token' });
+    await rx.start();
+    const r = await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--json'], { env: { LOKI_AUDIT_LOKI_TOKEN: 's3cret-token' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(rx.stored.length, 240);
+    assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
+    const both = await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--loki-username', 'u'], { env: { LOKI_AUDIT_LOKI_TOKEN: 's3cret-token', LOKI_AUDIT_LOKI_PASSWORD: 'pw' } });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /mutually exclusive/);
+    assert.doesNotMatch(both.stderr, /s3cret|pw\b/);
+    const url = await runCli(['forward', '--dir', audit, '--loki', 'http://user:hunter2@127.0.0.1:1', '--state', state]);
+    assert.equal(url.code, 2);
+    assert.doesNotMatch(url.stderr, /hunter2/);
+  });
+
+  it('429 storms and 500s are retried with backoff; nothing lost, nothing duplicated', async () => {
+    rx.failNext(4, 429, 'Ingestion rate limit exceeded');
+    rx.failNext(2, 500, 'internal error');
+    const r = await fwd();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /HTTP 429: Ingestion rate limit exceeded; retrying/);
+    assert.equal(rx.stored.length, 240);
+    assert.equal(rx.duplicatesDropped, 0);
+  });
+
+  it('receiver down: gives up after --give-up-after with exit 9, position kept; the next run delivers all', async () => {
+    const port = rx.port;
+    await rx.stop();
+    const r = await runCli(['forward', '--dir', audit, '--loki', `http://127.0.0.1:${port}`, '--state', state, '--give-up-after', '2', '--timeout', '500']);
+    assert.equal(r.code, 9);
+    assert.match(r.stderr, /giving up: cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/);
+    rx = new LokiReceiver();
+    await rx.start(port);
+    const ok = await runCli(['forward', '--dir', audit, '--loki', `http://127.0.0.1:${port}`, '--state', state]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(rx.stored.length, 240);
+  });
+
+  it('entries older than Loki accepts go to the dead-letter file (exit 11); --timestamp ingest sends them', async () => {
+    const dl = join(t.dir, 'dead.jsonl');
+    const old = await runCli(['forward', '--dir', join(LOKI, 'extended/valid/writer'), '--loki', rx.url, '--tenant', 'a', '--state', join(t.dir, 's2.json'), '--dead-letter', dl]);
+    assert.equal(old.code, 11);
+    assert.equal(rx.stored.length, 0);
+    const dead = readFileSync(dl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(dead.length, 150);
+    assert.match(dead[0].reason, /timestamp too old for Loki/);
+    assert.equal(dead[0].chain_hash, JSON.parse(dead[0].entry)._integrity_hash);
+    const ingest = await runCli(['forward', '--dir', join(LOKI, 'extended/valid/writer'), '--loki', rx.url, '--tenant', 'a', '--state', join(t.dir, 's3.json'), '--timestamp', 'ingest']);
+    assert.equal(ingest.code, 0, ingest.stderr);
+    assert.equal(rx.stored.length, 150);
+  });
+
+  it('a 400 from Loki is final: the batch goes to the dead-letter file with Loki\'s text', async () => {
+    rx.failNext(1, 400, "entry for stream '{x=\"y\"}' has timestamp too new");
+    const dl = join(t.dir, 'dead.jsonl');
+    const r = await fwd('--dead-letter', dl, '--batch-entries', '100');
+    assert.equal(r.code, 11);
+    const dead = readFileSync(dl, 'utf8').trim().split('\n');
+    assert.equal(dead.length, 100);
+    assert.match(JSON.parse(dead[0]).reason, /HTTP 400: entry for stream/);
+    assert.equal(rx.stored.length, 140);
+  });
+
+  it('killed mid-batch (SIGKILL) and restarted: every entry delivered, duplicates only from the batch in flight', async () => {
+    rx.slow(300);
+    const child = spawn(process.execPath, [BIN, 'forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--batch-entries', '20'], { cwd: ROOT, stdio: 'ignore' });
+    const end = Date.now() + 10_000;
+    while (rx.pushes < 4 && Date.now() < end) await sleep(20);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    rx.slow(0);
+    const before = rx.stored.length;
+    assert.ok(before > 0 && before < 240, `some delivered before the kill (${before})`);
+    const r = await fwd('--batch-entries', '20');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(rx.stored.map((e) => e.line).sort(), allLines(audit).sort(), 'each entry stored exactly once');
+    assert.ok(rx.duplicatesDropped <= 20, `re-sent at most one batch (${rx.duplicatesDropped})`);
+  });
+
+  it('a forwarded file rewritten afterwards is reported (exit 10), nothing re-sent', async () => {
+    assert.equal((await fwd()).code, 0);
+    const live = readdirSync(audit).filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)).sort().at(-1)!;
+    const f = join(audit, live);
+    const lines = readFileSync(f, 'utf8').split('\n');
+    const edited = lines[lines.length - 2].replace(/"seq": (\d+)/, (_m, n) => `"seq": ${Number(n) + 1000}`);
+    assert.notEqual(edited, lines[lines.length - 2]);
+    lines[lines.length - 2] = edited;
+    writeFileSync(f, lines.join('\n'));
+    const pushes = rx.pushes;
+    const r = await fwd();
+    assert.equal(r.code, 10);
+    assert.match(r.stderr, /no longer in the directory: the file was rewritten or removed/);
+    assert.equal(rx.pushes, pushes);
+  });
+
+  it('survives size rotation between runs: the position is found in the renamed piece', async () => {
+    assert.equal((await fwd()).code, 0);
+    const live = readdirSync(audit).filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)).sort().at(-1)!;
+    renameSync(join(audit, live), join(audit, live.replace('.jsonl', '.235959.jsonl')));
+    const { _integrity_hash: head, ...last } = JSON.parse(allLines(audit).at(-1)!);
+    const s = sealEntry({ ...last, timestamp: new Date().toISOString().replace('Z', '+00:00') }, head);
+    appendFileSync(join(audit, live), s.line);
+    const r = await fwd();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /: 1 delivered/);
+    assert.equal(rx.stored.length, 241);
+  });
+
+  it('state of another directory and a corrupt state file are refused with a clear message', async () => {
+    writeFileSync(state, JSON.stringify({ version: 1, dir: '/elsewhere', targets: {} }));
+    let r = await fwd();
+    assert.equal(r.code, 10);
+    assert.match(r.stderr, /belongs to \/elsewhere/);
+    writeFileSync(state, '{"version": 1, "dir": "x", "tar');
+    r = await fwd();
+    assert.equal(r.code, 10);
+    assert.match(r.stderr, /not valid JSON/);
+  });
+
+  it('--dry-run shows streams and labels, sends and saves nothing', async () => {
+    const r = await fwd('--dry-run');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /240 entries would be sent/);
+    assert.match(r.stdout, /stream \{service_name="loki-audit", job="loki-audit", host="[^"]+", level="info", event_family="task"\}: \d+/);
+    assert.equal(rx.pushes, 0);
+    assert.throws(() => readFileSync(state));
+  });
+
+  it('filters apply (only auth.* at warning and above), and the config file\'s enterprise.audit.level too', async () => {
+    const r = await fwd('--event', 'auth.*', '--level', 'warning');
+    assert.equal(r.code, 0);
+    assert.ok(rx.stored.length > 0);
+    assert.ok(rx.stored.every((e) => e.labels.event_family === 'auth' && e.labels.level !== 'info'));
+    const cfg = join(t.dir, 'config.yaml');
+    writeFileSync(cfg, `enterprise:\n  audit:\n    level: error\n    exclude_events: [api.*]\nforward:\n  targets:\n    - loki: ${rx.url}\n      tenant: cfg\n      labels: {env: prod}\n`);
+    const c = await runCli(['forward', '--dir', audit, '--config', cfg, '--state', join(t.dir, 's4.json')]);
+    assert.equal(c.code, 0, c.stderr);
+    const fromCfg = rx.stored.filter((e) => e.tenant === 'cfg');
+    assert.ok(fromCfg.length > 0);
+    assert.ok(fromCfg.every((e) => e.labels.level === 'error' && e.labels.env === 'prod' && e.labels.event_family !== 'api'));
+  });
+
+  it('--follow forwards new entries as they are written, across a new day file', async () => {
+    const child = spawn(process.execPath, [BIN, 'forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--follow', '--batch-wait', '100'], { cwd: ROOT, stdio: 'ignore' });
+    try {
+      const end = Date.now() + 10_000;
+      while (rx.stored.length < 240 && Date.now() < end) await sleep(25);
+      let prev = JSON.parse(allLines(audit).at(-1)!)._integrity_hash as string;
+      const today = new Date().toISOString().slice(0, 10);
+      for (let i = 0; i < 5; i++) {
+        const s = sealEntry({ timestamp: new Date().toISOString().replace('Z', '+00:00'), action: 'login', resource_type: 'auth', resource_id: null, user_id: 'live', token_id: null, ip_address: null, user_agent: null, success: true, error: null, details: { i } }, prev);
+        appendFileSync(join(audit, `audit-${today}.jsonl`), s.line);
+        prev = s.hash;
+      }
+      while (rx.stored.length < 245 && Date.now() < end + 5000) await sleep(25);
+      assert.equal(rx.stored.length, 245);
+      assert.ok(rx.stored.slice(-5).every((e) => JSON.parse(e.line).user_id === 'live'));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('close', r));
+    }
+    const saved = JSON.parse(readFileSync(state, 'utf8'));
+    assert.equal(Object.values(saved.targets as Record<string, { line: number }>)[0].line, 5);
+  });
+});
