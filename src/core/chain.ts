@@ -12,6 +12,7 @@
  * files) to say what happened: an edit, a removed/inserted/reordered entry, a missing file, a
  * writer fork after a restart, history that starts mid-chain after retention, a writer quirk.
  */
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import * as crypto from 'node:crypto';
 import type { AuditFile } from './files.js';
@@ -167,7 +168,9 @@ class DashboardChainVerifier {
   private prev: string | null = GENESIS_HASH;
   /** When `prev` is unknown: the last known hash before the gap (checked first). */
   private prevCandidate: string | null = null;
-  private head: (Location & { hash: string }) | null = null;
+  /** The entry whose stored hash is the chain head (kept as is: no copy per entry). */
+  private headEntry: EntryItem | null = null;
+  private headHash: string | null = null;
   private pending: Pending | null = null;
   private preIntegrity: { count: number; first: Location | null; last: Location | null } = { count: 0, first: null, last: null };
   private genesisFile: string | null = null;
@@ -198,7 +201,7 @@ class DashboardChainVerifier {
       findings: this.findings,
       notes: this.notes,
       entriesVerified: this.verified,
-      chainHead: this.head,
+      chainHead: this.headEntry && this.headHash ? { ...this.headEntry.loc, hash: this.headHash } : null,
       genesisFile: this.genesisFile,
     };
   }
@@ -261,13 +264,8 @@ class DashboardChainVerifier {
           continue;
         }
         const text = decoded.text;
-        if (!nonAscii || !loneCr) {
-          for (let i = 0; i < raw.bytes.length; i++) {
-            const c = raw.bytes[i];
-            if (c >= 0x80) nonAscii = true;
-            else if (c === 0x0d) loneCr = true;
-          }
-        }
+        if (!nonAscii && !isAscii(raw.bytes)) nonAscii = true;
+        if (!loneCr && raw.bytes.indexOf(0x0d) >= 0) loneCr = true;
         let parsed;
         try {
           parsed = canonicalizeEntry(text, { hashKeys: HASH_KEYS });
@@ -382,7 +380,8 @@ class DashboardChainVerifier {
   /** Continue the chain from an entry that could not be verified (after reporting it). */
   private anchor(e: EntryItem): void {
     this.prev = e.stored;
-    this.head = { ...e.loc, hash: e.stored };
+    this.headEntry = e;
+    this.headHash = e.stored;
   }
 
   private async flushPending(): Promise<void> {
@@ -499,7 +498,7 @@ class DashboardChainVerifier {
         this.finding({ ...base, class: 'tampered', reason: 'reordered', message: `entries out of order: this entry chains from the one after it (${next.loc.file}:${next.loc.line})` });
         this.accept(next);
         this.prev = e.stored; // the later of the two in chain order
-        if (this.head) this.head.hash = e.stored;
+        this.headHash = e.stored;
         return true;
       }
       if (nextFromPrev) {

@@ -471,28 +471,22 @@ class Canonicalizer {
 
   joinMembers(members: Member[]): string {
     if (members.length > 1) {
-      // Duplicate keys: the last value wins (dict assignment); check cheaply first.
-      const seen = new Set<string>();
-      let dup = false;
-      for (const m of members) {
-        if (seen.has(m.key)) dup = true;
-        seen.add(m.key);
-      }
-      if (dup) {
-        const last = new Map<string, Member>();
-        for (const m of members) last.set(m.key, m);
-        members = [...last.values()];
-      }
       let allInts = true;
       for (const m of members) {
-        if (!INT_KEY.test(m.key)) {
+        const c = m.key.charCodeAt(0);
+        if (!((c >= 0x30 && c <= 0x39) || c === 0x2d) || !INT_KEY.test(m.key)) {
           allInts = false;
           break;
         }
       }
       if (allInts) this.hasIntKeys = true;
+      // A stable sort keeps duplicate keys in input order, next to each other.
       if (allInts && this.intKeysNumeric) members.sort((a, b) => compareIntText(a.key, b.key));
       else members.sort((a, b) => compareCodePoints(a.key, b.key));
+      // Duplicate keys: the last value wins (dict assignment).
+      for (let i = members.length - 1; i > 0; i--) {
+        if (members[i].key === members[i - 1].key) members.splice(i - 1, 1);
+      }
     }
     let out = '{';
     for (let i = 0; i < members.length; i++) out += (i ? ', ' : '') + members[i].text;
