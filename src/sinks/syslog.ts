@@ -12,7 +12,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { DeliverResult, ForwardTarget, TargetPreview } from '../core/forward.js';
 import type { ReadEntry } from '../core/reader.js';
@@ -51,6 +51,9 @@ export function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: s
   if (port < 1 || port > 65535) throw new SyslogConfigError(`invalid port in ${url}`);
   return { protocol, host: m[2].replace(/^\[|\]$/g, ''), port };
 }
+
+/** How long a new TLS connection must stay open before it is used (see connect()). */
+const TLS_SETTLE_MS = 250;
 
 /** RFC 5426 §3.2: a datagram holds one message; IPv4 UDP payloads stop at 65 507 bytes. */
 export const MAX_UDP_PAYLOAD = 65_507;
@@ -100,7 +103,7 @@ export class SyslogSender {
       };
       const s: Socket =
         this.protocol === 'tls'
-          ? tlsConnect({ host: this.host, port: this.port, ca: this.tlsFiles.ca, cert: this.tlsFiles.cert, key: this.tlsFiles.key, servername: this.config.servername ?? this.host, rejectUnauthorized: true }, () => {
+          ? tlsConnect({ host: this.host, port: this.port, ca: this.tlsFiles.ca, cert: this.tlsFiles.cert, key: this.tlsFiles.key, servername: this.config.servername ?? (isIP(this.host) ? undefined : this.host), rejectUnauthorized: true }, () => {
               s.removeListener('error', onError);
               resolve(s);
             })
@@ -113,6 +116,24 @@ export class SyslogSender {
     });
     socket.setTimeout(0);
     socket.setKeepAlive(true, 30_000);
+    if (this.protocol === 'tls') {
+      // TLS 1.3: a server that refuses our certificate (or wants one) says so just after the
+      // handshake completes on our side. Wait one short moment so that such a refusal fails
+      // the connection instead of silently swallowing the first batch.
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(done, TLS_SETTLE_MS);
+        function done(err?: Error) {
+          clearTimeout(t);
+          socket.removeListener('close', onClose);
+          socket.removeListener('error', done);
+          if (err) reject(err);
+          else resolve();
+        }
+        const onClose = () => done(new Error('the server closed the TLS connection right after the handshake (client certificate required or refused?)'));
+        socket.once('close', onClose);
+        socket.once('error', done);
+      });
+    }
     // Errors after connecting surface on the next write; keep the process alive meanwhile.
     socket.on('error', () => socket.destroy());
     this.socket = socket;

@@ -56,7 +56,7 @@ export interface RsyslogMessage {
  * Starts rsyslogd listening on UDP and TCP (octet counting and LF framing), optionally TLS.
  * Writes each message as one tab-separated line of the parsed fields.
  */
-export async function startRsyslog(options: { tls?: { ca: string; cert: string; key: string } } = {}): Promise<Rsyslog> {
+export async function startRsyslog(options: { tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean } } = {}): Promise<Rsyslog> {
   const t = tempDir('loki-audit-rsyslog-');
   const work = join(t.dir, 'work');
   mkdirSync(work);
@@ -65,7 +65,7 @@ export async function startRsyslog(options: { tls?: { ca: string; cert: string; 
   const tlsLines = options.tls
     ? [
         `global(DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${options.tls.ca}" DefaultNetstreamDriverCertFile="${options.tls.cert}" DefaultNetstreamDriverKeyFile="${options.tls.key}")`,
-        'module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")',
+        `module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="${options.tls.requireClientCert ? 'x509/certvalid' : 'anon'}")`,
         `input(type="imtcp" address="127.0.0.1" port="${port}" supportOctetCountedFraming="on")`,
       ]
     : [
