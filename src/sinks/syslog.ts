@@ -13,6 +13,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
 import type { DeliverResult, ForwardTarget, TargetPreview } from '../core/forward.js';
 import type { ReadEntry } from '../core/reader.js';
@@ -51,6 +52,9 @@ export function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: s
   if (port < 1 || port > 65535) throw new SyslogConfigError(`invalid port in ${url}`);
   return { protocol, host: m[2].replace(/^\[|\]$/g, ''), port };
 }
+
+/** Pause after every 8 UDP datagrams, ms. */
+const UDP_PACE_MS = 1;
 
 /** How long a new TLS connection must stay open before it is used (see connect()). */
 const TLS_SETTLE_MS = 250;
@@ -147,10 +151,13 @@ export class SyslogSender {
   async send(messages: string[]): Promise<void> {
     if (this.protocol === 'udp') {
       this.udp ??= createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
-      for (const m of messages) {
-        const b = this.frame(m);
+      for (let i = 0; i < messages.length; i++) {
+        const b = this.frame(messages[i]);
         if (b.length > MAX_UDP_PAYLOAD) throw new Error(`message of ${b.length} bytes exceeds the UDP limit`);
         await new Promise<void>((resolve, reject) => this.udp!.send(b, this.port, this.host, (err) => (err ? reject(err) : resolve())));
+        // Pace bursts: a receiver's socket buffer holds only so many datagrams, and UDP drops
+        // the rest silently (RFC 5426 §3.6). 8 datagrams, then 1 ms.
+        if (i % 8 === 7) await sleep(UDP_PACE_MS);
       }
       return;
     }
