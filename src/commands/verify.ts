@@ -1,7 +1,10 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../base.js';
 import type { DirectoryReport } from '../core/verify.js';
-import { verifyDirectory, verifyStream } from '../core/verify.js';
+import { readFileSync } from 'node:fs';
+import type { Finding } from '../core/chain.js';
+import { checkSignature, CheckpointError, loadKey, readCheckpoints } from '../core/checkpoint.js';
+import { verifyDirectory, verifyStream, type Anchor } from '../core/verify.js';
 import { formatVerifyReport } from '../formats/verify.js';
 
 export default class Verify extends AuditCommand {
@@ -9,7 +12,9 @@ export default class Verify extends AuditCommand {
 
   static override description = `Recomputes every entry's chain hash exactly as Loki Mode's writer does (CPython json.dumps with sort_keys), across days and size-rotated pieces in name order, and classifies each break: tampered, unreadable line, unreadable file, history starting mid-chain, writer fork, incomplete last line, writer quirk.
 
-Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict), 2 usage error, 3 directory missing/empty or file unreadable, 4 incomplete last line, 5 writer fork, 6 history starts mid-chain, 7 writer quirk, 8 unreadable line. See docs/verify.md.`;
+With --checkpoints (signed heads from \`loki-audit checkpoint\`) or --expect-head, heads recorded outside the log must still be in the chain: this catches removed newest entries, deleted newest files and rewrites that recompute every later hash, which no chain alone can see.
+
+Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict), 2 usage error, 3 directory missing/empty or file unreadable, 4 incomplete last line, 5 writer fork, 6 history starts mid-chain, 7 writer quirk, 8 unreadable line, 12 anchor mismatch (a checkpointed or expected head is gone, or a checkpoint signature is invalid). See docs/verify.md.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dir ~/.loki/dashboard/audit',
@@ -23,6 +28,10 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
   static override flags = {
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
     strict: Flags.boolean({ summary: 'Fail (exit 1) on anything not intact: warnings, missing days, pre-integrity entries, foreign or rewritten files.' }),
+    checkpoints: Flags.string({ summary: 'Checkpoint store (from `loki-audit checkpoint`): every checkpointed head must still be in the chain.', helpGroup: 'ANCHORS' }),
+    'public-key': Flags.string({ summary: 'Ed25519 public key (PEM) that signed the checkpoints.', helpGroup: 'ANCHORS' }),
+    'hmac-key-file': Flags.string({ summary: 'Shared secret file, for checkpoints signed with HMAC-SHA256.', helpGroup: 'ANCHORS' }),
+    'expect-head': Flags.string({ multiple: true, summary: 'A head hash recorded elsewhere (a ticket, a Loki query, another host) that must be in the chain.', helpGroup: 'ANCHORS' }),
     stdin: Flags.boolean({ summary: 'Verify one chain read from standard input (e.g. search -o raw, zcat FILE) instead of a directory.' }),
     'start-hash': Flags.string({
       summary: 'With --stdin: the hash the first entry chains from (default: the genesis hash).',
@@ -35,7 +44,31 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     const dir = this.setup(flags);
     const startHash = flags['start-hash'];
     if (startHash !== undefined && !/^[0-9a-f]{64}$/.test(startHash)) this.fail('--start-hash must be 64 lowercase hex digits', 2);
-    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'] };
+    for (const h of flags['expect-head'] ?? []) if (!/^[0-9a-f]{64}$/.test(h)) this.fail(`--expect-head ${h}: must be 64 lowercase hex digits`, 2);
+    const anchors: Anchor[] = (flags['expect-head'] ?? []).map((hash) => ({ hash, source: '--expect-head' }));
+    const anchorFindings: Finding[] = [];
+    if (flags.checkpoints) {
+      const keyFile = flags['public-key'] ?? flags['hmac-key-file'];
+      if (!keyFile) this.fail('--checkpoints needs --public-key FILE (Ed25519) or --hmac-key-file FILE', 2);
+      let key;
+      let stored;
+      try {
+        key = loadKey(readFileSync(keyFile), !flags['public-key'], false);
+        stored = readCheckpoints(flags.checkpoints);
+      } catch (err) {
+        if (err instanceof CheckpointError || (err as NodeJS.ErrnoException).code) this.fail((err as Error).message, 2);
+        throw err;
+      }
+      for (const { path, checkpoint } of stored) {
+        const s = checkpoint.statement;
+        if (!checkSignature(checkpoint, key)) {
+          anchorFindings.push({ file: s.file ?? '-', line: s.line ?? 0, offset: -1, class: 'anchor-mismatch', reason: 'checkpoint-signature', message: `checkpoint ${path} has no valid signature for this key: forged or altered` });
+          continue;
+        }
+        anchors.push({ hash: s.head, source: `checkpoint ${path}`, where: { file: s.file, line: s.line, time: s.time } });
+      }
+    }
+    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
       : await verifyDirectory(dir, options);

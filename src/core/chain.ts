@@ -64,7 +64,9 @@ export type FindingReason =
   | 'too-long'
   | 'int-too-long'
   | 'too-deep'
-  | 'io-error';
+  | 'io-error'
+  | 'head-missing'
+  | 'checkpoint-signature';
 
 /** One problem found in the chain. */
 export interface Finding extends Location {
@@ -117,6 +119,8 @@ export interface ChainReport {
   chainHead: (Location & { hash: string }) | null;
   /** File whose first hashed entry starts the chain. */
   genesisFile: string | null;
+  /** Where each hash of `lookFor` was found as an entry's stored hash. */
+  found: Map<string, Location>;
 }
 
 /** Options for {@link verifyDashboardChain}. */
@@ -127,6 +131,8 @@ export interface VerifyOptions {
    * stored hash of the file before them). Default: the genesis hash.
    */
   startHash?: string;
+  /** Stored hashes to look for (checkpointed or expected heads); where each is found is reported. */
+  lookFor?: ReadonlySet<string>;
   /** Called after each file (progress display). */
   onFile?: (report: FileReport) => void;
 }
@@ -175,6 +181,7 @@ class DashboardChainVerifier {
   private preIntegrity: { count: number; first: Location | null; last: Location | null } = { count: 0, first: null, last: null };
   private genesisFile: string | null = null;
   private verified = 0;
+  private readonly found = new Map<string, Location>();
 
   constructor(
     private readonly files: AuditFile[],
@@ -203,6 +210,7 @@ class DashboardChainVerifier {
       entriesVerified: this.verified,
       chainHead: this.headEntry && this.headHash ? { ...this.headEntry.loc, hash: this.headHash } : null,
       genesisFile: this.genesisFile,
+      found: this.found,
     };
   }
 
@@ -379,6 +387,7 @@ class DashboardChainVerifier {
 
   /** Continue the chain from an entry that could not be verified (after reporting it). */
   private anchor(e: EntryItem): void {
+    if (this.options.lookFor?.has(e.stored) && !this.found.has(e.stored)) this.found.set(e.stored, e.loc);
     this.prev = e.stored;
     this.headEntry = e;
     this.headHash = e.stored;

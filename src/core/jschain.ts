@@ -124,5 +124,5 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
   let verdict: VerdictClass = 'intact';
   for (const f of findings) verdict = worse(verdict, f.class);
   report.verdict = verdict;
-  return { verdict, files: [report], findings, notes, entriesVerified: report.entriesVerified, chainHead: head, genesisFile: file.name };
+  return { verdict, files: [report], findings, notes, entriesVerified: report.entriesVerified, chainHead: head, genesisFile: file.name, found: new Map() };
 }

@@ -11,6 +11,8 @@ export type VerdictClass =
   | 'tampered'
   /** A line that cannot be read as an entry: invalid UTF-8, not a JSON object, too large. */
   | 'unreadable'
+  /** An outside anchor disagrees: a checkpointed or expected head is not in the chain, or a checkpoint's signature is invalid. */
+  | 'anchor-mismatch'
   /** A file that cannot be opened or read (permission, I/O error, corrupt gzip). */
   | 'io-error'
   /** The oldest file present chains from a hash that is not there (older files removed, e.g. by retention). */
@@ -32,6 +34,7 @@ export const EXIT_CODES: Readonly<Record<VerdictClass, number>> = {
   'mid-chain': 6,
   quirk: 7,
   unreadable: 8,
+  'anchor-mismatch': 12,
 };
 
 /** Exit code for usage errors (oclif's own) and for a missing or empty audit directory. */
@@ -39,7 +42,7 @@ export const EXIT_USAGE = 2;
 export const EXIT_IO = 3;
 
 /** Most severe first. */
-export const SEVERITY: readonly VerdictClass[] = ['tampered', 'unreadable', 'io-error', 'mid-chain', 'fork', 'incomplete', 'quirk', 'intact'];
+export const SEVERITY: readonly VerdictClass[] = ['tampered', 'anchor-mismatch', 'unreadable', 'io-error', 'mid-chain', 'fork', 'incomplete', 'quirk', 'intact'];
 
 /** The more severe of two classes. */
 export function worse(a: VerdictClass, b: VerdictClass): VerdictClass {
@@ -51,6 +54,7 @@ export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
   intact: 'intact',
   tampered: 'TAMPERED',
   unreadable: 'unreadable line',
+  'anchor-mismatch': 'ANCHOR MISMATCH',
   'io-error': 'unreadable file',
   'mid-chain': 'history starts mid-chain',
   fork: 'writer fork',

@@ -31,12 +31,27 @@ export interface DirectoryReport {
   ignored: string[];
 }
 
+/** A head hash that must be present in the chain. */
+export interface Anchor {
+  hash: string;
+  /** What recorded it: a checkpoint file, or "--expect-head". */
+  source: string;
+  where?: { file: string; line: number; time?: string };
+}
+
 /** Notes that make `--strict` fail. */
 export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'foreign', 'rewritten', 'resync'];
 
 /** Options for {@link verifyDirectory}. */
 export interface VerifyDirectoryOptions {
   strict?: boolean;
+  /**
+   * Heads recorded outside the log (signed checkpoints, `--expect-head`) that must be in the
+   * chain. `where` is where the head was when recorded (for the message).
+   */
+  anchors?: Anchor[];
+  /** Problems with anchors found before verifying (e.g. a bad checkpoint signature). */
+  anchorFindings?: Finding[];
   maxLineBytes?: number;
   onFile?: (report: FileReport) => void;
 }
@@ -59,13 +74,37 @@ export async function verifyStream(stream: AsyncIterable<Buffer>, name: string, 
 export async function verifyDirectory(dir: string, options: VerifyDirectoryOptions = {}): Promise<DirectoryReport> {
   const found = await discoverAuditFiles(dir);
   const reports: ChainReport[] = [];
-  if (found.files.length) reports.push(await verifyDashboardChain(found.files, options));
+  const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
+  if (found.files.length) reports.push(await verifyDashboardChain(found.files, { ...options, lookFor }));
   for (const js of found.jsFiles) {
     const r = await verifyJsAuditLog(js, options.maxLineBytes);
     options.onFile?.(r.files[0]);
     reports.push(r);
   }
+  const anchorFindings = [...(options.anchorFindings ?? []), ...checkAnchors(options.anchors ?? [], reports)];
+  if (anchorFindings.length) {
+    reports.push({ verdict: anchorFindings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'), files: [], findings: anchorFindings, notes: [], entriesVerified: 0, chainHead: null, genesisFile: null, found: new Map() });
+  }
   return assemble(dir, reports, found.foreign, options.strict === true);
+}
+
+/** Each anchor must be an entry's stored hash somewhere in the chain. */
+function checkAnchors(anchors: Anchor[], reports: ChainReport[]): Finding[] {
+  const out: Finding[] = [];
+  for (const a of anchors) {
+    if (reports.some((r) => r.found.has(a.hash))) continue;
+    const was = a.where ? ` (it was ${a.where.file}:${a.where.line}${a.where.time ? ` at ${a.where.time}` : ''})` : '';
+    out.push({
+      file: a.where?.file ?? '-',
+      line: a.where?.line ?? 0,
+      offset: -1,
+      class: 'anchor-mismatch',
+      reason: 'head-missing',
+      expected: a.hash,
+      message: `head ${a.hash.slice(0, 16)}… recorded by ${a.source}${was} is not in the chain: entries or files after it were removed, or the history was rewritten`,
+    });
+  }
+  return out;
 }
 
 /** One report, verdict and exit code from the chains of a directory. */

@@ -1,0 +1,139 @@
+/**
+ * Signed checkpoints of the chain head, kept outside the audit directory.
+ *
+ * A hash chain cannot see its newest entries removed, its newest files deleted, or a rewrite
+ * that recomputes every later hash (spec §4). A checkpoint is a small signed statement — which
+ * directory, the head hash, the file, line and byte offset of the head entry, how many entries,
+ * when — written somewhere an attacker on the host cannot rewrite (another host, WORM storage,
+ * a ticket). `verify --checkpoints` then proves each checkpointed head is still in the chain,
+ * at its place: tail truncation, deleted newest files and recomputed rewrites before a
+ * checkpoint all fail that proof. Like transparency-log checkpoints (C2SP tlog-checkpoint)
+ * and CloudTrail's signed digests, for plain JSONL files.
+ *
+ * Signatures: Ed25519 (node:crypto; a public key alone verifies) or HMAC-SHA256 (a shared
+ * secret). The signed bytes are the statement's JSON with keys in a fixed order.
+ */
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, timingSafeEqual, verify as verifySig, type KeyObject } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What a checkpoint states. */
+export interface CheckpointStatement {
+  format: 'loki-audit-checkpoint/1';
+  /** Absolute path of the audit directory when signed. */
+  dir: string;
+  head: string;
+  file: string;
+  line: number;
+  offset: number;
+  entries: number;
+  /** ISO 8601 time of signing. */
+  time: string;
+}
+
+export interface Checkpoint {
+  statement: CheckpointStatement;
+  signature: { alg: 'ed25519' | 'hmac-sha256'; keyId: string; value: string };
+}
+
+/** A key that signs or verifies checkpoints. */
+export type CheckpointKey = { alg: 'ed25519'; key: KeyObject } | { alg: 'hmac-sha256'; secret: Buffer };
+
+/** A checkpoint that cannot be trusted or read. */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+const FIELDS: Array<keyof CheckpointStatement> = ['format', 'dir', 'head', 'file', 'line', 'offset', 'entries', 'time'];
+
+/** The signed bytes: the statement's JSON in a fixed key order. */
+export function statementBytes(s: CheckpointStatement): Buffer {
+  return Buffer.from(JSON.stringify(Object.fromEntries(FIELDS.map((k) => [k, s[k]]))));
+}
+
+/** A short identifier of a key (sha256 of its public form), to tell keys apart. */
+export function keyId(k: CheckpointKey): string {
+  const material = k.alg === 'ed25519' ? createPublicKey(k.key).export({ type: 'spki', format: 'der' }) : createHash('sha256').update(k.secret).digest();
+  return createHash('sha256').update(material).digest('hex').slice(0, 16);
+}
+
+/** Generates an Ed25519 key pair as PEM. */
+export function generateKeyPair(): { privatePem: string; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+}
+
+/**
+ * Loads a key: an Ed25519 PEM (private to sign, public or private to verify) or, with `hmac`,
+ * the raw bytes of a shared secret file.
+ * @throws CheckpointError
+ */
+export function loadKey(pemOrSecret: Buffer, hmac: boolean, forSigning: boolean): CheckpointKey {
+  if (hmac) {
+    const secret = Buffer.from(pemOrSecret.toString('utf8').trim());
+    if (secret.length < 16) throw new CheckpointError('HMAC secret too short: use at least 16 bytes');
+    return { alg: 'hmac-sha256', secret };
+  }
+  try {
+    const text = pemOrSecret.toString('utf8');
+    const key = forSigning || text.includes('PRIVATE KEY') ? createPrivateKey(text) : createPublicKey(text);
+    if (key.asymmetricKeyType !== 'ed25519') throw new CheckpointError(`key is ${key.asymmetricKeyType}, not Ed25519`);
+    return { alg: 'ed25519', key: forSigning || key.type === 'public' ? key : createPublicKey(key) };
+  } catch (err) {
+    if (err instanceof CheckpointError) throw err;
+    throw new CheckpointError(`not an Ed25519 ${forSigning ? 'private ' : ''}key in PEM form`);
+  }
+}
+
+/** Signs a statement. */
+export function signCheckpoint(statement: CheckpointStatement, key: CheckpointKey): Checkpoint {
+  const bytes = statementBytes(statement);
+  const value = key.alg === 'ed25519' ? sign(null, bytes, key.key).toString('base64') : createHmac('sha256', key.secret).update(bytes).digest('base64');
+  return { statement, signature: { alg: key.alg, keyId: keyId(key), value } };
+}
+
+/** Whether a checkpoint's signature is valid for `key`. */
+export function checkSignature(c: Checkpoint, key: CheckpointKey): boolean {
+  if (c.signature?.alg !== key.alg) return false;
+  const bytes = statementBytes(c.statement);
+  const sig = Buffer.from(String(c.signature.value), 'base64');
+  if (key.alg === 'ed25519') return verifySig(null, bytes, key.key, sig);
+  const want = createHmac('sha256', key.secret).update(bytes).digest();
+  return sig.length === want.length && timingSafeEqual(sig, want);
+}
+
+/** Writes a checkpoint into the store; returns its path. */
+export function storeCheckpoint(store: string, c: Checkpoint): string {
+  mkdirSync(store, { recursive: true });
+  const name = `checkpoint-${c.statement.time.replace(/[:.]/g, '')}-${c.statement.head.slice(0, 12)}.json`;
+  const path = join(store, name);
+  writeFileSync(path, JSON.stringify(c, null, 2) + '\n', { flag: 'wx' });
+  return path;
+}
+
+/**
+ * Reads every `checkpoint-*.json` of a store, oldest first.
+ * @throws CheckpointError when the store cannot be read or a file is not a checkpoint.
+ */
+export function readCheckpoints(store: string): Array<{ path: string; checkpoint: Checkpoint }> {
+  let names: string[];
+  try {
+    names = readdirSync(store).filter((n) => /^checkpoint-.*\.json$/.test(n)).sort();
+  } catch (err) {
+    throw new CheckpointError(`cannot read checkpoint store ${store}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return names.map((n) => {
+    const path = join(store, n);
+    let c: Checkpoint;
+    try {
+      c = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
+    } catch {
+      throw new CheckpointError(`${path} is not a readable checkpoint`);
+    }
+    if (c?.statement?.format !== 'loki-audit-checkpoint/1' || typeof c.statement.head !== 'string' || !c.signature) throw new CheckpointError(`${path} is not a loki-audit checkpoint`);
+    return { path, checkpoint: c };
+  });
+}

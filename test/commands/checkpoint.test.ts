@@ -1,0 +1,114 @@
+/**
+ * Signed checkpoints: the attacks no chain can see (spec §4) are caught once a checkpoint of
+ * the head exists outside the log; a checkpoint taken after the attack cannot see it.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { LOKI, runCli, tempDir } from '../helpers/cli.js';
+
+const VALID = join(LOKI, 'extended/valid/writer');
+
+describe('checkpoint and verify --checkpoints', () => {
+  let t: { dir: string; cleanup: () => void };
+  let audit: string;
+  let store: string;
+  let key: string;
+  beforeEach(async () => {
+    t = tempDir();
+    audit = join(t.dir, 'audit');
+    store = join(t.dir, 'store');
+    key = join(t.dir, 'ck');
+    cpSync(VALID, audit, { recursive: true });
+    assert.equal((await runCli(['checkpoint', '--new-key', key])).code, 0);
+    const c = await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /^checkpoint .*: head bd7ec98b71f417c1dd0b3011cab753365ad55486a6323d1c561b251430dc98af at audit-2026-02-03\.jsonl:50, 150 entries, signed ed25519 key [0-9a-f]{16}$/m);
+  });
+  afterEach(() => t.cleanup());
+  const verify = (...a: string[]) => runCli(['verify', '--dir', audit, '--checkpoints', store, '--public-key', key + '.pub', '--json', ...a]);
+
+  it('an untouched directory proves its checkpoint (the public key alone verifies)', async () => {
+    const r = await verify();
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal(JSON.parse(r.stdout).verdict, 'intact');
+    // The signed file holds no secret.
+    const file = readdirSync(store)[0];
+    assert.doesNotMatch(readFileSync(join(store, file), 'utf8'), /PRIVATE/);
+  });
+
+  it('removed newest entries (invisible to the chain) fail the checkpoint: exit 12', async () => {
+    const f = join(audit, 'audit-2026-02-03.jsonl');
+    writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 47).join('\n') + '\n');
+    assert.equal((await runCli(['verify', '--dir', audit, '-q'])).code, 0, 'the chain alone says intact');
+    const r = await verify();
+    assert.equal(r.code, 12);
+    const p = JSON.parse(r.stdout).firstProblem;
+    assert.deepEqual([p.class, p.reason, p.file, p.line], ['anchor-mismatch', 'head-missing', 'audit-2026-02-03.jsonl', 50]);
+  });
+
+  it('a deleted newest file fails the checkpoint', async () => {
+    rmSync(join(audit, 'audit-2026-02-03.jsonl'));
+    const r = await verify();
+    assert.equal(r.code, 12);
+  });
+
+  it('an edit with every later hash recomputed (edited-and-rechained) fails the checkpoint', async () => {
+    cpSync(join(LOKI, 'extended/tampered/edited-and-rechained'), audit, { recursive: true });
+    assert.equal((await runCli(['verify', '--dir', audit, '-q'])).code, 0, 'the chain alone says intact');
+    const r = await verify();
+    assert.equal(r.code, 12);
+  });
+
+  it('a checkpoint taken after the attack cannot see it (documented limit)', async () => {
+    const f = join(audit, 'audit-2026-02-03.jsonl');
+    writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 47).join('\n') + '\n');
+    rmSync(store, { recursive: true });
+    assert.equal((await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store])).code, 0);
+    assert.equal((await verify()).code, 0);
+  });
+
+  it('a forged or altered checkpoint is an anchor mismatch, and a key that did not sign it too', async () => {
+    const file = join(store, readdirSync(store)[0]);
+    const c = JSON.parse(readFileSync(file, 'utf8'));
+    c.statement.line = 47;
+    writeFileSync(file, JSON.stringify(c));
+    const r = await verify();
+    assert.equal(r.code, 12);
+    assert.equal(JSON.parse(r.stdout).firstProblem.reason, 'checkpoint-signature');
+    assert.equal((await runCli(['checkpoint', '--new-key', key + '2'])).code, 0);
+    const other = await runCli(['verify', '--dir', audit, '--checkpoints', store, '--public-key', key + '2.pub', '-q']);
+    assert.equal(other.code, 12);
+  });
+
+  it('appending after a checkpoint is fine: the checkpointed head stays reachable', async () => {
+    const { sealEntry } = await import('../../src/core/writer.js');
+    const f = join(audit, 'audit-2026-02-03.jsonl');
+    const { _integrity_hash: head, ...last } = JSON.parse(readFileSync(f, 'utf8').trim().split('\n').at(-1)!);
+    writeFileSync(f, readFileSync(f, 'utf8') + sealEntry({ ...last, timestamp: '2026-02-03T23:00:00+00:00' }, head).line);
+    assert.equal((await verify()).code, 0);
+  });
+
+  it('HMAC-SHA256 checkpoints and --expect-head', async () => {
+    const secret = join(t.dir, 'secret');
+    writeFileSync(secret, 'a-shared-secret-of-enough-bytes\n');
+    const hs = join(t.dir, 'hstore');
+    assert.equal((await runCli(['checkpoint', '--dir', audit, '--hmac-key-file', secret, '--store', hs])).code, 0);
+    assert.equal((await runCli(['verify', '--dir', audit, '--checkpoints', hs, '--hmac-key-file', secret, '-q'])).code, 0);
+    const head = 'bd7ec98b71f417c1dd0b3011cab753365ad55486a6323d1c561b251430dc98af';
+    assert.equal((await runCli(['verify', '--dir', audit, '--expect-head', head, '-q'])).code, 0);
+    assert.equal((await runCli(['verify', '--dir', audit, '--expect-head', 'f'.repeat(64), '-q'])).code, 12);
+    assert.equal((await runCli(['verify', '--dir', audit, '--expect-head', 'xyz'])).code, 2);
+  });
+
+  it('checkpoint refuses a chain that is not intact, and keys from argv are not accepted', async () => {
+    cpSync(join(LOKI, 'extended/tampered/edited-field'), audit, { recursive: true });
+    const r = await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', join(t.dir, 's2')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not intact: nothing was signed/);
+    const none = await runCli(['checkpoint', '--dir', VALID, '--store', join(t.dir, 's3')]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /--key FILE, --hmac-key-file FILE, or LOKI_AUDIT_CHECKPOINT_KEY/);
+  });
+});
