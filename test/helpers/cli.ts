@@ -19,7 +19,7 @@ export interface CliResult {
 /** Runs `loki-audit ARGS` with a clean environment (no colour, no LOKI_AUDIT_DIR). */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const env = { ...process.env, NO_COLOR: '1', ...options.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
     delete env.LOKI_AUDIT_DIR;
     if (options.env?.LOKI_AUDIT_DIR) env.LOKI_AUDIT_DIR = options.env.LOKI_AUDIT_DIR;
     delete env.FORCE_COLOR;

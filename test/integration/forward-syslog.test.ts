@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../scripts/sample.js';
@@ -21,15 +21,31 @@ function hashes(dir: string): string[] {
     .map((l) => JSON.parse(l)._integrity_hash as string);
 }
 
+/** A test CA, a server certificate for 127.0.0.1/localhost, a client certificate, and an unrelated CA. */
+function makePki(pki: string): string {
+  mkdirSync(pki);
+  const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
+  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=loki-audit test CA');
+  writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  for (const [name, cn, ext] of [['server', 'localhost', true], ['client', 'loki-audit client', false]] as const) {
+    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    ossl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', ...(ext ? ['-extfile', 'ext.cnf'] : []));
+  }
+  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.pem', '-days', '2', '-subj', '/CN=other CA');
+  return pki;
+}
+
 const received = (rs: Rsyslog) => rs.messages().map((m) => /chain_hash="([0-9a-f]{64})"/.exec(m.structuredData)?.[1]);
 
 describe('forward to a real rsyslog', { skip }, () => {
   let t: { dir: string; cleanup: () => void };
   let audit: string;
+  let pki: string;
   before(() => {
     t = tempDir();
     audit = join(t.dir, 'audit');
     generateSample(audit, { seed: 11, startDate: '2026-11-10', perDay: [60, 60], maxFileBytes: 20 * 1024 });
+    pki = makePki(join(t.dir, 'pki'));
   });
   after(() => t.cleanup());
 
@@ -61,14 +77,6 @@ describe('forward to a real rsyslog', { skip }, () => {
   }
 
   it('tls: server verified against the CA (RFC 5425); every entry exactly once; an unknown CA is refused', async () => {
-    const pki = join(t.dir, 'pki');
-    execFileSync('mkdir', ['-p', pki]);
-    const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
-    ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=loki-audit test CA');
-    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-    execFileSync('sh', ['-c', 'printf "subjectAltName=DNS:localhost,IP:127.0.0.1\\n" > ext.cnf'], { cwd: pki });
-    ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf');
-    ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.pem', '-days', '2', '-subj', '/CN=other CA');
     const rs = await startRsyslog({ tls: { ca: join(pki, 'ca.pem'), cert: join(pki, 'server.pem'), key: join(pki, 'server.key') } });
     try {
       const bad = await runCli(['forward', '--dir', audit, '--syslog', `tls://127.0.0.1:${rs.port}`, '--ca', join(pki, 'other.pem'), '--state', join(t.dir, 's-tls-bad.json'), '--give-up-after', '1', '--timeout', '2000']);
@@ -85,10 +93,6 @@ describe('forward to a real rsyslog', { skip }, () => {
   });
 
   it('mutual TLS: a server that requires a client certificate gets ours (--cert/--key), and refuses a client without one', async () => {
-    const pki = join(t.dir, 'pki');
-    const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
-    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=loki-audit client');
-    ossl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '2');
     const rs = await startRsyslog({ tls: { ca: join(pki, 'ca.pem'), cert: join(pki, 'server.pem'), key: join(pki, 'server.key'), requireClientCert: true } });
     try {
       const without = await runCli(['forward', '--dir', audit, '--syslog', `tls://127.0.0.1:${rs.port}`, '--ca', join(pki, 'ca.pem'), '--state', join(t.dir, 's-mtls-0.json'), '--give-up-after', '1', '--timeout', '2000', '--batch-entries', '120']);

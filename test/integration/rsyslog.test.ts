@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain.js';
-import { sealEntry } from '../../src/core/writer.js';
+import { sealEntry, type PyValue } from '../../src/core/writer.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { rsyslogMissing, startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
 
@@ -56,7 +56,7 @@ describe('export into a real rsyslog', { skip }, () => {
     try {
       let prev = GENESIS_HASH;
       let text = '';
-      const entries = [
+      const entries: Array<{ [key: string]: PyValue }> = [
         { user_id: 'alice', details: { blob: 'x'.repeat(5000) } },
         { user_id: 'mallory\n<13>Nov 23 00:00:00 host forged: hello\r\nagain', details: { a: 'b\nc' } },
       ];
