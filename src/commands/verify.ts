@@ -4,6 +4,7 @@ import type { DirectoryReport } from '../core/verify.js';
 import { readFileSync } from 'node:fs';
 import type { Finding } from '../core/chain.js';
 import { checkSignature, CheckpointError, loadKey, readCheckpoints } from '../core/checkpoint.js';
+import { VerifyStateError } from '../core/incremental.js';
 import { verifyDirectory, verifyStream, type Anchor } from '../core/verify.js';
 import { formatVerifyReport } from '../formats/verify.js';
 
@@ -14,7 +15,7 @@ export default class Verify extends AuditCommand {
 
 With --checkpoints (signed heads from \`loki-audit checkpoint\`) or --expect-head, heads recorded outside the log must still be in the chain: this catches removed newest entries, deleted newest files and rewrites that recompute every later hash, which no chain alone can see.
 
-Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict), 2 usage error, 3 directory missing/empty or file unreadable, 4 incomplete last line, 5 writer fork, 6 history starts mid-chain, 7 writer quirk, 8 unreadable line, 12 anchor mismatch (a checkpointed or expected head is gone, or a checkpoint signature is invalid). See docs/verify.md.`;
+Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict), 2 usage error, 3 directory missing/empty or file unreadable, 4 incomplete last line, 5 writer fork, 6 history starts mid-chain, 7 writer quirk, 8 unreadable line, 12 anchor mismatch (a checkpointed or expected head is gone, or a checkpoint signature is invalid), 13 the --state file is corrupt or belongs to another directory. See docs/verify.md.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dir ~/.loki/dashboard/audit',
@@ -28,6 +29,7 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
   static override flags = {
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
     strict: Flags.boolean({ summary: 'Fail (exit 1) on anything not intact: warnings, missing days, pre-integrity entries, foreign or rewritten files.' }),
+    state: Flags.string({ summary: 'Incremental (cron): remember what was verified in FILE; next time check the remembered tails and verify only new entries.' }),
     checkpoints: Flags.string({ summary: 'Checkpoint store (from `loki-audit checkpoint`): every checkpointed head must still be in the chain.', helpGroup: 'ANCHORS' }),
     'public-key': Flags.string({ summary: 'Ed25519 public key (PEM) that signed the checkpoints.', helpGroup: 'ANCHORS' }),
     'hmac-key-file': Flags.string({ summary: 'Shared secret file, for checkpoints signed with HMAC-SHA256.', helpGroup: 'ANCHORS' }),
@@ -68,10 +70,13 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
         anchors.push({ hash: s.head, source: `checkpoint ${path}`, where: { file: s.file, line: s.line, time: s.time } });
       }
     }
-    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings };
+    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, statePath: flags.state };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
-      : await verifyDirectory(dir, options);
+      : await verifyDirectory(dir, options).catch((err: unknown) => {
+          if (err instanceof VerifyStateError) this.fail(err.message, 13);
+          throw err;
+        });
     process.exitCode = report.exitCode;
     if (!this.jsonEnabled()) this.out(formatVerifyReport(report, this.chalk, flags.quiet));
     return report;

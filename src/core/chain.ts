@@ -106,6 +106,10 @@ export interface FileReport {
   /** Last stored hash in the file (the chain head after it), if any. */
   lastHash: string | null;
   bytes: number;
+  /** End of the last complete (newline-terminated) line, and the last hashed entry's offset and bytes' SHA-256. */
+  completeBytes: number;
+  lastEntryOffset: number | null;
+  lastEntrySha256: string | null;
 }
 
 /** Result of verifying one chain. */
@@ -246,19 +250,25 @@ class DashboardChainVerifier {
       preIntegrityEntries: 0,
       verdict: 'intact',
       lastHash: null,
-      bytes: 0,
+      bytes: file.startOffset ?? 0,
+      completeBytes: file.startOffset ?? 0,
+      lastEntryOffset: null,
+      lastEntrySha256: null,
     };
     this.reports.push(report);
-    let fileFirst = true;
+    let fileFirst = !file.startOffset;
+    let lastEntryBytes: Buffer | null = null;
     let crlf = false;
     let blank = 0;
     let nonAscii = false;
     let loneCr = false;
     let lastRaw: { line: number; terminated: boolean } | null = null;
     try {
-      for await (const raw of scanLines(file.stream ?? openAuditFile(file.path), { maxLineBytes: this.maxLineBytes })) {
+      const start = file.startOffset ?? 0;
+      for await (const raw of scanLines(file.stream ?? openAuditFile(file.path, start), { maxLineBytes: this.maxLineBytes, startOffset: start, firstLine: file.firstLine ?? 1 })) {
         report.lines = raw.line;
         report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
+        if (raw.terminated) report.completeBytes = report.bytes;
         lastRaw = raw;
         const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
         if (raw.crlf) crlf = true;
@@ -312,6 +322,10 @@ class DashboardChainVerifier {
         fileFirst = false;
         await this.entry(item);
         report.lastHash = item.stored;
+        if (raw.terminated) {
+          report.lastEntryOffset = raw.offset;
+          lastEntryBytes = raw.bytes;
+        }
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
@@ -327,6 +341,7 @@ class DashboardChainVerifier {
       if (this.prev !== null) this.prevCandidate = this.prev;
       this.prev = null;
     }
+    if (lastEntryBytes) report.lastEntrySha256 = createHash('sha256').update(lastEntryBytes).digest('hex');
     if (lastRaw && !lastRaw.terminated && report.lastHash !== null && !this.findings.some((f) => f.file === file.name && f.line === lastRaw!.line)) {
       this.notes.push({ kind: 'no-final-newline', file: file.name, line: lastRaw.line, message: 'last entry is complete but has no newline yet (a write in progress?)' });
     }

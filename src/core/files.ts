@@ -29,6 +29,9 @@ export interface AuditFile {
   chain: FileChain;
   /** A one-shot byte source used instead of `path` (standard input); such a file is read once. */
   stream?: AsyncIterable<Buffer>;
+  /** Start reading at this byte offset and line number (incremental verify); plain files only. */
+  startOffset?: number;
+  firstLine?: number;
 }
 
 /** A directory's audit files, classified. */

@@ -55,7 +55,7 @@ export function isJsAuditLogEntry(o: unknown): boolean {
 export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Promise<ChainReport> {
   const findings: Finding[] = [];
   const notes: Note[] = [];
-  const report: FileReport = { file: file.name, path: file.path, schema: 'js-auditlog', lines: 0, entriesVerified: 0, preIntegrityEntries: 0, verdict: 'intact', lastHash: null, bytes: 0 };
+  const report: FileReport = { file: file.name, path: file.path, schema: 'js-auditlog', lines: 0, entriesVerified: 0, preIntegrityEntries: 0, verdict: 'intact', lastHash: null, bytes: 0, completeBytes: 0, lastEntryOffset: null, lastEntrySha256: null };
   let prev: string | null = JS_GENESIS;
   let head: (Location & { hash: string }) | null = null;
   const source = openAuditFile(file.path);

@@ -6,6 +6,8 @@ import type { ChainReport, FileReport, Finding, Note } from './chain.js';
 import { verifyDashboardChain } from './chain.js';
 import { discoverAuditFiles, type AuditFile } from './files.js';
 import { verifyJsAuditLog } from './jschain.js';
+import { statSync } from 'node:fs';
+import { loadVerifyState, saveVerifyState, verifyIncremental, type VerifyState } from './incremental.js';
 import type { VerdictClass } from './verdict.js';
 import { EXIT_CODES, worse } from './verdict.js';
 
@@ -29,6 +31,8 @@ export interface DirectoryReport {
   files: FileReport[];
   /** Files named like audit files that are not part of the chain (never read). */
   ignored: string[];
+  /** With --state: how many files were only checked by their remembered tail. */
+  incremental?: { filesSkipped: number; state: string };
 }
 
 /** A head hash that must be present in the chain. */
@@ -45,6 +49,8 @@ export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'f
 /** Options for {@link verifyDirectory}. */
 export interface VerifyDirectoryOptions {
   strict?: boolean;
+  /** Incremental: a state file of what was verified before (see incremental.ts); updated when nothing was tampered with. */
+  statePath?: string;
   /**
    * Heads recorded outside the log (signed checkpoints, `--expect-head`) that must be in the
    * chain. `where` is where the head was when recorded (for the message).
@@ -75,7 +81,16 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   const found = await discoverAuditFiles(dir);
   const reports: ChainReport[] = [];
   const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
-  if (found.files.length) reports.push(await verifyDashboardChain(found.files, { ...options, lookFor }));
+  let incremental: { next: VerifyState; skipped: number } | null = null;
+  if (options.statePath && !options.anchors?.length) {
+    const state = loadVerifyState(options.statePath, dir);
+    if (state && found.files.length) {
+      const r = await verifyIncremental(dir, found.files, state, options.maxLineBytes);
+      reports.push(r.report);
+      incremental = r;
+    }
+  }
+  if (!incremental && found.files.length) reports.push(await verifyDashboardChain(found.files, { ...options, lookFor }));
   for (const js of found.jsFiles) {
     const r = await verifyJsAuditLog(js, options.maxLineBytes);
     options.onFile?.(r.files[0]);
@@ -85,7 +100,28 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   if (anchorFindings.length) {
     reports.push({ verdict: anchorFindings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'), files: [], findings: anchorFindings, notes: [], entriesVerified: 0, chainHead: null, genesisFile: null, found: new Map() });
   }
-  return assemble(dir, reports, found.foreign, options.strict === true);
+  const result = assemble(dir, reports, found.foreign, options.strict === true);
+  if (options.statePath && result.verdict !== 'tampered' && result.verdict !== 'anchor-mismatch') {
+    const main = reports[0];
+    const next: VerifyState = incremental?.next ?? {
+      version: 1,
+      dir,
+      verifiedAt: new Date().toISOString(),
+      entries: main?.entriesVerified ?? 0,
+      files: (main?.files ?? []).map((f) => ({ name: f.file, ino: inodeOf(f.path), bytes: f.completeBytes, lines: f.bytes > f.completeBytes ? f.lines - 1 : f.lines, lastEntryOffset: f.lastEntryOffset, lastEntrySha256: f.lastEntrySha256, lastHash: f.lastHash })),
+    };
+    saveVerifyState(options.statePath, next);
+  }
+  if (incremental) result.incremental = { filesSkipped: incremental.skipped, state: options.statePath as string };
+  return result;
+}
+
+function inodeOf(path: string): number | null {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null;
+  }
 }
 
 /** Each anchor must be an entry's stored hash somewhere in the chain. */

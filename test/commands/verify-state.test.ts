@@ -1,0 +1,90 @@
+/** verify --state: incremental verification for cron. */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { appendEntry } from '../../src/core/append.js';
+import { LOKI, runCli, tempDir } from '../helpers/cli.js';
+
+describe('verify --state (incremental)', () => {
+  let t: { dir: string; cleanup: () => void };
+  let audit: string;
+  let state: string;
+  beforeEach(async () => {
+    t = tempDir();
+    audit = join(t.dir, 'audit');
+    state = join(t.dir, 'verify-state.json');
+    cpSync(join(LOKI, 'extended/valid/writer'), audit, { recursive: true });
+    const r = await runCli(['verify', '--dir', audit, '--state', state, '--json']);
+    assert.equal(JSON.parse(r.stdout).entriesVerified, 150);
+  });
+  afterEach(() => t.cleanup());
+  const run = async () => {
+    const r = await runCli(['verify', '--dir', audit, '--state', state, '--json']);
+    return { code: r.code, rep: JSON.parse(r.stdout) };
+  };
+
+  it('a second run re-reads nothing; new entries (a new day, appended) are the only work', async () => {
+    let { code, rep } = await run();
+    assert.equal(code, 0);
+    assert.equal(rep.entriesVerified, 0);
+    assert.equal(rep.incremental.filesSkipped, 3);
+    await appendEntry(audit, { action: 'x', resource_type: 'y', details: {} }, { now: new Date('2026-02-03T23:00:00Z') });
+    await appendEntry(audit, { action: 'x', resource_type: 'y', details: {} }, { now: new Date('2026-02-04T01:00:00Z') });
+    ({ code, rep } = await run());
+    assert.equal(code, 0, JSON.stringify(rep.findings));
+    assert.equal(rep.entriesVerified, 2);
+    ({ rep } = await run());
+    assert.equal(rep.entriesVerified, 0);
+  });
+
+  it('removed newest entries of a verified file: tampered, and the state is not advanced', async () => {
+    const f = join(audit, 'audit-2026-02-03.jsonl');
+    writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 47).join('\n') + '\n');
+    const before = readFileSync(state, 'utf8');
+    const { code, rep } = await run();
+    assert.equal(code, 1);
+    assert.match(rep.firstProblem.message, /shorter .* than when it was verified/);
+    assert.equal(readFileSync(state, 'utf8'), before);
+    assert.equal((await run()).code, 1, 'the alarm repeats until it is dealt with');
+  });
+
+  it('a changed last verified entry, and a deleted verified file, are tampering', async () => {
+    const f = join(audit, 'audit-2026-02-02.jsonl');
+    const lines = readFileSync(f, 'utf8').split('\n');
+    lines[49] = lines[49].replace('"success": true', '"success": false').replace(/"seq": \d+/, '"seq": 0');
+    writeFileSync(f, lines.join('\n'));
+    let { code, rep } = await run();
+    assert.equal(code, 1);
+    assert.match(rep.firstProblem.message, /not the one verified/);
+    cpSync(join(LOKI, 'extended/valid/writer/audit-2026-02-02.jsonl'), f);
+    rmSync(join(audit, 'audit-2026-02-01.jsonl'));
+    ({ code, rep } = await run());
+    assert.equal(code, 1);
+    assert.match(rep.firstProblem.message, /audit-2026-02-01\.jsonl, verified up to line 50 .* is gone/);
+  });
+
+  it('size rotation renaming a verified file is followed by inode; a new file that does not chain is caught', async () => {
+    renameSync(join(audit, 'audit-2026-02-03.jsonl'), join(audit, 'audit-2026-02-03.235959.jsonl'));
+    let { code, rep } = await run();
+    assert.equal(code, 0, JSON.stringify(rep.findings));
+    assert.ok(rep.notes.some((n: { message: string }) => /is now audit-2026-02-03\.235959\.jsonl/.test(n.message)));
+    // A forged next day that chains from the genesis hash instead of the verified head.
+    cpSync(join(LOKI, 'extended/valid/writer/audit-2026-02-01.jsonl'), join(audit, 'audit-2026-02-04.jsonl'));
+    ({ code, rep } = await run());
+    assert.notEqual(code, 0);
+    assert.equal(rep.firstProblem.file, 'audit-2026-02-04.jsonl');
+    assert.equal(rep.firstProblem.line, 1);
+  });
+
+  it('a corrupt state file or one of another directory exits 13 with a clear message', async () => {
+    writeFileSync(state, '{"version": 1, "di');
+    let r = await runCli(['verify', '--dir', audit, '--state', state]);
+    assert.equal(r.code, 13);
+    assert.match(r.stderr, /not valid JSON/);
+    writeFileSync(state, JSON.stringify({ version: 1, dir: '/elsewhere', verifiedAt: 'x', entries: 0, files: [] }));
+    r = await runCli(['verify', '--dir', audit, '--state', state]);
+    assert.equal(r.code, 13);
+    assert.match(r.stderr, /belongs to \/elsewhere/);
+  });
+});
