@@ -121,7 +121,7 @@ function parseLabels(list: string[] | undefined): Record<string, string> {
   return out;
 }
 
-function lokiAuth(username: string | undefined, passwordFile: string | undefined, tokenFile: string | undefined, env: NodeJS.ProcessEnv): LokiAuth {
+export function lokiAuth(username: string | undefined, passwordFile: string | undefined, tokenFile: string | undefined, env: NodeJS.ProcessEnv): LokiAuth {
   const password = readSecret('Loki password', passwordFile, 'LOKI_AUDIT_LOKI_PASSWORD', env);
   const token = readSecret('Loki bearer token', tokenFile, 'LOKI_AUDIT_LOKI_TOKEN', env);
   const user = username ?? env.LOKI_AUDIT_LOKI_USERNAME;

@@ -2,7 +2,10 @@ import { Flags } from '@oclif/core';
 import { AuditCommand } from '../base.js';
 import type { DirectoryReport } from '../core/verify.js';
 import { readFileSync } from 'node:fs';
-import type { Finding } from '../core/chain.js';
+import type { Finding, Note } from '../core/chain.js';
+import { discoverAuditFiles } from '../core/files.js';
+import { compareWithLoki, WitnessError } from '../core/witness.js';
+import { ForwardConfigError, lokiAuth } from '../forward-config.js';
 import { checkSignature, CheckpointError, loadKey, readCheckpoints } from '../core/checkpoint.js';
 import { VerifyStateError } from '../core/incremental.js';
 import { verifyDirectory, verifyStream, type Anchor } from '../core/verify.js';
@@ -34,6 +37,9 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     'public-key': Flags.string({ summary: 'Ed25519 public key (PEM) that signed the checkpoints.', helpGroup: 'ANCHORS' }),
     'hmac-key-file': Flags.string({ summary: 'Shared secret file, for checkpoints signed with HMAC-SHA256.', helpGroup: 'ANCHORS' }),
     'expect-head': Flags.string({ multiple: true, summary: 'A head hash recorded elsewhere (a ticket, a Loki query, another host) that must be in the chain.', helpGroup: 'ANCHORS' }),
+    'against-loki': Flags.string({ summary: 'Loki base URL holding the entries forwarded by `loki-audit forward`: entries there but not here were removed or changed here.', helpGroup: 'ANCHORS' }),
+    tenant: Flags.string({ summary: 'With --against-loki: tenant (X-Scope-OrgID). Credentials from LOKI_AUDIT_LOKI_TOKEN, or LOKI_AUDIT_LOKI_USERNAME/PASSWORD.', helpGroup: 'ANCHORS' }),
+    'loki-selector': Flags.string({ summary: 'With --against-loki: stream selector (default {service_name="loki-audit"}).', helpGroup: 'ANCHORS' }),
     stdin: Flags.boolean({ summary: 'Verify one chain read from standard input (e.g. search -o raw, zcat FILE) instead of a directory.' }),
     'start-hash': Flags.string({
       summary: 'With --stdin: the hash the first entry chains from (default: the genesis hash).',
@@ -70,7 +76,19 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
         anchors.push({ hash: s.head, source: `checkpoint ${path}`, where: { file: s.file, line: s.line, time: s.time } });
       }
     }
-    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, statePath: flags.state };
+    const extraNotes: Note[] = [];
+    if (flags['against-loki']) {
+      try {
+        const found = await discoverAuditFiles(dir);
+        const w = await compareWithLoki(found.files, { url: flags['against-loki'], tenant: flags.tenant, auth: lokiAuth(undefined, undefined, undefined, process.env), selector: flags['loki-selector'] }, flags['max-line-bytes']);
+        anchorFindings.push(...w.findings);
+        extraNotes.push(...w.notes);
+      } catch (err) {
+        if (err instanceof WitnessError || err instanceof ForwardConfigError) this.fail(err.message, 3);
+        throw err;
+      }
+    }
+    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, extraNotes, statePath: flags.state };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
       : await verifyDirectory(dir, options).catch((err: unknown) => {

@@ -56,8 +56,10 @@ export interface VerifyDirectoryOptions {
    * chain. `where` is where the head was when recorded (for the message).
    */
   anchors?: Anchor[];
-  /** Problems with anchors found before verifying (e.g. a bad checkpoint signature). */
+  /** Problems with anchors found before verifying (e.g. a bad checkpoint signature, a witness). */
   anchorFindings?: Finding[];
+  /** Notes from outside the chain (e.g. entries not forwarded yet). */
+  extraNotes?: Note[];
   maxLineBytes?: number;
   onFile?: (report: FileReport) => void;
 }
@@ -100,6 +102,7 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   if (anchorFindings.length) {
     reports.push({ verdict: anchorFindings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'), files: [], findings: anchorFindings, notes: [], entriesVerified: 0, chainHead: null, genesisFile: null, found: new Map() });
   }
+  if (options.extraNotes?.length) reports.push({ verdict: 'intact', files: [], findings: [], notes: options.extraNotes, entriesVerified: 0, chainHead: null, genesisFile: null, found: new Map() });
   const result = assemble(dir, reports, found.foreign, options.strict === true);
   if (options.statePath && result.verdict !== 'tampered' && result.verdict !== 'anchor-mismatch') {
     const main = reports[0];

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -236,5 +236,44 @@ describe('forward to Loki', () => {
     }
     const saved = JSON.parse(readFileSync(state, 'utf8'));
     assert.equal(Object.values(saved.targets as Record<string, { line: number }>)[0].line, 5);
+  });
+});
+
+describe('verify --against-loki (Loki as a witness)', () => {
+  it('entries removed locally after forwarding are caught (exit 12); unforwarded ones are a note', async () => {
+    const t = tempDir();
+    const rx = new LokiReceiver();
+    await rx.start();
+    try {
+      const audit = join(t.dir, 'audit');
+      generateSample(audit, { seed: 3, startDate: daysAgo(3), perDay: [50, 50], maxFileBytes: 1 << 20 });
+      assert.equal((await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', join(t.dir, 's.json')])).code, 0);
+      let r = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--json']);
+      assert.equal(r.code, 0, r.stdout);
+      // An entry written after the forward run: not in Loki yet, a note only.
+      const { _integrity_hash: head, ...last } = JSON.parse(allLines(audit).at(-1)!);
+      const extra = join(audit, `audit-${daysAgo(0)}.jsonl`);
+      writeFileSync(extra, sealEntry({ ...last, timestamp: new Date().toISOString().replace('Z', '+00:00') }, head).line);
+      r = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--json']);
+      assert.equal(r.code, 0, r.stdout);
+      assert.ok(JSON.parse(r.stdout).notes.some((n: { kind: string; message: string }) => n.kind === 'not-forwarded' && /^1 local entry is not in Loki/.test(n.message)));
+      rmSync(extra);
+      // Remove the last two entries locally: the chain alone cannot see it, the witness can.
+      const live = readdirSync(audit).sort().at(-1)!;
+      const f = join(audit, live);
+      writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 48).join('\n') + '\n');
+      assert.equal((await runCli(['verify', '--dir', audit, '-q'])).code, 0);
+      r = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--json']);
+      assert.equal(r.code, 12);
+      const rep = JSON.parse(r.stdout);
+      assert.equal(rep.findings.filter((x: { reason: string }) => x.reason === 'head-missing').length, 2);
+      assert.match(rep.firstProblem.message, /forwarded to Loki .* is not in the local files/);
+      const down = await runCli(['verify', '--dir', audit, '--against-loki', 'http://127.0.0.1:1']);
+      assert.equal(down.code, 3);
+      assert.match(down.stderr, /cannot query 127\.0\.0\.1:1/);
+    } finally {
+      await rx.stop();
+      t.cleanup();
+    }
   });
 });

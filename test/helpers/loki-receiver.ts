@@ -9,7 +9,8 @@
  * (10m) and lines over `max_line_size` (256 KiB) are refused with Loki's messages, the valid ones
  * in the same push are still stored and the push answers 400 (as Loki's distributor does);
  * exact duplicates (same stream, timestamp and line) are dropped. 204 on success.
- * GET /loki/api/v1/query_range?query={k="v",…} returns the stored streams (exact matchers).
+ * GET /loki/api/v1/query_range?query={k="v",…}&start&end&limit returns the stored streams
+ * (exact matchers, nanosecond range inclusive, oldest first, at most `limit` entries).
  * Faults can be injected: status codes for the next N pushes, delays, and going down.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -163,9 +164,15 @@ export class LokiReceiver {
     const m = /^\{(.*)\}$/.exec(q.trim());
     if (!m) return this.reply(res, 400, 'parse error: query must be a stream selector');
     const matchers = [...m[1].matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"]*)"/g)].map((x) => [x[1], x[2]]);
+    const start = BigInt(url.searchParams.get('start') ?? '0');
+    const end = url.searchParams.get('end') ? BigInt(url.searchParams.get('end') as string) : null;
+    const limit = Number(url.searchParams.get('limit') ?? 100);
+    const selected = this.stored
+      .filter((e) => matchers.every(([k, v]) => e.labels[k] === v) && BigInt(e.ts) >= start && (end === null || BigInt(e.ts) <= end))
+      .sort((a, b) => (BigInt(a.ts) < BigInt(b.ts) ? -1 : BigInt(a.ts) > BigInt(b.ts) ? 1 : 0))
+      .slice(0, limit);
     const streams = new Map<string, { stream: Record<string, string>; values: Array<[string, string, Record<string, string>]> }>();
-    for (const e of this.stored) {
-      if (!matchers.every(([k, v]) => e.labels[k] === v)) continue;
+    for (const e of selected) {
       const key = JSON.stringify(e.labels);
       if (!streams.has(key)) streams.set(key, { stream: e.labels, values: [] });
       streams.get(key)!.values.push([e.ts, e.line, e.metadata]);
