@@ -32,6 +32,7 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
   static override flags = {
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
     strict: Flags.boolean({ summary: 'Fail (exit 1) on anything not intact: warnings, missing days, pre-integrity entries, foreign or rewritten files.' }),
+    'retention-files': Flags.integer({ min: 1, summary: "Loki Mode's LOKI_AUDIT_MAX_FILES (default: that variable): oldest files gone while at most N+1 remain is retention, a note, not an alarm." }),
     state: Flags.string({ summary: 'Incremental (cron): remember what was verified in FILE; next time check the remembered tails and verify only new entries.' }),
     checkpoints: Flags.string({ summary: 'Checkpoint store (from `loki-audit checkpoint`): every checkpointed head must still be in the chain.', helpGroup: 'ANCHORS' }),
     'public-key': Flags.string({ summary: 'Ed25519 public key (PEM) that signed the checkpoints.', helpGroup: 'ANCHORS' }),
@@ -88,7 +89,8 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
         throw err;
       }
     }
-    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, extraNotes, statePath: flags.state };
+    const envRetention = process.env.LOKI_AUDIT_MAX_FILES && /^\d+$/.test(process.env.LOKI_AUDIT_MAX_FILES) ? Number(process.env.LOKI_AUDIT_MAX_FILES) : undefined;
+    const options = { strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, extraNotes, statePath: flags.state, retentionFiles: flags['retention-files'] ?? envRetention };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
       : await verifyDirectory(dir, options).catch((err: unknown) => {

@@ -85,7 +85,7 @@ export interface Finding extends Location {
 
 /** Non-failing observations (they fail only with `--strict`). */
 export interface Note {
-  kind: 'pre-integrity' | 'gap' | 'foreign' | 'rewritten' | 'resync' | 'no-final-newline' | 'not-forwarded';
+  kind: 'pre-integrity' | 'gap' | 'foreign' | 'rewritten' | 'resync' | 'no-final-newline' | 'not-forwarded' | 'retention';
   message: string;
   file?: string;
   line?: number;

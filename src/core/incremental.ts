@@ -125,7 +125,7 @@ export interface IncrementalResult {
  * Verifies `files` (chain order) against a previous state: old files by their remembered tail,
  * new bytes and new files fully.
  */
-export async function verifyIncremental(dir: string, files: AuditFile[], state: VerifyState, maxLineBytes?: number): Promise<IncrementalResult> {
+export async function verifyIncremental(dir: string, files: AuditFile[], state: VerifyState, maxLineBytes?: number, retentionFiles?: number): Promise<IncrementalResult> {
   const findings: Finding[] = [];
   const notes: Note[] = [];
   const inos = new Map<number, AuditFile>();
@@ -139,9 +139,16 @@ export async function verifyIncremental(dir: string, files: AuditFile[], state: 
   }
   const mapped = new Map<AuditFile, VerifiedFile>();
   let lastMappedIndex = -1;
+  let oldestGone = true; // still in the run of missing files at the start of the history
   for (const v of state.files) {
     const f = (v.ino !== null ? inos.get(v.ino) : undefined) ?? files.find((x) => x.name === v.name);
     const base = { file: v.name, line: v.lines, offset: v.bytes };
+    if (f) oldestGone = false;
+    if (!f && oldestGone && retentionFiles !== undefined && files.length <= retentionFiles + 1) {
+      // Loki Mode's retention deletes the oldest files until LOKI_AUDIT_MAX_FILES remain (spec §1).
+      notes.push({ kind: 'retention', file: v.name, message: `${v.name} (verified up to line ${v.lines}) was removed as the oldest file, as retention of ${retentionFiles} files does` });
+      continue;
+    }
     if (!f) {
       findings.push({ ...base, class: 'tampered', reason: 'chain-break', message: `${v.name}, verified up to line ${v.lines} on ${state.verifiedAt}, is gone (deleted, or renamed to a name outside the chain)` });
       continue;

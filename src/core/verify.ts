@@ -49,6 +49,12 @@ export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'f
 /** Options for {@link verifyDirectory}. */
 export interface VerifyDirectoryOptions {
   strict?: boolean;
+  /**
+   * Loki Mode's retention (`LOKI_AUDIT_MAX_FILES`): with it, history starting mid-chain, or
+   * remembered oldest files gone, while at most this many files (+ the live one) remain, is
+   * retention — a note, not an alarm.
+   */
+  retentionFiles?: number;
   /** Incremental: a state file of what was verified before (see incremental.ts); updated when nothing was tampered with. */
   statePath?: string;
   /**
@@ -87,12 +93,24 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   if (options.statePath && !options.anchors?.length) {
     const state = loadVerifyState(options.statePath, dir);
     if (state && found.files.length) {
-      const r = await verifyIncremental(dir, found.files, state, options.maxLineBytes);
+      const r = await verifyIncremental(dir, found.files, state, options.maxLineBytes, options.retentionFiles);
       reports.push(r.report);
       incremental = r;
     }
   }
-  if (!incremental && found.files.length) reports.push(await verifyDashboardChain(found.files, { ...options, lookFor }));
+  if (!incremental && found.files.length) {
+    const r = await verifyDashboardChain(found.files, { ...options, lookFor });
+    if (options.retentionFiles !== undefined && found.files.length <= options.retentionFiles + 1) {
+      const retained = r.findings.filter((f) => f.reason === 'history-mid-chain' && f.file === found.files[0].name);
+      if (retained.length) {
+        r.findings = r.findings.filter((f) => !retained.includes(f));
+        r.notes.push({ kind: 'retention', file: retained[0].file, line: retained[0].line, message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${options.retentionFiles} files does` });
+        r.verdict = r.findings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
+        for (const fr of r.files) if (fr.file === retained[0].file) fr.verdict = r.findings.filter((f) => f.file === fr.file).reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
+      }
+    }
+    reports.push(r);
+  }
   for (const js of found.jsFiles) {
     const r = await verifyJsAuditLog(js, options.maxLineBytes);
     options.onFile?.(r.files[0]);

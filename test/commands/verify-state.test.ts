@@ -77,6 +77,17 @@ describe('verify --state (incremental)', () => {
     assert.equal(rep.firstProblem.line, 1);
   });
 
+  it("retention: the oldest verified file gone is a note when it matches --retention-files (Loki Mode's LOKI_AUDIT_MAX_FILES)", async () => {
+    rmSync(join(audit, 'audit-2026-02-01.jsonl'));
+    let r = await runCli(['verify', '--dir', audit, '--state', state, '--json', '--retention-files', '2']);
+    assert.equal(r.code, 0, r.stdout);
+    assert.ok(JSON.parse(r.stdout).notes.some((n: { kind: string }) => n.kind === 'retention'));
+    r = await runCli(['verify', '--dir', audit, '--json'], { env: { LOKI_AUDIT_MAX_FILES: '2' } });
+    assert.equal(r.code, 0, 'a full verify agrees: history starting mid-chain is retention');
+    r = await runCli(['verify', '--dir', audit, '--json']);
+    assert.equal(r.code, 6, 'without a configured retention it is history starting mid-chain');
+  });
+
   it('a corrupt state file or one of another directory exits 13 with a clear message', async () => {
     writeFileSync(state, '{"version": 1, "di');
     let r = await runCli(['verify', '--dir', audit, '--state', state]);

@@ -126,6 +126,14 @@ describe('verify details', () => {
     assert.equal(ok.code, 0);
   });
 
+  it("retention-deleted-oldest is retention, not mid-chain, when it matches Loki Mode's LOKI_AUDIT_MAX_FILES", async () => {
+    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/retention-deleted-oldest'), '--json'], { env: { LOKI_AUDIT_MAX_FILES: '3' } });
+    assert.equal(r.code, 0);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.verdict, 'intact');
+    assert.ok(rep.notes.some((n: { kind: string; file: string }) => n.kind === 'retention' && n.file === 'audit-2026-02-26.084859.jsonl'));
+  });
+
   it('LOKI_AUDIT_DIR is used when --dir is absent', async () => {
     const r = await runCli(['verify', '-q'], { env: { LOKI_AUDIT_DIR: join(LOKI, 'extended/valid/writer') } });
     assert.equal(r.code, 0);
