@@ -47,8 +47,17 @@ export interface Anchor {
 export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'foreign', 'rewritten', 'resync'];
 
 /** Options for {@link verifyDirectory}. */
+/** Progress of a verification (for a terminal display). Bytes are file sizes on disk. */
+export interface VerifyProgress {
+  filesDone: number;
+  files: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
 export interface VerifyDirectoryOptions {
   strict?: boolean;
+  onProgress?: (p: VerifyProgress) => void;
   /**
    * Loki Mode's retention (`LOKI_AUDIT_MAX_FILES`): with it, history starting mid-chain, or
    * remembered oldest files gone, while at most this many files (+ the live one) remain, is
@@ -89,6 +98,19 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   const found = await discoverAuditFiles(dir);
   const reports: ChainReport[] = [];
   const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
+  if (options.onProgress) {
+    const sizes = new Map(found.files.map((f) => [f.name, inodeSize(f.path)]));
+    const progress: VerifyProgress = { filesDone: 0, files: found.files.length, bytesDone: 0, bytesTotal: [...sizes.values()].reduce((a, b) => a + b, 0) };
+    const report = options.onProgress;
+    options = {
+      ...options,
+      onFile: (fr) => {
+        progress.filesDone++;
+        progress.bytesDone += sizes.get(fr.file) ?? 0;
+        report(progress);
+      },
+    };
+  }
   let incremental: { next: VerifyState; skipped: number } | null = null;
   if (options.statePath && !options.anchors?.length) {
     const state = loadVerifyState(options.statePath, dir);
@@ -135,6 +157,14 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   }
   if (incremental) result.incremental = { filesSkipped: incremental.skipped, state: options.statePath as string };
   return result;
+}
+
+function inodeSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 function inodeOf(path: string): number | null {

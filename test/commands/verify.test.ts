@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { copyFixture, LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { BIN, copyFixture, LOKI, runCli, tempDir } from '../helpers/cli.js';
 
 interface Expect {
   class: string;
@@ -285,5 +286,17 @@ describe('verify the JS AuditLog chain (Loki Mode src/audit/log.js)', () => {
     const { code, report } = await edit((l) => l.join('\n') + '\n' + l[5].slice(0, 40));
     assert.equal(code, 4);
     assert.deepEqual([report.firstProblem.reason, report.firstProblem.line], ['torn-last-line', 81]);
+  });
+});
+
+describe('verify progress', () => {
+  it('shows files, MB/s and ETA on a terminal only; never when piped, --quiet or --json', { skip: spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script not installed' }, async () => {
+    const dir = join(LOKI, 'extended/valid/writer');
+    const tty = spawnSync('script', ['-qec', `node ${BIN} verify --dir ${dir}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.match(tty.stdout, /verifying: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/);
+    const quiet = spawnSync('script', ['-qec', `node ${BIN} verify --dir ${dir} --quiet`, '/dev/null'], { encoding: 'utf8' });
+    assert.doesNotMatch(quiet.stdout, /verifying:/);
+    const piped = await runCli(['verify', '--dir', dir]);
+    assert.doesNotMatch(piped.stderr + piped.stdout, /verifying:/);
   });
 });
