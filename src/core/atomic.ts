@@ -3,7 +3,7 @@
  * same directory, which is renamed over the target only after a successful close. A failed or
  * interrupted export never leaves half a file.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, renameSync, writeSync, type WriteStream } from 'node:fs';
 import { access, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
@@ -52,4 +52,22 @@ export async function openAtomic(path: string, force: boolean): Promise<AtomicFi
       await rm(tmp, { force: true });
     },
   };
+}
+
+/**
+ * Replaces a small JSON file atomically: temporary file, fsync, rename (a crash leaves the old
+ * or the new file, never half of one). Mode 600: state files may say what a host logs.
+ * @throws NodeJS.ErrnoException on I/O errors.
+ */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(value, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

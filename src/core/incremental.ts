@@ -11,12 +11,12 @@
  * head are reported as tampering. Limit: an edit strictly inside a verified prefix that leaves
  * its last entry intact is only seen by a full verify (run one weekly, or keep checkpoints).
  */
-import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { writeJsonAtomic } from './atomic.js';
 import type { ChainReport, FileReport, Finding, Note } from './chain.js';
 import { verifyDashboardChain } from './chain.js';
 import type { AuditFile } from './files.js';
+import { lineAt, lineDigest } from './positions.js';
 import { worse } from './verdict.js';
 
 /** One remembered file. */
@@ -70,47 +70,7 @@ export function loadVerifyState(path: string, dir: string): VerifyState | null {
 
 /** Writes the state atomically. */
 export function saveVerifyState(path: string, s: VerifyState): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(s, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-/** SHA-256 of the line starting at `offset` (up to its newline), or null. */
-function lineShaAt(path: string, offset: number): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const parts: Buffer[] = [];
-    let pos = offset;
-    for (;;) {
-      const buf = Buffer.alloc(64 * 1024);
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) return null;
-      const nl = buf.subarray(0, n).indexOf(0x0a);
-      if (nl >= 0) {
-        parts.push(buf.subarray(0, nl));
-        let line = Buffer.concat(parts);
-        if (line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
-        return createHash('sha256').update(line).digest('hex');
-      }
-      parts.push(buf.subarray(0, n));
-      pos += n;
-      if (pos - offset > 64 * 1024 * 1024) return null;
-    }
-  } finally {
-    closeSync(fd);
-  }
+  writeJsonAtomic(path, s);
 }
 
 export interface IncrementalResult {
@@ -159,7 +119,8 @@ export async function verifyIncremental(dir: string, files: AuditFile[], state: 
       mapped.set(f, v);
       continue;
     }
-    if (v.lastEntryOffset !== null && v.lastEntrySha256 && !f.gz && lineShaAt(f.path, v.lastEntryOffset) !== v.lastEntrySha256) {
+    const tail = v.lastEntryOffset !== null && v.lastEntrySha256 && !f.gz ? await lineAt(f, v.lastEntryOffset) : undefined;
+    if (tail !== undefined && (tail === null || lineDigest(tail) !== v.lastEntrySha256)) {
       findings.push({ ...base, file: f.name, class: 'tampered', reason: 'hash-mismatch', message: `the last verified entry of ${f.name} (line ${v.lines}, offset ${v.lastEntryOffset}) is not the one verified on ${state.verifiedAt}: the verified part was changed` });
     }
     if (f.name !== v.name) notes.push({ kind: 'rewritten', file: f.name, message: `${v.name} is now ${f.name} (size rotation renamed it)` });

@@ -6,8 +6,8 @@
  * re-sent. Written atomically (temporary file, fsync, rename).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeJsonAtomic } from './atomic.js';
 import type { AuditFile } from './files.js';
 import { openAuditFile, scanLines } from './lines.js';
 
@@ -83,24 +83,15 @@ export function loadState(path: string, dir: string): StateFile {
 
 /** Writes the state file atomically. @throws StateError on I/O errors. */
 export function saveState(path: string, state: StateFile): void {
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(state, null, 2) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeJsonAtomic(path, state);
   } catch (err) {
     throw new StateError('io', `cannot write state file ${path}: ${(err as Error).message}`);
   }
 }
 
-/** Reads the line starting at `offset` in `file`; null when there is none. */
-async function lineAt(file: AuditFile, offset: number): Promise<Buffer | null> {
+/** Reads the (newline-terminated) line starting at `offset` in `file`; null when there is none. */
+export async function lineAt(file: AuditFile, offset: number): Promise<Buffer | null> {
   try {
     const start = file.gz ? 0 : offset;
     for await (const raw of scanLines(openAuditFile(file.path, start), { startOffset: start })) {
