@@ -99,6 +99,8 @@ const ESCAPED_ASCII = /\\u00[2-7][0-9a-fA-F]/;
 export interface EntryFilter {
   /** Cheap test on the raw line text; false means the entry cannot match. */
   prefilter(text: string): boolean;
+  /** The same literal test on the line's bytes, before any decoding; false means it cannot match. */
+  prefilterBytes(bytes: Buffer): boolean;
   /** Full test on a parsed entry. */
   matches(view: EntryView, record: Record<string, unknown>, text: string): boolean;
   /** Whether any condition is set at all. */
@@ -142,6 +144,8 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
     if (list && list.length) groups.push(list.map(literals));
   }
   const prefilterOn = groups.length > 0 || grep !== null;
+  const byteGroups = groups.map((g) => g.map((lits) => lits.map((l) => Buffer.from(l, 'latin1'))));
+  const ESCAPE_BYTES = Buffer.from('\\u00', 'latin1');
 
   const active =
     !!(event || excluded || actor || action || resourceType || user || levels || fields.length || grep || spec.outcome) || since !== null || until !== null;
@@ -155,6 +159,15 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
         for (const group of groups) {
           if (!group.some((lits) => lits.every((l) => text.includes(l)))) return false;
         }
+      }
+      return true;
+    },
+    prefilterBytes(bytes: Buffer): boolean {
+      if (byteGroups.length === 0) return true;
+      // An escaped ASCII character could hide a literal: let the text test decide.
+      if (bytes.indexOf(ESCAPE_BYTES) >= 0 && ESCAPED_ASCII.test(bytes.toString('latin1'))) return true;
+      for (const group of byteGroups) {
+        if (!group.some((lits) => lits.every((l) => bytes.indexOf(l) >= 0))) return false;
       }
       return true;
     },

@@ -44,6 +44,8 @@ export interface ReadOptions {
   maxLineBytes?: number;
   /** Cheap test on the decoded line before parsing; lines it rejects are skipped unparsed. */
   prefilter?: (text: string) => boolean;
+  /** Cheaper test on the raw bytes before decoding; lines it rejects are skipped undecoded. */
+  prefilterBytes?: (bytes: Buffer) => boolean;
   /** Read plain files only up to this byte offset (exclusive). */
   endOffset?: number;
   /** Skip a final line without newline (a write in progress) instead of reporting it. */
@@ -138,6 +140,7 @@ export async function* readEntries(files: AuditFile[], options: ReadOptions = {}
         if (!raw.terminated && options.completeLinesOnly) break;
         lastLine = raw.line;
         completeOffset = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
+        if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) continue;
         const d = decodeLine(raw, max);
         if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) continue;
         const item = readLine(raw, file.name, max, d);

@@ -78,7 +78,7 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
 
 /** Entries of `files` that pass `filter`, oldest first, with problems. */
 export async function* matching(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number): AsyncGenerator<ReadItem> {
-  for await (const item of readEntries(files, { maxLineBytes, prefilter: (t) => filter.prefilter(t) })) {
+  for await (const item of readEntries(files, { maxLineBytes, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
     if (item.kind === 'problem' || filter.matches(item.view, item.record, item.text)) yield item;
   }
 }
