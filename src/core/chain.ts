@@ -600,7 +600,17 @@ class DashboardChainVerifier {
   }
 }
 
-const HASH_HINT = /"(?:_integrity_hash|chain_hash)"\s*:\s*"([0-9a-f]{64})"\s*}?\s*$/;
+const HASH_FIELD = /"(?:_integrity_hash|chain_hash)"\s*:\s*"([0-9a-f]{64})"/;
+const HASH_HINT = new RegExp(HASH_FIELD.source + /\s*}?\s*$/.source);
+
+/**
+ * The chain hash written in a line's text (`_integrity_hash` or `chain_hash`, 64 hex), found
+ * without parsing; null when there is none. Only for lines already known to be entries, or to
+ * label them: it does not check the JSON.
+ */
+export function hashInLine(text: string): string | null {
+  return HASH_FIELD.exec(text)?.[1] ?? null;
+}
 
 /**
  * The hash stored at the end of a line that cannot be parsed, if it is plainly there: lets the

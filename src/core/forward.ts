@@ -13,6 +13,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hashInLine } from './chain.js';
 import type { AuditFile } from './files.js';
 import { discoverAuditFiles } from './files.js';
 import type { EntryFilter } from './filters.js';
@@ -144,9 +145,7 @@ async function* source(dir: string, files: AuditFile[], from: { index: number; p
 
 function positionOf(s: SourceLine): Position {
   const r = s.raw;
-  let chainHash: string | null = null;
-  const m = /"(?:_integrity_hash|chain_hash)"\s*:\s*"([0-9a-f]{64})"/.exec(r.bytes.toString('latin1'));
-  if (m) chainHash = m[1];
+  const chainHash = hashInLine(r.bytes.toString('latin1'));
   return { file: s.file, ino: s.ino, entryOffset: r.offset, offset: r.offset + r.length + (r.crlf ? 2 : 1), line: r.line, lineSha256: lineDigest(r.bytes), chainHash, at: new Date().toISOString() };
 }
 

@@ -14,7 +14,8 @@
  */
 import type { Finding, Note } from './chain.js';
 import type { AuditFile } from './files.js';
-import type { LokiAuth } from '../sinks/loki.js';
+import { lokiHeaders, type LokiAuth } from '../sinks/loki.js';
+import { hashInLine } from './chain.js';
 import { readEntries } from './reader.js';
 
 export interface WitnessOptions {
@@ -44,14 +45,9 @@ export class WitnessError extends Error {
   }
 }
 
-const HASH_IN_LINE = /"(?:_integrity_hash|chain_hash)"\s*:\s*"([0-9a-f]{64})"/;
-
 async function lokiHashes(o: WitnessOptions, startNs: bigint, endNs: bigint): Promise<Map<string, string>> {
   const out = new Map<string, string>(); // hash -> line (for the message)
-  const headers: Record<string, string> = { 'User-Agent': 'loki-audit' };
-  if (o.tenant) headers['X-Scope-OrgID'] = o.tenant;
-  if (o.auth.kind === 'basic') headers.Authorization = 'Basic ' + Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64');
-  else if (o.auth.kind === 'bearer') headers.Authorization = `Bearer ${o.auth.token}`;
+  const headers = lokiHeaders(o.tenant, o.auth);
   const limit = o.pageSize ?? 5000;
   let start = startNs;
   for (let page = 0; page < 100_000; page++) {
@@ -78,7 +74,7 @@ async function lokiHashes(o: WitnessOptions, startNs: bigint, endNs: bigint): Pr
         count++;
         const t = BigInt(ts);
         if (t > last) last = t;
-        const h = HASH_IN_LINE.exec(line)?.[1];
+        const h = hashInLine(line);
         if (h) out.set(h, line);
       }
     }

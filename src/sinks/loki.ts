@@ -63,6 +63,15 @@ export class LokiConfigError extends Error {
   }
 }
 
+/** Request headers for Loki: tenant (`X-Scope-OrgID`) and basic or bearer authentication. */
+export function lokiHeaders(tenant: string | undefined, auth: LokiAuth): Record<string, string> {
+  const headers: Record<string, string> = { 'User-Agent': 'loki-audit' };
+  if (tenant) headers['X-Scope-OrgID'] = tenant;
+  if (auth.kind === 'basic') headers.Authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+  else if (auth.kind === 'bearer') headers.Authorization = `Bearer ${auth.token}`;
+  return headers;
+}
+
 /** Nanoseconds since the epoch as a decimal string, from an RFC 3339 timestamp with up to 9 fraction digits. */
 export function timestampNs(ts: string): string | null {
   const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(ts);
@@ -190,11 +199,7 @@ export class LokiPushClient {
 
   /** POSTs one batch; never throws. */
   async push(entries: PreparedEntry[]): Promise<PushResult> {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'User-Agent': 'loki-audit' };
-    if (this.config.tenant) headers['X-Scope-OrgID'] = this.config.tenant;
-    const auth = this.config.auth;
-    if (auth.kind === 'basic') headers.Authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
-    else if (auth.kind === 'bearer') headers.Authorization = `Bearer ${auth.token}`;
+    const headers = { ...lokiHeaders(this.config.tenant, this.config.auth), 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' };
     try {
       const res = await fetch(this.pushUrl, {
         method: 'POST',
