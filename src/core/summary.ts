@@ -7,6 +7,7 @@ import type { Finding } from './chain.js';
 import { lastStoredHash, verifyDashboardChain } from './chain.js';
 import type { AuditFile } from './files.js';
 import { discoverAuditFiles, filesInDateRange } from './files.js';
+import { compileFilter } from './filters.js';
 import type { Level } from './entry.js';
 import { LEVELS } from './entry.js';
 import { readEntries } from './reader.js';
@@ -105,6 +106,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   const { since, until } = options.window;
   const top = options.top ?? 10;
   const keepFailures = options.recentFailures ?? 5;
+  const inWindow = compileFilter({ window: options.window });
 
   const byEvent = new Map<string, number>();
   const byActor = new Map<string, number>();
@@ -124,8 +126,8 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
       continue;
     }
     const v = item.view;
-    // Entries without a readable time are kept only when the window is unbounded.
-    if (Number.isNaN(v.time) ? since !== null || until !== null : (since !== null && v.time < since) || (until !== null && v.time >= until)) continue;
+    // The same window rule as search (entries without a readable time only when unbounded).
+    if (!inWindow.matches(v, item.record, item.text)) continue;
     total++;
     byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
     byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
