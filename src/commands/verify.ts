@@ -4,8 +4,6 @@ import type { DirectoryReport } from '../core/verify.js';
 import { readFileSync } from 'node:fs';
 import type { Finding, Note } from '../core/chain.js';
 import { discoverAuditFiles } from '../core/files.js';
-import { compareWithLoki, WitnessError } from '../core/witness.js';
-import { ForwardConfigError, lokiAuth } from '../forward-config.js';
 import { checkSignature, CheckpointError, loadKey, readCheckpoints } from '../core/checkpoint.js';
 import { VerifyStateError } from '../core/incremental.js';
 import { verifyDirectory, verifyStream, type Anchor, type VerifyProgress } from '../core/verify.js';
@@ -41,6 +39,7 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     'against-loki': Flags.string({ summary: 'Loki base URL holding the entries forwarded by `loki-audit forward`: entries there but not here were removed or changed here.', helpGroup: 'ANCHORS' }),
     tenant: Flags.string({ summary: 'With --against-loki: tenant (X-Scope-OrgID). Credentials from LOKI_AUDIT_LOKI_TOKEN, or LOKI_AUDIT_LOKI_USERNAME/PASSWORD.', helpGroup: 'ANCHORS' }),
     'loki-selector': Flags.string({ summary: 'With --against-loki: stream selector (default {service_name="loki-audit"}).', helpGroup: 'ANCHORS' }),
+    jobs: Flags.integer({ min: 1, max: 64, summary: 'Threads that verify files in parallel (default: the cores, at most 4; 1 = this thread only).' }),
     stdin: Flags.boolean({ summary: 'Verify one chain read from standard input (e.g. search -o raw, zcat FILE) instead of a directory.' }),
     'start-hash': Flags.string({
       summary: 'With --stdin: the hash the first entry chains from (default: the genesis hash).',
@@ -79,6 +78,9 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     }
     const extraNotes: Note[] = [];
     if (flags['against-loki']) {
+      // Loaded only here: the Loki client and the config reader are not needed by a plain verify.
+      const { compareWithLoki, WitnessError } = await import('../core/witness.js');
+      const { ForwardConfigError, lokiAuth } = await import('../forward-config.js');
       try {
         const found = await discoverAuditFiles(dir);
         const w = await compareWithLoki(found.files, { url: flags['against-loki'], tenant: flags.tenant, auth: lokiAuth(undefined, undefined, undefined, process.env), selector: flags['loki-selector'] }, flags['max-line-bytes']);
@@ -101,7 +103,7 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
           process.stderr.write(`\r\x1b[2Kverifying: ${p.filesDone}/${p.files} files, ${(p.bytesDone / 1048576).toFixed(0)}/${(p.bytesTotal / 1048576).toFixed(0)} MB, ${(rate / 1048576).toFixed(0)} MB/s, ETA ${eta}s`);
         }
       : undefined;
-    const options = { onProgress, strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, extraNotes, statePath: flags.state, retentionFiles: flags['retention-files'] ?? envRetention };
+    const options = { onProgress, strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, extraNotes, statePath: flags.state, retentionFiles: flags['retention-files'] ?? envRetention, jobs: flags.jobs };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
       : await verifyDirectory(dir, options).catch((err: unknown) => {

@@ -4,7 +4,14 @@
  * `today`, `yesterday`. Audit files are cut at UTC midnight (spec §1), so dates, `today`,
  * `yesterday` and timestamps without an offset are UTC.
  */
-import { isValid, parseISO, subDays, subHours, subMinutes, subSeconds, subWeeks } from 'date-fns';
+// Per-function modules: the package root loads all of date-fns (+19 MB RSS per command).
+import { isValid } from 'date-fns/isValid';
+import { parseISO } from 'date-fns/parseISO';
+import { subDays } from 'date-fns/subDays';
+import { subHours } from 'date-fns/subHours';
+import { subMinutes } from 'date-fns/subMinutes';
+import { subSeconds } from 'date-fns/subSeconds';
+import { subWeeks } from 'date-fns/subWeeks';
 
 /** A time argument that cannot be understood. */
 export class TimeSpecError extends Error {

@@ -77,6 +77,8 @@ export interface VerifyDirectoryOptions {
   extraNotes?: Note[];
   maxLineBytes?: number;
   onFile?: (report: FileReport) => void;
+  /** Threads for the parallel fast path (see chain.ts `VerifyOptions.jobs`). */
+  jobs?: number;
 }
 
 /**
@@ -102,9 +104,17 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
     const sizes = new Map(found.files.map((f) => [f.name, inodeSize(f.path)]));
     const progress: VerifyProgress = { filesDone: 0, files: found.files.length, bytesDone: 0, bytesTotal: [...sizes.values()].reduce((a, b) => a + b, 0) };
     const report = options.onProgress;
+    const done = new Set<string>();
     options = {
       ...options,
       onFile: (fr) => {
+        // A file reported twice: the fast path gave up and the sequential verifier starts over.
+        if (done.has(fr.file)) {
+          done.clear();
+          progress.filesDone = 0;
+          progress.bytesDone = 0;
+        }
+        done.add(fr.file);
         progress.filesDone++;
         progress.bytesDone += sizes.get(fr.file) ?? 0;
         report(progress);

@@ -300,3 +300,15 @@ describe('verify progress', () => {
     assert.doesNotMatch(piped.stderr + piped.stdout, /verifying:/);
   });
 });
+
+describe('verify --jobs', () => {
+  it('gives the same report with one thread and with worker threads, and rejects a bad value', async () => {
+    const one = await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer-rotated'), '--json', '--jobs', '1']);
+    const four = await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer-rotated'), '--json', '--jobs', '4']);
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual(JSON.parse(four.stdout), JSON.parse(one.stdout));
+    const bad = await runCli(['verify', '--dir', join(LOKI, 'writer/valid'), '--jobs', '0']);
+    assert.equal(bad.code, 2);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  });
+});
