@@ -10,6 +10,7 @@
 import type { EntryView, Level } from './entry.js';
 import { LEVELS } from './entry.js';
 import type { TimeWindow } from './timespec.js';
+import type { Needle } from './lines.js';
 
 /** A filter specification as the commands build it from flags. */
 export interface FilterSpec {
@@ -101,6 +102,12 @@ export interface EntryFilter {
   prefilter(text: string): boolean;
   /** The same literal test on the line's bytes, before any decoding; false means it cannot match. */
   prefilterBytes(bytes: Buffer): boolean;
+  /**
+   * Byte strings of which every line that can match contains at least one (the longest literal
+   * of each pattern of one filter flag, plus `\u002`-`\u007`, escaped printable ASCII that
+   * could hide a literal); null when the filter has no such literal.
+   */
+  readonly needles: readonly Needle[] | null;
   /** Full test on a parsed entry. */
   matches(view: EntryView, record: Record<string, unknown>, text: string): boolean;
   /** Whether any condition is set at all. */
@@ -150,8 +157,23 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   const active =
     !!(event || excluded || actor || action || resourceType || user || levels || fields.length || grep || spec.outcome) || since !== null || until !== null;
 
+  // Needles from the most selective flag: the one whose weakest pattern has the longest literal.
+  let needles: Needle[] | null = null;
+  let best = 0;
+  for (const g of byteGroups) {
+    if (g.some((lits) => lits.length === 0)) continue;
+    const pick = g.map((lits) => lits.reduce((a, b) => (b.length > a.length ? b : a)));
+    const weakest = Math.min(...pick.map((b) => b.length));
+    if (weakest > best) {
+      best = weakest;
+      // `\u0020`-`\u007f` (escaped printable ASCII) could hide a literal; `\u00e9` cannot.
+      needles = [...pick.map((bytes) => ({ bytes })), { bytes: ESCAPE_BYTES, nextIn: [0x32, 0x37] }];
+    }
+  }
+
   return {
     active,
+    needles,
     prefilter(text: string): boolean {
       if (!prefilterOn) return true;
       if (grep && !grep.test(text)) return false;

@@ -11,7 +11,7 @@
  * A bare `\r` inside a line is kept as data (JSON whitespace between tokens), unlike Python's
  * universal newlines, which split there (spec §7, fixture `tampered/lone-cr`).
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 
@@ -36,6 +36,15 @@ export interface RawLine {
   crlf: boolean;
 }
 
+/**
+ * A byte string to search for in {@link LineSplitter.pushSelected}; with `nextIn`, an
+ * occurrence only counts when the byte right after it is in that inclusive range.
+ */
+export interface Needle {
+  bytes: Buffer;
+  nextIn?: [number, number];
+}
+
 /** Options for {@link scanLines}. */
 export interface ScanOptions {
   /** Longest line kept, in bytes (default {@link DEFAULT_MAX_LINE_BYTES}). */
@@ -43,6 +52,16 @@ export interface ScanOptions {
   /** Byte offset the stream starts at (for resumed reads); line numbers start at `firstLine`. */
   startOffset?: number;
   firstLine?: number;
+  /**
+   * Hand out only lines containing one of these byte strings (plus lines crossing a chunk
+   * boundary, over-long lines and a final unterminated line, which always come out).
+   */
+  needles?: readonly Needle[];
+  /**
+   * The stream reuses its chunk buffer (see {@link readChunks}): bytes kept past a `push` are
+   * copied (the lines handed out, a partial line).
+   */
+  volatile?: boolean;
 }
 
 /**
@@ -58,9 +77,11 @@ export class LineSplitter {
   private partLen = 0; // bytes of the current line in earlier chunks (counted even when not kept)
   private partLast = -1; // last byte of those pieces, for CRLF across a chunk boundary
   private overflow = false;
+  private readonly volatile: boolean;
 
   constructor(options: ScanOptions = {}) {
     this.max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.volatile = options.volatile === true;
     this.lineNo = options.firstLine ?? 1;
     this.offset = options.startOffset ?? 0;
   }
@@ -95,11 +116,57 @@ export class LineSplitter {
             this.overflow = true; // stop keeping bytes; go on counting them
             this.parts = [];
           }
-          if (!this.overflow) this.parts.push(rest);
+          if (!this.overflow) this.parts.push(this.volatile ? Buffer.from(rest) : rest);
         }
         return out;
       }
       out.push(this.emit(chunk.subarray(pos, nl), true));
+      pos = nl + 1;
+    }
+  }
+
+  /**
+   * Like {@link push}, but hands out only the lines that contain one of `needles` (found with
+   * one native search per needle over the whole chunk, not per line), plus every line that is
+   * not wholly inside this chunk and every over-long line; the others are counted and skipped
+   * without an object per line. This is grep's trick: search the buffer, not the lines.
+   */
+  pushSelected(chunk: Buffer, needles: readonly Needle[]): RawLine[] {
+    const out: RawLine[] = [];
+    let pos = 0;
+    const find = (n: Needle, from: number): number => {
+      for (let h = chunk.indexOf(n.bytes, from); h >= 0; h = chunk.indexOf(n.bytes, h + 1)) {
+        if (!n.nextIn) return h;
+        const b = chunk[h + n.bytes.length];
+        if (b === undefined || (b >= n.nextIn[0] && b <= n.nextIn[1])) return h;
+      }
+      return -1;
+    };
+    const hits = needles.map((n) => find(n, 0));
+    // A line that began in an earlier chunk is always handed out (at most one per chunk).
+    if (this.partLen > 0) {
+      const nl = chunk.indexOf(0x0a, 0);
+      if (nl === -1) return this.push(chunk);
+      out.push(this.emit(chunk.subarray(0, nl), true));
+      pos = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, pos);
+      if (nl === -1) {
+        out.push(...this.push(chunk.subarray(pos)));
+        return out;
+      }
+      let take = nl - pos > this.max;
+      for (let i = 0; i < hits.length; i++) {
+        let h = hits[i];
+        if (h >= 0 && h < pos) h = hits[i] = find(needles[i], pos);
+        if (h >= 0 && h < nl) take = true;
+      }
+      if (take) out.push(this.emit(chunk.subarray(pos, nl), true));
+      else {
+        this.offset += nl + 1 - pos;
+        this.lineNo++;
+      }
       pos = nl + 1;
     }
   }
@@ -127,7 +194,7 @@ export class LineSplitter {
     const tooLong = this.overflow || length > this.max;
     let bytes: Buffer = EMPTY;
     if (!tooLong) {
-      bytes = this.parts.length === 0 ? seg : Buffer.concat([...this.parts, seg], total);
+      bytes = this.parts.length === 0 ? (this.volatile ? Buffer.from(seg) : seg) : Buffer.concat([...this.parts, seg], total);
       if (crlf) bytes = bytes.subarray(0, length);
     }
     const rec: RawLine = { bytes, line: this.lineNo, offset: this.offset, length, terminated, tooLong, crlf };
@@ -146,13 +213,49 @@ export class LineSplitter {
  * plus one chunk, whatever the file size.
  */
 export async function* scanLines(stream: AsyncIterable<Buffer>, options: ScanOptions = {}): AsyncGenerator<RawLine> {
+  for await (const batch of scanLineBatches(stream, options)) yield* batch;
+}
+
+/**
+ * {@link scanLines} a chunk at a time: the lines each chunk completes, as one array (one
+ * asynchronous step per chunk instead of per line, for the hot loops of search and summary).
+ */
+export async function* scanLineBatches(stream: AsyncIterable<Buffer>, options: ScanOptions = {}): AsyncGenerator<RawLine[]> {
   const splitter = new LineSplitter(options);
-  for await (const chunk of stream) yield* splitter.push(chunk);
+  const needles = options.needles;
+  for await (const chunk of stream) {
+    const lines = needles ? splitter.pushSelected(chunk, needles) : splitter.push(chunk);
+    if (lines.length) yield lines;
+  }
   const last = splitter.end();
-  if (last) yield last;
+  if (last) yield [last];
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
+
+/**
+ * Reads a plain file in chunks into one reused buffer: no fresh memory per chunk (no page
+ * faults, flat RSS). Each chunk is only valid until the next one is requested; scan it with
+ * `volatile: true`.
+ * @throws NodeJS.ErrnoException (ENOENT, EACCES, EISDIR …) while iterating.
+ */
+export async function* readChunks(path: string, start = 0, end = Infinity, size = 1024 * 1024): AsyncGenerator<Buffer> {
+  // Synchronous reads: from the page cache they take microseconds, and an asynchronous read
+  // per chunk left the thread idle a fifth of the time (measured on 411 MB).
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size);
+    let pos = start;
+    while (pos < end) {
+      const n = readSync(fd, buf, 0, Math.min(size, end - pos), pos);
+      if (n === 0) break;
+      pos += n;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Opens an audit file as a byte stream, decompressing `.gz` transparently. `start`/`end` are
@@ -161,7 +264,7 @@ const EMPTY: Buffer = Buffer.alloc(0);
  */
 export function openAuditFile(path: string, start = 0, end?: number): Readable {
   if (end !== undefined && end <= start) return Readable.from([]);
-  const raw = createReadStream(path, { highWaterMark: 256 * 1024, start, end: end === undefined ? undefined : end - 1 });
+  const raw = createReadStream(path, { highWaterMark: 1024 * 1024, start, end: end === undefined ? undefined : end - 1 });
   if (!path.endsWith('.gz')) return raw;
   const gunzip = createGunzip();
   raw.on('error', (err) => gunzip.destroy(err));

@@ -6,8 +6,8 @@ import type { AuditFile } from './files.js';
 import { decodeLine, type DecodedLine } from './decode.js';
 import type { EntryView } from './entry.js';
 import { toView } from './entry.js';
-import type { RawLine } from './lines.js';
-import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
+import type { Needle, RawLine } from './lines.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } from './lines.js';
 import { canonicalize, PyJsonError } from './pyjson.js';
 
 /** One entry read from a file. */
@@ -46,6 +46,11 @@ export interface ReadOptions {
   prefilter?: (text: string) => boolean;
   /** Cheaper test on the raw bytes before decoding; lines it rejects are skipped undecoded. */
   prefilterBytes?: (bytes: Buffer) => boolean;
+  /**
+   * Only lines containing one of these byte strings can matter (see `EntryFilter.needles`):
+   * the others are skipped without being split out one by one.
+   */
+  needles?: readonly Needle[] | null;
   /** Read plain files only up to this byte offset (exclusive). */
   endOffset?: number;
   /** Skip a final line without newline (a write in progress) instead of reporting it. */
@@ -130,25 +135,40 @@ export function readLine(raw: RawLine, file: string, maxLineBytes: number, decod
 
 /** Streams entries of `files` in order. Bad lines come out as problems; reading goes on. */
 export async function* readEntries(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem> {
+  for await (const batch of readEntryBatches(files, options)) yield* batch;
+}
+
+/**
+ * {@link readEntries} a chunk at a time (one asynchronous step per chunk of the file, not per
+ * line): the entries and problems of each chunk as one array.
+ */
+export async function* readEntryBatches(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem[]> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const prefilter = options.prefilter;
   for (const file of files) {
     let lastLine = 0;
     let completeOffset = 0;
     try {
-      for await (const raw of scanLines(openAuditFile(file.path, 0, file.gz ? undefined : options.endOffset), { maxLineBytes: max })) {
-        if (!raw.terminated && options.completeLinesOnly) break;
-        lastLine = raw.line;
-        completeOffset = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
-        if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) continue;
-        const d = decodeLine(raw, max);
-        if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) continue;
-        const item = readLine(raw, file.name, max, d);
-        if (item) yield item;
+      // Selective reads of plain files: one reused buffer (the few lines handed out are copied).
+      const selective = !!options.needles && !file.gz;
+      const source = selective ? readChunks(file.path, 0, options.endOffset) : openAuditFile(file.path, 0, file.gz ? undefined : options.endOffset);
+      for await (const lines of scanLineBatches(source, { maxLineBytes: max, needles: options.needles ?? undefined, volatile: selective })) {
+        const items: ReadItem[] = [];
+        for (const raw of lines) {
+          if (!raw.terminated && options.completeLinesOnly) break;
+          lastLine = raw.line;
+          completeOffset = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
+          if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) continue;
+          const d = decodeLine(raw, max);
+          if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) continue;
+          const item = readLine(raw, file.name, max, d);
+          if (item) items.push(item);
+        }
+        if (items.length) yield items;
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      yield { kind: 'problem', file: file.name, line: lastLine + 1, offset: 0, code: 'io-error', message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}` };
+      yield [{ kind: 'problem', file: file.name, line: lastLine + 1, offset: 0, code: 'io-error', message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}` }];
     }
     options.onFileEnd?.({ file: file.name, completeOffset, nextLine: lastLine + 1 });
   }

@@ -7,7 +7,7 @@ import { discoverAuditFiles, filesInDateRange } from './files.js';
 import type { EntryFilter, FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
 import type { ReadEntry, ReadItem } from './reader.js';
-import { readEntries } from './reader.js';
+import { readEntryBatches } from './reader.js';
 import { windowDates } from './timespec.js';
 
 /** Options for {@link searchEntries}. */
@@ -78,7 +78,7 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
 
 /** Entries of `files` that pass `filter`, oldest first, with problems. */
 export async function* matching(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number): AsyncGenerator<ReadItem> {
-  for await (const item of readEntries(files, { maxLineBytes, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
-    if (item.kind === 'problem' || filter.matches(item.view, item.record, item.text)) yield item;
+  for await (const batch of readEntryBatches(files, { maxLineBytes, needles: filter.needles, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
+    for (const item of batch) if (item.kind === 'problem' || filter.matches(item.view, item.record, item.text)) yield item;
   }
 }
