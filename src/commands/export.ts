@@ -1,4 +1,6 @@
 import { Flags } from '@oclif/core';
+import { ProgressLine, progressWanted } from '../formats/progress.js';
+import type { ReadProgress } from '../core/reader.js';
 import { AuditCommand } from '../base.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/atomic.js';
 import { searchEntries } from '../core/search.js';
@@ -66,8 +68,12 @@ export default class Export extends AuditCommand {
       const printer = format === 'json' || format === 'jsonl' ? new EntryPrinter(format, this.chalk, write) : null;
       if (format === 'csv') await write(csvHeader());
       let count = 0;
-      for await (const item of searchEntries(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'] })) {
+      // Progress with --output FILE or stdout redirected to a file; never into a pipe (logger, a pager).
+      const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
+      const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
+      for await (const item of searchEntries(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress })) {
         if (item.kind === 'problem') {
+          progress?.clear();
           process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
           continue;
         }
@@ -78,6 +84,7 @@ export default class Export extends AuditCommand {
       }
       await printer?.end();
       await out.flush();
+      progress?.clear();
       if (file) {
         await file.commit();
         process.stderr.write(`exported ${count} entries to ${flags.output}\n`);

@@ -5,6 +5,8 @@ import type { EntryFormat } from '../formats/entries.js';
 import { EntryPrinter } from '../formats/entries.js';
 import { BufferedWriter } from '../formats/sink.js';
 import { safeText } from '../formats/text.js';
+import { ProgressLine, progressWanted } from '../formats/progress.js';
+import type { ReadProgress } from '../core/reader.js';
 import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
 
 export default class Search extends AuditCommand {
@@ -37,10 +39,16 @@ Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3
     const out = new BufferedWriter(process.stdout);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c) => out.write(c));
     const spec = filterSpecFromFlags(flags);
-    for await (const item of searchEntries(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'] })) {
-      if (item.kind === 'problem') process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
-      else await printer.entry(item);
+    // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
+    const progress = progressWanted({}) ? new ProgressLine('searching') : null;
+    const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
+    for await (const item of searchEntries(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress })) {
+      if (item.kind === 'problem') {
+        progress?.clear();
+        process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+      } else await printer.entry(item);
     }
+    progress?.clear();
     await printer.end();
     await out.flush();
     process.exitCode = printer.printed > 0 ? 0 : 1;

@@ -6,6 +6,7 @@ import { parseTimeSpec } from '../core/timespec.js';
 import { EXIT_IO } from '../core/verdict.js';
 import { formatSummaryPlain, formatSummaryTable } from '../formats/summary.js';
 import { safeText } from '../formats/text.js';
+import { ProgressLine, progressWanted } from '../formats/progress.js';
 
 export default class Summary extends AuditCommand {
   static override summary = 'What happened in a time window: counts by event, level and actor, failures, chain status.';
@@ -41,7 +42,17 @@ A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when pipe
     if (window.since !== null && window.until !== null && window.since >= window.until) {
       this.fail(`empty window: --since ${flags.since} is not before --until ${flags.until}`, 2);
     }
-    const summary = await summarize(dir, { window, top: flags.top, recentFailures: flags.failures, verifyChain: !flags['no-chain'], maxLineBytes: flags['max-line-bytes'] });
+    const progress = progressWanted({ json: this.jsonEnabled(), resultsAtEnd: true }) ? { reading: new ProgressLine('reading'), chain: new ProgressLine('checking chain') } : null;
+    const summary = await summarize(dir, {
+      window,
+      top: flags.top,
+      recentFailures: flags.failures,
+      verifyChain: !flags['no-chain'],
+      maxLineBytes: flags['max-line-bytes'],
+      onProgress: progress ? (p, phase) => progress[phase].update(p, p.filesDone === p.files) : undefined,
+    });
+    progress?.reading.clear();
+    progress?.chain.clear();
     for (const p of summary.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
     if (summary.problemCount > summary.problems.length) process.stderr.write(`warning: ${summary.problemCount - summary.problems.length} more line(s) skipped\n`);
     if (!this.jsonEnabled()) this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));

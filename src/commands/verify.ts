@@ -8,6 +8,7 @@ import { checkSignature, CheckpointError, loadKey, readCheckpoints } from '../co
 import { VerifyStateError } from '../core/incremental.js';
 import { verifyDirectory, verifyStream, type Anchor, type VerifyProgress } from '../core/verify.js';
 import { formatVerifyReport } from '../formats/verify.js';
+import { ProgressLine, progressWanted } from '../formats/progress.js';
 
 export default class Verify extends AuditCommand {
   static override summary = 'Verify the hash chain of every audit file and say what any break means.';
@@ -93,16 +94,8 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     }
     const envRetention = process.env.LOKI_AUDIT_MAX_FILES && /^\d+$/.test(process.env.LOKI_AUDIT_MAX_FILES) ? Number(process.env.LOKI_AUDIT_MAX_FILES) : undefined;
     // Progress on a terminal only: files done, MB/s, ETA (never when piped, --quiet or --json).
-    const started = Date.now();
-    const showProgress = process.stderr.isTTY === true && !flags.quiet && !this.jsonEnabled();
-    const onProgress = showProgress
-      ? (p: VerifyProgress) => {
-          const s = Math.max(0.001, (Date.now() - started) / 1000);
-          const rate = p.bytesDone / s;
-          const eta = rate > 0 ? Math.round((p.bytesTotal - p.bytesDone) / rate) : 0;
-          process.stderr.write(`\r\x1b[2Kverifying: ${p.filesDone}/${p.files} files, ${(p.bytesDone / 1048576).toFixed(0)}/${(p.bytesTotal / 1048576).toFixed(0)} MB, ${(rate / 1048576).toFixed(0)} MB/s, ETA ${eta}s`);
-        }
-      : undefined;
+    const progress = progressWanted({ quiet: flags.quiet, json: this.jsonEnabled(), resultsAtEnd: true }) ? new ProgressLine('verifying') : null;
+    const onProgress = progress ? (p: VerifyProgress) => progress.update(p, true) : undefined;
     const options = { onProgress, strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, extraNotes, statePath: flags.state, retentionFiles: flags['retention-files'] ?? envRetention, jobs: flags.jobs };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
@@ -110,7 +103,7 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
           if (err instanceof VerifyStateError) this.fail(err.message, 13);
           throw err;
         });
-    if (showProgress) process.stderr.write('\r\x1b[2K');
+    progress?.clear();
     process.exitCode = report.exitCode;
     if (!this.jsonEnabled()) this.out(formatVerifyReport(report, this.chalk, flags.quiet));
     return report;

@@ -264,7 +264,7 @@ export async function* readChunks(path: string, start = 0, end = Infinity, size 
  */
 export function openAuditFile(path: string, start = 0, end?: number): Readable {
   if (end !== undefined && end <= start) return Readable.from([]);
-  const raw = createReadStream(path, { highWaterMark: 1024 * 1024, start, end: end === undefined ? undefined : end - 1 });
+  const raw = createReadStream(path, { highWaterMark: 256 * 1024, start, end: end === undefined ? undefined : end - 1 });
   if (!path.endsWith('.gz')) return raw;
   const gunzip = createGunzip();
   raw.on('error', (err) => gunzip.destroy(err));

@@ -2,6 +2,7 @@
  * Streams the entries of audit files one at a time, each with its file, line and byte offset.
  * Memory holds one line at a time whatever the directory size.
  */
+import { statSync } from 'node:fs';
 import type { AuditFile } from './files.js';
 import { decodeLine, type DecodedLine } from './decode.js';
 import type { EntryView } from './entry.js';
@@ -39,6 +40,14 @@ export interface ReadProblem {
 
 export type ReadItem = ReadEntry | ReadProblem;
 
+/** How far a read of several files is; bytes are file sizes on disk. */
+export interface ReadProgress {
+  filesDone: number;
+  files: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
 /** Options for {@link readEntries}. */
 export interface ReadOptions {
   maxLineBytes?: number;
@@ -55,6 +64,8 @@ export interface ReadOptions {
   endOffset?: number;
   /** Skip a final line without newline (a write in progress) instead of reporting it. */
   completeLinesOnly?: boolean;
+  /** Called after each chunk read and each file (progress display). */
+  onProgress?: (p: ReadProgress) => void;
   /** Called after each file: where its whole lines end, and the number of the next line. */
   onFileEnd?: (info: { file: string; completeOffset: number; nextLine: number }) => void;
 }
@@ -133,6 +144,15 @@ export function readLine(raw: RawLine, file: string, maxLineBytes: number, decod
   return { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record) };
 }
 
+/** Size of a file on disk; 0 when it cannot be read (the read reports that). */
+export function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** Streams entries of `files` in order. Bad lines come out as problems; reading goes on. */
 export async function* readEntries(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem> {
   for await (const batch of readEntryBatches(files, options)) yield* batch;
@@ -145,7 +165,10 @@ export async function* readEntries(files: AuditFile[], options: ReadOptions = {}
 export async function* readEntryBatches(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem[]> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const prefilter = options.prefilter;
-  for (const file of files) {
+  const onProgress = options.onProgress;
+  const sizes = onProgress ? files.map((f) => sizeOf(f.path)) : [];
+  const progress: ReadProgress = { filesDone: 0, files: files.length, bytesDone: 0, bytesTotal: sizes.reduce((a, b) => a + b, 0) };
+  for (const [index, file] of files.entries()) {
     let lastLine = 0;
     let completeOffset = 0;
     try {
@@ -164,6 +187,7 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           const item = readLine(raw, file.name, max, d);
           if (item) items.push(item);
         }
+        if (onProgress) onProgress({ ...progress, bytesDone: progress.bytesDone + Math.min(sizes[index], completeOffset) });
         if (items.length) yield items;
       }
     } catch (err) {
@@ -171,5 +195,10 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
       yield [{ kind: 'problem', file: file.name, line: lastLine + 1, offset: 0, code: 'io-error', message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}` }];
     }
     options.onFileEnd?.({ file: file.name, completeOffset, nextLine: lastLine + 1 });
+    if (onProgress) {
+      progress.filesDone++;
+      progress.bytesDone += sizes[index];
+      onProgress({ ...progress });
+    }
   }
 }

@@ -6,8 +6,8 @@ import type { AuditFile } from './files.js';
 import { discoverAuditFiles, filesInDateRange } from './files.js';
 import type { EntryFilter, FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
-import type { ReadEntry, ReadItem } from './reader.js';
-import { readEntryBatches } from './reader.js';
+import type { ReadEntry, ReadItem, ReadProgress } from './reader.js';
+import { readEntryBatches, sizeOf } from './reader.js';
 import { windowDates } from './timespec.js';
 
 /** Options for {@link searchEntries}. */
@@ -20,6 +20,8 @@ export interface SearchOptions {
   /** Newest first. Holds one file's matches in memory at a time. */
   reverse?: boolean;
   maxLineBytes?: number;
+  /** Progress of the read (for a terminal display). */
+  onProgress?: (p: ReadProgress) => void;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
     return 'emit';
   };
   if (!options.reverse) {
-    for await (const item of matching(files, filter, options.maxLineBytes)) {
+    for await (const item of matching(files, filter, options.maxLineBytes, options.onProgress)) {
       if (item.kind === 'problem') yield item;
       else if (take() === 'emit') {
         yield item;
@@ -61,12 +63,19 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
     }
     return;
   }
+  const report = options.onProgress;
+  const sizes = report ? files.map((f) => sizeOf(f.path)) : [];
+  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
+  let bytesBefore = 0;
   for (let i = files.length - 1; i >= 0; i--) {
     const inFile: ReadEntry[] = [];
-    for await (const item of matching([files[i]], filter, options.maxLineBytes)) {
+    const filesBefore = files.length - 1 - i;
+    const onProgress = report && ((p: ReadProgress) => report({ filesDone: filesBefore + p.filesDone, files: files.length, bytesDone: bytesBefore + p.bytesDone, bytesTotal }));
+    for await (const item of matching([files[i]], filter, options.maxLineBytes, onProgress)) {
       if (item.kind === 'problem') yield item;
       else inFile.push(item);
     }
+    if (report) bytesBefore += sizes[i];
     for (let k = inFile.length - 1; k >= 0; k--) {
       if (take() === 'emit') {
         yield inFile[k];
@@ -77,8 +86,8 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
 }
 
 /** Entries of `files` that pass `filter`, oldest first, with problems. */
-export async function* matching(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number): AsyncGenerator<ReadItem> {
-  for await (const batch of readEntryBatches(files, { maxLineBytes, needles: filter.needles, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
+export async function* matching(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number, onProgress?: (p: ReadProgress) => void): AsyncGenerator<ReadItem> {
+  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, needles: filter.needles, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
     for (const item of batch) if (item.kind === 'problem' || filter.matches(item.view, item.record, item.text)) yield item;
   }
 }

@@ -10,7 +10,7 @@ import { discoverAuditFiles, filesInDateRange } from './files.js';
 import { compileFilter } from './filters.js';
 import type { Level } from './entry.js';
 import { LEVELS } from './entry.js';
-import { readEntries } from './reader.js';
+import { readEntries, sizeOf, type ReadProgress } from './reader.js';
 import type { TimeWindow } from './timespec.js';
 import { windowDates } from './timespec.js';
 import type { VerdictClass } from './verdict.js';
@@ -83,6 +83,8 @@ export interface SummaryOptions {
   recentFailures?: number;
   verifyChain?: boolean;
   maxLineBytes?: number;
+  /** Progress of the counting pass, then of the chain check (for a terminal display). */
+  onProgress?: (p: ReadProgress, phase: 'reading' | 'chain') => void;
 }
 
 const MAX_PROBLEMS_KEPT = 20;
@@ -119,7 +121,8 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   const problems: ProblemLine[] = [];
   let problemCount = 0;
 
-  for await (const item of readEntries(files, { maxLineBytes: options.maxLineBytes })) {
+  const onProgress = options.onProgress;
+  for await (const item of readEntries(files, { maxLineBytes: options.maxLineBytes, onProgress: onProgress && ((p) => onProgress(p, 'reading')) })) {
     if (item.kind === 'problem') {
       problemCount++;
       if (problems.length < MAX_PROBLEMS_KEPT) problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
@@ -154,7 +157,17 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
         startHash = undefined;
       }
     }
-    const r = await verifyDashboardChain(chainFiles, { maxLineBytes: options.maxLineBytes, startHash });
+    const sizes = chainFiles.map((f) => sizeOf(f.path));
+    const p: ReadProgress = { filesDone: 0, files: chainFiles.length, bytesDone: 0, bytesTotal: sizes.reduce((a, b) => a + b, 0) };
+    const onFile = onProgress && ((fr: { file: string }) => {
+      const i = chainFiles.findIndex((f) => f.name === fr.file);
+      // A second report of a file: the fast path gave up and the sequential verifier starts over.
+      if (i < p.filesDone) Object.assign(p, { filesDone: 0, bytesDone: 0 });
+      p.filesDone++;
+      p.bytesDone += sizes[i] ?? 0;
+      onProgress({ ...p }, 'chain');
+    });
+    const r = await verifyDashboardChain(chainFiles, { maxLineBytes: options.maxLineBytes, startHash, onFile });
     chain = { verdict: r.verdict, entriesVerified: r.entriesVerified, firstProblem: r.findings[0] ?? null, findings: r.findings.length };
   }
 

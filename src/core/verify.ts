@@ -8,6 +8,7 @@ import { discoverAuditFiles, type AuditFile } from './files.js';
 import { verifyJsAuditLog } from './jschain.js';
 import { statSync } from 'node:fs';
 import { loadVerifyState, saveVerifyState, verifyIncremental, type VerifyState } from './incremental.js';
+import type { ReadProgress } from './reader.js';
 import type { VerdictClass } from './verdict.js';
 import { EXIT_CODES, worse } from './verdict.js';
 
@@ -48,12 +49,7 @@ export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'f
 
 /** Options for {@link verifyDirectory}. */
 /** Progress of a verification (for a terminal display). Bytes are file sizes on disk. */
-export interface VerifyProgress {
-  filesDone: number;
-  files: number;
-  bytesDone: number;
-  bytesTotal: number;
-}
+export type VerifyProgress = ReadProgress;
 
 export interface VerifyDirectoryOptions {
   strict?: boolean;
