@@ -60,7 +60,7 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
     'loki-password-file': Flags.string({ summary: 'File holding the basic auth password.', helpGroup: 'LOKI' }),
     'loki-token-file': Flags.string({ summary: 'File holding a bearer token (or LOKI_AUDIT_LOKI_TOKEN).', helpGroup: 'LOKI' }),
     timestamp: Flags.option({ options: ['entry', 'ingest'] as const, default: 'entry' as const, summary: 'Loki entry time: the entry\'s own, or now (for entries older than Loki accepts; the event time stays in the line).', helpGroup: 'LOKI' })(),
-    'batch-entries': Flags.integer({ min: 1, summary: 'Largest batch in entries (Loki 1000, syslog 500).', helpGroup: 'LOKI' }),
+    'batch-entries': Flags.integer({ min: 1, summary: 'Largest batch in entries (Loki 10000, syslog 500).', helpGroup: 'LOKI' }),
     'batch-bytes': Flags.integer({ min: 1024, summary: 'Largest Loki batch in bytes (default 1 MiB).', helpGroup: 'LOKI' }),
     timeout: Flags.integer({ min: 100, default: 10_000, summary: 'Request / connect timeout, ms.' }),
     syslog: Flags.string({ multiple: true, summary: 'Syslog target udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT; repeatable.', helpGroup: 'SYSLOG' }),

@@ -37,7 +37,13 @@ export interface ForwardTarget {
   /** Largest batch, in entries and bytes. */
   readonly maxBatchEntries: number;
   readonly maxBatchBytes: number;
-  deliver(entries: ReadEntry[]): Promise<DeliverResult>;
+  /**
+   * Delivers a batch. `prepared` is what {@link prepare} made of the same entries (the same
+   * bytes are sent again on a retry).
+   */
+  deliver(entries: ReadEntry[], prepared?: unknown): Promise<DeliverResult>;
+  /** Optional: the CPU work of a delivery (encoding, compression), started before the previous batch is acknowledged. */
+  prepare?(entries: ReadEntry[]): unknown;
   /** What `deliver` would send, for `--dry-run`: streams/labels or a sample message, and refusals. */
   preview(entries: ReadEntry[], into: TargetPreview): void;
   close(): Promise<void>;
@@ -195,48 +201,39 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     const backoff = options.backoffMs ?? { min: 500, max: 30_000 };
     const giveUp = options.giveUpAfterMs ?? (options.follow ? Infinity : 300_000);
 
-    // The position after the last line read, saved once what came before it is acknowledged.
-    const advance = async () => {
-      if (!lastLine || lastLine === savedLine) return;
-      const p = positionOf(lastLine);
+    // The position after `line` (the last line read when a batch was closed), saved once
+    // everything before it is acknowledged.
+    const advance = async (line: SourceLine | null) => {
+      if (!line || line === savedLine) return;
+      const p = positionOf(line);
       await save(t.id, p);
-      savedLine = lastLine;
+      savedLine = line;
       report.position = p;
     };
 
     const preview: TargetPreview = { target: t.id, entries: 0, streams: {}, sample: null, refused: {} };
     if (options.dryRun) options.previews?.push(preview);
 
-    const flush = async (): Promise<boolean> => {
-      if (batch.length === 0) {
-        await advance();
-        return true;
-      }
-      if (options.dryRun) {
-        t.preview(batch, preview);
-        preview.entries += batch.length;
-        batch = [];
-        batchBytes = 0;
-        return true;
-      }
+    // Delivers one batch, retrying; false when the target was given up on.
+    const deliver = async (sending: ReadEntry[], prepared: unknown): Promise<boolean> => {
       const started = Date.now();
       for (let attempt = 1; ; attempt++) {
-        const r = await t.deliver(batch);
+        const r = await t.deliver(sending, prepared);
         if (r.ok) {
-          report.delivered += batch.length - r.rejected.length;
+          report.delivered += sending.length - r.rejected.length;
           if (r.rejected.length) {
             deadLetter(t.id, r.rejected);
             report.deadLettered += r.rejected.length;
             options.onEvent?.({ kind: 'dead-letter', target: t.id, entries: r.rejected.length, reason: r.rejected[0].reason });
           }
-          options.onEvent?.({ kind: 'delivered', target: t.id, entries: batch.length - r.rejected.length });
-          break;
+          options.onEvent?.({ kind: 'delivered', target: t.id, entries: sending.length - r.rejected.length });
+          return true;
         }
         if (!r.retryable) {
-          deadLetter(t.id, batch.map((entry) => ({ entry, reason: r.error })));
-          report.deadLettered += batch.length;
-          options.onEvent?.({ kind: 'dead-letter', target: t.id, entries: batch.length, reason: r.error });
-          break;
+          deadLetter(t.id, sending.map((entry) => ({ entry, reason: r.error })));
+          report.deadLettered += sending.length;
+          options.onEvent?.({ kind: 'dead-letter', target: t.id, entries: sending.length, reason: r.error });
+          return true;
         }
         if (Date.now() - started >= giveUp || options.signal?.aborted) {
           report.error = r.error;
@@ -247,19 +244,68 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
         options.onEvent?.({ kind: 'retry', target: t.id, error: r.error, attempt, delayMs });
         await sleep(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
       }
+    };
+
+    // Pipelined: a closed batch is delivered while the next one is read (and parsed); at most
+    // one is in flight, batches go out in order and positions are saved in order, so a crash
+    // still re-sends at most the batch in flight. Resolves false once the target is given up on.
+    let inflight: Promise<boolean> = Promise.resolve(true);
+    const flush = async (): Promise<boolean> => {
+      if (options.dryRun) {
+        t.preview(batch, preview);
+        preview.entries += batch.length;
+        batch = [];
+        batchBytes = 0;
+        return true;
+      }
+      const sending = batch;
+      const endLine = lastLine;
       batch = [];
       batchBytes = 0;
-      await advance();
-      return true;
+      const before = inflight;
+      // Encode (and start compressing) now, while the batch before is still with the target.
+      const prepared = sending.length > 0 ? t.prepare?.(sending) : undefined;
+      inflight = (async () => {
+        if (!(await before)) return false;
+        if (sending.length > 0 && !(await deliver(sending, prepared))) return false;
+        await advance(endLine);
+        return true;
+      })();
+      return before;
+    };
+
+    // One timer per batch (not per line: a timer per line kept ~40 000 timers and their
+    // promises alive at full speed); it wakes the wait below when the batch is due.
+    let timer: NodeJS.Timeout | null = null;
+    let wake: ((v: typeof TIMEOUT) => void) | null = null;
+    const arm = () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        wake?.(TIMEOUT);
+      }, Math.max(0, batchStarted + waitMs - Date.now()));
+    };
+    const disarm = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
     };
 
     try {
       let pending = it.next();
       for (;;) {
         const dirty: boolean = batch.length > 0 || lastLine !== savedLine;
-        const r: IteratorResult<SourceLine> | typeof TIMEOUT = dirty ? await Promise.race([pending, sleep(Math.max(0, batchStarted + waitMs - Date.now())).then((): typeof TIMEOUT => TIMEOUT)]) : await pending;
+        let r: IteratorResult<SourceLine> | typeof TIMEOUT;
+        if (dirty) {
+          arm();
+          const next = pending;
+          r = await new Promise<IteratorResult<SourceLine> | typeof TIMEOUT>((resolve, reject) => {
+            wake = resolve;
+            next.then(resolve, reject);
+          });
+          wake = null;
+        } else r = await pending;
         if (r === TIMEOUT) {
           if (!(await flush())) return report;
+          disarm();
           batchStarted = Date.now();
           continue;
         }
@@ -279,12 +325,16 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
         batchBytes += item.bytes.length;
         if (batch.length >= t.maxBatchEntries || batchBytes >= t.maxBatchBytes) {
           if (!(await flush())) return report;
+          disarm();
           batchStarted = Date.now();
         }
       }
       await flush();
+      await inflight;
       return report;
     } finally {
+      disarm();
+      await inflight.catch(() => false);
       await it.return?.(undefined);
       await saving;
       await t.close();
