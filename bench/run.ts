@@ -1,14 +1,17 @@
 /**
- * `npm run bench`: builds a large audit directory once (seeded, writer schema, tricky values,
+ * `npm run bench`: builds a large audit directory once (seeded, either schema, tricky values,
  * size rotation), then times loki-audit side by side with the tools a user would otherwise use
  * on the same files, in one run: sha256sum, a plain Python chain verifier, grep, jq. Peak RSS
- * from GNU time. Prints a table with ratios and writes it to bench/results/<date>.json.
+ * from GNU time, also on a directory 10× smaller (memory must not grow with the directory).
+ * Prints a table with ratios and writes it to bench/results/<date>-<entries>.json.
  *
- * Environment: BENCH_ENTRIES (default 1000000), BENCH_DAYS (4), BENCH_RUNS (best of, 1).
+ * Environment: BENCH_ENTRIES (default 1000000), BENCH_DAYS (4), BENCH_RUNS (best of, 3),
+ * BENCH_SCHEMA (writer | documented).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { generateSample } from '../scripts/sample.js';
 import { GENESIS_HASH } from '../src/core/chain.js';
@@ -19,8 +22,22 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'run.js');
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 4);
-const RUNS = Number(process.env.BENCH_RUNS ?? 1);
-const DATA = join(ROOT, 'bench', 'data', `writer-${ENTRIES}-${DAYS}`);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SCHEMA = process.env.BENCH_SCHEMA === 'documented' ? 'documented' : 'writer';
+const DATA = dataDir(ENTRIES);
+
+function dataDir(entries: number): string {
+  return join(ROOT, 'bench', 'data', `${SCHEMA === 'writer' ? 'writer' : 'documented'}-${entries}-${DAYS}`);
+}
+
+/** Generates (once) a seeded directory of `entries` entries over DAYS days, rotated at 10 MiB. */
+function ensureData(dir: string, entries: number): void {
+  if (existsSync(join(dir, '.complete'))) return;
+  process.stderr.write(`generating ${entries} ${SCHEMA} entries over ${DAYS} days in ${dir} …\n`);
+  const per = Math.ceil(entries / DAYS);
+  generateSample(dir, { seed: 7, schema: SCHEMA, startDate: '2026-10-01', perDay: Array.from({ length: DAYS }, (_, i) => Math.min(per, entries - i * per)), maxFileBytes: 10 * 1024 * 1024, trickyShare: 0.05 });
+  writeFileSync(join(dir, '.complete'), '');
+}
 
 interface Timing {
   seconds: number;
@@ -29,9 +46,9 @@ interface Timing {
 }
 
 /** Runs a shell command under GNU time: wall seconds, peak RSS (of the slowest process), stdout tail. */
-function timed(cmd: string): Timing {
+function timed(cmd: string, runs = RUNS): Timing {
   let best: Timing | null = null;
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', `/usr/bin/time -f '@@TIME %e %M' bash -c ${JSON.stringify(cmd)}`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
     const m = /@@TIME ([\d.]+) (\d+)/.exec(r.stderr);
     if (!m) throw new Error(`cannot time ${cmd}: ${r.stderr}`);
@@ -50,6 +67,8 @@ interface Row {
   tool: string;
   seconds: number;
   rssMb: number;
+  /** Peak RSS of the same command on the directory 10× smaller. */
+  rssSmallMb?: number;
   note?: string;
 }
 
@@ -87,56 +106,67 @@ async function followLatency(dir: string, samples: number): Promise<number[]> {
   return lat.sort((a, b) => a - b);
 }
 
-async function forwardRate(dir: string): Promise<{ entries: number; seconds: number }> {
+async function forwardRate(dir: string): Promise<{ entries: number; seconds: number; rssMb: number }> {
   const rx = new LokiReceiver();
   await rx.start();
   const state = join(ROOT, 'bench', 'data', `forward-state-${Date.now()}.json`);
   const t0 = performance.now();
+  let stderr = '';
   await new Promise<void>((resolve, reject) => {
-    const c = spawn(process.execPath, [BIN, 'forward', '--dir', dir, '--loki', rx.url, '--timestamp', 'ingest', '--state', state], { stdio: 'ignore' });
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`forward exited ${code}`))));
+    const c = spawn('/usr/bin/time', ['-f', '@@TIME %e %M', process.execPath, BIN, 'forward', '--dir', dir, '--loki', rx.url, '--timestamp', 'ingest', '--state', state], { stdio: ['ignore', 'ignore', 'pipe'] });
+    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`forward exited ${code}: ${stderr}`))));
   });
   const seconds = (performance.now() - t0) / 1000;
   await rx.stop();
-  return { entries: rx.stored.length, seconds };
+  const m = /@@TIME [\d.]+ (\d+)/.exec(stderr);
+  return { entries: rx.stored.length, seconds, rssMb: m ? Math.round(Number(m[1]) / 1024) : NaN };
 }
 
 async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  if (!existsSync(join(DATA, '.complete'))) {
-    process.stderr.write(`generating ${ENTRIES} entries over ${DAYS} days in ${DATA} …\n`);
-    const per = Math.ceil(ENTRIES / DAYS);
-    generateSample(DATA, { seed: 7, startDate: '2026-10-01', perDay: Array.from({ length: DAYS }, (_, i) => Math.min(per, ENTRIES - i * per)), maxFileBytes: 10 * 1024 * 1024, trickyShare: 0.05 });
-    writeFileSync(join(DATA, '.complete'), '');
-  }
+  ensureData(DATA, ENTRIES);
+  const SMALL = dataDir(Math.round(ENTRIES / 10));
+  ensureData(SMALL, Math.round(ENTRIES / 10));
   const bytes = dirBytes(DATA);
   const files = `${DATA}/audit-*.jsonl`;
   const la = `node ${BIN}`;
   const hasJq = spawnSync('jq', ['--version']).status === 0;
   const hasPy = spawnSync('python3', ['--version']).status === 0;
   const rows: Row[] = [];
-  const add = (task: string, tool: string, cmd: string, note?: string) => {
+  const add = (task: string, tool: string, cmd: (dir: string, files: string) => string, ours = false) => {
     process.stderr.write(`${task}: ${tool} …\n`);
-    const t = timed(cmd);
-    rows.push({ task, tool, seconds: t.seconds, rssMb: Math.round(t.rssMb), note: note ?? t.output.slice(0, 60) });
+    const t = timed(cmd(DATA, files));
+    const row: Row = { task, tool, seconds: t.seconds, rssMb: Math.round(t.rssMb), note: t.output.slice(0, 60) };
+    // Memory must not grow with the directory: the same command on one 10× smaller.
+    if (ours) row.rssSmallMb = Math.round(timed(cmd(SMALL, `${SMALL}/audit-*.jsonl`), 1).rssMb);
+    rows.push(row);
   };
+  const w = SCHEMA === 'writer';
+  const selective = w ? `'"action": "login", "resource_type": "auth"'` : `'"event": "auth.login"'`;
+  const jqSelective = w ? `'select(.action=="login" and .resource_type=="auth")'` : `'select(.event=="auth.login")'`;
+  const jqBroad = w ? `'select(.success==false)'` : `'select(.level=="error")'`;
+  const jqEvent = w ? '(.resource_type + "." + .action)' : '.event';
+  const jqFailed = w ? '.success==false' : '.level=="error"';
+  const jqActor = w ? '(.user_id // "anonymous")' : '.actor';
 
-  add('verify', 'loki-audit verify', `${la} verify --dir ${DATA} --quiet; echo exit=$?`);
-  add('verify', 'sha256sum (floor)', `cat ${files} | sha256sum`);
-  if (hasPy) add('verify', 'python chain rule', `python3 ${ROOT}/bench/chain.py ${DATA}`);
-  add('search selective', 'loki-audit search', `${la} search --dir ${DATA} --event auth.login -o raw | wc -l`);
-  add('search selective', 'grep -c', `cat ${files} | grep -c '"action": "login", "resource_type": "auth"'`);
-  if (hasJq) add('search selective', 'jq', `jq -c 'select(.action=="login" and .resource_type=="auth")' ${files} | wc -l`);
-  add('search broad', 'loki-audit search', `${la} search --dir ${DATA} --outcome failure -o raw | wc -l`);
-  if (hasJq) add('search broad', 'jq', `jq -c 'select(.success==false)' ${files} | wc -l`);
-  add('summary', 'loki-audit summary', `${la} summary --dir ${DATA} --all --no-chain | wc -l`);
-  if (hasJq) add('summary', 'jq', `jq -rn '[inputs] | {total: length, failed: (map(select(.success==false)) | length), by_event: (group_by(.resource_type + "." + .action) | map({(.[0].resource_type + "." + .[0].action): length}) | add), by_actor: (group_by(.user_id) | map({(.[0].user_id // "anonymous"): length}) | add)}' ${files} | wc -l`);
-  add('export', 'loki-audit export syslog', `${la} export --dir ${DATA} --format syslog | wc -l`);
-  add('export', 'loki-audit export csv', `${la} export --dir ${DATA} --format csv | wc -l`);
+  add('verify', 'loki-audit verify', (d) => `${la} verify --dir ${d} --quiet; echo exit=$?`, true);
+  add('verify', 'sha256sum (floor)', (_d, f) => `cat ${f} | sha256sum`);
+  if (hasPy) add('verify', 'python chain rule', (d) => `python3 ${ROOT}/bench/chain.py ${d}`);
+  add('search selective', 'loki-audit search', (d) => `${la} search --dir ${d} --event auth.login -o raw | wc -l`, true);
+  add('search selective', 'grep -c', (_d, f) => `cat ${f} | grep -c ${selective}`);
+  if (hasJq) add('search selective', 'jq', (_d, f) => `jq -c ${jqSelective} ${f} | wc -l`);
+  add('search broad', 'loki-audit search', (d) => `${la} search --dir ${d} --outcome failure -o raw | wc -l`, true);
+  if (hasJq) add('search broad', 'jq', (_d, f) => `jq -c ${jqBroad} ${f} | wc -l`);
+  add('summary', 'loki-audit summary', (d) => `${la} summary --dir ${d} --all --no-chain | wc -l`, true);
+  if (hasJq) add('summary', 'jq', (_d, f) => `jq -rn '[inputs] | {total: length, failed: (map(select(${jqFailed})) | length), by_event: (group_by(${jqEvent}) | map({(.[0] | ${jqEvent}): length}) | add), by_actor: (group_by(${jqActor}) | map({(.[0] | ${jqActor}): length}) | add)}' ${f} | wc -l`);
+  add('export', 'loki-audit export syslog', (d) => `${la} export --dir ${d} --format syslog | wc -l`, true);
+  add('export', 'loki-audit export csv', (d) => `${la} export --dir ${d} --format csv | wc -l`, true);
 
   const latency = await followLatency(join(ROOT, 'bench', 'data', `follow-${Date.now()}`), 100).catch(() => [] as number[]);
   const p = (q: number) => (latency.length ? latency[Math.min(latency.length - 1, Math.floor(q * latency.length))] : NaN);
-  const fwd = await forwardRate(DATA).catch((e) => ({ entries: 0, seconds: NaN, error: String(e) }));
+  process.stderr.write('forward: loopback Loki receiver …\n');
+  const fwd = await forwardRate(DATA).catch((e) => ({ entries: 0, seconds: NaN, rssMb: NaN, error: String(e) }));
 
   const floor = (task: string, tool: string) => rows.find((r) => r.task === task && r.tool === tool)?.seconds;
   const ratio = (r: Row) => {
@@ -144,20 +174,20 @@ async function main(): Promise<void> {
     return base && base > 0 ? r.seconds / base : NaN;
   };
   const lines = [
-    `loki-audit bench: ${ENTRIES} entries, ${DAYS} days, ${(bytes / 1048576).toFixed(0)} MiB, ${readdirSync(DATA).length - 1} files, node ${process.version}, ${new Date().toISOString()}`,
+    `loki-audit bench: ${ENTRIES} ${SCHEMA} entries, ${DAYS} days, ${(bytes / 1048576).toFixed(0)} MiB, ${readdirSync(DATA).length - 1} files, node ${process.version}, ${cpus().length} cores, best of ${RUNS}, ${new Date().toISOString()}`,
     '',
-    '| task | tool | seconds | × baseline | MB/s | peak RSS MB |',
-    '|---|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.task} | ${r.tool} | ${r.seconds.toFixed(2)} | ${Number.isNaN(ratio(r)) ? '' : ratio(r).toFixed(2)} | ${(bytes / 1048576 / r.seconds).toFixed(0)} | ${r.rssMb} |`),
+    '| task | tool | seconds | × baseline | MB/s | peak RSS MB | RSS at 1/10 size |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.task} | ${r.tool} | ${r.seconds.toFixed(2)} | ${Number.isNaN(ratio(r)) ? '' : ratio(r).toFixed(2)} | ${(bytes / 1048576 / r.seconds).toFixed(0)} | ${r.rssMb} | ${r.rssSmallMb ?? ''} |`),
     '',
     `tail --follow latency, append to output: p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms (${latency.length} samples)`,
-    `forward to the loopback Loki receiver (gzip, ingest timestamps): ${fwd.entries} entries in ${fwd.seconds.toFixed(1)} s = ${Math.round(fwd.entries / fwd.seconds)} entries/s`,
+    `forward to the loopback Loki receiver (gzip, ingest timestamps): ${fwd.entries} entries in ${fwd.seconds.toFixed(1)} s = ${Math.round(fwd.entries / fwd.seconds)} entries/s, peak RSS ${fwd.rssMb} MB`,
     '',
     'Baselines: verify vs sha256sum over the same bytes; search vs grep -c (selective) or jq (broad); summary vs jq.',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  const out = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${ENTRIES}.json`);
-  writeFileSync(out, JSON.stringify({ entries: ENTRIES, days: DAYS, bytes, node: process.version, rows: rows.map((r) => ({ ...r, ratio: ratio(r) })), followLatencyMs: { p50: p(0.5), p95: p(0.95), max: p(1), samples: latency.length }, forward: fwd }, null, 2) + '\n');
+  const out = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${SCHEMA}-${ENTRIES}.json`);
+  writeFileSync(out, JSON.stringify({ entries: ENTRIES, schema: SCHEMA, days: DAYS, runs: RUNS, bytes, node: process.version, rows: rows.map((r) => ({ ...r, ratio: ratio(r) })), followLatencyMs: { p50: p(0.5), p95: p(0.95), max: p(1), samples: latency.length }, forward: fwd }, null, 2) + '\n');
   process.stderr.write(`wrote ${out}\n`);
 }
 
