@@ -18,14 +18,18 @@ export const CSV_COLUMNS = [
 
 const RAW_COLUMNS = new Set(['timestamp', 'action', 'resource_type', 'resource_id', 'user_id', 'token_id', 'ip_address', 'user_agent', 'success', 'error', 'details', '_integrity_hash', 'chain_hash', 'event', 'level', 'actor']);
 
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",]/;
+
 /** One CSV cell. */
 export function csvCell(value: unknown): string {
   let s: string;
-  if (value === null || value === undefined) s = '';
-  else if (typeof value === 'string') s = safeText(value);
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'string') s = safeText(value);
   else s = safeJson(JSON.stringify(value) ?? ''); // still valid JSON
-  if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
-  return /[",]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (FORMULA_START.test(s)) s = "'" + s;
+  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** The header row. */
