@@ -9,6 +9,9 @@ import { compileFilter } from '../core/filters.js';
 import { loadState, StateError } from '../core/positions.js';
 import { EXIT_USAGE } from '../core/verdict.js';
 import { safeText } from '../formats/text.js';
+import { ProgressLine, progressWanted } from '../formats/progress.js';
+import { discoverAuditFiles } from '../core/files.js';
+import { sizeOf } from '../core/reader.js';
 import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
 import { auditKeysFilter, buildTargets, expandPath, ForwardConfigError, loadConfigFile } from '../forward-config.js';
 import { LokiConfigError } from '../sinks/loki.js';
@@ -107,7 +110,20 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     const quiet = this.jsonEnabled();
+    // Progress of a bounded run on a terminal (files, MB, MB/s, ETA of the first target's read).
+    const progress = !flags.follow && !flags['dry-run'] && progressWanted({ json: quiet, resultsAtEnd: true }) ? new ProgressLine('forwarding') : null;
+    const found = progress ? await discoverAuditFiles(dir).catch(() => null) : null;
+    const sizes = (found?.files ?? []).map((f) => ({ name: f.name, size: sizeOf(f.path) }));
+    const bytesTotal = sizes.reduce((a, f) => a + f.size, 0);
     const onEvent = (e: ForwardEvent) => {
+      if (e.kind === 'read') {
+        if (!progress || e.target !== targets[0].id) return;
+        const i = sizes.findIndex((f) => f.name === e.file);
+        const before = sizes.slice(0, Math.max(0, i)).reduce((a, f) => a + f.size, 0);
+        progress.update({ filesDone: Math.max(0, i), files: sizes.length, bytesDone: before + Math.min(e.offset, sizes[i]?.size ?? 0), bytesTotal });
+        return;
+      }
+      progress?.clear();
       if (e.kind === 'retry' && (e.attempt === 1 || e.attempt % 10 === 0)) process.stderr.write(`loki-audit: ${e.target}: ${safeText(e.error)}; retrying (attempt ${e.attempt}, next in ${e.delayMs} ms)\n`);
       else if (e.kind === 'dead-letter') process.stderr.write(`loki-audit: ${e.target}: ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} refused (${safeText(e.reason)}); written to ${deadLetterPath}\n`);
       else if (e.kind === 'gave-up') process.stderr.write(`loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume\n`);
@@ -138,6 +154,7 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
     } finally {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
+      progress?.clear();
     }
     if (!quiet) {
       if (flags['dry-run']) {

@@ -99,6 +99,8 @@ export type ForwardEvent =
   | { kind: 'retry'; target: string; error: string; attempt: number; delayMs: number }
   | { kind: 'dead-letter'; target: string; entries: number; reason: string }
   | { kind: 'problem'; problem: ReadProblem }
+  /** A batch was closed: everything before `offset` in `file` is read (progress display). */
+  | { kind: 'read'; target: string; file: string; offset: number }
   | { kind: 'gave-up'; target: string; error: string };
 
 /** The outcome for one target. */
@@ -262,6 +264,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
       const endLine = lastLine;
       batch = [];
       batchBytes = 0;
+      if (endLine) options.onEvent?.({ kind: 'read', target: t.id, file: endLine.file, offset: endLine.raw.offset + endLine.raw.length });
       const before = inflight;
       // Encode (and start compressing) now, while the batch before is still with the target.
       const prepared = sending.length > 0 ? t.prepare?.(sending) : undefined;

@@ -98,6 +98,19 @@ describe('forward to Loki', () => {
     assert.equal(rx.duplicatesDropped, 0);
   });
 
+  it('a retry sends the very same bytes (same ingest timestamps), so Loki can drop a duplicate of it', async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, keepBodies: true });
+    await rx.start();
+    rx.failNext(1, 503, 'try again');
+    const r = await fwd('--timestamp', 'ingest', '--batch-entries', '50');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(rx.stored.length, 240);
+    assert.ok(rx.bodies.length >= 6, `${rx.bodies.length} pushes`);
+    assert.deepEqual(rx.bodies[1], rx.bodies[0], 'the retried push is byte for byte the refused one');
+    assert.notDeepEqual(rx.bodies[2], rx.bodies[1]);
+  });
+
   it('receiver down: gives up after --give-up-after with exit 9, position kept; the next run delivers all', async () => {
     const port = rx.port;
     await rx.stop();

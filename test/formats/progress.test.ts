@@ -1,15 +1,27 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { formatProgress, ProgressLine } from '../../src/formats/progress.js';
 import { BIN, LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { LokiReceiver } from '../helpers/loki-receiver.js';
 
 const DIR = join(LOKI, 'extended/valid/writer');
 const hasScript = spawnSync('script', ['--version']).status === 0;
 /** Runs a shell command on a pseudo-terminal (util-linux script); what the terminal got. */
 const onTty = (cmd: string) => spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }).stdout;
+
+/** The same without blocking this process (a receiver in it must answer). */
+function onTtyAsync(cmd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('error', reject);
+    c.on('close', () => resolve(out));
+  });
+}
 
 describe('progress line', () => {
   it('formats files, MB, MB/s and ETA; throttles redraws; erases itself', () => {
@@ -47,6 +59,22 @@ describe('progress on a terminal, never over results or into a pipe', { skip: ha
       assert.match(onTty(`node ${BIN} export --dir ${DIR} --format csv --output ${join(t.dir, 'x.csv')}`), /exporting: \d+\/3 files/);
       assert.doesNotMatch(onTty(`node ${BIN} export --dir ${DIR} --format syslog | cat`), /exporting:/);
     } finally {
+      t.cleanup();
+    }
+  });
+
+  it('forward: a bounded run shows how far it has read; --json shows none', async () => {
+    const t = tempDir();
+    const rx = new LokiReceiver();
+    await rx.start();
+    try {
+      const out = await onTtyAsync(`node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --batch-entries 20 --state ${join(t.dir, 's.json')}`);
+      assert.match(out, /forwarding: \d+\/3 files, \d+\/\d+ MB/);
+      assert.match(out, /150 delivered/);
+      const json = await onTtyAsync(`node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --json --reset-state --state ${join(t.dir, 's.json')}`);
+      assert.doesNotMatch(json, /forwarding:/);
+    } finally {
+      await rx.stop();
       t.cleanup();
     }
   });

@@ -30,6 +30,8 @@ export interface ReceiverOptions {
   /** Basic or bearer credentials the receiver demands (401 otherwise). */
   authorization?: string;
   now?: () => number;
+  /** Keep every push's raw (compressed) body in `bodies`, faults included. */
+  keepBodies?: boolean;
 }
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -43,6 +45,8 @@ export class LokiReceiver {
   duplicatesDropped = 0;
   /** Headers of the last push (to check tenant, auth, encoding). */
   lastHeaders: IncomingMessage['headers'] = {};
+  /** Raw bodies of the pushes, in order (with `keepBodies`). */
+  readonly bodies: Buffer[] = [];
   private faults: Array<{ status: number; body: string }> = [];
   private delayMs = 0;
   private server: Server | null = null;
@@ -91,6 +95,7 @@ export class LokiReceiver {
     if (req.method !== 'POST' || url.pathname !== '/loki/api/v1/push') return this.reply(res, 404, '404 page not found');
     this.pushes++;
     this.lastHeaders = req.headers;
+    if (this.options.keepBodies) this.bodies.push(Buffer.concat(chunks));
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const fault = this.faults.shift();
     if (fault) return this.reply(res, fault.status, fault.body);
