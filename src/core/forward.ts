@@ -158,6 +158,8 @@ function positionOf(s: SourceLine): Position {
 }
 
 const TIMEOUT: unique symbol = Symbol('timeout');
+const NO_RECORD: Record<string, unknown> = Object.freeze({});
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * Forwards to every target until the files end (or, with `follow`, until `signal` aborts).
@@ -324,8 +326,10 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
           continue;
         }
         if (!options.filter.matches(item.view, item.record, item.text)) continue;
-        batch.push(item);
         batchBytes += item.bytes.length;
+        // Targets need the view, text, file and line only: the parsed record and the raw bytes
+        // (a view of a whole read chunk) die young instead of living with the batch (memory).
+        batch.push({ ...item, record: NO_RECORD, bytes: NO_BYTES });
         if (batch.length >= t.maxBatchEntries || batchBytes >= t.maxBatchBytes) {
           if (!(await flush())) return report;
           disarm();

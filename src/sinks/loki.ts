@@ -14,13 +14,10 @@
  * errors retryable; any other 4xx final (the batch goes to the dead-letter file with Loki's text).
  * Source: Loki HTTP API docs (push), pkg/validation/validate.go.
  */
-import { gzip, constants as zlibConstants } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { hostname } from 'node:os';
 import type { DeliverResult, ForwardTarget, TargetPreview } from '../core/forward.js';
 import type { ReadEntry } from '../core/reader.js';
-
-const gzipAsync = promisify(gzip);
 
 /** Limits of Loki's `limits_config` defaults that make a push fail with 400. */
 export const LOKI_DEFAULT_LIMITS = {
@@ -170,8 +167,8 @@ export class LokiPushClient {
     for (const e of entries) {
       const { labels, key: streamKey } = this.stream(e);
       const line = e.text;
-      // The raw line's length bounds the text's UTF-8 length (decoding only strips): measure only long ones.
-      if (e.bytes.length > this.limits.maxLineSize && Buffer.byteLength(line) > this.limits.maxLineSize) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only lines that could be too long.
+      if (line.length * 3 > this.limits.maxLineSize && Buffer.byteLength(line) > this.limits.maxLineSize) {
         rejected.push({ entry: e, reason: `line of ${Buffer.byteLength(line)} bytes exceeds Loki's max_line_size ${this.limits.maxLineSize}` });
         continue;
       }
@@ -210,6 +207,11 @@ export class LokiPushClient {
    * written as text directly (each value serialized once, no tree of objects per batch).
    */
   body(entries: PreparedEntry[]): string {
+    return this.bodyPieces(entries).join('');
+  }
+
+  /** The push body in pieces of at most ~64 KiB (no megabyte strings: they go straight to the old generation). */
+  bodyPieces(entries: PreparedEntry[]): string[] {
     const streams = new Map<string, string[]>();
     for (const p of entries) {
       let values = streams.get(p.streamKey);
@@ -219,15 +221,38 @@ export class LokiPushClient {
       for (const k in p.metadata) md += `${md ? ',' : ''}"${k}":${JSON.stringify(p.metadata[k])}`;
       values.push(`["${p.ts}",${JSON.stringify(p.line)},{${md}}]`);
     }
-    const out: string[] = [];
-    for (const [key, values] of streams) out.push(`{"stream":${key},"values":[${values.join(',')}]}`);
-    return `{"streams":[${out.join(',')}]}`;
+    const pieces: string[] = [];
+    let piece = '{"streams":[';
+    let firstStream = true;
+    for (const [key, values] of streams) {
+      piece += `${firstStream ? '' : ','}{"stream":${key},"values":[`;
+      firstStream = false;
+      for (let i = 0; i < values.length; i++) {
+        piece += (i ? ',' : '') + values[i];
+        if (piece.length > 65536) {
+          pieces.push(piece);
+          piece = '';
+        }
+      }
+      piece += ']}';
+    }
+    pieces.push(piece + ']}');
+    return pieces;
   }
 
   /** The gzip-compressed push body of `entries` (compressed on the libuv thread pool). */
   compress(entries: PreparedEntry[]): Promise<Buffer> {
-    // Level 1: most of gzip's gain on JSON at a fraction of the CPU.
-    return gzipAsync(this.body(entries), { level: zlibConstants.Z_BEST_SPEED });
+    // Level 1: most of gzip's gain on JSON at a fraction of the CPU; streamed piece by piece.
+    const gz = createGzip({ level: zlibConstants.Z_BEST_SPEED });
+    const out: Buffer[] = [];
+    const done = new Promise<Buffer>((resolve, reject) => {
+      gz.on('data', (b: Buffer) => out.push(b));
+      gz.on('end', () => resolve(Buffer.concat(out)));
+      gz.on('error', reject);
+    });
+    for (const p of this.bodyPieces(entries)) gz.write(p);
+    gz.end();
+    return done;
   }
 
   /** POSTs one batch (or its body from {@link compress}); never throws. */
