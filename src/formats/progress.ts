@@ -1,7 +1,7 @@
 /**
- * A one-line progress display on stderr for long reads (verify, summary, search, export):
- * files done, MB done of MB, MB/s, ETA. Redrawn in place at most every 200 ms and erased at
- * the end, so nothing of it stays in the terminal's scrollback.
+ * A one-line progress display on stderr for long reads (verify, summary, search, export,
+ * forward): files done, MB done of MB, MB/s, ETA. Redrawn in place (carriage return, no ANSI
+ * sequence) at most every 200 ms and erased at the end, so nothing of it stays on screen.
  *
  * When it shows (see {@link progressWanted}): only with stderr on a terminal, never with
  * `--quiet` or `--json`, and never when the command's own output goes to that terminal or into
@@ -28,7 +28,8 @@ export function progressWanted(options: { quiet?: boolean; json?: boolean; outpu
 export class ProgressLine {
   private readonly started = Date.now();
   private lastDraw = 0;
-  private drawn = false;
+  /** Width of what is on the line now (0: nothing drawn). */
+  private width = 0;
 
   constructor(
     private readonly verb: string,
@@ -41,14 +42,16 @@ export class ProgressLine {
     const now = Date.now();
     if (!force && now - this.lastDraw < this.everyMs) return;
     this.lastDraw = now;
-    this.drawn = true;
-    this.stream.write(`\r\x1b[2K${formatProgress(this.verb, p, (now - this.started) / 1000)}`);
+    // Carriage return and spaces only, no ANSI sequence (NO_COLOR, dumb terminals).
+    const text = formatProgress(this.verb, p, (now - this.started) / 1000);
+    this.stream.write(`\r${text}${' '.repeat(Math.max(0, this.width - text.length))}`);
+    this.width = text.length;
   }
 
   /** Erases the line (call before printing results). */
   clear(): void {
-    if (this.drawn) this.stream.write('\r\x1b[2K');
-    this.drawn = false;
+    if (this.width) this.stream.write(`\r${' '.repeat(this.width)}\r`);
+    this.width = 0;
   }
 }
 

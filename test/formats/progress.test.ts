@@ -35,7 +35,8 @@ describe('progress line', () => {
     p.clear();
     p.clear();
     assert.equal(written.length, 3, 'first draw, forced draw, one erase');
-    assert.ok(written.every((w) => w.startsWith('\r\x1b[2K')));
+    assert.ok(written.every((w) => w.startsWith('\r') && !w.includes('\x1b')), 'carriage return only, no ANSI');
+    assert.equal(written[2], `\r${' '.repeat(written[1].length - 1)}\r`, 'the erase covers what was drawn');
   });
 });
 
