@@ -264,7 +264,9 @@ export async function* readChunks(path: string, start = 0, end = Infinity, size 
  */
 export function openAuditFile(path: string, start = 0, end?: number): Readable {
   if (end !== undefined && end <= start) return Readable.from([]);
-  const raw = createReadStream(path, { highWaterMark: 256 * 1024, start, end: end === undefined ? undefined : end - 1 });
+  // 64 KiB reads: with 256 KiB chunks (lines keep views of them) summary and search peaked
+  // ~20 MB higher (100 vs 80 MB on 1M entries, measured), for ~10% more speed.
+  const raw = createReadStream(path, { highWaterMark: 64 * 1024, start, end: end === undefined ? undefined : end - 1 });
   if (!path.endsWith('.gz')) return raw;
   const gunzip = createGunzip();
   raw.on('error', (err) => gunzip.destroy(err));
