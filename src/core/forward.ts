@@ -131,7 +131,8 @@ async function* source(dir: string, files: AuditFile[], from: { index: number; p
     }
     let end = start;
     let next = firstLine;
-    for await (const raw of scanLines(openAuditFile(f.path, start), { maxLineBytes, startOffset: start, firstLine: f.gz && resume ? 1 : firstLine })) {
+    // 256 KiB reads: forward's memory is its batches; smaller reads cost a fifth of its speed (measured).
+    for await (const raw of scanLines(openAuditFile(f.path, start, undefined, 256 * 1024), { maxLineBytes, startOffset: start, firstLine: f.gz && resume ? 1 : firstLine })) {
       if (raw.offset < skipTo) continue;
       if (!raw.terminated) break; // a write in progress: taken when whole (follow) or next run
       end = raw.offset + raw.length + (raw.crlf ? 2 : 1);
