@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { generateSample, makeEntry, prng } from '../../scripts/sample.js';
 import { ByteCanonicalizer } from '../../src/core/canonbytes.js';
@@ -10,7 +11,7 @@ import { runChainJob, verifyChainFast } from '../../src/core/fastchain.js';
 import { discoverAuditFiles } from '../../src/core/files.js';
 import { canonicalizeEntry } from '../../src/core/pyjson.js';
 import { pyDumps } from '../../src/core/writer.js';
-import { LOKI, tempDir } from '../helpers/cli.js';
+import { LOKI, ROOT, tempDir } from '../helpers/cli.js';
 
 const HASH_KEYS = ['_integrity_hash', 'chain_hash'];
 
@@ -101,8 +102,9 @@ describe('byte canonicalizer (verify fast path)', () => {
 
 describe('parallel verification (fast path) against the sequential verifier', () => {
   it('gives the same report on every Loki Mode fixture directory, with and without worker threads', async () => {
-    const dirs = auditDirs(LOKI);
-    assert.ok(dirs.length >= 25, `${dirs.length} fixture directories`);
+    // Loki Mode's fixtures, and the bundled sample (a .jsonl.gz day, size-rotated pieces).
+    const dirs = [...auditDirs(LOKI), join(ROOT, 'examples', 'audit')];
+    assert.ok(dirs.length >= 26, `${dirs.length} fixture directories`);
     let fastTaken = 0;
     for (const dir of dirs) {
       const { files } = await discoverAuditFiles(dir);
@@ -117,6 +119,14 @@ describe('parallel verification (fast path) against the sequential verifier', ()
       if (direct) fastTaken++;
     }
     assert.ok(fastTaken >= 8, `fast path proved ${fastTaken} intact fixture directories`);
+  });
+
+  it('the built worker (dist/core/fastchain-worker.js, what the installed CLI runs) proves a directory intact', async () => {
+    const built = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'fastchain.js')).href)) as typeof import('../../src/core/fastchain.js');
+    const { files } = await discoverAuditFiles(join(LOKI, 'extended/valid/writer-rotated'));
+    const r = await built.verifyChainFast(files, { maxLineBytes: 1 << 20, jobs: 2, parallelMinBytes: 0 });
+    assert.ok(r, 'proved intact on worker threads');
+    assert.equal(r.reduce((n, f) => n + f.entries, 0), 80);
   });
 
   it('splits big files into byte ranges on line boundaries and stitches them (lines, offsets, anchors)', async () => {
