@@ -69,7 +69,7 @@ export class ByteCanonicalizer {
   /** Members of finished containers, 5 ints each as on the stack. */
   private members: Int32Array = new Int32Array(5 * 1024);
   private nm = 0;
-  /** Containers: first member, member count, 1 for an object (0 array). */
+  /** Containers: first member, member count, kind (1 object, 0 array, 2 array of scalars copied as it is). */
   private nodes: Int32Array = new Int32Array(3 * 256);
   private nn = 0;
   /** Sort scratch: member numbers and their 4-byte key prefixes. */
