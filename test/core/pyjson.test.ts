@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { canonicalize, canonicalizeEntry, compareCodePoints, pyFloatRepr, PyJsonError, pyQuote, pyStrip } from '../../src/core/pyjson.js';
-import { prng } from '../../scripts/sample.js';
+import { randomJsonTexts } from '../helpers/random-json.js';
 import { FIXTURES } from '../helpers/cli.js';
 
 const vectors = readFileSync(join(FIXTURES, 'python-json', 'vectors.jsonl'), 'utf8')
@@ -95,23 +95,7 @@ describe('canonicalizeEntry', () => {
 const python = spawnSync('python3', ['--version']).status === 0;
 describe('random documents agree with CPython', { skip: python ? false : 'python3 not installed' }, () => {
   it('2000 random JSON texts canonicalize exactly as json.dumps(sort_keys=True)', () => {
-    const r = prng(7);
-    const pieces = ['a', 'B', 'é', '\u2028', '😀', '\uffff', '\\u0000', '\\ud800', '\\"', '\\\\', '/', '\\n', 'z', '10', '9', '_'];
-    const str = (): string => '"' + Array.from({ length: Math.floor(r() * 5) }, () => pieces[Math.floor(r() * pieces.length)]).join('') + '"';
-    const num = (): string => {
-      const forms = [() => String(Math.floor(r() * 1e6) - 5e5), () => (r() * 10 ** Math.floor(r() * 40 - 20)).toString(), () => `${Math.floor(r() * 100)}e${Math.floor(r() * 40 - 20)}`, () => `${Math.floor(r() * 1000)}.${Math.floor(r() * 1000)}`, () => '123456789012345678901234567890', () => '-0', () => '-0.0', () => 'NaN', () => '-Infinity', () => '1e400'];
-      return forms[Math.floor(r() * forms.length)]();
-    };
-    const value = (d: number): string => {
-      const k = Math.floor(r() * (d > 3 ? 4 : 7));
-      if (k === 0) return str();
-      if (k === 1) return num();
-      if (k === 2) return ['true', 'false', 'null'][Math.floor(r() * 3)];
-      if (k === 3) return num();
-      if (k === 4) return '[' + Array.from({ length: Math.floor(r() * 4) }, () => value(d + 1)).join(',') + ']';
-      return '{' + Array.from({ length: Math.floor(r() * 5) }, () => `${str()}: ${value(d + 1)}`).join(', ') + '}';
-    };
-    const inputs = Array.from({ length: 2000 }, () => value(0));
+    const inputs = randomJsonTexts(7, 2000);
     const py = spawnSync('python3', ['-c', 'import json,sys\nfor l in sys.stdin:\n    print(json.dumps(json.dumps(json.loads(json.loads(l)), sort_keys=True, default=str)))'], {
       input: inputs.map((i) => JSON.stringify(i)).join('\n') + '\n',
       encoding: 'utf8',
