@@ -61,6 +61,15 @@ function timed(cmd: string, runs = RUNS): Timing {
   return best!;
 }
 
+/**
+ * Machine speed check: ms for a fixed single-threaded loop in a fresh node. Taken before and
+ * after the rounds; a large difference means the machine slowed down (or sped up) meanwhile.
+ */
+function spinMs(): number {
+  const r = spawnSync(process.execPath, ['-e', 'const t=performance.now();let x=0;for(let i=0;i<2e8;i++)x+=i%7;console.log(Math.round(performance.now()-t),x>0)'], { encoding: 'utf8' });
+  return Number(r.stdout.split(' ')[0]);
+}
+
 function dirBytes(dir: string): number {
   return readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
@@ -129,6 +138,7 @@ async function forwardRate(dir: string): Promise<{ entries: number; seconds: num
 async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   ensureData(DATA, ENTRIES);
+  const spinBefore = spinMs();
   const SMALL = dataDir(Math.round(ENTRIES / 10));
   ensureData(SMALL, Math.round(ENTRIES / 10));
   const bytes = dirBytes(DATA);
@@ -194,6 +204,8 @@ async function main(): Promise<void> {
     ? { ...rates.reduce((a, b) => (b.seconds < a.seconds ? b : a)), rssMb: Math.max(...rates.map((r) => r.rssMb)) }
     : { entries: 0, seconds: NaN, rssMb: NaN, error: fwdError };
 
+  const spinAfter = spinMs();
+
   const floor = (task: string, tool: string) => rows.find((r) => r.task === task && r.tool === tool)?.seconds;
   const ratio = (r: Row) => {
     const base = r.task === 'verify' ? floor('verify', 'sha256sum (floor)') : r.task.startsWith('search') ? (floor(r.task, 'grep -c') ?? floor(r.task, 'jq')) : floor(r.task, 'jq');
@@ -213,12 +225,13 @@ async function main(): Promise<void> {
     '',
     `tail --follow latency, append to output: p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms (${latency.length} samples)`,
     `forward to the loopback Loki receiver (gzip, ingest timestamps): ${fwd.entries} entries in ${fwd.seconds.toFixed(1)} s = ${Math.round(fwd.entries / fwd.seconds)} entries/s, peak RSS ${fwd.rssMb} MB`,
+    `machine speed check (fixed loop, lower is faster): ${spinBefore} ms before the rounds, ${spinAfter} ms after`,
     '',
     'Baselines (× baseline): verify vs sha256sum over the same bytes; search vs grep -c (selective) or jq (broad); summary vs jq. jq ÷ this: how many times faster than jq.',
   ];
   process.stdout.write(lines.join('\n') + '\n');
   const out = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${SCHEMA}-${ENTRIES}.json`);
-  writeFileSync(out, JSON.stringify({ entries: ENTRIES, schema: SCHEMA, days: DAYS, runs: RUNS, bytes, node: process.version, rows: rows.map((r) => ({ ...r, ratio: ratio(r), jqRatio: jqRatio(r) })), followLatencyMs: { p50: p(0.5), p95: p(0.95), max: p(1), samples: latency.length }, forward: fwd }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ entries: ENTRIES, schema: SCHEMA, days: DAYS, runs: RUNS, bytes, node: process.version, rows: rows.map((r) => ({ ...r, ratio: ratio(r), jqRatio: jqRatio(r) })), followLatencyMs: { p50: p(0.5), p95: p(0.95), max: p(1), samples: latency.length }, forward: fwd, spinMs: { before: spinBefore, after: spinAfter } }, null, 2) + '\n');
   process.stderr.write(`wrote ${out}\n`);
 }
 
