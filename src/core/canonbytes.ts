@@ -52,7 +52,7 @@ STRING_CLASS[BACKSLASH] = 2;
  * nested container); a second pass writes the members of each object in key order.
  */
 export class ByteCanonicalizer {
-  /** Output: `[0, 64)` is the caller's previous hash, the canonical text follows. */
+  /** Output: `[0, 64)` is the caller's previous hash (kept when the buffer grows), the canonical text follows. */
   out: Buffer;
   /** Byte range of the stored hash string (without quotes) in the source, after `entry()`. */
   hashStart = -1;
@@ -90,7 +90,10 @@ export class ByteCanonicalizer {
    */
   entry(src: Buffer, start: number, end: number): number {
     if (this.out.length < end - start + 64) {
+      // The first 64 bytes are the caller's (the previous hash): kept.
+      const prefix = this.out.subarray(0, 64);
       this.out = Buffer.alloc(2 * (end - start + 64));
+      prefix.copy(this.out);
       this.outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
     }
     if (src !== this.src) {

@@ -79,7 +79,8 @@ class JobScanner {
   done = false;
   private readonly canon = scratch.canon;
   private readonly lookFor: Set<string>;
-  private prev: string | null = null;
+  /** Whether an entry was seen (then canon.out[0, 64) holds its stored hash). */
+  private started = false;
   private lastLine: Buffer | null = null;
 
   constructor(private readonly job: ChainJob) {
@@ -135,62 +136,64 @@ class JobScanner {
   private line(buf: Buffer, start: number, end: number): void {
     const c = this.canon;
     const r = this.result;
-    let stored: string;
-    let kind: number;
-    let n = c.entry(buf, start, end);
-    let canonical: string | null = null;
+    const n = c.entry(buf, start, end);
+    // The previous stored hash lives in c.out[0, 64) (the hash input's prefix), as bytes.
     if (n > 0) {
-      stored = buf.toString('latin1', c.hashStart, c.hashEnd);
-      kind = c.hashKind;
-    } else {
-      // Not in the writer's byte form: the general canonicalizer, as the sequential verifier.
-      // Anything that verifier would note or report (CR, raw non-ASCII, blank, malformed,
-      // no string hash) makes this path give up.
-      for (let i = start; i < end; i++) {
-        const b = buf[i];
-        if (b === 0x0d || b >= 0x80) return this.fail('CR or non-ASCII byte');
-      }
-      const text = pyStrip(buf.toString('latin1', start, end));
-      if (!text) return this.fail('blank line');
-      let parsed;
-      try {
-        parsed = canonicalizeEntry(text, { hashKeys: HASH_KEYS });
-      } catch {
-        return this.fail('not JSON as Python reads it');
-      }
-      if (!parsed.isObject || typeof parsed.hashValue !== 'string') return this.fail('not an entry with a hash');
-      stored = parsed.hashValue;
-      kind = parsed.hashKey === '_integrity_hash' ? 1 : 2;
-      canonical = parsed.canonical;
-      n = -1;
-    }
-    if (this.prev === null) {
-      r.firstCanonical = canonical ?? Buffer.from(c.out.buffer, c.out.byteOffset + 64, n - 64).toString('latin1');
-      r.firstStored = stored;
-    } else {
-      let computed: string;
-      if (canonical === null) {
-        const out = c.out;
-        const prev = this.prev;
-        for (let i = 0; i < 64; i++) out[i] = prev.charCodeAt(i);
-        computed = sha256hex(out.subarray(0, n));
+      const hs = c.hashStart;
+      if (c.hashEnd - hs !== 64) return this.fail('stored hash is not 64 characters');
+      const out = c.out;
+      if (!this.started) {
+        r.firstCanonical = out.toString('latin1', 64, n);
+        r.firstStored = buf.toString('latin1', hs, hs + 64);
       } else {
-        computed = sha256hex(this.prev + canonical);
+        const computed = sha256hex(out.subarray(0, n));
+        for (let i = 0; i < 64; i++) if (computed.charCodeAt(i) !== buf[hs + i]) return this.fail('hash mismatch');
       }
-      if (computed !== stored) return this.fail('hash mismatch');
+      for (let i = 0; i < 64; i++) out[i] = buf[hs + i];
+      this.count(c.hashKind, start, this.lookFor.size ? buf.toString('latin1', hs, hs + 64) : null);
+      return;
     }
+    // Not in the writer's byte form: the general canonicalizer, as the sequential verifier.
+    // Anything that verifier would note or report (CR, raw non-ASCII, blank, malformed,
+    // no string hash) makes this path give up.
+    for (let i = start; i < end; i++) {
+      const b = buf[i];
+      if (b === 0x0d || b >= 0x80) return this.fail('CR or non-ASCII byte');
+    }
+    const text = pyStrip(buf.toString('latin1', start, end));
+    if (!text) return this.fail('blank line');
+    let parsed;
+    try {
+      parsed = canonicalizeEntry(text, { hashKeys: HASH_KEYS });
+    } catch {
+      return this.fail('not JSON as Python reads it');
+    }
+    if (!parsed.isObject || typeof parsed.hashValue !== 'string') return this.fail('not an entry with a hash');
+    const stored = parsed.hashValue;
+    const out = c.out;
+    if (!this.started) {
+      r.firstCanonical = parsed.canonical;
+      r.firstStored = stored;
+    } else if (sha256hex(out.toString('latin1', 0, 64) + parsed.canonical) !== stored) return this.fail('hash mismatch');
     if (stored.length !== 64) return this.fail('stored hash is not 64 characters');
-    this.prev = stored;
+    for (let i = 0; i < 64; i++) out[i] = stored.charCodeAt(i);
+    this.count(parsed.hashKey === '_integrity_hash' ? 1 : 2, start, this.lookFor.size ? stored : null);
+  }
+
+  /** Books a verified entry; its stored hash is in canon.out[0, 64). */
+  private count(kind: number, start: number, stored: string | null): void {
+    const r = this.result;
+    this.started = true;
     if (kind === 1) r.writer++;
     else r.documented++;
-    if (this.lookFor.size && this.lookFor.has(stored)) r.found.push([stored, r.entries, this.base + start]);
+    if (stored !== null && this.lookFor.has(stored)) r.found.push([stored, r.entries, this.base + start]);
     r.entries++;
-    r.lastStored = stored;
     r.lastOffset = this.base + start;
   }
 
   finish(): ChainJobResult {
     if (!this.done && this.len > 0) this.fail('last line has no newline');
+    if (this.result.ok && this.started) this.result.lastStored = this.canon.out.toString('latin1', 0, 64);
     if (this.result.ok && this.lastLine) this.result.lastSha256 = crypto.createHash('sha256').update(this.lastLine).digest('hex');
     return this.result;
   }
