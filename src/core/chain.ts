@@ -13,8 +13,6 @@
  * writer fork after a restart, history that starts mid-chain after retention, a writer quirk.
  */
 import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
-import * as crypto from 'node:crypto';
 import type { AuditFile } from './files.js';
 import { missingDates } from './files.js';
 import { decodeLine } from './decode.js';
@@ -24,18 +22,9 @@ import { canonicalizeEntry, PyJsonError, type CanonicalResult as CanonicalEntry 
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
 
-/** 64 ASCII zeros: the `prev` of the first entry ever written (spec §3). */
-export const GENESIS_HASH = '0'.repeat(64);
-/** Hash fields, in order of preference: the writer's, then the documented one (spec §2). */
-export const HASH_KEYS = ['_integrity_hash', 'chain_hash'] as const;
+import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from './chainhash.js';
 
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
-
-/** `sha256_hex(prev + canonical)`; both are ASCII. */
-export function chainHash(prev: string, canonical: string): string {
-  if (oneShot) return oneShot('sha256', prev + canonical, 'hex');
-  return createHash('sha256').update(prev).update(canonical).digest('hex');
-}
+export { GENESIS_HASH, HASH_KEYS, chainHash };
 
 /** A place in the directory. */
 export interface Location {
@@ -413,7 +402,7 @@ class DashboardChainVerifier {
       if (this.prev !== null) this.prevCandidate = this.prev;
       this.prev = null;
     }
-    if (lastEntryBytes) report.lastEntrySha256 = createHash('sha256').update(lastEntryBytes).digest('hex');
+    if (lastEntryBytes) report.lastEntrySha256 = sha256Hex(lastEntryBytes);
     if (lastRaw && !lastRaw.terminated && report.lastHash !== null && !this.findings.some((f) => f.file === file.name && f.line === lastRaw!.line)) {
       this.notes.push({ kind: 'no-final-newline', file: file.name, line: lastRaw.line, message: 'last entry is complete but has no newline yet (a write in progress?)' });
     }

@@ -19,15 +19,11 @@ import { createReadStream, closeSync, openSync, readSync, statSync } from 'node:
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
-import * as crypto from 'node:crypto';
 import type { AuditFile } from './files.js';
+import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from './chainhash.js';
 import { ByteCanonicalizer } from './canonbytes.js';
 import { canonicalizeEntry, pyStrip } from './pyjson.js';
 
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: Uint8Array | string, enc: 'hex') => string }).hash;
-const sha256hex = oneShot ? (d: Uint8Array | string) => oneShot('sha256', d, 'hex') : (d: Uint8Array | string) => crypto.createHash('sha256').update(d).digest('hex');
-const GENESIS = '0'.repeat(64);
-const HASH_KEYS = ['_integrity_hash', 'chain_hash'];
 
 /** One unit of work: the lines of `path` that start in `[start, end)` (end -1: to the end of the file). */
 export interface ChainJob {
@@ -146,7 +142,7 @@ class JobScanner {
         r.firstCanonical = out.toString('latin1', 64, n);
         r.firstStored = buf.toString('latin1', hs, hs + 64);
       } else {
-        const computed = sha256hex(out.subarray(0, n));
+        const computed = sha256Hex(out.subarray(0, n));
         for (let i = 0; i < 64; i++) if (computed.charCodeAt(i) !== buf[hs + i]) return this.fail('hash mismatch');
       }
       for (let i = 0; i < 64; i++) out[i] = buf[hs + i];
@@ -174,7 +170,7 @@ class JobScanner {
     if (!this.started) {
       r.firstCanonical = parsed.canonical;
       r.firstStored = stored;
-    } else if (sha256hex(out.toString('latin1', 0, 64) + parsed.canonical) !== stored) return this.fail('hash mismatch');
+    } else if (chainHash(out.toString('latin1', 0, 64), parsed.canonical) !== stored) return this.fail('hash mismatch');
     if (stored.length !== 64) return this.fail('stored hash is not 64 characters');
     for (let i = 0; i < 64; i++) out[i] = stored.charCodeAt(i);
     this.count(parsed.hashKey === '_integrity_hash' ? 1 : 2, start, this.lookFor.size ? stored : null);
@@ -194,7 +190,7 @@ class JobScanner {
   finish(): ChainJobResult {
     if (!this.done && this.len > 0) this.fail('last line has no newline');
     if (this.result.ok && this.started) this.result.lastStored = this.canon.out.toString('latin1', 0, 64);
-    if (this.result.ok && this.lastLine) this.result.lastSha256 = crypto.createHash('sha256').update(this.lastLine).digest('hex');
+    if (this.result.ok && this.lastLine) this.result.lastSha256 = sha256Hex(this.lastLine);
     return this.result;
   }
 }
@@ -303,7 +299,7 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
   const useWorkers = threads > 1 && total >= (options.parallelMinBytes ?? 32 * 1024 * 1024);
   const results: (ChainJobResult | undefined)[] = new Array(jobs.length);
   const perFile: FastFileResult[] = files.map(() => ({ entries: 0, bytes: 0, lastHash: null, lastEntryOffset: null, lastEntrySha256: null, schema: 'none', found: [] }));
-  let prev = options.startHash ?? GENESIS;
+  let prev = options.startHash ?? GENESIS_HASH;
   let stitched = 0;
   let broken = false;
   const fileLines = files.map(() => 0);
@@ -313,7 +309,7 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
     while (!broken && stitched < jobs.length && results[stitched]) {
       const r = results[stitched]!;
       const { file } = jobs[stitched];
-      if (!r.ok || (r.firstCanonical !== null && sha256hex(prev + r.firstCanonical) !== r.firstStored)) {
+      if (!r.ok || (r.firstCanonical !== null && chainHash(prev, r.firstCanonical) !== r.firstStored)) {
         broken = true;
         return;
       }

@@ -5,7 +5,7 @@
  * that the same bytes are still at that offset: a rewritten file is reported, never silently
  * re-sent. Written atomically (temporary file, fsync, rename).
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './chainhash.js';
 import { readFileSync } from 'node:fs';
 import { writeJsonAtomic } from './atomic.js';
 import type { AuditFile } from './files.js';
@@ -48,7 +48,7 @@ export class StateError extends Error {
 
 /** sha256 hex of a line's bytes. */
 export function lineDigest(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return sha256Hex(bytes);
 }
 
 /**
