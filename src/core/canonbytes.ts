@@ -14,7 +14,7 @@
  * ({@link canonicalizeEntry} in pyjson.ts), so a crafted non-canonical line can never pass for
  * intact here while Loki Mode's verifier would call it tampered.
  */
-import { pyFloatRepr } from './pyjson.js';
+import { MAX_INT_DIGITS, pyFloatRepr } from './pyjson.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -28,8 +28,6 @@ const RBRACKET = 0x5d;
 const MINUS = 0x2d;
 /** Nesting depth handled here; deeper lines go to the general canonicalizer. */
 const MAX_FAST_DEPTH = 64;
-/** `sys.int_info.default_max_str_digits`: longer integers go to the general path (Python rejects them). */
-const MAX_INT_DIGITS = 4300;
 const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$/;
 const INTEGRITY_KEY = Buffer.from('"_integrity_hash"');
 const CHAIN_KEY = Buffer.from('"chain_hash"');
@@ -184,7 +182,7 @@ export class ByteCanonicalizer {
     } else return -1;
     const c = s[q];
     if (c === 0x2e || c === 0x65 || c === 0x45) return this.float(p, q);
-    if (q - p > MAX_INT_DIGITS) return -1;
+    if (q - p > MAX_INT_DIGITS) return -1; // Python rejects it: the general path reports that
     if (first === 0x30 && q - p === 2) return -1; // "-0" prints as 0
     return q;
   }
@@ -234,10 +232,7 @@ export class ByteCanonicalizer {
   }
 
   private isKey(ks: number, ke: number, key: Uint8Array): boolean {
-    if (ke - ks !== key.length) return false;
-    const s = this.src;
-    for (let i = 0; i < key.length; i++) if (s[ks + i] !== key[i]) return false;
-    return true;
+    return ke - ks === key.length && this.literal(ks, key) === ke;
   }
 
   /**

@@ -58,15 +58,19 @@ export interface ChainJobResult {
   found: [string, number, number][];
 }
 
+function emptyResult(): ChainJobResult {
+  return { ok: true, entries: 0, firstCanonical: null, firstStored: null, lastStored: null, lastOffset: -1, lastSha256: null, endOffset: 0, writer: 0, documented: 0, found: [] };
+}
+
 function giveUp(reason: string): ChainJobResult {
-  return { ok: false, reason, entries: 0, firstCanonical: null, firstStored: null, lastStored: null, lastOffset: -1, lastSha256: null, endOffset: 0, writer: 0, documented: 0, found: [] };
+  return { ...emptyResult(), ok: false, reason };
 }
 
 /** Per-thread buffers, reused by every job of the thread (no allocation churn: flat RSS). */
 const scratch = { buf: Buffer.allocUnsafe(1024 * 1024), canon: new ByteCanonicalizer() };
 
 class JobScanner {
-  readonly result: ChainJobResult = { ok: true, entries: 0, firstCanonical: null, firstStored: null, lastStored: null, lastOffset: -1, lastSha256: null, endOffset: 0, writer: 0, documented: 0, found: [] };
+  readonly result: ChainJobResult = emptyResult();
   buf: Buffer = scratch.buf;
   len = 0;
   /** File offset of buf[0]. */
@@ -265,7 +269,6 @@ export function defaultJobs(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
-
 /**
  * Proves a chain intact in parallel, or returns null when it is not simply intact (then run
  * the sequential verifier for the diagnosis). Files are in chain order; files with a `stream`
@@ -302,7 +305,6 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
   let prev = options.startHash ?? GENESIS_HASH;
   let stitched = 0;
   let broken = false;
-  const fileLines = files.map(() => 0);
   // Stitch jobs in chain order as they complete: each job's first entry against the last
   // stored hash before it.
   const stitch = (): void => {
@@ -314,8 +316,8 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
         return;
       }
       const f = perFile[file];
-      for (const [hash, index, offset] of r.found) f.found.push({ hash, line: fileLines[file] + index + 1, offset });
-      fileLines[file] += r.entries;
+      // Every line of a proven job is an entry: the file's entries so far are its lines so far.
+      for (const [hash, index, offset] of r.found) f.found.push({ hash, line: f.entries + index + 1, offset });
       f.entries += r.entries;
       f.bytes = Math.max(f.bytes, r.endOffset);
       if (r.lastStored !== null) {
