@@ -21,6 +21,7 @@ import { verifyChainFast, type FastFileResult } from './fastchain.js';
 import { canonicalizeEntry, PyJsonError, type CanonicalResult as CanonicalEntry } from './pyjson.js';
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
+import { sizeOf, type ReadProgress } from './reader.js';
 
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from './chainhash.js';
 
@@ -156,6 +157,28 @@ interface Pending {
   e: EntryItem;
   prev: string;
   firstOfHistory: boolean;
+}
+
+/**
+ * An `onFile` callback that turns the file reports of {@link verifyDashboardChain} into
+ * progress over `files` (bytes are sizes on disk). A file reported a second time means the
+ * fast path gave up and the sequential verifier started over: the count starts over too.
+ */
+export function chainProgress(files: AuditFile[], report: (p: ReadProgress) => void): (fr: FileReport) => void {
+  const sizes = new Map(files.map((f) => [f.name, sizeOf(f.path)]));
+  const progress: ReadProgress = { filesDone: 0, files: files.length, bytesDone: 0, bytesTotal: [...sizes.values()].reduce((a, b) => a + b, 0) };
+  const done = new Set<string>();
+  return (fr) => {
+    if (done.has(fr.file)) {
+      done.clear();
+      progress.filesDone = 0;
+      progress.bytesDone = 0;
+    }
+    done.add(fr.file);
+    progress.filesDone++;
+    progress.bytesDone += sizes.get(fr.file) ?? 0;
+    report({ ...progress });
+  };
 }
 
 /**

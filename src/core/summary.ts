@@ -4,13 +4,13 @@
  * covered. Files are picked by name before any is opened; entries stream one at a time.
  */
 import type { Finding } from './chain.js';
-import { lastStoredHash, verifyDashboardChain } from './chain.js';
+import { chainProgress, lastStoredHash, verifyDashboardChain } from './chain.js';
 import type { AuditFile } from './files.js';
 import { discoverAuditFiles, filesInDateRange } from './files.js';
 import { compileFilter } from './filters.js';
 import type { Level } from './entry.js';
 import { LEVELS } from './entry.js';
-import { readEntries, sizeOf, type ReadProgress } from './reader.js';
+import { readEntries, type ReadProgress } from './reader.js';
 import type { TimeWindow } from './timespec.js';
 import { windowDates } from './timespec.js';
 import type { VerdictClass } from './verdict.js';
@@ -157,16 +157,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
         startHash = undefined;
       }
     }
-    const sizes = chainFiles.map((f) => sizeOf(f.path));
-    const p: ReadProgress = { filesDone: 0, files: chainFiles.length, bytesDone: 0, bytesTotal: sizes.reduce((a, b) => a + b, 0) };
-    const onFile = onProgress && ((fr: { file: string }) => {
-      const i = chainFiles.findIndex((f) => f.name === fr.file);
-      // A second report of a file: the fast path gave up and the sequential verifier starts over.
-      if (i < p.filesDone) Object.assign(p, { filesDone: 0, bytesDone: 0 });
-      p.filesDone++;
-      p.bytesDone += sizes[i] ?? 0;
-      onProgress({ ...p }, 'chain');
-    });
+    const onFile = onProgress && chainProgress(chainFiles, (p) => onProgress(p, 'chain'));
     const r = await verifyDashboardChain(chainFiles, { maxLineBytes: options.maxLineBytes, startHash, onFile });
     chain = { verdict: r.verdict, entriesVerified: r.entriesVerified, firstProblem: r.findings[0] ?? null, findings: r.findings.length };
   }

@@ -3,7 +3,7 @@
  * AuditLog file, foreign files listed and ignored, one verdict and one exit code.
  */
 import type { ChainReport, FileReport, Finding, Note } from './chain.js';
-import { verifyDashboardChain } from './chain.js';
+import { chainProgress, verifyDashboardChain } from './chain.js';
 import { discoverAuditFiles, type AuditFile } from './files.js';
 import { verifyJsAuditLog } from './jschain.js';
 import { statSync } from 'node:fs';
@@ -97,25 +97,7 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   const reports: ChainReport[] = [];
   const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
   if (options.onProgress) {
-    const sizes = new Map(found.files.map((f) => [f.name, inodeSize(f.path)]));
-    const progress: VerifyProgress = { filesDone: 0, files: found.files.length, bytesDone: 0, bytesTotal: [...sizes.values()].reduce((a, b) => a + b, 0) };
-    const report = options.onProgress;
-    const done = new Set<string>();
-    options = {
-      ...options,
-      onFile: (fr) => {
-        // A file reported twice: the fast path gave up and the sequential verifier starts over.
-        if (done.has(fr.file)) {
-          done.clear();
-          progress.filesDone = 0;
-          progress.bytesDone = 0;
-        }
-        done.add(fr.file);
-        progress.filesDone++;
-        progress.bytesDone += sizes.get(fr.file) ?? 0;
-        report(progress);
-      },
-    };
+    options = { ...options, onFile: chainProgress(found.files, options.onProgress) };
   }
   let incremental: { next: VerifyState; skipped: number } | null = null;
   if (options.statePath && !options.anchors?.length) {
@@ -163,14 +145,6 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   }
   if (incremental) result.incremental = { filesSkipped: incremental.skipped, state: options.statePath as string };
   return result;
-}
-
-function inodeSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 function inodeOf(path: string): number | null {
