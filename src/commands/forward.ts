@@ -10,8 +10,6 @@ import { loadState, StateError } from '../core/positions.js';
 import { EXIT_USAGE } from '../core/verdict.js';
 import { safeText } from '../formats/text.js';
 import { ProgressLine, progressWanted } from '../formats/progress.js';
-import { discoverAuditFiles } from '../core/files.js';
-import { sizeOf } from '../core/reader.js';
 import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
 import { auditKeysFilter, buildTargets, expandPath, ForwardConfigError, loadConfigFile } from '../forward-config.js';
 import { LokiConfigError } from '../sinks/loki.js';
@@ -112,15 +110,9 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
     const quiet = this.jsonEnabled();
     // Progress of a bounded run on a terminal (files, MB, MB/s, ETA of the first target's read).
     const progress = !flags.follow && !flags['dry-run'] && progressWanted({ json: quiet, resultsAtEnd: true }) ? new ProgressLine('forwarding') : null;
-    const found = progress ? await discoverAuditFiles(dir).catch(() => null) : null;
-    const sizes = (found?.files ?? []).map((f) => ({ name: f.name, size: sizeOf(f.path) }));
-    const bytesTotal = sizes.reduce((a, f) => a + f.size, 0);
     const onEvent = (e: ForwardEvent) => {
       if (e.kind === 'read') {
-        if (!progress || e.target !== targets[0].id) return;
-        const i = sizes.findIndex((f) => f.name === e.file);
-        const before = sizes.slice(0, Math.max(0, i)).reduce((a, f) => a + f.size, 0);
-        progress.update({ filesDone: Math.max(0, i), files: sizes.length, bytesDone: before + Math.min(e.offset, sizes[i]?.size ?? 0), bytesTotal });
+        if (e.target === targets[0].id) progress?.update(e.progress);
         return;
       }
       progress?.clear();

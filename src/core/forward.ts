@@ -22,8 +22,8 @@ import type { RawLine } from './lines.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
 import type { Position, StateFile } from './positions.js';
 import { lineDigest, locate, saveState } from './positions.js';
-import type { ReadEntry, ReadProblem } from './reader.js';
-import { readLine } from './reader.js';
+import type { ReadEntry, ReadProblem, ReadProgress } from './reader.js';
+import { readLine, sizeOf } from './reader.js';
 
 /** What a target answered for a batch. */
 export type DeliverResult =
@@ -99,8 +99,8 @@ export type ForwardEvent =
   | { kind: 'retry'; target: string; error: string; attempt: number; delayMs: number }
   | { kind: 'dead-letter'; target: string; entries: number; reason: string }
   | { kind: 'problem'; problem: ReadProblem }
-  /** A batch was closed: everything before `offset` in `file` is read (progress display). */
-  | { kind: 'read'; target: string; file: string; offset: number }
+  /** A batch was closed: how far the target has read (progress display; bytes are sizes on disk). */
+  | { kind: 'read'; target: string; progress: ReadProgress }
   | { kind: 'gave-up'; target: string; error: string };
 
 /** The outcome for one target. */
@@ -179,6 +179,15 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     else if (options.startAt === 'end') starts.set(t.id, { index: files.length, position: null });
     else starts.set(t.id, { index: 0, position: null });
   }
+  // Progress: files before the current one, plus the offset in it (capped: .gz offsets are decompressed).
+  let sizes: number[] | null = null;
+  const index = new Map(files.map((f, i) => [f.name, i]));
+  const readProgress = (line: SourceLine): ReadProgress => {
+    sizes ??= files.map((f) => sizeOf(f.path));
+    const i = index.get(line.file) ?? 0;
+    const before = sizes.slice(0, i).reduce((a, b) => a + b, 0);
+    return { filesDone: i, files: files.length, bytesDone: before + Math.min(line.raw.offset + line.raw.length, sizes[i]), bytesTotal: sizes.reduce((a, b) => a + b, 0) };
+  };
   let saving = Promise.resolve();
   const save = (id: string, p: Position) => {
     if (options.dryRun) return saving;
@@ -267,7 +276,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
       const endLine = lastLine;
       batch = [];
       batchBytes = 0;
-      if (endLine) options.onEvent?.({ kind: 'read', target: t.id, file: endLine.file, offset: endLine.raw.offset + endLine.raw.length });
+      if (endLine && options.onEvent) options.onEvent({ kind: 'read', target: t.id, progress: readProgress(endLine) });
       const before = inflight;
       // Encode (and start compressing) now, while the batch before is still with the target.
       const prepared = sending.length > 0 ? t.prepare?.(sending) : undefined;

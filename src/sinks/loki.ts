@@ -139,11 +139,7 @@ export class LokiPushClient {
   /** Label sets by level and event family: few, so each is built and serialized once. */
   private readonly streamsSeen = new Map<string, { labels: Record<string, string>; key: string }>();
 
-  /** The labels of an entry's stream: static labels, level and event family (`auth` of `auth.login`). */
-  labelsFor(e: ReadEntry): Record<string, string> {
-    return this.stream(e).labels;
-  }
-
+  /** An entry's stream: static labels, level and event family (`auth` of `auth.login`). */
   private stream(e: ReadEntry): { labels: Record<string, string>; key: string } {
     const dot = e.view.event.indexOf('.');
     const family = dot < 0 ? e.view.event : e.view.event.slice(0, dot);
@@ -204,13 +200,9 @@ export class LokiPushClient {
 
   /**
    * The push body: streams with `[ts, line, structured metadata]` values (Loki push API, JSON),
-   * written as text directly (each value serialized once, no tree of objects per batch).
+   * written as text directly (each value serialized once, no tree of objects per batch), in
+   * pieces of at most ~64 KiB (no megabyte strings: they go straight to the old generation).
    */
-  body(entries: PreparedEntry[]): string {
-    return this.bodyPieces(entries).join('');
-  }
-
-  /** The push body in pieces of at most ~64 KiB (no megabyte strings: they go straight to the old generation). */
   bodyPieces(entries: PreparedEntry[]): string[] {
     const streams = new Map<string, string[]>();
     for (const p of entries) {
