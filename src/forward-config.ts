@@ -10,11 +10,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { ForwardTarget } from './core/forward.js';
 import type { LokiAuth } from './sinks/loki.js';
-import { LokiTarget } from './sinks/loki.js';
-import { SyslogTarget } from './sinks/syslog.js';
+import { LokiConfigError, LokiTarget } from './sinks/loki.js';
+
+type SyslogTargetClass = typeof import('./sinks/syslog.js').SyslogTarget;
 import { FACILITIES } from './formats/syslog.js';
 
 /** A configuration problem, reported as a usage error. */
@@ -61,7 +61,7 @@ const expand = (p: string) => (p.startsWith('~/') ? resolve(homedir(), p.slice(2
  * current directory if present.
  * @throws ForwardConfigError
  */
-export function loadConfigFile(path: string | undefined): ConfigFile {
+export async function loadConfigFile(path: string | undefined): Promise<ConfigFile> {
   const file = path ?? (existsSync('.loki/config.yaml') ? '.loki/config.yaml' : null);
   if (!file) return {};
   let text: string;
@@ -70,6 +70,8 @@ export function loadConfigFile(path: string | undefined): ConfigFile {
   } catch (err) {
     throw new ForwardConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
+  // Loaded only when there is a config file (the YAML parser is ~5 MB of a run's memory).
+  const { parse: parseYaml } = await import('yaml');
   try {
     const doc = parseYaml(text) as ConfigFile | null;
     return doc ?? {};
@@ -139,10 +141,25 @@ function noCredentialsInUrl(url: string): void {
 }
 
 /**
- * Builds the targets.
- * @throws ForwardConfigError, LokiConfigError, SyslogConfigError
+ * Builds the targets. The syslog sink (and with it TLS, UDP) is loaded only for a syslog target.
+ * @throws ForwardConfigError (also for what the sinks refuse: bad URL, label, certificate file)
  */
-export function buildTargets(flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv = process.env): ForwardTarget[] {
+export async function buildTargets(flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv = process.env): Promise<ForwardTarget[]> {
+  const wantsSyslog = (flags.syslog?.length ?? 0) > 0 || (config.forward?.targets ?? []).some((t) => 'syslog' in t && t.syslog) || !!env.LOKI_AUDIT_SYSLOG_HOST;
+  const syslog = wantsSyslog ? await import('./sinks/syslog.js') : null;
+  try {
+    return buildWith(syslog?.SyslogTarget ?? null, flags, config, env);
+  } catch (err) {
+    if (err instanceof LokiConfigError || (syslog && err instanceof syslog.SyslogConfigError)) throw new ForwardConfigError((err as Error).message);
+    throw err;
+  }
+}
+
+function buildWith(SyslogTarget: SyslogTargetClass | null, flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv): ForwardTarget[] {
+  const syslogTarget = (...args: ConstructorParameters<SyslogTargetClass>): ForwardTarget => {
+    if (!SyslogTarget) throw new Error('syslog sink not loaded');
+    return new SyslogTarget(...args);
+  };
   const targets: ForwardTarget[] = [];
   const facility = (name: string | undefined) => {
     if (!name) return undefined;
@@ -162,7 +179,7 @@ export function buildTargets(flags: TargetFlags, config: ConfigFile, env: NodeJS
       );
     }
     for (const url of flags.syslog ?? []) {
-      targets.push(new SyslogTarget({ url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout }, { facility: facility(flags.facility), hostname: flags.hostname }, flags['batch-entries']));
+      targets.push(syslogTarget({ url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout }, { facility: facility(flags.facility), hostname: flags.hostname }, flags['batch-entries']));
     }
     return targets;
   }
@@ -176,7 +193,7 @@ export function buildTargets(flags: TargetFlags, config: ConfigFile, env: NodeJS
         ),
       );
     } else if ('syslog' in t && t.syslog) {
-      targets.push(new SyslogTarget({ url: t.syslog, framing: t.framing, ca: t.ca && expand(t.ca), cert: t.cert && expand(t.cert), key: t.key && expand(t.key), servername: t.servername }, { facility: facility(t.facility), hostname: t.hostname }));
+      targets.push(syslogTarget({ url: t.syslog, framing: t.framing, ca: t.ca && expand(t.ca), cert: t.cert && expand(t.cert), key: t.key && expand(t.key), servername: t.servername }, { facility: facility(t.facility), hostname: t.hostname }));
     } else {
       throw new ForwardConfigError(`config forward.targets: each target needs "loki: URL" or "syslog: URL", got ${JSON.stringify(Object.keys(t))}`);
     }
@@ -186,7 +203,7 @@ export function buildTargets(flags: TargetFlags, config: ConfigFile, env: NodeJS
   if (env.LOKI_AUDIT_SYSLOG_HOST) {
     const proto = env.LOKI_AUDIT_SYSLOG_PROTO === 'tcp' ? 'tcp' : 'udp';
     const port = env.LOKI_AUDIT_SYSLOG_PORT || '514';
-    targets.push(new SyslogTarget({ url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing }, { facility: facility(flags.facility) }));
+    targets.push(syslogTarget({ url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing }, { facility: facility(flags.facility) }));
   }
   return targets;
 }

@@ -13,22 +13,35 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BlockPool, ByteList } from './bytelist.js';
 import { hashInLine } from './chain.js';
 import type { AuditFile } from './files.js';
 import { discoverAuditFiles } from './files.js';
 import type { EntryFilter } from './filters.js';
 import { followDirectory } from './follow.js';
 import type { RawLine } from './lines.js';
-import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } from './lines.js';
 import type { Position, StateFile } from './positions.js';
 import { lineDigest, locate, saveState } from './positions.js';
 import type { ReadEntry, ReadProblem, ReadProgress } from './reader.js';
 import { readLine, sizeOf } from './reader.js';
 
 /** What a target answered for a batch. */
-export type DeliverResult =
-  | { ok: true; rejected: Array<{ entry: ReadEntry; reason: string }> }
-  | { ok: false; retryable: boolean; error: string };
+export type DeliverResult = { ok: true } | { ok: false; retryable: boolean; error: string };
+
+/**
+ * A batch being filled for one target. Targets encode each entry when it is added and keep
+ * bytes, not the entry: a batch outlives several young-generation collections, and entries held
+ * that long are promoted and pile up as old-generation garbage (see bytelist.ts).
+ */
+export interface TargetBatch {
+  /** Takes an entry; returns why the target refuses it for good (it is dead-lettered), or null. */
+  add(e: ReadEntry): string | null;
+  /** Entries taken (not refused). */
+  readonly size: number;
+  /** No more entries: the CPU work of sending (compression) may start now, before the previous batch is acknowledged. */
+  seal(): void;
+}
 
 /** A place entries go. */
 export interface ForwardTarget {
@@ -37,15 +50,14 @@ export interface ForwardTarget {
   /** Largest batch, in entries and bytes. */
   readonly maxBatchEntries: number;
   readonly maxBatchBytes: number;
-  /**
-   * Delivers a batch. `prepared` is what {@link prepare} made of the same entries (the same
-   * bytes are sent again on a retry).
-   */
-  deliver(entries: ReadEntry[], prepared?: unknown): Promise<DeliverResult>;
-  /** Optional: the CPU work of a delivery (encoding, compression), started before the previous batch is acknowledged. */
-  prepare?(entries: ReadEntry[]): unknown;
+  /** A new, empty batch. */
+  batch(): TargetBatch;
+  /** Delivers a batch this target made (a retry sends the same bytes). */
+  deliver(batch: TargetBatch): Promise<DeliverResult>;
+  /** Optional: the batch is done with (delivered, dead-lettered or given up on); its memory can be reused. */
+  dispose?(batch: TargetBatch): void;
   /** What `deliver` would send, for `--dry-run`: streams/labels or a sample message, and refusals. */
-  preview(entries: ReadEntry[], into: TargetPreview): void;
+  preview(e: ReadEntry, into: TargetPreview): void;
   close(): Promise<void>;
 }
 
@@ -113,8 +125,11 @@ export interface TargetReport {
   position: Position | null;
 }
 
-/** Lines from a position to the end of the files, then (with follow) as they are written. */
-async function* source(dir: string, files: AuditFile[], from: { index: number; position: Position | null }, follow: boolean, maxLineBytes: number, signal?: AbortSignal, pollMs?: number): AsyncGenerator<SourceLine> {
+/**
+ * Lines from a position to the end of the files, then (with follow) as they are written; a read
+ * chunk's lines at a time (one asynchronous step per chunk, not per line).
+ */
+async function* source(dir: string, files: AuditFile[], from: { index: number; position: Position | null }, follow: boolean, maxLineBytes: number, signal?: AbortSignal, pollMs?: number): AsyncGenerator<SourceLine[]> {
   let last: { file: AuditFile; end: number; next: number } | null = null;
   for (let i = from.index; i < files.length; i++) {
     if (signal?.aborted) return;
@@ -131,13 +146,20 @@ async function* source(dir: string, files: AuditFile[], from: { index: number; p
     }
     let end = start;
     let next = firstLine;
-    // 256 KiB reads: forward's memory is its batches; smaller reads cost a fifth of its speed (measured).
-    for await (const raw of scanLines(openAuditFile(f.path, start, undefined, 256 * 1024), { maxLineBytes, startOffset: start, firstLine: f.gz && resume ? 1 : firstLine })) {
-      if (raw.offset < skipTo) continue;
-      if (!raw.terminated) break; // a write in progress: taken when whole (follow) or next run
-      end = raw.offset + raw.length + (raw.crlf ? 2 : 1);
-      next = raw.line + 1;
-      yield { raw, file: f.name, ino };
+    // Plain files: one reused read buffer, the lines views of it (a fresh buffer per read, or a
+    // copy per line, was ~20 MB of garbage waiting for the collector, measured). The reader
+    // is done with a chunk's lines before it asks for more (see the loop in forward()).
+    const chunks = f.gz ? openAuditFile(f.path, start) : readChunks(f.path, start, Infinity, 64 * 1024);
+    for await (const raws of scanLineBatches(chunks, { maxLineBytes, startOffset: start, firstLine: f.gz && resume ? 1 : firstLine, volatile: f.gz ? false : 'parts' })) {
+      const lines: SourceLine[] = [];
+      for (const raw of raws) {
+        if (raw.offset < skipTo) continue;
+        if (!raw.terminated) break; // a write in progress: taken when whole (follow) or next run
+        end = raw.offset + raw.length + (raw.crlf ? 2 : 1);
+        next = raw.line + 1;
+        lines.push({ raw, file: f.name, ino });
+      }
+      if (lines.length) yield lines;
       if (signal?.aborted) return;
     }
     last = { file: f, end, next };
@@ -147,7 +169,7 @@ async function* source(dir: string, files: AuditFile[], from: { index: number; p
   for await (const ev of followDirectory({ dir, start, maxLineBytes, signal, pollMs })) {
     if (ev.type === 'line') {
       const ino = (await stat(`${dir}/${ev.line.file}`).catch(() => null))?.ino ?? null;
-      yield { raw: ev.line, file: ev.line.file, ino };
+      yield [{ raw: ev.line, file: ev.line.file, ino }];
     }
   }
 }
@@ -161,6 +183,61 @@ function positionOf(s: SourceLine): Position {
 const TIMEOUT: unique symbol = Symbol('timeout');
 const NO_RECORD: Record<string, unknown> = Object.freeze({});
 const NO_BYTES = Buffer.alloc(0);
+
+/** An entry a target refused, with the reason (for the dead-letter file). */
+interface Refused {
+  entry: ReadEntry;
+  reason: string;
+}
+
+/** Blocks for batch journals (shared by every target of a run). */
+const journalBlocks = new BlockPool();
+
+/**
+ * The original bytes of the entries a target took into a batch, with their file, line and
+ * offset, outside the heap: needed only when the target refuses the whole batch for good
+ * (Loki 4xx), to dead-letter each entry, which is read again from these bytes then.
+ */
+class BatchJournal {
+  private readonly bytes = new ByteList(journalBlocks);
+  private readonly files: string[] = [];
+  private readonly header = Buffer.alloc(20);
+
+  /** Records `e`: a 20-byte header (file index u32, line u32, offset f64, length u32, little-endian), then its bytes. */
+  add(e: ReadEntry): void {
+    let f = this.files.length - 1;
+    if (f < 0 || this.files[f] !== e.file) f = this.files.push(e.file) - 1;
+    const h = this.header;
+    h.writeUInt32LE(f, 0);
+    h.writeUInt32LE(e.line, 4);
+    h.writeDoubleLE(e.offset, 8);
+    h.writeUInt32LE(e.bytes.length, 16);
+    this.bytes.appendBytes(h);
+    this.bytes.appendBytes(e.bytes);
+  }
+
+  /** The recorded entries, read again from their bytes (lines that are no longer entries are left out: they were once). */
+  entries(maxLineBytes: number): ReadEntry[] {
+    const all = Buffer.concat(this.bytes.chunks());
+    const out: ReadEntry[] = [];
+    for (let at = 0; at + 20 <= all.length; ) {
+      const file = this.files[all.readUInt32LE(at)];
+      const line = all.readUInt32LE(at + 4);
+      const offset = all.readDoubleLE(at + 8);
+      const length = all.readUInt32LE(at + 16);
+      const bytes = all.subarray(at + 20, at + 20 + length);
+      at += 20 + length;
+      const item = readLine({ bytes, line, offset, length, terminated: true, tooLong: false, crlf: false }, file, maxLineBytes);
+      if (item?.kind === 'entry') out.push(item);
+    }
+    return out;
+  }
+
+  /** Gives the blocks back; call once the batch is done with. */
+  release(): void {
+    this.bytes.release();
+  }
+}
 
 /**
  * Forwards to every target until the files end (or, with `follow`, until `signal` aborts).
@@ -206,7 +283,12 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     const report: TargetReport = { target: t.id, delivered: 0, deadLettered: 0, error: null, position: options.state.targets[t.id] ?? null };
     const from = starts.get(t.id)!;
     const it = source(options.dir, files, from, options.follow === true, maxLineBytes, options.signal, options.pollMs)[Symbol.asyncIterator]();
-    let batch: ReadEntry[] = [];
+    // The batch being filled: the target's encoding, the original bytes of what it took (to
+    // dead-letter them if the whole batch is refused) and what it refused.
+    let batch: TargetBatch | null = null;
+    let journal = new BatchJournal();
+    let refused: Refused[] = [];
+    let batchEntries = 0;
     let batchBytes = 0;
     let batchStarted = 0;
     let lastLine = null as SourceLine | null; // last line read, matching or not
@@ -217,9 +299,11 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
 
     // The position after `line` (the last line read when a batch was closed), saved once
     // everything before it is acknowledged.
-    const advance = async (line: SourceLine | null) => {
-      if (!line || line === savedLine) return;
-      const p = positionOf(line);
+    // `position` is made when the batch is closed: by the time it is saved, the line's bytes (a
+    // view of a reused read buffer) hold other lines.
+    const advance = async (line: SourceLine | null, position: Position | null) => {
+      if (!line || !position || line === savedLine) return;
+      const p = { ...position, at: new Date().toISOString() };
       await save(t.id, p);
       savedLine = line;
       report.position = p;
@@ -228,25 +312,25 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     const preview: TargetPreview = { target: t.id, entries: 0, streams: {}, sample: null, refused: {} };
     if (options.dryRun) options.previews?.push(preview);
 
+    const refuse = (items: Refused[]) => {
+      if (!items.length) return;
+      deadLetter(t.id, items);
+      report.deadLettered += items.length;
+      options.onEvent?.({ kind: 'dead-letter', target: t.id, entries: items.length, reason: items[0].reason });
+    };
+
     // Delivers one batch, retrying; false when the target was given up on.
-    const deliver = async (sending: ReadEntry[], prepared: unknown): Promise<boolean> => {
+    const deliver = async (sending: TargetBatch, sent: BatchJournal): Promise<boolean> => {
       const started = Date.now();
       for (let attempt = 1; ; attempt++) {
-        const r = await t.deliver(sending, prepared);
+        const r = await t.deliver(sending);
         if (r.ok) {
-          report.delivered += sending.length - r.rejected.length;
-          if (r.rejected.length) {
-            deadLetter(t.id, r.rejected);
-            report.deadLettered += r.rejected.length;
-            options.onEvent?.({ kind: 'dead-letter', target: t.id, entries: r.rejected.length, reason: r.rejected[0].reason });
-          }
-          options.onEvent?.({ kind: 'delivered', target: t.id, entries: sending.length - r.rejected.length });
+          report.delivered += sending.size;
+          options.onEvent?.({ kind: 'delivered', target: t.id, entries: sending.size });
           return true;
         }
         if (!r.retryable) {
-          deadLetter(t.id, sending.map((entry) => ({ entry, reason: r.error })));
-          report.deadLettered += sending.length;
-          options.onEvent?.({ kind: 'dead-letter', target: t.id, entries: sending.length, reason: r.error });
+          refuse(sent.entries(maxLineBytes).map((entry) => ({ entry, reason: r.error })));
           return true;
         }
         if (Date.now() - started >= giveUp || options.signal?.aborted) {
@@ -263,27 +347,38 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     // Pipelined: a closed batch is delivered while the next one is read (and parsed); at most
     // one is in flight, batches go out in order and positions are saved in order, so a crash
     // still re-sends at most the batch in flight. Resolves false once the target is given up on.
+    // Refusals are dead-lettered once the batch is acknowledged: a target given up on reads
+    // them again on the next run, and they are written once.
     let inflight: Promise<boolean> = Promise.resolve(true);
+    let closedLine: SourceLine | null = null;
     const flush = async (): Promise<boolean> => {
-      if (options.dryRun) {
-        t.preview(batch, preview);
-        preview.entries += batch.length;
-        batch = [];
-        batchBytes = 0;
-        return true;
-      }
       const sending = batch;
+      const sent = journal;
+      const sentRefused = refused;
       const endLine = lastLine;
-      batch = [];
+      batch = null;
+      journal = new BatchJournal();
+      refused = [];
+      batchEntries = 0;
       batchBytes = 0;
+      if (options.dryRun) return true;
+      // Only a line not closed before (its bytes are still those of the chunk being read).
+      const endPosition = endLine && endLine !== closedLine ? positionOf(endLine) : null;
+      closedLine = endLine;
       if (endLine && options.onEvent) options.onEvent({ kind: 'read', target: t.id, progress: readProgress(endLine) });
       const before = inflight;
-      // Encode (and start compressing) now, while the batch before is still with the target.
-      const prepared = sending.length > 0 ? t.prepare?.(sending) : undefined;
+      // Encode the end and start compressing now, while the batch before is still with the target.
+      sending?.seal();
       inflight = (async () => {
-        if (!(await before)) return false;
-        if (sending.length > 0 && !(await deliver(sending, prepared))) return false;
-        await advance(endLine);
+        try {
+          if (!(await before)) return false;
+          if (sending && sending.size > 0 && !(await deliver(sending, sent))) return false;
+        } finally {
+          sent.release();
+          if (sending) t.dispose?.(sending);
+        }
+        refuse(sentRefused);
+        await advance(endLine, endPosition);
         return true;
       })();
       return before;
@@ -305,14 +400,17 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     };
 
     try {
-      let pending = it.next();
+      // No read-ahead: the next chunk is asked for once this one's lines are done with (they are
+      // views of the read buffer); a wait that timed out keeps its request for the next turn.
+      let pending: Promise<IteratorResult<SourceLine[]>> | null = null;
       for (;;) {
-        const dirty: boolean = batch.length > 0 || lastLine !== savedLine;
-        let r: IteratorResult<SourceLine> | typeof TIMEOUT;
+        const dirty: boolean = batchEntries > 0 || lastLine !== savedLine;
+        let r: IteratorResult<SourceLine[]> | typeof TIMEOUT;
+        pending ??= it.next();
         if (dirty) {
           arm();
           const next = pending;
-          r = await new Promise<IteratorResult<SourceLine> | typeof TIMEOUT>((resolve, reject) => {
+          r = await new Promise<IteratorResult<SourceLine[]> | typeof TIMEOUT>((resolve, reject) => {
             wake = resolve;
             next.then(resolve, reject);
           });
@@ -324,27 +422,39 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
           batchStarted = Date.now();
           continue;
         }
+        pending = null;
         if (r.done) break;
-        pending = it.next();
-        const s: SourceLine = r.value;
         if (!dirty) batchStarted = Date.now();
-        lastLine = s;
-        const item = readLine(s.raw, s.file, maxLineBytes);
-        if (!item) continue;
-        if (item.kind === 'problem') {
-          options.onEvent?.({ kind: 'problem', problem: item });
-          continue;
+        for (const s of r.value) {
+          lastLine = s;
+          const item = readLine(s.raw, s.file, maxLineBytes);
+          if (!item) continue;
+          if (item.kind === 'problem') {
+            options.onEvent?.({ kind: 'problem', problem: item });
+            continue;
+          }
+          if (!options.filter.matches(item.view, item.record, item.text)) continue;
+          batchEntries++;
+          batchBytes += item.bytes.length;
+          if (options.dryRun) {
+            t.preview(item, preview);
+            preview.entries++;
+          } else {
+            batch ??= t.batch();
+            const reason = batch.add(item);
+            if (reason === null) journal.add(item);
+            // Kept as is (the parsed record and the raw bytes, a view of a whole read chunk, dropped): refusals are rare.
+            else refused.push({ entry: { ...item, record: NO_RECORD, bytes: NO_BYTES }, reason });
+          }
+          if (batchEntries >= t.maxBatchEntries || batchBytes >= t.maxBatchBytes) {
+            if (!(await flush())) return report;
+            disarm();
+            batchStarted = Date.now();
+          }
         }
-        if (!options.filter.matches(item.view, item.record, item.text)) continue;
-        batchBytes += item.bytes.length;
-        // Targets need the view, text, file and line only: the parsed record and the raw bytes
-        // (a view of a whole read chunk) die young instead of living with the batch (memory).
-        batch.push({ ...item, record: NO_RECORD, bytes: NO_BYTES });
-        if (batch.length >= t.maxBatchEntries || batchBytes >= t.maxBatchBytes) {
-          if (!(await flush())) return report;
-          disarm();
-          batchStarted = Date.now();
-        }
+        // The next read reuses the buffer: the last line, if not yet in a closed batch, keeps a
+        // copy of its bytes for the position saved when it is.
+        if (lastLine && lastLine !== closedLine) lastLine = { ...lastLine, raw: { ...lastLine.raw, bytes: Buffer.from(lastLine.raw.bytes) } };
       }
       await flush();
       await inflight;

@@ -59,9 +59,11 @@ export interface ScanOptions {
   needles?: readonly Needle[];
   /**
    * The stream reuses its chunk buffer (see {@link readChunks}): bytes kept past a `push` are
-   * copied (the lines handed out, a partial line).
+   * copied (the lines handed out, a partial line). `'parts'`: only a partial line is copied; the
+   * lines handed out are views of the chunk, for a reader done with them before it asks for
+   * the next lines.
    */
-  volatile?: boolean;
+  volatile?: boolean | 'parts';
 }
 
 /**
@@ -77,11 +79,14 @@ export class LineSplitter {
   private partLen = 0; // bytes of the current line in earlier chunks (counted even when not kept)
   private partLast = -1; // last byte of those pieces, for CRLF across a chunk boundary
   private overflow = false;
-  private readonly volatile: boolean;
+  /** Copy a partial line kept past a push / copy the lines handed out. */
+  private readonly copyParts: boolean;
+  private readonly copyLines: boolean;
 
   constructor(options: ScanOptions = {}) {
     this.max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.volatile = options.volatile === true;
+    this.copyParts = options.volatile === true || options.volatile === 'parts';
+    this.copyLines = options.volatile === true;
     this.lineNo = options.firstLine ?? 1;
     this.offset = options.startOffset ?? 0;
   }
@@ -116,7 +121,7 @@ export class LineSplitter {
             this.overflow = true; // stop keeping bytes; go on counting them
             this.parts = [];
           }
-          if (!this.overflow) this.parts.push(this.volatile ? Buffer.from(rest) : rest);
+          if (!this.overflow) this.parts.push(this.copyParts ? Buffer.from(rest) : rest);
         }
         return out;
       }
@@ -194,7 +199,7 @@ export class LineSplitter {
     const tooLong = this.overflow || length > this.max;
     let bytes: Buffer = EMPTY;
     if (!tooLong) {
-      bytes = this.parts.length === 0 ? (this.volatile ? Buffer.from(seg) : seg) : Buffer.concat([...this.parts, seg], total);
+      bytes = this.parts.length === 0 ? (this.copyLines ? Buffer.from(seg) : seg) : Buffer.concat([...this.parts, seg], total);
       if (crlf) bytes = bytes.subarray(0, length);
     }
     const rec: RawLine = { bytes, line: this.lineNo, offset: this.offset, length, terminated, tooLong, crlf };
@@ -236,7 +241,8 @@ const EMPTY: Buffer = Buffer.alloc(0);
 /**
  * Reads a plain file in chunks into one reused buffer: no fresh memory per chunk (no page
  * faults, flat RSS). Each chunk is only valid until the next one is requested; scan it with
- * `volatile: true`.
+ * `volatile` set.
+ * @param size bytes per read
  * @throws NodeJS.ErrnoException (ENOENT, EACCES, EISDIR …) while iterating.
  */
 export async function* readChunks(path: string, start = 0, end = Infinity, size = 1024 * 1024): AsyncGenerator<Buffer> {

@@ -15,8 +15,10 @@
  * Source: Loki HTTP API docs (push), pkg/validation/validate.go.
  */
 import { createGzip, constants as zlibConstants } from 'node:zlib';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
-import type { DeliverResult, ForwardTarget, TargetPreview } from '../core/forward.js';
+import { BlockPool, ByteList } from '../core/bytelist.js';
+import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../core/forward.js';
 import type { ReadEntry } from '../core/reader.js';
 
 /** Limits of Loki's `limits_config` defaults that make a push fail with 400. */
@@ -99,19 +101,15 @@ function labelValue(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '_').slice(0, 128) || 'unknown';
 }
 
-/** One entry ready to push, or the reason Loki would refuse it. */
-export interface PreparedEntry {
-  entry: ReadEntry;
-  labels: Record<string, string>;
-  streamKey: string;
-  ts: string;
-  line: string;
-  metadata: Record<string, string>;
-}
+/** One entry as a push value of its stream, or the reason Loki would refuse it. */
+export type EncodedEntry =
+  | { ok: true; stream: LokiStream; value: string }
+  | { ok: false; reason: string };
 
-export interface Rejected {
-  entry: ReadEntry;
-  reason: string;
+/** A stream: its labels, and their JSON as written in a push body. */
+export interface LokiStream {
+  labels: Record<string, string>;
+  key: string;
 }
 
 /** Builds streams, validates and pushes batches to one Loki. */
@@ -137,10 +135,10 @@ export class LokiPushClient {
   }
 
   /** Label sets by level and event family: few, so each is built and serialized once. */
-  private readonly streamsSeen = new Map<string, { labels: Record<string, string>; key: string }>();
+  private readonly streamsSeen = new Map<string, LokiStream>();
 
   /** An entry's stream: static labels, level and event family (`auth` of `auth.login`). */
-  private stream(e: ReadEntry): { labels: Record<string, string>; key: string } {
+  private stream(e: ReadEntry): LokiStream {
     const dot = e.view.event.indexOf('.');
     const family = dot < 0 ? e.view.event : e.view.event.slice(0, dot);
     const id = e.view.level + '\u0000' + family;
@@ -154,129 +152,173 @@ export class LokiPushClient {
   }
 
   /**
-   * Turns entries into push entries; those Loki would reject are returned apart with the reason.
-   * @param now ms since the epoch (for the age checks)
+   * An entry as the value of a push body's stream, `["<ns>","<line>",{structured metadata}]`
+   * (Loki push API, JSON): the line is the entry's original JSON; file, line and chain hash are
+   * structured metadata. Entries Loki would refuse get the reason instead.
+   * @param now ms since the epoch (ingestion time, and the age checks)
    */
-  prepare(entries: ReadEntry[], now = Date.now()): { ready: PreparedEntry[]; rejected: Rejected[] } {
-    const ready: PreparedEntry[] = [];
-    const rejected: Rejected[] = [];
-    for (const e of entries) {
-      const { labels, key: streamKey } = this.stream(e);
-      const line = e.text;
-      // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only lines that could be too long.
-      if (line.length * 3 > this.limits.maxLineSize && Buffer.byteLength(line) > this.limits.maxLineSize) {
-        rejected.push({ entry: e, reason: `line of ${Buffer.byteLength(line)} bytes exceeds Loki's max_line_size ${this.limits.maxLineSize}` });
-        continue;
-      }
-      let ts: string | null;
-      if (this.config.timestampMode === 'ingest') {
-        // Strictly increasing ingestion times keep entries distinct and in order.
-        let ns = BigInt(now) * 1_000_000n;
-        if (ns <= this.lastIngestNs) ns = this.lastIngestNs + 1n;
-        this.lastIngestNs = ns;
-        ts = ns.toString();
-      } else {
-        ts = timestampNs(e.view.timestamp);
-        if (ts === null) {
-          rejected.push({ entry: e, reason: `timestamp "${e.view.timestamp}" is not RFC 3339; use --timestamp ingest` });
-          continue;
-        }
-        const ms = Number(BigInt(ts) / 1_000_000n);
-        if (ms < now - this.limits.rejectOldSamplesMaxAgeMs) {
-          rejected.push({ entry: e, reason: `timestamp too old for Loki (older than ${this.limits.rejectOldSamplesMaxAgeMs / 3600_000}h, reject_old_samples_max_age); use --timestamp ingest to send it with the ingestion time` });
-          continue;
-        }
-        if (ms > now + this.limits.creationGracePeriodMs) {
-          rejected.push({ entry: e, reason: `timestamp too new for Loki (more than ${this.limits.creationGracePeriodMs / 60_000}m ahead, creation_grace_period)` });
-          continue;
-        }
-      }
-      const metadata: Record<string, string> = { file: e.file, line: String(e.line) };
-      if (e.view.hash) metadata.chain_hash = e.view.hash;
-      ready.push({ entry: e, labels, streamKey, ts, line, metadata });
+  encode(e: ReadEntry, now = Date.now()): EncodedEntry {
+    const line = e.text;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only lines that could be too long.
+    if (line.length * 3 > this.limits.maxLineSize && Buffer.byteLength(line) > this.limits.maxLineSize) {
+      return { ok: false, reason: `line of ${Buffer.byteLength(line)} bytes exceeds Loki's max_line_size ${this.limits.maxLineSize}` };
     }
-    return { ready, rejected };
+    let ts: string | null;
+    if (this.config.timestampMode === 'ingest') {
+      // Strictly increasing ingestion times keep entries distinct and in order.
+      let ns = BigInt(now) * 1_000_000n;
+      if (ns <= this.lastIngestNs) ns = this.lastIngestNs + 1n;
+      this.lastIngestNs = ns;
+      ts = ns.toString();
+    } else {
+      ts = timestampNs(e.view.timestamp);
+      if (ts === null) return { ok: false, reason: `timestamp "${e.view.timestamp}" is not RFC 3339; use --timestamp ingest` };
+      const ms = Number(BigInt(ts) / 1_000_000n);
+      if (ms < now - this.limits.rejectOldSamplesMaxAgeMs) {
+        return { ok: false, reason: `timestamp too old for Loki (older than ${this.limits.rejectOldSamplesMaxAgeMs / 3600_000}h, reject_old_samples_max_age); use --timestamp ingest to send it with the ingestion time` };
+      }
+      if (ms > now + this.limits.creationGracePeriodMs) {
+        return { ok: false, reason: `timestamp too new for Loki (more than ${this.limits.creationGracePeriodMs / 60_000}m ahead, creation_grace_period)` };
+      }
+    }
+    // ts is digits only; the metadata's keys are ours, its values are escaped.
+    const md = `"file":${JSON.stringify(e.file)},"line":"${e.line}"` + (e.view.hash ? `,"chain_hash":${JSON.stringify(e.view.hash)}` : '');
+    return { ok: true, stream: this.stream(e), value: `["${ts}",${JSON.stringify(line)},{${md}}]` };
   }
 
   /**
-   * The push body: streams with `[ts, line, structured metadata]` values (Loki push API, JSON),
-   * written as text directly (each value serialized once, no tree of objects per batch), in
-   * pieces of at most ~64 KiB (no megabyte strings: they go straight to the old generation).
+   * Keep-alive connections for pushes, and the request function (node:http rather than fetch:
+   * undici kept each request's buffers until a full collection, ~40 MB while catching up,
+   * measured). node:https (and TLS) is loaded only for an https URL.
    */
-  bodyPieces(entries: PreparedEntry[]): string[] {
-    const streams = new Map<string, string[]>();
-    for (const p of entries) {
-      let values = streams.get(p.streamKey);
-      if (!values) streams.set(p.streamKey, (values = []));
-      // ts is digits only; the metadata's keys are ours, its values are escaped.
-      let md = '';
-      for (const k in p.metadata) md += `${md ? ',' : ''}"${k}":${JSON.stringify(p.metadata[k])}`;
-      values.push(`["${p.ts}",${JSON.stringify(p.line)},{${md}}]`);
-    }
-    const pieces: string[] = [];
-    let piece = '{"streams":[';
-    let firstStream = true;
-    for (const [key, values] of streams) {
-      piece += `${firstStream ? '' : ','}{"stream":${key},"values":[`;
-      firstStream = false;
-      for (let i = 0; i < values.length; i++) {
-        piece += (i ? ',' : '') + values[i];
-        if (piece.length > 65536) {
-          pieces.push(piece);
-          piece = '';
-        }
-      }
-      piece += ']}';
-    }
-    pieces.push(piece + ']}');
-    return pieces;
+  private transport: Promise<{ agent: HttpAgent; request: typeof httpRequest }> | null = null;
+
+  private connection(): Promise<{ agent: HttpAgent; request: typeof httpRequest }> {
+    this.transport ??= this.pushUrl.startsWith('https:')
+      ? import('node:https').then((https) => ({ agent: new https.Agent({ keepAlive: true, maxSockets: 1 }), request: https.request }))
+      : Promise.resolve({ agent: new HttpAgent({ keepAlive: true, maxSockets: 1 }), request: httpRequest });
+    return this.transport;
   }
 
-  /** The gzip-compressed push body of `entries` (compressed on the libuv thread pool). */
-  compress(entries: PreparedEntry[]): Promise<Buffer> {
-    // Level 1: most of gzip's gain on JSON at a fraction of the CPU; streamed piece by piece.
-    const gz = createGzip({ level: zlibConstants.Z_BEST_SPEED });
-    const out: Buffer[] = [];
-    const done = new Promise<Buffer>((resolve, reject) => {
-      gz.on('data', (b: Buffer) => out.push(b));
-      gz.on('end', () => resolve(Buffer.concat(out)));
-      gz.on('error', reject);
-    });
-    for (const p of this.bodyPieces(entries)) gz.write(p);
-    gz.end();
-    return done;
-  }
-
-  /** POSTs one batch (or its body from {@link compress}); never throws. */
-  async push(entries: PreparedEntry[], body?: Promise<Buffer>): Promise<PushResult> {
-    const headers = { ...lokiHeaders(this.config.tenant, this.config.auth), 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' };
-    // A timer cleared as soon as the answer is in: AbortSignal.timeout() would keep each
-    // request (and its body) alive for the whole timeout, ~60 MB at full speed (measured).
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new DOMException('push timed out', 'TimeoutError')), this.config.timeoutMs ?? 10_000);
-    try {
-      const res = await fetch(this.pushUrl, {
-        method: 'POST',
-        headers,
-        body: await (body ?? this.compress(entries)),
-        signal: abort.signal,
+  /** POSTs one gzip-compressed push body (a Buffer, or the chunks of a ByteList); never throws. */
+  async push(body: Buffer | ByteList): Promise<PushResult> {
+    const timeoutMs = this.config.timeoutMs ?? 10_000;
+    const headers = { ...lokiHeaders(this.config.tenant, this.config.auth), 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': String(body.length) };
+    const host = new URL(this.pushUrl).host;
+    const { agent, request } = await this.connection();
+    return new Promise<PushResult>((resolve) => {
+      let done = false;
+      const finish = (r: PushResult) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const fail = (why: string) => finish({ ok: false, retryable: true, status: null, error: `cannot reach ${host}: ${why}` });
+      const req = request(this.pushUrl, { method: 'POST', headers, agent }, (res) => {
+        const parts: Buffer[] = [];
+        let kept = 0;
+        res.on('data', (b: Buffer) => {
+          if (kept < 2000) parts.push(b);
+          kept += b.length;
+        });
+        res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(parts).toString('utf8').slice(0, 2000).trim();
+          if (status >= 200 && status < 300) finish({ ok: true, status });
+          else finish({ ok: false, retryable: status === 429 || status >= 500, status, error: `HTTP ${status}${text ? ': ' + text : ''}` });
+        });
       });
-      const text = (await res.text().catch(() => '')).slice(0, 2000).trim();
-      if (res.ok) return { ok: true, status: res.status };
-      const retryable = res.status === 429 || res.status >= 500;
-      return { ok: false, retryable, status: res.status, error: `HTTP ${res.status}${text ? ': ' + text : ''}` };
-    } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' ? `timed out after ${this.config.timeoutMs ?? 10_000} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-      return { ok: false, retryable: true, status: null, error: `cannot reach ${new URL(this.pushUrl).host}: ${why}` };
-    } finally {
-      clearTimeout(timer);
-    }
+      const timer = setTimeout(() => {
+        fail(`timed out after ${timeoutMs} ms`);
+        req.destroy();
+      }, timeoutMs);
+      req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+      if (Buffer.isBuffer(body)) req.end(body);
+      else {
+        for (const c of body.chunks()) req.write(c);
+        req.end();
+      }
+    });
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    void this.transport?.then((t) => t.agent.destroy());
   }
 
   /** Where pushes go (no credentials in it). */
   get endpoint(): string {
     return this.pushUrl;
+  }
+}
+
+/** Blocks for the streams of batches being filled (shared by every Loki target of a run). */
+const blocks = new BlockPool();
+
+/**
+ * One push being filled: each entry is encoded into its stream's bytes as it is added (a batch
+ * holds bytes outside the heap, not objects); sealing gzips the body (level 1: most of gzip's
+ * gain on JSON at a fraction of the CPU, on the libuv thread pool) and gives the blocks back.
+ */
+class LokiBatch implements TargetBatch {
+  private readonly streams = new Map<LokiStream, ByteList>();
+  size = 0;
+  /**
+   * The compressed push body, once sealed (a retry sends the same bytes, so Loki can drop the
+   * duplicate), in pool blocks too: a body lives until Loki answers, and as one buffer each it
+   * was promoted and left for a full collection (~20 MB at full speed, measured).
+   */
+  body: Promise<ByteList> | null = null;
+
+  constructor(private readonly client: LokiPushClient) {}
+
+  add(e: ReadEntry): string | null {
+    const enc = this.client.encode(e);
+    if (!enc.ok) return enc.reason;
+    const values = this.streams.get(enc.stream);
+    if (values) values.append(',' + enc.value);
+    else {
+      const list = new ByteList(blocks);
+      list.append(enc.value);
+      this.streams.set(enc.stream, list);
+    }
+    this.size++;
+    return null;
+  }
+
+  seal(): void {
+    if (this.body || this.size === 0) return;
+    const gz = createGzip({ level: zlibConstants.Z_BEST_SPEED });
+    const out = new ByteList(blocks);
+    const lists = [...this.streams.values()];
+    const release = () => {
+      for (const l of lists) l.release();
+    };
+    this.body = new Promise<ByteList>((resolve, reject) => {
+      gz.on('data', (b: Buffer) => out.appendBytes(b));
+      gz.on('end', () => {
+        release();
+        resolve(out);
+      });
+      gz.on('error', (err) => {
+        release();
+        out.release();
+        reject(err);
+      });
+    });
+    this.body.catch(() => undefined); // awaited in deliver; no unhandled rejection meanwhile
+    let first = true;
+    gz.write('{"streams":[');
+    for (const [stream, values] of this.streams) {
+      gz.write(`${first ? '' : ','}{"stream":${stream.key},"values":[`);
+      first = false;
+      for (const c of values.chunks()) gz.write(c);
+      gz.write(']}');
+    }
+    gz.end(']}');
+    this.streams.clear();
   }
 }
 
@@ -296,33 +338,41 @@ export class LokiTarget implements ForwardTarget {
     this.maxBatchBytes = batch.bytes ?? 1024 * 1024;
   }
 
-  /** Streams, refusals and the compressed body, made once per batch (a retry sends the same bytes, so Loki can drop the duplicate). */
-  prepare(entries: ReadEntry[]): { ready: PreparedEntry[]; rejected: Rejected[]; body: Promise<Buffer> | null } {
-    const { ready, rejected } = this.client.prepare(entries);
-    const body = ready.length ? this.client.compress(ready) : null;
-    body?.catch(() => undefined); // awaited in deliver; no unhandled rejection meanwhile
-    return { ready, rejected, body };
+  batch(): LokiBatch {
+    return new LokiBatch(this.client);
   }
 
-  async deliver(entries: ReadEntry[], prepared?: unknown): Promise<DeliverResult> {
-    const { ready, rejected, body } = (prepared as ReturnType<LokiTarget['prepare']> | undefined) ?? this.prepare(entries);
-    if (ready.length === 0) return { ok: true, rejected };
-    const r = await this.client.push(ready, body ?? undefined);
-    if (r.ok) return { ok: true, rejected };
-    return { ok: false, retryable: r.retryable, error: r.error };
-  }
-
-  preview(entries: ReadEntry[], into: TargetPreview): void {
-    const { ready, rejected } = this.client.prepare(entries);
-    for (const p of ready) {
-      const key = '{' + Object.entries(p.labels).map(([k, v]) => `${k}="${v}"`).join(', ') + '}';
-      into.streams[key] = (into.streams[key] ?? 0) + 1;
+  async deliver(batch: TargetBatch): Promise<DeliverResult> {
+    const b = batch as LokiBatch;
+    b.seal();
+    if (!b.body) return { ok: true };
+    let body: ByteList;
+    try {
+      body = await b.body;
+    } catch (err) {
+      return { ok: false, retryable: false, error: `cannot compress the batch: ${(err as Error).message}` };
     }
-    for (const r of rejected) {
-      const reason = r.reason.replace(/ \(.*$/, '');
+    const r = await this.client.push(body);
+    return r.ok ? { ok: true } : { ok: false, retryable: r.retryable, error: r.error };
+  }
+
+  preview(e: ReadEntry, into: TargetPreview): void {
+    const enc = this.client.encode(e);
+    if (enc.ok) {
+      const key = '{' + Object.entries(enc.stream.labels).map(([k, v]) => `${k}="${v}"`).join(', ') + '}';
+      into.streams[key] = (into.streams[key] ?? 0) + 1;
+    } else {
+      const reason = enc.reason.replace(/ \(.*$/, '');
       into.refused[reason] = (into.refused[reason] ?? 0) + 1;
     }
   }
 
-  async close(): Promise<void> {}
+  /** Gives the batch's blocks back once it is delivered, dead-lettered or given up on. */
+  dispose(batch: TargetBatch): void {
+    (batch as LokiBatch).body?.then((b) => b.release(), () => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
 }

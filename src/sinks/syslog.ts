@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
-import type { DeliverResult, ForwardTarget, TargetPreview } from '../core/forward.js';
+import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../core/forward.js';
 import type { ReadEntry } from '../core/reader.js';
 import { SyslogFormatter } from '../formats/syslog.js';
 
@@ -191,6 +191,24 @@ export class SyslogSender {
   }
 }
 
+/** A batch of syslog messages, formatted as entries are added (syslog refuses nothing). */
+class SyslogBatch implements TargetBatch {
+  readonly messages: string[] = [];
+
+  constructor(private readonly formatter: SyslogFormatter) {}
+
+  get size(): number {
+    return this.messages.length;
+  }
+
+  add(e: ReadEntry): null {
+    this.messages.push(this.formatter.format(e));
+    return null;
+  }
+
+  seal(): void {}
+}
+
 /** Syslog as a forward target: RFC 5424 messages, batches of up to 500 entries. */
 export class SyslogTarget implements ForwardTarget {
   readonly id: string;
@@ -208,17 +226,21 @@ export class SyslogTarget implements ForwardTarget {
     this.formatter = new SyslogFormatter({ layout: 'rfc5424', facility: format.facility, maxBytes, hostname: format.hostname, appName: format.appName });
   }
 
-  async deliver(entries: ReadEntry[]): Promise<DeliverResult> {
+  batch(): SyslogBatch {
+    return new SyslogBatch(this.formatter);
+  }
+
+  async deliver(batch: TargetBatch): Promise<DeliverResult> {
     try {
-      await this.sender.send(entries.map((e) => this.formatter.format(e)));
-      return { ok: true, rejected: [] };
+      await this.sender.send((batch as SyslogBatch).messages);
+      return { ok: true };
     } catch (err) {
       return { ok: false, retryable: true, error: `${this.sender.endpoint}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
     }
   }
 
-  preview(entries: ReadEntry[], into: TargetPreview): void {
-    if (into.sample === null && entries.length) into.sample = this.formatter.format(entries[0]);
+  preview(e: ReadEntry, into: TargetPreview): void {
+    into.sample ??= this.formatter.format(e);
   }
 
   close(): Promise<void> {

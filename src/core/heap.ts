@@ -1,0 +1,33 @@
+/**
+ * A cap on V8's young generation for a long-running process (forward).
+ *
+ * V8 doubles the new space (two semi-spaces, up to 16 MB each on 64-bit) each time the objects
+ * that survived scavenges since the last growth add up to its size; a process that parses tens
+ * of thousands of lines a second for more than a few seconds always ends at the maximum: 32 MB
+ * of RSS for objects that die within a millisecond. Node sets that maximum only at start-up
+ * (`--max-semi-space-size`); V8 reads `--semi-space-growth-factor` each time it grows the new
+ * space, so setting it to 1 at run time (`v8.setFlagsFromString`, Node's documented API) stops
+ * further growth. Forward at full speed: 4 MB semi-spaces were as fast as 16 MB, with ~20 MB
+ * less RSS; 2 MB were slower (more promotion), measured on 1M entries.
+ */
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+
+/**
+ * Lets the new space grow until it reaches `maxNewSpaceMb` (both semi-spaces), then stops its
+ * growth for the rest of the process. Checks every `everyMs` with an unref'd timer (a process
+ * is never kept alive by it). Returns a function that stops checking.
+ */
+export function capYoungGeneration(maxNewSpaceMb = 8, everyMs = 100): () => void {
+  const newSpaceMb = () => (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 1048576;
+  const check = (): boolean => {
+    if (newSpaceMb() < maxNewSpaceMb) return false;
+    setFlagsFromString('--semi-space-growth-factor=1');
+    return true;
+  };
+  if (check()) return () => undefined;
+  const timer = setInterval(() => {
+    if (check()) clearInterval(timer);
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
