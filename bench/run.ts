@@ -12,7 +12,7 @@
  * BENCH_SCHEMA (writer | documented).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +113,8 @@ async function followLatency(dir: string, samples: number): Promise<number[]> {
   }
   await new Promise((r) => setTimeout(r, 1000));
   child.kill('SIGINT');
+  await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 2000))]);
+  rmSync(dir, { recursive: true, force: true });
   const lat: number[] = [];
   for (const [i, t0] of sent) if (seen.has(i)) lat.push(seen.get(i)! - t0);
   return lat.sort((a, b) => a - b);
@@ -131,6 +133,8 @@ async function forwardRate(dir: string): Promise<{ entries: number; seconds: num
   });
   const seconds = (performance.now() - t0) / 1000;
   await rx.stop();
+  rmSync(state, { force: true });
+  rmSync(state.replace(/\.json$/, '.dead-letter.jsonl'), { force: true });
   const m = /@@TIME [\d.]+ (\d+)/.exec(stderr);
   return { entries: rx.stored.length, seconds, rssMb: m ? Math.round(Number(m[1]) / 1024) : NaN };
 }

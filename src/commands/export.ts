@@ -4,6 +4,7 @@ import type { ReadProgress } from '../core/reader.js';
 import { AuditCommand } from '../base.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/atomic.js';
 import { searchEntries } from '../core/search.js';
+import { capYoungGeneration } from '../core/heap.js';
 import { EXIT_USAGE } from '../core/verdict.js';
 import { csvHeader, csvRow } from '../formats/csv.js';
 import { EntryPrinter } from '../formats/entries.js';
@@ -59,6 +60,8 @@ export default class Export extends AuditCommand {
       }
     }
     const out = new BufferedWriter(file ? file.stream : process.stdout);
+    // Every entry goes through here: young-generation growth stopped at 2 × 4 MB (src/core/heap.ts).
+    const uncap = capYoungGeneration(8);
     try {
       const format = flags.format;
       const write = (c: string | Buffer) => out.write(c);
@@ -92,6 +95,8 @@ export default class Export extends AuditCommand {
     } catch (err) {
       await file?.abort();
       throw err;
+    } finally {
+      uncap();
     }
   }
 }
