@@ -4,7 +4,7 @@ import type { ReadProgress } from '../core/reader.js';
 import { AuditCommand } from '../base.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/atomic.js';
 import { searchEntries } from '../core/search.js';
-import { capYoungGeneration } from '../core/heap.js';
+import { constrainHeap } from '../core/heap.js';
 import { EXIT_USAGE } from '../core/verdict.js';
 import { csvHeader, csvRow } from '../formats/csv.js';
 import { EntryPrinter } from '../formats/entries.js';
@@ -60,8 +60,8 @@ export default class Export extends AuditCommand {
       }
     }
     const out = new BufferedWriter(file ? file.stream : process.stdout);
-    // Every entry goes through here: young-generation growth stopped at 2 × 4 MB (src/core/heap.ts).
-    const uncap = capYoungGeneration(8);
+    // Every entry goes through here: young generation at most 2 × 4 MB, old generation grown by half (src/core/heap.ts).
+    const uncap = constrainHeap();
     try {
       const format = flags.format;
       const write = (c: string | Buffer) => out.write(c);

@@ -6,7 +6,7 @@ import { AuditCommand } from '../base.js';
 import type { ForwardEvent, TargetPreview, TargetReport } from '../core/forward.js';
 import { forward } from '../core/forward.js';
 import { compileFilter } from '../core/filters.js';
-import { capYoungGeneration } from '../core/heap.js';
+import { constrainHeap } from '../core/heap.js';
 import { loadState, StateError } from '../core/positions.js';
 import { EXIT_USAGE } from '../core/verdict.js';
 import { safeText } from '../formats/text.js';
@@ -102,8 +102,8 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
     }
     if (flags['reset-state']) state.targets = {};
 
-    // A long run at full speed: young-generation growth stopped at 2 × 4 MB (src/core/heap.ts).
-    const uncap = capYoungGeneration(8);
+    // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half (src/core/heap.ts).
+    const uncap = constrainHeap();
     const abort = new AbortController();
     const stop = () => abort.abort();
     process.once('SIGINT', stop);

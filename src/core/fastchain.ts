@@ -17,7 +17,8 @@
  */
 import { createReadStream, closeSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './workers.js';
 import { createGunzip } from 'node:zlib';
 import type { AuditFile } from './files.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from './chainhash.js';
@@ -348,16 +349,6 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
   return broken || stitched < jobs.length ? null : perFile;
 }
 
-/**
- * A worker running fastchain-worker next to this module: the built .js, or under the tests'
- * TypeScript loader (tsx, a dev dependency) the .ts source, which a worker can only load after
- * registering tsx itself.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./fastchain-worker.js', import.meta.url));
-  const src = new URL('./fastchain-worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(src)}); });`, { eval: true });
-}
 
 /**
  * Runs jobs on `threads` threads: this one and `threads - 1` workers (each worker holds two
@@ -370,7 +361,7 @@ async function runOnWorkers(jobs: ChainJob[], threads: number, done: (index: num
   const take = (): number => (stop || next >= jobs.length ? -1 : next++);
   const worker = () =>
     new Promise<void>((resolve, reject) => {
-      const w = startWorker();
+      const w = startWorker('fastchain-worker', import.meta.url);
       workers.push(w);
       const queue: number[] = [];
       const feed = () => {

@@ -1,4 +1,4 @@
-/** capYoungGeneration: the new space stops growing at the cap (V8 reads the growth factor at each growth). */
+/** constrainHeap: the new space stops growing at the cap (V8 reads the growth factor at each growth). */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,8 +11,8 @@ function newSpaceAfterWork(cap: boolean): number {
   const heap = pathToFileURL(join(ROOT, 'dist', 'core', 'heap.js')).href;
   const code = `
     import { getHeapSpaceStatistics } from 'node:v8';
-    import { capYoungGeneration } from ${JSON.stringify(heap)};
-    const stop = ${cap} ? capYoungGeneration(4, 1) : () => {};
+    import { constrainHeap } from ${JSON.stringify(heap)};
+    const stop = ${cap} ? constrainHeap(4, 50, 1) : () => {};
     let keep = [];
     for (let round = 0; round < 60; round++) {
       for (let i = 0; i < 50000; i++) { keep.push({ a: i, b: 'x' + i }); if (keep.length > 20000) keep = []; }
@@ -25,7 +25,7 @@ function newSpaceAfterWork(cap: boolean): number {
   return Number(r.stdout.trim());
 }
 
-describe('capYoungGeneration', () => {
+describe('constrainHeap', () => {
   it('keeps the new space at the cap where it would otherwise grow past it', () => {
     const without = newSpaceAfterWork(false);
     const capped = newSpaceAfterWork(true);
