@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
 
-async function scan(chunks: Array<string | Buffer>, maxLineBytes?: number, needles?: Needle[], volatile = false) {
+async function scan(chunks: Array<string | Buffer>, maxLineBytes?: number, needles?: Needle[], volatile: boolean | 'parts' = false) {
   async function* gen() {
     // With volatile, every chunk is written into the same buffer (as readChunks does).
     const shared = Buffer.alloc(64 * 1024);
@@ -54,6 +54,12 @@ describe('scanLines', () => {
     assert.deepEqual(await scan([]), []);
     assert.deepEqual((await scan(['x\n'])).length, 1);
   });
+
+  it("volatile 'parts' (a reused read buffer, lines used before the next read): same lines as fresh chunks, across boundaries", async () => {
+    const text = ['{"a": 1}', 'b'.repeat(70), '', 'c\r', 'dd'.repeat(50)].join('\n') + '\nlast';
+    const chunks = [text.slice(0, 5), text.slice(5, 30), text.slice(30, 31), text.slice(31, 120), text.slice(120)];
+    assert.deepEqual(await scan(chunks, undefined, undefined, 'parts'), await scan(chunks));
+  });
 });
 
 describe('scanLines with needles (search: find the bytes, not the lines)', () => {
@@ -64,7 +70,7 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
   it('hands out exactly the lines with a needle, with the line numbers and offsets of a full scan', async () => {
     const all = await scan([text]);
     for (const chunks of [[text], [text.slice(0, 7), text.slice(7, 40), text.slice(40)], text.split('')]) {
-      for (const volatile of [false, true]) {
+      for (const volatile of [false, true, 'parts'] as const) {
         const some = await scan(chunks, undefined, needles, volatile);
         const want = all.filter((l) => l.text.includes('login') || /\\u00[2-7]/.test(l.text) || some.some((s) => s.line === l.line));
         // Lines crossing a chunk boundary may come out too; every needle line must, unchanged.
