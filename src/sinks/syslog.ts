@@ -18,6 +18,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../core/forward.js';
 import type { ReadEntry } from '../core/reader.js';
 import { SyslogFormatter } from '../formats/syslog.js';
+import { BlockPool, ByteList } from '../core/bytelist.js';
 
 export type SyslogProtocol = 'udp' | 'tcp' | 'tls';
 
@@ -89,12 +90,9 @@ export class SyslogSender {
     if (!!this.tlsFiles.cert !== !!this.tlsFiles.key) throw new SyslogConfigError('a client certificate needs its key, and a key its certificate');
   }
 
-  /** Frames a message for the transport. */
-  frame(message: string): Buffer {
-    const b = Buffer.from(message);
-    if (this.protocol === 'udp') return b;
-    if (this.config.framing === 'lf') return Buffer.concat([b, Buffer.from('\n')]);
-    return Buffer.concat([Buffer.from(`${b.length} `), b]);
+  /** A message framed for TCP/TLS (RFC 6587): `LEN SP MSG` (octet counting) or `MSG LF`. */
+  frameText(message: string): string {
+    return this.config.framing === 'lf' ? message + '\n' : `${Buffer.byteLength(message)} ${message}`;
   }
 
   private async connect(): Promise<Socket> {
@@ -149,30 +147,42 @@ export class SyslogSender {
    * @throws Error (network) — the caller retries the batch.
    */
   async send(messages: string[]): Promise<void> {
-    if (this.protocol === 'udp') {
-      this.udp ??= createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
-      for (let i = 0; i < messages.length; i++) {
-        const b = this.frame(messages[i]);
-        if (b.length > MAX_UDP_PAYLOAD) throw new Error(`message of ${b.length} bytes exceeds the UDP limit`);
-        await new Promise<void>((resolve, reject) => this.udp!.send(b, this.port, this.host, (err) => (err ? reject(err) : resolve())));
-        // Pace bursts: a receiver's socket buffer holds only so many datagrams, and UDP drops
-        // the rest silently (RFC 5426 §3.6). 8 datagrams, then 1 ms.
-        if (i % 8 === 7) await sleep(UDP_PACE_MS);
-      }
-      return;
+    if (this.protocol !== 'udp') return this.sendFramed([Buffer.from(messages.map((m) => this.frameText(m)).join(''))]);
+    this.udp ??= createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
+    for (let i = 0; i < messages.length; i++) {
+      const b = Buffer.from(messages[i]);
+      if (b.length > MAX_UDP_PAYLOAD) throw new Error(`message of ${b.length} bytes exceeds the UDP limit`);
+      await new Promise<void>((resolve, reject) => this.udp!.send(b, this.port, this.host, (err) => (err ? reject(err) : resolve())));
+      // Pace bursts: a receiver's socket buffer holds only so many datagrams, and UDP drops
+      // the rest silently (RFC 5426 §3.6). 8 datagrams, then 1 ms.
+      if (i % 8 === 7) await sleep(UDP_PACE_MS);
     }
+  }
+
+  /**
+   * TCP/TLS: writes bytes already framed ({@link frameText}), in order; resolves when the last
+   * piece is written.
+   * @throws Error (network) — the caller retries the batch.
+   */
+  async sendFramed(pieces: Buffer[]): Promise<void> {
     const socket = await this.connect();
-    const data = Buffer.concat(messages.map((m) => this.frame(m)));
     await new Promise<void>((resolve, reject) => {
       const onClose = () => reject(new Error('connection closed while sending'));
       socket.once('close', onClose);
-      socket.write(data, (err) => {
+      // Writes complete in order: the last one's callback covers them all.
+      pieces.forEach((p, i) =>
+        socket.write(p, i < pieces.length - 1 ? undefined : (err) => {
+          socket.removeListener('close', onClose);
+          if (err) {
+            socket.destroy();
+            reject(err);
+          } else resolve();
+        }),
+      );
+      if (pieces.length === 0) {
         socket.removeListener('close', onClose);
-        if (err) {
-          socket.destroy();
-          reject(err);
-        } else resolve();
-      });
+        resolve();
+      }
     });
   }
 
@@ -193,21 +203,32 @@ export class SyslogSender {
 
 /** A batch of syslog messages, formatted as entries are added (syslog refuses nothing). */
 class SyslogBatch implements TargetBatch {
+  /** UDP: one datagram per message. */
   readonly messages: string[] = [];
+  /** TCP/TLS: the framed messages, in reused blocks outside the heap (see bytelist.ts). */
+  readonly framed: ByteList | null;
+  size = 0;
 
-  constructor(private readonly formatter: SyslogFormatter) {}
-
-  get size(): number {
-    return this.messages.length;
+  constructor(
+    private readonly formatter: SyslogFormatter,
+    private readonly sender: SyslogSender,
+  ) {
+    this.framed = sender.protocol === 'udp' ? null : new ByteList(blocks);
   }
 
   add(e: ReadEntry): null {
-    this.messages.push(this.formatter.format(e));
+    const m = this.formatter.format(e);
+    if (this.framed) this.framed.append(this.sender.frameText(m));
+    else this.messages.push(m);
+    this.size++;
     return null;
   }
 
   seal(): void {}
 }
+
+/** Blocks for framed batches (shared by every syslog target of a run). */
+const blocks = new BlockPool();
 
 /** Syslog as a forward target: RFC 5424 messages, batches of up to 500 entries. */
 export class SyslogTarget implements ForwardTarget {
@@ -227,16 +248,23 @@ export class SyslogTarget implements ForwardTarget {
   }
 
   batch(): SyslogBatch {
-    return new SyslogBatch(this.formatter);
+    return new SyslogBatch(this.formatter, this.sender);
   }
 
   async deliver(batch: TargetBatch): Promise<DeliverResult> {
+    const b = batch as SyslogBatch;
     try {
-      await this.sender.send((batch as SyslogBatch).messages);
+      if (b.framed) await this.sender.sendFramed(b.framed.chunks());
+      else await this.sender.send(b.messages);
       return { ok: true };
     } catch (err) {
       return { ok: false, retryable: true, error: `${this.sender.endpoint}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
     }
+  }
+
+  /** Gives a TCP/TLS batch's blocks back once it is delivered or given up on. */
+  dispose(batch: TargetBatch): void {
+    (batch as SyslogBatch).framed?.release();
   }
 
   preview(e: ReadEntry, into: TargetPreview): void {
