@@ -15,6 +15,11 @@
  * collection before the next one; with a live heap of ~11 MB that was 20–30 MB, mostly
  * garbage. `--heap-growing-percent` (also read at each collection) sets that multiple: at 50%,
  * forward's heap peaked ~5 MB lower at the same speed (measured).
+ *
+ * Node's documentation warns that V8 flags changed after start-up may behave unpredictably;
+ * these two only size the collector's spaces, read at each growth or collection (V8 11,
+ * Node 20). Were a later V8 to ignore them, memory would change, never behaviour; the test
+ * (test/core/heap.test.ts) would tell.
  */
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
