@@ -4,7 +4,7 @@
  * no loss, state checks, follow.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -154,6 +154,30 @@ describe('forward to Loki', () => {
       const line = readFileSync(join(audit, d.file), 'utf8').split('\n')[d.line - 1];
       assert.equal(d.entry, line, `${d.file}:${d.line}`);
       assert.equal(d.chain_hash, JSON.parse(line)._integrity_hash);
+    }
+  });
+
+  it('HTTPS Loki: verified against NODE_EXTRA_CA_CERTS, every entry delivered; an unknown CA is a retryable failure, never a silent send', async () => {
+    const pki = join(t.dir, 'pki');
+    mkdirSync(pki);
+    const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
+    ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=loki-audit test CA');
+    writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf');
+    const https = new LokiReceiver({ requireTenant: true, tls: { cert: readFileSync(join(pki, 'server.pem')), key: readFileSync(join(pki, 'server.key')) } });
+    await https.start();
+    try {
+      const args = ['forward', '--dir', audit, '--loki', https.url, '--tenant', 'acme', '--batch-wait', '100'];
+      const untrusted = await runCli([...args, '--state', join(t.dir, 'https-0.json'), '--give-up-after', '1']);
+      assert.equal(untrusted.code, 9, untrusted.stderr);
+      assert.match(untrusted.stderr, /cannot reach 127\.0\.0\.1:\d+: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|DEPTH_ZERO)/);
+      assert.equal(https.stored.length, 0);
+      const r = await runCli([...args, '--state', join(t.dir, 'https.json')], { env: { NODE_EXTRA_CA_CERTS: join(pki, 'ca.pem') } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(https.stored.map((e) => e.line).sort(), allLines(audit).sort(), 'every entry once (a push groups its entries by stream)');
+    } finally {
+      await https.stop();
     }
   });
 

@@ -14,6 +14,7 @@
  * Faults can be injected: status codes for the next N pushes, delays, and going down.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -32,6 +33,8 @@ export interface ReceiverOptions {
   now?: () => number;
   /** Keep every push's raw (compressed) body in `bodies`, faults included. */
   keepBodies?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -66,8 +69,9 @@ export class LokiReceiver {
   }
 
   async start(port = 0): Promise<number> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = this.options.tls ? createHttpsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, handler) : createServer(handler);
+    this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -84,7 +88,7 @@ export class LokiReceiver {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
