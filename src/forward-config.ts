@@ -13,8 +13,7 @@ import { resolve } from 'node:path';
 import type { ForwardTarget } from './core/forward.js';
 import type { LokiAuth } from './sinks/loki.js';
 import { LokiConfigError, LokiTarget } from './sinks/loki.js';
-
-type SyslogTargetClass = typeof import('./sinks/syslog.js').SyslogTarget;
+import type { SyslogTarget } from './sinks/syslog.js';
 import { FACILITIES } from './formats/syslog.js';
 
 /** A configuration problem, reported as a usage error. */
@@ -145,21 +144,26 @@ function noCredentialsInUrl(url: string): void {
  * @throws ForwardConfigError (also for what the sinks refuse: bad URL, label, certificate file)
  */
 export async function buildTargets(flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv = process.env): Promise<ForwardTarget[]> {
-  const wantsSyslog = (flags.syslog?.length ?? 0) > 0 || (config.forward?.targets ?? []).some((t) => 'syslog' in t && t.syslog) || !!env.LOKI_AUDIT_SYSLOG_HOST;
-  const syslog = wantsSyslog ? await import('./sinks/syslog.js') : null;
   try {
-    return buildWith(syslog?.SyslogTarget ?? null, flags, config, env);
+    return await buildWith(flags, config, env);
   } catch (err) {
-    if (err instanceof LokiConfigError || (syslog && err instanceof syslog.SyslogConfigError)) throw new ForwardConfigError((err as Error).message);
+    if (err instanceof LokiConfigError) throw new ForwardConfigError(err.message);
     throw err;
   }
 }
 
-function buildWith(SyslogTarget: SyslogTargetClass | null, flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv): ForwardTarget[] {
-  const syslogTarget = (...args: ConstructorParameters<SyslogTargetClass>): ForwardTarget => {
-    if (!SyslogTarget) throw new Error('syslog sink not loaded');
-    return new SyslogTarget(...args);
-  };
+/** A syslog target, the sink loaded on first use; what it refuses becomes a ForwardConfigError. */
+async function syslogTarget(...args: ConstructorParameters<typeof SyslogTarget>): Promise<ForwardTarget> {
+  const sink = await import('./sinks/syslog.js');
+  try {
+    return new sink.SyslogTarget(...args);
+  } catch (err) {
+    if (err instanceof sink.SyslogConfigError) throw new ForwardConfigError(err.message);
+    throw err;
+  }
+}
+
+async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv): Promise<ForwardTarget[]> {
   const targets: ForwardTarget[] = [];
   const facility = (name: string | undefined) => {
     if (!name) return undefined;
@@ -179,7 +183,7 @@ function buildWith(SyslogTarget: SyslogTargetClass | null, flags: TargetFlags, c
       );
     }
     for (const url of flags.syslog ?? []) {
-      targets.push(syslogTarget({ url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout }, { facility: facility(flags.facility), hostname: flags.hostname }, flags['batch-entries']));
+      targets.push(await syslogTarget({ url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout }, { facility: facility(flags.facility), hostname: flags.hostname }, flags['batch-entries']));
     }
     return targets;
   }
@@ -193,7 +197,7 @@ function buildWith(SyslogTarget: SyslogTargetClass | null, flags: TargetFlags, c
         ),
       );
     } else if ('syslog' in t && t.syslog) {
-      targets.push(syslogTarget({ url: t.syslog, framing: t.framing, ca: t.ca && expand(t.ca), cert: t.cert && expand(t.cert), key: t.key && expand(t.key), servername: t.servername }, { facility: facility(t.facility), hostname: t.hostname }));
+      targets.push(await syslogTarget({ url: t.syslog, framing: t.framing, ca: t.ca && expand(t.ca), cert: t.cert && expand(t.cert), key: t.key && expand(t.key), servername: t.servername }, { facility: facility(t.facility), hostname: t.hostname }));
     } else {
       throw new ForwardConfigError(`config forward.targets: each target needs "loki: URL" or "syslog: URL", got ${JSON.stringify(Object.keys(t))}`);
     }
@@ -203,7 +207,7 @@ function buildWith(SyslogTarget: SyslogTargetClass | null, flags: TargetFlags, c
   if (env.LOKI_AUDIT_SYSLOG_HOST) {
     const proto = env.LOKI_AUDIT_SYSLOG_PROTO === 'tcp' ? 'tcp' : 'udp';
     const port = env.LOKI_AUDIT_SYSLOG_PORT || '514';
-    targets.push(syslogTarget({ url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing }, { facility: facility(flags.facility) }));
+    targets.push(await syslogTarget({ url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing }, { facility: facility(flags.facility) }));
   }
   return targets;
 }

@@ -61,7 +61,7 @@ export default class Export extends AuditCommand {
     }
     const out = new BufferedWriter(file ? file.stream : process.stdout);
     // Every entry goes through here: young generation at most 2 × 4 MB, old generation grown by half (src/core/heap.ts).
-    const uncap = constrainHeap();
+    const stopHeapWatch = constrainHeap();
     try {
       const format = flags.format;
       const write = (c: string | Buffer) => out.write(c);
@@ -96,7 +96,7 @@ export default class Export extends AuditCommand {
       await file?.abort();
       throw err;
     } finally {
-      uncap();
+      stopHeapWatch();
     }
   }
 }

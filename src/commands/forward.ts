@@ -103,7 +103,7 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
     if (flags['reset-state']) state.targets = {};
 
     // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half (src/core/heap.ts).
-    const uncap = constrainHeap();
+    const stopHeapWatch = constrainHeap();
     const abort = new AbortController();
     const stop = () => abort.abort();
     process.once('SIGINT', stop);
@@ -145,7 +145,7 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
       if (err instanceof StateError) this.fail(err.message, FORWARD_EXIT.stateMismatch);
       throw err;
     } finally {
-      uncap();
+      stopHeapWatch();
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
       progress?.clear();

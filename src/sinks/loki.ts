@@ -200,8 +200,8 @@ export class LokiPushClient {
     return this.transport;
   }
 
-  /** POSTs one gzip-compressed push body (a Buffer, or the chunks of a ByteList); never throws. */
-  async push(body: Buffer | ByteList): Promise<PushResult> {
+  /** POSTs one gzip-compressed push body (the chunks of a ByteList, in order); never throws. */
+  async push(body: ByteList): Promise<PushResult> {
     const timeoutMs = this.config.timeoutMs ?? 10_000;
     const headers = { ...lokiHeaders(this.config.tenant, this.config.auth), 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': String(body.length) };
     const host = new URL(this.pushUrl).host;
@@ -235,11 +235,8 @@ export class LokiPushClient {
         req.destroy();
       }, timeoutMs);
       req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
-      if (Buffer.isBuffer(body)) req.end(body);
-      else {
-        for (const c of body.chunks()) req.write(c);
-        req.end();
-      }
+      for (const c of body.chunks()) req.write(c);
+      req.end();
     });
   }
 

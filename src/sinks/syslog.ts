@@ -143,11 +143,11 @@ export class SyslogSender {
   }
 
   /**
-   * Sends messages in order; resolves when all are written (TCP/TLS) or handed to the kernel (UDP).
-   * @throws Error (network) — the caller retries the batch.
+   * UDP: sends each message as one datagram (RFC 5426), in order; resolves when all are handed
+   * to the kernel.
+   * @throws Error (network, or a message over {@link MAX_UDP_PAYLOAD}) — the caller retries the batch.
    */
-  async send(messages: string[]): Promise<void> {
-    if (this.protocol !== 'udp') return this.sendFramed([Buffer.from(messages.map((m) => this.frameText(m)).join(''))]);
+  async sendDatagrams(messages: string[]): Promise<void> {
     this.udp ??= createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
     for (let i = 0; i < messages.length; i++) {
       const b = Buffer.from(messages[i]);
@@ -255,7 +255,7 @@ export class SyslogTarget implements ForwardTarget {
     const b = batch as SyslogBatch;
     try {
       if (b.framed) await this.sender.sendFramed(b.framed.chunks());
-      else await this.sender.send(b.messages);
+      else await this.sender.sendDatagrams(b.messages);
       return { ok: true };
     } catch (err) {
       return { ok: false, retryable: true, error: `${this.sender.endpoint}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
