@@ -190,6 +190,8 @@ interface Refused {
   reason: string;
 }
 
+/** A journal record's header: file index u32, line u32, offset f64, length u32 (little-endian). */
+const JOURNAL_HEADER_BYTES = 20;
 /** Blocks for batch journals (shared by every target of a run). */
 const journalBlocks = new BlockPool();
 
@@ -201,9 +203,9 @@ const journalBlocks = new BlockPool();
 class BatchJournal {
   private readonly bytes = new ByteList(journalBlocks);
   private readonly files: string[] = [];
-  private readonly header = Buffer.alloc(20);
+  private readonly header = Buffer.alloc(JOURNAL_HEADER_BYTES);
 
-  /** Records `e`: a 20-byte header (file index u32, line u32, offset f64, length u32, little-endian), then its bytes. */
+  /** Records `e`: its header ({@link JOURNAL_HEADER_BYTES}), then its bytes. */
   add(e: ReadEntry): void {
     let f = this.files.length - 1;
     if (f < 0 || this.files[f] !== e.file) f = this.files.push(e.file) - 1;
@@ -220,13 +222,13 @@ class BatchJournal {
   entries(maxLineBytes: number): ReadEntry[] {
     const all = Buffer.concat(this.bytes.chunks());
     const out: ReadEntry[] = [];
-    for (let at = 0; at + 20 <= all.length; ) {
+    for (let at = 0; at + JOURNAL_HEADER_BYTES <= all.length; ) {
       const file = this.files[all.readUInt32LE(at)];
       const line = all.readUInt32LE(at + 4);
       const offset = all.readDoubleLE(at + 8);
       const length = all.readUInt32LE(at + 16);
-      const bytes = all.subarray(at + 20, at + 20 + length);
-      at += 20 + length;
+      const bytes = all.subarray(at + JOURNAL_HEADER_BYTES, at + JOURNAL_HEADER_BYTES + length);
+      at += JOURNAL_HEADER_BYTES + length;
       const item = readLine({ bytes, line, offset, length, terminated: true, tooLong: false, crlf: false }, file, maxLineBytes);
       if (item?.kind === 'entry') out.push(item);
     }
