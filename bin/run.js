@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+// oclif checks its own `engines.node` at import by loading the whole semver package (~20 ms of
+// every start); npm already checks ours (package.json engines) at install.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
+const { execute } = await import('@oclif/core');
 
 await execute({ dir: import.meta.url });

@@ -3,7 +3,7 @@ import { ProgressLine, progressWanted } from '../formats/progress.js';
 import type { ReadProgress } from '../core/reader.js';
 import { AuditCommand } from '../base.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/atomic.js';
-import { searchEntries } from '../core/search.js';
+import { searchEntryBatches } from '../core/search.js';
 import { constrainHeap } from '../core/heap.js';
 import { EXIT_USAGE } from '../core/verdict.js';
 import { csvHeader, csvRow } from '../formats/csv.js';
@@ -64,7 +64,7 @@ export default class Export extends AuditCommand {
     const stopHeapWatch = constrainHeap();
     try {
       const format = flags.format;
-      const write = (c: string | Buffer) => out.write(c);
+      const write = (c: string | Buffer, tail?: string | Buffer) => out.write(c, tail);
       const syslog = format === 'syslog' || format === 'rfc5424' || format === 'rfc3164'
         ? new SyslogFormatter({ layout: format as SyslogLayout, facility: FACILITIES[flags.facility], maxBytes: flags['max-message-bytes'], hostname: flags.hostname, appName: flags['app-name'] })
         : null;
@@ -74,16 +74,17 @@ export default class Export extends AuditCommand {
       // Progress with --output FILE or stdout redirected to a file; never into a pipe (logger, a pager).
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
       const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
-      for await (const item of searchEntries(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress })) {
-        if (item.kind === 'problem') {
-          progress?.clear();
-          process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
-          continue;
+      for await (const batch of searchEntryBatches(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress })) {
+        for (const item of batch) {
+          if (item.kind === 'problem') {
+            progress?.clear();
+            process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+            continue;
+          }
+          count++;
+          const full = printer ? printer.entry(item) : write(syslog ? syslog.format(item) + '\n' : csvRow(item));
+          if (full) await full;
         }
-        count++;
-        if (printer) await printer.entry(item);
-        else if (syslog) await write(syslog.format(item) + '\n');
-        else await write(csvRow(item));
       }
       await printer?.end();
       await out.flush();

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../base.js';
-import { searchEntries } from '../core/search.js';
+import { searchEntryBatches } from '../core/search.js';
 import type { EntryFormat } from '../formats/entries.js';
 import { EntryPrinter } from '../formats/entries.js';
 import { BufferedWriter } from '../formats/sink.js';
@@ -37,16 +37,21 @@ Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3
     const { flags } = await this.parse(Search);
     const dir = this.setup(flags);
     const out = new BufferedWriter(process.stdout);
-    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c) => out.write(c));
+    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail));
     const spec = filterSpecFromFlags(flags);
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;
     const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
-    for await (const item of searchEntries(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress })) {
-      if (item.kind === 'problem') {
-        progress?.clear();
-        process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
-      } else await printer.entry(item);
+    for await (const batch of searchEntryBatches(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress })) {
+      for (const item of batch) {
+        if (item.kind === 'problem') {
+          progress?.clear();
+          process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+          continue;
+        }
+        const full = printer.entry(item);
+        if (full) await full;
+      }
     }
     progress?.clear();
     await printer.end();

@@ -41,7 +41,7 @@ Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage er
     if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', 2);
     const spec = filterSpecFromFlags(flags);
     const out = new BufferedWriter(process.stdout);
-    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c) => out.write(c));
+    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail));
     const warn = (msg: string) => process.stderr.write(`${msg}\n`);
 
     const history = await tailEntries(dir, spec, flags.lines, flags['max-line-bytes'], !flags.follow);

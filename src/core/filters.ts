@@ -177,7 +177,7 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
     prefilter(text: string): boolean {
       if (!prefilterOn) return true;
       if (grep && !grep.test(text)) return false;
-      if (groups.length && !ESCAPED_ASCII.test(text)) {
+      if (groups.length && !(text.includes('\\u00') && ESCAPED_ASCII.test(text))) {
         for (const group of groups) {
           if (!group.some((lits) => lits.every((l) => text.includes(l)))) return false;
         }

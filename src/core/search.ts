@@ -40,26 +40,45 @@ export async function filesForWindow(dir: string, filter: FilterSpec, requireFil
  * @throws FilterError for a bad filter.
  */
 export async function* searchEntries(dir: string, options: SearchOptions): AsyncGenerator<ReadItem> {
+  for await (const batch of searchEntryBatches(dir, options)) yield* batch;
+}
+
+/**
+ * {@link searchEntries} a chunk of the file at a time: the matches and problems of each chunk
+ * as one array, in output order (one asynchronous step per chunk instead of per entry, for
+ * the hot loops of search and export). Never yields an empty array.
+ * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ * @throws FilterError for a bad filter.
+ */
+export async function* searchEntryBatches(dir: string, options: SearchOptions): AsyncGenerator<ReadItem[]> {
   const filter = compileFilter(options.filter);
   const files = await filesForWindow(dir, options.filter);
   let skip = options.offset ?? 0;
   let left = options.limit ?? Infinity;
   if (left <= 0) return;
-  const take = (): 'skip' | 'emit' => {
-    if (skip > 0) {
-      skip--;
-      return 'skip';
+  /** The items of `batch` to hand out after offset and limit (problems always pass). */
+  const take = (batch: ReadItem[]): ReadItem[] => {
+    if (skip === 0 && left >= batch.length) {
+      left -= batch.length;
+      for (const item of batch) if (item.kind === 'problem') left++;
+      return batch;
     }
-    left--;
-    return 'emit';
+    const out: ReadItem[] = [];
+    for (const item of batch) {
+      if (item.kind === 'problem') out.push(item);
+      else if (skip > 0) skip--;
+      else if (left > 0) {
+        left--;
+        out.push(item);
+      }
+    }
+    return out;
   };
   if (!options.reverse) {
-    for await (const item of matching(files, filter, options.maxLineBytes, options.onProgress)) {
-      if (item.kind === 'problem') yield item;
-      else if (take() === 'emit') {
-        yield item;
-        if (left <= 0) return;
-      }
+    for await (const batch of matchingBatches(files, filter, options.maxLineBytes, options.onProgress)) {
+      const out = take(batch);
+      if (out.length) yield out;
+      if (left <= 0) return;
     }
     return;
   }
@@ -71,23 +90,25 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
     const inFile: ReadEntry[] = [];
     const filesBefore = files.length - 1 - i;
     const onProgress = report && ((p: ReadProgress) => report({ filesDone: filesBefore + p.filesDone, files: files.length, bytesDone: bytesBefore + p.bytesDone, bytesTotal }));
-    for await (const item of matching([files[i]], filter, options.maxLineBytes, onProgress)) {
-      if (item.kind === 'problem') yield item;
-      else inFile.push(item);
+    for await (const batch of matchingBatches([files[i]], filter, options.maxLineBytes, onProgress)) {
+      const problems: ReadItem[] = [];
+      for (const item of batch) {
+        if (item.kind === 'problem') problems.push(item);
+        else inFile.push(item);
+      }
+      if (problems.length) yield problems;
     }
     if (report) bytesBefore += sizes[i];
-    for (let k = inFile.length - 1; k >= 0; k--) {
-      if (take() === 'emit') {
-        yield inFile[k];
-        if (left <= 0) return;
-      }
-    }
+    const out = take(inFile.reverse());
+    if (out.length) yield out;
+    if (left <= 0) return;
   }
 }
 
-/** Entries of `files` that pass `filter`, oldest first, with problems. */
-export async function* matching(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number, onProgress?: (p: ReadProgress) => void): AsyncGenerator<ReadItem> {
+/** Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an empty array). */
+export async function* matchingBatches(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number, onProgress?: (p: ReadProgress) => void): AsyncGenerator<ReadItem[]> {
   for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, needles: filter.needles, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
-    for (const item of batch) if (item.kind === 'problem' || filter.matches(item.view, item.record, item.text)) yield item;
+    const out = batch.filter((item) => item.kind === 'problem' || filter.matches(item.view, item.record, item.text));
+    if (out.length) yield out;
   }
 }

@@ -43,24 +43,21 @@ export class EntryPrinter {
   constructor(
     private readonly format: EntryFormat,
     private readonly chalk: ChalkInstance,
-    private readonly write: (chunk: string | Buffer) => void | Promise<void>,
+    private readonly write: (chunk: string | Buffer, tail?: string | Buffer) => void | Promise<void>,
   ) {}
 
-  async entry(e: ReadEntry): Promise<void> {
+  /** Writes one entry; returns a promise only when the output is full (await it before the next). */
+  entry(e: ReadEntry): void | Promise<void> {
+    const first = this.count++ === 0;
     switch (this.format) {
       case 'text':
-        await this.write(formatEntryText(e, this.chalk));
-        break;
-      case 'json': {
+        return this.write(formatEntryText(e, this.chalk));
+      case 'json':
         // The original text when it is valid JSON (keeps big integers exact); else re-encoded.
-        const text = e.strictJson ? e.text : JSON.stringify(e.record);
-        await this.write((this.count === 0 ? '[\n' : ',\n') + text);
-        break;
-      }
+        return this.write(first ? '[\n' : ',\n', e.strictJson ? e.text : JSON.stringify(e.record));
       default:
-        await this.write(Buffer.concat([e.bytes, NEWLINE]));
+        return this.write(e.bytes, NEWLINE);
     }
-    this.count++;
   }
 
   async end(): Promise<void> {

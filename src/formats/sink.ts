@@ -19,15 +19,23 @@ export class BufferedWriter {
 
   constructor(private readonly stream: Writable) {}
 
-  /** Queues a chunk; resolves once the stream has room again when the buffer was flushed. */
-  write(chunk: string | Buffer): Promise<void> | void {
+  /**
+   * Queues a chunk (and a second one after it, e.g. a line's bytes and its newline, so neither
+   * is concatenated twice); returns a promise only when the buffer was flushed into a full
+   * stream: await it before writing more.
+   */
+  write(chunk: string | Buffer, tail?: string | Buffer): Promise<void> | void {
     this.parts.push(chunk);
     this.size += chunk.length;
+    if (tail !== undefined) {
+      this.parts.push(tail);
+      this.size += tail.length;
+    }
     if (this.size >= HIGH_WATER) return this.flush();
   }
 
   /** Writes out what is queued, waiting for `drain` when the stream is full. */
-  async flush(): Promise<void> {
+  flush(): Promise<void> | void {
     if (this.parts.length === 0) return;
     const parts = this.parts;
     this.parts = [];
@@ -35,6 +43,6 @@ export class BufferedWriter {
     const data = parts.every((p) => typeof p === 'string') ? (parts as string[]).join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     // Let up to MAX_QUEUED bytes wait in the stream before pausing.
     this.stream.write(data);
-    if (this.stream.writableLength > MAX_QUEUED) await once(this.stream, 'drain');
+    if (this.stream.writableLength > MAX_QUEUED) return once(this.stream, 'drain').then(() => undefined);
   }
 }
