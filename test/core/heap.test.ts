@@ -8,7 +8,7 @@ import { ROOT } from '../helpers/cli.js';
 
 /** New-space size (MB) after a workload that keeps some objects alive across scavenges, with or without the cap. */
 function newSpaceAfterWork(cap: boolean): number {
-  const heap = pathToFileURL(join(ROOT, 'dist', 'core', 'heap.js')).href;
+  const heap = pathToFileURL(join(ROOT, 'src', 'core', 'heap.ts')).href;
   const code = `
     import { getHeapSpaceStatistics } from 'node:v8';
     import { constrainHeap } from ${JSON.stringify(heap)};
@@ -20,7 +20,7 @@ function newSpaceAfterWork(cap: boolean): number {
     }
     stop();
     console.log(getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return Number(r.stdout.trim());
 }

@@ -1,0 +1,32 @@
+/**
+ * The whole CLI as one module: what `bin/run.js` loads and what the build bundles into
+ * `dist/cli.js` (scripts/bundle.mjs), with oclif itself and every dependency.
+ *
+ * oclif finds the commands through its "explicit" discovery strategy (package.json
+ * `oclif.commands`: `{ strategy: explicit, target: ./dist/cli.js, identifier: COMMANDS }`),
+ * made for CLIs bundled into a single file: one file to load instead of ~250 small CommonJS
+ * and ES modules, which took ~70 ms of every start (measured: `--version` 231 → 155 ms, a
+ * search of a small directory 235 → 163 ms, medians of 15 interleaved runs).
+ */
+import Append from './commands/append.js';
+import Checkpoint from './commands/checkpoint.js';
+import Export from './commands/export.js';
+import Forward from './commands/forward.js';
+import Search from './commands/search.js';
+import Summary from './commands/summary.js';
+import Tail from './commands/tail.js';
+import Verify from './commands/verify.js';
+
+export { execute } from '@oclif/core';
+
+/** Command ids (as typed: `loki-audit <id>`) to command classes. */
+export const COMMANDS = {
+  append: Append,
+  checkpoint: Checkpoint,
+  export: Export,
+  forward: Forward,
+  search: Search,
+  summary: Summary,
+  tail: Tail,
+  verify: Verify,
+};
