@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readChunks, scanLines, type Needle } from '../../src/core/lines.js';
+import { anchorNeedles, LineSplitter, readChunks, scanLines, type Needle } from '../../src/core/lines.js';
+import { prng } from '../../scripts/sample.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
@@ -78,6 +79,37 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
         assert.deepEqual(some, want);
         if (chunks.length === 1) assert.deepEqual(some.map((l) => l.line), [1, 3, 6], 'an escaped ASCII letter may hide a literal; \\u00fc cannot');
       }
+    }
+  });
+
+  it('searches each needle from its rarest byte in the first chunk, and checks the bytes before it', () => {
+    const sample = Buffer.from('null null false "lo" "oi" "in" null g');
+    const [login, esc] = anchorNeedles([{ bytes: Buffer.from('login') }, { bytes: Buffer.from('\\u00') }], sample);
+    assert.deepEqual([login.at, login.bytes.toString()], [2, 'gin'], 'g is the rarest letter of login here');
+    assert.deepEqual([esc.at, esc.bytes.toString()], [0, '\\u00'], 'never a one-byte anchor');
+    // "gin" without "lo" before it (plugin, begin, a line starting with gin) is not a hit.
+    const s = new LineSplitter();
+    const needles: Needle[] = [{ bytes: Buffer.from('login') }];
+    const lines = s.pushSelected(Buffer.from(`${'null lo oi on '.repeat(50)} g\ngin\nplugin\nbegin login\nlo\ngin\nxlogin\n`), needles).map((l) => [l.line, l.bytes.toString()]);
+    assert.deepEqual(lines, [[4, 'begin login'], [7, 'xlogin']]);
+  });
+
+  it('with anchors, the lines handed out are exactly those a per-line test finds (random text and needles)', () => {
+    const rnd = prng(42);
+    const alphabet = 'nulfasetrgio"{}:, \\u0\\u00e9';
+    for (let round = 0; round < 200; round++) {
+      const lines = Array.from({ length: 1 + Math.floor(rnd() * 40) }, () => Array.from({ length: Math.floor(rnd() * 30) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+      const text = lines.join('\n') + '\n';
+      const pick = () => {
+        const l = lines[Math.floor(rnd() * lines.length)];
+        const a = Math.floor(rnd() * Math.max(1, l.length - 2));
+        return l.slice(a, a + 2 + Math.floor(rnd() * 4)) || 'nul';
+      };
+      const needles: Needle[] = [{ bytes: Buffer.from(pick(), 'latin1') }, { bytes: Buffer.from(pick(), 'latin1') }];
+      const want = lines.map((l, i) => [i + 1, l]).filter(([, l]) => needles.some((n) => (l as string).includes(n.bytes.toString('latin1'))));
+      // One chunk: every line lies wholly inside it, so exactly the needle lines come out.
+      const got = new LineSplitter().pushSelected(Buffer.from(text, 'latin1'), needles).map((l) => [l.line, l.bytes.toString('latin1')]);
+      assert.deepEqual(got, want, `round ${round}: ${JSON.stringify(needles.map((n) => n.bytes.toString('latin1')))}`);
     }
   });
 
