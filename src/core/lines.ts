@@ -236,7 +236,7 @@ export interface Anchor {
 }
 
 /** Bytes of a chunk sampled to rank byte frequencies. */
-const SAMPLE_BYTES = 64 * 1024;
+const SAMPLE_BYTES = 16 * 1024;
 
 /**
  * For each needle, the part to search for first: from its rarest byte in `sample` on (at
