@@ -74,7 +74,7 @@ export default class Export extends AuditCommand {
       // Progress with --output FILE or stdout redirected to a file; never into a pipe (logger, a pager).
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
       const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
-      for await (const batch of searchEntryBatches(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress })) {
+      for await (const batch of searchEntryBatches(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress, transientBytes: true })) {
         for (const item of batch) {
           if (item.kind === 'problem') {
             progress?.clear();

@@ -42,7 +42,7 @@ Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;
     const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
-    for await (const batch of searchEntryBatches(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress })) {
+    for await (const batch of searchEntryBatches(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress, transientBytes: true })) {
       for (const item of batch) {
         if (item.kind === 'problem') {
           progress?.clear();

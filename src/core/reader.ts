@@ -66,6 +66,12 @@ export interface ReadOptions {
   completeLinesOnly?: boolean;
   /** Called after each chunk read and each file (progress display). */
   onProgress?: (p: ReadProgress) => void;
+  /**
+   * The caller is done with each batch before it asks for the next (writes the lines out at
+   * once): selective reads then hand out lines as views of one reused read buffer instead of
+   * copies, so an entry's `bytes` is valid only until the next batch is requested.
+   */
+  transientBytes?: boolean;
   /** Called after each file: where its whole lines end, and the number of the next line. */
   onFileEnd?: (info: { file: string; completeOffset: number; nextLine: number }) => void;
 }
@@ -172,10 +178,10 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
     let lastLine = 0;
     let completeOffset = 0;
     try {
-      // Selective reads of plain files: one reused buffer (the few lines handed out are copied).
+      // Selective reads of plain files: one reused buffer (the lines handed out are copied, unless transient).
       const selective = !!options.needles && !file.gz;
       const source = selective ? readChunks(file.path, 0, options.endOffset) : openAuditFile(file.path, 0, file.gz ? undefined : options.endOffset);
-      for await (const lines of scanLineBatches(source, { maxLineBytes: max, needles: options.needles ?? undefined, volatile: selective })) {
+      for await (const lines of scanLineBatches(source, { maxLineBytes: max, needles: options.needles ?? undefined, volatile: selective && (options.transientBytes ? 'parts' : true) })) {
         const items: ReadItem[] = [];
         for (const raw of lines) {
           if (!raw.terminated && options.completeLinesOnly) break;

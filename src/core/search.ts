@@ -22,6 +22,12 @@ export interface SearchOptions {
   maxLineBytes?: number;
   /** Progress of the read (for a terminal display). */
   onProgress?: (p: ReadProgress) => void;
+  /**
+   * The caller writes each batch's entries out before asking for the next batch: their `bytes`
+   * may then be views of a reused read buffer, valid only until then (no copy per match).
+   * Ignored with `reverse`, which keeps a file's matches.
+   */
+  transientBytes?: boolean;
 }
 
 /**
@@ -75,7 +81,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
     return out;
   };
   if (!options.reverse) {
-    for await (const batch of matchingBatches(files, filter, options.maxLineBytes, options.onProgress)) {
+    for await (const batch of matchingBatches(files, filter, options.maxLineBytes, options.onProgress, options.transientBytes)) {
       const out = take(batch);
       if (out.length) yield out;
       if (left <= 0) return;
@@ -106,8 +112,8 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
 }
 
 /** Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an empty array). */
-export async function* matchingBatches(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number, onProgress?: (p: ReadProgress) => void): AsyncGenerator<ReadItem[]> {
-  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, needles: filter.needles, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
+export async function* matchingBatches(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number, onProgress?: (p: ReadProgress) => void, transientBytes = false): AsyncGenerator<ReadItem[]> {
+  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, transientBytes, needles: filter.needles, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
     const out = batch.filter((item) => item.kind === 'problem' || filter.matches(item.view, item.record, item.text));
     if (out.length) yield out;
   }

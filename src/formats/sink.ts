@@ -13,36 +13,62 @@ const HIGH_WATER = 16 * 1024;
  */
 const MAX_QUEUED = 256 * 1024;
 
+/**
+ * Output gathered into 16 KiB blocks: each chunk is copied in when written (strings encoded as
+ * UTF-8 straight into the block), so a caller may pass views of memory it reuses (a read
+ * buffer) and no chunk is kept or concatenated later.
+ */
 export class BufferedWriter {
-  private parts: Array<string | Buffer> = [];
-  private size = 0;
+  private block: Buffer = Buffer.allocUnsafe(HIGH_WATER);
+  private used = 0;
+  /** A block went to the stream during the current write (check for back-pressure). */
+  private emitted = false;
 
   constructor(private readonly stream: Writable) {}
 
   /**
-   * Queues a chunk (and a second one after it, e.g. a line's bytes and its newline, so neither
-   * is concatenated twice); returns a promise only when the buffer was flushed into a full
-   * stream: await it before writing more.
+   * Copies a chunk (and a second one after it, e.g. a line's bytes and its newline) into the
+   * buffer; returns a promise only when a full block went to a stream that is now full: await
+   * it before writing more.
    */
   write(chunk: string | Buffer, tail?: string | Buffer): Promise<void> | void {
-    this.parts.push(chunk);
-    this.size += chunk.length;
-    if (tail !== undefined) {
-      this.parts.push(tail);
-      this.size += tail.length;
-    }
-    if (this.size >= HIGH_WATER) return this.flush();
+    this.emitted = false;
+    this.put(chunk);
+    if (tail !== undefined) this.put(tail);
+    if (this.emitted) return this.backPressure();
   }
 
-  /** Writes out what is queued, waiting for `drain` when the stream is full. */
+  /** Writes out what is buffered, waiting for `drain` when the stream is full. */
   flush(): Promise<void> | void {
-    if (this.parts.length === 0) return;
-    const parts = this.parts;
-    this.parts = [];
-    this.size = 0;
-    const data = parts.every((p) => typeof p === 'string') ? (parts as string[]).join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-    // Let up to MAX_QUEUED bytes wait in the stream before pausing.
-    this.stream.write(data);
+    if (this.used === 0) return;
+    this.emit();
+    return this.backPressure();
+  }
+
+  private put(chunk: string | Buffer): void {
+    // At most 3 bytes of UTF-8 per UTF-16 code unit.
+    const max = typeof chunk === 'string' ? chunk.length * 3 : chunk.length;
+    if (this.used + max > this.block.length) {
+      if (this.used > 0) this.emit();
+      if (max > this.block.length) {
+        // Bigger than a block: on its own (a copy: the caller may reuse the memory).
+        this.stream.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk));
+        this.emitted = true;
+        return;
+      }
+    }
+    this.used += typeof chunk === 'string' ? this.block.write(chunk, this.used) : chunk.copy(this.block, this.used);
+  }
+
+  private emit(): void {
+    this.stream.write(this.block.subarray(0, this.used));
+    this.block = Buffer.allocUnsafe(HIGH_WATER);
+    this.used = 0;
+    this.emitted = true;
+  }
+
+  /** Let up to MAX_QUEUED bytes wait in the stream before pausing. */
+  private backPressure(): Promise<void> | void {
     if (this.stream.writableLength > MAX_QUEUED) return once(this.stream, 'drain').then(() => undefined);
   }
 }

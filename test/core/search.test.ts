@@ -81,4 +81,20 @@ describe('searchEntryBatches', () => {
     assert.deepEqual(single, batched);
     assert.equal(single.filter((s) => s > 0).length, 999);
   });
+
+  it('transientBytes: the same bytes when written out batch by batch; --reverse keeps real copies', async () => {
+    const copies = async (options: SearchOptions, atOnce: boolean): Promise<string[]> => {
+      const out: string[] = [];
+      const kept: ReadItem[] = [];
+      for await (const batch of searchEntryBatches(dir, options)) {
+        for (const item of batch) if (item.kind === 'entry') (atOnce ? out.push(item.bytes.toString()) : kept.push(item));
+      }
+      return atOnce ? out : kept.map((i) => (i.kind === 'entry' ? i.bytes.toString() : ''));
+    };
+    const filter = { events: ['auth.login'] };
+    const plainBytes = await copies({ filter }, false);
+    assert.equal(plainBytes.length, Math.floor((3 * PER_DAY) / 7));
+    assert.deepEqual(await copies({ filter, transientBytes: true }, true), plainBytes);
+    assert.deepEqual(await copies({ filter, transientBytes: true, reverse: true }, false), [...plainBytes].reverse());
+  });
 });
