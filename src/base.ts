@@ -10,7 +10,10 @@ import { FilterError } from './core/filters.js';
 import { TimeSpecError } from './core/timespec.js';
 import { EXIT_IO, EXIT_USAGE } from './core/verdict.js';
 import type { ColorMode } from './formats/text.js';
-import { makeChalk } from './formats/text.js';
+import { makeChalk, safeText } from './formats/text.js';
+import type { ProgressLine } from './formats/progress.js';
+import type { ReadEntry, ReadProgress } from './core/reader.js';
+import { searchEntryBatches, type SearchOptions } from './core/search.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof AuditCommand)['baseFlags'] & T['flags']>;
 
@@ -83,6 +86,28 @@ export abstract class AuditCommand extends Command {
    */
   protected fail(message: string, exit: number): never {
     throw new UserError(message, exit);
+  }
+
+  /**
+   * Runs a search for search and export: each match to `onEntry`, awaited only when it returns
+   * a promise (a full output); each problem as a warning on stderr, above the progress line.
+   * Matches are written out batch by batch, so their bytes may be views of the read buffer
+   * (`transientBytes`): `onEntry` must copy what it keeps.
+   */
+  protected async eachMatch(dir: string, options: Omit<SearchOptions, 'onProgress' | 'transientBytes'>, progress: ProgressLine | null, onEntry: (e: ReadEntry) => void | Promise<void>): Promise<void> {
+    const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
+    for await (const batch of searchEntryBatches(dir, { ...options, onProgress, transientBytes: true })) {
+      for (const item of batch) {
+        if (item.kind === 'problem') {
+          progress?.clear();
+          process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+          continue;
+        }
+        const full = onEntry(item);
+        if (full) await full;
+      }
+    }
+    progress?.clear();
   }
 
   /** Maps core errors to messages and exit codes; never a stack trace for bad input. */

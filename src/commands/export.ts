@@ -1,16 +1,13 @@
 import { Flags } from '@oclif/core';
 import { ProgressLine, progressWanted } from '../formats/progress.js';
-import type { ReadProgress } from '../core/reader.js';
 import { AuditCommand } from '../base.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/atomic.js';
-import { searchEntryBatches } from '../core/search.js';
 import { constrainHeap } from '../core/heap.js';
 import { EXIT_USAGE } from '../core/verdict.js';
 import { csvHeader, csvRow } from '../formats/csv.js';
 import { EntryPrinter } from '../formats/entries.js';
 import { BufferedWriter } from '../formats/sink.js';
 import { FACILITIES, SyslogFormatter, type SyslogLayout } from '../formats/syslog.js';
-import { safeText } from '../formats/text.js';
 import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
 
 export default class Export extends AuditCommand {
@@ -73,22 +70,12 @@ export default class Export extends AuditCommand {
       let count = 0;
       // Progress with --output FILE or stdout redirected to a file; never into a pipe (logger, a pager).
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
-      const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
-      for await (const batch of searchEntryBatches(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress, transientBytes: true })) {
-        for (const item of batch) {
-          if (item.kind === 'problem') {
-            progress?.clear();
-            process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
-            continue;
-          }
-          count++;
-          const full = printer ? printer.entry(item) : write(syslog ? syslog.format(item) + '\n' : csvRow(item));
-          if (full) await full;
-        }
-      }
+      await this.eachMatch(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'] }, progress, (e) => {
+        count++;
+        return printer ? printer.entry(e) : write(syslog ? syslog.format(e) + '\n' : csvRow(e));
+      });
       await printer?.end();
       await out.flush();
-      progress?.clear();
       if (file) {
         await file.commit();
         process.stderr.write(`exported ${count} entries to ${flags.output}\n`);

@@ -1,12 +1,9 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../base.js';
-import { searchEntryBatches } from '../core/search.js';
 import type { EntryFormat } from '../formats/entries.js';
 import { EntryPrinter } from '../formats/entries.js';
 import { BufferedWriter } from '../formats/sink.js';
-import { safeText } from '../formats/text.js';
 import { ProgressLine, progressWanted } from '../formats/progress.js';
-import type { ReadProgress } from '../core/reader.js';
 import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
 
 export default class Search extends AuditCommand {
@@ -41,19 +38,7 @@ Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3
     const spec = filterSpecFromFlags(flags);
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;
-    const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
-    for await (const batch of searchEntryBatches(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'], onProgress, transientBytes: true })) {
-      for (const item of batch) {
-        if (item.kind === 'problem') {
-          progress?.clear();
-          process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
-          continue;
-        }
-        const full = printer.entry(item);
-        if (full) await full;
-      }
-    }
-    progress?.clear();
+    await this.eachMatch(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'] }, progress, (e) => printer.entry(e));
     await printer.end();
     await out.flush();
     process.exitCode = printer.printed > 0 ? 0 : 1;
