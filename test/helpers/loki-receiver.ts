@@ -150,7 +150,8 @@ export class LokiReceiver {
         const [ts, line, metadata = {}] = v as [string, string, Record<string, string>];
         for (const mv of Object.values(metadata)) if (typeof mv !== 'string') return this.reply(res, 400, 'structured metadata values must be strings');
         this.received++;
-        const ms = Number(BigInt(ts) / 1_000_000n);
+        // Milliseconds of the nanosecond timestamp (digits only, checked above), without BigInt.
+        const ms = ts.length > 6 ? Number(ts.slice(0, -6)) : 0;
         if (ms < now - 7 * DAY) {
           errors.push(`entry for stream '${ls}' has timestamp too old: ${new Date(ms).toISOString()}, oldest acceptable timestamp is: ${new Date(now - 7 * DAY).toISOString()}`);
           continue;
@@ -159,7 +160,7 @@ export class LokiReceiver {
           errors.push(`entry for stream '${ls}' has timestamp too new: ${new Date(ms).toISOString()}`);
           continue;
         }
-        if (Buffer.byteLength(line) > 256 * 1024) {
+        if (line.length * 3 > 256 * 1024 && Buffer.byteLength(line) > 256 * 1024) {
           errors.push(`Max entry size '${256 * 1024}' bytes exceeded for stream '${ls}' while adding an entry with length '${Buffer.byteLength(line)}' bytes`);
           continue;
         }
