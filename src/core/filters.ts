@@ -102,6 +102,8 @@ export interface EntryFilter {
   prefilter(text: string): boolean;
   /** The same literal test on the line's bytes, before any decoding; false means it cannot match. */
   prefilterBytes(bytes: Buffer): boolean;
+  /** What {@link prefilter} tests beyond {@link prefilterBytes} (the --grep expression): for a line that passed that. */
+  prefilterRest(text: string): boolean;
   /**
    * Byte strings of which every line that can match contains at least one (the longest literal
    * of each pattern of one filter flag, plus `\u002`-`\u007`, escaped printable ASCII that
@@ -183,6 +185,9 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
         }
       }
       return true;
+    },
+    prefilterRest(text: string): boolean {
+      return !grep || grep.test(text);
     },
     prefilterBytes(bytes: Buffer): boolean {
       if (byteGroups.length === 0) return true;

@@ -79,9 +79,6 @@ export class LineSplitter {
   private partLen = 0; // bytes of the current line in earlier chunks (counted even when not kept)
   private partLast = -1; // last byte of those pieces, for CRLF across a chunk boundary
   private overflow = false;
-  /** Where each needle is searched from (see {@link anchorNeedles}), chosen on the first chunk. */
-  private anchors: Anchor[] = [];
-  private anchorsFor: readonly Needle[] | null = null;
   /** Copy a partial line kept past a push / copy the lines handed out. */
   private readonly copyParts: boolean;
   private readonly copyLines: boolean;
@@ -142,11 +139,8 @@ export class LineSplitter {
   pushSelected(chunk: Buffer, needles: readonly Needle[]): RawLine[] {
     const out: RawLine[] = [];
     let pos = 0;
-    if (this.anchorsFor !== needles) {
-      this.anchors = anchorNeedles(needles, chunk);
-      this.anchorsFor = needles;
-    }
-    const anchors = this.anchors;
+    let anchors = ANCHORS.get(needles);
+    if (!anchors) ANCHORS.set(needles, (anchors = anchorNeedles(needles, chunk)));
     const find = (i: number, from: number): number => {
       const n = needles[i];
       const { at, bytes: anchor } = anchors[i];
@@ -235,8 +229,14 @@ export interface Anchor {
   bytes: Buffer;
 }
 
+/**
+ * Where each needle is searched from, chosen on the first chunk searched with these needles
+ * (one search's files share them: once per search, not per file).
+ */
+const ANCHORS = new WeakMap<readonly Needle[], Anchor[]>();
+
 /** Bytes of a chunk sampled to rank byte frequencies. */
-const SAMPLE_BYTES = 16 * 1024;
+const SAMPLE_BYTES = 64 * 1024;
 
 /**
  * For each needle, the part to search for first: from its rarest byte in `sample` on (at

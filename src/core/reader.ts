@@ -51,7 +51,10 @@ export interface ReadProgress {
 /** Options for {@link readEntries}. */
 export interface ReadOptions {
   maxLineBytes?: number;
-  /** Cheap test on the decoded line before parsing; lines it rejects are skipped unparsed. */
+  /**
+   * Cheap test on the decoded line before parsing; lines it rejects are skipped unparsed. Runs
+   * after `prefilterBytes`, on the lines it passed (it need not repeat that test).
+   */
   prefilter?: (text: string) => boolean;
   /** Cheaper test on the raw bytes before decoding; lines it rejects are skipped undecoded. */
   prefilterBytes?: (bytes: Buffer) => boolean;

@@ -113,7 +113,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
 
 /** Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an empty array). */
 export async function* matchingBatches(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number, onProgress?: (p: ReadProgress) => void, transientBytes = false): AsyncGenerator<ReadItem[]> {
-  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, transientBytes, needles: filter.needles, prefilter: (t) => filter.prefilter(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
+  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, transientBytes, needles: filter.needles, prefilter: (t) => filter.prefilterRest(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
     const out = batch.filter((item) => item.kind === 'problem' || filter.matches(item.view, item.record, item.text));
     if (out.length) yield out;
   }
