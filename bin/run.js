@@ -2,6 +2,6 @@
 // oclif checks its own `engines.node` at import by loading the whole semver package (~20 ms of
 // every start); npm already checks ours (package.json engines) at install.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
-const { execute } = await import('../dist/cli.js');
+const { loadCli } = await import('./load-cli.js');
 
-await execute({ dir: import.meta.url });
+await loadCli().exports.execute({ dir: import.meta.url });

@@ -1,20 +1,32 @@
-// Bundles the CLI (src/cli.ts, with oclif and every dependency) into dist/cli.js, and each
+// Bundles the CLI (src/cli.ts, with oclif and every dependency) into dist/cli.cjs, and each
 // worker thread's module next to it (src/core/workers.ts finds them there), so that a start
-// loads one file instead of ~250 modules (see src/cli.ts). Type checking is tsc's (npm run build).
+// loads one file instead of ~250 modules (see src/cli.ts); then writes V8's code cache for it
+// (bin/load-cli.js) from a run of `verify` on the sample directory. Type checking is tsc's.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'eof' };
 await build({
-  entryPoints: { cli: 'src/cli.ts', 'fastchain-worker': 'src/core/fastchain-worker.ts' },
+  ...common,
+  entryPoints: { cli: 'src/cli.ts' },
   outdir: 'dist',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // The CommonJS dependencies call require() for Node's built-in modules.
-  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+  outExtension: { '.js': '.cjs' },
+  // CommonJS: the form V8's code cache can be made for on Node 20 (vm.Script).
+  format: 'cjs',
+  define: { 'import.meta.url': '__bundleUrl' },
+  // No import() left (lazy imports become require()): Node 20 loses a vm.Script's dynamic-import
+  // callback when its code comes from the code cache (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
+  supported: { 'dynamic-import': false },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // oclif's TypeScript support for linked plugins (never used by an installed CLI).
   external: ['typescript', 'ts-node'],
-  logLevel: 'warning',
-  legalComments: 'eof',
 });
-console.log('dist/cli.js: bundled');
+await build({
+  ...common,
+  entryPoints: { 'fastchain-worker': 'src/core/fastchain-worker.ts' },
+  outdir: 'dist',
+  format: 'esm',
+  // The CommonJS dependencies call require() for Node's built-in modules.
+  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+});
+console.log('dist/cli.cjs: bundled');

@@ -1,9 +1,10 @@
 /**
- * The whole CLI as one module: what `bin/run.js` loads and what the build bundles into
- * `dist/cli.js` (scripts/bundle.mjs), with oclif itself and every dependency.
+ * The whole CLI as one module: what the build bundles into `dist/cli.cjs` (scripts/bundle.mjs),
+ * with oclif itself and every dependency, and `bin/run.js` loads (bin/load-cli.js, with V8's
+ * code cache).
  *
  * oclif finds the commands through its "explicit" discovery strategy (package.json
- * `oclif.commands`: `{ strategy: explicit, target: ./dist/cli.js, identifier: COMMANDS }`),
+ * `oclif.commands`: `{ strategy: explicit, target: ./dist/cli.cjs, identifier: COMMANDS }`),
  * made for CLIs bundled into a single file: one file to load instead of ~250 small CommonJS
  * and ES modules, which took ~70 ms of every start (measured: `--version` 231 → 155 ms, a
  * search of a small directory 235 → 163 ms, medians of 15 interleaved runs).
