@@ -1,5 +1,5 @@
 /**
- * Heap limits for a process that streams a large directory (forward, export): a cap on V8's
+ * Heap limits for a process that streams a large directory (forward, export, search): a cap on V8's
  * young generation, and a lower growth factor for the old one.
  *
  * V8 doubles the new space (two semi-spaces, up to 16 MB each on 64-bit) each time the objects
