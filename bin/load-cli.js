@@ -6,8 +6,8 @@
 // The cache is used only when its 8-byte header holds the CRC-32 of the bundle it was made from
 // and that of its own payload (V8 checks its version and flags, and rejects a cache that does
 // not fit them, but does not checksum the payload in release builds: a damaged one crashed it);
-// otherwise the bundle is simply compiled. The module is registered in require.cache, so oclif's own require of
-// dist/cli.cjs (package.json oclif.commands) gets this same instance.
+// otherwise the bundle is simply compiled. The module is registered in require.cache, so
+// oclif's own require of dist/cli.cjs (package.json oclif.commands) gets this same instance.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
@@ -34,9 +34,10 @@ export function loadCli() {
   const mod = new Module(BUNDLE);
   mod.filename = BUNDLE;
   mod.paths = Module._nodeModulePaths(dirname(BUNDLE));
-  script.runInThisContext()(mod.exports, createRequire(BUNDLE), mod, BUNDLE, dirname(BUNDLE));
+  const require = createRequire(BUNDLE);
+  script.runInThisContext()(mod.exports, require, mod, BUNDLE, dirname(BUNDLE));
   mod.loaded = true;
-  createRequire(BUNDLE).cache[BUNDLE] = mod;
+  require.cache[BUNDLE] = mod;
   const writeCodeCache = () => {
     const payload = script.createCachedData();
     const header = Buffer.alloc(8);

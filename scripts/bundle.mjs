@@ -1,9 +1,8 @@
 // Bundles the CLI (src/cli.ts, with oclif and every dependency) into dist/cli.cjs, and each
 // worker thread's module next to it (src/core/workers.ts finds them there), so that a start
-// loads one file instead of ~250 modules (see src/cli.ts); then writes V8's code cache for it
-// (bin/load-cli.js) from a run of `verify` on the sample directory. Type checking is tsc's.
+// loads one file instead of ~250 modules (see src/cli.ts). V8's code cache for it is written
+// next (scripts/code-cache.mjs); type checking is tsc's.
 import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
 
 const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'eof' };
 await build({

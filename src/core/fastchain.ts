@@ -349,7 +349,6 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
   return broken || stitched < jobs.length ? null : perFile;
 }
 
-
 /**
  * Runs jobs on `threads` threads: this one and `threads - 1` workers (each worker holds two
  * jobs, so it never waits for this thread to hand it the next). `done` returns false to stop.

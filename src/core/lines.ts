@@ -149,7 +149,7 @@ export class LineSplitter {
       for (let h = chunk.indexOf(anchor, from + at); h >= 0; h = chunk.indexOf(anchor, h + 1)) {
         const start = h - at;
         let k = 0;
-        if (at > 0) while (k < at && chunk[start + k] === n.bytes[k]) k++;
+        while (k < at && chunk[start + k] === n.bytes[k]) k++;
         if (k < at) continue;
         if (!n.nextIn) return start;
         const b = chunk[start + len];

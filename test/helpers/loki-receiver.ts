@@ -164,16 +164,16 @@ export class LokiReceiver {
           errors.push(`Max entry size '${256 * 1024}' bytes exceeded for stream '${ls}' while adding an entry with length '${Buffer.byteLength(line)}' bytes`);
           continue;
         }
-        this.accepted++;
-        if (this.options.store === false) continue;
-        const key = `${tenant}|${ls}|${ts}|${line}`;
-        if (this.seen.has(key)) {
-          this.accepted--;
-          this.duplicatesDropped++;
-          continue;
+        if (this.options.store !== false) {
+          const key = `${tenant}|${ls}|${ts}|${line}`;
+          if (this.seen.has(key)) {
+            this.duplicatesDropped++;
+            continue;
+          }
+          this.seen.add(key);
+          this.stored.push({ labels: labels as Record<string, string>, ts, line, metadata, tenant });
         }
-        this.seen.add(key);
-        this.stored.push({ labels: labels as Record<string, string>, ts, line, metadata, tenant });
+        this.accepted++;
       }
     }
     if (errors.length) return this.reply(res, 400, errors.join('\n'));
