@@ -22,7 +22,7 @@ await build({
 });
 await build({
   ...common,
-  entryPoints: { 'fastchain-worker': 'src/core/fastchain-worker.ts' },
+  entryPoints: { 'verify-worker': 'src/core/chain/parallel/verify-worker.ts' },
   outdir: 'dist',
   format: 'esm',
   // The CommonJS dependencies call require() for Node's built-in modules.

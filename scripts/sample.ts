@@ -7,10 +7,10 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GENESIS_HASH } from '../src/core/chain.js';
-import { CHAIN_FILE_RE } from '../src/core/files.js';
-import type { PyValue } from '../src/core/writer.js';
-import { PyFloat, pyIsoformat, sealEntry } from '../src/core/writer.js';
+import { GENESIS_HASH } from '../src/core/chain/sequential/verifier.js';
+import { CHAIN_FILE_RE } from '../src/core/read/files.js';
+import type { PyValue } from '../src/core/pyjson/dumps.js';
+import { PyFloat, pyIsoformat, sealEntry } from '../src/core/pyjson/dumps.js';
 
 /** mulberry32: a small, fast, seeded PRNG (deterministic output for a given seed). */
 export function prng(seed: number): () => number {

@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import split2 from 'split2';
-import { AuditCommand } from '../base.js';
-import type { AppendResult } from '../core/append.js';
-import { appendEntry, canLock } from '../core/append.js';
-import type { PyValue } from '../core/writer.js';
+import { AuditCommand } from '../cli/base-command.js';
+import type { AppendResult } from '../core/write/append.js';
+import { appendEntry, canLock } from '../core/write/append.js';
+import type { PyValue } from '../core/pyjson/dumps.js';
 
 /** The writer schema's keys in the writer's order (spec §2.1), with their defaults. */
 const WRITER_KEYS: Array<[string, PyValue]> = [

@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { AuditCommand } from '../base.js';
-import type { Checkpoint } from '../core/checkpoint.js';
-import { CheckpointError, generateKeyPair, loadKey, signCheckpoint, storeCheckpoint } from '../core/checkpoint.js';
-import { verifyDirectory } from '../core/verify.js';
-import { verdictLine } from '../formats/verify.js';
+import { AuditCommand } from '../cli/base-command.js';
+import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
+import { CheckpointError, generateKeyPair, loadKey, signCheckpoint, storeCheckpoint } from '../core/chain/anchors/checkpoints.js';
+import { verifyDirectory } from '../core/chain/directory.js';
+import { verdictLine } from '../output/verify.js';
 
 export default class CheckpointCommand extends AuditCommand {
   static override summary = 'Sign the current chain head into a checkpoint store kept outside the audit directory.';

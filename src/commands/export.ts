@@ -1,14 +1,14 @@
 import { Flags } from '@oclif/core';
-import { ProgressLine, progressWanted } from '../formats/progress.js';
-import { AuditCommand } from '../base.js';
-import { openAtomic, TargetExistsError, type AtomicFile } from '../core/atomic.js';
-import { constrainHeap } from '../core/heap.js';
-import { EXIT_USAGE } from '../core/verdict.js';
+import { ProgressLine, progressWanted } from '../output/progress.js';
+import { AuditCommand } from '../cli/base-command.js';
+import { openAtomic, TargetExistsError, type AtomicFile } from '../core/runtime/atomic.js';
+import { constrainHeap } from '../core/runtime/heap.js';
+import { EXIT_USAGE } from '../core/chain/verdict.js';
 import { csvHeader, csvRow } from '../formats/csv.js';
-import { EntryPrinter } from '../formats/entries.js';
-import { BufferedWriter } from '../formats/sink.js';
+import { EntryPrinter } from '../output/entries.js';
+import { BufferedWriter } from '../output/buffered-writer.js';
 import { FACILITIES, SyslogFormatter, type SyslogLayout } from '../formats/syslog.js';
-import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
+import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 
 export default class Export extends AuditCommand {
   static override summary = 'Export entries as JSON, JSON Lines, CSV or syslog lines, to stdout or a file.';

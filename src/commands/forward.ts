@@ -2,17 +2,17 @@ import { Flags } from '@oclif/core';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AuditCommand } from '../base.js';
-import type { ForwardEvent, TargetPreview, TargetReport } from '../core/forward.js';
-import { forward } from '../core/forward.js';
-import { compileFilter } from '../core/filters.js';
-import { constrainHeap } from '../core/heap.js';
-import { loadState, StateError } from '../core/positions.js';
-import { EXIT_USAGE } from '../core/verdict.js';
-import { safeText } from '../formats/text.js';
-import { ProgressLine, progressWanted } from '../formats/progress.js';
-import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
-import { auditKeysFilter, buildTargets, expandPath, ForwardConfigError, loadConfigFile } from '../forward-config.js';
+import { AuditCommand } from '../cli/base-command.js';
+import type { ForwardEvent, TargetPreview, TargetReport } from '../core/forward/pipeline.js';
+import { forward } from '../core/forward/pipeline.js';
+import { compileFilter } from '../core/query/filters.js';
+import { constrainHeap } from '../core/runtime/heap.js';
+import { loadState, StateError } from '../core/forward/positions.js';
+import { EXIT_USAGE } from '../core/chain/verdict.js';
+import { safeText } from '../output/text.js';
+import { ProgressLine, progressWanted } from '../output/progress.js';
+import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { auditKeysFilter, buildTargets, expandPath, ForwardConfigError, loadConfigFile } from '../cli/forward-targets.js';
 
 /** Exit codes of forward (docs/forward.md). */
 export const FORWARD_EXIT = { gaveUp: 9, stateMismatch: 10, deadLettered: 11 } as const;

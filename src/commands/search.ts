@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../base.js';
-import type { EntryFormat } from '../formats/entries.js';
-import { EntryPrinter } from '../formats/entries.js';
-import { BufferedWriter } from '../formats/sink.js';
-import { ProgressLine, progressWanted } from '../formats/progress.js';
-import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
-import { constrainHeap } from '../core/heap.js';
+import { AuditCommand } from '../cli/base-command.js';
+import type { EntryFormat } from '../output/entries.js';
+import { EntryPrinter } from '../output/entries.js';
+import { BufferedWriter } from '../output/buffered-writer.js';
+import { ProgressLine, progressWanted } from '../output/progress.js';
+import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { constrainHeap } from '../core/runtime/heap.js';
 
 export default class Search extends AuditCommand {
   static override summary = 'Find entries by event, level, actor, outcome, fields, text and time.';

@@ -1,12 +1,12 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../base.js';
-import type { Summary as SummaryResult } from '../core/summary.js';
-import { summarize } from '../core/summary.js';
-import { parseTimeSpec } from '../core/timespec.js';
-import { EXIT_IO } from '../core/verdict.js';
-import { formatSummaryPlain, formatSummaryTable } from '../formats/summary.js';
-import { safeText } from '../formats/text.js';
-import { ProgressLine, progressWanted } from '../formats/progress.js';
+import { AuditCommand } from '../cli/base-command.js';
+import type { Summary as SummaryResult } from '../core/query/summary.js';
+import { summarize } from '../core/query/summary.js';
+import { parseTimeSpec } from '../core/query/time.js';
+import { EXIT_IO } from '../core/chain/verdict.js';
+import { formatSummaryPlain, formatSummaryTable } from '../output/summary.js';
+import { safeText } from '../output/text.js';
+import { ProgressLine, progressWanted } from '../output/progress.js';
 
 export default class Summary extends AuditCommand {
   static override summary = 'What happened in a time window: counts by event, level and actor, failures, chain status.';

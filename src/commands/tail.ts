@@ -1,15 +1,15 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../base.js';
-import { LiveChainChecker } from '../core/chain.js';
-import { compileFilter } from '../core/filters.js';
-import { followDirectory } from '../core/follow.js';
-import { readLine } from '../core/reader.js';
-import { tailEntries } from '../core/tail.js';
-import type { EntryFormat } from '../formats/entries.js';
-import { EntryPrinter } from '../formats/entries.js';
-import { BufferedWriter } from '../formats/sink.js';
-import { safeText } from '../formats/text.js';
-import { filterFlags, filterSpecFromFlags } from '../filter-flags.js';
+import { AuditCommand } from '../cli/base-command.js';
+import { LiveChainChecker } from '../core/chain/sequential/verifier.js';
+import { compileFilter } from '../core/query/filters.js';
+import { followDirectory } from '../core/follow/directory.js';
+import { readLine } from '../core/read/entries.js';
+import { tailEntries } from '../core/query/tail.js';
+import type { EntryFormat } from '../output/entries.js';
+import { EntryPrinter } from '../output/entries.js';
+import { BufferedWriter } from '../output/buffered-writer.js';
+import { safeText } from '../output/text.js';
+import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 
 export default class Tail extends AuditCommand {
   static override summary = 'Show the last entries, and with --follow every new one as it is written.';

@@ -1,14 +1,14 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../base.js';
-import type { DirectoryReport } from '../core/verify.js';
+import { AuditCommand } from '../cli/base-command.js';
+import type { DirectoryReport } from '../core/chain/directory.js';
 import { readFileSync } from 'node:fs';
-import type { Finding, Note } from '../core/chain.js';
-import { discoverAuditFiles } from '../core/files.js';
-import { checkSignature, CheckpointError, loadKey, readCheckpoints } from '../core/checkpoint.js';
-import { VerifyStateError } from '../core/incremental.js';
-import { verifyDirectory, verifyStream, type Anchor, type VerifyProgress } from '../core/verify.js';
-import { formatVerifyReport } from '../formats/verify.js';
-import { ProgressLine, progressWanted } from '../formats/progress.js';
+import type { Finding, Note } from '../core/chain/sequential/verifier.js';
+import { discoverAuditFiles } from '../core/read/files.js';
+import { checkSignature, CheckpointError, loadKey, readCheckpoints } from '../core/chain/anchors/checkpoints.js';
+import { VerifyStateError } from '../core/chain/incremental.js';
+import { verifyDirectory, verifyStream, type Anchor, type VerifyProgress } from '../core/chain/directory.js';
+import { formatVerifyReport } from '../output/verify.js';
+import { ProgressLine, progressWanted } from '../output/progress.js';
 
 export default class Verify extends AuditCommand {
   static override summary = 'Verify the hash chain of every audit file and say what any break means.';
@@ -80,8 +80,8 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     const extraNotes: Note[] = [];
     if (flags['against-loki']) {
       // Loaded only here: the Loki client and the config reader are not needed by a plain verify.
-      const { compareWithLoki, WitnessError } = await import('../core/witness.js');
-      const { ForwardConfigError, lokiAuth } = await import('../forward-config.js');
+      const { compareWithLoki, WitnessError } = await import('../core/chain/anchors/witness.js');
+      const { ForwardConfigError, lokiAuth } = await import('../cli/forward-targets.js');
       try {
         const found = await discoverAuditFiles(dir);
         const w = await compareWithLoki(found.files, { url: flags['against-loki'], tenant: flags.tenant, auth: lokiAuth(undefined, undefined, undefined, process.env), selector: flags['loki-selector'] }, flags['max-line-bytes']);

@@ -8,8 +8,8 @@
  *   JSON (`\uXXXX` escapes).
  * Fixed columns first, then `details` and every other field (`extra`) as JSON: nothing is lost.
  */
-import type { ReadEntry } from '../core/reader.js';
-import { safeJson, safeText } from './text.js';
+import type { ReadEntry } from '../core/read/entries.js';
+import { safeJson, safeText } from '../output/text.js';
 
 export const CSV_COLUMNS = [
   'timestamp', 'event', 'level', 'actor', 'outcome', 'action', 'resource_type', 'resource_id', 'user_id', 'token_id',

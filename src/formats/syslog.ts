@@ -18,9 +18,9 @@
  * failures at warning (LOCAL0.warning = PRI 132), the rest at info (134); debug at debug.
  */
 import { hostname } from 'node:os';
-import type { Level } from '../core/entry.js';
-import type { ReadEntry } from '../core/reader.js';
-import { safeJson, safeText } from './text.js';
+import type { Level } from '../core/read/view.js';
+import type { ReadEntry } from '../core/read/entries.js';
+import { safeJson, safeText } from '../output/text.js';
 
 /** RFC 5424 §6.2.1 facility codes. */
 export const FACILITIES: Readonly<Record<string, number>> = {

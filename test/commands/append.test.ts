@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { appendEntry } from '../../src/core/append.js';
+import { appendEntry } from '../../src/core/write/append.js';
 import { BIN, ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 const python = spawnSync('python3', ['--version']).status === 0;

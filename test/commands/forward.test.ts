@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSample } from '../../scripts/sample.js';
-import { sealEntry } from '../../src/core/writer.js';
+import { sealEntry } from '../../src/core/pyjson/dumps.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 

@@ -3,8 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { GENESIS_HASH } from '../../src/core/chain.js';
-import { sealEntry } from '../../src/core/writer.js';
+import { GENESIS_HASH } from '../../src/core/chain/sequential/verifier.js';
+import { sealEntry } from '../../src/core/pyjson/dumps.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 const plain = (stdout: string) => new Map(stdout.trim().split('\n').map((l) => [l.split('\t').slice(0, -1).join('\t'), l.split('\t').at(-1)]));

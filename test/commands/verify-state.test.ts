@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { appendEntry } from '../../src/core/append.js';
+import { appendEntry } from '../../src/core/write/append.js';
 import { LOKI, runCli, tempDir } from '../helpers/cli.js';
 
 describe('verify --state (incremental)', () => {

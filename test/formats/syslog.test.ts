@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toView } from '../../src/core/entry.js';
-import type { ReadEntry } from '../../src/core/reader.js';
+import { toView } from '../../src/core/read/view.js';
+import type { ReadEntry } from '../../src/core/read/entries.js';
 import { csvCell, csvRow } from '../../src/formats/csv.js';
 import { FACILITIES, pri, SyslogFormatter } from '../../src/formats/syslog.js';
 

@@ -1,0 +1,62 @@
+/**
+ * The filter flags search, tail, export and forward share, and their translation into a
+ * core FilterSpec. Names follow journalctl, logcli and ripgrep.
+ */
+import { Flags } from '@oclif/core';
+import type { FilterSpec } from '../core/query/filters.js';
+import { parseFieldSpec, parseLevelSpec } from '../core/query/filters.js';
+import type { TimeWindow } from '../core/query/time.js';
+import { parseTimeSpec } from '../core/query/time.js';
+
+const group = 'FILTER';
+
+export const filterFlags = {
+  event: Flags.string({ char: 'e', multiple: true, summary: 'Event, glob allowed (auth.*, *.delete); repeat for any of several.', helpGroup: group }),
+  level: Flags.string({ char: 'l', summary: 'Level and more severe (warning = warning+error), a range (info..warning), or =info for one.', helpGroup: group }),
+  actor: Flags.string({ char: 'a', multiple: true, summary: 'Actor, glob allowed (alice, token:*, agent:*).', helpGroup: group }),
+  outcome: Flags.option({ options: ['success', 'failure'] as const, summary: 'Only successes or only failures.', helpGroup: group })(),
+  action: Flags.string({ multiple: true, summary: 'Raw field action (writer schema), glob allowed.', helpGroup: group }),
+  'resource-type': Flags.string({ multiple: true, summary: 'Raw field resource_type, glob allowed.', helpGroup: group }),
+  user: Flags.string({ multiple: true, summary: 'Raw field user_id, glob allowed.', helpGroup: group }),
+  field: Flags.string({ multiple: true, summary: 'PATH=VALUE on any field, dotted path, glob value (details.path=/api/v1/*); repeat to AND.', helpGroup: group }),
+  grep: Flags.string({ char: 'g', summary: 'Regular expression (JavaScript) over the raw line.', helpGroup: group }),
+  since: Flags.string({ char: 'S', aliases: ['from'], summary: 'Start time (inclusive): ISO 8601, date, 24h, 7d, today, yesterday.', helpGroup: group }),
+  until: Flags.string({ char: 'U', aliases: ['to'], summary: 'End time (exclusive); a bare date means the end of that day.', helpGroup: group }),
+};
+
+export interface FilterFlagValues {
+  event?: string[];
+  level?: string;
+  actor?: string[];
+  outcome?: 'success' | 'failure';
+  action?: string[];
+  'resource-type'?: string[];
+  user?: string[];
+  field?: string[];
+  grep?: string;
+  since?: string;
+  until?: string;
+}
+
+/**
+ * Builds a FilterSpec from parsed flags.
+ * @throws FilterError / TimeSpecError for bad values.
+ */
+export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date()): FilterSpec {
+  const window: TimeWindow = {
+    since: flags.since ? parseTimeSpec(flags.since, now).getTime() : null,
+    until: flags.until ? parseTimeSpec(flags.until, now, true).getTime() : null,
+  };
+  return {
+    events: flags.event,
+    levels: flags.level ? parseLevelSpec(flags.level) : undefined,
+    actors: flags.actor,
+    outcome: flags.outcome,
+    actions: flags.action,
+    resourceTypes: flags['resource-type'],
+    users: flags.user,
+    fields: flags.field?.map(parseFieldSpec),
+    grep: flags.grep,
+    window,
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * Forward configuration from flags, environment and a config file (`.loki/config.yaml`).
+ *
+ * Precedence: flags, then the config file's `forward` section, then Loki Mode's own
+ * environment (`LOKI_AUDIT_SYSLOG_HOST`, `_PORT`, `_PROTO`, spec §6.3). From Loki Mode's
+ * `enterprise.audit` keys, `level` (minimum level) and `exclude_events` apply as filters.
+ * Secrets (Loki password, bearer token) come only from the environment or from files, never
+ * from argv, and are never printed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import type { ForwardTarget } from '../core/forward/pipeline.js';
+import type { LokiAuth } from '../sinks/loki/push.js';
+import { LokiConfigError, LokiTarget } from '../sinks/loki/push.js';
+import type { SyslogTarget } from '../sinks/syslog/target.js';
+import { FACILITIES } from '../formats/syslog.js';
+
+/** A configuration problem, reported as a usage error. */
+export class ForwardConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForwardConfigError';
+  }
+}
+
+interface LokiSection {
+  loki: string;
+  tenant?: string;
+  labels?: Record<string, string>;
+  username?: string;
+  password_file?: string;
+  bearer_token_file?: string;
+  timeout_ms?: number;
+  timestamp?: 'entry' | 'ingest';
+  batch_entries?: number;
+  batch_bytes?: number;
+}
+interface SyslogSection {
+  syslog: string;
+  framing?: 'octet-counting' | 'lf';
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+  facility?: string;
+  hostname?: string;
+}
+
+/** What the config file may hold. */
+export interface ConfigFile {
+  enterprise?: { audit?: { level?: string; exclude_events?: string[]; syslog_enabled?: boolean } };
+  forward?: { dir?: string; state?: string; dead_letter?: string; targets?: Array<LokiSection | SyslogSection> };
+}
+
+const expand = (p: string) => (p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p));
+
+/**
+ * Reads the config file: `path` if given (must exist), else `.loki/config.yaml` in the
+ * current directory if present.
+ * @throws ForwardConfigError
+ */
+export async function loadConfigFile(path: string | undefined): Promise<ConfigFile> {
+  const file = path ?? (existsSync('.loki/config.yaml') ? '.loki/config.yaml' : null);
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ForwardConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  // Loaded only when there is a config file (the YAML parser is ~5 MB of a run's memory).
+  const { parse: parseYaml } = await import('yaml');
+  try {
+    const doc = parseYaml(text) as ConfigFile | null;
+    return doc ?? {};
+  } catch (err) {
+    throw new ForwardConfigError(`config file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function readSecret(what: string, file: string | undefined, envName: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (file) {
+    try {
+      return readFileSync(expand(file), 'utf8').trim();
+    } catch (err) {
+      throw new ForwardConfigError(`cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  const v = env[envName];
+  return v ? v : undefined;
+}
+
+/** Flags that shape targets. */
+export interface TargetFlags {
+  loki?: string[];
+  syslog?: string[];
+  tenant?: string;
+  label?: string[];
+  'loki-username'?: string;
+  'loki-password-file'?: string;
+  'loki-token-file'?: string;
+  timeout?: number;
+  timestamp?: 'entry' | 'ingest';
+  'batch-entries'?: number;
+  'batch-bytes'?: number;
+  framing?: 'octet-counting' | 'lf';
+  ca?: string;
+  cert?: string;
+  key?: string;
+  facility?: string;
+  hostname?: string;
+}
+
+function parseLabels(list: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of list ?? []) {
+    const eq = l.indexOf('=');
+    if (eq <= 0) throw new ForwardConfigError(`--label needs NAME=VALUE, got "${l}"`);
+    out[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  return out;
+}
+
+export function lokiAuth(username: string | undefined, passwordFile: string | undefined, tokenFile: string | undefined, env: NodeJS.ProcessEnv): LokiAuth {
+  const password = readSecret('Loki password', passwordFile, 'LOKI_AUDIT_LOKI_PASSWORD', env);
+  const token = readSecret('Loki bearer token', tokenFile, 'LOKI_AUDIT_LOKI_TOKEN', env);
+  const user = username ?? env.LOKI_AUDIT_LOKI_USERNAME;
+  if (token && (user || password)) throw new ForwardConfigError('basic auth (username/password) and a bearer token are mutually exclusive: configure one');
+  if (token) return { kind: 'bearer', token };
+  if (user || password) {
+    if (!user || !password) throw new ForwardConfigError('basic auth needs both a username and a password (LOKI_AUDIT_LOKI_PASSWORD or --loki-password-file)');
+    return { kind: 'basic', username: user, password };
+  }
+  return { kind: 'none' };
+}
+
+function noCredentialsInUrl(url: string): void {
+  if (/^[a-z]+:\/\/[^/@]*@/i.test(url)) throw new ForwardConfigError('credentials in a URL would show in process lists and logs: use LOKI_AUDIT_LOKI_USERNAME/PASSWORD, LOKI_AUDIT_LOKI_TOKEN or the *-file flags');
+}
+
+/**
+ * Builds the targets. The syslog sink (and with it TLS, UDP) is loaded only for a syslog target.
+ * @throws ForwardConfigError (also for what the sinks refuse: bad URL, label, certificate file)
+ */
+export async function buildTargets(flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv = process.env): Promise<ForwardTarget[]> {
+  try {
+    return await buildWith(flags, config, env);
+  } catch (err) {
+    if (err instanceof LokiConfigError) throw new ForwardConfigError(err.message);
+    throw err;
+  }
+}
+
+/** A syslog target, the sink loaded on first use; what it refuses becomes a ForwardConfigError. */
+async function syslogTarget(...args: ConstructorParameters<typeof SyslogTarget>): Promise<ForwardTarget> {
+  const sink = await import('../sinks/syslog/target.js');
+  try {
+    return new sink.SyslogTarget(...args);
+  } catch (err) {
+    if (err instanceof sink.SyslogConfigError) throw new ForwardConfigError(err.message);
+    throw err;
+  }
+}
+
+async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv): Promise<ForwardTarget[]> {
+  const targets: ForwardTarget[] = [];
+  const facility = (name: string | undefined) => {
+    if (!name) return undefined;
+    const f = FACILITIES[name];
+    if (f === undefined) throw new ForwardConfigError(`unknown syslog facility "${name}"`);
+    return f;
+  };
+  const fromFlags = (flags.loki?.length ?? 0) + (flags.syslog?.length ?? 0) > 0;
+  if (fromFlags) {
+    for (const url of flags.loki ?? []) {
+      noCredentialsInUrl(url);
+      targets.push(
+        new LokiTarget(
+          { url, tenant: flags.tenant, labels: parseLabels(flags.label), auth: lokiAuth(flags['loki-username'], flags['loki-password-file'], flags['loki-token-file'], env), timeoutMs: flags.timeout, timestampMode: flags.timestamp },
+          { entries: flags['batch-entries'], bytes: flags['batch-bytes'] },
+        ),
+      );
+    }
+    for (const url of flags.syslog ?? []) {
+      targets.push(await syslogTarget({ url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout }, { facility: facility(flags.facility), hostname: flags.hostname }, flags['batch-entries']));
+    }
+    return targets;
+  }
+  for (const t of config.forward?.targets ?? []) {
+    if ('loki' in t && t.loki) {
+      noCredentialsInUrl(t.loki);
+      targets.push(
+        new LokiTarget(
+          { url: t.loki, tenant: t.tenant, labels: t.labels, auth: lokiAuth(t.username, t.password_file, t.bearer_token_file, env), timeoutMs: t.timeout_ms, timestampMode: t.timestamp },
+          { entries: t.batch_entries, bytes: t.batch_bytes },
+        ),
+      );
+    } else if ('syslog' in t && t.syslog) {
+      targets.push(await syslogTarget({ url: t.syslog, framing: t.framing, ca: t.ca && expand(t.ca), cert: t.cert && expand(t.cert), key: t.key && expand(t.key), servername: t.servername }, { facility: facility(t.facility), hostname: t.hostname }));
+    } else {
+      throw new ForwardConfigError(`config forward.targets: each target needs "loki: URL" or "syslog: URL", got ${JSON.stringify(Object.keys(t))}`);
+    }
+  }
+  if (targets.length) return targets;
+  // Loki Mode's own syslog settings (spec §6.3): anything but "tcp" means UDP.
+  if (env.LOKI_AUDIT_SYSLOG_HOST) {
+    const proto = env.LOKI_AUDIT_SYSLOG_PROTO === 'tcp' ? 'tcp' : 'udp';
+    const port = env.LOKI_AUDIT_SYSLOG_PORT || '514';
+    targets.push(await syslogTarget({ url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing }, { facility: facility(flags.facility) }));
+  }
+  return targets;
+}
+
+/** Filters from Loki Mode's `enterprise.audit` keys that apply to forwarding. */
+export function auditKeysFilter(config: ConfigFile): { level?: string; excludeEvents?: string[] } {
+  const a = config.enterprise?.audit ?? {};
+  return { level: a.level, excludeEvents: Array.isArray(a.exclude_events) ? a.exclude_events.map(String) : undefined };
+}
+
+export { expand as expandPath };

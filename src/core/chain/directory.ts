@@ -1,0 +1,205 @@
+/**
+ * `verify` over a whole audit directory: the dashboard chain (both schemas) plus any JS
+ * AuditLog file, foreign files listed and ignored, one verdict and one exit code.
+ */
+import type { ChainReport, FileReport, Finding, Note } from './sequential/verifier.js';
+import { chainProgress, verifyDashboardChain } from './sequential/verifier.js';
+import { discoverAuditFiles, type AuditFile } from '../read/files.js';
+import { verifyJsAuditLog } from './js-auditlog.js';
+import { statSync } from 'node:fs';
+import { loadVerifyState, saveVerifyState, verifyIncremental, type VerifyState } from './incremental.js';
+import type { ReadProgress } from '../read/entries.js';
+import type { VerdictClass } from './verdict.js';
+import { EXIT_CODES, worse } from './verdict.js';
+
+/** The result `verify --json` prints. */
+export interface DirectoryReport {
+  dir: string;
+  verdict: VerdictClass;
+  /** Process exit code for this report (see docs/verify.md). */
+  exitCode: number;
+  strict: boolean;
+  /** True when the exit code is 0. */
+  ok: boolean;
+  filesChecked: number;
+  entriesVerified: number;
+  /** The first finding in chain order (what Loki Mode's verifier would name), or null. */
+  firstProblem: Finding | null;
+  findings: Finding[];
+  notes: Note[];
+  chainHead: ChainReport['chainHead'];
+  genesisFile: string | null;
+  files: FileReport[];
+  /** Files named like audit files that are not part of the chain (never read). */
+  ignored: string[];
+  /** With --state: how many files were only checked by their remembered tail. */
+  incremental?: { filesSkipped: number; state: string };
+}
+
+/** A head hash that must be present in the chain. */
+export interface Anchor {
+  hash: string;
+  /** What recorded it: a checkpoint file, or "--expect-head". */
+  source: string;
+  where?: { file: string; line: number; time?: string };
+}
+
+/** Notes that make `--strict` fail. */
+export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'foreign', 'rewritten', 'resync'];
+
+/** Options for {@link verifyDirectory}. */
+/** Progress of a verification (for a terminal display). Bytes are file sizes on disk. */
+export type VerifyProgress = ReadProgress;
+
+export interface VerifyDirectoryOptions {
+  strict?: boolean;
+  onProgress?: (p: VerifyProgress) => void;
+  /**
+   * Loki Mode's retention (`LOKI_AUDIT_MAX_FILES`): with it, history starting mid-chain, or
+   * remembered oldest files gone, while at most this many files (+ the live one) remain, is
+   * retention — a note, not an alarm.
+   */
+  retentionFiles?: number;
+  /** Incremental: a state file of what was verified before (see incremental.ts); updated when nothing was tampered with. */
+  statePath?: string;
+  /**
+   * Heads recorded outside the log (signed checkpoints, `--expect-head`) that must be in the
+   * chain. `where` is where the head was when recorded (for the message).
+   */
+  anchors?: Anchor[];
+  /** Problems with anchors found before verifying (e.g. a bad checkpoint signature, a witness). */
+  anchorFindings?: Finding[];
+  /** Notes from outside the chain (e.g. entries not forwarded yet). */
+  extraNotes?: Note[];
+  maxLineBytes?: number;
+  onFile?: (report: FileReport) => void;
+  /** Threads for the parallel fast path (see chain.ts `VerifyOptions.jobs`). */
+  jobs?: number;
+}
+
+/**
+ * Verifies one chain read from a byte stream (standard input): lines in chain order, e.g.
+ * `search -o raw` or `zcat old.jsonl.gz`. `startHash` is the hash the first entry chains from
+ * (default: the genesis hash).
+ */
+export async function verifyStream(stream: AsyncIterable<Buffer>, name: string, options: VerifyDirectoryOptions & { startHash?: string } = {}): Promise<DirectoryReport> {
+  const file: AuditFile = { path: name, name, date: null, piece: null, gz: false, chain: 'dashboard', stream };
+  const r = await verifyDashboardChain([file], options);
+  return assemble(name, [r], [], options.strict === true);
+}
+
+/**
+ * Verifies every chain in `dir`.
+ * @throws AuditDirError when the directory is missing, unreadable, or has no audit file.
+ */
+export async function verifyDirectory(dir: string, options: VerifyDirectoryOptions = {}): Promise<DirectoryReport> {
+  const found = await discoverAuditFiles(dir);
+  const reports: ChainReport[] = [];
+  const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
+  if (options.onProgress) {
+    options = { ...options, onFile: chainProgress(found.files, options.onProgress) };
+  }
+  let incremental: { next: VerifyState; skipped: number } | null = null;
+  if (options.statePath && !options.anchors?.length) {
+    const state = loadVerifyState(options.statePath, dir);
+    if (state && found.files.length) {
+      const r = await verifyIncremental(dir, found.files, state, options.maxLineBytes, options.retentionFiles);
+      reports.push(r.report);
+      incremental = r;
+    }
+  }
+  if (!incremental && found.files.length) {
+    const r = await verifyDashboardChain(found.files, { ...options, lookFor });
+    if (options.retentionFiles !== undefined && found.files.length <= options.retentionFiles + 1) {
+      const retained = r.findings.filter((f) => f.reason === 'history-mid-chain' && f.file === found.files[0].name);
+      if (retained.length) {
+        r.findings = r.findings.filter((f) => !retained.includes(f));
+        r.notes.push({ kind: 'retention', file: retained[0].file, line: retained[0].line, message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${options.retentionFiles} files does` });
+        r.verdict = r.findings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
+        for (const fr of r.files) if (fr.file === retained[0].file) fr.verdict = r.findings.filter((f) => f.file === fr.file).reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
+      }
+    }
+    reports.push(r);
+  }
+  for (const js of found.jsFiles) {
+    const r = await verifyJsAuditLog(js, options.maxLineBytes);
+    options.onFile?.(r.files[0]);
+    reports.push(r);
+  }
+  const anchorFindings = [...(options.anchorFindings ?? []), ...checkAnchors(options.anchors ?? [], reports)];
+  if (anchorFindings.length) {
+    reports.push({ verdict: anchorFindings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'), files: [], findings: anchorFindings, notes: [], entriesVerified: 0, chainHead: null, genesisFile: null, found: new Map() });
+  }
+  if (options.extraNotes?.length) reports.push({ verdict: 'intact', files: [], findings: [], notes: options.extraNotes, entriesVerified: 0, chainHead: null, genesisFile: null, found: new Map() });
+  const result = assemble(dir, reports, found.foreign, options.strict === true);
+  if (options.statePath && result.verdict !== 'tampered' && result.verdict !== 'anchor-mismatch') {
+    const main = reports[0];
+    const next: VerifyState = incremental?.next ?? {
+      version: 1,
+      dir,
+      verifiedAt: new Date().toISOString(),
+      entries: main?.entriesVerified ?? 0,
+      files: (main?.files ?? []).map((f) => ({ name: f.file, ino: inodeOf(f.path), bytes: f.completeBytes, lines: f.bytes > f.completeBytes ? f.lines - 1 : f.lines, lastEntryOffset: f.lastEntryOffset, lastEntrySha256: f.lastEntrySha256, lastHash: f.lastHash })),
+    };
+    saveVerifyState(options.statePath, next);
+  }
+  if (incremental) result.incremental = { filesSkipped: incremental.skipped, state: options.statePath as string };
+  return result;
+}
+
+function inodeOf(path: string): number | null {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null;
+  }
+}
+
+/** Each anchor must be an entry's stored hash somewhere in the chain. */
+function checkAnchors(anchors: Anchor[], reports: ChainReport[]): Finding[] {
+  const out: Finding[] = [];
+  for (const a of anchors) {
+    if (reports.some((r) => r.found.has(a.hash))) continue;
+    const was = a.where ? ` (it was ${a.where.file}:${a.where.line}${a.where.time ? ` at ${a.where.time}` : ''})` : '';
+    out.push({
+      file: a.where?.file ?? '-',
+      line: a.where?.line ?? 0,
+      offset: -1,
+      class: 'anchor-mismatch',
+      reason: 'head-missing',
+      expected: a.hash,
+      message: `head ${a.hash.slice(0, 16)}… recorded by ${a.source}${was} is not in the chain: entries or files after it were removed, or the history was rewritten`,
+    });
+  }
+  return out;
+}
+
+/** One report, verdict and exit code from the chains of a directory. */
+function assemble(dir: string, reports: ChainReport[], foreign: string[], strict: boolean): DirectoryReport {
+  const findings = reports.flatMap((r) => r.findings);
+  const notes = reports.flatMap((r) => r.notes);
+  if (foreign.length) {
+    notes.push({ kind: 'foreign', message: `ignored ${foreign.length} file(s) not named audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]: ${foreign.join(', ')}` });
+  }
+  let verdict: VerdictClass = 'intact';
+  for (const r of reports) verdict = worse(verdict, r.verdict);
+  let exitCode = EXIT_CODES[verdict];
+  if (strict && (verdict !== 'intact' || notes.some((n) => STRICT_NOTES.includes(n.kind)))) exitCode = 1;
+  const main = reports[0];
+  return {
+    dir,
+    verdict,
+    exitCode,
+    strict,
+    ok: exitCode === 0,
+    filesChecked: reports.reduce((n, r) => n + r.files.length, 0),
+    entriesVerified: reports.reduce((n, r) => n + r.entriesVerified, 0),
+    firstProblem: findings[0] ?? null,
+    findings,
+    notes,
+    chainHead: main?.chainHead ?? null,
+    genesisFile: main?.genesisFile ?? null,
+    files: reports.flatMap((r) => r.files),
+    ignored: foreign,
+  };
+}

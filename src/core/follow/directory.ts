@@ -1,0 +1,237 @@
+/**
+ * Following an audit directory as Loki Mode writes it (spec §1): new lines of the live file,
+ * then across midnight (a new day's file), size rotation (the live file renamed to
+ * `audit-DAY.HHMMSS.jsonl`, a fresh one created), truncation, and deletion/re-creation.
+ *
+ * The file being read is held open and identified by inode, so a rename never loses the lines
+ * written just before it: the old inode is drained to its end before moving to the next file
+ * in chain order. A line is handed out only once its newline is written, so a write in
+ * progress is never printed half. fs.watch wakes the loop at once; a poll every `pollMs`
+ * covers file systems where watching does not work.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CHAIN_FILE_RE } from '../read/files.js';
+import type { RawLine } from '../read/lines.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../read/lines.js';
+
+/** A line read while following, with the file it is in now. */
+export interface FollowedLine extends RawLine {
+  file: string;
+}
+
+/** Something the reader should be told: a switch to the next file, a truncation, a torn line. */
+export interface FollowNotice {
+  kind: 'switch' | 'truncated' | 'torn' | 'waiting';
+  message: string;
+  file: string;
+}
+
+export type FollowEvent = { type: 'line'; line: FollowedLine } | { type: 'notice'; notice: FollowNotice };
+
+/** Where to start following. */
+export interface FollowStart {
+  /** File name in the directory. */
+  file: string;
+  /** Byte offset to start at (the end of what was already shown). */
+  offset: number;
+  /** Number of the line at that offset. */
+  line: number;
+}
+
+export interface FollowOptions {
+  dir: string;
+  /** Start position; default: the end of the newest plain audit file. */
+  start?: FollowStart;
+  pollMs?: number;
+  maxLineBytes?: number;
+  signal?: AbortSignal;
+}
+
+interface Current {
+  name: string;
+  fh: FileHandle;
+  ino: number;
+  splitter: LineSplitter;
+}
+
+const KEY = (name: string): string => {
+  const m = CHAIN_FILE_RE.exec(name);
+  return m ? `${m[1]}|${m[2] ?? '~'}` : '';
+};
+
+/** Plain (not gzipped) chain files of `dir`, in chain order. */
+async function plainChainFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => CHAIN_FILE_RE.test(n) && !n.endsWith('.gz'))
+    .sort((a, b) => (KEY(a) < KEY(b) ? -1 : KEY(a) > KEY(b) ? 1 : 0));
+}
+
+/**
+ * The end of the newest plain audit file: where following starts when nothing else is given.
+ * Returns null when there is no such file yet.
+ */
+export async function currentEnd(dir: string): Promise<FollowStart | null> {
+  const files = await plainChainFiles(dir);
+  if (!files.length) return null;
+  const name = files[files.length - 1];
+  const st = await stat(join(dir, name));
+  return { file: name, offset: st.size, line: -1 };
+}
+
+/**
+ * Follows `dir`, yielding whole new lines in chain order and notices, until `signal` aborts.
+ * @throws never for missing files; a directory that disappears is waited for.
+ */
+export async function* followDirectory(options: FollowOptions): AsyncGenerator<FollowEvent> {
+  const { dir } = options;
+  const pollMs = options.pollMs ?? 250;
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const signal = options.signal;
+  let cur: Current | null = null;
+  let wake: (() => void) | null = null;
+  let watcher: FSWatcher | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  try {
+    watcher = watch(dir, { persistent: false }, poke);
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = null; // polling only
+  }
+  signal?.addEventListener('abort', poke);
+
+  const openFile = async (name: string, offset: number, line: number): Promise<Current | null> => {
+    try {
+      const fh = await open(join(dir, name), 'r');
+      const st = await fh.stat();
+      return { name, fh, ino: st.ino, splitter: new LineSplitter({ maxLineBytes: max, startOffset: offset, firstLine: line }) };
+    } catch {
+      return null;
+    }
+  };
+
+  const buf = Buffer.allocUnsafe(256 * 1024);
+  /** Reads `c` from its position to the current end; returns whole lines. */
+  const drain = async (c: Current): Promise<FollowedLine[]> => {
+    const out: FollowedLine[] = [];
+    let pos = c.splitter.position + c.splitter.pending;
+    for (;;) {
+      const { bytesRead } = await c.fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      for (const l of c.splitter.push(Buffer.from(buf.subarray(0, bytesRead)))) out.push({ ...l, file: c.name });
+    }
+    return out;
+  };
+
+  try {
+    if (options.start) {
+      const s = options.start;
+      cur = await openFile(s.file, s.offset, s.line > 0 ? s.line : 1);
+      if (cur && s.line <= 0) {
+        // Count the lines before the start so that line numbers are the file's own.
+        let n = 1;
+        let pos = 0;
+        while (pos < s.offset) {
+          const { bytesRead } = await cur.fh.read(buf, 0, Math.min(buf.length, s.offset - pos), pos);
+          if (bytesRead === 0) break;
+          for (let i = 0; i < bytesRead; i++) if (buf[i] === 0x0a) n++;
+          pos += bytesRead;
+        }
+        cur.splitter.reset(s.offset, n);
+      }
+    }
+    let waitingNoticed = false;
+    while (!signal?.aborted) {
+      if (!cur) {
+        const files = await plainChainFiles(dir);
+        if (files.length) {
+          cur = await openFile(files[files.length - 1], 0, 1);
+          if (cur) yield { type: 'notice', notice: { kind: 'switch', message: `following ${cur.name}`, file: cur.name } };
+        } else if (!waitingNoticed) {
+          waitingNoticed = true;
+          yield { type: 'notice', notice: { kind: 'waiting', message: `waiting for audit files in ${dir}`, file: '' } };
+        }
+      }
+      if (cur) {
+        for (const l of await drain(cur)) yield { type: 'line', line: l };
+        const st = await cur.fh.stat();
+        if (st.size < cur.splitter.position) {
+          yield { type: 'notice', notice: { kind: 'truncated', message: `${cur.name} was truncated (${st.size} < ${cur.splitter.position} bytes): reading it again from the start`, file: cur.name } };
+          cur.splitter.reset(0, 1);
+          continue;
+        }
+        const next = await successor(dir, cur);
+        if (next) {
+          // The writer has moved on: take the last lines of the old inode, then switch.
+          for (const l of await drain(cur)) yield { type: 'line', line: l };
+          if (cur.splitter.pending > 0) {
+            yield { type: 'notice', notice: { kind: 'torn', message: `${cur.name} ends with an incomplete line (${cur.splitter.pending} bytes without newline): not shown`, file: cur.name } };
+          }
+          await cur.fh.close();
+          const from = cur.name;
+          cur = await openFile(next, 0, 1);
+          if (cur) yield { type: 'notice', notice: { kind: 'switch', message: `${from} is complete; following ${next}`, file: next } };
+          continue;
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, pollMs);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    watcher?.close();
+    signal?.removeEventListener('abort', poke);
+    await cur?.fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The file after `cur` in chain order, if the writer has moved on to it: `cur` renamed by size
+ * rotation (its inode under a `.HHMMSS` name), a new day's file, or `cur`'s name deleted and
+ * created again.
+ */
+async function successor(dir: string, cur: Current): Promise<string | null> {
+  const files = await plainChainFiles(dir);
+  let name: string | null = null;
+  try {
+    if ((await stat(join(dir, cur.name))).ino === cur.ino) name = cur.name;
+  } catch {
+    // renamed or deleted
+  }
+  if (name === null) {
+    for (const f of files) {
+      try {
+        if ((await stat(join(dir, f))).ino === cur.ino) {
+          name = f;
+          break;
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+    if (name !== null) cur.name = name;
+  }
+  if (name === null) {
+    // Deleted: the next file is the first at or after its place (the same name created again counts).
+    const key = KEY(cur.name);
+    return files.find((f) => KEY(f) >= key) ?? null;
+  }
+  const i = files.indexOf(name);
+  return i >= 0 && i + 1 < files.length ? files[i + 1] : null;
+}

@@ -1,0 +1,128 @@
+/**
+ * The forwarder's state file, like Promtail's positions file: per target, the last entry the
+ * target acknowledged — file, inode, byte offsets, line, and the SHA-256 of the line's bytes
+ * (plus its chain hash). On restart the forwarder resumes right after it, once it has checked
+ * that the same bytes are still at that offset: a rewritten file is reported, never silently
+ * re-sent. Written atomically (temporary file, fsync, rename).
+ */
+import { sha256Hex } from '../chain/rule.js';
+import { readFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../runtime/atomic.js';
+import type { AuditFile } from '../read/files.js';
+import { openAuditFile, scanLines } from '../read/lines.js';
+
+/** Where a target stands: just after this entry. */
+export interface Position {
+  file: string;
+  /** Inode of the file when the entry was read (follows renames by size rotation). */
+  ino: number | null;
+  /** Byte offset of the entry's first byte, and just after its line terminator. */
+  entryOffset: number;
+  offset: number;
+  line: number;
+  /** sha256 hex of the entry line's bytes (without terminator). */
+  lineSha256: string;
+  /** The entry's chain hash, if it has one. */
+  chainHash: string | null;
+  /** When this position was acknowledged (ISO 8601). */
+  at: string;
+}
+
+export interface StateFile {
+  version: 1;
+  /** The audit directory these positions belong to (absolute). */
+  dir: string;
+  targets: Record<string, Position>;
+}
+
+/** The state file cannot be used: unreadable, corrupt, another directory, or positions that no longer match. */
+export class StateError extends Error {
+  constructor(
+    readonly code: 'corrupt' | 'other-directory' | 'mismatch' | 'io',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StateError';
+  }
+}
+
+/** sha256 hex of a line's bytes. */
+export function lineDigest(bytes: Buffer): string {
+  return sha256Hex(bytes);
+}
+
+/**
+ * Reads the state file; a missing file is an empty state.
+ * @throws StateError when it is corrupt or belongs to another directory.
+ */
+export function loadState(path: string, dir: string): StateFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, dir, targets: {} };
+    throw new StateError('io', `cannot read state file ${path}: ${(err as Error).message}`);
+  }
+  let s: StateFile;
+  try {
+    s = JSON.parse(text) as StateFile;
+  } catch {
+    throw new StateError('corrupt', `state file ${path} is not valid JSON (corrupt or truncated): remove it to forward from the start, or restore it`);
+  }
+  if (s === null || typeof s !== 'object' || s.version !== 1 || typeof s.dir !== 'string' || typeof s.targets !== 'object' || s.targets === null) {
+    throw new StateError('corrupt', `state file ${path} is not a loki-audit forward state (version 1)`);
+  }
+  for (const [id, p] of Object.entries(s.targets)) {
+    if (typeof p?.file !== 'string' || typeof p.offset !== 'number' || typeof p.entryOffset !== 'number' || typeof p.lineSha256 !== 'string' || typeof p.line !== 'number') {
+      throw new StateError('corrupt', `state file ${path}: position of target ${id} is malformed`);
+    }
+  }
+  if (s.dir !== dir) throw new StateError('other-directory', `state file ${path} belongs to ${s.dir}, not ${dir}: use another --state for this directory`);
+  return s;
+}
+
+/** Writes the state file atomically. @throws StateError on I/O errors. */
+export function saveState(path: string, state: StateFile): void {
+  try {
+    writeJsonAtomic(path, state);
+  } catch (err) {
+    throw new StateError('io', `cannot write state file ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Reads the (newline-terminated) line starting at `offset` in `file`; null when there is none. */
+export async function lineAt(file: AuditFile, offset: number): Promise<Buffer | null> {
+  try {
+    const start = file.gz ? 0 : offset;
+    for await (const raw of scanLines(openAuditFile(file.path, start), { startOffset: start })) {
+      if (raw.offset < offset) continue;
+      if (raw.offset > offset) return null;
+      return raw.terminated ? raw.bytes : null;
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+/**
+ * Finds where a saved position is now: the same file, or — after size rotation renamed it, or
+ * an operator gzipped it — another file of the same day holding the same bytes at the same
+ * offset. Returns the index in `files` of the file to continue in, with the position.
+ * @throws StateError('mismatch') when the entry is nowhere: the file was rewritten or removed.
+ */
+export async function locate(files: AuditFile[], p: Position): Promise<{ index: number; position: Position }> {
+  const day = p.file.slice(0, 'audit-YYYY-MM-DD'.length);
+  const candidates = files
+    .map((f, index) => ({ f, index }))
+    .filter(({ f }) => f.name === p.file || f.name.startsWith(day))
+    .sort((a, b) => (a.f.name === p.file ? -1 : b.f.name === p.file ? 1 : 0));
+  for (const { f, index } of candidates) {
+    const bytes = await lineAt(f, p.entryOffset);
+    if (bytes && lineDigest(bytes) === p.lineSha256) return { index, position: { ...p, file: f.name } };
+  }
+  throw new StateError(
+    'mismatch',
+    `the last forwarded entry (${p.file}:${p.line}, offset ${p.entryOffset}${p.chainHash ? `, chain hash ${p.chainHash.slice(0, 12)}…` : ''}) is no longer in the directory: the file was rewritten or removed. Nothing was re-sent. Check the directory (loki-audit verify), then use --reset-state to forward from the start`,
+  );
+}

@@ -1,0 +1,225 @@
+/**
+ * Entry filters shared by search, tail, export and forward: on the one view (event, level,
+ * actor, outcome), on raw fields (action, resource_type, user_id, dotted paths), on the raw
+ * line (a regular expression) and on time.
+ *
+ * Cheap rejection comes first: time from the file name (files outside the window are never
+ * opened), then a substring test on the raw line for literal parts of the patterns, and only
+ * then the JSON parse.
+ */
+import type { EntryView, Level } from '../read/view.js';
+import { LEVELS } from '../read/view.js';
+import type { TimeWindow } from './time.js';
+import type { Needle } from '../read/lines.js';
+
+/** A filter specification as the commands build it from flags. */
+export interface FilterSpec {
+  events?: string[];
+  /** Events never to match (Loki Mode's `enterprise.audit.exclude_events`), globs. */
+  excludeEvents?: string[];
+  /** Levels accepted (already expanded from "warning" or "info..warning"). */
+  levels?: Level[];
+  actors?: string[];
+  outcome?: 'success' | 'failure';
+  actions?: string[];
+  resourceTypes?: string[];
+  users?: string[];
+  /** `path=glob` pairs, path dotted into the entry (`details.path`). */
+  fields?: Array<{ path: string[]; pattern: string }>;
+  /** Regular expression over the raw line text. */
+  grep?: string;
+  window?: TimeWindow;
+}
+
+/** A bad filter argument. */
+export class FilterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FilterError';
+  }
+}
+
+/** Shell-style glob (`*`, `?`) to an anchored regular expression; no glob characters = exact. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (const ch of glob) {
+    if (ch === '*') re += '.*';
+    else if (ch === '?') re += '.';
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 's');
+}
+
+/**
+ * A level argument: `warning` means warning and more severe (like journalctl `-p`);
+ * `info..warning` a range; `=info` exactly one level.
+ * @throws FilterError for an unknown level.
+ */
+export function parseLevelSpec(spec: string): Level[] {
+  const norm = (s: string): Level => {
+    const l = s.trim().toLowerCase();
+    const v = l === 'warn' ? 'warning' : l === 'err' ? 'error' : l;
+    if (!(LEVELS as readonly string[]).includes(v)) throw new FilterError(`unknown level "${s}": use debug, info, warning or error, a range info..warning, or =info for one level`);
+    return v as Level;
+  };
+  if (spec.startsWith('=')) return [norm(spec.slice(1))];
+  const range = spec.split('..');
+  if (range.length === 2) {
+    const lo = LEVELS.indexOf(range[0] ? norm(range[0]) : 'debug');
+    const hi = LEVELS.indexOf(range[1] ? norm(range[1]) : 'error');
+    if (lo > hi) throw new FilterError(`empty level range "${spec}"`);
+    return LEVELS.slice(lo, hi + 1) as Level[];
+  }
+  return LEVELS.slice(LEVELS.indexOf(norm(spec))) as Level[];
+}
+
+/** `details.path=/api/v1/x` → path and value pattern. @throws FilterError */
+export function parseFieldSpec(spec: string): { path: string[]; pattern: string } {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new FilterError(`--field needs PATH=VALUE (e.g. details.path=/api/v1/x), got "${spec}"`);
+  return { path: spec.slice(0, eq).split('.'), pattern: spec.slice(eq + 1) };
+}
+
+/** The text a field value is matched as: strings as they are, other values as JSON. */
+function fieldText(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Literal ASCII fragments every match must contain (for the raw-line prefilter). */
+function literals(glob: string): string[] {
+  return glob
+    .split(/[*?.]/)
+    .filter((s) => s.length >= 3 && /^[\x20-\x7e]+$/.test(s) && !/["\\/]/.test(s));
+}
+
+// An escaped printable ASCII character (`\u0041`) would hide a literal from a substring test.
+const ESCAPED_ASCII = /\\u00[2-7][0-9a-fA-F]/;
+
+/** A compiled filter. */
+export interface EntryFilter {
+  /** Cheap test on the raw line text; false means the entry cannot match. */
+  prefilter(text: string): boolean;
+  /** The same literal test on the line's bytes, before any decoding; false means it cannot match. */
+  prefilterBytes(bytes: Buffer): boolean;
+  /** What {@link prefilter} tests beyond {@link prefilterBytes} (the --grep expression): for a line that passed that. */
+  prefilterRest(text: string): boolean;
+  /**
+   * Byte strings of which every line that can match contains at least one (the longest literal
+   * of each pattern of one filter flag, plus `\u002`-`\u007`, escaped printable ASCII that
+   * could hide a literal); null when the filter has no such literal.
+   */
+  readonly needles: readonly Needle[] | null;
+  /** Full test on a parsed entry. */
+  matches(view: EntryView, record: Record<string, unknown>, text: string): boolean;
+  /** Whether any condition is set at all. */
+  readonly active: boolean;
+}
+
+function anyOf(patterns: string[] | undefined): ((s: string | null | undefined) => boolean) | null {
+  if (!patterns || patterns.length === 0) return null;
+  const res = patterns.map(globToRegExp);
+  return (s) => s !== null && s !== undefined && res.some((r) => r.test(s));
+}
+
+/**
+ * Compiles a filter.
+ * @throws FilterError for an invalid regular expression.
+ */
+export function compileFilter(spec: FilterSpec): EntryFilter {
+  const event = anyOf(spec.events);
+  const excluded = anyOf(spec.excludeEvents);
+  const actor = anyOf(spec.actors);
+  const action = anyOf(spec.actions);
+  const resourceType = anyOf(spec.resourceTypes);
+  const user = anyOf(spec.users);
+  const levels = spec.levels && spec.levels.length < LEVELS.length ? new Set(spec.levels) : null;
+  const fields = (spec.fields ?? []).map((f) => ({ path: f.path, re: globToRegExp(f.pattern) }));
+  let grep: RegExp | null = null;
+  if (spec.grep !== undefined) {
+    try {
+      grep = new RegExp(spec.grep, 'u');
+    } catch (err) {
+      throw new FilterError(`--grep: ${(err as Error).message}`);
+    }
+  }
+  const since = spec.window?.since ?? null;
+  const until = spec.window?.until ?? null;
+
+  // Literal groups: for each repeatable flag, the entry must contain the literals of at least
+  // one of its patterns (OR within a flag, AND across flags).
+  const groups: string[][][] = [];
+  for (const list of [spec.events, spec.actions, spec.resourceTypes, spec.users]) {
+    if (list && list.length) groups.push(list.map(literals));
+  }
+  const prefilterOn = groups.length > 0 || grep !== null;
+  const byteGroups = groups.map((g) => g.map((lits) => lits.map((l) => Buffer.from(l, 'latin1'))));
+  const ESCAPE_BYTES = Buffer.from('\\u00', 'latin1');
+
+  const active =
+    !!(event || excluded || actor || action || resourceType || user || levels || fields.length || grep || spec.outcome) || since !== null || until !== null;
+
+  // Needles from the most selective flag: the one whose weakest pattern has the longest literal.
+  let needles: Needle[] | null = null;
+  let best = 0;
+  for (const g of byteGroups) {
+    if (g.some((lits) => lits.length === 0)) continue;
+    const pick = g.map((lits) => lits.reduce((a, b) => (b.length > a.length ? b : a)));
+    const weakest = Math.min(...pick.map((b) => b.length));
+    if (weakest > best) {
+      best = weakest;
+      // `\u0020`-`\u007f` (escaped printable ASCII) could hide a literal; `\u00e9` cannot.
+      needles = [...pick.map((bytes) => ({ bytes })), { bytes: ESCAPE_BYTES, nextIn: [0x32, 0x37] }];
+    }
+  }
+
+  return {
+    active,
+    needles,
+    prefilter(text: string): boolean {
+      if (!prefilterOn) return true;
+      if (grep && !grep.test(text)) return false;
+      if (groups.length && !(text.includes('\\u00') && ESCAPED_ASCII.test(text))) {
+        for (const group of groups) {
+          if (!group.some((lits) => lits.every((l) => text.includes(l)))) return false;
+        }
+      }
+      return true;
+    },
+    prefilterRest(text: string): boolean {
+      return !grep || grep.test(text);
+    },
+    prefilterBytes(bytes: Buffer): boolean {
+      if (byteGroups.length === 0) return true;
+      // An escaped ASCII character could hide a literal: let the text test decide.
+      if (bytes.indexOf(ESCAPE_BYTES) >= 0 && ESCAPED_ASCII.test(bytes.toString('latin1'))) return true;
+      for (const group of byteGroups) {
+        if (!group.some((lits) => lits.every((l) => bytes.indexOf(l) >= 0))) return false;
+      }
+      return true;
+    },
+    matches(view: EntryView, record: Record<string, unknown>, text: string): boolean {
+      if (since !== null || until !== null) {
+        if (Number.isNaN(view.time)) return false;
+        if (since !== null && view.time < since) return false;
+        if (until !== null && view.time >= until) return false;
+      }
+      if (levels && !levels.has(view.level)) return false;
+      if (spec.outcome && view.outcome !== spec.outcome) return false;
+      if (event && !event(view.event)) return false;
+      if (excluded && excluded(view.event)) return false;
+      if (actor && !actor(view.actor)) return false;
+      if (action && !action(fieldText(record.action) ?? fieldText(record.event))) return false;
+      if (resourceType && !resourceType(fieldText(record.resource_type))) return false;
+      if (user && !user(fieldText(record.user_id) ?? fieldText(record.actor))) return false;
+      for (const f of fields) {
+        let v: unknown = record;
+        for (const key of f.path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+        const s = fieldText(v);
+        if (s === undefined || !f.re.test(s)) return false;
+      }
+      if (grep && !grep.test(text)) return false;
+      return true;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Selecting entries: files picked by date, lines rejected cheaply before parsing, then the full
+ * filter; offset and limit; oldest first, or newest first (like Loki Mode's dashboard API).
+ */
+import type { AuditFile } from '../read/files.js';
+import { discoverAuditFiles, filesInDateRange } from '../read/files.js';
+import type { EntryFilter, FilterSpec } from './filters.js';
+import { compileFilter } from './filters.js';
+import type { ReadEntry, ReadItem, ReadProgress } from '../read/entries.js';
+import { readEntryBatches, sizeOf } from '../read/entries.js';
+import { windowDates } from './time.js';
+
+/** Options for {@link searchEntries}. */
+export interface SearchOptions {
+  filter: FilterSpec;
+  /** Skip this many matches first. */
+  offset?: number;
+  /** Stop after this many matches (after the offset). */
+  limit?: number;
+  /** Newest first. Holds one file's matches in memory at a time. */
+  reverse?: boolean;
+  maxLineBytes?: number;
+  /** Progress of the read (for a terminal display). */
+  onProgress?: (p: ReadProgress) => void;
+  /**
+   * The caller writes each batch's entries out before asking for the next batch: their `bytes`
+   * may then be views of a reused read buffer, valid only until then (no copy per match).
+   * Ignored with `reverse`, which keeps a file's matches.
+   */
+  transientBytes?: boolean;
+}
+
+/**
+ * The files of `dir` that can hold entries of the filter's window, in chain order.
+ * @throws AuditDirError (also for a directory without audit files when `requireFiles`).
+ */
+export async function filesForWindow(dir: string, filter: FilterSpec, requireFiles = true): Promise<AuditFile[]> {
+  const found = await discoverAuditFiles(dir, requireFiles);
+  const { from, to } = windowDates(filter.window ?? { since: null, until: null });
+  return [...filesInDateRange(found.files, from, to), ...found.jsFiles];
+}
+
+/**
+ * Streams matching entries (and the problems met on the way, for the caller to report).
+ * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ * @throws FilterError for a bad filter.
+ */
+export async function* searchEntries(dir: string, options: SearchOptions): AsyncGenerator<ReadItem> {
+  for await (const batch of searchEntryBatches(dir, options)) yield* batch;
+}
+
+/**
+ * {@link searchEntries} a chunk of the file at a time: the matches and problems of each chunk
+ * as one array, in output order (one asynchronous step per chunk instead of per entry, for
+ * the hot loops of search and export). Never yields an empty array.
+ * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ * @throws FilterError for a bad filter.
+ */
+export async function* searchEntryBatches(dir: string, options: SearchOptions): AsyncGenerator<ReadItem[]> {
+  const filter = compileFilter(options.filter);
+  const files = await filesForWindow(dir, options.filter);
+  let skip = options.offset ?? 0;
+  let left = options.limit ?? Infinity;
+  if (left <= 0) return;
+  /** The items of `batch` to hand out after offset and limit (problems always pass). */
+  const take = (batch: ReadItem[]): ReadItem[] => {
+    if (skip === 0 && left >= batch.length) {
+      left -= batch.length;
+      for (const item of batch) if (item.kind === 'problem') left++;
+      return batch;
+    }
+    const out: ReadItem[] = [];
+    for (const item of batch) {
+      if (item.kind === 'problem') out.push(item);
+      else if (skip > 0) skip--;
+      else if (left > 0) {
+        left--;
+        out.push(item);
+      }
+    }
+    return out;
+  };
+  if (!options.reverse) {
+    for await (const batch of matchingBatches(files, filter, options.maxLineBytes, options.onProgress, options.transientBytes)) {
+      const out = take(batch);
+      if (out.length) yield out;
+      if (left <= 0) return;
+    }
+    return;
+  }
+  const report = options.onProgress;
+  const sizes = report ? files.map((f) => sizeOf(f.path)) : [];
+  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
+  let bytesBefore = 0;
+  for (let i = files.length - 1; i >= 0; i--) {
+    const inFile: ReadEntry[] = [];
+    const filesBefore = files.length - 1 - i;
+    const onProgress = report && ((p: ReadProgress) => report({ filesDone: filesBefore + p.filesDone, files: files.length, bytesDone: bytesBefore + p.bytesDone, bytesTotal }));
+    for await (const batch of matchingBatches([files[i]], filter, options.maxLineBytes, onProgress)) {
+      const problems: ReadItem[] = [];
+      for (const item of batch) {
+        if (item.kind === 'problem') problems.push(item);
+        else inFile.push(item);
+      }
+      if (problems.length) yield problems;
+    }
+    if (report) bytesBefore += sizes[i];
+    const out = take(inFile.reverse());
+    if (out.length) yield out;
+    if (left <= 0) return;
+  }
+}
+
+/** Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an empty array). */
+export async function* matchingBatches(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number, onProgress?: (p: ReadProgress) => void, transientBytes = false): AsyncGenerator<ReadItem[]> {
+  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, transientBytes, needles: filter.needles, prefilter: (t) => filter.prefilterRest(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
+    const out = batch.filter((item) => item.kind === 'problem' || filter.matches(item.view, item.record, item.text));
+    if (out.length) yield out;
+  }
+}

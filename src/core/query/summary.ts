@@ -1,0 +1,185 @@
+/**
+ * `summary`: what happened in a time window — totals, outcomes, counts by event, level and
+ * actor, first and last time, the most recent failures, and the chain status of the files
+ * covered. Files are picked by name before any is opened; entries stream one at a time.
+ */
+import type { Finding } from '../chain/sequential/verifier.js';
+import { chainProgress, lastStoredHash, verifyDashboardChain } from '../chain/sequential/verifier.js';
+import type { AuditFile } from '../read/files.js';
+import { discoverAuditFiles, filesInDateRange } from '../read/files.js';
+import { compileFilter } from './filters.js';
+import type { Level } from '../read/view.js';
+import { LEVELS } from '../read/view.js';
+import { readEntries, type ReadProgress } from '../read/entries.js';
+import type { TimeWindow } from './time.js';
+import { windowDates } from './time.js';
+import type { VerdictClass } from '../chain/verdict.js';
+
+/** A count for one key. */
+export interface Count {
+  key: string;
+  count: number;
+}
+
+/** A failed entry, for the "recent failures" list. */
+export interface FailureLine {
+  timestamp: string;
+  event: string;
+  actor: string;
+  error: string | null;
+  file: string;
+  line: number;
+}
+
+/** A line that could not be read as an entry. */
+export interface ProblemLine {
+  file: string;
+  line: number;
+  code: string;
+  message: string;
+}
+
+/** What `summary --json` prints. */
+export interface Summary {
+  dir: string;
+  /** The window, ISO 8601 UTC; null when unbounded. */
+  since: string | null;
+  until: string | null;
+  /** Names of the files read. */
+  files: string[];
+  total: number;
+  success: number;
+  failure: number;
+  byLevel: Record<Level, number>;
+  /** Top `top` events, most frequent first (ties by name). */
+  byEvent: Count[];
+  byActor: Count[];
+  distinctEvents: number;
+  distinctActors: number;
+  /** Earliest and latest entry timestamps in the window (as written). */
+  first: string | null;
+  last: string | null;
+  /** Most recent failures, newest last (at most `recentFailures`). */
+  recentFailures: FailureLine[];
+  /** Lines that are not entries (bad JSON, invalid UTF-8, …): count and the first few. */
+  problemCount: number;
+  problems: ProblemLine[];
+  /** Chain status of the files covered, or null with `verifyChain: false`. */
+  chain: ChainStatus | null;
+}
+
+/** One-line chain status for a summary. */
+export interface ChainStatus {
+  verdict: VerdictClass;
+  entriesVerified: number;
+  firstProblem: Finding | null;
+  findings: number;
+}
+
+/** Options for {@link summarize}. */
+export interface SummaryOptions {
+  window: TimeWindow;
+  top?: number;
+  recentFailures?: number;
+  verifyChain?: boolean;
+  maxLineBytes?: number;
+  /** Progress of the counting pass, then of the chain check (for a terminal display). */
+  onProgress?: (p: ReadProgress, phase: 'reading' | 'chain') => void;
+}
+
+const MAX_PROBLEMS_KEPT = 20;
+
+function topCounts(m: Map<string, number>, top: number): Count[] {
+  return [...m.entries()]
+    .map(([key, count]) => ({ key, count }))
+    .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .slice(0, top);
+}
+
+/**
+ * Summarizes the entries of `dir` inside `options.window`.
+ * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ */
+export async function summarize(dir: string, options: SummaryOptions): Promise<Summary> {
+  const found = await discoverAuditFiles(dir);
+  const { from, to } = windowDates(options.window);
+  const chainFiles = filesInDateRange(found.files, from, to);
+  const files: AuditFile[] = [...chainFiles, ...found.jsFiles];
+  const { since, until } = options.window;
+  const top = options.top ?? 10;
+  const keepFailures = options.recentFailures ?? 5;
+  const inWindow = compileFilter({ window: options.window });
+
+  const byEvent = new Map<string, number>();
+  const byActor = new Map<string, number>();
+  const byLevel = Object.fromEntries(LEVELS.map((l) => [l, 0])) as Record<Level, number>;
+  let total = 0;
+  let failure = 0;
+  let first: { t: number; s: string } | null = null;
+  let last: { t: number; s: string } | null = null;
+  const failures: FailureLine[] = [];
+  const problems: ProblemLine[] = [];
+  let problemCount = 0;
+
+  const onProgress = options.onProgress;
+  for await (const item of readEntries(files, { maxLineBytes: options.maxLineBytes, onProgress: onProgress && ((p) => onProgress(p, 'reading')) })) {
+    if (item.kind === 'problem') {
+      problemCount++;
+      if (problems.length < MAX_PROBLEMS_KEPT) problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
+      continue;
+    }
+    const v = item.view;
+    // The same window rule as search (entries without a readable time only when unbounded).
+    if (!inWindow.matches(v, item.record, item.text)) continue;
+    total++;
+    byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
+    byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
+    byLevel[v.level]++;
+    if (!Number.isNaN(v.time)) {
+      if (!first || v.time < first.t) first = { t: v.time, s: v.timestamp };
+      if (!last || v.time >= last.t) last = { t: v.time, s: v.timestamp };
+    }
+    if (v.outcome === 'failure') {
+      failure++;
+      failures.push({ timestamp: v.timestamp, event: v.event, actor: v.actor, error: v.error, file: item.file, line: item.line });
+      if (failures.length > keepFailures) failures.shift();
+    }
+  }
+
+  let chain: ChainStatus | null = null;
+  if (options.verifyChain !== false && chainFiles.length > 0) {
+    const index = found.files.indexOf(chainFiles[0]);
+    let startHash: string | undefined;
+    if (index > 0) {
+      try {
+        startHash = (await lastStoredHash(found.files[index - 1], options.maxLineBytes)) ?? undefined;
+      } catch {
+        startHash = undefined;
+      }
+    }
+    const onFile = onProgress && chainProgress(chainFiles, (p) => onProgress(p, 'chain'));
+    const r = await verifyDashboardChain(chainFiles, { maxLineBytes: options.maxLineBytes, startHash, onFile });
+    chain = { verdict: r.verdict, entriesVerified: r.entriesVerified, firstProblem: r.findings[0] ?? null, findings: r.findings.length };
+  }
+
+  return {
+    dir,
+    since: since === null ? null : new Date(since).toISOString(),
+    until: until === null ? null : new Date(until).toISOString(),
+    files: files.map((f) => f.name),
+    total,
+    success: total - failure,
+    failure,
+    byLevel,
+    byEvent: topCounts(byEvent, top),
+    byActor: topCounts(byActor, top),
+    distinctEvents: byEvent.size,
+    distinctActors: byActor.size,
+    first: first?.s ?? null,
+    last: last?.s ?? null,
+    recentFailures: failures,
+    problemCount,
+    problems,
+    chain,
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * Streams the entries of audit files one at a time, each with its file, line and byte offset.
+ * Memory holds one line at a time whatever the directory size.
+ */
+import { statSync } from 'node:fs';
+import type { AuditFile } from './files.js';
+import { decodeLine, type DecodedLine } from './decode.js';
+import type { EntryView } from './view.js';
+import { toView } from './view.js';
+import type { Needle, RawLine } from './lines.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } from './lines.js';
+import { canonicalize, PyJsonError } from '../pyjson/canonical.js';
+
+/** One entry read from a file. */
+export interface ReadEntry {
+  kind: 'entry';
+  file: string;
+  line: number;
+  offset: number;
+  /** The line's original bytes, without terminator. */
+  bytes: Buffer;
+  /** The decoded, stripped line. */
+  text: string;
+  /** Whether `text` is standard JSON (no NaN/Infinity), so it can be passed on as is. */
+  strictJson: boolean;
+  /** The parsed object (NaN/Infinity read as null; big integers as the nearest double). */
+  record: Record<string, unknown>;
+  view: EntryView;
+}
+
+/** A line that is not an entry. */
+export interface ReadProblem {
+  kind: 'problem';
+  file: string;
+  line: number;
+  offset: number;
+  code: 'invalid-utf8' | 'too-long' | 'malformed-json' | 'not-an-object' | 'torn-last-line' | 'io-error';
+  message: string;
+}
+
+export type ReadItem = ReadEntry | ReadProblem;
+
+/** How far a read of several files is; bytes are file sizes on disk. */
+export interface ReadProgress {
+  filesDone: number;
+  files: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** Options for {@link readEntries}. */
+export interface ReadOptions {
+  maxLineBytes?: number;
+  /**
+   * Cheap test on the decoded line before parsing; lines it rejects are skipped unparsed. Runs
+   * after `prefilterBytes`, on the lines it passed (it need not repeat that test).
+   */
+  prefilter?: (text: string) => boolean;
+  /** Cheaper test on the raw bytes before decoding; lines it rejects are skipped undecoded. */
+  prefilterBytes?: (bytes: Buffer) => boolean;
+  /**
+   * Only lines containing one of these byte strings can matter (see `EntryFilter.needles`):
+   * the others are skipped without being split out one by one.
+   */
+  needles?: readonly Needle[] | null;
+  /** Read plain files only up to this byte offset (exclusive). */
+  endOffset?: number;
+  /** Skip a final line without newline (a write in progress) instead of reporting it. */
+  completeLinesOnly?: boolean;
+  /** Called after each chunk read and each file (progress display). */
+  onProgress?: (p: ReadProgress) => void;
+  /**
+   * The caller is done with each batch before it asks for the next (writes the lines out at
+   * once): selective reads then hand out lines as views of one reused read buffer instead of
+   * copies, so an entry's `bytes` is valid only until the next batch is requested.
+   */
+  transientBytes?: boolean;
+  /** Called after each file: where its whole lines end, and the number of the next line. */
+  onFileEnd?: (info: { file: string; completeOffset: number; nextLine: number }) => void;
+}
+
+/**
+ * Parses an audit line as Python's `json.loads` would accept it. JSON.parse is the fast path;
+ * Python's extra tokens (`NaN`, `Infinity`, `-Infinity`) are read as null.
+ * @throws PyJsonError when the line is not JSON Python would accept.
+ */
+export function parseAuditJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    canonicalize(text); // throws the precise error when Python would reject it too
+    return JSON.parse(replaceNonFinite(text));
+  }
+}
+
+/** Replaces bare NaN/Infinity tokens (outside strings) with null. */
+function replaceNonFinite(text: string): string {
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    let len = 0;
+    if (c === 0x4e && text.startsWith('NaN', i)) len = 3;
+    else if (c === 0x49 && text.startsWith('Infinity', i)) len = 8;
+    else if (c === 0x2d && text.startsWith('-Infinity', i)) len = 9;
+    if (len) {
+      out += text.slice(last, i) + 'null';
+      i += len - 1;
+      last = i + 1;
+    }
+  }
+  return out + text.slice(last);
+}
+
+/**
+ * One raw line as an entry, or as the problem that stops it being one; null for a blank line.
+ * Never throws.
+ */
+export function readLine(raw: RawLine, file: string, maxLineBytes: number, decoded?: DecodedLine): ReadItem | null {
+  const base = { file, line: raw.line, offset: raw.offset };
+  const d = decoded ?? decodeLine(raw, maxLineBytes);
+  if (d.kind === 'blank') return null;
+  if (d.kind === 'undecodable') return { kind: 'problem', ...base, code: d.code, message: d.message };
+  let value: unknown;
+  let strictJson = true;
+  try {
+    try {
+      value = JSON.parse(d.text);
+    } catch {
+      strictJson = false;
+      value = parseAuditJson(d.text);
+    }
+  } catch (err) {
+    const message = err instanceof PyJsonError ? err.message : String(err);
+    return raw.terminated
+      ? { kind: 'problem', ...base, code: 'malformed-json', message: `malformed JSON: ${message}` }
+      : { kind: 'problem', ...base, code: 'torn-last-line', message: 'incomplete last line (no newline yet): skipped' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { kind: 'problem', ...base, code: 'not-an-object', message: 'line is valid JSON but not an object' };
+  }
+  const record = value as Record<string, unknown>;
+  return { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record) };
+}
+
+/** Size of a file on disk; 0 when it cannot be read (the read reports that). */
+export function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Streams entries of `files` in order. Bad lines come out as problems; reading goes on. */
+export async function* readEntries(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem> {
+  for await (const batch of readEntryBatches(files, options)) yield* batch;
+}
+
+/**
+ * {@link readEntries} a chunk at a time (one asynchronous step per chunk of the file, not per
+ * line): the entries and problems of each chunk as one array.
+ */
+export async function* readEntryBatches(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem[]> {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const prefilter = options.prefilter;
+  const onProgress = options.onProgress;
+  const sizes = onProgress ? files.map((f) => sizeOf(f.path)) : [];
+  const progress: ReadProgress = { filesDone: 0, files: files.length, bytesDone: 0, bytesTotal: sizes.reduce((a, b) => a + b, 0) };
+  for (const [index, file] of files.entries()) {
+    let lastLine = 0;
+    let completeOffset = 0;
+    try {
+      // Selective reads of plain files: one reused buffer (the lines handed out are copied, unless transient).
+      const selective = !!options.needles && !file.gz;
+      const source = selective ? readChunks(file.path, 0, options.endOffset) : openAuditFile(file.path, 0, file.gz ? undefined : options.endOffset);
+      for await (const lines of scanLineBatches(source, { maxLineBytes: max, needles: options.needles ?? undefined, volatile: selective && (options.transientBytes ? 'parts' : true) })) {
+        const items: ReadItem[] = [];
+        for (const raw of lines) {
+          if (!raw.terminated && options.completeLinesOnly) break;
+          lastLine = raw.line;
+          completeOffset = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
+          if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) continue;
+          const d = decodeLine(raw, max);
+          if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) continue;
+          const item = readLine(raw, file.name, max, d);
+          if (item) items.push(item);
+        }
+        if (onProgress) onProgress({ ...progress, bytesDone: progress.bytesDone + Math.min(sizes[index], completeOffset) });
+        if (items.length) yield items;
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      yield [{ kind: 'problem', file: file.name, line: lastLine + 1, offset: 0, code: 'io-error', message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}` }];
+    }
+    options.onFileEnd?.({ file: file.name, completeOffset, nextLine: lastLine + 1 });
+    if (onProgress) {
+      progress.filesDone++;
+      progress.bytesDone += sizes[index];
+      onProgress({ ...progress });
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Appending entries to a Loki Mode audit directory the way Loki Mode's writer does
+ * (`dashboard/audit.py` `log_event`, spec §3.3), so that loki-audit and Loki Mode can write the
+ * same directory at the same time and leave one chain:
+ *
+ * 1. the UTC day's file `audit-YYYY-MM-DD.jsonl`; size rotation to `audit-DAY.HHMMSS.jsonl`
+ *    when it reached `LOKI_AUDIT_MAX_SIZE_MB` (10) — done under the lock here (Loki Mode does
+ *    it without one); loki-audit never deletes files (Loki Mode's retention does);
+ * 2. an exclusive `flock(2)` on the day's file — the same lock Python's `fcntl.flock` takes;
+ * 3. inside the lock, the chain head re-read from the file (the last line that is an object with
+ *    a hash), else from the newest earlier file, else the genesis hash;
+ * 4. the hash over `json.dumps(entry, sort_keys=True)` and the line `json.dumps(entry)`, appended
+ *    and fsync'ed; then the lock is released.
+ *
+ * Node has no flock(2): the lock is held by util-linux `flock(1)` in a child process on the
+ * same file (flock locks belong to the open file, so this excludes Python's fcntl.flock too).
+ * Without flock(1), loki-audit appends unlocked, as Loki Mode does when locking fails.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { GENESIS_HASH, HASH_KEYS } from '../chain/sequential/verifier.js';
+import { discoverAuditFiles } from '../read/files.js';
+import { canonicalizeEntry, pyStrip } from '../pyjson/canonical.js';
+import type { PyValue } from '../pyjson/dumps.js';
+import { pyIsoformat, sealEntry } from '../pyjson/dumps.js';
+
+/** What `append` writes. */
+export interface AppendResult {
+  file: string;
+  hash: string;
+  prev: string;
+  rotatedTo: string | null;
+  locked: boolean;
+}
+
+let flockPath: string | null | undefined;
+function findFlock(): string | null {
+  if (flockPath === undefined) {
+    const r = spawnSync('sh', ['-c', 'command -v flock'], { encoding: 'utf8' });
+    flockPath = r.status === 0 ? r.stdout.trim() : null;
+  }
+  return flockPath;
+}
+
+/** Holds `flock -x` on `path` until released. */
+async function lockFile(path: string, timeoutS: number): Promise<{ release: () => Promise<void> } | null> {
+  const flock = findFlock();
+  if (!flock) return null;
+  const child = spawn(flock, ['-x', '-w', String(timeoutS), path, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (b) => (err += b));
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`could not lock ${path}${code === 1 ? ` within ${timeoutS} s` : ''}: ${err.trim() || `flock exited ${code}`}`)));
+    child.once('error', reject);
+  });
+  return {
+    release: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end('\n');
+      }),
+  };
+}
+
+/** The last stored hash in a plain file, reading backwards (the file may be large). */
+export function lastHashInFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = statSync(path).size;
+    const CHUNK = 64 * 1024;
+    let end = size;
+    let carry = Buffer.alloc(0);
+    while (end > 0) {
+      const start = Math.max(0, end - CHUNK);
+      const buf = Buffer.alloc(end - start);
+      readSync(fd, buf, 0, buf.length, start);
+      const data = Buffer.concat([buf, carry]);
+      // Whole lines are those after the first newline (unless we reached the file start).
+      const cut = start === 0 ? -1 : data.indexOf(0x0a);
+      const lines = data.subarray(cut + 1).toString('utf8').split(/\r?\n/);
+      for (let i = lines.length - 1; i >= 0; i--) {
+        const text = pyStrip(lines[i]);
+        if (!text) continue;
+        try {
+          const r = canonicalizeEntry(text, { hashKeys: HASH_KEYS });
+          if (r.isObject && typeof r.hashValue === 'string' && r.hashValue) return r.hashValue;
+        } catch {
+          // not an entry: keep walking back (as the writer does)
+        }
+      }
+      carry = cut >= 0 ? data.subarray(0, cut + 1) : Buffer.alloc(0);
+      end = start;
+      if (carry.length > 16 * 1024 * 1024) break; // a line that long is not an entry we can use
+    }
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The chain head before `file`: the last hash of the newest earlier plain chain file. */
+async function headBefore(dir: string, file: string): Promise<string> {
+  const found = await discoverAuditFiles(dir, false);
+  const earlier = found.files.filter((f) => !f.gz && f.name < file).reverse();
+  for (const f of earlier) {
+    const h = lastHashInFile(f.path);
+    if (h) return h;
+  }
+  return GENESIS_HASH;
+}
+
+const HHMMSS = (d: Date) => d.toISOString().slice(11, 19).replace(/:/g, '');
+
+/**
+ * Appends one entry (writer schema, in the writer's key order) to the directory's chain.
+ * `entry.timestamp` is set to now when absent.
+ * @throws Error when the lock cannot be taken or the file cannot be written.
+ */
+export async function appendEntry(dir: string, entry: { [key: string]: PyValue }, options: { maxSizeBytes?: number; lockTimeoutS?: number; now?: Date } = {}): Promise<AppendResult> {
+  const now = options.now ?? new Date();
+  const { timestamp, _integrity_hash: _ignored, ...rest } = entry;
+  void _ignored;
+  const body: { [key: string]: PyValue } = { timestamp: typeof timestamp === 'string' ? timestamp : pyIsoformat(BigInt(now.getTime()) * 1000n), ...rest };
+  mkdirSync(dir, { recursive: true });
+  const day = now.toISOString().slice(0, 10);
+  const name = `audit-${day}.jsonl`;
+  const path = join(dir, name);
+  if (!existsSync(path)) closeSync(openSync(path, 'a'));
+  const lock = await lockFile(path, options.lockTimeoutS ?? 10);
+  try {
+    let rotatedTo: string | null = null;
+    const max = options.maxSizeBytes ?? 10 * 1048576;
+    if (statSync(path).size >= max && statSync(path).size > 0) {
+      rotatedTo = `audit-${day}.${HHMMSS(now)}.jsonl`;
+      if (existsSync(join(dir, rotatedTo))) throw new Error(`${rotatedTo} exists: not overwriting it (Loki Mode would, spec §10.10); try again in a second`);
+      renameSync(path, join(dir, rotatedTo));
+      closeSync(openSync(path, 'a'));
+    }
+    const prev = lastHashInFile(path) ?? (rotatedTo ? (lastHashInFile(join(dir, rotatedTo)) ?? (await headBefore(dir, rotatedTo))) : await headBefore(dir, name));
+    const sealed = sealEntry(body, prev);
+    const fd = openSync(path, 'a');
+    try {
+      writeSync(fd, sealed.line);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return { file: name, hash: sealed.hash, prev, rotatedTo, locked: lock !== null };
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** Whether appends will be locked (util-linux flock(1) found). */
+export function canLock(): boolean {
+  return findFlock() !== null;
+}
+

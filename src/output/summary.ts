@@ -1,0 +1,72 @@
+/**
+ * `summary` output: tables (cli-table3) and colour on a terminal; stable tab-separated
+ * `section<TAB>key<TAB>value` lines when piped, for grep, awk and cut.
+ */
+import type { ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { Summary } from '../core/query/summary.js';
+import { CLASS_TITLES } from '../core/chain/verdict.js';
+import { safeText, tsv } from './text.js';
+
+function chainText(s: Summary): string {
+  if (!s.chain) return 'not checked';
+  const c = s.chain;
+  if (c.verdict === 'intact') return `intact (${c.entriesVerified} entries verified in the files covered)`;
+  const p = c.firstProblem;
+  return `${CLASS_TITLES[c.verdict]}${p ? ` at ${p.file}:${p.line} (${p.reason})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
+}
+
+function windowText(s: Summary): string {
+  return `${s.since ?? 'beginning'} .. ${s.until ?? 'now'}`;
+}
+
+/** Tab-separated lines; one fact per line, stable across versions. */
+export function formatSummaryPlain(s: Summary): string {
+  const lines: string[] = [];
+  lines.push(tsv(['since', s.since ?? '-']), tsv(['until', s.until ?? '-']), tsv(['files', s.files.length]));
+  lines.push(tsv(['total', s.total]), tsv(['success', s.success]), tsv(['failure', s.failure]));
+  lines.push(tsv(['first', s.first]), tsv(['last', s.last]));
+  for (const [level, n] of Object.entries(s.byLevel)) lines.push(tsv(['level', level, n]));
+  for (const c of s.byEvent) lines.push(tsv(['event', c.key, c.count]));
+  for (const c of s.byActor) lines.push(tsv(['actor', c.key, c.count]));
+  for (const f of s.recentFailures) lines.push(tsv(['failure-entry', f.timestamp, f.event, f.actor, f.error ?? '-']));
+  if (s.problemCount) lines.push(tsv(['bad-lines', s.problemCount]));
+  lines.push(tsv(['chain', s.chain ? s.chain.verdict : 'not-checked', s.chain ? s.chain.entriesVerified : '-', s.chain?.firstProblem ? `${s.chain.firstProblem.file}:${s.chain.firstProblem.line}` : '-']));
+  return lines.join('\n') + '\n';
+}
+
+// No separator between rows: a compact table that still reads as one.
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+function countTable(title: string, rows: Array<[string, number]>, total: number, distinct?: number): string {
+  const t = new Table({ head: [title, 'count', '%'], colAligns: ['left', 'right', 'right'], style: { head: [], border: [] }, chars: COMPACT });
+  for (const [k, n] of rows) t.push([safeText(k), String(n), total ? ((100 * n) / total).toFixed(1) : '0.0']);
+  if (distinct !== undefined && distinct > rows.length) t.push([`… ${distinct - rows.length} more`, '', '']);
+  return t.toString();
+}
+
+/** Tables for a terminal. */
+export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
+  const out: string[] = [];
+  out.push(c.bold(`Audit summary  ${windowText(s)}`) + c.dim(`  (${s.files.length} file(s))`));
+  out.push(
+    `Entries ${c.bold(String(s.total))}   success ${c.green(String(s.success))}   failure ${s.failure ? c.red(String(s.failure)) : '0'}` +
+      (s.first ? `   first ${s.first}   last ${s.last}` : ''),
+  );
+  if (s.total === 0) out.push(c.dim('No entries in this window. Try --since 7d, or --since with a date.'));
+  else {
+    out.push(countTable('event', s.byEvent.map((x) => [x.key, x.count]), s.total, s.distinctEvents));
+    out.push(countTable('level', Object.entries(s.byLevel).filter(([, n]) => n > 0), s.total));
+    out.push(countTable('actor', s.byActor.map((x) => [x.key, x.count]), s.total, s.distinctActors));
+  }
+  if (s.recentFailures.length) {
+    out.push(c.bold('Recent failures'));
+    for (const f of s.recentFailures) out.push(`  ${safeText(f.timestamp)}  ${c.red(safeText(f.event))}  ${safeText(f.actor)}: ${safeText(f.error ?? 'no error text')}`);
+  }
+  if (s.problemCount) {
+    out.push(c.yellow(`${s.problemCount} line(s) are not entries; first: ${s.problems[0].file}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`));
+  }
+  const chain = chainText(s);
+  out.push(`Chain: ${s.chain?.verdict === 'intact' ? c.green(chain) : s.chain ? c.red(chain) : c.dim(chain)}`);
+  return out.join('\n') + '\n';
+}
