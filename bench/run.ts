@@ -38,7 +38,14 @@ function ensureData(dir: string, entries: number): void {
   if (existsSync(join(dir, '.complete'))) return;
   process.stderr.write(`generating ${entries} ${SCHEMA} entries over ${DAYS} days in ${dir} …\n`);
   const per = Math.ceil(entries / DAYS);
-  generateSample(dir, { seed: 7, schema: SCHEMA, startDate: '2026-10-01', perDay: Array.from({ length: DAYS }, (_, i) => Math.min(per, entries - i * per)), maxFileBytes: 10 * 1024 * 1024, trickyShare: 0.05 });
+  generateSample(dir, {
+    seed: 7,
+    schema: SCHEMA,
+    startDate: '2026-10-01',
+    perDay: Array.from({ length: DAYS }, (_, i) => Math.min(per, entries - i * per)),
+    maxFileBytes: 10 * 1024 * 1024,
+    trickyShare: 0.05,
+  });
   writeFileSync(join(dir, '.complete'), '');
 }
 
@@ -52,10 +59,18 @@ interface Timing {
 function timed(cmd: string, runs = RUNS): Timing {
   let best: Timing | null = null;
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `/usr/bin/time -f '@@TIME %e %M' bash -c ${JSON.stringify(cmd)}`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+    const r = spawnSync(
+      'bash',
+      ['-o', 'pipefail', '-c', `/usr/bin/time -f '@@TIME %e %M' bash -c ${JSON.stringify(cmd)}`],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+    );
     const m = /@@TIME ([\d.]+) (\d+)/.exec(r.stderr);
     if (!m) throw new Error(`cannot time ${cmd}: ${r.stderr}`);
-    const t = { seconds: Number(m[1]), rssMb: Number(m[2]) / 1024, output: r.stdout.trim().split('\n').slice(-1)[0] ?? '' };
+    const t = {
+      seconds: Number(m[1]),
+      rssMb: Number(m[2]) / 1024,
+      output: r.stdout.trim().split('\n').slice(-1)[0] ?? '',
+    };
     if (!best || t.seconds < best.seconds) best = t;
   }
   return best!;
@@ -66,7 +81,14 @@ function timed(cmd: string, runs = RUNS): Timing {
  * after the rounds; a large difference means the machine slowed down (or sped up) meanwhile.
  */
 function spinMs(): number {
-  const r = spawnSync(process.execPath, ['-e', 'const t=performance.now();let x=0;for(let i=0;i<2e8;i++)x+=i%7;console.log(Math.round(performance.now()-t),x>0)'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      'const t=performance.now();let x=0;for(let i=0;i<2e8;i++)x+=i%7;console.log(Math.round(performance.now()-t),x>0)',
+    ],
+    { encoding: 'utf8' },
+  );
   return Number(r.stdout.split(' ')[0]);
 }
 
@@ -88,7 +110,9 @@ async function followLatency(dir: string, samples: number): Promise<number[]> {
   mkdirSync(dir, { recursive: true });
   const live = join(dir, 'audit-2099-01-01.jsonl');
   writeFileSync(live, '');
-  const child = spawn(process.execPath, [BIN, 'tail', '--dir', dir, '-f', '-n', '0', '-o', 'jsonl'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [BIN, 'tail', '--dir', dir, '-f', '-n', '0', '-o', 'jsonl'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const seen = new Map<number, number>();
   let buf = '';
   child.stdout.on('data', (b: Buffer) => {
@@ -105,7 +129,22 @@ async function followLatency(dir: string, samples: number): Promise<number[]> {
   let prev = GENESIS_HASH;
   const sent = new Map<number, number>();
   for (let i = 0; i < samples; i++) {
-    const s = sealEntry({ timestamp: new Date().toISOString().replace('Z', '+00:00'), action: 'update', resource_type: 'task', resource_id: null, user_id: 'bench', token_id: null, ip_address: null, user_agent: null, success: true, error: null, details: { bench_seq: i } }, prev);
+    const s = sealEntry(
+      {
+        timestamp: new Date().toISOString().replace('Z', '+00:00'),
+        action: 'update',
+        resource_type: 'task',
+        resource_id: null,
+        user_id: 'bench',
+        token_id: null,
+        ip_address: null,
+        user_agent: null,
+        success: true,
+        error: null,
+        details: { bench_seq: i },
+      },
+      prev,
+    );
     prev = s.hash;
     sent.set(i, performance.now());
     appendFileSync(live, s.line);
@@ -128,7 +167,25 @@ async function forwardRate(dir: string): Promise<{ entries: number; seconds: num
   const t0 = performance.now();
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
-    const c = spawn('/usr/bin/time', ['-f', '@@TIME %e %M', process.execPath, BIN, 'forward', '--dir', dir, '--loki', rx.url, '--timestamp', 'ingest', '--state', state], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(
+      '/usr/bin/time',
+      [
+        '-f',
+        '@@TIME %e %M',
+        process.execPath,
+        BIN,
+        'forward',
+        '--dir',
+        dir,
+        '--loki',
+        rx.url,
+        '--timestamp',
+        'ingest',
+        '--state',
+        state,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`forward exited ${code}: ${stderr}`))));
   });
@@ -172,13 +229,24 @@ async function main(): Promise<void> {
   add('verify', 'loki-audit verify', (d) => `${la} verify --dir ${d} --quiet; echo exit=$?`, true);
   add('verify', 'sha256sum (floor)', (_d, f) => `cat ${f} | sha256sum`);
   if (hasPy) add('verify', 'python chain rule', (d) => `python3 ${ROOT}/bench/chain.py ${d}`);
-  add('search selective', 'loki-audit search', (d) => `${la} search --dir ${d} --event auth.login -o raw | wc -l`, true);
+  add(
+    'search selective',
+    'loki-audit search',
+    (d) => `${la} search --dir ${d} --event auth.login -o raw | wc -l`,
+    true,
+  );
   add('search selective', 'grep -c', (_d, f) => `cat ${f} | grep -c ${selective}`);
   if (hasJq) add('search selective', 'jq', (_d, f) => `jq -c ${jqSelective} ${f} | wc -l`);
   add('search broad', 'loki-audit search', (d) => `${la} search --dir ${d} --outcome failure -o raw | wc -l`, true);
   if (hasJq) add('search broad', 'jq', (_d, f) => `jq -c ${jqBroad} ${f} | wc -l`);
   add('summary', 'loki-audit summary', (d) => `${la} summary --dir ${d} --all --no-chain | wc -l`, true);
-  if (hasJq) add('summary', 'jq', (_d, f) => `jq -rn '[inputs] | {total: length, failed: (map(select(${jqFailed})) | length), by_event: (group_by(${jqEvent}) | map({(.[0] | ${jqEvent}): length}) | add), by_actor: (group_by(${jqActor}) | map({(.[0] | ${jqActor}): length}) | add)}' ${f} | wc -l`);
+  if (hasJq)
+    add(
+      'summary',
+      'jq',
+      (_d, f) =>
+        `jq -rn '[inputs] | {total: length, failed: (map(select(${jqFailed})) | length), by_event: (group_by(${jqEvent}) | map({(.[0] | ${jqEvent}): length}) | add), by_actor: (group_by(${jqActor}) | map({(.[0] | ${jqActor}): length}) | add)}' ${f} | wc -l`,
+    );
   add('export', 'loki-audit export syslog', (d) => `${la} export --dir ${d} --format syslog | wc -l`, true);
   add('export', 'loki-audit export csv', (d) => `${la} export --dir ${d} --format csv | wc -l`, true);
 
@@ -194,16 +262,23 @@ async function main(): Promise<void> {
     }
   }
   // Memory must not grow with the directory: the same commands on one 10× smaller.
-  for (const { row, cmd, ours } of tasks) if (ours) row.rssSmallMb = Math.round(timed(cmd(SMALL, `${SMALL}/audit-*.jsonl`), 1).rssMb);
+  for (const { row, cmd, ours } of tasks)
+    if (ours) row.rssSmallMb = Math.round(timed(cmd(SMALL, `${SMALL}/audit-*.jsonl`), 1).rssMb);
 
-  const latency = await followLatency(join(ROOT, 'bench', 'data', `follow-${Date.now()}`), 100).catch(() => [] as number[]);
-  const p = (q: number) => (latency.length ? latency[Math.min(latency.length - 1, Math.floor(q * latency.length))] : NaN);
+  const latency = await followLatency(join(ROOT, 'bench', 'data', `follow-${Date.now()}`), 100).catch(
+    () => [] as number[],
+  );
+  const p = (q: number) =>
+    latency.length ? latency[Math.min(latency.length - 1, Math.floor(q * latency.length))] : NaN;
   // Forward: best rate of the rounds (peak RSS: the highest); an error only if every round failed.
   const rates: Array<{ entries: number; seconds: number; rssMb: number }> = [];
   let fwdError = '';
   for (let round = 1; round <= RUNS; round++) {
     process.stderr.write(`round ${round}/${RUNS}: forward: loopback Loki receiver …\n`);
-    await forwardRate(DATA).then((f) => rates.push(f), (e) => (fwdError = String(e)));
+    await forwardRate(DATA).then(
+      (f) => rates.push(f),
+      (e) => (fwdError = String(e)),
+    );
   }
   const fwd: { entries: number; seconds: number; rssMb: number; error?: string } = rates.length
     ? { ...rates.reduce((a, b) => (b.seconds < a.seconds ? b : a)), rssMb: Math.max(...rates.map((r) => r.rssMb)) }
@@ -213,7 +288,12 @@ async function main(): Promise<void> {
 
   const floor = (task: string, tool: string) => rows.find((r) => r.task === task && r.tool === tool)?.seconds;
   const ratio = (r: Row) => {
-    const base = r.task === 'verify' ? floor('verify', 'sha256sum (floor)') : r.task.startsWith('search') ? (floor(r.task, 'grep -c') ?? floor(r.task, 'jq')) : floor(r.task, 'jq');
+    const base =
+      r.task === 'verify'
+        ? floor('verify', 'sha256sum (floor)')
+        : r.task.startsWith('search')
+          ? (floor(r.task, 'grep -c') ?? floor(r.task, 'jq'))
+          : floor(r.task, 'jq');
     return base && base > 0 ? r.seconds / base : NaN;
   };
   // How many times faster than jq on the same task (loki-audit rows).
@@ -226,7 +306,10 @@ async function main(): Promise<void> {
     '',
     '| task | tool | seconds | × baseline | jq ÷ this | MB/s | peak RSS MB | RSS at 1/10 size |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.task} | ${r.tool} | ${r.seconds.toFixed(2)} | ${Number.isNaN(ratio(r)) ? '' : ratio(r).toFixed(2)} | ${Number.isNaN(jqRatio(r)) ? '' : jqRatio(r).toFixed(1)} | ${(bytes / 1048576 / r.seconds).toFixed(0)} | ${r.rssMb} | ${r.rssSmallMb ?? ''} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.task} | ${r.tool} | ${r.seconds.toFixed(2)} | ${Number.isNaN(ratio(r)) ? '' : ratio(r).toFixed(2)} | ${Number.isNaN(jqRatio(r)) ? '' : jqRatio(r).toFixed(1)} | ${(bytes / 1048576 / r.seconds).toFixed(0)} | ${r.rssMb} | ${r.rssSmallMb ?? ''} |`,
+    ),
     '',
     `tail --follow latency, append to output: p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms (${latency.length} samples)`,
     `forward to the loopback Loki receiver (gzip, ingest timestamps): ${fwd.entries} entries in ${fwd.seconds.toFixed(1)} s = ${Math.round(fwd.entries / fwd.seconds)} entries/s, peak RSS ${fwd.rssMb} MB`,
@@ -236,7 +319,25 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(lines.join('\n') + '\n');
   const out = join(ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-${SCHEMA}-${ENTRIES}.json`);
-  writeFileSync(out, JSON.stringify({ entries: ENTRIES, schema: SCHEMA, days: DAYS, runs: RUNS, bytes, node: process.version, rows: rows.map((r) => ({ ...r, ratio: ratio(r), jqRatio: jqRatio(r) })), followLatencyMs: { p50: p(0.5), p95: p(0.95), max: p(1), samples: latency.length }, forward: fwd, spinMs: { before: spinBefore, after: spinAfter } }, null, 2) + '\n');
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        entries: ENTRIES,
+        schema: SCHEMA,
+        days: DAYS,
+        runs: RUNS,
+        bytes,
+        node: process.version,
+        rows: rows.map((r) => ({ ...r, ratio: ratio(r), jqRatio: jqRatio(r) })),
+        followLatencyMs: { p50: p(0.5), p95: p(0.95), max: p(1), samples: latency.length },
+        forward: fwd,
+        spinMs: { before: spinBefore, after: spinAfter },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   process.stderr.write(`wrote ${out}\n`);
 }
 

@@ -25,7 +25,8 @@ export function loadCli() {
   try {
     const cache = readFileSync(CODE_CACHE);
     const payload = cache.subarray(8);
-    if (cache.length > 8 && cache.readUInt32LE(0) === crc32(source) && cache.readUInt32LE(4) === crc32(payload)) cachedData = payload;
+    if (cache.length > 8 && cache.readUInt32LE(0) === crc32(source) && cache.readUInt32LE(4) === crc32(payload))
+      cachedData = payload;
   } catch {
     // no cache: compile
   }
@@ -45,5 +46,9 @@ export function loadCli() {
     header.writeUInt32LE(crc32(payload), 4);
     writeFileSync(CODE_CACHE, Buffer.concat([header, payload]));
   };
-  return { exports: mod.exports, cacheRejected: cachedData ? script.cachedDataRejected === true : null, writeCodeCache };
+  return {
+    exports: mod.exports,
+    cacheRejected: cachedData ? script.cachedDataRejected === true : null,
+    writeCodeCache,
+  };
 }

@@ -10,4 +10,7 @@ process.on('exit', () => {
   cli.writeCodeCache();
   console.log('dist/cli.cjs.cache: written');
 });
-await cli.exports.execute({ dir: new URL('../bin/run.js', import.meta.url).href, args: ['verify', '--dir', new URL('../examples/audit', import.meta.url).pathname, '--quiet'] });
+await cli.exports.execute({
+  dir: new URL('../bin/run.js', import.meta.url).href,
+  args: ['verify', '--dir', new URL('../examples/audit', import.meta.url).pathname, '--quiet'],
+});

@@ -6,5 +6,11 @@
 import { generateSample } from './sample.js';
 
 const dir = process.argv[2] ?? 'examples/audit';
-const result = generateSample(dir, { seed: 20261116, startDate: '2026-11-16', perDay: [60, 80, 400, 90, 70], maxFileBytes: 48 * 1024, gzipDays: [0] });
+const result = generateSample(dir, {
+  seed: 20261116,
+  startDate: '2026-11-16',
+  perDay: [60, 80, 400, 90, 70],
+  maxFileBytes: 48 * 1024,
+  gzipDays: [0],
+});
 console.log(`wrote ${result.entries} entries in ${result.files.length} files to ${dir}; chain head ${result.head}`);

@@ -4,7 +4,17 @@
  * rotation into `audit-DAY.HHMMSS.jsonl` pieces, optionally old days gzipped as operators'
  * logrotate does. Used for `examples/audit/`, the tests and the benchmarks.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GENESIS_HASH } from '../src/core/chain/sequential/verifier.js';
@@ -41,22 +51,49 @@ export interface SampleOptions {
 
 const ACTIONS: Array<[string, string, number]> = [
   // resource_type, action, weight
-  ['api', 'request', 14], ['api', 'response', 10], ['api', 'error', 3],
-  ['task', 'create', 8], ['task', 'start', 8], ['task', 'complete', 8], ['task', 'fail', 2],
-  ['session', 'start', 4], ['session', 'stop', 3], ['session', 'pause', 1], ['session', 'resume', 1],
-  ['auth', 'login', 5], ['auth', 'logout', 3], ['auth', 'fail', 1],
-  ['token', 'create', 1], ['token', 'revoke', 1], ['project', 'create', 2], ['project', 'delete', 1],
-  ['agent', 'kill', 1], ['run', 'cancel', 1], ['api_key', 'rotate', 1], ['policy', 'update', 1],
+  ['api', 'request', 14],
+  ['api', 'response', 10],
+  ['api', 'error', 3],
+  ['task', 'create', 8],
+  ['task', 'start', 8],
+  ['task', 'complete', 8],
+  ['task', 'fail', 2],
+  ['session', 'start', 4],
+  ['session', 'stop', 3],
+  ['session', 'pause', 1],
+  ['session', 'resume', 1],
+  ['auth', 'login', 5],
+  ['auth', 'logout', 3],
+  ['auth', 'fail', 1],
+  ['token', 'create', 1],
+  ['token', 'revoke', 1],
+  ['project', 'create', 2],
+  ['project', 'delete', 1],
+  ['agent', 'kill', 1],
+  ['run', 'cancel', 1],
+  ['api_key', 'rotate', 1],
+  ['policy', 'update', 1],
 ];
 const USERS = ['alice', 'bob', 'ci-bot', 'ops@example.com', 'jürgen', '李雷', null, null];
 const TOKENS = ['3f9a1c0b7d2e', 'b41d00e9a7c5', '9e2f7a6c1d03'];
 const AGENTS = ['python-httpx/0.27.0', 'curl/8.5.0', 'Mozilla/5.0 (X11; Linux x86_64)', 'loki-sdk-ts/1.4.0', null];
 const IPS = ['127.0.0.1', '10.0.4.17', '2001:db8::5', '::1', null];
-const ERRORS = ['permission denied', 'timeout after 30s', 'quota exceeded — try later', 'validation failed: "name" is required'];
+const ERRORS = [
+  'permission denied',
+  'timeout after 30s',
+  'quota exceeded — try later',
+  'validation failed: "name" is required',
+];
 const TRICKY: PyValue[] = [
   { note: 'tab\there\nnewline\r\u001b[31mred\u001b[0m' },
   { formula: '=HYPERLINK("http://x","click")', csv: '+1,-2;@SUM(A1)' },
-  { ratio: new PyFloat(1.0), tiny: new PyFloat(1e-5), huge: new PyFloat(1e16), sum: new PyFloat(0.30000000000000004), neg_zero: new PyFloat(-0) },
+  {
+    ratio: new PyFloat(1.0),
+    tiny: new PyFloat(1e-5),
+    huge: new PyFloat(1e16),
+    sum: new PyFloat(0.30000000000000004),
+    neg_zero: new PyFloat(-0),
+  },
   { beyond_js: 9007199254740993n, big: 123456789012345678901234567890n },
   { rtl: 'שלום', emoji: '😀 rocket 🚀', sep: 'a\u2028b', bom: '\ufeffx', accents: 'café naïve' },
   { nested: { list: [1, 2.5, 'three', null, false, { k: [[]] }], empty: {} } },
@@ -76,11 +113,22 @@ function weighted(r: () => number): [string, string] {
 }
 
 /** One entry object, in the writer's key order (spec §2.1). */
-export function makeEntry(r: () => number, micros: bigint, seq: number, trickyShare: number, schema: 'writer' | 'documented'): { [key: string]: PyValue } {
+export function makeEntry(
+  r: () => number,
+  micros: bigint,
+  seq: number,
+  trickyShare: number,
+  schema: 'writer' | 'documented',
+): { [key: string]: PyValue } {
   const [resourceType, action] = weighted(r);
   const fails = action === 'fail' || action === 'error' || r() < 0.06;
   const details: { [key: string]: PyValue } = { source: pick(r, ['api', 'cli', 'dashboard']), seq };
-  if (resourceType === 'api') Object.assign(details, { path: `/api/v1/${pick(r, ['projects', 'tasks', 'sessions'])}/${Math.floor(r() * 100)}`, status: fails ? 500 : 200, duration_ms: new PyFloat(Math.round(r() * 100000) / 100) });
+  if (resourceType === 'api')
+    Object.assign(details, {
+      path: `/api/v1/${pick(r, ['projects', 'tasks', 'sessions'])}/${Math.floor(r() * 100)}`,
+      status: fails ? 500 : 200,
+      duration_ms: new PyFloat(Math.round(r() * 100000) / 100),
+    });
   if (resourceType === 'task') details.task_id = `task-${Math.floor(r() * 1000)}`;
   if (r() < trickyShare) Object.assign(details, pick(r, TRICKY) as object);
   const user = pick(r, USERS);
@@ -91,7 +139,13 @@ export function makeEntry(r: () => number, micros: bigint, seq: number, trickySh
     return {
       timestamp: new Date(Number(micros / 1000n)).toISOString(),
       event,
-      level: fails ? 'error' : ['delete', 'kill', 'stop', 'login', 'logout'].includes(action) ? 'warning' : r() < 0.1 ? 'debug' : 'info',
+      level: fails
+        ? 'error'
+        : ['delete', 'kill', 'stop', 'login', 'logout'].includes(action)
+          ? 'warning'
+          : r() < 0.1
+            ? 'debug'
+            : 'info',
       actor: user ? `user:${user}` : token ? `token:${token}` : 'agent:orchestrator',
       details: fails ? { ...details, error: pick(r, ERRORS) } : details,
       metadata: { hostname: 'dev-machine', pid: 4242, version: '5.42.2' },
@@ -120,7 +174,10 @@ function hhmmss(micros: bigint): string {
  * Writes a sample audit directory. Deterministic for the same options. Returns the chain head.
  * The directory is emptied of audit files first.
  */
-export function generateSample(dir: string, options: SampleOptions = {}): { head: string; entries: number; files: string[] } {
+export function generateSample(
+  dir: string,
+  options: SampleOptions = {},
+): { head: string; entries: number; files: string[] } {
   const r = prng(options.seed ?? 20261116);
   const perDay = options.perDay ?? [60, 80, 400, 90, 70];
   const maxBytes = options.maxFileBytes ?? 10 * 1024 * 1024;
@@ -144,7 +201,8 @@ export function generateSample(dir: string, options: SampleOptions = {}): { head
       // Loki Mode's isoformat drops .ffffff when microseconds are 0: make some whole seconds.
       const micros = r() < 0.03 ? t - (t % 1000000n) : t;
       const entry = makeEntry(r, micros, entries + 1, options.trickyShare ?? 0.08, schema);
-      if (existsSync(live) && statSync(live).size >= maxBytes) renameSync(live, join(dir, `audit-${date}.${hhmmss(micros)}.jsonl`));
+      if (existsSync(live) && statSync(live).size >= maxBytes)
+        renameSync(live, join(dir, `audit-${date}.${hhmmss(micros)}.jsonl`));
       const sealed = sealEntry(entry, prev, hashKey);
       appendFileSync(live, sealed.line);
       prev = sealed.hash;
@@ -155,5 +213,11 @@ export function generateSample(dir: string, options: SampleOptions = {}): { head
       rmSync(live);
     }
   }
-  return { head: prev, entries, files: readdirSync(dir).filter((n) => CHAIN_FILE_RE.test(n)).sort() };
+  return {
+    head: prev,
+    entries,
+    files: readdirSync(dir)
+      .filter((n) => CHAIN_FILE_RE.test(n))
+      .sort(),
+  };
 }

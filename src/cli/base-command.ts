@@ -15,7 +15,9 @@ import type { ProgressLine } from '../output/progress.js';
 import type { ReadEntry, ReadProgress } from '../core/read/entries.js';
 import { searchEntryBatches, type SearchOptions } from '../core/query/search.js';
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof AuditCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof AuditCommand)['baseFlags'] & T['flags']
+>;
 
 /** An error for the user, with its exit code (see AuditCommand.fail). */
 class UserError extends Error {
@@ -94,7 +96,12 @@ export abstract class AuditCommand extends Command {
    * Matches are written out batch by batch, so their bytes may be views of the read buffer
    * (`transientBytes`): `onEntry` must copy what it keeps.
    */
-  protected async eachMatch(dir: string, options: Omit<SearchOptions, 'onProgress' | 'transientBytes'>, progress: ProgressLine | null, onEntry: (e: ReadEntry) => void | Promise<void>): Promise<void> {
+  protected async eachMatch(
+    dir: string,
+    options: Omit<SearchOptions, 'onProgress' | 'transientBytes'>,
+    progress: ProgressLine | null,
+    onEntry: (e: ReadEntry) => void | Promise<void>,
+  ): Promise<void> {
     const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
     for await (const batch of searchEntryBatches(dir, { ...options, onProgress, transientBytes: true })) {
       for (const item of batch) {

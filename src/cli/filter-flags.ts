@@ -11,17 +11,57 @@ import { parseTimeSpec } from '../core/query/time.js';
 const group = 'FILTER';
 
 export const filterFlags = {
-  event: Flags.string({ char: 'e', multiple: true, summary: 'Event, glob allowed (auth.*, *.delete); repeat for any of several.', helpGroup: group }),
-  level: Flags.string({ char: 'l', summary: 'Level and more severe (warning = warning+error), a range (info..warning), or =info for one.', helpGroup: group }),
-  actor: Flags.string({ char: 'a', multiple: true, summary: 'Actor, glob allowed (alice, token:*, agent:*).', helpGroup: group }),
-  outcome: Flags.option({ options: ['success', 'failure'] as const, summary: 'Only successes or only failures.', helpGroup: group })(),
-  action: Flags.string({ multiple: true, summary: 'Raw field action (writer schema), glob allowed.', helpGroup: group }),
-  'resource-type': Flags.string({ multiple: true, summary: 'Raw field resource_type, glob allowed.', helpGroup: group }),
+  event: Flags.string({
+    char: 'e',
+    multiple: true,
+    summary: 'Event, glob allowed (auth.*, *.delete); repeat for any of several.',
+    helpGroup: group,
+  }),
+  level: Flags.string({
+    char: 'l',
+    summary: 'Level and more severe (warning = warning+error), a range (info..warning), or =info for one.',
+    helpGroup: group,
+  }),
+  actor: Flags.string({
+    char: 'a',
+    multiple: true,
+    summary: 'Actor, glob allowed (alice, token:*, agent:*).',
+    helpGroup: group,
+  }),
+  outcome: Flags.option({
+    options: ['success', 'failure'] as const,
+    summary: 'Only successes or only failures.',
+    helpGroup: group,
+  })(),
+  action: Flags.string({
+    multiple: true,
+    summary: 'Raw field action (writer schema), glob allowed.',
+    helpGroup: group,
+  }),
+  'resource-type': Flags.string({
+    multiple: true,
+    summary: 'Raw field resource_type, glob allowed.',
+    helpGroup: group,
+  }),
   user: Flags.string({ multiple: true, summary: 'Raw field user_id, glob allowed.', helpGroup: group }),
-  field: Flags.string({ multiple: true, summary: 'PATH=VALUE on any field, dotted path, glob value (details.path=/api/v1/*); repeat to AND.', helpGroup: group }),
+  field: Flags.string({
+    multiple: true,
+    summary: 'PATH=VALUE on any field, dotted path, glob value (details.path=/api/v1/*); repeat to AND.',
+    helpGroup: group,
+  }),
   grep: Flags.string({ char: 'g', summary: 'Regular expression (JavaScript) over the raw line.', helpGroup: group }),
-  since: Flags.string({ char: 'S', aliases: ['from'], summary: 'Start time (inclusive): ISO 8601, date, 24h, 7d, today, yesterday.', helpGroup: group }),
-  until: Flags.string({ char: 'U', aliases: ['to'], summary: 'End time (exclusive); a bare date means the end of that day.', helpGroup: group }),
+  since: Flags.string({
+    char: 'S',
+    aliases: ['from'],
+    summary: 'Start time (inclusive): ISO 8601, date, 24h, 7d, today, yesterday.',
+    helpGroup: group,
+  }),
+  until: Flags.string({
+    char: 'U',
+    aliases: ['to'],
+    summary: 'End time (exclusive); a bare date means the end of that day.',
+    helpGroup: group,
+  }),
 };
 
 export interface FilterFlagValues {

@@ -79,12 +79,19 @@ export async function loadConfigFile(path: string | undefined): Promise<ConfigFi
   }
 }
 
-function readSecret(what: string, file: string | undefined, envName: string, env: NodeJS.ProcessEnv): string | undefined {
+function readSecret(
+  what: string,
+  file: string | undefined,
+  envName: string,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
   if (file) {
     try {
       return readFileSync(expand(file), 'utf8').trim();
     } catch (err) {
-      throw new ForwardConfigError(`cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new ForwardConfigError(
+        `cannot read ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
   const v = env[envName];
@@ -122,28 +129,46 @@ function parseLabels(list: string[] | undefined): Record<string, string> {
   return out;
 }
 
-export function lokiAuth(username: string | undefined, passwordFile: string | undefined, tokenFile: string | undefined, env: NodeJS.ProcessEnv): LokiAuth {
+export function lokiAuth(
+  username: string | undefined,
+  passwordFile: string | undefined,
+  tokenFile: string | undefined,
+  env: NodeJS.ProcessEnv,
+): LokiAuth {
   const password = readSecret('Loki password', passwordFile, 'LOKI_AUDIT_LOKI_PASSWORD', env);
   const token = readSecret('Loki bearer token', tokenFile, 'LOKI_AUDIT_LOKI_TOKEN', env);
   const user = username ?? env.LOKI_AUDIT_LOKI_USERNAME;
-  if (token && (user || password)) throw new ForwardConfigError('basic auth (username/password) and a bearer token are mutually exclusive: configure one');
+  if (token && (user || password))
+    throw new ForwardConfigError(
+      'basic auth (username/password) and a bearer token are mutually exclusive: configure one',
+    );
   if (token) return { kind: 'bearer', token };
   if (user || password) {
-    if (!user || !password) throw new ForwardConfigError('basic auth needs both a username and a password (LOKI_AUDIT_LOKI_PASSWORD or --loki-password-file)');
+    if (!user || !password)
+      throw new ForwardConfigError(
+        'basic auth needs both a username and a password (LOKI_AUDIT_LOKI_PASSWORD or --loki-password-file)',
+      );
     return { kind: 'basic', username: user, password };
   }
   return { kind: 'none' };
 }
 
 function noCredentialsInUrl(url: string): void {
-  if (/^[a-z]+:\/\/[^/@]*@/i.test(url)) throw new ForwardConfigError('credentials in a URL would show in process lists and logs: use LOKI_AUDIT_LOKI_USERNAME/PASSWORD, LOKI_AUDIT_LOKI_TOKEN or the *-file flags');
+  if (/^[a-z]+:\/\/[^/@]*@/i.test(url))
+    throw new ForwardConfigError(
+      'credentials in a URL would show in process lists and logs: use LOKI_AUDIT_LOKI_USERNAME/PASSWORD, LOKI_AUDIT_LOKI_TOKEN or the *-file flags',
+    );
 }
 
 /**
  * Builds the targets. The syslog sink (and with it TLS, UDP) is loaded only for a syslog target.
  * @throws ForwardConfigError (also for what the sinks refuse: bad URL, label, certificate file)
  */
-export async function buildTargets(flags: TargetFlags, config: ConfigFile, env: NodeJS.ProcessEnv = process.env): Promise<ForwardTarget[]> {
+export async function buildTargets(
+  flags: TargetFlags,
+  config: ConfigFile,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ForwardTarget[]> {
   try {
     return await buildWith(flags, config, env);
   } catch (err) {
@@ -177,13 +202,26 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
       noCredentialsInUrl(url);
       targets.push(
         new LokiTarget(
-          { url, tenant: flags.tenant, labels: parseLabels(flags.label), auth: lokiAuth(flags['loki-username'], flags['loki-password-file'], flags['loki-token-file'], env), timeoutMs: flags.timeout, timestampMode: flags.timestamp },
+          {
+            url,
+            tenant: flags.tenant,
+            labels: parseLabels(flags.label),
+            auth: lokiAuth(flags['loki-username'], flags['loki-password-file'], flags['loki-token-file'], env),
+            timeoutMs: flags.timeout,
+            timestampMode: flags.timestamp,
+          },
           { entries: flags['batch-entries'], bytes: flags['batch-bytes'] },
         ),
       );
     }
     for (const url of flags.syslog ?? []) {
-      targets.push(await syslogTarget({ url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout }, { facility: facility(flags.facility), hostname: flags.hostname }, flags['batch-entries']));
+      targets.push(
+        await syslogTarget(
+          { url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout },
+          { facility: facility(flags.facility), hostname: flags.hostname },
+          flags['batch-entries'],
+        ),
+      );
     }
     return targets;
   }
@@ -192,14 +230,35 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
       noCredentialsInUrl(t.loki);
       targets.push(
         new LokiTarget(
-          { url: t.loki, tenant: t.tenant, labels: t.labels, auth: lokiAuth(t.username, t.password_file, t.bearer_token_file, env), timeoutMs: t.timeout_ms, timestampMode: t.timestamp },
+          {
+            url: t.loki,
+            tenant: t.tenant,
+            labels: t.labels,
+            auth: lokiAuth(t.username, t.password_file, t.bearer_token_file, env),
+            timeoutMs: t.timeout_ms,
+            timestampMode: t.timestamp,
+          },
           { entries: t.batch_entries, bytes: t.batch_bytes },
         ),
       );
     } else if ('syslog' in t && t.syslog) {
-      targets.push(await syslogTarget({ url: t.syslog, framing: t.framing, ca: t.ca && expand(t.ca), cert: t.cert && expand(t.cert), key: t.key && expand(t.key), servername: t.servername }, { facility: facility(t.facility), hostname: t.hostname }));
+      targets.push(
+        await syslogTarget(
+          {
+            url: t.syslog,
+            framing: t.framing,
+            ca: t.ca && expand(t.ca),
+            cert: t.cert && expand(t.cert),
+            key: t.key && expand(t.key),
+            servername: t.servername,
+          },
+          { facility: facility(t.facility), hostname: t.hostname },
+        ),
+      );
     } else {
-      throw new ForwardConfigError(`config forward.targets: each target needs "loki: URL" or "syslog: URL", got ${JSON.stringify(Object.keys(t))}`);
+      throw new ForwardConfigError(
+        `config forward.targets: each target needs "loki: URL" or "syslog: URL", got ${JSON.stringify(Object.keys(t))}`,
+      );
     }
   }
   if (targets.length) return targets;
@@ -207,7 +266,12 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
   if (env.LOKI_AUDIT_SYSLOG_HOST) {
     const proto = env.LOKI_AUDIT_SYSLOG_PROTO === 'tcp' ? 'tcp' : 'udp';
     const port = env.LOKI_AUDIT_SYSLOG_PORT || '514';
-    targets.push(await syslogTarget({ url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing }, { facility: facility(flags.facility) }));
+    targets.push(
+      await syslogTarget(
+        { url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing },
+        { facility: facility(flags.facility) },
+      ),
+    );
   }
   return targets;
 }

@@ -7,8 +7,16 @@ import type { PyValue } from '../core/pyjson/dumps.js';
 
 /** The writer schema's keys in the writer's order (spec §2.1), with their defaults. */
 const WRITER_KEYS: Array<[string, PyValue]> = [
-  ['action', null], ['resource_type', null], ['resource_id', null], ['user_id', null], ['token_id', null],
-  ['ip_address', null], ['user_agent', null], ['success', true], ['error', null], ['details', {}],
+  ['action', null],
+  ['resource_type', null],
+  ['resource_id', null],
+  ['user_id', null],
+  ['token_id', null],
+  ['ip_address', null],
+  ['user_agent', null],
+  ['success', true],
+  ['error', null],
+  ['details', {}],
 ];
 
 /** An entry in the writer's key order from whatever fields were given; `event` splits into resource_type.action. */
@@ -27,7 +35,8 @@ export function writerEntry(fields: Record<string, unknown>): { [key: string]: P
   const out: { [key: string]: PyValue } = {};
   if (typeof f.timestamp === 'string') out.timestamp = f.timestamp;
   for (const [k, d] of WRITER_KEYS) out[k] = (f[k] ?? d) as PyValue;
-  for (const [k, v] of Object.entries(f)) if (!(k in out) && k !== '_integrity_hash' && k !== 'chain_hash') out[k] = v as PyValue;
+  for (const [k, v] of Object.entries(f))
+    if (!(k in out) && k !== '_integrity_hash' && k !== 'chain_hash') out[k] = v as PyValue;
   return out;
 }
 
@@ -55,12 +64,19 @@ Exit codes: 0 appended, 2 usage error (bad JSON on stdin names the line), 3 dire
   static override enableJsonFlag = true;
 
   static override flags = {
-    event: Flags.string({ char: 'e', summary: 'Event as resource_type.action (task.complete, auth.login).', exclusive: ['stdin'] }),
+    event: Flags.string({
+      char: 'e',
+      summary: 'Event as resource_type.action (task.complete, auth.login).',
+      exclusive: ['stdin'],
+    }),
     actor: Flags.string({ char: 'a', summary: 'Who did it (user_id).' }),
     'resource-id': Flags.string({ summary: 'resource_id.' }),
     failure: Flags.boolean({ summary: 'The action failed (success: false).' }),
     error: Flags.string({ summary: 'Error text (implies --failure).' }),
-    detail: Flags.string({ multiple: true, summary: 'details KEY=VALUE (numbers, true, false, null as such); repeatable.' }),
+    detail: Flags.string({
+      multiple: true,
+      summary: 'details KEY=VALUE (numbers, true, false, null as such); repeatable.',
+    }),
     stdin: Flags.boolean({ summary: 'Read one JSON object per line from stdin, each appended as an entry.' }),
     'lock-timeout': Flags.integer({ min: 1, default: 10, summary: 'Seconds to wait for the file lock.' }),
   };
@@ -68,8 +84,12 @@ Exit codes: 0 appended, 2 usage error (bad JSON on stdin names the line), 3 dire
   async run(): Promise<{ appended: AppendResult[] }> {
     const { flags } = await this.parse(Append);
     const dir = this.setup(flags);
-    if (!flags.stdin && !flags.event) this.fail('give --event (and --actor, --detail …), or --stdin with JSON objects', 2);
-    if (!canLock()) process.stderr.write('loki-audit: warning: flock(1) not found: appending without a file lock, as Loki Mode does when locking fails\n');
+    if (!flags.stdin && !flags.event)
+      this.fail('give --event (and --actor, --detail …), or --stdin with JSON objects', 2);
+    if (!canLock())
+      process.stderr.write(
+        'loki-audit: warning: flock(1) not found: appending without a file lock, as Loki Mode does when locking fails\n',
+      );
     const env = process.env.LOKI_AUDIT_MAX_SIZE_MB;
     const maxSizeBytes = (env && /^\d+$/.test(env) ? Number(env) : 10) * 1048576;
     const options = { maxSizeBytes, lockTimeoutS: flags['lock-timeout'] };
@@ -78,7 +98,10 @@ Exit codes: 0 appended, 2 usage error (bad JSON on stdin names the line), 3 dire
       try {
         const r = await appendEntry(dir, entry, options);
         appended.push(r);
-        if (!this.jsonEnabled()) process.stdout.write(`${r.file}: ${r.hash}${r.rotatedTo ? ` (rotated the full file to ${r.rotatedTo})` : ''}\n`);
+        if (!this.jsonEnabled())
+          process.stdout.write(
+            `${r.file}: ${r.hash}${r.rotatedTo ? ` (rotated the full file to ${r.rotatedTo})` : ''}\n`,
+          );
       } catch (err) {
         this.fail((err as Error).message, 3);
       }
@@ -104,7 +127,16 @@ Exit codes: 0 appended, 2 usage error (bad JSON on stdin names the line), 3 dire
         if (eq <= 0) this.fail(`--detail needs KEY=VALUE, got "${d}"`, 2);
         details[d.slice(0, eq)] = detailValue(d.slice(eq + 1));
       }
-      await write(writerEntry({ event: flags.event, actor: flags.actor ?? null, resource_id: flags['resource-id'] ?? null, success: !(flags.failure || flags.error), error: flags.error ?? null, details }));
+      await write(
+        writerEntry({
+          event: flags.event,
+          actor: flags.actor ?? null,
+          resource_id: flags['resource-id'] ?? null,
+          success: !(flags.failure || flags.error),
+          error: flags.error ?? null,
+          details,
+        }),
+      );
     }
     return { appended };
   }

@@ -2,7 +2,13 @@ import { Flags } from '@oclif/core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { AuditCommand } from '../cli/base-command.js';
 import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
-import { CheckpointError, generateKeyPair, loadKey, signCheckpoint, storeCheckpoint } from '../core/chain/anchors/checkpoints.js';
+import {
+  CheckpointError,
+  generateKeyPair,
+  loadKey,
+  signCheckpoint,
+  storeCheckpoint,
+} from '../core/chain/anchors/checkpoints.js';
 import { verifyDirectory } from '../core/chain/directory.js';
 import { verdictLine } from '../output/verify.js';
 
@@ -41,7 +47,10 @@ Exit codes: 0 written, 1 the chain is not intact (nothing signed), 2 usage or ke
       } catch (err) {
         this.fail(`cannot write the key pair: ${(err as Error).message}`, 2);
       }
-      if (!this.jsonEnabled()) process.stdout.write(`wrote ${flags['new-key']} (private, keep it secret) and ${flags['new-key']}.pub (for verify --public-key)\n`);
+      if (!this.jsonEnabled())
+        process.stdout.write(
+          `wrote ${flags['new-key']} (private, keep it secret) and ${flags['new-key']}.pub (for verify --public-key)\n`,
+        );
       return { privateKey: flags['new-key'], publicKey: flags['new-key'] + '.pub' };
     }
     if (!flags.store) this.fail('--store DIR is required', 2);
@@ -49,7 +58,8 @@ Exit codes: 0 written, 1 the chain is not intact (nothing signed), 2 usage or ke
     try {
       if (flags['hmac-key-file']) key = loadKey(readFileSync(flags['hmac-key-file']), true, true);
       else if (flags.key) key = loadKey(readFileSync(flags.key), false, true);
-      else if (process.env.LOKI_AUDIT_CHECKPOINT_KEY) key = loadKey(Buffer.from(process.env.LOKI_AUDIT_CHECKPOINT_KEY), false, true);
+      else if (process.env.LOKI_AUDIT_CHECKPOINT_KEY)
+        key = loadKey(Buffer.from(process.env.LOKI_AUDIT_CHECKPOINT_KEY), false, true);
       else this.fail('a signing key is needed: --key FILE, --hmac-key-file FILE, or LOKI_AUDIT_CHECKPOINT_KEY', 2);
     } catch (err) {
       if (err instanceof CheckpointError || (err as NodeJS.ErrnoException).code) this.fail((err as Error).message, 2);
@@ -74,7 +84,10 @@ Exit codes: 0 written, 1 the chain is not intact (nothing signed), 2 usage or ke
     };
     const checkpoint = signCheckpoint(statement, key);
     const path = storeCheckpoint(flags.store, checkpoint);
-    if (!this.jsonEnabled()) process.stdout.write(`checkpoint ${path}: head ${head.hash} at ${head.file}:${head.line}, ${report.entriesVerified} entries, signed ${checkpoint.signature.alg} key ${checkpoint.signature.keyId}\n`);
+    if (!this.jsonEnabled())
+      process.stdout.write(
+        `checkpoint ${path}: head ${head.hash} at ${head.file}:${head.line}, ${report.entriesVerified} entries, signed ${checkpoint.signature.alg} key ${checkpoint.signature.keyId}\n`,
+      );
     return checkpoint;
   }
 }

@@ -31,16 +31,36 @@ export default class Export extends AuditCommand {
 
   static override flags = {
     ...filterFlags,
-    format: Flags.option({ char: 'F', options: ['json', 'jsonl', 'csv', 'syslog', 'rfc5424', 'rfc3164'] as const, default: 'jsonl' as const, summary: 'Output format.', helpGroup: 'OUTPUT' })(),
+    format: Flags.option({
+      char: 'F',
+      options: ['json', 'jsonl', 'csv', 'syslog', 'rfc5424', 'rfc3164'] as const,
+      default: 'jsonl' as const,
+      summary: 'Output format.',
+      helpGroup: 'OUTPUT',
+    })(),
     output: Flags.string({ summary: 'Write to this file (atomically) instead of stdout.', helpGroup: 'OUTPUT' }),
     force: Flags.boolean({ summary: 'Replace --output if it exists.', helpGroup: 'OUTPUT' }),
     limit: Flags.integer({ char: 'n', min: 0, summary: 'At most this many entries.', helpGroup: 'OUTPUT' }),
     offset: Flags.integer({ min: 0, default: 0, summary: 'Skip this many matches first.', helpGroup: 'OUTPUT' }),
     reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: 'OUTPUT' }),
-    facility: Flags.option({ options: Object.keys(FACILITIES), default: 'local0', summary: 'Syslog facility.', helpGroup: 'SYSLOG' })(),
-    'max-message-bytes': Flags.integer({ min: 256, summary: 'Syslog: longest message; longer ones are shortened with a marker (default 1024 for syslog, logger\'s -S; 2048 for rfc5424/rfc3164).', helpGroup: 'SYSLOG' }),
+    facility: Flags.option({
+      options: Object.keys(FACILITIES),
+      default: 'local0',
+      summary: 'Syslog facility.',
+      helpGroup: 'SYSLOG',
+    })(),
+    'max-message-bytes': Flags.integer({
+      min: 256,
+      summary:
+        "Syslog: longest message; longer ones are shortened with a marker (default 1024 for syslog, logger's -S; 2048 for rfc5424/rfc3164).",
+      helpGroup: 'SYSLOG',
+    }),
     hostname: Flags.string({ summary: 'Syslog HOSTNAME (rfc5424/rfc3164). Default: this host.', helpGroup: 'SYSLOG' }),
-    'app-name': Flags.string({ default: 'loki-audit', summary: 'Syslog APP-NAME / TAG (rfc5424/rfc3164).', helpGroup: 'SYSLOG' }),
+    'app-name': Flags.string({
+      default: 'loki-audit',
+      summary: 'Syslog APP-NAME / TAG (rfc5424/rfc3164).',
+      helpGroup: 'SYSLOG',
+    }),
   };
 
   async run(): Promise<void> {
@@ -57,23 +77,42 @@ export default class Export extends AuditCommand {
       }
     }
     const out = new BufferedWriter(file ? file.stream : process.stdout);
-    // Every entry goes through here: young generation at most 2 × 4 MB, old generation grown by half (src/core/heap.ts).
+    // Every entry goes through here: young generation at most 2 × 4 MB, old generation grown by half
+    // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
     try {
       const format = flags.format;
       const write = (c: string | Buffer, tail?: string | Buffer) => out.write(c, tail);
-      const syslog = format === 'syslog' || format === 'rfc5424' || format === 'rfc3164'
-        ? new SyslogFormatter({ layout: format as SyslogLayout, facility: FACILITIES[flags.facility], maxBytes: flags['max-message-bytes'], hostname: flags.hostname, appName: flags['app-name'] })
-        : null;
+      const syslog =
+        format === 'syslog' || format === 'rfc5424' || format === 'rfc3164'
+          ? new SyslogFormatter({
+              layout: format as SyslogLayout,
+              facility: FACILITIES[flags.facility],
+              maxBytes: flags['max-message-bytes'],
+              hostname: flags.hostname,
+              appName: flags['app-name'],
+            })
+          : null;
       const printer = format === 'json' || format === 'jsonl' ? new EntryPrinter(format, this.chalk, write) : null;
       if (format === 'csv') await write(csvHeader());
       let count = 0;
       // Progress with --output FILE or stdout redirected to a file; never into a pipe (logger, a pager).
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
-      await this.eachMatch(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'] }, progress, (e) => {
-        count++;
-        return printer ? printer.entry(e) : write(syslog ? syslog.format(e) + '\n' : csvRow(e));
-      });
+      await this.eachMatch(
+        dir,
+        {
+          filter: spec,
+          limit: flags.limit,
+          offset: flags.offset,
+          reverse: flags.reverse,
+          maxLineBytes: flags['max-line-bytes'],
+        },
+        progress,
+        (e) => {
+          count++;
+          return printer ? printer.entry(e) : write(syslog ? syslog.format(e) + '\n' : csvRow(e));
+        },
+      );
       await printer?.end();
       await out.flush();
       if (file) {

@@ -12,7 +12,13 @@ import { EXIT_USAGE } from '../core/chain/verdict.js';
 import { safeText } from '../output/text.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
-import { auditKeysFilter, buildTargets, expandPath, ForwardConfigError, loadConfigFile } from '../cli/forward-targets.js';
+import {
+  auditKeysFilter,
+  buildTargets,
+  expandPath,
+  ForwardConfigError,
+  loadConfigFile,
+} from '../cli/forward-targets.js';
 
 /** Exit codes of forward (docs/forward.md). */
 export const FORWARD_EXIT = { gaveUp: 9, stateMismatch: 10, deadLettered: 11 } as const;
@@ -25,7 +31,8 @@ export interface ForwardResult {
 }
 
 export default class Forward extends AuditCommand {
-  static override summary = 'Send entries to Grafana Loki and syslog (UDP, TCP, TLS), with no loss and no duplicates across restarts.';
+  static override summary =
+    'Send entries to Grafana Loki and syslog (UDP, TCP, TLS), with no loss and no duplicates across restarts.';
 
   static override description = `Each target keeps its position in a state file (like Promtail's positions file): after a restart, forwarding resumes right after the last acknowledged entry, once the bytes there are checked unchanged. Retries with exponential backoff on 429, 5xx and network errors; other refusals go to a dead-letter file.
 
@@ -44,27 +51,74 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
 
   static override flags = {
     ...filterFlags,
-    follow: Flags.boolean({ char: 'f', summary: 'Keep forwarding new entries as they are written (rotation and midnight included).' }),
+    follow: Flags.boolean({
+      char: 'f',
+      summary: 'Keep forwarding new entries as they are written (rotation and midnight included).',
+    }),
     'dry-run': Flags.boolean({ summary: 'Send nothing: show the streams, labels and messages that would be sent.' }),
     config: Flags.string({ summary: 'Config file (default: .loki/config.yaml if present).' }),
-    state: Flags.string({ summary: 'State file with each target\'s position (default: ~/.local/state/loki-audit/forward-<dir hash>.json).' }),
-    'dead-letter': Flags.string({ summary: 'Where refused entries go, as JSON Lines (default: next to the state file).' }),
+    state: Flags.string({
+      summary: "State file with each target's position (default: ~/.local/state/loki-audit/forward-<dir hash>.json).",
+    }),
+    'dead-letter': Flags.string({
+      summary: 'Where refused entries go, as JSON Lines (default: next to the state file).',
+    }),
     'reset-state': Flags.boolean({ summary: 'Forget saved positions and start again (see --start-at).' }),
-    'start-at': Flags.option({ options: ['beginning', 'end'] as const, default: 'beginning' as const, summary: 'Where a target without a saved position starts.' })(),
-    'give-up-after': Flags.integer({ min: 1, summary: 'Seconds of failed retries before giving up on a target (default: 300; never with --follow).' }),
+    'start-at': Flags.option({
+      options: ['beginning', 'end'] as const,
+      default: 'beginning' as const,
+      summary: 'Where a target without a saved position starts.',
+    })(),
+    'give-up-after': Flags.integer({
+      min: 1,
+      summary: 'Seconds of failed retries before giving up on a target (default: 300; never with --follow).',
+    }),
     'batch-wait': Flags.integer({ min: 1, default: 1000, summary: 'Longest wait before a partial batch is sent, ms.' }),
     loki: Flags.string({ multiple: true, summary: 'Loki base URL (http://loki:3100); repeatable.', helpGroup: 'LOKI' }),
     tenant: Flags.string({ summary: 'Loki tenant (X-Scope-OrgID).', helpGroup: 'LOKI' }),
-    label: Flags.string({ multiple: true, summary: 'Extra static stream label NAME=VALUE (low cardinality only).', helpGroup: 'LOKI' }),
-    'loki-username': Flags.string({ summary: 'Basic auth user (password from LOKI_AUDIT_LOKI_PASSWORD or --loki-password-file).', helpGroup: 'LOKI' }),
+    label: Flags.string({
+      multiple: true,
+      summary: 'Extra static stream label NAME=VALUE (low cardinality only).',
+      helpGroup: 'LOKI',
+    }),
+    'loki-username': Flags.string({
+      summary: 'Basic auth user (password from LOKI_AUDIT_LOKI_PASSWORD or --loki-password-file).',
+      helpGroup: 'LOKI',
+    }),
     'loki-password-file': Flags.string({ summary: 'File holding the basic auth password.', helpGroup: 'LOKI' }),
-    'loki-token-file': Flags.string({ summary: 'File holding a bearer token (or LOKI_AUDIT_LOKI_TOKEN).', helpGroup: 'LOKI' }),
-    timestamp: Flags.option({ options: ['entry', 'ingest'] as const, default: 'entry' as const, summary: 'Loki entry time: the entry\'s own, or now (for entries older than Loki accepts; the event time stays in the line).', helpGroup: 'LOKI' })(),
-    'batch-entries': Flags.integer({ min: 1, summary: 'Largest batch in entries (Loki 10000, syslog 500).', helpGroup: 'LOKI' }),
-    'batch-bytes': Flags.integer({ min: 1024, summary: 'Largest Loki batch in bytes (default 1 MiB).', helpGroup: 'LOKI' }),
+    'loki-token-file': Flags.string({
+      summary: 'File holding a bearer token (or LOKI_AUDIT_LOKI_TOKEN).',
+      helpGroup: 'LOKI',
+    }),
+    timestamp: Flags.option({
+      options: ['entry', 'ingest'] as const,
+      default: 'entry' as const,
+      summary:
+        "Loki entry time: the entry's own, or now (for entries older than Loki accepts; the event time stays in the line).",
+      helpGroup: 'LOKI',
+    })(),
+    'batch-entries': Flags.integer({
+      min: 1,
+      summary: 'Largest batch in entries (Loki 10000, syslog 500).',
+      helpGroup: 'LOKI',
+    }),
+    'batch-bytes': Flags.integer({
+      min: 1024,
+      summary: 'Largest Loki batch in bytes (default 1 MiB).',
+      helpGroup: 'LOKI',
+    }),
     timeout: Flags.integer({ min: 100, default: 10_000, summary: 'Request / connect timeout, ms.' }),
-    syslog: Flags.string({ multiple: true, summary: 'Syslog target udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT; repeatable.', helpGroup: 'SYSLOG' }),
-    framing: Flags.option({ options: ['octet-counting', 'lf'] as const, default: 'octet-counting' as const, summary: 'TCP/TLS framing (RFC 6587).', helpGroup: 'SYSLOG' })(),
+    syslog: Flags.string({
+      multiple: true,
+      summary: 'Syslog target udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT; repeatable.',
+      helpGroup: 'SYSLOG',
+    }),
+    framing: Flags.option({
+      options: ['octet-counting', 'lf'] as const,
+      default: 'octet-counting' as const,
+      summary: 'TCP/TLS framing (RFC 6587).',
+      helpGroup: 'SYSLOG',
+    })(),
     ca: Flags.string({ summary: 'TLS: CA certificate (PEM) to verify the server.', helpGroup: 'SYSLOG' }),
     cert: Flags.string({ summary: 'TLS: client certificate (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     key: Flags.string({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
@@ -84,15 +138,27 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
       if (err instanceof ForwardConfigError) this.fail(err.message, EXIT_USAGE);
       throw err;
     }
-    if (targets.length === 0) this.fail('no target: give --loki URL or --syslog URL, a forward.targets section in the config file, or LOKI_AUDIT_SYSLOG_HOST', EXIT_USAGE);
+    if (targets.length === 0)
+      this.fail(
+        'no target: give --loki URL or --syslog URL, a forward.targets section in the config file, or LOKI_AUDIT_SYSLOG_HOST',
+        EXIT_USAGE,
+      );
     const keys = auditKeysFilter(config);
     const spec = filterSpecFromFlags({ ...flags, level: flags.level ?? keys.level });
     spec.excludeEvents = keys.excludeEvents;
     const filter = compileFilter(spec);
 
     const dirId = createHash('sha256').update(dir).digest('hex').slice(0, 12);
-    const statePath = flags.state ? expandPath(flags.state) : config.forward?.state ? expandPath(config.forward.state) : join(homedir(), '.local', 'state', 'loki-audit', `forward-${dirId}.json`);
-    const deadLetterPath = flags['dead-letter'] ? expandPath(flags['dead-letter']) : config.forward?.dead_letter ? expandPath(config.forward.dead_letter) : statePath.replace(/\.json$/, '') + '.dead-letter.jsonl';
+    const statePath = flags.state
+      ? expandPath(flags.state)
+      : config.forward?.state
+        ? expandPath(config.forward.state)
+        : join(homedir(), '.local', 'state', 'loki-audit', `forward-${dirId}.json`);
+    const deadLetterPath = flags['dead-letter']
+      ? expandPath(flags['dead-letter'])
+      : config.forward?.dead_letter
+        ? expandPath(config.forward.dead_letter)
+        : statePath.replace(/\.json$/, '') + '.dead-letter.jsonl';
     let state;
     try {
       state = loadState(statePath, dir);
@@ -110,17 +176,30 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
     process.once('SIGTERM', stop);
     const quiet = this.jsonEnabled();
     // Progress of a bounded run on a terminal (files, MB, MB/s, ETA of the first target's read).
-    const progress = !flags.follow && !flags['dry-run'] && progressWanted({ json: quiet, resultsAtEnd: true }) ? new ProgressLine('forwarding') : null;
+    const progress =
+      !flags.follow && !flags['dry-run'] && progressWanted({ json: quiet, resultsAtEnd: true })
+        ? new ProgressLine('forwarding')
+        : null;
     const onEvent = (e: ForwardEvent) => {
       if (e.kind === 'read') {
         if (e.target === targets[0].id) progress?.update(e.progress);
         return;
       }
       progress?.clear();
-      if (e.kind === 'retry' && (e.attempt === 1 || e.attempt % 10 === 0)) process.stderr.write(`loki-audit: ${e.target}: ${safeText(e.error)}; retrying (attempt ${e.attempt}, next in ${e.delayMs} ms)\n`);
-      else if (e.kind === 'dead-letter') process.stderr.write(`loki-audit: ${e.target}: ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} refused (${safeText(e.reason)}); written to ${deadLetterPath}\n`);
-      else if (e.kind === 'gave-up') process.stderr.write(`loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume\n`);
-      else if (e.kind === 'problem') process.stderr.write(`warning: ${e.problem.file}:${e.problem.line}: ${safeText(e.problem.message)}\n`);
+      if (e.kind === 'retry' && (e.attempt === 1 || e.attempt % 10 === 0))
+        process.stderr.write(
+          `loki-audit: ${e.target}: ${safeText(e.error)}; retrying (attempt ${e.attempt}, next in ${e.delayMs} ms)\n`,
+        );
+      else if (e.kind === 'dead-letter')
+        process.stderr.write(
+          `loki-audit: ${e.target}: ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} refused (${safeText(e.reason)}); written to ${deadLetterPath}\n`,
+        );
+      else if (e.kind === 'gave-up')
+        process.stderr.write(
+          `loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume\n`,
+        );
+      else if (e.kind === 'problem')
+        process.stderr.write(`warning: ${e.problem.file}:${e.problem.line}: ${safeText(e.problem.message)}\n`);
     };
     const previews: TargetPreview[] = [];
     let reports: TargetReport[];
@@ -159,7 +238,10 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
           if (p.sample) process.stdout.write(`  first message: ${p.sample}\n`);
         }
       } else {
-        for (const r of reports) process.stdout.write(`${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.error ? `, gave up: ${safeText(r.error)}` : ''}\n`);
+        for (const r of reports)
+          process.stdout.write(
+            `${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.error ? `, gave up: ${safeText(r.error)}` : ''}\n`,
+          );
       }
     }
     if (reports.some((r) => r.error)) process.exitCode = FORWARD_EXIT.gaveUp;

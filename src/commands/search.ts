@@ -25,7 +25,13 @@ Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3
 
   static override flags = {
     ...filterFlags,
-    output: Flags.option({ char: 'o', options: ['text', 'json', 'jsonl', 'raw'] as const, default: 'text' as const, summary: 'Output format.', helpGroup: 'OUTPUT' })(),
+    output: Flags.option({
+      char: 'o',
+      options: ['text', 'json', 'jsonl', 'raw'] as const,
+      default: 'text' as const,
+      summary: 'Output format.',
+      helpGroup: 'OUTPUT',
+    })(),
     limit: Flags.integer({ char: 'n', min: 0, summary: 'At most this many entries.', helpGroup: 'OUTPUT' }),
     offset: Flags.integer({ min: 0, default: 0, summary: 'Skip this many matches first.', helpGroup: 'OUTPUT' }),
     reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: 'OUTPUT' }),
@@ -42,7 +48,18 @@ Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3
     const spec = filterSpecFromFlags(flags);
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;
-    await this.eachMatch(dir, { filter: spec, limit: flags.limit, offset: flags.offset, reverse: flags.reverse, maxLineBytes: flags['max-line-bytes'] }, progress, (e) => printer.entry(e));
+    await this.eachMatch(
+      dir,
+      {
+        filter: spec,
+        limit: flags.limit,
+        offset: flags.offset,
+        reverse: flags.reverse,
+        maxLineBytes: flags['max-line-bytes'],
+      },
+      progress,
+      (e) => printer.entry(e),
+    );
     await printer.end();
     await out.flush();
     stopHeapWatch();

@@ -24,9 +24,24 @@ A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when pipe
   static override enableJsonFlag = true;
 
   static override flags = {
-    since: Flags.string({ char: 'S', aliases: ['from'], summary: 'Start of the window (inclusive). Default: 24h ago.', default: '24h', helpGroup: 'WINDOW' }),
-    until: Flags.string({ char: 'U', aliases: ['to'], summary: 'End of the window (exclusive). Default: now.', helpGroup: 'WINDOW' }),
-    all: Flags.boolean({ summary: 'Whole history: no time window.', exclusive: ['since', 'until'], helpGroup: 'WINDOW' }),
+    since: Flags.string({
+      char: 'S',
+      aliases: ['from'],
+      summary: 'Start of the window (inclusive). Default: 24h ago.',
+      default: '24h',
+      helpGroup: 'WINDOW',
+    }),
+    until: Flags.string({
+      char: 'U',
+      aliases: ['to'],
+      summary: 'End of the window (exclusive). Default: now.',
+      helpGroup: 'WINDOW',
+    }),
+    all: Flags.boolean({
+      summary: 'Whole history: no time window.',
+      exclusive: ['since', 'until'],
+      helpGroup: 'WINDOW',
+    }),
     top: Flags.integer({ summary: 'Rows per table (events, actors).', default: 10, min: 1 }),
     failures: Flags.integer({ summary: 'How many recent failures to list.', default: 5, min: 0 }),
     'no-chain': Flags.boolean({ summary: 'Skip the chain check of the files covered.' }),
@@ -38,11 +53,16 @@ A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when pipe
     const now = new Date();
     const window = flags.all
       ? { since: null, until: null }
-      : { since: parseTimeSpec(flags.since, now).getTime(), until: flags.until ? parseTimeSpec(flags.until, now, true).getTime() : null };
+      : {
+          since: parseTimeSpec(flags.since, now).getTime(),
+          until: flags.until ? parseTimeSpec(flags.until, now, true).getTime() : null,
+        };
     if (window.since !== null && window.until !== null && window.since >= window.until) {
       this.fail(`empty window: --since ${flags.since} is not before --until ${flags.until}`, 2);
     }
-    const progress = progressWanted({ json: this.jsonEnabled(), resultsAtEnd: true }) ? { reading: new ProgressLine('reading'), chain: new ProgressLine('checking chain') } : null;
+    const progress = progressWanted({ json: this.jsonEnabled(), resultsAtEnd: true })
+      ? { reading: new ProgressLine('reading'), chain: new ProgressLine('checking chain') }
+      : null;
     const summary = await summarize(dir, {
       window,
       top: flags.top,
@@ -54,8 +74,10 @@ A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when pipe
     progress?.reading.clear();
     progress?.chain.clear();
     for (const p of summary.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
-    if (summary.problemCount > summary.problems.length) process.stderr.write(`warning: ${summary.problemCount - summary.problems.length} more line(s) skipped\n`);
-    if (!this.jsonEnabled()) this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));
+    if (summary.problemCount > summary.problems.length)
+      process.stderr.write(`warning: ${summary.problemCount - summary.problems.length} more line(s) skipped\n`);
+    if (!this.jsonEnabled())
+      this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));
     // A file that could not be read leaves the summary incomplete: say so in the exit code.
     if (summary.problems.some((p) => p.code === 'io-error')) process.exitCode = EXIT_IO;
     return summary;

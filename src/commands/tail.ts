@@ -27,17 +27,38 @@ Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage er
 
   static override flags = {
     ...filterFlags,
-    lines: Flags.integer({ char: 'n', min: 0, default: 20, summary: 'How many entries to show first.', helpGroup: 'OUTPUT' }),
+    lines: Flags.integer({
+      char: 'n',
+      min: 0,
+      default: 20,
+      summary: 'How many entries to show first.',
+      helpGroup: 'OUTPUT',
+    }),
     follow: Flags.boolean({ char: 'f', summary: 'Keep printing new entries as they are written.' }),
-    verify: Flags.boolean({ summary: 'With --follow: check the chain of each new entry and report a break at once.', dependsOn: ['follow'] }),
-    output: Flags.option({ char: 'o', options: ['text', 'jsonl', 'raw', 'json'] as const, default: 'text' as const, summary: 'Output format (json is one array: not with --follow).', helpGroup: 'OUTPUT' })(),
-    'poll-ms': Flags.integer({ min: 10, default: 250, summary: 'With --follow: poll interval where file watching does not work.', hidden: true }),
+    verify: Flags.boolean({
+      summary: 'With --follow: check the chain of each new entry and report a break at once.',
+      dependsOn: ['follow'],
+    }),
+    output: Flags.option({
+      char: 'o',
+      options: ['text', 'jsonl', 'raw', 'json'] as const,
+      default: 'text' as const,
+      summary: 'Output format (json is one array: not with --follow).',
+      helpGroup: 'OUTPUT',
+    })(),
+    'poll-ms': Flags.integer({
+      min: 10,
+      default: 250,
+      summary: 'With --follow: poll interval where file watching does not work.',
+      hidden: true,
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tail);
     const dir = this.setup(flags);
-    if (flags.follow && flags.output === 'json') this.fail('-o json is one array and cannot be followed: use -o jsonl', 2);
+    if (flags.follow && flags.output === 'json')
+      this.fail('-o json is one array and cannot be followed: use -o jsonl', 2);
     if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', 2);
     const spec = filterSpecFromFlags(flags);
     const out = new BufferedWriter(process.stdout);
@@ -61,7 +82,13 @@ Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage er
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     const max = flags['max-line-bytes'];
-    for await (const ev of followDirectory({ dir, start: history.followFrom ?? undefined, pollMs: flags['poll-ms'], maxLineBytes: max, signal: abort.signal })) {
+    for await (const ev of followDirectory({
+      dir,
+      start: history.followFrom ?? undefined,
+      pollMs: flags['poll-ms'],
+      maxLineBytes: max,
+      signal: abort.signal,
+    })) {
       if (ev.type === 'notice') {
         if (ev.notice.kind !== 'switch') warn(`loki-audit: ${safeText(ev.notice.message)}`);
         continue;
@@ -73,7 +100,9 @@ Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage er
         const r = checker.check(item.kind === 'entry' ? item.text : l.bytes.toString('utf8'));
         if (!r.ok) {
           process.exitCode = 1;
-          warn(`loki-audit: CHAIN BREAK at ${l.file}:${l.line}: ${r.reason}${r.expected ? ` (expected ${r.expected}, stored ${r.stored})` : ''}`);
+          warn(
+            `loki-audit: CHAIN BREAK at ${l.file}:${l.line}: ${r.reason}${r.expected ? ` (expected ${r.expected}, stored ${r.stored})` : ''}`,
+          );
         }
       }
       if (item.kind === 'problem') {

@@ -30,18 +30,58 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
 
   static override flags = {
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
-    strict: Flags.boolean({ summary: 'Fail (exit 1) on anything not intact: warnings, missing days, pre-integrity entries, foreign or rewritten files.' }),
-    'retention-files': Flags.integer({ min: 1, summary: "Loki Mode's LOKI_AUDIT_MAX_FILES (default: that variable): oldest files gone while at most N+1 remain is retention, a note, not an alarm." }),
-    state: Flags.string({ summary: 'Incremental (cron): remember what was verified in FILE; next time check the remembered tails and verify only new entries.' }),
-    checkpoints: Flags.string({ summary: 'Checkpoint store (from `loki-audit checkpoint`): every checkpointed head must still be in the chain.', helpGroup: 'ANCHORS' }),
-    'public-key': Flags.string({ summary: 'Ed25519 public key (PEM) that signed the checkpoints.', helpGroup: 'ANCHORS' }),
-    'hmac-key-file': Flags.string({ summary: 'Shared secret file, for checkpoints signed with HMAC-SHA256.', helpGroup: 'ANCHORS' }),
-    'expect-head': Flags.string({ multiple: true, summary: 'A head hash recorded elsewhere (a ticket, a Loki query, another host) that must be in the chain.', helpGroup: 'ANCHORS' }),
-    'against-loki': Flags.string({ summary: 'Loki base URL holding the entries forwarded by `loki-audit forward`: entries there but not here were removed or changed here.', helpGroup: 'ANCHORS' }),
-    tenant: Flags.string({ summary: 'With --against-loki: tenant (X-Scope-OrgID). Credentials from LOKI_AUDIT_LOKI_TOKEN, or LOKI_AUDIT_LOKI_USERNAME/PASSWORD.', helpGroup: 'ANCHORS' }),
-    'loki-selector': Flags.string({ summary: 'With --against-loki: stream selector (default {service_name="loki-audit"}).', helpGroup: 'ANCHORS' }),
-    jobs: Flags.integer({ min: 1, max: 64, summary: 'Threads that verify files in parallel (default: the cores, at most 4; 1 = this thread only).' }),
-    stdin: Flags.boolean({ summary: 'Verify one chain read from standard input (e.g. search -o raw, zcat FILE) instead of a directory.' }),
+    strict: Flags.boolean({
+      summary:
+        'Fail (exit 1) on anything not intact: warnings, missing days, pre-integrity entries, foreign or rewritten files.',
+    }),
+    'retention-files': Flags.integer({
+      min: 1,
+      summary:
+        "Loki Mode's LOKI_AUDIT_MAX_FILES (default: that variable): oldest files gone while at most N+1 remain is retention, a note, not an alarm.",
+    }),
+    state: Flags.string({
+      summary:
+        'Incremental (cron): remember what was verified in FILE; next time check the remembered tails and verify only new entries.',
+    }),
+    checkpoints: Flags.string({
+      summary: 'Checkpoint store (from `loki-audit checkpoint`): every checkpointed head must still be in the chain.',
+      helpGroup: 'ANCHORS',
+    }),
+    'public-key': Flags.string({
+      summary: 'Ed25519 public key (PEM) that signed the checkpoints.',
+      helpGroup: 'ANCHORS',
+    }),
+    'hmac-key-file': Flags.string({
+      summary: 'Shared secret file, for checkpoints signed with HMAC-SHA256.',
+      helpGroup: 'ANCHORS',
+    }),
+    'expect-head': Flags.string({
+      multiple: true,
+      summary: 'A head hash recorded elsewhere (a ticket, a Loki query, another host) that must be in the chain.',
+      helpGroup: 'ANCHORS',
+    }),
+    'against-loki': Flags.string({
+      summary:
+        'Loki base URL holding the entries forwarded by `loki-audit forward`: entries there but not here were removed or changed here.',
+      helpGroup: 'ANCHORS',
+    }),
+    tenant: Flags.string({
+      summary:
+        'With --against-loki: tenant (X-Scope-OrgID). Credentials from LOKI_AUDIT_LOKI_TOKEN, or LOKI_AUDIT_LOKI_USERNAME/PASSWORD.',
+      helpGroup: 'ANCHORS',
+    }),
+    'loki-selector': Flags.string({
+      summary: 'With --against-loki: stream selector (default {service_name="loki-audit"}).',
+      helpGroup: 'ANCHORS',
+    }),
+    jobs: Flags.integer({
+      min: 1,
+      max: 64,
+      summary: 'Threads that verify files in parallel (default: the cores, at most 4; 1 = this thread only).',
+    }),
+    stdin: Flags.boolean({
+      summary: 'Verify one chain read from standard input (e.g. search -o raw, zcat FILE) instead of a directory.',
+    }),
     'start-hash': Flags.string({
       summary: 'With --stdin: the hash the first entry chains from (default: the genesis hash).',
       dependsOn: ['stdin'],
@@ -52,8 +92,10 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     const { flags } = await this.parse(Verify);
     const dir = this.setup(flags);
     const startHash = flags['start-hash'];
-    if (startHash !== undefined && !/^[0-9a-f]{64}$/.test(startHash)) this.fail('--start-hash must be 64 lowercase hex digits', 2);
-    for (const h of flags['expect-head'] ?? []) if (!/^[0-9a-f]{64}$/.test(h)) this.fail(`--expect-head ${h}: must be 64 lowercase hex digits`, 2);
+    if (startHash !== undefined && !/^[0-9a-f]{64}$/.test(startHash))
+      this.fail('--start-hash must be 64 lowercase hex digits', 2);
+    for (const h of flags['expect-head'] ?? [])
+      if (!/^[0-9a-f]{64}$/.test(h)) this.fail(`--expect-head ${h}: must be 64 lowercase hex digits`, 2);
     const anchors: Anchor[] = (flags['expect-head'] ?? []).map((hash) => ({ hash, source: '--expect-head' }));
     const anchorFindings: Finding[] = [];
     if (flags.checkpoints) {
@@ -71,10 +113,21 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
       for (const { path, checkpoint } of stored) {
         const s = checkpoint.statement;
         if (!checkSignature(checkpoint, key)) {
-          anchorFindings.push({ file: s.file ?? '-', line: s.line ?? 0, offset: -1, class: 'anchor-mismatch', reason: 'checkpoint-signature', message: `checkpoint ${path} has no valid signature for this key: forged or altered` });
+          anchorFindings.push({
+            file: s.file ?? '-',
+            line: s.line ?? 0,
+            offset: -1,
+            class: 'anchor-mismatch',
+            reason: 'checkpoint-signature',
+            message: `checkpoint ${path} has no valid signature for this key: forged or altered`,
+          });
           continue;
         }
-        anchors.push({ hash: s.head, source: `checkpoint ${path}`, where: { file: s.file, line: s.line, time: s.time } });
+        anchors.push({
+          hash: s.head,
+          source: `checkpoint ${path}`,
+          where: { file: s.file, line: s.line, time: s.time },
+        });
       }
     }
     const extraNotes: Note[] = [];
@@ -84,7 +137,16 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
       const { ForwardConfigError, lokiAuth } = await import('../cli/forward-targets.js');
       try {
         const found = await discoverAuditFiles(dir);
-        const w = await compareWithLoki(found.files, { url: flags['against-loki'], tenant: flags.tenant, auth: lokiAuth(undefined, undefined, undefined, process.env), selector: flags['loki-selector'] }, flags['max-line-bytes']);
+        const w = await compareWithLoki(
+          found.files,
+          {
+            url: flags['against-loki'],
+            tenant: flags.tenant,
+            auth: lokiAuth(undefined, undefined, undefined, process.env),
+            selector: flags['loki-selector'],
+          },
+          flags['max-line-bytes'],
+        );
         anchorFindings.push(...w.findings);
         extraNotes.push(...w.notes);
       } catch (err) {
@@ -92,11 +154,26 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
         throw err;
       }
     }
-    const envRetention = process.env.LOKI_AUDIT_MAX_FILES && /^\d+$/.test(process.env.LOKI_AUDIT_MAX_FILES) ? Number(process.env.LOKI_AUDIT_MAX_FILES) : undefined;
+    const envRetention =
+      process.env.LOKI_AUDIT_MAX_FILES && /^\d+$/.test(process.env.LOKI_AUDIT_MAX_FILES)
+        ? Number(process.env.LOKI_AUDIT_MAX_FILES)
+        : undefined;
     // Progress on a terminal only: files done, MB/s, ETA (never when piped, --quiet or --json).
-    const progress = progressWanted({ quiet: flags.quiet, json: this.jsonEnabled(), resultsAtEnd: true }) ? new ProgressLine('verifying') : null;
+    const progress = progressWanted({ quiet: flags.quiet, json: this.jsonEnabled(), resultsAtEnd: true })
+      ? new ProgressLine('verifying')
+      : null;
     const onProgress = progress ? (p: VerifyProgress) => progress.update(p, true) : undefined;
-    const options = { onProgress, strict: flags.strict, maxLineBytes: flags['max-line-bytes'], anchors, anchorFindings, extraNotes, statePath: flags.state, retentionFiles: flags['retention-files'] ?? envRetention, jobs: flags.jobs };
+    const options = {
+      onProgress,
+      strict: flags.strict,
+      maxLineBytes: flags['max-line-bytes'],
+      anchors,
+      anchorFindings,
+      extraNotes,
+      statePath: flags.state,
+      retentionFiles: flags['retention-files'] ?? envRetention,
+      jobs: flags.jobs,
+    };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
       : await verifyDirectory(dir, options).catch((err: unknown) => {

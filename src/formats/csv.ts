@@ -12,11 +12,45 @@ import type { ReadEntry } from '../core/read/entries.js';
 import { safeJson, safeText } from '../output/text.js';
 
 export const CSV_COLUMNS = [
-  'timestamp', 'event', 'level', 'actor', 'outcome', 'action', 'resource_type', 'resource_id', 'user_id', 'token_id',
-  'ip_address', 'user_agent', 'success', 'error', 'details', 'extra', 'chain_hash', 'file', 'line',
+  'timestamp',
+  'event',
+  'level',
+  'actor',
+  'outcome',
+  'action',
+  'resource_type',
+  'resource_id',
+  'user_id',
+  'token_id',
+  'ip_address',
+  'user_agent',
+  'success',
+  'error',
+  'details',
+  'extra',
+  'chain_hash',
+  'file',
+  'line',
 ] as const;
 
-const RAW_COLUMNS = new Set(['timestamp', 'action', 'resource_type', 'resource_id', 'user_id', 'token_id', 'ip_address', 'user_agent', 'success', 'error', 'details', '_integrity_hash', 'chain_hash', 'event', 'level', 'actor']);
+const RAW_COLUMNS = new Set([
+  'timestamp',
+  'action',
+  'resource_type',
+  'resource_id',
+  'user_id',
+  'token_id',
+  'ip_address',
+  'user_agent',
+  'success',
+  'error',
+  'details',
+  '_integrity_hash',
+  'chain_hash',
+  'event',
+  'level',
+  'actor',
+]);
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",]/;
@@ -44,8 +78,25 @@ export function csvRow(e: ReadEntry): string {
   const extra: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(r)) if (!RAW_COLUMNS.has(k)) extra[k] = val;
   const cells: unknown[] = [
-    v.timestamp, v.event, v.level, v.actor, v.outcome, r.action, r.resource_type, r.resource_id, r.user_id, r.token_id,
-    r.ip_address, r.user_agent, r.success, r.error ?? v.error, r.details, Object.keys(extra).length ? extra : null, v.hash, e.file, e.line,
+    v.timestamp,
+    v.event,
+    v.level,
+    v.actor,
+    v.outcome,
+    r.action,
+    r.resource_type,
+    r.resource_id,
+    r.user_id,
+    r.token_id,
+    r.ip_address,
+    r.user_agent,
+    r.success,
+    r.error ?? v.error,
+    r.details,
+    Object.keys(extra).length ? extra : null,
+    v.hash,
+    e.file,
+    e.line,
   ];
   return cells.map(csvCell).join(',') + '\n';
 }

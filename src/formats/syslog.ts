@@ -24,8 +24,30 @@ import { safeJson, safeText } from '../output/text.js';
 
 /** RFC 5424 §6.2.1 facility codes. */
 export const FACILITIES: Readonly<Record<string, number>> = {
-  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10, ftp: 11, ntp: 12, audit: 13, alert: 14, clock: 15,
-  local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
+  kern: 0,
+  user: 1,
+  mail: 2,
+  daemon: 3,
+  auth: 4,
+  syslog: 5,
+  lpr: 6,
+  news: 7,
+  uucp: 8,
+  cron: 9,
+  authpriv: 10,
+  ftp: 11,
+  ntp: 12,
+  audit: 13,
+  alert: 14,
+  clock: 15,
+  local0: 16,
+  local1: 17,
+  local2: 18,
+  local3: 19,
+  local4: 20,
+  local5: 21,
+  local6: 22,
+  local7: 23,
 };
 
 /** Severity of each level (RFC 5424 §6.2.1 numbers), as Loki Mode's forwarder assigns them. */
@@ -55,7 +77,11 @@ export function pri(facility: number, level: Level): number {
  * and control characters as `\n`, `\x1b`, `\u2028` (never raw).
  */
 function kv(value: string): string {
-  if (/^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e\u00a0-\u2027\u202f-\ufffe]+$/.test(value) && !/[\u200b-\u200f\u2060-\u2069\ufeff]/.test(value)) return value;
+  if (
+    /^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e\u00a0-\u2027\u202f-\ufffe]+$/.test(value) &&
+    !/[\u200b-\u200f\u2060-\u2069\ufeff]/.test(value)
+  )
+    return value;
   return `"${safeText(value.replace(/[\\"]/g, '\\$&'))}"`;
 }
 

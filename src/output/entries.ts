@@ -28,8 +28,14 @@ function compact(v: unknown, max = 400): string {
  */
 export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
   const v = e.view;
-  const paint = v.level === 'error' ? c.red : v.level === 'warning' ? c.yellow : v.level === 'debug' ? c.dim : (s: string) => s;
-  const details = e.record.details !== undefined ? compact(e.record.details) : e.record.metadata !== undefined ? compact(e.record.metadata) : '';
+  const paint =
+    v.level === 'error' ? c.red : v.level === 'warning' ? c.yellow : v.level === 'debug' ? c.dim : (s: string) => s;
+  const details =
+    e.record.details !== undefined
+      ? compact(e.record.details)
+      : e.record.metadata !== undefined
+        ? compact(e.record.metadata)
+        : '';
   const error = v.error ? ` error=${compact(v.error, 200)}` : '';
   return (
     `${safeText(v.timestamp || '-')} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +

@@ -11,7 +11,12 @@ import { fstatSync } from 'node:fs';
 import type { ReadProgress } from '../core/read/entries.js';
 
 /** Whether to show progress. `outputToFile`: the command writes its results to a file (`--output`). */
-export function progressWanted(options: { quiet?: boolean; json?: boolean; outputToFile?: boolean; resultsAtEnd?: boolean }): boolean {
+export function progressWanted(options: {
+  quiet?: boolean;
+  json?: boolean;
+  outputToFile?: boolean;
+  resultsAtEnd?: boolean;
+}): boolean {
   if (process.stderr.isTTY !== true || options.quiet || options.json) return false;
   if (options.outputToFile) return true;
   // Commands that print only at the end (verify, summary) may draw while the terminal is idle.

@@ -31,7 +31,14 @@ export function formatSummaryPlain(s: Summary): string {
   for (const c of s.byActor) lines.push(tsv(['actor', c.key, c.count]));
   for (const f of s.recentFailures) lines.push(tsv(['failure-entry', f.timestamp, f.event, f.actor, f.error ?? '-']));
   if (s.problemCount) lines.push(tsv(['bad-lines', s.problemCount]));
-  lines.push(tsv(['chain', s.chain ? s.chain.verdict : 'not-checked', s.chain ? s.chain.entriesVerified : '-', s.chain?.firstProblem ? `${s.chain.firstProblem.file}:${s.chain.firstProblem.line}` : '-']));
+  lines.push(
+    tsv([
+      'chain',
+      s.chain ? s.chain.verdict : 'not-checked',
+      s.chain ? s.chain.entriesVerified : '-',
+      s.chain?.firstProblem ? `${s.chain.firstProblem.file}:${s.chain.firstProblem.line}` : '-',
+    ]),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -39,7 +46,12 @@ export function formatSummaryPlain(s: Summary): string {
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 function countTable(title: string, rows: Array<[string, number]>, total: number, distinct?: number): string {
-  const t = new Table({ head: [title, 'count', '%'], colAligns: ['left', 'right', 'right'], style: { head: [], border: [] }, chars: COMPACT });
+  const t = new Table({
+    head: [title, 'count', '%'],
+    colAligns: ['left', 'right', 'right'],
+    style: { head: [], border: [] },
+    chars: COMPACT,
+  });
   for (const [k, n] of rows) t.push([safeText(k), String(n), total ? ((100 * n) / total).toFixed(1) : '0.0']);
   if (distinct !== undefined && distinct > rows.length) t.push([`… ${distinct - rows.length} more`, '', '']);
   return t.toString();
@@ -55,16 +67,43 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
   );
   if (s.total === 0) out.push(c.dim('No entries in this window. Try --since 7d, or --since with a date.'));
   else {
-    out.push(countTable('event', s.byEvent.map((x) => [x.key, x.count]), s.total, s.distinctEvents));
-    out.push(countTable('level', Object.entries(s.byLevel).filter(([, n]) => n > 0), s.total));
-    out.push(countTable('actor', s.byActor.map((x) => [x.key, x.count]), s.total, s.distinctActors));
+    out.push(
+      countTable(
+        'event',
+        s.byEvent.map((x) => [x.key, x.count]),
+        s.total,
+        s.distinctEvents,
+      ),
+    );
+    out.push(
+      countTable(
+        'level',
+        Object.entries(s.byLevel).filter(([, n]) => n > 0),
+        s.total,
+      ),
+    );
+    out.push(
+      countTable(
+        'actor',
+        s.byActor.map((x) => [x.key, x.count]),
+        s.total,
+        s.distinctActors,
+      ),
+    );
   }
   if (s.recentFailures.length) {
     out.push(c.bold('Recent failures'));
-    for (const f of s.recentFailures) out.push(`  ${safeText(f.timestamp)}  ${c.red(safeText(f.event))}  ${safeText(f.actor)}: ${safeText(f.error ?? 'no error text')}`);
+    for (const f of s.recentFailures)
+      out.push(
+        `  ${safeText(f.timestamp)}  ${c.red(safeText(f.event))}  ${safeText(f.actor)}: ${safeText(f.error ?? 'no error text')}`,
+      );
   }
   if (s.problemCount) {
-    out.push(c.yellow(`${s.problemCount} line(s) are not entries; first: ${s.problems[0].file}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`));
+    out.push(
+      c.yellow(
+        `${s.problemCount} line(s) are not entries; first: ${s.problems[0].file}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`,
+      ),
+    );
   }
   const chain = chainText(s);
   out.push(`Chain: ${s.chain?.verdict === 'intact' ? c.green(chain) : s.chain ? c.red(chain) : c.dim(chain)}`);

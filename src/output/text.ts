@@ -13,7 +13,11 @@ export type ColorMode = 'auto' | 'always' | 'never';
  * A chalk instance for `stream`: colour only on a TTY in `auto`, never when `NO_COLOR` is set
  * (https://no-color.org) unless `--color always`.
  */
-export function makeChalk(mode: ColorMode, stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+export function makeChalk(
+  mode: ColorMode,
+  stream: { isTTY?: boolean } = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): ChalkInstance {
   let on: boolean;
   if (mode === 'always') on = true;
   else if (mode === 'never') on = false;

@@ -11,18 +11,26 @@ import { safeText, shortHash } from './text.js';
 
 function findingLines(f: Finding, c: ChalkInstance, indent: string): string[] {
   const color = f.class === 'tampered' || f.class === 'unreadable' || f.class === 'io-error' ? c.red : c.yellow;
-  const lines = [`${indent}${color(`${f.file}:${f.line}`)} ${color.bold(CLASS_TITLES[f.class])} (${f.reason}): ${safeText(f.message)}`];
-  if (f.expected || f.stored) lines.push(`${indent}    expected ${f.expected ?? '-'}`, `${indent}    stored   ${f.stored ?? '-'}`);
-  if (f.chainsFrom) lines.push(`${indent}    chains from ${f.chainsFrom}${f.seenAt ? ` (${f.seenAt.file}:${f.seenAt.line})` : ' (genesis)'}`);
+  const lines = [
+    `${indent}${color(`${f.file}:${f.line}`)} ${color.bold(CLASS_TITLES[f.class])} (${f.reason}): ${safeText(f.message)}`,
+  ];
+  if (f.expected || f.stored)
+    lines.push(`${indent}    expected ${f.expected ?? '-'}`, `${indent}    stored   ${f.stored ?? '-'}`);
+  if (f.chainsFrom)
+    lines.push(
+      `${indent}    chains from ${f.chainsFrom}${f.seenAt ? ` (${f.seenAt.file}:${f.seenAt.line})` : ' (genesis)'}`,
+    );
   return lines;
 }
 
 /** The closing line: verdict, counts, first problem, chain head, exit code. */
 export function verdictLine(r: DirectoryReport, c: ChalkInstance): string {
   const title = CLASS_TITLES[r.verdict];
-  const painted = r.verdict === 'intact' ? c.green.bold(title) : r.exitCode === 1 ? c.red.bold(title) : c.yellow.bold(title);
+  const painted =
+    r.verdict === 'intact' ? c.green.bold(title) : r.exitCode === 1 ? c.red.bold(title) : c.yellow.bold(title);
   const parts = [`${painted}: ${r.filesChecked} file(s), ${r.entriesVerified} entries verified`];
-  if (r.firstProblem) parts.push(`first problem ${r.firstProblem.file}:${r.firstProblem.line} (${r.firstProblem.reason})`);
+  if (r.firstProblem)
+    parts.push(`first problem ${r.firstProblem.file}:${r.firstProblem.line} (${r.firstProblem.reason})`);
   if (r.findings.length > 1) parts.push(`${r.findings.length} problems`);
   if (r.chainHead) parts.push(`chain head ${shortHash(r.chainHead.hash)} at ${r.chainHead.file}:${r.chainHead.line}`);
   if (r.strict && r.exitCode === 1 && r.verdict !== 'tampered') parts.push('failed by --strict');
@@ -37,17 +45,29 @@ export function formatVerifyReport(r: DirectoryReport, c: ChalkInstance, quiet: 
     out.push(`verify ${safeText(r.dir)}`);
     const width = Math.max(0, ...r.files.map((f) => f.file.length));
     for (const f of r.files) {
-      const mark = f.verdict === 'intact' ? c.green('ok      ') : f.verdict === 'tampered' ? c.red('FAIL    ') : c.yellow('WARN    ');
+      const mark =
+        f.verdict === 'intact'
+          ? c.green('ok      ')
+          : f.verdict === 'tampered'
+            ? c.red('FAIL    ')
+            : c.yellow('WARN    ');
       const extra = f.preIntegrityEntries ? `, ${f.preIntegrityEntries} pre-integrity` : '';
       out.push(`  ${mark}${f.file.padEnd(width)}  ${f.entriesVerified} entries verified${extra} (${f.schema})`);
-      for (const finding of r.findings.filter((x) => x.file === f.file)) out.push(...findingLines(finding, c, '          '));
+      for (const finding of r.findings.filter((x) => x.file === f.file))
+        out.push(...findingLines(finding, c, '          '));
     }
   } else {
     for (const finding of r.findings) out.push(...findingLines(finding, c, ''));
   }
   const notes = quiet ? r.notes.filter((n) => r.strict && STRICT_NOTES.includes(n.kind)) : r.notes;
-  for (const n of notes) out.push(`${c.dim('note:')} ${n.file ? `${n.file}${n.line ? ':' + n.line : ''}: ` : ''}${safeText(n.message)}`);
-  if (r.verdict === 'intact' && !quiet) out.push(c.dim('note: a hash chain cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md'));
+  for (const n of notes)
+    out.push(`${c.dim('note:')} ${n.file ? `${n.file}${n.line ? ':' + n.line : ''}: ` : ''}${safeText(n.message)}`);
+  if (r.verdict === 'intact' && !quiet)
+    out.push(
+      c.dim(
+        'note: a hash chain cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md',
+      ),
+    );
   out.push(verdictLine(r, c));
   return out.join('\n') + '\n';
 }

@@ -10,7 +10,8 @@ import { ROOT, tempDir } from '../helpers/cli.js';
 
 /** A copy of the installed CLI (bin, dist, package.json, manifest: the bundle needs no node_modules). */
 function installCopy(dir: string): string {
-  for (const p of ['bin', 'dist', 'package.json', 'oclif.manifest.json']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  for (const p of ['bin', 'dist', 'package.json', 'oclif.manifest.json'])
+    cpSync(join(ROOT, p), join(dir, p), { recursive: true });
   mkdirSync(join(dir, 'node_modules'));
   return dir;
 }
@@ -18,12 +19,23 @@ function installCopy(dir: string): string {
 /** What loadCli says of the cache in `root`: false accepted, true rejected by V8, null not used. */
 function cacheState(root: string): boolean | null {
   const loader = pathToFileURL(join(root, 'bin', 'load-cli.js')).href;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { loadCli } = await import(${JSON.stringify(loader)}); console.log(JSON.stringify(loadCli().cacheRejected));`], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { loadCli } = await import(${JSON.stringify(loader)}); console.log(JSON.stringify(loadCli().cacheRejected));`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim()) as boolean | null;
 }
 
-const verify = (root: string) => spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'verify', '--dir', join(ROOT, 'examples', 'audit')], { encoding: 'utf8' });
+const verify = (root: string) =>
+  spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'verify', '--dir', join(ROOT, 'examples', 'audit')], {
+    encoding: 'utf8',
+  });
 
 describe('load-cli', () => {
   it("the build's code cache is accepted by this Node", () => {

@@ -54,18 +54,50 @@ describe('append', () => {
   it('writes what Loki Mode writes: the UTC day file, writer key order, a chain that verifies', async () => {
     const t = tempDir();
     try {
-      let r = await runCli(['append', '--dir', t.dir, '--event', 'task.complete', '--actor', 'cron:backup', '--detail', 'job=nightly', '--detail', 'bytes=1048576', '--json']);
+      let r = await runCli([
+        'append',
+        '--dir',
+        t.dir,
+        '--event',
+        'task.complete',
+        '--actor',
+        'cron:backup',
+        '--detail',
+        'job=nightly',
+        '--detail',
+        'bytes=1048576',
+        '--json',
+      ]);
       assert.equal(r.code, 0, r.stderr);
-      r = await runCli(['append', '--dir', t.dir, '--event', 'auth.login', '--actor', 'alice', '--error', 'bad password']);
+      r = await runCli([
+        'append',
+        '--dir',
+        t.dir,
+        '--event',
+        'auth.login',
+        '--actor',
+        'alice',
+        '--error',
+        'bad password',
+      ]);
       assert.equal(r.code, 0);
       const day = new Date().toISOString().slice(0, 10);
-      const lines = readFileSync(join(t.dir, `audit-${day}.jsonl`), 'utf8').trim().split('\n');
+      const lines = readFileSync(join(t.dir, `audit-${day}.jsonl`), 'utf8')
+        .trim()
+        .split('\n');
       assert.equal(lines.length, 2);
-      assert.match(lines[0], /^\{"timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", "action": "complete", "resource_type": "task", "resource_id": null, "user_id": "cron:backup", "token_id": null, "ip_address": null, "user_agent": null, "success": true, "error": null, "details": \{"job": "nightly", "bytes": 1048576\}, "_integrity_hash": "[0-9a-f]{64}"\}$/);
+      assert.match(
+        lines[0],
+        /^\{"timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", "action": "complete", "resource_type": "task", "resource_id": null, "user_id": "cron:backup", "token_id": null, "ip_address": null, "user_agent": null, "success": true, "error": null, "details": \{"job": "nightly", "bytes": 1048576\}, "_integrity_hash": "[0-9a-f]{64}"\}$/,
+      );
       assert.match(lines[1], /"success": false, "error": "bad password"/);
       const v = await runCli(['verify', '--dir', t.dir, '-q']);
       assert.equal(v.code, 0, v.stdout);
-      if (python) assert.equal(spawnSync('python3', [join(ROOT, 'bench', 'chain.py'), t.dir], { encoding: 'utf8' }).stdout.trim(), '2');
+      if (python)
+        assert.equal(
+          spawnSync('python3', [join(ROOT, 'bench', 'chain.py'), t.dir], { encoding: 'utf8' }).stdout.trim(),
+          '2',
+        );
     } finally {
       t.cleanup();
     }
@@ -74,13 +106,29 @@ describe('append', () => {
   it('continues the chain from the newest earlier file, and rotates a full file to .HHMMSS', async () => {
     const t = tempDir();
     try {
-      const first = await appendEntry(t.dir, { action: 'a', resource_type: 'x', details: {} }, { now: new Date('2026-03-01T10:00:00Z') });
-      const next = await appendEntry(t.dir, { action: 'b', resource_type: 'x', details: {} }, { now: new Date('2026-03-02T10:00:00Z') });
+      const first = await appendEntry(
+        t.dir,
+        { action: 'a', resource_type: 'x', details: {} },
+        { now: new Date('2026-03-01T10:00:00Z') },
+      );
+      const next = await appendEntry(
+        t.dir,
+        { action: 'b', resource_type: 'x', details: {} },
+        { now: new Date('2026-03-02T10:00:00Z') },
+      );
       assert.equal(next.prev, first.hash, 'a new day chains from the previous day');
-      const rot = await appendEntry(t.dir, { action: 'c', resource_type: 'x', details: {} }, { now: new Date('2026-03-02T11:22:33Z'), maxSizeBytes: 10 });
+      const rot = await appendEntry(
+        t.dir,
+        { action: 'c', resource_type: 'x', details: {} },
+        { now: new Date('2026-03-02T11:22:33Z'), maxSizeBytes: 10 },
+      );
       assert.equal(rot.rotatedTo, 'audit-2026-03-02.112233.jsonl');
       assert.equal(rot.prev, next.hash, 'the fresh live file chains from the rotated piece');
-      assert.deepEqual(readdirSync(t.dir).sort(), ['audit-2026-03-01.jsonl', 'audit-2026-03-02.112233.jsonl', 'audit-2026-03-02.jsonl']);
+      assert.deepEqual(readdirSync(t.dir).sort(), [
+        'audit-2026-03-01.jsonl',
+        'audit-2026-03-02.112233.jsonl',
+        'audit-2026-03-02.jsonl',
+      ]);
       assert.equal((await runCli(['verify', '--dir', t.dir, '-q'])).code, 0);
     } finally {
       t.cleanup();
@@ -99,30 +147,39 @@ describe('append', () => {
     }
   });
 
-  it('two loki-audit writers and a Loki Mode-style Python writer at once leave one chain that verifies', { skip: python ? false : 'python3 not installed' }, async () => {
-    const t = tempDir();
-    try {
-      const objs = (tag: string) => Array.from({ length: 40 }, (_, i) => JSON.stringify({ event: 'task.step', actor: tag, details: { i } })).join('\n') + '\n';
-      const codes = await Promise.all([
-        run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-a')),
-        run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-b')),
-        run('python3', ['-c', LOKI_MODE_WRITER, t.dir, '40', 'python']),
-      ]);
-      assert.deepEqual(codes, [0, 0, 0]);
-      const v = await runCli(['verify', '--dir', t.dir, '--json']);
-      const rep = JSON.parse(v.stdout);
-      assert.equal(v.code, 0, JSON.stringify(rep.findings));
-      assert.equal(rep.entriesVerified, 120);
-      const lines = readdirSync(t.dir).flatMap((n) => readFileSync(join(t.dir, n), 'utf8').trim().split('\n'));
-      const tags = lines.map((l) => JSON.parse(l).user_id as string);
-      for (const tag of ['node-a', 'node-b', 'python']) assert.equal(tags.filter((x) => x === tag).length, 40);
-      // The writers really interleaved: node entries between the first and the last Python one.
-      const firstPy = tags.indexOf('python');
-      const lastPy = tags.lastIndexOf('python');
-      assert.ok(tags.slice(firstPy, lastPy).some((x) => x !== 'python'), 'writers overlapped');
-    } finally {
-      t.cleanup();
-    }
-  });
-
+  it(
+    'two loki-audit writers and a Loki Mode-style Python writer at once leave one chain that verifies',
+    { skip: python ? false : 'python3 not installed' },
+    async () => {
+      const t = tempDir();
+      try {
+        const objs = (tag: string) =>
+          Array.from({ length: 40 }, (_, i) => JSON.stringify({ event: 'task.step', actor: tag, details: { i } })).join(
+            '\n',
+          ) + '\n';
+        const codes = await Promise.all([
+          run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-a')),
+          run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-b')),
+          run('python3', ['-c', LOKI_MODE_WRITER, t.dir, '40', 'python']),
+        ]);
+        assert.deepEqual(codes, [0, 0, 0]);
+        const v = await runCli(['verify', '--dir', t.dir, '--json']);
+        const rep = JSON.parse(v.stdout);
+        assert.equal(v.code, 0, JSON.stringify(rep.findings));
+        assert.equal(rep.entriesVerified, 120);
+        const lines = readdirSync(t.dir).flatMap((n) => readFileSync(join(t.dir, n), 'utf8').trim().split('\n'));
+        const tags = lines.map((l) => JSON.parse(l).user_id as string);
+        for (const tag of ['node-a', 'node-b', 'python']) assert.equal(tags.filter((x) => x === tag).length, 40);
+        // The writers really interleaved: node entries between the first and the last Python one.
+        const firstPy = tags.indexOf('python');
+        const lastPy = tags.lastIndexOf('python');
+        assert.ok(
+          tags.slice(firstPy, lastPy).some((x) => x !== 'python'),
+          'writers overlapped',
+        );
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 });

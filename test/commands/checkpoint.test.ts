@@ -24,10 +24,14 @@ describe('checkpoint and verify --checkpoints', () => {
     assert.equal((await runCli(['checkpoint', '--new-key', key])).code, 0);
     const c = await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store]);
     assert.equal(c.code, 0, c.stderr);
-    assert.match(c.stdout, /^checkpoint .*: head bd7ec98b71f417c1dd0b3011cab753365ad55486a6323d1c561b251430dc98af at audit-2026-02-03\.jsonl:50, 150 entries, signed ed25519 key [0-9a-f]{16}$/m);
+    assert.match(
+      c.stdout,
+      /^checkpoint .*: head bd7ec98b71f417c1dd0b3011cab753365ad55486a6323d1c561b251430dc98af at audit-2026-02-03\.jsonl:50, 150 entries, signed ed25519 key [0-9a-f]{16}$/m,
+    );
   });
   afterEach(() => t.cleanup());
-  const verify = (...a: string[]) => runCli(['verify', '--dir', audit, '--checkpoints', store, '--public-key', key + '.pub', '--json', ...a]);
+  const verify = (...a: string[]) =>
+    runCli(['verify', '--dir', audit, '--checkpoints', store, '--public-key', key + '.pub', '--json', ...a]);
 
   it('an untouched directory proves its checkpoint (the public key alone verifies)', async () => {
     const r = await verify();
@@ -45,7 +49,10 @@ describe('checkpoint and verify --checkpoints', () => {
     const r = await verify();
     assert.equal(r.code, 12);
     const p = JSON.parse(r.stdout).firstProblem;
-    assert.deepEqual([p.class, p.reason, p.file, p.line], ['anchor-mismatch', 'head-missing', 'audit-2026-02-03.jsonl', 50]);
+    assert.deepEqual(
+      [p.class, p.reason, p.file, p.line],
+      ['anchor-mismatch', 'head-missing', 'audit-2026-02-03.jsonl', 50],
+    );
   });
 
   it('a deleted newest file fails the checkpoint', async () => {
@@ -86,7 +93,10 @@ describe('checkpoint and verify --checkpoints', () => {
     const { sealEntry } = await import('../../src/core/pyjson/dumps.js');
     const f = join(audit, 'audit-2026-02-03.jsonl');
     const { _integrity_hash: head, ...last } = JSON.parse(readFileSync(f, 'utf8').trim().split('\n').at(-1)!);
-    writeFileSync(f, readFileSync(f, 'utf8') + sealEntry({ ...last, timestamp: '2026-02-03T23:00:00+00:00' }, head).line);
+    writeFileSync(
+      f,
+      readFileSync(f, 'utf8') + sealEntry({ ...last, timestamp: '2026-02-03T23:00:00+00:00' }, head).line,
+    );
     assert.equal((await verify()).code, 0);
   });
 
@@ -95,7 +105,10 @@ describe('checkpoint and verify --checkpoints', () => {
     writeFileSync(secret, 'a-shared-secret-of-enough-bytes\n');
     const hs = join(t.dir, 'hstore');
     assert.equal((await runCli(['checkpoint', '--dir', audit, '--hmac-key-file', secret, '--store', hs])).code, 0);
-    assert.equal((await runCli(['verify', '--dir', audit, '--checkpoints', hs, '--hmac-key-file', secret, '-q'])).code, 0);
+    assert.equal(
+      (await runCli(['verify', '--dir', audit, '--checkpoints', hs, '--hmac-key-file', secret, '-q'])).code,
+      0,
+    );
     const head = 'bd7ec98b71f417c1dd0b3011cab753365ad55486a6323d1c561b251430dc98af';
     assert.equal((await runCli(['verify', '--dir', audit, '--expect-head', head, '-q'])).code, 0);
     assert.equal((await runCli(['verify', '--dir', audit, '--expect-head', 'f'.repeat(64), '-q'])).code, 12);

@@ -16,7 +16,9 @@ describe('export', () => {
       const r = await runCli(['export', '--dir', WRITER, '--format', 'jsonl', '--output', out]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /exported 150 entries/);
-      const original = ['01', '02', '03'].map((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8')).join('');
+      const original = ['01', '02', '03']
+        .map((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8'))
+        .join('');
       assert.equal(readFileSync(out, 'utf8'), original);
       const v = await runCli(['verify', '--dir', t.dir, '--json']);
       assert.equal(JSON.parse(v.stdout).entriesVerified, 150);
@@ -36,19 +38,27 @@ describe('export', () => {
     assert.equal(none.code, 0);
   });
 
-  it('csv parses (Python csv module) to one row per entry, formulas neutralised', { skip: python ? false : 'python3 not installed' }, async () => {
-    const r = await runCli(['export', '--dir', WRITER, '--format', 'csv']);
-    assert.equal(r.code, 0);
-    assert.equal(r.stdout.split('\n').length - 1, 151, 'one line per row');
-    const py = spawnSync('python3', ['-c', 'import csv,sys,json\nrows=list(csv.reader(sys.stdin))\nprint(json.dumps(rows))'], { input: r.stdout, encoding: 'utf8' });
-    const rows = JSON.parse(py.stdout) as string[][];
-    assert.equal(rows.length, 151);
-    assert.equal(rows[0][0], 'timestamp');
-    assert.ok(rows.every((row) => row.length === rows[0].length));
-    for (const row of rows.slice(1)) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@]/, cell);
-    // details stay valid JSON
-    for (const row of rows.slice(1)) JSON.parse(row[rows[0].indexOf('details')]);
-  });
+  it(
+    'csv parses (Python csv module) to one row per entry, formulas neutralised',
+    { skip: python ? false : 'python3 not installed' },
+    async () => {
+      const r = await runCli(['export', '--dir', WRITER, '--format', 'csv']);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout.split('\n').length - 1, 151, 'one line per row');
+      const py = spawnSync(
+        'python3',
+        ['-c', 'import csv,sys,json\nrows=list(csv.reader(sys.stdin))\nprint(json.dumps(rows))'],
+        { input: r.stdout, encoding: 'utf8' },
+      );
+      const rows = JSON.parse(py.stdout) as string[][];
+      assert.equal(rows.length, 151);
+      assert.equal(rows[0][0], 'timestamp');
+      assert.ok(rows.every((row) => row.length === rows[0].length));
+      for (const row of rows.slice(1)) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@]/, cell);
+      // details stay valid JSON
+      for (const row of rows.slice(1)) JSON.parse(row[rows[0].indexOf('details')]);
+    },
+  );
 
   it('--output refuses to overwrite without --force and never leaves a half file', async () => {
     const t = tempDir();
@@ -67,7 +77,10 @@ describe('export', () => {
       const e = await runCli(['export', '--dir', join(t.dir, 'missing'), '--output', bad]);
       assert.equal(e.code, 3);
       assert.ok(!existsSync(bad));
-      assert.deepEqual(readdirSync(t.dir).filter((n) => n.endsWith('.tmp')), []);
+      assert.deepEqual(
+        readdirSync(t.dir).filter((n) => n.endsWith('.tmp')),
+        [],
+      );
     } finally {
       t.cleanup();
     }
@@ -101,7 +114,10 @@ describe('search', () => {
   it('filters combine; exit 1 when nothing matched (like grep)', async () => {
     const r = await runCli(['search', '--dir', WRITER, '--event', 'api.*', '--level', 'error', '-o', 'jsonl']);
     assert.equal(r.code, 0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(rows.length > 0);
     assert.ok(rows.every((e) => e.resource_type === 'api' && e.success === false));
     const none = await runCli(['search', '--dir', WRITER, '--actor', 'nobody']);
@@ -110,7 +126,8 @@ describe('search', () => {
   });
 
   it('--level is that level and above; ranges; =level exactly', async () => {
-    const count = async (...a: string[]) => (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', ...a])).stdout.split('\n').filter(Boolean).length;
+    const count = async (...a: string[]) =>
+      (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', ...a])).stdout.split('\n').filter(Boolean).length;
     assert.equal(await count('--level', 'warning'), 63);
     assert.equal(await count('--level', 'error'), 38);
     assert.equal(await count('--level', 'info..warning'), 112);
@@ -119,10 +136,32 @@ describe('search', () => {
 
   it('--field on a dotted path, --grep over the raw line, --user, --resource-type, --action', async () => {
     const f = await runCli(['search', '--dir', WRITER, '--field', 'details.agent=qa', '-o', 'jsonl']);
-    assert.ok(f.stdout.trim().split('\n').every((l) => JSON.parse(l).details.agent === 'qa'));
+    assert.ok(
+      f.stdout
+        .trim()
+        .split('\n')
+        .every((l) => JSON.parse(l).details.agent === 'qa'),
+    );
     const g = await runCli(['search', '--dir', WRITER, '--grep', 'quota exceeded', '-o', 'jsonl']);
-    assert.ok(g.stdout.trim().split('\n').every((l) => l.includes('quota exceeded')));
-    const u = await runCli(['search', '--dir', WRITER, '--user', 'bob', '--resource-type', 'task', '--action', 'st*', '-o', 'jsonl']);
+    assert.ok(
+      g.stdout
+        .trim()
+        .split('\n')
+        .every((l) => l.includes('quota exceeded')),
+    );
+    const u = await runCli([
+      'search',
+      '--dir',
+      WRITER,
+      '--user',
+      'bob',
+      '--resource-type',
+      'task',
+      '--action',
+      'st*',
+      '-o',
+      'jsonl',
+    ]);
     for (const l of u.stdout.trim().split('\n')) {
       const e = JSON.parse(l);
       assert.equal(e.user_id, 'bob');
@@ -133,9 +172,13 @@ describe('search', () => {
 
   it('--limit, --offset and --reverse (newest first)', async () => {
     const all = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl'])).stdout.trim().split('\n');
-    const page = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', '--offset', '10', '--limit', '5'])).stdout.trim().split('\n');
+    const page = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', '--offset', '10', '--limit', '5'])).stdout
+      .trim()
+      .split('\n');
     assert.deepEqual(page, all.slice(10, 15));
-    const rev = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', '--reverse', '--limit', '3'])).stdout.trim().split('\n');
+    const rev = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', '--reverse', '--limit', '3'])).stdout
+      .trim()
+      .split('\n');
     assert.deepEqual(rev, all.slice(-3).reverse());
   });
 
@@ -145,9 +188,22 @@ describe('search', () => {
       cpSync(WRITER, t.dir, { recursive: true });
       // An unreadable file outside the window is never opened: no warning about it.
       writeFileSync(join(t.dir, 'audit-2026-01-15.jsonl'), Buffer.from([0xff, 0xfe, 0x0a]));
-      const r = await runCli(['search', '--dir', t.dir, '--since', '2026-02-02T00:00:00Z', '--until', '2026-02-02T06:00:00Z', '-o', 'jsonl']);
+      const r = await runCli([
+        'search',
+        '--dir',
+        t.dir,
+        '--since',
+        '2026-02-02T00:00:00Z',
+        '--until',
+        '2026-02-02T06:00:00Z',
+        '-o',
+        'jsonl',
+      ]);
       assert.equal(r.stderr, '');
-      const ts = r.stdout.trim().split('\n').map((l) => JSON.parse(l).timestamp as string);
+      const ts = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).timestamp as string);
       assert.ok(ts.length > 0 && ts.every((x) => x >= '2026-02-02T00:00:00' && x < '2026-02-02T06:00:00'));
     } finally {
       t.cleanup();
@@ -161,7 +217,9 @@ describe('search', () => {
     // eslint-disable-next-line no-control-regex
     assert.doesNotMatch(withoutOurColours, /[\u0000-\u0009\u000b-\u001f\u007f]/);
     const raw = await runCli(['search', '--dir', WRITER, '--grep', 'ctl', '-o', 'raw']);
-    const lines = ['01', '02', '03'].flatMap((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8').split('\n')).filter((l) => /ctl/.test(l));
+    const lines = ['01', '02', '03']
+      .flatMap((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8').split('\n'))
+      .filter((l) => /ctl/.test(l));
     assert.equal(raw.stdout, lines.map((l) => l + '\n').join(''));
   });
 });
@@ -184,7 +242,9 @@ describe('pipes', () => {
   });
 
   it('search | head -1 ends quietly', async () => {
-    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node bin/run.js search --dir '${WRITER}' -o raw | head -1`], { encoding: 'utf8' });
+    const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node bin/run.js search --dir '${WRITER}' -o raw | head -1`], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.equal(r.stdout.split('\n').length, 2);

@@ -41,7 +41,21 @@ describe('forward to Loki', () => {
     await rx.stop();
     t.cleanup();
   });
-  const fwd = (...a: string[]) => runCli(['forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--batch-wait', '100', ...a]);
+  const fwd = (...a: string[]) =>
+    runCli([
+      'forward',
+      '--dir',
+      audit,
+      '--loki',
+      rx.url,
+      '--tenant',
+      'acme',
+      '--state',
+      state,
+      '--batch-wait',
+      '100',
+      ...a,
+    ]);
 
   it('delivers every entry once: original line, low-cardinality labels, chain hash as structured metadata, ns time', async () => {
     const r = await fwd();
@@ -67,23 +81,40 @@ describe('forward to Loki', () => {
     assert.equal(rx.pushes, pushes);
     assert.match(again.stdout, /: 0 delivered/);
     // query_range reads back by label
-    const q = await fetch(`${rx.url}/loki/api/v1/query_range?query=${encodeURIComponent('{event_family="auth"}')}`).then((x) => x.json() as Promise<{ data: { result: Array<{ values: unknown[] }> } }>);
-    assert.equal(q.data.result.reduce((n, s) => n + s.values.length, 0), lines.filter((l) => JSON.parse(l).resource_type === 'auth').length);
+    const q = await fetch(
+      `${rx.url}/loki/api/v1/query_range?query=${encodeURIComponent('{event_family="auth"}')}`,
+    ).then((x) => x.json() as Promise<{ data: { result: Array<{ values: unknown[] }> } }>);
+    assert.equal(
+      q.data.result.reduce((n, s) => n + s.values.length, 0),
+      lines.filter((l) => JSON.parse(l).resource_type === 'auth').length,
+    );
   });
 
   it('bearer token from the environment, never printed; basic + bearer together is an error; credentials in a URL are refused', async () => {
     await rx.stop();
     rx = new LokiReceiver({ authorization: 'Bearer s3cret-token' });
     await rx.start();
-    const r = await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--json'], { env: { LOKI_AUDIT_LOKI_TOKEN: 's3cret-token' } });
+    const r = await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--json'], {
+      env: { LOKI_AUDIT_LOKI_TOKEN: 's3cret-token' },
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(rx.stored.length, 240);
     assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
-    const both = await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--loki-username', 'u'], { env: { LOKI_AUDIT_LOKI_TOKEN: 's3cret-token', LOKI_AUDIT_LOKI_PASSWORD: 'pw' } });
+    const both = await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--loki-username', 'u'], {
+      env: { LOKI_AUDIT_LOKI_TOKEN: 's3cret-token', LOKI_AUDIT_LOKI_PASSWORD: 'pw' },
+    });
     assert.equal(both.code, 2);
     assert.match(both.stderr, /mutually exclusive/);
     assert.doesNotMatch(both.stderr, /s3cret|pw\b/);
-    const url = await runCli(['forward', '--dir', audit, '--loki', 'http://user:hunter2@127.0.0.1:1', '--state', state]);
+    const url = await runCli([
+      'forward',
+      '--dir',
+      audit,
+      '--loki',
+      'http://user:hunter2@127.0.0.1:1',
+      '--state',
+      state,
+    ]);
     assert.equal(url.code, 2);
     assert.doesNotMatch(url.stderr, /hunter2/);
   });
@@ -114,7 +145,19 @@ describe('forward to Loki', () => {
   it('receiver down: gives up after --give-up-after with exit 9, position kept; the next run delivers all', async () => {
     const port = rx.port;
     await rx.stop();
-    const r = await runCli(['forward', '--dir', audit, '--loki', `http://127.0.0.1:${port}`, '--state', state, '--give-up-after', '2', '--timeout', '500']);
+    const r = await runCli([
+      'forward',
+      '--dir',
+      audit,
+      '--loki',
+      `http://127.0.0.1:${port}`,
+      '--state',
+      state,
+      '--give-up-after',
+      '2',
+      '--timeout',
+      '500',
+    ]);
     assert.equal(r.code, 9);
     assert.match(r.stderr, /giving up: cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/);
     rx = new LokiReceiver();
@@ -126,30 +169,63 @@ describe('forward to Loki', () => {
 
   it('entries older than Loki accepts go to the dead-letter file (exit 11); --timestamp ingest sends them', async () => {
     const dl = join(t.dir, 'dead.jsonl');
-    const old = await runCli(['forward', '--dir', join(LOKI, 'extended/valid/writer'), '--loki', rx.url, '--tenant', 'a', '--state', join(t.dir, 's2.json'), '--dead-letter', dl]);
+    const old = await runCli([
+      'forward',
+      '--dir',
+      join(LOKI, 'extended/valid/writer'),
+      '--loki',
+      rx.url,
+      '--tenant',
+      'a',
+      '--state',
+      join(t.dir, 's2.json'),
+      '--dead-letter',
+      dl,
+    ]);
     assert.equal(old.code, 11);
     assert.equal(rx.stored.length, 0);
-    const dead = readFileSync(dl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const dead = readFileSync(dl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(dead.length, 150);
     assert.match(dead[0].reason, /timestamp too old for Loki/);
     assert.equal(dead[0].chain_hash, JSON.parse(dead[0].entry)._integrity_hash);
-    const ingest = await runCli(['forward', '--dir', join(LOKI, 'extended/valid/writer'), '--loki', rx.url, '--tenant', 'a', '--state', join(t.dir, 's3.json'), '--timestamp', 'ingest']);
+    const ingest = await runCli([
+      'forward',
+      '--dir',
+      join(LOKI, 'extended/valid/writer'),
+      '--loki',
+      rx.url,
+      '--tenant',
+      'a',
+      '--state',
+      join(t.dir, 's3.json'),
+      '--timestamp',
+      'ingest',
+    ]);
     assert.equal(ingest.code, 0, ingest.stderr);
     assert.equal(rx.stored.length, 150);
   });
 
-  it('a 400 from Loki is final: the batch goes to the dead-letter file with Loki\'s text', async () => {
-    rx.failNext(1, 400, "entry for stream '{x=\"y\"}' has timestamp too new");
+  it("a 400 from Loki is final: the batch goes to the dead-letter file with Loki's text", async () => {
+    rx.failNext(1, 400, 'entry for stream \'{x="y"}\' has timestamp too new');
     const dl = join(t.dir, 'dead.jsonl');
     const r = await fwd('--dead-letter', dl, '--batch-entries', '100');
     assert.equal(r.code, 11);
-    const dead = readFileSync(dl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const dead = readFileSync(dl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(dead.length, 100);
     assert.match(dead[0].reason, /HTTP 400: entry for stream/);
     assert.equal(rx.stored.length, 140);
     // Each refused entry exactly as in its file and line (read again from the batch's bytes), in chain order.
     const first = allLines(audit).slice(0, 100);
-    assert.deepEqual(dead.map((d) => d.entry), first);
+    assert.deepEqual(
+      dead.map((d) => d.entry),
+      first,
+    );
     for (const d of dead) {
       const line = readFileSync(join(audit, d.file), 'utf8').split('\n')[d.line - 1];
       assert.equal(d.entry, line, `${d.file}:${d.line}`);
@@ -161,21 +237,74 @@ describe('forward to Loki', () => {
     const pki = join(t.dir, 'pki');
     mkdirSync(pki);
     const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
-    ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=loki-audit test CA');
+    ossl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=loki-audit test CA',
+    );
     writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-    ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf');
-    const https = new LokiReceiver({ requireTenant: true, tls: { cert: readFileSync(join(pki, 'server.pem')), key: readFileSync(join(pki, 'server.key')) } });
+    ossl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
+    ossl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    );
+    const https = new LokiReceiver({
+      requireTenant: true,
+      tls: { cert: readFileSync(join(pki, 'server.pem')), key: readFileSync(join(pki, 'server.key')) },
+    });
     await https.start();
     try {
       const args = ['forward', '--dir', audit, '--loki', https.url, '--tenant', 'acme', '--batch-wait', '100'];
       const untrusted = await runCli([...args, '--state', join(t.dir, 'https-0.json'), '--give-up-after', '1']);
       assert.equal(untrusted.code, 9, untrusted.stderr);
-      assert.match(untrusted.stderr, /cannot reach 127\.0\.0\.1:\d+: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|DEPTH_ZERO)/);
+      assert.match(
+        untrusted.stderr,
+        /cannot reach 127\.0\.0\.1:\d+: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|DEPTH_ZERO)/,
+      );
       assert.equal(https.stored.length, 0);
-      const r = await runCli([...args, '--state', join(t.dir, 'https.json')], { env: { NODE_EXTRA_CA_CERTS: join(pki, 'ca.pem') } });
+      const r = await runCli([...args, '--state', join(t.dir, 'https.json')], {
+        env: { NODE_EXTRA_CA_CERTS: join(pki, 'ca.pem') },
+      });
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(https.stored.map((e) => e.line).sort(), allLines(audit).sort(), 'every entry once (a push groups its entries by stream)');
+      assert.deepEqual(
+        https.stored.map((e) => e.line).sort(),
+        allLines(audit).sort(),
+        'every entry once (a push groups its entries by stream)',
+      );
     } finally {
       await https.stop();
     }
@@ -187,20 +316,56 @@ describe('forward to Loki', () => {
     const lines: string[] = [];
     for (let i = 0; i < 40; i++) {
       const big = i % 7 === 3 ? 'x'.repeat(200_000) : 'y'.repeat(1 + ((i * 7919) % 50_000));
-      const s = sealEntry({ timestamp: new Date(Date.now() - (40 - i) * 1000).toISOString(), action: 'update', resource_type: 'task', resource_id: String(i), user_id: 'u', token_id: null, ip_address: null, user_agent: null, success: true, error: null, details: { big } }, prev);
+      const s = sealEntry(
+        {
+          timestamp: new Date(Date.now() - (40 - i) * 1000).toISOString(),
+          action: 'update',
+          resource_type: 'task',
+          resource_id: String(i),
+          user_id: 'u',
+          token_id: null,
+          ip_address: null,
+          user_agent: null,
+          success: true,
+          error: null,
+          details: { big },
+        },
+        prev,
+      );
       prev = s.hash;
       lines.push(s.line.trimEnd());
     }
     mkdirSync(dir);
     writeFileSync(join(dir, `audit-${daysAgo(0)}.jsonl`), lines.join('\n') + '\n');
-    const r = await runCli(['forward', '--dir', dir, '--loki', rx.url, '--tenant', 'acme', '--state', join(t.dir, 'long-state.json'), '--batch-wait', '100', '--batch-entries', '3']);
+    const r = await runCli([
+      'forward',
+      '--dir',
+      dir,
+      '--loki',
+      rx.url,
+      '--tenant',
+      'acme',
+      '--state',
+      join(t.dir, 'long-state.json'),
+      '--batch-wait',
+      '100',
+      '--batch-entries',
+      '3',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(rx.stored.map((e) => e.line), lines);
+    assert.deepEqual(
+      rx.stored.map((e) => e.line),
+      lines,
+    );
   });
 
   it('killed mid-batch (SIGKILL) and restarted: every entry delivered, duplicates only from the batch in flight', async () => {
     rx.slow(300);
-    const child = spawn(process.execPath, [BIN, 'forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--batch-entries', '20'], { cwd: ROOT, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--batch-entries', '20'],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
     const end = Date.now() + 10_000;
     while (rx.pushes < 4 && Date.now() < end) await sleep(20);
     child.kill('SIGKILL');
@@ -216,7 +381,10 @@ describe('forward to Loki', () => {
 
   it('a forwarded file rewritten afterwards is reported (exit 10), nothing re-sent', async () => {
     assert.equal((await fwd()).code, 0);
-    const live = readdirSync(audit).filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)).sort().at(-1)!;
+    const live = readdirSync(audit)
+      .filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n))
+      .sort()
+      .at(-1)!;
     const f = join(audit, live);
     const lines = readFileSync(f, 'utf8').split('\n');
     const edited = lines[lines.length - 2].replace(/"seq": (\d+)/, (_m, n) => `"seq": ${Number(n) + 1000}`);
@@ -232,7 +400,10 @@ describe('forward to Loki', () => {
 
   it('survives size rotation between runs: the position is found in the renamed piece', async () => {
     assert.equal((await fwd()).code, 0);
-    const live = readdirSync(audit).filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)).sort().at(-1)!;
+    const live = readdirSync(audit)
+      .filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n))
+      .sort()
+      .at(-1)!;
     renameSync(join(audit, live), join(audit, live.replace('.jsonl', '.235959.jsonl')));
     const { _integrity_hash: head, ...last } = JSON.parse(allLines(audit).at(-1)!);
     const s = sealEntry({ ...last, timestamp: new Date().toISOString().replace('Z', '+00:00') }, head);
@@ -258,34 +429,75 @@ describe('forward to Loki', () => {
     const r = await fwd('--dry-run');
     assert.equal(r.code, 0);
     assert.match(r.stdout, /240 entries would be sent/);
-    assert.match(r.stdout, /stream \{service_name="loki-audit", job="loki-audit", host="[^"]+", level="info", event_family="task"\}: \d+/);
+    assert.match(
+      r.stdout,
+      /stream \{service_name="loki-audit", job="loki-audit", host="[^"]+", level="info", event_family="task"\}: \d+/,
+    );
     assert.equal(rx.pushes, 0);
     assert.throws(() => readFileSync(state));
   });
 
-  it('filters apply (only auth.* at warning and above), and the config file\'s enterprise.audit.level too', async () => {
+  it("filters apply (only auth.* at warning and above), and the config file's enterprise.audit.level too", async () => {
     const r = await fwd('--event', 'auth.*', '--level', 'warning');
     assert.equal(r.code, 0);
     assert.ok(rx.stored.length > 0);
     assert.ok(rx.stored.every((e) => e.labels.event_family === 'auth' && e.labels.level !== 'info'));
     const cfg = join(t.dir, 'config.yaml');
-    writeFileSync(cfg, `enterprise:\n  audit:\n    level: error\n    exclude_events: [api.*]\nforward:\n  targets:\n    - loki: ${rx.url}\n      tenant: cfg\n      labels: {env: prod}\n`);
+    writeFileSync(
+      cfg,
+      `enterprise:\n  audit:\n    level: error\n    exclude_events: [api.*]\nforward:\n  targets:\n    - loki: ${rx.url}\n      tenant: cfg\n      labels: {env: prod}\n`,
+    );
     const c = await runCli(['forward', '--dir', audit, '--config', cfg, '--state', join(t.dir, 's4.json')]);
     assert.equal(c.code, 0, c.stderr);
     const fromCfg = rx.stored.filter((e) => e.tenant === 'cfg');
     assert.ok(fromCfg.length > 0);
-    assert.ok(fromCfg.every((e) => e.labels.level === 'error' && e.labels.env === 'prod' && e.labels.event_family !== 'api'));
+    assert.ok(
+      fromCfg.every((e) => e.labels.level === 'error' && e.labels.env === 'prod' && e.labels.event_family !== 'api'),
+    );
   });
 
   it('--follow forwards new entries as they are written, across a new day file', async () => {
-    const child = spawn(process.execPath, [BIN, 'forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--follow', '--batch-wait', '100'], { cwd: ROOT, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'forward',
+        '--dir',
+        audit,
+        '--loki',
+        rx.url,
+        '--tenant',
+        'acme',
+        '--state',
+        state,
+        '--follow',
+        '--batch-wait',
+        '100',
+      ],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
     try {
       const end = Date.now() + 10_000;
       while (rx.stored.length < 240 && Date.now() < end) await sleep(25);
       let prev = JSON.parse(allLines(audit).at(-1)!)._integrity_hash as string;
       const today = new Date().toISOString().slice(0, 10);
       for (let i = 0; i < 5; i++) {
-        const s = sealEntry({ timestamp: new Date().toISOString().replace('Z', '+00:00'), action: 'login', resource_type: 'auth', resource_id: null, user_id: 'live', token_id: null, ip_address: null, user_agent: null, success: true, error: null, details: { i } }, prev);
+        const s = sealEntry(
+          {
+            timestamp: new Date().toISOString().replace('Z', '+00:00'),
+            action: 'login',
+            resource_type: 'auth',
+            resource_id: null,
+            user_id: 'live',
+            token_id: null,
+            ip_address: null,
+            user_agent: null,
+            success: true,
+            error: null,
+            details: { i },
+          },
+          prev,
+        );
         appendFileSync(join(audit, `audit-${today}.jsonl`), s.line);
         prev = s.hash;
       }
@@ -309,16 +521,27 @@ describe('verify --against-loki (Loki as a witness)', () => {
     try {
       const audit = join(t.dir, 'audit');
       generateSample(audit, { seed: 3, startDate: daysAgo(3), perDay: [50, 50], maxFileBytes: 1 << 20 });
-      assert.equal((await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', join(t.dir, 's.json')])).code, 0);
+      assert.equal(
+        (await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', join(t.dir, 's.json')])).code,
+        0,
+      );
       let r = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--json']);
       assert.equal(r.code, 0, r.stdout);
       // An entry written after the forward run: not in Loki yet, a note only.
       const { _integrity_hash: head, ...last } = JSON.parse(allLines(audit).at(-1)!);
       const extra = join(audit, `audit-${daysAgo(0)}.jsonl`);
-      writeFileSync(extra, sealEntry({ ...last, timestamp: new Date().toISOString().replace('Z', '+00:00') }, head).line);
+      writeFileSync(
+        extra,
+        sealEntry({ ...last, timestamp: new Date().toISOString().replace('Z', '+00:00') }, head).line,
+      );
       r = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--json']);
       assert.equal(r.code, 0, r.stdout);
-      assert.ok(JSON.parse(r.stdout).notes.some((n: { kind: string; message: string }) => n.kind === 'not-forwarded' && /^1 local entry is not in Loki/.test(n.message)));
+      assert.ok(
+        JSON.parse(r.stdout).notes.some(
+          (n: { kind: string; message: string }) =>
+            n.kind === 'not-forwarded' && /^1 local entry is not in Loki/.test(n.message),
+        ),
+      );
       rmSync(extra);
       // Remove the last two entries locally: the chain alone cannot see it, the witness can.
       const live = readdirSync(audit).sort().at(-1)!;

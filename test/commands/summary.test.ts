@@ -7,7 +7,13 @@ import { GENESIS_HASH } from '../../src/core/chain/sequential/verifier.js';
 import { sealEntry } from '../../src/core/pyjson/dumps.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 
-const plain = (stdout: string) => new Map(stdout.trim().split('\n').map((l) => [l.split('\t').slice(0, -1).join('\t'), l.split('\t').at(-1)]));
+const plain = (stdout: string) =>
+  new Map(
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.split('\t').slice(0, -1).join('\t'), l.split('\t').at(-1)]),
+  );
 
 describe('summary', () => {
   it('counts the writer fixture by event, level and actor (plain text when piped)', async () => {
@@ -27,8 +33,14 @@ describe('summary', () => {
     assert.equal(m.get('actor\tbob'), '23');
     assert.match(r.stdout, /^chain\tintact\t150\t-$/m);
     // Loki Mode's own CLI lists these as its last failures (spec §6.1).
-    assert.match(r.stdout, /^failure-entry\t2026-02-03T07:18:54\.939273\+00:00\tauth\.login\tanonymous\tvalidation failed: "name" is required$/m);
-    assert.match(r.stdout, /^failure-entry\t2026-02-03T11:57:19\+00:00\tapi\.request\tops@example\.com\tpermission denied$/m);
+    assert.match(
+      r.stdout,
+      /^failure-entry\t2026-02-03T07:18:54\.939273\+00:00\tauth\.login\tanonymous\tvalidation failed: "name" is required$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^failure-entry\t2026-02-03T11:57:19\+00:00\tapi\.request\tops@example\.com\tpermission denied$/m,
+    );
   });
 
   it('--json gives one object with the same numbers', async () => {
@@ -42,7 +54,16 @@ describe('summary', () => {
   });
 
   it('picks files for the window by name and entries by time', async () => {
-    const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--since', '2026-02-02', '--until', '2026-02-02', '--json']);
+    const r = await runCli([
+      'summary',
+      '--dir',
+      join(LOKI, 'extended/valid/writer'),
+      '--since',
+      '2026-02-02',
+      '--until',
+      '2026-02-02',
+      '--json',
+    ]);
     const s = JSON.parse(r.stdout);
     assert.deepEqual(s.files, ['audit-2026-02-02.jsonl']);
     assert.equal(s.total, 50);
@@ -50,7 +71,20 @@ describe('summary', () => {
     assert.equal(s.until, '2026-02-03T00:00:00.000Z');
     // The window starts mid-history: the chain is checked from the previous file's last hash.
     assert.equal(s.chain.verdict, 'intact');
-    const narrow = JSON.parse((await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--from', '2026-02-02T10:00:00Z', '--to', '2026-02-02T12:00:00Z', '--json'])).stdout);
+    const narrow = JSON.parse(
+      (
+        await runCli([
+          'summary',
+          '--dir',
+          join(LOKI, 'extended/valid/writer'),
+          '--from',
+          '2026-02-02T10:00:00Z',
+          '--to',
+          '2026-02-02T12:00:00Z',
+          '--json',
+        ])
+      ).stdout,
+    );
     assert.ok(narrow.total > 0 && narrow.total < 50);
     assert.ok(narrow.first >= '2026-02-02T10:00:00');
   });
@@ -64,7 +98,9 @@ describe('summary', () => {
   });
 
   it('summarizes the documented schema and a .gz day', async () => {
-    const s = JSON.parse((await runCli(['summary', '--dir', join(LOKI, 'documented/valid'), '--all', '--json'])).stdout);
+    const s = JSON.parse(
+      (await runCli(['summary', '--dir', join(LOKI, 'documented/valid'), '--all', '--json'])).stdout,
+    );
     assert.equal(s.total, 180);
     assert.ok(s.byLevel.debug > 0);
     assert.ok(s.files.includes('audit-2026-02-13.jsonl.gz'));
@@ -87,7 +123,15 @@ describe('summary', () => {
   it('never writes control characters or ANSI escapes from the log to the output', async () => {
     const t = tempDir();
     try {
-      const evil = { timestamp: '2026-02-01T00:00:00+00:00', action: 'login\u001b[2J\u001b[31m', resource_type: 'auth', user_id: 'mal\rlory\u202e', success: false, error: 'x\u001b]0;pwned\u0007\nforged line', details: {} };
+      const evil = {
+        timestamp: '2026-02-01T00:00:00+00:00',
+        action: 'login\u001b[2J\u001b[31m',
+        resource_type: 'auth',
+        user_id: 'mal\rlory\u202e',
+        success: false,
+        error: 'x\u001b]0;pwned\u0007\nforged line',
+        details: {},
+      };
       writeFileSync(join(t.dir, 'audit-2026-02-01.jsonl'), JSON.stringify(evil) + '\n');
       for (const args of [[], ['--color', 'always']]) {
         const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain', ...args]);
@@ -108,7 +152,15 @@ describe('summary', () => {
     let r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--since', 'last tuesday']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /cannot read time "last tuesday"/);
-    r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--since', '2026-02-03', '--until', '2026-02-01']);
+    r = await runCli([
+      'summary',
+      '--dir',
+      join(LOKI, 'extended/valid/writer'),
+      '--since',
+      '2026-02-03',
+      '--until',
+      '2026-02-01',
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /empty window/);
     r = await runCli(['summary', '--top', 'x']);
@@ -128,13 +180,32 @@ describe('summary', () => {
       let prev = GENESIS_HASH;
       let text = '';
       for (let i = 0; i < 4000; i++) {
-        const sealed = sealEntry({ timestamp: '2026-02-01T00:00:00+00:00', action: `act${i}`, resource_type: 'api', resource_id: null, user_id: `user${i}`, token_id: null, ip_address: null, user_agent: null, success: true, error: null, details: {} }, prev);
+        const sealed = sealEntry(
+          {
+            timestamp: '2026-02-01T00:00:00+00:00',
+            action: `act${i}`,
+            resource_type: 'api',
+            resource_id: null,
+            user_id: `user${i}`,
+            token_id: null,
+            ip_address: null,
+            user_agent: null,
+            success: true,
+            error: null,
+            details: {},
+          },
+          prev,
+        );
         text += sealed.line;
         prev = sealed.hash;
       }
       writeFileSync(join(t.dir, 'audit-2026-02-01.jsonl'), text);
       const out = await new Promise<{ code: number | null; stderr: string; first: string }>((resolve) => {
-        const child = spawn('bash', ['-o', 'pipefail', '-c', `node ${BIN} summary --all --top 5000 --dir ${t.dir} | head -1`], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+        const child = spawn(
+          'bash',
+          ['-o', 'pipefail', '-c', `node ${BIN} summary --all --top 5000 --dir ${t.dir} | head -1`],
+          { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } },
+        );
         let stderr = '';
         let first = '';
         child.stderr.on('data', (b) => (stderr += b));
@@ -149,17 +220,25 @@ describe('summary', () => {
     }
   });
 
-  it('a table on a terminal (cli-table3), plain when piped', { skip: spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script not installed' }, async () => {
-    const piped = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all']);
-    assert.doesNotMatch(piped.stdout, /┌/);
-    const tty = spawnSync('script', ['-qec', `node ${BIN} summary --all --dir ${join(LOKI, 'extended/valid/writer')}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    assert.equal(tty.status, 0);
-    assert.match(tty.stdout, /Audit summary {2}beginning \.\. now/);
-    assert.match(tty.stdout, /│ api\.request +│ +21 │ +14\.0 │/);
-    assert.match(tty.stdout, /Chain: intact \(150 entries verified/);
-    // eslint-disable-next-line no-control-regex
-    assert.doesNotMatch(tty.stdout, /\u001b\[/, 'NO_COLOR is honoured on a terminal');
-  });
+  it(
+    'a table on a terminal (cli-table3), plain when piped',
+    { skip: spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script not installed' },
+    async () => {
+      const piped = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all']);
+      assert.doesNotMatch(piped.stdout, /┌/);
+      const tty = spawnSync(
+        'script',
+        ['-qec', `node ${BIN} summary --all --dir ${join(LOKI, 'extended/valid/writer')}`, '/dev/null'],
+        { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+      );
+      assert.equal(tty.status, 0);
+      assert.match(tty.stdout, /Audit summary {2}beginning \.\. now/);
+      assert.match(tty.stdout, /│ api\.request +│ +21 │ +14\.0 │/);
+      assert.match(tty.stdout, /Chain: intact \(150 entries verified/);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(tty.stdout, /\u001b\[/, 'NO_COLOR is honoured on a terminal');
+    },
+  );
 });
 
 describe('summary on unreadable input', () => {
@@ -189,7 +268,10 @@ describe('summary on unreadable input', () => {
       writeFileSync(f, lines.join('\n'));
       const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain']);
       assert.equal(r.code, 0);
-      assert.match(r.stderr, /^warning: audit-2026-02-01\.jsonl:4: line of 10485769 bytes is longer than the limit of 4194304 bytes \(--max-line-bytes\)$/m);
+      assert.match(
+        r.stderr,
+        /^warning: audit-2026-02-01\.jsonl:4: line of 10485769 bytes is longer than the limit of 4194304 bytes \(--max-line-bytes\)$/m,
+      );
       assert.match(r.stdout, /^total\t150$/m);
     } finally {
       t.cleanup();

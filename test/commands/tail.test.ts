@@ -16,7 +16,19 @@ class Writer {
   constructor(readonly dir: string) {}
   line(day: string, extra: Record<string, string> = {}): string {
     this.seq++;
-    const e = { timestamp: `${day}T12:00:${String(this.seq % 60).padStart(2, '0')}.${String(this.seq).padStart(6, '0')}+00:00`, action: 'update', resource_type: 'task', resource_id: null, user_id: 'alice', token_id: null, ip_address: null, user_agent: null, success: true, error: null, details: { seq: this.seq, ...extra } };
+    const e = {
+      timestamp: `${day}T12:00:${String(this.seq % 60).padStart(2, '0')}.${String(this.seq).padStart(6, '0')}+00:00`,
+      action: 'update',
+      resource_type: 'task',
+      resource_id: null,
+      user_id: 'alice',
+      token_id: null,
+      ip_address: null,
+      user_agent: null,
+      success: true,
+      error: null,
+      details: { seq: this.seq, ...extra },
+    };
     const s = sealEntry(e, this.prev);
     this.prev = s.hash;
     this.lines.push(s.line.slice(0, -1));
@@ -29,7 +41,10 @@ class Writer {
 
 /** Starts `tail -f`, collects stdout lines, lets the test wait for a count. */
 function follow(dir: string, args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'tail', '--dir', dir, '-f', '--poll-ms', '50', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [BIN, 'tail', '--dir', dir, '-f', '--poll-ms', '50', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (b) => (out += b));
@@ -51,7 +66,11 @@ function follow(dir: string, args: string[]) {
 }
 
 const fixtureLines = () =>
-  ['01', '02', '03'].flatMap((d) => readFileSync(join(LOKI, 'extended/valid/writer', `audit-2026-02-${d}.jsonl`), 'utf8').split('\n').filter(Boolean));
+  ['01', '02', '03'].flatMap((d) =>
+    readFileSync(join(LOKI, 'extended/valid/writer', `audit-2026-02-${d}.jsonl`), 'utf8')
+      .split('\n')
+      .filter(Boolean),
+  );
 
 describe('tail', () => {
   it('prints the last N entries across files, oldest first', async () => {
@@ -66,8 +85,21 @@ describe('tail', () => {
   });
 
   it('filters like search', async () => {
-    const r = await runCli(['tail', '--dir', join(LOKI, 'extended/valid/writer'), '-n', '2', '--outcome', 'failure', '-o', 'jsonl']);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const r = await runCli([
+      'tail',
+      '--dir',
+      join(LOKI, 'extended/valid/writer'),
+      '-n',
+      '2',
+      '--outcome',
+      'failure',
+      '-o',
+      'jsonl',
+    ]);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     assert.ok(lines.every((e) => e.success === false));
   });
@@ -127,7 +159,10 @@ describe('tail --follow', () => {
       while (!/CHAIN BREAK/.test(f.stderr()) && Date.now() < end) await sleep(20);
       const code = await f.stop();
       assert.equal(code, 1);
-      assert.match(f.stderr(), /CHAIN BREAK at audit-2026-03-01\.jsonl:5: hash-mismatch \(expected [0-9a-f]{64}, stored [0-9a-f]{64}\)/);
+      assert.match(
+        f.stderr(),
+        /CHAIN BREAK at audit-2026-03-01\.jsonl:5: hash-mismatch \(expected [0-9a-f]{64}, stored [0-9a-f]{64}\)/,
+      );
     } finally {
       t.cleanup();
     }

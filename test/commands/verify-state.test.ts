@@ -29,8 +29,16 @@ describe('verify --state (incremental)', () => {
     assert.equal(code, 0);
     assert.equal(rep.entriesVerified, 0);
     assert.equal(rep.incremental.filesSkipped, 3);
-    await appendEntry(audit, { action: 'x', resource_type: 'y', details: {} }, { now: new Date('2026-02-03T23:00:00Z') });
-    await appendEntry(audit, { action: 'x', resource_type: 'y', details: {} }, { now: new Date('2026-02-04T01:00:00Z') });
+    await appendEntry(
+      audit,
+      { action: 'x', resource_type: 'y', details: {} },
+      { now: new Date('2026-02-03T23:00:00Z') },
+    );
+    await appendEntry(
+      audit,
+      { action: 'x', resource_type: 'y', details: {} },
+      { now: new Date('2026-02-04T01:00:00Z') },
+    );
     ({ code, rep } = await run());
     assert.equal(code, 0, JSON.stringify(rep.findings));
     assert.equal(rep.entriesVerified, 2);

@@ -19,13 +19,48 @@ interface Expect {
 // first_tampered_file / first_tampered_line; elsewhere docs/verify.md explains the difference.
 const CASES: Record<string, Expect> = {
   'writer/valid': { class: 'intact', exit: 0, first: null, entries: 120 },
-  'writer/tampered-field': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-11-02.100348.jsonl', 5], entries: 119 },
-  'writer/deleted-line': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-11-01.053035.jsonl', 10], entries: 118 },
-  'writer/swapped-lines': { class: 'tampered', exit: 1, first: ['reordered', 'audit-2026-11-03.jsonl', 3], entries: 119 },
-  'writer/deleted-file': { class: 'tampered', exit: 1, first: ['chain-break', 'audit-2026-11-02.jsonl', 1], entries: 104 },
-  'writer/torn-last-line': { class: 'incomplete', exit: 4, first: ['torn-last-line', 'audit-2026-11-03.jsonl', 10], entries: 119 },
-  'writer/missing-hash': { class: 'tampered', exit: 1, first: ['missing-hash', 'audit-2026-11-01.jsonl', 7], entries: 118 },
-  'writer/malformed-json': { class: 'tampered', exit: 1, first: ['malformed-json', 'audit-2026-11-02.052015.jsonl', 2], entries: 119 },
+  'writer/tampered-field': {
+    class: 'tampered',
+    exit: 1,
+    first: ['hash-mismatch', 'audit-2026-11-02.100348.jsonl', 5],
+    entries: 119,
+  },
+  'writer/deleted-line': {
+    class: 'tampered',
+    exit: 1,
+    first: ['hash-mismatch', 'audit-2026-11-01.053035.jsonl', 10],
+    entries: 118,
+  },
+  'writer/swapped-lines': {
+    class: 'tampered',
+    exit: 1,
+    first: ['reordered', 'audit-2026-11-03.jsonl', 3],
+    entries: 119,
+  },
+  'writer/deleted-file': {
+    class: 'tampered',
+    exit: 1,
+    first: ['chain-break', 'audit-2026-11-02.jsonl', 1],
+    entries: 104,
+  },
+  'writer/torn-last-line': {
+    class: 'incomplete',
+    exit: 4,
+    first: ['torn-last-line', 'audit-2026-11-03.jsonl', 10],
+    entries: 119,
+  },
+  'writer/missing-hash': {
+    class: 'tampered',
+    exit: 1,
+    first: ['missing-hash', 'audit-2026-11-01.jsonl', 7],
+    entries: 118,
+  },
+  'writer/malformed-json': {
+    class: 'tampered',
+    exit: 1,
+    first: ['malformed-json', 'audit-2026-11-02.052015.jsonl', 2],
+    entries: 119,
+  },
   'writer/truncated-tail': { class: 'intact', exit: 0, first: null, entries: 115 },
   'writer/blank-lines-crlf': { class: 'intact', exit: 0, first: null, entries: 120, notes: ['rewritten'] },
   'documented/valid': { class: 'intact', exit: 0, first: null, entries: 180 },
@@ -33,25 +68,92 @@ const CASES: Record<string, Expect> = {
   'extended/valid/writer': { class: 'intact', exit: 0, first: null, entries: 150 },
   'extended/valid/writer-rotated': { class: 'intact', exit: 0, first: null, entries: 80 },
   'extended/valid/documented': { class: 'intact', exit: 0, first: null, entries: 150 },
-  'extended/tampered/edited-field': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 17], entries: 149 },
-  'extended/tampered/edited-bytes-only': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 23], entries: 149 },
-  'extended/tampered/deleted-line': { class: 'tampered', exit: 1, first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 30], entries: 148 },
-  'extended/tampered/truncated-last-line': { class: 'incomplete', exit: 4, first: ['torn-last-line', 'audit-2026-02-03.jsonl', 50], entries: 149 },
+  'extended/tampered/edited-field': {
+    class: 'tampered',
+    exit: 1,
+    first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 17],
+    entries: 149,
+  },
+  'extended/tampered/edited-bytes-only': {
+    class: 'tampered',
+    exit: 1,
+    first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 23],
+    entries: 149,
+  },
+  'extended/tampered/deleted-line': {
+    class: 'tampered',
+    exit: 1,
+    first: ['hash-mismatch', 'audit-2026-02-02.jsonl', 30],
+    entries: 148,
+  },
+  'extended/tampered/truncated-last-line': {
+    class: 'incomplete',
+    exit: 4,
+    first: ['torn-last-line', 'audit-2026-02-03.jsonl', 50],
+    entries: 149,
+  },
   'extended/tampered/removed-last-lines': { class: 'intact', exit: 0, first: null, entries: 147 },
-  'extended/tampered/deleted-middle-file': { class: 'tampered', exit: 1, first: ['chain-break', 'audit-2026-02-03.jsonl', 1], entries: 99, notes: ['gap'] },
-  'extended/tampered/stripped-first-hash': { class: 'tampered', exit: 1, first: ['hash-stripped', 'audit-2026-02-01.jsonl', 1], entries: 147 },
-  'extended/tampered/stripped-first-hash-single-file': { class: 'tampered', exit: 1, first: ['hash-stripped', 'audit-2026-02-01.jsonl', 1], entries: 47 },
+  'extended/tampered/deleted-middle-file': {
+    class: 'tampered',
+    exit: 1,
+    first: ['chain-break', 'audit-2026-02-03.jsonl', 1],
+    entries: 99,
+    notes: ['gap'],
+  },
+  'extended/tampered/stripped-first-hash': {
+    class: 'tampered',
+    exit: 1,
+    first: ['hash-stripped', 'audit-2026-02-01.jsonl', 1],
+    entries: 147,
+  },
+  'extended/tampered/stripped-first-hash-single-file': {
+    class: 'tampered',
+    exit: 1,
+    first: ['hash-stripped', 'audit-2026-02-01.jsonl', 1],
+    entries: 47,
+  },
   'extended/tampered/edited-and-rechained': { class: 'intact', exit: 0, first: null, entries: 150 },
   'extended/tampered/reformatted': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['rewritten'] },
-  'extended/tampered/crlf-and-blank-lines': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['rewritten'] },
+  'extended/tampered/crlf-and-blank-lines': {
+    class: 'intact',
+    exit: 0,
+    first: null,
+    entries: 150,
+    notes: ['rewritten'],
+  },
   'extended/tampered/lone-cr': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['rewritten'] },
-  'extended/tampered/invalid-utf8': { class: 'unreadable', exit: 8, first: ['invalid-utf8', 'audit-2026-02-02.jsonl', 12], entries: 149 },
-  'extended/tampered/non-object-line': { class: 'unreadable', exit: 8, first: ['not-an-object', 'audit-2026-02-02.jsonl', 12], entries: 148 },
+  'extended/tampered/invalid-utf8': {
+    class: 'unreadable',
+    exit: 8,
+    first: ['invalid-utf8', 'audit-2026-02-02.jsonl', 12],
+    entries: 149,
+  },
+  'extended/tampered/non-object-line': {
+    class: 'unreadable',
+    exit: 8,
+    first: ['not-an-object', 'audit-2026-02-02.jsonl', 12],
+    entries: 148,
+  },
   'extended/tampered/foreign-file': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['foreign'] },
   'extended/tampered/mtime-reversed': { class: 'intact', exit: 0, first: null, entries: 150 },
-  'extended/quirks/int-keys': { class: 'quirk', exit: 7, first: ['int-keys', 'audit-2026-02-21.jsonl', 7], entries: 12 },
-  'extended/quirks/restart-after-long-line': { class: 'fork', exit: 5, first: ['fork-genesis', 'audit-2026-02-24.jsonl', 1], entries: 20 },
-  'extended/quirks/retention-deleted-oldest': { class: 'mid-chain', exit: 6, first: ['history-mid-chain', 'audit-2026-02-26.084859.jsonl', 1], entries: 29 },
+  'extended/quirks/int-keys': {
+    class: 'quirk',
+    exit: 7,
+    first: ['int-keys', 'audit-2026-02-21.jsonl', 7],
+    entries: 12,
+  },
+  'extended/quirks/restart-after-long-line': {
+    class: 'fork',
+    exit: 5,
+    first: ['fork-genesis', 'audit-2026-02-24.jsonl', 1],
+    entries: 20,
+  },
+  'extended/quirks/retention-deleted-oldest': {
+    class: 'mid-chain',
+    exit: 6,
+    first: ['history-mid-chain', 'audit-2026-02-26.084859.jsonl', 1],
+    entries: 29,
+  },
 };
 
 describe('verify --json on every Loki Mode fixture', () => {
@@ -68,7 +170,11 @@ describe('verify --json on every Loki Mode fixture', () => {
         assert.deepEqual([report.firstProblem.reason, report.firstProblem.file, report.firstProblem.line], want.first);
         assert.ok(report.firstProblem.message.length > 10);
       }
-      for (const n of want.notes ?? []) assert.ok(report.notes.some((x: { kind: string }) => x.kind === n), `note ${n} in ${JSON.stringify(report.notes)}`);
+      for (const n of want.notes ?? [])
+        assert.ok(
+          report.notes.some((x: { kind: string }) => x.kind === n),
+          `note ${n} in ${JSON.stringify(report.notes)}`,
+        );
     });
   }
 });
@@ -78,7 +184,9 @@ describe('verify details', () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/tampered/edited-field'), '--json']);
     const f = JSON.parse(r.stdout).firstProblem;
     assert.match(f.expected, /^[0-9a-f]{64}$/);
-    const line17 = readFileSync(join(LOKI, 'extended/tampered/edited-field/audit-2026-02-02.jsonl'), 'utf8').split('\n')[16];
+    const line17 = readFileSync(join(LOKI, 'extended/tampered/edited-field/audit-2026-02-02.jsonl'), 'utf8').split(
+      '\n',
+    )[16];
     assert.equal(f.stored, JSON.parse(line17)._integrity_hash);
     assert.notEqual(f.expected, f.stored);
   });
@@ -92,7 +200,9 @@ describe('verify details', () => {
 
   it('stripped-first-hash also finds the forged line 10 after the stripped line 1', async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/tampered/stripped-first-hash'), '--json']);
-    const findings = JSON.parse(r.stdout).findings.map((f: { reason: string; line: number }) => `${f.reason}:${f.line}`);
+    const findings = JSON.parse(r.stdout).findings.map(
+      (f: { reason: string; line: number }) => `${f.reason}:${f.line}`,
+    );
     assert.deepEqual(findings, ['hash-stripped:1', 'hash-mismatch:10']);
   });
 
@@ -101,7 +211,10 @@ describe('verify details', () => {
     assert.equal(r.code, 1);
     assert.match(r.stdout, /audit-2026-02-02\.jsonl:17 TAMPERED \(hash-mismatch\)/);
     assert.match(r.stdout, /expected [0-9a-f]{64}/);
-    assert.match(r.stdout, /^TAMPERED: 3 file\(s\), 149 entries verified; first problem audit-2026-02-02\.jsonl:17 \(hash-mismatch\).*\(exit 1\)$/m);
+    assert.match(
+      r.stdout,
+      /^TAMPERED: 3 file\(s\), 149 entries verified; first problem audit-2026-02-02\.jsonl:17 \(hash-mismatch\).*\(exit 1\)$/m,
+    );
   });
 
   it('--quiet prints nothing and exits 0 when intact', async () => {
@@ -118,7 +231,11 @@ describe('verify details', () => {
   });
 
   it('--strict fails warnings and notes with exit 1', async () => {
-    for (const rel of ['extended/quirks/restart-after-long-line', 'extended/tampered/foreign-file', 'writer/blank-lines-crlf']) {
+    for (const rel of [
+      'extended/quirks/restart-after-long-line',
+      'extended/tampered/foreign-file',
+      'writer/blank-lines-crlf',
+    ]) {
       const r = await runCli(['verify', '--dir', join(LOKI, rel), '--strict', '--json']);
       assert.equal(r.code, 1, rel);
       assert.equal(JSON.parse(r.stdout).ok, false);
@@ -128,11 +245,17 @@ describe('verify details', () => {
   });
 
   it("retention-deleted-oldest is retention, not mid-chain, when it matches Loki Mode's LOKI_AUDIT_MAX_FILES", async () => {
-    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/retention-deleted-oldest'), '--json'], { env: { LOKI_AUDIT_MAX_FILES: '3' } });
+    const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/retention-deleted-oldest'), '--json'], {
+      env: { LOKI_AUDIT_MAX_FILES: '3' },
+    });
     assert.equal(r.code, 0);
     const rep = JSON.parse(r.stdout);
     assert.equal(rep.verdict, 'intact');
-    assert.ok(rep.notes.some((n: { kind: string; file: string }) => n.kind === 'retention' && n.file === 'audit-2026-02-26.084859.jsonl'));
+    assert.ok(
+      rep.notes.some(
+        (n: { kind: string; file: string }) => n.kind === 'retention' && n.file === 'audit-2026-02-26.084859.jsonl',
+      ),
+    );
   });
 
   it('LOKI_AUDIT_DIR is used when --dir is absent', async () => {
@@ -218,7 +341,10 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
       const r = await runCli(['verify', '--dir', c.dir, '--json']);
       assert.equal(r.code, 8, r.stderr);
       const rep = JSON.parse(r.stdout);
-      assert.deepEqual([rep.firstProblem.reason, rep.firstProblem.file, rep.firstProblem.line], ['too-long', 'audit-2026-02-02.jsonl', 21]);
+      assert.deepEqual(
+        [rep.firstProblem.reason, rep.firstProblem.file, rep.firstProblem.line],
+        ['too-long', 'audit-2026-02-02.jsonl', 21],
+      );
       assert.match(rep.firstProblem.message, /10485\d+ bytes is longer than the limit/);
       // The inserted line did not break the chain: the entry after it chains from the one before.
       assert.equal(rep.findings.length, 1);
@@ -273,7 +399,10 @@ describe('verify the JS AuditLog chain (Loki Mode src/audit/log.js)', () => {
       return l;
     });
     assert.equal(code, 1);
-    assert.deepEqual([report.firstProblem.reason, report.firstProblem.file, report.firstProblem.line], ['hash-mismatch', 'audit.jsonl', 10]);
+    assert.deepEqual(
+      [report.firstProblem.reason, report.firstProblem.file, report.firstProblem.line],
+      ['hash-mismatch', 'audit.jsonl', 10],
+    );
   });
 
   it('a removed entry is a chain break at the next line', async () => {
@@ -290,21 +419,37 @@ describe('verify the JS AuditLog chain (Loki Mode src/audit/log.js)', () => {
 });
 
 describe('verify progress', () => {
-  it('shows files, MB/s and ETA on a terminal only; never when piped, --quiet or --json', { skip: spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script not installed' }, async () => {
-    const dir = join(LOKI, 'extended/valid/writer');
-    const tty = spawnSync('script', ['-qec', `node ${BIN} verify --dir ${dir}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    assert.match(tty.stdout, /verifying: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/);
-    const quiet = spawnSync('script', ['-qec', `node ${BIN} verify --dir ${dir} --quiet`, '/dev/null'], { encoding: 'utf8' });
-    assert.doesNotMatch(quiet.stdout, /verifying:/);
-    const piped = await runCli(['verify', '--dir', dir]);
-    assert.doesNotMatch(piped.stderr + piped.stdout, /verifying:/);
-  });
+  it(
+    'shows files, MB/s and ETA on a terminal only; never when piped, --quiet or --json',
+    { skip: spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script not installed' },
+    async () => {
+      const dir = join(LOKI, 'extended/valid/writer');
+      const tty = spawnSync('script', ['-qec', `node ${BIN} verify --dir ${dir}`, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      assert.match(tty.stdout, /verifying: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/);
+      const quiet = spawnSync('script', ['-qec', `node ${BIN} verify --dir ${dir} --quiet`, '/dev/null'], {
+        encoding: 'utf8',
+      });
+      assert.doesNotMatch(quiet.stdout, /verifying:/);
+      const piped = await runCli(['verify', '--dir', dir]);
+      assert.doesNotMatch(piped.stderr + piped.stdout, /verifying:/);
+    },
+  );
 });
 
 describe('verify --jobs', () => {
   it('gives the same report with one thread and with worker threads, and rejects a bad value', async () => {
     const one = await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer-rotated'), '--json', '--jobs', '1']);
-    const four = await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer-rotated'), '--json', '--jobs', '4']);
+    const four = await runCli([
+      'verify',
+      '--dir',
+      join(LOKI, 'extended/valid/writer-rotated'),
+      '--json',
+      '--jobs',
+      '4',
+    ]);
     assert.equal(one.code, 0, one.stderr);
     assert.deepEqual(JSON.parse(four.stdout), JSON.parse(one.stdout));
     const bad = await runCli(['verify', '--dir', join(LOKI, 'writer/valid'), '--jobs', '0']);

@@ -78,7 +78,9 @@ export class LokiReceiver {
 
   async start(port = 0): Promise<number> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-    this.server = this.options.tls ? createHttpsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, handler) : createServer(handler);
+    this.server = this.options.tls
+      ? createHttpsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, handler)
+      : createServer(handler);
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -104,7 +106,8 @@ export class LokiReceiver {
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'GET' && url.pathname === '/loki/api/v1/query_range') return this.query(url, res);
-    if (req.method !== 'POST' || url.pathname !== '/loki/api/v1/push') return this.reply(res, 404, '404 page not found');
+    if (req.method !== 'POST' || url.pathname !== '/loki/api/v1/push')
+      return this.reply(res, 404, '404 page not found');
     this.pushes++;
     this.lastHeaders = req.headers;
     if (this.options.keepBodies) this.bodies.push(Buffer.concat(chunks));
@@ -113,7 +116,8 @@ export class LokiReceiver {
     if (fault) return this.reply(res, fault.status, fault.body);
     const tenant = (req.headers['x-scope-orgid'] as string | undefined) ?? null;
     if (this.options.requireTenant && !tenant) return this.reply(res, 401, 'no org id');
-    if (this.options.authorization && req.headers.authorization !== this.options.authorization) return this.reply(res, 401, 'unauthorized');
+    if (this.options.authorization && req.headers.authorization !== this.options.authorization)
+      return this.reply(res, 401, 'unauthorized');
     let body = Buffer.concat(chunks);
     if (req.headers['content-encoding'] === 'gzip') {
       try {
@@ -122,7 +126,8 @@ export class LokiReceiver {
         return this.reply(res, 400, 'invalid gzip body');
       }
     }
-    if (!String(req.headers['content-type']).startsWith('application/json')) return this.reply(res, 415, 'unsupported content type');
+    if (!String(req.headers['content-type']).startsWith('application/json'))
+      return this.reply(res, 415, 'unsupported content type');
     let doc: { streams?: Array<{ stream?: Record<string, unknown>; values?: unknown[] }> };
     try {
       doc = JSON.parse(body.toString('utf8'));
@@ -137,23 +142,40 @@ export class LokiReceiver {
       const ls = '{' + names.map((n) => `${n}="${String(labels[n])}"`).join(', ') + '}';
       if (names.length === 0) return this.reply(res, 400, 'error at least one label pair is required per stream');
       for (const n of names) {
-        if (!LABEL.test(n) || n.startsWith('__')) return this.reply(res, 400, `Error parsing labels '${ls}' with error: invalid label name`);
+        if (!LABEL.test(n) || n.startsWith('__'))
+          return this.reply(res, 400, `Error parsing labels '${ls}' with error: invalid label name`);
         if (n.length > 1024) return this.reply(res, 400, `stream '${ls}' has label name too long: '${n}'`);
-        if (typeof labels[n] !== 'string') return this.reply(res, 400, `Error parsing labels '${ls}' with error: label value must be a string`);
-        if ((labels[n] as string).length > 2048) return this.reply(res, 400, `stream '${ls}' has label value too long: '${labels[n]}'`);
+        if (typeof labels[n] !== 'string')
+          return this.reply(res, 400, `Error parsing labels '${ls}' with error: label value must be a string`);
+        if ((labels[n] as string).length > 2048)
+          return this.reply(res, 400, `stream '${ls}' has label value too long: '${labels[n]}'`);
       }
-      if (names.length > 15) return this.reply(res, 400, `entry for stream '${ls}' has ${names.length} label names; limit 15`);
+      if (names.length > 15)
+        return this.reply(res, 400, `entry for stream '${ls}' has ${names.length} label names; limit 15`);
       for (const v of s.values ?? []) {
-        if (!Array.isArray(v) || typeof v[0] !== 'string' || !/^\d+$/.test(v[0]) || typeof v[1] !== 'string' || (v[2] !== undefined && (typeof v[2] !== 'object' || v[2] === null))) {
-          return this.reply(res, 400, 'invalid entry: values must be [ "<unix epoch in nanoseconds>", "<log line>", {structured metadata}? ]');
+        if (
+          !Array.isArray(v) ||
+          typeof v[0] !== 'string' ||
+          !/^\d+$/.test(v[0]) ||
+          typeof v[1] !== 'string' ||
+          (v[2] !== undefined && (typeof v[2] !== 'object' || v[2] === null))
+        ) {
+          return this.reply(
+            res,
+            400,
+            'invalid entry: values must be [ "<unix epoch in nanoseconds>", "<log line>", {structured metadata}? ]',
+          );
         }
         const [ts, line, metadata = {}] = v as [string, string, Record<string, string>];
-        for (const mv of Object.values(metadata)) if (typeof mv !== 'string') return this.reply(res, 400, 'structured metadata values must be strings');
+        for (const mv of Object.values(metadata))
+          if (typeof mv !== 'string') return this.reply(res, 400, 'structured metadata values must be strings');
         this.received++;
         // Milliseconds of the nanosecond timestamp (digits only, checked above), without BigInt.
         const ms = ts.length > 6 ? Number(ts.slice(0, -6)) : 0;
         if (ms < now - 7 * DAY) {
-          errors.push(`entry for stream '${ls}' has timestamp too old: ${new Date(ms).toISOString()}, oldest acceptable timestamp is: ${new Date(now - 7 * DAY).toISOString()}`);
+          errors.push(
+            `entry for stream '${ls}' has timestamp too old: ${new Date(ms).toISOString()}, oldest acceptable timestamp is: ${new Date(now - 7 * DAY).toISOString()}`,
+          );
           continue;
         }
         if (ms > now + 10 * 60_000) {
@@ -161,7 +183,9 @@ export class LokiReceiver {
           continue;
         }
         if (line.length * 3 > 256 * 1024 && Buffer.byteLength(line) > 256 * 1024) {
-          errors.push(`Max entry size '${256 * 1024}' bytes exceeded for stream '${ls}' while adding an entry with length '${Buffer.byteLength(line)}' bytes`);
+          errors.push(
+            `Max entry size '${256 * 1024}' bytes exceeded for stream '${ls}' while adding an entry with length '${Buffer.byteLength(line)}' bytes`,
+          );
           continue;
         }
         if (this.options.store !== false) {
@@ -189,16 +213,26 @@ export class LokiReceiver {
     const end = url.searchParams.get('end') ? BigInt(url.searchParams.get('end') as string) : null;
     const limit = Number(url.searchParams.get('limit') ?? 100);
     const selected = this.stored
-      .filter((e) => matchers.every(([k, v]) => e.labels[k] === v) && BigInt(e.ts) >= start && (end === null || BigInt(e.ts) <= end))
+      .filter(
+        (e) =>
+          matchers.every(([k, v]) => e.labels[k] === v) &&
+          BigInt(e.ts) >= start &&
+          (end === null || BigInt(e.ts) <= end),
+      )
       .sort((a, b) => (BigInt(a.ts) < BigInt(b.ts) ? -1 : BigInt(a.ts) > BigInt(b.ts) ? 1 : 0))
       .slice(0, limit);
-    const streams = new Map<string, { stream: Record<string, string>; values: Array<[string, string, Record<string, string>]> }>();
+    const streams = new Map<
+      string,
+      { stream: Record<string, string>; values: Array<[string, string, Record<string, string>]> }
+    >();
     for (const e of selected) {
       const key = JSON.stringify(e.labels);
       if (!streams.has(key)) streams.set(key, { stream: e.labels, values: [] });
       streams.get(key)!.values.push([e.ts, e.line, e.metadata]);
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [...streams.values()] } }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [...streams.values()] } }));
   }
 
   private reply(res: ServerResponse, status: number, text: string): void {

@@ -8,10 +8,39 @@ import { prng } from '../../scripts/sample.js';
 /** `count` random JSON texts from `seed`; objects hold up to 4 members, nesting up to ~5 deep. */
 export function randomJsonTexts(seed: number, count: number): string[] {
   const r = prng(seed);
-  const pieces = ['a', 'B', 'é', '\u2028', '😀', '\uffff', '\\u0000', '\\ud800', '\\"', '\\\\', '/', '\\n', 'z', '10', '9', '_'];
-  const str = (): string => '"' + Array.from({ length: Math.floor(r() * 5) }, () => pieces[Math.floor(r() * pieces.length)]).join('') + '"';
+  const pieces = [
+    'a',
+    'B',
+    'é',
+    '\u2028',
+    '😀',
+    '\uffff',
+    '\\u0000',
+    '\\ud800',
+    '\\"',
+    '\\\\',
+    '/',
+    '\\n',
+    'z',
+    '10',
+    '9',
+    '_',
+  ];
+  const str = (): string =>
+    '"' + Array.from({ length: Math.floor(r() * 5) }, () => pieces[Math.floor(r() * pieces.length)]).join('') + '"';
   const num = (): string => {
-    const forms = [() => String(Math.floor(r() * 1e6) - 5e5), () => (r() * 10 ** Math.floor(r() * 40 - 20)).toString(), () => `${Math.floor(r() * 100)}e${Math.floor(r() * 40 - 20)}`, () => `${Math.floor(r() * 1000)}.${Math.floor(r() * 1000)}`, () => '123456789012345678901234567890', () => '-0', () => '-0.0', () => 'NaN', () => '-Infinity', () => '1e400'];
+    const forms = [
+      () => String(Math.floor(r() * 1e6) - 5e5),
+      () => (r() * 10 ** Math.floor(r() * 40 - 20)).toString(),
+      () => `${Math.floor(r() * 100)}e${Math.floor(r() * 40 - 20)}`,
+      () => `${Math.floor(r() * 1000)}.${Math.floor(r() * 1000)}`,
+      () => '123456789012345678901234567890',
+      () => '-0',
+      () => '-0.0',
+      () => 'NaN',
+      () => '-Infinity',
+      () => '1e400',
+    ];
     return forms[Math.floor(r() * forms.length)]();
   };
   const value = (d: number): string => {

@@ -56,7 +56,9 @@ export interface RsyslogMessage {
  * Starts rsyslogd listening on UDP and TCP (octet counting and LF framing), optionally TLS.
  * Writes each message as one tab-separated line of the parsed fields.
  */
-export async function startRsyslog(options: { tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean } } = {}): Promise<Rsyslog> {
+export async function startRsyslog(
+  options: { tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean } } = {},
+): Promise<Rsyslog> {
   const t = tempDir('loki-audit-rsyslog-');
   const work = join(t.dir, 'work');
   mkdirSync(work);
@@ -85,7 +87,9 @@ export async function startRsyslog(options: { tls?: { ca: string; cert: string; 
   writeFileSync(confPath, conf + '\n');
   const check = spawnSync(RSYSLOGD as string, ['-N1', '-f', confPath], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`rsyslog config rejected: ${check.stderr}`);
-  const child: ChildProcess = spawn(RSYSLOGD as string, ['-n', '-f', confPath, '-i', join(t.dir, 'pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(RSYSLOGD as string, ['-n', '-f', confPath, '-i', join(t.dir, 'pid')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (b) => (stderr += b));
   // Listening 12–15 ms after start; wait for the TCP port.
@@ -111,8 +115,20 @@ export async function startRsyslog(options: { tls?: { ca: string; cert: string; 
       .split('\n')
       .filter(Boolean)
       .map((l) => {
-        const [pri, facility, severity, timestamp, hostname, appName, procId, msgId, structuredData, ...msg] = l.split('\t');
-        return { pri: Number(pri), facility, severity, timestamp, hostname, appName, procId, msgId, structuredData, msg: msg.join('\t') };
+        const [pri, facility, severity, timestamp, hostname, appName, procId, msgId, structuredData, ...msg] =
+          l.split('\t');
+        return {
+          pri: Number(pri),
+          facility,
+          severity,
+          timestamp,
+          hostname,
+          appName,
+          procId,
+          msgId,
+          structuredData,
+          msg: msg.join('\t'),
+        };
       });
   };
   return {

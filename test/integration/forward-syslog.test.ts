@@ -25,13 +25,59 @@ function hashes(dir: string): string[] {
 function makePki(pki: string): string {
   mkdirSync(pki);
   const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=loki-audit test CA');
+  ossl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=loki-audit test CA',
+  );
   writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  for (const [name, cn, ext] of [['server', 'localhost', true], ['client', 'loki-audit client', false]] as const) {
+  for (const [name, cn, ext] of [
+    ['server', 'localhost', true],
+    ['client', 'loki-audit client', false],
+  ] as const) {
     ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    ossl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', ...(ext ? ['-extfile', 'ext.cnf'] : []));
+    ossl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      ...(ext ? ['-extfile', 'ext.cnf'] : []),
+    );
   }
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other.key', '-out', 'other.pem', '-days', '2', '-subj', '/CN=other CA');
+  ossl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=other CA',
+  );
   return pki;
 }
 
@@ -67,7 +113,18 @@ describe('forward to a real rsyslog', { skip }, () => {
     it(`${proto}${extra.length ? ' ' + extra.join(' ') : ''}: every entry exactly once, RFC 5424 parsed by rsyslog`, async () => {
       const rs = await startRsyslog();
       try {
-        const r = await runCli(['forward', '--dir', audit, '--syslog', `${proto}://127.0.0.1:${rs.port}`, '--state', join(t.dir, `s-${proto}-${extra.length}.json`), '--hostname', 'host1', ...extra]);
+        const r = await runCli([
+          'forward',
+          '--dir',
+          audit,
+          '--syslog',
+          `${proto}://127.0.0.1:${rs.port}`,
+          '--state',
+          join(t.dir, `s-${proto}-${extra.length}.json`),
+          '--hostname',
+          'host1',
+          ...extra,
+        ]);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, new RegExp(`syslog:${proto}://127\\.0\\.0\\.1:${rs.port}: 120 delivered`));
         await assertEachEntryOnce(rs, audit);
@@ -83,12 +140,38 @@ describe('forward to a real rsyslog', { skip }, () => {
   }
 
   it('tls: server verified against the CA (RFC 5425); every entry exactly once; an unknown CA is refused', async () => {
-    const rs = await startRsyslog({ tls: { ca: join(pki, 'ca.pem'), cert: join(pki, 'server.pem'), key: join(pki, 'server.key') } });
+    const rs = await startRsyslog({
+      tls: { ca: join(pki, 'ca.pem'), cert: join(pki, 'server.pem'), key: join(pki, 'server.key') },
+    });
     try {
-      const bad = await runCli(['forward', '--dir', audit, '--syslog', `tls://127.0.0.1:${rs.port}`, '--ca', join(pki, 'other.pem'), '--state', join(t.dir, 's-tls-bad.json'), '--give-up-after', '1', '--timeout', '2000']);
+      const bad = await runCli([
+        'forward',
+        '--dir',
+        audit,
+        '--syslog',
+        `tls://127.0.0.1:${rs.port}`,
+        '--ca',
+        join(pki, 'other.pem'),
+        '--state',
+        join(t.dir, 's-tls-bad.json'),
+        '--give-up-after',
+        '1',
+        '--timeout',
+        '2000',
+      ]);
       assert.equal(bad.code, 9);
       assert.match(bad.stderr, /UNABLE_TO_VERIFY_LEAF_SIGNATURE|self.signed|unable to verify|certificate/i);
-      const r = await runCli(['forward', '--dir', audit, '--syslog', `tls://127.0.0.1:${rs.port}`, '--ca', join(pki, 'ca.pem'), '--state', join(t.dir, 's-tls.json')]);
+      const r = await runCli([
+        'forward',
+        '--dir',
+        audit,
+        '--syslog',
+        `tls://127.0.0.1:${rs.port}`,
+        '--ca',
+        join(pki, 'ca.pem'),
+        '--state',
+        join(t.dir, 's-tls.json'),
+      ]);
       assert.equal(r.code, 0, r.stderr);
       await assertEachEntryOnce(rs, audit);
     } finally {
@@ -97,13 +180,50 @@ describe('forward to a real rsyslog', { skip }, () => {
   });
 
   it('mutual TLS: a server that requires a client certificate gets ours (--cert/--key), and refuses a client without one', async () => {
-    const rs = await startRsyslog({ tls: { ca: join(pki, 'ca.pem'), cert: join(pki, 'server.pem'), key: join(pki, 'server.key'), requireClientCert: true } });
+    const rs = await startRsyslog({
+      tls: {
+        ca: join(pki, 'ca.pem'),
+        cert: join(pki, 'server.pem'),
+        key: join(pki, 'server.key'),
+        requireClientCert: true,
+      },
+    });
     try {
-      const without = await runCli(['forward', '--dir', audit, '--syslog', `tls://127.0.0.1:${rs.port}`, '--ca', join(pki, 'ca.pem'), '--state', join(t.dir, 's-mtls-0.json'), '--give-up-after', '1', '--timeout', '2000', '--batch-entries', '120']);
+      const without = await runCli([
+        'forward',
+        '--dir',
+        audit,
+        '--syslog',
+        `tls://127.0.0.1:${rs.port}`,
+        '--ca',
+        join(pki, 'ca.pem'),
+        '--state',
+        join(t.dir, 's-mtls-0.json'),
+        '--give-up-after',
+        '1',
+        '--timeout',
+        '2000',
+        '--batch-entries',
+        '120',
+      ]);
       assert.equal(without.code, 9, 'not reported as delivered');
       assert.match(without.stderr, /closed the TLS connection|ECONNRESET|EPIPE|certificate/);
       assert.equal(rs.messages().length, 0, 'nothing accepted without a client certificate');
-      const r = await runCli(['forward', '--dir', audit, '--syslog', `tls://127.0.0.1:${rs.port}`, '--ca', join(pki, 'ca.pem'), '--cert', join(pki, 'client.pem'), '--key', join(pki, 'client.key'), '--state', join(t.dir, 's-mtls.json')]);
+      const r = await runCli([
+        'forward',
+        '--dir',
+        audit,
+        '--syslog',
+        `tls://127.0.0.1:${rs.port}`,
+        '--ca',
+        join(pki, 'ca.pem'),
+        '--cert',
+        join(pki, 'client.pem'),
+        '--key',
+        join(pki, 'client.key'),
+        '--state',
+        join(t.dir, 's-mtls.json'),
+      ]);
       assert.equal(r.code, 0, r.stderr);
       await assertEachEntryOnce(rs, audit);
     } finally {
@@ -114,7 +234,13 @@ describe('forward to a real rsyslog', { skip }, () => {
   it("Loki Mode's LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO configure the target", async () => {
     const rs = await startRsyslog();
     try {
-      const r = await runCli(['forward', '--dir', audit, '--state', join(t.dir, 's-env.json')], { env: { LOKI_AUDIT_SYSLOG_HOST: '127.0.0.1', LOKI_AUDIT_SYSLOG_PORT: String(rs.port), LOKI_AUDIT_SYSLOG_PROTO: 'tcp' } });
+      const r = await runCli(['forward', '--dir', audit, '--state', join(t.dir, 's-env.json')], {
+        env: {
+          LOKI_AUDIT_SYSLOG_HOST: '127.0.0.1',
+          LOKI_AUDIT_SYSLOG_PORT: String(rs.port),
+          LOKI_AUDIT_SYSLOG_PROTO: 'tcp',
+        },
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /syslog:tcp:\/\/127\.0\.0\.1:\d+: 120 delivered/);
       assert.equal((await rs.waitFor(120)).length, 120);

@@ -21,7 +21,11 @@ const skip = rsyslogMissing();
 function pipeToLogger(exportArgs: string[], port: number): Promise<number | null> {
   return new Promise((resolve) => {
     const cmd = `node ${BIN} export ${exportArgs.map((a) => `'${a}'`).join(' ')} | logger --prio-prefix -t loki-audit -n 127.0.0.1 -P ${port} -T --rfc5424=notq`;
-    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     child.on('close', resolve);
   });
 }
@@ -38,7 +42,13 @@ describe('export into a real rsyslog', { skip }, () => {
     assert.equal(await pipeToLogger(['--dir', WRITER, '--format', 'syslog'], rs.port), 0);
     const got = (await rs.waitFor(before + 150)).slice(before);
     assert.equal(got.length, 150);
-    const lines = ['01', '02', '03'].flatMap((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8').split('\n').filter(Boolean)).map((l) => JSON.parse(l));
+    const lines = ['01', '02', '03']
+      .flatMap((d) =>
+        readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8')
+          .split('\n')
+          .filter(Boolean),
+      )
+      .map((l) => JSON.parse(l));
     for (let i = 0; i < 150; i++) {
       const e = lines[i];
       const m = got[i];
@@ -61,7 +71,21 @@ describe('export into a real rsyslog', { skip }, () => {
         { user_id: 'mallory\n<13>Nov 23 00:00:00 host forged: hello\r\nagain', details: { a: 'b\nc' } },
       ];
       for (const [i, extra] of entries.entries()) {
-        const s = sealEntry({ timestamp: `2026-03-01T00:00:0${i}+00:00`, action: 'update', resource_type: 'task', resource_id: null, token_id: null, ip_address: null, user_agent: null, success: true, error: null, ...extra }, prev);
+        const s = sealEntry(
+          {
+            timestamp: `2026-03-01T00:00:0${i}+00:00`,
+            action: 'update',
+            resource_type: 'task',
+            resource_id: null,
+            token_id: null,
+            ip_address: null,
+            user_agent: null,
+            success: true,
+            error: null,
+            ...extra,
+          },
+          prev,
+        );
         text += s.line;
         prev = s.hash;
       }
@@ -96,7 +120,10 @@ describe('export into a real rsyslog', { skip }, () => {
       s.on('error', reject);
     });
     const udp = createSocket('udp4');
-    for (const l of lines.slice(5)) await new Promise<void>((resolve, reject) => udp.send(Buffer.from(l), rs.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    for (const l of lines.slice(5))
+      await new Promise<void>((resolve, reject) =>
+        udp.send(Buffer.from(l), rs.port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+      );
     udp.close();
     const got = (await rs.waitFor(before + 10)).slice(before);
     assert.equal(got.length, 10);
@@ -108,7 +135,10 @@ describe('export into a real rsyslog', { skip }, () => {
     assert.equal(m.msgId, 'task.complete');
     assert.equal(m.timestamp, '2026-02-01T00:21:36.451467+00:00');
     assert.equal(m.pri, 134);
-    assert.match(m.structuredData, /^\[audit@32473 chain_hash="[0-9a-f]{64}" seq="1" file="audit-2026-02-01\.jsonl" line="1" event="task\.complete" level="info" actor="ci-bot" outcome="success"\]$/);
+    assert.match(
+      m.structuredData,
+      /^\[audit@32473 chain_hash="[0-9a-f]{64}" seq="1" file="audit-2026-02-01\.jsonl" line="1" event="task\.complete" level="info" actor="ci-bot" outcome="success"\]$/,
+    );
     assert.equal(JSON.parse(m.msg)._integrity_hash, first._integrity_hash);
   });
 });

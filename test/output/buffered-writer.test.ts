@@ -22,7 +22,16 @@ describe('BufferedWriter', () => {
     const { stream, got } = sinkStream();
     const w = new BufferedWriter(stream);
     const want: Buffer[] = [];
-    const pieces: Array<string | Buffer> = ['ascii\n', 'jürgen ✓ 𝄞\n', Buffer.from('raw bytes'), 'x'.repeat(20000), Buffer.alloc(40000, 0x41), '', 'é'.repeat(6000), Buffer.from([0xff, 0x00, 0x0a])];
+    const pieces: Array<string | Buffer> = [
+      'ascii\n',
+      'jürgen ✓ 𝄞\n',
+      Buffer.from('raw bytes'),
+      'x'.repeat(20000),
+      Buffer.alloc(40000, 0x41),
+      '',
+      'é'.repeat(6000),
+      Buffer.from([0xff, 0x00, 0x0a]),
+    ];
     for (let i = 0; i < 300; i++) {
       const p = pieces[i % pieces.length];
       const tail = i % 3 === 0 ? '\n' : undefined;

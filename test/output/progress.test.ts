@@ -10,7 +10,8 @@ import { LokiReceiver } from '../helpers/loki-receiver.js';
 const DIR = join(LOKI, 'extended/valid/writer');
 const hasScript = spawnSync('script', ['--version']).status === 0;
 /** Runs a shell command on a pseudo-terminal (util-linux script); what the terminal got. */
-const onTty = (cmd: string) => spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }).stdout;
+const onTty = (cmd: string) =>
+  spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }).stdout;
 
 /** The same without blocking this process (a receiver in it must answer). */
 function onTtyAsync(cmd: string): Promise<string> {
@@ -25,9 +26,16 @@ function onTtyAsync(cmd: string): Promise<string> {
 
 describe('progress line', () => {
   it('formats files, MB, MB/s and ETA; throttles redraws; erases itself', () => {
-    assert.equal(formatProgress('reading', { filesDone: 1, files: 4, bytesDone: 100 * 1048576, bytesTotal: 400 * 1048576 }, 2), 'reading: 1/4 files, 100/400 MB, 50 MB/s, ETA 6s');
+    assert.equal(
+      formatProgress('reading', { filesDone: 1, files: 4, bytesDone: 100 * 1048576, bytesTotal: 400 * 1048576 }, 2),
+      'reading: 1/4 files, 100/400 MB, 50 MB/s, ETA 6s',
+    );
     const written: string[] = [];
-    const p = new ProgressLine('x', { write: (s: string) => written.push(s) } as unknown as NodeJS.WritableStream, 10_000);
+    const p = new ProgressLine(
+      'x',
+      { write: (s: string) => written.push(s) } as unknown as NodeJS.WritableStream,
+      10_000,
+    );
     const at = { filesDone: 0, files: 1, bytesDone: 0, bytesTotal: 1 };
     p.update(at);
     p.update(at);
@@ -35,48 +43,69 @@ describe('progress line', () => {
     p.clear();
     p.clear();
     assert.equal(written.length, 3, 'first draw, forced draw, one erase');
-    assert.ok(written.every((w) => w.startsWith('\r') && !w.includes('\x1b')), 'carriage return only, no ANSI');
+    assert.ok(
+      written.every((w) => w.startsWith('\r') && !w.includes('\x1b')),
+      'carriage return only, no ANSI',
+    );
     assert.equal(written[2], `\r${' '.repeat(written[1].length - 1)}\r`, 'the erase covers what was drawn');
   });
 });
 
-describe('progress on a terminal, never over results or into a pipe', { skip: hasScript ? false : 'util-linux script not installed' }, () => {
-  it('summary: while reading and checking the chain; not with --json, not piped', async () => {
-    assert.match(onTty(`node ${BIN} summary --all --dir ${DIR}`), /reading: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/);
-    assert.match(onTty(`node ${BIN} summary --all --dir ${DIR}`), /checking chain: 3\/3 files/);
-    assert.doesNotMatch(onTty(`node ${BIN} summary --all --dir ${DIR} --json`), /reading:/);
-    const piped = await runCli(['summary', '--all', '--dir', DIR]);
-    assert.doesNotMatch(piped.stderr + piped.stdout, /reading:/);
-  });
+describe(
+  'progress on a terminal, never over results or into a pipe',
+  { skip: hasScript ? false : 'util-linux script not installed' },
+  () => {
+    it('summary: while reading and checking the chain; not with --json, not piped', async () => {
+      assert.match(
+        onTty(`node ${BIN} summary --all --dir ${DIR}`),
+        /reading: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/,
+      );
+      assert.match(onTty(`node ${BIN} summary --all --dir ${DIR}`), /checking chain: 3\/3 files/);
+      assert.doesNotMatch(onTty(`node ${BIN} summary --all --dir ${DIR} --json`), /reading:/);
+      const piped = await runCli(['summary', '--all', '--dir', DIR]);
+      assert.doesNotMatch(piped.stderr + piped.stdout, /reading:/);
+    });
 
-  it('search and export: only when results go to a file', () => {
-    const t = tempDir();
-    try {
-      const out = join(t.dir, 'out.jsonl');
-      assert.match(onTty(`node ${BIN} search --dir ${DIR} -o raw > ${out}`), /searching: \d+\/3 files/);
-      assert.equal(readFileSync(out, 'utf8').split('\n').length - 1, 150, 'the file holds the results only');
-      assert.doesNotMatch(onTty(`node ${BIN} search --dir ${DIR} -o raw`), /searching:/, 'not over results on the terminal');
-      assert.doesNotMatch(onTty(`node ${BIN} search --dir ${DIR} -o raw | cat`), /searching:/, 'not into a pipe');
-      assert.match(onTty(`node ${BIN} export --dir ${DIR} --format csv --output ${join(t.dir, 'x.csv')}`), /exporting: \d+\/3 files/);
-      assert.doesNotMatch(onTty(`node ${BIN} export --dir ${DIR} --format syslog | cat`), /exporting:/);
-    } finally {
-      t.cleanup();
-    }
-  });
+    it('search and export: only when results go to a file', () => {
+      const t = tempDir();
+      try {
+        const out = join(t.dir, 'out.jsonl');
+        assert.match(onTty(`node ${BIN} search --dir ${DIR} -o raw > ${out}`), /searching: \d+\/3 files/);
+        assert.equal(readFileSync(out, 'utf8').split('\n').length - 1, 150, 'the file holds the results only');
+        assert.doesNotMatch(
+          onTty(`node ${BIN} search --dir ${DIR} -o raw`),
+          /searching:/,
+          'not over results on the terminal',
+        );
+        assert.doesNotMatch(onTty(`node ${BIN} search --dir ${DIR} -o raw | cat`), /searching:/, 'not into a pipe');
+        assert.match(
+          onTty(`node ${BIN} export --dir ${DIR} --format csv --output ${join(t.dir, 'x.csv')}`),
+          /exporting: \d+\/3 files/,
+        );
+        assert.doesNotMatch(onTty(`node ${BIN} export --dir ${DIR} --format syslog | cat`), /exporting:/);
+      } finally {
+        t.cleanup();
+      }
+    });
 
-  it('forward: a bounded run shows how far it has read; --json shows none', async () => {
-    const t = tempDir();
-    const rx = new LokiReceiver();
-    await rx.start();
-    try {
-      const out = await onTtyAsync(`node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --batch-entries 20 --state ${join(t.dir, 's.json')}`);
-      assert.match(out, /forwarding: \d+\/3 files, \d+\/\d+ MB/);
-      assert.match(out, /150 delivered/);
-      const json = await onTtyAsync(`node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --json --reset-state --state ${join(t.dir, 's.json')}`);
-      assert.doesNotMatch(json, /forwarding:/);
-    } finally {
-      await rx.stop();
-      t.cleanup();
-    }
-  });
-});
+    it('forward: a bounded run shows how far it has read; --json shows none', async () => {
+      const t = tempDir();
+      const rx = new LokiReceiver();
+      await rx.start();
+      try {
+        const out = await onTtyAsync(
+          `node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --batch-entries 20 --state ${join(t.dir, 's.json')}`,
+        );
+        assert.match(out, /forwarding: \d+\/3 files, \d+\/\d+ MB/);
+        assert.match(out, /150 delivered/);
+        const json = await onTtyAsync(
+          `node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --json --reset-state --state ${join(t.dir, 's.json')}`,
+        );
+        assert.doesNotMatch(json, /forwarding:/);
+      } finally {
+        await rx.stop();
+        t.cleanup();
+      }
+    });
+  },
+);

@@ -10,7 +10,13 @@ describe('sample generator', () => {
   it('regenerates examples/audit byte for byte (deterministic)', () => {
     const t = tempDir();
     try {
-      generateSample(t.dir, { seed: 20261116, startDate: '2026-11-16', perDay: [60, 80, 400, 90, 70], maxFileBytes: 48 * 1024, gzipDays: [0] });
+      generateSample(t.dir, {
+        seed: 20261116,
+        startDate: '2026-11-16',
+        perDay: [60, 80, 400, 90, 70],
+        maxFileBytes: 48 * 1024,
+        gzipDays: [0],
+      });
       const ours = join(ROOT, 'examples', 'audit');
       assert.deepEqual(readdirSync(t.dir).sort(), readdirSync(ours).sort());
       for (const n of readdirSync(ours)) assert.ok(readFileSync(join(t.dir, n)).equals(readFileSync(join(ours, n))), n);
@@ -28,8 +34,11 @@ describe('sample generator', () => {
     assert.ok(rep.files.some((f: { file: string }) => /\.\d{6}\.jsonl$/.test(f.file)));
   });
 
-  it('writes what CPython json.dumps writes and hashes as Loki Mode does', { skip: spawnSync('python3', ['--version']).status === 0 ? false : 'python3 not installed' }, () => {
-    const check = `
+  it(
+    'writes what CPython json.dumps writes and hashes as Loki Mode does',
+    { skip: spawnSync('python3', ['--version']).status === 0 ? false : 'python3 not installed' },
+    () => {
+      const check = `
 import json, hashlib, sys, gzip, os
 d = sys.argv[1]; prev = "0"*64; n = 0
 for f in sorted(os.listdir(d)):
@@ -42,8 +51,9 @@ for f in sorted(os.listdir(d)):
             assert hashlib.sha256((prev + json.dumps(e, sort_keys=True, default=str)).encode()).hexdigest() == h, f
             prev = h; n += 1
 print(n)`;
-    const r = spawnSync('python3', ['-c', check, join(ROOT, 'examples', 'audit')], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), '700');
-  });
+      const r = spawnSync('python3', ['-c', check, join(ROOT, 'examples', 'audit')], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '700');
+    },
+  );
 });

@@ -60,7 +60,10 @@ export interface VerifyDirectoryOptions {
    * retention — a note, not an alarm.
    */
   retentionFiles?: number;
-  /** Incremental: a state file of what was verified before (see incremental.ts); updated when nothing was tampered with. */
+  /**
+   * Incremental: a state file of what was verified before (see incremental.ts); updated when nothing
+   * was tampered with.
+   */
   statePath?: string;
   /**
    * Heads recorded outside the log (signed checkpoints, `--expect-head`) that must be in the
@@ -82,7 +85,11 @@ export interface VerifyDirectoryOptions {
  * `search -o raw` or `zcat old.jsonl.gz`. `startHash` is the hash the first entry chains from
  * (default: the genesis hash).
  */
-export async function verifyStream(stream: AsyncIterable<Buffer>, name: string, options: VerifyDirectoryOptions & { startHash?: string } = {}): Promise<DirectoryReport> {
+export async function verifyStream(
+  stream: AsyncIterable<Buffer>,
+  name: string,
+  options: VerifyDirectoryOptions & { startHash?: string } = {},
+): Promise<DirectoryReport> {
   const file: AuditFile = { path: name, name, date: null, piece: null, gz: false, chain: 'dashboard', stream };
   const r = await verifyDashboardChain([file], options);
   return assemble(name, [r], [], options.strict === true);
@@ -114,9 +121,18 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
       const retained = r.findings.filter((f) => f.reason === 'history-mid-chain' && f.file === found.files[0].name);
       if (retained.length) {
         r.findings = r.findings.filter((f) => !retained.includes(f));
-        r.notes.push({ kind: 'retention', file: retained[0].file, line: retained[0].line, message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${options.retentionFiles} files does` });
+        r.notes.push({
+          kind: 'retention',
+          file: retained[0].file,
+          line: retained[0].line,
+          message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${options.retentionFiles} files does`,
+        });
         r.verdict = r.findings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
-        for (const fr of r.files) if (fr.file === retained[0].file) fr.verdict = r.findings.filter((f) => f.file === fr.file).reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
+        for (const fr of r.files)
+          if (fr.file === retained[0].file)
+            fr.verdict = r.findings
+              .filter((f) => f.file === fr.file)
+              .reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
       }
     }
     reports.push(r);
@@ -128,9 +144,28 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   }
   const anchorFindings = [...(options.anchorFindings ?? []), ...checkAnchors(options.anchors ?? [], reports)];
   if (anchorFindings.length) {
-    reports.push({ verdict: anchorFindings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'), files: [], findings: anchorFindings, notes: [], entriesVerified: 0, chainHead: null, genesisFile: null, found: new Map() });
+    reports.push({
+      verdict: anchorFindings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'),
+      files: [],
+      findings: anchorFindings,
+      notes: [],
+      entriesVerified: 0,
+      chainHead: null,
+      genesisFile: null,
+      found: new Map(),
+    });
   }
-  if (options.extraNotes?.length) reports.push({ verdict: 'intact', files: [], findings: [], notes: options.extraNotes, entriesVerified: 0, chainHead: null, genesisFile: null, found: new Map() });
+  if (options.extraNotes?.length)
+    reports.push({
+      verdict: 'intact',
+      files: [],
+      findings: [],
+      notes: options.extraNotes,
+      entriesVerified: 0,
+      chainHead: null,
+      genesisFile: null,
+      found: new Map(),
+    });
   const result = assemble(dir, reports, found.foreign, options.strict === true);
   if (options.statePath && result.verdict !== 'tampered' && result.verdict !== 'anchor-mismatch') {
     const main = reports[0];
@@ -139,7 +174,15 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
       dir,
       verifiedAt: new Date().toISOString(),
       entries: main?.entriesVerified ?? 0,
-      files: (main?.files ?? []).map((f) => ({ name: f.file, ino: inodeOf(f.path), bytes: f.completeBytes, lines: f.bytes > f.completeBytes ? f.lines - 1 : f.lines, lastEntryOffset: f.lastEntryOffset, lastEntrySha256: f.lastEntrySha256, lastHash: f.lastHash })),
+      files: (main?.files ?? []).map((f) => ({
+        name: f.file,
+        ino: inodeOf(f.path),
+        bytes: f.completeBytes,
+        lines: f.bytes > f.completeBytes ? f.lines - 1 : f.lines,
+        lastEntryOffset: f.lastEntryOffset,
+        lastEntrySha256: f.lastEntrySha256,
+        lastHash: f.lastHash,
+      })),
     };
     saveVerifyState(options.statePath, next);
   }
@@ -179,7 +222,10 @@ function assemble(dir: string, reports: ChainReport[], foreign: string[], strict
   const findings = reports.flatMap((r) => r.findings);
   const notes = reports.flatMap((r) => r.notes);
   if (foreign.length) {
-    notes.push({ kind: 'foreign', message: `ignored ${foreign.length} file(s) not named audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]: ${foreign.join(', ')}` });
+    notes.push({
+      kind: 'foreign',
+      message: `ignored ${foreign.length} file(s) not named audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]: ${foreign.join(', ')}`,
+    });
   }
   let verdict: VerdictClass = 'intact';
   for (const r of reports) verdict = worse(verdict, r.verdict);

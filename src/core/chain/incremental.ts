@@ -59,12 +59,22 @@ export function loadVerifyState(path: string, dir: string): VerifyState | null {
   try {
     s = JSON.parse(text) as VerifyState;
   } catch {
-    throw new VerifyStateError(`state file ${path} is not valid JSON (corrupt or truncated): remove it to verify everything again`);
+    throw new VerifyStateError(
+      `state file ${path} is not valid JSON (corrupt or truncated): remove it to verify everything again`,
+    );
   }
-  if (s?.version !== 1 || typeof s.dir !== 'string' || !Array.isArray(s.files) || s.files.some((f) => typeof f?.name !== 'string' || typeof f.bytes !== 'number' || typeof f.lines !== 'number')) {
+  if (
+    s?.version !== 1 ||
+    typeof s.dir !== 'string' ||
+    !Array.isArray(s.files) ||
+    s.files.some((f) => typeof f?.name !== 'string' || typeof f.bytes !== 'number' || typeof f.lines !== 'number')
+  ) {
     throw new VerifyStateError(`state file ${path} is not a loki-audit verify state (version 1)`);
   }
-  if (s.dir !== dir) throw new VerifyStateError(`state file ${path} belongs to ${s.dir}, not ${dir}: use another --state for this directory`);
+  if (s.dir !== dir)
+    throw new VerifyStateError(
+      `state file ${path} belongs to ${s.dir}, not ${dir}: use another --state for this directory`,
+    );
   return s;
 }
 
@@ -85,7 +95,13 @@ export interface IncrementalResult {
  * Verifies `files` (chain order) against a previous state: old files by their remembered tail,
  * new bytes and new files fully.
  */
-export async function verifyIncremental(dir: string, files: AuditFile[], state: VerifyState, maxLineBytes?: number, retentionFiles?: number): Promise<IncrementalResult> {
+export async function verifyIncremental(
+  dir: string,
+  files: AuditFile[],
+  state: VerifyState,
+  maxLineBytes?: number,
+  retentionFiles?: number,
+): Promise<IncrementalResult> {
   const findings: Finding[] = [];
   const notes: Note[] = [];
   const inos = new Map<number, AuditFile>();
@@ -106,24 +122,47 @@ export async function verifyIncremental(dir: string, files: AuditFile[], state: 
     if (f) oldestGone = false;
     if (!f && oldestGone && retentionFiles !== undefined && files.length <= retentionFiles + 1) {
       // Loki Mode's retention deletes the oldest files until LOKI_AUDIT_MAX_FILES remain (spec §1).
-      notes.push({ kind: 'retention', file: v.name, message: `${v.name} (verified up to line ${v.lines}) was removed as the oldest file, as retention of ${retentionFiles} files does` });
+      notes.push({
+        kind: 'retention',
+        file: v.name,
+        message: `${v.name} (verified up to line ${v.lines}) was removed as the oldest file, as retention of ${retentionFiles} files does`,
+      });
       continue;
     }
     if (!f) {
-      findings.push({ ...base, class: 'tampered', reason: 'chain-break', message: `${v.name}, verified up to line ${v.lines} on ${state.verifiedAt}, is gone (deleted, or renamed to a name outside the chain)` });
+      findings.push({
+        ...base,
+        class: 'tampered',
+        reason: 'chain-break',
+        message: `${v.name}, verified up to line ${v.lines} on ${state.verifiedAt}, is gone (deleted, or renamed to a name outside the chain)`,
+      });
       continue;
     }
     const size = f.gz ? Infinity : statSync(f.path).size;
     if (size < v.bytes) {
-      findings.push({ ...base, file: f.name, class: 'tampered', reason: 'chain-break', message: `${f.name} is shorter (${size} bytes) than when it was verified (${v.bytes} bytes): verified entries were removed` });
+      findings.push({
+        ...base,
+        file: f.name,
+        class: 'tampered',
+        reason: 'chain-break',
+        message: `${f.name} is shorter (${size} bytes) than when it was verified (${v.bytes} bytes): verified entries were removed`,
+      });
       mapped.set(f, v);
       continue;
     }
-    const tail = v.lastEntryOffset !== null && v.lastEntrySha256 && !f.gz ? await lineAt(f, v.lastEntryOffset) : undefined;
+    const tail =
+      v.lastEntryOffset !== null && v.lastEntrySha256 && !f.gz ? await lineAt(f, v.lastEntryOffset) : undefined;
     if (tail !== undefined && (tail === null || lineDigest(tail) !== v.lastEntrySha256)) {
-      findings.push({ ...base, file: f.name, class: 'tampered', reason: 'hash-mismatch', message: `the last verified entry of ${f.name} (line ${v.lines}, offset ${v.lastEntryOffset}) is not the one verified on ${state.verifiedAt}: the verified part was changed` });
+      findings.push({
+        ...base,
+        file: f.name,
+        class: 'tampered',
+        reason: 'hash-mismatch',
+        message: `the last verified entry of ${f.name} (line ${v.lines}, offset ${v.lastEntryOffset}) is not the one verified on ${state.verifiedAt}: the verified part was changed`,
+      });
     }
-    if (f.name !== v.name) notes.push({ kind: 'rewritten', file: f.name, message: `${v.name} is now ${f.name} (size rotation renamed it)` });
+    if (f.name !== v.name)
+      notes.push({ kind: 'rewritten', file: f.name, message: `${v.name} is now ${f.name} (size rotation renamed it)` });
     mapped.set(f, v);
     lastMappedIndex = Math.max(lastMappedIndex, files.indexOf(f));
   }
@@ -146,7 +185,14 @@ export async function verifyIncremental(dir: string, files: AuditFile[], state: 
       continue;
     }
     if (i < lastMappedIndex) {
-      findings.push({ file: f.name, line: 1, offset: 0, class: 'tampered', reason: 'chain-break', message: `${f.name} appeared inside the already verified history` });
+      findings.push({
+        file: f.name,
+        line: 1,
+        offset: 0,
+        class: 'tampered',
+        reason: 'chain-break',
+        message: `${f.name} appeared inside the already verified history`,
+      });
       continue;
     }
     if (todo.length === 0) startHash = prevHash;
@@ -157,11 +203,17 @@ export async function verifyIncremental(dir: string, files: AuditFile[], state: 
   for (const x of findings) report.verdict = worse(report.verdict, x.class);
   // The next state: remembered files (updated where they grew) and new files.
   const byName = new Map<string, FileReport>(r.files.map((x) => [x.file, x]));
-  const next: VerifyState = { version: 1, dir, verifiedAt: new Date().toISOString(), entries: state.entries + r.entriesVerified, files: [] };
+  const next: VerifyState = {
+    version: 1,
+    dir,
+    verifiedAt: new Date().toISOString(),
+    entries: state.entries + r.entriesVerified,
+    files: [],
+  };
   for (const f of files) {
     const v = mapped.get(f);
     const fr = byName.get(f.name);
-    let ino: number | null = null;
+    let ino: number | null;
     try {
       ino = f.gz ? null : statSync(f.path).ino;
     } catch {

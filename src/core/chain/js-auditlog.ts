@@ -55,7 +55,20 @@ export function isJsAuditLogEntry(o: unknown): boolean {
 export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Promise<ChainReport> {
   const findings: Finding[] = [];
   const notes: Note[] = [];
-  const report: FileReport = { file: file.name, path: file.path, schema: 'js-auditlog', lines: 0, entriesVerified: 0, preIntegrityEntries: 0, verdict: 'intact', lastHash: null, bytes: 0, completeBytes: 0, lastEntryOffset: null, lastEntrySha256: null };
+  const report: FileReport = {
+    file: file.name,
+    path: file.path,
+    schema: 'js-auditlog',
+    lines: 0,
+    entriesVerified: 0,
+    preIntegrityEntries: 0,
+    verdict: 'intact',
+    lastHash: null,
+    bytes: 0,
+    completeBytes: 0,
+    lastEntryOffset: null,
+    lastEntrySha256: null,
+  };
   let prev: string | null = JS_GENESIS;
   let head: (Location & { hash: string }) | null = null;
   const source = openAuditFile(file.path);
@@ -72,7 +85,12 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
       const loc: Location = { file: file.name, line: lineNo, offset: -1 };
       if (pendingTorn) {
         // A malformed line with more lines after it is not a torn final write.
-        findings.push({ ...pendingTorn.loc, class: 'tampered', reason: 'malformed-json', message: pendingTorn.message });
+        findings.push({
+          ...pendingTorn.loc,
+          class: 'tampered',
+          reason: 'malformed-json',
+          message: pendingTorn.message,
+        });
         pendingTorn = null;
       }
       if (text.trim() === '') continue;
@@ -85,7 +103,12 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
         continue;
       }
       if (typeof e !== 'object' || e === null || Array.isArray(e)) {
-        findings.push({ ...loc, class: 'unreadable', reason: 'not-an-object', message: 'line is valid JSON but not an object' });
+        findings.push({
+          ...loc,
+          class: 'unreadable',
+          reason: 'not-an-object',
+          message: 'line is valid JSON but not an object',
+        });
         prev = null;
         continue;
       }
@@ -96,9 +119,23 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
       }
       const computed = jsAuditLogHash(e);
       if (computed !== e.hash) {
-        findings.push({ ...loc, class: 'tampered', reason: 'hash-mismatch', expected: computed, stored: e.hash, message: 'hash mismatch: the entry was changed after it was written' });
+        findings.push({
+          ...loc,
+          class: 'tampered',
+          reason: 'hash-mismatch',
+          expected: computed,
+          stored: e.hash,
+          message: 'hash mismatch: the entry was changed after it was written',
+        });
       } else if (prev !== null && e.previousHash !== prev) {
-        findings.push({ ...loc, class: 'tampered', reason: 'chain-break', expected: prev, stored: String(e.previousHash), message: `previousHash does not match the previous entry's hash (entries removed, inserted or reordered)` });
+        findings.push({
+          ...loc,
+          class: 'tampered',
+          reason: 'chain-break',
+          expected: prev,
+          stored: String(e.previousHash),
+          message: `previousHash does not match the previous entry's hash (entries removed, inserted or reordered)`,
+        });
       } else {
         report.entriesVerified++;
       }
@@ -108,7 +145,16 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
     }
     if (pendingTorn) {
       const torn = lastByte !== 0x0a;
-      findings.push(torn ? { ...pendingTorn.loc, class: 'incomplete', reason: 'torn-last-line', message: 'final line is incomplete (no newline, not a whole entry)' } : { ...pendingTorn.loc, class: 'tampered', reason: 'malformed-json', message: pendingTorn.message });
+      findings.push(
+        torn
+          ? {
+              ...pendingTorn.loc,
+              class: 'incomplete',
+              reason: 'torn-last-line',
+              message: 'final line is incomplete (no newline, not a whole entry)',
+            }
+          : { ...pendingTorn.loc, class: 'tampered', reason: 'malformed-json', message: pendingTorn.message },
+      );
     }
   } catch (err) {
     const tooLong = (err as Error).message === 'maximum buffer reached';
@@ -118,11 +164,22 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
       offset: -1,
       class: tooLong ? 'unreadable' : 'io-error',
       reason: tooLong ? 'too-long' : 'io-error',
-      message: tooLong ? `line longer than the limit of ${maxLineBytes} bytes (--max-line-bytes); the rest of the file was not checked` : `cannot read ${file.name}: ${(err as Error).message}`,
+      message: tooLong
+        ? `line longer than the limit of ${maxLineBytes} bytes (--max-line-bytes); the rest of the file was not checked`
+        : `cannot read ${file.name}: ${(err as Error).message}`,
     });
   }
   let verdict: VerdictClass = 'intact';
   for (const f of findings) verdict = worse(verdict, f.class);
   report.verdict = verdict;
-  return { verdict, files: [report], findings, notes, entriesVerified: report.entriesVerified, chainHead: head, genesisFile: file.name, found: new Map() };
+  return {
+    verdict,
+    files: [report],
+    findings,
+    notes,
+    entriesVerified: report.entriesVerified,
+    chainHead: head,
+    genesisFile: file.name,
+    found: new Map(),
+  };
 }

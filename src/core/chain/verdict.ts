@@ -11,13 +11,16 @@ export type VerdictClass =
   | 'tampered'
   /** A line that cannot be read as an entry: invalid UTF-8, not a JSON object, too large. */
   | 'unreadable'
-  /** An outside anchor disagrees: a checkpointed or expected head is not in the chain, or a checkpoint's signature is invalid. */
+  /**
+   * An outside anchor disagrees: a checkpointed or expected head is not in the chain, or a checkpoint's
+   * signature is invalid.
+   */
   | 'anchor-mismatch'
   /** A file that cannot be opened or read (permission, I/O error, corrupt gzip). */
   | 'io-error'
   /** The oldest file present chains from a hash that is not there (older files removed, e.g. by retention). */
   | 'mid-chain'
-  /** A file's first entry chains from the genesis hash or an earlier entry instead of the previous file's last entry. */
+  /** A file's first entry chains from the genesis hash or an earlier entry, not the previous file's last entry. */
   | 'fork'
   /** A torn write: the final line has no newline and is not a complete entry. */
   | 'incomplete'
@@ -42,7 +45,17 @@ export const EXIT_USAGE = 2;
 export const EXIT_IO = 3;
 
 /** Most severe first. */
-export const SEVERITY: readonly VerdictClass[] = ['tampered', 'anchor-mismatch', 'unreadable', 'io-error', 'mid-chain', 'fork', 'incomplete', 'quirk', 'intact'];
+export const SEVERITY: readonly VerdictClass[] = [
+  'tampered',
+  'anchor-mismatch',
+  'unreadable',
+  'io-error',
+  'mid-chain',
+  'fork',
+  'incomplete',
+  'quirk',
+  'intact',
+];
 
 /** The more severe of two classes. */
 export function worse(a: VerdictClass, b: VerdictClass): VerdictClass {

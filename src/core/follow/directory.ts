@@ -97,7 +97,7 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
   const signal = options.signal;
   let cur: Current | null = null;
   let wake: (() => void) | null = null;
-  let watcher: FSWatcher | null = null;
+  let watcher: FSWatcher | null;
   const poke = () => {
     const w = wake;
     wake = null;
@@ -115,7 +115,12 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
     try {
       const fh = await open(join(dir, name), 'r');
       const st = await fh.stat();
-      return { name, fh, ino: st.ino, splitter: new LineSplitter({ maxLineBytes: max, startOffset: offset, firstLine: line }) };
+      return {
+        name,
+        fh,
+        ino: st.ino,
+        splitter: new LineSplitter({ maxLineBytes: max, startOffset: offset, firstLine: line }),
+      };
     } catch {
       return null;
     }
@@ -158,7 +163,8 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
         const files = await plainChainFiles(dir);
         if (files.length) {
           cur = await openFile(files[files.length - 1], 0, 1);
-          if (cur) yield { type: 'notice', notice: { kind: 'switch', message: `following ${cur.name}`, file: cur.name } };
+          if (cur)
+            yield { type: 'notice', notice: { kind: 'switch', message: `following ${cur.name}`, file: cur.name } };
         } else if (!waitingNoticed) {
           waitingNoticed = true;
           yield { type: 'notice', notice: { kind: 'waiting', message: `waiting for audit files in ${dir}`, file: '' } };
@@ -168,7 +174,14 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
         for (const l of await drain(cur)) yield { type: 'line', line: l };
         const st = await cur.fh.stat();
         if (st.size < cur.splitter.position) {
-          yield { type: 'notice', notice: { kind: 'truncated', message: `${cur.name} was truncated (${st.size} < ${cur.splitter.position} bytes): reading it again from the start`, file: cur.name } };
+          yield {
+            type: 'notice',
+            notice: {
+              kind: 'truncated',
+              message: `${cur.name} was truncated (${st.size} < ${cur.splitter.position} bytes): reading it again from the start`,
+              file: cur.name,
+            },
+          };
           cur.splitter.reset(0, 1);
           continue;
         }
@@ -177,12 +190,23 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
           // The writer has moved on: take the last lines of the old inode, then switch.
           for (const l of await drain(cur)) yield { type: 'line', line: l };
           if (cur.splitter.pending > 0) {
-            yield { type: 'notice', notice: { kind: 'torn', message: `${cur.name} ends with an incomplete line (${cur.splitter.pending} bytes without newline): not shown`, file: cur.name } };
+            yield {
+              type: 'notice',
+              notice: {
+                kind: 'torn',
+                message: `${cur.name} ends with an incomplete line (${cur.splitter.pending} bytes without newline): not shown`,
+                file: cur.name,
+              },
+            };
           }
           await cur.fh.close();
           const from = cur.name;
           cur = await openFile(next, 0, 1);
-          if (cur) yield { type: 'notice', notice: { kind: 'switch', message: `${from} is complete; following ${next}`, file: next } };
+          if (cur)
+            yield {
+              type: 'notice',
+              notice: { kind: 'switch', message: `${from} is complete; following ${next}`, file: next },
+            };
           continue;
         }
       }

@@ -39,7 +39,10 @@ export interface TargetBatch {
   add(e: ReadEntry): string | null;
   /** Entries taken (not refused). */
   readonly size: number;
-  /** No more entries: the CPU work of sending (compression) may start now, before the previous batch is acknowledged. */
+  /**
+   * No more entries: the CPU work of sending (compression) may start now, before the previous batch is
+   * acknowledged.
+   */
   seal(): void;
 }
 
@@ -129,7 +132,15 @@ export interface TargetReport {
  * Lines from a position to the end of the files, then (with follow) as they are written; a read
  * chunk's lines at a time (one asynchronous step per chunk, not per line).
  */
-async function* source(dir: string, files: AuditFile[], from: { index: number; position: Position | null }, follow: boolean, maxLineBytes: number, signal?: AbortSignal, pollMs?: number): AsyncGenerator<SourceLine[]> {
+async function* source(
+  dir: string,
+  files: AuditFile[],
+  from: { index: number; position: Position | null },
+  follow: boolean,
+  maxLineBytes: number,
+  signal?: AbortSignal,
+  pollMs?: number,
+): AsyncGenerator<SourceLine[]> {
   let last: { file: AuditFile; end: number; next: number } | null = null;
   for (let i = from.index; i < files.length; i++) {
     if (signal?.aborted) return;
@@ -150,7 +161,12 @@ async function* source(dir: string, files: AuditFile[], from: { index: number; p
     // copy per line, was ~20 MB of garbage waiting for the collector, measured). The reader
     // is done with a chunk's lines before it asks for more (see the loop in forward()).
     const chunks = f.gz ? openAuditFile(f.path, start) : readChunks(f.path, start, Infinity, 64 * 1024);
-    for await (const raws of scanLineBatches(chunks, { maxLineBytes, startOffset: start, firstLine: f.gz && resume ? 1 : firstLine, volatile: f.gz ? false : 'parts' })) {
+    for await (const raws of scanLineBatches(chunks, {
+      maxLineBytes,
+      startOffset: start,
+      firstLine: f.gz && resume ? 1 : firstLine,
+      volatile: f.gz ? false : 'parts',
+    })) {
       const lines: SourceLine[] = [];
       for (const raw of raws) {
         if (raw.offset < skipTo) continue;
@@ -177,7 +193,16 @@ async function* source(dir: string, files: AuditFile[], from: { index: number; p
 function positionOf(s: SourceLine): Position {
   const r = s.raw;
   const chainHash = hashInLine(r.bytes.toString('latin1'));
-  return { file: s.file, ino: s.ino, entryOffset: r.offset, offset: r.offset + r.length + (r.crlf ? 2 : 1), line: r.line, lineSha256: lineDigest(r.bytes), chainHash, at: new Date().toISOString() };
+  return {
+    file: s.file,
+    ino: s.ino,
+    entryOffset: r.offset,
+    offset: r.offset + r.length + (r.crlf ? 2 : 1),
+    line: r.line,
+    lineSha256: lineDigest(r.bytes),
+    chainHash,
+    at: new Date().toISOString(),
+  };
 }
 
 const TIMEOUT: unique symbol = Symbol('timeout');
@@ -218,18 +243,22 @@ class BatchJournal {
     this.bytes.appendBytes(e.bytes);
   }
 
-  /** The recorded entries, read again from their bytes (lines that are no longer entries are left out: they were once). */
+  /** The recorded entries, read again from their bytes (lines no longer entries are left out: they were once). */
   entries(maxLineBytes: number): ReadEntry[] {
     const all = Buffer.concat(this.bytes.chunks());
     const out: ReadEntry[] = [];
-    for (let at = 0; at + JOURNAL_HEADER_BYTES <= all.length; ) {
+    for (let at = 0; at + JOURNAL_HEADER_BYTES <= all.length;) {
       const file = this.files[all.readUInt32LE(at)];
       const line = all.readUInt32LE(at + 4);
       const offset = all.readDoubleLE(at + 8);
       const length = all.readUInt32LE(at + 16);
       const bytes = all.subarray(at + JOURNAL_HEADER_BYTES, at + JOURNAL_HEADER_BYTES + length);
       at += JOURNAL_HEADER_BYTES + length;
-      const item = readLine({ bytes, line, offset, length, terminated: true, tooLong: false, crlf: false }, file, maxLineBytes);
+      const item = readLine(
+        { bytes, line, offset, length, terminated: true, tooLong: false, crlf: false },
+        file,
+        maxLineBytes,
+      );
       if (item?.kind === 'entry') out.push(item);
     }
     return out;
@@ -265,7 +294,12 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     sizes ??= files.map((f) => sizeOf(f.path));
     const i = index.get(line.file) ?? 0;
     const before = sizes.slice(0, i).reduce((a, b) => a + b, 0);
-    return { filesDone: i, files: files.length, bytesDone: before + Math.min(line.raw.offset + line.raw.length, sizes[i]), bytesTotal: sizes.reduce((a, b) => a + b, 0) };
+    return {
+      filesDone: i,
+      files: files.length,
+      bytesDone: before + Math.min(line.raw.offset + line.raw.length, sizes[i]),
+      bytesTotal: sizes.reduce((a, b) => a + b, 0),
+    };
   };
   let saving = Promise.resolve();
   const save = (id: string, p: Position) => {
@@ -277,14 +311,33 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
   const deadLetter = (target: string, items: Array<{ entry: ReadEntry; reason: string }>) => {
     if (!items.length) return;
     mkdirSync(dirname(options.deadLetterPath), { recursive: true });
-    const lines = items.map(({ entry, reason }) => JSON.stringify({ time: new Date().toISOString(), target, reason, file: entry.file, line: entry.line, chain_hash: entry.view.hash, entry: entry.text }) + '\n');
+    const lines = items.map(
+      ({ entry, reason }) =>
+        JSON.stringify({
+          time: new Date().toISOString(),
+          target,
+          reason,
+          file: entry.file,
+          line: entry.line,
+          chain_hash: entry.view.hash,
+          entry: entry.text,
+        }) + '\n',
+    );
     appendFileSync(options.deadLetterPath, lines.join(''));
   };
 
   const run = async (t: ForwardTarget): Promise<TargetReport> => {
-    const report: TargetReport = { target: t.id, delivered: 0, deadLettered: 0, error: null, position: options.state.targets[t.id] ?? null };
+    const report: TargetReport = {
+      target: t.id,
+      delivered: 0,
+      deadLettered: 0,
+      error: null,
+      position: options.state.targets[t.id] ?? null,
+    };
     const from = starts.get(t.id)!;
-    const it = source(options.dir, files, from, options.follow === true, maxLineBytes, options.signal, options.pollMs)[Symbol.asyncIterator]();
+    const it = source(options.dir, files, from, options.follow === true, maxLineBytes, options.signal, options.pollMs)[
+      Symbol.asyncIterator
+    ]();
     // The batch being filled: the target's encoding, the original bytes of what it took (to
     // dead-letter them if the whole batch is refused) and what it refused.
     let batch: TargetBatch | null = null;
@@ -391,10 +444,13 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     let timer: NodeJS.Timeout | null = null;
     let wake: ((v: typeof TIMEOUT) => void) | null = null;
     const arm = () => {
-      timer ??= setTimeout(() => {
-        timer = null;
-        wake?.(TIMEOUT);
-      }, Math.max(0, batchStarted + waitMs - Date.now()));
+      timer ??= setTimeout(
+        () => {
+          timer = null;
+          wake?.(TIMEOUT);
+        },
+        Math.max(0, batchStarted + waitMs - Date.now()),
+      );
     };
     const disarm = () => {
       if (timer) clearTimeout(timer);
@@ -445,7 +501,8 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
             batch ??= t.batch();
             const reason = batch.add(item);
             if (reason === null) journal.add(item);
-            // Kept as is (the parsed record and the raw bytes, a view of a whole read chunk, dropped): refusals are rare.
+            // Kept as is (the parsed record and the raw bytes, a view of a whole read chunk, dropped):
+            // refusals are rare.
             else refused.push({ entry: { ...item, record: NO_RECORD, bytes: NO_BYTES }, reason });
           }
           if (batchEntries >= t.maxBatchEntries || batchBytes >= t.maxBatchBytes) {
@@ -456,7 +513,8 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
         }
         // The next read reuses the buffer: the last line, if not yet in a closed batch, keeps a
         // copy of its bytes for the position saved when it is.
-        if (lastLine && lastLine !== closedLine) lastLine = { ...lastLine, raw: { ...lastLine.raw, bytes: Buffer.from(lastLine.raw.bytes) } };
+        if (lastLine && lastLine !== closedLine)
+          lastLine = { ...lastLine, raw: { ...lastLine.raw, bytes: Buffer.from(lastLine.raw.bytes) } };
       }
       await flush();
       await inflight;

@@ -67,17 +67,37 @@ export function loadState(path: string, dir: string): StateFile {
   try {
     s = JSON.parse(text) as StateFile;
   } catch {
-    throw new StateError('corrupt', `state file ${path} is not valid JSON (corrupt or truncated): remove it to forward from the start, or restore it`);
+    throw new StateError(
+      'corrupt',
+      `state file ${path} is not valid JSON (corrupt or truncated): remove it to forward from the start, or restore it`,
+    );
   }
-  if (s === null || typeof s !== 'object' || s.version !== 1 || typeof s.dir !== 'string' || typeof s.targets !== 'object' || s.targets === null) {
+  if (
+    s === null ||
+    typeof s !== 'object' ||
+    s.version !== 1 ||
+    typeof s.dir !== 'string' ||
+    typeof s.targets !== 'object' ||
+    s.targets === null
+  ) {
     throw new StateError('corrupt', `state file ${path} is not a loki-audit forward state (version 1)`);
   }
   for (const [id, p] of Object.entries(s.targets)) {
-    if (typeof p?.file !== 'string' || typeof p.offset !== 'number' || typeof p.entryOffset !== 'number' || typeof p.lineSha256 !== 'string' || typeof p.line !== 'number') {
+    if (
+      typeof p?.file !== 'string' ||
+      typeof p.offset !== 'number' ||
+      typeof p.entryOffset !== 'number' ||
+      typeof p.lineSha256 !== 'string' ||
+      typeof p.line !== 'number'
+    ) {
       throw new StateError('corrupt', `state file ${path}: position of target ${id} is malformed`);
     }
   }
-  if (s.dir !== dir) throw new StateError('other-directory', `state file ${path} belongs to ${s.dir}, not ${dir}: use another --state for this directory`);
+  if (s.dir !== dir)
+    throw new StateError(
+      'other-directory',
+      `state file ${path} belongs to ${s.dir}, not ${dir}: use another --state for this directory`,
+    );
   return s;
 }
 

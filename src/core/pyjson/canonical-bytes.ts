@@ -35,7 +35,10 @@ const CHAIN_KEY = Buffer.from('"chain_hash"');
 /** Which hash member the last canonicalized line had: 1 `_integrity_hash` (writer), 2 `chain_hash` (documented). */
 export type HashKind = 0 | 1 | 2;
 
-/** Byte classes inside a string: 0 printed as is, 1 `"`, 2 `\\`, 3 never in canonical output (controls, DEL, non-ASCII). */
+/**
+ * Byte classes inside a string: 0 printed as is, 1 `"`, 2 `\\`, 3 never in canonical output (controls, DEL,
+ * non-ASCII).
+ */
 const STRING_CLASS = new Uint8Array(256).fill(3);
 for (let c = 0x20; c <= 0x7e; c++) STRING_CLASS[c] = 0;
 STRING_CLASS[QUOTE] = 1;
@@ -156,7 +159,12 @@ export class ByteCanonicalizer {
     while (q + 4 <= end) {
       const x = v.getUint32(q);
       const bs = x ^ 0x5c5c5c5c;
-      if (((x - 0x23232323) & ~x & 0x80808080) | (((x + 0x01010101) | x) & 0x80808080) | ((bs - 0x01010101) & ~bs & 0x80808080)) break;
+      if (
+        ((x - 0x23232323) & ~x & 0x80808080) |
+        (((x + 0x01010101) | x) & 0x80808080) |
+        ((bs - 0x01010101) & ~bs & 0x80808080)
+      )
+        break;
       q += 4;
     }
     return q;
@@ -213,7 +221,15 @@ export class ByteCanonicalizer {
         if (sig <= 15 && (fracIsZero || s[q - 1] !== 0x30) && (!zeroInt || lead <= 3 || fracIsZero)) return q;
       }
     }
-    while ((s[q] >= 0x30 && s[q] <= 0x39) || s[q] === 0x2e || s[q] === 0x65 || s[q] === 0x45 || s[q] === 0x2b || s[q] === MINUS) q++;
+    while (
+      (s[q] >= 0x30 && s[q] <= 0x39) ||
+      s[q] === 0x2e ||
+      s[q] === 0x65 ||
+      s[q] === 0x45 ||
+      s[q] === 0x2b ||
+      s[q] === MINUS
+    )
+      q++;
     const text = s.toString('latin1', p, q);
     if (!JSON_NUMBER.test(text) || pyFloatRepr(Number(text)) !== text) return -1;
     return q;
@@ -327,7 +343,10 @@ export class ByteCanonicalizer {
     this.nn++;
   }
 
-  /** Copies `src[a, b)` to the output: 4 bytes at a time through DataViews (6× a byte loop, measured), a native copy for long spans. */
+  /**
+   * Copies `src[a, b)` to the output: 4 bytes at a time through DataViews (6× a byte loop, measured), a
+   * native copy for long spans.
+   */
   private copy(a: number, b: number): void {
     let o = this.o;
     if (b - a > 256) {
@@ -367,7 +386,11 @@ export class ByteCanonicalizer {
         const r = (first + i) * 5;
         const ks = m[r] + 1;
         const kl = m[r + 1] - 1 - ks;
-        const x = (kl > 0 ? s[ks] * 0x1000000 : 0) + (kl > 1 ? s[ks + 1] * 0x10000 : 0) + (kl > 2 ? s[ks + 2] * 0x100 : 0) + (kl > 3 ? s[ks + 3] : 0);
+        const x =
+          (kl > 0 ? s[ks] * 0x1000000 : 0) +
+          (kl > 1 ? s[ks + 1] * 0x10000 : 0) +
+          (kl > 2 ? s[ks + 2] * 0x100 : 0) +
+          (kl > 3 ? s[ks + 3] : 0);
         let j = i;
         while (j > 0) {
           const y = prefix[j - 1];

@@ -89,13 +89,27 @@ export function pyQuote(s: string): string {
     if (i > start) out += s.slice(start, i);
     start = i + 1;
     switch (c) {
-      case 0x22: out += '\\"'; break;
-      case 0x5c: out += '\\\\'; break;
-      case 0x0a: out += '\\n'; break;
-      case 0x0d: out += '\\r'; break;
-      case 0x09: out += '\\t'; break;
-      case 0x08: out += '\\b'; break;
-      case 0x0c: out += '\\f'; break;
+      case 0x22:
+        out += '\\"';
+        break;
+      case 0x5c:
+        out += '\\\\';
+        break;
+      case 0x0a:
+        out += '\\n';
+        break;
+      case 0x0d:
+        out += '\\r';
+        break;
+      case 0x09:
+        out += '\\t';
+        break;
+      case 0x08:
+        out += '\\b';
+        break;
+      case 0x0c:
+        out += '\\f';
+        break;
       default:
         out += '\\u' + HEX[(c >> 12) & 15] + HEX[(c >> 8) & 15] + HEX[(c >> 4) & 15] + HEX[c & 15];
     }
@@ -146,7 +160,6 @@ export function pyFloatRepr(x: number): string {
     s = s.slice(1);
   }
   let digits: string;
-  let exp: number; // value = 0.d1d2d3... * 10^exp  (Python's "decpt")
   const e = s.indexOf('e');
   let mant = e >= 0 ? s.slice(0, e) : s;
   const expPart = e >= 0 ? Number(s.slice(e + 1)) : 0;
@@ -160,7 +173,8 @@ export function pyFloatRepr(x: number): string {
   let end = digits.length;
   while (end > 1 && digits.charCodeAt(end - 1) === 0x30) end--;
   digits = digits.slice(0, end);
-  exp = intLen + expPart;
+  // value = 0.d1d2d3... * 10^exp  (Python's "decpt")
+  const exp = intLen + expPart;
   if (exp - 1 < -4 || exp - 1 >= 16) {
     const e10 = exp - 1;
     const mantissa = digits.length > 1 ? digits[0] + '.' + digits.slice(1) : digits;
@@ -308,7 +322,10 @@ class Canonicalizer {
     if (isFloat) return pyFloatRepr(Number(s.slice(start, p)));
     if (intEnd - intStart > MAX_INT_DIGITS) {
       this.pos = start;
-      this.fail('int-too-long', `Integer literal of ${intEnd - intStart} digits exceeds Python's limit of ${MAX_INT_DIGITS}`);
+      this.fail(
+        'int-too-long',
+        `Integer literal of ${intEnd - intStart} digits exceeds Python's limit of ${MAX_INT_DIGITS}`,
+      );
     }
     // Python int(): "-0" is 0; JSON forbids other leading zeros, so the text is otherwise exact.
     if (intEnd - intStart === 1 && s.charCodeAt(intStart) === 0x30) return '0';
@@ -357,14 +374,30 @@ class Canonicalizer {
       }
       const e = s.charCodeAt(p + 1);
       switch (e) {
-        case 0x22: out += '"'; break;
-        case 0x5c: out += '\\'; break;
-        case 0x2f: out += '/'; break;
-        case 0x62: out += '\b'; break;
-        case 0x66: out += '\f'; break;
-        case 0x6e: out += '\n'; break;
-        case 0x72: out += '\r'; break;
-        case 0x74: out += '\t'; break;
+        case 0x22:
+          out += '"';
+          break;
+        case 0x5c:
+          out += '\\';
+          break;
+        case 0x2f:
+          out += '/';
+          break;
+        case 0x62:
+          out += '\b';
+          break;
+        case 0x66:
+          out += '\f';
+          break;
+        case 0x6e:
+          out += '\n';
+          break;
+        case 0x72:
+          out += '\r';
+          break;
+        case 0x74:
+          out += '\t';
+          break;
         case 0x75: {
           const hex = s.slice(p + 2, p + 6);
           if (hex.length !== 4 || !/^[0-9a-fA-F]{4}$/.test(hex)) {
@@ -442,10 +475,11 @@ class Canonicalizer {
         // The hash field: keep its value aside, out of the canonical text.
         const vStart = this.pos;
         const text = this.value(depth);
-        const v = s.charCodeAt(vStart) === 0x22 ? JSON.parse(text) as string : text === 'null' ? null : undefined;
+        const v = s.charCodeAt(vStart) === 0x22 ? (JSON.parse(text) as string) : text === 'null' ? null : undefined;
         if (rank <= pulledRank) {
           // A lower-ranked key found earlier goes back into the body.
-          if (pulledKey !== null && pulledKey !== key) members.push({ key: pulledKey, text: pyQuote(pulledKey) + ': ' + pulledText });
+          if (pulledKey !== null && pulledKey !== key)
+            members.push({ key: pulledKey, text: pyQuote(pulledKey) + ': ' + pulledText });
           pulledKey = key;
           pulledValue = v;
           pulledRank = rank;

@@ -27,7 +27,8 @@ export function pyDumps(value: PyValue, sortKeys = false): string {
   if (value === false) return 'false';
   if (typeof value === 'string') return pyQuote(value);
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') return Number.isInteger(value) && !Object.is(value, -0) ? value.toFixed(0) : pyFloatRepr(value);
+  if (typeof value === 'number')
+    return Number.isInteger(value) && !Object.is(value, -0) ? value.toFixed(0) : pyFloatRepr(value);
   if (value instanceof PyFloat) return pyFloatRepr(value.value);
   if (Array.isArray(value)) return '[' + value.map((v) => pyDumps(v, sortKeys)).join(', ') + ']';
   if (typeof value === 'object') {
@@ -58,7 +59,11 @@ export interface WriterEntry {
  * Seals an entry onto the chain: returns the file line (with `\n`) and the new chain head.
  * @param hashKey `_integrity_hash` (writer) or `chain_hash` (documented schema).
  */
-export function sealEntry(entry: { [key: string]: PyValue }, prev: string, hashKey = '_integrity_hash'): { line: string; hash: string } {
+export function sealEntry(
+  entry: { [key: string]: PyValue },
+  prev: string,
+  hashKey = '_integrity_hash',
+): { line: string; hash: string } {
   const hash = chainHash(prev, pyDumps(entry, true));
   const line = pyDumps({ ...entry, [hashKey]: hash }) + '\n';
   return { line, hash };

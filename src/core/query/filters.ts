@@ -59,7 +59,10 @@ export function parseLevelSpec(spec: string): Level[] {
   const norm = (s: string): Level => {
     const l = s.trim().toLowerCase();
     const v = l === 'warn' ? 'warning' : l === 'err' ? 'error' : l;
-    if (!(LEVELS as readonly string[]).includes(v)) throw new FilterError(`unknown level "${s}": use debug, info, warning or error, a range info..warning, or =info for one level`);
+    if (!(LEVELS as readonly string[]).includes(v))
+      throw new FilterError(
+        `unknown level "${s}": use debug, info, warning or error, a range info..warning, or =info for one level`,
+      );
     return v as Level;
   };
   if (spec.startsWith('=')) return [norm(spec.slice(1))];
@@ -88,9 +91,7 @@ function fieldText(v: unknown): string | undefined {
 
 /** Literal ASCII fragments every match must contain (for the raw-line prefilter). */
 function literals(glob: string): string[] {
-  return glob
-    .split(/[*?.]/)
-    .filter((s) => s.length >= 3 && /^[\x20-\x7e]+$/.test(s) && !/["\\/]/.test(s));
+  return glob.split(/[*?.]/).filter((s) => s.length >= 3 && /^[\x20-\x7e]+$/.test(s) && !/["\\/]/.test(s));
 }
 
 // An escaped printable ASCII character (`\u0041`) would hide a literal from a substring test.
@@ -102,7 +103,7 @@ export interface EntryFilter {
   prefilter(text: string): boolean;
   /** The same literal test on the line's bytes, before any decoding; false means it cannot match. */
   prefilterBytes(bytes: Buffer): boolean;
-  /** What {@link prefilter} tests beyond {@link prefilterBytes} (the --grep expression): for a line that passed that. */
+  /** What {@link prefilter} tests beyond {@link prefilterBytes} (the --grep expression), for a line that passed it. */
   prefilterRest(text: string): boolean;
   /**
    * Byte strings of which every line that can match contains at least one (the longest literal
@@ -157,7 +158,20 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   const ESCAPE_BYTES = Buffer.from('\\u00', 'latin1');
 
   const active =
-    !!(event || excluded || actor || action || resourceType || user || levels || fields.length || grep || spec.outcome) || since !== null || until !== null;
+    !!(
+      event ||
+      excluded ||
+      actor ||
+      action ||
+      resourceType ||
+      user ||
+      levels ||
+      fields.length ||
+      grep ||
+      spec.outcome
+    ) ||
+    since !== null ||
+    until !== null;
 
   // Needles from the most selective flag: the one whose weakest pattern has the longest literal.
   let needles: Needle[] | null = null;
@@ -214,7 +228,8 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
       if (user && !user(fieldText(record.user_id) ?? fieldText(record.actor))) return false;
       for (const f of fields) {
         let v: unknown = record;
-        for (const key of f.path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+        for (const key of f.path)
+          v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
         const s = fieldText(v);
         if (s === undefined || !f.re.test(s)) return false;
       }

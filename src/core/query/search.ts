@@ -81,7 +81,13 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
     return out;
   };
   if (!options.reverse) {
-    for await (const batch of matchingBatches(files, filter, options.maxLineBytes, options.onProgress, options.transientBytes)) {
+    for await (const batch of matchingBatches(
+      files,
+      filter,
+      options.maxLineBytes,
+      options.onProgress,
+      options.transientBytes,
+    )) {
       const out = take(batch);
       if (out.length) yield out;
       if (left <= 0) return;
@@ -95,7 +101,15 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
   for (let i = files.length - 1; i >= 0; i--) {
     const inFile: ReadEntry[] = [];
     const filesBefore = files.length - 1 - i;
-    const onProgress = report && ((p: ReadProgress) => report({ filesDone: filesBefore + p.filesDone, files: files.length, bytesDone: bytesBefore + p.bytesDone, bytesTotal }));
+    const onProgress =
+      report &&
+      ((p: ReadProgress) =>
+        report({
+          filesDone: filesBefore + p.filesDone,
+          files: files.length,
+          bytesDone: bytesBefore + p.bytesDone,
+          bytesTotal,
+        }));
     for await (const batch of matchingBatches([files[i]], filter, options.maxLineBytes, onProgress)) {
       const problems: ReadItem[] = [];
       for (const item of batch) {
@@ -112,8 +126,21 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
 }
 
 /** Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an empty array). */
-export async function* matchingBatches(files: AuditFile[], filter: EntryFilter, maxLineBytes?: number, onProgress?: (p: ReadProgress) => void, transientBytes = false): AsyncGenerator<ReadItem[]> {
-  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, transientBytes, needles: filter.needles, prefilter: (t) => filter.prefilterRest(t), prefilterBytes: (b) => filter.prefilterBytes(b) })) {
+export async function* matchingBatches(
+  files: AuditFile[],
+  filter: EntryFilter,
+  maxLineBytes?: number,
+  onProgress?: (p: ReadProgress) => void,
+  transientBytes = false,
+): AsyncGenerator<ReadItem[]> {
+  for await (const batch of readEntryBatches(files, {
+    maxLineBytes,
+    onProgress,
+    transientBytes,
+    needles: filter.needles,
+    prefilter: (t) => filter.prefilterRest(t),
+    prefilterBytes: (b) => filter.prefilterBytes(b),
+  })) {
     const out = batch.filter((item) => item.kind === 'problem' || filter.matches(item.view, item.record, item.text));
     if (out.length) yield out;
   }

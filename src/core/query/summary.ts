@@ -122,10 +122,14 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   let problemCount = 0;
 
   const onProgress = options.onProgress;
-  for await (const item of readEntries(files, { maxLineBytes: options.maxLineBytes, onProgress: onProgress && ((p) => onProgress(p, 'reading')) })) {
+  for await (const item of readEntries(files, {
+    maxLineBytes: options.maxLineBytes,
+    onProgress: onProgress && ((p) => onProgress(p, 'reading')),
+  })) {
     if (item.kind === 'problem') {
       problemCount++;
-      if (problems.length < MAX_PROBLEMS_KEPT) problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
+      if (problems.length < MAX_PROBLEMS_KEPT)
+        problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
       continue;
     }
     const v = item.view;
@@ -141,7 +145,14 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     }
     if (v.outcome === 'failure') {
       failure++;
-      failures.push({ timestamp: v.timestamp, event: v.event, actor: v.actor, error: v.error, file: item.file, line: item.line });
+      failures.push({
+        timestamp: v.timestamp,
+        event: v.event,
+        actor: v.actor,
+        error: v.error,
+        file: item.file,
+        line: item.line,
+      });
       if (failures.length > keepFailures) failures.shift();
     }
   }
@@ -159,7 +170,12 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     }
     const onFile = onProgress && chainProgress(chainFiles, (p) => onProgress(p, 'chain'));
     const r = await verifyDashboardChain(chainFiles, { maxLineBytes: options.maxLineBytes, startHash, onFile });
-    chain = { verdict: r.verdict, entriesVerified: r.entriesVerified, firstProblem: r.findings[0] ?? null, findings: r.findings.length };
+    chain = {
+      verdict: r.verdict,
+      entriesVerified: r.entriesVerified,
+      firstProblem: r.findings[0] ?? null,
+      findings: r.findings.length,
+    };
   }
 
   return {

@@ -28,7 +28,13 @@ export interface TailResult {
  * a directory without audit files yet gives an empty result.
  * @throws AuditDirError, FilterError
  */
-export async function tailEntries(dir: string, spec: FilterSpec, n: number, maxLineBytes?: number, requireFiles = true): Promise<TailResult> {
+export async function tailEntries(
+  dir: string,
+  spec: FilterSpec,
+  n: number,
+  maxLineBytes?: number,
+  requireFiles = true,
+): Promise<TailResult> {
   const filter = compileFilter(spec);
   // Fix the end first: entries appended while we read belong to the follow phase.
   const followFrom = await currentEnd(dir);
@@ -46,7 +52,12 @@ export async function tailEntries(dir: string, spec: FilterSpec, n: number, maxL
     const onFileEnd = (info: { completeOffset: number; nextLine: number }) => {
       if (bounded) Object.assign(followFrom, { offset: info.completeOffset, line: info.nextLine });
     };
-    for await (const item of readEntries([file], { maxLineBytes, endOffset: bounded ? followFrom.offset : undefined, completeLinesOnly: !!bounded, onFileEnd })) {
+    for await (const item of readEntries([file], {
+      maxLineBytes,
+      endOffset: bounded ? followFrom.offset : undefined,
+      completeLinesOnly: !!bounded,
+      onFileEnd,
+    })) {
       if (item.kind === 'problem') {
         problems.push(item);
         continue;

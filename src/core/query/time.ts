@@ -16,7 +16,9 @@ import { subWeeks } from 'date-fns/subWeeks';
 /** A time argument that cannot be understood. */
 export class TimeSpecError extends Error {
   constructor(readonly input: string) {
-    super(`cannot read time "${input}": use an ISO 8601 time (2026-02-01T12:00:00Z), a date (2026-02-01), a duration back from now (30m, 24h, 7d, 2w), now, today or yesterday`);
+    super(
+      `cannot read time "${input}": use an ISO 8601 time (2026-02-01T12:00:00Z), a date (2026-02-01), a duration back from now (30m, 24h, 7d, 2w), now, today or yesterday`,
+    );
     this.name = 'TimeSpecError';
   }
 }

@@ -26,11 +26,19 @@ export type DecodedLine = TextLine | BlankLine | UndecodableLine;
 /** Decodes one line. Never throws. */
 export function decodeLine(raw: RawLine, maxLineBytes: number): DecodedLine {
   if (raw.tooLong) {
-    return { kind: 'undecodable', code: 'too-long', message: `line of ${raw.length} bytes is longer than the limit of ${maxLineBytes} bytes (--max-line-bytes)` };
+    return {
+      kind: 'undecodable',
+      code: 'too-long',
+      message: `line of ${raw.length} bytes is longer than the limit of ${maxLineBytes} bytes (--max-line-bytes)`,
+    };
   }
   const b = raw.bytes;
   if (!isUtf8(b)) {
-    return { kind: 'undecodable', code: 'invalid-utf8', message: `invalid UTF-8 at byte ${firstInvalidUtf8(b) + 1} of the line` };
+    return {
+      kind: 'undecodable',
+      code: 'invalid-utf8',
+      message: `invalid UTF-8 at byte ${firstInvalidUtf8(b) + 1} of the line`,
+    };
   }
   const text = pyStrip(b.toString('utf8'));
   return text.length === 0 ? { kind: 'blank' } : { kind: 'text', text };
@@ -38,9 +46,9 @@ export function decodeLine(raw: RawLine, maxLineBytes: number): DecodedLine {
 
 /** Index of the first byte that breaks UTF-8 (for the message only; slow path). */
 export function firstInvalidUtf8(b: Buffer): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i];
-    let n = 0;
+    let n: number;
     if (c < 0x80) n = 0;
     else if (c >= 0xc2 && c <= 0xdf) n = 1;
     else if (c >= 0xe0 && c <= 0xef) n = 2;

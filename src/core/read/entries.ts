@@ -176,15 +176,26 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
   const prefilter = options.prefilter;
   const onProgress = options.onProgress;
   const sizes = onProgress ? files.map((f) => sizeOf(f.path)) : [];
-  const progress: ReadProgress = { filesDone: 0, files: files.length, bytesDone: 0, bytesTotal: sizes.reduce((a, b) => a + b, 0) };
+  const progress: ReadProgress = {
+    filesDone: 0,
+    files: files.length,
+    bytesDone: 0,
+    bytesTotal: sizes.reduce((a, b) => a + b, 0),
+  };
   for (const [index, file] of files.entries()) {
     let lastLine = 0;
     let completeOffset = 0;
     try {
       // Selective reads of plain files: one reused buffer (the lines handed out are copied, unless transient).
       const selective = !!options.needles && !file.gz;
-      const source = selective ? readChunks(file.path, 0, options.endOffset) : openAuditFile(file.path, 0, file.gz ? undefined : options.endOffset);
-      for await (const lines of scanLineBatches(source, { maxLineBytes: max, needles: options.needles ?? undefined, volatile: selective && (options.transientBytes ? 'parts' : true) })) {
+      const source = selective
+        ? readChunks(file.path, 0, options.endOffset)
+        : openAuditFile(file.path, 0, file.gz ? undefined : options.endOffset);
+      for await (const lines of scanLineBatches(source, {
+        maxLineBytes: max,
+        needles: options.needles ?? undefined,
+        volatile: selective && (options.transientBytes ? 'parts' : true),
+      })) {
         const items: ReadItem[] = [];
         for (const raw of lines) {
           if (!raw.terminated && options.completeLinesOnly) break;
@@ -196,12 +207,22 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           const item = readLine(raw, file.name, max, d);
           if (item) items.push(item);
         }
-        if (onProgress) onProgress({ ...progress, bytesDone: progress.bytesDone + Math.min(sizes[index], completeOffset) });
+        if (onProgress)
+          onProgress({ ...progress, bytesDone: progress.bytesDone + Math.min(sizes[index], completeOffset) });
         if (items.length) yield items;
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      yield [{ kind: 'problem', file: file.name, line: lastLine + 1, offset: 0, code: 'io-error', message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}` }];
+      yield [
+        {
+          kind: 'problem',
+          file: file.name,
+          line: lastLine + 1,
+          offset: 0,
+          code: 'io-error',
+          message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}`,
+        },
+      ];
     }
     options.onFileEnd?.({ file: file.name, completeOffset, nextLine: lastLine + 1 });
     if (onProgress) {

@@ -95,7 +95,8 @@ export async function discoverAuditFiles(dir: string, requireFiles = true): Prom
     if (err instanceof AuditDirError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new AuditDirError('not-found', dir, `audit directory not found: ${dir}`);
-    if (code === 'EACCES' || code === 'EPERM') throw new AuditDirError('permission', dir, `permission denied reading ${dir}`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new AuditDirError('permission', dir, `permission denied reading ${dir}`);
     throw new AuditDirError('io', dir, `cannot read ${dir}: ${(err as Error).message}`);
   }
   const files: AuditFile[] = [];
@@ -104,9 +105,23 @@ export async function discoverAuditFiles(dir: string, requireFiles = true): Prom
   for (const name of names) {
     const m = CHAIN_FILE_RE.exec(name);
     if (m) {
-      files.push({ path: join(dir, name), name, date: m[1], piece: m[2] ?? null, gz: m[3] !== undefined, chain: 'dashboard' });
+      files.push({
+        path: join(dir, name),
+        name,
+        date: m[1],
+        piece: m[2] ?? null,
+        gz: m[3] !== undefined,
+        chain: 'dashboard',
+      });
     } else if (JS_AUDITLOG_NAME.test(name)) {
-      jsFiles.push({ path: join(dir, name), name, date: null, piece: null, gz: name.endsWith('.gz'), chain: 'js-auditlog' });
+      jsFiles.push({
+        path: join(dir, name),
+        name,
+        date: null,
+        piece: null,
+        gz: name.endsWith('.gz'),
+        chain: 'js-auditlog',
+      });
     } else if (LOOKS_LIKE_AUDIT.test(name)) {
       foreign.push(name);
     }
@@ -125,7 +140,9 @@ export async function discoverAuditFiles(dir: string, requireFiles = true): Prom
  * name alone so that other files are never opened. Files without a date are always kept.
  */
 export function filesInDateRange(files: AuditFile[], fromDate: string | null, toDate: string | null): AuditFile[] {
-  return files.filter((f) => f.date === null || ((fromDate === null || f.date >= fromDate) && (toDate === null || f.date <= toDate)));
+  return files.filter(
+    (f) => f.date === null || ((fromDate === null || f.date >= fromDate) && (toDate === null || f.date <= toDate)),
+  );
 }
 
 /** Dates (`YYYY-MM-DD`) with no file between the first and the last dated file. */

@@ -17,7 +17,15 @@ export const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
 
 /** Actions Loki Mode forwards at syslog severity warning (spec §6.3). */
-export const SECURITY_ACTIONS: ReadonlySet<string> = new Set(['delete', 'kill', 'stop', 'login', 'logout', 'create_token', 'revoke_token']);
+export const SECURITY_ACTIONS: ReadonlySet<string> = new Set([
+  'delete',
+  'kill',
+  'stop',
+  'login',
+  'logout',
+  'create_token',
+  'revoke_token',
+]);
 
 export type Schema = 'writer' | 'documented' | 'js-auditlog' | 'unknown';
 
@@ -38,7 +46,8 @@ export interface EntryView {
   hash: string | null;
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : v === null || v === undefined ? null : String(v));
+const str = (v: unknown): string | null =>
+  typeof v === 'string' ? v : v === null || v === undefined ? null : String(v);
 
 function normalizeLevel(v: unknown): Level {
   const s = typeof v === 'string' ? v.toLowerCase() : '';
@@ -66,7 +75,17 @@ export function toView(o: Record<string, unknown>): EntryView {
     };
   }
   if ('previousHash' in o && 'what' in o) {
-    return { schema: 'js-auditlog', timestamp, time, event: str(o.what) ?? 'unknown', level: 'info', actor: str(o.who) ?? 'anonymous', outcome: 'success', error: null, hash: str(o.hash) };
+    return {
+      schema: 'js-auditlog',
+      timestamp,
+      time,
+      event: str(o.what) ?? 'unknown',
+      level: 'info',
+      actor: str(o.who) ?? 'anonymous',
+      outcome: 'success',
+      error: null,
+      hash: str(o.hash),
+    };
   }
   const action = str(o.action) ?? 'unknown';
   const resourceType = str(o.resource_type);

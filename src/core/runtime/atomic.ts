@@ -3,7 +3,16 @@
  * same directory, which is renamed over the target only after a successful close. A failed or
  * interrupted export never leaves half a file.
  */
-import { closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, renameSync, writeSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  writeSync,
+  type WriteStream,
+} from 'node:fs';
 import { access, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';

@@ -9,7 +9,10 @@
  * short-lived objects of one line.
  */
 
-/** A free list of equal blocks: `Buffer`s of `blockBytes` bytes each, with memory of their own (not a slice of Node's shared pool). */
+/**
+ * A free list of equal blocks: `Buffer`s of `blockBytes` bytes each, with memory of their own (not a slice of
+ * Node's shared pool).
+ */
 export class BlockPool {
   private readonly free: Buffer[] = [];
 

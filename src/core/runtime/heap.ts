@@ -31,7 +31,8 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  */
 export function constrainHeap(maxNewSpaceMb = 8, oldGrowthPercent = 50, everyMs = 100): () => void {
   setFlagsFromString(`--heap-growing-percent=${oldGrowthPercent}`);
-  const newSpaceMb = () => (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 1048576;
+  const newSpaceMb = () =>
+    (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 1048576;
   const check = (): boolean => {
     if (newSpaceMb() < maxNewSpaceMb) return false;
     setFlagsFromString('--semi-space-growth-factor=1');

@@ -12,5 +12,7 @@ import { Worker } from 'node:worker_threads';
 export function startWorker(name: string, from: string): Worker {
   if (!from.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, from));
   const src = new URL(`./${name}.ts`, from).href;
-  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(src)}); });`, { eval: true });
+  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(src)}); });`, {
+    eval: true,
+  });
 }

@@ -17,7 +17,17 @@
  * Without flock(1), loki-audit appends unlocked, as Loki Mode does when locking fails.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { GENESIS_HASH, HASH_KEYS } from '../chain/sequential/verifier.js';
 import { discoverAuditFiles } from '../read/files.js';
@@ -47,12 +57,20 @@ function findFlock(): string | null {
 async function lockFile(path: string, timeoutS: number): Promise<{ release: () => Promise<void> } | null> {
   const flock = findFlock();
   if (!flock) return null;
-  const child = spawn(flock, ['-x', '-w', String(timeoutS), path, 'sh', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(flock, ['-x', '-w', String(timeoutS), path, 'sh', '-c', 'echo locked; read _'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     child.stderr.on('data', (b) => (err += b));
     child.stdout.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`could not lock ${path}${code === 1 ? ` within ${timeoutS} s` : ''}: ${err.trim() || `flock exited ${code}`}`)));
+    child.once('exit', (code) =>
+      reject(
+        new Error(
+          `could not lock ${path}${code === 1 ? ` within ${timeoutS} s` : ''}: ${err.trim() || `flock exited ${code}`}`,
+        ),
+      ),
+    );
     child.once('error', reject);
   });
   return {
@@ -84,7 +102,10 @@ export function lastHashInFile(path: string): string | null {
       const data = Buffer.concat([buf, carry]);
       // Whole lines are those after the first newline (unless we reached the file start).
       const cut = start === 0 ? -1 : data.indexOf(0x0a);
-      const lines = data.subarray(cut + 1).toString('utf8').split(/\r?\n/);
+      const lines = data
+        .subarray(cut + 1)
+        .toString('utf8')
+        .split(/\r?\n/);
       for (let i = lines.length - 1; i >= 0; i--) {
         const text = pyStrip(lines[i]);
         if (!text) continue;
@@ -123,11 +144,18 @@ const HHMMSS = (d: Date) => d.toISOString().slice(11, 19).replace(/:/g, '');
  * `entry.timestamp` is set to now when absent.
  * @throws Error when the lock cannot be taken or the file cannot be written.
  */
-export async function appendEntry(dir: string, entry: { [key: string]: PyValue }, options: { maxSizeBytes?: number; lockTimeoutS?: number; now?: Date } = {}): Promise<AppendResult> {
+export async function appendEntry(
+  dir: string,
+  entry: { [key: string]: PyValue },
+  options: { maxSizeBytes?: number; lockTimeoutS?: number; now?: Date } = {},
+): Promise<AppendResult> {
   const now = options.now ?? new Date();
   const { timestamp, _integrity_hash: _ignored, ...rest } = entry;
   void _ignored;
-  const body: { [key: string]: PyValue } = { timestamp: typeof timestamp === 'string' ? timestamp : pyIsoformat(BigInt(now.getTime()) * 1000n), ...rest };
+  const body: { [key: string]: PyValue } = {
+    timestamp: typeof timestamp === 'string' ? timestamp : pyIsoformat(BigInt(now.getTime()) * 1000n),
+    ...rest,
+  };
   mkdirSync(dir, { recursive: true });
   const day = now.toISOString().slice(0, 10);
   const name = `audit-${day}.jsonl`;
@@ -139,11 +167,18 @@ export async function appendEntry(dir: string, entry: { [key: string]: PyValue }
     const max = options.maxSizeBytes ?? 10 * 1048576;
     if (statSync(path).size >= max && statSync(path).size > 0) {
       rotatedTo = `audit-${day}.${HHMMSS(now)}.jsonl`;
-      if (existsSync(join(dir, rotatedTo))) throw new Error(`${rotatedTo} exists: not overwriting it (Loki Mode would, spec §10.10); try again in a second`);
+      if (existsSync(join(dir, rotatedTo)))
+        throw new Error(
+          `${rotatedTo} exists: not overwriting it (Loki Mode would, spec §10.10); try again in a second`,
+        );
       renameSync(path, join(dir, rotatedTo));
       closeSync(openSync(path, 'a'));
     }
-    const prev = lastHashInFile(path) ?? (rotatedTo ? (lastHashInFile(join(dir, rotatedTo)) ?? (await headBefore(dir, rotatedTo))) : await headBefore(dir, name));
+    const prev =
+      lastHashInFile(path) ??
+      (rotatedTo
+        ? (lastHashInFile(join(dir, rotatedTo)) ?? (await headBefore(dir, rotatedTo)))
+        : await headBefore(dir, name));
     const sealed = sealEntry(body, prev);
     const fd = openSync(path, 'a');
     try {
@@ -162,4 +197,3 @@ export async function appendEntry(dir: string, entry: { [key: string]: PyValue }
 export function canLock(): boolean {
   return findFlock() !== null;
 }
-

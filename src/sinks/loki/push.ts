@@ -35,7 +35,8 @@ export const LOKI_DEFAULT_LIMITS = {
 export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Authentication: basic or bearer, never both (an error to configure both). */
-export type LokiAuth = { kind: 'none' } | { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
+export type LokiAuth =
+  { kind: 'none' } | { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
 
 export interface LokiTargetConfig {
   /** Base URL, e.g. `http://loki:3100` (the push path is added). */
@@ -54,8 +55,7 @@ export interface LokiTargetConfig {
 
 /** Result of one push. */
 export type PushResult =
-  | { ok: true; status: number }
-  | { ok: false; retryable: boolean; status: number | null; error: string };
+  { ok: true; status: number } | { ok: false; retryable: boolean; status: number | null; error: string };
 
 /** A configuration mistake (bad label, both auth kinds). */
 export class LokiConfigError extends Error {
@@ -69,7 +69,8 @@ export class LokiConfigError extends Error {
 export function lokiHeaders(tenant: string | undefined, auth: LokiAuth): Record<string, string> {
   const headers: Record<string, string> = { 'User-Agent': 'loki-audit' };
   if (tenant) headers['X-Scope-OrgID'] = tenant;
-  if (auth.kind === 'basic') headers.Authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+  if (auth.kind === 'basic')
+    headers.Authorization = 'Basic ' + Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
   else if (auth.kind === 'bearer') headers.Authorization = `Bearer ${auth.token}`;
   return headers;
 }
@@ -88,9 +89,11 @@ export function timestampNs(ts: string): string | null {
 export function validateLabels(labels: Record<string, string>, limits = LOKI_DEFAULT_LIMITS): void {
   const names = Object.keys(labels);
   if (names.length === 0) throw new LokiConfigError('a stream needs at least one label');
-  if (names.length > limits.maxLabelNamesPerSeries) throw new LokiConfigError(`${names.length} labels; Loki accepts at most ${limits.maxLabelNamesPerSeries}`);
+  if (names.length > limits.maxLabelNamesPerSeries)
+    throw new LokiConfigError(`${names.length} labels; Loki accepts at most ${limits.maxLabelNamesPerSeries}`);
   for (const n of names) {
-    if (!LABEL_NAME_RE.test(n) || n.startsWith('__')) throw new LokiConfigError(`invalid label name "${n}": use [a-zA-Z_][a-zA-Z0-9_]*, not starting with __`);
+    if (!LABEL_NAME_RE.test(n) || n.startsWith('__'))
+      throw new LokiConfigError(`invalid label name "${n}": use [a-zA-Z_][a-zA-Z0-9_]*, not starting with __`);
     if (n.length > limits.maxLabelNameLength) throw new LokiConfigError(`label name too long: ${n}`);
     if (labels[n].length > limits.maxLabelValueLength) throw new LokiConfigError(`label value too long for ${n}`);
   }
@@ -102,9 +105,7 @@ function labelValue(s: string): string {
 }
 
 /** One entry as a push value of its stream, or the reason Loki would refuse it. */
-export type EncodedEntry =
-  | { ok: true; stream: LokiStream; value: string }
-  | { ok: false; reason: string };
+export type EncodedEntry = { ok: true; stream: LokiStream; value: string } | { ok: false; reason: string };
 
 /** A stream: its labels, and their JSON as written in a push body. */
 export interface LokiStream {
@@ -127,7 +128,8 @@ export class LokiPushClient {
     } catch {
       throw new LokiConfigError(`invalid Loki URL: ${config.url}`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new LokiConfigError(`Loki URL must be http(s): ${config.url}`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new LokiConfigError(`Loki URL must be http(s): ${config.url}`);
     this.pushUrl = new URL('loki/api/v1/push', u.href.endsWith('/') ? u.href : u.href + '/').href;
     this.limits = { ...LOKI_DEFAULT_LIMITS, ...config.limits };
     this.base = { service_name: 'loki-audit', job: 'loki-audit', host: labelValue(hostname()), ...config.labels };
@@ -161,7 +163,10 @@ export class LokiPushClient {
     const line = e.text;
     // UTF-8 takes at most 3 bytes per UTF-16 unit: measure only lines that could be too long.
     if (line.length * 3 > this.limits.maxLineSize && Buffer.byteLength(line) > this.limits.maxLineSize) {
-      return { ok: false, reason: `line of ${Buffer.byteLength(line)} bytes exceeds Loki's max_line_size ${this.limits.maxLineSize}` };
+      return {
+        ok: false,
+        reason: `line of ${Buffer.byteLength(line)} bytes exceeds Loki's max_line_size ${this.limits.maxLineSize}`,
+      };
     }
     let ts: string | null;
     if (this.config.timestampMode === 'ingest') {
@@ -172,17 +177,26 @@ export class LokiPushClient {
       ts = ns.toString();
     } else {
       ts = timestampNs(e.view.timestamp);
-      if (ts === null) return { ok: false, reason: `timestamp "${e.view.timestamp}" is not RFC 3339; use --timestamp ingest` };
+      if (ts === null)
+        return { ok: false, reason: `timestamp "${e.view.timestamp}" is not RFC 3339; use --timestamp ingest` };
       const ms = Number(BigInt(ts) / 1_000_000n);
       if (ms < now - this.limits.rejectOldSamplesMaxAgeMs) {
-        return { ok: false, reason: `timestamp too old for Loki (older than ${this.limits.rejectOldSamplesMaxAgeMs / 3600_000}h, reject_old_samples_max_age); use --timestamp ingest to send it with the ingestion time` };
+        return {
+          ok: false,
+          reason: `timestamp too old for Loki (older than ${this.limits.rejectOldSamplesMaxAgeMs / 3600_000}h, reject_old_samples_max_age); use --timestamp ingest to send it with the ingestion time`,
+        };
       }
       if (ms > now + this.limits.creationGracePeriodMs) {
-        return { ok: false, reason: `timestamp too new for Loki (more than ${this.limits.creationGracePeriodMs / 60_000}m ahead, creation_grace_period)` };
+        return {
+          ok: false,
+          reason: `timestamp too new for Loki (more than ${this.limits.creationGracePeriodMs / 60_000}m ahead, creation_grace_period)`,
+        };
       }
     }
     // ts is digits only; the metadata's keys are ours, its values are escaped.
-    const md = `"file":${JSON.stringify(e.file)},"line":"${e.line}"` + (e.view.hash ? `,"chain_hash":${JSON.stringify(e.view.hash)}` : '');
+    const md =
+      `"file":${JSON.stringify(e.file)},"line":"${e.line}"` +
+      (e.view.hash ? `,"chain_hash":${JSON.stringify(e.view.hash)}` : '');
     return { ok: true, stream: this.stream(e), value: `["${ts}",${JSON.stringify(line)},{${md}}]` };
   }
 
@@ -195,7 +209,10 @@ export class LokiPushClient {
 
   private connection(): Promise<{ agent: HttpAgent; request: typeof httpRequest }> {
     this.transport ??= this.pushUrl.startsWith('https:')
-      ? import('node:https').then((https) => ({ agent: new https.Agent({ keepAlive: true, maxSockets: 1 }), request: https.request }))
+      ? import('node:https').then((https) => ({
+          agent: new https.Agent({ keepAlive: true, maxSockets: 1 }),
+          request: https.request,
+        }))
       : Promise.resolve({ agent: new HttpAgent({ keepAlive: true, maxSockets: 1 }), request: httpRequest });
     return this.transport;
   }
@@ -203,7 +220,12 @@ export class LokiPushClient {
   /** POSTs one gzip-compressed push body (the chunks of a ByteList, in order); never throws. */
   async push(body: ByteList): Promise<PushResult> {
     const timeoutMs = this.config.timeoutMs ?? 10_000;
-    const headers = { ...lokiHeaders(this.config.tenant, this.config.auth), 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': String(body.length) };
+    const headers = {
+      ...lokiHeaders(this.config.tenant, this.config.auth),
+      'Content-Type': 'application/json',
+      'Content-Encoding': 'gzip',
+      'Content-Length': String(body.length),
+    };
     const host = new URL(this.pushUrl).host;
     const { agent, request } = await this.connection();
     return new Promise<PushResult>((resolve) => {
@@ -214,7 +236,8 @@ export class LokiPushClient {
         clearTimeout(timer);
         resolve(r);
       };
-      const fail = (why: string) => finish({ ok: false, retryable: true, status: null, error: `cannot reach ${host}: ${why}` });
+      const fail = (why: string) =>
+        finish({ ok: false, retryable: true, status: null, error: `cannot reach ${host}: ${why}` });
       const req = request(this.pushUrl, { method: 'POST', headers, agent }, (res) => {
         const parts: Buffer[] = [];
         let kept = 0;
@@ -227,7 +250,13 @@ export class LokiPushClient {
           const status = res.statusCode ?? 0;
           const text = Buffer.concat(parts).toString('utf8').slice(0, 2000).trim();
           if (status >= 200 && status < 300) finish({ ok: true, status });
-          else finish({ ok: false, retryable: status === 429 || status >= 500, status, error: `HTTP ${status}${text ? ': ' + text : ''}` });
+          else
+            finish({
+              ok: false,
+              retryable: status === 429 || status >= 500,
+              status,
+              error: `HTTP ${status}${text ? ': ' + text : ''}`,
+            });
         });
       });
       const timer = setTimeout(() => {
@@ -380,7 +409,12 @@ export class LokiTarget implements ForwardTarget {
   preview(e: ReadEntry, into: TargetPreview): void {
     const enc = this.client.encode(e);
     if (enc.ok) {
-      const key = '{' + Object.entries(enc.stream.labels).map(([k, v]) => `${k}="${v}"`).join(', ') + '}';
+      const key =
+        '{' +
+        Object.entries(enc.stream.labels)
+          .map(([k, v]) => `${k}="${v}"`)
+          .join(', ') +
+        '}';
       into.streams[key] = (into.streams[key] ?? 0) + 1;
     } else {
       const reason = enc.reason.replace(/ \(.*$/, '');
@@ -390,7 +424,10 @@ export class LokiTarget implements ForwardTarget {
 
   /** Gives the batch's blocks back once it is delivered, dead-lettered or given up on. */
   dispose(batch: TargetBatch): void {
-    (batch as LokiBatch).body?.then((b) => b.release(), () => undefined);
+    (batch as LokiBatch).body?.then(
+      (b) => b.release(),
+      () => undefined,
+    );
   }
 
   async close(): Promise<void> {

@@ -47,7 +47,8 @@ export class SyslogConfigError extends Error {
 /** Parses a syslog target URL. @throws SyslogConfigError */
 export function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: string; port: number } {
   const m = /^(udp|tcp|tls):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
-  if (!m) throw new SyslogConfigError(`invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT`);
+  if (!m)
+    throw new SyslogConfigError(`invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT`);
   const protocol = m[1] as SyslogProtocol;
   const port = m[3] ? Number(m[3]) : protocol === 'tls' ? 6514 : 514;
   if (port < 1 || port > 65535) throw new SyslogConfigError(`invalid port in ${url}`);
@@ -87,7 +88,8 @@ export class SyslogSender {
       }
     };
     this.tlsFiles = { ca: read('CA', config.ca), cert: read('certificate', config.cert), key: read('key', config.key) };
-    if (!!this.tlsFiles.cert !== !!this.tlsFiles.key) throw new SyslogConfigError('a client certificate needs its key, and a key its certificate');
+    if (!!this.tlsFiles.cert !== !!this.tlsFiles.key)
+      throw new SyslogConfigError('a client certificate needs its key, and a key its certificate');
   }
 
   /** A message framed for TCP/TLS (RFC 6587): `LEN SP MSG` (octet counting) or `MSG LF`. */
@@ -105,10 +107,21 @@ export class SyslogSender {
       };
       const s: Socket =
         this.protocol === 'tls'
-          ? tlsConnect({ host: this.host, port: this.port, ca: this.tlsFiles.ca, cert: this.tlsFiles.cert, key: this.tlsFiles.key, servername: this.config.servername ?? (isIP(this.host) ? undefined : this.host), rejectUnauthorized: true }, () => {
-              s.removeListener('error', onError);
-              resolve(s);
-            })
+          ? tlsConnect(
+              {
+                host: this.host,
+                port: this.port,
+                ca: this.tlsFiles.ca,
+                cert: this.tlsFiles.cert,
+                key: this.tlsFiles.key,
+                servername: this.config.servername ?? (isIP(this.host) ? undefined : this.host),
+                rejectUnauthorized: true,
+              },
+              () => {
+                s.removeListener('error', onError);
+                resolve(s);
+              },
+            )
           : netConnect({ host: this.host, port: this.port }, () => {
               s.removeListener('error', onError);
               resolve(s);
@@ -131,7 +144,12 @@ export class SyslogSender {
           if (err) reject(err);
           else resolve();
         }
-        const onClose = () => done(new Error('the server closed the TLS connection right after the handshake (client certificate required or refused?)'));
+        const onClose = () =>
+          done(
+            new Error(
+              'the server closed the TLS connection right after the handshake (client certificate required or refused?)',
+            ),
+          );
         socket.once('close', onClose);
         socket.once('error', done);
       });
@@ -152,7 +170,9 @@ export class SyslogSender {
     for (let i = 0; i < messages.length; i++) {
       const b = Buffer.from(messages[i]);
       if (b.length > MAX_UDP_PAYLOAD) throw new Error(`message of ${b.length} bytes exceeds the UDP limit`);
-      await new Promise<void>((resolve, reject) => this.udp!.send(b, this.port, this.host, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        this.udp!.send(b, this.port, this.host, (err) => (err ? reject(err) : resolve())),
+      );
       // Pace bursts: a receiver's socket buffer holds only so many datagrams, and UDP drops
       // the rest silently (RFC 5426 §3.6). 8 datagrams, then 1 ms.
       if (i % 8 === 7) await sleep(UDP_PACE_MS);
@@ -171,13 +191,18 @@ export class SyslogSender {
       socket.once('close', onClose);
       // Writes complete in order: the last one's callback covers them all.
       pieces.forEach((p, i) =>
-        socket.write(p, i < pieces.length - 1 ? undefined : (err) => {
-          socket.removeListener('close', onClose);
-          if (err) {
-            socket.destroy();
-            reject(err);
-          } else resolve();
-        }),
+        socket.write(
+          p,
+          i < pieces.length - 1
+            ? undefined
+            : (err) => {
+                socket.removeListener('close', onClose);
+                if (err) {
+                  socket.destroy();
+                  reject(err);
+                } else resolve();
+              },
+        ),
       );
       if (pieces.length === 0) {
         socket.removeListener('close', onClose);
@@ -239,12 +264,22 @@ export class SyslogTarget implements ForwardTarget {
   private readonly formatter: SyslogFormatter;
 
   /** @throws SyslogConfigError */
-  constructor(config: SyslogTargetConfig, format: { facility?: number; maxBytes?: number; hostname?: string; appName?: string } = {}, batchEntries = 500) {
+  constructor(
+    config: SyslogTargetConfig,
+    format: { facility?: number; maxBytes?: number; hostname?: string; appName?: string } = {},
+    batchEntries = 500,
+  ) {
     this.sender = new SyslogSender(config);
     this.id = `syslog:${this.sender.endpoint}`;
     this.maxBatchEntries = batchEntries;
     const maxBytes = format.maxBytes ?? (this.sender.protocol === 'udp' ? 2048 : 8192);
-    this.formatter = new SyslogFormatter({ layout: 'rfc5424', facility: format.facility, maxBytes, hostname: format.hostname, appName: format.appName });
+    this.formatter = new SyslogFormatter({
+      layout: 'rfc5424',
+      facility: format.facility,
+      maxBytes,
+      hostname: format.hostname,
+      appName: format.appName,
+    });
   }
 
   batch(): SyslogBatch {
@@ -258,7 +293,11 @@ export class SyslogTarget implements ForwardTarget {
       else await this.sender.sendDatagrams(b.messages);
       return { ok: true };
     } catch (err) {
-      return { ok: false, retryable: true, error: `${this.sender.endpoint}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+      return {
+        ok: false,
+        retryable: true,
+        error: `${this.sender.endpoint}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      };
     }
   }
 

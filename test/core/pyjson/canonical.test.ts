@@ -3,7 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { canonicalize, canonicalizeEntry, compareCodePoints, pyFloatRepr, PyJsonError, pyQuote, pyStrip } from '../../../src/core/pyjson/canonical.js';
+import {
+  canonicalize,
+  canonicalizeEntry,
+  compareCodePoints,
+  pyFloatRepr,
+  PyJsonError,
+  pyQuote,
+  pyStrip,
+} from '../../../src/core/pyjson/canonical.js';
 import { randomJsonTexts } from '../../helpers/random-json.js';
 import { FIXTURES } from '../../helpers/cli.js';
 
@@ -22,9 +30,21 @@ describe('canonicalize matches CPython json.dumps(json.loads(x), sort_keys=True)
 
 describe('pyFloatRepr follows repr(float)', () => {
   const cases: Array<[number, string]> = [
-    [1, '1.0'], [0.1, '0.1'], [1e-5, '1e-05'], [0.0001, '0.0001'], [1e16, '1e+16'], [1e15, '1000000000000000.0'],
-    [-0, '-0.0'], [5e-324, '5e-324'], [1.7976931348623157e308, '1.7976931348623157e+308'], [123.456, '123.456'],
-    [-1.5e-7, '-1.5e-07'], [2 ** 53, '9007199254740992.0'], [1e100, '1e+100'], [NaN, 'NaN'], [-Infinity, '-Infinity'],
+    [1, '1.0'],
+    [0.1, '0.1'],
+    [1e-5, '1e-05'],
+    [0.0001, '0.0001'],
+    [1e16, '1e+16'],
+    [1e15, '1000000000000000.0'],
+    [-0, '-0.0'],
+    [5e-324, '5e-324'],
+    [1.7976931348623157e308, '1.7976931348623157e+308'],
+    [123.456, '123.456'],
+    [-1.5e-7, '-1.5e-07'],
+    [2 ** 53, '9007199254740992.0'],
+    [1e100, '1e+100'],
+    [NaN, 'NaN'],
+    [-Infinity, '-Infinity'],
   ];
   for (const [x, want] of cases) it(`${x} -> ${want}`, () => assert.equal(pyFloatRepr(x), want));
 });
@@ -48,13 +68,24 @@ describe('strings and keys', () => {
 
 describe('rejects what Python rejects', () => {
   const bad: Array<[string, string]> = [
-    ['{"a": 1', 'malformed'], ['{"a": 1}}', 'malformed'], ['{"a": "x\ty"}', 'malformed'], ['01', 'malformed'],
-    ['{"a": -}', 'malformed'], ["{'a': 1}", 'malformed'], ['[1,]', 'malformed'], ['"\\x"', 'malformed'], ['\ufeff{}', 'malformed'],
-    ['1' + '0'.repeat(4300), 'int-too-long'], ['['.repeat(5000) + ']'.repeat(5000), 'too-deep'],
+    ['{"a": 1', 'malformed'],
+    ['{"a": 1}}', 'malformed'],
+    ['{"a": "x\ty"}', 'malformed'],
+    ['01', 'malformed'],
+    ['{"a": -}', 'malformed'],
+    ["{'a': 1}", 'malformed'],
+    ['[1,]', 'malformed'],
+    ['"\\x"', 'malformed'],
+    ['\ufeff{}', 'malformed'],
+    ['1' + '0'.repeat(4300), 'int-too-long'],
+    ['['.repeat(5000) + ']'.repeat(5000), 'too-deep'],
   ];
   for (const [text, code] of bad) {
     it(`${text.slice(0, 30)} -> ${code}`, () => {
-      assert.throws(() => canonicalize(text), (e: unknown) => e instanceof PyJsonError && e.code === code);
+      assert.throws(
+        () => canonicalize(text),
+        (e: unknown) => e instanceof PyJsonError && e.code === code,
+      );
     });
   }
   it('accepts a 4300-digit integer exactly', () => {
@@ -65,7 +96,10 @@ describe('rejects what Python rejects', () => {
 
 describe('canonicalizeEntry', () => {
   it('removes _integrity_hash and reports it (spec §9 worked example)', () => {
-    const line = readFileSync(join(FIXTURES, 'loki-mode', 'extended', 'valid', 'writer', 'audit-2026-02-01.jsonl'), 'utf8').split('\n')[0];
+    const line = readFileSync(
+      join(FIXTURES, 'loki-mode', 'extended', 'valid', 'writer', 'audit-2026-02-01.jsonl'),
+      'utf8',
+    ).split('\n')[0];
     const r = canonicalizeEntry(line, { hashKeys: ['_integrity_hash', 'chain_hash'] });
     assert.equal(r.hashKey, '_integrity_hash');
     assert.equal(r.hashValue, 'a123a695c10460468ccf216ed1c85ae91f6b0871f9e5632bda69d6df4e9a3306');
@@ -75,7 +109,9 @@ describe('canonicalizeEntry', () => {
     );
   });
   it('prefers _integrity_hash and keeps chain_hash in the body when both exist', () => {
-    const r = canonicalizeEntry('{"chain_hash": "x", "a": 1, "_integrity_hash": "y"}', { hashKeys: ['_integrity_hash', 'chain_hash'] });
+    const r = canonicalizeEntry('{"chain_hash": "x", "a": 1, "_integrity_hash": "y"}', {
+      hashKeys: ['_integrity_hash', 'chain_hash'],
+    });
     assert.equal(r.hashValue, 'y');
     assert.equal(r.canonical, '{"a": 1, "chain_hash": "x"}');
   });
@@ -96,13 +132,23 @@ const python = spawnSync('python3', ['--version']).status === 0;
 describe('random documents agree with CPython', { skip: python ? false : 'python3 not installed' }, () => {
   it('2000 random JSON texts canonicalize exactly as json.dumps(sort_keys=True)', () => {
     const inputs = randomJsonTexts(7, 2000);
-    const py = spawnSync('python3', ['-c', 'import json,sys\nfor l in sys.stdin:\n    print(json.dumps(json.dumps(json.loads(json.loads(l)), sort_keys=True, default=str)))'], {
-      input: inputs.map((i) => JSON.stringify(i)).join('\n') + '\n',
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import json,sys\nfor l in sys.stdin:\n    print(json.dumps(json.dumps(json.loads(json.loads(l)), sort_keys=True, default=str)))',
+      ],
+      {
+        input: inputs.map((i) => JSON.stringify(i)).join('\n') + '\n',
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     assert.equal(py.status, 0, py.stderr);
-    const expected = py.stdout.trim().split('\n').map((l) => JSON.parse(l) as string);
+    const expected = py.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string);
     assert.equal(expected.length, inputs.length);
     for (let i = 0; i < inputs.length; i++) assert.equal(canonicalize(inputs[i]), expected[i], `input ${inputs[i]}`);
   });

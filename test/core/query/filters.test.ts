@@ -34,9 +34,21 @@ describe('filters', () => {
   });
 
   it('prefilterBytes then prefilterRest decide exactly as prefilter (the text test), on real and crafted lines', () => {
-    const lines = readFileSync(join(LOKI, 'extended/valid/writer/audit-2026-02-01.jsonl'), 'utf8').split('\n').filter(Boolean);
-    lines.push('{"action": "\\u006cogin", "resource_type": "auth"}', '{"action": "login", "resource_type": "j\u00fcrgen auth"}', '{"action": "logout", "x": "quota exceeded"}');
-    const specs = [{ events: ['auth.login'] }, { events: ['api.*'], grep: 'quota|j.rgen' }, { grep: 'exceeded' }, { users: ['bob'], actions: ['st*'] }, {}];
+    const lines = readFileSync(join(LOKI, 'extended/valid/writer/audit-2026-02-01.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    lines.push(
+      '{"action": "\\u006cogin", "resource_type": "auth"}',
+      '{"action": "login", "resource_type": "j\u00fcrgen auth"}',
+      '{"action": "logout", "x": "quota exceeded"}',
+    );
+    const specs = [
+      { events: ['auth.login'] },
+      { events: ['api.*'], grep: 'quota|j.rgen' },
+      { grep: 'exceeded' },
+      { users: ['bob'], actions: ['st*'] },
+      {},
+    ];
     let passed = 0;
     for (const spec of specs) {
       const f = compileFilter(spec);

@@ -20,7 +20,16 @@ before(() => {
     for (let i = 0; i < PER_DAY; i++) {
       seq++;
       const action = seq % 7 === 0 ? 'login' : 'read';
-      lines.push(JSON.stringify({ timestamp: `2026-02-${day}T00:00:00.${String(i).padStart(6, '0')}+00:00`, action, resource_type: 'auth', user_id: 'u' + (seq % 13), success: true, details: { seq, pad: 'x'.repeat(160) } }));
+      lines.push(
+        JSON.stringify({
+          timestamp: `2026-02-${day}T00:00:00.${String(i).padStart(6, '0')}+00:00`,
+          action,
+          resource_type: 'auth',
+          user_id: 'u' + (seq % 13),
+          success: true,
+          details: { seq, pad: 'x'.repeat(160) },
+        }),
+      );
       if (day === '02' && i === PER_DAY / 2) lines.push('{"action": "login", "resource_type": "auth", torn'); // can match: parsed and reported
     }
     writeFileSync(join(dir, `audit-2026-02-${day}.jsonl`), lines.join('\n') + '\n');
@@ -55,29 +64,50 @@ describe('searchEntryBatches', () => {
     assert.ok(seqs.slice(0, problem).every((s) => s <= PER_DAY + PER_DAY / 2));
     assert.ok(seqs.slice(problem + 1).every((s) => s > PER_DAY + PER_DAY / 2));
     const entries = seqs.filter((s) => s > 0);
-    assert.deepEqual(entries, [...entries].sort((a, b) => a - b));
+    assert.deepEqual(
+      entries,
+      [...entries].sort((a, b) => a - b),
+    );
   });
 
   it('--offset and --limit across batch and file boundaries equal a slice of the whole result', async () => {
-    const all = (await collect({ filter: { events: ['auth.login'] } })).items.filter((i) => i.kind === 'entry').map(seqOf);
-    for (const [offset, limit] of [[0, 1], [5, 300], [850, 400], [1500, 5000], [2571, 10], [0, 0]]) {
-      const page = (await collect({ filter: { events: ['auth.login'] }, offset, limit })).items.filter((i) => i.kind === 'entry').map(seqOf);
+    const all = (await collect({ filter: { events: ['auth.login'] } })).items
+      .filter((i) => i.kind === 'entry')
+      .map(seqOf);
+    for (const [offset, limit] of [
+      [0, 1],
+      [5, 300],
+      [850, 400],
+      [1500, 5000],
+      [2571, 10],
+      [0, 0],
+    ]) {
+      const page = (await collect({ filter: { events: ['auth.login'] }, offset, limit })).items
+        .filter((i) => i.kind === 'entry')
+        .map(seqOf);
       assert.deepEqual(page, all.slice(offset, offset + limit), `offset ${offset} limit ${limit}`);
     }
   });
 
   it('--reverse gives the same matches newest first, with offset and limit', async () => {
-    const all = (await collect({ filter: { events: ['auth.login'] } })).items.filter((i) => i.kind === 'entry').map(seqOf);
-    const rev = (await collect({ filter: { events: ['auth.login'] }, reverse: true })).items.filter((i) => i.kind === 'entry').map(seqOf);
+    const all = (await collect({ filter: { events: ['auth.login'] } })).items
+      .filter((i) => i.kind === 'entry')
+      .map(seqOf);
+    const rev = (await collect({ filter: { events: ['auth.login'] }, reverse: true })).items
+      .filter((i) => i.kind === 'entry')
+      .map(seqOf);
     assert.deepEqual(rev, [...all].reverse());
-    const page = (await collect({ filter: { events: ['auth.login'] }, reverse: true, offset: 900, limit: 50 })).items.filter((i) => i.kind === 'entry').map(seqOf);
+    const page = (await collect({ filter: { events: ['auth.login'] }, reverse: true, offset: 900, limit: 50 })).items
+      .filter((i) => i.kind === 'entry')
+      .map(seqOf);
     assert.deepEqual(page, [...all].reverse().slice(900, 950));
   });
 
   it('searchEntries is the same items one at a time', async () => {
     const batched = (await collect({ filter: { users: ['u3'] }, offset: 7, limit: 999 })).items.map(seqOf);
     const single: number[] = [];
-    for await (const item of searchEntries(dir, { filter: { users: ['u3'] }, offset: 7, limit: 999 })) single.push(seqOf(item));
+    for await (const item of searchEntries(dir, { filter: { users: ['u3'] }, offset: 7, limit: 999 }))
+      single.push(seqOf(item));
     assert.deepEqual(single, batched);
     assert.equal(single.filter((s) => s > 0).length, 999);
   });
@@ -87,7 +117,11 @@ describe('searchEntryBatches', () => {
       const out: string[] = [];
       const kept: ReadItem[] = [];
       for await (const batch of searchEntryBatches(dir, options)) {
-        for (const item of batch) if (item.kind === 'entry') (atOnce ? out.push(item.bytes.toString()) : kept.push(item));
+        for (const item of batch) {
+          if (item.kind !== 'entry') continue;
+          if (atOnce) out.push(item.bytes.toString());
+          else kept.push(item);
+        }
       }
       return atOnce ? out : kept.map((i) => (i.kind === 'entry' ? i.bytes.toString() : ''));
     };

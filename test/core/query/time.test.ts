@@ -29,10 +29,14 @@ describe('parseTimeSpec', () => {
     assert.equal(iso('2026-02-01T00:21:36.451467+00:00'), '2026-02-01T00:21:36.451Z');
   });
   it('rejects what it cannot read', () => {
-    for (const bad of ['', 'soon', '2026-02-30', '12x', '2026-13-01T00:00:00Z']) assert.throws(() => parseTimeSpec(bad, now), TimeSpecError, bad);
+    for (const bad of ['', 'soon', '2026-02-30', '12x', '2026-13-01T00:00:00Z'])
+      assert.throws(() => parseTimeSpec(bad, now), TimeSpecError, bad);
   });
   it('windowDates gives the UTC dates a window touches', () => {
-    assert.deepEqual(windowDates({ since: Date.parse('2026-02-01T23:00:00Z'), until: Date.parse('2026-02-03T00:00:00Z') }), { from: '2026-02-01', to: '2026-02-02' });
+    assert.deepEqual(
+      windowDates({ since: Date.parse('2026-02-01T23:00:00Z'), until: Date.parse('2026-02-03T00:00:00Z') }),
+      { from: '2026-02-01', to: '2026-02-02' },
+    );
     assert.deepEqual(windowDates({ since: null, until: null }), { from: null, to: null });
   });
 });

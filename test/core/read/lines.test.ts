@@ -6,7 +6,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/cli.js';
 
-async function scan(chunks: Array<string | Buffer>, maxLineBytes?: number, needles?: Needle[], volatile: boolean | 'parts' = false) {
+async function scan(
+  chunks: Array<string | Buffer>,
+  maxLineBytes?: number,
+  needles?: Needle[],
+  volatile: boolean | 'parts' = false,
+) {
   async function* gen() {
     // With volatile, every chunk is written into the same buffer (as readChunks does).
     const shared = Buffer.alloc(64 * 1024);
@@ -21,24 +26,42 @@ async function scan(chunks: Array<string | Buffer>, maxLineBytes?: number, needl
     }
   }
   const out = [];
-  for await (const l of scanLines(gen(), { maxLineBytes, needles, volatile })) out.push({ text: l.bytes.toString('latin1'), line: l.line, offset: l.offset, length: l.length, terminated: l.terminated, tooLong: l.tooLong, crlf: l.crlf });
+  for await (const l of scanLines(gen(), { maxLineBytes, needles, volatile }))
+    out.push({
+      text: l.bytes.toString('latin1'),
+      line: l.line,
+      offset: l.offset,
+      length: l.length,
+      terminated: l.terminated,
+      tooLong: l.tooLong,
+      crlf: l.crlf,
+    });
   return out;
 }
 
 describe('scanLines', () => {
   it('splits on LF, strips CR of CRLF, keeps a bare CR, counts blank lines, tracks offsets', async () => {
     const r = await scan(['a\r\n\nb\rc\nd']);
-    assert.deepEqual(r.map((l) => [l.text, l.line, l.offset, l.terminated, l.crlf]), [
-      ['a', 1, 0, true, true],
-      ['', 2, 3, true, false],
-      ['b\rc', 3, 4, true, false],
-      ['d', 4, 8, false, false],
-    ]);
+    assert.deepEqual(
+      r.map((l) => [l.text, l.line, l.offset, l.terminated, l.crlf]),
+      [
+        ['a', 1, 0, true, true],
+        ['', 2, 3, true, false],
+        ['b\rc', 3, 4, true, false],
+        ['d', 4, 8, false, false],
+      ],
+    );
   });
 
   it('joins lines across chunk boundaries, CRLF split between chunks included', async () => {
     const r = await scan(['ab', 'c\r', '\nde', 'f\n']);
-    assert.deepEqual(r.map((l) => [l.text, l.offset, l.crlf]), [['abc', 0, true], ['def', 5, false]]);
+    assert.deepEqual(
+      r.map((l) => [l.text, l.offset, l.crlf]),
+      [
+        ['abc', 0, true],
+        ['def', 5, false],
+      ],
+    );
   });
 
   it('reports an over-long line without keeping it, and goes on', async () => {
@@ -51,7 +74,10 @@ describe('scanLines', () => {
   });
 
   it('a final line without newline is unterminated; an empty stream yields nothing', async () => {
-    assert.deepEqual((await scan(['x\ny'])).map((l) => l.terminated), [true, false]);
+    assert.deepEqual(
+      (await scan(['x\ny'])).map((l) => l.terminated),
+      [true, false],
+    );
     assert.deepEqual(await scan([]), []);
     assert.deepEqual((await scan(['x\n'])).length, 1);
   });
@@ -64,7 +90,14 @@ describe('scanLines', () => {
 });
 
 describe('scanLines with needles (search: find the bytes, not the lines)', () => {
-  const lines = ['{"a": "login"}', '{"a": "logout"}', '{"a": "lo\\u0067in"}', '{"a": "j\\u00fcrgen"}', '{"b": 1}', '{"a": "login", "x": 2}'];
+  const lines = [
+    '{"a": "login"}',
+    '{"a": "logout"}',
+    '{"a": "lo\\u0067in"}',
+    '{"a": "j\\u00fcrgen"}',
+    '{"b": 1}',
+    '{"a": "login", "x": 2}',
+  ];
   const text = lines.join('\n') + '\n';
   const needles: Needle[] = [{ bytes: Buffer.from('login') }, { bytes: Buffer.from('\\u00'), nextIn: [0x32, 0x37] }];
 
@@ -73,11 +106,23 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
     for (const chunks of [[text], [text.slice(0, 7), text.slice(7, 40), text.slice(40)], text.split('')]) {
       for (const volatile of [false, true, 'parts'] as const) {
         const some = await scan(chunks, undefined, needles, volatile);
-        const want = all.filter((l) => l.text.includes('login') || /\\u00[2-7]/.test(l.text) || some.some((s) => s.line === l.line));
+        const want = all.filter(
+          (l) => l.text.includes('login') || /\\u00[2-7]/.test(l.text) || some.some((s) => s.line === l.line),
+        );
         // Lines crossing a chunk boundary may come out too; every needle line must, unchanged.
-        for (const l of all.filter((x) => x.text.includes('login') || /\\u00[2-7]/.test(x.text))) assert.deepEqual(some.find((s) => s.line === l.line), l, `${chunks.length} chunks, line ${l.line}`);
+        for (const l of all.filter((x) => x.text.includes('login') || /\\u00[2-7]/.test(x.text)))
+          assert.deepEqual(
+            some.find((s) => s.line === l.line),
+            l,
+            `${chunks.length} chunks, line ${l.line}`,
+          );
         assert.deepEqual(some, want);
-        if (chunks.length === 1) assert.deepEqual(some.map((l) => l.line), [1, 3, 6], 'an escaped ASCII letter may hide a literal; \\u00fc cannot');
+        if (chunks.length === 1)
+          assert.deepEqual(
+            some.map((l) => l.line),
+            [1, 3, 6],
+            'an escaped ASCII letter may hide a literal; \\u00fc cannot',
+          );
       }
     }
   });
@@ -90,15 +135,25 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
     // "gin" without "lo" before it (plugin, begin, a line starting with gin) is not a hit.
     const s = new LineSplitter();
     const needles: Needle[] = [{ bytes: Buffer.from('login') }];
-    const lines = s.pushSelected(Buffer.from(`${'null lo oi on '.repeat(50)} g\ngin\nplugin\nbegin login\nlo\ngin\nxlogin\n`), needles).map((l) => [l.line, l.bytes.toString()]);
-    assert.deepEqual(lines, [[4, 'begin login'], [7, 'xlogin']]);
+    const lines = s
+      .pushSelected(
+        Buffer.from(`${'null lo oi on '.repeat(50)} g\ngin\nplugin\nbegin login\nlo\ngin\nxlogin\n`),
+        needles,
+      )
+      .map((l) => [l.line, l.bytes.toString()]);
+    assert.deepEqual(lines, [
+      [4, 'begin login'],
+      [7, 'xlogin'],
+    ]);
   });
 
   it('with anchors, the lines handed out are exactly those a per-line test finds (random text and needles)', () => {
     const rnd = prng(42);
     const alphabet = 'nulfasetrgio"{}:, \\u0\\u00e9';
     for (let round = 0; round < 200; round++) {
-      const lines = Array.from({ length: 1 + Math.floor(rnd() * 40) }, () => Array.from({ length: Math.floor(rnd() * 30) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+      const lines = Array.from({ length: 1 + Math.floor(rnd() * 40) }, () =>
+        Array.from({ length: Math.floor(rnd() * 30) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''),
+      );
       const text = lines.join('\n') + '\n';
       const pick = () => {
         const l = lines[Math.floor(rnd() * lines.length)];
@@ -106,16 +161,27 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
         return l.slice(a, a + 2 + Math.floor(rnd() * 4)) || 'nul';
       };
       const needles: Needle[] = [{ bytes: Buffer.from(pick(), 'latin1') }, { bytes: Buffer.from(pick(), 'latin1') }];
-      const want = lines.map((l, i) => [i + 1, l]).filter(([, l]) => needles.some((n) => (l as string).includes(n.bytes.toString('latin1'))));
+      const want = lines
+        .map((l, i) => [i + 1, l])
+        .filter(([, l]) => needles.some((n) => (l as string).includes(n.bytes.toString('latin1'))));
       // One chunk: every line lies wholly inside it, so exactly the needle lines come out.
-      const got = new LineSplitter().pushSelected(Buffer.from(text, 'latin1'), needles).map((l) => [l.line, l.bytes.toString('latin1')]);
+      const got = new LineSplitter()
+        .pushSelected(Buffer.from(text, 'latin1'), needles)
+        .map((l) => [l.line, l.bytes.toString('latin1')]);
       assert.deepEqual(got, want, `round ${round}: ${JSON.stringify(needles.map((n) => n.bytes.toString('latin1')))}`);
     }
   });
 
   it('still reports over-long and unterminated lines', async () => {
     const r = await scan(['{"x": 1}\n' + 'y'.repeat(3000) + '\n{"a": "login"}\ntail'], 1024, needles);
-    assert.deepEqual(r.map((l) => [l.line, l.tooLong, l.terminated]), [[2, true, true], [3, false, true], [4, false, false]]);
+    assert.deepEqual(
+      r.map((l) => [l.line, l.tooLong, l.terminated]),
+      [
+        [2, true, true],
+        [3, false, true],
+        [4, false, false],
+      ],
+    );
   });
 
   it('readChunks reads a file through one reused buffer, in order', async () => {

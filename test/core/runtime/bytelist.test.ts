@@ -24,7 +24,11 @@ describe('ByteList', () => {
     assert.equal(list.length, want.length);
     assert.ok(list.chunks().length > 10, 'spread over many blocks');
     assert.ok(Buffer.concat(list.chunks()).equals(want));
-    for (const c of list.chunks()) assert.ok(c.length <= 64 || parts.some((p) => p.length > 64 && p.equals(c)), `a chunk is within a block, or one oversized append alone (${c.length})`);
+    for (const c of list.chunks())
+      assert.ok(
+        c.length <= 64 || parts.some((p) => p.length > 64 && p.equals(c)),
+        `a chunk is within a block, or one oversized append alone (${c.length})`,
+      );
   });
 
   it('released blocks go back to the pool and are reused; oversized ones are not kept', () => {
@@ -42,7 +46,10 @@ describe('ByteList', () => {
     b.append('t'.repeat(60));
     b.append('u'.repeat(60));
     const reused = b.chunks().map((c) => c.buffer);
-    assert.ok(blocks.slice(0, 2).every((x) => reused.includes(x)), 'the two pool blocks are reused');
+    assert.ok(
+      blocks.slice(0, 2).every((x) => reused.includes(x)),
+      'the two pool blocks are reused',
+    );
     assert.ok(!reused.includes(blocks[2]), 'the oversized block is not');
     assert.equal(Buffer.concat(b.chunks()).toString(), 's'.repeat(60) + 't'.repeat(60) + 'u'.repeat(60));
   });

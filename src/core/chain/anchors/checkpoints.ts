@@ -13,7 +13,17 @@
  * Signatures: Ed25519 (node:crypto; a public key alone verifies) or HMAC-SHA256 (a shared
  * secret). The signed bytes are the statement's JSON with keys in a fixed order.
  */
-import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, timingSafeEqual, verify as verifySig, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  timingSafeEqual,
+  verify as verifySig,
+  type KeyObject,
+} from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -56,14 +66,20 @@ export function statementBytes(s: CheckpointStatement): Buffer {
 
 /** A short identifier of a key (sha256 of its public form), to tell keys apart. */
 export function keyId(k: CheckpointKey): string {
-  const material = k.alg === 'ed25519' ? createPublicKey(k.key).export({ type: 'spki', format: 'der' }) : createHash('sha256').update(k.secret).digest();
+  const material =
+    k.alg === 'ed25519'
+      ? createPublicKey(k.key).export({ type: 'spki', format: 'der' })
+      : createHash('sha256').update(k.secret).digest();
   return createHash('sha256').update(material).digest('hex').slice(0, 16);
 }
 
 /** Generates an Ed25519 key pair as PEM. */
 export function generateKeyPair(): { privatePem: string; publicPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+  };
 }
 
 /**
@@ -91,7 +107,10 @@ export function loadKey(pemOrSecret: Buffer, hmac: boolean, forSigning: boolean)
 /** Signs a statement. */
 export function signCheckpoint(statement: CheckpointStatement, key: CheckpointKey): Checkpoint {
   const bytes = statementBytes(statement);
-  const value = key.alg === 'ed25519' ? sign(null, bytes, key.key).toString('base64') : createHmac('sha256', key.secret).update(bytes).digest('base64');
+  const value =
+    key.alg === 'ed25519'
+      ? sign(null, bytes, key.key).toString('base64')
+      : createHmac('sha256', key.secret).update(bytes).digest('base64');
   return { statement, signature: { alg: key.alg, keyId: keyId(key), value } };
 }
 
@@ -121,9 +140,13 @@ export function storeCheckpoint(store: string, c: Checkpoint): string {
 export function readCheckpoints(store: string): Array<{ path: string; checkpoint: Checkpoint }> {
   let names: string[];
   try {
-    names = readdirSync(store).filter((n) => /^checkpoint-.*\.json$/.test(n)).sort();
+    names = readdirSync(store)
+      .filter((n) => /^checkpoint-.*\.json$/.test(n))
+      .sort();
   } catch (err) {
-    throw new CheckpointError(`cannot read checkpoint store ${store}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new CheckpointError(
+      `cannot read checkpoint store ${store}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return names.map((n) => {
     const path = join(store, n);
@@ -133,7 +156,8 @@ export function readCheckpoints(store: string): Array<{ path: string; checkpoint
     } catch {
       throw new CheckpointError(`${path} is not a readable checkpoint`);
     }
-    if (c?.statement?.format !== 'loki-audit-checkpoint/1' || typeof c.statement.head !== 'string' || !c.signature) throw new CheckpointError(`${path} is not a loki-audit checkpoint`);
+    if (c?.statement?.format !== 'loki-audit-checkpoint/1' || typeof c.statement.head !== 'string' || !c.signature)
+      throw new CheckpointError(`${path} is not a loki-audit checkpoint`);
     return { path, checkpoint: c };
   });
 }

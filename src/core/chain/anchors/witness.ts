@@ -60,7 +60,8 @@ async function lokiHashes(o: WitnessOptions, startNs: bigint, endNs: bigint): Pr
     let body: { data?: { result?: Array<{ values?: Array<[string, string]> }> } };
     try {
       const res = await fetch(u, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
-      if (!res.ok) throw new WitnessError(`Loki answered HTTP ${res.status}: ${(await res.text()).slice(0, 300).trim()}`);
+      if (!res.ok)
+        throw new WitnessError(`Loki answered HTTP ${res.status}: ${(await res.text()).slice(0, 300).trim()}`);
       body = (await res.json()) as typeof body;
     } catch (err) {
       if (err instanceof WitnessError) throw err;
@@ -90,7 +91,11 @@ async function lokiHashes(o: WitnessOptions, startNs: bigint, endNs: bigint): Pr
  * Compares local entries with the copy in Loki.
  * @throws WitnessError when Loki cannot be queried.
  */
-export async function compareWithLoki(files: AuditFile[], o: WitnessOptions, maxLineBytes?: number): Promise<WitnessResult> {
+export async function compareWithLoki(
+  files: AuditFile[],
+  o: WitnessOptions,
+  maxLineBytes?: number,
+): Promise<WitnessResult> {
   const local = new Map<string, { file: string; line: number; offset: number }>();
   let first = Infinity;
   let last = -Infinity;
@@ -106,18 +111,35 @@ export async function compareWithLoki(files: AuditFile[], o: WitnessOptions, max
   const since = o.since ?? (Number.isFinite(first) ? first : Date.now());
   // Up to now: entries in Loki newer than the newest local one are exactly what a truncation removes.
   const until = o.until ?? Math.max(Date.now() + 10 * 60_000, Number.isFinite(last) ? last + 1 : 0);
-  const remote = await lokiHashes(o, BigInt(Math.floor(since)) * 1_000_000n, BigInt(Math.ceil(until)) * 1_000_000n + 999_999n);
+  const remote = await lokiHashes(
+    o,
+    BigInt(Math.floor(since)) * 1_000_000n,
+    BigInt(Math.ceil(until)) * 1_000_000n + 999_999n,
+  );
   const findings: Finding[] = [];
   for (const [h, line] of remote) {
     if (local.has(h)) continue;
     const ts = /"timestamp"\s*:\s*"([^"]+)"/.exec(line)?.[1] ?? '?';
-    findings.push({ file: '-', line: 0, offset: -1, class: 'anchor-mismatch', reason: 'head-missing', expected: h, message: `an entry forwarded to Loki (time ${ts}, chain hash ${h.slice(0, 16)}…) is not in the local files: removed or changed here after it was forwarded` });
+    findings.push({
+      file: '-',
+      line: 0,
+      offset: -1,
+      class: 'anchor-mismatch',
+      reason: 'head-missing',
+      expected: h,
+      message: `an entry forwarded to Loki (time ${ts}, chain hash ${h.slice(0, 16)}…) is not in the local files: removed or changed here after it was forwarded`,
+    });
   }
   const notes: Note[] = [];
   const missing = [...local.entries()].filter(([h]) => !remote.has(h));
   if (missing.length) {
     const [, where] = missing[0];
-    notes.push({ kind: 'not-forwarded', file: where.file, line: where.line, message: `${missing.length} local entr${missing.length === 1 ? 'y is' : 'ies are'} not in Loki (not forwarded yet, or lost on the way); first: ${where.file}:${where.line}` });
+    notes.push({
+      kind: 'not-forwarded',
+      file: where.file,
+      line: where.line,
+      message: `${missing.length} local entr${missing.length === 1 ? 'y is' : 'ies are'} not in Loki (not forwarded yet, or lost on the way); first: ${where.file}:${where.line}`,
+    });
   }
   return { findings, notes, local: local.size, inLoki: remote.size };
 }

@@ -25,7 +25,6 @@ import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
 import { ByteCanonicalizer } from '../../pyjson/canonical-bytes.js';
 import { canonicalizeEntry, pyStrip } from '../../pyjson/canonical.js';
 
-
 /** One unit of work: the lines of `path` that start in `[start, end)` (end -1: to the end of the file). */
 export interface ChainJob {
   path: string;
@@ -44,7 +43,10 @@ export interface ChainJobResult {
   reason?: string;
   /** Entries (= lines: a job with any other line gives up). */
   entries: number;
-  /** The first entry: canonical text (checked by the coordinator against the previous job's last hash) and stored hash. */
+  /**
+   * The first entry: canonical text (checked by the coordinator against the previous job's last hash)
+   * and stored hash.
+   */
   firstCanonical: string | null;
   firstStored: string | null;
   lastStored: string | null;
@@ -60,7 +62,19 @@ export interface ChainJobResult {
 }
 
 function emptyResult(): ChainJobResult {
-  return { ok: true, entries: 0, firstCanonical: null, firstStored: null, lastStored: null, lastOffset: -1, lastSha256: null, endOffset: 0, writer: 0, documented: 0, found: [] };
+  return {
+    ok: true,
+    entries: 0,
+    firstCanonical: null,
+    firstStored: null,
+    lastStored: null,
+    lastOffset: -1,
+    lastSha256: null,
+    endOffset: 0,
+    writer: 0,
+    documented: 0,
+    found: [],
+  };
 }
 
 function giveUp(reason: string): ChainJobResult {
@@ -302,7 +316,15 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
   const threads = Math.min(options.jobs ?? defaultJobs(), jobs.length);
   const useWorkers = threads > 1 && total >= (options.parallelMinBytes ?? 32 * 1024 * 1024);
   const results: (ChainJobResult | undefined)[] = new Array(jobs.length);
-  const perFile: FastFileResult[] = files.map(() => ({ entries: 0, bytes: 0, lastHash: null, lastEntryOffset: null, lastEntrySha256: null, schema: 'none', found: [] }));
+  const perFile: FastFileResult[] = files.map(() => ({
+    entries: 0,
+    bytes: 0,
+    lastHash: null,
+    lastEntryOffset: null,
+    lastEntrySha256: null,
+    schema: 'none',
+    found: [],
+  }));
   let prev = options.startHash ?? GENESIS_HASH;
   let stitched = 0;
   let broken = false;
@@ -327,7 +349,10 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
         f.lastEntryOffset = r.lastOffset;
         f.lastEntrySha256 = r.lastSha256;
       }
-      const kinds = (r.writer ? 1 : 0) | (r.documented ? 2 : 0) | (f.schema === 'writer' ? 1 : f.schema === 'documented' ? 2 : f.schema === 'mixed' ? 3 : 0);
+      const kinds =
+        (r.writer ? 1 : 0) |
+        (r.documented ? 2 : 0) |
+        (f.schema === 'writer' ? 1 : f.schema === 'documented' ? 2 : f.schema === 'mixed' ? 3 : 0);
       f.schema = kinds === 3 ? 'mixed' : kinds === 1 ? 'writer' : kinds === 2 ? 'documented' : 'none';
       stitched++;
       const next = jobs[stitched];
@@ -340,11 +365,15 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
       stitch();
     }
   } else {
-    await runOnWorkers(jobs.map((j) => j.job), threads, (i, r) => {
-      results[i] = r;
-      stitch();
-      return !broken;
-    });
+    await runOnWorkers(
+      jobs.map((j) => j.job),
+      threads,
+      (i, r) => {
+        results[i] = r;
+        stitch();
+        return !broken;
+      },
+    );
   }
   return broken || stitched < jobs.length ? null : perFile;
 }
@@ -353,7 +382,11 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
  * Runs jobs on `threads` threads: this one and `threads - 1` workers (each worker holds two
  * jobs, so it never waits for this thread to hand it the next). `done` returns false to stop.
  */
-async function runOnWorkers(jobs: ChainJob[], threads: number, done: (index: number, r: ChainJobResult) => boolean): Promise<void> {
+async function runOnWorkers(
+  jobs: ChainJob[],
+  threads: number,
+  done: (index: number, r: ChainJobResult) => boolean,
+): Promise<void> {
   let next = 0;
   let stop = false;
   const workers: Worker[] = [];

@@ -76,7 +76,8 @@ export interface Finding extends Location {
 
 /** Non-failing observations (they fail only with `--strict`). */
 export interface Note {
-  kind: 'pre-integrity' | 'gap' | 'foreign' | 'rewritten' | 'resync' | 'no-final-newline' | 'not-forwarded' | 'retention';
+  kind:
+    'pre-integrity' | 'gap' | 'foreign' | 'rewritten' | 'resync' | 'no-final-newline' | 'not-forwarded' | 'retention';
   message: string;
   file?: string;
   line?: number;
@@ -166,7 +167,12 @@ interface Pending {
  */
 export function chainProgress(files: AuditFile[], report: (p: ReadProgress) => void): (fr: FileReport) => void {
   const sizes = new Map(files.map((f) => [f.name, sizeOf(f.path)]));
-  const progress: ReadProgress = { filesDone: 0, files: files.length, bytesDone: 0, bytesTotal: [...sizes.values()].reduce((a, b) => a + b, 0) };
+  const progress: ReadProgress = {
+    filesDone: 0,
+    files: files.length,
+    bytesDone: 0,
+    bytesTotal: [...sizes.values()].reduce((a, b) => a + b, 0),
+  };
   const done = new Set<string>();
   return (fr) => {
     if (done.has(fr.file)) {
@@ -269,7 +275,11 @@ class DashboardChainVerifier {
   private headEntry: EntryItem | null = null;
   private headHash: string | null = null;
   private pending: Pending | null = null;
-  private preIntegrity: { count: number; first: Location | null; last: Location | null } = { count: 0, first: null, last: null };
+  private preIntegrity: { count: number; first: Location | null; last: Location | null } = {
+    count: 0,
+    first: null,
+    last: null,
+  };
   private genesisFile: string | null = null;
   private verified = 0;
   private readonly found = new Map<string, Location>();
@@ -349,7 +359,11 @@ class DashboardChainVerifier {
     let lastRaw: { line: number; terminated: boolean } | null = null;
     try {
       const start = file.startOffset ?? 0;
-      for await (const raw of scanLines(file.stream ?? openAuditFile(file.path, start), { maxLineBytes: this.maxLineBytes, startOffset: start, firstLine: file.firstLine ?? 1 })) {
+      for await (const raw of scanLines(file.stream ?? openAuditFile(file.path, start), {
+        maxLineBytes: this.maxLineBytes,
+        startOffset: start,
+        firstLine: file.firstLine ?? 1,
+      })) {
         report.lines = raw.line;
         report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
         if (raw.terminated) report.completeBytes = report.bytes;
@@ -377,9 +391,20 @@ class DashboardChainVerifier {
             await this.badLine(loc, 'unreadable', err.code, err.message, storedHashHint(raw.bytes));
           } else if (!raw.terminated) {
             await this.flushPending();
-            this.finding({ ...loc, class: 'incomplete', reason: 'torn-last-line', message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash` });
+            this.finding({
+              ...loc,
+              class: 'incomplete',
+              reason: 'torn-last-line',
+              message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash`,
+            });
           } else if (!(await this.tornWriteRecovered(loc, text, report))) {
-            await this.badLine(loc, 'tampered', 'malformed-json', `malformed JSON: ${err.message}`, storedHashHint(raw.bytes));
+            await this.badLine(
+              loc,
+              'tampered',
+              'malformed-json',
+              `malformed JSON: ${err.message}`,
+              storedHashHint(raw.bytes),
+            );
           }
           continue;
         }
@@ -387,10 +412,15 @@ class DashboardChainVerifier {
           await this.badLine(loc, 'unreadable', 'not-an-object', 'line is valid JSON but not an object');
           continue;
         }
-        const schema = parsed.hashKey === '_integrity_hash' ? 'writer' : parsed.hashKey === 'chain_hash' ? 'documented' : null;
+        const schema =
+          parsed.hashKey === '_integrity_hash' ? 'writer' : parsed.hashKey === 'chain_hash' ? 'documented' : null;
         if (schema) report.schema = report.schema === 'none' || report.schema === schema ? schema : 'mixed';
         if (typeof parsed.hashValue !== 'string') {
-          await this.unhashedEntry(loc, parsed.hashKey !== null && parsed.hashValue === null ? 'null' : parsed.hashKey ? 'not-a-string' : 'absent', report);
+          await this.unhashedEntry(
+            loc,
+            parsed.hashKey !== null && parsed.hashValue === null ? 'null' : parsed.hashKey ? 'not-a-string' : 'absent',
+            report,
+          );
           continue;
         }
         const item: EntryItem = {
@@ -426,16 +456,31 @@ class DashboardChainVerifier {
       this.prev = null;
     }
     if (lastEntryBytes) report.lastEntrySha256 = sha256Hex(lastEntryBytes);
-    if (lastRaw && !lastRaw.terminated && report.lastHash !== null && !this.findings.some((f) => f.file === file.name && f.line === lastRaw!.line)) {
-      this.notes.push({ kind: 'no-final-newline', file: file.name, line: lastRaw.line, message: 'last entry is complete but has no newline yet (a write in progress?)' });
+    if (
+      lastRaw &&
+      !lastRaw.terminated &&
+      report.lastHash !== null &&
+      !this.findings.some((f) => f.file === file.name && f.line === lastRaw!.line)
+    ) {
+      this.notes.push({
+        kind: 'no-final-newline',
+        file: file.name,
+        line: lastRaw.line,
+        message: 'last entry is complete but has no newline yet (a write in progress?)',
+      });
     }
     const rewrites: string[] = [];
     if (crlf) rewrites.push('CRLF line endings');
     if (blank) rewrites.push(`${blank} blank line(s)`);
     if (nonAscii) rewrites.push('raw non-ASCII bytes (the writer escapes them)');
-    if (loneCr) rewrites.push("a bare CR inside a line (Loki Mode's verifier splits the line there and reports tampering)");
+    if (loneCr)
+      rewrites.push("a bare CR inside a line (Loki Mode's verifier splits the line there and reports tampering)");
     if (rewrites.length) {
-      this.notes.push({ kind: 'rewritten', file: file.name, message: `not as Loki Mode's writer wrote it, values intact: ${rewrites.join(', ')}` });
+      this.notes.push({
+        kind: 'rewritten',
+        file: file.name,
+        message: `not as Loki Mode's writer wrote it, values intact: ${rewrites.join(', ')}`,
+      });
     }
   }
 
@@ -458,7 +503,12 @@ class DashboardChainVerifier {
       const candidate = this.prevCandidate;
       this.prevCandidate = null;
       if (candidate === null || chainHash(candidate, e.canonical) !== e.stored) {
-        this.notes.push({ kind: 'resync', file: e.loc.file, line: e.loc.line, message: 'chain resumes here after a line that could not be checked (this entry is taken as the new anchor)' });
+        this.notes.push({
+          kind: 'resync',
+          file: e.loc.file,
+          line: e.loc.line,
+          message: 'chain resumes here after a line that could not be checked (this entry is taken as the new anchor)',
+        });
         this.anchor(e);
         return;
       }
@@ -501,7 +551,13 @@ class DashboardChainVerifier {
   }
 
   /** A line that is not a checkable entry. */
-  private async badLine(loc: Location, cls: 'unreadable' | 'tampered', reason: FindingReason, message: string, storedHint: string | null = null): Promise<void> {
+  private async badLine(
+    loc: Location,
+    cls: 'unreadable' | 'tampered',
+    reason: FindingReason,
+    message: string,
+    storedHint: string | null = null,
+  ): Promise<void> {
     await this.flushPending();
     this.finding({ ...loc, class: cls, reason, message, ...(storedHint ? { stored: storedHint } : {}) });
     if (this.started) {
@@ -514,7 +570,11 @@ class DashboardChainVerifier {
   }
 
   /** An object without a usable hash. */
-  private async unhashedEntry(loc: Location, how: 'absent' | 'null' | 'not-a-string', report: FileReport): Promise<void> {
+  private async unhashedEntry(
+    loc: Location,
+    how: 'absent' | 'null' | 'not-a-string',
+    report: FileReport,
+  ): Promise<void> {
     await this.flushPending();
     if (!this.started) {
       this.preIntegrity.count++;
@@ -523,7 +583,8 @@ class DashboardChainVerifier {
       report.preIntegrityEntries++;
       return;
     }
-    const what = how === 'absent' ? 'has no hash field' : how === 'null' ? 'has a null hash' : 'has a hash that is not a string';
+    const what =
+      how === 'absent' ? 'has no hash field' : how === 'null' ? 'has a null hash' : 'has a hash that is not a string';
     this.finding({ ...loc, class: 'tampered', reason: 'missing-hash', message: `entry ${what} inside the chain` });
     if (this.prev !== null) this.prevCandidate = this.prev;
     this.prev = null;
@@ -551,7 +612,16 @@ class DashboardChainVerifier {
         reason: 'torn-write-recovered',
         message: `a write was cut off (${at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
       });
-      this.accept({ loc, text, canonical: parsed.canonical, stored: parsed.hashValue, hasIntKeys: false, fileFirst: false, fileIndex: -1, fileReport: report });
+      this.accept({
+        loc,
+        text,
+        canonical: parsed.canonical,
+        stored: parsed.hashValue,
+        hasIntKeys: false,
+        fileFirst: false,
+        fileIndex: -1,
+        fileReport: report,
+      });
       return true;
     }
     return false;
@@ -574,7 +644,13 @@ class DashboardChainVerifier {
     if (e.hasIntKeys) {
       const alt = canonicalizeEntry(e.text, { hashKeys: HASH_KEYS, intKeysNumeric: true });
       if (chainHash(prev, alt.canonical) === e.stored) {
-        fork({ ...base, class: 'quirk', reason: 'int-keys', message: "hash matches Loki Mode's writer, which sorted integer dict keys numerically before writing them as strings (its own verifier rejects this entry)" });
+        fork({
+          ...base,
+          class: 'quirk',
+          reason: 'int-keys',
+          message:
+            "hash matches Loki Mode's writer, which sorted integer dict keys numerically before writing them as strings (its own verifier rejects this entry)",
+        });
         return false;
       }
     }
@@ -595,7 +671,13 @@ class DashboardChainVerifier {
         this.anchor(e);
         return false;
       }
-      this.finding({ ...base, class: 'mid-chain', reason: 'history-mid-chain', message: 'the oldest entry present does not chain from the genesis hash: older entries or files were removed (Loki Mode retention deletes the oldest files)' });
+      this.finding({
+        ...base,
+        class: 'mid-chain',
+        reason: 'history-mid-chain',
+        message:
+          'the oldest entry present does not chain from the genesis hash: older entries or files were removed (Loki Mode retention deletes the oldest files)',
+      });
       this.anchor(e);
       return false;
     }
@@ -603,14 +685,24 @@ class DashboardChainVerifier {
     if (next) {
       const nextFromPrev = chainHash(prev, next.canonical) === next.stored;
       if (nextFromPrev && chainHash(next.stored, e.canonical) === e.stored) {
-        this.finding({ ...base, class: 'tampered', reason: 'reordered', message: `entries out of order: this entry chains from the one after it (${next.loc.file}:${next.loc.line})` });
+        this.finding({
+          ...base,
+          class: 'tampered',
+          reason: 'reordered',
+          message: `entries out of order: this entry chains from the one after it (${next.loc.file}:${next.loc.line})`,
+        });
         this.accept(next);
         this.prev = e.stored; // the later of the two in chain order
         this.headHash = e.stored;
         return true;
       }
       if (nextFromPrev) {
-        this.finding({ ...base, class: 'tampered', reason: 'inserted-entry', message: 'entry inserted: the entry after it chains from the entry before it' });
+        this.finding({
+          ...base,
+          class: 'tampered',
+          reason: 'inserted-entry',
+          message: 'entry inserted: the entry after it chains from the entry before it',
+        });
         this.accept(next);
         return true;
       }
@@ -618,22 +710,47 @@ class DashboardChainVerifier {
 
     if (e.fileFirst) {
       if (chainHash(GENESIS_HASH, e.canonical) === e.stored) {
-        fork({ ...base, class: 'fork', reason: 'fork-genesis', chainsFrom: GENESIS_HASH, seenAt: null, message: "first entry of the file chains from the genesis hash instead of the previous file's last entry: the writer restarted and lost its tip (Loki Mode §10.1/10.2); entries after it are checked from here" });
+        fork({
+          ...base,
+          class: 'fork',
+          reason: 'fork-genesis',
+          chainsFrom: GENESIS_HASH,
+          seenAt: null,
+          message:
+            "first entry of the file chains from the genesis hash instead of the previous file's last entry: the writer restarted and lost its tip (Loki Mode §10.1/10.2); entries after it are checked from here",
+        });
         return false;
       }
       const earlier = await this.findEarlier(e);
       if (earlier.duplicate) {
-        this.finding({ ...base, class: 'tampered', reason: 'duplicate-entry', message: `entry is a copy of ${earlier.duplicate.file}:${earlier.duplicate.line} (same hash): replayed` });
+        this.finding({
+          ...base,
+          class: 'tampered',
+          reason: 'duplicate-entry',
+          message: `entry is a copy of ${earlier.duplicate.file}:${earlier.duplicate.line} (same hash): replayed`,
+        });
         this.anchor(e);
         return false;
       }
       if (earlier.from) {
-        fork({ ...base, class: 'fork', reason: 'fork-earlier', chainsFrom: earlier.from.hash, seenAt: { file: earlier.from.file, line: earlier.from.line, offset: earlier.from.offset }, message: `first entry of the file chains from an earlier entry (${earlier.from.file}:${earlier.from.line}) instead of the previous file's last entry: two writers or a restart forked the chain (Loki Mode §10.9)` });
+        fork({
+          ...base,
+          class: 'fork',
+          reason: 'fork-earlier',
+          chainsFrom: earlier.from.hash,
+          seenAt: { file: earlier.from.file, line: earlier.from.line, offset: earlier.from.offset },
+          message: `first entry of the file chains from an earlier entry (${earlier.from.file}:${earlier.from.line}) instead of the previous file's last entry: two writers or a restart forked the chain (Loki Mode §10.9)`,
+        });
         return false;
       }
       const gaps = missingDates(this.files.slice(0, e.fileIndex + 1));
       const gapText = gaps.length ? `; no file for ${gaps.slice(-3).join(', ')}` : '';
-      this.finding({ ...base, class: 'tampered', reason: 'chain-break', message: `chain break between files: the first entry does not chain from the previous file's last entry and no entry in the directory explains it (a file or entries removed before it${gapText}, or this entry changed)` });
+      this.finding({
+        ...base,
+        class: 'tampered',
+        reason: 'chain-break',
+        message: `chain break between files: the first entry does not chain from the previous file's last entry and no entry in the directory explains it (a file or entries removed before it${gapText}, or this entry changed)`,
+      });
       this.anchor(e);
       return false;
     }
@@ -762,7 +879,8 @@ export class LiveChainChecker {
     const expected = chainHash(prev, parsed.canonical);
     this.head = stored;
     if (expected === stored) return { ok: true };
-    if (prev !== GENESIS_HASH && chainHash(GENESIS_HASH, parsed.canonical) === stored) return { ok: false, reason: 'fork-genesis', expected, stored };
+    if (prev !== GENESIS_HASH && chainHash(GENESIS_HASH, parsed.canonical) === stored)
+      return { ok: false, reason: 'fork-genesis', expected, stored };
     return { ok: false, reason: 'hash-mismatch', expected, stored };
   }
 }

@@ -8,7 +8,11 @@ import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { generateSample, makeEntry, prng } from '../../../../scripts/sample.js';
 import { ByteCanonicalizer } from '../../../../src/core/pyjson/canonical-bytes.js';
-import { GENESIS_HASH, verifyDashboardChain, type ChainReport } from '../../../../src/core/chain/sequential/verifier.js';
+import {
+  GENESIS_HASH,
+  verifyDashboardChain,
+  type ChainReport,
+} from '../../../../src/core/chain/sequential/verifier.js';
 import { runChainJob, verifyChainFast } from '../../../../src/core/chain/parallel/fast-path.js';
 import { discoverAuditFiles } from '../../../../src/core/read/files.js';
 import { canonicalizeEntry } from '../../../../src/core/pyjson/canonical.js';
@@ -47,7 +51,13 @@ describe('byte canonicalizer (verify fast path)', () => {
     const r = prng(11);
     let accepted = 0;
     for (let i = 0; i < 3000; i++) {
-      const entry = makeEntry(r, 1_760_000_000_000_000n + BigInt(i) * 1000n, i, 1, i % 3 === 0 ? 'documented' : 'writer');
+      const entry = makeEntry(
+        r,
+        1_760_000_000_000_000n + BigInt(i) * 1000n,
+        i,
+        1,
+        i % 3 === 0 ? 'documented' : 'writer',
+      );
       entry[i % 3 === 0 ? 'chain_hash' : '_integrity_hash'] = 'f'.repeat(64);
       const line = pyDumps(entry);
       const want = canonicalizeEntry(line, { hashKeys: HASH_KEYS }).canonical;
@@ -61,7 +71,27 @@ describe('byte canonicalizer (verify fast path)', () => {
   });
 
   it('accepts canonical edge values byte for byte', () => {
-    for (const v of ['1.5', '0.0001', '-0.0', '1e-05', '1e+16', '1.0', '100000.0', '0.30000000000000004', 'NaN', '-Infinity', 'Infinity', '9007199254740993', '-12', '"\\u00e9\\ud83d\\ude00\\u007f\\u0000"', '"a\\"b\\\\c\\n\\r\\t\\b\\f"', '[]', '{}', '[1, [2, {"z": 1, "a": [{}]}], "x"]', '{"b": {"d": 1, "c": 2}, "a": null}']) {
+    for (const v of [
+      '1.5',
+      '0.0001',
+      '-0.0',
+      '1e-05',
+      '1e+16',
+      '1.0',
+      '100000.0',
+      '0.30000000000000004',
+      'NaN',
+      '-Infinity',
+      'Infinity',
+      '9007199254740993',
+      '-12',
+      '"\\u00e9\\ud83d\\ude00\\u007f\\u0000"',
+      '"a\\"b\\\\c\\n\\r\\t\\b\\f"',
+      '[]',
+      '{}',
+      '[1, [2, {"z": 1, "a": [{}]}], "x"]',
+      '{"b": {"d": 1, "c": 2}, "a": null}',
+    ]) {
       const line = `{"z": ${v}, "a": true, "_integrity_hash": "x"}`;
       assert.equal(fast(line), canonicalizeEntry(line, { hashKeys: HASH_KEYS }).canonical, v);
     }
@@ -104,45 +134,55 @@ describe('byte canonicalizer (verify fast path)', () => {
 });
 
 const python = spawnSync('python3', ['--version']).status === 0;
-describe('byte canonicalizer against CPython on random documents', { skip: python ? false : 'python3 not installed' }, () => {
-  it('accepts every line as json.dumps prints it and gives json.dumps(sort_keys=True); declines or agrees on any other text', () => {
-    const docs = randomJsonTexts(11, 2000).map((v) => `{"b": ${v}, "a": [${v}], "_integrity_hash": "h"}`);
-    // For each text: Python's writer form, the canonical form without the hash member, and
-    // whether some key needs an escape (such lines are left to the general path by design).
-    const script = [
-      'import json,sys',
-      'def esc(v):',
-      '    if isinstance(v, dict): return any(any(not (0x20 <= ord(c) < 0x7f) or c in "\\"\\\\" for c in k) or esc(x) for k, x in v.items())',
-      '    if isinstance(v, list): return any(esc(x) for x in v)',
-      '    return False',
-      'for l in sys.stdin:',
-      '    o = json.loads(json.loads(l))',
-      '    w = json.dumps(o)',
-      '    o.pop("_integrity_hash")',
-      '    print(json.dumps([w, json.dumps(o, sort_keys=True, default=str), esc(o)]))',
-    ].join('\n');
-    const py = spawnSync('python3', ['-c', script], {
-      input: docs.map((d) => JSON.stringify(d)).join('\n') + '\n',
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
+describe(
+  'byte canonicalizer against CPython on random documents',
+  { skip: python ? false : 'python3 not installed' },
+  () => {
+    it('accepts every line as json.dumps prints it and gives json.dumps(sort_keys=True); declines or agrees on any other text', () => {
+      const docs = randomJsonTexts(11, 2000).map((v) => `{"b": ${v}, "a": [${v}], "_integrity_hash": "h"}`);
+      // For each text: Python's writer form, the canonical form without the hash member, and
+      // whether some key needs an escape (such lines are left to the general path by design).
+      const script = [
+        'import json,sys',
+        'def esc(v):',
+        '    if isinstance(v, dict): return any(any(not (0x20 <= ord(c) < 0x7f) or c in "\\"\\\\" for c in k) or esc(x) for k, x in v.items())',
+        '    if isinstance(v, list): return any(esc(x) for x in v)',
+        '    return False',
+        'for l in sys.stdin:',
+        '    o = json.loads(json.loads(l))',
+        '    w = json.dumps(o)',
+        '    o.pop("_integrity_hash")',
+        '    print(json.dumps([w, json.dumps(o, sort_keys=True, default=str), esc(o)]))',
+      ].join('\n');
+      const py = spawnSync('python3', ['-c', script], {
+        input: docs.map((d) => JSON.stringify(d)).join('\n') + '\n',
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      assert.equal(py.status, 0, py.stderr);
+      const rows = py.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as [string, string, boolean]);
+      assert.equal(rows.length, docs.length);
+      let declined = 0;
+      let escapedKeys = 0;
+      rows.forEach(([writer, canonical, escapedKey], i) => {
+        const w = fast(writer);
+        if (escapedKey && w === null) escapedKeys++;
+        else assert.equal(w, canonical, `writer form of ${docs[i]}`);
+        const raw = fast(docs[i]);
+        if (raw === null) declined++;
+        else assert.equal(raw, canonical, `raw text ${docs[i]}`);
+      });
+      assert.ok(declined > 500, `non-canonical texts are declined (${declined})`);
+      assert.ok(
+        escapedKeys < rows.length / 2,
+        `most writer lines take the fast path (${escapedKeys} left to the general one)`,
+      );
     });
-    assert.equal(py.status, 0, py.stderr);
-    const rows = py.stdout.trim().split('\n').map((l) => JSON.parse(l) as [string, string, boolean]);
-    assert.equal(rows.length, docs.length);
-    let declined = 0;
-    let escapedKeys = 0;
-    rows.forEach(([writer, canonical, escapedKey], i) => {
-      const w = fast(writer);
-      if (escapedKey && w === null) escapedKeys++;
-      else assert.equal(w, canonical, `writer form of ${docs[i]}`);
-      const raw = fast(docs[i]);
-      if (raw === null) declined++;
-      else assert.equal(raw, canonical, `raw text ${docs[i]}`);
-    });
-    assert.ok(declined > 500, `non-canonical texts are declined (${declined})`);
-    assert.ok(escapedKeys < rows.length / 2, `most writer lines take the fast path (${escapedKeys} left to the general one)`);
-  });
-});
+  },
+);
 
 describe('parallel verification (fast path) against the sequential verifier', () => {
   it('gives the same report on every Loki Mode fixture directory, with and without worker threads', async () => {
@@ -171,7 +211,14 @@ describe('parallel verification (fast path) against the sequential verifier', ()
     try {
       let entries = 0;
       for (const f of files) {
-        const job = { path: f.path, gz: f.gz, start: 0, end: statSync(f.path).size, maxLineBytes: 1 << 20, lookFor: [] };
+        const job = {
+          path: f.path,
+          gz: f.gz,
+          start: 0,
+          end: statSync(f.path).size,
+          maxLineBytes: 1 << 20,
+          lookFor: [],
+        };
         const answer = new Promise((resolve, reject) => {
           w.once('message', resolve);
           w.once('error', reject);
@@ -191,7 +238,13 @@ describe('parallel verification (fast path) against the sequential verifier', ()
   it('splits big files into byte ranges on line boundaries and stitches them (lines, offsets, anchors)', async () => {
     const t = tempDir();
     try {
-      const { head } = generateSample(t.dir, { seed: 5, startDate: '2026-03-01', perDay: [12000, 100], trickyShare: 0.3, maxFileBytes: 1 << 30 });
+      const { head } = generateSample(t.dir, {
+        seed: 5,
+        startDate: '2026-03-01',
+        perDay: [12000, 100],
+        trickyShare: 0.3,
+        maxFileBytes: 1 << 30,
+      });
       const { files } = await discoverAuditFiles(t.dir);
       assert.ok(statSync(files[0].path).size > 4 * 256 * 1024, 'first file is split into several jobs');
       const lines = readFileSync(files[0].path, 'latin1').split('\n');
@@ -203,8 +256,15 @@ describe('parallel verification (fast path) against the sequential verifier', ()
       assert.deepEqual(plain(one), plain(seq));
       assert.deepEqual(plain(par), plain(seq));
       assert.equal(seq.verdict, 'intact');
-      assert.deepEqual(seq.found.get(anchor), { file: files[0].name, line: 9877, offset: lines.slice(0, 9876).reduce((n, l) => n + l.length + 1, 0) });
-      assert.ok(await verifyChainFast(files, { maxLineBytes: 1 << 20, jobs: 2, parallelMinBytes: 0, jobBytes: 256 * 1024 }), 'the fast path proved it');
+      assert.deepEqual(seq.found.get(anchor), {
+        file: files[0].name,
+        line: 9877,
+        offset: lines.slice(0, 9876).reduce((n, l) => n + l.length + 1, 0),
+      });
+      assert.ok(
+        await verifyChainFast(files, { maxLineBytes: 1 << 20, jobs: 2, parallelMinBytes: 0, jobBytes: 256 * 1024 }),
+        'the fast path proved it',
+      );
     } finally {
       t.cleanup();
     }
@@ -214,11 +274,15 @@ describe('parallel verification (fast path) against the sequential verifier', ()
     for (const value of ['1E5', '"\\u0041"', '"\\/"', '-0', '1.50', '{"k": 1, "k": 2}']) {
       const t = tempDir();
       try {
-        const first = `{"a": 1, "_integrity_hash": "${createHash('sha256').update(GENESIS_HASH + '{"a": 1}').digest('hex')}"}`;
+        const first = `{"a": 1, "_integrity_hash": "${createHash('sha256')
+          .update(GENESIS_HASH + '{"a": 1}')
+          .digest('hex')}"}`;
         const prev = /"([0-9a-f]{64})"/.exec(first)![1];
         // The naive reading: keys already sorted, so "canonical" = the line without the hash member.
         const naive = `{"a": ${value}, "b": "x"}`;
-        const forged = `{"a": ${value}, "b": "x", "_integrity_hash": "${createHash('sha256').update(prev + naive).digest('hex')}"}`;
+        const forged = `{"a": ${value}, "b": "x", "_integrity_hash": "${createHash('sha256')
+          .update(prev + naive)
+          .digest('hex')}"}`;
         writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), `${first}\n${forged}\n`);
         const { files } = await discoverAuditFiles(t.dir);
         const seq = await verifyDashboardChain(files, { jobs: 0 });

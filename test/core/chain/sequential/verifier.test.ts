@@ -45,7 +45,8 @@ function chain(days: string[], n: number, start = GENESIS_HASH) {
 async function verify(files: Record<string, string[]>, raw: Record<string, string> = {}) {
   const t = tempDir();
   try {
-    for (const [day, lines] of Object.entries(files)) writeFileSync(join(t.dir, `audit-${day}.jsonl`), lines.map((l) => l + '\n').join(''));
+    for (const [day, lines] of Object.entries(files))
+      writeFileSync(join(t.dir, `audit-${day}.jsonl`), lines.map((l) => l + '\n').join(''));
     for (const [name, text] of Object.entries(raw)) writeFileSync(join(t.dir, name), text);
     return await verifyDirectory(t.dir);
   } finally {
@@ -53,7 +54,8 @@ async function verify(files: Record<string, string[]>, raw: Record<string, strin
   }
 }
 
-const first = (r: Awaited<ReturnType<typeof verify>>) => (r.firstProblem ? [r.firstProblem.class, r.firstProblem.reason, r.firstProblem.file, r.firstProblem.line] : null);
+const first = (r: Awaited<ReturnType<typeof verify>>) =>
+  r.firstProblem ? [r.firstProblem.class, r.firstProblem.reason, r.firstProblem.file, r.firstProblem.line] : null;
 
 describe('chain diagnosis on generated directories', () => {
   it('intact across days', async () => {
@@ -90,7 +92,11 @@ describe('chain diagnosis on generated directories', () => {
     const r = await verify({ ...a.files, ...b.files });
     assert.deepEqual(first(r), ['fork', 'fork-earlier', 'audit-2026-03-02.jsonl', 1]);
     assert.equal(r.firstProblem?.chainsFrom, a.hashes[2]);
-    assert.deepEqual(r.firstProblem?.seenAt, { file: 'audit-2026-03-01.jsonl', line: 3, offset: r.firstProblem?.seenAt?.offset });
+    assert.deepEqual(r.firstProblem?.seenAt, {
+      file: 'audit-2026-03-01.jsonl',
+      line: 3,
+      offset: r.firstProblem?.seenAt?.offset,
+    });
     assert.equal(r.exitCode, 5);
     assert.equal(r.entriesVerified, 12);
   });
@@ -164,13 +170,17 @@ describe('chain diagnosis on generated directories', () => {
 
   it('NaN, Infinity and integers beyond 64 bits hash exactly as CPython wrote them', async () => {
     // Lines as Python's json.dumps writes them (NaN and big ints are not JSON, but Loki Mode writes them).
-    const body = '{"timestamp": "2026-03-01T00:00:00+00:00", "action": "x", "resource_type": "y", "details": {"n": NaN, "i": Infinity, "m": -Infinity, "big": 123456789012345678901234567890, "f": 1e+16}}';
+    const body =
+      '{"timestamp": "2026-03-01T00:00:00+00:00", "action": "x", "resource_type": "y", "details": {"n": NaN, "i": Infinity, "m": -Infinity, "big": 123456789012345678901234567890, "f": 1e+16}}';
     const { chainHash } = await import('../../../../src/core/chain/sequential/verifier.js');
     const { canonicalize } = await import('../../../../src/core/pyjson/canonical.js');
     const h = chainHash(GENESIS_HASH, canonicalize(body));
     const line = body.slice(0, -1) + `, "_integrity_hash": "${h}"}`;
     const r = await verify({ '2026-03-01': [line] });
     assert.equal(r.verdict, 'intact');
-    assert.equal(canonicalize(body), '{"action": "x", "details": {"big": 123456789012345678901234567890, "f": 1e+16, "i": Infinity, "m": -Infinity, "n": NaN}, "resource_type": "y", "timestamp": "2026-03-01T00:00:00+00:00"}');
+    assert.equal(
+      canonicalize(body),
+      '{"action": "x", "details": {"big": 123456789012345678901234567890, "f": 1e+16, "i": Infinity, "m": -Infinity, "n": NaN}, "resource_type": "y", "timestamp": "2026-03-01T00:00:00+00:00"}',
+    );
   });
 });
