@@ -1,33 +1,24 @@
 /**
  * What every loki-audit command shares: the audit directory flag, colour, line size limit, and
- * the mapping of core errors to clear messages and stable exit codes (docs/exit-codes.md).
+ * the mapping of errors to one message style and the exit codes of src/cli/exit-codes.ts
+ * (docs/exit-codes.md): `loki-audit: error: MESSAGE` on stderr, one line, greppable in cron
+ * mail, followed by `loki-audit: hint: …` lines for each next step; with `--json`, oclif's
+ * error object on stdout.
  */
 import { Command, Errors, Flags, Interfaces } from '@oclif/core';
 import type { ChalkInstance } from 'chalk';
-import { AuditDirError, resolveAuditDir } from '../core/read/files.js';
+import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { FilterError } from '../core/query/filters.js';
 import { TimeSpecError } from '../core/query/time.js';
-import { EXIT_IO, EXIT_USAGE } from '../core/chain/verdict.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk, safeText } from '../output/text.js';
-import type { ProgressLine } from '../output/progress.js';
-import type { ReadEntry, ReadProgress } from '../core/read/entries.js';
-import { searchEntryBatches, type SearchOptions } from '../core/query/search.js';
+import { Exit } from './exit-codes.js';
+import { resolveAuditDir } from './paths.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof AuditCommand)['baseFlags'] & T['flags']
 >;
-
-/** An error for the user, with its exit code (see AuditCommand.fail). */
-class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exit: number,
-  ) {
-    super(message);
-  }
-}
 
 let pipeGuardInstalled = false;
 
@@ -41,6 +32,15 @@ function installPipeGuard(): void {
       throw err;
     });
   }
+}
+
+/** Errors that are the user's input, not a defect: their message is the whole story. */
+function exitForInputError(err: Error): number | null {
+  if (err instanceof AuditDirError) return Exit.io;
+  if (err instanceof TimeSpecError || err instanceof FilterError) return Exit.usage;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return Exit.io;
+  return null;
 }
 
 export abstract class AuditCommand extends Command {
@@ -83,54 +83,31 @@ export abstract class AuditCommand extends Command {
   }
 
   /**
-   * Stops with one unwrapped line on stderr (`loki-audit: error: …`, greppable in cron mail),
-   * or the error object with --json, and the given exit code.
+   * Stops with an error for the user: its message, the exit code (a name of {@link Exit}), and the
+   * next steps to suggest (a flag to add, a command to run).
    */
-  protected fail(message: string, exit: number): never {
-    throw new UserError(message, exit);
+  protected fail(message: string, exit: number, suggestions?: string[]): never {
+    this.error(message, { exit, suggestions });
   }
 
-  /**
-   * Runs a search for search and export: each match to `onEntry`, awaited only when it returns
-   * a promise (a full output); each problem as a warning on stderr, above the progress line.
-   * Matches are written out batch by batch, so their bytes may be views of the read buffer
-   * (`transientBytes`): `onEntry` must copy what it keeps.
-   */
-  protected async eachMatch(
-    dir: string,
-    options: Omit<SearchOptions, 'onProgress' | 'transientBytes'>,
-    progress: ProgressLine | null,
-    onEntry: (e: ReadEntry) => void | Promise<void>,
-  ): Promise<void> {
-    const onProgress = progress ? (p: ReadProgress) => progress.update(p) : undefined;
-    for await (const batch of searchEntryBatches(dir, { ...options, onProgress, transientBytes: true })) {
-      for (const item of batch) {
-        if (item.kind === 'problem') {
-          progress?.clear();
-          process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
-          continue;
-        }
-        const full = onEntry(item);
-        if (full) await full;
-      }
-    }
-    progress?.clear();
-  }
-
-  /** Maps core errors to messages and exit codes; never a stack trace for bad input. */
+  /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    // One unwrapped line on stderr (greppable in cron mail), or the error object with --json.
-    const fail = (message: string, exit: number) => {
-      process.exitCode = exit;
-      if (this.jsonEnabled()) return super.catch(new Errors.CLIError(message, { exit }));
-      process.stderr.write(`loki-audit: error: ${message}\n`);
-      throw new Errors.ExitError(exit);
-    };
-    if (err instanceof UserError) return fail(err.message, err.exit);
-    if (err instanceof AuditDirError) return fail(err.message, EXIT_IO);
-    if (err instanceof TimeSpecError || err instanceof FilterError) return fail(err.message, EXIT_USAGE);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return fail(err.message, EXIT_IO);
-    return super.catch(err);
+    const exit = exitForInputError(err);
+    const cli =
+      exit !== null
+        ? new Errors.CLIError(err.message, { exit })
+        : // this.error()'s own errors (oclif's parse errors, subclasses, render as oclif renders them)
+          Object.getPrototypeOf(err) === Errors.CLIError.prototype
+          ? (err as Errors.CLIError)
+          : null;
+    if (!cli) return super.catch(err);
+    const code = cli.oclif.exit ?? Exit.usage;
+    process.exitCode = code;
+    if (this.jsonEnabled()) return super.catch(cli);
+    const hints = cli.suggestions ?? [];
+    process.stderr.write(
+      `loki-audit: error: ${safeText(cli.message)}\n` + hints.map((h) => `loki-audit: hint: ${safeText(h)}\n`).join(''),
+    );
+    throw new Errors.ExitError(code);
   }
 }

@@ -2,7 +2,8 @@
  * The filter flags search, tail, export and forward share, and their translation into a
  * core FilterSpec. Names follow journalctl, logcli and ripgrep.
  */
-import { Flags } from '@oclif/core';
+import { Errors, Flags } from '@oclif/core';
+import { Exit } from './exit-codes.js';
 import type { FilterSpec } from '../core/query/filters.js';
 import { parseFieldSpec, parseLevelSpec } from '../core/query/filters.js';
 import type { TimeWindow } from '../core/query/time.js';
@@ -99,4 +100,18 @@ export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date()): 
     grep: flags.grep,
     window,
   };
+}
+
+/**
+ * `summary`'s window: `--since` (default 24h) to `--until` (default now).
+ * @throws TimeSpecError for a time that cannot be read; CLIError (usage) for an empty window.
+ */
+export function summaryWindowFromFlags(flags: { since: string; until?: string }, now = new Date()): TimeWindow {
+  const since = parseTimeSpec(flags.since, now).getTime();
+  const until = flags.until ? parseTimeSpec(flags.until, now, true).getTime() : null;
+  if (until !== null && since >= until)
+    throw new Errors.CLIError(`empty window: --since ${flags.since} is not before --until ${flags.until}`, {
+      exit: Exit.usage,
+    });
+  return { since, until };
 }

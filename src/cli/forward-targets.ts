@@ -8,13 +8,12 @@
  * from argv, and are never printed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { resolve } from 'node:path';
 import type { ForwardTarget } from '../core/forward/pipeline.js';
 import type { LokiAuth } from '../sinks/loki/push.js';
 import { LokiConfigError, LokiTarget } from '../sinks/loki/push.js';
 import type { SyslogTarget } from '../sinks/syslog/target.js';
 import { FACILITIES } from '../formats/syslog.js';
+import { expandPath as expand } from './paths.js';
 
 /** A configuration problem, reported as a usage error. */
 export class ForwardConfigError extends Error {
@@ -52,8 +51,6 @@ export interface ConfigFile {
   enterprise?: { audit?: { level?: string; exclude_events?: string[]; syslog_enabled?: boolean } };
   forward?: { dir?: string; state?: string; dead_letter?: string; targets?: Array<LokiSection | SyslogSection> };
 }
-
-const expand = (p: string) => (p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : resolve(p));
 
 /**
  * Reads the config file: `path` if given (must exist), else `.loki/config.yaml` in the
@@ -281,5 +278,3 @@ export function auditKeysFilter(config: ConfigFile): { level?: string; excludeEv
   const a = config.enterprise?.audit ?? {};
   return { level: a.level, excludeEvents: Array.isArray(a.exclude_events) ? a.exclude_events.map(String) : undefined };
 }
-
-export { expand as expandPath };

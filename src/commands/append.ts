@@ -1,50 +1,11 @@
 import { Flags } from '@oclif/core';
-import split2 from 'split2';
 import { AuditCommand } from '../cli/base-command.js';
+import { Exit } from '../cli/exit-codes.js';
+import { maxFileBytes } from '../cli/loki-mode-env.js';
 import type { AppendResult } from '../core/write/append.js';
 import { appendEntry, canLock } from '../core/write/append.js';
-import type { PyValue } from '../core/pyjson/dumps.js';
-
-/** The writer schema's keys in the writer's order (spec §2.1), with their defaults. */
-const WRITER_KEYS: Array<[string, PyValue]> = [
-  ['action', null],
-  ['resource_type', null],
-  ['resource_id', null],
-  ['user_id', null],
-  ['token_id', null],
-  ['ip_address', null],
-  ['user_agent', null],
-  ['success', true],
-  ['error', null],
-  ['details', {}],
-];
-
-/** An entry in the writer's key order from whatever fields were given; `event` splits into resource_type.action. */
-export function writerEntry(fields: Record<string, unknown>): { [key: string]: PyValue } {
-  const f = { ...fields };
-  if (typeof f.event === 'string' && f.action === undefined) {
-    const dot = f.event.indexOf('.');
-    f.resource_type = dot > 0 ? f.event.slice(0, dot) : 'event';
-    f.action = dot > 0 ? f.event.slice(dot + 1) : f.event;
-    delete f.event;
-  }
-  if (typeof f.actor === 'string' && f.user_id === undefined) {
-    f.user_id = f.actor;
-    delete f.actor;
-  }
-  const out: { [key: string]: PyValue } = {};
-  if (typeof f.timestamp === 'string') out.timestamp = f.timestamp;
-  for (const [k, d] of WRITER_KEYS) out[k] = (f[k] ?? d) as PyValue;
-  for (const [k, v] of Object.entries(f))
-    if (!(k in out) && k !== '_integrity_hash' && k !== 'chain_hash') out[k] = v as PyValue;
-  return out;
-}
-
-/** `key=value`: the value as a JSON number, boolean or null when it is one, else a string. */
-function detailValue(v: string): PyValue {
-  if (/^(-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?|true|false|null)$/.test(v)) return JSON.parse(v) as PyValue;
-  return v;
-}
+import { formatAppended } from '../output/append.js';
+import { entriesFromJsonLines, entryFromFlags, EntryInputError } from '../core/write/entry-fields.js';
 
 export default class Append extends AuditCommand {
   static override summary = "Append an entry to the audit chain, safely beside Loki Mode's own writer.";
@@ -85,58 +46,34 @@ Exit codes: 0 appended, 2 usage error (bad JSON on stdin names the line), 3 dire
     const { flags } = await this.parse(Append);
     const dir = this.setup(flags);
     if (!flags.stdin && !flags.event)
-      this.fail('give --event (and --actor, --detail …), or --stdin with JSON objects', 2);
+      this.fail('give --event (and --actor, --detail …), or --stdin with JSON objects', Exit.usage);
     if (!canLock())
       process.stderr.write(
         'loki-audit: warning: flock(1) not found: appending without a file lock, as Loki Mode does when locking fails\n',
       );
-    const env = process.env.LOKI_AUDIT_MAX_SIZE_MB;
-    const maxSizeBytes = (env && /^\d+$/.test(env) ? Number(env) : 10) * 1048576;
-    const options = { maxSizeBytes, lockTimeoutS: flags['lock-timeout'] };
+    const options = { maxSizeBytes: maxFileBytes(), lockTimeoutS: flags['lock-timeout'] };
+    const entries = flags.stdin
+      ? entriesFromJsonLines(process.stdin)
+      : [
+          entryFromFlags({
+            event: flags.event as string,
+            actor: flags.actor,
+            resourceId: flags['resource-id'],
+            failure: flags.failure,
+            error: flags.error,
+            details: flags.detail,
+          }),
+        ];
     const appended: AppendResult[] = [];
-    const write = async (entry: { [key: string]: PyValue }) => {
-      try {
-        const r = await appendEntry(dir, entry, options);
+    try {
+      for await (const entry of entries) {
+        const r = await appendEntry(dir, entry, options).catch((err: Error) => this.fail(err.message, Exit.io));
         appended.push(r);
-        if (!this.jsonEnabled())
-          process.stdout.write(
-            `${r.file}: ${r.hash}${r.rotatedTo ? ` (rotated the full file to ${r.rotatedTo})` : ''}\n`,
-          );
-      } catch (err) {
-        this.fail((err as Error).message, 3);
+        if (!this.jsonEnabled()) this.out(formatAppended(r));
       }
-    };
-    if (flags.stdin) {
-      let n = 0;
-      for await (const line of process.stdin.pipe(split2()) as AsyncIterable<string>) {
-        n++;
-        if (!line.trim()) continue;
-        let o: unknown;
-        try {
-          o = JSON.parse(line);
-        } catch {
-          this.fail(`stdin line ${n}: not valid JSON`, 2);
-        }
-        if (typeof o !== 'object' || o === null || Array.isArray(o)) this.fail(`stdin line ${n}: not a JSON object`, 2);
-        await write(writerEntry(o as Record<string, unknown>));
-      }
-    } else {
-      const details: { [key: string]: PyValue } = {};
-      for (const d of flags.detail ?? []) {
-        const eq = d.indexOf('=');
-        if (eq <= 0) this.fail(`--detail needs KEY=VALUE, got "${d}"`, 2);
-        details[d.slice(0, eq)] = detailValue(d.slice(eq + 1));
-      }
-      await write(
-        writerEntry({
-          event: flags.event,
-          actor: flags.actor ?? null,
-          resource_id: flags['resource-id'] ?? null,
-          success: !(flags.failure || flags.error),
-          error: flags.error ?? null,
-          details,
-        }),
-      );
+    } catch (err) {
+      if (err instanceof EntryInputError) this.fail(err.message, Exit.usage);
+      throw err;
     }
     return { appended };
   }

@@ -1,14 +1,9 @@
 import { Flags } from '@oclif/core';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { AuditCommand } from '../cli/base-command.js';
+import { signingKeyFromFlags } from '../cli/checkpoint-keys.js';
+import { Exit, judgeVerify } from '../cli/exit-codes.js';
 import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
-import {
-  CheckpointError,
-  generateKeyPair,
-  loadKey,
-  signCheckpoint,
-  storeCheckpoint,
-} from '../core/chain/anchors/checkpoints.js';
+import { headStatement, signCheckpoint, storeCheckpoint, writeKeyPair } from '../core/chain/anchors/checkpoints.js';
 import { verifyDirectory } from '../core/chain/directory.js';
 import { verdictLine } from '../output/verify.js';
 
@@ -40,53 +35,28 @@ Exit codes: 0 written, 1 the chain is not intact (nothing signed), 2 usage or ke
     const { flags } = await this.parse(CheckpointCommand);
     const dir = this.setup(flags);
     if (flags['new-key']) {
-      const { privatePem, publicPem } = generateKeyPair();
-      try {
-        writeFileSync(flags['new-key'], privatePem, { mode: 0o600, flag: 'wx' });
-        writeFileSync(flags['new-key'] + '.pub', publicPem, { flag: 'wx' });
-      } catch (err) {
-        this.fail(`cannot write the key pair: ${(err as Error).message}`, 2);
-      }
+      const pair = await writeKeyPair(flags['new-key']).catch((err: Error) =>
+        this.fail(`cannot write the key pair: ${err.message}`, Exit.usage),
+      );
       if (!this.jsonEnabled())
         process.stdout.write(
-          `wrote ${flags['new-key']} (private, keep it secret) and ${flags['new-key']}.pub (for verify --public-key)\n`,
+          `wrote ${pair.privateKey} (private, keep it secret) and ${pair.publicKey} (for verify --public-key)\n`,
         );
-      return { privateKey: flags['new-key'], publicKey: flags['new-key'] + '.pub' };
+      return pair;
     }
-    if (!flags.store) this.fail('--store DIR is required', 2);
-    let key;
-    try {
-      if (flags['hmac-key-file']) key = loadKey(readFileSync(flags['hmac-key-file']), true, true);
-      else if (flags.key) key = loadKey(readFileSync(flags.key), false, true);
-      else if (process.env.LOKI_AUDIT_CHECKPOINT_KEY)
-        key = loadKey(Buffer.from(process.env.LOKI_AUDIT_CHECKPOINT_KEY), false, true);
-      else this.fail('a signing key is needed: --key FILE, --hmac-key-file FILE, or LOKI_AUDIT_CHECKPOINT_KEY', 2);
-    } catch (err) {
-      if (err instanceof CheckpointError || (err as NodeJS.ErrnoException).code) this.fail((err as Error).message, 2);
-      throw err;
-    }
+    if (!flags.store) this.fail('--store DIR is required', Exit.usage);
+    const key = signingKeyFromFlags(flags);
     const report = await verifyDirectory(dir, { maxLineBytes: flags['max-line-bytes'] });
-    if (report.verdict !== 'intact' || !report.chainHead) {
-      process.stderr.write(verdictLine(report, this.chalk) + '\n');
-      this.fail('the chain is not intact: nothing was signed (run loki-audit verify)', 1);
+    const statement = report.verdict === 'intact' ? headStatement(report, new Date()) : null;
+    if (!statement) {
+      process.stderr.write(verdictLine(judgeVerify(report), this.chalk) + '\n');
+      this.fail('the chain is not intact: nothing was signed', Exit.notIntact, [`run: loki-audit verify --dir ${dir}`]);
     }
-    const head = report.chainHead;
-    const file = report.files.find((f) => f.file === head.file);
-    const statement = {
-      format: 'loki-audit-checkpoint/1' as const,
-      dir,
-      head: head.hash,
-      file: head.file,
-      line: head.line,
-      offset: file ? file.bytes : head.offset,
-      entries: report.entriesVerified,
-      time: new Date().toISOString(),
-    };
     const checkpoint = signCheckpoint(statement, key);
     const path = storeCheckpoint(flags.store, checkpoint);
     if (!this.jsonEnabled())
       process.stdout.write(
-        `checkpoint ${path}: head ${head.hash} at ${head.file}:${head.line}, ${report.entriesVerified} entries, signed ${checkpoint.signature.alg} key ${checkpoint.signature.keyId}\n`,
+        `checkpoint ${path}: head ${statement.head} at ${statement.file}:${statement.line}, ${statement.entries} entries, signed ${checkpoint.signature.alg} key ${checkpoint.signature.keyId}\n`,
       );
     return checkpoint;
   }

@@ -3,11 +3,12 @@ import { ProgressLine, progressWanted } from '../output/progress.js';
 import { AuditCommand } from '../cli/base-command.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/runtime/atomic.js';
 import { constrainHeap } from '../core/runtime/heap.js';
-import { EXIT_USAGE } from '../core/chain/verdict.js';
-import { csvHeader, csvRow } from '../formats/csv.js';
-import { EntryPrinter } from '../output/entries.js';
+import { Exit } from '../cli/exit-codes.js';
+import { searchEntryBatches } from '../core/query/search.js';
+import { EXPORT_FORMATS, recordWriter } from '../output/export.js';
+import { writeMatches } from '../output/matches.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
-import { FACILITIES, SyslogFormatter, type SyslogLayout } from '../formats/syslog.js';
+import { FACILITIES } from '../formats/syslog.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 
 export default class Export extends AuditCommand {
@@ -33,7 +34,7 @@ export default class Export extends AuditCommand {
     ...filterFlags,
     format: Flags.option({
       char: 'F',
-      options: ['json', 'jsonl', 'csv', 'syslog', 'rfc5424', 'rfc3164'] as const,
+      options: EXPORT_FORMATS,
       default: 'jsonl' as const,
       summary: 'Output format.',
       helpGroup: 'OUTPUT',
@@ -72,7 +73,7 @@ export default class Export extends AuditCommand {
       try {
         file = await openAtomic(flags.output, flags.force);
       } catch (err) {
-        if (err instanceof TargetExistsError) this.fail(err.message, EXIT_USAGE);
+        if (err instanceof TargetExistsError) this.fail(err.message, Exit.usage);
         throw err;
       }
     }
@@ -81,39 +82,25 @@ export default class Export extends AuditCommand {
     // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
     try {
-      const format = flags.format;
-      const write = (c: string | Buffer, tail?: string | Buffer) => out.write(c, tail);
-      const syslog =
-        format === 'syslog' || format === 'rfc5424' || format === 'rfc3164'
-          ? new SyslogFormatter({
-              layout: format as SyslogLayout,
-              facility: FACILITIES[flags.facility],
-              maxBytes: flags['max-message-bytes'],
-              hostname: flags.hostname,
-              appName: flags['app-name'],
-            })
-          : null;
-      const printer = format === 'json' || format === 'jsonl' ? new EntryPrinter(format, this.chalk, write) : null;
-      if (format === 'csv') await write(csvHeader());
-      let count = 0;
+      const records = await recordWriter(flags.format, (c, tail) => out.write(c, tail), this.chalk, {
+        facility: FACILITIES[flags.facility],
+        maxBytes: flags['max-message-bytes'],
+        hostname: flags.hostname,
+        appName: flags['app-name'],
+      });
       // Progress with --output FILE or stdout redirected to a file; never into a pipe (logger, a pager).
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
-      await this.eachMatch(
-        dir,
-        {
-          filter: spec,
-          limit: flags.limit,
-          offset: flags.offset,
-          reverse: flags.reverse,
-          maxLineBytes: flags['max-line-bytes'],
-        },
-        progress,
-        (e) => {
-          count++;
-          return printer ? printer.entry(e) : write(syslog ? syslog.format(e) + '\n' : csvRow(e));
-        },
-      );
-      await printer?.end();
+      const matches = searchEntryBatches(dir, {
+        filter: spec,
+        limit: flags.limit,
+        offset: flags.offset,
+        reverse: flags.reverse,
+        maxLineBytes: flags['max-line-bytes'],
+        onProgress: progress?.listener(),
+        transientBytes: true,
+      });
+      const count = await writeMatches(matches, (e) => records.entry(e), progress);
+      await records.end();
       await out.flush();
       if (file) {
         await file.commit();

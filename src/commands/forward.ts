@@ -1,27 +1,14 @@
 import { Flags } from '@oclif/core';
-import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { AuditCommand } from '../cli/base-command.js';
-import type { ForwardEvent, TargetPreview, TargetReport } from '../core/forward/pipeline.js';
+import { Exit, forwardExitCode } from '../cli/exit-codes.js';
+import { filterFlags } from '../cli/filter-flags.js';
+import { forwardSetup } from '../cli/forward-setup.js';
+import type { TargetPreview, TargetReport } from '../core/forward/pipeline.js';
 import { forward } from '../core/forward/pipeline.js';
-import { compileFilter } from '../core/query/filters.js';
+import { StateError } from '../core/forward/positions.js';
 import { constrainHeap } from '../core/runtime/heap.js';
-import { loadState, StateError } from '../core/forward/positions.js';
-import { EXIT_USAGE } from '../core/chain/verdict.js';
-import { safeText } from '../output/text.js';
+import { formatForwardPreview, formatForwardReports, forwardEventPrinter } from '../output/forward.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
-import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
-import {
-  auditKeysFilter,
-  buildTargets,
-  expandPath,
-  ForwardConfigError,
-  loadConfigFile,
-} from '../cli/forward-targets.js';
-
-/** Exit codes of forward (docs/forward.md). */
-export const FORWARD_EXIT = { gaveUp: 9, stateMismatch: 10, deadLettered: 11 } as const;
 
 export interface ForwardResult {
   dir: string;
@@ -129,46 +116,9 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
   async run(): Promise<ForwardResult> {
     const { flags } = await this.parse(Forward);
     const dir = this.setup(flags);
-    let config;
-    let targets;
-    try {
-      config = await loadConfigFile(flags.config);
-      targets = await buildTargets(flags, config);
-    } catch (err) {
-      if (err instanceof ForwardConfigError) this.fail(err.message, EXIT_USAGE);
-      throw err;
-    }
-    if (targets.length === 0)
-      this.fail(
-        'no target: give --loki URL or --syslog URL, a forward.targets section in the config file, or LOKI_AUDIT_SYSLOG_HOST',
-        EXIT_USAGE,
-      );
-    const keys = auditKeysFilter(config);
-    const spec = filterSpecFromFlags({ ...flags, level: flags.level ?? keys.level });
-    spec.excludeEvents = keys.excludeEvents;
-    const filter = compileFilter(spec);
-
-    const dirId = createHash('sha256').update(dir).digest('hex').slice(0, 12);
-    const statePath = flags.state
-      ? expandPath(flags.state)
-      : config.forward?.state
-        ? expandPath(config.forward.state)
-        : join(homedir(), '.local', 'state', 'loki-audit', `forward-${dirId}.json`);
-    const deadLetterPath = flags['dead-letter']
-      ? expandPath(flags['dead-letter'])
-      : config.forward?.dead_letter
-        ? expandPath(config.forward.dead_letter)
-        : statePath.replace(/\.json$/, '') + '.dead-letter.jsonl';
-    let state;
-    try {
-      state = loadState(statePath, dir);
-    } catch (err) {
-      if (err instanceof StateError) this.fail(err.message, FORWARD_EXIT.stateMismatch);
-      throw err;
-    }
-    if (flags['reset-state']) state.targets = {};
-
-    // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half (src/core/heap.ts).
+    const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(flags, dir);
+    // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half
+    // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
     const abort = new AbortController();
     const stop = () => abort.abort();
@@ -180,27 +130,6 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
       !flags.follow && !flags['dry-run'] && progressWanted({ json: quiet, resultsAtEnd: true })
         ? new ProgressLine('forwarding')
         : null;
-    const onEvent = (e: ForwardEvent) => {
-      if (e.kind === 'read') {
-        if (e.target === targets[0].id) progress?.update(e.progress);
-        return;
-      }
-      progress?.clear();
-      if (e.kind === 'retry' && (e.attempt === 1 || e.attempt % 10 === 0))
-        process.stderr.write(
-          `loki-audit: ${e.target}: ${safeText(e.error)}; retrying (attempt ${e.attempt}, next in ${e.delayMs} ms)\n`,
-        );
-      else if (e.kind === 'dead-letter')
-        process.stderr.write(
-          `loki-audit: ${e.target}: ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} refused (${safeText(e.reason)}); written to ${deadLetterPath}\n`,
-        );
-      else if (e.kind === 'gave-up')
-        process.stderr.write(
-          `loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume\n`,
-        );
-      else if (e.kind === 'problem')
-        process.stderr.write(`warning: ${e.problem.file}:${e.problem.line}: ${safeText(e.problem.message)}\n`);
-    };
     const previews: TargetPreview[] = [];
     let reports: TargetReport[];
     try {
@@ -216,12 +145,16 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
         deadLetterPath,
         maxLineBytes: flags['max-line-bytes'],
         signal: abort.signal,
-        onEvent,
+        onEvent: forwardEventPrinter(targets[0].id, deadLetterPath, progress),
         dryRun: flags['dry-run'],
         previews,
       });
     } catch (err) {
-      if (err instanceof StateError) this.fail(err.message, FORWARD_EXIT.stateMismatch);
+      if (err instanceof StateError)
+        this.fail(err.message, Exit.stateMismatch, [
+          `check the directory: loki-audit verify --dir ${dir}`,
+          'then forward from the start: add --reset-state',
+        ]);
       throw err;
     } finally {
       stopHeapWatch();
@@ -229,23 +162,8 @@ Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or 
       process.removeListener('SIGTERM', stop);
       progress?.clear();
     }
-    if (!quiet) {
-      if (flags['dry-run']) {
-        for (const p of previews) {
-          process.stdout.write(`${p.target}: ${p.entries} entries would be sent\n`);
-          for (const [labels, n] of Object.entries(p.streams)) process.stdout.write(`  stream ${labels}: ${n}\n`);
-          for (const [reason, n] of Object.entries(p.refused)) process.stdout.write(`  refused: ${n}: ${reason}\n`);
-          if (p.sample) process.stdout.write(`  first message: ${p.sample}\n`);
-        }
-      } else {
-        for (const r of reports)
-          process.stdout.write(
-            `${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.error ? `, gave up: ${safeText(r.error)}` : ''}\n`,
-          );
-      }
-    }
-    if (reports.some((r) => r.error)) process.exitCode = FORWARD_EXIT.gaveUp;
-    else if (reports.some((r) => r.deadLettered > 0)) process.exitCode = FORWARD_EXIT.deadLettered;
+    if (!quiet) this.out(flags['dry-run'] ? formatForwardPreview(previews) : formatForwardReports(reports));
+    process.exitCode = forwardExitCode(reports);
     return { dir, state: statePath, targets: reports, ...(flags['dry-run'] ? { preview: previews } : {}) };
   }
 }

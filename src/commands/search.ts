@@ -5,6 +5,9 @@ import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { Exit } from '../cli/exit-codes.js';
+import { searchEntryBatches } from '../core/query/search.js';
+import { writeMatches } from '../output/matches.js';
 import { constrainHeap } from '../core/runtime/heap.js';
 
 export default class Search extends AuditCommand {
@@ -48,21 +51,19 @@ Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3
     const spec = filterSpecFromFlags(flags);
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;
-    await this.eachMatch(
-      dir,
-      {
-        filter: spec,
-        limit: flags.limit,
-        offset: flags.offset,
-        reverse: flags.reverse,
-        maxLineBytes: flags['max-line-bytes'],
-      },
-      progress,
-      (e) => printer.entry(e),
-    );
+    const matches = searchEntryBatches(dir, {
+      filter: spec,
+      limit: flags.limit,
+      offset: flags.offset,
+      reverse: flags.reverse,
+      maxLineBytes: flags['max-line-bytes'],
+      onProgress: progress?.listener(),
+      transientBytes: true,
+    });
+    const printed = await writeMatches(matches, (e) => printer.entry(e), progress);
     await printer.end();
     await out.flush();
     stopHeapWatch();
-    process.exitCode = printer.printed > 0 ? 0 : 1;
+    process.exitCode = printed > 0 ? Exit.ok : Exit.noMatch;
   }
 }

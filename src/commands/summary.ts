@@ -2,10 +2,9 @@ import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
 import type { Summary as SummaryResult } from '../core/query/summary.js';
 import { summarize } from '../core/query/summary.js';
-import { parseTimeSpec } from '../core/query/time.js';
-import { EXIT_IO } from '../core/chain/verdict.js';
-import { formatSummaryPlain, formatSummaryTable } from '../output/summary.js';
-import { safeText } from '../output/text.js';
+import { Exit } from '../cli/exit-codes.js';
+import { summaryWindowFromFlags } from '../cli/filter-flags.js';
+import { formatSummaryPlain, formatSummaryTable, writeSummaryWarnings } from '../output/summary.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 
 export default class Summary extends AuditCommand {
@@ -50,16 +49,7 @@ A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when pipe
   async run(): Promise<SummaryResult> {
     const { flags } = await this.parse(Summary);
     const dir = this.setup(flags);
-    const now = new Date();
-    const window = flags.all
-      ? { since: null, until: null }
-      : {
-          since: parseTimeSpec(flags.since, now).getTime(),
-          until: flags.until ? parseTimeSpec(flags.until, now, true).getTime() : null,
-        };
-    if (window.since !== null && window.until !== null && window.since >= window.until) {
-      this.fail(`empty window: --since ${flags.since} is not before --until ${flags.until}`, 2);
-    }
+    const window = flags.all ? { since: null, until: null } : summaryWindowFromFlags(flags);
     const progress = progressWanted({ json: this.jsonEnabled(), resultsAtEnd: true })
       ? { reading: new ProgressLine('reading'), chain: new ProgressLine('checking chain') }
       : null;
@@ -73,13 +63,11 @@ A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when pipe
     });
     progress?.reading.clear();
     progress?.chain.clear();
-    for (const p of summary.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
-    if (summary.problemCount > summary.problems.length)
-      process.stderr.write(`warning: ${summary.problemCount - summary.problems.length} more line(s) skipped\n`);
+    writeSummaryWarnings(summary);
     if (!this.jsonEnabled())
       this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));
     // A file that could not be read leaves the summary incomplete: say so in the exit code.
-    if (summary.problems.some((p) => p.code === 'io-error')) process.exitCode = EXIT_IO;
+    if (summary.problems.some((p) => p.code === 'io-error')) process.exitCode = Exit.io;
     return summary;
   }
 }

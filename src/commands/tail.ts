@@ -1,15 +1,13 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
-import { LiveChainChecker } from '../core/chain/sequential/verifier.js';
-import { compileFilter } from '../core/query/filters.js';
-import { followDirectory } from '../core/follow/directory.js';
-import { readLine } from '../core/read/entries.js';
+import { Exit } from '../cli/exit-codes.js';
+import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
+import { BufferedWriter } from '../output/buffered-writer.js';
 import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
-import { BufferedWriter } from '../output/buffered-writer.js';
-import { safeText } from '../output/text.js';
-import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { writeLiveTailEvent, writeProblem } from '../output/tail.js';
 
 export default class Tail extends AuditCommand {
   static override summary = 'Show the last entries, and with --follow every new one as it is written.';
@@ -58,15 +56,14 @@ Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage er
     const { flags } = await this.parse(Tail);
     const dir = this.setup(flags);
     if (flags.follow && flags.output === 'json')
-      this.fail('-o json is one array and cannot be followed: use -o jsonl', 2);
-    if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', 2);
+      this.fail('-o json is one array and cannot be followed', Exit.usage, ['use -o jsonl']);
+    if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', Exit.usage);
     const spec = filterSpecFromFlags(flags);
     const out = new BufferedWriter(process.stdout);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail));
-    const warn = (msg: string) => process.stderr.write(`${msg}\n`);
 
     const history = await tailEntries(dir, spec, flags.lines, flags['max-line-bytes'], !flags.follow);
-    for (const p of history.problems) warn(`warning: ${p.file}:${p.line}: ${safeText(p.message)}`);
+    for (const p of history.problems) writeProblem(p);
     for (const e of history.entries) await printer.entry(e);
     if (!flags.follow) {
       await printer.end();
@@ -75,42 +72,26 @@ Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage er
     }
     await out.flush();
 
-    const filter = compileFilter(spec);
-    const checker = flags.verify ? new LiveChainChecker(history.chainHead) : null;
     const abort = new AbortController();
     const stop = () => abort.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const max = flags['max-line-bytes'];
-    for await (const ev of followDirectory({
+    const events = followEntries({
       dir,
+      spec,
       start: history.followFrom ?? undefined,
+      verify: flags.verify ? { chainHead: history.chainHead } : undefined,
       pollMs: flags['poll-ms'],
-      maxLineBytes: max,
+      maxLineBytes: flags['max-line-bytes'],
       signal: abort.signal,
-    })) {
-      if (ev.type === 'notice') {
-        if (ev.notice.kind !== 'switch') warn(`loki-audit: ${safeText(ev.notice.message)}`);
+    });
+    for await (const ev of events) {
+      if (ev.kind === 'chain-break') process.exitCode = Exit.chainBreak;
+      if (ev.kind !== 'entry') {
+        writeLiveTailEvent(ev);
         continue;
       }
-      const l = ev.line;
-      const item = readLine(l, l.file, max);
-      if (!item) continue;
-      if (checker) {
-        const r = checker.check(item.kind === 'entry' ? item.text : l.bytes.toString('utf8'));
-        if (!r.ok) {
-          process.exitCode = 1;
-          warn(
-            `loki-audit: CHAIN BREAK at ${l.file}:${l.line}: ${r.reason}${r.expected ? ` (expected ${r.expected}, stored ${r.stored})` : ''}`,
-          );
-        }
-      }
-      if (item.kind === 'problem') {
-        warn(`warning: ${item.file}:${item.line}: ${safeText(item.message)}`);
-        continue;
-      }
-      if (!filter.prefilter(item.text) || !filter.matches(item.view, item.record, item.text)) continue;
-      await printer.entry(item);
+      await printer.entry(ev.entry);
       await out.flush();
     }
     await out.flush();

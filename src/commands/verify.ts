@@ -1,12 +1,9 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
-import type { DirectoryReport } from '../core/chain/directory.js';
-import { readFileSync } from 'node:fs';
-import type { Finding, Note } from '../core/chain/sequential/verifier.js';
-import { discoverAuditFiles } from '../core/read/files.js';
-import { checkSignature, CheckpointError, loadKey, readCheckpoints } from '../core/chain/anchors/checkpoints.js';
+import { Exit, judgeVerify, type Judged } from '../cli/exit-codes.js';
+import { verifyOptionsFromFlags } from '../cli/verify-options.js';
 import { VerifyStateError } from '../core/chain/incremental.js';
-import { verifyDirectory, verifyStream, type Anchor, type VerifyProgress } from '../core/chain/directory.js';
+import { verifyDirectory, verifyStream, type DirectoryReport, type VerifyProgress } from '../core/chain/directory.js';
 import { formatVerifyReport } from '../output/verify.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 
@@ -88,101 +85,32 @@ Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict),
     }),
   };
 
-  async run(): Promise<DirectoryReport> {
+  async run(): Promise<Judged<DirectoryReport>> {
     const { flags } = await this.parse(Verify);
     const dir = this.setup(flags);
-    const startHash = flags['start-hash'];
-    if (startHash !== undefined && !/^[0-9a-f]{64}$/.test(startHash))
-      this.fail('--start-hash must be 64 lowercase hex digits', 2);
-    for (const h of flags['expect-head'] ?? [])
-      if (!/^[0-9a-f]{64}$/.test(h)) this.fail(`--expect-head ${h}: must be 64 lowercase hex digits`, 2);
-    const anchors: Anchor[] = (flags['expect-head'] ?? []).map((hash) => ({ hash, source: '--expect-head' }));
-    const anchorFindings: Finding[] = [];
-    if (flags.checkpoints) {
-      const keyFile = flags['public-key'] ?? flags['hmac-key-file'];
-      if (!keyFile) this.fail('--checkpoints needs --public-key FILE (Ed25519) or --hmac-key-file FILE', 2);
-      let key;
-      let stored;
-      try {
-        key = loadKey(readFileSync(keyFile), !flags['public-key'], false);
-        stored = readCheckpoints(flags.checkpoints);
-      } catch (err) {
-        if (err instanceof CheckpointError || (err as NodeJS.ErrnoException).code) this.fail((err as Error).message, 2);
-        throw err;
-      }
-      for (const { path, checkpoint } of stored) {
-        const s = checkpoint.statement;
-        if (!checkSignature(checkpoint, key)) {
-          anchorFindings.push({
-            file: s.file ?? '-',
-            line: s.line ?? 0,
-            offset: -1,
-            class: 'anchor-mismatch',
-            reason: 'checkpoint-signature',
-            message: `checkpoint ${path} has no valid signature for this key: forged or altered`,
-          });
-          continue;
-        }
-        anchors.push({
-          hash: s.head,
-          source: `checkpoint ${path}`,
-          where: { file: s.file, line: s.line, time: s.time },
-        });
-      }
-    }
-    const extraNotes: Note[] = [];
-    if (flags['against-loki']) {
-      // Loaded only here: the Loki client and the config reader are not needed by a plain verify.
-      const { compareWithLoki, WitnessError } = await import('../core/chain/anchors/witness.js');
-      const { ForwardConfigError, lokiAuth } = await import('../cli/forward-targets.js');
-      try {
-        const found = await discoverAuditFiles(dir);
-        const w = await compareWithLoki(
-          found.files,
-          {
-            url: flags['against-loki'],
-            tenant: flags.tenant,
-            auth: lokiAuth(undefined, undefined, undefined, process.env),
-            selector: flags['loki-selector'],
-          },
-          flags['max-line-bytes'],
-        );
-        anchorFindings.push(...w.findings);
-        extraNotes.push(...w.notes);
-      } catch (err) {
-        if (err instanceof WitnessError || err instanceof ForwardConfigError) this.fail(err.message, 3);
-        throw err;
-      }
-    }
-    const envRetention =
-      process.env.LOKI_AUDIT_MAX_FILES && /^\d+$/.test(process.env.LOKI_AUDIT_MAX_FILES)
-        ? Number(process.env.LOKI_AUDIT_MAX_FILES)
-        : undefined;
+    const outside = await verifyOptionsFromFlags(flags, dir);
     // Progress on a terminal only: files done, MB/s, ETA (never when piped, --quiet or --json).
     const progress = progressWanted({ quiet: flags.quiet, json: this.jsonEnabled(), resultsAtEnd: true })
       ? new ProgressLine('verifying')
       : null;
-    const onProgress = progress ? (p: VerifyProgress) => progress.update(p, true) : undefined;
     const options = {
-      onProgress,
+      ...outside,
+      onProgress: progress ? (p: VerifyProgress) => progress.update(p, true) : undefined,
       strict: flags.strict,
       maxLineBytes: flags['max-line-bytes'],
-      anchors,
-      anchorFindings,
-      extraNotes,
       statePath: flags.state,
-      retentionFiles: flags['retention-files'] ?? envRetention,
       jobs: flags.jobs,
     };
     const report = flags.stdin
-      ? await verifyStream(process.stdin, '<stdin>', { ...options, startHash })
+      ? await verifyStream(process.stdin, '<stdin>', options)
       : await verifyDirectory(dir, options).catch((err: unknown) => {
-          if (err instanceof VerifyStateError) this.fail(err.message, 13);
+          if (err instanceof VerifyStateError) this.fail(err.message, Exit.verifyState);
           throw err;
         });
     progress?.clear();
-    process.exitCode = report.exitCode;
-    if (!this.jsonEnabled()) this.out(formatVerifyReport(report, this.chalk, flags.quiet));
-    return report;
+    const judged = judgeVerify(report);
+    process.exitCode = judged.exitCode;
+    if (!this.jsonEnabled()) this.out(formatVerifyReport(judged, this.chalk, flags.quiet));
+    return judged;
   }
 }

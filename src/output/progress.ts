@@ -53,6 +53,11 @@ export class ProgressLine {
     this.width = text.length;
   }
 
+  /** `update` as a callback, for a core function's `onProgress` option. */
+  listener(): (p: ReadProgress) => void {
+    return (p) => this.update(p);
+  }
+
   /** Erases the line (call before printing results). */
   clear(): void {
     if (this.width) this.stream.write(`\r${' '.repeat(this.width)}\r`);

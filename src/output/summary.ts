@@ -5,7 +5,7 @@
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Summary } from '../core/query/summary.js';
-import { CLASS_TITLES } from '../core/chain/verdict.js';
+import { CLASS_TITLES } from './verify.js';
 import { safeText, tsv } from './text.js';
 
 function chainText(s: Summary): string {
@@ -108,4 +108,11 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
   const chain = chainText(s);
   out.push(`Chain: ${s.chain?.verdict === 'intact' ? c.green(chain) : s.chain ? c.red(chain) : c.dim(chain)}`);
   return out.join('\n') + '\n';
+}
+
+/** The summary's skipped lines as warnings on stderr (the first few, then how many more). */
+export function writeSummaryWarnings(s: Summary): void {
+  for (const p of s.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
+  if (s.problemCount > s.problems.length)
+    process.stderr.write(`warning: ${s.problemCount - s.problems.length} more line(s) skipped\n`);
 }

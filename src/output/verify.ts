@@ -6,8 +6,24 @@ import type { ChalkInstance } from 'chalk';
 import type { Finding } from '../core/chain/sequential/verifier.js';
 import type { DirectoryReport } from '../core/chain/directory.js';
 import { STRICT_NOTES } from '../core/chain/directory.js';
-import { CLASS_TITLES } from '../core/chain/verdict.js';
+import type { VerdictClass } from '../core/chain/verdict.js';
 import { safeText, shortHash } from './text.js';
+
+/** One line of explanation per class, for humans. */
+export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
+  intact: 'intact',
+  tampered: 'TAMPERED',
+  unreadable: 'unreadable line',
+  'anchor-mismatch': 'ANCHOR MISMATCH',
+  'io-error': 'unreadable file',
+  'mid-chain': 'history starts mid-chain',
+  fork: 'writer fork',
+  incomplete: 'incomplete last line',
+  quirk: 'Loki Mode writer quirk',
+};
+
+/** A report with the exit code the CLI gives it (src/cli/exit-codes.ts). */
+export type JudgedReport = DirectoryReport & { exitCode: number };
 
 function findingLines(f: Finding, c: ChalkInstance, indent: string): string[] {
   const color = f.class === 'tampered' || f.class === 'unreadable' || f.class === 'io-error' ? c.red : c.yellow;
@@ -24,7 +40,7 @@ function findingLines(f: Finding, c: ChalkInstance, indent: string): string[] {
 }
 
 /** The closing line: verdict, counts, first problem, chain head, exit code. */
-export function verdictLine(r: DirectoryReport, c: ChalkInstance): string {
+export function verdictLine(r: JudgedReport, c: ChalkInstance): string {
   const title = CLASS_TITLES[r.verdict];
   const painted =
     r.verdict === 'intact' ? c.green.bold(title) : r.exitCode === 1 ? c.red.bold(title) : c.yellow.bold(title);
@@ -38,7 +54,7 @@ export function verdictLine(r: DirectoryReport, c: ChalkInstance): string {
 }
 
 /** Full report for a terminal or a pipe. */
-export function formatVerifyReport(r: DirectoryReport, c: ChalkInstance, quiet: boolean): string {
+export function formatVerifyReport(r: JudgedReport, c: ChalkInstance, quiet: boolean): string {
   if (quiet && r.exitCode === 0) return '';
   const out: string[] = [];
   if (!quiet) {

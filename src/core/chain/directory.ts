@@ -10,17 +10,18 @@ import { statSync } from 'node:fs';
 import { loadVerifyState, saveVerifyState, verifyIncremental, type VerifyState } from './incremental.js';
 import type { ReadProgress } from '../read/entries.js';
 import type { VerdictClass } from './verdict.js';
-import { EXIT_CODES, worse } from './verdict.js';
+import { worse } from './verdict.js';
+import { missingHeads, type HeadAnchor } from './anchors/heads.js';
 
 /** The result `verify --json` prints. */
 export interface DirectoryReport {
   dir: string;
   verdict: VerdictClass;
   /** Process exit code for this report (see docs/verify.md). */
-  exitCode: number;
+  /** Whether --strict was asked for. */
   strict: boolean;
-  /** True when the exit code is 0. */
-  ok: boolean;
+  /** Whether the report fails under --strict: anything not intact, or a note in {@link STRICT_NOTES}. */
+  failsStrict: boolean;
   filesChecked: number;
   entriesVerified: number;
   /** The first finding in chain order (what Loki Mode's verifier would name), or null. */
@@ -34,14 +35,6 @@ export interface DirectoryReport {
   ignored: string[];
   /** With --state: how many files were only checked by their remembered tail. */
   incremental?: { filesSkipped: number; state: string };
-}
-
-/** A head hash that must be present in the chain. */
-export interface Anchor {
-  hash: string;
-  /** What recorded it: a checkpoint file, or "--expect-head". */
-  source: string;
-  where?: { file: string; line: number; time?: string };
 }
 
 /** Notes that make `--strict` fail. */
@@ -69,7 +62,7 @@ export interface VerifyDirectoryOptions {
    * Heads recorded outside the log (signed checkpoints, `--expect-head`) that must be in the
    * chain. `where` is where the head was when recorded (for the message).
    */
-  anchors?: Anchor[];
+  anchors?: HeadAnchor[];
   /** Problems with anchors found before verifying (e.g. a bad checkpoint signature, a witness). */
   anchorFindings?: Finding[];
   /** Notes from outside the chain (e.g. entries not forwarded yet). */
@@ -142,7 +135,7 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
     options.onFile?.(r.files[0]);
     reports.push(r);
   }
-  const anchorFindings = [...(options.anchorFindings ?? []), ...checkAnchors(options.anchors ?? [], reports)];
+  const anchorFindings = [...(options.anchorFindings ?? []), ...missingHeads(options.anchors ?? [], reports)];
   if (anchorFindings.length) {
     reports.push({
       verdict: anchorFindings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'),
@@ -198,26 +191,7 @@ function inodeOf(path: string): number | null {
   }
 }
 
-/** Each anchor must be an entry's stored hash somewhere in the chain. */
-function checkAnchors(anchors: Anchor[], reports: ChainReport[]): Finding[] {
-  const out: Finding[] = [];
-  for (const a of anchors) {
-    if (reports.some((r) => r.found.has(a.hash))) continue;
-    const was = a.where ? ` (it was ${a.where.file}:${a.where.line}${a.where.time ? ` at ${a.where.time}` : ''})` : '';
-    out.push({
-      file: a.where?.file ?? '-',
-      line: a.where?.line ?? 0,
-      offset: -1,
-      class: 'anchor-mismatch',
-      reason: 'head-missing',
-      expected: a.hash,
-      message: `head ${a.hash.slice(0, 16)}… recorded by ${a.source}${was} is not in the chain: entries or files after it were removed, or the history was rewritten`,
-    });
-  }
-  return out;
-}
-
-/** One report, verdict and exit code from the chains of a directory. */
+/** One report and verdict from the chains of a directory. */
 function assemble(dir: string, reports: ChainReport[], foreign: string[], strict: boolean): DirectoryReport {
   const findings = reports.flatMap((r) => r.findings);
   const notes = reports.flatMap((r) => r.notes);
@@ -229,15 +203,13 @@ function assemble(dir: string, reports: ChainReport[], foreign: string[], strict
   }
   let verdict: VerdictClass = 'intact';
   for (const r of reports) verdict = worse(verdict, r.verdict);
-  let exitCode = EXIT_CODES[verdict];
-  if (strict && (verdict !== 'intact' || notes.some((n) => STRICT_NOTES.includes(n.kind)))) exitCode = 1;
+  const failsStrict = verdict !== 'intact' || notes.some((n) => STRICT_NOTES.includes(n.kind));
   const main = reports[0];
   return {
     dir,
     verdict,
-    exitCode,
     strict,
-    ok: exitCode === 0,
+    failsStrict,
     filesChecked: reports.reduce((n, r) => n + r.files.length, 0),
     entriesVerified: reports.reduce((n, r) => n + r.entriesVerified, 0),
     firstProblem: findings[0] ?? null,

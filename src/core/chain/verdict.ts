@@ -1,6 +1,6 @@
 /**
- * Verdict classes of `verify`, their exit codes and their order of severity.
- * Exit codes are a stable interface (cron depends on them): see docs/verify.md.
+ * Verdict classes of `verify` and their order of severity. Their exit codes are the CLI's
+ * (src/cli/exit-codes.ts), their titles the terminal output's (src/output/verify.ts).
  */
 
 /** What verify concluded about one place in the chain, or about the whole directory. */
@@ -27,23 +27,6 @@ export type VerdictClass =
   /** An entry that fails as stored but matches what Loki Mode's writer computes for non-string dict keys. */
   | 'quirk';
 
-/** Exit code of each class (0 intact; 2 is oclif's usage error; 3 also means no readable audit directory). */
-export const EXIT_CODES: Readonly<Record<VerdictClass, number>> = {
-  intact: 0,
-  tampered: 1,
-  'io-error': 3,
-  incomplete: 4,
-  fork: 5,
-  'mid-chain': 6,
-  quirk: 7,
-  unreadable: 8,
-  'anchor-mismatch': 12,
-};
-
-/** Exit code for usage errors (oclif's own) and for a missing or empty audit directory. */
-export const EXIT_USAGE = 2;
-export const EXIT_IO = 3;
-
 /** Most severe first. */
 export const SEVERITY: readonly VerdictClass[] = [
   'tampered',
@@ -61,16 +44,3 @@ export const SEVERITY: readonly VerdictClass[] = [
 export function worse(a: VerdictClass, b: VerdictClass): VerdictClass {
   return SEVERITY.indexOf(a) <= SEVERITY.indexOf(b) ? a : b;
 }
-
-/** One line of explanation per class, for humans. */
-export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
-  intact: 'intact',
-  tampered: 'TAMPERED',
-  unreadable: 'unreadable line',
-  'anchor-mismatch': 'ANCHOR MISMATCH',
-  'io-error': 'unreadable file',
-  'mid-chain': 'history starts mid-chain',
-  fork: 'writer fork',
-  incomplete: 'incomplete last line',
-  quirk: 'Loki Mode writer quirk',
-};

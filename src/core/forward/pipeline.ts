@@ -24,7 +24,7 @@ import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } fr
 import type { Position, StateFile } from './positions.js';
 import { lineDigest, locate, saveState } from './positions.js';
 import type { ReadEntry, ReadProblem, ReadProgress } from '../read/entries.js';
-import { readLine, sizeOf } from '../read/entries.js';
+import { parseLine, sizeOf } from '../read/entries.js';
 
 /** What a target answered for a batch. */
 export type DeliverResult = { ok: true } | { ok: false; retryable: boolean; error: string };
@@ -254,7 +254,7 @@ class BatchJournal {
       const length = all.readUInt32LE(at + 16);
       const bytes = all.subarray(at + JOURNAL_HEADER_BYTES, at + JOURNAL_HEADER_BYTES + length);
       at += JOURNAL_HEADER_BYTES + length;
-      const item = readLine(
+      const item = parseLine(
         { bytes, line, offset, length, terminated: true, tooLong: false, crlf: false },
         file,
         maxLineBytes,
@@ -485,7 +485,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
         if (!dirty) batchStarted = Date.now();
         for (const s of r.value) {
           lastLine = s;
-          const item = readLine(s.raw, s.file, maxLineBytes);
+          const item = parseLine(s.raw, s.file, maxLineBytes);
           if (!item) continue;
           if (item.kind === 'problem') {
             options.onEvent?.({ kind: 'problem', problem: item });

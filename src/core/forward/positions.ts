@@ -143,6 +143,6 @@ export async function locate(files: AuditFile[], p: Position): Promise<{ index: 
   }
   throw new StateError(
     'mismatch',
-    `the last forwarded entry (${p.file}:${p.line}, offset ${p.entryOffset}${p.chainHash ? `, chain hash ${p.chainHash.slice(0, 12)}…` : ''}) is no longer in the directory: the file was rewritten or removed. Nothing was re-sent. Check the directory (loki-audit verify), then use --reset-state to forward from the start`,
+    `the last forwarded entry (${p.file}:${p.line}, offset ${p.entryOffset}${p.chainHash ? `, chain hash ${p.chainHash.slice(0, 12)}…` : ''}) is no longer in the directory: the file was rewritten or removed. Nothing was re-sent`,
   );
 }

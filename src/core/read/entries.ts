@@ -126,7 +126,7 @@ function replaceNonFinite(text: string): string {
  * One raw line as an entry, or as the problem that stops it being one; null for a blank line.
  * Never throws.
  */
-export function readLine(raw: RawLine, file: string, maxLineBytes: number, decoded?: DecodedLine): ReadItem | null {
+export function parseLine(raw: RawLine, file: string, maxLineBytes: number, decoded?: DecodedLine): ReadItem | null {
   const base = { file, line: raw.line, offset: raw.offset };
   const d = decoded ?? decodeLine(raw, maxLineBytes);
   if (d.kind === 'blank') return null;
@@ -204,7 +204,7 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) continue;
           const d = decodeLine(raw, max);
           if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) continue;
-          const item = readLine(raw, file.name, max, d);
+          const item = parseLine(raw, file.name, max, d);
           if (item) items.push(item);
         }
         if (onProgress)

@@ -7,8 +7,7 @@
  * order (spec §1.1; Loki Mode's verifier uses mtime and is wrong after a copy).
  */
 import { readdir, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 /** Which chain rule a file follows. */
 export type FileChain = 'dashboard' | 'js-auditlog';
@@ -64,16 +63,6 @@ export class AuditDirError extends Error {
 export const CHAIN_FILE_RE = /^audit-(\d{4}-\d{2}-\d{2})(?:\.(\d{6}))?\.jsonl(\.gz)?$/;
 const JS_AUDITLOG_NAME = /^audit\.jsonl(\.gz)?$/;
 const LOOKS_LIKE_AUDIT = /^audit[-_.].*\.jsonl?(\.gz)?$/;
-
-/**
- * Where to look: the `--dir` flag, else `LOKI_AUDIT_DIR`, else Loki Mode's fixed location
- * `~/.loki/dashboard/audit` (spec §1: `Path.home()`, nothing moves it).
- */
-export function resolveAuditDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (flag) return resolve(flag);
-  if (env.LOKI_AUDIT_DIR) return resolve(env.LOKI_AUDIT_DIR);
-  return join(homedir(), '.loki', 'dashboard', 'audit');
-}
 
 /** Sort key: date, then pieces in HHMMSS order, then the live file (plain before .gz). */
 function chainKey(f: AuditFile): string {

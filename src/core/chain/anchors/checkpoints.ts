@@ -26,6 +26,9 @@ import {
 } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DirectoryReport } from '../directory.js';
+import type { Finding } from '../sequential/verifier.js';
+import type { HeadAnchor } from './heads.js';
 
 /** What a checkpoint states. */
 export interface CheckpointStatement {
@@ -83,18 +86,40 @@ export function generateKeyPair(): { privatePem: string; publicPem: string } {
 }
 
 /**
- * Loads a key: an Ed25519 PEM (private to sign, public or private to verify) or, with `hmac`,
- * the raw bytes of a shared secret file.
- * @throws CheckpointError
+ * Writes a new Ed25519 key pair: the private key to `path` (mode 600), the public key to
+ * `path.pub`. Neither file is replaced if it exists.
+ * @throws NodeJS.ErrnoException (EEXIST, EACCES …)
  */
-export function loadKey(pemOrSecret: Buffer, hmac: boolean, forSigning: boolean): CheckpointKey {
-  if (hmac) {
-    const secret = Buffer.from(pemOrSecret.toString('utf8').trim());
-    if (secret.length < 16) throw new CheckpointError('HMAC secret too short: use at least 16 bytes');
-    return { alg: 'hmac-sha256', secret };
-  }
+export async function writeKeyPair(path: string): Promise<{ privateKey: string; publicKey: string }> {
+  const { privatePem, publicPem } = generateKeyPair();
+  writeFileSync(path, privatePem, { mode: 0o600, flag: 'wx' });
+  writeFileSync(path + '.pub', publicPem, { flag: 'wx' });
+  return { privateKey: path, publicKey: path + '.pub' };
+}
+
+/**
+ * An HMAC-SHA256 shared secret, from the bytes of a secret file (surrounding whitespace ignored).
+ * @throws CheckpointError when it is shorter than 16 bytes.
+ */
+export function hmacKey(secretFile: Buffer): CheckpointKey {
+  const secret = Buffer.from(secretFile.toString('utf8').trim());
+  if (secret.length < 16) throw new CheckpointError('HMAC secret too short: use at least 16 bytes');
+  return { alg: 'hmac-sha256', secret };
+}
+
+/** An Ed25519 private key (PKCS#8 PEM), to sign checkpoints. @throws CheckpointError */
+export function ed25519SigningKey(pem: Buffer): CheckpointKey {
+  return ed25519Key(pem, true);
+}
+
+/** An Ed25519 key to verify checkpoints: a public key (SPKI PEM) or its private key. @throws CheckpointError */
+export function ed25519VerifyingKey(pem: Buffer): CheckpointKey {
+  return ed25519Key(pem, false);
+}
+
+function ed25519Key(pem: Buffer, forSigning: boolean): CheckpointKey {
   try {
-    const text = pemOrSecret.toString('utf8');
+    const text = pem.toString('utf8');
     const key = forSigning || text.includes('PRIVATE KEY') ? createPrivateKey(text) : createPublicKey(text);
     if (key.asymmetricKeyType !== 'ed25519') throw new CheckpointError(`key is ${key.asymmetricKeyType}, not Ed25519`);
     return { alg: 'ed25519', key: forSigning || key.type === 'public' ? key : createPublicKey(key) };
@@ -160,4 +185,53 @@ export function readCheckpoints(store: string): Array<{ path: string; checkpoint
       throw new CheckpointError(`${path} is not a loki-audit checkpoint`);
     return { path, checkpoint: c };
   });
+}
+
+/**
+ * The heads a store's checkpoints vouch for, as anchors the chain must still hold; a checkpoint
+ * whose signature does not verify with `key` is a finding (forged or altered), not an anchor.
+ */
+export function checkpointAnchors(
+  stored: Array<{ path: string; checkpoint: Checkpoint }>,
+  key: CheckpointKey,
+): { anchors: HeadAnchor[]; findings: Finding[] } {
+  const anchors: HeadAnchor[] = [];
+  const findings: Finding[] = [];
+  for (const { path, checkpoint } of stored) {
+    const s = checkpoint.statement;
+    if (!checkSignature(checkpoint, key)) {
+      findings.push({
+        file: s.file ?? '-',
+        line: s.line ?? 0,
+        offset: -1,
+        class: 'anchor-mismatch',
+        reason: 'checkpoint-signature',
+        message: `checkpoint ${path} has no valid signature for this key: forged or altered`,
+      });
+      continue;
+    }
+    anchors.push({ hash: s.head, source: `checkpoint ${path}`, where: { file: s.file, line: s.line, time: s.time } });
+  }
+  return { anchors, findings };
+}
+
+/**
+ * The statement of a verified directory's chain head: where the head entry is (file, line, and
+ * the byte offset just past its file's verified bytes), how many entries, when.
+ * @returns null when the report has no chain head.
+ */
+export function headStatement(report: DirectoryReport, time: Date): CheckpointStatement | null {
+  const head = report.chainHead;
+  if (!head) return null;
+  const file = report.files.find((f) => f.file === head.file);
+  return {
+    format: 'loki-audit-checkpoint/1',
+    dir: report.dir,
+    head: head.hash,
+    file: head.file,
+    line: head.line,
+    offset: file ? file.bytes : head.offset,
+    entries: report.entriesVerified,
+    time: time.toISOString(),
+  };
 }

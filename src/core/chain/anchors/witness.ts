@@ -7,27 +7,28 @@
  *   (anchor-mismatch, exit 12);
  * - here but not in Loki: not forwarded (yet), or lost on the way (a note).
  *
- * Reads Loki's `GET /loki/api/v1/query_range` (stream selector `{service_name="loki-audit"}`
- * by default, forward direction, paged by time). The hash is read from each line, which is
- * the entry's original JSON as `forward` sends it, so structured metadata support is not needed.
- * Source: Loki HTTP API docs (query_range).
+ * The copy is read through {@link ForwardedCopy} (for Loki: `query_range`, src/sinks/loki/query.ts).
+ * The hash is read from each line, which is the entry's original JSON as `forward` sends it, so
+ * structured metadata support is not needed.
  */
 import type { Finding, Note } from '../sequential/verifier.js';
 import type { AuditFile } from '../../read/files.js';
-import { lokiHeaders, type LokiAuth } from '../../../sinks/loki/push.js';
 import { hashInLine } from '../sequential/verifier.js';
 import { readEntries } from '../../read/entries.js';
 
+/**
+ * Where the forwarded copy is read from (the Loki query client implements it,
+ * src/sinks/loki/query.ts): the lines stored with timestamps in `[startNs, endNs]`, nanoseconds
+ * since the epoch. Errors reaching the copy are thrown from the iteration.
+ */
+export interface ForwardedCopy {
+  lines(startNs: bigint, endNs: bigint): AsyncIterable<{ tsNs: bigint; line: string }>;
+}
+
 export interface WitnessOptions {
-  url: string;
-  tenant?: string;
-  auth: LokiAuth;
-  selector?: string;
   /** Time range in ms; default: from the first local entry to now. */
   since?: number;
   until?: number;
-  timeoutMs?: number;
-  pageSize?: number;
 }
 
 export interface WitnessResult {
@@ -37,63 +38,14 @@ export interface WitnessResult {
   inLoki: number;
 }
 
-/** Loki could not be queried. */
-export class WitnessError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WitnessError';
-  }
-}
-
-async function lokiHashes(o: WitnessOptions, startNs: bigint, endNs: bigint): Promise<Map<string, string>> {
-  const out = new Map<string, string>(); // hash -> line (for the message)
-  const headers = lokiHeaders(o.tenant, o.auth);
-  const limit = o.pageSize ?? 5000;
-  let start = startNs;
-  for (let page = 0; page < 100_000; page++) {
-    const u = new URL('loki/api/v1/query_range', o.url.endsWith('/') ? o.url : o.url + '/');
-    u.searchParams.set('query', o.selector ?? '{service_name="loki-audit"}');
-    u.searchParams.set('start', start.toString());
-    u.searchParams.set('end', endNs.toString());
-    u.searchParams.set('limit', String(limit));
-    u.searchParams.set('direction', 'forward');
-    let body: { data?: { result?: Array<{ values?: Array<[string, string]> }> } };
-    try {
-      const res = await fetch(u, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
-      if (!res.ok)
-        throw new WitnessError(`Loki answered HTTP ${res.status}: ${(await res.text()).slice(0, 300).trim()}`);
-      body = (await res.json()) as typeof body;
-    } catch (err) {
-      if (err instanceof WitnessError) throw err;
-      const e = err as Error & { cause?: { code?: string } };
-      throw new WitnessError(`cannot query ${u.host}: ${e.cause?.code ?? e.message}`);
-    }
-    let count = 0;
-    let last = start;
-    for (const s of body.data?.result ?? []) {
-      for (const [ts, line] of s.values ?? []) {
-        count++;
-        const t = BigInt(ts);
-        if (t > last) last = t;
-        const h = hashInLine(line);
-        if (h) out.set(h, line);
-      }
-    }
-    if (count < limit) break;
-    // Next page: after the newest timestamp seen (entries sharing it were all in this page
-    // unless more than `limit` share one nanosecond, which audit entries do not).
-    start = last + 1n;
-  }
-  return out;
-}
-
 /**
- * Compares local entries with the copy in Loki.
- * @throws WitnessError when Loki cannot be queried.
+ * Compares local entries with the forwarded copy.
+ * @throws whatever `copy` throws when it cannot be read.
  */
-export async function compareWithLoki(
+export async function compareWithCopy(
   files: AuditFile[],
-  o: WitnessOptions,
+  copy: ForwardedCopy,
+  o: WitnessOptions = {},
   maxLineBytes?: number,
 ): Promise<WitnessResult> {
   const local = new Map<string, { file: string; line: number; offset: number }>();
@@ -111,11 +63,14 @@ export async function compareWithLoki(
   const since = o.since ?? (Number.isFinite(first) ? first : Date.now());
   // Up to now: entries in Loki newer than the newest local one are exactly what a truncation removes.
   const until = o.until ?? Math.max(Date.now() + 10 * 60_000, Number.isFinite(last) ? last + 1 : 0);
-  const remote = await lokiHashes(
-    o,
+  const remote = new Map<string, string>(); // hash -> line (for the message)
+  for await (const { line } of copy.lines(
     BigInt(Math.floor(since)) * 1_000_000n,
     BigInt(Math.ceil(until)) * 1_000_000n + 999_999n,
-  );
+  )) {
+    const h = hashInLine(line);
+    if (h) remote.set(h, line);
+  }
   const findings: Finding[] = [];
   for (const [h, line] of remote) {
     if (local.has(h)) continue;

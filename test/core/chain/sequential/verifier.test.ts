@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { judgeVerify } from '../../../../src/cli/exit-codes.js';
 import { GENESIS_HASH, verifyDashboardChain } from '../../../../src/core/chain/sequential/verifier.js';
 import { discoverAuditFiles } from '../../../../src/core/read/files.js';
 import { verifyDirectory } from '../../../../src/core/chain/directory.js';
@@ -97,7 +98,7 @@ describe('chain diagnosis on generated directories', () => {
       line: 3,
       offset: r.firstProblem?.seenAt?.offset,
     });
-    assert.equal(r.exitCode, 5);
+    assert.equal(judgeVerify(r).exitCode, 5);
     assert.equal(r.entriesVerified, 12);
   });
 
@@ -147,7 +148,7 @@ describe('chain diagnosis on generated directories', () => {
     delete c.files['2026-03-01'];
     const r = await verify(c.files);
     assert.deepEqual(first(r), ['mid-chain', 'history-mid-chain', 'audit-2026-03-02.jsonl', 1]);
-    assert.equal(r.exitCode, 6);
+    assert.equal(judgeVerify(r).exitCode, 6);
   });
 
   it('a .gz day in the middle of the chain is read transparently', async () => {

@@ -1,0 +1,189 @@
+/**
+ * Every exit code of every command, in one table. Exit codes are a stable interface: cron jobs,
+ * systemd units and alert rules depend on them, so a code never changes meaning once released.
+ * docs/exit-codes.md is generated from {@link EXIT_CODE_TABLE} (`npm run docs:exit-codes`), and a
+ * test fails when the two differ, so a code cannot be added without its row.
+ */
+import type { VerdictClass } from '../core/chain/verdict.js';
+
+/** Exit codes by name. Some numbers mean different things to different commands (see the table). */
+export const Exit = {
+  /** Done: intact, delivered, written; something matched. */
+  ok: 0,
+  /** `verify`: tampered (or anything not intact with `--strict`). */
+  tampered: 1,
+  /** `search`: nothing matched (like grep). */
+  noMatch: 1,
+  /** `tail -f --verify`: a chain break was seen. */
+  chainBreak: 1,
+  /** `checkpoint`: the chain is not intact, nothing was signed. */
+  notIntact: 1,
+  /** Bad flag, value, time, level, regex or configuration. */
+  usage: 2,
+  /** The audit directory is missing, empty or unreadable, or a file in it could not be read. */
+  io: 3,
+  /** `verify`: the last line is a torn write. */
+  incomplete: 4,
+  /** `verify`: a writer fork (restart, clock step, two writers). */
+  fork: 5,
+  /** `verify`: the history starts mid-chain (oldest files removed). */
+  midChain: 6,
+  /** `verify`: a Loki Mode writer quirk (entry matches the writer's own hash, not its verifier's). */
+  quirk: 7,
+  /** `verify`: a line that cannot be read as an entry. */
+  unreadableLine: 8,
+  /** `forward`: a target stayed unreachable; positions saved. */
+  targetUnreachable: 9,
+  /** `forward`: the state file does not match the directory, or is corrupt. */
+  stateMismatch: 10,
+  /** `forward`: some entries were refused for good (dead-letter file). */
+  deadLettered: 11,
+  /** `verify`: an outside anchor (checkpoint, expected head, Loki) is no longer in the chain. */
+  anchorMismatch: 12,
+  /** `verify --state`: the state file is corrupt or belongs to another directory. */
+  verifyState: 13,
+} as const;
+
+export type ExitName = keyof typeof Exit;
+
+/** One row of the table: what a code means and which commands use it. */
+export interface ExitCodeRow {
+  code: number;
+  /** Short name (as in `Exit`, or the verdict class). */
+  name: string;
+  commands: string;
+  meaning: string;
+}
+
+/** The documented table, in code order (docs/exit-codes.md). */
+export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
+  {
+    code: 0,
+    name: 'ok',
+    commands: 'all',
+    meaning: 'done: `verify` intact, `search` matched, `forward` delivered, `append`/`checkpoint` written',
+  },
+  {
+    code: 1,
+    name: 'tampered / no-match / chain-break / not-intact',
+    commands: 'verify, search, tail, checkpoint',
+    meaning:
+      '`verify`: tampered (with `--strict`: anything not intact); `search`: nothing matched; `tail -f --verify`: a chain break was seen; `checkpoint`: the chain is not intact, nothing signed',
+  },
+  {
+    code: 2,
+    name: 'usage',
+    commands: 'all',
+    meaning:
+      'bad flag, value, time, level, regex or configuration file; `export --output-file` exists without `--force`',
+  },
+  {
+    code: 3,
+    name: 'io',
+    commands: 'all',
+    meaning: 'audit directory missing, empty or unreadable, or a file in it could not be read',
+  },
+  {
+    code: 4,
+    name: 'incomplete',
+    commands: 'verify',
+    meaning: 'the last line is a torn write (a writer crashed mid-append); the rest verifies',
+  },
+  {
+    code: 5,
+    name: 'fork',
+    commands: 'verify',
+    meaning: 'a writer fork: a restart lost its tip, a clock step, or two writers',
+  },
+  {
+    code: 6,
+    name: 'mid-chain',
+    commands: 'verify',
+    meaning: 'the history starts mid-chain: the oldest files or entries are gone',
+  },
+  {
+    code: 7,
+    name: 'quirk',
+    commands: 'verify',
+    meaning: "a Loki Mode writer quirk: an entry matches the writer's hash, not its verifier's",
+  },
+  {
+    code: 8,
+    name: 'unreadable-line',
+    commands: 'verify',
+    meaning: 'a line that cannot be read as an entry, across which the chain demonstrably continues',
+  },
+  {
+    code: 9,
+    name: 'target-unreachable',
+    commands: 'forward',
+    meaning: 'a target stayed unreachable; positions saved, run again to resume',
+  },
+  {
+    code: 10,
+    name: 'state-mismatch',
+    commands: 'forward',
+    meaning: 'the state file does not match the directory (a forwarded file was rewritten or removed) or is corrupt',
+  },
+  {
+    code: 11,
+    name: 'dead-lettered',
+    commands: 'forward',
+    meaning: 'some entries were refused for good and written to the dead-letter file',
+  },
+  {
+    code: 12,
+    name: 'anchor-mismatch',
+    commands: 'verify',
+    meaning:
+      'a checkpointed, expected or forwarded head is no longer in the chain, or a checkpoint signature is invalid',
+  },
+  {
+    code: 13,
+    name: 'verify-state',
+    commands: 'verify',
+    meaning: 'the `--state` file is corrupt or belongs to another directory',
+  },
+];
+
+/** The exit code of each verify verdict class. */
+export const VERDICT_EXIT: Readonly<Record<VerdictClass, number>> = {
+  intact: Exit.ok,
+  tampered: Exit.tampered,
+  'io-error': Exit.io,
+  incomplete: Exit.incomplete,
+  fork: Exit.fork,
+  'mid-chain': Exit.midChain,
+  quirk: Exit.quirk,
+  unreadable: Exit.unreadableLine,
+  'anchor-mismatch': Exit.anchorMismatch,
+};
+
+/** The table as docs/exit-codes.md holds it (between its generated-table markers). */
+export function exitCodesMarkdown(): string {
+  const rows = EXIT_CODE_TABLE.map((r) => `| ${r.code} | ${r.name} | ${r.commands} | ${r.meaning} |`);
+  return ['| code | name | commands | meaning |', '|---:|---|---|---|', ...rows].join('\n') + '\n';
+}
+
+/** What decides verify's exit code: the verdict, and whether `--strict` was asked for and fails. */
+export interface VerifyOutcome {
+  verdict: VerdictClass;
+  strict: boolean;
+  failsStrict: boolean;
+}
+
+/** A report with its exit code and `ok` (exit 0), as `verify --json` prints it. */
+export type Judged<T extends VerifyOutcome> = T & { exitCode: number; ok: boolean };
+
+/** Verify's exit code: the verdict's, or 1 under `--strict` when anything is not intact or noted. */
+export function judgeVerify<T extends VerifyOutcome>(report: T): Judged<T> {
+  const exitCode = report.strict && report.failsStrict ? Exit.tampered : VERDICT_EXIT[report.verdict];
+  return { ...report, exitCode, ok: exitCode === Exit.ok };
+}
+
+/** Forward's exit code: a target given up on, else entries refused, else 0. */
+export function forwardExitCode(reports: ReadonlyArray<{ error: string | null; deadLettered: number }>): number {
+  if (reports.some((r) => r.error)) return Exit.targetUnreachable;
+  if (reports.some((r) => r.deadLettered > 0)) return Exit.deadLettered;
+  return Exit.ok;
+}

@@ -1,0 +1,94 @@
+/**
+ * What `forward` needs before it sends anything, from its flags, the config file and the
+ * environment: the targets, the filter (flags, then Loki Mode's `enterprise.audit` keys), where
+ * the state file and the dead-letter file are, and the saved positions.
+ *
+ * State path policy: `--state`, else the config file's `forward.state`, else
+ * `~/.local/state/loki-audit/forward-<first 12 hex of sha256(dir)>.json` (one per audit
+ * directory); the dead-letter file sits next to the state file unless `--dead-letter` or
+ * `forward.dead_letter` says otherwise.
+ */
+import { Errors } from '@oclif/core';
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ForwardTarget } from '../core/forward/pipeline.js';
+import { loadState, StateError, type StateFile } from '../core/forward/positions.js';
+import { compileFilter, type EntryFilter } from '../core/query/filters.js';
+import { Exit } from './exit-codes.js';
+import { filterSpecFromFlags, type FilterFlagValues } from './filter-flags.js';
+import {
+  auditKeysFilter,
+  buildTargets,
+  ForwardConfigError,
+  loadConfigFile,
+  type ConfigFile,
+  type TargetFlags,
+} from './forward-targets.js';
+import { expandPath } from './paths.js';
+
+/** Everything a forward run is set up with. */
+export interface ForwardSetup {
+  targets: ForwardTarget[];
+  filter: EntryFilter;
+  statePath: string;
+  deadLetterPath: string;
+  state: StateFile;
+}
+
+export type ForwardSetupFlags = TargetFlags &
+  FilterFlagValues & { config?: string; state?: string; 'dead-letter'?: string; 'reset-state'?: boolean };
+
+/** The default state file of an audit directory. */
+export function defaultStatePath(dir: string): string {
+  const dirId = createHash('sha256').update(dir).digest('hex').slice(0, 12);
+  return join(homedir(), '.local', 'state', 'loki-audit', `forward-${dirId}.json`);
+}
+
+/** State and dead-letter paths: flags, then the config file, then the defaults. */
+export function forwardPaths(
+  flags: { state?: string; 'dead-letter'?: string },
+  config: ConfigFile,
+  dir: string,
+): { statePath: string; deadLetterPath: string } {
+  const state = flags.state ?? config.forward?.state;
+  const statePath = state ? expandPath(state) : defaultStatePath(dir);
+  const deadLetter = flags['dead-letter'] ?? config.forward?.dead_letter;
+  const deadLetterPath = deadLetter ? expandPath(deadLetter) : statePath.replace(/\.json$/, '') + '.dead-letter.jsonl';
+  return { statePath, deadLetterPath };
+}
+
+/**
+ * Sets a forward run up.
+ * @throws CLIError: usage (exit 2) for bad configuration or no target; state-mismatch (exit 10)
+ *   for a state file that is corrupt or belongs to another directory.
+ */
+export async function forwardSetup(flags: ForwardSetupFlags, dir: string): Promise<ForwardSetup> {
+  let config: ConfigFile;
+  let targets: ForwardTarget[];
+  try {
+    config = await loadConfigFile(flags.config);
+    targets = await buildTargets(flags, config);
+  } catch (err) {
+    if (err instanceof ForwardConfigError) throw new Errors.CLIError(err.message, { exit: Exit.usage });
+    throw err;
+  }
+  if (targets.length === 0)
+    throw new Errors.CLIError(
+      'no target: give --loki URL or --syslog URL, a forward.targets section in the config file, or LOKI_AUDIT_SYSLOG_HOST',
+      { exit: Exit.usage },
+    );
+  const keys = auditKeysFilter(config);
+  const spec = filterSpecFromFlags({ ...flags, level: flags.level ?? keys.level });
+  spec.excludeEvents = keys.excludeEvents;
+  const { statePath, deadLetterPath } = forwardPaths(flags, config, dir);
+  let state: StateFile;
+  try {
+    state = loadState(statePath, dir);
+  } catch (err) {
+    if (err instanceof StateError) throw new Errors.CLIError(err.message, { exit: Exit.stateMismatch });
+    throw err;
+  }
+  if (flags['reset-state']) state.targets = {};
+  return { targets, filter: compileFilter(spec), statePath, deadLetterPath, state };
+}

@@ -1,0 +1,114 @@
+/**
+ * `verify`'s options from its flags and environment: the head anchors (`--expect-head`, signed
+ * checkpoints read with their key, the copy forwarded to Loki), Loki Mode's retention setting,
+ * `--start-hash`. The only place that reads verify's key files and `LOKI_AUDIT_*` variables.
+ */
+import { Errors } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+import {
+  checkpointAnchors,
+  CheckpointError,
+  ed25519VerifyingKey,
+  hmacKey,
+  readCheckpoints,
+} from '../core/chain/anchors/checkpoints.js';
+import type { HeadAnchor } from '../core/chain/anchors/heads.js';
+import type { VerifyDirectoryOptions } from '../core/chain/directory.js';
+import type { Finding, Note } from '../core/chain/sequential/verifier.js';
+import { discoverAuditFiles } from '../core/read/files.js';
+import { Exit } from './exit-codes.js';
+import { retentionFiles } from './loki-mode-env.js';
+
+/** The verify flags read here. */
+export interface VerifyFlags {
+  'expect-head'?: string[];
+  'start-hash'?: string;
+  checkpoints?: string;
+  'public-key'?: string;
+  'hmac-key-file'?: string;
+  'against-loki'?: string;
+  tenant?: string;
+  'loki-selector'?: string;
+  'retention-files'?: number;
+  'max-line-bytes': number;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function usage(message: string): never {
+  throw new Errors.CLIError(message, { exit: Exit.usage });
+}
+
+/**
+ * Anchors, findings and notes from outside the chain, and the settings taken from the
+ * environment.
+ * @throws CLIError (usage, exit 2) for a bad hash, key or store; (io, exit 3) when Loki cannot be read.
+ */
+export async function verifyOptionsFromFlags(
+  flags: VerifyFlags,
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<
+  Pick<VerifyDirectoryOptions, 'anchors' | 'anchorFindings' | 'extraNotes' | 'retentionFiles'> & { startHash?: string }
+> {
+  const startHash = flags['start-hash'];
+  if (startHash !== undefined && !HEX64.test(startHash)) usage('--start-hash must be 64 lowercase hex digits');
+  for (const h of flags['expect-head'] ?? [])
+    if (!HEX64.test(h)) usage(`--expect-head ${h}: must be 64 lowercase hex digits`);
+  const anchors: HeadAnchor[] = (flags['expect-head'] ?? []).map((hash) => ({ hash, source: '--expect-head' }));
+  const anchorFindings: Finding[] = [];
+  if (flags.checkpoints) {
+    const fromCheckpoints = checkpointsFromFlags(flags.checkpoints, flags);
+    anchors.push(...fromCheckpoints.anchors);
+    anchorFindings.push(...fromCheckpoints.findings);
+  }
+  const extraNotes: Note[] = [];
+  if (flags['against-loki']) {
+    const w = await compareWithLokiFromFlags(flags['against-loki'], flags, dir, env);
+    anchorFindings.push(...w.findings);
+    extraNotes.push(...w.notes);
+  }
+  return {
+    anchors,
+    anchorFindings,
+    extraNotes,
+    retentionFiles: flags['retention-files'] ?? retentionFiles(env),
+    startHash,
+  };
+}
+
+/** The signed checkpoints of `store`, checked with the key of `--public-key` or `--hmac-key-file`. */
+function checkpointsFromFlags(store: string, flags: VerifyFlags): ReturnType<typeof checkpointAnchors> {
+  const publicKey = flags['public-key'];
+  const hmacFile = flags['hmac-key-file'];
+  if (!publicKey && !hmacFile) usage('--checkpoints needs --public-key FILE (Ed25519) or --hmac-key-file FILE');
+  try {
+    const key = publicKey ? ed25519VerifyingKey(readFileSync(publicKey)) : hmacKey(readFileSync(hmacFile as string));
+    return checkpointAnchors(readCheckpoints(store), key);
+  } catch (err) {
+    if (err instanceof CheckpointError || (err as NodeJS.ErrnoException).code) usage((err as Error).message);
+    throw err;
+  }
+}
+
+/** Loki as a witness: what was forwarded there and is not here (or changed here). */
+async function compareWithLokiFromFlags(url: string, flags: VerifyFlags, dir: string, env: NodeJS.ProcessEnv) {
+  // Loaded only here: the Loki client and the target configuration are not needed by a plain verify.
+  const { compareWithCopy } = await import('../core/chain/anchors/witness.js');
+  const { LokiQueryClient, LokiQueryError } = await import('../sinks/loki/query.js');
+  const { ForwardConfigError, lokiAuth } = await import('./forward-targets.js');
+  try {
+    const copy = new LokiQueryClient({
+      url,
+      tenant: flags.tenant,
+      auth: lokiAuth(undefined, undefined, undefined, env),
+      selector: flags['loki-selector'],
+    });
+    const found = await discoverAuditFiles(dir);
+    return await compareWithCopy(found.files, copy, {}, flags['max-line-bytes']);
+  } catch (err) {
+    if (err instanceof LokiQueryError || err instanceof ForwardConfigError)
+      throw new Errors.CLIError(err.message, { exit: Exit.io });
+    throw err;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * `tail --follow`: the entries written after the history already shown, as they are written,
+ * filtered, and with `verify` each one checked against the running chain head as it arrives
+ * (spec §3: each entry chains from the one before it). A break is reported once, at the entry
+ * that breaks, and the check goes on from that entry's stored hash.
+ */
+import { LiveChainChecker, type LiveCheck } from '../chain/live.js';
+import { compileFilter, type FilterSpec } from '../query/filters.js';
+import { parseLine, type ReadEntry, type ReadProblem } from '../read/entries.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
+import { followDirectory, type FollowNotice, type FollowStart } from './directory.js';
+
+/** What following yields, in the order it happens. */
+export type LiveTailEvent =
+  | { kind: 'entry'; entry: ReadEntry }
+  | { kind: 'problem'; problem: ReadProblem }
+  | { kind: 'chain-break'; file: string; line: number; check: LiveCheck }
+  | { kind: 'notice'; notice: FollowNotice };
+
+export interface LiveTailOptions {
+  dir: string;
+  spec: FilterSpec;
+  /** Where the history shown ended (`tailEntries().followFrom`); default: the end of the newest file. */
+  start?: FollowStart;
+  /**
+   * Check each new entry's chain hash. `chainHead` is the stored hash of the last entry before
+   * `start` (null: the first entry must chain from the genesis hash).
+   */
+  verify?: { chainHead: string | null };
+  pollMs?: number;
+  maxLineBytes?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Follows the directory until `signal` aborts. Every line is checked (with `verify`) before the
+ * filter, so a break hidden among entries the filter drops is still reported.
+ * @throws FilterError for a bad filter.
+ */
+export async function* followEntries(options: LiveTailOptions): AsyncGenerator<LiveTailEvent> {
+  const filter = compileFilter(options.spec);
+  const checker = options.verify ? new LiveChainChecker(options.verify.chainHead) : null;
+  const max = options.maxLineBytes;
+  for await (const ev of followDirectory({
+    dir: options.dir,
+    start: options.start,
+    pollMs: options.pollMs,
+    maxLineBytes: max,
+    signal: options.signal,
+  })) {
+    if (ev.type === 'notice') {
+      yield { kind: 'notice', notice: ev.notice };
+      continue;
+    }
+    const l = ev.line;
+    const item = parseLine(l, l.file, max ?? DEFAULT_MAX_LINE_BYTES);
+    if (!item) continue;
+    if (checker) {
+      const check = checker.check(item.kind === 'entry' ? item.text : l.bytes.toString('utf8'));
+      if (!check.ok) yield { kind: 'chain-break', file: l.file, line: l.line, check };
+    }
+    if (item.kind === 'problem') {
+      yield { kind: 'problem', problem: item };
+      continue;
+    }
+    if (filter.prefilter(item.text) && filter.matches(item.view, item.record, item.text))
+      yield { kind: 'entry', entry: item };
+  }
+}

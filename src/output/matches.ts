@@ -1,0 +1,36 @@
+/**
+ * Writing a search's results as they stream (search and export): each match to the command's
+ * writer, each problem as a warning on stderr, printed above the progress line.
+ */
+import type { ReadEntry, ReadItem } from '../core/read/entries.js';
+import type { ProgressLine } from './progress.js';
+import { safeText } from './text.js';
+
+/**
+ * Consumes batches of matches and problems (from `searchEntryBatches`): each entry to
+ * `onEntry`, awaited only when it returns a promise (a full output); each problem as a
+ * `warning: FILE:LINE: …` line on stderr. The entries' bytes may be views of a reused read
+ * buffer (`transientBytes`), valid until the next batch: `onEntry` must copy what it keeps.
+ * @returns the number of entries handed to `onEntry`.
+ */
+export async function writeMatches(
+  batches: AsyncIterable<ReadItem[]>,
+  onEntry: (e: ReadEntry) => void | Promise<void>,
+  progress: ProgressLine | null = null,
+): Promise<number> {
+  let count = 0;
+  for await (const batch of batches) {
+    for (const item of batch) {
+      if (item.kind === 'problem') {
+        progress?.clear();
+        process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+        continue;
+      }
+      count++;
+      const full = onEntry(item);
+      if (full) await full;
+    }
+  }
+  progress?.clear();
+  return count;
+}
