@@ -46,36 +46,29 @@ export const Exit = {
 
 export type ExitName = keyof typeof Exit;
 
-/** One row of the table: what a code means and which commands use it. */
+/** One row of the table: a code, its name in {@link Exit}, and what it means to which commands. */
 export interface ExitCodeRow {
   code: number;
-  /** Short name (as in `Exit`, or the verdict class). */
-  name: string;
-  commands: string;
+  /** Its name in {@link Exit}. */
+  name: ExitName;
+  /** The commands that end with it (`all`, or command ids). */
+  commands: readonly string[] | 'all';
   meaning: string;
 }
 
 /** The documented table, in code order (docs/exit-codes.md). */
 export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
-  {
-    code: 0,
-    name: 'ok',
-    commands: 'all',
-    meaning: 'done: `verify` intact, `search` matched, `forward` delivered, `append`/`checkpoint` written',
-  },
-  {
-    code: 1,
-    name: 'tampered / no-match / chain-break / not-intact',
-    commands: 'verify, search, tail, checkpoint',
-    meaning:
-      '`verify`: tampered (with `--strict`: anything not intact); `search`: nothing matched; `tail -f --verify`: a chain break was seen; `checkpoint`: the chain is not intact, nothing signed',
-  },
+  { code: 0, name: 'ok', commands: 'all', meaning: 'done: intact, matched, delivered, written' },
+  { code: 1, name: 'tampered', commands: ['verify'], meaning: 'tampered; with `--strict`: anything not intact' },
+  { code: 1, name: 'noMatch', commands: ['search'], meaning: 'nothing matched (like grep)' },
+  { code: 1, name: 'chainBreak', commands: ['tail'], meaning: '`--follow --verify` saw a chain break' },
+  { code: 1, name: 'notIntact', commands: ['checkpoint'], meaning: 'the chain is not intact: nothing was signed' },
   {
     code: 2,
     name: 'usage',
     commands: 'all',
     meaning:
-      'bad flag, value, time, level, regex or configuration file; `export --output-file` exists without `--force`',
+      'bad flag, value, time, level, regex or configuration file; `export --output FILE` exists without `--force`',
   },
   {
     code: 3,
@@ -86,62 +79,62 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   {
     code: 4,
     name: 'incomplete',
-    commands: 'verify',
+    commands: ['verify'],
     meaning: 'the last line is a torn write (a writer crashed mid-append); the rest verifies',
   },
   {
     code: 5,
     name: 'fork',
-    commands: 'verify',
+    commands: ['verify'],
     meaning: 'a writer fork: a restart lost its tip, a clock step, or two writers',
   },
   {
     code: 6,
-    name: 'mid-chain',
-    commands: 'verify',
+    name: 'midChain',
+    commands: ['verify'],
     meaning: 'the history starts mid-chain: the oldest files or entries are gone',
   },
   {
     code: 7,
     name: 'quirk',
-    commands: 'verify',
+    commands: ['verify'],
     meaning: "a Loki Mode writer quirk: an entry matches the writer's hash, not its verifier's",
   },
   {
     code: 8,
-    name: 'unreadable-line',
-    commands: 'verify',
-    meaning: 'a line that cannot be read as an entry, across which the chain demonstrably continues',
+    name: 'unreadableLine',
+    commands: ['verify'],
+    meaning: 'a line that cannot be read as an entry (invalid UTF-8, not a JSON object, too long, too deep)',
   },
   {
     code: 9,
-    name: 'target-unreachable',
-    commands: 'forward',
+    name: 'targetUnreachable',
+    commands: ['forward'],
     meaning: 'a target stayed unreachable; positions saved, run again to resume',
   },
   {
     code: 10,
-    name: 'state-mismatch',
-    commands: 'forward',
+    name: 'stateMismatch',
+    commands: ['forward'],
     meaning: 'the state file does not match the directory (a forwarded file was rewritten or removed) or is corrupt',
   },
   {
     code: 11,
-    name: 'dead-lettered',
-    commands: 'forward',
+    name: 'deadLettered',
+    commands: ['forward'],
     meaning: 'some entries were refused for good and written to the dead-letter file',
   },
   {
     code: 12,
-    name: 'anchor-mismatch',
-    commands: 'verify',
+    name: 'anchorMismatch',
+    commands: ['verify'],
     meaning:
       'a checkpointed, expected or forwarded head is no longer in the chain, or a checkpoint signature is invalid',
   },
   {
     code: 13,
-    name: 'verify-state',
-    commands: 'verify',
+    name: 'verifyState',
+    commands: ['verify'],
     meaning: 'the `--state` file is corrupt or belongs to another directory',
   },
 ];
@@ -161,8 +154,16 @@ export const VERDICT_EXIT: Readonly<Record<VerdictClass, number>> = {
 
 /** The table as docs/exit-codes.md holds it (between its generated-table markers). */
 export function exitCodesMarkdown(): string {
-  const rows = EXIT_CODE_TABLE.map((r) => `| ${r.code} | ${r.name} | ${r.commands} | ${r.meaning} |`);
+  const rows = EXIT_CODE_TABLE.map(
+    (r) => `| ${r.code} | ${r.name} | ${r.commands === 'all' ? 'all' : r.commands.join(', ')} | ${r.meaning} |`,
+  );
   return ['| code | name | commands | meaning |', '|---:|---|---|---|', ...rows].join('\n') + '\n';
+}
+
+/** The codes one command ends with, for its `--help`: `Exit codes: 0 done …; see docs/exit-codes.md.` */
+export function exitCodesHelp(command: string): string {
+  const rows = EXIT_CODE_TABLE.filter((r) => r.commands === 'all' || r.commands.includes(command));
+  return `Exit codes: ${rows.map((r) => `${r.code} ${r.meaning}`).join('; ')}. See docs/exit-codes.md.`;
 }
 
 /** What decides verify's exit code: the verdict, and whether `--strict` was asked for and fails. */

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
-import { Exit } from '../cli/exit-codes.js';
+import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { maxFileBytes } from '../cli/loki-mode-env.js';
 import type { AppendResult } from '../core/write/append.js';
 import { appendEntry, canLock } from '../core/write/append.js';
@@ -14,7 +14,7 @@ export default class Append extends AuditCommand {
 
 One entry from flags, or one JSON object per line on stdin (--stdin), each appended under its own lock. The lock is held by util-linux flock(1); without it, appends are unlocked (as Loki Mode does when locking fails), with a warning.
 
-Exit codes: 0 appended, 2 usage error (bad JSON on stdin names the line), 3 directory or file not writable, or the lock could not be taken.`;
+${exitCodesHelp('append')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --event task.complete --actor cron:backup --detail job=nightly --detail bytes=1048576',

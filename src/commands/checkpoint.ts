@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
 import { signingKeyFromFlags } from '../cli/checkpoint-keys.js';
-import { Exit, judgeVerify } from '../cli/exit-codes.js';
+import { Exit, judgeVerify, exitCodesHelp } from '../cli/exit-codes.js';
 import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
 import { headStatement, signCheckpoint, storeCheckpoint, writeKeyPair } from '../core/chain/anchors/checkpoints.js';
 import { verifyDirectory } from '../core/chain/directory.js';
@@ -14,7 +14,7 @@ export default class CheckpointCommand extends AuditCommand {
 
 Keys: Ed25519 (default; a public key alone verifies) from --key FILE or the PEM in LOKI_AUDIT_CHECKPOINT_KEY, or an HMAC-SHA256 shared secret from --hmac-key-file. Never from argv. --new-key PATH writes a new key pair (PATH and PATH.pub) and exits.
 
-Exit codes: 0 written, 1 the chain is not intact (nothing signed), 2 usage or key error, 3 directory missing or empty.`;
+${exitCodesHelp('checkpoint')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --new-key /etc/loki-audit/checkpoint.key',

@@ -3,7 +3,7 @@ import { ProgressLine, progressWanted } from '../output/progress.js';
 import { AuditCommand } from '../cli/base-command.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/runtime/atomic.js';
 import { constrainHeap } from '../core/runtime/heap.js';
-import { Exit } from '../cli/exit-codes.js';
+import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { EXPORT_FORMATS, recordWriter } from '../output/export.js';
 import { writeMatches } from '../output/matches.js';
@@ -22,7 +22,7 @@ export default class Export extends AuditCommand {
   rfc5424  full RFC 5424 lines, chain hash and seq in STRUCTURED-DATA [audit@32473 ...]
   rfc3164  BSD syslog lines
 
---output FILE writes a temporary file and renames it when complete: a failed export never leaves half a file. Exit codes: 0 done, 2 usage error (or FILE exists without --force), 3 directory missing or empty.`;
+--output FILE writes a temporary file and renames it when complete: a failed export never leaves half a file. ${exitCodesHelp('export')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --format csv --since 7d --output audit-week.csv',

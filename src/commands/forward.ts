@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
-import { Exit, forwardExitCode } from '../cli/exit-codes.js';
+import { Exit, forwardExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags } from '../cli/filter-flags.js';
 import { forwardSetup } from '../cli/forward-setup.js';
 import type { TargetPreview, TargetReport } from '../core/forward/pipeline.js';
@@ -25,7 +25,7 @@ export default class Forward extends AuditCommand {
 
 Targets come from --loki/--syslog flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN) or files (--loki-password-file, --loki-token-file).
 
-Exit codes: 0 delivered, 2 usage or configuration error, 3 directory missing or empty, 9 a target stayed unreachable (positions saved; run again), 10 the state file does not match the directory (a forwarded file was rewritten or removed) or is corrupt, 11 some entries were refused for good (see the dead-letter file).`;
+${exitCodesHelp('forward')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --loki http://loki:3100 --label env=prod --follow',

@@ -5,7 +5,7 @@ import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
-import { Exit } from '../cli/exit-codes.js';
+import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
 import { constrainHeap } from '../core/runtime/heap.js';
@@ -17,7 +17,7 @@ export default class Search extends AuditCommand {
 
 Output (-o): text (one line per entry, safe for terminals), json (one array), jsonl or raw (each entry's original bytes, so an unfiltered result still verifies).
 
-Exit codes: 0 something matched, 1 nothing matched (like grep), 2 usage error, 3 directory missing or empty.`;
+${exitCodesHelp('search')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --event "auth.*" --outcome failure --since 24h',

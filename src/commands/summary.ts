@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
 import type { Summary as SummaryResult } from '../core/query/summary.js';
 import { summarize } from '../core/query/summary.js';
-import { Exit } from '../cli/exit-codes.js';
+import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { summaryWindowFromFlags } from '../cli/filter-flags.js';
 import { formatSummaryPlain, formatSummaryTable, writeSummaryWarnings } from '../output/summary.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
@@ -12,7 +12,9 @@ export default class Summary extends AuditCommand {
 
   static override description = `Reads only the files whose date falls in the window (files are cut at UTC midnight). Times: ISO 8601 (2026-02-01T12:00:00Z), dates (2026-02-01, UTC; as --until, the end of that day), durations back from now (30m, 24h, 7d, 2w), now, today, yesterday.
 
-A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when piped; --json for one object. Exit 0, 2 on a bad flag or time, 3 when the directory is missing or holds no audit file, or a file could not be read (the summary of the rest is still printed).`;
+A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when piped; --json for one object. A file that cannot be read is reported and the summary of the rest still printed, with exit 3.
+
+${exitCodesHelp('summary')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>                     # last 24 hours',

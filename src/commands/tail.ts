@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
-import { Exit } from '../cli/exit-codes.js';
+import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
@@ -14,7 +14,7 @@ export default class Tail extends AuditCommand {
 
   static override description = `The last -n entries (default 20, as Loki Mode) across all files, with the same filters as search. --follow keeps printing new entries within a fraction of a second, across midnight (a new day's file), size rotation, truncation and re-creation, never printing an entry twice or half. --verify checks the chain of every new entry as it arrives and reports a break at once on stderr. Ctrl-C ends it.
 
-Exit codes: 0 done (also after Ctrl-C), 1 --verify saw a chain break, 2 usage error, 3 directory missing or empty.`;
+${exitCodesHelp('tail')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>',

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
-import { Exit, judgeVerify, type Judged } from '../cli/exit-codes.js';
+import { Exit, judgeVerify, type Judged, exitCodesHelp } from '../cli/exit-codes.js';
 import { verifyOptionsFromFlags } from '../cli/verify-options.js';
 import { VerifyStateError } from '../core/chain/incremental.js';
 import { verifyDirectory, verifyStream, type DirectoryReport, type VerifyProgress } from '../core/chain/directory.js';
@@ -14,7 +14,7 @@ export default class Verify extends AuditCommand {
 
 With --checkpoints (signed heads from \`loki-audit checkpoint\`) or --expect-head, heads recorded outside the log must still be in the chain: this catches removed newest entries, deleted newest files and rewrites that recompute every later hash, which no chain alone can see.
 
-Exit codes (stable, for cron): 0 intact, 1 tampered (or anything with --strict), 2 usage error, 3 directory missing/empty or file unreadable, 4 incomplete last line, 5 writer fork, 6 history starts mid-chain, 7 writer quirk, 8 unreadable line, 12 anchor mismatch (a checkpointed or expected head is gone, or a checkpoint signature is invalid), 13 the --state file is corrupt or belongs to another directory. See docs/verify.md.`;
+${exitCodesHelp('verify')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dir ~/.loki/dashboard/audit',
