@@ -17,8 +17,8 @@ import { dirname, join } from 'node:path';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { generateSample } from '../scripts/sample.js';
-import { GENESIS_HASH } from '../src/core/chain/sequential/verifier.js';
-import { sealEntry } from '../src/core/pyjson/dumps.js';
+import { GENESIS_HASH } from '../src/core/chain/rule.js';
+import { sealEntry } from '../src/core/write/seal.js';
 import { LokiReceiver } from '../test/helpers/loki-receiver.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,7 +1,7 @@
-// Bundles the CLI (src/cli.ts, with oclif and every dependency) into dist/cli.cjs, and each
-// worker thread's module next to it (src/core/workers.ts finds them there), so that a start
-// loads one file instead of ~250 modules (see src/cli.ts). V8's code cache for it is written
-// next (scripts/code-cache.mjs); type checking is tsc's.
+// Bundles the CLI (src/cli.ts, with oclif and every dependency) into dist/cli.cjs, and the
+// verify worker thread next to it (dist/verify-worker.js, which src/core/chain/parallel/fast-path.ts
+// starts), so that a start loads one file instead of ~250 modules (see src/cli.ts). V8's code
+// cache for it is written next (scripts/code-cache.mjs); type checking is tsc's.
 import { build } from 'esbuild';
 
 const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'eof' };

@@ -17,10 +17,11 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GENESIS_HASH } from '../src/core/chain/sequential/verifier.js';
+import { GENESIS_HASH } from '../src/core/chain/rule.js';
 import { CHAIN_FILE_RE } from '../src/core/read/files.js';
 import type { PyValue } from '../src/core/pyjson/dumps.js';
-import { PyFloat, pyIsoformat, sealEntry } from '../src/core/pyjson/dumps.js';
+import { PyFloat } from '../src/core/pyjson/dumps.js';
+import { pyIsoformat, sealEntry } from '../src/core/write/seal.js';
 
 /** mulberry32: a small, fast, seeded PRNG (deterministic output for a given seed). */
 export function prng(seed: number): () => number {

@@ -14,7 +14,7 @@ import {
 } from '../core/chain/anchors/checkpoints.js';
 import type { HeadAnchor } from '../core/chain/anchors/heads.js';
 import type { VerifyDirectoryOptions } from '../core/chain/directory.js';
-import type { Finding, Note } from '../core/chain/sequential/verifier.js';
+import type { Finding, Note } from '../core/chain/report.js';
 import { discoverAuditFiles } from '../core/read/files.js';
 import { Exit } from './exit-codes.js';
 import { retentionFiles } from './loki-mode-env.js';

@@ -3,6 +3,7 @@ import { AuditCommand } from '../cli/base-command.js';
 import type { Summary as SummaryResult } from '../core/query/summary.js';
 import { summarize } from '../core/query/summary.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
+import { debugListener } from '../cli/debug.js';
 import { summaryWindowFromFlags } from '../cli/filter-flags.js';
 import { formatSummaryPlain, formatSummaryTable, writeSummaryWarnings } from '../output/summary.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
@@ -61,6 +62,7 @@ ${exitCodesHelp('summary')}`;
       recentFailures: flags.failures,
       verifyChain: !flags['no-chain'],
       maxLineBytes: flags['max-line-bytes'],
+      onFastPathGaveUp: debugListener('summary chain check: fast path gave up'),
       onProgress: progress ? (p, phase) => progress[phase].update(p, p.filesDone === p.files) : undefined,
     });
     progress?.reading.clear();

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
 import { Exit, judgeVerify, type Judged, exitCodesHelp } from '../cli/exit-codes.js';
+import { debugListener } from '../cli/debug.js';
 import { verifyOptionsFromFlags } from '../cli/verify-options.js';
 import { VerifyStateError } from '../core/chain/incremental.js';
 import { verifyDirectory, verifyStream, type DirectoryReport, type VerifyProgress } from '../core/chain/directory.js';
@@ -100,6 +101,7 @@ ${exitCodesHelp('verify')}`;
       maxLineBytes: flags['max-line-bytes'],
       statePath: flags.state,
       jobs: flags.jobs,
+      onFastPathGaveUp: debugListener('verify fast path gave up'),
     };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', options)

@@ -3,7 +3,7 @@
  * hashes, notes, and a closing verdict line. `--quiet` prints nothing when all is well.
  */
 import type { ChalkInstance } from 'chalk';
-import type { Finding } from '../core/chain/sequential/verifier.js';
+import type { Finding } from '../core/chain/report.js';
 import type { DirectoryReport } from '../core/chain/directory.js';
 import { STRICT_NOTES } from '../core/chain/directory.js';
 import type { VerdictClass } from '../core/chain/verdict.js';

@@ -90,7 +90,7 @@ describe('checkpoint and verify --checkpoints', () => {
   });
 
   it('appending after a checkpoint is fine: the checkpointed head stays reachable', async () => {
-    const { sealEntry } = await import('../../src/core/pyjson/dumps.js');
+    const { sealEntry } = await import('../../src/core/write/seal.js');
     const f = join(audit, 'audit-2026-02-03.jsonl');
     const { _integrity_hash: head, ...last } = JSON.parse(readFileSync(f, 'utf8').trim().split('\n').at(-1)!);
     writeFileSync(

@@ -3,8 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { GENESIS_HASH } from '../../src/core/chain/sequential/verifier.js';
-import { sealEntry } from '../../src/core/pyjson/dumps.js';
+import { GENESIS_HASH } from '../../src/core/chain/rule.js';
+import { sealEntry } from '../../src/core/write/seal.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 const plain = (stdout: string) =>

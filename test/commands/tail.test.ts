@@ -4,8 +4,8 @@ import { appendFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFi
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GENESIS_HASH } from '../../src/core/chain/sequential/verifier.js';
-import { sealEntry } from '../../src/core/pyjson/dumps.js';
+import { GENESIS_HASH } from '../../src/core/chain/rule.js';
+import { sealEntry } from '../../src/core/write/seal.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 /** A writer with Loki Mode's chain rule, appending to a directory. */

@@ -10,8 +10,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GENESIS_HASH } from '../../src/core/chain/sequential/verifier.js';
-import { sealEntry, type PyValue } from '../../src/core/pyjson/dumps.js';
+import { GENESIS_HASH } from '../../src/core/chain/rule.js';
+import { type PyValue } from '../../src/core/pyjson/dumps.js';
+import { sealEntry } from '../../src/core/write/seal.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { rsyslogMissing, startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
 

@@ -1,9 +1,9 @@
 /**
  * `verify` over a whole audit directory: the dashboard chain (both schemas) plus any JS
- * AuditLog file, foreign files listed and ignored, one verdict and one exit code.
+ * AuditLog file, foreign files listed and ignored, head anchors checked, one verdict.
  */
-import type { ChainReport, FileReport, Finding, Note } from './sequential/verifier.js';
-import { chainProgress, verifyDashboardChain } from './sequential/verifier.js';
+import type { ChainReport, FileReport, Finding, Note } from './report.js';
+import { verifyDashboardChain, type VerifyOptions } from './verify-chain.js';
 import { discoverAuditFiles, type AuditFile } from '../read/files.js';
 import { verifyJsAuditLog } from './js-auditlog.js';
 import { statSync } from 'node:fs';
@@ -17,7 +17,6 @@ import { missingHeads, type HeadAnchor } from './anchors/heads.js';
 export interface DirectoryReport {
   dir: string;
   verdict: VerdictClass;
-  /** Process exit code for this report (see docs/verify.md). */
   /** Whether --strict was asked for. */
   strict: boolean;
   /** Whether the report fails under --strict: anything not intact, or a note in {@link STRICT_NOTES}. */
@@ -40,13 +39,15 @@ export interface DirectoryReport {
 /** Notes that make `--strict` fail. */
 export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'foreign', 'rewritten', 'resync'];
 
-/** Options for {@link verifyDirectory}. */
 /** Progress of a verification (for a terminal display). Bytes are file sizes on disk. */
 export type VerifyProgress = ReadProgress;
 
-export interface VerifyDirectoryOptions {
+/** Options for {@link verifyDirectory}. */
+export interface VerifyDirectoryOptions extends Pick<
+  VerifyOptions,
+  'onProgress' | 'onFastPathGaveUp' | 'jobs' | 'startWorker' | 'maxLineBytes' | 'onFile'
+> {
   strict?: boolean;
-  onProgress?: (p: VerifyProgress) => void;
   /**
    * Loki Mode's retention (`LOKI_AUDIT_MAX_FILES`): with it, history starting mid-chain, or
    * remembered oldest files gone, while at most this many files (+ the live one) remain, is
@@ -67,10 +68,6 @@ export interface VerifyDirectoryOptions {
   anchorFindings?: Finding[];
   /** Notes from outside the chain (e.g. entries not forwarded yet). */
   extraNotes?: Note[];
-  maxLineBytes?: number;
-  onFile?: (report: FileReport) => void;
-  /** Threads for the parallel fast path (see chain.ts `VerifyOptions.jobs`). */
-  jobs?: number;
 }
 
 /**
@@ -96,9 +93,6 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   const found = await discoverAuditFiles(dir);
   const reports: ChainReport[] = [];
   const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
-  if (options.onProgress) {
-    options = { ...options, onFile: chainProgress(found.files, options.onProgress) };
-  }
   let incremental: { next: VerifyState; skipped: number } | null = null;
   if (options.statePath && !options.anchors?.length) {
     const state = loadVerifyState(options.statePath, dir);

@@ -13,8 +13,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { writeJsonAtomic } from '../runtime/atomic.js';
-import type { ChainReport, FileReport, Finding, Note } from './sequential/verifier.js';
-import { verifyDashboardChain } from './sequential/verifier.js';
+import type { ChainReport, FileReport, Finding, Note } from './report.js';
+import { verifyDashboardChain } from './verify-chain.js';
 import type { AuditFile } from '../read/files.js';
 import { lineAt, lineDigest } from '../forward/positions.js';
 import { worse } from './verdict.js';

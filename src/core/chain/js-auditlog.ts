@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import split2 from 'split2';
 import type { AuditFile } from '../read/files.js';
-import type { ChainReport, FileReport, Finding, Location, Note } from './sequential/verifier.js';
+import type { ChainReport, FileReport, Finding, Location, Note } from './report.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile } from '../read/lines.js';
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';

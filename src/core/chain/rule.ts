@@ -1,6 +1,6 @@
 /**
- * The chain rule's primitives (spec §3), shared by the sequential verifier (chain.ts) and the
- * parallel fast path (fastchain.ts, which also runs in worker threads and so keeps its imports
+ * The chain rule's primitives (spec §3), shared by the sequential verifier (sequential/walker.ts) and the
+ * parallel fast path (parallel/fast-path.ts, which also runs in worker threads and so keeps its imports
  * small).
  */
 import * as crypto from 'node:crypto';

@@ -14,7 +14,7 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlockPool, ByteList } from '../runtime/bytelist.js';
-import { hashInLine } from '../chain/sequential/verifier.js';
+import { storedHash } from '../chain/stored-hash.js';
 import type { AuditFile } from '../read/files.js';
 import { discoverAuditFiles } from '../read/files.js';
 import type { EntryFilter } from '../query/filters.js';
@@ -192,7 +192,7 @@ async function* source(
 
 function positionOf(s: SourceLine): Position {
   const r = s.raw;
-  const chainHash = hashInLine(r.bytes.toString('latin1'));
+  const chainHash = storedHash(r.bytes.toString('utf8'));
   return {
     file: s.file,
     ino: s.ino,

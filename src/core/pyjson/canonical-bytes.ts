@@ -11,7 +11,7 @@
  * separators, `\uXXXX` in lowercase and only for characters Python escapes, integers without
  * `-0` or leading zeros, floats that are their own `repr`, no duplicate keys, keys without
  * escapes). Anything else returns -1 and the caller uses the general canonicalizer
- * ({@link canonicalizeEntry} in pyjson.ts), so a crafted non-canonical line can never pass for
+ * ({@link canonicalizeEntry} in canonical.ts), so a crafted non-canonical line can never pass for
  * intact here while Loki Mode's verifier would call it tampered.
  */
 import { MAX_INT_DIGITS, pyFloatRepr } from './canonical.js';

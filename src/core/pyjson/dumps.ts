@@ -1,12 +1,7 @@
 /**
- * Writing entries exactly as Loki Mode's writer does (`dashboard/audit.py` `log_event`,
- * spec §2.1, §3.3): the line is `json.dumps(entry)` (insertion order, separators `", "` and
- * `": "`, ASCII-escaped) and `_integrity_hash` is `sha256_hex(prev + json.dumps(entry,
- * sort_keys=True))`, computed before the hash key is added.
- *
- * Used by the sample generator and the tests; the same rule an `append` command needs.
+ * CPython's `json.dumps(value, sort_keys=…)` with default separators and `ensure_ascii` for
+ * values built in JavaScript (spec §3.1): what Loki Mode's writer prints for an entry.
  */
-import { chainHash } from '../chain/sequential/verifier.js';
 import { compareCodePoints, pyFloatRepr, pyQuote } from './canonical.js';
 
 /** A float that must print as a Python float even when integral (`1.0`, not `1`). */
@@ -37,42 +32,4 @@ export function pyDumps(value: PyValue, sortKeys = false): string {
     return '{' + keys.map((k) => pyQuote(k) + ': ' + pyDumps(value[k], sortKeys)).join(', ') + '}';
   }
   throw new TypeError(`cannot serialize ${typeof value}`);
-}
-
-/** A writer-schema entry before sealing (spec §2.1 keys, in the writer's order). */
-export interface WriterEntry {
-  timestamp: string;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  user_id: string | null;
-  token_id: string | null;
-  ip_address: string | null;
-  user_agent: string | null;
-  success: boolean;
-  error: string | null;
-  details: { [key: string]: PyValue };
-  [key: string]: PyValue;
-}
-
-/**
- * Seals an entry onto the chain: returns the file line (with `\n`) and the new chain head.
- * @param hashKey `_integrity_hash` (writer) or `chain_hash` (documented schema).
- */
-export function sealEntry(
-  entry: { [key: string]: PyValue },
-  prev: string,
-  hashKey = '_integrity_hash',
-): { line: string; hash: string } {
-  const hash = chainHash(prev, pyDumps(entry, true));
-  const line = pyDumps({ ...entry, [hashKey]: hash }) + '\n';
-  return { line, hash };
-}
-
-/** Python `datetime.now(timezone.utc).isoformat()` for a time in microseconds since the epoch. */
-export function pyIsoformat(micros: bigint): string {
-  const ms = Number(micros / 1000n);
-  const us = Number(micros % 1000000n);
-  const base = new Date(ms).toISOString().slice(0, 19);
-  return us === 0 ? `${base}+00:00` : `${base}.${String(us).padStart(6, '0')}+00:00`;
 }

@@ -3,8 +3,9 @@
  * actor, first and last time, the most recent failures, and the chain status of the files
  * covered. Files are picked by name before any is opened; entries stream one at a time.
  */
-import type { Finding } from '../chain/sequential/verifier.js';
-import { chainProgress, lastStoredHash, verifyDashboardChain } from '../chain/sequential/verifier.js';
+import type { Finding } from '../chain/report.js';
+import { lastStoredHash } from '../chain/stored-hash.js';
+import { verifyDashboardChain } from '../chain/verify-chain.js';
 import type { AuditFile } from '../read/files.js';
 import { discoverAuditFiles, filesInDateRange } from '../read/files.js';
 import { compileFilter } from './filters.js';
@@ -85,6 +86,8 @@ export interface SummaryOptions {
   maxLineBytes?: number;
   /** Progress of the counting pass, then of the chain check (for a terminal display). */
   onProgress?: (p: ReadProgress, phase: 'reading' | 'chain') => void;
+  /** Why the chain check's fast path gave up, if it did (see verify-chain.ts). */
+  onFastPathGaveUp?: (reason: string) => void;
 }
 
 const MAX_PROBLEMS_KEPT = 20;
@@ -168,8 +171,12 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
         startHash = undefined;
       }
     }
-    const onFile = onProgress && chainProgress(chainFiles, (p) => onProgress(p, 'chain'));
-    const r = await verifyDashboardChain(chainFiles, { maxLineBytes: options.maxLineBytes, startHash, onFile });
+    const r = await verifyDashboardChain(chainFiles, {
+      maxLineBytes: options.maxLineBytes,
+      startHash,
+      onProgress: onProgress && ((p) => onProgress(p, 'chain')),
+      onFastPathGaveUp: options.onFastPathGaveUp,
+    });
     chain = {
       verdict: r.verdict,
       entriesVerified: r.entriesVerified,

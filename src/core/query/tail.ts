@@ -3,13 +3,12 @@
  * are found; plus where to start following afterwards, so that nothing is shown twice or
  * skipped between the two.
  */
-import { HASH_KEYS } from '../chain/sequential/verifier.js';
+import { storedHash } from '../chain/stored-hash.js';
 import type { AuditFile } from '../read/files.js';
 import type { FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
 import type { FollowStart } from '../follow/directory.js';
 import { currentEnd } from '../follow/directory.js';
-import { canonicalizeEntry } from '../pyjson/canonical.js';
 import type { ReadEntry, ReadProblem } from '../read/entries.js';
 import { readEntries } from '../read/entries.js';
 import { filesForWindow } from './search.js';
@@ -63,7 +62,7 @@ export async function tailEntries(
         continue;
       }
       if (bounded) {
-        const h = canonicalHash(item.text);
+        const h = storedHash(item.text);
         if (h) chainHead = h;
       }
       if (!filter.matches(item.view, item.record, item.text)) continue;
@@ -73,13 +72,4 @@ export async function tailEntries(
     result = [...ring, ...result].slice(-n);
   }
   return { entries: n > 0 ? result : [], problems, followFrom, chainHead };
-}
-
-function canonicalHash(text: string): string | null {
-  try {
-    const h = canonicalizeEntry(text, { hashKeys: HASH_KEYS }).hashValue;
-    return typeof h === 'string' ? h : null;
-  } catch {
-    return null;
-  }
 }

@@ -19,7 +19,7 @@
  * Node's documentation warns that V8 flags changed after start-up may behave unpredictably;
  * these two only size the collector's spaces, read at each growth or collection (V8 11,
  * Node 20). Were a later V8 to ignore them, memory would change, never behaviour; the test
- * (test/core/heap.test.ts) would tell.
+ * (bench/heap-check.ts) would tell.
  */
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 

@@ -29,11 +29,12 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { GENESIS_HASH, HASH_KEYS } from '../chain/sequential/verifier.js';
+import { GENESIS_HASH } from '../chain/rule.js';
+import { storedHash } from '../chain/stored-hash.js';
 import { discoverAuditFiles } from '../read/files.js';
-import { canonicalizeEntry, pyStrip } from '../pyjson/canonical.js';
+import { pyStrip } from '../pyjson/canonical.js';
 import type { PyValue } from '../pyjson/dumps.js';
-import { pyIsoformat, sealEntry } from '../pyjson/dumps.js';
+import { pyIsoformat, sealEntry } from './seal.js';
 
 /** What `append` writes. */
 export interface AppendResult {
@@ -82,7 +83,10 @@ async function lockFile(path: string, timeoutS: number): Promise<{ release: () =
   };
 }
 
-/** The last stored hash in a plain file, reading backwards (the file may be large). */
+/**
+ * The last stored hash in a plain file (the writer's tip rule, spec §3.3, via {@link storedHash}),
+ * reading backwards: the file may be large.
+ */
 export function lastHashInFile(path: string): string | null {
   let fd: number;
   try {
@@ -108,13 +112,9 @@ export function lastHashInFile(path: string): string | null {
         .split(/\r?\n/);
       for (let i = lines.length - 1; i >= 0; i--) {
         const text = pyStrip(lines[i]);
-        if (!text) continue;
-        try {
-          const r = canonicalizeEntry(text, { hashKeys: HASH_KEYS });
-          if (r.isObject && typeof r.hashValue === 'string' && r.hashValue) return r.hashValue;
-        } catch {
-          // not an entry: keep walking back (as the writer does)
-        }
+        // Not an entry: keep walking back, as the writer does (spec §3.3).
+        const h = text ? storedHash(text) : null;
+        if (h) return h;
       }
       carry = cut >= 0 ? data.subarray(0, cut + 1) : Buffer.alloc(0);
       end = start;

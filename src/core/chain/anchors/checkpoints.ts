@@ -27,7 +27,7 @@ import {
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DirectoryReport } from '../directory.js';
-import type { Finding } from '../sequential/verifier.js';
+import type { Finding } from '../report.js';
 import type { HeadAnchor } from './heads.js';
 
 /** What a checkpoint states. */

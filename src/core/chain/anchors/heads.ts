@@ -4,7 +4,7 @@
  * cannot see its newest entries removed or a rewrite that recomputes every later hash (spec §4);
  * a head kept elsewhere can.
  */
-import type { ChainReport, Finding } from '../sequential/verifier.js';
+import type { ChainReport, Finding } from '../report.js';
 
 /** A head hash that must be present in the chain. */
 export interface HeadAnchor {

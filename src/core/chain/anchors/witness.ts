@@ -11,9 +11,9 @@
  * The hash is read from each line, which is the entry's original JSON as `forward` sends it, so
  * structured metadata support is not needed.
  */
-import type { Finding, Note } from '../sequential/verifier.js';
+import type { Finding, Note } from '../report.js';
 import type { AuditFile } from '../../read/files.js';
-import { hashInLine } from '../sequential/verifier.js';
+import { storedHash } from '../stored-hash.js';
 import { readEntries } from '../../read/entries.js';
 
 /**
@@ -68,7 +68,7 @@ export async function compareWithCopy(
     BigInt(Math.floor(since)) * 1_000_000n,
     BigInt(Math.ceil(until)) * 1_000_000n + 999_999n,
   )) {
-    const h = hashInLine(line);
+    const h = storedHash(line);
     if (h) remote.set(h, line);
   }
   const findings: Finding[] = [];

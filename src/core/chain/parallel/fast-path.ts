@@ -11,14 +11,13 @@
  * This path only ever proves "intact". At the first thing that is not a plain, intact,
  * writer-formatted entry (a mismatch, a malformed or blank line, CRLF, raw non-ASCII, a torn
  * last line, an entry without a hash, an unreadable file) it gives up and returns null, and the
- * caller runs the sequential verifier (chain.ts), which produces the exact diagnosis. Lines not
- * in the writer's byte form but valid go through the general canonicalizer (pyjson.ts), as the
+ * caller runs the sequential verifier (../sequential/walker.ts), which produces the exact diagnosis. Lines not
+ * in the writer's byte form but valid go through the general canonicalizer (pyjson/canonical.ts), as the
  * sequential verifier does.
  */
 import { createReadStream, closeSync, openSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../runtime/workers.js';
+import { Worker } from 'node:worker_threads';
 import { createGunzip } from 'node:zlib';
 import type { AuditFile } from '../../read/files.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
@@ -277,7 +276,24 @@ export interface FastChainOptions {
   jobBytes?: number;
   /** Called with each file's result, in chain order, as soon as it and all before it are done. */
   onFile?: (index: number, result: FastFileResult) => void;
+  /** Starts a worker thread running verify-worker (default {@link startVerifyWorker}). */
+  startWorker?: () => Worker;
 }
+
+/**
+ * A worker thread running the built `verify-worker.js` next to this module: in the bundle,
+ * dist/verify-worker.js beside dist/cli.cjs (scripts/bundle.mjs). Code run from the TypeScript
+ * sources passes its own `startWorker`.
+ */
+export function startVerifyWorker(): Worker {
+  return new Worker(new URL('./verify-worker.js', import.meta.url));
+}
+
+/**
+ * The fast path's answer: every file proven intact, or why it gave up (the sequential verifier then
+ * says what is wrong).
+ */
+export type FastChainResult = { ok: true; files: FastFileResult[] } | { ok: false; reason: string };
 
 /** Default number of worker threads: the cores available, at most 4. */
 export function defaultJobs(): number {
@@ -285,12 +301,21 @@ export function defaultJobs(): number {
 }
 
 /**
- * Proves a chain intact in parallel, or returns null when it is not simply intact (then run
- * the sequential verifier for the diagnosis). Files are in chain order; files with a `stream`
- * or `startOffset` are not handled (null).
+ * Proves a chain intact in parallel, or gives up with the reason when it is not simply intact
+ * (then run the sequential verifier for the diagnosis). Files are in chain order; files with a
+ * `stream` or `startOffset` are not handled. Never throws: an error (a worker that cannot start,
+ * a file that vanished) is a reason to give up.
  */
-export async function verifyChainFast(files: AuditFile[], options: FastChainOptions): Promise<FastFileResult[] | null> {
-  if (files.some((f) => f.stream || f.startOffset)) return null;
+export async function verifyChainFast(files: AuditFile[], options: FastChainOptions): Promise<FastChainResult> {
+  try {
+    return await proveIntact(files, options);
+  } catch (err) {
+    return { ok: false, reason: `error: ${(err as Error).message}` };
+  }
+}
+
+async function proveIntact(files: AuditFile[], options: FastChainOptions): Promise<FastChainResult> {
+  if (files.some((f) => f.stream || f.startOffset)) return { ok: false, reason: 'a stream or a resumed file' };
   const jobs: { file: number; job: ChainJob }[] = [];
   const lookFor = [...(options.lookFor ?? [])];
   let total = 0;
@@ -300,8 +325,8 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
     let size: number;
     try {
       size = statSync(f.path).size;
-    } catch {
-      return null;
+    } catch (err) {
+      return { ok: false, reason: `${f.name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
     }
     total += size;
     const base = { path: f.path, gz: f.gz, maxLineBytes: options.maxLineBytes, lookFor };
@@ -327,7 +352,7 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
   }));
   let prev = options.startHash ?? GENESIS_HASH;
   let stitched = 0;
-  let broken = false;
+  let broken: string | null = null;
   // Stitch jobs in chain order as they complete: each job's first entry against the last
   // stored hash before it.
   const stitch = (): void => {
@@ -335,7 +360,8 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
       const r = results[stitched]!;
       const { file } = jobs[stitched];
       if (!r.ok || (r.firstCanonical !== null && chainHash(prev, r.firstCanonical) !== r.firstStored)) {
-        broken = true;
+        const where = `${files[file].name} (bytes from ${jobs[stitched].job.start})`;
+        broken = r.ok ? `${where}: the first entry does not chain from the entry before it` : `${where}: ${r.reason}`;
         return;
       }
       const f = perFile[file];
@@ -368,6 +394,7 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
     await runOnWorkers(
       jobs.map((j) => j.job),
       threads,
+      options.startWorker ?? startVerifyWorker,
       (i, r) => {
         results[i] = r;
         stitch();
@@ -375,7 +402,8 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
       },
     );
   }
-  return broken || stitched < jobs.length ? null : perFile;
+  if (broken) return { ok: false, reason: broken };
+  return stitched < jobs.length ? { ok: false, reason: 'not every job finished' } : { ok: true, files: perFile };
 }
 
 /**
@@ -385,6 +413,7 @@ export async function verifyChainFast(files: AuditFile[], options: FastChainOpti
 async function runOnWorkers(
   jobs: ChainJob[],
   threads: number,
+  startWorker: () => Worker,
   done: (index: number, r: ChainJobResult) => boolean,
 ): Promise<void> {
   let next = 0;
@@ -393,7 +422,7 @@ async function runOnWorkers(
   const take = (): number => (stop || next >= jobs.length ? -1 : next++);
   const worker = () =>
     new Promise<void>((resolve, reject) => {
-      const w = startWorker('verify-worker', import.meta.url);
+      const w = startWorker();
       workers.push(w);
       const queue: number[] = [];
       const feed = () => {

@@ -1,5 +1,5 @@
 /**
- * Worker thread of the parallel verifier (fastchain.ts): receives {@link ChainJob}s, answers
+ * Worker thread of the parallel verifier (fast-path.ts): receives {@link ChainJob}s, answers
  * each with its {@link ChainJobResult}.
  */
 import { parentPort } from 'node:worker_threads';

@@ -8,17 +8,16 @@ import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { generateSample, makeEntry, prng } from '../../../../scripts/sample.js';
 import { ByteCanonicalizer } from '../../../../src/core/pyjson/canonical-bytes.js';
-import {
-  GENESIS_HASH,
-  verifyDashboardChain,
-  type ChainReport,
-} from '../../../../src/core/chain/sequential/verifier.js';
+import { GENESIS_HASH } from '../../../../src/core/chain/rule.js';
+import { verifyDashboardChain } from '../../../../src/core/chain/verify-chain.js';
+import { type ChainReport } from '../../../../src/core/chain/report.js';
 import { runChainJob, verifyChainFast } from '../../../../src/core/chain/parallel/fast-path.js';
 import { discoverAuditFiles } from '../../../../src/core/read/files.js';
 import { canonicalizeEntry } from '../../../../src/core/pyjson/canonical.js';
 import { pyDumps } from '../../../../src/core/pyjson/dumps.js';
 import { LOKI, ROOT, tempDir } from '../../../helpers/cli.js';
 import { randomJsonTexts } from '../../../helpers/random-json.js';
+import { startSourceVerifyWorker } from '../../../helpers/workers.js';
 
 const HASH_KEYS = ['_integrity_hash', 'chain_hash'];
 
@@ -40,7 +39,7 @@ function auditDirs(root: string): string[] {
   for (const name of readdirSync(root)) {
     const p = join(root, name);
     if (!statSync(p).isDirectory()) continue;
-    if (readdirSync(p).some((f) => /^audit-.*\.jsonl(\.gz)?$/.test(f))) out.push(p);
+    if (readdirSync(p).some((f) => /^audit-\d{4}-\d{2}-\d{2}(\.\d{6})?\.jsonl(\.gz)?$/.test(f))) out.push(p);
     out.push(...auditDirs(p));
   }
   return out;
@@ -195,14 +194,47 @@ describe('parallel verification (fast path) against the sequential verifier', ()
       if (!files.length) continue;
       const seq = await verifyDashboardChain(files, { jobs: 0 });
       const inProcess = await verifyDashboardChain(files, { jobs: 1 });
-      const threads = await verifyDashboardChain(files, { jobs: 2, parallelMinBytes: 0 });
+      const threads = await verifyDashboardChain(files, {
+        jobs: 2,
+        parallelMinBytes: 0,
+        startWorker: startSourceVerifyWorker,
+      });
       assert.deepEqual(plain(inProcess), plain(seq), dir);
       assert.deepEqual(plain(threads), plain(seq), dir);
       // Called directly, a failing worker throws instead of falling back to the sequential verifier.
-      const direct = await verifyChainFast(files, { maxLineBytes: 1 << 20, jobs: 2, parallelMinBytes: 0 });
-      if (direct) fastTaken++;
+      const direct = await verifyChainFast(files, {
+        maxLineBytes: 1 << 20,
+        jobs: 2,
+        parallelMinBytes: 0,
+        startWorker: startSourceVerifyWorker,
+      });
+      if (direct.ok) fastTaken++;
     }
     assert.ok(fastTaken >= 8, `fast path proved ${fastTaken} intact fixture directories`);
+  });
+
+  it('a worker that cannot start makes the fast path give up with the reason, not silently', async () => {
+    const { files } = await discoverAuditFiles(join(LOKI, 'extended/valid/writer'));
+    const reasons: string[] = [];
+    const broken = () => new Worker('throw new Error("no worker here")', { eval: true });
+    const r = await verifyDashboardChain(files, {
+      jobs: 2,
+      parallelMinBytes: 0,
+      startWorker: broken,
+      onFastPathGaveUp: (why) => reasons.push(why),
+    });
+    assert.equal(r.verdict, 'intact', 'the sequential verifier still gives the verdict');
+    assert.equal(r.entriesVerified, 150);
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0], /no worker here/);
+    const ok: string[] = [];
+    await verifyDashboardChain(files, {
+      jobs: 2,
+      parallelMinBytes: 0,
+      startWorker: startSourceVerifyWorker,
+      onFastPathGaveUp: (why) => ok.push(why),
+    });
+    assert.deepEqual(ok, [], 'the source worker runs: no give-up');
   });
 
   it('the built worker (dist/verify-worker.js, what the installed CLI runs) gives the same results as this thread', async () => {
@@ -251,7 +283,13 @@ describe('parallel verification (fast path) against the sequential verifier', ()
       const anchor = /"_integrity_hash": "([0-9a-f]{64})"/.exec(lines[9876])![1];
       const lookFor = new Set([anchor, head]);
       const seq = await verifyDashboardChain(files, { jobs: 0, lookFor });
-      const par = await verifyDashboardChain(files, { jobs: 2, parallelMinBytes: 0, jobBytes: 256 * 1024, lookFor });
+      const par = await verifyDashboardChain(files, {
+        jobs: 2,
+        parallelMinBytes: 0,
+        startWorker: startSourceVerifyWorker,
+        jobBytes: 256 * 1024,
+        lookFor,
+      });
       const one = await verifyDashboardChain(files, { jobs: 1, jobBytes: 100 * 1024, lookFor });
       assert.deepEqual(plain(one), plain(seq));
       assert.deepEqual(plain(par), plain(seq));
@@ -261,10 +299,14 @@ describe('parallel verification (fast path) against the sequential verifier', ()
         line: 9877,
         offset: lines.slice(0, 9876).reduce((n, l) => n + l.length + 1, 0),
       });
-      assert.ok(
-        await verifyChainFast(files, { maxLineBytes: 1 << 20, jobs: 2, parallelMinBytes: 0, jobBytes: 256 * 1024 }),
-        'the fast path proved it',
-      );
+      const direct = await verifyChainFast(files, {
+        maxLineBytes: 1 << 20,
+        jobs: 2,
+        parallelMinBytes: 0,
+        startWorker: startSourceVerifyWorker,
+        jobBytes: 256 * 1024,
+      });
+      assert.ok(direct.ok, `the fast path proved it (${direct.ok ? '' : direct.reason})`);
     } finally {
       t.cleanup();
     }
@@ -286,10 +328,14 @@ describe('parallel verification (fast path) against the sequential verifier', ()
         writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), `${first}\n${forged}\n`);
         const { files } = await discoverAuditFiles(t.dir);
         const seq = await verifyDashboardChain(files, { jobs: 0 });
-        const par = await verifyDashboardChain(files, { jobs: 2, parallelMinBytes: 0 });
+        const par = await verifyDashboardChain(files, {
+          jobs: 2,
+          parallelMinBytes: 0,
+          startWorker: startSourceVerifyWorker,
+        });
         assert.equal(seq.verdict, 'tampered', value);
         assert.deepEqual(plain(par), plain(seq), value);
-        assert.equal(await verifyChainFast(files, { maxLineBytes: 1 << 20 }), null, value);
+        assert.equal((await verifyChainFast(files, { maxLineBytes: 1 << 20 })).ok, false, value);
       } finally {
         t.cleanup();
       }

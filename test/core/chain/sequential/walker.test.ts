@@ -3,11 +3,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { judgeVerify } from '../../../../src/cli/exit-codes.js';
-import { GENESIS_HASH, verifyDashboardChain } from '../../../../src/core/chain/sequential/verifier.js';
+import { GENESIS_HASH } from '../../../../src/core/chain/rule.js';
+import { verifyDashboardChain } from '../../../../src/core/chain/verify-chain.js';
 import { discoverAuditFiles } from '../../../../src/core/read/files.js';
 import { verifyDirectory } from '../../../../src/core/chain/directory.js';
 import type { PyValue } from '../../../../src/core/pyjson/dumps.js';
-import { pyDumps, sealEntry } from '../../../../src/core/pyjson/dumps.js';
+import { pyDumps } from '../../../../src/core/pyjson/dumps.js';
+import { sealEntry } from '../../../../src/core/write/seal.js';
 import { tempDir } from '../../../helpers/cli.js';
 
 type Entry = { [key: string]: PyValue };
@@ -173,7 +175,7 @@ describe('chain diagnosis on generated directories', () => {
     // Lines as Python's json.dumps writes them (NaN and big ints are not JSON, but Loki Mode writes them).
     const body =
       '{"timestamp": "2026-03-01T00:00:00+00:00", "action": "x", "resource_type": "y", "details": {"n": NaN, "i": Infinity, "m": -Infinity, "big": 123456789012345678901234567890, "f": 1e+16}}';
-    const { chainHash } = await import('../../../../src/core/chain/sequential/verifier.js');
+    const { chainHash } = await import('../../../../src/core/chain/rule.js');
     const { canonicalize } = await import('../../../../src/core/pyjson/canonical.js');
     const h = chainHash(GENESIS_HASH, canonicalize(body));
     const line = body.slice(0, -1) + `, "_integrity_hash": "${h}"}`;

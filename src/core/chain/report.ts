@@ -1,0 +1,108 @@
+/**
+ * What verifying a chain reports: findings (problems, each with its verdict class and a stable
+ * reason), notes (observations that fail only with `--strict`), per-file reports, the chain
+ * head. Shared by the sequential verifier, the parallel fast path, the JS AuditLog verifier and
+ * directory verification.
+ */
+import { missingDates, type AuditFile } from '../read/files.js';
+import type { VerdictClass } from './verdict.js';
+
+/** A place in the directory. */
+export interface Location {
+  file: string;
+  line: number;
+  offset: number;
+}
+
+/** Why a finding was made (stable identifiers, for `--json`). */
+export type FindingReason =
+  | 'hash-mismatch'
+  | 'inserted-entry'
+  | 'reordered'
+  | 'chain-break'
+  | 'duplicate-entry'
+  | 'missing-hash'
+  | 'hash-stripped'
+  | 'malformed-json'
+  | 'fork-genesis'
+  | 'fork-earlier'
+  | 'history-mid-chain'
+  | 'torn-last-line'
+  | 'torn-write-recovered'
+  | 'int-keys'
+  | 'invalid-utf8'
+  | 'not-an-object'
+  | 'too-long'
+  | 'int-too-long'
+  | 'too-deep'
+  | 'io-error'
+  | 'head-missing'
+  | 'checkpoint-signature';
+
+/** One problem found in the chain. */
+export interface Finding extends Location {
+  class: Exclude<VerdictClass, 'intact'>;
+  reason: FindingReason;
+  /** One line, naming what was seen. */
+  message: string;
+  /** The hash the verifier computed for this entry (content + expected predecessor). */
+  expected?: string;
+  /** The hash stored in the entry. */
+  stored?: string;
+  /** For forks: the hash the entry actually chains from, and where that hash is stored. */
+  chainsFrom?: string;
+  seenAt?: Location | null;
+}
+
+/** Non-failing observations (they fail only with `--strict`). */
+export interface Note {
+  kind:
+    'pre-integrity' | 'gap' | 'foreign' | 'rewritten' | 'resync' | 'no-final-newline' | 'not-forwarded' | 'retention';
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+/** Per-file result. */
+export interface FileReport {
+  file: string;
+  path: string;
+  /** Hash field found in the file's entries. */
+  schema: 'writer' | 'documented' | 'js-auditlog' | 'none' | 'mixed';
+  lines: number;
+  /** Entries whose hash was recomputed and matched. */
+  entriesVerified: number;
+  /** Entries without a hash before the chain starts (pre-integrity, Loki Mode < 5.38). */
+  preIntegrityEntries: number;
+  verdict: VerdictClass;
+  /** Last stored hash in the file (the chain head after it), if any. */
+  lastHash: string | null;
+  bytes: number;
+  /** End of the last complete (newline-terminated) line, and the last hashed entry's offset and bytes' SHA-256. */
+  completeBytes: number;
+  lastEntryOffset: number | null;
+  lastEntrySha256: string | null;
+}
+
+/** Result of verifying one chain. */
+export interface ChainReport {
+  verdict: VerdictClass;
+  files: FileReport[];
+  findings: Finding[];
+  notes: Note[];
+  entriesVerified: number;
+  /** Last stored hash of the chain and where it is. */
+  chainHead: (Location & { hash: string }) | null;
+  /** File whose first hashed entry starts the chain. */
+  genesisFile: string | null;
+  /** Where each hash of `lookFor` was found as an entry's stored hash. */
+  found: Map<string, Location>;
+}
+
+/** The note for days missing between the first and the last file, if any. */
+export function gapNote(files: AuditFile[]): Note | null {
+  const gaps = missingDates(files);
+  if (!gaps.length) return null;
+  const shown = gaps.length > 5 ? `${gaps.slice(0, 5).join(', ')} … (${gaps.length} days)` : gaps.join(', ');
+  return { kind: 'gap', message: `no file for ${shown} between the first and the last day` };
+}

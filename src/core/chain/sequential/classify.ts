@@ -1,0 +1,107 @@
+/**
+ * The sequential verifier's line classifier: what one physical line of an audit file is, the way
+ * Loki Mode's verifier reads it (spec §7: strict UTF-8, `str.strip()`, `json.loads`), before any
+ * chain rule is applied. Pure: one line in, one class out.
+ */
+import { isAscii } from 'node:buffer';
+import { decodeLine } from '../../read/decode.js';
+import type { RawLine } from '../../read/lines.js';
+import { canonicalizeEntry, PyJsonError } from '../../pyjson/canonical.js';
+import { HASH_KEYS } from '../rule.js';
+
+/** Why a line cannot be read as an entry by Python's `json.loads` (it crashes or refuses). */
+export type UnreadableReason = 'invalid-utf8' | 'too-long' | 'int-too-long' | 'too-deep' | 'not-an-object';
+
+/** What a line is. */
+export type LineClass =
+  /** Empty after stripping: skipped, still counted as a line. */
+  | { kind: 'blank' }
+  /** Not readable as an entry at all; `hint` is a hash plainly written at its end, if any. */
+  | { kind: 'unreadable'; reason: UnreadableReason; message: string; hint: string | null }
+  /** Text that is not JSON Python accepts (a torn write, or an edit). */
+  | { kind: 'malformed'; text: string; message: string; hint: string | null }
+  /** An object without a usable hash field. */
+  | { kind: 'unhashed'; how: 'absent' | 'null' | 'not-a-string'; schema: HashSchema | null }
+  /** An object with a string hash: what the chain checks. */
+  | { kind: 'entry'; text: string; canonical: string; stored: string; hasIntKeys: boolean; schema: HashSchema };
+
+/** Which hash field a line uses: the writer's `_integrity_hash` or the documented `chain_hash` (spec §2). */
+export type HashSchema = 'writer' | 'documented';
+
+/** Per-line facts that make a file "not as the writer wrote it" while its values are intact. */
+export interface LineLayout {
+  crlf: boolean;
+  nonAscii: boolean;
+  /** A bare CR inside the line (Loki Mode's verifier would split the line there). */
+  loneCr: boolean;
+}
+
+/** Classifies one line. Never throws for bad content. */
+export function classifyLine(raw: RawLine, maxLineBytes: number): LineClass {
+  const decoded = decodeLine(raw, maxLineBytes);
+  if (decoded.kind === 'blank') return { kind: 'blank' };
+  if (decoded.kind === 'undecodable')
+    return { kind: 'unreadable', reason: decoded.code, message: decoded.message, hint: hashHint(raw.bytes) };
+  const text = decoded.text;
+  let parsed;
+  try {
+    parsed = canonicalizeEntry(text, { hashKeys: HASH_KEYS });
+  } catch (err) {
+    if (!(err instanceof PyJsonError)) throw err;
+    if (err.code !== 'malformed')
+      return { kind: 'unreadable', reason: err.code, message: err.message, hint: hashHint(raw.bytes) };
+    return { kind: 'malformed', text, message: `malformed JSON: ${err.message}`, hint: hashHint(raw.bytes) };
+  }
+  if (!parsed.isObject)
+    return { kind: 'unreadable', reason: 'not-an-object', message: 'line is valid JSON but not an object', hint: null };
+  const schema =
+    parsed.hashKey === '_integrity_hash' ? 'writer' : parsed.hashKey === 'chain_hash' ? 'documented' : null;
+  if (typeof parsed.hashValue !== 'string') {
+    const how =
+      parsed.hashKey !== null && parsed.hashValue === null ? 'null' : parsed.hashKey ? 'not-a-string' : 'absent';
+    return { kind: 'unhashed', how, schema };
+  }
+  return {
+    kind: 'entry',
+    text,
+    canonical: parsed.canonical,
+    stored: parsed.hashValue,
+    hasIntKeys: parsed.hasIntKeys,
+    schema: schema as HashSchema,
+  };
+}
+
+/** The layout facts of a line (for the file's "rewritten" note). */
+export function lineLayout(raw: RawLine): LineLayout {
+  return { crlf: raw.crlf, nonAscii: !isAscii(raw.bytes), loneCr: raw.bytes.indexOf(0x0d) >= 0 };
+}
+
+/**
+ * A malformed line whose tail is a whole entry: what a torn write leaves once the next append
+ * lands on the same line (spec §10.8, §10.17). Returns the entry and where it starts, or null.
+ */
+export function entryAtEnd(text: string): { at: number; canonical: string; stored: string } | null {
+  for (let at = text.lastIndexOf('{"'); at > 0; at = text.lastIndexOf('{"', at - 1)) {
+    let parsed;
+    try {
+      parsed = canonicalizeEntry(text.slice(at), { hashKeys: HASH_KEYS });
+    } catch {
+      continue;
+    }
+    if (typeof parsed.hashValue !== 'string') continue;
+    return { at, canonical: parsed.canonical, stored: parsed.hashValue };
+  }
+  return null;
+}
+
+const HASH_HINT = /"(?:_integrity_hash|chain_hash)"\s*:\s*"([0-9a-f]{64})"\s*}?\s*$/;
+
+/**
+ * The hash plainly written at the end of a line that cannot be parsed, if any: lets the chain
+ * be followed through the bad line, so one damaged entry does not hide the rest.
+ */
+function hashHint(bytes: Buffer): string | null {
+  if (bytes.length === 0) return null;
+  const tail = bytes.subarray(Math.max(0, bytes.length - 200)).toString('latin1');
+  return HASH_HINT.exec(tail)?.[1] ?? null;
+}

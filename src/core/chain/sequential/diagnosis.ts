@@ -1,0 +1,274 @@
+/**
+ * What a break in the chain means: an ordered list of rules, each recognising one thing that
+ * happens to Loki Mode audit logs (a writer quirk, retention, a restart that lost its tip, two
+ * writers, a replay, a removed, inserted or reordered entry, an edit). The first rule that
+ * explains the break gives the finding and what the walker does next; the last rule (an edit)
+ * explains anything.
+ *
+ * A rule only runs after a mismatch, so the intact path costs nothing here.
+ */
+import { canonicalizeEntry } from '../../pyjson/canonical.js';
+import type { FileReport, Finding, Location } from '../report.js';
+import { chainHash, GENESIS_HASH, HASH_KEYS } from '../rule.js';
+
+/** An entry with a string hash, where it is in the chain. */
+export interface ChainEntry {
+  loc: Location;
+  text: string;
+  canonical: string;
+  stored: string;
+  hasIntKeys: boolean;
+  /** First hashed entry of its file. */
+  fileFirst: boolean;
+  fileIndex: number;
+  fileReport: FileReport;
+}
+
+/** Where an earlier entry is found by its stored hash. */
+export type FoundEntry = Location & { hash: string };
+
+/** What the rules may look at. */
+export interface BreakContext {
+  /** The entry that does not chain from `prev`. */
+  e: ChainEntry;
+  /** The hash it should chain from. */
+  prev: string;
+  /** The entry after it, if already read (null at a file's end or before a bad line). */
+  next: ChainEntry | null;
+  /** `e` is the first hashed entry of the whole history. */
+  firstOfHistory: boolean;
+  /** The last entry without a hash seen before the chain started (pre-integrity), if any. */
+  lastPreIntegrity: Location | null;
+  /** Entries of the files before `e`'s: the one `e` chains from, and a copy of `e` (re-read once, on demand). */
+  earlier(): Promise<{ from?: FoundEntry; duplicate?: Location }>;
+  /** Days without a file up to `e`'s file. */
+  missingDatesBefore(): string[];
+}
+
+/**
+ * What the walker does after the finding:
+ * - `accept`: `e` is counted as verified and the chain goes on from it (its hash is right for
+ *   another predecessor);
+ * - `anchor`: the chain goes on from `e`'s stored hash, `e` not counted;
+ * - `accept-next`: `next` chains from `prev` and is counted; `e` is left out of the chain;
+ * - `swap`: `next` is counted and the chain goes on from `e` (the two were swapped).
+ */
+export type BreakAction = 'accept' | 'anchor' | 'accept-next' | 'swap';
+
+export interface BreakVerdict {
+  finding: Finding;
+  action: BreakAction;
+  /** The entries taken for pre-integrity were not (their hashes were stripped). */
+  notPreIntegrity?: boolean;
+}
+
+/** One thing a break can mean. `source` is the Loki Mode behaviour (spec section) it recognises. */
+export interface BreakRule {
+  name: string;
+  source: string;
+  diagnose(ctx: BreakContext): BreakVerdict | null | Promise<BreakVerdict | null>;
+}
+
+/** The finding's common fields: where, the stored hash, and the hash the verifier expected. */
+function base(ctx: BreakContext): Location & { stored: string; expected: string } {
+  return { ...ctx.e.loc, stored: ctx.e.stored, expected: chainHash(ctx.prev, ctx.e.canonical) };
+}
+
+/** The rules, most specific first. */
+export const BREAK_RULES: readonly BreakRule[] = [
+  {
+    name: 'writer quirk: numeric dict keys',
+    source: 'spec §10.3',
+    diagnose(ctx) {
+      if (!ctx.e.hasIntKeys) return null;
+      const alt = canonicalizeEntry(ctx.e.text, { hashKeys: HASH_KEYS, intKeysNumeric: true });
+      if (chainHash(ctx.prev, alt.canonical) !== ctx.e.stored) return null;
+      return {
+        action: 'accept',
+        finding: {
+          ...base(ctx),
+          class: 'quirk',
+          reason: 'int-keys',
+          message:
+            "hash matches Loki Mode's writer, which sorted integer dict keys numerically before writing them as strings (its own verifier rejects this entry)",
+        },
+      };
+    },
+  },
+  {
+    name: 'hashes stripped from the first entries',
+    source: 'spec §10.6',
+    diagnose(ctx) {
+      if (!ctx.firstOfHistory || !ctx.lastPreIntegrity) return null;
+      return {
+        action: 'anchor',
+        notPreIntegrity: true,
+        finding: {
+          ...ctx.lastPreIntegrity,
+          class: 'tampered',
+          reason: 'hash-stripped',
+          message: `entry has no hash, but the first hashed entry after it (${ctx.e.loc.file}:${ctx.e.loc.line}) does not chain from the genesis hash: hashes were removed from chained entries`,
+        },
+      };
+    },
+  },
+  {
+    name: 'history starts mid-chain',
+    source: 'spec §10.5',
+    diagnose(ctx) {
+      if (!ctx.firstOfHistory) return null;
+      return {
+        action: 'anchor',
+        finding: {
+          ...base(ctx),
+          class: 'mid-chain',
+          reason: 'history-mid-chain',
+          message:
+            'the oldest entry present does not chain from the genesis hash: older entries or files were removed (Loki Mode retention deletes the oldest files)',
+        },
+      };
+    },
+  },
+  {
+    name: 'two entries swapped',
+    source: 'spec §4',
+    diagnose(ctx) {
+      const { e, prev, next } = ctx;
+      if (!next || chainHash(prev, next.canonical) !== next.stored || chainHash(next.stored, e.canonical) !== e.stored)
+        return null;
+      return {
+        action: 'swap',
+        finding: {
+          ...base(ctx),
+          class: 'tampered',
+          reason: 'reordered',
+          message: `entries out of order: this entry chains from the one after it (${next.loc.file}:${next.loc.line})`,
+        },
+      };
+    },
+  },
+  {
+    name: 'an entry inserted',
+    source: 'spec §4',
+    diagnose(ctx) {
+      const { prev, next } = ctx;
+      if (!next || chainHash(prev, next.canonical) !== next.stored) return null;
+      return {
+        action: 'accept-next',
+        finding: {
+          ...base(ctx),
+          class: 'tampered',
+          reason: 'inserted-entry',
+          message: 'entry inserted: the entry after it chains from the entry before it',
+        },
+      };
+    },
+  },
+  {
+    name: 'a restart lost its tip (chains from genesis)',
+    source: 'spec §10.1, §10.2',
+    diagnose(ctx) {
+      const { e } = ctx;
+      if (!e.fileFirst || chainHash(GENESIS_HASH, e.canonical) !== e.stored) return null;
+      return {
+        action: 'accept',
+        finding: {
+          ...base(ctx),
+          class: 'fork',
+          reason: 'fork-genesis',
+          chainsFrom: GENESIS_HASH,
+          seenAt: null,
+          message:
+            "first entry of the file chains from the genesis hash instead of the previous file's last entry: the writer restarted and lost its tip (Loki Mode §10.1/10.2); entries after it are checked from here",
+        },
+      };
+    },
+  },
+  {
+    name: 'a copy of an earlier entry',
+    source: 'spec §4',
+    async diagnose(ctx) {
+      if (!ctx.e.fileFirst) return null;
+      const { duplicate } = await ctx.earlier();
+      if (!duplicate) return null;
+      return {
+        action: 'anchor',
+        finding: {
+          ...base(ctx),
+          class: 'tampered',
+          reason: 'duplicate-entry',
+          message: `entry is a copy of ${duplicate.file}:${duplicate.line} (same hash): replayed`,
+        },
+      };
+    },
+  },
+  {
+    name: 'two writers, or a restart, forked the chain',
+    source: 'spec §10.9',
+    async diagnose(ctx) {
+      if (!ctx.e.fileFirst) return null;
+      const { from } = await ctx.earlier();
+      if (!from) return null;
+      return {
+        action: 'accept',
+        finding: {
+          ...base(ctx),
+          class: 'fork',
+          reason: 'fork-earlier',
+          chainsFrom: from.hash,
+          seenAt: { file: from.file, line: from.line, offset: from.offset },
+          message: `first entry of the file chains from an earlier entry (${from.file}:${from.line}) instead of the previous file's last entry: two writers or a restart forked the chain (Loki Mode §10.9)`,
+        },
+      };
+    },
+  },
+  {
+    name: 'entries or files removed between files',
+    source: 'spec §4',
+    diagnose(ctx) {
+      if (!ctx.e.fileFirst) return null;
+      const gaps = ctx.missingDatesBefore();
+      const gapText = gaps.length ? `; no file for ${gaps.slice(-3).join(', ')}` : '';
+      return {
+        action: 'anchor',
+        finding: {
+          ...base(ctx),
+          class: 'tampered',
+          reason: 'chain-break',
+          message: `chain break between files: the first entry does not chain from the previous file's last entry and no entry in the directory explains it (a file or entries removed before it${gapText}, or this entry changed)`,
+        },
+      };
+    },
+  },
+  {
+    name: 'the entry was changed, or the one before it removed',
+    source: 'spec §3',
+    diagnose(ctx) {
+      const { e, next } = ctx;
+      const nextFromThis = next !== null && chainHash(e.stored, next.canonical) === next.stored;
+      return {
+        action: 'anchor',
+        finding: {
+          ...base(ctx),
+          class: 'tampered',
+          reason: 'hash-mismatch',
+          message: nextFromThis
+            ? 'hash mismatch: the entry was changed after it was written (or the entry before it was removed); the entries after it chain from its stored hash'
+            : 'hash mismatch: the entry does not match its stored hash and predecessor',
+        },
+      };
+    },
+  },
+];
+
+/** The first rule's verdict that explains the break (the last rule explains anything). */
+export async function diagnoseBreak(
+  ctx: BreakContext,
+  rules: readonly BreakRule[] = BREAK_RULES,
+): Promise<BreakVerdict> {
+  for (const rule of rules) {
+    const v = await rule.diagnose(ctx);
+    if (v) return v;
+  }
+  throw new Error('no rule explained the break (the last rule must explain any)');
+}

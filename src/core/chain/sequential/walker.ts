@@ -1,0 +1,466 @@
+/**
+ * The sequential verifier of Loki Mode's dashboard chain: walks every line of every file in
+ * chain order, checks each entry against the one before it (spec §3), and hands every break to
+ * the diagnosis rules (diagnosis.ts) to say what it means. It is the exact, diagnosing form of
+ * verify; the parallel fast path (../parallel/) only proves a chain intact.
+ *
+ * Rule (spec §3): `hash_n = sha256_hex(hash_{n-1} + json.dumps(entry_n minus hash field,
+ * sort_keys=True))`, `hash_0 = GENESIS_HASH`; the chain continues across days and rotated
+ * pieces in name order. The hash field is `_integrity_hash` (what the writer stores) or
+ * `chain_hash` (what the docs describe).
+ *
+ * The intact path costs one canonicalization and one SHA-256 per entry (classify.ts). Only
+ * after a mismatch does the walker look further: the next entry, then the rules, which may
+ * re-read earlier files.
+ */
+import type { AuditFile } from '../../read/files.js';
+import { missingDates } from '../../read/files.js';
+import { decodeLine } from '../../read/decode.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from '../../read/lines.js';
+import { canonicalizeEntry } from '../../pyjson/canonical.js';
+import type { ChainReport, FileReport, Finding, FindingReason, Location, Note } from '../report.js';
+import { gapNote } from '../report.js';
+import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
+import type { VerdictClass } from '../verdict.js';
+import { worse } from '../verdict.js';
+import { classifyLine, entryAtEnd, lineLayout, type LineLayout } from './classify.js';
+import { diagnoseBreak, type BreakContext, type ChainEntry, type FoundEntry } from './diagnosis.js';
+
+/** Options of the walk (see verify-chain.ts `VerifyOptions`). */
+export interface WalkOptions {
+  maxLineBytes?: number;
+  /** The hash the first entry must chain from (default: the genesis hash). */
+  startHash?: string;
+  /** Stored hashes whose location to report. */
+  lookFor?: ReadonlySet<string>;
+  /** Called after each file. */
+  onFile?: (report: FileReport) => void;
+}
+
+/** A mismatch waiting for the next entry before it is diagnosed. */
+interface Pending {
+  e: ChainEntry;
+  prev: string;
+  firstOfHistory: boolean;
+}
+
+/** Verifies `files` (in chain order) entry by entry. Never throws for bad content. */
+export async function walkChain(files: AuditFile[], options: WalkOptions = {}): Promise<ChainReport> {
+  return new ChainWalker(files, options).run();
+}
+
+class ChainWalker {
+  private readonly maxLineBytes: number;
+  private readonly findings: Finding[] = [];
+  private readonly notes: Note[] = [];
+  private readonly reports: FileReport[] = [];
+  private started = false;
+  /** Expected predecessor of the next entry; null while unknown after an unreadable line. */
+  private prev: string | null = GENESIS_HASH;
+  /** When `prev` is unknown: the last known hash before the gap (checked first). */
+  private prevCandidate: string | null = null;
+  /** The entry whose stored hash is the chain head (kept as is: no copy per entry). */
+  private headEntry: ChainEntry | null = null;
+  private headHash: string | null = null;
+  private pending: Pending | null = null;
+  private preIntegrity: { count: number; first: Location | null; last: Location | null } = {
+    count: 0,
+    first: null,
+    last: null,
+  };
+  private genesisFile: string | null = null;
+  private verified = 0;
+  private readonly found = new Map<string, Location>();
+
+  constructor(
+    private readonly files: AuditFile[],
+    private readonly options: WalkOptions,
+  ) {
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  }
+
+  async run(): Promise<ChainReport> {
+    for (let i = 0; i < this.files.length; i++) {
+      await this.verifyFile(i);
+      this.options.onFile?.(this.reports[this.reports.length - 1]);
+    }
+    if (this.pending) await this.resolve(this.pending, null);
+    this.addDirectoryNotes();
+    let verdict: VerdictClass = 'intact';
+    for (const f of this.findings) verdict = worse(verdict, f.class);
+    for (const r of this.reports) {
+      for (const f of this.findings) if (f.file === r.file) r.verdict = worse(r.verdict, f.class);
+    }
+    return {
+      verdict,
+      files: this.reports,
+      findings: this.findings,
+      notes: this.notes,
+      entriesVerified: this.verified,
+      chainHead: this.headEntry && this.headHash ? { ...this.headEntry.loc, hash: this.headHash } : null,
+      genesisFile: this.genesisFile,
+      found: this.found,
+    };
+  }
+
+  private addDirectoryNotes(): void {
+    const gap = gapNote(this.files);
+    if (gap) this.notes.push(gap);
+    if (this.preIntegrity.count > 0 && this.preIntegrity.first) {
+      const where = this.preIntegrity.first;
+      this.notes.push({
+        kind: 'pre-integrity',
+        file: where.file,
+        line: where.line,
+        message: `${this.preIntegrity.count} entr${this.preIntegrity.count === 1 ? 'y' : 'ies'} without a hash before the chain starts (written before integrity was enabled); not verifiable`,
+      });
+    }
+  }
+
+  private finding(f: Finding): void {
+    this.findings.push(f);
+  }
+
+  private async verifyFile(index: number): Promise<void> {
+    const file = this.files[index];
+    const report: FileReport = {
+      file: file.name,
+      path: file.path,
+      schema: 'none',
+      lines: 0,
+      entriesVerified: 0,
+      preIntegrityEntries: 0,
+      verdict: 'intact',
+      lastHash: null,
+      bytes: file.startOffset ?? 0,
+      completeBytes: file.startOffset ?? 0,
+      lastEntryOffset: null,
+      lastEntrySha256: null,
+    };
+    this.reports.push(report);
+    let fileFirst = !file.startOffset;
+    let lastEntryBytes: Buffer | null = null;
+    const layout: LineLayout = { crlf: false, nonAscii: false, loneCr: false };
+    let blank = 0;
+    let lastRaw: { line: number; terminated: boolean } | null = null;
+    try {
+      const start = file.startOffset ?? 0;
+      for await (const raw of scanLines(file.stream ?? openAuditFile(file.path, start), {
+        maxLineBytes: this.maxLineBytes,
+        startOffset: start,
+        firstLine: file.firstLine ?? 1,
+      })) {
+        report.lines = raw.line;
+        report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
+        if (raw.terminated) report.completeBytes = report.bytes;
+        lastRaw = raw;
+        const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
+        const line = classifyLine(raw, this.maxLineBytes);
+        if (raw.crlf) layout.crlf = true;
+        if (line.kind === 'blank') {
+          blank++;
+          continue;
+        }
+        if (line.kind !== 'unreadable' || line.reason !== 'invalid-utf8') {
+          const l = lineLayout(raw);
+          layout.nonAscii ||= l.nonAscii;
+          layout.loneCr ||= l.loneCr;
+        }
+        switch (line.kind) {
+          case 'unreadable':
+            await this.badLine(loc, 'unreadable', line.reason, line.message, line.hint);
+            continue;
+          case 'malformed':
+            if (!raw.terminated) {
+              await this.flushPending();
+              this.finding({
+                ...loc,
+                class: 'incomplete',
+                reason: 'torn-last-line',
+                message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash`,
+              });
+            } else if (!(await this.tornWriteRecovered(loc, line.text, report))) {
+              await this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
+            }
+            continue;
+          case 'unhashed':
+            if (line.schema)
+              report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
+            await this.unhashedEntry(loc, line.how, report);
+            continue;
+        }
+        report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
+        const item: ChainEntry = {
+          loc,
+          text: line.text,
+          canonical: line.canonical,
+          stored: line.stored,
+          hasIntKeys: line.hasIntKeys,
+          fileFirst,
+          fileIndex: index,
+          fileReport: report,
+        };
+        fileFirst = false;
+        await this.entry(item);
+        report.lastHash = item.stored;
+        if (raw.terminated) {
+          report.lastEntryOffset = raw.offset;
+          lastEntryBytes = raw.bytes;
+        }
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      await this.flushPending();
+      this.finding({
+        file: file.name,
+        line: report.lines + 1,
+        offset: report.bytes,
+        class: 'io-error',
+        reason: 'io-error',
+        message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}`,
+      });
+      if (this.prev !== null) this.prevCandidate = this.prev;
+      this.prev = null;
+    }
+    if (lastEntryBytes) report.lastEntrySha256 = sha256Hex(lastEntryBytes);
+    if (
+      lastRaw &&
+      !lastRaw.terminated &&
+      report.lastHash !== null &&
+      !this.findings.some((f) => f.file === file.name && f.line === lastRaw!.line)
+    ) {
+      this.notes.push({
+        kind: 'no-final-newline',
+        file: file.name,
+        line: lastRaw.line,
+        message: 'last entry is complete but has no newline yet (a write in progress?)',
+      });
+    }
+    const rewritten = rewrittenNote(file.name, layout, blank);
+    if (rewritten) this.notes.push(rewritten);
+  }
+
+  /** An entry with a string hash. */
+  private async entry(e: ChainEntry): Promise<void> {
+    if (this.pending) {
+      const consumed = await this.resolve(this.pending, e);
+      this.pending = null;
+      if (consumed) return;
+    }
+    if (!this.started) {
+      this.started = true;
+      this.genesisFile = e.loc.file;
+      if (this.options.startHash) this.check(e, this.options.startHash, false);
+      else this.check(e, GENESIS_HASH, true);
+      return;
+    }
+    if (this.prev === null) {
+      // After an unreadable line: the entry may chain around it, or from a hash we cannot see.
+      const candidate = this.prevCandidate;
+      this.prevCandidate = null;
+      if (candidate === null || chainHash(candidate, e.canonical) !== e.stored) {
+        this.notes.push({
+          kind: 'resync',
+          file: e.loc.file,
+          line: e.loc.line,
+          message: 'chain resumes here after a line that could not be checked (this entry is taken as the new anchor)',
+        });
+        this.anchor(e);
+        return;
+      }
+      this.accept(e);
+      return;
+    }
+    this.check(e, this.prev, false);
+  }
+
+  private check(e: ChainEntry, prev: string, firstOfHistory: boolean): void {
+    if (chainHash(prev, e.canonical) === e.stored) {
+      this.accept(e);
+      return;
+    }
+    this.pending = { e, prev, firstOfHistory };
+    this.prev = e.stored; // provisional; resolve() decides
+  }
+
+  /** A verified entry: its hash becomes the expected predecessor of the next. */
+  private accept(e: ChainEntry): void {
+    this.verified++;
+    e.fileReport.entriesVerified++;
+    this.anchor(e);
+  }
+
+  /** Continue the chain from an entry that could not be verified (after reporting it). */
+  private anchor(e: ChainEntry): void {
+    if (this.options.lookFor?.has(e.stored) && !this.found.has(e.stored)) this.found.set(e.stored, e.loc);
+    this.prev = e.stored;
+    this.headEntry = e;
+    this.headHash = e.stored;
+  }
+
+  private async flushPending(): Promise<void> {
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = null;
+      await this.resolve(p, null);
+    }
+  }
+
+  /** A line that is not a checkable entry. */
+  private async badLine(
+    loc: Location,
+    cls: 'unreadable' | 'tampered',
+    reason: FindingReason,
+    message: string,
+    storedHint: string | null = null,
+  ): Promise<void> {
+    await this.flushPending();
+    this.finding({ ...loc, class: cls, reason, message, ...(storedHint ? { stored: storedHint } : {}) });
+    if (this.started) {
+      // The next entry should chain from this line's stored hash (if we could see one), or
+      // around the line from the last good hash.
+      if (storedHint) this.prevCandidate = storedHint;
+      else if (this.prev !== null) this.prevCandidate = this.prev;
+      this.prev = null;
+    }
+  }
+
+  /** An object without a usable hash. */
+  private async unhashedEntry(
+    loc: Location,
+    how: 'absent' | 'null' | 'not-a-string',
+    report: FileReport,
+  ): Promise<void> {
+    await this.flushPending();
+    if (!this.started) {
+      this.preIntegrity.count++;
+      this.preIntegrity.first ??= loc;
+      this.preIntegrity.last = loc;
+      report.preIntegrityEntries++;
+      return;
+    }
+    const what =
+      how === 'absent' ? 'has no hash field' : how === 'null' ? 'has a null hash' : 'has a hash that is not a string';
+    this.finding({ ...loc, class: 'tampered', reason: 'missing-hash', message: `entry ${what} inside the chain` });
+    if (this.prev !== null) this.prevCandidate = this.prev;
+    this.prev = null;
+  }
+
+  /**
+   * A malformed line whose tail is a whole entry that chains from the previous one: the
+   * writer crashed mid-append and the next append landed on the same line (spec §10.8).
+   */
+  private async tornWriteRecovered(loc: Location, text: string, report: FileReport): Promise<boolean> {
+    if (!this.started || this.prev === null) return false;
+    const tail = entryAtEnd(text);
+    if (!tail) return false;
+    await this.flushPending();
+    if (chainHash(this.prev, tail.canonical) !== tail.stored) return false;
+    this.finding({
+      ...loc,
+      class: 'incomplete',
+      reason: 'torn-write-recovered',
+      message: `a write was cut off (${tail.at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
+    });
+    this.accept({
+      loc,
+      text,
+      canonical: tail.canonical,
+      stored: tail.stored,
+      hasIntKeys: false,
+      fileFirst: false,
+      fileIndex: -1,
+      fileReport: report,
+    });
+    return true;
+  }
+
+  /**
+   * Diagnoses a mismatch at `p.e` (diagnosis.ts), looking at the next entry `next` if any, and
+   * carries out what the verdict says.
+   * @returns true when `next` was verified here and must not be checked again.
+   */
+  private async resolve(p: Pending, next: ChainEntry | null): Promise<boolean> {
+    const { e } = p;
+    let earlier: ReturnType<BreakContext['earlier']> | null = null;
+    const ctx: BreakContext = {
+      e,
+      prev: p.prev,
+      next,
+      firstOfHistory: p.firstOfHistory,
+      lastPreIntegrity: this.preIntegrity.count > 0 ? this.preIntegrity.last : null,
+      earlier: () => (earlier ??= this.findEarlier(e)),
+      missingDatesBefore: () => missingDates(this.files.slice(0, e.fileIndex + 1)),
+    };
+    const v = await diagnoseBreak(ctx);
+    this.finding(v.finding);
+    if (v.notPreIntegrity) {
+      this.preIntegrity.count = 0;
+      for (const r of this.reports) r.preIntegrityEntries = 0;
+    }
+    switch (v.action) {
+      case 'accept':
+        this.accept(e);
+        return false;
+      case 'anchor':
+        this.anchor(e);
+        return false;
+      case 'accept-next':
+        this.accept(next as ChainEntry);
+        return true;
+      case 'swap':
+        this.accept(next as ChainEntry);
+        this.prev = e.stored; // the later of the two in chain order
+        this.headHash = e.stored;
+        return true;
+    }
+  }
+
+  /**
+   * Re-reads the files before `e` looking for the hash `e` chains from, or a copy of `e`.
+   * Only runs after a break at a file boundary.
+   */
+  private async findEarlier(e: ChainEntry): Promise<{ from?: FoundEntry; duplicate?: Location }> {
+    const result: { from?: FoundEntry; duplicate?: Location } = {};
+    for (let i = 0; i < e.fileIndex; i++) {
+      const file = this.files[i];
+      if (file.stream) continue; // read once, cannot be read again
+      try {
+        for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes: this.maxLineBytes })) {
+          const d = decodeLine(raw, this.maxLineBytes);
+          if (d.kind !== 'text') continue;
+          let parsed;
+          try {
+            parsed = canonicalizeEntry(d.text, { hashKeys: HASH_KEYS });
+          } catch {
+            continue;
+          }
+          const h = parsed.hashValue;
+          if (typeof h !== 'string') continue;
+          const loc = { file: file.name, line: raw.line, offset: raw.offset };
+          if (h === e.stored && !result.duplicate) result.duplicate = loc;
+          if (!result.from && chainHash(h, e.canonical) === e.stored) result.from = { ...loc, hash: h };
+        }
+      } catch {
+        // Unreadable files were reported during the main pass.
+      }
+    }
+    return result;
+  }
+}
+
+/** The note for a file whose values are intact but whose bytes are not as the writer wrote them. */
+function rewrittenNote(file: string, layout: LineLayout, blank: number): Note | null {
+  const rewrites: string[] = [];
+  if (layout.crlf) rewrites.push('CRLF line endings');
+  if (blank) rewrites.push(`${blank} blank line(s)`);
+  if (layout.nonAscii) rewrites.push('raw non-ASCII bytes (the writer escapes them)');
+  if (layout.loneCr)
+    rewrites.push("a bare CR inside a line (Loki Mode's verifier splits the line there and reports tampering)");
+  if (!rewrites.length) return null;
+  return {
+    kind: 'rewritten',
+    file,
+    message: `not as Loki Mode's writer wrote it, values intact: ${rewrites.join(', ')}`,
+  };
+}
