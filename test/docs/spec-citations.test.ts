@@ -1,7 +1,7 @@
 /**
  * The docs hold together: every "spec §N" the code and the docs cite is a section of
- * docs/spec/loki-mode-audit.md, and every relative markdown link points at a file of this
- * repository (never at ../shared or anything outside it).
+ * docs/spec/loki-mode-audit.md, every command has its page, and every relative markdown link
+ * points at a file of this repository (never at ../shared or anything outside it).
  *
  * A citation resolves to a numbered heading (`## 4.`, `### 3.1`) or to a numbered list item of
  * the section that numbers its items: `spec §10.3` is item 3 of section 10, and a range heading
@@ -197,6 +197,20 @@ describe('spec citations resolve to docs/spec/loki-mode-audit.md', () => {
       unresolved.map((c) => `${c.file}:${c.line}: §${c.section}`),
       [],
     );
+  });
+});
+
+describe('every command has its page', () => {
+  it('docs/COMMAND.md exists for each of src/commands/*.ts, and README.md links it', () => {
+    const readme = read('README.md');
+    const commands = readdirSync(join(ROOT, 'src', 'commands'))
+      .filter((n) => n.endsWith('.ts'))
+      .map((n) => n.slice(0, -3));
+    assert.ok(commands.includes('checkpoint'), commands.join(' '));
+    for (const c of commands) {
+      assert.ok(existsSync(join(ROOT, 'docs', `${c}.md`)), `docs/${c}.md`);
+      assert.ok(readme.includes(`](docs/${c}.md)`), `README.md links docs/${c}.md`);
+    }
   });
 });
 
