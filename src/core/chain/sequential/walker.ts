@@ -348,7 +348,7 @@ class ChainWalker {
 
   /**
    * A malformed line whose tail is a whole entry that chains from the previous one: the
-   * writer crashed mid-append and the next append landed on the same line (spec §10.8).
+   * writer crashed mid-append and the next append landed on the same line (spec §10.8, §10.17).
    */
   private async tornWriteRecovered(loc: Location, text: string, report: FileReport): Promise<boolean> {
     if (!this.started || this.prev === null) return false;
