@@ -6,8 +6,7 @@
  * oclif finds the commands through its "explicit" discovery strategy (package.json
  * `oclif.commands`: `{ strategy: explicit, target: ./dist/cli.cjs, identifier: COMMANDS }`),
  * made for CLIs bundled into a single file: one file to load instead of ~250 small CommonJS
- * and ES modules, which took ~70 ms of every start (measured: `--version` 231 → 155 ms, a
- * search of a small directory 235 → 163 ms, medians of 15 interleaved runs).
+ * and ES modules, whose loading was a large part of every start (bench/results/decisions.md).
  */
 import Append from './commands/append.js';
 import Checkpoint from './commands/checkpoint.js';

@@ -5,20 +5,17 @@
  * mail, followed by `loki-audit: hint: …` lines for each next step; with `--json`, oclif's
  * error object on stdout.
  */
-import { Command, Errors, Flags, Interfaces } from '@oclif/core';
+import { Command, Errors, Flags } from '@oclif/core';
 import type { ChalkInstance } from 'chalk';
 import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { FilterError } from '../core/query/filters.js';
 import { TimeSpecError } from '../core/query/time.js';
 import type { ColorMode } from '../output/text.js';
-import { makeChalk, safeText } from '../output/text.js';
+import { makeChalk } from '../output/text.js';
+import { safeText } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
-
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
-  (typeof AuditCommand)['baseFlags'] & T['flags']
->;
 
 let pipeGuardInstalled = false;
 

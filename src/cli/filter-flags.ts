@@ -86,7 +86,7 @@ export interface FilterFlagValues {
 export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date()): FilterSpec {
   const window: TimeWindow = {
     since: flags.since ? parseTimeSpec(flags.since, now).getTime() : null,
-    until: flags.until ? parseTimeSpec(flags.until, now, true).getTime() : null,
+    until: flags.until ? parseTimeSpec(flags.until, now, { end: true }).getTime() : null,
   };
   return {
     events: flags.event,
@@ -108,7 +108,7 @@ export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date()): 
  */
 export function summaryWindowFromFlags(flags: { since: string; until?: string }, now = new Date()): TimeWindow {
   const since = parseTimeSpec(flags.since, now).getTime();
-  const until = flags.until ? parseTimeSpec(flags.until, now, true).getTime() : null;
+  const until = flags.until ? parseTimeSpec(flags.until, now, { end: true }).getTime() : null;
   if (until !== null && since >= until)
     throw new Errors.CLIError(`empty window: --since ${flags.since} is not before --until ${flags.until}`, {
       exit: Exit.usage,

@@ -66,7 +66,7 @@ export async function loadConfigFile(path: string | undefined): Promise<ConfigFi
   } catch (err) {
     throw new ForwardConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
   }
-  // Loaded only when there is a config file (the YAML parser is ~5 MB of a run's memory).
+  // Loaded only when there is a config file (the YAML parser costs every run memory).
   const { parse: parseYaml } = await import('yaml');
   try {
     const doc = parseYaml(text) as ConfigFile | null;

@@ -71,7 +71,7 @@ export default class Export extends AuditCommand {
     let file: AtomicFile | null = null;
     if (flags.output) {
       try {
-        file = await openAtomic(flags.output, flags.force);
+        file = await openAtomic(flags.output, { force: flags.force });
       } catch (err) {
         if (err instanceof TargetExistsError) this.fail(err.message, Exit.usage);
         throw err;

@@ -43,8 +43,8 @@ ${exitCodesHelp('search')}`;
   async run(): Promise<void> {
     const { flags } = await this.parse(Search);
     const dir = this.setup(flags);
-    // Young generation at most 2 × 4 MB, old generation grown by half (src/core/runtime/heap.ts): a
-    // selective search of 1M entries peaked at 79 instead of 89 MB, at the same speed.
+    // Young generation at most 2 × 4 MB, old generation grown by half (src/core/runtime/heap.ts):
+    // a selective search peaks lower at the same speed.
     const stopHeapWatch = constrainHeap();
     const out = new BufferedWriter(process.stdout);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail));

@@ -62,7 +62,11 @@ ${exitCodesHelp('tail')}`;
     const out = new BufferedWriter(process.stdout);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail));
 
-    const history = await tailEntries(dir, spec, flags.lines, flags['max-line-bytes'], !flags.follow);
+    const history = await tailEntries(dir, spec, {
+      lines: flags.lines,
+      maxLineBytes: flags['max-line-bytes'],
+      requireFiles: !flags.follow,
+    });
     for (const p of history.problems) writeProblem(p);
     for (const e of history.entries) await printer.entry(e);
     if (!flags.follow) {

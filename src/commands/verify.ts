@@ -112,7 +112,7 @@ ${exitCodesHelp('verify')}`;
     progress?.clear();
     const judged = judgeVerify(report);
     process.exitCode = judged.exitCode;
-    if (!this.jsonEnabled()) this.out(formatVerifyReport(judged, this.chalk, flags.quiet));
+    if (!this.jsonEnabled()) this.out(formatVerifyReport(judged, this.chalk, { quiet: flags.quiet }));
     return judged;
   }
 }

@@ -9,7 +9,7 @@
  * Fixed columns first, then `details` and every other field (`extra`) as JSON: nothing is lost.
  */
 import type { ReadEntry } from '../core/read/entries.js';
-import { safeJson, safeText } from '../output/text.js';
+import { safeJson, safeText } from './escape.js';
 
 export const CSV_COLUMNS = [
   'timestamp',

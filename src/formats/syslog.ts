@@ -20,7 +20,7 @@
 import { hostname } from 'node:os';
 import type { Level } from '../core/read/view.js';
 import type { ReadEntry } from '../core/read/entries.js';
-import { safeJson, safeText } from '../output/text.js';
+import { safeJson, safeText } from './escape.js';
 
 /** RFC 5424 §6.2.1 facility codes. */
 export const FACILITIES: Readonly<Record<string, number>> = {

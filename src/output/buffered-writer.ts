@@ -5,11 +5,12 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
-// 16 KiB pieces: 64 KiB ones kept ~20 MB more heap in an export into a pipe (measured).
+// 16 KiB pieces: larger ones kept more heap alive in an export into a pipe (bench/results/decisions.md).
 const HIGH_WATER = 16 * 1024;
 /**
  * Bytes the stream may hold before the producer waits: waiting for `drain` after every chunk
- * slowed a search into a pipe by ~10%; letting 1 MiB wait cost ~15 MB of RSS (measured).
+ * slowed a search into a pipe, letting a MiB wait cost memory; this is the balance
+ * (bench/results/decisions.md).
  */
 const MAX_QUEUED = 256 * 1024;
 

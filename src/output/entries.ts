@@ -5,7 +5,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { ReadEntry } from '../core/read/entries.js';
-import { safeText } from './text.js';
+import { safeText } from '../formats/escape.js';
 
 export type EntryFormat = 'text' | 'json' | 'jsonl' | 'raw';
 

@@ -5,7 +5,7 @@
  */
 import type { ForwardEvent, TargetPreview, TargetReport } from '../core/forward/pipeline.js';
 import type { ProgressLine } from './progress.js';
-import { safeText } from './text.js';
+import { safeText } from '../formats/escape.js';
 
 /**
  * A listener for forward's events. Progress follows the first target's reading; retries are

@@ -4,7 +4,7 @@
  */
 import type { ReadEntry, ReadItem } from '../core/read/entries.js';
 import type { ProgressLine } from './progress.js';
-import { safeText } from './text.js';
+import { safeText } from '../formats/escape.js';
 
 /**
  * Consumes batches of matches and problems (from `searchEntryBatches`): each entry to

@@ -6,7 +6,8 @@ import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Summary } from '../core/query/summary.js';
 import { CLASS_TITLES } from './verify.js';
-import { safeText, tsv } from './text.js';
+import { tsv } from './text.js';
+import { safeText } from '../formats/escape.js';
 
 function chainText(s: Summary): string {
   if (!s.chain) return 'not checked';

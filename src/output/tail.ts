@@ -5,7 +5,7 @@
  */
 import type { LiveTailEvent } from '../core/follow/live-tail.js';
 import type { ReadProblem } from '../core/read/entries.js';
-import { safeText } from './text.js';
+import { safeText } from '../formats/escape.js';
 
 /** `warning: FILE:LINE: message` for a line that is not an entry. */
 export function writeProblem(p: ReadProblem): void {

@@ -7,7 +7,8 @@ import type { Finding } from '../core/chain/report.js';
 import type { DirectoryReport } from '../core/chain/directory.js';
 import { STRICT_NOTES } from '../core/chain/directory.js';
 import type { VerdictClass } from '../core/chain/verdict.js';
-import { safeText, shortHash } from './text.js';
+import { shortHash } from './text.js';
+import { safeText } from '../formats/escape.js';
 
 /** One line of explanation per class, for humans. */
 export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
@@ -54,7 +55,11 @@ export function verdictLine(r: JudgedReport, c: ChalkInstance): string {
 }
 
 /** Full report for a terminal or a pipe. */
-export function formatVerifyReport(r: JudgedReport, c: ChalkInstance, quiet: boolean): string {
+export function formatVerifyReport(
+  r: JudgedReport,
+  c: ChalkInstance,
+  { quiet = false }: { quiet?: boolean } = {},
+): string {
   if (quiet && r.exitCode === 0) return '';
   const out: string[] = [];
   if (!quiet) {

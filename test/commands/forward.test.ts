@@ -52,8 +52,7 @@ describe('forward to Loki', () => {
       'acme',
       '--state',
       state,
-      '--batch-wait',
-      '100',
+      ...(a.includes('--batch-wait') ? [] : ['--batch-wait', '100']),
       ...a,
     ]);
 

@@ -11,7 +11,8 @@
  * head are reported as tampering. Limit: an edit strictly inside a verified prefix that leaves
  * its last entry intact is only seen by a full verify (run one weekly, or keep checkpoints).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { loadStateFile } from '../runtime/state-file.js';
 import { writeJsonAtomic } from '../runtime/atomic.js';
 import type { ChainReport, FileReport, Finding, Note } from './report.js';
 import { verifyDashboardChain } from './verify-chain.js';
@@ -48,34 +49,21 @@ export class VerifyStateError extends Error {
 
 /** Reads the state; null when there is none yet. @throws VerifyStateError */
 export function loadVerifyState(path: string, dir: string): VerifyState | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new VerifyStateError(`cannot read state file ${path}: ${(err as Error).message}`);
-  }
-  let s: VerifyState;
-  try {
-    s = JSON.parse(text) as VerifyState;
-  } catch {
-    throw new VerifyStateError(
-      `state file ${path} is not valid JSON (corrupt or truncated): remove it to verify everything again`,
-    );
-  }
-  if (
-    s?.version !== 1 ||
-    typeof s.dir !== 'string' ||
-    !Array.isArray(s.files) ||
-    s.files.some((f) => typeof f?.name !== 'string' || typeof f.bytes !== 'number' || typeof f.lines !== 'number')
-  ) {
-    throw new VerifyStateError(`state file ${path} is not a loki-audit verify state (version 1)`);
-  }
-  if (s.dir !== dir)
-    throw new VerifyStateError(
-      `state file ${path} belongs to ${s.dir}, not ${dir}: use another --state for this directory`,
-    );
-  return s;
+  return loadStateFile<VerifyState>(path, {
+    kind: 'verify state',
+    version: 1,
+    dir,
+    corruptHint: 'remove it to verify everything again',
+    check: (v) => {
+      const files = (v as { files?: unknown }).files;
+      if (!Array.isArray(files)) return 'no list of files';
+      const bad = files.findIndex(
+        (f) => typeof f?.name !== 'string' || typeof f.bytes !== 'number' || typeof f.lines !== 'number',
+      );
+      return bad < 0 ? true : `file ${bad + 1} of the list is malformed`;
+    },
+    error: (_problem, message) => new VerifyStateError(message),
+  });
 }
 
 /** Writes the state atomically. */

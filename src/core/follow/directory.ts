@@ -12,7 +12,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHAIN_FILE_RE } from '../read/files.js';
+import { CHAIN_FILE_RE, compareChainOrder } from '../read/files.js';
 import type { RawLine } from '../read/lines.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../read/lines.js';
 
@@ -56,11 +56,6 @@ interface Current {
   splitter: LineSplitter;
 }
 
-const KEY = (name: string): string => {
-  const m = CHAIN_FILE_RE.exec(name);
-  return m ? `${m[1]}|${m[2] ?? '~'}` : '';
-};
-
 /** Plain (not gzipped) chain files of `dir`, in chain order. */
 async function plainChainFiles(dir: string): Promise<string[]> {
   let names: string[];
@@ -69,9 +64,7 @@ async function plainChainFiles(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
-  return names
-    .filter((n) => CHAIN_FILE_RE.test(n) && !n.endsWith('.gz'))
-    .sort((a, b) => (KEY(a) < KEY(b) ? -1 : KEY(a) > KEY(b) ? 1 : 0));
+  return names.filter((n) => CHAIN_FILE_RE.test(n) && !n.endsWith('.gz')).sort(compareChainOrder);
 }
 
 /**
@@ -253,8 +246,7 @@ async function successor(dir: string, cur: Current): Promise<string | null> {
   }
   if (name === null) {
     // Deleted: the next file is the first at or after its place (the same name created again counts).
-    const key = KEY(cur.name);
-    return files.find((f) => KEY(f) >= key) ?? null;
+    return files.find((f) => compareChainOrder(f, cur.name) >= 0) ?? null;
   }
   const i = files.indexOf(name);
   return i >= 0 && i + 1 < files.length ? files[i + 1] : null;

@@ -277,7 +277,7 @@ class BatchJournal {
  */
 export async function forward(targets: ForwardTarget[], options: ForwardOptions): Promise<TargetReport[]> {
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const found = await discoverAuditFiles(options.dir, !options.follow);
+  const found = await discoverAuditFiles(options.dir, { requireFiles: !options.follow });
   const files = found.files;
   // Resolve every saved position first: a mismatch stops everything before anything is sent.
   const starts = new Map<string, { index: number; position: Position | null }>();

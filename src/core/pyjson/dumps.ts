@@ -16,7 +16,7 @@ export type PyValue = null | boolean | number | bigint | string | PyFloat | PyVa
  * Python `json.dumps(value, sort_keys=sortKeys)` with default separators and `ensure_ascii`.
  * @throws TypeError for values Python's json cannot write (functions, symbols, undefined).
  */
-export function pyDumps(value: PyValue, sortKeys = false): string {
+export function pyDumps(value: PyValue, { sortKeys = false }: { sortKeys?: boolean } = {}): string {
   if (value === null) return 'null';
   if (value === true) return 'true';
   if (value === false) return 'false';
@@ -25,11 +25,11 @@ export function pyDumps(value: PyValue, sortKeys = false): string {
   if (typeof value === 'number')
     return Number.isInteger(value) && !Object.is(value, -0) ? value.toFixed(0) : pyFloatRepr(value);
   if (value instanceof PyFloat) return pyFloatRepr(value.value);
-  if (Array.isArray(value)) return '[' + value.map((v) => pyDumps(v, sortKeys)).join(', ') + ']';
+  if (Array.isArray(value)) return '[' + value.map((v) => pyDumps(v, { sortKeys })).join(', ') + ']';
   if (typeof value === 'object') {
     let keys = Object.keys(value);
     if (sortKeys) keys = keys.sort(compareCodePoints);
-    return '{' + keys.map((k) => pyQuote(k) + ': ' + pyDumps(value[k], sortKeys)).join(', ') + '}';
+    return '{' + keys.map((k) => pyQuote(k) + ': ' + pyDumps(value[k], { sortKeys })).join(', ') + '}';
   }
   throw new TypeError(`cannot serialize ${typeof value}`);
 }

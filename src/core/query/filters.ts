@@ -10,7 +10,7 @@
 import type { EntryView, Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
 import type { TimeWindow } from './time.js';
-import type { Needle } from '../read/lines.js';
+import type { Needle } from '../read/needles.js';
 
 /** A filter specification as the commands build it from flags. */
 export interface FilterSpec {

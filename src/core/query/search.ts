@@ -34,8 +34,12 @@ export interface SearchOptions {
  * The files of `dir` that can hold entries of the filter's window, in chain order.
  * @throws AuditDirError (also for a directory without audit files when `requireFiles`).
  */
-export async function filesForWindow(dir: string, filter: FilterSpec, requireFiles = true): Promise<AuditFile[]> {
-  const found = await discoverAuditFiles(dir, requireFiles);
+export async function filesForWindow(
+  dir: string,
+  filter: FilterSpec,
+  options: { requireFiles?: boolean } = {},
+): Promise<AuditFile[]> {
+  const found = await discoverAuditFiles(dir, options);
   const { from, to } = windowDates(filter.window ?? { since: null, until: null });
   return [...filesInDateRange(found.files, from, to), ...found.jsFiles];
 }

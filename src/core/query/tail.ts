@@ -30,15 +30,13 @@ export interface TailResult {
 export async function tailEntries(
   dir: string,
   spec: FilterSpec,
-  n: number,
-  maxLineBytes?: number,
-  requireFiles = true,
+  { lines: n, maxLineBytes, requireFiles = true }: { lines: number; maxLineBytes?: number; requireFiles?: boolean },
 ): Promise<TailResult> {
   const filter = compileFilter(spec);
   // Fix the end first: entries appended while we read belong to the follow phase.
   const followFrom = await currentEnd(dir);
   // JS AuditLog files first: the dashboard chain's newest file is where following continues.
-  const all = await filesForWindow(dir, spec, requireFiles);
+  const all = await filesForWindow(dir, spec, { requireFiles });
   const files = [...all.filter((f) => f.chain !== 'dashboard'), ...all.filter((f) => f.chain === 'dashboard')];
   const problems: ReadProblem[] = [];
   let result: ReadEntry[] = [];

@@ -4,7 +4,7 @@
  * `today`, `yesterday`. Audit files are cut at UTC midnight (spec §1), so dates, `today`,
  * `yesterday` and timestamps without an offset are UTC.
  */
-// Per-function modules: the package root loads all of date-fns (+19 MB RSS per command).
+// Per-function modules: the package root loads all of date-fns into every command's memory.
 import { isValid } from 'date-fns/isValid';
 import { parseISO } from 'date-fns/parseISO';
 import { subDays } from 'date-fns/subDays';
@@ -33,11 +33,11 @@ function utcMidnight(d: Date): Date {
 
 /**
  * Parses one time argument.
- * @param end When true (an `--until`), a bare date means the end of that day (next UTC midnight).
+ * @param options.end When true (an `--until`), a bare date means the end of that day (next UTC midnight).
  * @returns the instant (ms precision).
  * @throws TimeSpecError for anything else.
  */
-export function parseTimeSpec(input: string, now: Date = new Date(), end = false): Date {
+export function parseTimeSpec(input: string, now: Date = new Date(), { end = false }: { end?: boolean } = {}): Date {
   const s = input.trim();
   const lower = s.toLowerCase();
   if (lower === 'now') return now;

@@ -7,7 +7,8 @@ import type { AuditFile } from './files.js';
 import { decodeLine, type DecodedLine } from './decode.js';
 import type { EntryView } from './view.js';
 import { toView } from './view.js';
-import type { Needle, RawLine } from './lines.js';
+import type { RawLine } from './lines.js';
+import type { Needle } from './needles.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } from './lines.js';
 import { canonicalize, PyJsonError } from '../pyjson/canonical.js';
 

@@ -64,9 +64,21 @@ export const CHAIN_FILE_RE = /^audit-(\d{4}-\d{2}-\d{2})(?:\.(\d{6}))?\.jsonl(\.
 const JS_AUDITLOG_NAME = /^audit\.jsonl(\.gz)?$/;
 const LOOKS_LIKE_AUDIT = /^audit[-_.].*\.jsonl?(\.gz)?$/;
 
-/** Sort key: date, then pieces in HHMMSS order, then the live file (plain before .gz). */
-function chainKey(f: AuditFile): string {
-  return `${f.date ?? ''}|${f.piece ?? '~'}|${f.gz ? 1 : 0}`;
+/**
+ * The chain order of a file name (spec §1.1): by date, then a day's size-rotated pieces in
+ * HHMMSS order, then its live file (plain before .gz). A key that sorts as a string; null for a
+ * name outside the chain.
+ */
+export function chainOrderKey(name: string): string | null {
+  const m = CHAIN_FILE_RE.exec(name);
+  return m ? `${m[1]}|${m[2] ?? '~'}|${m[3] ? 1 : 0}` : null;
+}
+
+/** Compares two chain file names in chain order (see {@link chainOrderKey}). */
+export function compareChainOrder(a: string, b: string): number {
+  const ka = chainOrderKey(a) ?? '';
+  const kb = chainOrderKey(b) ?? '';
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 /**
@@ -74,7 +86,10 @@ function chainKey(f: AuditFile): string {
  * @throws AuditDirError when the directory is missing, not a directory, unreadable, or
  *   (with `requireFiles`) holds no audit file.
  */
-export async function discoverAuditFiles(dir: string, requireFiles = true): Promise<AuditDirectory> {
+export async function discoverAuditFiles(
+  dir: string,
+  { requireFiles = true }: { requireFiles?: boolean } = {},
+): Promise<AuditDirectory> {
   let names: string[];
   try {
     const st = await stat(dir);
@@ -115,7 +130,7 @@ export async function discoverAuditFiles(dir: string, requireFiles = true): Prom
       foreign.push(name);
     }
   }
-  files.sort((a, b) => (chainKey(a) < chainKey(b) ? -1 : chainKey(a) > chainKey(b) ? 1 : 0));
+  files.sort((a, b) => compareChainOrder(a.name, b.name));
   foreign.sort();
   if (requireFiles && files.length === 0 && jsFiles.length === 0) {
     const hint = foreign.length ? ` (ignored ${foreign.length} other file(s) such as ${foreign[0]})` : '';

@@ -14,6 +14,7 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
+import { needleFinder, type Needle } from './needles.js';
 
 /** Default longest line accepted, in bytes; longer lines are reported, never buffered whole. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -34,15 +35,6 @@ export interface RawLine {
   tooLong: boolean;
   /** True when the line ended with `\r\n`. */
   crlf: boolean;
-}
-
-/**
- * A byte string to search for in {@link LineSplitter.pushSelected}; with `nextIn`, an
- * occurrence only counts when the byte right after it is in that inclusive range.
- */
-export interface Needle {
-  bytes: Buffer;
-  nextIn?: [number, number];
 }
 
 /** Options for {@link scanLines}. */
@@ -139,24 +131,7 @@ export class LineSplitter {
   pushSelected(chunk: Buffer, needles: readonly Needle[]): RawLine[] {
     const out: RawLine[] = [];
     let pos = 0;
-    let anchors = ANCHORS.get(needles);
-    if (!anchors) ANCHORS.set(needles, (anchors = anchorNeedles(needles, chunk)));
-    const find = (i: number, from: number): number => {
-      const n = needles[i];
-      const { at, bytes: anchor } = anchors[i];
-      const len = n.bytes.length;
-      // Search for the needle's rarest part, then check the whole needle around each hit.
-      for (let h = chunk.indexOf(anchor, from + at); h >= 0; h = chunk.indexOf(anchor, h + 1)) {
-        const start = h - at;
-        let k = 0;
-        while (k < at && chunk[start + k] === n.bytes[k]) k++;
-        if (k < at) continue;
-        if (!n.nextIn) return start;
-        const b = chunk[start + len];
-        if (b === undefined || (b >= n.nextIn[0] && b <= n.nextIn[1])) return start;
-      }
-      return -1;
-    };
+    const find = needleFinder(needles, chunk);
     const hits = needles.map((_, i) => find(i, 0));
     // A line that began in an earlier chunk is always handed out (at most one per chunk).
     if (this.partLen > 0) {
@@ -228,40 +203,6 @@ export class LineSplitter {
   }
 }
 
-/** The part of a needle searched for: its bytes from offset `at` on. */
-export interface Anchor {
-  at: number;
-  bytes: Buffer;
-}
-
-/**
- * Where each needle is searched from, chosen on the first chunk searched with these needles
- * (one search's files share them: once per search, not per file).
- */
-const ANCHORS = new WeakMap<readonly Needle[], Anchor[]>();
-
-/** Bytes of a chunk sampled to rank byte frequencies. */
-const SAMPLE_BYTES = 64 * 1024;
-
-/**
- * For each needle, the part to search for first: from its rarest byte in `sample` on (at
- * least two bytes long). A native search for a short needle stops at every occurrence of its
- * first byte (memchr) before comparing the rest, and JSON audit lines are full of the letters
- * of `null`, `false` and their keys: "login" stops at every `l`, its part "gin" at a `g` only
- * (on the benchmark's lines, 30 → 10 ms per 100 MB). The caller checks the bytes before the
- * anchor at each hit, so the lines found are exactly those holding the whole needle.
- */
-export function anchorNeedles(needles: readonly Needle[], sample: Buffer): Anchor[] {
-  const counts = new Uint32Array(256);
-  const n = Math.min(sample.length, SAMPLE_BYTES);
-  for (let i = 0; i < n; i++) counts[sample[i]]++;
-  return needles.map(({ bytes }) => {
-    let at = 0;
-    for (let k = 1; k <= bytes.length - 2; k++) if (counts[bytes[k]] < counts[bytes[at]]) at = k;
-    return { at, bytes: bytes.subarray(at) };
-  });
-}
-
 /**
  * Splits a byte stream into lines, streaming: memory holds at most one line (up to the limit)
  * plus one chunk, whatever the file size.
@@ -299,7 +240,7 @@ const EMPTY: Buffer = Buffer.alloc(0);
  */
 export async function* readChunks(path: string, start = 0, end = Infinity, size = 1024 * 1024): AsyncGenerator<Buffer> {
   // Synchronous reads: from the page cache they take microseconds, and an asynchronous read
-  // per chunk left the thread idle a fifth of the time (measured on 411 MB).
+  // per chunk left the thread idle much of the time.
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(size);
@@ -322,8 +263,8 @@ export async function* readChunks(path: string, start = 0, end = Infinity, size 
  */
 export function openAuditFile(path: string, start = 0, end?: number, chunkBytes = 64 * 1024): Readable {
   if (end !== undefined && end <= start) return Readable.from([]);
-  // 64 KiB reads by default: with 256 KiB chunks (lines keep views of them) summary and search
-  // peaked ~20 MB higher (100 vs 80 MB on 1M entries, measured), for ~10% more speed.
+  // 64 KiB reads by default: larger chunks (lines keep views of them) raised the peak memory of
+  // summary and search for little more speed.
   const raw = createReadStream(path, {
     highWaterMark: chunkBytes,
     start,

@@ -37,7 +37,7 @@ export interface AtomicFile {
  * Opens `path` for an all-or-nothing write.
  * @throws TargetExistsError when `path` exists and `force` is false.
  */
-export async function openAtomic(path: string, force: boolean): Promise<AtomicFile> {
+export async function openAtomic(path: string, { force = false }: { force?: boolean } = {}): Promise<AtomicFile> {
   if (!force) {
     try {
       await access(path);

@@ -1,10 +1,10 @@
 /**
  * Bytes of a batch being filled, kept outside the JavaScript heap in reused blocks.
  *
- * Why: a forward batch lives for ~200 ms at full speed (10 000 entries), long enough for every
- * object in it to survive two scavenges and be promoted to V8's old generation, where it piles up
- * as garbage until the next full collection: ~200 MB RSS when each batch held its entries as
- * objects (measured, 1M entries). Encoding each entry into bytes as it is read, into blocks that
+ * Why: a forward batch lives long enough (10 000 entries) for every object in it to survive
+ * two scavenges and be promoted to V8's old generation, where it piles up as garbage until the
+ * next full collection: batches of objects more than doubled forward's memory
+ * (bench/results/decisions.md). Encoding each entry into bytes as it is read, into blocks that
  * go back to a free list once the batch has been sent, leaves nothing for the collector but the
  * short-lived objects of one line.
  */

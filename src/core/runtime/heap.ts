@@ -8,13 +8,13 @@
  * of RSS for objects that die within a millisecond. Node sets that maximum only at start-up
  * (`--max-semi-space-size`); V8 reads `--semi-space-growth-factor` each time it grows the new
  * space, so setting it to 1 at run time (`v8.setFlagsFromString`, Node's documented API) stops
- * further growth. Forward at full speed: 4 MB semi-spaces were as fast as 16 MB, with ~20 MB
- * less RSS; 2 MB were slower (more promotion), measured on 1M entries.
+ * further growth. For forward at full speed, 4 MB semi-spaces were as fast as the default and
+ * smaller ones slower (more promotion); see bench/results/decisions.md.
  *
  * The old generation: V8 lets it grow to a multiple (up to 4×) of what survived the last full
- * collection before the next one; with a live heap of ~11 MB that was 20–30 MB, mostly
- * garbage. `--heap-growing-percent` (also read at each collection) sets that multiple: at 50%,
- * forward's heap peaked ~5 MB lower at the same speed (measured).
+ * collection before the next one, mostly garbage for a streaming process.
+ * `--heap-growing-percent` (also read at each collection) sets that multiple: at 50%, forward's
+ * heap peaked lower at the same speed.
  *
  * Node's documentation warns that V8 flags changed after start-up may behave unpredictably;
  * these two only size the collector's spaces, read at each growth or collection (V8 11,

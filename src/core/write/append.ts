@@ -128,7 +128,7 @@ export function lastHashInFile(path: string): string | null {
 
 /** The chain head before `file`: the last hash of the newest earlier plain chain file. */
 async function headBefore(dir: string, file: string): Promise<string> {
-  const found = await discoverAuditFiles(dir, false);
+  const found = await discoverAuditFiles(dir, { requireFiles: false });
   const earlier = found.files.filter((f) => !f.gz && f.name < file).reverse();
   for (const f of earlier) {
     const h = lastHashInFile(f.path);

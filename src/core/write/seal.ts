@@ -9,22 +9,6 @@
 import { chainHash } from '../chain/rule.js';
 import { pyDumps, type PyValue } from '../pyjson/dumps.js';
 
-/** A writer-schema entry before sealing (spec §2.1 keys, in the writer's order). */
-export interface WriterEntry {
-  timestamp: string;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  user_id: string | null;
-  token_id: string | null;
-  ip_address: string | null;
-  user_agent: string | null;
-  success: boolean;
-  error: string | null;
-  details: { [key: string]: PyValue };
-  [key: string]: PyValue;
-}
-
 /**
  * Seals an entry onto the chain: returns the file line (with `\n`) and the new chain head.
  * @param hashKey `_integrity_hash` (writer) or `chain_hash` (documented schema).
@@ -34,7 +18,7 @@ export function sealEntry(
   prev: string,
   hashKey = '_integrity_hash',
 ): { line: string; hash: string } {
-  const hash = chainHash(prev, pyDumps(entry, true));
+  const hash = chainHash(prev, pyDumps(entry, { sortKeys: true }));
   const line = pyDumps({ ...entry, [hashKey]: hash }) + '\n';
   return { line, hash };
 }

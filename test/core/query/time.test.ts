@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseTimeSpec, TimeSpecError, windowDates } from '../../../src/core/query/time.js';
 
 const now = new Date('2026-11-23T10:30:00Z');
-const iso = (s: string, end = false) => parseTimeSpec(s, now, end).toISOString();
+const iso = (s: string, end = false) => parseTimeSpec(s, now, { end }).toISOString();
 
 describe('parseTimeSpec', () => {
   it('relative durations back from now', () => {

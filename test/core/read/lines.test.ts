@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { anchorNeedles, LineSplitter, readChunks, scanLines, type Needle } from '../../../src/core/read/lines.js';
+import { LineSplitter, readChunks, scanLines } from '../../../src/core/read/lines.js';
+import { anchorNeedles, type Needle } from '../../../src/core/read/needles.js';
 import { prng } from '../../../scripts/sample.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

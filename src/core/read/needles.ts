@@ -1,0 +1,74 @@
+/**
+ * Needle search: finding the lines that can match a filter by searching whole read chunks for
+ * byte strings, as grep does, instead of looking at every line (used by
+ * `LineSplitter.pushSelected`).
+ */
+
+/**
+ * A byte string to search for; with `nextIn`, an occurrence only counts when the byte right
+ * after it is in that inclusive range.
+ */
+export interface Needle {
+  bytes: Buffer;
+  nextIn?: [number, number];
+}
+
+/** The part of a needle searched for first: its bytes from offset `at` on. */
+export interface NeedleAnchor {
+  at: number;
+  bytes: Buffer;
+}
+
+/**
+ * Where each needle is searched from, chosen on the first chunk searched with these needles
+ * (one search's files share them: once per search, not per file).
+ */
+const ANCHORS = new WeakMap<readonly Needle[], NeedleAnchor[]>();
+
+/** Bytes of a chunk sampled to rank byte frequencies. */
+const SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * For each needle, the part to search for first: from its rarest byte in `sample` on (at
+ * least two bytes long). A native search for a short needle stops at every occurrence of its
+ * first byte (memchr) before comparing the rest, and JSON audit lines are full of the letters
+ * of `null`, `false` and their keys: "login" stops at every `l`, its part "gin" at a `g` only.
+ * The caller checks the bytes before the anchor at each hit, so the lines found are exactly
+ * those holding the whole needle.
+ */
+export function anchorNeedles(needles: readonly Needle[], sample: Buffer): NeedleAnchor[] {
+  const counts = new Uint32Array(256);
+  const n = Math.min(sample.length, SAMPLE_BYTES);
+  for (let i = 0; i < n; i++) counts[sample[i]]++;
+  return needles.map(({ bytes }) => {
+    let at = 0;
+    for (let k = 1; k <= bytes.length - 2; k++) if (counts[bytes[k]] < counts[bytes[at]]) at = k;
+    return { at, bytes: bytes.subarray(at) };
+  });
+}
+
+/**
+ * A search of `chunk` for the needles: `find(i, from)` is the offset of the first occurrence of
+ * needle `i` at or after `from`, or -1. Anchors are chosen on the first chunk of a search.
+ */
+export function needleFinder(needles: readonly Needle[], chunk: Buffer): (i: number, from: number) => number {
+  let anchors = ANCHORS.get(needles);
+  if (!anchors) ANCHORS.set(needles, (anchors = anchorNeedles(needles, chunk)));
+  const a = anchors;
+  return (i, from) => {
+    const n = needles[i];
+    const { at, bytes: anchor } = a[i];
+    const len = n.bytes.length;
+    // Search for the needle's rarest part, then check the whole needle around each hit.
+    for (let h = chunk.indexOf(anchor, from + at); h >= 0; h = chunk.indexOf(anchor, h + 1)) {
+      const start = h - at;
+      let k = 0;
+      while (k < at && chunk[start + k] === n.bytes[k]) k++;
+      if (k < at) continue;
+      if (!n.nextIn) return start;
+      const b = chunk[start + len];
+      if (b === undefined || (b >= n.nextIn[0] && b <= n.nextIn[1])) return start;
+    }
+    return -1;
+  };
+}
