@@ -66,12 +66,14 @@ const LOOKS_LIKE_AUDIT = /^audit[-_.].*\.jsonl?(\.gz)?$/;
 
 /**
  * The chain order of a file name (spec §1.1): by date, then a day's size-rotated pieces in
- * HHMMSS order, then its live file (plain before .gz). A key that sorts as a string; null for a
- * name outside the chain.
+ * HHMMSS order, then its live file. A `.gz` file comes before the plain file of the same name:
+ * the writer never writes `.gz`, so when both exist an operator compressed the live file and
+ * the writer started a fresh one the same day (spec §10.20). A key that sorts as a string; null
+ * for a name outside the chain.
  */
 export function chainOrderKey(name: string): string | null {
   const m = CHAIN_FILE_RE.exec(name);
-  return m ? `${m[1]}|${m[2] ?? '~'}|${m[3] ? 1 : 0}` : null;
+  return m ? `${m[1]}|${m[2] ?? '~'}|${m[3] ? 0 : 1}` : null;
 }
 
 /** Compares two chain file names in chain order (see {@link chainOrderKey}). */

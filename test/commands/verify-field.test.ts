@@ -1,0 +1,46 @@
+/**
+ * verify on Loki Mode's field set (test/fixtures/loki-mode/field/, MANIFEST.md there): untouched
+ * writer output after crashes, clock steps, odd keys, operators' gzip, retention. Each row is
+ * what the manifest says loki-audit must answer; none of these is an attack.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { LOKI, runCli } from '../helpers/cli.js';
+
+interface Expect {
+  class: string;
+  exit: number;
+  /** First finding: reason, file, line (null when intact). */
+  first: [string, string, number] | null;
+  entries?: number;
+  notes?: string[];
+  env?: Record<string, string>;
+}
+
+const FIELD: Record<string, Expect> = {
+  'gz-of-live-day': { class: 'intact', exit: 0, first: null, entries: 30 },
+};
+
+describe('verify on Loki Mode field directories (field/MANIFEST.md)', () => {
+  for (const [rel, want] of Object.entries(FIELD)) {
+    it(`${rel}: ${want.class}${want.first ? ` (${want.first[0]} at ${want.first[1]}:${want.first[2]})` : ''}, exit ${want.exit}`, async () => {
+      const r = await runCli(['verify', '--dir', join(LOKI, 'field', rel), '--json'], { env: want.env });
+      assert.equal(r.code, want.exit, r.stdout + r.stderr);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.verdict, want.class);
+      if (want.first === null) assert.equal(report.firstProblem, null, JSON.stringify(report.firstProblem));
+      else {
+        const f = report.firstProblem;
+        assert.deepEqual([f.reason, f.file, f.line], want.first, JSON.stringify(f));
+        assert.ok(f.message.length > 20);
+      }
+      if (want.entries !== undefined) assert.equal(report.entriesVerified, want.entries);
+      for (const n of want.notes ?? [])
+        assert.ok(
+          report.notes.some((x: { kind: string }) => x.kind === n),
+          `note ${n} in ${JSON.stringify(report.notes)}`,
+        );
+    });
+  }
+});
