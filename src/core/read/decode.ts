@@ -10,6 +10,8 @@ import { pyStrip } from '../pyjson/canonical.js';
 export interface TextLine {
   kind: 'text';
   text: string;
+  /** The line began with a UTF-8 byte-order mark, left out of `text` (spec §10.24). */
+  bom?: boolean;
 }
 /** A line that is empty after stripping. */
 export interface BlankLine {
@@ -32,16 +34,19 @@ export function decodeLine(raw: RawLine, maxLineBytes: number): DecodedLine {
       message: `line of ${raw.length} bytes is longer than the limit of ${maxLineBytes} bytes (--max-line-bytes)`,
     };
   }
-  const b = raw.bytes;
+  // A byte-order mark (an editor's, never the writer's): not part of the entry.
+  const bom = raw.bytes.length >= 3 && raw.bytes[0] === 0xef && raw.bytes[1] === 0xbb && raw.bytes[2] === 0xbf;
+  const b = bom ? raw.bytes.subarray(3) : raw.bytes;
   if (!isUtf8(b)) {
     return {
       kind: 'undecodable',
       code: 'invalid-utf8',
-      message: `invalid UTF-8 at byte ${firstInvalidUtf8(b) + 1} of the line`,
+      message: `invalid UTF-8 at byte ${firstInvalidUtf8(b) + 1 + (bom ? 3 : 0)} of the line`,
     };
   }
   const text = pyStrip(b.toString('utf8'));
-  return text.length === 0 ? { kind: 'blank' } : { kind: 'text', text };
+  if (text.length === 0) return { kind: 'blank' };
+  return bom ? { kind: 'text', text, bom } : { kind: 'text', text };
 }
 
 /** Index of the first byte that breaks UTF-8 (for the message only; slow path). */

@@ -9,7 +9,10 @@
  *
  * Line rule: a line ends at `\n`; a `\r` right before it is part of the terminator (CRLF).
  * A bare `\r` inside a line is kept as data (JSON whitespace between tokens), unlike Python's
- * universal newlines, which split there (spec §7, fixture `tampered/lone-cr`).
+ * universal newlines, which split there (spec §7, fixture `tampered/lone-cr`). Except in a file
+ * whose first line ends with a lone `\r` followed by the next entry (`}\r{`: classic-Mac line
+ * endings, which Python's universal newlines read as one entry per line, spec §10.24): there
+ * `\r`, `\n` and `\r\n` all end a line, as in Python.
  */
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
@@ -35,6 +38,8 @@ export interface RawLine {
   tooLong: boolean;
   /** True when the line ended with `\r\n`. */
   crlf: boolean;
+  /** True when the line ended with a lone `\r` (a file with classic-Mac line endings, read as Python reads it). */
+  cr?: boolean;
 }
 
 /** Options for {@link scanLines}. */
@@ -71,6 +76,13 @@ export class LineSplitter {
   private partLen = 0; // bytes of the current line in earlier chunks (counted even when not kept)
   private partLast = -1; // last byte of those pieces, for CRLF across a chunk boundary
   private overflow = false;
+  /**
+   * Line endings: `detect` until the file's first line end is seen, then `lf` (`\n`, `\r\n`)
+   * or `universal` (also a lone `\r`). Reads that start mid-file are `lf`.
+   */
+  private mode: 'detect' | 'lf' | 'universal';
+  /** The pending line ends with a `\r` whose next byte is not read yet (`\r\n` or a lone `\r`). */
+  private crPending = false;
   /** Copy a partial line kept past a push / copy the lines handed out. */
   private readonly copyParts: boolean;
   private readonly copyLines: boolean;
@@ -81,6 +93,12 @@ export class LineSplitter {
     this.copyLines = options.volatile === true;
     this.lineNo = options.firstLine ?? 1;
     this.offset = options.startOffset ?? 0;
+    this.mode = this.offset > 0 ? 'lf' : 'detect';
+  }
+
+  /** Whether this file's lines end with lone CRs (read with universal newlines). */
+  get universalNewlines(): boolean {
+    return this.mode === 'universal';
   }
 
   /** Byte offset just after the last whole line handed out. */
@@ -100,21 +118,14 @@ export class LineSplitter {
 
   /** Whole lines completed by `chunk`. */
   push(chunk: Buffer): RawLine[] {
+    if (this.mode === 'detect') this.detectLineEndings(chunk);
+    if (this.mode === 'universal') return this.pushUniversal(chunk);
     const out: RawLine[] = [];
     let pos = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, pos);
       if (nl === -1) {
-        if (pos < chunk.length) {
-          const rest = chunk.subarray(pos);
-          this.partLen += rest.length;
-          this.partLast = rest[rest.length - 1];
-          if (!this.overflow && this.partLen > this.max + 1) {
-            this.overflow = true; // stop keeping bytes; go on counting them
-            this.parts = [];
-          }
-          if (!this.overflow) this.parts.push(this.copyParts ? Buffer.from(rest) : rest);
-        }
+        if (pos < chunk.length) this.hold(chunk.subarray(pos));
         return out;
       }
       out.push(this.emit(chunk.subarray(pos, nl), true));
@@ -129,6 +140,8 @@ export class LineSplitter {
    * without an object per line. This is grep's trick: search the buffer, not the lines.
    */
   pushSelected(chunk: Buffer, needles: readonly Needle[]): RawLine[] {
+    if (this.mode === 'detect') this.detectLineEndings(chunk);
+    if (this.mode === 'universal') return this.pushUniversal(chunk);
     const out: RawLine[] = [];
     let pos = 0;
     const find = needleFinder(needles, chunk);
@@ -163,7 +176,93 @@ export class LineSplitter {
 
   /** The unfinished last line, if any (a final line without newline). */
   end(): RawLine | null {
-    return this.partLen > 0 ? this.emit(EMPTY, false) : null;
+    if (this.partLen === 0) return null;
+    // A last line ending with a lone CR is a whole line to universal newlines.
+    if (this.crPending || (this.mode === 'detect' && this.partLast === 0x0d && this.endsEntry())) {
+      this.crPending = false;
+      return this.emit(EMPTY, true, true);
+    }
+    return this.emit(EMPTY, false);
+  }
+
+  /**
+   * Decides the file's line endings from its first line end: a lone `\r` between the end of
+   * one entry and the start of the next (`}\r{`, which whitespace inside an entry cannot be)
+   * means universal newlines; a `\n` (or `\r\n`) first means `\n` line ends.
+   */
+  private detectLineEndings(chunk: Buffer): void {
+    if (this.partLast === 0x0d && chunk.length > 0) {
+      // The first line end is the `\r` held at the end of the last chunk.
+      this.mode = chunk[0] === 0x7b && this.endsEntry() ? 'universal' : 'lf';
+      this.crPending = this.mode === 'universal';
+      return;
+    }
+    const nl = chunk.indexOf(0x0a);
+    const cr = chunk.indexOf(0x0d);
+    if (cr >= 0 && (nl < 0 || cr < nl)) {
+      if (cr + 1 >= chunk.length) return; // decided by the next chunk
+      const before = cr > 0 ? chunk[cr - 1] : this.partLast;
+      this.mode = before === 0x7d && chunk[cr + 1] === 0x7b ? 'universal' : 'lf';
+    } else if (nl >= 0) this.mode = 'lf';
+  }
+
+  /** Whether the bytes held so far end with `}` before a final `\r`. */
+  private endsEntry(): boolean {
+    const parts = this.parts;
+    const last = parts[parts.length - 1];
+    if (!last) return false;
+    const before =
+      last.length >= 2 ? last[last.length - 2] : parts[parts.length - 2]?.[parts[parts.length - 2].length - 1];
+    return before === 0x7d;
+  }
+
+  /** `push` with universal newlines: `\n`, `\r\n` and a lone `\r` each end a line. */
+  private pushUniversal(chunk: Buffer): RawLine[] {
+    const out: RawLine[] = [];
+    let pos = 0;
+    if (this.crPending && chunk.length > 0) {
+      this.crPending = false;
+      if (chunk[0] === 0x0a) {
+        out.push(this.emit(chunk.subarray(0, 0), true)); // the held `\r` and this `\n`
+        pos = 1;
+      } else out.push(this.emit(EMPTY, true, true));
+    }
+    let nl = chunk.indexOf(0x0a, pos);
+    let cr = chunk.indexOf(0x0d, pos);
+    for (;;) {
+      if (nl >= 0 && nl < pos) nl = chunk.indexOf(0x0a, pos);
+      if (cr >= 0 && cr < pos) cr = chunk.indexOf(0x0d, pos);
+      const t = cr < 0 ? nl : nl < 0 ? cr : Math.min(cr, nl);
+      if (t < 0) {
+        if (pos < chunk.length) this.hold(chunk.subarray(pos));
+        return out;
+      }
+      if (chunk[t] === 0x0a) {
+        out.push(this.emit(chunk.subarray(pos, t), true));
+        pos = t + 1;
+      } else if (t + 1 >= chunk.length) {
+        this.hold(chunk.subarray(pos)); // `\r` at the end: the next byte decides
+        this.crPending = true;
+        return out;
+      } else if (chunk[t + 1] === 0x0a) {
+        out.push(this.emit(chunk.subarray(pos, t + 1), true)); // `\r\n`
+        pos = t + 2;
+      } else {
+        out.push(this.emit(chunk.subarray(pos, t + 1), true, true));
+        pos = t + 1;
+      }
+    }
+  }
+
+  /** Keeps the start of a line that continues in the next chunk. */
+  private hold(rest: Buffer): void {
+    this.partLen += rest.length;
+    this.partLast = rest[rest.length - 1];
+    if (!this.overflow && this.partLen > this.max + 1) {
+      this.overflow = true; // stop keeping bytes; go on counting them
+      this.parts = [];
+    }
+    if (!this.overflow) this.parts.push(this.copyParts ? Buffer.from(rest) : rest);
   }
 
   /** Forgets any unfinished line and restarts at `offset` (after truncation or a file switch). */
@@ -172,15 +271,22 @@ export class LineSplitter {
     this.partLen = 0;
     this.partLast = -1;
     this.overflow = false;
+    this.crPending = false;
     this.offset = offset;
     this.lineNo = firstLine;
+    if (offset === 0 && this.mode !== 'universal') this.mode = 'detect';
   }
 
-  private emit(seg: Buffer, terminated: boolean): RawLine {
+  /**
+   * A line of the pieces held and `seg`. `cr`: the line ends with a lone `\r`, the last byte
+   * held or of `seg`; otherwise a terminated line's `\n` follows `seg` (a `\r` before it makes
+   * CRLF).
+   */
+  private emit(seg: Buffer, terminated: boolean, cr = false): RawLine {
     const total = this.partLen + seg.length;
     const lastByte = seg.length > 0 ? seg[seg.length - 1] : this.partLast;
-    const crlf = terminated && lastByte === 0x0d;
-    const length = crlf ? total - 1 : total;
+    const crlf = terminated && !cr && lastByte === 0x0d;
+    const length = crlf || cr ? total - 1 : total;
     const tooLong = this.overflow || length > this.max;
     let bytes: Buffer = EMPTY;
     if (!tooLong) {
@@ -190,10 +296,11 @@ export class LineSplitter {
             ? Buffer.from(seg)
             : seg
           : Buffer.concat([...this.parts, seg], total);
-      if (crlf) bytes = bytes.subarray(0, length);
+      if (crlf || cr) bytes = bytes.subarray(0, length);
     }
     const rec: RawLine = { bytes, line: this.lineNo, offset: this.offset, length, terminated, tooLong, crlf };
-    this.offset += total + (terminated ? 1 : 0);
+    if (cr) rec.cr = true;
+    this.offset += total + (terminated && !cr ? 1 : 0);
     this.lineNo++;
     this.parts = [];
     this.partLen = 0;

@@ -31,6 +31,10 @@ export type HashSchema = 'writer' | 'documented';
 /** Per-line facts that make a file "not as the writer wrote it" while its values are intact. */
 export interface LineLayout {
   crlf: boolean;
+  /** Ended by a lone CR (classic-Mac line endings, read as Python's universal newlines read them). */
+  cr: boolean;
+  /** Starts with a UTF-8 byte-order mark. */
+  bom: boolean;
   nonAscii: boolean;
   /** A bare CR inside the line (Loki Mode's verifier would split the line there). */
   loneCr: boolean;
@@ -73,7 +77,15 @@ export function classifyLine(raw: RawLine, maxLineBytes: number): LineClass {
 
 /** The layout facts of a line (for the file's "rewritten" note). */
 export function lineLayout(raw: RawLine): LineLayout {
-  return { crlf: raw.crlf, nonAscii: !isAscii(raw.bytes), loneCr: raw.bytes.indexOf(0x0d) >= 0 };
+  const b = raw.bytes;
+  const bom = b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+  return {
+    crlf: raw.crlf,
+    cr: raw.cr === true,
+    bom,
+    nonAscii: !isAscii(bom ? b.subarray(3) : b),
+    loneCr: b.indexOf(0x0d) >= 0,
+  };
 }
 
 /**

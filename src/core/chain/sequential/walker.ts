@@ -140,7 +140,8 @@ class ChainWalker {
     this.reports.push(report);
     let fileFirst = !file.startOffset;
     let lastEntryBytes: Buffer | null = null;
-    const layout: LineLayout = { crlf: false, nonAscii: false, loneCr: false };
+    const layout: LineLayout = { crlf: false, cr: false, bom: false, nonAscii: false, loneCr: false };
+    let bomLine = 0;
     let blank = 0;
     let lastRaw: { line: number; terminated: boolean } | null = null;
     try {
@@ -161,10 +162,15 @@ class ChainWalker {
           blank++;
           continue;
         }
+        if (raw.cr) layout.cr = true;
         if (line.kind !== 'unreadable' || line.reason !== 'invalid-utf8') {
           const l = lineLayout(raw);
           layout.nonAscii ||= l.nonAscii;
           layout.loneCr ||= l.loneCr;
+          if (l.bom && !layout.bom) {
+            layout.bom = true;
+            bomLine = raw.line;
+          }
         }
         switch (line.kind) {
           case 'unreadable':
@@ -236,7 +242,7 @@ class ChainWalker {
         message: 'last entry is complete but has no newline yet (a write in progress?)',
       });
     }
-    const rewritten = rewrittenNote(file.name, layout, blank);
+    const rewritten = rewrittenNote(file.name, layout, blank, bomLine);
     if (rewritten) this.notes.push(rewritten);
   }
 
@@ -450,9 +456,15 @@ class ChainWalker {
 }
 
 /** The note for a file whose values are intact but whose bytes are not as the writer wrote them. */
-function rewrittenNote(file: string, layout: LineLayout, blank: number): Note | null {
+function rewrittenNote(file: string, layout: LineLayout, blank: number, bomLine: number): Note | null {
   const rewrites: string[] = [];
   if (layout.crlf) rewrites.push('CRLF line endings');
+  if (layout.cr)
+    rewrites.push("CR-only line endings (read one entry per line, as Python's universal newlines read them)");
+  if (layout.bom)
+    rewrites.push(
+      `a UTF-8 byte-order mark at the start of line ${bomLine} (Loki Mode's verifier cannot read that line; it is not a torn write)`,
+    );
   if (blank) rewrites.push(`${blank} blank line(s)`);
   if (layout.nonAscii) rewrites.push('raw non-ASCII bytes (the writer escapes them)');
   if (layout.loneCr)
