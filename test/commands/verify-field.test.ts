@@ -22,6 +22,8 @@ const FIELD: Record<string, Expect> = {
   'gz-of-live-day': { class: 'intact', exit: 0, first: null, entries: 30 },
   'cr-only-line-endings': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
   'bom-at-file-start': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
+  'number-keys-float': { class: 'quirk', exit: 7, first: ['number-keys', 'audit-2026-03-01.jsonl', 4], entries: 10 },
+  'number-keys-mixed': { class: 'quirk', exit: 7, first: ['number-keys', 'audit-2026-03-01.jsonl', 3], entries: 8 },
 };
 
 describe('verify on Loki Mode field directories (field/MANIFEST.md)', () => {

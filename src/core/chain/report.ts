@@ -30,6 +30,7 @@ export type FindingReason =
   | 'torn-last-line'
   | 'torn-write-recovered'
   | 'int-keys'
+  | 'number-keys'
   | 'invalid-utf8'
   | 'not-an-object'
   | 'too-long'

@@ -194,11 +194,17 @@ export interface CanonicalOptions {
    */
   hashKeys?: readonly string[];
   /**
-   * Sort objects whose keys are all decimal integers numerically, as Loki Mode's writer does
-   * when `details` had non-string (int) keys (spec §10.3). Only used to diagnose a mismatch.
+   * For the `index`-th object (in the order objects close) whose keys all read as Python's
+   * string form of a number or bool (`"10"`, `"-1"`, `"2.5"`, `"1e+16"`, `"true"`): whether to
+   * sort it by value, as Loki Mode's writer does when a dict had non-string keys, which it sorts
+   * before `json.dumps` turns them into strings (spec §10.3, §10.18). Only used to diagnose a
+   * mismatch.
    */
-  intKeysNumeric?: boolean;
+  numberKeysByValue?: (index: number) => boolean;
 }
+
+/** The kind of an object whose keys all look like numbers: `int` when all are integers (or bools). */
+export type NumberKeyKind = 'int' | 'number';
 
 /** What {@link canonicalizeEntry} found at the top level. */
 export interface CanonicalResult {
@@ -210,8 +216,13 @@ export interface CanonicalResult {
   hashKey: string | null;
   /** The hash field's value if it was a string, `null` if JSON null, undefined if absent or another type. */
   hashValue: string | null | undefined;
-  /** Whether some object held numeric-looking keys that `intKeysNumeric` would order differently. */
-  hasIntKeys: boolean;
+  /**
+   * The objects (with two or more members) whose keys all look like numbers or bools, in the
+   * order they close: the ones `numberKeysByValue` can sort otherwise.
+   */
+  numberKeyObjects: NumberKeyKind[];
+  /** Whether some object held the same key twice (the last value was kept, as `json.loads` does). */
+  duplicateKeys: boolean;
 }
 
 interface Member {
@@ -222,10 +233,11 @@ interface Member {
 /** A one-pass scanner over one JSON text (a line, already decoded and stripped). */
 class Canonicalizer {
   pos = 0;
-  hasIntKeys = false;
+  readonly numberKeyObjects: NumberKeyKind[] = [];
+  duplicateKeys = false;
   constructor(
     private readonly src: string,
-    private readonly intKeysNumeric: boolean,
+    private readonly numberKeysByValue: ((index: number) => boolean) | null,
   ) {}
 
   fail(code: PyJsonErrorCode, what: string): never {
@@ -505,21 +517,21 @@ class Canonicalizer {
 
   joinMembers(members: Member[]): string {
     if (members.length > 1) {
-      let allInts = true;
-      for (const m of members) {
-        const c = m.key.charCodeAt(0);
-        if (!((c >= 0x30 && c <= 0x39) || c === 0x2d) || !INT_KEY.test(m.key)) {
-          allInts = false;
-          break;
-        }
+      const kind = numberKeyKind(members);
+      let byValue = false;
+      if (kind) {
+        byValue = this.numberKeysByValue?.(this.numberKeyObjects.length) ?? false;
+        this.numberKeyObjects.push(kind);
       }
-      if (allInts) this.hasIntKeys = true;
       // A stable sort keeps duplicate keys in input order, next to each other.
-      if (allInts && this.intKeysNumeric) members.sort((a, b) => compareIntText(a.key, b.key));
+      if (byValue) members.sort((a, b) => compareNumberKeys(a.key, b.key));
       else members.sort((a, b) => compareCodePoints(a.key, b.key));
       // Duplicate keys: the last value wins (dict assignment).
       for (let i = members.length - 1; i > 0; i--) {
-        if (members[i].key === members[i - 1].key) members.splice(i - 1, 1);
+        if (members[i].key === members[i - 1].key) {
+          members.splice(i - 1, 1);
+          this.duplicateKeys = true;
+        }
       }
     }
     let out = '{';
@@ -528,11 +540,39 @@ class Canonicalizer {
   }
 }
 const INT_KEY = /^-?(?:0|[1-9][0-9]*)$/;
+// Python's repr of a finite float: `2.5`, `-10.0`, `1e+16`, `1.5e-07`.
+const FLOAT_KEY = /^-?(?:(?:0|[1-9][0-9]*)\.[0-9]+(?:e[+-][0-9]{2,})?|[1-9](?:\.[0-9]+)?e[+-][0-9]{2,})$/;
 
-function compareIntText(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+/** Whether every key reads as the string form of an int, a float or a bool (and which). */
+function numberKeyKind(members: Member[]): NumberKeyKind | null {
+  let kind: NumberKeyKind = 'int';
+  for (const { key } of members) {
+    const c = key.charCodeAt(0);
+    if (c === 0x74 || c === 0x66) {
+      if (key !== 'true' && key !== 'false') return null;
+    } else if (!((c >= 0x30 && c <= 0x39) || c === 0x2d)) return null;
+    else if (!INT_KEY.test(key)) {
+      if (!FLOAT_KEY.test(key)) return null;
+      kind = 'number';
+    }
+  }
+  return kind;
+}
+
+/** Python's order of the numbers (and bools: False is 0, True is 1) whose string forms are `a` and `b`. */
+function compareNumberKeys(a: string, b: string): number {
+  const x = numberKeyValue(a);
+  const y = numberKeyValue(b);
+  if (typeof x === 'bigint' && typeof y === 'bigint') return x < y ? -1 : x > y ? 1 : 0;
+  const nx = Number(x);
+  const ny = Number(y);
+  return nx < ny ? -1 : nx > ny ? 1 : 0;
+}
+
+function numberKeyValue(key: string): bigint | number {
+  if (key === 'true') return 1n;
+  if (key === 'false') return 0n;
+  return INT_KEY.test(key) ? BigInt(key) : Number(key);
 }
 
 /**
@@ -540,7 +580,7 @@ function compareIntText(a: string, b: string): number {
  * @throws PyJsonError when Python's `json.loads` would reject (or crash on) the text.
  */
 export function canonicalize(text: string): string {
-  const c = new Canonicalizer(text, false);
+  const c = new Canonicalizer(text, null);
   c.ws();
   const out = c.value(0);
   c.ws();
@@ -554,17 +594,18 @@ export function canonicalize(text: string): string {
  * @throws PyJsonError when Python's `json.loads` would reject (or crash on) the text.
  */
 export function canonicalizeEntry(text: string, options: CanonicalOptions = {}): CanonicalResult {
-  const c = new Canonicalizer(text, options.intKeysNumeric === true);
+  const c = new Canonicalizer(text, options.numberKeysByValue ?? null);
   c.ws();
   let result: CanonicalResult;
+  const rest = { numberKeyObjects: c.numberKeyObjects, duplicateKeys: false };
   if (text.charCodeAt(c.pos) === 0x7b) {
     const o = c.object(1, options.hashKeys ?? null);
-    result = { canonical: o.text, isObject: true, hashKey: o.pulledKey, hashValue: o.pulledValue, hasIntKeys: false };
+    result = { canonical: o.text, isObject: true, hashKey: o.pulledKey, hashValue: o.pulledValue, ...rest };
   } else {
-    result = { canonical: c.value(0), isObject: false, hashKey: null, hashValue: undefined, hasIntKeys: false };
+    result = { canonical: c.value(0), isObject: false, hashKey: null, hashValue: undefined, ...rest };
   }
   c.ws();
   if (c.pos !== text.length) c.fail('malformed', 'Extra data');
-  result.hasIntKeys = c.hasIntKeys;
+  result.duplicateKeys = c.duplicateKeys;
   return result;
 }

@@ -122,7 +122,59 @@ describe('canonicalizeEntry', () => {
   it('can order integer keys numerically, as the writer does for int dict keys', () => {
     const t = '{"d": {"200": 41, "404": 3, "1000": 1}}';
     assert.equal(canonicalizeEntry(t).canonical, '{"d": {"1000": 1, "200": 41, "404": 3}}');
-    assert.equal(canonicalizeEntry(t, { intKeysNumeric: true }).canonical, '{"d": {"200": 41, "404": 3, "1000": 1}}');
+    assert.equal(
+      canonicalizeEntry(t, { numberKeysByValue: () => true }).canonical,
+      '{"d": {"200": 41, "404": 3, "1000": 1}}',
+    );
+    assert.deepEqual(canonicalizeEntry(t).numberKeyObjects, ['int']);
+  });
+  it('reports duplicate keys (json.loads keeps the last; json.dumps never writes two)', () => {
+    assert.equal(canonicalizeEntry('{"a": 1, "b": {"x": 1, "x": 2}}').duplicateKeys, true);
+    assert.equal(canonicalizeEntry('{"a": 1, "b": {"x": 1, "y": 2}}').duplicateKeys, false);
+  });
+});
+
+describe('number-like dict keys sorted by value, as the writer sorts non-string keys (spec §10.18)', () => {
+  const python = spawnSync('python3', ['--version']).status === 0;
+  it(
+    'equals CPython json.dumps(sort_keys=True) of dicts with int, float, negative, bool and mixed keys',
+    {
+      skip: python ? false : 'python3 not installed',
+    },
+    () => {
+      const script = `
+import json
+cases = [
+  {2.5: 'a', 10.5: 'b', -1.0: 'c'},
+  {-1: 'a', -10: 'b', 3: 'c', 0: 'd'},
+  {1: 'a', 2.5: 'b', 10: 'c'},
+  {True: 'x', 2: 'y', False: 'z'},
+  {1e16: 'big', 1e-05: 'tiny', -2.5e-07: 'neg', 100: 'int'},
+  {'outer': {10: 1, 9: 2}, 'str': {'10': 1, '9': 2}},
+]
+for c in cases:
+    print(json.dumps({'details': c}))
+    print(json.dumps({'details': c}, sort_keys=True))
+`;
+      const out = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      const lines = out.stdout.trim().split('\n');
+      for (let i = 0; i < lines.length; i += 2) {
+        const written = lines[i];
+        const writerHashInput = lines[i + 1];
+        const r = canonicalizeEntry(written);
+        // The last case mixes a real-int-keyed and a string-keyed object: only one of them by value.
+        const byValue = i === lines.length - 2 ? (k: number) => r.numberKeyObjects.length === 2 && k === 0 : () => true;
+        assert.equal(canonicalizeEntry(written, { numberKeysByValue: byValue }).canonical, writerHashInput, written);
+      }
+    },
+  );
+  it('knows which objects have number-like keys, and of which kind', () => {
+    assert.deepEqual(
+      canonicalizeEntry('{"a": {"2.5": 1, "-10": 2}, "b": {"1": 1, "true": 2}, "c": {"x": 1, "2": 2}}')
+        .numberKeyObjects,
+      ['number', 'int'],
+    );
   });
 });
 

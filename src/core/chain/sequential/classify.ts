@@ -6,7 +6,7 @@
 import { isAscii } from 'node:buffer';
 import { decodeLine } from '../../read/decode.js';
 import type { RawLine } from '../../read/lines.js';
-import { canonicalizeEntry, PyJsonError } from '../../pyjson/canonical.js';
+import { canonicalizeEntry, PyJsonError, type NumberKeyKind } from '../../pyjson/canonical.js';
 import { HASH_KEYS } from '../rule.js';
 
 /** Why a line cannot be read as an entry by Python's `json.loads` (it crashes or refuses). */
@@ -23,7 +23,17 @@ export type LineClass =
   /** An object without a usable hash field. */
   | { kind: 'unhashed'; how: 'absent' | 'null' | 'not-a-string'; schema: HashSchema | null }
   /** An object with a string hash: what the chain checks. */
-  | { kind: 'entry'; text: string; canonical: string; stored: string; hasIntKeys: boolean; schema: HashSchema };
+  | {
+      kind: 'entry';
+      text: string;
+      canonical: string;
+      stored: string;
+      /** Objects whose keys all look like numbers (see CanonicalResult). */
+      numberKeyObjects: NumberKeyKind[];
+      /** The same key twice in an object: never what `json.dumps` writes. */
+      duplicateKeys: boolean;
+      schema: HashSchema;
+    };
 
 /** Which hash field a line uses: the writer's `_integrity_hash` or the documented `chain_hash` (spec §2). */
 export type HashSchema = 'writer' | 'documented';
@@ -70,7 +80,8 @@ export function classifyLine(raw: RawLine, maxLineBytes: number): LineClass {
     text,
     canonical: parsed.canonical,
     stored: parsed.hashValue,
-    hasIntKeys: parsed.hasIntKeys,
+    numberKeyObjects: parsed.numberKeyObjects,
+    duplicateKeys: parsed.duplicateKeys,
     schema: schema as HashSchema,
   };
 }

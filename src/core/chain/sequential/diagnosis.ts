@@ -7,7 +7,7 @@
  *
  * A rule only runs after a mismatch, so the intact path costs nothing here.
  */
-import { canonicalizeEntry } from '../../pyjson/canonical.js';
+import { canonicalizeEntry, type NumberKeyKind } from '../../pyjson/canonical.js';
 import type { FileReport, Finding, Location } from '../report.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS } from '../rule.js';
 
@@ -17,7 +17,8 @@ export interface ChainEntry {
   text: string;
   canonical: string;
   stored: string;
-  hasIntKeys: boolean;
+  /** Objects whose keys all look like numbers (see CanonicalResult). */
+  numberKeyObjects: NumberKeyKind[];
   /** First hashed entry of its file. */
   fileFirst: boolean;
   fileIndex: number;
@@ -74,23 +75,46 @@ function base(ctx: BreakContext): Location & { stored: string; expected: string 
   return { ...ctx.e.loc, stored: ctx.e.stored, expected: chainHash(ctx.prev, ctx.e.canonical) };
 }
 
+/** Objects with number-like keys tried in every by-value combination up to this many (2^n canonicalizations). */
+const MAX_NUMBER_KEY_OBJECTS = 6;
+
+/**
+ * The number-like-keyed objects that, sorted by value, make `e`'s hash match (the writer sorted
+ * them before turning their keys into strings; objects whose keys really were strings it sorted
+ * as strings), or null. All of them first, then every other combination of a few.
+ */
+function numberKeyOrder(ctx: BreakContext): NumberKeyKind[] | null {
+  const kinds = ctx.e.numberKeyObjects;
+  const n = kinds.length;
+  if (n === 0) return null;
+  const all = (1 << Math.min(n, MAX_NUMBER_KEY_OBJECTS)) - 1;
+  const masks = n <= MAX_NUMBER_KEY_OBJECTS ? [all, ...Array.from({ length: all - 1 }, (_, i) => i + 1)] : [-1];
+  for (const mask of masks) {
+    const byValue = (i: number) => mask === -1 || ((mask >> i) & 1) === 1;
+    const alt = canonicalizeEntry(ctx.e.text, { hashKeys: HASH_KEYS, numberKeysByValue: byValue });
+    if (chainHash(ctx.prev, alt.canonical) === ctx.e.stored) return kinds.filter((_, i) => byValue(i));
+  }
+  return null;
+}
+
 /** The rules, most specific first. */
 export const BREAK_RULES: readonly BreakRule[] = [
   {
-    name: 'writer quirk: numeric dict keys',
-    source: 'spec §10.3',
+    name: 'writer quirk: number-like dict keys sorted by value',
+    source: 'spec §10.3, §10.18',
     diagnose(ctx) {
-      if (!ctx.e.hasIntKeys) return null;
-      const alt = canonicalizeEntry(ctx.e.text, { hashKeys: HASH_KEYS, intKeysNumeric: true });
-      if (chainHash(ctx.prev, alt.canonical) !== ctx.e.stored) return null;
+      const sorted = numberKeyOrder(ctx);
+      if (!sorted) return null;
+      const ints = sorted.every((k) => k === 'int');
       return {
         action: 'accept',
         finding: {
           ...base(ctx),
           class: 'quirk',
-          reason: 'int-keys',
-          message:
-            "hash matches Loki Mode's writer, which sorted integer dict keys numerically before writing them as strings (its own verifier rejects this entry)",
+          reason: ints ? 'int-keys' : 'number-keys',
+          message: ints
+            ? "hash matches Loki Mode's writer, which sorted integer dict keys numerically before writing them as strings (its own verifier rejects this entry)"
+            : "hash matches Loki Mode's writer, which sorted float, negative or boolean dict keys by value before writing them as strings (its own verifier rejects this entry)",
         },
       };
     },
