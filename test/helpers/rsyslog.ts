@@ -41,7 +41,7 @@ export interface Rsyslog {
   port: number;
   /** Parsed received messages, in arrival order. */
   messages(): RsyslogMessage[];
-  /** Waits until at least `n` messages arrived (or the timeout passes). */
+  /** Waits until at least `n` messages arrived; rejects after `ms` with the count and rsyslog's stderr. */
   waitFor(n: number, ms?: number): Promise<RsyslogMessage[]>;
   /**
    * Sends a marker message after everything sent so far and waits until rsyslog has written it:
@@ -171,10 +171,14 @@ export async function startRsyslog(
   return {
     port,
     messages,
-    async waitFor(n: number, ms = 10_000) {
-      const end = Date.now() + ms;
-      while (messages().length < n && Date.now() < end) await sleep(25);
-      return messages();
+    waitFor(n: number, ms = 10_000) {
+      return waitFor(
+        () => {
+          const got = messages();
+          return got.length >= n && got;
+        },
+        { timeoutMs: ms, pollMs: 20, describe: () => `${n} messages, got ${messages().length}; stderr: ${stderr}` },
+      );
     },
     async flush(via: 'tcp' | 'udp' = 'tcp', ms = 10_000) {
       if (via === 'udp' && options.tls) throw new Error('a TLS rsyslog has no UDP input');
