@@ -10,6 +10,9 @@
  *
  * Environment: BENCH_ENTRIES (default 1000000), BENCH_DAYS (4), BENCH_RUNS (rounds, 3),
  * BENCH_SCHEMA (writer | documented).
+ *
+ * Also here: `npx tsx bench/heap-check.ts` checks that constrainHeap still caps V8's new space
+ * on this Node (a V8 internal, so a check to run when Node changes rather than a test).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { appendEntry } from '../../src/core/write/append.js';
-import { BIN, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, BIN, ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 const python = spawnSync('python3', ['--version']).status === 0;
 
@@ -42,10 +42,14 @@ for i in range(n):
     time.sleep(0.03)
 `;
 
-function run(cmd: string, args: string[], input?: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const c = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'ignore', 'inherit'] });
-    c.on('close', resolve);
+/** Runs a writer; its exit code and stderr. */
+function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (b) => (stderr += b));
+    c.on('error', reject);
+    c.on('close', (code) => resolve({ code, stderr }));
     c.stdin.end(input ?? '');
   });
 }
@@ -80,7 +84,7 @@ describe('append', () => {
         '--error',
         'bad password',
       ]);
-      assert.equal(r.code, 0);
+      assert.equal(r.code, 0, r.stderr);
       const day = new Date().toISOString().slice(0, 10);
       const lines = readFileSync(join(t.dir, `audit-${day}.jsonl`), 'utf8')
         .trim()
@@ -92,12 +96,12 @@ describe('append', () => {
       );
       assert.match(lines[1], /"success": false, "error": "bad password"/);
       const v = await runCli(['verify', '--dir', t.dir, '-q']);
-      assert.equal(v.code, 0, v.stdout);
-      if (python)
-        assert.equal(
-          spawnSync('python3', [join(ROOT, 'bench', 'chain.py'), t.dir], { encoding: 'utf8' }).stdout.trim(),
-          '2',
-        );
+      assert.equal(v.code, 0, v.stderr + v.stdout);
+      if (python) {
+        const py = spawnSync('python3', [join(ROOT, 'bench', 'chain.py'), t.dir], { encoding: 'utf8' });
+        assert.equal(py.status, 0, py.stderr);
+        assert.equal(py.stdout.trim(), '2');
+      }
     } finally {
       t.cleanup();
     }
@@ -129,7 +133,7 @@ describe('append', () => {
         'audit-2026-03-02.112233.jsonl',
         'audit-2026-03-02.jsonl',
       ]);
-      assert.equal((await runCli(['verify', '--dir', t.dir, '-q'])).code, 0);
+      assertExit(await runCli(['verify', '--dir', t.dir, '-q']), 0);
     } finally {
       t.cleanup();
     }
@@ -139,9 +143,10 @@ describe('append', () => {
     const t = tempDir();
     try {
       const r = await runCli(['append', '--dir', t.dir, '--stdin'], { input: '{"event": "a.b"}\nnot json\n' });
-      assert.equal(r.code, 2);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /stdin line 2: not valid JSON/);
-      assert.equal((await runCli(['append', '--dir', t.dir])).code, 2);
+      const noEvent = assertExit(await runCli(['append', '--dir', t.dir]), 2);
+      assert.match(noEvent.stderr, /--event/);
     } finally {
       t.cleanup();
     }
@@ -157,15 +162,19 @@ describe('append', () => {
           Array.from({ length: 40 }, (_, i) => JSON.stringify({ event: 'task.step', actor: tag, details: { i } })).join(
             '\n',
           ) + '\n';
-        const codes = await Promise.all([
+        const runs = await Promise.all([
           run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-a')),
           run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-b')),
           run('python3', ['-c', LOKI_MODE_WRITER, t.dir, '40', 'python']),
         ]);
-        assert.deepEqual(codes, [0, 0, 0]);
+        assert.deepEqual(
+          runs.map((r) => r.code),
+          [0, 0, 0],
+          runs.map((r) => r.stderr).join('\n'),
+        );
         const v = await runCli(['verify', '--dir', t.dir, '--json']);
         const rep = JSON.parse(v.stdout);
-        assert.equal(v.code, 0, JSON.stringify(rep.findings));
+        assert.equal(v.code, 0, v.stderr + JSON.stringify(rep.findings));
         assert.equal(rep.entriesVerified, 120);
         const lines = readdirSync(t.dir).flatMap((n) => readFileSync(join(t.dir, n), 'utf8').trim().split('\n'));
         const tags = lines.map((l) => JSON.parse(l).user_id as string);

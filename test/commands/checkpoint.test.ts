@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, LOKI, runCli, tempDir } from '../helpers/cli.js';
 
 const VALID = join(LOKI, 'extended/valid/writer');
 
@@ -21,7 +21,7 @@ describe('checkpoint and verify --checkpoints', () => {
     store = join(t.dir, 'store');
     key = join(t.dir, 'ck');
     cpSync(VALID, audit, { recursive: true });
-    assert.equal((await runCli(['checkpoint', '--new-key', key])).code, 0);
+    assertExit(await runCli(['checkpoint', '--new-key', key]), 0);
     const c = await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store]);
     assert.equal(c.code, 0, c.stderr);
     assert.match(
@@ -35,7 +35,7 @@ describe('checkpoint and verify --checkpoints', () => {
 
   it('an untouched directory proves its checkpoint (the public key alone verifies)', async () => {
     const r = await verify();
-    assert.equal(r.code, 0, r.stdout);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(JSON.parse(r.stdout).verdict, 'intact');
     // The signed file holds no secret.
     const file = readdirSync(store)[0];
@@ -45,9 +45,9 @@ describe('checkpoint and verify --checkpoints', () => {
   it('removed newest entries (invisible to the chain) fail the checkpoint: exit 12', async () => {
     const f = join(audit, 'audit-2026-02-03.jsonl');
     writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 47).join('\n') + '\n');
-    assert.equal((await runCli(['verify', '--dir', audit, '-q'])).code, 0, 'the chain alone says intact');
+    assertExit(await runCli(['verify', '--dir', audit, '-q']), 0, 'the chain alone says intact');
     const r = await verify();
-    assert.equal(r.code, 12);
+    assert.equal(r.code, 12, r.stderr);
     const p = JSON.parse(r.stdout).firstProblem;
     assert.deepEqual(
       [p.class, p.reason, p.file, p.line],
@@ -58,22 +58,22 @@ describe('checkpoint and verify --checkpoints', () => {
   it('a deleted newest file fails the checkpoint', async () => {
     rmSync(join(audit, 'audit-2026-02-03.jsonl'));
     const r = await verify();
-    assert.equal(r.code, 12);
+    assert.equal(r.code, 12, r.stderr);
   });
 
   it('an edit with every later hash recomputed (edited-and-rechained) fails the checkpoint', async () => {
     cpSync(join(LOKI, 'extended/tampered/edited-and-rechained'), audit, { recursive: true });
-    assert.equal((await runCli(['verify', '--dir', audit, '-q'])).code, 0, 'the chain alone says intact');
+    assertExit(await runCli(['verify', '--dir', audit, '-q']), 0, 'the chain alone says intact');
     const r = await verify();
-    assert.equal(r.code, 12);
+    assert.equal(r.code, 12, r.stderr);
   });
 
   it('a checkpoint taken after the attack cannot see it (documented limit)', async () => {
     const f = join(audit, 'audit-2026-02-03.jsonl');
     writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 47).join('\n') + '\n');
     rmSync(store, { recursive: true });
-    assert.equal((await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store])).code, 0);
-    assert.equal((await verify()).code, 0);
+    assertExit(await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store]), 0);
+    assertExit(await verify(), 0);
   });
 
   it('a forged or altered checkpoint is an anchor mismatch, and a key that did not sign it too', async () => {
@@ -82,11 +82,11 @@ describe('checkpoint and verify --checkpoints', () => {
     c.statement.line = 47;
     writeFileSync(file, JSON.stringify(c));
     const r = await verify();
-    assert.equal(r.code, 12);
+    assert.equal(r.code, 12, r.stderr);
     assert.equal(JSON.parse(r.stdout).firstProblem.reason, 'checkpoint-signature');
-    assert.equal((await runCli(['checkpoint', '--new-key', key + '2'])).code, 0);
+    assertExit(await runCli(['checkpoint', '--new-key', key + '2']), 0);
     const other = await runCli(['verify', '--dir', audit, '--checkpoints', store, '--public-key', key + '2.pub', '-q']);
-    assert.equal(other.code, 12);
+    assert.equal(other.code, 12, other.stderr);
   });
 
   it('appending after a checkpoint is fine: the checkpointed head stays reachable', async () => {
@@ -97,31 +97,36 @@ describe('checkpoint and verify --checkpoints', () => {
       f,
       readFileSync(f, 'utf8') + sealEntry({ ...last, timestamp: '2026-02-03T23:00:00+00:00' }, head).line,
     );
-    assert.equal((await verify()).code, 0);
+    assertExit(await verify(), 0);
   });
 
   it('HMAC-SHA256 checkpoints and --expect-head', async () => {
     const secret = join(t.dir, 'secret');
     writeFileSync(secret, 'a-shared-secret-of-enough-bytes\n');
     const hs = join(t.dir, 'hstore');
-    assert.equal((await runCli(['checkpoint', '--dir', audit, '--hmac-key-file', secret, '--store', hs])).code, 0);
-    assert.equal(
-      (await runCli(['verify', '--dir', audit, '--checkpoints', hs, '--hmac-key-file', secret, '-q'])).code,
-      0,
+    assertExit(await runCli(['checkpoint', '--dir', audit, '--hmac-key-file', secret, '--store', hs]), 0);
+    assertExit(await runCli(['verify', '--dir', audit, '--checkpoints', hs, '--hmac-key-file', secret, '-q']), 0);
+    // The other side: another secret does not verify those checkpoints.
+    const otherSecret = join(t.dir, 'other-secret');
+    writeFileSync(otherSecret, 'another-shared-secret-of-enough-bytes\n');
+    assertExit(
+      await runCli(['verify', '--dir', audit, '--checkpoints', hs, '--hmac-key-file', otherSecret, '-q']),
+      12,
+      'a key that did not sign them',
     );
     const head = 'bd7ec98b71f417c1dd0b3011cab753365ad55486a6323d1c561b251430dc98af';
-    assert.equal((await runCli(['verify', '--dir', audit, '--expect-head', head, '-q'])).code, 0);
-    assert.equal((await runCli(['verify', '--dir', audit, '--expect-head', 'f'.repeat(64), '-q'])).code, 12);
-    assert.equal((await runCli(['verify', '--dir', audit, '--expect-head', 'xyz'])).code, 2);
+    assertExit(await runCli(['verify', '--dir', audit, '--expect-head', head, '-q']), 0);
+    assertExit(await runCli(['verify', '--dir', audit, '--expect-head', 'f'.repeat(64), '-q']), 12);
+    assertExit(await runCli(['verify', '--dir', audit, '--expect-head', 'xyz']), 2);
   });
 
   it('checkpoint refuses a chain that is not intact, and keys from argv are not accepted', async () => {
     cpSync(join(LOKI, 'extended/tampered/edited-field'), audit, { recursive: true });
     const r = await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', join(t.dir, 's2')]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /not intact: nothing was signed/);
     const none = await runCli(['checkpoint', '--dir', VALID, '--store', join(t.dir, 's3')]);
-    assert.equal(none.code, 2);
+    assert.equal(none.code, 2, none.stderr);
     assert.match(none.stderr, /--key FILE, --hmac-key-file FILE, or LOKI_AUDIT_CHECKPOINT_KEY/);
   });
 });

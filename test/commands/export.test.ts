@@ -6,6 +6,14 @@ import { describe, it } from 'node:test';
 import { LOKI, runCli, tempDir } from '../helpers/cli.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
+/** The fixture's entries, in chain order. */
+const fixtureEntries = (): Array<{ resource_type: string; action: string }> =>
+  ['01', '02', '03'].flatMap((d) =>
+    readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  );
 const python = spawnSync('python3', ['--version']).status === 0;
 
 describe('export', () => {
@@ -21,8 +29,8 @@ describe('export', () => {
         .join('');
       assert.equal(readFileSync(out, 'utf8'), original);
       const v = await runCli(['verify', '--dir', t.dir, '--json']);
+      assert.equal(v.code, 0, v.stderr + v.stdout);
       assert.equal(JSON.parse(v.stdout).entriesVerified, 150);
-      assert.equal(v.code, 0);
     } finally {
       t.cleanup();
     }
@@ -30,12 +38,16 @@ describe('export', () => {
 
   it('json is one valid array, streamed; empty result is []', async () => {
     const r = await runCli(['export', '--dir', WRITER, '--format', 'json', '--event', 'auth.*']);
+    assert.equal(r.code, 0, r.stderr);
     const arr = JSON.parse(r.stdout);
-    assert.ok(Array.isArray(arr) && arr.length > 0);
-    assert.ok(arr.every((e: { resource_type: string }) => e.resource_type === 'auth' || e.resource_type === 'token'));
+    assert.ok(Array.isArray(arr));
+    // Exactly the fixture's auth.* entries, in order (a part of it, not all of it).
+    const want = fixtureEntries().filter((e) => e.resource_type === 'auth');
+    assert.ok(want.length > 0 && want.length < 150);
+    assert.deepEqual(arr, want);
     const none = await runCli(['export', '--dir', WRITER, '--format', 'json', '--actor', 'nobody']);
     assert.equal(none.stdout, '[]\n');
-    assert.equal(none.code, 0);
+    assert.equal(none.code, 0, none.stderr);
   });
 
   it(
@@ -43,13 +55,14 @@ describe('export', () => {
     { skip: python ? false : 'python3 not installed' },
     async () => {
       const r = await runCli(['export', '--dir', WRITER, '--format', 'csv']);
-      assert.equal(r.code, 0);
+      assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.split('\n').length - 1, 151, 'one line per row');
       const py = spawnSync(
         'python3',
         ['-c', 'import csv,sys,json\nrows=list(csv.reader(sys.stdin))\nprint(json.dumps(rows))'],
         { input: r.stdout, encoding: 'utf8' },
       );
+      assert.equal(py.status, 0, py.stderr);
       const rows = JSON.parse(py.stdout) as string[][];
       assert.equal(rows.length, 151);
       assert.equal(rows[0][0], 'timestamp');
@@ -66,16 +79,16 @@ describe('export', () => {
       const out = join(t.dir, 'x.csv');
       writeFileSync(out, 'keep me');
       const r = await runCli(['export', '--dir', WRITER, '--format', 'csv', '--output', out]);
-      assert.equal(r.code, 2);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /exists: use --force/);
       assert.equal(readFileSync(out, 'utf8'), 'keep me');
       const f = await runCli(['export', '--dir', WRITER, '--format', 'csv', '--output', out, '--force']);
-      assert.equal(f.code, 0);
+      assert.equal(f.code, 0, f.stderr);
       assert.match(readFileSync(out, 'utf8'), /^timestamp,event/);
       // A failing export (unreadable input directory) leaves neither the target nor a temp file.
       const bad = join(t.dir, 'y.csv');
       const e = await runCli(['export', '--dir', join(t.dir, 'missing'), '--output', bad]);
-      assert.equal(e.code, 3);
+      assert.equal(e.code, 3, e.stderr);
       assert.ok(!existsSync(bad));
       assert.deepEqual(
         readdirSync(t.dir).filter((n) => n.endsWith('.tmp')),
@@ -88,6 +101,7 @@ describe('export', () => {
 
   it('syslog lines: one per entry, PRI from the level, never longer than the limit', async () => {
     const r = await runCli(['export', '--dir', WRITER, '--format', 'syslog']);
+    assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n').filter(Boolean);
     assert.equal(lines.length, 150);
     const pris = lines.map((l) => Number(/^<(\d+)>/.exec(l)?.[1]));
@@ -101,7 +115,7 @@ describe('export', () => {
     try {
       cpSync(join(LOKI, 'extended/tampered/non-object-line'), t.dir, { recursive: true });
       const r = await runCli(['export', '--dir', t.dir, '--format', 'jsonl']);
-      assert.equal(r.code, 0);
+      assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /^warning: audit-2026-02-02\.jsonl:12: line is valid JSON but not an object$/m);
       assert.equal(r.stdout.split('\n').filter(Boolean).length, 149);
     } finally {
@@ -110,135 +124,24 @@ describe('export', () => {
   });
 });
 
-describe('search', () => {
-  it('filters combine; exit 1 when nothing matched (like grep)', async () => {
-    const r = await runCli(['search', '--dir', WRITER, '--event', 'api.*', '--level', 'error', '-o', 'jsonl']);
-    assert.equal(r.code, 0);
-    const rows = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    assert.ok(rows.length > 0);
-    assert.ok(rows.every((e) => e.resource_type === 'api' && e.success === false));
-    const none = await runCli(['search', '--dir', WRITER, '--actor', 'nobody']);
-    assert.equal(none.code, 1);
-    assert.equal(none.stdout, '');
-  });
-
-  it('--level is that level and above; ranges; =level exactly', async () => {
-    const count = async (...a: string[]) =>
-      (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', ...a])).stdout.split('\n').filter(Boolean).length;
-    assert.equal(await count('--level', 'warning'), 63);
-    assert.equal(await count('--level', 'error'), 38);
-    assert.equal(await count('--level', 'info..warning'), 112);
-    assert.equal(await count('--level', '=warning'), 25);
-  });
-
-  it('--field on a dotted path, --grep over the raw line, --user, --resource-type, --action', async () => {
-    const f = await runCli(['search', '--dir', WRITER, '--field', 'details.agent=qa', '-o', 'jsonl']);
-    assert.ok(
-      f.stdout
-        .trim()
-        .split('\n')
-        .every((l) => JSON.parse(l).details.agent === 'qa'),
-    );
-    const g = await runCli(['search', '--dir', WRITER, '--grep', 'quota exceeded', '-o', 'jsonl']);
-    assert.ok(
-      g.stdout
-        .trim()
-        .split('\n')
-        .every((l) => l.includes('quota exceeded')),
-    );
-    const u = await runCli([
-      'search',
-      '--dir',
-      WRITER,
-      '--user',
-      'bob',
-      '--resource-type',
-      'task',
-      '--action',
-      'st*',
-      '-o',
-      'jsonl',
-    ]);
-    for (const l of u.stdout.trim().split('\n')) {
-      const e = JSON.parse(l);
-      assert.equal(e.user_id, 'bob');
-      assert.equal(e.resource_type, 'task');
-      assert.match(e.action, /^st/);
-    }
-  });
-
-  it('--limit, --offset and --reverse (newest first)', async () => {
-    const all = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl'])).stdout.trim().split('\n');
-    const page = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', '--offset', '10', '--limit', '5'])).stdout
-      .trim()
-      .split('\n');
-    assert.deepEqual(page, all.slice(10, 15));
-    const rev = (await runCli(['search', '--dir', WRITER, '-o', 'jsonl', '--reverse', '--limit', '3'])).stdout
-      .trim()
-      .split('\n');
-    assert.deepEqual(rev, all.slice(-3).reverse());
-  });
-
-  it('the time window picks files by name (files outside are never opened) and entries by time', async () => {
-    const t = tempDir();
-    try {
-      cpSync(WRITER, t.dir, { recursive: true });
-      // An unreadable file outside the window is never opened: no warning about it.
-      writeFileSync(join(t.dir, 'audit-2026-01-15.jsonl'), Buffer.from([0xff, 0xfe, 0x0a]));
-      const r = await runCli([
-        'search',
-        '--dir',
-        t.dir,
-        '--since',
-        '2026-02-02T00:00:00Z',
-        '--until',
-        '2026-02-02T06:00:00Z',
-        '-o',
-        'jsonl',
-      ]);
-      assert.equal(r.stderr, '');
-      const ts = r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l).timestamp as string);
-      assert.ok(ts.length > 0 && ts.every((x) => x >= '2026-02-02T00:00:00' && x < '2026-02-02T06:00:00'));
-    } finally {
-      t.cleanup();
-    }
-  });
-
-  it('text output escapes ANSI and control characters from the log; raw is byte-exact', async () => {
-    const r = await runCli(['search', '--dir', WRITER, '--grep', 'ctl', '--color', 'always']);
-    // eslint-disable-next-line no-control-regex
-    const withoutOurColours = r.stdout.replace(/\u001b\[\d+m/g, '');
-    // eslint-disable-next-line no-control-regex
-    assert.doesNotMatch(withoutOurColours, /[\u0000-\u0009\u000b-\u001f\u007f]/);
-    const raw = await runCli(['search', '--dir', WRITER, '--grep', 'ctl', '-o', 'raw']);
-    const lines = ['01', '02', '03']
-      .flatMap((d) => readFileSync(join(WRITER, `audit-2026-02-${d}.jsonl`), 'utf8').split('\n'))
-      .filter((l) => /ctl/.test(l));
-    assert.equal(raw.stdout, lines.map((l) => l + '\n').join(''));
-  });
-});
-
 describe('pipes', () => {
   it('search -o raw | verify --stdin: the output of an unfiltered search verifies; a window verifies from --start-hash', async () => {
     const raw = await runCli(['search', '--dir', WRITER, '-o', 'raw']);
+    assert.equal(raw.code, 0, raw.stderr);
     const v = await runCli(['verify', '--stdin', '--json'], { input: raw.stdout });
-    assert.equal(v.code, 0, v.stdout);
+    assert.equal(v.code, 0, v.stderr + v.stdout);
     assert.equal(JSON.parse(v.stdout).entriesVerified, 150);
     const day1 = readFileSync(join(WRITER, 'audit-2026-02-01.jsonl'), 'utf8').trim().split('\n');
     const head = JSON.parse(day1[day1.length - 1])._integrity_hash as string;
     const rest = await runCli(['search', '--dir', WRITER, '-o', 'raw', '--since', '2026-02-02']);
+    assert.equal(rest.code, 0, rest.stderr);
+    assert.equal(rest.stdout.split('\n').filter(Boolean).length, 100);
     const ok = await runCli(['verify', '--stdin', '--start-hash', head, '-q'], { input: rest.stdout });
-    assert.equal(ok.code, 0);
+    assert.equal(ok.code, 0, ok.stderr);
     const mid = await runCli(['verify', '--stdin', '-q'], { input: rest.stdout });
-    assert.equal(mid.code, 6, 'without the start hash the window starts mid-chain');
+    assert.equal(mid.code, 6, `without the start hash the window starts mid-chain: ${mid.stderr}`);
     const bad = await runCli(['verify', '--stdin', '--start-hash', 'xyz'], { input: '' });
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 2, bad.stderr);
   });
 
   it('search | head -1 ends quietly', async () => {

@@ -8,10 +8,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { generateSample } from '../../scripts/sample.js';
 import { sealEntry } from '../../src/core/write/seal.js';
-import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
@@ -76,7 +75,7 @@ describe('forward to Loki', () => {
     // Nothing new: a second run sends nothing.
     const pushes = rx.pushes;
     const again = await fwd();
-    assert.equal(again.code, 0);
+    assert.equal(again.code, 0, again.stderr);
     assert.equal(rx.pushes, pushes);
     assert.match(again.stdout, /: 0 delivered/);
     // query_range reads back by label
@@ -102,7 +101,7 @@ describe('forward to Loki', () => {
     const both = await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--loki-username', 'u'], {
       env: { LOKI_AUDIT_LOKI_TOKEN: 's3cret-token', LOKI_AUDIT_LOKI_PASSWORD: 'pw' },
     });
-    assert.equal(both.code, 2);
+    assert.equal(both.code, 2, both.stderr);
     assert.match(both.stderr, /mutually exclusive/);
     assert.doesNotMatch(both.stderr, /s3cret|pw\b/);
     const url = await runCli([
@@ -114,7 +113,7 @@ describe('forward to Loki', () => {
       '--state',
       state,
     ]);
-    assert.equal(url.code, 2);
+    assert.equal(url.code, 2, url.stderr);
     assert.doesNotMatch(url.stderr, /hunter2/);
   });
 
@@ -157,7 +156,7 @@ describe('forward to Loki', () => {
       '--timeout',
       '500',
     ]);
-    assert.equal(r.code, 9);
+    assert.equal(r.code, 9, r.stderr);
     assert.match(r.stderr, /giving up: cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/);
     rx = new LokiReceiver();
     await rx.start(port);
@@ -181,7 +180,7 @@ describe('forward to Loki', () => {
       '--dead-letter',
       dl,
     ]);
-    assert.equal(old.code, 11);
+    assert.equal(old.code, 11, old.stderr);
     assert.equal(rx.stored.length, 0);
     const dead = readFileSync(dl, 'utf8')
       .trim()
@@ -212,7 +211,7 @@ describe('forward to Loki', () => {
     const dl = join(t.dir, 'dead.jsonl');
     // Batches close at 100 entries, not on time (a loaded machine must not change their size).
     const r = await fwd('--dead-letter', dl, '--batch-entries', '100', '--batch-wait', '60000');
-    assert.equal(r.code, 11);
+    assert.equal(r.code, 11, r.stderr);
     const dead = readFileSync(dl, 'utf8')
       .trim()
       .split('\n')
@@ -364,12 +363,16 @@ describe('forward to Loki', () => {
     const child = spawn(
       process.execPath,
       [BIN, 'forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--batch-entries', '20'],
-      { cwd: ROOT, stdio: 'ignore' },
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    const end = Date.now() + 10_000;
-    while (rx.pushes < 4 && Date.now() < end) await sleep(20);
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    const closed = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, signal) => r(signal)));
+    await rx.waitFor(() => rx.pushes >= 4, { describe: () => `4 pushes before the kill; forward's stderr: ${stderr}` });
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
+    assert.equal(await closed, 'SIGKILL', `killed while running, not exited before: ${stderr}`);
+    // The push in flight when the client died is still answered (and stored) by the receiver.
+    await rx.whenIdle();
     rx.slow(0);
     const before = rx.stored.length;
     assert.ok(before > 0 && before < 240, `some delivered before the kill (${before})`);
@@ -380,7 +383,7 @@ describe('forward to Loki', () => {
   });
 
   it('a forwarded file rewritten afterwards is reported (exit 10), nothing re-sent', async () => {
-    assert.equal((await fwd()).code, 0);
+    assertExit(await fwd(), 0);
     const live = readdirSync(audit)
       .filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n))
       .sort()
@@ -393,13 +396,13 @@ describe('forward to Loki', () => {
     writeFileSync(f, lines.join('\n'));
     const pushes = rx.pushes;
     const r = await fwd();
-    assert.equal(r.code, 10);
+    assert.equal(r.code, 10, r.stderr);
     assert.match(r.stderr, /no longer in the directory: the file was rewritten or removed/);
     assert.equal(rx.pushes, pushes);
   });
 
   it('survives size rotation between runs: the position is found in the renamed piece', async () => {
-    assert.equal((await fwd()).code, 0);
+    assertExit(await fwd(), 0);
     const live = readdirSync(audit)
       .filter((n) => /^audit-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n))
       .sort()
@@ -417,17 +420,17 @@ describe('forward to Loki', () => {
   it('state of another directory and a corrupt state file are refused with a clear message', async () => {
     writeFileSync(state, JSON.stringify({ version: 1, dir: '/elsewhere', targets: {} }));
     let r = await fwd();
-    assert.equal(r.code, 10);
+    assert.equal(r.code, 10, r.stderr);
     assert.match(r.stderr, /belongs to \/elsewhere/);
     writeFileSync(state, '{"version": 1, "dir": "x", "tar');
     r = await fwd();
-    assert.equal(r.code, 10);
+    assert.equal(r.code, 10, r.stderr);
     assert.match(r.stderr, /not valid JSON/);
   });
 
   it('--dry-run shows streams and labels, sends and saves nothing', async () => {
     const r = await fwd('--dry-run');
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /240 entries would be sent/);
     assert.match(
       r.stdout,
@@ -439,7 +442,7 @@ describe('forward to Loki', () => {
 
   it("filters apply (only auth.* at warning and above), and the config file's enterprise.audit.level too", async () => {
     const r = await fwd('--event', 'auth.*', '--level', 'warning');
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     assert.ok(rx.stored.length > 0);
     assert.ok(rx.stored.every((e) => e.labels.event_family === 'auth' && e.labels.level !== 'info'));
     const cfg = join(t.dir, 'config.yaml');
@@ -474,11 +477,16 @@ describe('forward to Loki', () => {
         '--batch-wait',
         '100',
       ],
-      { cwd: ROOT, stdio: 'ignore' },
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
     );
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
     try {
-      const end = Date.now() + 10_000;
-      while (rx.stored.length < 240 && Date.now() < end) await sleep(25);
+      await rx.waitFor(() => rx.stored.length >= 240, {
+        describe: () => `the 240 entries already written; forward's stderr: ${stderr}`,
+      });
+      assert.equal(rx.stored.length, 240);
       let prev = JSON.parse(allLines(audit).at(-1)!)._integrity_hash as string;
       const today = new Date().toISOString().slice(0, 10);
       for (let i = 0; i < 5; i++) {
@@ -501,13 +509,16 @@ describe('forward to Loki', () => {
         appendFileSync(join(audit, `audit-${today}.jsonl`), s.line);
         prev = s.hash;
       }
-      while (rx.stored.length < 245 && Date.now() < end + 5000) await sleep(25);
+      await rx.waitFor(() => rx.stored.length >= 245, {
+        describe: () => `the 5 new entries; forward's stderr: ${stderr}`,
+      });
+      await rx.whenIdle();
       assert.equal(rx.stored.length, 245);
       assert.ok(rx.stored.slice(-5).every((e) => JSON.parse(e.line).user_id === 'live'));
     } finally {
       child.kill('SIGTERM');
-      await new Promise((r) => child.on('close', r));
     }
+    assert.equal(await closed, 0, `forward --follow ends cleanly on SIGTERM: ${stderr}`);
     const saved = JSON.parse(readFileSync(state, 'utf8'));
     assert.equal(Object.values(saved.targets as Record<string, { line: number }>)[0].line, 5);
   });
@@ -521,12 +532,10 @@ describe('verify --against-loki (Loki as a witness)', () => {
     try {
       const audit = join(t.dir, 'audit');
       generateSample(audit, { seed: 3, startDate: daysAgo(3), perDay: [50, 50], maxFileBytes: 1 << 20 });
-      assert.equal(
-        (await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', join(t.dir, 's.json')])).code,
-        0,
-      );
+      assertExit(await runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', join(t.dir, 's.json')]), 0);
+      assert.equal(rx.stored.length, 100);
       let r = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--json']);
-      assert.equal(r.code, 0, r.stdout);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
       // An entry written after the forward run: not in Loki yet, a note only.
       const { _integrity_hash: head, ...last } = JSON.parse(allLines(audit).at(-1)!);
       const extra = join(audit, `audit-${daysAgo(0)}.jsonl`);
@@ -535,7 +544,7 @@ describe('verify --against-loki (Loki as a witness)', () => {
         sealEntry({ ...last, timestamp: new Date().toISOString().replace('Z', '+00:00') }, head).line,
       );
       r = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--json']);
-      assert.equal(r.code, 0, r.stdout);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.ok(
         JSON.parse(r.stdout).notes.some(
           (n: { kind: string; message: string }) =>
@@ -547,14 +556,14 @@ describe('verify --against-loki (Loki as a witness)', () => {
       const live = readdirSync(audit).sort().at(-1)!;
       const f = join(audit, live);
       writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 48).join('\n') + '\n');
-      assert.equal((await runCli(['verify', '--dir', audit, '-q'])).code, 0);
+      assertExit(await runCli(['verify', '--dir', audit, '-q']), 0, 'the chain alone says intact');
       r = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--json']);
-      assert.equal(r.code, 12);
+      assert.equal(r.code, 12, r.stderr);
       const rep = JSON.parse(r.stdout);
       assert.equal(rep.findings.filter((x: { reason: string }) => x.reason === 'head-missing').length, 2);
       assert.match(rep.firstProblem.message, /forwarded to Loki .* is not in the local files/);
       const down = await runCli(['verify', '--dir', audit, '--against-loki', 'http://127.0.0.1:1']);
-      assert.equal(down.code, 3);
+      assert.equal(down.code, 3, down.stderr);
       assert.match(down.stderr, /cannot query 127\.0\.0\.1:1/);
     } finally {
       await rx.stop();

@@ -1,11 +1,33 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+
+/** The fixture's entries of one day. */
+const day = (d: string): Array<{ timestamp: string }> =>
+  readFileSync(join(LOKI, 'extended/valid/writer', `audit-2026-02-${d}.jsonl`), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+/** A writer-schema entry at `timestamp` (ISO 8601 with +00:00). */
+const writerEntry = (timestamp: string, action: string) => ({
+  timestamp,
+  action,
+  resource_type: 'task',
+  resource_id: null,
+  user_id: 'alice',
+  token_id: null,
+  ip_address: null,
+  user_agent: null,
+  success: true,
+  error: null,
+  details: {},
+});
 
 const plain = (stdout: string) =>
   new Map(
@@ -45,6 +67,7 @@ describe('summary', () => {
 
   it('--json gives one object with the same numbers', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all', '--json', '--top', '3']);
+    assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     assert.equal(s.total, 150);
     assert.equal(s.byEvent.length, 3);
@@ -64,6 +87,7 @@ describe('summary', () => {
       '2026-02-02',
       '--json',
     ]);
+    assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     assert.deepEqual(s.files, ['audit-2026-02-02.jsonl']);
     assert.equal(s.total, 50);
@@ -71,36 +95,61 @@ describe('summary', () => {
     assert.equal(s.until, '2026-02-03T00:00:00.000Z');
     // The window starts mid-history: the chain is checked from the previous file's last hash.
     assert.equal(s.chain.verdict, 'intact');
-    const narrow = JSON.parse(
-      (
-        await runCli([
-          'summary',
-          '--dir',
-          join(LOKI, 'extended/valid/writer'),
-          '--from',
-          '2026-02-02T10:00:00Z',
-          '--to',
-          '2026-02-02T12:00:00Z',
-          '--json',
-        ])
-      ).stdout,
+    const n = await runCli([
+      'summary',
+      '--dir',
+      join(LOKI, 'extended/valid/writer'),
+      '--from',
+      '2026-02-02T10:00:00Z',
+      '--to',
+      '2026-02-02T12:00:00Z',
+      '--json',
+    ]);
+    assert.equal(n.code, 0, n.stderr);
+    const narrow = JSON.parse(n.stdout);
+    // Exactly the entries of [10:00, 12:00), first and last of them.
+    const inWindow = day('02').filter(
+      (e) =>
+        Date.parse(e.timestamp) >= Date.parse('2026-02-02T10:00:00Z') &&
+        Date.parse(e.timestamp) < Date.parse('2026-02-02T12:00:00Z'),
     );
-    assert.ok(narrow.total > 0 && narrow.total < 50);
-    assert.ok(narrow.first >= '2026-02-02T10:00:00');
+    assert.ok(inWindow.length > 0 && inWindow.length < 50);
+    assert.equal(narrow.total, inWindow.length);
+    assert.equal(narrow.first, inWindow[0].timestamp);
+    assert.equal(narrow.last, inWindow.at(-1)!.timestamp);
   });
 
   it('the default window is the last 24 hours', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     assert.equal(s.total, 0);
     assert.ok(Math.abs(Date.parse(s.since) - (Date.now() - 86_400_000)) < 60_000);
     assert.deepEqual(s.files, []);
+    // The other side: an entry of an hour ago counts, one of three days ago does not.
+    const t = tempDir();
+    try {
+      const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString().replace('Z', '+00:00');
+      const old = sealEntry(writerEntry(iso(3 * 86_400_000), 'old'), GENESIS_HASH);
+      const recent = sealEntry(writerEntry(iso(3_600_000), 'recent'), old.hash);
+      const name = (e: { line: string }) => `audit-${JSON.parse(e.line).timestamp.slice(0, 10)}.jsonl`;
+      writeFileSync(join(t.dir, name(old)), old.line);
+      writeFileSync(join(t.dir, name(recent)), recent.line);
+      const w = await runCli(['summary', '--dir', t.dir, '--json']);
+      assert.equal(w.code, 0, w.stderr);
+      const ws = JSON.parse(w.stdout);
+      assert.equal(ws.total, 1);
+      assert.deepEqual(ws.byEvent, [{ key: 'task.recent', count: 1 }]);
+      assert.deepEqual(ws.files, [name(recent)]);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('summarizes the documented schema and a .gz day', async () => {
-    const s = JSON.parse(
-      (await runCli(['summary', '--dir', join(LOKI, 'documented/valid'), '--all', '--json'])).stdout,
-    );
+    const r = await runCli(['summary', '--dir', join(LOKI, 'documented/valid'), '--all', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
     assert.equal(s.total, 180);
     assert.ok(s.byLevel.debug > 0);
     assert.ok(s.files.includes('audit-2026-02-13.jsonl.gz'));
@@ -109,15 +158,19 @@ describe('summary', () => {
 
   it('the chain line reports tampering in the files covered', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/edited-field'), '--all']);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^chain\ttampered\t149\taudit-2026-02-02\.jsonl:17$/m);
   });
 
   it('bad lines are skipped with a warning naming file and line', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/non-object-line'), '--all']);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^warning: audit-2026-02-02\.jsonl:12: line is valid JSON but not an object$/m);
+    assert.match(r.stdout, /^total\t149$/m, 'the other 149 entries are counted');
     const u = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/invalid-utf8'), '--all']);
+    assert.equal(u.code, 0, u.stderr);
     assert.match(u.stderr, /^warning: audit-2026-02-02\.jsonl:12: invalid UTF-8 at byte \d+ of the line$/m);
+    assert.match(u.stdout, /^total\t149$/m);
   });
 
   it('never writes control characters or ANSI escapes from the log to the output', async () => {
@@ -135,6 +188,7 @@ describe('summary', () => {
       writeFileSync(join(t.dir, 'audit-2026-02-01.jsonl'), JSON.stringify(evil) + '\n');
       for (const args of [[], ['--color', 'always']]) {
         const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain', ...args]);
+        assert.equal(r.code, 0, r.stderr);
         // eslint-disable-next-line no-control-regex
         const stripped = r.stdout.replace(/\u001b\[[0-9;]*m/g, ''); // our own colours only
         // eslint-disable-next-line no-control-regex
@@ -150,7 +204,7 @@ describe('summary', () => {
 
   it('bad times and flags exit 2 with a clear message', async () => {
     let r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--since', 'last tuesday']);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /cannot read time "last tuesday"/);
     r = await runCli([
       'summary',
@@ -161,15 +215,15 @@ describe('summary', () => {
       '--until',
       '2026-02-01',
     ]);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /empty window/);
     r = await runCli(['summary', '--top', 'x']);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 2, r.stderr);
   });
 
   it('missing directory exits 3', async () => {
     const r = await runCli(['summary', '--dir', '/nonexistent/audit']);
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stderr, 'loki-audit: error: audit directory not found: /nonexistent/audit\n');
   });
 
@@ -225,13 +279,15 @@ describe('summary', () => {
     { skip: spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script not installed' },
     async () => {
       const piped = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all']);
+      assert.equal(piped.code, 0, piped.stderr);
       assert.doesNotMatch(piped.stdout, /┌/);
+      assert.match(piped.stdout, /^total\t150$/m, 'plain lines instead');
       const tty = spawnSync(
         'script',
         ['-qec', `node ${BIN} summary --all --dir ${join(LOKI, 'extended/valid/writer')}`, '/dev/null'],
         { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
       );
-      assert.equal(tty.status, 0);
+      assert.equal(tty.status, 0, tty.stdout + tty.stderr);
       assert.match(tty.stdout, /Audit summary {2}beginning \.\. now/);
       assert.match(tty.stdout, /│ api\.request +│ +21 │ +14\.0 │/);
       assert.match(tty.stdout, /Chain: intact \(150 entries verified/);
@@ -249,7 +305,7 @@ describe('summary on unreadable input', () => {
       cpSync(join(LOKI, 'extended/valid/writer'), t.dir, { recursive: true });
       mkdirSync(join(t.dir, 'audit-2026-02-04.jsonl'));
       const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain']);
-      assert.equal(r.code, 3);
+      assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /^warning: audit-2026-02-04\.jsonl:1: cannot read audit-2026-02-04\.jsonl: EISDIR/m);
       assert.match(r.stdout, /^total\t150$/m);
     } finally {
@@ -267,7 +323,7 @@ describe('summary on unreadable input', () => {
       lines.splice(3, 0, '{"x": "' + 'y'.repeat(10 * 1024 * 1024) + '"}');
       writeFileSync(f, lines.join('\n'));
       const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain']);
-      assert.equal(r.code, 0);
+      assert.equal(r.code, 0, r.stderr);
       assert.match(
         r.stderr,
         /^warning: audit-2026-02-01\.jsonl:4: line of 10485769 bytes is longer than the limit of 4194304 bytes \(--max-line-bytes\)$/m,

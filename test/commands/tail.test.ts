@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A writer with Loki Mode's chain rule, appending to a directory. */
 class Writer {
@@ -39,7 +39,11 @@ class Writer {
   }
 }
 
-/** Starts `tail -f`, collects stdout lines, lets the test wait for a count. */
+/**
+ * Starts `tail -f`, collects its stdout lines and stderr, lets the test wait on them: each wait
+ * checks again on the child's output and fails at its deadline (or at once if the child exits)
+ * with what the child printed.
+ */
 function follow(dir: string, args: string[]) {
   const child = spawn(process.execPath, [BIN, 'tail', '--dir', dir, '-f', '--poll-ms', '50', ...args], {
     cwd: ROOT,
@@ -47,16 +51,46 @@ function follow(dir: string, args: string[]) {
   });
   let out = '';
   let err = '';
+  let exited: number | null | undefined;
   child.stdout.on('data', (b) => (out += b));
   child.stderr.on('data', (b) => (err += b));
-  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const closed = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      exited = code;
+      resolve(code);
+    }),
+  );
+  const lines = () => out.split('\n').filter(Boolean);
+  const until = <T>(what: string, condition: () => T | false | null | undefined, ms: number) =>
+    waitFor(
+      () => {
+        const v = condition();
+        if (!v && exited !== undefined) throw new Error(`tail -f exited (${exited}) before ${what}; stderr: ${err}`);
+        return v;
+      },
+      {
+        timeoutMs: ms,
+        pollMs: 0,
+        wakeOn: [
+          [child.stdout, 'data'],
+          [child.stderr, 'data'],
+          [child, 'close'],
+        ],
+        describe: () => `${what}; ${lines().length} lines so far; stderr: ${err}`,
+      },
+    );
   return {
-    lines: () => out.split('\n').filter(Boolean),
+    lines,
     stderr: () => err,
+    /** Waits until at least `n` lines were printed; returns them. */
     async waitFor(n: number, ms = 5000) {
-      const end = Date.now() + ms;
-      while (this.lines().length < n && Date.now() < end) await sleep(20);
-      return this.lines();
+      await until(`${n} lines`, () => lines().length >= n, ms);
+      return lines();
+    },
+    /** Waits until stderr matches `re` (a notice, a chain break). */
+    async waitForStderr(re: RegExp, ms = 5000) {
+      await until(`stderr to match ${re}`, () => re.test(err), ms);
+      return err;
     },
     async stop() {
       child.kill('SIGINT');
@@ -75,16 +109,17 @@ const fixtureLines = () =>
 describe('tail', () => {
   it('prints the last N entries across files, oldest first', async () => {
     const r = await runCli(['tail', '--dir', join(LOKI, 'extended/valid/writer'), '-n', '3', '-o', 'jsonl']);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), fixtureLines().slice(-3));
   });
 
   it('takes entries from older files when the newest has too few matches', async () => {
     const r = await runCli(['tail', '--dir', join(LOKI, 'extended/valid/writer'), '-n', '60', '-o', 'jsonl']);
+    assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), fixtureLines().slice(-60));
   });
 
-  it('filters like search', async () => {
+  it('filters like search: the last N matching entries, not the last N entries filtered', async () => {
     const r = await runCli([
       'tail',
       '--dir',
@@ -96,17 +131,23 @@ describe('tail', () => {
       '-o',
       'jsonl',
     ]);
-    const lines = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    assert.equal(lines.length, 2);
-    assert.ok(lines.every((e) => e.success === false));
+    assert.equal(r.code, 0, r.stderr);
+    const failures = fixtureLines().filter((l) => JSON.parse(l).success === false);
+    assert.ok(failures.length > 2);
+    assert.deepEqual(r.stdout.trim().split('\n'), failures.slice(-2));
+    assert.ok(
+      fixtureLines()
+        .slice(-2)
+        .some((l) => JSON.parse(l).success !== false),
+      'the last two are not both failures',
+    );
   });
 
   it('--follow -o json is refused (an array cannot be followed)', async () => {
     const r = await runCli(['tail', '--dir', join(LOKI, 'extended/valid/writer'), '-f', '-o', 'json']);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /-o json is one array and cannot be followed/);
+    assert.equal(r.stdout, '');
   });
 });
 
@@ -118,11 +159,9 @@ describe('tail --follow', () => {
       w.append('2026-03-01', 5);
       const f = follow(t.dir, ['-n', '2', '-o', 'jsonl', '--verify']);
       assert.equal((await f.waitFor(2)).length, 2);
-      // A write in two halves: nothing until the newline is there.
+      // A write in two halves: printed once, whole (the final comparison would show a split line).
       const half = w.line('2026-03-01');
       appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), half.slice(0, 50));
-      await sleep(300);
-      assert.equal(f.lines().length, 2, 'half a line is never printed');
       appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), half.slice(50));
       await f.waitFor(3);
       // Size rotation: the live file renamed, one more line written to it just before, a fresh live file.
@@ -130,13 +169,20 @@ describe('tail --follow', () => {
       renameSync(join(t.dir, 'audit-2026-03-01.jsonl'), join(t.dir, 'audit-2026-03-01.120000.jsonl'));
       w.append('2026-03-01', 3);
       await f.waitFor(8);
-      // Midnight.
+      // A write that never got its newline (the writer crashed), then midnight: the half line is
+      // reported when the follower moves on, and never printed.
+      const torn = '{"timestamp": "2026-03-01T23:59:59.000000+00:00", "action": "upd';
+      appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), torn);
       w.append('2026-03-02', 4);
-      await f.waitFor(12);
+      await f.waitForStderr(
+        new RegExp(
+          `audit-2026-03-01\\.jsonl ends with an incomplete line \\(${Buffer.byteLength(torn)} bytes without newline\\): not shown`,
+        ),
+      );
       const lines = await f.waitFor(12);
       const code = await f.stop();
       assert.equal(code, 0, f.stderr());
-      assert.deepEqual(lines, w.lines.slice(3));
+      assert.deepEqual(lines, w.lines.slice(3), 'every entry once, whole, in order; no half line');
       assert.doesNotMatch(f.stderr(), /CHAIN BREAK/);
     } finally {
       t.cleanup();
@@ -155,14 +201,18 @@ describe('tail --follow', () => {
       const forged = w.line('2026-03-01').replace('"alice"', '"mallory"');
       appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), forged);
       await f.waitFor(3);
-      const end = Date.now() + 3000;
-      while (!/CHAIN BREAK/.test(f.stderr()) && Date.now() < end) await sleep(20);
+      await f.waitForStderr(/CHAIN BREAK/);
+      // The check goes on from the forged entry's stored hash: the next entry is not a break.
+      w.append('2026-03-01', 1);
+      await f.waitFor(4);
       const code = await f.stop();
-      assert.equal(code, 1);
+      assert.equal(code, 1, f.stderr());
       assert.match(
         f.stderr(),
         /CHAIN BREAK at audit-2026-03-01\.jsonl:5: hash-mismatch \(expected [0-9a-f]{64}, stored [0-9a-f]{64}\)/,
       );
+      assert.equal(f.stderr().match(/CHAIN BREAK/g)?.length, 1, 'reported once, at the entry that breaks');
+      assert.deepEqual(f.lines(), [...w.lines.slice(2, 4), forged.trimEnd(), w.lines[5]]);
     } finally {
       t.cleanup();
     }
@@ -176,16 +226,17 @@ describe('tail --follow', () => {
       const f = follow(t.dir, ['-n', '1', '-o', 'jsonl']);
       await f.waitFor(1);
       truncateSync(join(t.dir, 'audit-2026-03-01.jsonl'), 0);
-      await sleep(200);
+      await f.waitForStderr(/audit-2026-03-01\.jsonl was truncated/);
       w.append('2026-03-01', 2);
       await f.waitFor(3);
+      // Deleted while the follower holds it open, so the new file cannot reuse its inode: the
+      // follower sees another file under the name, whenever it looks.
       rmSync(join(t.dir, 'audit-2026-03-01.jsonl'));
-      await sleep(200);
       w.append('2026-03-01', 2);
       const lines = await f.waitFor(5);
-      await f.stop();
+      const code = await f.stop();
+      assert.equal(code, 0, f.stderr());
       assert.deepEqual(lines, w.lines.slice(2));
-      assert.match(f.stderr(), /was truncated/);
     } finally {
       t.cleanup();
     }
@@ -197,11 +248,11 @@ describe('tail --follow', () => {
     try {
       writeFileSync(join(t.dir, 'README'), 'x');
       const f = follow(t.dir, ['-n', '0', '-o', 'jsonl']);
-      const end = Date.now() + 5000;
-      while (!/waiting for audit files/.test(f.stderr()) && Date.now() < end) await sleep(20);
+      await f.waitForStderr(/waiting for audit files in /);
       w.append('2026-03-01', 2);
       const lines = await f.waitFor(2);
-      await f.stop();
+      const code = await f.stop();
+      assert.equal(code, 0, f.stderr());
       assert.deepEqual(lines, w.lines);
     } finally {
       t.cleanup();

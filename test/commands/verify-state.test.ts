@@ -16,17 +16,18 @@ describe('verify --state (incremental)', () => {
     state = join(t.dir, 'verify-state.json');
     cpSync(join(LOKI, 'extended/valid/writer'), audit, { recursive: true });
     const r = await runCli(['verify', '--dir', audit, '--state', state, '--json']);
+    assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).entriesVerified, 150);
   });
   afterEach(() => t.cleanup());
   const run = async () => {
     const r = await runCli(['verify', '--dir', audit, '--state', state, '--json']);
-    return { code: r.code, rep: JSON.parse(r.stdout) };
+    return { code: r.code, stderr: r.stderr, rep: JSON.parse(r.stdout) };
   };
 
   it('a second run re-reads nothing; new entries (a new day, appended) are the only work', async () => {
-    let { code, rep } = await run();
-    assert.equal(code, 0);
+    let { code, stderr, rep } = await run();
+    assert.equal(code, 0, stderr);
     assert.equal(rep.entriesVerified, 0);
     assert.equal(rep.incremental.filesSkipped, 3);
     await appendEntry(
@@ -39,10 +40,11 @@ describe('verify --state (incremental)', () => {
       { action: 'x', resource_type: 'y', details: {} },
       { now: new Date('2026-02-04T01:00:00Z') },
     );
-    ({ code, rep } = await run());
-    assert.equal(code, 0, JSON.stringify(rep.findings));
+    ({ code, stderr, rep } = await run());
+    assert.equal(code, 0, stderr + JSON.stringify(rep.findings));
     assert.equal(rep.entriesVerified, 2);
-    ({ rep } = await run());
+    ({ code, stderr, rep } = await run());
+    assert.equal(code, 0, stderr);
     assert.equal(rep.entriesVerified, 0);
   });
 
@@ -50,11 +52,12 @@ describe('verify --state (incremental)', () => {
     const f = join(audit, 'audit-2026-02-03.jsonl');
     writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 47).join('\n') + '\n');
     const before = readFileSync(state, 'utf8');
-    const { code, rep } = await run();
-    assert.equal(code, 1);
+    const { code, stderr, rep } = await run();
+    assert.equal(code, 1, stderr);
     assert.match(rep.firstProblem.message, /shorter .* than when it was verified/);
     assert.equal(readFileSync(state, 'utf8'), before);
-    assert.equal((await run()).code, 1, 'the alarm repeats until it is dealt with');
+    const again = await run();
+    assert.equal(again.code, 1, `the alarm repeats until it is dealt with: ${again.stderr}`);
   });
 
   it('a changed last verified entry, and a deleted verified file, are tampering', async () => {
@@ -62,25 +65,26 @@ describe('verify --state (incremental)', () => {
     const lines = readFileSync(f, 'utf8').split('\n');
     lines[49] = lines[49].replace('"success": true', '"success": false').replace(/"seq": \d+/, '"seq": 0');
     writeFileSync(f, lines.join('\n'));
-    let { code, rep } = await run();
-    assert.equal(code, 1);
+    let { code, stderr, rep } = await run();
+    assert.equal(code, 1, stderr);
     assert.match(rep.firstProblem.message, /not the one verified/);
     cpSync(join(LOKI, 'extended/valid/writer/audit-2026-02-02.jsonl'), f);
     rmSync(join(audit, 'audit-2026-02-01.jsonl'));
-    ({ code, rep } = await run());
-    assert.equal(code, 1);
+    ({ code, stderr, rep } = await run());
+    assert.equal(code, 1, stderr);
     assert.match(rep.firstProblem.message, /audit-2026-02-01\.jsonl, verified up to line 50 .* is gone/);
   });
 
   it('size rotation renaming a verified file is followed by inode; a new file that does not chain is caught', async () => {
     renameSync(join(audit, 'audit-2026-02-03.jsonl'), join(audit, 'audit-2026-02-03.235959.jsonl'));
-    let { code, rep } = await run();
-    assert.equal(code, 0, JSON.stringify(rep.findings));
+    let { code, stderr, rep } = await run();
+    assert.equal(code, 0, stderr + JSON.stringify(rep.findings));
     assert.ok(rep.notes.some((n: { message: string }) => /is now audit-2026-02-03\.235959\.jsonl/.test(n.message)));
     // A forged next day that chains from the genesis hash instead of the verified head.
     cpSync(join(LOKI, 'extended/valid/writer/audit-2026-02-01.jsonl'), join(audit, 'audit-2026-02-04.jsonl'));
-    ({ code, rep } = await run());
-    assert.notEqual(code, 0);
+    ({ code, stderr, rep } = await run());
+    assert.equal(code, 5, stderr);
+    assert.equal(rep.firstProblem.reason, 'fork-genesis');
     assert.equal(rep.firstProblem.file, 'audit-2026-02-04.jsonl');
     assert.equal(rep.firstProblem.line, 1);
   });
@@ -88,22 +92,22 @@ describe('verify --state (incremental)', () => {
   it("retention: the oldest verified file gone is a note when it matches --retention-files (Loki Mode's LOKI_AUDIT_MAX_FILES)", async () => {
     rmSync(join(audit, 'audit-2026-02-01.jsonl'));
     let r = await runCli(['verify', '--dir', audit, '--state', state, '--json', '--retention-files', '2']);
-    assert.equal(r.code, 0, r.stdout);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.ok(JSON.parse(r.stdout).notes.some((n: { kind: string }) => n.kind === 'retention'));
     r = await runCli(['verify', '--dir', audit, '--json'], { env: { LOKI_AUDIT_MAX_FILES: '2' } });
-    assert.equal(r.code, 0, 'a full verify agrees: history starting mid-chain is retention');
+    assert.equal(r.code, 0, `a full verify agrees: history starting mid-chain is retention: ${r.stderr}`);
     r = await runCli(['verify', '--dir', audit, '--json']);
-    assert.equal(r.code, 6, 'without a configured retention it is history starting mid-chain');
+    assert.equal(r.code, 6, `without a configured retention it is history starting mid-chain: ${r.stderr}`);
   });
 
   it('a corrupt state file or one of another directory exits 13 with a clear message', async () => {
     writeFileSync(state, '{"version": 1, "di');
     let r = await runCli(['verify', '--dir', audit, '--state', state]);
-    assert.equal(r.code, 13);
+    assert.equal(r.code, 13, r.stderr);
     assert.match(r.stderr, /not valid JSON/);
     writeFileSync(state, JSON.stringify({ version: 1, dir: '/elsewhere', verifiedAt: 'x', entries: 0, files: [] }));
     r = await runCli(['verify', '--dir', audit, '--state', state]);
-    assert.equal(r.code, 13);
+    assert.equal(r.code, 13, r.stderr);
     assert.match(r.stderr, /belongs to \/elsewhere/);
   });
 });

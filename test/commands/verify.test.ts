@@ -182,6 +182,7 @@ describe('verify --json on every Loki Mode fixture', () => {
 describe('verify details', () => {
   it('a hash mismatch reports expected and stored hashes', async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/tampered/edited-field'), '--json']);
+    assert.equal(r.code, 1, r.stderr);
     const f = JSON.parse(r.stdout).firstProblem;
     assert.match(f.expected, /^[0-9a-f]{64}$/);
     const line17 = readFileSync(join(LOKI, 'extended/tampered/edited-field/audit-2026-02-02.jsonl'), 'utf8').split(
@@ -193,6 +194,7 @@ describe('verify details', () => {
 
   it('a fork names the hash it chains from (genesis)', async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/restart-after-long-line'), '--json']);
+    assert.equal(r.code, 5, r.stderr);
     const f = JSON.parse(r.stdout).firstProblem;
     assert.equal(f.chainsFrom, '0'.repeat(64));
     assert.equal(f.seenAt, null);
@@ -200,6 +202,7 @@ describe('verify details', () => {
 
   it('stripped-first-hash also finds the forged line 10 after the stripped line 1', async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/tampered/stripped-first-hash'), '--json']);
+    assert.equal(r.code, 1, r.stderr);
     const findings = JSON.parse(r.stdout).findings.map(
       (f: { reason: string; line: number }) => `${f.reason}:${f.line}`,
     );
@@ -208,7 +211,7 @@ describe('verify details', () => {
 
   it('human output names file, line, class and hashes', async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/tampered/edited-field')]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /audit-2026-02-02\.jsonl:17 TAMPERED \(hash-mismatch\)/);
     assert.match(r.stdout, /expected [0-9a-f]{64}/);
     assert.match(
@@ -219,14 +222,14 @@ describe('verify details', () => {
 
   it('--quiet prints nothing and exits 0 when intact', async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer'), '--quiet']);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, '');
   });
 
   it('--quiet prints the problem and the verdict when not intact', async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/int-keys'), '-q']);
-    assert.equal(r.code, 7);
+    assert.equal(r.code, 7, r.stderr);
     assert.match(r.stdout, /^audit-2026-02-21\.jsonl:7 Loki Mode writer quirk \(int-keys\)/);
   });
 
@@ -237,18 +240,18 @@ describe('verify details', () => {
       'writer/blank-lines-crlf',
     ]) {
       const r = await runCli(['verify', '--dir', join(LOKI, rel), '--strict', '--json']);
-      assert.equal(r.code, 1, rel);
+      assert.equal(r.code, 1, `${rel}: ${r.stderr}`);
       assert.equal(JSON.parse(r.stdout).ok, false);
     }
     const ok = await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer'), '--strict']);
-    assert.equal(ok.code, 0);
+    assert.equal(ok.code, 0, ok.stderr);
   });
 
   it("retention-deleted-oldest is retention, not mid-chain, when it matches Loki Mode's LOKI_AUDIT_MAX_FILES", async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/retention-deleted-oldest'), '--json'], {
       env: { LOKI_AUDIT_MAX_FILES: '3' },
     });
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout);
     assert.equal(rep.verdict, 'intact');
     assert.ok(
@@ -260,7 +263,13 @@ describe('verify details', () => {
 
   it('LOKI_AUDIT_DIR is used when --dir is absent', async () => {
     const r = await runCli(['verify', '-q'], { env: { LOKI_AUDIT_DIR: join(LOKI, 'extended/valid/writer') } });
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
+    // The verdict is that directory's: a tampered one pointed to is reported as such.
+    const bad = await runCli(['verify', '-q'], {
+      env: { LOKI_AUDIT_DIR: join(LOKI, 'extended/tampered/edited-field') },
+    });
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stdout, /^audit-2026-02-02\.jsonl:17 /m);
   });
 });
 
@@ -275,7 +284,7 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
 
   it('missing directory: exit 3', async () => {
     const r = await runCli(['verify', '--dir', join(t.dir, 'nope')]);
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /audit directory not found: .*nope/);
     noStack(r.stderr);
   });
@@ -284,14 +293,14 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
     const empty = join(t.dir, 'empty');
     mkdirSync(empty);
     let r = await runCli(['verify', '--dir', empty]);
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /no audit files/);
     const other = join(t.dir, 'other');
     mkdirSync(other);
     writeFileSync(join(other, 'notes.txt'), 'hello\n');
     writeFileSync(join(other, 'audit-export.jsonl'), '{}\n');
     r = await runCli(['verify', '--dir', other]);
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /no audit files .* such as audit-export\.jsonl/);
     noStack(r.stderr);
   });
@@ -300,7 +309,7 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
     const f = join(t.dir, 'file.txt');
     writeFileSync(f, 'x');
     const r = await runCli(['verify', '--dir', f]);
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /not a directory/);
   });
 
@@ -309,7 +318,7 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
     try {
       mkdirSync(join(c.dir, 'audit-2026-02-04.jsonl'));
       const r = await runCli(['verify', '--dir', c.dir, '--json']);
-      assert.equal(r.code, 3);
+      assert.equal(r.code, 3, r.stderr);
       const rep = JSON.parse(r.stdout);
       assert.equal(rep.firstProblem.class, 'io-error');
       assert.equal(rep.firstProblem.file, 'audit-2026-02-04.jsonl');
@@ -324,7 +333,7 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
     try {
       writeFileSync(join(c.dir, 'audit-2026-01-31.jsonl.gz'), Buffer.from('not gzip at all'));
       const r = await runCli(['verify', '--dir', c.dir, '--json']);
-      assert.equal(r.code, 3);
+      assert.equal(r.code, 3, r.stderr);
       assert.equal(JSON.parse(r.stdout).firstProblem.file, 'audit-2026-01-31.jsonl.gz');
     } finally {
       c.cleanup();
@@ -356,7 +365,7 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
 
   it('bad flags exit 2', async () => {
     const r = await runCli(['verify', '--bogus']);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 2, r.stderr);
     noStack(r.stderr);
   });
 
@@ -367,7 +376,7 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
       const text = readFileSync(f, 'utf8');
       writeFileSync(f, text.slice(0, -1)); // drop the final newline only
       const r = await runCli(['verify', '--dir', c.dir, '--json']);
-      assert.equal(r.code, 0);
+      assert.equal(r.code, 0, r.stderr);
       assert.ok(JSON.parse(r.stdout).notes.some((n: { kind: string }) => n.kind === 'no-final-newline'));
       appendFileSync(f, '\n');
     } finally {
@@ -385,20 +394,27 @@ describe('verify the JS AuditLog chain (Loki Mode src/audit/log.js)', () => {
     writeFileSync(f, typeof out === 'string' ? out : out.join('\n') + '\n');
     try {
       const r = await runCli(['verify', '--dir', c.dir, '--json']);
-      return { code: r.code, report: JSON.parse(r.stdout) };
+      return { code: r.code, stderr: r.stderr, report: JSON.parse(r.stdout) };
     } finally {
       c.cleanup();
     }
   };
 
+  it('the untouched copy is intact (so each edit below is what is reported)', async () => {
+    const { code, stderr, report } = await edit((l) => l);
+    assert.equal(code, 0, stderr);
+    assert.equal(report.verdict, 'intact');
+    assert.equal(report.entriesVerified, 80);
+  });
+
   it('an edited field is a hash mismatch at its line', async () => {
-    const { code, report } = await edit((l) => {
+    const { code, stderr, report } = await edit((l) => {
       const e = JSON.parse(l[9]);
       e.who = 'mallory';
       l[9] = JSON.stringify(e);
       return l;
     });
-    assert.equal(code, 1);
+    assert.equal(code, 1, stderr);
     assert.deepEqual(
       [report.firstProblem.reason, report.firstProblem.file, report.firstProblem.line],
       ['hash-mismatch', 'audit.jsonl', 10],
@@ -406,14 +422,14 @@ describe('verify the JS AuditLog chain (Loki Mode src/audit/log.js)', () => {
   });
 
   it('a removed entry is a chain break at the next line', async () => {
-    const { code, report } = await edit((l) => l.filter((_, i) => i !== 20));
-    assert.equal(code, 1);
+    const { code, stderr, report } = await edit((l) => l.filter((_, i) => i !== 20));
+    assert.equal(code, 1, stderr);
     assert.deepEqual([report.firstProblem.reason, report.firstProblem.line], ['chain-break', 21]);
   });
 
   it('a torn final line is incomplete (exit 4)', async () => {
-    const { code, report } = await edit((l) => l.join('\n') + '\n' + l[5].slice(0, 40));
-    assert.equal(code, 4);
+    const { code, stderr, report } = await edit((l) => l.join('\n') + '\n' + l[5].slice(0, 40));
+    assert.equal(code, 4, stderr);
     assert.deepEqual([report.firstProblem.reason, report.firstProblem.line], ['torn-last-line', 81]);
   });
 });
@@ -428,13 +444,23 @@ describe('verify progress', () => {
         encoding: 'utf8',
         env: { ...process.env, NO_COLOR: '1' },
       });
+      assert.equal(tty.status, 0, tty.stdout);
       assert.match(tty.stdout, /verifying: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/);
       const quiet = spawnSync('script', ['-qec', `node ${BIN} verify --dir ${dir} --quiet`, '/dev/null'], {
         encoding: 'utf8',
       });
+      assert.equal(quiet.status, 0, quiet.stdout);
       assert.doesNotMatch(quiet.stdout, /verifying:/);
       const piped = await runCli(['verify', '--dir', dir]);
+      assert.equal(piped.code, 0, piped.stderr);
       assert.doesNotMatch(piped.stderr + piped.stdout, /verifying:/);
+      assert.match(piped.stdout, /^intact: 3 file\(s\), 150 entries verified/m, 'the run did verify');
+      const json = spawnSync('script', ['-qec', `node ${BIN} verify --dir ${dir} --json`, '/dev/null'], {
+        encoding: 'utf8',
+      });
+      assert.equal(json.status, 0, json.stdout);
+      assert.doesNotMatch(json.stdout, /verifying:/);
+      assert.match(json.stdout, /"entriesVerified": ?150/);
     },
   );
 });
@@ -451,9 +477,18 @@ describe('verify --jobs', () => {
       '4',
     ]);
     assert.equal(one.code, 0, one.stderr);
+    assert.equal(four.code, 0, four.stderr);
     assert.deepEqual(JSON.parse(four.stdout), JSON.parse(one.stdout));
+    // And when there is something to find: the same findings either way.
+    const tampered = join(LOKI, 'writer/tampered-field');
+    const t1 = await runCli(['verify', '--dir', tampered, '--json', '--jobs', '1']);
+    const t4 = await runCli(['verify', '--dir', tampered, '--json', '--jobs', '4']);
+    assert.equal(t1.code, 1, t1.stderr);
+    assert.equal(t4.code, 1, t4.stderr);
+    assert.deepEqual(JSON.parse(t4.stdout), JSON.parse(t1.stdout));
+    assert.equal(JSON.parse(t4.stdout).firstProblem.line, 5);
     const bad = await runCli(['verify', '--dir', join(LOKI, 'writer/valid'), '--jobs', '0']);
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 2, bad.stderr);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
   });
 });

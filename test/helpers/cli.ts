@@ -1,4 +1,5 @@
 /** Runs the built CLI as a user would: a child process on real files. */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,4 +60,17 @@ export function copyFixture(rel: string): { dir: string; cleanup: () => void } {
   const t = tempDir();
   cpSync(join(LOKI, rel), t.dir, { recursive: true });
   return t;
+}
+
+/**
+ * Asserts a run's exit code, with the child's stderr (and the start of its stdout) in the failure
+ * message; returns the run, so that `assertExit(await runCli([...]), 0)` fits on one line.
+ */
+export function assertExit(r: CliResult, code: number, what = ''): CliResult {
+  assert.equal(
+    r.code,
+    code,
+    `${what ? what + ': ' : ''}exit ${r.code}, expected ${code}\nstderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 2000)}`,
+  );
+  return r;
 }

@@ -13,10 +13,12 @@
  * (exact matchers, nanosecond range inclusive, oldest first, at most `limit` entries).
  * Faults can be injected: status codes for the next N pushes, delays, and going down.
  */
+import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { waitFor } from './wait.js';
 
 export interface StoredEntry {
   labels: Record<string, string>;
@@ -62,6 +64,10 @@ export class LokiReceiver {
   private delayMs = 0;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  /** Requests being handled (a push delayed by `slow` included), for {@link whenIdle}. */
+  private inFlight = 0;
+  /** 'change' after each push arrives and after each request is answered, for {@link waitFor}. */
+  private readonly events = new EventEmitter();
   port = 0;
 
   constructor(private readonly options: ReceiverOptions = {}) {}
@@ -77,7 +83,7 @@ export class LokiReceiver {
   }
 
   async start(port = 0): Promise<number> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.track(this.handle(req, res));
     this.server = this.options.tls
       ? createHttpsServer({ cert: this.options.tls.cert, key: this.options.tls.key }, handler)
       : createServer(handler);
@@ -97,6 +103,28 @@ export class LokiReceiver {
     this.server = null;
   }
 
+  /**
+   * Resolves with `condition`'s first truthy value, checked after each push arrives and each
+   * request is answered; rejects after `timeoutMs` with `describe()` and the receiver's counts.
+   */
+  waitFor<T>(
+    condition: () => T | false | null | undefined,
+    options: { timeoutMs?: number; describe?: () => string } = {},
+  ): Promise<T> {
+    return waitFor(condition, {
+      timeoutMs: options.timeoutMs,
+      wakeOn: [[this.events, 'change']],
+      describe: () =>
+        `${options.describe?.() ?? 'a condition on the Loki receiver'} (receiver: ${this.pushes} pushes, ` +
+        `${this.stored.length} stored, ${this.inFlight} in flight)`,
+    });
+  }
+
+  /** Resolves once no request is being handled: what was pushed has been stored (or refused). */
+  whenIdle(timeoutMs = 10_000): Promise<boolean> {
+    return this.waitFor(() => this.inFlight === 0, { timeoutMs, describe: () => 'the receiver to go idle' });
+  }
+
   get url(): string {
     return `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
@@ -109,6 +137,7 @@ export class LokiReceiver {
     if (req.method !== 'POST' || url.pathname !== '/loki/api/v1/push')
       return this.reply(res, 404, '404 page not found');
     this.pushes++;
+    this.events.emit('change');
     this.lastHeaders = req.headers;
     if (this.options.keepBodies) this.bodies.push(Buffer.concat(chunks));
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
@@ -233,6 +262,15 @@ export class LokiReceiver {
     res
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [...streams.values()] } }));
+  }
+
+  /** Counts `handling` as in flight until it settles. */
+  private track(handling: Promise<void>): Promise<void> {
+    this.inFlight++;
+    return handling.finally(() => {
+      this.inFlight--;
+      this.events.emit('change');
+    });
   }
 
   private reply(res: ServerResponse, status: number, text: string): void {

@@ -3,11 +3,18 @@
  * its own config (shared/recipes/rsyslog-loopback.md). Started by a test, stopped after it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as tlsConnect } from 'node:tls';
 import { tempDir } from './cli.js';
+import { waitFor } from './wait.js';
+
+/** APP-NAME of the marker messages {@link Rsyslog.flush} sends; never among `messages()`. */
+const FLUSH_APP = 'loki-audit-test-flush';
 
 const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((p) => existsSync(p)) ?? null;
 
@@ -34,8 +41,18 @@ export interface Rsyslog {
   port: number;
   /** Parsed received messages, in arrival order. */
   messages(): RsyslogMessage[];
-  /** Waits until at least `n` messages arrived (or the timeout passes). */
+  /** Waits until at least `n` messages arrived; rejects after `ms` with the count and rsyslog's stderr. */
   waitFor(n: number, ms?: number): Promise<RsyslogMessage[]>;
+  /**
+   * Sends a marker message after everything sent so far and waits until rsyslog has written it:
+   * then every message that was sent before it over `via` has been written too, and the test can
+   * count them without waiting "long enough" for stragglers. Over UDP the marker goes through the
+   * same socket queue and input thread as the datagrams before it (and is sent again until one
+   * arrives: UDP may drop it); over TCP (TLS on a TLS instance) it goes on a new connection, which
+   * rsyslog reads after the bytes already waiting on a connection that was closed before it.
+   * Resolves with `messages()`; rejects after `ms` with rsyslog's stderr.
+   */
+  flush(via?: 'tcp' | 'udp', ms?: number): Promise<RsyslogMessage[]>;
   stop(): Promise<void>;
 }
 
@@ -109,7 +126,7 @@ export async function startRsyslog(
     }
     await sleep(20);
   }
-  const messages = (): RsyslogMessage[] => {
+  const all = (): RsyslogMessage[] => {
     if (!existsSync(out)) return [];
     return readFileSync(out, 'utf8')
       .split('\n')
@@ -131,12 +148,63 @@ export async function startRsyslog(
         };
       });
   };
+  const messages = (): RsyslogMessage[] => all().filter((m) => m.appName !== FLUSH_APP);
+  /** Sends one marker over TCP (octet-counted, RFC 6587) or TLS, the way a client on its own connection would. */
+  const sendStream = (frame: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const tls = options.tls;
+      const s = tls
+        ? tlsConnect({
+            host: '127.0.0.1',
+            port,
+            servername: 'localhost',
+            ca: readFileSync(tls.ca),
+            // The server certificate doubles as a client certificate (same CA) where one is required.
+            cert: readFileSync(tls.cert),
+            key: readFileSync(tls.key),
+          })
+        : connect(port, '127.0.0.1');
+      s.once(tls ? 'secureConnect' : 'connect', () => s.end(Buffer.concat([Buffer.from(`${frame.length} `), frame])));
+      s.once('close', () => resolve());
+      s.once('error', reject);
+    });
   return {
     port,
     messages,
-    async waitFor(n: number, ms = 10_000) {
-      const end = Date.now() + ms;
-      while (messages().length < n && Date.now() < end) await sleep(25);
+    waitFor(n: number, ms = 10_000) {
+      return waitFor(
+        () => {
+          const got = messages();
+          return got.length >= n && got;
+        },
+        { timeoutMs: ms, pollMs: 20, describe: () => `${n} messages, got ${messages().length}; stderr: ${stderr}` },
+      );
+    },
+    async flush(via: 'tcp' | 'udp' = 'tcp', ms = 10_000) {
+      if (via === 'udp' && options.tls) throw new Error('a TLS rsyslog has no UDP input');
+      const token = randomUUID();
+      const frame = Buffer.from(`<134>1 2026-01-01T00:00:00Z localhost ${FLUSH_APP} - - - flush ${token}`);
+      const arrived = () => all().some((m) => m.appName === FLUSH_APP && m.msg.includes(token));
+      if (via === 'tcp') {
+        await sendStream(frame);
+        await waitFor(arrived, { timeoutMs: ms, pollMs: 20, describe: () => `flush marker over TCP: ${stderr}` });
+        return messages();
+      }
+      const udp = createSocket('udp4');
+      udp.on('error', () => undefined); // a marker that cannot be sent is sent again, or the wait fails
+      const send = () => udp.send(frame, port, '127.0.0.1');
+      try {
+        send();
+        // A dropped marker is sent again; one that arrives comes after every datagram sent before it.
+        const again = setInterval(send, 200);
+        try {
+          await waitFor(arrived, { timeoutMs: ms, pollMs: 20, describe: () => `flush marker over UDP: ${stderr}` });
+        } finally {
+          clearInterval(again);
+        }
+      } finally {
+        udp.close();
+      }
       return messages();
     },
     async stop() {

@@ -9,18 +9,27 @@ import { LokiReceiver } from '../helpers/loki-receiver.js';
 
 const DIR = join(LOKI, 'extended/valid/writer');
 const hasScript = spawnSync('script', ['--version']).status === 0;
-/** Runs a shell command on a pseudo-terminal (util-linux script); what the terminal got. */
-const onTty = (cmd: string) =>
-  spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }).stdout;
+/**
+ * Runs a shell command on a pseudo-terminal (util-linux script, whose -e passes on the command's
+ * exit code); asserts it exited 0; what the terminal got (stdout and stderr both).
+ */
+const onTty = (cmd: string): string => {
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  assert.equal(r.status, 0, `${cmd}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+};
 
-/** The same without blocking this process (a receiver in it must answer). */
+/** The same without blocking this process (a receiver in it must answer); rejects on a non-zero exit. */
 function onTtyAsync(cmd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const c = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } });
     let out = '';
     c.stdout.on('data', (b: Buffer) => (out += b.toString()));
     c.on('error', reject);
-    c.on('close', () => resolve(out));
+    c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd}: exit ${code}: ${out}`))));
   });
 }
 
@@ -63,7 +72,9 @@ describe(
       assert.match(onTty(`node ${BIN} summary --all --dir ${DIR}`), /checking chain: 3\/3 files/);
       assert.doesNotMatch(onTty(`node ${BIN} summary --all --dir ${DIR} --json`), /reading:/);
       const piped = await runCli(['summary', '--all', '--dir', DIR]);
+      assert.equal(piped.code, 0, piped.stderr);
       assert.doesNotMatch(piped.stderr + piped.stdout, /reading:/);
+      assert.match(piped.stdout, /^total\t150$/m, 'the summary itself is there');
     });
 
     it('search and export: only when results go to a file', () => {
@@ -102,6 +113,7 @@ describe(
           `node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --json --reset-state --state ${join(t.dir, 's.json')}`,
         );
         assert.doesNotMatch(json, /forwarding:/);
+        assert.match(json, /"delivered": ?150/, 'the run did forward');
       } finally {
         await rx.stop();
         t.cleanup();

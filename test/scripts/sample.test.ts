@@ -27,7 +27,7 @@ describe('sample generator', () => {
 
   it('examples/audit verifies intact, with a .gz day and rotated pieces', async () => {
     const r = await runCli(['verify', '--dir', 'examples/audit', '--json']);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     const rep = JSON.parse(r.stdout);
     assert.equal(rep.entriesVerified, 700);
     assert.ok(rep.files.some((f: { file: string }) => f.file.endsWith('.gz')));

@@ -118,6 +118,7 @@ describe('canonicalizeEntry', () => {
   it('reports a null hash as null and a non-object as such', () => {
     assert.equal(canonicalizeEntry('{"_integrity_hash": null}', { hashKeys: ['_integrity_hash'] }).hashValue, null);
     assert.equal(canonicalizeEntry('[1, 2]', { hashKeys: ['_integrity_hash'] }).isObject, false);
+    assert.equal(canonicalizeEntry('{"a": [1, 2]}', { hashKeys: ['_integrity_hash'] }).isObject, true);
   });
   it('can order integer keys numerically, as the writer does for int dict keys', () => {
     const t = '{"d": {"200": 41, "404": 3, "1000": 1}}';

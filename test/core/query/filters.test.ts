@@ -4,9 +4,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOKI } from '../../helpers/cli.js';
 import { toView } from '../../../src/core/read/view.js';
-import { compileFilter, globToRegExp, parseLevelSpec } from '../../../src/core/query/filters.js';
+import {
+  compileFilter,
+  globToRegExp,
+  parseFieldSpec,
+  parseLevelSpec,
+  type FilterSpec,
+} from '../../../src/core/query/filters.js';
 
 const line = (o: Record<string, unknown>) => JSON.stringify(o);
+/** What the full test says of a record (its view and JSON text made here). */
+const matches = (spec: FilterSpec, rec: Record<string, unknown>) =>
+  compileFilter(spec).matches(toView(rec), rec, line(rec));
 
 describe('filters', () => {
   it('globs, levels and ranges', () => {
@@ -28,9 +37,11 @@ describe('filters', () => {
       assert.ok(f.prefilter(text), text);
       assert.ok(f.prefilterBytes(Buffer.from(text)), text);
     }
-    const other = line({ action: 'logout', resource_type: 'auth' });
+    const otherRec = { action: 'logout', resource_type: 'auth' };
+    const other = line(otherRec);
     assert.equal(f.prefilterBytes(Buffer.from(other)), false);
     assert.equal(f.prefilter(other), false);
+    assert.equal(f.matches(toView(otherRec), otherRec, other), false, 'the full test rejects it too');
   });
 
   it('prefilterBytes then prefilterRest decide exactly as prefilter (the text test), on real and crafted lines', () => {
@@ -61,9 +72,62 @@ describe('filters', () => {
     assert.ok(passed > 10 && passed < lines.length * specs.length, 'some lines pass, some do not');
   });
 
-  it('exclude_events removes matches', () => {
+  it('exclude_events removes matches, and only them', () => {
     const f = compileFilter({ excludeEvents: ['api.*'] });
     const rec = { action: 'request', resource_type: 'api' };
     assert.equal(f.matches(toView(rec), rec, line(rec)), false);
+    const kept = { action: 'login', resource_type: 'auth' };
+    assert.equal(f.matches(toView(kept), kept, line(kept)), true, 'an event not excluded still matches');
+    assert.equal(f.active, true);
+    // Together with --event: what is excluded goes even when it matches.
+    const both = { events: ['*.request', 'auth.*'], excludeEvents: ['api.*'] };
+    assert.equal(matches(both, rec), false);
+    assert.equal(matches(both, kept), true);
+    assert.equal(matches(both, { action: 'request', resource_type: 'task' }), true);
+  });
+
+  it('each condition keeps what it names and drops the rest (both sides of every flag)', () => {
+    const base = {
+      timestamp: '2026-02-01T10:00:00+00:00',
+      action: 'login',
+      resource_type: 'auth',
+      user_id: 'alice',
+      success: true,
+      details: { path: '/api/v1/x', n: 3 },
+    };
+    const at = (iso: string) => Date.parse(iso);
+    const cases: Array<[string, FilterSpec, Record<string, unknown>, Record<string, unknown>]> = [
+      ['events', { events: ['auth.log*'] }, base, { ...base, action: 'read' }],
+      ['levels', { levels: ['warning', 'error'] }, base, { ...base, action: 'read' }],
+      ['outcome', { outcome: 'failure' }, { ...base, success: false }, base],
+      ['actors', { actors: ['al*'] }, base, { ...base, user_id: 'bob' }],
+      ['actors (token)', { actors: ['token:t1'] }, { ...base, user_id: null, token_id: 't1' }, base],
+      ['actions', { actions: ['log?n'] }, base, { ...base, action: 'logout' }],
+      ['resource types', { resourceTypes: ['auth'] }, base, { ...base, resource_type: 'api' }],
+      ['users', { users: ['alice'] }, base, { ...base, user_id: 'alice2' }],
+      ['fields', { fields: [parseFieldSpec('details.path=/api/*')] }, base, { ...base, details: { path: '/x' } }],
+      ['fields (non-string)', { fields: [parseFieldSpec('details.n=3')] }, base, { ...base, details: { n: 4 } }],
+      ['fields (missing)', { fields: [parseFieldSpec('details.path=*')] }, base, { ...base, details: {} }],
+      ['grep', { grep: 'v1/x' }, base, { ...base, details: { path: '/api/v2/x' } }],
+      [
+        'window',
+        { window: { since: at('2026-02-01T09:00:00Z'), until: at('2026-02-01T11:00:00Z') } },
+        base,
+        { ...base, timestamp: '2026-02-01T11:00:00+00:00' },
+      ],
+      [
+        'window (no time)',
+        { window: { since: at('2026-02-01T09:00:00Z'), until: null } },
+        base,
+        { ...base, timestamp: 'x' },
+      ],
+    ];
+    for (const [name, spec, yes, no] of cases) {
+      assert.equal(matches(spec, yes), true, `${name}: keeps ${line(yes)}`);
+      assert.equal(matches(spec, no), false, `${name}: drops ${line(no)}`);
+      assert.equal(compileFilter(spec).active, true, `${name}: active`);
+    }
+    assert.equal(compileFilter({}).active, false);
+    assert.equal(matches({}, base), true, 'no condition keeps everything');
   });
 });
