@@ -19,6 +19,24 @@ interface Expect {
 }
 
 const FIELD: Record<string, Expect> = {
+  'torn-then-two-appends': {
+    class: 'incomplete',
+    exit: 4,
+    first: ['torn-write-recovered', 'audit-2026-03-01.jsonl', 21],
+    entries: 25,
+  },
+  'torn-then-new-day': {
+    class: 'incomplete',
+    exit: 4,
+    first: ['torn-write-recovered', 'audit-2026-03-01.jsonl', 11],
+    entries: 23,
+  },
+  'power-loss-nul-tail': {
+    class: 'incomplete',
+    exit: 4,
+    first: ['torn-write-recovered', 'audit-2026-03-01.jsonl', 11],
+    entries: 14,
+  },
   'gz-of-live-day': { class: 'intact', exit: 0, first: null, entries: 30 },
   'cr-only-line-endings': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
   'bom-at-file-start': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },

@@ -104,6 +104,9 @@ export function lineLayout(raw: RawLine): LineLayout {
  * lands on the same line (spec §10.8, §10.17). Returns the entry and where it starts, or null.
  */
 export function entryAtEnd(text: string): { at: number; canonical: string; stored: string } | null {
+  // What a torn write leaves before the next append: the start of an entry, or the NUL bytes a
+  // power loss leaves where data had not reached the disk (spec §10.17).
+  if (text.charCodeAt(0) !== 0x7b && text.charCodeAt(0) !== 0) return null;
   for (let at = text.lastIndexOf('{"'); at > 0; at = text.lastIndexOf('{"', at - 1)) {
     let parsed;
     try {

@@ -59,6 +59,12 @@ class ChainWalker {
   private prev: string | null = GENESIS_HASH;
   /** When `prev` is unknown: the last known hash before the gap (checked first). */
   private prevCandidate: string | null = null;
+  /**
+   * After a torn write: the last whole entry before it, and the finding that reported it. The
+   * writer, re-reading the file, skips the merged line and chains the next append from that
+   * entry again (spec §10.17), so an entry that chains from it is the writer's, not a break.
+   */
+  private torn: { base: string; finding: Finding; siblings: number } | null = null;
   /** The entry whose stored hash is the chain head (kept as is: no copy per entry). */
   private headEntry: ChainEntry | null = null;
   private headHash: string | null = null;
@@ -285,6 +291,10 @@ class ChainWalker {
       this.accept(e);
       return;
     }
+    if (this.torn && chainHash(this.torn.base, e.canonical) === e.stored) {
+      this.tornSibling(e);
+      return;
+    }
     this.pending = { e, prev, firstOfHistory };
     this.prev = e.stored; // provisional; resolve() decides
   }
@@ -362,12 +372,17 @@ class ChainWalker {
     if (!tail) return false;
     await this.flushPending();
     if (chainHash(this.prev, tail.canonical) !== tail.stored) return false;
-    this.finding({
+    const nul = /^\0+$/.test(text.slice(0, tail.at));
+    const finding: Finding = {
       ...loc,
       class: 'incomplete',
       reason: 'torn-write-recovered',
-      message: `a write was cut off (${tail.at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
-    });
+      message: nul
+        ? `${tail.at} NUL bytes where entries were (a power loss before the data reached the disk) and the next entry was appended after them on the same line; the chain continues intact`
+        : `a write was cut off (${tail.at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
+    };
+    this.finding(finding);
+    this.torn = { base: this.prev, finding, siblings: 0 };
     this.accept({
       loc,
       text,
@@ -379,6 +394,15 @@ class ChainWalker {
       fileReport: report,
     });
     return true;
+  }
+
+  /** An entry that chains from the last whole entry before a torn write (spec §10.17): the writer's own doing. */
+  private tornSibling(e: ChainEntry): void {
+    const torn = this.torn as NonNullable<ChainWalker['torn']>;
+    if (torn.siblings++ === 0)
+      torn.finding.message +=
+        '; the entry after it chains from the same entry before the torn line, as the writer does when it re-reads the file and skips the merged line (spec §10.17)';
+    this.accept(e);
   }
 
   /**
