@@ -37,6 +37,12 @@ const FIELD: Record<string, Expect> = {
     first: ['torn-write-recovered', 'audit-2026-03-01.jsonl', 11],
     entries: 14,
   },
+  'clock-ahead-then-corrected': {
+    class: 'fork',
+    exit: 5,
+    first: ['fork-clock-step', 'audit-2026-03-02.jsonl', 1],
+    entries: 29,
+  },
   'gz-of-live-day': { class: 'intact', exit: 0, first: null, entries: 30 },
   'cr-only-line-endings': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
   'bom-at-file-start': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },

@@ -25,8 +25,14 @@ export interface ChainEntry {
   fileReport: FileReport;
 }
 
-/** Where an earlier entry is found by its stored hash. */
-export type FoundEntry = Location & { hash: string };
+/** Where an entry is found by its stored hash (with the index of its file in the walk). */
+export type FoundEntry = Location & { hash: string; fileIndex: number };
+
+/** What a search of other entries found: the entry `e` chains from, and an entry with `e`'s own hash. */
+export interface Found {
+  from?: FoundEntry;
+  duplicate?: FoundEntry;
+}
 
 /** What the rules may look at. */
 export interface BreakContext {
@@ -40,8 +46,10 @@ export interface BreakContext {
   firstOfHistory: boolean;
   /** The last entry without a hash seen before the chain started (pre-integrity), if any. */
   lastPreIntegrity: Location | null;
-  /** Entries of the files before `e`'s: the one `e` chains from, and a copy of `e` (re-read once, on demand). */
-  earlier(): Promise<{ from?: FoundEntry; duplicate?: Location }>;
+  /** The entries before `e` (earlier files, and its own file up to it), re-read once, on demand. */
+  earlier(): Promise<Found>;
+  /** The entries of the files after `e`'s, re-read once, on demand: the one `e` chains from. */
+  later(): Promise<Found>;
   /** Days without a file up to `e`'s file. */
   missingDatesBefore(): string[];
 }
@@ -52,15 +60,19 @@ export interface BreakContext {
  *   another predecessor);
  * - `anchor`: the chain goes on from `e`'s stored hash, `e` not counted;
  * - `accept-next`: `next` chains from `prev` and is counted; `e` is left out of the chain;
- * - `swap`: `next` is counted and the chain goes on from `e` (the two were swapped).
+ * - `swap`: `next` is counted and the chain goes on from `e` (the two were swapped);
+ * - `replay`: `e` and the entries after it that repeat the entries after `replayOf` are not
+ *   counted (a copy of earlier history); the chain goes on from `e`.
  */
-export type BreakAction = 'accept' | 'anchor' | 'accept-next' | 'swap';
+export type BreakAction = 'accept' | 'anchor' | 'accept-next' | 'swap' | 'replay';
 
 export interface BreakVerdict {
   finding: Finding;
   action: BreakAction;
   /** The entries taken for pre-integrity were not (their hashes were stripped). */
   notPreIntegrity?: boolean;
+  /** With `replay`: the earlier entry `e` is a copy of. */
+  replayOf?: FoundEntry;
 }
 
 /** One thing a break can mean. `source` is the Loki Mode behaviour (spec section) it recognises. */
@@ -154,6 +166,24 @@ export const BREAK_RULES: readonly BreakRule[] = [
     },
   },
   {
+    name: 'earlier entries replayed (a copy of old history)',
+    source: 'spec §4',
+    async diagnose(ctx) {
+      const { duplicate } = await ctx.earlier();
+      if (!duplicate) return null;
+      return {
+        action: 'replay',
+        replayOf: duplicate,
+        finding: {
+          ...base(ctx),
+          class: 'tampered',
+          reason: 'replayed-entries',
+          message: `entry is a copy of ${duplicate.file}:${duplicate.line} (same stored hash): earlier history replayed, not new entries; replayed entries are not counted as verified`,
+        },
+      };
+    },
+  },
+  {
     name: 'two entries swapped',
     source: 'spec §4',
     diagnose(ctx) {
@@ -209,24 +239,6 @@ export const BREAK_RULES: readonly BreakRule[] = [
     },
   },
   {
-    name: 'a copy of an earlier entry',
-    source: 'spec §4',
-    async diagnose(ctx) {
-      if (!ctx.e.fileFirst) return null;
-      const { duplicate } = await ctx.earlier();
-      if (!duplicate) return null;
-      return {
-        action: 'anchor',
-        finding: {
-          ...base(ctx),
-          class: 'tampered',
-          reason: 'duplicate-entry',
-          message: `entry is a copy of ${duplicate.file}:${duplicate.line} (same hash): replayed`,
-        },
-      };
-    },
-  },
-  {
     name: 'two writers, or a restart, forked the chain',
     source: 'spec §10.9',
     async diagnose(ctx) {
@@ -242,6 +254,26 @@ export const BREAK_RULES: readonly BreakRule[] = [
           chainsFrom: from.hash,
           seenAt: { file: from.file, line: from.line, offset: from.offset },
           message: `first entry of the file chains from an earlier entry (${from.file}:${from.line}) instead of the previous file's last entry: two writers or a restart forked the chain (Loki Mode §10.9)`,
+        },
+      };
+    },
+  },
+  {
+    name: 'a clock step: the entry chains from a later-named file',
+    source: 'spec §10.19',
+    async diagnose(ctx) {
+      if (!ctx.e.fileFirst) return null;
+      const { from } = await ctx.later();
+      if (!from) return null;
+      return {
+        action: 'accept',
+        finding: {
+          ...base(ctx),
+          class: 'fork',
+          reason: 'fork-clock-step',
+          chainsFrom: from.hash,
+          seenAt: { file: from.file, line: from.line, offset: from.offset },
+          message: `first entry of the file chains from ${from.file}:${from.line}, a later-named file: the host clock stepped (files are named by the clock, so name order is not write order; Loki Mode §10.19); entries after it are checked from here`,
         },
       };
     },

@@ -24,7 +24,8 @@ import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
 import type { VerdictClass } from '../verdict.js';
 import { worse } from '../verdict.js';
 import { classifyLine, entryAtEnd, lineLayout, type LineLayout } from './classify.js';
-import { diagnoseBreak, type BreakContext, type ChainEntry, type FoundEntry } from './diagnosis.js';
+import { diagnoseBreak, type BreakContext, type ChainEntry, type Found, type FoundEntry } from './diagnosis.js';
+import { storedHash } from '../stored-hash.js';
 
 /** Options of the walk (see verify-chain.ts `VerifyOptions`). */
 export interface WalkOptions {
@@ -65,6 +66,10 @@ class ChainWalker {
    * entry again (spec §10.17), so an entry that chains from it is the writer's, not a break.
    */
   private torn: { base: string; finding: Finding; siblings: number } | null = null;
+  /** Following a replay of earlier history: the finding, copies seen, and the original's stored hashes to come. */
+  private replay: { finding: Finding; copies: number; of: FoundEntry; original: AsyncGenerator<string> } | null = null;
+  /** Bytes left that the break rules may re-read (see {@link search}). */
+  private searchBudget = SEARCH_BUDGET_BYTES;
   /** The entry whose stored hash is the chain head (kept as is: no copy per entry). */
   private headEntry: ChainEntry | null = null;
   private headHash: string | null = null;
@@ -259,6 +264,7 @@ class ChainWalker {
       this.pending = null;
       if (consumed) return;
     }
+    if (this.replay && (await this.replayed(e))) return;
     if (!this.started) {
       this.started = true;
       this.genesisFile = e.loc.file;
@@ -412,7 +418,8 @@ class ChainWalker {
    */
   private async resolve(p: Pending, next: ChainEntry | null): Promise<boolean> {
     const { e } = p;
-    let earlier: ReturnType<BreakContext['earlier']> | null = null;
+    let earlier: Promise<Found> | null = null;
+    let later: Promise<Found> | null = null;
     const ctx: BreakContext = {
       e,
       prev: p.prev,
@@ -420,6 +427,7 @@ class ChainWalker {
       firstOfHistory: p.firstOfHistory,
       lastPreIntegrity: this.preIntegrity.count > 0 ? this.preIntegrity.last : null,
       earlier: () => (earlier ??= this.findEarlier(e)),
+      later: () => (later ??= this.findLater(e)),
       missingDatesBefore: () => missingDates(this.files.slice(0, e.fileIndex + 1)),
     };
     const v = await diagnoseBreak(ctx);
@@ -443,20 +451,44 @@ class ChainWalker {
         this.prev = e.stored; // the later of the two in chain order
         this.headHash = e.stored;
         return true;
+      case 'replay':
+        this.startReplay(e, v.finding, v.replayOf as FoundEntry);
+        return false;
     }
   }
 
   /**
-   * Re-reads the files before `e` looking for the hash `e` chains from, or a copy of `e`.
-   * Only runs after a break at a file boundary.
+   * Re-reads the entries before `e` (the earlier files, and `e`'s file up to it) for the hash
+   * `e` chains from and for a copy of `e`. Only after a break, within the search budget.
    */
-  private async findEarlier(e: ChainEntry): Promise<{ from?: FoundEntry; duplicate?: Location }> {
-    const result: { from?: FoundEntry; duplicate?: Location } = {};
-    for (let i = 0; i < e.fileIndex; i++) {
+  private findEarlier(e: ChainEntry): Promise<Found> {
+    return this.search(e, 0, e.fileIndex, e.loc.offset);
+  }
+
+  /** Re-reads the files after `e`'s for the hash `e` chains from (a clock step, spec §10.19). */
+  private findLater(e: ChainEntry): Promise<Found> {
+    return this.search(e, e.fileIndex + 1, this.files.length - 1, Infinity);
+  }
+
+  /**
+   * Scans files `from..to` (the last one only up to byte `endOffset`) for an entry whose stored
+   * hash `e` chains from, and one with `e`'s own stored hash. Stops when both are found, or when
+   * the walk's search budget (bytes re-read) is spent; then says so once in a note.
+   */
+  private async search(e: ChainEntry, from: number, to: number, endOffset: number): Promise<Found> {
+    const result: Found = {};
+    for (let i = from; i <= to && !(result.from && result.duplicate); i++) {
       const file = this.files[i];
       if (file.stream) continue; // read once, cannot be read again
+      const end = i === to ? endOffset : Infinity;
       try {
         for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes: this.maxLineBytes })) {
+          if (raw.offset >= end) break;
+          this.searchBudget -= raw.length + 1;
+          if (this.searchBudget < 0) {
+            this.budgetSpent();
+            return result;
+          }
           const d = decodeLine(raw, this.maxLineBytes);
           if (d.kind !== 'text') continue;
           let parsed;
@@ -467,9 +499,9 @@ class ChainWalker {
           }
           const h = parsed.hashValue;
           if (typeof h !== 'string') continue;
-          const loc = { file: file.name, line: raw.line, offset: raw.offset };
-          if (h === e.stored && !result.duplicate) result.duplicate = loc;
-          if (!result.from && chainHash(h, e.canonical) === e.stored) result.from = { ...loc, hash: h };
+          const loc = { file: file.name, line: raw.line, offset: raw.offset, hash: h, fileIndex: i };
+          if (h === e.stored) result.duplicate ??= loc;
+          if (!result.from && chainHash(h, e.canonical) === e.stored) result.from = loc;
         }
       } catch {
         // Unreadable files were reported during the main pass.
@@ -477,7 +509,61 @@ class ChainWalker {
     }
     return result;
   }
+
+  private budgetSpent(): void {
+    if (this.searchBudget === -Infinity) return;
+    this.searchBudget = -Infinity;
+    this.notes.push({
+      kind: 'resync',
+      message: `stopped searching other entries to explain breaks after re-reading ${SEARCH_BUDGET_BYTES / 1048576} MiB: later breaks are reported without saying where their entries chain from`,
+    });
+  }
+
+  /**
+   * Starts following a replay: the entries after `of` (in chain order) that `e`'s file repeats
+   * are copies, not new entries.
+   */
+  private startReplay(e: ChainEntry, finding: Finding, of: FoundEntry): void {
+    const files = this.files;
+    const maxLineBytes = this.maxLineBytes;
+    async function* storedAfter(): AsyncGenerator<string> {
+      for (let i = of.fileIndex; i < files.length; i++) {
+        const f = files[i];
+        if (f.stream) return;
+        const start = i === of.fileIndex && !f.gz ? of.offset : 0;
+        for await (const raw of scanLines(openAuditFile(f.path, start), { maxLineBytes, startOffset: start })) {
+          if (i === of.fileIndex && raw.offset <= of.offset) continue;
+          const d = decodeLine(raw, maxLineBytes);
+          const h = d.kind === 'text' ? storedHash(d.text) : null;
+          if (h) yield h;
+        }
+      }
+    }
+    this.replay = { finding, copies: 1, of, original: storedAfter() };
+    this.anchor(e);
+  }
+
+  /** While replaying: whether `e` repeats the next entry of the original (then it is not counted). */
+  private async replayed(e: ChainEntry): Promise<boolean> {
+    const r = this.replay as NonNullable<ChainWalker['replay']>;
+    const next = await r.original.next().catch(() => ({ done: true as const, value: undefined }));
+    if (!next.done && next.value === e.stored) {
+      r.copies++;
+      r.finding.message = r.finding.message.replace(
+        /; (\d+ )?replayed entries are not counted as verified$/,
+        `; ${r.copies} replayed entries are not counted as verified`,
+      );
+      this.anchor(e);
+      return true;
+    }
+    await r.original.return(undefined);
+    this.replay = null;
+    return false;
+  }
 }
+
+/** Bytes the walk may re-read to explain breaks (where an entry chains from, copies of it). */
+const SEARCH_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** The note for a file whose values are intact but whose bytes are not as the writer wrote them. */
 function rewrittenNote(file: string, layout: LineLayout, blank: number, bomLine: number): Note | null {

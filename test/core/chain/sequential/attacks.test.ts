@@ -71,3 +71,52 @@ describe('torn writes: the recovery excuses the writer, not a removal', () => {
     );
   });
 });
+
+describe('replays: a copy of old history is tampering, never a fork, and is not counted', () => {
+  const fixture = 'extended/valid/writer'; // 3 days × 50 entries, intact
+  const copy = (from: string, to: string) => (dir: string) => cpSync(join(dir, from), join(dir, to));
+
+  it('untouched: intact, 150 entries', async () => {
+    const r = await attack(fixture, () => undefined);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.entriesVerified, 150);
+  });
+
+  it("the first day copied under a later day's name (it chains from genesis): replayed, not a fork", async () => {
+    const r = await attack(fixture, copy('audit-2026-02-01.jsonl', 'audit-2026-02-04.jsonl'));
+    assert.equal(r.exitCode, 1, JSON.stringify(reasons(r)));
+    assert.deepEqual(reasons(r), ['replayed-entries@audit-2026-02-04.jsonl:1']);
+    assert.match(r.findings[0].message, /50 replayed entries are not counted/);
+    assert.equal(r.entriesVerified, 150, 'the copies are not counted');
+  });
+
+  it('a middle day copied as a later piece of the last day: replayed', async () => {
+    const r = await attack(fixture, copy('audit-2026-02-02.jsonl', 'audit-2026-02-03.235959.jsonl'));
+    assert.equal(r.verdict, 'tampered', JSON.stringify(reasons(r)));
+    assert.ok(
+      reasons(r).some((x) => x.startsWith('replayed-entries@audit-2026-02-03.235959.jsonl:1')),
+      JSON.stringify(reasons(r)),
+    );
+    assert.ok(r.entriesVerified <= 150, `${r.entriesVerified} verified`);
+  });
+
+  it('a day copied as an earlier piece of itself: the original then repeats the copy, replayed', async () => {
+    const r = await attack(fixture, copy('audit-2026-02-02.jsonl', 'audit-2026-02-02.000001.jsonl'));
+    assert.equal(r.verdict, 'tampered', JSON.stringify(reasons(r)));
+    assert.ok(
+      reasons(r).some((x) => x.startsWith('replayed-entries@audit-2026-02-02.jsonl:1')),
+      JSON.stringify(reasons(r)),
+    );
+    assert.equal(r.entriesVerified, 150);
+  });
+
+  it('lines replayed inside a file: replayed, and the copies are not counted', async () => {
+    const r = await attack(fixture, (dir) =>
+      editLines(dir, 'audit-2026-02-02.jsonl', (l) => [...l.slice(0, 30), ...l.slice(9, 20), ...l.slice(30)]),
+    );
+    assert.equal(r.verdict, 'tampered', JSON.stringify(reasons(r)));
+    assert.equal(reasons(r)[0], 'replayed-entries@audit-2026-02-02.jsonl:31');
+    assert.match(r.findings[0].message, /11 replayed entries/);
+    assert.equal(r.entriesVerified, 150 - 1, 'every original counted once; the entry after the copies does not chain');
+  });
+});

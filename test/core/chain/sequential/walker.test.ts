@@ -83,7 +83,7 @@ describe('chain diagnosis on generated directories', () => {
     const c = chain(['2026-03-01', '2026-03-02'], 5);
     c.files['2026-03-02'][0] = c.files['2026-03-01'][2];
     const r = await verify(c.files);
-    assert.equal(r.findings[0].reason, 'duplicate-entry');
+    assert.equal(r.findings[0].reason, 'replayed-entries');
     assert.equal(r.findings[0].class, 'tampered');
     assert.match(r.findings[0].message, /copy of audit-2026-03-01\.jsonl:3/);
   });
