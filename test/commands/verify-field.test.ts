@@ -43,6 +43,7 @@ const FIELD: Record<string, Expect> = {
     first: ['fork-clock-step', 'audit-2026-03-02.jsonl', 1],
     entries: 29,
   },
+  'js-two-writers': { class: 'fork', exit: 5, first: ['fork-js-writers', 'audit.jsonl', 9], entries: 10 },
   'gz-of-live-day': { class: 'intact', exit: 0, first: null, entries: 30 },
   'cr-only-line-endings': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
   'bom-at-file-start': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },

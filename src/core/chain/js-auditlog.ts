@@ -19,6 +19,22 @@ import { worse } from './verdict.js';
 /** The JS AuditLog's first `previousHash`. */
 export const JS_GENESIS = 'GENESIS';
 
+/** The keys log.js writes, and the only ones (spec §5, §10.23). */
+const JS_KEYS: ReadonlySet<string> = new Set([
+  'seq',
+  'timestamp',
+  'who',
+  'what',
+  'where',
+  'why',
+  'metadata',
+  'previousHash',
+  'hash',
+]);
+
+/** Hashes remembered to name where a second writer chained from. */
+const MAX_SEEN = 100_000;
+
 interface JsEntry {
   seq?: unknown;
   timestamp?: unknown;
@@ -70,7 +86,10 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
     lastEntrySha256: null,
   };
   let prev: string | null = JS_GENESIS;
+  let prevSeq: number | null = null;
   let head: (Location & { hash: string }) | null = null;
+  // Hashes seen (to name the entry a second writer chained from), bounded: a JS AuditLog is small.
+  const seen = new Map<string, { line: number; seq: unknown }>();
   const source = openAuditFile(file.path);
   let lastByte = -1;
   source.on('data', (chunk: Buffer) => {
@@ -118,6 +137,19 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
         continue;
       }
       const computed = jsAuditLogHash(e);
+      const extra = Object.keys(e).filter((k) => !JS_KEYS.has(k));
+      if (extra.length) {
+        findings.push({
+          ...loc,
+          class: 'tampered',
+          reason: 'unhashed-field',
+          message: `top-level field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} outside log.js's hash: log.js writes exactly the nine keys seq, timestamp, who, what, where, why, metadata, previousHash, hash (spec §10.23)`,
+        });
+      }
+      const forkedFrom =
+        prev !== null && e.previousHash !== prev && typeof e.previousHash === 'string'
+          ? seen.get(e.previousHash)
+          : undefined;
       if (computed !== e.hash) {
         findings.push({
           ...loc,
@@ -127,6 +159,26 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
           stored: e.hash,
           message: 'hash mismatch: the entry was changed after it was written',
         });
+      } else if (seen.has(e.hash)) {
+        findings.push({
+          ...loc,
+          class: 'tampered',
+          reason: 'replayed-entries',
+          stored: e.hash,
+          message: `entry is a copy of line ${seen.get(e.hash)?.line} (same hash): earlier history replayed, not counted as verified`,
+        });
+      } else if (forkedFrom && typeof e.seq === 'number' && prevSeq !== null && e.seq <= prevSeq) {
+        findings.push({
+          ...loc,
+          class: 'fork',
+          reason: 'fork-js-writers',
+          expected: prev ?? undefined,
+          stored: String(e.previousHash),
+          chainsFrom: String(e.previousHash),
+          seenAt: { file: file.name, line: forkedFrom.line, offset: -1 },
+          message: `seq ${e.seq} repeats and the entry chains from line ${forkedFrom.line} (seq ${String(forkedFrom.seq)}), not the entry before it: a second AuditLog writer in the same project (log.js has no lock and no re-read, spec §10.23); entries after it are checked from here`,
+        });
+        if (!extra.length) report.entriesVerified++;
       } else if (prev !== null && e.previousHash !== prev) {
         findings.push({
           ...loc,
@@ -136,10 +188,12 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
           stored: String(e.previousHash),
           message: `previousHash does not match the previous entry's hash (entries removed, inserted or reordered)`,
         });
-      } else {
+      } else if (!extra.length) {
         report.entriesVerified++;
       }
       prev = e.hash;
+      prevSeq = typeof e.seq === 'number' ? e.seq : null;
+      if (seen.size < MAX_SEEN) seen.set(e.hash, { line: lineNo, seq: e.seq });
       head = { ...loc, hash: e.hash };
       report.lastHash = e.hash;
     }

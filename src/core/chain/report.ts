@@ -22,6 +22,8 @@ export type FindingReason =
   | 'chain-break'
   | 'replayed-entries'
   | 'fork-clock-step'
+  | 'fork-js-writers'
+  | 'unhashed-field'
   | 'missing-hash'
   | 'hash-stripped'
   | 'malformed-json'

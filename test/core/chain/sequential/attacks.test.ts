@@ -120,3 +120,46 @@ describe('replays: a copy of old history is tampering, never a fork, and is not 
     assert.equal(r.entriesVerified, 150 - 1, 'every original counted once; the entry after the copies does not chain');
   });
 });
+
+describe('JS AuditLog: forks are the writers, extra fields and copies are not', () => {
+  const fixture = 'field/js-two-writers';
+  const edit = (f: (entries: Array<Record<string, unknown>>) => Array<Record<string, unknown>>) => (dir: string) => {
+    const p = join(dir, 'audit.jsonl');
+    const entries = readFileSync(p, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    writeFileSync(
+      p,
+      f(entries)
+        .map((e) => JSON.stringify(e) + '\n')
+        .join(''),
+    );
+  };
+
+  it('untouched (two writers, seq repeats): a writer fork, exit 5, every entry verified', async () => {
+    const r = await attack(fixture, () => undefined);
+    assert.equal(r.exitCode, 5, JSON.stringify(reasons(r)));
+    assert.deepEqual(reasons(r), ['fork-js-writers@audit.jsonl:9']);
+    assert.equal(r.entriesVerified, 10);
+  });
+
+  it('a top-level field added (outside the hash log.js computes): tampered', async () => {
+    const r = await attack(
+      fixture,
+      edit((es) => es.map((e, i) => (i === 2 ? { ...e, approved_by: 'mallory' } : e))),
+    );
+    assert.equal(r.exitCode, 1, JSON.stringify(reasons(r)));
+    assert.ok(reasons(r).includes('unhashed-field@audit.jsonl:3'), JSON.stringify(reasons(r)));
+    assert.equal(r.entriesVerified, 9);
+  });
+
+  it('an earlier entry copied in (its hash seen before): replayed, not a fork', async () => {
+    const r = await attack(
+      fixture,
+      edit((es) => [...es.slice(0, 8), es[5], ...es.slice(8)]),
+    );
+    assert.equal(r.exitCode, 1, JSON.stringify(reasons(r)));
+    assert.ok(reasons(r).includes('replayed-entries@audit.jsonl:9'), JSON.stringify(reasons(r)));
+  });
+});
