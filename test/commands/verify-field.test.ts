@@ -44,6 +44,12 @@ const FIELD: Record<string, Expect> = {
     entries: 29,
   },
   'js-two-writers': { class: 'fork', exit: 5, first: ['fork-js-writers', 'audit.jsonl', 9], entries: 10 },
+  'no-integrity-toggled': {
+    class: 'tampered',
+    exit: 1,
+    first: ['unhashed-entries', 'audit-2026-03-01.jsonl', 9],
+    entries: 17,
+  },
   'gz-of-live-day': { class: 'intact', exit: 0, first: null, entries: 30 },
   'cr-only-line-endings': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
   'bom-at-file-start': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },

@@ -24,6 +24,7 @@ export type FindingReason =
   | 'fork-clock-step'
   | 'fork-js-writers'
   | 'unhashed-field'
+  | 'unhashed-entries'
   | 'missing-hash'
   | 'hash-stripped'
   | 'malformed-json'

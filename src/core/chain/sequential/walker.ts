@@ -74,6 +74,10 @@ class ChainWalker {
   private headEntry: ChainEntry | null = null;
   private headHash: string | null = null;
   private pending: Pending | null = null;
+  /** Entries without a hash in the file being read before the chain started (see {@link prependedUnhashed}). */
+  private preIntegrityHere: { first: Location; count: number; report: FileReport } | null = null;
+  /** Entries without a hash after the chain started, not yet explained by the entry after them. */
+  private unhashed: { first: Location; count: number } | null = null;
   private preIntegrity: { count: number; first: Location | null; last: Location | null } = {
     count: 0,
     first: null,
@@ -96,6 +100,7 @@ class ChainWalker {
       this.options.onFile?.(this.reports[this.reports.length - 1]);
     }
     if (this.pending) await this.resolve(this.pending, null);
+    this.closeUnhashed(null);
     this.addDirectoryNotes();
     let verdict: VerdictClass = 'intact';
     for (const f of this.findings) verdict = worse(verdict, f.class);
@@ -265,11 +270,14 @@ class ChainWalker {
       if (consumed) return;
     }
     if (this.replay && (await this.replayed(e))) return;
+    if (this.unhashed) this.closeUnhashed(e);
     if (!this.started) {
       this.started = true;
       this.genesisFile = e.loc.file;
-      if (this.options.startHash) this.check(e, this.options.startHash, false);
-      else this.check(e, GENESIS_HASH, true);
+      const start = this.options.startHash || GENESIS_HASH;
+      const chains = chainHash(start, e.canonical) === e.stored;
+      this.check(e, start, !this.options.startHash);
+      if (chains) this.prependedUnhashed(e);
       return;
     }
     if (this.prev === null) {
@@ -337,6 +345,7 @@ class ChainWalker {
     storedHint: string | null = null,
   ): Promise<void> {
     await this.flushPending();
+    this.closeUnhashed('unknown');
     this.finding({ ...loc, class: cls, reason, message, ...(storedHint ? { stored: storedHint } : {}) });
     if (this.started) {
       // The next entry should chain from this line's stored hash (if we could see one), or
@@ -359,13 +368,67 @@ class ChainWalker {
       this.preIntegrity.first ??= loc;
       this.preIntegrity.last = loc;
       report.preIntegrityEntries++;
+      if (this.preIntegrityHere?.first.file !== loc.file) this.preIntegrityHere = { first: loc, count: 0, report };
+      this.preIntegrityHere.count++;
       return;
     }
-    const what =
-      how === 'absent' ? 'has no hash field' : how === 'null' ? 'has a null hash' : 'has a hash that is not a string';
-    this.finding({ ...loc, class: 'tampered', reason: 'missing-hash', message: `entry ${what} inside the chain` });
-    if (this.prev !== null) this.prevCandidate = this.prev;
-    this.prev = null;
+    void how; // an absent, null or non-string hash all leave the entry unverifiable
+    this.unhashed ??= { first: loc, count: 0 };
+    this.unhashed.count++;
+  }
+
+  /**
+   * Entries without a hash inside the chain, told by the entry after them (`next`; null: none).
+   * Loki Mode's writer with integrity off for a while (`LOKI_AUDIT_NO_INTEGRITY`) writes such
+   * entries and chains the next hashed entry around them (spec §10.15); lines inserted look the
+   * same, and neither can be verified: tampered either way, but saying which it can be. When the
+   * entry after them does not chain around them, hashes were removed from chained entries.
+   */
+  private closeUnhashed(next: ChainEntry | null | 'unknown'): void {
+    const u = this.unhashed;
+    if (!u) return;
+    this.unhashed = null;
+    const n = `${u.count} entr${u.count === 1 ? 'y' : 'ies'}`;
+    if (next && next !== 'unknown' && (this.prev === null || chainHash(this.prev, next.canonical) !== next.stored)) {
+      this.finding({
+        ...u.first,
+        class: 'tampered',
+        reason: 'missing-hash',
+        message: `${n} without a hash inside the chain, and the entry after them (${next.loc.file}:${next.loc.line}) does not chain from the entry before them: hashes were removed from chained entries`,
+      });
+      if (this.prev !== null) this.prevCandidate = null;
+      this.prev = null;
+      return;
+    }
+    this.finding({
+      ...u.first,
+      class: 'tampered',
+      reason: 'unhashed-entries',
+      message:
+        next === 'unknown'
+          ? `${n} without a hash inside the chain: written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`
+          : next
+            ? `${n} without a hash, and the chain skips around them (the entry after them chains from the entry before them): written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`
+            : `${n} without a hash at the end of the chain: written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or appended; not verifiable`,
+    });
+  }
+
+  /**
+   * The first hashed entry chains from the start: entries without a hash before it in the same
+   * file are not pre-integrity (a pre-integrity file holds no hashed entry), they were inserted.
+   */
+  private prependedUnhashed(e: ChainEntry): void {
+    const here = this.preIntegrityHere;
+    if (!here || here.first.file !== e.loc.file) return;
+    this.preIntegrityHere = null;
+    this.preIntegrity.count -= here.count;
+    here.report.preIntegrityEntries -= here.count;
+    this.finding({
+      ...here.first,
+      class: 'tampered',
+      reason: 'unhashed-entries',
+      message: `${here.count} entr${here.count === 1 ? 'y' : 'ies'} without a hash before the first hashed entry of the same file: a pre-integrity file holds no hashed entry, so these were inserted; not verifiable`,
+    });
   }
 
   /**

@@ -163,3 +163,49 @@ describe('JS AuditLog: forks are the writers, extra fields and copies are not', 
     assert.ok(reasons(r).includes('replayed-entries@audit.jsonl:9'), JSON.stringify(reasons(r)));
   });
 });
+
+describe('pre-integrity: only whole files before the first hashed file', () => {
+  const fixture = 'extended/valid/writer';
+  const unhashed = (line: string) => line.replace(/, "_integrity_hash": "[0-9a-f]{64}"/, '');
+  const forged = (line: string) => unhashed(line).replace(/"user_id": ("[^"]*"|null)/, '"user_id": "mallory"');
+
+  it('an unhashed entry prepended to the first file (which holds hashed entries): tampered', async () => {
+    const r = await attack(fixture, (dir) => editLines(dir, 'audit-2026-02-01.jsonl', (l) => [forged(l[0]), ...l]));
+    assert.equal(r.exitCode, 1, JSON.stringify(reasons(r)));
+    assert.deepEqual(reasons(r), ['unhashed-entries@audit-2026-02-01.jsonl:1']);
+    assert.ok(!r.notes.some((n) => n.kind === 'pre-integrity'), 'not called pre-integrity');
+  });
+
+  it('a file of unhashed entries inserted inside the history (a piece before day 2): tampered', async () => {
+    const r = await attack(fixture, (dir) => {
+      const day1 = readFileSync(join(dir, 'audit-2026-02-01.jsonl'), 'latin1').split('\n').filter(Boolean);
+      writeFileSync(
+        join(dir, 'audit-2026-02-02.000000.jsonl'),
+        day1
+          .slice(0, 3)
+          .map((l) => forged(l) + '\n')
+          .join(''),
+      );
+    });
+    assert.equal(r.exitCode, 1, JSON.stringify(reasons(r)));
+    assert.deepEqual(reasons(r), ['unhashed-entries@audit-2026-02-02.000000.jsonl:1']);
+    assert.equal(r.entriesVerified, 150);
+  });
+
+  it('a whole unhashed file before the first hashed file is pre-integrity: a note (fails --strict), not verified', async () => {
+    const r = await attack(fixture, (dir) => {
+      const day1 = readFileSync(join(dir, 'audit-2026-02-01.jsonl'), 'latin1').split('\n').filter(Boolean);
+      writeFileSync(
+        join(dir, 'audit-2026-01-31.jsonl'),
+        day1
+          .slice(0, 3)
+          .map((l) => unhashed(l) + '\n')
+          .join(''),
+      );
+    });
+    assert.equal(r.exitCode, 0, JSON.stringify(reasons(r)));
+    assert.ok(r.notes.some((n) => n.kind === 'pre-integrity' && n.file === 'audit-2026-01-31.jsonl'));
+    assert.equal(r.failsStrict, true);
+    assert.equal(r.entriesVerified, 150);
+  });
+});
