@@ -50,6 +50,20 @@ const FIELD: Record<string, Expect> = {
     first: ['unhashed-entries', 'audit-2026-03-01.jsonl', 9],
     entries: 17,
   },
+  'retention-with-days#LOKI_AUDIT_MAX_FILES=4': {
+    class: 'intact',
+    exit: 0,
+    first: null,
+    entries: 62,
+    notes: ['retention'],
+    env: { LOKI_AUDIT_MAX_FILES: '4' },
+  },
+  'retention-with-days': {
+    class: 'mid-chain',
+    exit: 6,
+    first: ['history-mid-chain', 'audit-2026-03-01.jsonl', 1],
+    entries: 62,
+  },
   'gz-of-live-day': { class: 'intact', exit: 0, first: null, entries: 30 },
   'cr-only-line-endings': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
   'bom-at-file-start': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
@@ -60,7 +74,7 @@ const FIELD: Record<string, Expect> = {
 describe('verify on Loki Mode field directories (field/MANIFEST.md)', () => {
   for (const [rel, want] of Object.entries(FIELD)) {
     it(`${rel}: ${want.class}${want.first ? ` (${want.first[0]} at ${want.first[1]}:${want.first[2]})` : ''}, exit ${want.exit}`, async () => {
-      const r = await runCli(['verify', '--dir', join(LOKI, 'field', rel), '--json'], { env: want.env });
+      const r = await runCli(['verify', '--dir', join(LOKI, 'field', rel.split('#')[0]), '--json'], { env: want.env });
       assert.equal(r.code, want.exit, r.stdout + r.stderr);
       const report = JSON.parse(r.stdout);
       assert.equal(report.verdict, want.class);

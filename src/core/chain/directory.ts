@@ -12,6 +12,7 @@ import type { ReadProgress } from '../read/entries.js';
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
 import { missingHeads, type HeadAnchor } from './anchors/heads.js';
+import { retentionRuledOut } from './retention.js';
 
 /** The result `verify --json` prints. */
 export interface DirectoryReport {
@@ -97,22 +98,36 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   if (options.statePath && !options.anchors?.length) {
     const state = loadVerifyState(options.statePath, dir);
     if (state && found.files.length) {
-      const r = await verifyIncremental(dir, found.files, state, options.maxLineBytes, options.retentionFiles);
+      const r = await verifyIncremental(dir, found.files, state, {
+        maxLineBytes: options.maxLineBytes,
+        retentionFiles: options.retentionFiles,
+        foreign: found.foreign,
+      });
       reports.push(r.report);
       incremental = r;
     }
   }
   if (!incremental && found.files.length) {
     const r = await verifyDashboardChain(found.files, { ...options, lookFor });
-    if (options.retentionFiles !== undefined && found.files.length <= options.retentionFiles + 1) {
-      const retained = r.findings.filter((f) => f.reason === 'history-mid-chain' && f.file === found.files[0].name);
-      if (retained.length) {
+    const midChain = r.findings.find((f) => f.reason === 'history-mid-chain' && f.file === found.files[0].name);
+    if (options.retentionFiles !== undefined && midChain) {
+      const max = options.retentionFiles;
+      const why = retentionRuledOut(found.files, found.foreign, max, midChain.line);
+      if (why) {
+        r.notes.push({
+          kind: 'retention',
+          file: midChain.file,
+          line: midChain.line,
+          message: `retention of ${max} files (LOKI_AUDIT_MAX_FILES) does not explain the missing start: ${why}`,
+        });
+      } else {
+        const retained = [midChain];
         r.findings = r.findings.filter((f) => !retained.includes(f));
         r.notes.push({
           kind: 'retention',
           file: retained[0].file,
           line: retained[0].line,
-          message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${options.retentionFiles} files does`,
+          message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${max} files does (${max} files up to the newest rotated piece, the oldest starting at its first line)`,
         });
         r.verdict = r.findings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
         for (const fr of r.files)

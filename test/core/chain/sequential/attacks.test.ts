@@ -4,7 +4,7 @@
  * tampered, while the untouched directory is not.
  */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { judgeVerify } from '../../../../src/cli/exit-codes.js';
@@ -207,5 +207,48 @@ describe('pre-integrity: only whole files before the first hashed file', () => {
     assert.ok(r.notes.some((n) => n.kind === 'pre-integrity' && n.file === 'audit-2026-01-31.jsonl'));
     assert.equal(r.failsStrict, true);
     assert.equal(r.entriesVerified, 150);
+  });
+});
+
+describe('retention: excuses only what Loki Mode retention can leave', () => {
+  const field = 'field/retention-with-days'; // the writer's own cleanup, LOKI_AUDIT_MAX_FILES=4
+  const rmFile = (name: string) => (dir: string) => rmSync(join(dir, name));
+
+  it('untouched, with the setting the writer ran with: intact and a retention note; without it: mid-chain', async () => {
+    const r = await attack(field, () => undefined, { retentionFiles: 4 });
+    assert.equal(r.exitCode, 0, JSON.stringify(reasons(r)));
+    assert.ok(r.notes.some((n) => n.kind === 'retention' && /as retention of 4 files does/.test(n.message)));
+    const without = await attack(field, () => undefined);
+    assert.equal(without.exitCode, 6);
+    const other = await attack(field, () => undefined, { retentionFiles: 5 });
+    assert.equal(other.exitCode, 6, 'another setting cannot explain it: 4 files up to the newest piece');
+  });
+
+  it('the oldest file deleted as well: not retention (3 files up to the newest piece, not 4)', async () => {
+    const r = await attack(field, rmFile('audit-2026-03-01.jsonl'), { retentionFiles: 4 });
+    assert.equal(r.exitCode, 6, JSON.stringify(reasons(r)));
+    assert.ok(r.notes.some((n) => n.kind === 'retention' && /does not explain/.test(n.message)));
+  });
+
+  it("junk before the oldest file's first entry: not retention (retention deletes whole files)", async () => {
+    const r = await attack(
+      field,
+      (dir) => editLines(dir, 'audit-2026-03-01.jsonl', (l) => ['{"x": 1}', ...l.slice(2)]),
+      {
+        retentionFiles: 4,
+      },
+    );
+    assert.notEqual(r.exitCode, 0, JSON.stringify(reasons(r)));
+  });
+
+  it('no rotated piece in the directory (no rotation ever ran): deleting the first file or entries is never retention', async () => {
+    for (const edit of [
+      rmFile('audit-2026-02-01.jsonl'),
+      (dir: string) => editLines(dir, 'audit-2026-02-01.jsonl', (l) => l.slice(5)),
+    ]) {
+      const r = await attack('extended/valid/writer', edit, { retentionFiles: 10 });
+      assert.equal(r.exitCode, 6, JSON.stringify(reasons(r)));
+      assert.ok(r.notes.some((n) => n.kind === 'retention' && /no rotated .HHMMSS piece/.test(n.message)));
+    }
   });
 });
