@@ -104,7 +104,8 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     code: 8,
     name: 'unreadableLine',
     commands: ['verify'],
-    meaning: 'a line that cannot be read as an entry (invalid UTF-8, not a JSON object, too long, too deep)',
+    meaning:
+      'a line that cannot be read as an entry (invalid UTF-8, not a JSON object, too long, too deep), across which the chain continues',
   },
   {
     code: 9,

@@ -59,7 +59,7 @@ const CASES: Record<string, Expect> = {
     class: 'tampered',
     exit: 1,
     first: ['malformed-json', 'audit-2026-11-02.052015.jsonl', 2],
-    entries: 119,
+    entries: 118,
   },
   'writer/truncated-tail': { class: 'intact', exit: 0, first: null, entries: 115 },
   'writer/blank-lines-crlf': { class: 'intact', exit: 0, first: null, entries: 120, notes: ['rewritten'] },
@@ -122,15 +122,17 @@ const CASES: Record<string, Expect> = {
     notes: ['rewritten'],
   },
   'extended/tampered/lone-cr': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['rewritten'] },
+  // A line verify cannot read, and the chain does not continue across it (the line's content
+  // changed or replaced an entry): tampered, the unreadable line named first (issue #15).
   'extended/tampered/invalid-utf8': {
-    class: 'unreadable',
-    exit: 8,
+    class: 'tampered',
+    exit: 1,
     first: ['invalid-utf8', 'audit-2026-02-02.jsonl', 12],
-    entries: 149,
+    entries: 148,
   },
   'extended/tampered/non-object-line': {
-    class: 'unreadable',
-    exit: 8,
+    class: 'tampered',
+    exit: 1,
     first: ['not-an-object', 'audit-2026-02-02.jsonl', 12],
     entries: 148,
   },

@@ -201,6 +201,13 @@ export interface CanonicalOptions {
    * mismatch.
    */
   numberKeysByValue?: (index: number) => boolean;
+  /**
+   * Accept what Python's `json.loads` refuses for its own limits, not for syntax: integers of
+   * more than 4300 digits and nesting past its recursion limit (used to check whether such a
+   * line's stored hash verifies, never to call it readable). Deep nesting may still throw a
+   * RangeError (this canonicalizer recurses).
+   */
+  lenient?: boolean;
 }
 
 /** The kind of an object whose keys all look like numbers: `int` when all are integers (or bools). */
@@ -238,6 +245,8 @@ class Canonicalizer {
   constructor(
     private readonly src: string,
     private readonly numberKeysByValue: ((index: number) => boolean) | null,
+    private readonly maxDepth = MAX_DEPTH,
+    private readonly maxIntDigits = MAX_INT_DIGITS,
   ) {}
 
   fail(code: PyJsonErrorCode, what: string): never {
@@ -332,7 +341,7 @@ class Canonicalizer {
     }
     this.pos = p;
     if (isFloat) return pyFloatRepr(Number(s.slice(start, p)));
-    if (intEnd - intStart > MAX_INT_DIGITS) {
+    if (intEnd - intStart > this.maxIntDigits) {
       this.pos = start;
       this.fail(
         'int-too-long',
@@ -431,7 +440,7 @@ class Canonicalizer {
   }
 
   array(depth: number): string {
-    if (depth > MAX_DEPTH) this.fail('too-deep', 'Nesting too deep');
+    if (depth > this.maxDepth) this.fail('too-deep', 'Nesting too deep');
     this.pos++; // [
     this.ws();
     if (this.src.charCodeAt(this.pos) === 0x5d) {
@@ -462,7 +471,7 @@ class Canonicalizer {
     depth: number,
     pull: readonly string[] | null,
   ): { text: string; pulledKey: string | null; pulledValue: string | null | undefined } {
-    if (depth > MAX_DEPTH) this.fail('too-deep', 'Nesting too deep');
+    if (depth > this.maxDepth) this.fail('too-deep', 'Nesting too deep');
     const s = this.src;
     this.pos++; // {
     this.ws();
@@ -594,7 +603,9 @@ export function canonicalize(text: string): string {
  * @throws PyJsonError when Python's `json.loads` would reject (or crash on) the text.
  */
 export function canonicalizeEntry(text: string, options: CanonicalOptions = {}): CanonicalResult {
-  const c = new Canonicalizer(text, options.numberKeysByValue ?? null);
+  const c = options.lenient
+    ? new Canonicalizer(text, options.numberKeysByValue ?? null, Infinity, Infinity)
+    : new Canonicalizer(text, options.numberKeysByValue ?? null);
   c.ws();
   let result: CanonicalResult;
   const rest = { numberKeyObjects: c.numberKeyObjects, duplicateKeys: false };

@@ -16,8 +16,19 @@ export type UnreadableReason = 'invalid-utf8' | 'too-long' | 'int-too-long' | 't
 export type LineClass =
   /** Empty after stripping: skipped, still counted as a line. */
   | { kind: 'blank' }
-  /** Not readable as an entry at all; `hint` is a hash plainly written at its end, if any. */
-  | { kind: 'unreadable'; reason: UnreadableReason; message: string; hint: string | null }
+  /**
+   * Not readable as an entry by Python; `hint` is a hash plainly written at its end, if any.
+   * `lenient`: for an entry Python refuses only for its own limits (an integer over 4300 digits,
+   * nesting past its recursion limit), its canonical text and stored hash read without them, to
+   * check whether the chain continues through it.
+   */
+  | {
+      kind: 'unreadable';
+      reason: UnreadableReason;
+      message: string;
+      hint: string | null;
+      lenient?: { canonical: string; stored: string };
+    }
   /** Text that is not JSON Python accepts (a torn write, or an edit). */
   | { kind: 'malformed'; text: string; message: string; hint: string | null }
   /** An object without a usable hash field. */
@@ -63,7 +74,13 @@ export function classifyLine(raw: RawLine, maxLineBytes: number): LineClass {
   } catch (err) {
     if (!(err instanceof PyJsonError)) throw err;
     if (err.code !== 'malformed')
-      return { kind: 'unreadable', reason: err.code, message: err.message, hint: hashHint(raw.bytes) };
+      return {
+        kind: 'unreadable',
+        reason: err.code,
+        message: err.message,
+        hint: hashHint(raw.bytes),
+        lenient: lenientEntry(text),
+      };
     return { kind: 'malformed', text, message: `malformed JSON: ${err.message}`, hint: hashHint(raw.bytes) };
   }
   if (!parsed.isObject)
@@ -84,6 +101,16 @@ export function classifyLine(raw: RawLine, maxLineBytes: number): LineClass {
     duplicateKeys: parsed.duplicateKeys,
     schema: schema as HashSchema,
   };
+}
+
+/** An entry read without Python's digit and depth limits, or undefined (another error, or too deep for this stack). */
+function lenientEntry(text: string): { canonical: string; stored: string } | undefined {
+  try {
+    const r = canonicalizeEntry(text, { hashKeys: HASH_KEYS, lenient: true });
+    return r.isObject && typeof r.hashValue === 'string' ? { canonical: r.canonical, stored: r.hashValue } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The layout facts of a line (for the file's "rewritten" note). */

@@ -58,8 +58,14 @@ class ChainWalker {
   private started = false;
   /** Expected predecessor of the next entry; null while unknown after an unreadable line. */
   private prev: string | null = GENESIS_HASH;
-  /** When `prev` is unknown: the last known hash before the gap (checked first). */
+  /** When `prev` is unknown after an unreadable file: the last known hash before it (checked first). */
   private prevCandidate: string | null = null;
+  /**
+   * After lines that are not checkable entries: the first of them, the hash before them, and
+   * the hash the chain reaches through them when each of them verifies (null when one does not).
+   * The next entry must chain from one of the two, or entries were removed there.
+   */
+  private gap: { first: Location; before: string; through: string | null } | null = null;
   /**
    * After a torn write: the last whole entry before it, and the finding that reported it. The
    * writer, re-reading the file, skips the merged line and chains the next append from that
@@ -190,7 +196,7 @@ class ChainWalker {
         }
         switch (line.kind) {
           case 'unreadable':
-            await this.badLine(loc, 'unreadable', line.reason, line.message, line.hint);
+            await this.badLine(loc, 'unreadable', line.reason, line.message, line.hint, line.lenient);
             continue;
           case 'malformed':
             if (!raw.terminated) {
@@ -271,6 +277,10 @@ class ChainWalker {
     }
     if (this.replay && (await this.replayed(e))) return;
     if (this.unhashed) this.closeUnhashed(e);
+    if (this.gap) {
+      this.acrossGap(e);
+      return;
+    }
     if (!this.started) {
       this.started = true;
       this.genesisFile = e.loc.file;
@@ -343,17 +353,55 @@ class ChainWalker {
     reason: FindingReason,
     message: string,
     storedHint: string | null = null,
+    lenient?: { canonical: string; stored: string },
   ): Promise<void> {
     await this.flushPending();
     this.closeUnhashed('unknown');
     this.finding({ ...loc, class: cls, reason, message, ...(storedHint ? { stored: storedHint } : {}) });
-    if (this.started) {
-      // The next entry should chain from this line's stored hash (if we could see one), or
-      // around the line from the last good hash.
-      if (storedHint) this.prevCandidate = storedHint;
-      else if (this.prev !== null) this.prevCandidate = this.prev;
-      this.prev = null;
+    if (!this.gap) {
+      const before = this.started ? this.prev : this.options.startHash || GENESIS_HASH;
+      if (before === null) return; // after an unreadable file: its own resync applies
+      this.gap = { first: loc, before, through: before };
     }
+    // Through this line only if it is an entry whose stored hash verifies from the hash before it.
+    const t = this.gap.through;
+    this.gap.through =
+      t !== null && lenient && chainHash(t, lenient.canonical) === lenient.stored ? lenient.stored : null;
+    this.prev = null;
+  }
+
+  /**
+   * The first entry after lines that could not be checked (spec §7: lines Python's verifier
+   * cannot read). It must chain from the entry before them (they were inserted, or are junk),
+   * or through them (each a whole entry whose own hash verifies): then they are a warning, and
+   * nothing is missing. Otherwise entries were removed there and the lines mask it, whatever
+   * hash they appear to hold: a chain break (tampered).
+   */
+  private acrossGap(e: ChainEntry): void {
+    const g = this.gap as NonNullable<ChainWalker['gap']>;
+    this.gap = null;
+    const firstOfHistory = !this.started;
+    if (firstOfHistory) {
+      this.started = true;
+      this.genesisFile = e.loc.file;
+    }
+    if (
+      chainHash(g.before, e.canonical) === e.stored ||
+      (g.through !== null && chainHash(g.through, e.canonical) === e.stored)
+    ) {
+      this.accept(e);
+      return;
+    }
+    const where = `${g.first.file}:${g.first.line}`;
+    this.finding({
+      ...e.loc,
+      class: 'tampered',
+      reason: 'chain-break',
+      stored: e.stored,
+      expected: chainHash(g.before, e.canonical),
+      message: `does not chain from the entry before the line(s) that cannot be read at ${where}, nor through a hash that verifies: entries were removed or changed there, and the unreadable line(s) mask it`,
+    });
+    this.anchor(e);
   }
 
   /** An object without a usable hash. */

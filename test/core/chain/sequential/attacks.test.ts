@@ -252,3 +252,63 @@ describe('retention: excuses only what Loki Mode retention can leave', () => {
     }
   });
 });
+
+describe('unreadable lines: a warning only where the chain demonstrably continues across them', () => {
+  const fixture = 'extended/valid/writer';
+  const day = 'audit-2026-02-02.jsonl';
+  const hashOf = (line: string) => /"_integrity_hash": "([0-9a-f]{64})"/.exec(line)![1];
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  /** Lines verify cannot read; `tail` is a hash that looks stored (the removed entries' last). */
+  const masks = (tail: string): Record<string, string> => ({
+    'a JSON array': `[1, 2, "${tail}"]`,
+    'a JSON string': `"_integrity_hash: ${tail}"`,
+    'invalid UTF-8': `{"action": "\xff\xfe", "_integrity_hash": "${tail}"}`,
+    'a 4301-digit number': `{"n": ${'9'.repeat(4301)}, "_integrity_hash": "${tail}"}`,
+    'nesting past the limit': `{"d": ${deep(1200)}, "_integrity_hash": "${tail}"}`,
+    'an over-long line': `{"pad": "${'x'.repeat(5 * 1024 * 1024)}", "_integrity_hash": "${tail}"}`,
+  });
+
+  for (const withTail of [false, true]) {
+    for (const name of Object.keys(masks('x'))) {
+      it(`entries removed and ${name} in their place${withTail ? ' (ending in the last removed hash)' : ''}: tampered`, async () => {
+        const r = await attack(fixture, (dir) =>
+          editLines(dir, day, (l) => {
+            const tail = withTail ? hashOf(l[19]) : 'f'.repeat(64);
+            return [...l.slice(0, 15), masks(tail)[name], ...l.slice(20)];
+          }),
+        );
+        assert.equal(r.exitCode, 1, `${name}: ${JSON.stringify(reasons(r))}`);
+        assert.ok(reasons(r).includes(`chain-break@${day}:17`), JSON.stringify(reasons(r)));
+      });
+    }
+  }
+
+  it('the same lines inserted with nothing removed: an unreadable line (exit 8), the chain continues around it', async () => {
+    for (const [name, line] of Object.entries(masks('f'.repeat(64)))) {
+      const r = await attack(fixture, (dir) => editLines(dir, day, (l) => [...l.slice(0, 15), line, ...l.slice(15)]));
+      assert.equal(r.exitCode, 8, `${name}: ${JSON.stringify(reasons(r))}`);
+      assert.equal(r.entriesVerified, 150, name);
+    }
+  });
+
+  it('an entry Python refuses only for its limits, whose own hash verifies: the chain continues through it (exit 8)', async () => {
+    const { sealEntry } = await import('../../../../src/core/write/seal.js');
+    const { canonicalizeEntry } = await import('../../../../src/core/pyjson/canonical.js');
+    const { chainHash } = await import('../../../../src/core/chain/rule.js');
+    const last = 'audit-2026-02-03.jsonl';
+    for (const body of [`{"n": ${'7'.repeat(4301)}}`, `{"d": ${deep(1200)}}`]) {
+      const r = await attack(fixture, (dir) =>
+        editLines(dir, last, (l) => {
+          // After the head: an entry whose hash covers its content, then a normal entry chained from it.
+          const h = chainHash(hashOf(l[49]), canonicalizeEntry(body, { lenient: true }).canonical);
+          const odd = body.slice(0, -1) + `, "_integrity_hash": "${h}"}`;
+          const after = sealEntry({ action: 'read', resource_type: 'task', details: {} }, h).line.slice(0, -1);
+          return [...l, odd, after];
+        }),
+      );
+      assert.equal(r.exitCode, 8, `${body.slice(0, 20)}: ${JSON.stringify(reasons(r))}`);
+      assert.deepEqual(reasons(r).length, 1, JSON.stringify(reasons(r)));
+      assert.equal(r.entriesVerified, 151);
+    }
+  });
+});
