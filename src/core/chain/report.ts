@@ -25,6 +25,7 @@ export type FindingReason =
   | 'fork-js-writers'
   | 'unhashed-field'
   | 'unhashed-entries'
+  | 'duplicate-key'
   | 'missing-hash'
   | 'hash-stripped'
   | 'malformed-json'

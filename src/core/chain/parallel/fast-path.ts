@@ -183,6 +183,7 @@ class JobScanner {
       return this.fail('not JSON as Python reads it');
     }
     if (!parsed.isObject || typeof parsed.hashValue !== 'string') return this.fail('not an entry with a hash');
+    if (parsed.duplicateKeys) return this.fail('a key twice in an object');
     const stored = parsed.hashValue;
     const out = c.out;
     if (!this.started) {

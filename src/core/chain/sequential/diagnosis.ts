@@ -19,6 +19,8 @@ export interface ChainEntry {
   stored: string;
   /** Objects whose keys all look like numbers (see CanonicalResult). */
   numberKeyObjects: NumberKeyKind[];
+  /** The same key twice in an object (never writer output). */
+  duplicateKeys?: boolean;
   /** First hashed entry of its file. */
   fileFirst: boolean;
   fileIndex: number;

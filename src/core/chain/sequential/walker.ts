@@ -224,6 +224,7 @@ class ChainWalker {
           canonical: line.canonical,
           stored: line.stored,
           numberKeyObjects: line.numberKeyObjects,
+          duplicateKeys: line.duplicateKeys,
           fileFirst,
           fileIndex: index,
           fileReport: report,
@@ -323,8 +324,24 @@ class ChainWalker {
     this.prev = e.stored; // provisional; resolve() decides
   }
 
-  /** A verified entry: its hash becomes the expected predecessor of the next. */
+  /**
+   * A verified entry: its hash becomes the expected predecessor of the next. An entry with a key
+   * twice is never counted: its hash covers the last value (json.loads keeps it), but readers
+   * that keep the first, and every raw copy exported or forwarded, show the other.
+   */
   private accept(e: ChainEntry): void {
+    if (e.duplicateKeys) {
+      this.finding({
+        ...e.loc,
+        class: 'tampered',
+        reason: 'duplicate-key',
+        stored: e.stored,
+        message:
+          'an object holds the same key twice: json.dumps never writes that; the hash covers the last value, while readers that keep the first (and every raw copy) show another: an edit',
+      });
+      this.anchor(e);
+      return;
+    }
     this.verified++;
     e.fileReport.entriesVerified++;
     this.anchor(e);

@@ -312,3 +312,18 @@ describe('unreadable lines: a warning only where the chain demonstrably continue
     }
   });
 });
+
+describe('duplicate keys: never writer output, even when the hash matches', () => {
+  it('a key added twice (the hash, over the last value, still matches): tampered, the entry not counted', async () => {
+    const r = await attack('extended/valid/writer', (dir) =>
+      editLines(dir, 'audit-2026-02-02.jsonl', (l) =>
+        l.map((x, i) => (i === 9 ? x.replace('"user_id": ', '"user_id": "mallory", "user_id": ') : x)),
+      ),
+    );
+    assert.equal(r.exitCode, 1, JSON.stringify(reasons(r)));
+    assert.deepEqual(reasons(r), ['duplicate-key@audit-2026-02-02.jsonl:10']);
+    assert.equal(r.entriesVerified, 149);
+    const untouched = await attack('extended/valid/writer', () => undefined);
+    assert.equal(untouched.exitCode, 0);
+  });
+});
