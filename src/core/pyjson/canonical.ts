@@ -40,8 +40,8 @@ export const MAX_DEPTH = 990;
 /** `sys.int_info.default_max_str_digits` (Python >= 3.11, patched 3.7-3.10). */
 export const MAX_INT_DIGITS = 4300;
 
-/** Python `str.strip()` whitespace (Unicode White_Space plus the separators \x1c-\x1f). */
-function isPyWhitespace(c: number): boolean {
+/** Python `str.strip()` whitespace (Unicode White_Space plus the separators \x1c-\x1f), by code point. */
+export function isPyWhitespace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
   if (c < 0x85) return false;
   return (
@@ -552,8 +552,11 @@ const INT_KEY = /^-?(?:0|[1-9][0-9]*)$/;
 // Python's repr of a finite float: `2.5`, `-10.0`, `1e+16`, `1.5e-07`.
 const FLOAT_KEY = /^-?(?:(?:0|[1-9][0-9]*)\.[0-9]+(?:e[+-][0-9]{2,})?|[1-9](?:\.[0-9]+)?e[+-][0-9]{2,})$/;
 
-/** Whether every key reads as the string form of an int, a float or a bool (and which). */
-function numberKeyKind(members: Member[]): NumberKeyKind | null {
+/**
+ * Whether every key reads as the string form of an int, a float or a bool (and which): the objects
+ * that {@link CanonicalOptions.numberKeysByValue} may sort by value.
+ */
+export function numberKeyKind(members: readonly { key: string }[]): NumberKeyKind | null {
   let kind: NumberKeyKind = 'int';
   for (const { key } of members) {
     const c = key.charCodeAt(0);
@@ -569,7 +572,7 @@ function numberKeyKind(members: Member[]): NumberKeyKind | null {
 }
 
 /** Python's order of the numbers (and bools: False is 0, True is 1) whose string forms are `a` and `b`. */
-function compareNumberKeys(a: string, b: string): number {
+export function compareNumberKeys(a: string, b: string): number {
   const x = numberKeyValue(a);
   const y = numberKeyValue(b);
   if (typeof x === 'bigint' && typeof y === 'bigint') return x < y ? -1 : x > y ? 1 : 0;
