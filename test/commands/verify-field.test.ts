@@ -64,6 +64,7 @@ const FIELD: Record<string, Expect> = {
     first: ['history-mid-chain', 'audit-2026-03-01.jsonl', 1],
     entries: 62,
   },
+  'huge-entry': { class: 'intact', exit: 0, first: null, entries: 6 },
   'gz-of-live-day': { class: 'intact', exit: 0, first: null, entries: 30 },
   'cr-only-line-endings': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
   'bom-at-file-start': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },

@@ -44,6 +44,8 @@ export type LineClass =
       /** The same key twice in an object: never what `json.dumps` writes. */
       duplicateKeys: boolean;
       schema: HashSchema;
+      /** A line too long to hold: its chain hash from a predecessor, by streaming it (long-line.ts). */
+      hashFrom?: (prev: string) => string;
     };
 
 /** Which hash field a line uses: the writer's `_integrity_hash` or the documented `chain_hash` (spec §2). */

@@ -14,8 +14,14 @@ import { chainHash, GENESIS_HASH, HASH_KEYS } from '../rule.js';
 /** An entry with a string hash, where it is in the chain. */
 export interface ChainEntry {
   loc: Location;
+  /** The line's text and canonical text; empty for a line too long to hold (see `hashFrom`). */
   text: string;
   canonical: string;
+  /**
+   * For a line too long to hold in memory: its chain hash from a predecessor, computed by
+   * streaming the line again (spec §3). Other entries hash their `canonical`.
+   */
+  hashFrom?: (prev: string) => string;
   stored: string;
   /** Objects whose keys all look like numbers (see CanonicalResult). */
   numberKeyObjects: NumberKeyKind[];
@@ -25,6 +31,16 @@ export interface ChainEntry {
   fileFirst: boolean;
   fileIndex: number;
   fileReport: FileReport;
+}
+
+/** `sha256(prev + canonical)` of an entry (spec §3), however it is held. */
+export function entryHash(e: ChainEntry, prev: string): string {
+  return e.hashFrom ? e.hashFrom(prev) : chainHash(prev, e.canonical);
+}
+
+/** Whether `e` chains from `prev`. */
+export function chainsFrom(e: ChainEntry, prev: string): boolean {
+  return entryHash(e, prev) === e.stored;
 }
 
 /** Where an entry is found by its stored hash (with the index of its file in the walk). */
@@ -86,7 +102,7 @@ export interface BreakRule {
 
 /** The finding's common fields: where, the stored hash, and the hash the verifier expected. */
 function base(ctx: BreakContext): Location & { stored: string; expected: string } {
-  return { ...ctx.e.loc, stored: ctx.e.stored, expected: chainHash(ctx.prev, ctx.e.canonical) };
+  return { ...ctx.e.loc, stored: ctx.e.stored, expected: entryHash(ctx.e, ctx.prev) };
 }
 
 /** Objects with number-like keys tried in every by-value combination up to this many (2^n canonicalizations). */
@@ -100,7 +116,7 @@ const MAX_NUMBER_KEY_OBJECTS = 6;
 function numberKeyOrder(ctx: BreakContext): NumberKeyKind[] | null {
   const kinds = ctx.e.numberKeyObjects;
   const n = kinds.length;
-  if (n === 0) return null;
+  if (n === 0 || ctx.e.hashFrom) return null; // a line too long to hold is not re-canonicalized
   const all = (1 << Math.min(n, MAX_NUMBER_KEY_OBJECTS)) - 1;
   const masks = n <= MAX_NUMBER_KEY_OBJECTS ? [all, ...Array.from({ length: all - 1 }, (_, i) => i + 1)] : [-1];
   for (const mask of masks) {
@@ -190,8 +206,7 @@ export const BREAK_RULES: readonly BreakRule[] = [
     source: 'spec §4',
     diagnose(ctx) {
       const { e, prev, next } = ctx;
-      if (!next || chainHash(prev, next.canonical) !== next.stored || chainHash(next.stored, e.canonical) !== e.stored)
-        return null;
+      if (!next || !chainsFrom(next, prev) || !chainsFrom(e, next.stored)) return null;
       return {
         action: 'swap',
         finding: {
@@ -208,7 +223,7 @@ export const BREAK_RULES: readonly BreakRule[] = [
     source: 'spec §4',
     diagnose(ctx) {
       const { prev, next } = ctx;
-      if (!next || chainHash(prev, next.canonical) !== next.stored) return null;
+      if (!next || !chainsFrom(next, prev)) return null;
       return {
         action: 'accept-next',
         finding: {
@@ -225,7 +240,7 @@ export const BREAK_RULES: readonly BreakRule[] = [
     source: 'spec §10.1, §10.2',
     diagnose(ctx) {
       const { e } = ctx;
-      if (!e.fileFirst || chainHash(GENESIS_HASH, e.canonical) !== e.stored) return null;
+      if (!e.fileFirst || !chainsFrom(e, GENESIS_HASH)) return null;
       return {
         action: 'accept',
         finding: {
@@ -303,7 +318,7 @@ export const BREAK_RULES: readonly BreakRule[] = [
     source: 'spec §3',
     diagnose(ctx) {
       const { e, next } = ctx;
-      const nextFromThis = next !== null && chainHash(e.stored, next.canonical) === next.stored;
+      const nextFromThis = next !== null && chainsFrom(next, e.stored);
       return {
         action: 'anchor',
         finding: {

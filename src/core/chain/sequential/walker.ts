@@ -23,8 +23,18 @@ import { gapNote } from '../report.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
 import type { VerdictClass } from '../verdict.js';
 import { worse } from '../verdict.js';
-import { classifyLine, entryAtEnd, lineLayout, type LineLayout } from './classify.js';
-import { diagnoseBreak, type BreakContext, type ChainEntry, type Found, type FoundEntry } from './diagnosis.js';
+import { classifyLine, entryAtEnd, lineLayout, type LineClass, type LineLayout } from './classify.js';
+import { classifyLongLine, type LongLine } from './long-line.js';
+import type { RawLine } from '../../read/lines.js';
+import {
+  chainsFrom,
+  diagnoseBreak,
+  entryHash,
+  type BreakContext,
+  type ChainEntry,
+  type Found,
+  type FoundEntry,
+} from './diagnosis.js';
 import { storedHash } from '../stored-hash.js';
 
 /** Options of the walk (see verify-chain.ts `VerifyOptions`). */
@@ -101,6 +111,14 @@ class ChainWalker {
   }
 
   async run(): Promise<ChainReport> {
+    try {
+      return await this.walk();
+    } finally {
+      for (const l of this.longLines) l.close();
+    }
+  }
+
+  private async walk(): Promise<ChainReport> {
     for (let i = 0; i < this.files.length; i++) {
       await this.verifyFile(i);
       this.options.onFile?.(this.reports[this.reports.length - 1]);
@@ -143,6 +161,17 @@ class ChainWalker {
     this.findings.push(f);
   }
 
+  /** Long lines streamed (their files stay open until the walk ends: a diagnosis may hash them again). */
+  private readonly longLines: LongLine[] = [];
+
+  private async longLine(file: AuditFile, raw: RawLine): Promise<LineClass> {
+    const l = await classifyLongLine(file, raw, this.started ? this.prev : this.options.startHash || GENESIS_HASH);
+    this.longLines.push(l);
+    // A break is diagnosed within a few entries: older long lines need not stay open.
+    if (this.longLines.length > 4) this.longLines.shift()?.close();
+    return l.line;
+  }
+
   private async verifyFile(index: number): Promise<void> {
     const file = this.files[index];
     const report: FileReport = {
@@ -178,7 +207,10 @@ class ChainWalker {
         if (raw.terminated) report.completeBytes = report.bytes;
         lastRaw = raw;
         const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
-        const line = classifyLine(raw, this.maxLineBytes);
+        const line =
+          raw.tooLong && raw.terminated && !file.stream
+            ? await this.longLine(file, raw)
+            : classifyLine(raw, this.maxLineBytes);
         if (raw.crlf) layout.crlf = true;
         if (line.kind === 'blank') {
           blank++;
@@ -225,6 +257,7 @@ class ChainWalker {
           stored: line.stored,
           numberKeyObjects: line.numberKeyObjects,
           duplicateKeys: line.duplicateKeys,
+          hashFrom: line.hashFrom,
           fileFirst,
           fileIndex: index,
           fileReport: report,
@@ -286,7 +319,7 @@ class ChainWalker {
       this.started = true;
       this.genesisFile = e.loc.file;
       const start = this.options.startHash || GENESIS_HASH;
-      const chains = chainHash(start, e.canonical) === e.stored;
+      const chains = chainsFrom(e, start);
       this.check(e, start, !this.options.startHash);
       if (chains) this.prependedUnhashed(e);
       return;
@@ -295,7 +328,7 @@ class ChainWalker {
       // After an unreadable line: the entry may chain around it, or from a hash we cannot see.
       const candidate = this.prevCandidate;
       this.prevCandidate = null;
-      if (candidate === null || chainHash(candidate, e.canonical) !== e.stored) {
+      if (candidate === null || !chainsFrom(e, candidate)) {
         this.notes.push({
           kind: 'resync',
           file: e.loc.file,
@@ -312,11 +345,11 @@ class ChainWalker {
   }
 
   private check(e: ChainEntry, prev: string, firstOfHistory: boolean): void {
-    if (chainHash(prev, e.canonical) === e.stored) {
+    if (chainsFrom(e, prev)) {
       this.accept(e);
       return;
     }
-    if (this.torn && chainHash(this.torn.base, e.canonical) === e.stored) {
+    if (this.torn && chainsFrom(e, this.torn.base)) {
       this.tornSibling(e);
       return;
     }
@@ -402,10 +435,7 @@ class ChainWalker {
       this.started = true;
       this.genesisFile = e.loc.file;
     }
-    if (
-      chainHash(g.before, e.canonical) === e.stored ||
-      (g.through !== null && chainHash(g.through, e.canonical) === e.stored)
-    ) {
+    if (chainsFrom(e, g.before) || (g.through !== null && chainsFrom(e, g.through))) {
       this.accept(e);
       return;
     }
@@ -415,7 +445,7 @@ class ChainWalker {
       class: 'tampered',
       reason: 'chain-break',
       stored: e.stored,
-      expected: chainHash(g.before, e.canonical),
+      expected: entryHash(e, g.before),
       message: `does not chain from the entry before the line(s) that cannot be read at ${where}, nor through a hash that verifies: entries were removed or changed there, and the unreadable line(s) mask it`,
     });
     this.anchor(e);
@@ -454,7 +484,7 @@ class ChainWalker {
     if (!u) return;
     this.unhashed = null;
     const n = `${u.count} entr${u.count === 1 ? 'y' : 'ies'}`;
-    if (next && next !== 'unknown' && (this.prev === null || chainHash(this.prev, next.canonical) !== next.stored)) {
+    if (next && next !== 'unknown' && (this.prev === null || !chainsFrom(next, this.prev))) {
       this.finding({
         ...u.first,
         class: 'tampered',
@@ -629,7 +659,8 @@ class ChainWalker {
           if (typeof h !== 'string') continue;
           const loc = { file: file.name, line: raw.line, offset: raw.offset, hash: h, fileIndex: i };
           if (h === e.stored) result.duplicate ??= loc;
-          if (!result.from && chainHash(h, e.canonical) === e.stored) result.from = loc;
+          // A line too long to hold is hashed by streaming it: not once per earlier entry.
+          if (!result.from && !e.hashFrom && chainHash(h, e.canonical) === e.stored) result.from = loc;
         }
       } catch {
         // Unreadable files were reported during the main pass.
