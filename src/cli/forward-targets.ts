@@ -8,7 +8,7 @@
  * from argv, and are never printed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { ForwardTarget } from '../core/forward/pipeline.js';
+import type { ForwardTarget } from '../core/forward/target.js';
 import type { LokiAuth } from '../sinks/loki/push.js';
 import { LokiConfigError, LokiTarget } from '../sinks/loki/push.js';
 import type { SyslogTarget } from '../sinks/syslog/target.js';

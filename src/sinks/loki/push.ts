@@ -18,7 +18,7 @@ import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
 import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
-import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/pipeline.js';
+import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/target.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 
 /** Limits of Loki's `limits_config` defaults that make a push fail with 400. */

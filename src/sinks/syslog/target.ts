@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
-import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/pipeline.js';
+import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/target.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 import { SyslogFormatter } from '../../formats/syslog.js';
 import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
