@@ -9,9 +9,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { ForwardTarget } from '../core/forward/target.js';
-import type { LokiAuth } from '../sinks/loki/push.js';
-import { LokiConfigError, LokiTarget } from '../sinks/loki/push.js';
-import type { SyslogTarget } from '../sinks/syslog/target.js';
+import type { LokiAuth } from '../sinks/loki/client.js';
+import { LokiConfigError, LokiTarget } from '../sinks/loki/client.js';
+import type { SyslogTarget } from '../sinks/syslog/sender.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { expandPath as expand } from './paths.js';
 
@@ -176,7 +176,7 @@ export async function buildTargets(
 
 /** A syslog target, the sink loaded on first use; what it refuses becomes a ForwardConfigError. */
 async function syslogTarget(...args: ConstructorParameters<typeof SyslogTarget>): Promise<ForwardTarget> {
-  const sink = await import('../sinks/syslog/target.js');
+  const sink = await import('../sinks/syslog/sender.js');
   try {
     return new sink.SyslogTarget(...args);
   } catch (err) {
