@@ -10,7 +10,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { ForwardTarget } from '../core/forward/target.js';
 import type { LokiAuth } from '../sinks/loki/client.js';
-import { LokiConfigError, LokiTarget } from '../sinks/loki/client.js';
+import { LokiConfigError } from '../sinks/loki/client.js';
+import { LokiTarget } from '../sinks/loki/target.js';
 import type { SyslogTarget } from '../sinks/syslog/sender.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { expandPath as expand } from './paths.js';
