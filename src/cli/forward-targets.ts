@@ -12,7 +12,7 @@ import type { ForwardTarget } from '../core/forward/target.js';
 import type { LokiAuth } from '../sinks/loki/client.js';
 import { LokiConfigError } from '../sinks/loki/client.js';
 import { LokiTarget } from '../sinks/loki/target.js';
-import type { SyslogTarget } from '../sinks/syslog/sender.js';
+import type { SyslogTarget } from '../sinks/syslog/target.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { expandPath as expand } from './paths.js';
 
@@ -177,7 +177,7 @@ export async function buildTargets(
 
 /** A syslog target, the sink loaded on first use; what it refuses becomes a ForwardConfigError. */
 async function syslogTarget(...args: ConstructorParameters<typeof SyslogTarget>): Promise<ForwardTarget> {
-  const sink = await import('../sinks/syslog/sender.js');
+  const sink = await import('../sinks/syslog/target.js');
   try {
     return new sink.SyslogTarget(...args);
   } catch (err) {
