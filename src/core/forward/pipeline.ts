@@ -9,11 +9,8 @@
  * for good (Loki 4xx, too old) go to a dead-letter file with the reason, and the run reports
  * them. Killed at any point, a restart re-sends at most the batch that was in flight.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BlockPool, ByteList } from '../runtime/bytelist.js';
 import { hashInLine } from '../chain/sequential/verifier.js';
 import type { AuditFile } from '../read/files.js';
 import { discoverAuditFiles } from '../read/files.js';
@@ -23,9 +20,10 @@ import type { RawLine } from '../read/lines.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } from '../read/lines.js';
 import type { Position, StateFile } from './positions.js';
 import { lineDigest, locate, saveState } from './positions.js';
-import type { ReadEntry, ReadProblem, ReadProgress } from '../read/entries.js';
+import type { ReadProblem, ReadProgress } from '../read/entries.js';
 import type { ForwardTarget, TargetBatch, TargetPreview } from './target.js';
 import { parseLine, sizeOf } from '../read/entries.js';
+import { BatchJournal, DeadLetterFile, type Refused } from './dead-letter.js';
 
 /** A line read for forwarding, with where it ends. */
 interface SourceLine {
@@ -160,67 +158,6 @@ const TIMEOUT: unique symbol = Symbol('timeout');
 const NO_RECORD: Record<string, unknown> = Object.freeze({});
 const NO_BYTES = Buffer.alloc(0);
 
-/** An entry a target refused, with the reason (for the dead-letter file). */
-interface Refused {
-  entry: ReadEntry;
-  reason: string;
-}
-
-/** A journal record's header: file index u32, line u32, offset f64, length u32 (little-endian). */
-const JOURNAL_HEADER_BYTES = 20;
-/** Blocks for batch journals (shared by every target of a run). */
-const journalBlocks = new BlockPool();
-
-/**
- * The original bytes of the entries a target took into a batch, with their file, line and
- * offset, outside the heap: needed only when the target refuses the whole batch for good
- * (Loki 4xx), to dead-letter each entry, which is read again from these bytes then.
- */
-class BatchJournal {
-  private readonly bytes = new ByteList(journalBlocks);
-  private readonly files: string[] = [];
-  private readonly header = Buffer.alloc(JOURNAL_HEADER_BYTES);
-
-  /** Records `e`: its header ({@link JOURNAL_HEADER_BYTES}), then its bytes. */
-  add(e: ReadEntry): void {
-    let f = this.files.length - 1;
-    if (f < 0 || this.files[f] !== e.file) f = this.files.push(e.file) - 1;
-    const h = this.header;
-    h.writeUInt32LE(f, 0);
-    h.writeUInt32LE(e.line, 4);
-    h.writeDoubleLE(e.offset, 8);
-    h.writeUInt32LE(e.bytes.length, 16);
-    this.bytes.appendBytes(h);
-    this.bytes.appendBytes(e.bytes);
-  }
-
-  /** The recorded entries, read again from their bytes (lines no longer entries are left out: they were once). */
-  entries(maxLineBytes: number): ReadEntry[] {
-    const all = Buffer.concat(this.bytes.chunks());
-    const out: ReadEntry[] = [];
-    for (let at = 0; at + JOURNAL_HEADER_BYTES <= all.length;) {
-      const file = this.files[all.readUInt32LE(at)];
-      const line = all.readUInt32LE(at + 4);
-      const offset = all.readDoubleLE(at + 8);
-      const length = all.readUInt32LE(at + 16);
-      const bytes = all.subarray(at + JOURNAL_HEADER_BYTES, at + JOURNAL_HEADER_BYTES + length);
-      at += JOURNAL_HEADER_BYTES + length;
-      const item = parseLine(
-        { bytes, line, offset, length, terminated: true, tooLong: false, crlf: false },
-        file,
-        maxLineBytes,
-      );
-      if (item?.kind === 'entry') out.push(item);
-    }
-    return out;
-  }
-
-  /** Gives the blocks back; call once the batch is done with. */
-  release(): void {
-    this.bytes.release();
-  }
-}
-
 /**
  * Forwards to every target until the files end (or, with `follow`, until `signal` aborts).
  * @throws StateError when a saved position no longer matches the directory.
@@ -259,23 +196,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     saving = saving.then(() => saveState(options.statePath, options.state));
     return saving;
   };
-  const deadLetter = (target: string, items: Array<{ entry: ReadEntry; reason: string }>) => {
-    if (!items.length) return;
-    mkdirSync(dirname(options.deadLetterPath), { recursive: true });
-    const lines = items.map(
-      ({ entry, reason }) =>
-        JSON.stringify({
-          time: new Date().toISOString(),
-          target,
-          reason,
-          file: entry.file,
-          line: entry.line,
-          chain_hash: entry.view.hash,
-          entry: entry.text,
-        }) + '\n',
-    );
-    appendFileSync(options.deadLetterPath, lines.join(''));
-  };
+  const deadLetters = new DeadLetterFile(options.deadLetterPath);
 
   const run = async (t: ForwardTarget): Promise<TargetReport> => {
     const report: TargetReport = {
@@ -320,7 +241,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
 
     const refuse = (items: Refused[]) => {
       if (!items.length) return;
-      deadLetter(t.id, items);
+      deadLetters.write(t.id, items);
       report.deadLettered += items.length;
       options.onEvent?.({ kind: 'dead-letter', target: t.id, entries: items.length, reason: items[0].reason });
     };
