@@ -10,7 +10,6 @@
  * them. Killed at any point, a restart re-sends at most the batch that was in flight.
  */
 import { stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { hashInLine } from '../chain/sequential/verifier.js';
 import type { AuditFile } from '../read/files.js';
 import { discoverAuditFiles } from '../read/files.js';
@@ -24,6 +23,7 @@ import type { ReadProblem, ReadProgress } from '../read/entries.js';
 import type { ForwardTarget, TargetBatch, TargetPreview } from './target.js';
 import { parseLine, sizeOf } from '../read/entries.js';
 import { BatchJournal, DeadLetterFile, type Refused } from './dead-letter.js';
+import { deliverWithRetry } from './delivery.js';
 
 /** A line read for forwarding, with where it ends. */
 interface SourceLine {
@@ -248,27 +248,22 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
 
     // Delivers one batch, retrying; false when the target was given up on.
     const deliver = async (sending: TargetBatch, sent: BatchJournal): Promise<boolean> => {
-      const started = Date.now();
-      for (let attempt = 1; ; attempt++) {
-        const r = await t.deliver(sending);
-        if (r.ok) {
-          report.delivered += sending.size;
-          options.onEvent?.({ kind: 'delivered', target: t.id, entries: sending.size });
-          return true;
-        }
-        if (!r.retryable) {
-          refuse(sent.entries(maxLineBytes).map((entry) => ({ entry, reason: r.error })));
-          return true;
-        }
-        if (Date.now() - started >= giveUp || options.signal?.aborted) {
-          report.error = r.error;
-          options.onEvent?.({ kind: 'gave-up', target: t.id, error: r.error });
-          return false;
-        }
-        const delayMs = Math.round(Math.min(backoff.max, backoff.min * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
-        options.onEvent?.({ kind: 'retry', target: t.id, error: r.error, attempt, delayMs });
-        await sleep(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
+      const policy = { backoffMs: backoff, giveUpAfterMs: giveUp, signal: options.signal };
+      const r = await deliverWithRetry(t, sending, policy, (n) =>
+        options.onEvent?.({ kind: 'retry', target: t.id, ...n }),
+      );
+      if (r.kind === 'delivered') {
+        report.delivered += sending.size;
+        options.onEvent?.({ kind: 'delivered', target: t.id, entries: sending.size });
+        return true;
       }
+      if (r.kind === 'refused') {
+        refuse(sent.entries(maxLineBytes).map((entry) => ({ entry, reason: r.error })));
+        return true;
+      }
+      report.error = r.error;
+      options.onEvent?.({ kind: 'gave-up', target: t.id, error: r.error });
+      return false;
     };
 
     // Pipelined: a closed batch is delivered while the next one is read (and parsed); at most
