@@ -18,7 +18,8 @@ import { followDirectory } from '../follow/directory.js';
 import type { RawLine } from '../read/lines.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } from '../read/lines.js';
 import type { Position, StateFile } from './positions.js';
-import { lineDigest, locate, saveState } from './positions.js';
+import { lineDigest, locate } from './positions.js';
+import { PositionSaver, StateWriter } from './position-saver.js';
 import type { ReadProblem, ReadProgress } from '../read/entries.js';
 import type { ForwardTarget, TargetBatch, TargetPreview } from './target.js';
 import { parseLine, sizeOf } from '../read/entries.js';
@@ -189,13 +190,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
       bytesTotal: sizes.reduce((a, b) => a + b, 0),
     };
   };
-  let saving = Promise.resolve();
-  const save = (id: string, p: Position) => {
-    if (options.dryRun) return saving;
-    options.state.targets[id] = p;
-    saving = saving.then(() => saveState(options.statePath, options.state));
-    return saving;
-  };
+  const stateFile = new StateWriter(options.statePath, options.state);
   const deadLetters = new DeadLetterFile(options.deadLetterPath);
 
   const run = async (t: ForwardTarget): Promise<TargetReport> => {
@@ -224,17 +219,10 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     const backoff = options.backoffMs ?? { min: 500, max: 30_000 };
     const giveUp = options.giveUpAfterMs ?? (options.follow ? Infinity : 300_000);
 
-    // The position after `line` (the last line read when a batch was closed), saved once
-    // everything before it is acknowledged.
-    // `position` is made when the batch is closed: by the time it is saved, the line's bytes (a
-    // view of a reused read buffer) hold other lines.
-    const advance = async (line: SourceLine | null, position: Position | null) => {
-      if (!line || !position || line === savedLine) return;
-      const p = { ...position, at: new Date().toISOString() };
-      await save(t.id, p);
-      savedLine = line;
-      report.position = p;
-    };
+    // The position after the last line read when a batch was closed is saved once that batch and
+    // every one before it are acknowledged. It is made when the batch is closed: by the time it is
+    // saved, the line's bytes (a view of a reused read buffer) hold other lines.
+    const positions = new PositionSaver((p) => stateFile.save(t.id, p));
 
     const preview: TargetPreview = { target: t.id, entries: 0, streams: {}, sample: null, refused: {} };
     if (options.dryRun) options.previews?.push(preview);
@@ -287,6 +275,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
       // Only a line not closed before (its bytes are still those of the chunk being read).
       const endPosition = endLine && endLine !== closedLine ? positionOf(endLine) : null;
       closedLine = endLine;
+      const slot = positions.reserve();
       if (endLine && options.onEvent) options.onEvent({ kind: 'read', target: t.id, progress: readProgress(endLine) });
       const before = inflight;
       // Encode the end and start compressing now, while the batch before is still with the target.
@@ -300,7 +289,11 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
           if (sending) t.dispose?.(sending);
         }
         refuse(sentRefused);
-        await advance(endLine, endPosition);
+        const saved = await positions.acknowledge(slot, endPosition);
+        if (saved) {
+          savedLine = endLine;
+          report.position = saved;
+        }
         return true;
       })();
       return before;
@@ -390,7 +383,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
       disarm();
       await inflight.catch(() => false);
       await it.return?.(undefined);
-      await saving;
+      await stateFile.settled();
       await t.close();
     }
   };
