@@ -9,29 +9,18 @@
  * for good (Loki 4xx, too old) go to a dead-letter file with the reason, and the run reports
  * them. Killed at any point, a restart re-sends at most the batch that was in flight.
  */
-import { stat } from 'node:fs/promises';
-import { hashInLine } from '../chain/sequential/verifier.js';
-import type { AuditFile } from '../read/files.js';
-import { discoverAuditFiles } from '../read/files.js';
 import type { EntryFilter } from '../query/filters.js';
-import { followDirectory } from '../follow/directory.js';
-import type { RawLine } from '../read/lines.js';
-import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } from '../read/lines.js';
-import type { Position, StateFile } from './positions.js';
-import { lineDigest, locate } from './positions.js';
-import { PositionSaver, StateWriter } from './position-saver.js';
 import type { ReadProblem, ReadProgress } from '../read/entries.js';
-import type { ForwardTarget, TargetBatch, TargetPreview } from './target.js';
-import { parseLine, sizeOf } from '../read/entries.js';
+import { parseLine } from '../read/entries.js';
+import { discoverAuditFiles } from '../read/files.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
 import { BatchJournal, DeadLetterFile, type Refused } from './dead-letter.js';
 import { deliverWithRetry } from './delivery.js';
-
-/** A line read for forwarding, with where it ends. */
-interface SourceLine {
-  raw: RawLine;
-  file: string;
-  ino: number | null;
-}
+import { PositionSaver, StateWriter } from './position-saver.js';
+import type { Position, StateFile } from './positions.js';
+import { locate } from './positions.js';
+import { detach, positionAfter, progressIn, source, type SourceLine } from './source.js';
+import type { ForwardTarget, TargetBatch, TargetPreview } from './target.js';
 
 export interface ForwardOptions {
   dir: string;
@@ -78,83 +67,6 @@ export interface TargetReport {
   position: Position | null;
 }
 
-/**
- * Lines from a position to the end of the files, then (with follow) as they are written; a read
- * chunk's lines at a time (one asynchronous step per chunk, not per line).
- */
-async function* source(
-  dir: string,
-  files: AuditFile[],
-  from: { index: number; position: Position | null },
-  follow: boolean,
-  maxLineBytes: number,
-  signal?: AbortSignal,
-  pollMs?: number,
-): AsyncGenerator<SourceLine[]> {
-  let last: { file: AuditFile; end: number; next: number } | null = null;
-  for (let i = from.index; i < files.length; i++) {
-    if (signal?.aborted) return;
-    const f = files[i];
-    const resume = i === from.index && from.position ? from.position : null;
-    const ino = f.gz ? null : ((await stat(f.path).catch(() => null))?.ino ?? null);
-    let start = 0;
-    let firstLine = 1;
-    let skipTo = 0;
-    if (resume) {
-      if (f.gz) skipTo = resume.offset;
-      else start = resume.offset;
-      firstLine = resume.line + 1;
-    }
-    let end = start;
-    let next = firstLine;
-    // Plain files: one reused read buffer, the lines views of it (a fresh buffer per read, or a
-    // copy per line, was ~20 MB of garbage waiting for the collector, measured). The reader
-    // is done with a chunk's lines before it asks for more (see the loop in forward()).
-    const chunks = f.gz ? openAuditFile(f.path, start) : readChunks(f.path, start, Infinity, 64 * 1024);
-    for await (const raws of scanLineBatches(chunks, {
-      maxLineBytes,
-      startOffset: start,
-      firstLine: f.gz && resume ? 1 : firstLine,
-      volatile: f.gz ? false : 'parts',
-    })) {
-      const lines: SourceLine[] = [];
-      for (const raw of raws) {
-        if (raw.offset < skipTo) continue;
-        if (!raw.terminated) break; // a write in progress: taken when whole (follow) or next run
-        end = raw.offset + raw.length + (raw.crlf ? 2 : 1);
-        next = raw.line + 1;
-        lines.push({ raw, file: f.name, ino });
-      }
-      if (lines.length) yield lines;
-      if (signal?.aborted) return;
-    }
-    last = { file: f, end, next };
-  }
-  if (!follow) return;
-  const start = last && !last.file.gz ? { file: last.file.name, offset: last.end, line: last.next } : undefined;
-  for await (const ev of followDirectory({ dir, start, maxLineBytes, signal, pollMs })) {
-    if (ev.type === 'line') {
-      const ino = (await stat(`${dir}/${ev.line.file}`).catch(() => null))?.ino ?? null;
-      yield [{ raw: ev.line, file: ev.line.file, ino }];
-    }
-  }
-}
-
-function positionOf(s: SourceLine): Position {
-  const r = s.raw;
-  const chainHash = hashInLine(r.bytes.toString('latin1'));
-  return {
-    file: s.file,
-    ino: s.ino,
-    entryOffset: r.offset,
-    offset: r.offset + r.length + (r.crlf ? 2 : 1),
-    line: r.line,
-    lineSha256: lineDigest(r.bytes),
-    chainHash,
-    at: new Date().toISOString(),
-  };
-}
-
 const TIMEOUT: unique symbol = Symbol('timeout');
 const NO_RECORD: Record<string, unknown> = Object.freeze({});
 const NO_BYTES = Buffer.alloc(0);
@@ -176,20 +88,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     else if (options.startAt === 'end') starts.set(t.id, { index: files.length, position: null });
     else starts.set(t.id, { index: 0, position: null });
   }
-  // Progress: files before the current one, plus the offset in it (capped: .gz offsets are decompressed).
-  let sizes: number[] | null = null;
-  const index = new Map(files.map((f, i) => [f.name, i]));
-  const readProgress = (line: SourceLine): ReadProgress => {
-    sizes ??= files.map((f) => sizeOf(f.path));
-    const i = index.get(line.file) ?? 0;
-    const before = sizes.slice(0, i).reduce((a, b) => a + b, 0);
-    return {
-      filesDone: i,
-      files: files.length,
-      bytesDone: before + Math.min(line.raw.offset + line.raw.length, sizes[i]),
-      bytesTotal: sizes.reduce((a, b) => a + b, 0),
-    };
-  };
+  const readProgress = progressIn(files);
   const stateFile = new StateWriter(options.statePath, options.state);
   const deadLetters = new DeadLetterFile(options.deadLetterPath);
 
@@ -202,9 +101,15 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
       position: options.state.targets[t.id] ?? null,
     };
     const from = starts.get(t.id)!;
-    const it = source(options.dir, files, from, options.follow === true, maxLineBytes, options.signal, options.pollMs)[
-      Symbol.asyncIterator
-    ]();
+    const it = source({
+      dir: options.dir,
+      files,
+      from,
+      follow: options.follow === true,
+      maxLineBytes,
+      signal: options.signal,
+      pollMs: options.pollMs,
+    })[Symbol.asyncIterator]();
     // The batch being filled: the target's encoding, the original bytes of what it took (to
     // dead-letter them if the whole batch is refused) and what it refused.
     let batch: TargetBatch | null = null;
@@ -273,7 +178,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
       batchBytes = 0;
       if (options.dryRun) return true;
       // Only a line not closed before (its bytes are still those of the chunk being read).
-      const endPosition = endLine && endLine !== closedLine ? positionOf(endLine) : null;
+      const endPosition = endLine && endLine !== closedLine ? positionAfter(endLine) : null;
       closedLine = endLine;
       const slot = positions.reserve();
       if (endLine && options.onEvent) options.onEvent({ kind: 'read', target: t.id, progress: readProgress(endLine) });
@@ -373,8 +278,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
         }
         // The next read reuses the buffer: the last line, if not yet in a closed batch, keeps a
         // copy of its bytes for the position saved when it is.
-        if (lastLine && lastLine !== closedLine)
-          lastLine = { ...lastLine, raw: { ...lastLine.raw, bytes: Buffer.from(lastLine.raw.bytes) } };
+        if (lastLine && lastLine !== closedLine) lastLine = detach(lastLine);
       }
       await flush();
       await inflight;
