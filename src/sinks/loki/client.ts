@@ -199,9 +199,9 @@ export class LokiPushClient {
   }
 
   /**
-   * Keep-alive connections for pushes, and the request function (node:http rather than fetch:
-   * undici kept each request's buffers until a full collection, ~40 MB while catching up,
-   * measured). node:https (and TLS) is loaded only for an https URL.
+   * Keep-alive connections for pushes, and the request function: node:http rather than fetch,
+   * whose undici kept each request's buffers until a full collection while catching up.
+   * node:https (and TLS) is loaded only for an https URL.
    */
   private transport: Promise<{ agent: HttpAgent; request: typeof httpRequest }> | null = null;
 

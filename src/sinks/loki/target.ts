@@ -24,7 +24,7 @@ class LokiBatch implements TargetBatch {
   /**
    * The compressed push body, once sealed (a retry sends the same bytes, so Loki can drop the
    * duplicate), in pool blocks too: a body lives until Loki answers, and as one buffer each it
-   * was promoted and left for a full collection (~20 MB at full speed, measured).
+   * was promoted and left for a full collection.
    */
   body: Promise<ByteList> | null = null;
 
@@ -46,9 +46,9 @@ class LokiBatch implements TargetBatch {
 
   seal(): void {
     if (this.body || this.size === 0) return;
-    // The whole body copied into one input and written to the gzip stream at once: written
-    // block by block, each 16 KiB write cost this thread ~40 µs (2.7 vs 1.2 ms of it per MiB
-    // of body, measured; forward of 1M entries 19 → 16 s). The blocks go back to the pool now.
+    // The whole body copied into one input and written to the gzip stream at once: a write
+    // per 16 KiB block cost this thread more than copying the body once. The blocks go back
+    // to the pool now.
     const parts: Array<string | Buffer> = ['{"streams":['];
     let first = true;
     for (const [stream, values] of this.streams) {
@@ -87,8 +87,8 @@ class LokiBatch implements TargetBatch {
 
 /**
  * Input buffers for compression, reused (two: a batch may be sealed while the one before is
- * still being compressed). A buffer allocated per batch left ~7 MB more RSS in glibc's
- * allocator arenas (gone with MALLOC_ARENA_MAX=1, measured).
+ * still being compressed): a buffer allocated per batch left RSS behind in glibc's
+ * allocator arenas.
  */
 const spareInputs: Buffer[] = [];
 
