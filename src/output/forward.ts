@@ -3,7 +3,8 @@
  * lines) on stderr, above the progress line; the result per target, or the `--dry-run` preview,
  * on stdout. Values that come from the log or from a server are escaped for the terminal.
  */
-import type { ForwardEvent, TargetPreview, TargetReport } from '../core/forward/pipeline.js';
+import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
+import type { TargetPreview } from '../core/forward/target.js';
 import type { ProgressLine } from './progress.js';
 import { safeText } from '../formats/escape.js';
 

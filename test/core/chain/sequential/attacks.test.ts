@@ -265,7 +265,6 @@ describe('unreadable lines: a warning only where the chain demonstrably continue
     'invalid UTF-8': `{"action": "\xff\xfe", "_integrity_hash": "${tail}"}`,
     'a 4301-digit number': `{"n": ${'9'.repeat(4301)}, "_integrity_hash": "${tail}"}`,
     'nesting past the limit': `{"d": ${deep(1200)}, "_integrity_hash": "${tail}"}`,
-    'an over-long line': `{"pad": "${'x'.repeat(5 * 1024 * 1024)}", "_integrity_hash": "${tail}"}`,
   });
 
   for (const withTail of [false, true]) {
@@ -282,6 +281,18 @@ describe('unreadable lines: a warning only where the chain demonstrably continue
       });
     }
   }
+
+  it('entries removed and a 5 MB forged entry in their place: it is read (streamed) and does not verify', async () => {
+    const r = await attack(fixture, (dir) =>
+      editLines(dir, day, (l) => [
+        ...l.slice(0, 15),
+        `{"pad": "${'x'.repeat(5 * 1024 * 1024)}", "_integrity_hash": "${hashOf(l[19])}"}`,
+        ...l.slice(20),
+      ]),
+    );
+    assert.equal(r.exitCode, 1, JSON.stringify(reasons(r)));
+    assert.equal(reasons(r)[0], `hash-mismatch@${day}:16`);
+  });
 
   it('the same lines inserted with nothing removed: an unreadable line (exit 8), the chain continues around it', async () => {
     for (const [name, line] of Object.entries(masks('f'.repeat(64)))) {
