@@ -16,6 +16,7 @@ import { makeChalk } from '../output/text.js';
 import { safeText } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
+import { closest } from './suggest.js';
 
 let pipeGuardInstalled = false;
 
@@ -29,6 +30,12 @@ function installPipeGuard(): void {
       throw err;
     });
   }
+}
+
+/** The long names (and aliases) of a command's flags. */
+function flagNames(cmd: typeof Command): string[] {
+  const flags = { ...cmd.baseFlags, ...cmd.flags } as Record<string, { aliases?: string[] }>;
+  return Object.entries(flags).flatMap(([name, f]) => [name, ...(f.aliases ?? [])]);
 }
 
 /** Errors that are the user's input, not a defect: their message is the whole story. */
@@ -87,8 +94,24 @@ export abstract class AuditCommand extends Command {
     this.error(message, { exit, suggestions });
   }
 
+  /**
+   * oclif's flag and argument parse errors in this CLI's one style: the message in one line, a
+   * "did you mean" for a mistyped flag, and where the help is, instead of the whole help text.
+   */
+  private parseError(err: Errors.CLIError): Errors.CLIError {
+    const message = err.message.replace(/\nSee more help with --help$/, '').split('\n')[0];
+    const hints: string[] = [];
+    for (const flag of (err as { flags?: string[] }).flags ?? []) {
+      const near = closest(flag.replace(/^-+/, '').split('=')[0], flagNames(this.ctor));
+      if (near) hints.push(`did you mean --${near}?`);
+    }
+    hints.push(`see: ${this.config.bin} ${this.id ?? ''} --help`.replace(/  +/g, ' '));
+    return new Errors.CLIError(message, { exit: err.oclif.exit ?? Exit.usage, suggestions: hints });
+  }
+
   /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
     const exit = exitForInputError(err);
     const cli =
       exit !== null

@@ -398,6 +398,7 @@ describe('forward to Loki', () => {
     const r = await fwd();
     assert.equal(r.code, 10, r.stderr);
     assert.match(r.stderr, /no longer in the directory: the file was rewritten or removed/);
+    assert.match(r.stderr, /loki-audit: hint: then forward from the start: add --reset-state/);
     assert.equal(rx.pushes, pushes);
   });
 
