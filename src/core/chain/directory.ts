@@ -38,7 +38,14 @@ export interface DirectoryReport {
 }
 
 /** Notes that make `--strict` fail. */
-export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'foreign', 'rewritten', 'resync'];
+export const STRICT_NOTES: readonly Note['kind'][] = [
+  'gap',
+  'pre-integrity',
+  'foreign',
+  'rewritten',
+  'resync',
+  'mixed-schema',
+];
 
 /** Progress of a verification (for a terminal display). Bytes are file sizes on disk. */
 export type VerifyProgress = ReadProgress;

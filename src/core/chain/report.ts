@@ -63,7 +63,16 @@ export interface Finding extends Location {
 /** Non-failing observations (they fail only with `--strict`). */
 export interface Note {
   kind:
-    'pre-integrity' | 'gap' | 'foreign' | 'rewritten' | 'resync' | 'no-final-newline' | 'not-forwarded' | 'retention';
+    | 'pre-integrity'
+    | 'gap'
+    | 'foreign'
+    | 'rewritten'
+    | 'resync'
+    | 'no-final-newline'
+    | 'not-forwarded'
+    | 'retention'
+    /** An entry whose hash field is not the one its file's entries use (`_integrity_hash` / `chain_hash`). */
+    | 'mixed-schema';
   message: string;
   file?: string;
   line?: number;

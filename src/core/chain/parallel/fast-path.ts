@@ -380,7 +380,12 @@ async function proveIntact(files: AuditFile[], options: FastChainOptions): Promi
         (r.writer ? 1 : 0) |
         (r.documented ? 2 : 0) |
         (f.schema === 'writer' ? 1 : f.schema === 'documented' ? 2 : f.schema === 'mixed' ? 3 : 0);
-      f.schema = kinds === 3 ? 'mixed' : kinds === 1 ? 'writer' : kinds === 2 ? 'documented' : 'none';
+      if (kinds === 3) {
+        // Both hash fields in one file: the sequential verifier notes it (a writer uses one).
+        broken = `${files[file].name}: entries with both _integrity_hash and chain_hash`;
+        return;
+      }
+      f.schema = kinds === 1 ? 'writer' : kinds === 2 ? 'documented' : 'none';
       stitched++;
       const next = jobs[stitched];
       if (!next || next.file !== file) options.onFile?.(file, f);

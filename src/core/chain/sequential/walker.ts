@@ -249,6 +249,13 @@ class ChainWalker {
             await this.unhashedEntry(loc, line.how, report);
             continue;
         }
+        if (report.schema !== 'none' && report.schema !== 'mixed' && report.schema !== line.schema)
+          this.notes.push({
+            kind: 'mixed-schema',
+            file: file.name,
+            line: raw.line,
+            message: `entry with ${line.schema === 'writer' ? '_integrity_hash' : 'chain_hash'} in a file whose entries use ${report.schema === 'writer' ? '_integrity_hash' : 'chain_hash'}: a writer uses one field (an entry from elsewhere?)`,
+          });
         report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
         const item: ChainEntry = {
           loc,

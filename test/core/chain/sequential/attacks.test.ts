@@ -338,3 +338,47 @@ describe('duplicate keys: never writer output, even when the hash matches', () =
     assert.equal(untouched.exitCode, 0);
   });
 });
+
+describe('hash field names: one per file', () => {
+  it('an entry with chain_hash among _integrity_hash entries: a note, and --strict fails', async () => {
+    const r = await attack('extended/valid/writer', (dir) =>
+      editLines(dir, 'audit-2026-02-02.jsonl', (l) =>
+        l.map((x, i) => (i === 4 ? x.replace('"_integrity_hash"', '"chain_hash"') : x)),
+      ),
+    );
+    assert.equal(r.exitCode, 0, JSON.stringify(reasons(r)));
+    assert.ok(r.notes.some((n) => n.kind === 'mixed-schema' && n.file === 'audit-2026-02-02.jsonl' && n.line === 5));
+    assert.equal(r.failsStrict, true);
+    const untouched = await attack('extended/valid/writer', () => undefined);
+    assert.equal(untouched.failsStrict, false);
+  });
+});
+
+describe('nesting as deep as CPython json reads', () => {
+  const deepEntry = (depth: number) => ({ details: JSON.parse('{"a": '.repeat(depth) + '1' + '}'.repeat(depth)) });
+
+  it('an entry nested 985 deep verifies; 1,200 deep is unreadable; 10,000 deep is unreadable, not a crash', async () => {
+    const { sealEntry } = await import('../../../../src/core/write/seal.js');
+    const { GENESIS_HASH } = await import('../../../../src/core/chain/rule.js');
+    for (const [depth, exit] of [
+      [985, 0],
+      [1200, 8],
+      [10_000, 8],
+    ] as const) {
+      const t = tempDir();
+      try {
+        const a = sealEntry({ action: 'read', resource_type: 'task', details: {} }, GENESIS_HASH);
+        // The deep entry is written by hand (the writer's own json.dumps stops near 1000 levels).
+        const deep = `{"action": "x", "details": ${'{"a": '.repeat(depth)}1${'}'.repeat(depth)}, "_integrity_hash": "${'e'.repeat(64)}"}`;
+        let line = deep;
+        if (depth < 990) line = sealEntry({ action: 'x', ...deepEntry(depth) } as never, a.hash).line.slice(0, -1);
+        writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), a.line + line + '\n');
+        const r = judgeVerify(await verifyDirectory(t.dir));
+        assert.equal(r.exitCode, exit, `${depth}: ${JSON.stringify(reasons(r))}`);
+        if (exit === 8) assert.ok(reasons(r)[0].startsWith('too-deep@'), JSON.stringify(reasons(r)));
+      } finally {
+        t.cleanup();
+      }
+    }
+  });
+});
