@@ -7,7 +7,8 @@ import { tailEntries } from '../core/query/tail.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
-import { writeLiveTailEvent, writeProblem } from '../output/tail.js';
+import { writeLiveTailEvent } from '../output/tail.js';
+import { LineWarnings } from '../output/warnings.js';
 
 export default class Tail extends AuditCommand {
   static override summary = 'Show the last entries, and with --follow every new one as it is written.';
@@ -67,9 +68,12 @@ ${exitCodesHelp('tail')}`;
       maxLineBytes: flags['max-line-bytes'],
       requireFiles: !flags.follow,
     });
-    for (const p of history.problems) writeProblem(p);
+    const warnings = new LineWarnings();
+    for (const p of history.problems) warnings.add(p);
+    warnings.countMore(history.problemCount - history.problems.length);
     for (const e of history.entries) await printer.entry(e);
     if (!flags.follow) {
+      warnings.finish();
       await printer.end();
       await out.flush();
       return;
@@ -92,13 +96,14 @@ ${exitCodesHelp('tail')}`;
     for await (const ev of events) {
       if (ev.kind === 'chain-break') process.exitCode = Exit.chainBreak;
       if (ev.kind !== 'entry') {
-        writeLiveTailEvent(ev);
+        writeLiveTailEvent(ev, warnings);
         continue;
       }
       await printer.entry(ev.entry);
       await out.flush();
     }
     await out.flush();
+    warnings.finish();
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
   }

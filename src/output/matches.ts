@@ -4,7 +4,7 @@
  */
 import type { ReadEntry, ReadItem } from '../core/read/entries.js';
 import type { ProgressLine } from './progress.js';
-import { safeText } from '../formats/escape.js';
+import { LineWarnings } from './warnings.js';
 
 /**
  * Consumes batches of matches and problems (from `searchEntryBatches`): each entry to
@@ -19,11 +19,11 @@ export async function writeMatches(
   progress: ProgressLine | null = null,
 ): Promise<number> {
   let count = 0;
+  const warnings = new LineWarnings(undefined, () => progress?.clear());
   for await (const batch of batches) {
     for (const item of batch) {
       if (item.kind === 'problem') {
-        progress?.clear();
-        process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+        warnings.add(item);
         continue;
       }
       count++;
@@ -31,6 +31,7 @@ export async function writeMatches(
       if (full) await full;
     }
   }
+  warnings.finish();
   progress?.clear();
   return count;
 }

@@ -8,6 +8,7 @@ import type { Summary } from '../core/query/summary.js';
 import { CLASS_TITLES } from './verify.js';
 import { tsv } from './text.js';
 import { safeText } from '../formats/escape.js';
+import { LineWarnings } from './warnings.js';
 
 function chainText(s: Summary): string {
   if (!s.chain) return 'not checked';
@@ -113,7 +114,8 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
 
 /** The summary's skipped lines as warnings on stderr (the first few, then how many more). */
 export function writeSummaryWarnings(s: Summary): void {
-  for (const p of s.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
-  if (s.problemCount > s.problems.length)
-    process.stderr.write(`warning: ${s.problemCount - s.problems.length} more line(s) skipped\n`);
+  const warnings = new LineWarnings();
+  for (const p of s.problems) warnings.add(p);
+  warnings.countMore(s.problemCount - s.problems.length);
+  warnings.finish();
 }

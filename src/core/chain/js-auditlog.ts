@@ -10,8 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import split2 from 'split2';
+import { findingList } from './bounded.js';
 import type { AuditFile } from '../read/files.js';
-import type { ChainReport, FileReport, Finding, Location, Note } from './report.js';
+import type { ChainReport, FileReport, Location, Note } from './report.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile } from '../read/lines.js';
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
@@ -69,7 +70,7 @@ export function isJsAuditLogEntry(o: unknown): boolean {
 
 /** Verifies one JS AuditLog file on its own chain. Never throws for bad content. */
 export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Promise<ChainReport> {
-  const findings: Finding[] = [];
+  const findings = findingList(); // bounded: a file of garbage has a finding per line
   const notes: Note[] = [];
   const report: FileReport = {
     file: file.name,
@@ -224,13 +225,15 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
     });
   }
   let verdict: VerdictClass = 'intact';
-  for (const f of findings) verdict = worse(verdict, f.class);
+  for (const f of findings.items) verdict = worse(verdict, f.class);
   report.verdict = verdict;
+  const omitted = findings.omitted();
   return {
     verdict,
     files: [report],
-    findings,
+    findings: findings.items,
     notes,
+    ...(Object.keys(omitted).length ? { omitted: { findings: omitted, notes: {} } } : {}),
     entriesVerified: report.entriesVerified,
     chainHead: head,
     genesisFile: file.name,

@@ -3,6 +3,7 @@
  * actor, first and last time, the most recent failures, and the chain status of the files
  * covered. Files are picked by name before any is opened; entries stream one at a time.
  */
+import { KEPT_PER_KIND, omittedFindings } from '../chain/bounded.js';
 import type { Finding } from '../chain/report.js';
 import { lastStoredHash } from '../chain/stored-hash.js';
 import { verifyDashboardChain } from '../chain/verify-chain.js';
@@ -90,7 +91,7 @@ export interface SummaryOptions {
   onFastPathGaveUp?: (reason: string) => void;
 }
 
-const MAX_PROBLEMS_KEPT = 20;
+const MAX_PROBLEMS_KEPT = KEPT_PER_KIND;
 
 function topCounts(m: Map<string, number>, top: number): Count[] {
   return [...m.entries()]
@@ -181,7 +182,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
       verdict: r.verdict,
       entriesVerified: r.entriesVerified,
       firstProblem: r.findings[0] ?? null,
-      findings: r.findings.length,
+      findings: r.findings.length + omittedFindings(r.omitted),
     };
   }
 

@@ -3,6 +3,7 @@
  * are found; plus where to start following afterwards, so that nothing is shown twice or
  * skipped between the two.
  */
+import { KEPT_PER_KIND } from '../chain/bounded.js';
 import { storedHash } from '../chain/stored-hash.js';
 import type { AuditFile } from '../read/files.js';
 import type { FilterSpec } from './filters.js';
@@ -15,7 +16,9 @@ import { filesForWindow } from './search.js';
 
 export interface TailResult {
   entries: ReadEntry[];
+  /** The first lines that are not entries ({@link KEPT_PER_KIND}); `problemCount` counts them all. */
   problems: ReadProblem[];
+  problemCount: number;
   /** Where following continues (end of the newest plain file at the time of reading), or null. */
   followFrom: FollowStart | null;
   /** Stored hash of the last entry before `followFrom` (for `--verify`), or null. */
@@ -39,6 +42,7 @@ export async function tailEntries(
   const all = await filesForWindow(dir, spec, { requireFiles });
   const files = [...all.filter((f) => f.chain !== 'dashboard'), ...all.filter((f) => f.chain === 'dashboard')];
   const problems: ReadProblem[] = [];
+  let problemCount = 0;
   let result: ReadEntry[] = [];
   let chainHead: string | null = null;
   // The newest file is always read: it fixes the follow position and the chain head.
@@ -56,7 +60,7 @@ export async function tailEntries(
       onFileEnd,
     })) {
       if (item.kind === 'problem') {
-        problems.push(item);
+        if (problemCount++ < KEPT_PER_KIND) problems.push(item);
         continue;
       }
       if (bounded) {
@@ -69,5 +73,5 @@ export async function tailEntries(
     }
     result = [...ring, ...result].slice(-n);
   }
-  return { entries: n > 0 ? result : [], problems, followFrom, chainHead };
+  return { entries: n > 0 ? result : [], problems, problemCount, followFrom, chainHead };
 }

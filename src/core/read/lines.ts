@@ -61,6 +61,12 @@ export interface ScanOptions {
    * the next lines.
    */
   volatile?: boolean | 'parts';
+  /**
+   * Count empty lines (nothing, or a lone `\r`, before the `\n`) instead of handing them out:
+   * a file of millions of them (a gzip of newlines) is then counted at the speed of a byte search.
+   * {@link LineSplitter.emptyLines} says how many.
+   */
+  skipEmptyLines?: boolean;
 }
 
 /**
@@ -83,6 +89,9 @@ export class LineSplitter {
   private mode: 'detect' | 'lf' | 'universal';
   /** The pending line ends with a `\r` whose next byte is not read yet (`\r\n` or a lone `\r`). */
   private crPending = false;
+  /** Empty lines counted, not handed out (with `skipEmptyLines`). */
+  emptyLines = 0;
+  private readonly skipEmpty: boolean;
   /** Copy a partial line kept past a push / copy the lines handed out. */
   private readonly copyParts: boolean;
   private readonly copyLines: boolean;
@@ -91,6 +100,7 @@ export class LineSplitter {
     this.max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.copyParts = options.volatile === true || options.volatile === 'parts';
     this.copyLines = options.volatile === true;
+    this.skipEmpty = options.skipEmptyLines === true;
     this.lineNo = options.firstLine ?? 1;
     this.offset = options.startOffset ?? 0;
     this.mode = this.offset > 0 ? 'lf' : 'detect';
@@ -127,6 +137,18 @@ export class LineSplitter {
       if (nl === -1) {
         if (pos < chunk.length) this.hold(chunk.subarray(pos));
         return out;
+      }
+      if (this.skipEmpty && this.partLen === 0 && (nl === pos || (nl === pos + 1 && chunk[pos] === 0x0d))) {
+        let end = nl + 1;
+        // A run of empty lines (a gzip of newlines): compared a block at a time.
+        while (end + NEWLINES.length <= chunk.length && NEWLINES.equals(chunk.subarray(end, end + NEWLINES.length)))
+          end += NEWLINES.length;
+        const n = 1 + end - (nl + 1);
+        this.offset += end - pos;
+        this.lineNo += n;
+        this.emptyLines += n;
+        pos = end;
+        continue;
       }
       out.push(this.emit(chunk.subarray(pos, nl), true));
       pos = nl + 1;
@@ -326,8 +348,18 @@ export async function* scanLineBatches(
   stream: AsyncIterable<Buffer>,
   options: ScanOptions = {},
 ): AsyncGenerator<RawLine[]> {
-  const splitter = new LineSplitter(options);
-  const needles = options.needles;
+  yield* lineBatches(stream, new LineSplitter(options), options.needles);
+}
+
+/**
+ * {@link scanLineBatches} with a splitter of the caller's, which can then be asked what it
+ * counted ({@link LineSplitter.emptyLines}, {@link LineSplitter.position}).
+ */
+export async function* lineBatches(
+  stream: AsyncIterable<Buffer>,
+  splitter: LineSplitter,
+  needles?: readonly Needle[],
+): AsyncGenerator<RawLine[]> {
   for await (const chunk of stream) {
     const lines = needles ? splitter.pushSelected(chunk, needles) : splitter.push(chunk);
     if (lines.length) yield lines;
@@ -337,6 +369,7 @@ export async function* scanLineBatches(
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
+const NEWLINES: Buffer = Buffer.alloc(512, 0x0a);
 
 /**
  * Reads a plain file in chunks into one reused buffer: no fresh memory per chunk (no page
