@@ -156,6 +156,19 @@ describe('summary', () => {
     assert.equal(s.chain.verdict, 'intact');
   });
 
+  it("a user's audit.jsonl (cat of the day files, spec §10.22) is counted once, not twice", async () => {
+    const dir = join(LOKI, 'field/docs-audit-jsonl');
+    const r = await runCli(['summary', '--dir', dir, '--all', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.deepEqual(s.files, ['audit-2026-03-01.jsonl', 'audit-2026-03-02.jsonl', 'audit-2026-03-03.jsonl']);
+    assert.equal(s.total, 90);
+    assert.equal(s.chain.verdict, 'intact');
+    const found = await runCli(['search', '--dir', dir, '-o', 'jsonl']);
+    assert.equal(found.code, 0, found.stderr);
+    assert.equal(found.stdout.split('\n').filter(Boolean).length, 90, 'search reads each entry once too');
+  });
+
   it('the chain line reports tampering in the files covered', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/edited-field'), '--all']);
     assert.equal(r.code, 0, r.stderr);

@@ -8,6 +8,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isJsAuditLogEntry } from '../chain/js-auditlog.js';
+import { decodeLine } from './decode.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
 
 /** Which chain rule a file follows. */
 export type FileChain = 'dashboard' | 'js-auditlog';
@@ -38,9 +41,12 @@ export interface AuditDirectory {
   dir: string;
   /** Files of the dashboard chain (both schemas), in chain order. */
   files: AuditFile[];
-  /** JS AuditLog files (`audit.jsonl`, spec §5), each its own chain. */
+  /**
+   * JS AuditLog files (`audit.jsonl`, spec §5), each its own chain. An `audit.jsonl` whose first
+   * entry has no `seq`/`previousHash`/`hash` is not one (spec §10.22): it is listed in `foreign`.
+   */
   jsFiles: AuditFile[];
-  /** Names that look like audit files but are not part of any chain (listed, never read). */
+  /** Names that look like audit files but are not part of any chain (listed, never read by any command). */
   foreign: string[];
 }
 
@@ -120,6 +126,10 @@ export async function discoverAuditFiles(
         chain: 'dashboard',
       });
     } else if (JS_AUDITLOG_NAME.test(name)) {
+      if (await isForeignAuditJsonl(join(dir, name))) {
+        foreign.push(name);
+        continue;
+      }
       jsFiles.push({
         path: join(dir, name),
         name,
@@ -139,6 +149,33 @@ export async function discoverAuditFiles(
     throw new AuditDirError('no-audit-files', dir, `no audit files (audit-YYYY-MM-DD.jsonl) in ${dir}${hint}`);
   }
   return { dir, files, jsFiles, foreign };
+}
+
+/**
+ * Whether an `audit.jsonl` is positively not a JS AuditLog: its first non-blank line is a JSON
+ * object without `seq`, `previousHash` and `hash` — e.g. the `cat audit-*.jsonl > audit.jsonl`
+ * that Loki Mode's docs point `jq` at (spec §10.22). Anything that cannot tell (an empty or
+ * unreadable file, a first line that is not JSON) stays a JS AuditLog, so that `verify` reports
+ * it rather than passing over it. Reads the first line only.
+ */
+async function isForeignAuditJsonl(path: string): Promise<boolean> {
+  try {
+    for await (const raw of scanLines(openAuditFile(path), { maxLineBytes: DEFAULT_MAX_LINE_BYTES })) {
+      const d = decodeLine(raw, DEFAULT_MAX_LINE_BYTES);
+      if (d.kind === 'blank') continue;
+      if (d.kind !== 'text') return false;
+      let first: unknown;
+      try {
+        first = JSON.parse(d.text);
+      } catch {
+        return false;
+      }
+      return typeof first === 'object' && first !== null && !Array.isArray(first) && !isJsAuditLogEntry(first);
+    }
+  } catch {
+    // unreadable: verify names it
+  }
+  return false;
 }
 
 /**
