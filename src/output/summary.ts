@@ -4,17 +4,26 @@
  */
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { Summary } from '../core/query/summary.js';
+import type { ChainStatus, Summary } from '../core/query/summary.js';
 import { CLASS_TITLES } from './verify.js';
 import { tsv } from './text.js';
 import { safeText } from '../formats/escape.js';
 
-function chainText(s: Summary): string {
-  if (!s.chain) return 'not checked';
-  const c = s.chain;
-  if (c.verdict === 'intact') return `intact (${c.entriesVerified} entries verified in the files covered)`;
+function chainText(c: ChainStatus | null, scope: string): string {
+  if (!c) return 'not checked';
+  if (c.verdict === 'intact') return `intact (${c.entriesVerified} entries verified ${scope})`;
   const p = c.firstProblem;
   return `${CLASS_TITLES[c.verdict]}${p ? ` at ${p.file}:${p.line} (${p.reason})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
+}
+
+/** `PREFIX<TAB>VERDICT<TAB>ENTRIES<TAB>FIRST-PROBLEM`. */
+function chainTsv(prefix: string, c: ChainStatus | null): string {
+  return tsv([
+    prefix,
+    c ? c.verdict : 'not-checked',
+    c ? c.entriesVerified : '-',
+    c?.firstProblem ? `${c.firstProblem.file}:${c.firstProblem.line}` : '-',
+  ]);
 }
 
 function windowText(s: Summary): string {
@@ -32,14 +41,8 @@ export function formatSummaryPlain(s: Summary): string {
   for (const c of s.byActor) lines.push(tsv(['actor', c.key, c.count]));
   for (const f of s.recentFailures) lines.push(tsv(['failure-entry', f.timestamp, f.event, f.actor, f.error ?? '-']));
   if (s.problemCount) lines.push(tsv(['bad-lines', s.problemCount]));
-  lines.push(
-    tsv([
-      'chain',
-      s.chain ? s.chain.verdict : 'not-checked',
-      s.chain ? s.chain.entriesVerified : '-',
-      s.chain?.firstProblem ? `${s.chain.firstProblem.file}:${s.chain.firstProblem.line}` : '-',
-    ]),
-  );
+  if (s.jsChain) lines.push(chainTsv('js-chain', s.jsChain));
+  lines.push(chainTsv('chain', s.chain));
   return lines.join('\n') + '\n';
 }
 
@@ -106,8 +109,11 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
       ),
     );
   }
-  const chain = chainText(s);
-  out.push(`Chain: ${s.chain?.verdict === 'intact' ? c.green(chain) : s.chain ? c.red(chain) : c.dim(chain)}`);
+  const paint = (st: ChainStatus | null, text: string) =>
+    st?.verdict === 'intact' ? c.green(text) : st ? c.red(text) : c.dim(text);
+  out.push(`Chain: ${paint(s.chain, chainText(s.chain, 'in the files covered'))}`);
+  if (s.jsChain)
+    out.push(`JS AuditLog chain: ${paint(s.jsChain, chainText(s.jsChain, 'in the whole file, which has no dates'))}`);
   return out.join('\n') + '\n';
 }
 

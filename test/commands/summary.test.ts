@@ -169,6 +169,48 @@ describe('summary', () => {
     assert.equal(found.stdout.split('\n').filter(Boolean).length, 90, 'search reads each entry once too');
   });
 
+  it("reports the JS AuditLog's chain like the dashboard chain's: intact, tampered, and as verify says", async () => {
+    const intact = await runCli(['summary', '--dir', join(LOKI, 'js-auditlog/valid'), '--all']);
+    assert.equal(intact.code, 0, intact.stderr);
+    assert.match(intact.stdout, /^js-chain\tintact\t80\t-\nchain\tnot-checked\t-\t-\n$/m);
+    const t = tempDir();
+    try {
+      const lines = readFileSync(join(LOKI, 'js-auditlog/valid/audit.jsonl'), 'utf8').split('\n');
+      const e = JSON.parse(lines[9]);
+      e.who = 'mallory';
+      lines[9] = JSON.stringify(e);
+      writeFileSync(join(t.dir, 'audit.jsonl'), lines.join('\n'));
+      const r = await runCli(['summary', '--dir', t.dir, '--all', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout);
+      assert.equal(s.chain, null);
+      assert.deepEqual(
+        [s.jsChain.verdict, s.jsChain.firstProblem.reason, s.jsChain.firstProblem.file, s.jsChain.firstProblem.line],
+        ['tampered', 'hash-mismatch', 'audit.jsonl', 10],
+      );
+      assert.equal(s.jsChain.entriesVerified, 79);
+      const none = await runCli(['summary', '--dir', t.dir, '--all', '--json', '--no-chain']);
+      assert.equal(none.code, 0, none.stderr);
+      assert.equal(JSON.parse(none.stdout).jsChain, null, '--no-chain skips it');
+    } finally {
+      t.cleanup();
+    }
+    // Two AuditLog instances in one project (spec §10.23): whatever verify makes of it, summary says the same.
+    const dir = join(LOKI, 'field/js-two-writers');
+    const [v, s] = await Promise.all([
+      runCli(['verify', '--dir', dir, '--json']),
+      runCli(['summary', '--dir', dir, '--all', '--json']),
+    ]);
+    assert.equal(s.code, 0, s.stderr);
+    const report = JSON.parse(v.stdout);
+    const js = JSON.parse(s.stdout).jsChain;
+    assert.notEqual(report.verdict, 'intact');
+    assert.deepEqual(
+      [js.verdict, js.entriesVerified, js.findings, js.firstProblem.line],
+      [report.verdict, report.entriesVerified, report.findings.length, report.firstProblem.line],
+    );
+  });
+
   it('the chain line reports tampering in the files covered', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/edited-field'), '--all']);
     assert.equal(r.code, 0, r.stderr);

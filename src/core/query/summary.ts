@@ -4,6 +4,8 @@
  * covered. Files are picked by name before any is opened; entries stream one at a time.
  */
 import type { Finding } from '../chain/report.js';
+import { verifyJsAuditLog } from '../chain/js-auditlog.js';
+import type { ChainReport } from '../chain/report.js';
 import { lastStoredHash } from '../chain/stored-hash.js';
 import { verifyDashboardChain } from '../chain/verify-chain.js';
 import type { AuditFile } from '../read/files.js';
@@ -15,6 +17,7 @@ import { readEntries, type ReadProgress } from '../read/entries.js';
 import type { TimeWindow } from './time.js';
 import { windowDates } from './time.js';
 import type { VerdictClass } from '../chain/verdict.js';
+import { worse } from '../chain/verdict.js';
 
 /** A count for one key. */
 export interface Count {
@@ -65,8 +68,16 @@ export interface Summary {
   /** Lines that are not entries (bad JSON, invalid UTF-8, …): count and the first few. */
   problemCount: number;
   problems: ProblemLine[];
-  /** Chain status of the files covered, or null with `verifyChain: false`. */
+  /**
+   * Chain status of the dashboard files covered; null with `verifyChain: false` or when no
+   * dashboard file is covered.
+   */
   chain: ChainStatus | null;
+  /**
+   * Chain status of the JS AuditLog (`audit.jsonl`, spec §5), checked whole (its file has no
+   * date); null with `verifyChain: false` or when there is none.
+   */
+  jsChain: ChainStatus | null;
 }
 
 /** One-line chain status for a summary. */
@@ -177,12 +188,13 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
       onProgress: onProgress && ((p) => onProgress(p, 'chain')),
       onFastPathGaveUp: options.onFastPathGaveUp,
     });
-    chain = {
-      verdict: r.verdict,
-      entriesVerified: r.entriesVerified,
-      firstProblem: r.findings[0] ?? null,
-      findings: r.findings.length,
-    };
+    chain = chainStatus([r]);
+  }
+  let jsChain: ChainStatus | null = null;
+  if (options.verifyChain !== false && found.jsFiles.length > 0) {
+    const reports: ChainReport[] = [];
+    for (const f of found.jsFiles) reports.push(await verifyJsAuditLog(f, options.maxLineBytes));
+    jsChain = chainStatus(reports);
   }
 
   return {
@@ -204,5 +216,17 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     problemCount,
     problems,
     chain,
+    jsChain,
+  };
+}
+
+/** The one-line status of one or more chain reports: the worst verdict, the first problem. */
+function chainStatus(reports: ChainReport[]): ChainStatus {
+  const findings = reports.flatMap((r) => r.findings);
+  return {
+    verdict: reports.reduce<VerdictClass>((v, r) => worse(v, r.verdict), 'intact'),
+    entriesVerified: reports.reduce((n, r) => n + r.entriesVerified, 0),
+    firstProblem: findings[0] ?? null,
+    findings: findings.length,
   };
 }
