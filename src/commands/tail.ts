@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { streamFlag } from '../cli/stream-flag.js';
 import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
@@ -25,6 +26,7 @@ ${exitCodesHelp('tail')}`;
 
   static override flags = {
     ...filterFlags,
+    ...streamFlag,
     lines: Flags.integer({
       char: 'n',
       min: 0,
@@ -66,6 +68,7 @@ ${exitCodesHelp('tail')}`;
       lines: flags.lines,
       maxLineBytes: flags['max-line-bytes'],
       requireFiles: !flags.follow,
+      stream: flags.stream,
     });
     for (const p of history.problems) writeProblem(p);
     for (const e of history.entries) await printer.entry(e);

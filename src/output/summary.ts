@@ -5,6 +5,7 @@
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { ChainStatus, Summary } from '../core/query/summary.js';
+import { CHAIN_STREAMS, STREAM_NAMES } from '../core/read/streams.js';
 import { CLASS_TITLES } from './verify.js';
 import { tsv } from './text.js';
 import { safeText } from '../formats/escape.js';
@@ -15,6 +16,9 @@ function chainText(c: ChainStatus | null, scope: string): string {
   const p = c.firstProblem;
   return `${CLASS_TITLES[c.verdict]}${p ? ` at ${p.file}:${p.line} (${p.reason})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
 }
+
+/** The streams summarized carry no chain at all (the agent or the session audit). */
+const chainless = (s: Summary) => !s.streams.some((x) => CHAIN_STREAMS.has(x));
 
 /** `PREFIX<TAB>VERDICT<TAB>ENTRIES<TAB>FIRST-PROBLEM`. */
 function chainTsv(prefix: string, c: ChainStatus | null): string {
@@ -42,7 +46,7 @@ export function formatSummaryPlain(s: Summary): string {
   for (const f of s.recentFailures) lines.push(tsv(['failure-entry', f.timestamp, f.event, f.actor, f.error ?? '-']));
   if (s.problemCount) lines.push(tsv(['bad-lines', s.problemCount]));
   if (s.jsChain) lines.push(chainTsv('js-chain', s.jsChain));
-  lines.push(chainTsv('chain', s.chain));
+  lines.push(chainless(s) ? tsv(['chain', 'none', '-', '-']) : chainTsv('chain', s.chain));
   return lines.join('\n') + '\n';
 }
 
@@ -111,7 +115,8 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
   }
   const paint = (st: ChainStatus | null, text: string) =>
     st?.verdict === 'intact' ? c.green(text) : st ? c.red(text) : c.dim(text);
-  out.push(`Chain: ${paint(s.chain, chainText(s.chain, 'in the files covered'))}`);
+  if (chainless(s)) out.push(`Chain: ${c.dim(`none: the ${STREAM_NAMES[s.streams[0]].title} carries no hash chain`)}`);
+  else out.push(`Chain: ${paint(s.chain, chainText(s.chain, 'in the files covered'))}`);
   if (s.jsChain)
     out.push(`JS AuditLog chain: ${paint(s.jsChain, chainText(s.jsChain, 'in the whole file, which has no dates'))}`);
   return out.join('\n') + '\n';

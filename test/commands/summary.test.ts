@@ -211,6 +211,114 @@ describe('summary', () => {
     );
   });
 
+  it("summarizes Loki Mode's agent and session audits (--stream), which carry no chain", async () => {
+    const project = join(LOKI, 'field/project-streams');
+    const agent = await runCli(['summary', '--dir', project, '--stream', 'agent', '--all']);
+    assert.equal(agent.code, 0, agent.stderr);
+    const a = plain(agent.stdout);
+    assert.deepEqual(
+      ['total', 'success', 'failure', 'first', 'last', 'event\tcli_invoke', 'actor\tpid:21674', 'level\twarning'].map(
+        (k) => a.get(k),
+      ),
+      ['6', '5', '1', '2026-12-01T20:04:28Z', '2026-12-01T20:04:28Z', '3', '6', '1'],
+    );
+    assert.match(
+      agent.stdout,
+      /^failure-entry\t2026-12-01T20:04:28Z\tpolicy_denied\tpid:21674\tPolicy denied execution$/m,
+    );
+    assert.match(agent.stdout, /\nchain\tnone\t-\t-\n$/);
+    const session = await runCli([
+      'summary',
+      '--dir',
+      join(project, '.loki/logs'),
+      '--stream',
+      'session',
+      '--all',
+      '--json',
+    ]);
+    assert.equal(session.code, 0, session.stderr);
+    const s = JSON.parse(session.stdout);
+    assert.deepEqual(
+      [s.streams, s.files, s.total, s.failure, s.first, s.last, s.chain, s.jsChain, s.problemCount],
+      [['session'], ['audit-20261201.jsonl'], 6, 2, '2026-12-01T20:04:27Z', '2026-12-01T20:04:28Z', null, null, 0],
+    );
+    assert.deepEqual(s.byEvent[0], { key: 'BLOCKED_COMMAND', count: 2 });
+    assert.deepEqual(s.byActor, [{ key: 'root', count: 6 }]);
+    // The project itself is its JS AuditLog: counted with its who/what view, its chain checked.
+    const js = await runCli(['summary', '--dir', project, '--all']);
+    assert.equal(js.code, 0, js.stderr);
+    const j = plain(js.stdout);
+    assert.deepEqual(
+      ['total', 'actor\tclaude', 'event\tpolicy_violation', 'js-chain\tintact\t6'].map((k) => j.get(k)),
+      ['6', '2', '1', '-'],
+    );
+  });
+
+  it('agent audit lines out of time order (background writers): first and last are by time', async () => {
+    const t = tempDir();
+    try {
+      writeFileSync(
+        join(t.dir, 'agent-audit.jsonl'),
+        ['20:00:05', '20:00:01', '20:00:09', '20:00:03']
+          .map((ts, i) =>
+            JSON.stringify({
+              timestamp: `2026-12-01T${ts}Z`,
+              action: 'cli_invoke',
+              description: '',
+              details: '',
+              iteration: i,
+              pid: 7,
+            }),
+          )
+          .join('\n') + '\n',
+      );
+      const r = await runCli(['summary', '--dir', t.dir, '--all', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout);
+      assert.deepEqual(
+        [s.streams, s.total, s.first, s.last],
+        [['agent'], 4, '2026-12-01T20:00:01Z', '2026-12-01T20:00:09Z'],
+      );
+      const window = await runCli([
+        'summary',
+        '--dir',
+        t.dir,
+        '--since',
+        '2026-12-01T20:00:02Z',
+        '--until',
+        '2026-12-01T20:00:06Z',
+        '--json',
+      ]);
+      assert.equal(JSON.parse(window.stdout).total, 2, window.stderr);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a runaway unclosed brace in a session file is reported at its line, with bounded memory, and the rest counted', async () => {
+    const t = tempDir();
+    try {
+      const entry = (ts: string) =>
+        `{\n  "timestamp": "${ts}",\n  "event": "SESSION_START",\n  "data": "",\n  "user": "u",\n  "pid": 1\n}\n`;
+      // 8 MB of lines inside an object that never closes, then a good object.
+      const runaway = '{\n' + `  "k": "${'v'.repeat(100)}",\n`.repeat(80_000);
+      writeFileSync(
+        join(t.dir, 'audit-20261201.jsonl'),
+        entry('2026-12-01T10:00:00Z') + runaway + entry('2026-12-01T11:00:00Z'),
+      );
+      const r = await runCli(['summary', '--dir', t.dir, '--all', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stderr,
+        'warning: audit-20261201.jsonl:8: object starting at line 8 is longer than the limit of 4194304 bytes (--max-line-bytes) without closing (an unclosed brace?): skipped up to the next line starting with {\n',
+      );
+      const s = JSON.parse(r.stdout);
+      assert.deepEqual([s.total, s.problemCount, s.last], [2, 1, '2026-12-01T11:00:00Z']);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('the chain line reports tampering in the files covered', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/tampered/edited-field'), '--all']);
     assert.equal(r.code, 0, r.stderr);

@@ -259,3 +259,26 @@ describe('tail --follow', () => {
     }
   });
 });
+
+describe("tail of Loki Mode's other streams (spec §5)", () => {
+  const PROJECT = join(LOKI, 'field/project-streams');
+  it('the last N of the agent audit (file order, as written) and of the session audit (objects, minified)', async () => {
+    const agent = await runCli(['tail', '--dir', PROJECT, '--stream', 'agent', '-n', '2', '-o', 'jsonl']);
+    assert.equal(agent.code, 0, agent.stderr);
+    const lines = readFileSync(join(PROJECT, '.loki/logs/agent-audit.jsonl'), 'utf8').split('\n').filter(Boolean);
+    assert.equal(agent.stdout, lines.slice(-2).join('\n') + '\n');
+    const session = await runCli(['tail', '--dir', PROJECT, '--stream', 'session', '-n', '2', '-o', 'jsonl']);
+    assert.equal(session.code, 0, session.stderr);
+    assert.equal(
+      session.stdout,
+      '{"timestamp":"2026-12-01T20:04:28Z","event":"BLOCKED_COMMAND","data":"command=echo a\\tb,pattern=tab\\there","user":"root","pid":21674}\n' +
+        '{"timestamp":"2026-12-01T20:04:28Z","event":"SESSION_END","data":"result=0,prd=./prd.md","user":"root","pid":21674}\n',
+    );
+    const js = await runCli(['tail', '--dir', PROJECT, '-n', '1']);
+    assert.equal(js.code, 0, js.stderr);
+    assert.match(
+      js.stdout,
+      /^2026-12-01T20:04:33\.477Z INFO {2}audit_crosslink audit-crosslink ok \{"dashboardChainId"/,
+    );
+  });
+});

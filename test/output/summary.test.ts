@@ -9,6 +9,7 @@ const plainChalk = new Chalk({ level: 0 });
 /** A summary of two entries with both chains intact. */
 const summary = (over: Partial<Summary> = {}): Summary => ({
   dir: '/x',
+  streams: ['dashboard', 'js'],
   since: null,
   until: null,
   files: ['audit-2026-03-01.jsonl', 'audit.jsonl'],
@@ -57,6 +58,13 @@ describe('summary output', () => {
     );
     assert.match(tampered, /^JS AuditLog chain: TAMPERED at audit\.jsonl:3 \(hash-mismatch\); 1 problem\(s\)/m);
     assert.doesNotMatch(formatSummaryTable(summary({ jsChain: null }), plainChalk), /JS AuditLog/);
+  });
+
+  it('the agent and session audits have no chain: said, not "not checked"', () => {
+    const agent = summary({ streams: ['agent'], chain: null, jsChain: null });
+    assert.match(formatSummaryTable(agent, plainChalk), /^Chain: none: the agent audit carries no hash chain$/m);
+    assert.match(formatSummaryPlain(agent), /\nchain\tnone\t-\t-\n$/);
+    assert.match(formatSummaryPlain(summary({ chain: null, jsChain: null })), /\nchain\tnot-checked\t-\t-\n$/);
   });
 
   it('piped: js-chain before chain, which stays the last line', () => {

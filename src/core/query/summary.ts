@@ -8,8 +8,9 @@ import { verifyJsAuditLog } from '../chain/js-auditlog.js';
 import type { ChainReport } from '../chain/report.js';
 import { lastStoredHash } from '../chain/stored-hash.js';
 import { verifyDashboardChain } from '../chain/verify-chain.js';
-import type { AuditFile } from '../read/files.js';
-import { discoverAuditFiles, filesInDateRange } from '../read/files.js';
+import { filesInDateRange } from '../read/files.js';
+import type { StreamKind } from '../read/streams.js';
+import { resolveAuditSource } from '../read/streams.js';
 import { compileFilter } from './filters.js';
 import type { Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
@@ -46,6 +47,8 @@ export interface ProblemLine {
 /** What `summary --json` prints. */
 export interface Summary {
   dir: string;
+  /** The streams summarized (streams.ts): `dashboard` and/or `js`, or `agent`, or `session`. */
+  streams: StreamKind[];
   /** The window, ISO 8601 UTC; null when unbounded. */
   since: string | null;
   until: string | null;
@@ -91,6 +94,8 @@ export interface ChainStatus {
 /** Options for {@link summarize}. */
 export interface SummaryOptions {
   window: TimeWindow;
+  /** Which of Loki Mode's streams (default: detected from the directory, see streams.ts). */
+  stream?: StreamKind;
   top?: number;
   recentFailures?: number;
   verifyChain?: boolean;
@@ -113,12 +118,15 @@ function topCounts(m: Map<string, number>, top: number): Count[] {
 /**
  * Summarizes the entries of `dir` inside `options.window`.
  * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ * @throws StreamChoiceError when no stream is given and the directory holds several.
  */
 export async function summarize(dir: string, options: SummaryOptions): Promise<Summary> {
-  const found = await discoverAuditFiles(dir);
+  const source = await resolveAuditSource(dir, { stream: options.stream });
   const { from, to } = windowDates(options.window);
-  const chainFiles = filesInDateRange(found.files, from, to);
-  const files: AuditFile[] = [...chainFiles, ...found.jsFiles];
+  const files = filesInDateRange(source.files, from, to);
+  const dashboard = source.files.filter((f) => f.chain === 'dashboard');
+  const chainFiles = files.filter((f) => f.chain === 'dashboard');
+  const jsFiles = files.filter((f) => f.chain === 'js-auditlog');
   const { since, until } = options.window;
   const top = options.top ?? 10;
   const keepFailures = options.recentFailures ?? 5;
@@ -173,11 +181,11 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
 
   let chain: ChainStatus | null = null;
   if (options.verifyChain !== false && chainFiles.length > 0) {
-    const index = found.files.indexOf(chainFiles[0]);
+    const index = dashboard.indexOf(chainFiles[0]);
     let startHash: string | undefined;
     if (index > 0) {
       try {
-        startHash = (await lastStoredHash(found.files[index - 1], options.maxLineBytes)) ?? undefined;
+        startHash = (await lastStoredHash(dashboard[index - 1], options.maxLineBytes)) ?? undefined;
       } catch {
         startHash = undefined;
       }
@@ -191,14 +199,15 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     chain = chainStatus([r]);
   }
   let jsChain: ChainStatus | null = null;
-  if (options.verifyChain !== false && found.jsFiles.length > 0) {
+  if (options.verifyChain !== false && jsFiles.length > 0) {
     const reports: ChainReport[] = [];
-    for (const f of found.jsFiles) reports.push(await verifyJsAuditLog(f, options.maxLineBytes));
+    for (const f of jsFiles) reports.push(await verifyJsAuditLog(f, options.maxLineBytes));
     jsChain = chainStatus(reports);
   }
 
   return {
     dir,
+    streams: source.streams,
     since: since === null ? null : new Date(since).toISOString(),
     until: until === null ? null : new Date(until).toISOString(),
     files: files.map((f) => f.name),

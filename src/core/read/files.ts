@@ -12,8 +12,11 @@ import { isJsAuditLogEntry } from '../chain/js-auditlog.js';
 import { decodeLine } from './decode.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
 
-/** Which chain rule a file follows. */
-export type FileChain = 'dashboard' | 'js-auditlog';
+/**
+ * Which of Loki Mode's streams a file belongs to (spec §5): the two chains (`dashboard`,
+ * `js-auditlog`, each with its own chain rule), or the agent and session audits, which have none.
+ */
+export type FileChain = 'dashboard' | 'js-auditlog' | 'agent' | 'session';
 
 /** One file of an audit directory. */
 export interface AuditFile {
@@ -21,13 +24,16 @@ export interface AuditFile {
   path: string;
   /** File name. */
   name: string;
-  /** UTC date from the name, `YYYY-MM-DD`; null for the JS AuditLog's `audit.jsonl`. */
+  /**
+   * Date from the name, `YYYY-MM-DD`: the UTC date of a dashboard file, the host's local date of
+   * a session audit file; null for files without one (`audit.jsonl`, `agent-audit.jsonl`).
+   */
   date: string | null;
   /** Size-rotation piece time from the name, `HHMMSS`; null for the live file. */
   piece: string | null;
   /** Whether the file is gzip-compressed (`.jsonl.gz`). */
   gz: boolean;
-  /** The chain the file belongs to. */
+  /** The stream the file belongs to. */
   chain: FileChain;
   /** A one-shot byte source used instead of `path` (standard input); such a file is read once. */
   stream?: AsyncIterable<Buffer>;
@@ -180,12 +186,24 @@ async function isForeignAuditJsonl(path: string): Promise<boolean> {
 
 /**
  * Files that can hold entries between two UTC dates (inclusive, `YYYY-MM-DD`), decided by
- * name alone so that other files are never opened. Files without a date are always kept.
+ * name alone so that other files are never opened. Files without a date are always kept. A
+ * session audit file is named by the host's local date (spec §5) while its entries carry UTC
+ * times, which can be a day either side (UTC−12 to UTC+14): it is kept a day beyond the range.
  */
 export function filesInDateRange(files: AuditFile[], fromDate: string | null, toDate: string | null): AuditFile[] {
-  return files.filter(
-    (f) => f.date === null || ((fromDate === null || f.date >= fromDate) && (toDate === null || f.date <= toDate)),
-  );
+  return files.filter((f) => {
+    if (f.date === null) return true;
+    const slack = f.chain === 'session' ? 1 : 0;
+    return (
+      (fromDate === null || f.date >= shiftDate(fromDate, -slack)) &&
+      (toDate === null || f.date <= shiftDate(toDate, slack))
+    );
+  });
+}
+
+/** `YYYY-MM-DD` moved by `days`. */
+function shiftDate(date: string, days: number): string {
+  return days === 0 ? date : new Date(Date.parse(date + 'T00:00:00Z') + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Dates (`YYYY-MM-DD`) with no file between the first and the last dated file. */
