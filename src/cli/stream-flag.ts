@@ -1,8 +1,9 @@
 /**
- * `--stream`: which of Loki Mode's audit streams a command reads (spec §5; src/core/read/streams.ts).
+ * `--stream`: which of Loki Mode's audit streams a command reads (spec §5; src/core/read/streams.ts),
+ * and what the commands that need a chain say about the streams that have none.
  */
 import { Flags } from '@oclif/core';
-import type { StreamKind } from '../core/read/streams.js';
+import type { AuditSource, StreamKind } from '../core/read/streams.js';
 import { STREAM_KINDS, STREAM_NAMES } from '../core/read/streams.js';
 
 export const streamFlag = {
@@ -17,4 +18,10 @@ export const streamFlag = {
 /** `the agent audit (.loki/logs/agent-audit.jsonl)`. */
 export function streamTitle(stream: StreamKind): string {
   return `the ${STREAM_NAMES[stream].title} (${STREAM_NAMES[stream].where})`;
+}
+
+/** Why a stream without a chain cannot be verified, in one line. */
+export function noChainMessage(source: Pick<AuditSource, 'dir' | 'streams'>): string {
+  const titles = source.streams.map(streamTitle);
+  return `${source.dir}: ${titles.join(' and ')} ${titles.length > 1 ? 'carry' : 'carries'} no hash chain: there is nothing to verify`;
 }
