@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
-import { streamFlag } from '../cli/stream-flag.js';
+import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
@@ -70,6 +70,14 @@ ${exitCodesHelp('tail')}`;
       requireFiles: !flags.follow,
       stream: flags.stream,
     });
+    const followed = history.source.streams[0];
+    // The live checker knows the dashboard chain's rule only (verify checks the JS AuditLog's).
+    if (flags.verify && followed !== 'dashboard')
+      this.fail(
+        `--verify checks the dashboard chain as it is written; ${streamTitle(followed)} ${followed === 'js' ? 'is checked by `loki-audit verify --stream js`' : 'carries no hash chain'}`,
+        Exit.streamUnsupported,
+        ['follow without --verify'],
+      );
     for (const p of history.problems) writeProblem(p);
     for (const e of history.entries) await printer.entry(e);
     if (!flags.follow) {
@@ -85,6 +93,7 @@ ${exitCodesHelp('tail')}`;
     process.once('SIGTERM', stop);
     const events = followEntries({
       dir,
+      source: history.source,
       spec,
       start: history.followFrom ?? undefined,
       verify: flags.verify ? { chainHead: history.chainHead } : undefined,
