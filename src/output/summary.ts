@@ -43,6 +43,8 @@ export function formatSummaryPlain(s: Summary): string {
   for (const [level, n] of Object.entries(s.byLevel)) lines.push(tsv(['level', level, n]));
   for (const c of s.byEvent) lines.push(tsv(['event', c.key, c.count]));
   for (const c of s.byActor) lines.push(tsv(['actor', c.key, c.count]));
+  for (const c of s.byAction) lines.push(tsv(['action', c.key, c.count]));
+  for (const c of s.byResourceType) lines.push(tsv(['resource-type', c.key, c.count]));
   for (const f of s.recentFailures) lines.push(tsv(['failure-entry', f.timestamp, f.event, f.actor, f.error ?? '-']));
   if (s.problemCount) lines.push(tsv(['bad-lines', s.problemCount]));
   if (s.jsChain) lines.push(chainTsv('js-chain', s.jsChain));
@@ -98,6 +100,25 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
         s.distinctActors,
       ),
     );
+    // Loki Mode's own split (spec §6.2), for the writer-schema entries.
+    if (s.byAction.length) {
+      out.push(
+        countTable(
+          'action',
+          s.byAction.map((x) => [x.key, x.count]),
+          s.total,
+          s.distinctActions,
+        ),
+      );
+      out.push(
+        countTable(
+          'resource type',
+          s.byResourceType.map((x) => [x.key, x.count]),
+          s.total,
+          s.distinctResourceTypes,
+        ),
+      );
+    }
   }
   if (s.recentFailures.length) {
     out.push(c.bold('Recent failures'));

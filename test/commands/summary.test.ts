@@ -76,6 +76,46 @@ describe('summary', () => {
     assert.equal(s.recentFailures.length, 5);
   });
 
+  it("byAction and byResourceType are Loki Mode's own split (its summary API's by_action, by_resource_type)", async () => {
+    // What dashboard/audit.py get_audit_summary counts (spec §6.2): entry.get("action", "unknown").
+    const entries = ['01', '02', '03'].flatMap(day) as unknown as Array<Record<string, unknown>>;
+    const loki = (key: string) => {
+      const m: Record<string, number> = {};
+      for (const e of entries) {
+        const k = String(e[key] ?? 'unknown');
+        m[k] = (m[k] ?? 0) + 1;
+      }
+      return m;
+    };
+    const r = await runCli([
+      'summary',
+      '--dir',
+      join(LOKI, 'extended/valid/writer'),
+      '--all',
+      '--json',
+      '--top',
+      '1000',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    const asObject = (counts: Array<{ key: string; count: number }>) =>
+      Object.fromEntries(counts.map((c) => [c.key, c.count]));
+    assert.deepEqual(asObject(s.byAction), loki('action'));
+    assert.deepEqual(asObject(s.byResourceType), loki('resource_type'));
+    assert.equal(s.distinctActions, Object.keys(loki('action')).length);
+    // Most frequent first, ties by name, --top rows; also when piped.
+    const top = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all', '--top', '2']);
+    assert.equal(top.code, 0, top.stderr);
+    assert.deepEqual(
+      top.stdout.split('\n').filter((l) => /^(action|resource-type)\t/.test(l)),
+      ['action\trequest\t21', 'action\tcreate\t14', 'resource-type\tapi\t41', 'resource-type\tauth\t34'],
+    );
+    // Only writer-schema entries have these fields: the documented schema gives none.
+    const doc = await runCli(['summary', '--dir', join(LOKI, 'documented/valid'), '--all', '--json']);
+    assert.equal(doc.code, 0, doc.stderr);
+    assert.deepEqual([JSON.parse(doc.stdout).byAction, JSON.parse(doc.stdout).byResourceType], [[], []]);
+  });
+
   it('picks files for the window by name and entries by time', async () => {
     const r = await runCli([
       'summary',

@@ -19,8 +19,12 @@ const summary = (over: Partial<Summary> = {}): Summary => ({
   byLevel: { debug: 0, info: 2, warning: 0, error: 0 },
   byEvent: [{ key: 'task.create', count: 2 }],
   byActor: [{ key: 'alice', count: 2 }],
+  byAction: [{ key: 'create', count: 2 }],
+  byResourceType: [{ key: 'task', count: 2 }],
   distinctEvents: 1,
   distinctActors: 1,
+  distinctActions: 1,
+  distinctResourceTypes: 1,
   first: '2026-03-01T00:00:00+00:00',
   last: '2026-03-01T00:00:01+00:00',
   recentFailures: [],
@@ -65,6 +69,16 @@ describe('summary output', () => {
     assert.match(formatSummaryTable(agent, plainChalk), /^Chain: none: the agent audit carries no hash chain$/m);
     assert.match(formatSummaryPlain(agent), /\nchain\tnone\t-\t-\n$/);
     assert.match(formatSummaryPlain(summary({ chain: null, jsChain: null })), /\nchain\tnot-checked\t-\t-\n$/);
+  });
+
+  it("the table and the piped lines show Loki Mode's action and resource-type split, when there is one", () => {
+    const table = formatSummaryTable(summary(), plainChalk);
+    assert.match(table, /│ action +│ count │ +% │\n(?:.*\n)?│ create +│ +2 │ 100\.0 │/);
+    assert.match(table, /│ resource type +│ count │ +% │\n(?:.*\n)?│ task +│ +2 │ 100\.0 │/);
+    assert.match(formatSummaryPlain(summary()), /\nactor\talice\t2\naction\tcreate\t2\nresource-type\ttask\t2\n/);
+    const none = summary({ byAction: [], byResourceType: [], distinctActions: 0, distinctResourceTypes: 0 });
+    assert.doesNotMatch(formatSummaryTable(none, plainChalk), /action|resource type/);
+    assert.doesNotMatch(formatSummaryPlain(none), /^(action|resource-type)\t/m);
   });
 
   it('piped: js-chain before chain, which stays the last line', () => {

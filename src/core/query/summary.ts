@@ -61,8 +61,17 @@ export interface Summary {
   /** Top `top` events, most frequent first (ties by name). */
   byEvent: Count[];
   byActor: Count[];
+  /**
+   * Loki Mode's own split (its summary API's `by_action` and `by_resource_type`, spec §6.2): top
+   * `top` raw `action` and `resource_type` values of the writer-schema entries (missing or null:
+   * `unknown`). Entries of other schemas are not in them.
+   */
+  byAction: Count[];
+  byResourceType: Count[];
   distinctEvents: number;
   distinctActors: number;
+  distinctActions: number;
+  distinctResourceTypes: number;
   /** Earliest and latest entry timestamps in the window (as written). */
   first: string | null;
   last: string | null;
@@ -134,6 +143,9 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
 
   const byEvent = new Map<string, number>();
   const byActor = new Map<string, number>();
+  const byAction = new Map<string, number>();
+  const byResourceType = new Map<string, number>();
+  const count = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
   const byLevel = Object.fromEntries(LEVELS.map((l) => [l, 0])) as Record<Level, number>;
   let total = 0;
   let failure = 0;
@@ -160,6 +172,11 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     total++;
     byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
     byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
+    if (v.schema === 'writer') {
+      const { action, resource_type: resourceType } = item.record;
+      count(byAction, typeof action === 'string' ? action : 'unknown');
+      count(byResourceType, typeof resourceType === 'string' ? resourceType : 'unknown');
+    }
     byLevel[v.level]++;
     if (!Number.isNaN(v.time)) {
       if (!first || v.time < first.t) first = { t: v.time, s: v.timestamp };
@@ -217,8 +234,12 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     byLevel,
     byEvent: topCounts(byEvent, top),
     byActor: topCounts(byActor, top),
+    byAction: topCounts(byAction, top),
+    byResourceType: topCounts(byResourceType, top),
     distinctEvents: byEvent.size,
     distinctActors: byActor.size,
+    distinctActions: byAction.size,
+    distinctResourceTypes: byResourceType.size,
     first: first?.s ?? null,
     last: last?.s ?? null,
     recentFailures: failures,
