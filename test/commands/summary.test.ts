@@ -159,6 +159,43 @@ describe('summary', () => {
     assert.equal(narrow.last, inWindow.at(-1)!.timestamp);
   });
 
+  it("--since differs from Loki Mode's 7-day file window as docs/summary.md says", async () => {
+    const t = tempDir();
+    try {
+      const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+      // Two entries a day, at the start and the end of the UTC day, in files named by that day.
+      const days = [-8, -7, 0, 2];
+      for (const d of days)
+        writeFileSync(
+          join(t.dir, `audit-${day(d)}.jsonl`),
+          [`${day(d)}T00:00:30+00:00`, `${day(d)}T23:59:30+00:00`]
+            .map((ts) => JSON.stringify(writerEntry(ts, 'start')))
+            .join('\n') + '\n',
+        );
+      writeFileSync(
+        join(t.dir, 'audit-notes.jsonl'),
+        JSON.stringify(writerEntry(`${day(0)}T01:00:00+00:00`, 'x')) + '\n',
+      );
+      // Loki Mode (spec §6.1): every line of the files whose name minus .jsonl >= audit-<UTC today - 7 days>.
+      const floor = `audit-${day(-7)}`;
+      const loki = [...days.map((d) => `audit-${day(d)}.jsonl`), 'audit-notes.jsonl']
+        .filter((n) => n.replace(/\.jsonl$/, '') >= floor)
+        .reduce((n, name) => n + readFileSync(join(t.dir, name), 'utf8').split('\n').filter(Boolean).length, 0);
+      assert.equal(loki, 7, 'days -7, 0 and +2 whole, and audit-notes.jsonl');
+      const total = async (...args: string[]) => {
+        const r = await runCli(['summary', '--dir', t.dir, '--no-chain', '--json', ...args]);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout).total;
+      };
+      // `--since 7d` run at noon: from the instant 7 x 24 h back, so half of day -7; future entries count.
+      assert.equal(await total('--since', `${day(-7)}T12:00:00Z`), 5);
+      // From UTC midnight 7 days back: Loki Mode's number, less the foreign file.
+      assert.equal(await total('--since', day(-7)), 6);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('the default window is the last 24 hours', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--json']);
     assert.equal(r.code, 0, r.stderr);
