@@ -42,6 +42,11 @@ export const Exit = {
   anchorMismatch: 12,
   /** `verify --state`: the state file is corrupt or belongs to another directory. */
   verifyState: 13,
+  /**
+   * The stream cannot do what was asked: verify (or `tail --verify`) of a stream with no hash
+   * chain, forward of anything but the dashboard chain.
+   */
+  streamUnsupported: 14,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -137,6 +142,13 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'verifyState',
     commands: ['verify'],
     meaning: 'the `--state` file is corrupt or belongs to another directory',
+  },
+  {
+    code: 14,
+    name: 'streamUnsupported',
+    commands: ['verify', 'tail', 'forward'],
+    meaning:
+      'the stream cannot do this: `verify` or `tail --verify` of a stream without a hash chain (the agent or session audit; `tail --verify`: anything but the dashboard chain); `forward` of anything but the dashboard chain',
   },
 ];
 

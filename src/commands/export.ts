@@ -10,6 +10,7 @@ import { writeMatches } from '../output/matches.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { streamFlag } from '../cli/stream-flag.js';
 
 export default class Export extends AuditCommand {
   static override summary = 'Export entries as JSON, JSON Lines, CSV or syslog lines, to stdout or a file.';
@@ -32,6 +33,7 @@ export default class Export extends AuditCommand {
 
   static override flags = {
     ...filterFlags,
+    ...streamFlag,
     format: Flags.option({
       char: 'F',
       options: EXPORT_FORMATS,
@@ -92,6 +94,7 @@ export default class Export extends AuditCommand {
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
       const matches = searchEntryBatches(dir, {
         filter: spec,
+        stream: flags.stream,
         limit: flags.limit,
         offset: flags.offset,
         reverse: flags.reverse,

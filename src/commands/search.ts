@@ -5,6 +5,7 @@ import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { streamFlag } from '../cli/stream-flag.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
@@ -28,6 +29,7 @@ ${exitCodesHelp('search')}`;
 
   static override flags = {
     ...filterFlags,
+    ...streamFlag,
     output: Flags.option({
       char: 'o',
       options: ['text', 'json', 'jsonl', 'raw'] as const,
@@ -53,6 +55,7 @@ ${exitCodesHelp('search')}`;
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;
     const matches = searchEntryBatches(dir, {
       filter: spec,
+      stream: flags.stream,
       limit: flags.limit,
       offset: flags.offset,
       reverse: flags.reverse,

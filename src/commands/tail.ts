@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
@@ -26,6 +27,7 @@ ${exitCodesHelp('tail')}`;
 
   static override flags = {
     ...filterFlags,
+    ...streamFlag,
     lines: Flags.integer({
       char: 'n',
       min: 0,
@@ -67,7 +69,16 @@ ${exitCodesHelp('tail')}`;
       lines: flags.lines,
       maxLineBytes: flags['max-line-bytes'],
       requireFiles: !flags.follow,
+      stream: flags.stream,
     });
+    const followed = history.source.streams[0];
+    // The live checker knows the dashboard chain's rule only (verify checks the JS AuditLog's).
+    if (flags.verify && followed !== 'dashboard')
+      this.fail(
+        `--verify checks the dashboard chain as it is written; ${streamTitle(followed)} ${followed === 'js' ? 'is checked by `loki-audit verify --stream js`' : 'carries no hash chain'}`,
+        Exit.streamUnsupported,
+        ['follow without --verify'],
+      );
     const warnings = new LineWarnings();
     for (const p of history.problems) warnings.add(p);
     warnings.countMore(history.problemCount - history.problems.length);
@@ -86,6 +97,7 @@ ${exitCodesHelp('tail')}`;
     process.once('SIGTERM', stop);
     const events = followEntries({
       dir,
+      source: history.source,
       spec,
       start: history.followFrom ?? undefined,
       verify: flags.verify ? { chainHead: history.chainHead } : undefined,

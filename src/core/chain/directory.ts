@@ -82,6 +82,8 @@ export interface VerifyDirectoryOptions extends Pick<
   anchorFindings?: Finding[];
   /** Notes from outside the chain (e.g. entries not forwarded yet). */
   extraNotes?: Note[];
+  /** Only these of the directory's two chains (`--stream`; default: both). */
+  chains?: ReadonlyArray<'dashboard' | 'js'>;
 }
 
 /**
@@ -105,6 +107,8 @@ export async function verifyStream(
  */
 export async function verifyDirectory(dir: string, options: VerifyDirectoryOptions = {}): Promise<DirectoryReport> {
   const found = await discoverAuditFiles(dir);
+  if (options.chains && !options.chains.includes('dashboard')) found.files = [];
+  if (options.chains && !options.chains.includes('js')) found.jsFiles = [];
   const reports: ChainReport[] = [];
   const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
   let incremental: { next: VerifyState; skipped: number } | null = null;

@@ -12,8 +12,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHAIN_FILE_RE, compareChainOrder } from '../read/files.js';
 import type { RawLine } from '../read/lines.js';
+import { STREAM_FILE_NAMES, type StreamNames } from '../read/streams.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../read/lines.js';
 
 /** A line read while following, with the file it is in now. */
@@ -42,6 +42,8 @@ export interface FollowStart {
 
 export interface FollowOptions {
   dir: string;
+  /** The files to follow and their order (default: the dashboard chain's plain files, spec §1). */
+  names?: StreamNames;
   /** Start position; default: the end of the newest plain audit file. */
   start?: FollowStart;
   pollMs?: number;
@@ -56,23 +58,23 @@ interface Current {
   splitter: LineSplitter;
 }
 
-/** Plain (not gzipped) chain files of `dir`, in chain order. */
-async function plainChainFiles(dir: string): Promise<string[]> {
-  let names: string[];
+/** The files of `dir` that `names` matches, in its order (default: plain dashboard chain files, chain order). */
+async function plainChainFiles(dir: string, names: StreamNames = STREAM_FILE_NAMES.dashboard): Promise<string[]> {
+  let all: string[];
   try {
-    names = await readdir(dir);
+    all = await readdir(dir);
   } catch {
     return [];
   }
-  return names.filter((n) => CHAIN_FILE_RE.test(n) && !n.endsWith('.gz')).sort(compareChainOrder);
+  return all.filter((n) => names.match(n)).sort((a, b) => names.compare(a, b));
 }
 
 /**
- * The end of the newest plain audit file: where following starts when nothing else is given.
- * Returns null when there is no such file yet.
+ * The end of the newest plain audit file (of the stream `names` lists): where following starts
+ * when nothing else is given. Returns null when there is no such file yet.
  */
-export async function currentEnd(dir: string): Promise<FollowStart | null> {
-  const files = await plainChainFiles(dir);
+export async function currentEnd(dir: string, names?: StreamNames): Promise<FollowStart | null> {
+  const files = await plainChainFiles(dir, names);
   if (!files.length) return null;
   const name = files[files.length - 1];
   const st = await stat(join(dir, name));
@@ -84,7 +86,7 @@ export async function currentEnd(dir: string): Promise<FollowStart | null> {
  * @throws never for missing files; a directory that disappears is waited for.
  */
 export async function* followDirectory(options: FollowOptions): AsyncGenerator<FollowEvent> {
-  const { dir } = options;
+  const { dir, names } = options;
   const pollMs = options.pollMs ?? 250;
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const signal = options.signal;
@@ -153,7 +155,7 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
     let waitingNoticed = false;
     while (!signal?.aborted) {
       if (!cur) {
-        const files = await plainChainFiles(dir);
+        const files = await plainChainFiles(dir, names);
         if (files.length) {
           cur = await openFile(files[files.length - 1], 0, 1);
           if (cur)
@@ -178,7 +180,7 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
           cur.splitter.reset(0, 1);
           continue;
         }
-        const next = await successor(dir, cur);
+        const next = await successor(dir, cur, names);
         if (next) {
           // The writer has moved on: take the last lines of the old inode, then switch.
           for (const l of await drain(cur)) yield { type: 'line', line: l };
@@ -223,8 +225,12 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
  * rotation (its inode under a `.HHMMSS` name), a new day's file, or `cur`'s name deleted and
  * created again.
  */
-async function successor(dir: string, cur: Current): Promise<string | null> {
-  const files = await plainChainFiles(dir);
+async function successor(
+  dir: string,
+  cur: Current,
+  names: StreamNames = STREAM_FILE_NAMES.dashboard,
+): Promise<string | null> {
+  const files = await plainChainFiles(dir, names);
   let name: string | null = null;
   try {
     if ((await stat(join(dir, cur.name))).ino === cur.ino) name = cur.name;
@@ -246,7 +252,7 @@ async function successor(dir: string, cur: Current): Promise<string | null> {
   }
   if (name === null) {
     // Deleted: the next file is the first at or after its place (the same name created again counts).
-    return files.find((f) => compareChainOrder(f, cur.name) >= 0) ?? null;
+    return files.find((f) => names.compare(f, cur.name) >= 0) ?? null;
   }
   const i = files.indexOf(name);
   return i >= 0 && i + 1 < files.length ? files[i + 1] : null;
