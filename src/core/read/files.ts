@@ -160,29 +160,47 @@ export async function discoverAuditFiles(
 /**
  * Whether an `audit.jsonl` is positively not a JS AuditLog: its first non-blank line is a JSON
  * object without `seq`, `previousHash` and `hash` — e.g. the `cat audit-*.jsonl > audit.jsonl`
- * that Loki Mode's docs point `jq` at (spec §10.22). Anything that cannot tell (an empty or
- * unreadable file, a first line that is not JSON) stays a JS AuditLog, so that `verify` reports
- * it rather than passing over it. Reads the first line only.
+ * that Loki Mode's docs point `jq` at (spec §10.22) — and no line among the first
+ * {@link FOREIGN_PROBE_LINES} is a JS AuditLog entry (so that editing the first entry of a real
+ * JS AuditLog does not make it "foreign" and unchecked: it is verified, and the edit found).
+ * Anything that cannot tell (an empty or unreadable file, a first line that is not JSON) stays a
+ * JS AuditLog, so that `verify` reports it rather than passing over it.
  */
 async function isForeignAuditJsonl(path: string): Promise<boolean> {
+  let foreignFirst: boolean | null = null;
+  let seen = 0;
   try {
     for await (const raw of scanLines(openAuditFile(path), { maxLineBytes: DEFAULT_MAX_LINE_BYTES })) {
       const d = decodeLine(raw, DEFAULT_MAX_LINE_BYTES);
       if (d.kind === 'blank') continue;
-      if (d.kind !== 'text') return false;
-      let first: unknown;
-      try {
-        first = JSON.parse(d.text);
-      } catch {
-        return false;
+      if (d.kind !== 'text') {
+        if (foreignFirst === null) return false;
+        continue;
       }
-      return typeof first === 'object' && first !== null && !Array.isArray(first) && !isJsAuditLogEntry(first);
+      let o: unknown;
+      try {
+        o = JSON.parse(d.text);
+      } catch {
+        if (foreignFirst === null) return false;
+        continue;
+      }
+      const object = typeof o === 'object' && o !== null && !Array.isArray(o);
+      if (object && isJsAuditLogEntry(o)) return false;
+      if (foreignFirst === null) {
+        foreignFirst = object;
+        if (!object) return false;
+      }
+      if (++seen >= FOREIGN_PROBE_LINES) break;
     }
   } catch {
     // unreadable: verify names it
+    return false;
   }
-  return false;
+  return foreignFirst === true;
 }
+
+/** Lines of an `audit.jsonl` looked at for a JS AuditLog entry before calling it foreign. */
+const FOREIGN_PROBE_LINES = 1000;
 
 /**
  * Files that can hold entries between two UTC dates (inclusive, `YYYY-MM-DD`), decided by

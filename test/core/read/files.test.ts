@@ -59,7 +59,9 @@ describe('discoverAuditFiles', () => {
     const writer = JSON.stringify({ timestamp: '2026-03-01T00:00:00+00:00', action: 'create', resource_type: 'task' });
     const cases: Array<[string, string | Buffer, 'js' | 'foreign']> = [
       ['a JS AuditLog entry after blank lines', `\n  \n${js}\n`, 'js'],
-      ["a user's cat of the dashboard files (spec §10.22)", `${writer}\n${js}\n`, 'foreign'],
+      ["a user's cat of the dashboard files (spec §10.22)", `${writer}\n${writer}\n`, 'foreign'],
+      // An edit that strips the JS fields from the first entry must not make the file unchecked.
+      ['a JS AuditLog whose first entry lost its seq and hash', `${writer}\n${js}\n`, 'js'],
       ['an entry with seq and hash but no previousHash', JSON.stringify({ seq: 0, hash: 'ab' }) + '\n', 'foreign'],
       ['an empty file (nothing to tell it by)', '', 'js'],
       ['a first line that is not JSON (verify must report it)', '{"seq": 0, "prev\n', 'js'],
