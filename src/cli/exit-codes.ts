@@ -195,9 +195,12 @@ export function judgeVerify<T extends VerifyOutcome>(report: T): Judged<T> {
   return { ...report, exitCode, ok: exitCode === Exit.ok };
 }
 
-/** Forward's exit code: a target given up on, else entries refused, else 0. */
-export function forwardExitCode(reports: ReadonlyArray<{ error: string | null; deadLettered: number }>): number {
+/** Forward's exit code: a target given up on, else a file that could not be read, else entries refused, else 0. */
+export function forwardExitCode(
+  reports: ReadonlyArray<{ error: string | null; deadLettered: number; unreadable?: readonly string[] }>,
+): number {
   if (reports.some((r) => r.error)) return Exit.targetUnreachable;
+  if (reports.some((r) => (r.unreadable?.length ?? 0) > 0)) return Exit.io;
   if (reports.some((r) => r.deadLettered > 0)) return Exit.deadLettered;
   return Exit.ok;
 }

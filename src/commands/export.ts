@@ -102,13 +102,15 @@ export default class Export extends AuditCommand {
         onProgress: progress?.listener(),
         transientBytes: true,
       });
-      const count = await writeMatches(matches, (e) => records.entry(e), progress);
+      const { entries: count, unreadableFiles } = await writeMatches(matches, (e) => records.entry(e), progress);
       await records.end();
       await out.flush();
       if (file) {
         await file.commit();
         process.stderr.write(`exported ${count} entries to ${flags.output}\n`);
       }
+      // What could be read is exported; the exit code says that some of it is missing.
+      if (unreadableFiles > 0) process.exitCode = Exit.io;
     } catch (err) {
       await file?.abort();
       throw err;

@@ -63,10 +63,11 @@ ${exitCodesHelp('search')}`;
       onProgress: progress?.listener(),
       transientBytes: true,
     });
-    const printed = await writeMatches(matches, (e) => printer.entry(e), progress);
+    const { entries: printed, unreadableFiles } = await writeMatches(matches, (e) => printer.entry(e), progress);
     await printer.end();
     await out.flush();
     stopHeapWatch();
-    process.exitCode = printed > 0 ? Exit.ok : Exit.noMatch;
+    // A file that could not be read: the results may lack matches (after printing what was found).
+    process.exitCode = unreadableFiles > 0 ? Exit.io : printed > 0 ? Exit.ok : Exit.noMatch;
   }
 }

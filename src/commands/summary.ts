@@ -74,7 +74,7 @@ ${exitCodesHelp('summary')}`;
     if (!this.jsonEnabled())
       this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));
     // A file that could not be read leaves the summary incomplete: say so in the exit code.
-    if (summary.problems.some((p) => p.code === 'io-error')) process.exitCode = Exit.io;
+    if (summary.unreadableFiles > 0) process.exitCode = Exit.io;
     return summary;
   }
 }

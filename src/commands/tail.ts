@@ -85,6 +85,7 @@ ${exitCodesHelp('tail')}`;
     for (const e of history.entries) await printer.entry(e);
     if (!flags.follow) {
       warnings.finish();
+      if (warnings.unreadableFiles > 0) process.exitCode = Exit.io;
       await printer.end();
       await out.flush();
       return;

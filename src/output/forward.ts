@@ -50,12 +50,12 @@ export function formatForwardPreview(previews: TargetPreview[]): string {
   return out.map((l) => l + '\n').join('');
 }
 
-/** One line per target: delivered, refused, given up. */
+/** One line per target: delivered, refused, files that could not be read, given up. */
 export function formatForwardReports(reports: TargetReport[]): string {
   return reports
     .map(
       (r) =>
-        `${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.error ? `, gave up: ${safeText(r.error)}` : ''}\n`,
+        `${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.unreadable.length ? `, ${r.unreadable.length} file(s) could not be read (${r.unreadable.map(safeText).join(', ')}): their entries were not sent` : ''}${r.error ? `, gave up: ${safeText(r.error)}` : ''}\n`,
     )
     .join('');
 }

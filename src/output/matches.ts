@@ -11,13 +11,13 @@ import { LineWarnings } from './warnings.js';
  * `onEntry`, awaited only when it returns a promise (a full output); each problem as a
  * `warning: FILE:LINE: …` line on stderr. The entries' bytes may be views of a reused read
  * buffer (`transientBytes`), valid until the next batch: `onEntry` must copy what it keeps.
- * @returns the number of entries handed to `onEntry`.
+ * @returns the number of entries handed to `onEntry`, and of files that could not be read.
  */
 export async function writeMatches(
   batches: AsyncIterable<ReadItem[]>,
   onEntry: (e: ReadEntry) => void | Promise<void>,
   progress: ProgressLine | null = null,
-): Promise<number> {
+): Promise<{ entries: number; unreadableFiles: number }> {
   let count = 0;
   const warnings = new LineWarnings(undefined, () => progress?.clear());
   for await (const batch of batches) {
@@ -33,5 +33,5 @@ export async function writeMatches(
   }
   warnings.finish();
   progress?.clear();
-  return count;
+  return { entries: count, unreadableFiles: warnings.unreadableFiles };
 }

@@ -13,11 +13,15 @@ export interface LineProblem {
   file: string;
   line: number;
   message: string;
+  /** `io-error`: the file could not be read (named again at the end: the output lacks it). */
+  code?: string;
 }
 
 export class LineWarnings {
   private count = 0;
   private last: LineProblem | null = null;
+  private readonly unreadable: string[] = [];
+  private unreadableCount = 0;
 
   /**
    * @param write where a warning line goes (default: stderr)
@@ -34,8 +38,14 @@ export class LineWarnings {
     return this.count;
   }
 
+  /** Files that could not be read, so far. */
+  get unreadableFiles(): number {
+    return this.unreadableCount;
+  }
+
   /** Warns about `p`, or counts it once {@link cap} were shown. */
   add(p: LineProblem): void {
+    if (p.code === 'io-error' && this.unreadableCount++ < this.cap) this.unreadable.push(p.file);
     this.count++;
     this.last = p;
     if (this.count <= this.cap) {
@@ -54,8 +64,18 @@ export class LineWarnings {
     this.last = null; // where the last of them was is not known here
   }
 
-  /** The closing count, when some were not shown. */
+  /**
+   * The closing count, when some were not shown, and the files that could not be read (named
+   * again, last, whatever was shown before: what was produced lacks their entries).
+   */
   finish(): void {
+    if (this.unreadableCount > 0) {
+      const more = this.unreadableCount - this.unreadable.length;
+      this.beforeWrite();
+      this.write(
+        `loki-audit: error: ${this.unreadableCount} file(s) could not be read, their entries are missing: ${this.unreadable.map(safeText).join(', ')}${more > 0 ? ` … and ${more} more` : ''}`,
+      );
+    }
     if (this.count <= this.cap) return;
     this.beforeWrite();
     const last = this.last ? `; the last at ${this.where()}` : '';

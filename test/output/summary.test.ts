@@ -25,6 +25,7 @@ const summary = (over: Partial<Summary> = {}): Summary => ({
   distinctActors: 1,
   distinctActions: 1,
   distinctResourceTypes: 1,
+  unreadableFiles: 0,
   first: '2026-03-01T00:00:00+00:00',
   last: '2026-03-01T00:00:01+00:00',
   recentFailures: [],

@@ -8,6 +8,7 @@
  * The file is read as text the way Node reads it for log.js (UTF-8, invalid bytes replaced), so
  * split2 does the line splitting here; the dashboard chain needs bytes and offsets (lines.ts).
  */
+import { readErrorText } from '../read/open.js';
 import { createHash } from 'node:crypto';
 import split2 from 'split2';
 import { findingList } from './bounded.js';
@@ -221,7 +222,7 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
       reason: tooLong ? 'too-long' : 'io-error',
       message: tooLong
         ? `line longer than the limit of ${maxLineBytes} bytes (--max-line-bytes); the rest of the file was not checked`
-        : `cannot read ${file.name}: ${(err as Error).message}`,
+        : readErrorText(file.name, err),
     });
   }
   let verdict: VerdictClass = 'intact';

@@ -9,12 +9,13 @@
  * progress is never printed half. fs.watch wakes the loop at once; a poll every `pollMs`
  * covers file systems where watching does not work.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants, lstatSync, watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RawLine } from '../read/lines.js';
 import { STREAM_FILE_NAMES, type StreamNames } from '../read/streams.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../read/lines.js';
+import { NotRegularFileError, openRegularFile } from '../read/open.js';
 
 /** A line read while following, with the file it is in now. */
 export interface FollowedLine extends RawLine {
@@ -23,7 +24,8 @@ export interface FollowedLine extends RawLine {
 
 /** Something the reader should be told: a switch to the next file, a truncation, a torn line. */
 export interface FollowNotice {
-  kind: 'switch' | 'truncated' | 'torn' | 'waiting';
+  /** `refused`: a file that is not a regular file inside the directory (read/open.ts), not followed. */
+  kind: 'switch' | 'truncated' | 'torn' | 'waiting' | 'refused';
   message: string;
   file: string;
 }
@@ -106,17 +108,48 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
   }
   signal?.addEventListener('abort', poke);
 
-  const openFile = async (name: string, offset: number, line: number): Promise<Current | null> => {
+  /** Files refused (not regular, or a symlink out of the directory), by name, with their inode then. */
+  const refused = new Map<string, number>();
+  /** After a refused successor: only a file after it in chain order may be followed next. */
+  let floor: string | null = null;
+  const notices: FollowNotice[] = [];
+  const isRefused = (name: string): boolean => {
+    const ino = refused.get(name);
+    if (ino === undefined) return false;
     try {
-      const fh = await open(join(dir, name), 'r');
+      if (lstatSync(join(dir, name)).ino === ino) return true;
+    } catch {
+      // gone
+    }
+    refused.delete(name); // replaced meanwhile: look again
+    return false;
+  };
+  const openFile = async (name: string, offset: number, line: number): Promise<Current | null> => {
+    const path = join(dir, name);
+    try {
+      // Only a regular file inside the directory (read/open.ts): a FIFO would block, a device never end.
+      closeSync(openRegularFile(path));
+      const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
       const st = await fh.stat();
+      if (!st.isFile()) {
+        await fh.close();
+        throw new NotRegularFileError(path, 'not a regular file');
+      }
       return {
         name,
         fh,
         ino: st.ino,
         splitter: new LineSplitter({ maxLineBytes: max, startOffset: offset, firstLine: line }),
       };
-    } catch {
+    } catch (err) {
+      if (err instanceof NotRegularFileError) {
+        try {
+          refused.set(name, lstatSync(path).ino);
+        } catch {
+          // gone
+        }
+        notices.push({ kind: 'refused', message: err.message, file: name });
+      }
       return null;
     }
   };
@@ -139,6 +172,7 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
     if (options.start) {
       const s = options.start;
       cur = await openFile(s.file, s.offset, s.line > 0 ? s.line : 1);
+      if (!cur && refused.has(s.file)) floor = s.file;
       if (cur && s.line <= 0) {
         // Count the lines before the start so that line numbers are the file's own.
         let n = 1;
@@ -154,13 +188,17 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
     }
     let waitingNoticed = false;
     while (!signal?.aborted) {
+      while (notices.length) yield { type: 'notice', notice: notices.shift() as FollowNotice };
       if (!cur) {
-        const files = await plainChainFiles(dir, names);
+        const order = names ?? STREAM_FILE_NAMES.dashboard;
+        const files = (await plainChainFiles(dir, names)).filter(
+          (f) => !isRefused(f) && (floor === null || order.compare(f, floor) > 0),
+        );
         if (files.length) {
           cur = await openFile(files[files.length - 1], 0, 1);
           if (cur)
             yield { type: 'notice', notice: { kind: 'switch', message: `following ${cur.name}`, file: cur.name } };
-        } else if (!waitingNoticed) {
+        } else if (!waitingNoticed && !notices.length) {
           waitingNoticed = true;
           yield { type: 'notice', notice: { kind: 'waiting', message: `waiting for audit files in ${dir}`, file: '' } };
         }
@@ -197,6 +235,7 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
           await cur.fh.close();
           const from = cur.name;
           cur = await openFile(next, 0, 1);
+          if (!cur) floor = next; // refused: wait for a file after it
           if (cur)
             yield {
               type: 'notice',

@@ -81,6 +81,8 @@ export interface Summary {
   /** Lines that are not entries (bad JSON, invalid UTF-8, …): count and the first few. */
   problemCount: number;
   problems: ProblemLine[];
+  /** Files that could not be read (their entries are missing from the counts). */
+  unreadableFiles: number;
   /**
    * Chain status of the dashboard files covered; null with `verifyChain: false` or when no
    * dashboard file is covered.
@@ -155,6 +157,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   const failures: FailureLine[] = [];
   const problems: ProblemLine[] = [];
   let problemCount = 0;
+  let unreadableFiles = 0;
 
   const onProgress = options.onProgress;
   for await (const item of readEntries(files, {
@@ -163,6 +166,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   })) {
     if (item.kind === 'problem') {
       problemCount++;
+      if (item.code === 'io-error') unreadableFiles++;
       if (problems.length < MAX_PROBLEMS_KEPT)
         problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
       continue;
@@ -246,6 +250,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     recentFailures: failures,
     problemCount,
     problems,
+    unreadableFiles,
     chain,
     jsChain,
   };

@@ -2,6 +2,7 @@
  * Streams the entries of audit files one at a time, each with its file, line and byte offset.
  * Memory holds one line at a time whatever the directory size.
  */
+import { readErrorText } from './open.js';
 import { statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { AuditFile } from './files.js';
@@ -282,7 +283,7 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           line: lastLine + 1,
           offset: 0,
           code: 'io-error',
-          message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}`,
+          message: readErrorText(file.name, e),
         },
       ];
     }
@@ -335,7 +336,7 @@ async function* sessionBatches(
         line: pos.nextLine,
         offset: 0,
         code: 'io-error',
-        message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}`,
+        message: readErrorText(file.name, e),
       },
     ];
   }

@@ -14,7 +14,8 @@
  * endings, which Python's universal newlines read as one entry per line, spec §10.24): there
  * `\r`, `\n` and `\r\n` all end a line, as in Python.
  */
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, readSync } from 'node:fs';
+import { checkRegularFile, openRegularFile } from './open.js';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { needleFinder, type Needle } from './needles.js';
@@ -369,6 +370,13 @@ export async function* lineBatches(
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
+
+/** A stream that fails with `err` once read: errors come while iterating, as from a stream that failed to open. */
+function failedStream(err: Error): Readable {
+  const failed = new Readable({ read() {} });
+  process.nextTick(() => failed.destroy(err));
+  return failed;
+}
 const NEWLINES: Buffer = Buffer.alloc(512, 0x0a);
 
 /**
@@ -376,12 +384,12 @@ const NEWLINES: Buffer = Buffer.alloc(512, 0x0a);
  * faults, flat RSS). Each chunk is only valid until the next one is requested; scan it with
  * `volatile` set.
  * @param size bytes per read
- * @throws NodeJS.ErrnoException (ENOENT, EACCES, EISDIR …) while iterating.
+ * @throws NodeJS.ErrnoException (ENOENT, EACCES …) or NotRegularFileError (open.ts) while iterating.
  */
 export async function* readChunks(path: string, start = 0, end = Infinity, size = 1024 * 1024): AsyncGenerator<Buffer> {
   // Synchronous reads: from the page cache they take microseconds, and an asynchronous read
   // per chunk left the thread idle much of the time.
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path);
   try {
     const buf = Buffer.allocUnsafe(size);
     let pos = start;
@@ -399,13 +407,30 @@ export async function* readChunks(path: string, start = 0, end = Infinity, size 
 /**
  * Opens an audit file as a byte stream, decompressing `.gz` transparently. `start`/`end` are
  * byte offsets of a plain file (`end` exclusive). `chunkBytes`: size of the reads.
- * @throws NodeJS.ErrnoException from the stream (ENOENT, EACCES, EISDIR, Z_DATA_ERROR …) while iterating.
+ * Only a regular file inside its directory is opened (open.ts).
+ * @throws NodeJS.ErrnoException from the stream (ENOENT, EACCES, Z_DATA_ERROR …) or
+ *   NotRegularFileError (a FIFO, device, directory, a symlink out of the directory) while iterating.
  */
 export function openAuditFile(path: string, start = 0, end?: number, chunkBytes = 64 * 1024): Readable {
-  if (end !== undefined && end <= start) return Readable.from([]);
+  if (end !== undefined && end <= start) {
+    // Nothing to read, but a path that is not a regular file is still reported.
+    try {
+      checkRegularFile(path);
+    } catch (err) {
+      return failedStream(err as Error);
+    }
+    return Readable.from([]);
+  }
   // 64 KiB reads by default: larger chunks (lines keep views of them) raised the peak memory of
   // summary and search for little more speed.
-  const raw = createReadStream(path, {
+  let fd: number;
+  try {
+    fd = openRegularFile(path);
+  } catch (err) {
+    return failedStream(err as Error);
+  }
+  const raw = createReadStream('', {
+    fd,
     highWaterMark: chunkBytes,
     start,
     end: end === undefined ? undefined : end - 1,

@@ -5,13 +5,13 @@
  * line's size: the line is re-read from its file for each predecessor it is hashed from. A line
  * of a `.gz` file is first copied, decompressed, into a private temporary file.
  */
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { fdByteSource, streamingChainHash, StreamingCanonicalError } from '../../pyjson/streaming-canonical.js';
 import type { AuditFile } from '../../read/files.js';
-import type { RawLine } from '../../read/lines.js';
+import { openAuditFile, type RawLine } from '../../read/lines.js';
+import { openRegularFile } from '../../read/open.js';
 import { HASH_KEYS } from '../rule.js';
 import type { LineClass } from './classify.js';
 
@@ -29,7 +29,7 @@ export interface LongLine {
 export async function classifyLongLine(file: AuditFile, raw: RawLine, prev: string | null): Promise<LongLine> {
   const src = file.gz
     ? await spill(file, raw)
-    : { fd: openSync(file.path, 'r'), start: raw.offset, length: raw.length, tmp: null };
+    : { fd: openRegularFile(file.path), start: raw.offset, length: raw.length, tmp: null };
   const close = () => {
     try {
       closeSync(src.fd);
@@ -115,7 +115,7 @@ async function spill(
   try {
     let pos = 0;
     const end = raw.offset + raw.length;
-    for await (const chunk of createReadStream(file.path).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+    for await (const chunk of openAuditFile(file.path) as AsyncIterable<Buffer>) {
       const from = Math.max(0, raw.offset - pos);
       const to = Math.min(chunk.length, end - pos);
       if (to > from) {

@@ -13,6 +13,7 @@
  * after a mismatch does the walker look further: the next entry, then the rules, which may
  * re-read earlier files.
  */
+import { readErrorText } from '../../read/open.js';
 import type { AuditFile } from '../../read/files.js';
 import { missingDates } from '../../read/files.js';
 import { decodeLine } from '../../read/decode.js';
@@ -309,7 +310,7 @@ class ChainWalker {
         offset: report.bytes,
         class: 'io-error',
         reason: 'io-error',
-        message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}`,
+        message: readErrorText(file.name, e),
       });
       if (this.prev !== null) this.prevCandidate = this.prev;
       this.prev = null;
