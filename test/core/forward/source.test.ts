@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { generateSample } from '../../../scripts/sample.js';
-import { detach, positionAfter, progressIn, source, type SourceOptions } from '../../../src/core/forward/source.js';
+import {
+  detach,
+  positionAfter,
+  progressIn,
+  source,
+  type SourceLine,
+  type SourceOptions,
+} from '../../../src/core/forward/source.js';
 import { discoverAuditFiles, type AuditFile } from '../../../src/core/read/files.js';
 import { sealEntry } from '../../../src/core/write/seal.js';
 import { tempDir } from '../../helpers/cli.js';
@@ -212,7 +219,7 @@ describe('source', () => {
       appendFileSync(live.path, s.line);
       const r = await next;
       assert.deepEqual(
-        r.value!.map((x) => [x.raw.line, x.raw.offset]),
+        r.value!.map((x: SourceLine) => [x.raw.line, x.raw.offset]),
         [[withBlanks.length + 1, statSync(live.path).size - Buffer.byteLength(s.line)]],
       );
       const ended = it.next();
