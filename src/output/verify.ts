@@ -91,6 +91,10 @@ export function formatVerifyReport(
     for (const finding of r.findings) out.push(...findingLines(finding, c, ''));
   }
   out.push(...omittedLines(r, c));
+  if (r.checkpoints && !quiet)
+    out.push(
+      `checkpoints: ${r.checkpoints.checked} checked in ${safeText(r.checkpoints.store)}${r.checkpoints.newest ? `, the newest signed ${safeText(r.checkpoints.newest)}` : ''}`,
+    );
   const notes = quiet ? r.notes.filter((n) => r.strict && STRICT_NOTES.includes(n.kind)) : r.notes;
   for (const n of notes)
     out.push(`${c.dim('note:')} ${n.file ? `${n.file}${n.line ? ':' + n.line : ''}: ` : ''}${safeText(n.message)}`);
@@ -100,7 +104,9 @@ export function formatVerifyReport(
   if (r.verdict === 'intact' && !quiet)
     out.push(
       c.dim(
-        'note: a hash chain cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md',
+        r.checkpoints?.newest
+          ? `note: signed checkpoints vouch for the chain up to ${safeText(r.checkpoints.newest)}; after it, the chain alone cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md`
+          : 'note: a hash chain cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md',
       ),
     );
   out.push(verdictLine(r, c));
