@@ -20,7 +20,7 @@
 import { hostname } from 'node:os';
 import type { Level } from '../core/read/view.js';
 import type { ReadEntry } from '../core/read/entries.js';
-import { safeJson, safeText } from './escape.js';
+import { isSafeText, safeJson, safeText } from './escape.js';
 
 /** RFC 5424 §6.2.1 facility codes. */
 export const FACILITIES: Readonly<Record<string, number>> = {
@@ -77,11 +77,7 @@ export function pri(facility: number, level: Level): number {
  * and control characters as `\n`, `\x1b`, `\u2028` (never raw).
  */
 function kv(value: string): string {
-  if (
-    /^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e\u00a0-\u2027\u202f-\ufffe]+$/.test(value) &&
-    !/[\u200b-\u200f\u2060-\u2069\ufeff]/.test(value)
-  )
-    return value;
+  if (/^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e\u00a0-\u{10ffff}]+$/u.test(value) && isSafeText(value)) return value;
   return `"${safeText(value.replace(/[\\"]/g, '\\$&'))}"`;
 }
 

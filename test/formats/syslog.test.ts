@@ -57,6 +57,9 @@ describe('syslog formats', () => {
     }
     assert.match(f.format(entry({ ...base, user_id: 'mal\nlory' })), /actor="mal\\nlory" /);
     assert.match(f.format(entry({ ...base, user_id: 'a "b\\' })), /actor="a \\"b\\\\" /);
+    // Invisible characters are never bare: tag characters, soft hyphen, bidi isolates.
+    assert.match(f.format(entry({ ...base, user_id: 'ad\u{e0041}min' })), / actor="ad\\u\{e0041\}min" /);
+    assert.match(f.format(entry({ ...base, user_id: 'a\u00adb\u2066c' })), / actor="a\\xadb\\u2066c" /);
   });
 
   it('an over-long entry is shortened with a visible marker, never split; head fields kept', () => {
