@@ -31,7 +31,8 @@ export function forwardEventPrinter(
       );
     else if (e.kind === 'gave-up')
       say(`loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume`);
-    else if (e.kind === 'problem') say(`warning: ${e.problem.file}:${e.problem.line}: ${safeText(e.problem.message)}`);
+    else if (e.kind === 'problem')
+      say(`warning: ${safeText(e.problem.file)}:${e.problem.line}: ${safeText(e.problem.message)}`);
   };
 }
 

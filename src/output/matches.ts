@@ -23,7 +23,7 @@ export async function writeMatches(
     for (const item of batch) {
       if (item.kind === 'problem') {
         progress?.clear();
-        process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+        process.stderr.write(`warning: ${safeText(item.file)}:${item.line}: ${safeText(item.message)}\n`);
         continue;
       }
       count++;

@@ -14,7 +14,7 @@ function chainText(s: Summary): string {
   const c = s.chain;
   if (c.verdict === 'intact') return `intact (${c.entriesVerified} entries verified in the files covered)`;
   const p = c.firstProblem;
-  return `${CLASS_TITLES[c.verdict]}${p ? ` at ${p.file}:${p.line} (${p.reason})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
+  return `${CLASS_TITLES[c.verdict]}${p ? ` at ${safeText(p.file)}:${p.line} (${safeText(p.reason)})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
 }
 
 function windowText(s: Summary): string {
@@ -64,7 +64,7 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
   out.push(c.bold(`Audit summary  ${windowText(s)}`) + c.dim(`  (${s.files.length} file(s))`));
   out.push(
     `Entries ${c.bold(String(s.total))}   success ${c.green(String(s.success))}   failure ${s.failure ? c.red(String(s.failure)) : '0'}` +
-      (s.first ? `   first ${s.first}   last ${s.last}` : ''),
+      (s.first ? `   first ${safeText(s.first)}   last ${safeText(s.last ?? '-')}` : ''),
   );
   if (s.total === 0) out.push(c.dim('No entries in this window. Try --since 7d, or --since with a date.'));
   else {
@@ -102,7 +102,7 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
   if (s.problemCount) {
     out.push(
       c.yellow(
-        `${s.problemCount} line(s) are not entries; first: ${s.problems[0].file}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`,
+        `${s.problemCount} line(s) are not entries; first: ${safeText(s.problems[0].file)}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`,
       ),
     );
   }
@@ -113,7 +113,7 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
 
 /** The summary's skipped lines as warnings on stderr (the first few, then how many more). */
 export function writeSummaryWarnings(s: Summary): void {
-  for (const p of s.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
+  for (const p of s.problems) process.stderr.write(`warning: ${safeText(p.file)}:${p.line}: ${safeText(p.message)}\n`);
   if (s.problemCount > s.problems.length)
     process.stderr.write(`warning: ${s.problemCount - s.problems.length} more line(s) skipped\n`);
 }

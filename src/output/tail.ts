@@ -9,7 +9,7 @@ import { safeText } from '../formats/escape.js';
 
 /** `warning: FILE:LINE: message` for a line that is not an entry. */
 export function writeProblem(p: ReadProblem): void {
-  process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
+  process.stderr.write(`warning: ${safeText(p.file)}:${p.line}: ${safeText(p.message)}\n`);
 }
 
 /** Everything but an entry. */
@@ -20,7 +20,8 @@ export function writeLiveTailEvent(ev: Exclude<LiveTailEvent, { kind: 'entry' }>
   } else {
     const c = ev.check;
     process.stderr.write(
-      `loki-audit: CHAIN BREAK at ${ev.file}:${ev.line}: ${c.reason}${c.expected ? ` (expected ${c.expected}, stored ${c.stored})` : ''}\n`,
+      `loki-audit: CHAIN BREAK at ${safeText(ev.file)}:${ev.line}: ${c.reason}` +
+        `${c.expected ? ` (expected ${safeText(c.expected)}, stored ${safeText(c.stored ?? '-')})` : ''}\n`,
     );
   }
 }
