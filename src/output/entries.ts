@@ -2,10 +2,15 @@
  * Entry output for search and tail: `text` (one safe line per entry, coloured by level on a
  * terminal), `json` (one streamed array), `jsonl` and `raw` (each entry's original bytes, so
  * the output still verifies).
+ *
+ * On a terminal the JSON formats are escaped with `safeJson`: the same values, still JSON, but
+ * no raw C1 control, bidi override, line separator or invisible character from the log reaches
+ * the screen (a JSON string may hold them raw; only C0 controls must be escaped). Into a pipe
+ * or a file, `jsonl` and `raw` stay the original bytes.
  */
 import type { ChalkInstance } from 'chalk';
 import type { ReadEntry } from '../core/read/entries.js';
-import { safeText } from '../formats/escape.js';
+import { safeJson, safeText } from '../formats/escape.js';
 
 export type EntryFormat = 'text' | 'json' | 'jsonl' | 'raw';
 
@@ -43,14 +48,24 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
   );
 }
 
+/** Options of an {@link EntryPrinter}. */
+export interface EntryPrinterOptions {
+  /** The output is a terminal: JSON formats are escaped (`safeJson`), not the raw bytes. */
+  terminal?: boolean;
+}
+
 /** Streams entries in one output format; `end()` closes a JSON array. */
 export class EntryPrinter {
   private count = 0;
+  private readonly terminal: boolean;
   constructor(
     private readonly format: EntryFormat,
     private readonly chalk: ChalkInstance,
     private readonly write: (chunk: string | Buffer, tail?: string | Buffer) => void | Promise<void>,
-  ) {}
+    options: EntryPrinterOptions = {},
+  ) {
+    this.terminal = options.terminal === true;
+  }
 
   /** Writes one entry; returns a promise only when the output is full (await it before the next). */
   entry(e: ReadEntry): void | Promise<void> {
@@ -58,10 +73,14 @@ export class EntryPrinter {
     switch (this.format) {
       case 'text':
         return this.write(formatEntryText(e, this.chalk));
-      case 'json':
+      case 'json': {
         // The original text when it is valid JSON (keeps big integers exact); else re-encoded.
-        return this.write(first ? '[\n' : ',\n', e.strictJson ? e.text : JSON.stringify(e.record));
+        const json = e.strictJson ? e.text : JSON.stringify(e.record);
+        return this.write(first ? '[\n' : ',\n', this.terminal ? safeJson(json) : json);
+      }
       default:
+        // The decoded line (without a byte-order mark or surrounding whitespace), escaped.
+        if (this.terminal) return this.write(safeJson(e.text), NEWLINE);
         return this.write(e.bytes, NEWLINE);
     }
   }

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, HAS_SCRIPT, LOKI, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
+import { RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
 
@@ -151,5 +152,25 @@ describe('search', () => {
     const raw = await runCli(['search', '--dir', WRITER, '--grep', 'ctl', '-o', 'raw']);
     assert.equal(raw.code, 0, raw.stderr);
     assert.equal(raw.stdout, lines.map((l) => l + '\n').join(''));
+  });
+
+  it('on a terminal, -o json, jsonl and raw escape what the log holds raw; into a pipe raw is the bytes', async () => {
+    const t = tempDir();
+    try {
+      const line = JSON.stringify(writerEntry({ user_id: RAW_HOSTILE, error: `e${RAW_HOSTILE}` }));
+      writeDay(t.dir, [line]);
+      const piped = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'raw']), 0);
+      assert.equal(piped.stdout, line + '\n');
+      if (!HAS_SCRIPT) return;
+      for (const o of ['json', 'jsonl', 'raw']) {
+        const r = await runCliOnTty(['search', '--dir', t.dir, '-o', o]);
+        assert.equal(r.code, 0, r.output);
+        assert.doesNotMatch(r.output, UNSAFE_ON_TTY, o);
+        const value = o === 'json' ? JSON.parse(r.output)[0] : JSON.parse(r.output);
+        assert.deepEqual(value, JSON.parse(line), o);
+      }
+    } finally {
+      t.cleanup();
+    }
   });
 });

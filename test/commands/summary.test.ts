@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { sealEntry } from '../../src/core/write/seal.js';
-import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, BIN, HAS_SCRIPT, LOKI, ROOT, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
+import { RAW_HOSTILE, UNSAFE_ON_TTY, writeDay } from '../helpers/hostile.js';
 
 /** The fixture's entries of one day. */
 const day = (d: string): Array<{ timestamp: string }> =>
@@ -295,6 +296,26 @@ describe('summary', () => {
       assert.doesNotMatch(tty.stdout, /\u001b\[/, 'NO_COLOR is honoured on a terminal');
     },
   );
+
+  it('--json escapes hostile characters on a terminal and in a pipe, with the same values', async () => {
+    const t = tempDir();
+    try {
+      const entry = { ...writerEntry('2026-02-01T00:00:00+00:00', 'delete'), user_id: RAW_HOSTILE, success: false };
+      writeDay(t.dir, [JSON.stringify({ ...entry, error: `e${RAW_HOSTILE}` })]);
+      const args = ['summary', '--dir', t.dir, '--all', '--no-chain', '--json'];
+      const piped = assertExit(await runCli(args), 0);
+      assert.doesNotMatch(piped.stdout, UNSAFE_ON_TTY);
+      const s = JSON.parse(piped.stdout);
+      assert.deepEqual(s.byActor, [{ key: RAW_HOSTILE, count: 1 }]);
+      assert.equal(s.recentFailures[0].error, `e${RAW_HOSTILE}`);
+      if (!HAS_SCRIPT) return;
+      const tty = await runCliOnTty(args);
+      assert.equal(tty.code, 0, tty.output);
+      assert.equal(tty.output, piped.stdout);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
 
 describe('summary on unreadable input', () => {

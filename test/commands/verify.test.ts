@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN, copyFixture, LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, BIN, copyFixture, HAS_SCRIPT, LOKI, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
+import { RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
 
 interface Expect {
   class: string;
@@ -190,6 +191,24 @@ describe('verify details', () => {
     )[16];
     assert.equal(f.stored, JSON.parse(line17)._integrity_hash);
     assert.notEqual(f.expected, f.stored);
+  });
+
+  it('--json escapes a hostile stored hash on a terminal and in a pipe, with the same value', async () => {
+    const t = tempDir();
+    try {
+      writeDay(t.dir, [JSON.stringify(writerEntry({ _integrity_hash: RAW_HOSTILE }))]);
+      const args = ['verify', '--dir', t.dir, '--json'];
+      const piped = assertExit(await runCli(args), 6);
+      assert.doesNotMatch(piped.stdout, UNSAFE_ON_TTY);
+      assert.equal(JSON.parse(piped.stdout).firstProblem.stored, RAW_HOSTILE);
+      if (!HAS_SCRIPT) return;
+      const tty = await runCliOnTty(args);
+      assert.equal(tty.code, 6, tty.output);
+      assert.doesNotMatch(tty.output, UNSAFE_ON_TTY);
+      assert.equal(JSON.parse(tty.output).firstProblem.stored, RAW_HOSTILE);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('a fork names the hash it chains from (genesis)', async () => {
