@@ -2,7 +2,10 @@
  * CSV export (RFC 4180: comma-separated, CRLF-free here: one row per line, fields with `,` or
  * `"` quoted, `"` doubled). Safe for spreadsheets and line-oriented tools:
  * - a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` so that a spreadsheet
- *   does not run it as a formula (OWASP CSV injection);
+ *   does not run it as a formula (OWASP CSV injection), also after leading whitespace (spreadsheets
+ *   trim it) and in the fullwidth and small forms an East Asian IME types (`＝` U+FF1D, `＋`
+ *   U+FF0B, `－` U+FF0D, `＠` U+FF20, `﹦` U+FE66, `﹢` U+FE62, `﹣` U+FE63, `﹫` U+FE6B), which
+ *   spreadsheets normalise to the ASCII sign;
  * - CR, LF and other control characters inside a value are written as `\r`, `\n`, `\x..`, so a
  *   value can never start a new row, even for tools that ignore quoting; JSON cells stay valid
  *   JSON (`\uXXXX` escapes).
@@ -52,7 +55,8 @@ const RAW_COLUMNS = new Set([
   'actor',
 ]);
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+// \s: Unicode white space (NBSP, U+3000 …), as a spreadsheet trims it before parsing.
+const FORMULA_START = /^\s*[=+\-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b]/;
 const NEEDS_QUOTES = /[",]/;
 
 /** One CSV cell. */

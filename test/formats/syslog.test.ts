@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toView } from '../../src/core/read/view.js';
 import type { ReadEntry } from '../../src/core/read/entries.js';
-import { csvCell, csvRow } from '../../src/formats/csv.js';
 import { FACILITIES, pri, SyslogFormatter } from '../../src/formats/syslog.js';
 
 function entry(record: Record<string, unknown>): ReadEntry {
@@ -87,20 +86,5 @@ describe('syslog formats', () => {
   it('RFC 3164: Mmm dd hh:mm:ss HOSTNAME TAG:', () => {
     const s = new SyslogFormatter({ layout: 'rfc3164', hostname: 'host1' }).format(entry(base));
     assert.match(s, /^<132>Feb {2}1 00:21:36 host1 loki-audit: time=/);
-  });
-});
-
-describe('csv cells', () => {
-  it('neutralises formulas and keeps one row per line', () => {
-    assert.equal(csvCell('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
-    assert.equal(csvCell('+1'), "'+1");
-    assert.equal(csvCell('-2'), "'-2");
-    assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
-    assert.equal(csvCell('a\nb'), 'a\\nb');
-    assert.equal(csvCell('a,b'), '"a,b"');
-    assert.equal(csvCell(null), '');
-    assert.equal(csvCell({ k: 'x\u007fy' }), '"{""k"":""x\\u007fy""}"');
-    const row = csvRow(entry({ ...base, error: 'line1\r\nline2' }));
-    assert.equal(row.split('\n').length, 2);
   });
 });
