@@ -388,6 +388,18 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
     noStack(r.stderr);
   });
 
+  it('--against-loki with credentials in the URL (any form the URL parser reads) exits 2, the secret unprinted', async () => {
+    for (const url of ['http://u:hunter2@127.0.0.1:1', 'http:/u:hunter2@127.0.0.1:1']) {
+      const r = assertExit(
+        await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer'), '--against-loki', url]),
+        2,
+        url,
+      );
+      assert.match(r.stderr, /--against-loki: credentials in a URL/);
+      assert.doesNotMatch(r.stdout + r.stderr, /hunter2/);
+    }
+  });
+
   it('an entry appended while a write is in progress (no newline yet, complete JSON) is verified with a note', async () => {
     const c = copyFixture('extended/valid/writer');
     try {
