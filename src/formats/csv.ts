@@ -10,8 +10,11 @@
  *   value can never start a new row, even for tools that ignore quoting; JSON cells stay valid
  *   JSON (`\uXXXX` escapes).
  * Fixed columns first, then `details` and every other field (`extra`) as JSON: nothing is lost.
+ * Values that are not strings come from the line's text (compacted), never re-serialized: any
+ * nesting depth, and numbers exactly as written.
  */
 import type { ReadEntry } from '../core/read/entries.js';
+import { compactJson, memberTexts } from '../core/read/json-text.js';
 import { safeJson, safeText } from './escape.js';
 
 export const CSV_COLUMNS = [
@@ -59,15 +62,24 @@ const RAW_COLUMNS = new Set([
 const FORMULA_START = /^\s*[=+\-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b]/;
 const NEEDS_QUOTES = /[",]/;
 
-/** One CSV cell. */
-export function csvCell(value: unknown): string {
-  let s: string;
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'string') s = safeText(value);
-  else s = safeJson(JSON.stringify(value) ?? ''); // still valid JSON
+/** A cell's text neutralised and quoted. */
+function finish(s: string): string {
   if (FORMULA_START.test(s)) s = "'" + s;
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One CSV cell of a value (objects as JSON.stringify writes them; {@link csvRow} uses the line's text). */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'string') return finish(safeText(value));
+  return finish(safeJson(JSON.stringify(value) ?? '')); // still valid JSON
+}
+
+/** One CSV cell of a JSON value's original text: compacted, escaped, `null` empty. */
+export function csvJsonCell(raw: string | undefined): string {
+  if (raw === undefined || raw === 'null') return '';
+  return finish(safeJson(compactJson(raw)));
 }
 
 /** The header row. */
@@ -79,28 +91,38 @@ export function csvHeader(): string {
 export function csvRow(e: ReadEntry): string {
   const r = e.record;
   const v = e.view;
-  const extra: Record<string, unknown> = {};
-  for (const [k, val] of Object.entries(r)) if (!RAW_COLUMNS.has(k)) extra[k] = val;
-  const cells: unknown[] = [
-    v.timestamp,
-    v.event,
-    v.level,
-    v.actor,
-    v.outcome,
-    r.action,
-    r.resource_type,
-    r.resource_id,
-    r.user_id,
-    r.token_id,
-    r.ip_address,
-    r.user_agent,
-    r.success,
-    r.error ?? v.error,
-    r.details,
-    Object.keys(extra).length ? extra : null,
-    v.hash,
-    e.file,
-    e.line,
+  const members = memberTexts(e.text);
+  // A member as a cell: strings and booleans from the parse, anything else from the text (a null
+  // in a line that is not strict JSON may have been NaN).
+  const member = (key: string): string => {
+    const val = r[key];
+    if (typeof val === 'string' || typeof val === 'boolean' || val === undefined) return csvCell(val);
+    if (val === null && e.strictJson) return '';
+    return csvJsonCell(members.get(key));
+  };
+  const extra: string[] = [];
+  for (const [k, raw] of members) if (!RAW_COLUMNS.has(k)) extra.push(`${JSON.stringify(k)}:${raw}`);
+  const error = r.error === null || r.error === undefined ? csvCell(v.error) : member('error');
+  const cells: string[] = [
+    csvCell(v.timestamp),
+    csvCell(v.event),
+    csvCell(v.level),
+    csvCell(v.actor),
+    csvCell(v.outcome),
+    member('action'),
+    member('resource_type'),
+    member('resource_id'),
+    member('user_id'),
+    member('token_id'),
+    member('ip_address'),
+    member('user_agent'),
+    member('success'),
+    error,
+    member('details'),
+    extra.length ? csvJsonCell(`{${extra.join(',')}}`) : '',
+    csvCell(v.hash),
+    csvCell(e.file),
+    String(e.line),
   ];
-  return cells.map(csvCell).join(',') + '\n';
+  return cells.join(',') + '\n';
 }

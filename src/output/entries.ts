@@ -10,21 +10,25 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { ReadEntry } from '../core/read/entries.js';
+import { compactJson, valueTextAt } from '../core/read/json-text.js';
 import { safeJson, safeText } from '../formats/escape.js';
 
 export type EntryFormat = 'text' | 'json' | 'jsonl' | 'raw';
 
 const LEVEL_TAGS = { debug: 'DEBUG', info: 'INFO ', warning: 'WARN ', error: 'ERROR' } as const;
 
-/** Compact JSON of a value for display, never longer than `max` characters. */
-function compact(v: unknown, max = 400): string {
-  let s: string;
-  try {
-    s = JSON.stringify(v) ?? '';
-  } catch {
-    s = String(v);
-  }
+/** At most `max` characters of `s`, with how many more there were. */
+function shorten(s: string, max: number): string {
   return s.length > max ? s.slice(0, max) + `…(+${s.length - max})` : s;
+}
+
+/**
+ * A top-level member of the entry for display: its text in the line, compacted (numbers as
+ * written, any depth), never longer than `max` characters; '' when absent.
+ */
+function memberShown(e: ReadEntry, key: string, max = 400): string {
+  const raw = e.record[key] === undefined ? undefined : valueTextAt(e.text, [key]);
+  return raw === undefined ? '' : shorten(compactJson(raw), max);
 }
 
 /**
@@ -35,13 +39,8 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
   const v = e.view;
   const paint =
     v.level === 'error' ? c.red : v.level === 'warning' ? c.yellow : v.level === 'debug' ? c.dim : (s: string) => s;
-  const details =
-    e.record.details !== undefined
-      ? compact(e.record.details)
-      : e.record.metadata !== undefined
-        ? compact(e.record.metadata)
-        : '';
-  const error = v.error ? ` error=${compact(v.error, 200)}` : '';
+  const details = memberShown(e, 'details') || memberShown(e, 'metadata');
+  const error = v.error ? ` error=${shorten(JSON.stringify(v.error), 200)}` : '';
   return (
     `${safeText(v.timestamp || '-')} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +
     `${v.outcome === 'success' ? 'ok' : c.red('FAIL')}${safeText(error)}${details ? ' ' + c.dim(safeText(details)) : ''}\n`

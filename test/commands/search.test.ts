@@ -7,7 +7,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertExit, HAS_SCRIPT, LOKI, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
-import { RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
+import { deepArray, deepLines, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
 
@@ -169,6 +169,37 @@ describe('search', () => {
         const value = o === 'json' ? JSON.parse(r.output)[0] : JSON.parse(r.output);
         assert.deepEqual(value, JSON.parse(line), o);
       }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a line nested 10,000 deep prints in text, json and jsonl (no RangeError), its JSON exactly as written', async () => {
+    const t = tempDir();
+    try {
+      const depth = 10_000;
+      const [l1, l2] = deepLines(depth);
+      writeDay(t.dir, [l1, l2]);
+      const details = `{"a":${deepArray(depth)}}`;
+      const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+      const text = assertExit(await runCli(['search', '--dir', t.dir]), 0, 'text');
+      assert.equal(
+        text.stdout,
+        `2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
+          `2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
+      );
+      const json = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'json']), 0, 'json');
+      assert.equal(json.stdout, `[\n${l1},\n${l2}\n]\n`);
+      const jsonl = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'jsonl']), 0, 'jsonl');
+      assert.equal(jsonl.stdout, `${l1}\n${l2}\n`);
+      // The actor is matched too, as its JSON text.
+      const byActor = assertExit(await runCli(['search', '--dir', t.dir, '--actor', '{"a":{"a":*', '-o', 'jsonl']), 0);
+      assert.equal(byActor.stdout, `${l2}\n`);
+      const byField = assertExit(
+        await runCli(['search', '--dir', t.dir, '--field', 'details.a=[[[*', '-o', 'jsonl']),
+        0,
+      );
+      assert.equal(byField.stdout, `${l1}\n`);
     } finally {
       t.cleanup();
     }

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, HAS_SCRIPT, LOKI, ROOT, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
-import { RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
+import { deepArray, deepLines, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A writer with Loki Mode's chain rule, appending to a directory. */
@@ -157,6 +157,25 @@ describe('tail', () => {
         assert.doesNotMatch(r.output, UNSAFE_ON_TTY, o);
         assert.deepEqual(JSON.parse(r.output), JSON.parse(line), o);
       }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a line nested 10,000 deep is shown (text and jsonl), not a RangeError', async () => {
+    const t = tempDir();
+    try {
+      const depth = 10_000;
+      const [l1, l2] = deepLines(depth);
+      writeDay(t.dir, [l1, l2]);
+      const details = `{"a":${deepArray(depth)}}`;
+      const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+      assert.equal(
+        assertExit(await runCli(['tail', '--dir', t.dir]), 0).stdout,
+        `2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
+          `2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
+      );
+      assert.equal(assertExit(await runCli(['tail', '--dir', t.dir, '-o', 'jsonl']), 0).stdout, `${l1}\n${l2}\n`);
     } finally {
       t.cleanup();
     }

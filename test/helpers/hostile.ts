@@ -55,3 +55,29 @@ export function readEntryOf(text: string | Buffer, file = 'audit-2026-02-01.json
   if (item?.kind !== 'entry') throw new Error(`not an entry: ${JSON.stringify(item)}`);
   return item;
 }
+
+/** `[[[…1.0…]]]`, `depth` arrays deep: JSON.parse reads it, JSON.stringify and recursion overflow. */
+export const deepArray = (depth: number): string => '['.repeat(depth) + '1.0' + ']'.repeat(depth);
+
+/** `{"a": {"a": … 1 …}}`, `depth` objects deep, with the writer's separators. */
+export const deepObject = (depth: number): string => '{"a": '.repeat(depth) + '1' + '}'.repeat(depth);
+
+/**
+ * A writer-schema line as Loki Mode's writer prints it (`json.dumps`: `", "` and `": "`), with
+ * `raw` members given as JSON text (numbers as written, NaN, deep values) over a plain entry.
+ */
+export function writerLine(raw: Record<string, string> = {}, fields: Record<string, unknown> = {}): string {
+  const e = writerEntry(fields);
+  const members = Object.entries(e).map(([k, v]) => [k, JSON.stringify(v)]);
+  for (const [k, text] of Object.entries(raw)) {
+    const at = members.findIndex(([key]) => key === k);
+    if (at >= 0) members[at][1] = text;
+    else members.push([k, text]);
+  }
+  return '{' + members.map(([k, v]) => `${JSON.stringify(k)}: ${v}`).join(', ') + '}';
+}
+
+/** Two lines nested `depth` deep: the first in `details`, the second in `user_id` (the actor). */
+export function deepLines(depth: number): [string, string] {
+  return [writerLine({ details: `{"a": ${deepArray(depth)}}` }), writerLine({ user_id: deepObject(depth) })];
+}

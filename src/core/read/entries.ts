@@ -151,7 +151,8 @@ export function parseLine(raw: RawLine, file: string, maxLineBytes: number, deco
     return { kind: 'problem', ...base, code: 'not-an-object', message: 'line is valid JSON but not an object' };
   }
   const record = value as Record<string, unknown>;
-  return { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record) };
+  const view = toView(record, d.text, strictJson);
+  return { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view };
 }
 
 /** Size of a file on disk; 0 when it cannot be read (the read reports that). */

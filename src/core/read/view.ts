@@ -12,6 +12,8 @@
  * The JS AuditLog (spec §5) maps `what` → event, `who` → actor.
  */
 
+import { compactJson, valueTextAt } from './json-text.js';
+
 /** Severity levels, least severe first. */
 export const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -46,8 +48,34 @@ export interface EntryView {
   hash: string | null;
 }
 
-const str = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v === null || v === undefined ? null : String(v);
+/** Where a parsed value's original text can be found: the line, and whether it is strict JSON. */
+interface Source {
+  text?: string;
+  strict: boolean;
+}
+
+/**
+ * A field as text: a string as it is; any other value as its original JSON text, compacted
+ * (`18446744073709551617` exactly, not the nearest double; `NaN`, which the parse read as null;
+ * a nested value at any depth, where String() would recurse); null when absent or null.
+ */
+function str(v: unknown, src: Source, path: readonly string[]): string | null {
+  if (typeof v === 'string') return v;
+  if (v === undefined || (v === null && src.strict)) return null;
+  if (src.text !== undefined) {
+    const raw = valueTextAt(src.text, path);
+    if (raw !== undefined) return raw === 'null' ? null : compactJson(raw);
+  }
+  if (v === null) return null;
+  return typeof v === 'object' ? (Array.isArray(v) ? '[array]' : '[object]') : String(v);
+}
+
+/** `details.error` of a documented-schema entry, when `details` is an object. */
+function detailsError(o: Record<string, unknown>, src: Source): string | null {
+  const d = o.details;
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) return null;
+  return str((d as Record<string, unknown>).error, src, ['details', 'error']);
+}
 
 function normalizeLevel(v: unknown): Level {
   const s = typeof v === 'string' ? v.toLowerCase() : '';
@@ -56,9 +84,15 @@ function normalizeLevel(v: unknown): Level {
   return (LEVELS as readonly string[]).includes(s) ? (s as Level) : 'info';
 }
 
-/** Maps a parsed entry object to the one view. */
-export function toView(o: Record<string, unknown>): EntryView {
-  const timestamp = str(o.timestamp) ?? '';
+/**
+ * Maps a parsed entry object to the one view. `text` is the line it was parsed from (fields
+ * that are not strings are shown from it, exactly as written); `strict`: the line is standard
+ * JSON, so a null in `o` is a null (else it may have been NaN or Infinity).
+ */
+export function toView(o: Record<string, unknown>, text?: string, strict = true): EntryView {
+  const src: Source = { text, strict };
+  const field = (key: string) => str(o[key], src, [key]);
+  const timestamp = field('timestamp') ?? '';
   const time = timestamp ? Date.parse(timestamp) : NaN;
   if ('event' in o || 'chain_hash' in o || ('level' in o && !('action' in o))) {
     const level = normalizeLevel(o.level);
@@ -66,12 +100,12 @@ export function toView(o: Record<string, unknown>): EntryView {
       schema: 'documented',
       timestamp,
       time,
-      event: str(o.event) ?? 'unknown',
+      event: field('event') ?? 'unknown',
       level,
-      actor: str(o.actor) ?? 'anonymous',
+      actor: field('actor') ?? 'anonymous',
       outcome: level === 'error' ? 'failure' : 'success',
-      error: level === 'error' ? str((o.details as Record<string, unknown> | undefined)?.error) : null,
-      hash: str(o.chain_hash) ?? str(o._integrity_hash),
+      error: level === 'error' ? detailsError(o, src) : null,
+      hash: field('chain_hash') ?? field('_integrity_hash'),
     };
   }
   if ('previousHash' in o && 'what' in o) {
@@ -79,19 +113,19 @@ export function toView(o: Record<string, unknown>): EntryView {
       schema: 'js-auditlog',
       timestamp,
       time,
-      event: str(o.what) ?? 'unknown',
+      event: field('what') ?? 'unknown',
       level: 'info',
-      actor: str(o.who) ?? 'anonymous',
+      actor: field('who') ?? 'anonymous',
       outcome: 'success',
       error: null,
-      hash: str(o.hash),
+      hash: field('hash'),
     };
   }
-  const action = str(o.action) ?? 'unknown';
-  const resourceType = str(o.resource_type);
+  const action = field('action') ?? 'unknown';
+  const resourceType = field('resource_type');
   const failed = o.success === false;
-  const userId = str(o.user_id);
-  const tokenId = str(o.token_id);
+  const userId = field('user_id');
+  const tokenId = field('token_id');
   return {
     schema: 'action' in o || 'resource_type' in o ? 'writer' : 'unknown',
     timestamp,
@@ -100,7 +134,7 @@ export function toView(o: Record<string, unknown>): EntryView {
     level: failed ? 'error' : SECURITY_ACTIONS.has(action) ? 'warning' : 'info',
     actor: userId || (tokenId ? `token:${tokenId}` : 'anonymous'),
     outcome: failed ? 'failure' : 'success',
-    error: failed ? (str(o.error) ?? null) : null,
-    hash: str(o._integrity_hash),
+    error: failed ? (field('error') ?? null) : null,
+    hash: field('_integrity_hash'),
   };
 }
