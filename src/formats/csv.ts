@@ -76,9 +76,18 @@ export function csvCell(value: unknown): string {
   return finish(safeJson(JSON.stringify(value) ?? '')); // still valid JSON
 }
 
-/** One CSV cell of a JSON value's original text: compacted, escaped, `null` empty. */
+// A JSON number as written, or Python's non-finite tokens: a value, never a formula (a
+// spreadsheet reads `-0.0` as a number; `-Infinity` at worst as an unknown name, #NAME?).
+const NUMBER = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|NaN|-?Infinity)$/;
+
+/**
+ * One CSV cell of a JSON value's original text: compacted, escaped, `null` empty. A number is
+ * written exactly as the line holds it (`18446744073709551617`, `1.0`, `-0.0`, `NaN`), without
+ * the formula guard's `'`.
+ */
 export function csvJsonCell(raw: string | undefined): string {
   if (raw === undefined || raw === 'null') return '';
+  if (NUMBER.test(raw)) return raw;
   return finish(safeJson(compactJson(raw)));
 }
 

@@ -9,7 +9,7 @@
  * or a file, `jsonl` and `raw` stay the original bytes.
  */
 import type { ChalkInstance } from 'chalk';
-import type { ReadEntry } from '../core/read/entries.js';
+import { replaceNonFinite, type ReadEntry } from '../core/read/entries.js';
 import { compactJson, valueTextAt } from '../core/read/json-text.js';
 import { safeJson, safeText } from '../formats/escape.js';
 
@@ -73,8 +73,9 @@ export class EntryPrinter {
       case 'text':
         return this.write(formatEntryText(e, this.chalk));
       case 'json': {
-        // The original text when it is valid JSON (keeps big integers exact); else re-encoded.
-        const json = e.strictJson ? e.text : JSON.stringify(e.record);
+        // The original text. JSON has no NaN or Infinity: in a line that holds them, those (and
+        // only those) become null; big integers, 1.0, key order and escapes stay as written.
+        const json = e.strictJson ? e.text : replaceNonFinite(e.text);
         return this.write(first ? '[\n' : ',\n', this.terminal ? safeJson(json) : json);
       }
       default:

@@ -4,7 +4,15 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertExit, LOKI, runCli, tempDir } from '../helpers/cli.js';
-import { deepArray, deepLines, writeDay } from '../helpers/hostile.js';
+import {
+  deepArray,
+  deepLines,
+  EXACT_DETAILS,
+  EXACT_DETAILS_COMPACT,
+  EXACT_NUMBERS,
+  writeDay,
+  writerLine,
+} from '../helpers/hostile.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
 /** The fixture's entries, in chain order. */
@@ -123,6 +131,24 @@ describe('export', () => {
       t.cleanup();
     }
   });
+  it('csv and json keep numbers as written: 2^64+1, 1.0, -0.0, 1E5; NaN as written in csv, null in json', async () => {
+    const t = tempDir();
+    try {
+      const line = writerLine({ user_id: EXACT_NUMBERS.big, details: EXACT_DETAILS });
+      writeDay(t.dir, [line]);
+      const csv = assertExit(await runCli(['export', '--dir', t.dir, '--format', 'csv']), 0).stdout.split('\n')[1];
+      assert.equal(
+        csv,
+        '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,success,login,auth,,18446744073709551617,,,,true,,' +
+          `"${EXACT_DETAILS_COMPACT.replace(/"/g, '""')}",,,audit-2026-02-01.jsonl,1`,
+      );
+      const json = assertExit(await runCli(['export', '--dir', t.dir, '--format', 'json']), 0).stdout;
+      assert.equal(json, `[\n${line.replace(/: (NaN|-?Infinity)\b/g, ': null')}\n]\n`);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a line nested 10,000 deep exports in every format (no RangeError), JSON exactly as written', async () => {
     const t = tempDir();
     try {

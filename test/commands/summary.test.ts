@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, HAS_SCRIPT, LOKI, ROOT, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
-import { RAW_HOSTILE, UNSAFE_ON_TTY, writeDay } from '../helpers/hostile.js';
+import { EXACT_NUMBERS, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerLine } from '../helpers/hostile.js';
 
 /** The fixture's entries of one day. */
 const day = (d: string): Array<{ timestamp: string }> =>
@@ -296,6 +296,34 @@ describe('summary', () => {
       assert.doesNotMatch(tty.stdout, /\u001b\[/, 'NO_COLOR is honoured on a terminal');
     },
   );
+
+  it('a numeric user_id is counted and shown exactly as written (plain, --json, recent failures)', async () => {
+    const t = tempDir();
+    try {
+      writeDay(t.dir, [
+        writerLine({ user_id: EXACT_NUMBERS.big }),
+        writerLine({ user_id: EXACT_NUMBERS.big }),
+        // 18446744073709551616 is the same double: it must still count as another actor.
+        writerLine({ user_id: '18446744073709551616', error: EXACT_NUMBERS.one }, { success: false }),
+      ]);
+      const args = ['summary', '--dir', t.dir, '--all', '--no-chain'];
+      const plain = assertExit(await runCli(args), 0).stdout.split('\n');
+      assert.ok(plain.includes('actor\t18446744073709551617\t2'), plain.join('\n'));
+      assert.ok(plain.includes('actor\t18446744073709551616\t1'), plain.join('\n'));
+      assert.ok(
+        plain.includes('failure-entry\t2026-02-01T00:00:00+00:00\tauth.login\t18446744073709551616\t1.0'),
+        plain.join('\n'),
+      );
+      const json = JSON.parse(assertExit(await runCli([...args, '--json']), 0).stdout);
+      assert.deepEqual(json.byActor, [
+        { key: '18446744073709551617', count: 2 },
+        { key: '18446744073709551616', count: 1 },
+      ]);
+      assert.equal(json.recentFailures[0].error, '1.0');
+    } finally {
+      t.cleanup();
+    }
+  });
 
   it('--json escapes hostile characters on a terminal and in a pipe, with the same values', async () => {
     const t = tempDir();

@@ -5,7 +5,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { csvCell, csvRow } from '../../src/formats/csv.js';
-import { readEntryOf, writerEntry } from '../helpers/hostile.js';
+import {
+  EXACT_DETAILS,
+  EXACT_DETAILS_COMPACT,
+  EXACT_NUMBERS,
+  readEntryOf,
+  writerEntry,
+  writerLine,
+} from '../helpers/hostile.js';
 
 describe('csv cells', () => {
   it('neutralises formulas and keeps one row per line', () => {
@@ -40,5 +47,28 @@ describe('csv cells', () => {
   it('leaves ordinary text alone, signs inside a value included', () => {
     for (const s of ['alice', 'a=b', 'x-y', 'mail@example.com', ' a = b', '１２３', 'Ａ＝Ｂ'])
       assert.equal(csvCell(s), s);
+  });
+
+  it("numbers are exactly as the line holds them: beyond 2^53, 1.0, -0.0, 1E5, NaN, ±Infinity (as Loki Mode's CSV)", () => {
+    const line = writerLine({
+      resource_id: EXACT_NUMBERS.negZero,
+      user_id: EXACT_NUMBERS.big,
+      token_id: EXACT_NUMBERS.nan,
+      ip_address: EXACT_NUMBERS.negInf,
+      details: EXACT_DETAILS,
+      seq: EXACT_NUMBERS.huge,
+      ratio: EXACT_NUMBERS.one,
+    });
+    const quoted = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    assert.equal(
+      csvRow(readEntryOf(line)),
+      [
+        '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,success,login,auth',
+        '-0.0,18446744073709551617,NaN,-Infinity,,true,',
+        quoted(EXACT_DETAILS_COMPACT),
+        quoted('{"seq":123456789012345678901234567890,"ratio":1.0}'),
+        ',audit-2026-02-01.jsonl,1\n',
+      ].join(','),
+    );
   });
 });

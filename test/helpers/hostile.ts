@@ -81,3 +81,27 @@ export function writerLine(raw: Record<string, string> = {}, fields: Record<stri
 export function deepLines(depth: number): [string, string] {
   return [writerLine({ details: `{"a": ${deepArray(depth)}}` }), writerLine({ user_id: deepObject(depth) })];
 }
+
+/** Numbers JSON.parse changes (rounds, shortens, reads as null), as a line can hold them. */
+export const EXACT_NUMBERS = {
+  big: '18446744073709551617',
+  huge: '123456789012345678901234567890',
+  one: '1.0',
+  negZero: '-0.0',
+  exp: '1E5',
+  tiny: '1e-05',
+  nan: 'NaN',
+  inf: 'Infinity',
+  negInf: '-Infinity',
+};
+
+/** `{"big": 18446744073709551617, "one": 1.0, …}` as written. */
+export const EXACT_DETAILS =
+  '{' +
+  Object.entries(EXACT_NUMBERS)
+    .map(([k, v]) => `"${k}": ${v}`)
+    .join(', ') +
+  '}';
+
+/** The same compacted (what text output and CSV show). */
+export const EXACT_DETAILS_COMPACT = EXACT_DETAILS.replace(/": /g, '":').replace(/, /g, ',');

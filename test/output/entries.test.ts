@@ -5,8 +5,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Chalk } from 'chalk';
-import { EntryPrinter, type EntryFormat } from '../../src/output/entries.js';
-import { RAW_HOSTILE, readEntryOf, UNSAFE_ON_TTY, writerEntry } from '../helpers/hostile.js';
+import { EntryPrinter, formatEntryText, type EntryFormat } from '../../src/output/entries.js';
+import {
+  EXACT_DETAILS,
+  EXACT_DETAILS_COMPACT,
+  EXACT_NUMBERS,
+  RAW_HOSTILE,
+  readEntryOf,
+  UNSAFE_ON_TTY,
+  writerEntry,
+  writerLine,
+} from '../helpers/hostile.js';
 
 /** What an EntryPrinter prints for `lines`. */
 async function printed(format: EntryFormat, lines: string[], terminal: boolean): Promise<Buffer> {
@@ -56,5 +65,22 @@ describe('EntryPrinter', () => {
 
   it('json into a pipe is the original text too (only a terminal gets escapes)', async () => {
     assert.equal((await printed('json', [LINE], false)).toString('utf8'), `[\n${LINE}\n]\n`);
+  });
+
+  it('text shows numbers as the line holds them: the actor and the compact details', () => {
+    const line = writerLine({ user_id: EXACT_NUMBERS.big, details: EXACT_DETAILS });
+    assert.equal(
+      formatEntryText(readEntryOf(line), new Chalk({ level: 0 })),
+      `2026-02-01T00:00:00+00:00 WARN  auth.login 18446744073709551617 ok ${EXACT_DETAILS_COMPACT}\n`,
+    );
+  });
+
+  it('json: a line with NaN stays valid JSON, NaN and ±Infinity (only) as null, big integers and 1.0 as written', async () => {
+    const line = writerLine({ user_id: EXACT_NUMBERS.big, details: EXACT_DETAILS });
+    const out = (await printed('json', [line], false)).toString('utf8');
+    const want = line.replace(': NaN', ': null').replace(': Infinity', ': null').replace(': -Infinity', ': null');
+    assert.equal(out, `[\n${want}\n]\n`);
+    assert.ok(JSON.parse(out));
+    assert.match(out, /"user_id": 18446744073709551617, .*"one": 1\.0, "negZero": -0\.0, "exp": 1E5/);
   });
 });

@@ -94,8 +94,11 @@ export function parseAuditJson(text: string): unknown {
   }
 }
 
-/** Replaces bare NaN/Infinity tokens (outside strings) with null. */
-function replaceNonFinite(text: string): string {
+/**
+ * The text with bare NaN/Infinity/-Infinity tokens (outside strings) replaced by null: valid
+ * JSON, every other byte as written (big integers, `1.0`, key order, escapes). Iterative.
+ */
+export function replaceNonFinite(text: string): string {
   let out = '';
   let last = 0;
   let inString = false;
