@@ -14,7 +14,7 @@
  * nesting depth, and numbers exactly as written.
  */
 import type { ReadEntry } from '../core/read/entries.js';
-import { compactJson, memberTexts } from '../core/read/json-text.js';
+import { compactJson, memberText, memberTexts } from '../core/read/json-text.js';
 import { safeJson, safeText } from './escape.js';
 
 export const CSV_COLUMNS = [
@@ -64,7 +64,11 @@ const NEEDS_QUOTES = /[",]/;
 
 /** A cell's text neutralised and quoted. */
 function finish(s: string): string {
-  if (FORMULA_START.test(s)) s = "'" + s;
+  // Only a cell starting with white space, a sign or a non-ASCII character can be a formula.
+  const c = s.charCodeAt(0);
+  const maybe =
+    c >= 0xa0 || c === 0x20 || c === 0x2b || c === 0x2d || c === 0x3d || c === 0x40 || (c >= 0x09 && c <= 0x0d);
+  if (maybe && FORMULA_START.test(s)) s = "'" + s;
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -100,17 +104,21 @@ export function csvHeader(): string {
 export function csvRow(e: ReadEntry): string {
   const r = e.record;
   const v = e.view;
-  const members = memberTexts(e.text);
+  // Every member's text only when there are members beyond the columns (rare); else one scan per
+  // member that needs its text (usually only `details`).
+  let others = false;
+  for (const k in r) if (!RAW_COLUMNS.has(k)) others = true;
+  const members = others ? memberTexts(e.text) : null;
   // A member as a cell: strings and booleans from the parse, anything else from the text (a null
   // in a line that is not strict JSON may have been NaN).
   const member = (key: string): string => {
     const val = r[key];
     if (typeof val === 'string' || typeof val === 'boolean' || val === undefined) return csvCell(val);
     if (val === null && e.strictJson) return '';
-    return csvJsonCell(members.get(key));
+    return csvJsonCell(members ? members.get(key) : memberText(e.text, key));
   };
   const extra: string[] = [];
-  for (const [k, raw] of members) if (!RAW_COLUMNS.has(k)) extra.push(`${JSON.stringify(k)}:${raw}`);
+  if (members) for (const [k, raw] of members) if (!RAW_COLUMNS.has(k)) extra.push(`${JSON.stringify(k)}:${raw}`);
   const error = r.error === null || r.error === undefined ? csvCell(v.error) : member('error');
   const cells: string[] = [
     csvCell(v.timestamp),

@@ -10,7 +10,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { replaceNonFinite, type ReadEntry } from '../core/read/entries.js';
-import { compactJson, valueTextAt } from '../core/read/json-text.js';
+import { compactJson, memberText } from '../core/read/json-text.js';
 import { safeJson, safeText } from '../formats/escape.js';
 
 export type EntryFormat = 'text' | 'json' | 'jsonl' | 'raw';
@@ -27,7 +27,7 @@ function shorten(s: string, max: number): string {
  * written, any depth), never longer than `max` characters; '' when absent.
  */
 function memberShown(e: ReadEntry, key: string, max = 400): string {
-  const raw = e.record[key] === undefined ? undefined : valueTextAt(e.text, [key]);
+  const raw = e.record[key] === undefined ? undefined : memberText(e.text, key);
   return raw === undefined ? '' : shorten(compactJson(raw), max);
 }
 

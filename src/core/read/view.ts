@@ -12,7 +12,7 @@
  * The JS AuditLog (spec §5) maps `what` → event, `who` → actor.
  */
 
-import { compactJson, valueTextAt } from './json-text.js';
+import { compactJson, memberText, valueTextAt } from './json-text.js';
 
 /** Severity levels, least severe first. */
 export const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
@@ -48,22 +48,16 @@ export interface EntryView {
   hash: string | null;
 }
 
-/** Where a parsed value's original text can be found: the line, and whether it is strict JSON. */
-interface Source {
-  text?: string;
-  strict: boolean;
-}
-
 /**
  * A field as text: a string as it is; any other value as its original JSON text, compacted
  * (`18446744073709551617` exactly, not the nearest double; `NaN`, which the parse read as null;
  * a nested value at any depth, where String() would recurse); null when absent or null.
  */
-function str(v: unknown, src: Source, path: readonly string[]): string | null {
+function str(v: unknown, text: string | undefined, strict: boolean, path: string | readonly string[]): string | null {
   if (typeof v === 'string') return v;
-  if (v === undefined || (v === null && src.strict)) return null;
-  if (src.text !== undefined) {
-    const raw = valueTextAt(src.text, path);
+  if (v === undefined || (v === null && strict)) return null;
+  if (text !== undefined) {
+    const raw = typeof path === 'string' ? memberText(text, path) : valueTextAt(text, path);
     if (raw !== undefined) return raw === 'null' ? null : compactJson(raw);
   }
   if (v === null) return null;
@@ -71,10 +65,10 @@ function str(v: unknown, src: Source, path: readonly string[]): string | null {
 }
 
 /** `details.error` of a documented-schema entry, when `details` is an object. */
-function detailsError(o: Record<string, unknown>, src: Source): string | null {
+function detailsError(o: Record<string, unknown>, text: string | undefined, strict: boolean): string | null {
   const d = o.details;
   if (d === null || typeof d !== 'object' || Array.isArray(d)) return null;
-  return str((d as Record<string, unknown>).error, src, ['details', 'error']);
+  return str((d as Record<string, unknown>).error, text, strict, ['details', 'error']);
 }
 
 function normalizeLevel(v: unknown): Level {
@@ -90,8 +84,7 @@ function normalizeLevel(v: unknown): Level {
  * JSON, so a null in `o` is a null (else it may have been NaN or Infinity).
  */
 export function toView(o: Record<string, unknown>, text?: string, strict = true): EntryView {
-  const src: Source = { text, strict };
-  const field = (key: string) => str(o[key], src, [key]);
+  const field = (key: string) => str(o[key], text, strict, key);
   const timestamp = field('timestamp') ?? '';
   const time = timestamp ? Date.parse(timestamp) : NaN;
   if ('event' in o || 'chain_hash' in o || ('level' in o && !('action' in o))) {
@@ -104,7 +97,7 @@ export function toView(o: Record<string, unknown>, text?: string, strict = true)
       level,
       actor: field('actor') ?? 'anonymous',
       outcome: level === 'error' ? 'failure' : 'success',
-      error: level === 'error' ? detailsError(o, src) : null,
+      error: level === 'error' ? detailsError(o, text, strict) : null,
       hash: field('chain_hash') ?? field('_integrity_hash'),
     };
   }

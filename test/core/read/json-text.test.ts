@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAuditJson } from '../../../src/core/read/entries.js';
-import { compactJson, memberTexts, valueTextAt } from '../../../src/core/read/json-text.js';
+import { compactJson, memberText, memberTexts, valueTextAt } from '../../../src/core/read/json-text.js';
 import { randomJsonTexts } from '../../helpers/random-json.js';
 
 /** Number and non-finite tokens outside strings, in order. */
@@ -64,6 +64,37 @@ describe('memberTexts', () => {
   });
 });
 
+describe('memberText', () => {
+  it('finds a member from the end of its object: escaped quotes and backslashes in strings, look-alike text', () => {
+    const line =
+      '{"a": "x\\"", "b": "\\"c\\": 1, \\"d\\": 2", "c": [1, "]", {"c": 3}], "d": {"details": 4}, ' +
+      '"e\\"": 5, "details": {"k": "v\\\\"}, "z": "\\\\"}';
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    for (const key of Object.keys(parsed)) assert.deepEqual(JSON.parse(memberText(line, key)!), parsed[key], key);
+    assert.equal(memberText(line, 'details'), '{"k": "v\\\\"}');
+    assert.equal(memberText(line, 'e"'), '5');
+    assert.equal(memberText(line, 'k'), undefined, 'a nested key is not a member');
+    assert.equal(memberText('{}', 'a'), undefined);
+    assert.equal(memberText(' { "a" : 1 } ', 'a'), '1');
+  });
+
+  it('agrees with JSON.parse on every member of 2000 random objects, the last duplicate winning', () => {
+    const texts = randomJsonTexts(23, 4000).filter((t) => t.startsWith('{'));
+    assert.ok(texts.length > 500, String(texts.length));
+    for (const t of texts.slice(0, 2000)) {
+      const parsed = parseAuditJson(t) as Record<string, unknown>;
+      const all = memberTexts(t);
+      // The same keys (JavaScript lists integer-like keys first; the text order is kept here).
+      assert.deepEqual([...all.keys()].sort(), Object.keys(parsed).sort(), t);
+      for (const [key, value] of Object.entries(parsed)) {
+        const raw = memberText(t, key);
+        assert.equal(raw, all.get(key), `${t} ${key}`);
+        assert.deepEqual(parseAuditJson(raw!), value, `${t} ${key}`);
+      }
+    }
+  });
+});
+
 describe('valueTextAt', () => {
   const text = '{"details": {"a": {"b": [10, {"c": 1.50}, 18446744073709551617]}, "a": {"b": [0]}}, "z": null}';
   it('follows object keys and array indexes, the last duplicate winning', () => {
@@ -115,7 +146,8 @@ describe('at any depth', () => {
     const m = memberTexts(line);
     assert.equal(m.get('a'), deep);
     assert.equal(m.get('b'), '2');
-    assert.equal(valueTextAt(line, ['a', ...Array(depth - 1).fill('0'), '0']), '1.0');
+    assert.equal(valueTextAt(line, ['a', '0', '0']), deep.slice(2, -2));
+    assert.equal(valueTextAt(line, ['b']), '2');
     const spaced = '[ '.repeat(depth) + '1.0' + ' ]'.repeat(depth);
     assert.equal(compactJson(spaced), deep);
   });
