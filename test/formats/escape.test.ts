@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isSafeText, safeJson, safeText } from '../../src/formats/escape.js';
+import { isSafeText, MAYBE_UNSAFE, safeJson, safeText, UNSAFE_SOURCE } from '../../src/formats/escape.js';
 
 /** Every code point the brief of issue #16 (point 9) names, with its expected text escape. */
 const HOSTILE: Array<[string, string]> = [
@@ -54,6 +54,20 @@ describe('safeText', () => {
     const smuggled = 'ok' + [...'rm -rf'].map((ch) => String.fromCodePoint(0xe0000 + ch.charCodeAt(0))).join('');
     assert.equal(safeText(smuggled), 'ok\\u{e0072}\\u{e006d}\\u{e0020}\\u{e002d}\\u{e0072}\\u{e0066}');
     assert.equal(safeText('admin\u202e\u2066gnp.exe\u2069'), 'admin\\u202e\\u2066gnp.exe\\u2069');
+  });
+
+  it('the quick pre-test covers every BMP code point the exact class escapes (checked on this Unicode version)', () => {
+    const exact = new RegExp(UNSAFE_SOURCE, 'u');
+    const missed: string[] = [];
+    let matched = 0;
+    for (let cp = 0; cp <= 0xffff; cp++) {
+      const c = String.fromCharCode(cp);
+      if (!exact.test(c)) continue;
+      matched++;
+      if (!MAYBE_UNSAFE.test(c)) missed.push(cp.toString(16));
+    }
+    assert.deepEqual(missed, []);
+    assert.ok(matched > 2000, 'C0, C1, the format characters and the surrogates'); // 2048 surrogates alone
   });
 
   it('leaves printable text alone: accents, CJK, emoji (surrogate pairs), NBSP', () => {
