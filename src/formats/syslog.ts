@@ -77,7 +77,7 @@ export function pri(facility: number, level: Level): number {
 }
 
 /** A key=value (logfmt) value may go bare: no space, `"`, `=` or `\`, nothing safeText escapes. */
-const BARE = /^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e\u00a0-\u{10ffff}]+$/u;
+const BARE = /^[\x21\x23-\x3c\x3e-\x5b\x5d-\x7e\u00a0-\uffff]+$/; // astral: surrogate pairs
 
 /** One code point of a quoted logfmt value: `\` and `"` backslashed, controls as `\n`, `\x1b`, `\u2028`. */
 const kvPiece = (c: string): string => (c === '\\' || c === '"' ? '\\' + c : safeText(c));
@@ -133,8 +133,11 @@ interface HeadField {
   value: string;
   /** Longest rendering in bytes, whatever the room (a SIEM needs an actor, not 10 KB of one). */
   cap: number;
-  /** Never cut: the value has its well-formed, short shape (a 64-hex hash, a file name, an RFC 3339 time). */
-  fixed?: boolean;
+  /**
+   * The field's well-formed, short shape (a 64-hex hash, a file name, an RFC 3339 time): a value
+   * of that shape is never cut (it is within its cap by construction; tested only when room is short).
+   */
+  wellFormed?: RegExp;
   /** Printed before the value, and left out with it: an optional field is dropped when there is no room. */
   key?: string;
   optional?: boolean;
@@ -142,19 +145,23 @@ interface HeadField {
 
 type Style = 'kv' | 'sd';
 
+/** Whether `t` is at most `max` UTF-8 bytes (measured only when it could be more). */
+function fits(t: string, max: number): boolean {
+  return t.length * 3 <= max || Buffer.byteLength(t) <= max;
+}
+
 /**
  * A value rendered within `max` bytes: logfmt bare when plain, else quoted; SD always quoted.
  * A cut value ends with `…[truncated N bytes]` (N: bytes of the value left out), or only `…`
  * when not even the marker fits.
  */
 function renderValue(value: string, style: Style, max: number): string {
-  const fits = (t: string) => t.length * 3 <= max || Buffer.byteLength(t) <= max;
-  if (style === 'kv' && BARE.test(value) && isSafeText(value) && fits(value)) return value;
+  if (style === 'kv' && BARE.test(value) && isSafeText(value) && fits(value, max)) return value;
   const piece = style === 'kv' ? kvPiece : sdPiece;
   const whole =
     style === 'kv' ? safeText(value.replace(/[\\"]/g, '\\$&')) : safeText(value).replace(/["\\\]]/g, '\\$&');
   const quoted = `"${whole}"`;
-  if (fits(quoted)) return quoted;
+  if (fits(quoted, max)) return quoted;
   const total = Buffer.byteLength(value);
   const marker = (omitted: number) => [...`…[truncated ${omitted} bytes]`].map(piece).join('');
   // Room for the kept part: the marker's length with every byte left out is the longest it gets.
@@ -202,18 +209,22 @@ function share(need: number[], budget: number): number[] {
  * what the others leave, and are left out with under 16 bytes.
  */
 function boundHead(parts: Array<string | HeadField>, style: Style, max: number): string {
-  const rendered = parts.map((p) =>
-    typeof p === 'string' ? p : (p.key ?? '') + renderValue(p.value, style, p.fixed ? Infinity : p.cap),
-  );
+  let length = 0;
+  const rendered = parts.map((p) => {
+    const r = typeof p === 'string' ? p : (p.key ?? '') + renderValue(p.value, style, p.cap);
+    length += r.length;
+    return r;
+  });
   // The usual case, without measuring: at most 3 UTF-8 bytes per UTF-16 unit, and room to spare.
-  if (rendered.reduce((n, r) => n + r.length, 0) * 3 + MARKER_ROOM <= max) return rendered.join('');
+  if (length * 3 + MARKER_ROOM <= max) return rendered.join('');
   const bytes = rendered.map((r) => Buffer.byteLength(r));
   const cuttable = (optional: boolean) =>
     parts
       .map((_, i) => i)
       .filter((i) => {
         const p = parts[i];
-        return typeof p !== 'string' && !p.fixed && (p.optional === true) === optional;
+        if (typeof p === 'string' || p.wellFormed?.test(p.value)) return false;
+        return (p.optional === true) === optional;
       });
   const required = cuttable(false);
   const optional = cuttable(true);
@@ -253,11 +264,11 @@ function fieldsOf(e: ReadEntry) {
   const hash = hashOf(e);
   const time = v.timestamp || '-';
   return {
-    time: { value: time, cap: CAP.time, fixed: WELL_FORMED_TIME.test(time) },
+    time: { value: time, cap: CAP.time, wellFormed: WELL_FORMED_TIME },
     event: { value: v.event, cap: CAP.event },
     actor: { value: v.actor, cap: CAP.actor },
-    hash: { value: hash, cap: CAP.hash, fixed: WELL_FORMED_HASH.test(hash) },
-    file: { value: e.file, cap: CAP.file, fixed: WELL_FORMED_FILE.test(e.file) },
+    hash: { value: hash, cap: CAP.hash, wellFormed: WELL_FORMED_HASH },
+    file: { value: e.file, cap: CAP.file, wellFormed: WELL_FORMED_FILE },
   };
 }
 
@@ -267,6 +278,14 @@ function fieldsOf(e: ReadEntry) {
  */
 function keyValueMessage(e: ReadEntry, maxBytes: number): string {
   const v = e.view;
+  // The usual case: every field within its cap, and room to spare (checked without measuring).
+  const error = v.error ? ` error=${renderValue(v.error, 'kv', CAP.error)}` : '';
+  const quick =
+    `time=${renderValue(v.timestamp || '-', 'kv', CAP.time)} event=${renderValue(v.event, 'kv', CAP.event)} ` +
+    `level=${v.level} actor=${renderValue(v.actor, 'kv', CAP.actor)} outcome=${v.outcome} ` +
+    `chain_hash=${renderValue(hashOf(e), 'kv', CAP.hash)} file=${renderValue(e.file, 'kv', CAP.file)} line=${e.line}` +
+    `${error} entry=`;
+  if (quick.length * 3 + MARKER_ROOM <= maxBytes) return fit(quick, entryJson(e), maxBytes);
   const f = fieldsOf(e);
   const head = boundHead(
     [
@@ -343,12 +362,20 @@ export class SyslogFormatter {
       }
       case 'rfc5424': {
         const v = e.view;
+        const start = `1 ${rfc5424Time(v.timestamp)} ${this.host} ${this.app} - `;
+        // The usual case: every field within its cap, and room to spare (checked without measuring).
+        const quick =
+          `${start}${token(v.event, 32)} [${SD_ID} chain_hash=${renderValue(hashOf(e), 'sd', CAP.hash)} ` +
+          `seq="${this.seq}" file=${renderValue(e.file, 'sd', CAP.file)} line="${e.line}" ` +
+          `event=${renderValue(v.event, 'sd', CAP.event)} level="${v.level}" ` +
+          `actor=${renderValue(v.actor, 'sd', CAP.actor)} outcome="${v.outcome}"] `;
+        if (quick.length * 3 + MARKER_ROOM <= this.maxBytes) return p + fit(quick, entryJson(e), this.maxBytes);
         const f = fieldsOf(e);
         // STRUCTURED-DATA is always whole: every value escaped and bounded, the element closed.
         const head = (msgId: string) =>
           boundHead(
             [
-              `1 ${rfc5424Time(v.timestamp)} ${this.host} ${this.app} - ${msgId} [${SD_ID} chain_hash=`,
+              `${start}${msgId} [${SD_ID} chain_hash=`,
               f.hash,
               ` seq="${this.seq}" file=`,
               f.file,
