@@ -35,4 +35,54 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The arrows of the layout: src/core knows nothing of the edges (the command line, the
+  // terminal, the sinks); the sinks implement core's contracts and know nothing of the CLI.
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/sinks/**', '**/cli/**', '**/output/**', '**/commands/**'],
+              message: 'src/core imports no edge.',
+            },
+            {
+              group: ['@oclif/*', 'chalk', 'cli-table3'],
+              message: 'src/core knows nothing of the CLI or the terminal.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/\\/(sinks|cli|output|commands)\\//]',
+          message: 'src/core imports no edge.',
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        ...['env', 'stdout', 'stderr', 'stdin'].map((property) => ({
+          object: 'process',
+          property,
+          message: 'src/core takes its settings and streams as arguments.',
+        })),
+      ],
+    },
+  },
+  {
+    files: ['src/sinks/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/cli/**', '**/output/**', '**/commands/**'], message: 'A sink imports core, never the CLI.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -10,12 +10,14 @@ import type { ChalkInstance } from 'chalk';
 import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { FilterError } from '../core/query/filters.js';
+import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
 import { TimeSpecError } from '../core/query/time.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
 import { safeJson, safeText } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
+import { closest } from './suggest.js';
 
 let pipeGuardInstalled = false;
 
@@ -31,10 +33,16 @@ function installPipeGuard(): void {
   }
 }
 
+/** The long names (and aliases) of a command's flags. */
+function flagNames(cmd: typeof Command): string[] {
+  const flags = { ...cmd.baseFlags, ...cmd.flags } as Record<string, { aliases?: string[] }>;
+  return Object.entries(flags).flatMap(([name, f]) => [name, ...(f.aliases ?? [])]);
+}
+
 /** Errors that are the user's input, not a defect: their message is the whole story. */
 function exitForInputError(err: Error): number | null {
   if (err instanceof AuditDirError) return Exit.io;
-  if (err instanceof TimeSpecError || err instanceof FilterError) return Exit.usage;
+  if (err instanceof TimeSpecError || err instanceof FilterError || err instanceof StreamChoiceError) return Exit.usage;
   const code = (err as NodeJS.ErrnoException).code;
   if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return Exit.io;
   return null;
@@ -68,10 +76,10 @@ export abstract class AuditCommand extends Command {
     installPipeGuard();
   }
 
-  /** Resolves the audit directory and sets up colour from parsed flags. */
-  protected setup(flags: { dir?: string; color: ColorMode }): string {
+  /** Resolves the audit directory (for `--stream`, if the command has it) and sets up colour from parsed flags. */
+  protected setup(flags: { dir?: string; color: ColorMode; stream?: StreamKind }): string {
     this.chalk = makeChalk(flags.color);
-    return resolveAuditDir(flags.dir);
+    return resolveAuditDir(flags.dir, process.env, flags.stream);
   }
 
   /**
@@ -96,8 +104,24 @@ export abstract class AuditCommand extends Command {
     this.error(message, { exit, suggestions });
   }
 
+  /**
+   * oclif's flag and argument parse errors in this CLI's one style: the message in one line, a
+   * "did you mean" for a mistyped flag, and where the help is, instead of the whole help text.
+   */
+  private parseError(err: Errors.CLIError): Errors.CLIError {
+    const message = err.message.replace(/\nSee more help with --help$/, '').split('\n')[0];
+    const hints: string[] = [];
+    for (const flag of (err as { flags?: string[] }).flags ?? []) {
+      const near = closest(flag.replace(/^-+/, '').split('=')[0], flagNames(this.ctor));
+      if (near) hints.push(`did you mean --${near}?`);
+    }
+    hints.push(`see: ${this.config.bin} ${this.id ?? ''} --help`.replace(/  +/g, ' '));
+    return new Errors.CLIError(message, { exit: err.oclif.exit ?? Exit.usage, suggestions: hints });
+  }
+
   /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
     const exit = exitForInputError(err);
     const cli =
       exit !== null

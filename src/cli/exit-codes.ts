@@ -42,6 +42,11 @@ export const Exit = {
   anchorMismatch: 12,
   /** `verify --state`: the state file is corrupt or belongs to another directory. */
   verifyState: 13,
+  /**
+   * The stream cannot do what was asked: verify (or `tail --verify`) of a stream with no hash
+   * chain, forward of anything but the dashboard chain.
+   */
+  streamUnsupported: 14,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -104,7 +109,8 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     code: 8,
     name: 'unreadableLine',
     commands: ['verify'],
-    meaning: 'a line that cannot be read as an entry (invalid UTF-8, not a JSON object, too long, too deep)',
+    meaning:
+      'a line that cannot be read as an entry (invalid UTF-8, not a JSON object, too long, too deep), across which the chain continues',
   },
   {
     code: 9,
@@ -136,6 +142,13 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'verifyState',
     commands: ['verify'],
     meaning: 'the `--state` file is corrupt or belongs to another directory',
+  },
+  {
+    code: 14,
+    name: 'streamUnsupported',
+    commands: ['verify', 'tail', 'forward'],
+    meaning:
+      'the stream cannot do this: `verify` or `tail --verify` of a stream without a hash chain (the agent or session audit; `tail --verify`: anything but the dashboard chain); `forward` of anything but the dashboard chain',
   },
 ];
 
@@ -182,9 +195,12 @@ export function judgeVerify<T extends VerifyOutcome>(report: T): Judged<T> {
   return { ...report, exitCode, ok: exitCode === Exit.ok };
 }
 
-/** Forward's exit code: a target given up on, else entries refused, else 0. */
-export function forwardExitCode(reports: ReadonlyArray<{ error: string | null; deadLettered: number }>): number {
+/** Forward's exit code: a target given up on, else a file that could not be read, else entries refused, else 0. */
+export function forwardExitCode(
+  reports: ReadonlyArray<{ error: string | null; deadLettered: number; unreadable?: readonly string[] }>,
+): number {
   if (reports.some((r) => r.error)) return Exit.targetUnreachable;
+  if (reports.some((r) => (r.unreadable?.length ?? 0) > 0)) return Exit.io;
   if (reports.some((r) => r.deadLettered > 0)) return Exit.deadLettered;
   return Exit.ok;
 }

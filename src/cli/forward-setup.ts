@@ -12,7 +12,7 @@ import { Errors } from '@oclif/core';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { ForwardTarget } from '../core/forward/pipeline.js';
+import type { ForwardTarget } from '../core/forward/target.js';
 import { loadState, StateError, type StateFile } from '../core/forward/positions.js';
 import { compileFilter, type EntryFilter } from '../core/query/filters.js';
 import { Exit } from './exit-codes.js';

@@ -8,9 +8,10 @@
  * from argv, and are never printed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { ForwardTarget } from '../core/forward/pipeline.js';
-import type { LokiAuth } from '../sinks/loki/push.js';
-import { LokiConfigError, LokiTarget } from '../sinks/loki/push.js';
+import type { ForwardTarget } from '../core/forward/target.js';
+import type { LokiAuth } from '../sinks/loki/client.js';
+import { LokiConfigError } from '../sinks/loki/client.js';
+import { LokiTarget } from '../sinks/loki/target.js';
 import type { SyslogTarget } from '../sinks/syslog/target.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { expandPath as expand } from './paths.js';

@@ -39,7 +39,11 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
   const v = e.view;
   const paint =
     v.level === 'error' ? c.red : v.level === 'warning' ? c.yellow : v.level === 'debug' ? c.dim : (s: string) => s;
-  const details = memberShown(e, 'details') || memberShown(e, 'metadata');
+  const details =
+    memberShown(e, 'details') ||
+    memberShown(e, 'metadata') ||
+    // Loki Mode's session audit (spec §5): `data`, unless error= shows it.
+    (v.error === null ? memberShown(e, 'data') : '');
   const error = v.error ? ` error=${shorten(JSON.stringify(v.error), 200)}` : '';
   return (
     `${safeText(v.timestamp || '-')} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +

@@ -89,15 +89,11 @@ describe('verify --state (incremental)', () => {
     assert.equal(rep.firstProblem.line, 1);
   });
 
-  it("retention: the oldest verified file gone is a note when it matches --retention-files (Loki Mode's LOKI_AUDIT_MAX_FILES)", async () => {
+  it('retention is not claimed where no rotation ran: the oldest verified file gone is tampering', async () => {
     rmSync(join(audit, 'audit-2026-02-01.jsonl'));
-    let r = await runCli(['verify', '--dir', audit, '--state', state, '--json', '--retention-files', '2']);
-    assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.ok(JSON.parse(r.stdout).notes.some((n: { kind: string }) => n.kind === 'retention'));
-    r = await runCli(['verify', '--dir', audit, '--json'], { env: { LOKI_AUDIT_MAX_FILES: '2' } });
-    assert.equal(r.code, 0, `a full verify agrees: history starting mid-chain is retention: ${r.stderr}`);
-    r = await runCli(['verify', '--dir', audit, '--json']);
-    assert.equal(r.code, 6, `without a configured retention it is history starting mid-chain: ${r.stderr}`);
+    const r = await runCli(['verify', '--dir', audit, '--state', state, '--json', '--retention-files', '2']);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.ok(JSON.parse(r.stdout).findings.some((f: { reason: string }) => f.reason === 'chain-break'));
   });
 
   it('a corrupt state file or one of another directory exits 13 with a clear message', async () => {
@@ -109,5 +105,45 @@ describe('verify --state (incremental)', () => {
     r = await runCli(['verify', '--dir', audit, '--state', state]);
     assert.equal(r.code, 13, r.stderr);
     assert.match(r.stderr, /belongs to \/elsewhere/);
+  });
+});
+
+describe('verify --state and Loki Mode retention (spec §10.25)', () => {
+  it("the writer's next rotation deletes the oldest verified file: a retention note, and a full verify agrees", async () => {
+    const t = tempDir();
+    try {
+      const audit = join(t.dir, 'audit');
+      const state = join(t.dir, 'state.json');
+      cpSync(join(LOKI, 'field/retention-with-days'), audit, { recursive: true });
+      const first = await runCli(['verify', '--dir', audit, '--state', state, '--json', '--retention-files', '4']);
+      assert.equal(first.code, 0, first.stderr + first.stdout);
+      // What Loki Mode does at its next rotation with LOKI_AUDIT_MAX_FILES=4: rename the live file
+      // to a piece, delete the oldest file, then write the entry to a fresh live file.
+      renameSync(join(audit, 'audit-2026-03-03.jsonl'), join(audit, 'audit-2026-03-03.235959.jsonl'));
+      rmSync(join(audit, 'audit-2026-03-01.jsonl'));
+      await appendEntry(
+        audit,
+        { action: 'x', resource_type: 'y', details: {} },
+        { now: new Date('2026-03-03T23:59:59Z') },
+      );
+      let r = await runCli(['verify', '--dir', audit, '--state', state, '--json', '--retention-files', '4']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const rep = JSON.parse(r.stdout);
+      assert.ok(
+        rep.notes.some(
+          (n: { kind: string; file: string }) => n.kind === 'retention' && n.file === 'audit-2026-03-01.jsonl',
+        ),
+      );
+      r = await runCli(['verify', '--dir', audit, '--json'], { env: { LOKI_AUDIT_MAX_FILES: '4' } });
+      assert.equal(r.code, 0, `a full verify agrees: ${r.stderr}${r.stdout}`);
+      // One more file gone without a rotation: not retention.
+      rmSync(join(audit, 'audit-2026-03-02.114200.jsonl'));
+      r = await runCli(['verify', '--dir', audit, '--state', state, '--json', '--retention-files', '4']);
+      assert.equal(r.code, 1, r.stderr + r.stdout);
+      r = await runCli(['verify', '--dir', audit, '--json'], { env: { LOKI_AUDIT_MAX_FILES: '4' } });
+      assert.equal(r.code, 6, r.stderr + r.stdout);
+    } finally {
+      t.cleanup();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertExit, BIN, copyFixture, HAS_SCRIPT, LOKI, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
@@ -60,7 +60,7 @@ const CASES: Record<string, Expect> = {
     class: 'tampered',
     exit: 1,
     first: ['malformed-json', 'audit-2026-11-02.052015.jsonl', 2],
-    entries: 119,
+    entries: 118,
   },
   'writer/truncated-tail': { class: 'intact', exit: 0, first: null, entries: 115 },
   'writer/blank-lines-crlf': { class: 'intact', exit: 0, first: null, entries: 120, notes: ['rewritten'] },
@@ -123,15 +123,17 @@ const CASES: Record<string, Expect> = {
     notes: ['rewritten'],
   },
   'extended/tampered/lone-cr': { class: 'intact', exit: 0, first: null, entries: 150, notes: ['rewritten'] },
+  // A line verify cannot read, and the chain does not continue across it (the line's content
+  // changed or replaced an entry): tampered, the unreadable line named first (issue #15).
   'extended/tampered/invalid-utf8': {
-    class: 'unreadable',
-    exit: 8,
+    class: 'tampered',
+    exit: 1,
     first: ['invalid-utf8', 'audit-2026-02-02.jsonl', 12],
-    entries: 149,
+    entries: 148,
   },
   'extended/tampered/non-object-line': {
-    class: 'unreadable',
-    exit: 8,
+    class: 'tampered',
+    exit: 1,
     first: ['not-an-object', 'audit-2026-02-02.jsonl', 12],
     entries: 148,
   },
@@ -359,7 +361,7 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
     }
   });
 
-  it('a 10 MB line is reported at its line as unreadable (too long), memory stays bounded, the rest is checked', async () => {
+  it('a 10 MB line is read (streamed, memory bounded), not skipped: an unhashed one inserted is named', async () => {
     const c = copyFixture('extended/valid/writer');
     try {
       const f = join(c.dir, 'audit-2026-02-02.jsonl');
@@ -367,13 +369,12 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
       lines.splice(20, 0, '{"timestamp": "x", "details": "' + 'A'.repeat(10 * 1024 * 1024) + '"}');
       writeFileSync(f, lines.join('\n'));
       const r = await runCli(['verify', '--dir', c.dir, '--json']);
-      assert.equal(r.code, 8, r.stderr);
+      assert.equal(r.code, 1, r.stderr);
       const rep = JSON.parse(r.stdout);
       assert.deepEqual(
         [rep.firstProblem.reason, rep.firstProblem.file, rep.firstProblem.line],
-        ['too-long', 'audit-2026-02-02.jsonl', 21],
+        ['unhashed-entries', 'audit-2026-02-02.jsonl', 21],
       );
-      assert.match(rep.firstProblem.message, /10485\d+ bytes is longer than the limit/);
       // The inserted line did not break the chain: the entry after it chains from the one before.
       assert.equal(rep.findings.length, 1);
       assert.equal(rep.entriesVerified, 150);
@@ -521,5 +522,62 @@ describe('verify --jobs', () => {
     const bad = await runCli(['verify', '--dir', join(LOKI, 'writer/valid'), '--jobs', '0']);
     assert.equal(bad.code, 2, bad.stderr);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  });
+});
+
+describe("verify and Loki Mode's streams (spec §5)", () => {
+  const PROJECT = join(LOKI, 'field/project-streams');
+
+  it('the agent and session audits carry no chain: said plainly, exit 14 (streamUnsupported), --strict or not', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--dir', join(PROJECT, '.loki/logs')],
+        /: the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) and the session audit \(\.loki\/logs\/audit-YYYYMMDD\.jsonl\) carry no hash chain: there is nothing to verify$/m,
+      ],
+      [
+        ['--dir', PROJECT, '--stream', 'agent'],
+        /: the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) carries no hash chain: there is nothing to verify$/m,
+      ],
+      [['--dir', PROJECT, '--stream', 'session', '--strict'], /: the session audit \(.*\) carries no hash chain/m],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(['verify', ...args]);
+      assert.equal(r.code, 14, `verify ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^loki-audit: error: /);
+      assert.match(r.stderr, message);
+      assert.match(
+        r.stderr,
+        /^loki-audit: hint: search, summary, tail and export read it: loki-audit summary --stream /m,
+      );
+      assert.equal(r.stdout, '');
+    }
+  });
+
+  it("a project directory is verified through its JS AuditLog's chain", async () => {
+    const r = await runCli(['verify', '--dir', PROJECT, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(
+      [report.verdict, report.entriesVerified, report.files.map((f: { file: string }) => f.file), report.dir],
+      ['intact', 6, ['audit.jsonl'], join(PROJECT, '.loki/audit')],
+    );
+  });
+
+  it('--stream picks one of the two chains of a directory that holds both', async () => {
+    const t = tempDir();
+    try {
+      cpSync(join(LOKI, 'js-auditlog/valid'), t.dir, { recursive: true });
+      cpSync(join(LOKI, 'extended/valid/writer/audit-2026-02-01.jsonl'), join(t.dir, 'audit-2026-02-01.jsonl'));
+      const files = async (...args: string[]) => {
+        const r = await runCli(['verify', '--dir', t.dir, '--json', ...args]);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout).files.map((f: { file: string }) => f.file);
+      };
+      assert.deepEqual(await files(), ['audit-2026-02-01.jsonl', 'audit.jsonl']);
+      assert.deepEqual(await files('--stream', 'js'), ['audit.jsonl']);
+      assert.deepEqual(await files('--stream', 'dashboard'), ['audit-2026-02-01.jsonl']);
+    } finally {
+      t.cleanup();
+    }
   });
 });

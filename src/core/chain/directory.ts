@@ -12,6 +12,8 @@ import type { ReadProgress } from '../read/entries.js';
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
 import { missingHeads, type HeadAnchor } from './anchors/heads.js';
+import { retentionRuledOut } from './retention.js';
+import { mergeOmitted, omittedFindings, type Omitted } from './bounded.js';
 
 /** The result `verify --json` prints. */
 export interface DirectoryReport {
@@ -25,8 +27,13 @@ export interface DirectoryReport {
   entriesVerified: number;
   /** The first finding in chain order (what Loki Mode's verifier would name), or null. */
   firstProblem: Finding | null;
+  /** Every finding counted, kept or not. */
+  problems: number;
+  /** The first findings of each class and notes of each kind (bounded.ts); the rest in `omitted`. */
   findings: Finding[];
   notes: Note[];
+  /** Findings and notes counted but not kept, per class and kind; absent when all were kept. */
+  omitted?: Omitted;
   chainHead: ChainReport['chainHead'];
   genesisFile: string | null;
   files: FileReport[];
@@ -37,7 +44,14 @@ export interface DirectoryReport {
 }
 
 /** Notes that make `--strict` fail. */
-export const STRICT_NOTES: readonly Note['kind'][] = ['gap', 'pre-integrity', 'foreign', 'rewritten', 'resync'];
+export const STRICT_NOTES: readonly Note['kind'][] = [
+  'gap',
+  'pre-integrity',
+  'foreign',
+  'rewritten',
+  'resync',
+  'mixed-schema',
+];
 
 /** Progress of a verification (for a terminal display). Bytes are file sizes on disk. */
 export type VerifyProgress = ReadProgress;
@@ -68,6 +82,8 @@ export interface VerifyDirectoryOptions extends Pick<
   anchorFindings?: Finding[];
   /** Notes from outside the chain (e.g. entries not forwarded yet). */
   extraNotes?: Note[];
+  /** Only these of the directory's two chains (`--stream`; default: both). */
+  chains?: ReadonlyArray<'dashboard' | 'js'>;
 }
 
 /**
@@ -91,28 +107,44 @@ export async function verifyStream(
  */
 export async function verifyDirectory(dir: string, options: VerifyDirectoryOptions = {}): Promise<DirectoryReport> {
   const found = await discoverAuditFiles(dir);
+  if (options.chains && !options.chains.includes('dashboard')) found.files = [];
+  if (options.chains && !options.chains.includes('js')) found.jsFiles = [];
   const reports: ChainReport[] = [];
   const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
   let incremental: { next: VerifyState; skipped: number } | null = null;
   if (options.statePath && !options.anchors?.length) {
     const state = loadVerifyState(options.statePath, dir);
     if (state && found.files.length) {
-      const r = await verifyIncremental(dir, found.files, state, options.maxLineBytes, options.retentionFiles);
+      const r = await verifyIncremental(dir, found.files, state, {
+        maxLineBytes: options.maxLineBytes,
+        retentionFiles: options.retentionFiles,
+        foreign: found.foreign,
+      });
       reports.push(r.report);
       incremental = r;
     }
   }
   if (!incremental && found.files.length) {
     const r = await verifyDashboardChain(found.files, { ...options, lookFor });
-    if (options.retentionFiles !== undefined && found.files.length <= options.retentionFiles + 1) {
-      const retained = r.findings.filter((f) => f.reason === 'history-mid-chain' && f.file === found.files[0].name);
-      if (retained.length) {
+    const midChain = r.findings.find((f) => f.reason === 'history-mid-chain' && f.file === found.files[0].name);
+    if (options.retentionFiles !== undefined && midChain) {
+      const max = options.retentionFiles;
+      const why = retentionRuledOut(found.files, found.foreign, max, midChain.line);
+      if (why) {
+        r.notes.push({
+          kind: 'retention',
+          file: midChain.file,
+          line: midChain.line,
+          message: `retention of ${max} files (LOKI_AUDIT_MAX_FILES) does not explain the missing start: ${why}`,
+        });
+      } else {
+        const retained = [midChain];
         r.findings = r.findings.filter((f) => !retained.includes(f));
         r.notes.push({
           kind: 'retention',
           file: retained[0].file,
           line: retained[0].line,
-          message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${options.retentionFiles} files does`,
+          message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${max} files does (${max} files up to the newest rotated piece, the oldest starting at its first line)`,
         });
         r.verdict = r.findings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
         for (const fr of r.files)
@@ -189,6 +221,7 @@ function inodeOf(path: string): number | null {
 function assemble(dir: string, reports: ChainReport[], foreign: string[], strict: boolean): DirectoryReport {
   const findings = reports.flatMap((r) => r.findings);
   const notes = reports.flatMap((r) => r.notes);
+  const omitted = mergeOmitted(reports.map((r) => r.omitted));
   if (foreign.length) {
     notes.push({
       kind: 'foreign',
@@ -207,8 +240,10 @@ function assemble(dir: string, reports: ChainReport[], foreign: string[], strict
     filesChecked: reports.reduce((n, r) => n + r.files.length, 0),
     entriesVerified: reports.reduce((n, r) => n + r.entriesVerified, 0),
     firstProblem: findings[0] ?? null,
+    problems: findings.length + omittedFindings(omitted),
     findings,
     notes,
+    ...(omitted ? { omitted } : {}),
     chainHead: main?.chainHead ?? null,
     genesisFile: main?.genesisFile ?? null,
     files: reports.flatMap((r) => r.files),

@@ -13,6 +13,7 @@
  */
 import { statSync } from 'node:fs';
 import { loadStateFile } from '../runtime/state-file.js';
+import { retentionRuledOut } from './retention.js';
 import { writeJsonAtomic } from '../runtime/atomic.js';
 import type { ChainReport, FileReport, Finding, Note } from './report.js';
 import { verifyDashboardChain } from './verify-chain.js';
@@ -45,6 +46,12 @@ export class VerifyStateError extends Error {
     super(message);
     this.name = 'VerifyStateError';
   }
+}
+
+/** Whether `now` is the name size rotation gives the live file `was` (`audit-D.jsonl` → `audit-D.HHMMSS.jsonl`). */
+function rotatedName(was: string, now: string): boolean {
+  const live = /^audit-(\d{4}-\d{2}-\d{2})\.jsonl$/.exec(was);
+  return !!live && new RegExp(`^audit-${live[1]}\\.\\d{6}\\.jsonl$`).test(now);
 }
 
 /** Reads the state; null when there is none yet. @throws VerifyStateError */
@@ -87,9 +94,13 @@ export async function verifyIncremental(
   dir: string,
   files: AuditFile[],
   state: VerifyState,
-  maxLineBytes?: number,
-  retentionFiles?: number,
+  {
+    maxLineBytes,
+    retentionFiles,
+    foreign = [],
+  }: { maxLineBytes?: number; retentionFiles?: number; foreign?: string[] } = {},
 ): Promise<IncrementalResult> {
+  const retention = retentionFiles !== undefined && retentionRuledOut(files, foreign, retentionFiles, 1) === null;
   const findings: Finding[] = [];
   const notes: Note[] = [];
   const inos = new Map<number, AuditFile>();
@@ -105,11 +116,17 @@ export async function verifyIncremental(
   let lastMappedIndex = -1;
   let oldestGone = true; // still in the run of missing files at the start of the history
   for (const v of state.files) {
-    const f = (v.ino !== null ? inos.get(v.ino) : undefined) ?? files.find((x) => x.name === v.name);
+    // The same inode under the same name, or under the name size rotation gives it; an inode
+    // under another name is a new file that reuses a freed inode (sed -i, a delete and create).
+    const byIno = v.ino !== null ? inos.get(v.ino) : undefined;
+    const f =
+      byIno && (byIno.name === v.name || rotatedName(v.name, byIno.name))
+        ? byIno
+        : files.find((x) => x.name === v.name);
     const base = { file: v.name, line: v.lines, offset: v.bytes };
     if (f) oldestGone = false;
-    if (!f && oldestGone && retentionFiles !== undefined && files.length <= retentionFiles + 1) {
-      // Loki Mode's retention deletes the oldest files until LOKI_AUDIT_MAX_FILES remain (spec §1).
+    if (!f && oldestGone && retention) {
+      // Loki Mode's retention deletes the oldest files until LOKI_AUDIT_MAX_FILES remain (spec §1, §10.25).
       notes.push({
         kind: 'retention',
         file: v.name,

@@ -8,16 +8,34 @@
  * The file is read as text the way Node reads it for log.js (UTF-8, invalid bytes replaced), so
  * split2 does the line splitting here; the dashboard chain needs bytes and offsets (lines.ts).
  */
+import { readErrorText } from '../read/open.js';
 import { createHash } from 'node:crypto';
 import split2 from 'split2';
+import { findingList } from './bounded.js';
 import type { AuditFile } from '../read/files.js';
-import type { ChainReport, FileReport, Finding, Location, Note } from './report.js';
+import type { ChainReport, FileReport, Location, Note } from './report.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile } from '../read/lines.js';
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
 
 /** The JS AuditLog's first `previousHash`. */
 export const JS_GENESIS = 'GENESIS';
+
+/** The keys log.js writes, and the only ones (spec §5, §10.23). */
+const JS_KEYS: ReadonlySet<string> = new Set([
+  'seq',
+  'timestamp',
+  'who',
+  'what',
+  'where',
+  'why',
+  'metadata',
+  'previousHash',
+  'hash',
+]);
+
+/** Hashes remembered to name where a second writer chained from. */
+const MAX_SEEN = 100_000;
 
 interface JsEntry {
   seq?: unknown;
@@ -53,7 +71,7 @@ export function isJsAuditLogEntry(o: unknown): boolean {
 
 /** Verifies one JS AuditLog file on its own chain. Never throws for bad content. */
 export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Promise<ChainReport> {
-  const findings: Finding[] = [];
+  const findings = findingList(); // bounded: a file of garbage has a finding per line
   const notes: Note[] = [];
   const report: FileReport = {
     file: file.name,
@@ -70,7 +88,10 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
     lastEntrySha256: null,
   };
   let prev: string | null = JS_GENESIS;
+  let prevSeq: number | null = null;
   let head: (Location & { hash: string }) | null = null;
+  // Hashes seen (to name the entry a second writer chained from), bounded: a JS AuditLog is small.
+  const seen = new Map<string, { line: number; seq: unknown }>();
   const source = openAuditFile(file.path);
   let lastByte = -1;
   source.on('data', (chunk: Buffer) => {
@@ -118,6 +139,19 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
         continue;
       }
       const computed = jsAuditLogHash(e);
+      const extra = Object.keys(e).filter((k) => !JS_KEYS.has(k));
+      if (extra.length) {
+        findings.push({
+          ...loc,
+          class: 'tampered',
+          reason: 'unhashed-field',
+          message: `top-level field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} outside log.js's hash: log.js writes exactly the nine keys seq, timestamp, who, what, where, why, metadata, previousHash, hash (spec §10.23)`,
+        });
+      }
+      const forkedFrom =
+        prev !== null && e.previousHash !== prev && typeof e.previousHash === 'string'
+          ? seen.get(e.previousHash)
+          : undefined;
       if (computed !== e.hash) {
         findings.push({
           ...loc,
@@ -127,6 +161,26 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
           stored: e.hash,
           message: 'hash mismatch: the entry was changed after it was written',
         });
+      } else if (seen.has(e.hash)) {
+        findings.push({
+          ...loc,
+          class: 'tampered',
+          reason: 'replayed-entries',
+          stored: e.hash,
+          message: `entry is a copy of line ${seen.get(e.hash)?.line} (same hash): earlier history replayed, not counted as verified`,
+        });
+      } else if (forkedFrom && typeof e.seq === 'number' && prevSeq !== null && e.seq <= prevSeq) {
+        findings.push({
+          ...loc,
+          class: 'fork',
+          reason: 'fork-js-writers',
+          expected: prev ?? undefined,
+          stored: String(e.previousHash),
+          chainsFrom: String(e.previousHash),
+          seenAt: { file: file.name, line: forkedFrom.line, offset: -1 },
+          message: `seq ${e.seq} repeats and the entry chains from line ${forkedFrom.line} (seq ${String(forkedFrom.seq)}), not the entry before it: a second AuditLog writer in the same project (log.js has no lock and no re-read, spec §10.23); entries after it are checked from here`,
+        });
+        if (!extra.length) report.entriesVerified++;
       } else if (prev !== null && e.previousHash !== prev) {
         findings.push({
           ...loc,
@@ -136,10 +190,12 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
           stored: String(e.previousHash),
           message: `previousHash does not match the previous entry's hash (entries removed, inserted or reordered)`,
         });
-      } else {
+      } else if (!extra.length) {
         report.entriesVerified++;
       }
       prev = e.hash;
+      prevSeq = typeof e.seq === 'number' ? e.seq : null;
+      if (seen.size < MAX_SEEN) seen.set(e.hash, { line: lineNo, seq: e.seq });
       head = { ...loc, hash: e.hash };
       report.lastHash = e.hash;
     }
@@ -166,17 +222,19 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
       reason: tooLong ? 'too-long' : 'io-error',
       message: tooLong
         ? `line longer than the limit of ${maxLineBytes} bytes (--max-line-bytes); the rest of the file was not checked`
-        : `cannot read ${file.name}: ${(err as Error).message}`,
+        : readErrorText(file.name, err),
     });
   }
   let verdict: VerdictClass = 'intact';
-  for (const f of findings) verdict = worse(verdict, f.class);
+  for (const f of findings.items) verdict = worse(verdict, f.class);
   report.verdict = verdict;
+  const omitted = findings.omitted();
   return {
     verdict,
     files: [report],
-    findings,
+    findings: findings.items,
     notes,
+    ...(Object.keys(omitted).length ? { omitted: { findings: omitted, notes: {} } } : {}),
     entriesVerified: report.entriesVerified,
     chainHead: head,
     genesisFile: file.name,

@@ -6,6 +6,7 @@
  */
 import { missingDates, type AuditFile } from '../read/files.js';
 import type { VerdictClass } from './verdict.js';
+import type { Omitted } from './bounded.js';
 
 /** A place in the directory. */
 export interface Location {
@@ -20,7 +21,12 @@ export type FindingReason =
   | 'inserted-entry'
   | 'reordered'
   | 'chain-break'
-  | 'duplicate-entry'
+  | 'replayed-entries'
+  | 'fork-clock-step'
+  | 'fork-js-writers'
+  | 'unhashed-field'
+  | 'unhashed-entries'
+  | 'duplicate-key'
   | 'missing-hash'
   | 'hash-stripped'
   | 'malformed-json'
@@ -58,7 +64,16 @@ export interface Finding extends Location {
 /** Non-failing observations (they fail only with `--strict`). */
 export interface Note {
   kind:
-    'pre-integrity' | 'gap' | 'foreign' | 'rewritten' | 'resync' | 'no-final-newline' | 'not-forwarded' | 'retention';
+    | 'pre-integrity'
+    | 'gap'
+    | 'foreign'
+    | 'rewritten'
+    | 'resync'
+    | 'no-final-newline'
+    | 'not-forwarded'
+    | 'retention'
+    /** An entry whose hash field is not the one its file's entries use (`_integrity_hash` / `chain_hash`). */
+    | 'mixed-schema';
   message: string;
   file?: string;
   line?: number;
@@ -98,6 +113,8 @@ export interface ChainReport {
   genesisFile: string | null;
   /** Where each hash of `lookFor` was found as an entry's stored hash. */
   found: Map<string, Location>;
+  /** Findings and notes counted but not kept (bounded.ts); absent when all were kept. */
+  omitted?: Omitted;
 }
 
 /** The note for days missing between the first and the last file, if any. */

@@ -1,87 +1,27 @@
 /**
  * Forwarding entries to targets (Loki, syslog) with no loss and no duplicates beyond the batch
- * in flight at a crash.
+ * in flight at a crash: the wiring of one pipeline per target.
  *
- * Each target runs its own pipeline: read from the target's saved position (the files are the
- * queue: nothing waits in memory but one batch), filter, batch (by count, bytes and time, like
- * Promtail: 1 MiB or 1 s), deliver with retries (exponential backoff with jitter on retryable
- * errors), then save the position of the last entry of the batch. Entries the target refuses
- * for good (Loki 4xx, too old) go to a dead-letter file with the reason, and the run reports
- * them. Killed at any point, a restart re-sends at most the batch that was in flight.
+ * Per target: its lines from its saved position on (source.ts; the files are the queue, nothing
+ * waits in memory but two batches), filtered and filled into batches by count, bytes and time
+ * like Promtail, 1 MiB or 1 s (batcher.ts), each delivered with retries (delivery.ts) while the
+ * next one is read, then the position after it saved in order (position-saver.ts). Entries the
+ * target refuses for good (Loki 4xx, too old) go to the dead-letter file (dead-letter.ts) and
+ * the run reports them. Killed at any point, a restart re-sends at most the batch in flight.
+ * What a target implements: target.ts.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BlockPool, ByteList } from '../runtime/bytelist.js';
-import { storedHash } from '../chain/stored-hash.js';
-import type { AuditFile } from '../read/files.js';
-import { discoverAuditFiles } from '../read/files.js';
 import type { EntryFilter } from '../query/filters.js';
-import { followDirectory } from '../follow/directory.js';
-import type { RawLine } from '../read/lines.js';
-import { DEFAULT_MAX_LINE_BYTES, openAuditFile, readChunks, scanLineBatches } from '../read/lines.js';
+import type { ReadProblem, ReadProgress } from '../read/entries.js';
+import { discoverAuditFiles, type AuditFile } from '../read/files.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
+import { batches, matchingEntry, type ClosedBatch } from './batcher.js';
+import { DeadLetterFile, type BatchJournal, type Refused } from './dead-letter.js';
+import { deliverWithRetry, type RetryPolicy } from './delivery.js';
+import { PositionSaver, StateWriter } from './position-saver.js';
 import type { Position, StateFile } from './positions.js';
-import { lineDigest, locate, saveState } from './positions.js';
-import type { ReadEntry, ReadProblem, ReadProgress } from '../read/entries.js';
-import { parseLine, sizeOf } from '../read/entries.js';
-
-/** What a target answered for a batch. */
-export type DeliverResult = { ok: true } | { ok: false; retryable: boolean; error: string };
-
-/**
- * A batch being filled for one target. Targets encode each entry when it is added and keep
- * bytes, not the entry: a batch outlives several young-generation collections, and entries held
- * that long are promoted and pile up as old-generation garbage (see bytelist.ts).
- */
-export interface TargetBatch {
-  /** Takes an entry; returns why the target refuses it for good (it is dead-lettered), or null. */
-  add(e: ReadEntry): string | null;
-  /** Entries taken (not refused). */
-  readonly size: number;
-  /**
-   * No more entries: the CPU work of sending (compression) may start now, before the previous batch is
-   * acknowledged.
-   */
-  seal(): void;
-}
-
-/** A place entries go. */
-export interface ForwardTarget {
-  /** Stable identifier, the key of its position in the state file (no secrets in it). */
-  readonly id: string;
-  /** Largest batch, in entries and bytes. */
-  readonly maxBatchEntries: number;
-  readonly maxBatchBytes: number;
-  /** A new, empty batch. */
-  batch(): TargetBatch;
-  /** Delivers a batch this target made (a retry sends the same bytes). */
-  deliver(batch: TargetBatch): Promise<DeliverResult>;
-  /** Optional: the batch is done with (delivered, dead-lettered or given up on); its memory can be reused. */
-  dispose?(batch: TargetBatch): void;
-  /** What `deliver` would send, for `--dry-run`: streams/labels or a sample message, and refusals. */
-  preview(e: ReadEntry, into: TargetPreview): void;
-  close(): Promise<void>;
-}
-
-/** Accumulated `--dry-run` view of one target. */
-export interface TargetPreview {
-  target: string;
-  entries: number;
-  /** Loki: label set → entries. */
-  streams: Record<string, number>;
-  /** Syslog: the first message that would be sent. */
-  sample: string | null;
-  /** Entries the target would refuse, by reason. */
-  refused: Record<string, number>;
-}
-
-/** A line read for forwarding, with where it ends. */
-interface SourceLine {
-  raw: RawLine;
-  file: string;
-  ino: number | null;
-}
+import { locate } from './positions.js';
+import { progressIn, source, type SourceLine, type SourceOptions } from './source.js';
+import type { ForwardTarget, TargetBatch, TargetPreview } from './target.js';
 
 export interface ForwardOptions {
   dir: string;
@@ -125,149 +65,20 @@ export interface TargetReport {
   deadLettered: number;
   /** Set when the target was given up on (its position stays at the last acknowledged entry). */
   error: string | null;
+  /** Files that could not be read (the files after them were forwarded). */
+  unreadable: string[];
   position: Position | null;
 }
 
-/**
- * Lines from a position to the end of the files, then (with follow) as they are written; a read
- * chunk's lines at a time (one asynchronous step per chunk, not per line).
- */
-async function* source(
-  dir: string,
-  files: AuditFile[],
-  from: { index: number; position: Position | null },
-  follow: boolean,
-  maxLineBytes: number,
-  signal?: AbortSignal,
-  pollMs?: number,
-): AsyncGenerator<SourceLine[]> {
-  let last: { file: AuditFile; end: number; next: number } | null = null;
-  for (let i = from.index; i < files.length; i++) {
-    if (signal?.aborted) return;
-    const f = files[i];
-    const resume = i === from.index && from.position ? from.position : null;
-    const ino = f.gz ? null : ((await stat(f.path).catch(() => null))?.ino ?? null);
-    let start = 0;
-    let firstLine = 1;
-    let skipTo = 0;
-    if (resume) {
-      if (f.gz) skipTo = resume.offset;
-      else start = resume.offset;
-      firstLine = resume.line + 1;
-    }
-    let end = start;
-    let next = firstLine;
-    // Plain files: one reused read buffer, the lines views of it (a fresh buffer per read, or a
-    // copy per line, was ~20 MB of garbage waiting for the collector, measured). The reader
-    // is done with a chunk's lines before it asks for more (see the loop in forward()).
-    const chunks = f.gz ? openAuditFile(f.path, start) : readChunks(f.path, start, Infinity, 64 * 1024);
-    for await (const raws of scanLineBatches(chunks, {
-      maxLineBytes,
-      startOffset: start,
-      firstLine: f.gz && resume ? 1 : firstLine,
-      volatile: f.gz ? false : 'parts',
-    })) {
-      const lines: SourceLine[] = [];
-      for (const raw of raws) {
-        if (raw.offset < skipTo) continue;
-        if (!raw.terminated) break; // a write in progress: taken when whole (follow) or next run
-        end = raw.offset + raw.length + (raw.crlf ? 2 : 1);
-        next = raw.line + 1;
-        lines.push({ raw, file: f.name, ino });
-      }
-      if (lines.length) yield lines;
-      if (signal?.aborted) return;
-    }
-    last = { file: f, end, next };
-  }
-  if (!follow) return;
-  const start = last && !last.file.gz ? { file: last.file.name, offset: last.end, line: last.next } : undefined;
-  for await (const ev of followDirectory({ dir, start, maxLineBytes, signal, pollMs })) {
-    if (ev.type === 'line') {
-      const ino = (await stat(`${dir}/${ev.line.file}`).catch(() => null))?.ino ?? null;
-      yield [{ raw: ev.line, file: ev.line.file, ino }];
-    }
-  }
-}
-
-function positionOf(s: SourceLine): Position {
-  const r = s.raw;
-  const chainHash = storedHash(r.bytes.toString('utf8'));
-  return {
-    file: s.file,
-    ino: s.ino,
-    entryOffset: r.offset,
-    offset: r.offset + r.length + (r.crlf ? 2 : 1),
-    line: r.line,
-    lineSha256: lineDigest(r.bytes),
-    chainHash,
-    at: new Date().toISOString(),
-  };
-}
-
-const TIMEOUT: unique symbol = Symbol('timeout');
-const NO_RECORD: Record<string, unknown> = Object.freeze({});
-const NO_BYTES = Buffer.alloc(0);
-
-/** An entry a target refused, with the reason (for the dead-letter file). */
-interface Refused {
-  entry: ReadEntry;
-  reason: string;
-}
-
-/** A journal record's header: file index u32, line u32, offset f64, length u32 (little-endian). */
-const JOURNAL_HEADER_BYTES = 20;
-/** Blocks for batch journals (shared by every target of a run). */
-const journalBlocks = new BlockPool();
-
-/**
- * The original bytes of the entries a target took into a batch, with their file, line and
- * offset, outside the heap: needed only when the target refuses the whole batch for good
- * (Loki 4xx), to dead-letter each entry, which is read again from these bytes then.
- */
-class BatchJournal {
-  private readonly bytes = new ByteList(journalBlocks);
-  private readonly files: string[] = [];
-  private readonly header = Buffer.alloc(JOURNAL_HEADER_BYTES);
-
-  /** Records `e`: its header ({@link JOURNAL_HEADER_BYTES}), then its bytes. */
-  add(e: ReadEntry): void {
-    let f = this.files.length - 1;
-    if (f < 0 || this.files[f] !== e.file) f = this.files.push(e.file) - 1;
-    const h = this.header;
-    h.writeUInt32LE(f, 0);
-    h.writeUInt32LE(e.line, 4);
-    h.writeDoubleLE(e.offset, 8);
-    h.writeUInt32LE(e.bytes.length, 16);
-    this.bytes.appendBytes(h);
-    this.bytes.appendBytes(e.bytes);
-  }
-
-  /** The recorded entries, read again from their bytes (lines no longer entries are left out: they were once). */
-  entries(maxLineBytes: number): ReadEntry[] {
-    const all = Buffer.concat(this.bytes.chunks());
-    const out: ReadEntry[] = [];
-    for (let at = 0; at + JOURNAL_HEADER_BYTES <= all.length;) {
-      const file = this.files[all.readUInt32LE(at)];
-      const line = all.readUInt32LE(at + 4);
-      const offset = all.readDoubleLE(at + 8);
-      const length = all.readUInt32LE(at + 16);
-      const bytes = all.subarray(at + JOURNAL_HEADER_BYTES, at + JOURNAL_HEADER_BYTES + length);
-      at += JOURNAL_HEADER_BYTES + length;
-      const item = parseLine(
-        { bytes, line, offset, length, terminated: true, tooLong: false, crlf: false },
-        file,
-        maxLineBytes,
-      );
-      if (item?.kind === 'entry') out.push(item);
-    }
-    return out;
-  }
-
-  /** Gives the blocks back; call once the batch is done with. */
-  release(): void {
-    this.bytes.release();
-  }
+/** What the targets of a run share. */
+interface Run {
+  options: ForwardOptions;
+  files: AuditFile[];
+  maxLineBytes: number;
+  retry: RetryPolicy;
+  progress: (line: SourceLine) => ReadProgress;
+  stateFile: StateWriter;
+  deadLetters: DeadLetterFile;
 }
 
 /**
@@ -276,257 +87,211 @@ class BatchJournal {
  * @throws AuditDirError when the directory is missing.
  */
 export async function forward(targets: ForwardTarget[], options: ForwardOptions): Promise<TargetReport[]> {
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const found = await discoverAuditFiles(options.dir, { requireFiles: !options.follow });
-  const files = found.files;
-  // Resolve every saved position first: a mismatch stops everything before anything is sent.
-  const starts = new Map<string, { index: number; position: Position | null }>();
+  const files = (await discoverAuditFiles(options.dir, { requireFiles: !options.follow })).files;
+  const starts = await startsOf(targets, files, options);
+  const run: Run = {
+    options,
+    files,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    retry: {
+      backoffMs: options.backoffMs ?? { min: 500, max: 30_000 },
+      giveUpAfterMs: options.giveUpAfterMs ?? (options.follow ? Infinity : 300_000),
+      signal: options.signal,
+    },
+    progress: progressIn(files),
+    stateFile: new StateWriter(options.statePath, options.state),
+    deadLetters: new DeadLetterFile(options.deadLetterPath),
+  };
+  const each = options.dryRun ? previewTarget : forwardTarget;
+  return Promise.all(targets.map((t) => each(t, run, starts.get(t.id)!)));
+}
+
+/**
+ * Where each target starts: its saved position, found again in the files, else the beginning or
+ * the end. Every position is resolved first: a mismatch stops everything before anything is sent.
+ */
+async function startsOf(
+  targets: ForwardTarget[],
+  files: AuditFile[],
+  options: ForwardOptions,
+): Promise<Map<string, SourceOptions['from']>> {
+  const starts = new Map<string, SourceOptions['from']>();
   for (const t of targets) {
     const saved = options.state.targets[t.id];
     if (saved) starts.set(t.id, await locate(files, saved));
     else if (options.startAt === 'end') starts.set(t.id, { index: files.length, position: null });
     else starts.set(t.id, { index: 0, position: null });
   }
-  // Progress: files before the current one, plus the offset in it (capped: .gz offsets are decompressed).
-  let sizes: number[] | null = null;
-  const index = new Map(files.map((f, i) => [f.name, i]));
-  const readProgress = (line: SourceLine): ReadProgress => {
-    sizes ??= files.map((f) => sizeOf(f.path));
-    const i = index.get(line.file) ?? 0;
-    const before = sizes.slice(0, i).reduce((a, b) => a + b, 0);
-    return {
-      filesDone: i,
-      files: files.length,
-      bytesDone: before + Math.min(line.raw.offset + line.raw.length, sizes[i]),
-      bytesTotal: sizes.reduce((a, b) => a + b, 0),
-    };
+  return starts;
+}
+
+/** A target's lines, from where it starts. */
+function linesFrom(run: Run, from: SourceOptions['from'], report: TargetReport): AsyncIterator<SourceLine[]> {
+  const { dir, follow, signal, pollMs } = run.options;
+  const onUnreadable = (problem: ReadProblem) => {
+    report.unreadable.push(problem.file);
+    run.options.onEvent?.({ kind: 'problem', problem });
   };
-  let saving = Promise.resolve();
-  const save = (id: string, p: Position) => {
-    if (options.dryRun) return saving;
-    options.state.targets[id] = p;
-    saving = saving.then(() => saveState(options.statePath, options.state));
-    return saving;
+  const o = {
+    dir,
+    files: run.files,
+    from,
+    follow: follow === true,
+    maxLineBytes: run.maxLineBytes,
+    signal,
+    pollMs,
+    onUnreadable,
   };
-  const deadLetter = (target: string, items: Array<{ entry: ReadEntry; reason: string }>) => {
-    if (!items.length) return;
-    mkdirSync(dirname(options.deadLetterPath), { recursive: true });
-    const lines = items.map(
-      ({ entry, reason }) =>
-        JSON.stringify({
-          time: new Date().toISOString(),
-          target,
-          reason,
-          file: entry.file,
-          line: entry.line,
-          chain_hash: entry.view.hash,
-          entry: entry.text,
-        }) + '\n',
-    );
-    appendFileSync(options.deadLetterPath, lines.join(''));
+  return source(o)[Symbol.asyncIterator]();
+}
+
+function reportOf(t: ForwardTarget, options: ForwardOptions): TargetReport {
+  return {
+    target: t.id,
+    delivered: 0,
+    deadLettered: 0,
+    error: null,
+    unreadable: [],
+    position: options.state.targets[t.id] ?? null,
   };
+}
 
-  const run = async (t: ForwardTarget): Promise<TargetReport> => {
-    const report: TargetReport = {
-      target: t.id,
-      delivered: 0,
-      deadLettered: 0,
-      error: null,
-      position: options.state.targets[t.id] ?? null,
-    };
-    const from = starts.get(t.id)!;
-    const it = source(options.dir, files, from, options.follow === true, maxLineBytes, options.signal, options.pollMs)[
-      Symbol.asyncIterator
-    ]();
-    // The batch being filled: the target's encoding, the original bytes of what it took (to
-    // dead-letter them if the whole batch is refused) and what it refused.
-    let batch: TargetBatch | null = null;
-    let journal = new BatchJournal();
-    let refused: Refused[] = [];
-    let batchEntries = 0;
-    let batchBytes = 0;
-    let batchStarted = 0;
-    let lastLine = null as SourceLine | null; // last line read, matching or not
-    let savedLine = null as SourceLine | null;
-    const waitMs = options.batchWaitMs ?? 1000;
-    const backoff = options.backoffMs ?? { min: 500, max: 30_000 };
-    const giveUp = options.giveUpAfterMs ?? (options.follow ? Infinity : 300_000);
-
-    // The position after `line` (the last line read when a batch was closed), saved once
-    // everything before it is acknowledged.
-    // `position` is made when the batch is closed: by the time it is saved, the line's bytes (a
-    // view of a reused read buffer) hold other lines.
-    const advance = async (line: SourceLine | null, position: Position | null) => {
-      if (!line || !position || line === savedLine) return;
-      const p = { ...position, at: new Date().toISOString() };
-      await save(t.id, p);
-      savedLine = line;
-      report.position = p;
-    };
-
-    const preview: TargetPreview = { target: t.id, entries: 0, streams: {}, sample: null, refused: {} };
-    if (options.dryRun) options.previews?.push(preview);
-
-    const refuse = (items: Refused[]) => {
-      if (!items.length) return;
-      deadLetter(t.id, items);
-      report.deadLettered += items.length;
-      options.onEvent?.({ kind: 'dead-letter', target: t.id, entries: items.length, reason: items[0].reason });
-    };
-
-    // Delivers one batch, retrying; false when the target was given up on.
-    const deliver = async (sending: TargetBatch, sent: BatchJournal): Promise<boolean> => {
-      const started = Date.now();
-      for (let attempt = 1; ; attempt++) {
-        const r = await t.deliver(sending);
-        if (r.ok) {
-          report.delivered += sending.size;
-          options.onEvent?.({ kind: 'delivered', target: t.id, entries: sending.size });
-          return true;
-        }
-        if (!r.retryable) {
-          refuse(sent.entries(maxLineBytes).map((entry) => ({ entry, reason: r.error })));
-          return true;
-        }
-        if (Date.now() - started >= giveUp || options.signal?.aborted) {
-          report.error = r.error;
-          options.onEvent?.({ kind: 'gave-up', target: t.id, error: r.error });
-          return false;
-        }
-        const delayMs = Math.round(Math.min(backoff.max, backoff.min * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
-        options.onEvent?.({ kind: 'retry', target: t.id, error: r.error, attempt, delayMs });
-        await sleep(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
-      }
-    };
-
-    // Pipelined: a closed batch is delivered while the next one is read (and parsed); at most
-    // one is in flight, batches go out in order and positions are saved in order, so a crash
-    // still re-sends at most the batch in flight. Resolves false once the target is given up on.
-    // Refusals are dead-lettered once the batch is acknowledged: a target given up on reads
-    // them again on the next run, and they are written once.
-    let inflight: Promise<boolean> = Promise.resolve(true);
-    let closedLine: SourceLine | null = null;
-    const flush = async (): Promise<boolean> => {
-      const sending = batch;
-      const sent = journal;
-      const sentRefused = refused;
-      const endLine = lastLine;
-      batch = null;
-      journal = new BatchJournal();
-      refused = [];
-      batchEntries = 0;
-      batchBytes = 0;
-      if (options.dryRun) return true;
-      // Only a line not closed before (its bytes are still those of the chunk being read).
-      const endPosition = endLine && endLine !== closedLine ? positionOf(endLine) : null;
-      closedLine = endLine;
-      if (endLine && options.onEvent) options.onEvent({ kind: 'read', target: t.id, progress: readProgress(endLine) });
-      const before = inflight;
-      // Encode the end and start compressing now, while the batch before is still with the target.
-      sending?.seal();
-      inflight = (async () => {
-        try {
-          if (!(await before)) return false;
-          if (sending && sending.size > 0 && !(await deliver(sending, sent))) return false;
-        } finally {
-          sent.release();
-          if (sending) t.dispose?.(sending);
-        }
-        refuse(sentRefused);
-        await advance(endLine, endPosition);
-        return true;
-      })();
-      return before;
-    };
-
-    // One timer per batch (not per line: a timer per line kept ~40 000 timers and their
-    // promises alive at full speed); it wakes the wait below when the batch is due.
-    let timer: NodeJS.Timeout | null = null;
-    let wake: ((v: typeof TIMEOUT) => void) | null = null;
-    const arm = () => {
-      timer ??= setTimeout(
-        () => {
-          timer = null;
-          wake?.(TIMEOUT);
-        },
-        Math.max(0, batchStarted + waitMs - Date.now()),
-      );
-    };
-    const disarm = () => {
-      if (timer) clearTimeout(timer);
-      timer = null;
-    };
-
-    try {
-      // No read-ahead: the next chunk is asked for once this one's lines are done with (they are
-      // views of the read buffer); a wait that timed out keeps its request for the next turn.
-      let pending: Promise<IteratorResult<SourceLine[]>> | null = null;
-      for (;;) {
-        const dirty: boolean = batchEntries > 0 || lastLine !== savedLine;
-        let r: IteratorResult<SourceLine[]> | typeof TIMEOUT;
-        pending ??= it.next();
-        if (dirty) {
-          arm();
-          const next = pending;
-          r = await new Promise<IteratorResult<SourceLine[]> | typeof TIMEOUT>((resolve, reject) => {
-            wake = resolve;
-            next.then(resolve, reject);
-          });
-          wake = null;
-        } else r = await pending;
-        if (r === TIMEOUT) {
-          if (!(await flush())) return report;
-          disarm();
-          batchStarted = Date.now();
-          continue;
-        }
-        pending = null;
-        if (r.done) break;
-        if (!dirty) batchStarted = Date.now();
-        for (const s of r.value) {
-          lastLine = s;
-          const item = parseLine(s.raw, s.file, maxLineBytes);
-          if (!item) continue;
-          if (item.kind === 'problem') {
-            options.onEvent?.({ kind: 'problem', problem: item });
-            continue;
-          }
-          if (!options.filter.matches(item.view, item.record, item.text)) continue;
-          batchEntries++;
-          batchBytes += item.bytes.length;
-          if (options.dryRun) {
-            t.preview(item, preview);
-            preview.entries++;
-          } else {
-            batch ??= t.batch();
-            const reason = batch.add(item);
-            if (reason === null) journal.add(item);
-            // Kept as is (the parsed record and the raw bytes, a view of a whole read chunk, dropped):
-            // refusals are rare.
-            else refused.push({ entry: { ...item, record: NO_RECORD, bytes: NO_BYTES }, reason });
-          }
-          if (batchEntries >= t.maxBatchEntries || batchBytes >= t.maxBatchBytes) {
-            if (!(await flush())) return report;
-            disarm();
-            batchStarted = Date.now();
-          }
-        }
-        // The next read reuses the buffer: the last line, if not yet in a closed batch, keeps a
-        // copy of its bytes for the position saved when it is.
-        if (lastLine && lastLine !== closedLine)
-          lastLine = { ...lastLine, raw: { ...lastLine.raw, bytes: Buffer.from(lastLine.raw.bytes) } };
-      }
-      await flush();
-      await inflight;
-      return report;
-    } finally {
-      disarm();
-      await inflight.catch(() => false);
-      await it.return?.(undefined);
-      await saving;
-      await t.close();
+/** One target's run: its lines into batches, delivered pipelined, its position saved after each. */
+async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['from']): Promise<TargetReport> {
+  const { options } = run;
+  const report = reportOf(t, options);
+  const sending = new BatchSending(t, run, report);
+  const lines = linesFrom(run, from, report);
+  const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
+  try {
+    for await (const closed of batches(lines, t, {
+      filter: options.filter,
+      maxLineBytes: run.maxLineBytes,
+      waitMs: options.batchWaitMs ?? 1000,
+      savedLine: () => sending.savedLine,
+      onProblem,
+    })) {
+      if (!(await sending.send(closed))) return report;
     }
-  };
+    await sending.idle();
+    return report;
+  } finally {
+    await sending.idle().catch(() => false);
+    await lines.return?.(undefined);
+    await run.stateFile.settled();
+    await t.close();
+  }
+}
 
-  return Promise.all(targets.map(run));
+/** `--dry-run`: what would be sent to `t`, into its preview; nothing is sent or saved. */
+async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['from']): Promise<TargetReport> {
+  const { options } = run;
+  const preview: TargetPreview = { target: t.id, entries: 0, streams: {}, sample: null, refused: {} };
+  options.previews?.push(preview);
+  const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
+  const report = reportOf(t, options);
+  const lines = linesFrom(run, from, report);
+  try {
+    for (let r = await lines.next(); !r.done; r = await lines.next()) {
+      for (const s of r.value) {
+        const e = matchingEntry(s, options.filter, run.maxLineBytes, onProblem);
+        if (e) {
+          t.preview(e, preview);
+          preview.entries++;
+        }
+      }
+    }
+    return report;
+  } finally {
+    await lines.return?.(undefined);
+    await t.close();
+  }
+}
+
+/**
+ * One target's closed batches on their way, pipelined: a batch is delivered while the next one
+ * is read (and parsed); at most one is in flight, batches go out in order and positions are
+ * saved in order, so a crash still re-sends at most the batch in flight. Refusals are
+ * dead-lettered once their batch is acknowledged: a target given up on reads them again on the
+ * next run, and they are written once.
+ */
+class BatchSending {
+  private inflight: Promise<boolean> = Promise.resolve(true);
+  private readonly positions: PositionSaver;
+  /** The end line of the last batch whose position is saved. */
+  savedLine: SourceLine | null = null;
+
+  constructor(
+    private readonly t: ForwardTarget,
+    private readonly run: Run,
+    private readonly report: TargetReport,
+  ) {
+    this.positions = new PositionSaver((p) => run.stateFile.save(t.id, p));
+  }
+
+  /**
+   * Sends `closed` once the batch before it is done with. Resolves when that one is, with false
+   * when the target was given up on.
+   */
+  send({ batch, journal, refused, end, position }: ClosedBatch): Promise<boolean> {
+    const slot = this.positions.reserve();
+    const onEvent = this.run.options.onEvent;
+    if (end && onEvent) onEvent({ kind: 'read', target: this.t.id, progress: this.run.progress(end) });
+    const before = this.inflight;
+    // Encode the end and start compressing now, while the batch before is still with the target.
+    batch?.seal();
+    this.inflight = (async () => {
+      try {
+        if (!(await before)) return false;
+        if (batch && batch.size > 0 && !(await this.deliver(batch, journal))) return false;
+      } finally {
+        journal.release();
+        if (batch) this.t.dispose?.(batch);
+      }
+      this.refuse(refused);
+      const saved = await this.positions.acknowledge(slot, position);
+      if (saved) {
+        this.savedLine = end;
+        this.report.position = saved;
+      }
+      return true;
+    })();
+    return before;
+  }
+
+  /** Resolves once the batch in flight is done with: false when the target was given up on. */
+  idle(): Promise<boolean> {
+    return this.inflight;
+  }
+
+  /** Delivers one batch, retrying; false when the target was given up on. */
+  private async deliver(batch: TargetBatch, journal: BatchJournal): Promise<boolean> {
+    const { t, report } = this;
+    const onEvent = this.run.options.onEvent;
+    const r = await deliverWithRetry(t, batch, this.run.retry, (n) => onEvent?.({ kind: 'retry', target: t.id, ...n }));
+    if (r.kind === 'delivered') {
+      report.delivered += batch.size;
+      onEvent?.({ kind: 'delivered', target: t.id, entries: batch.size });
+      return true;
+    }
+    if (r.kind === 'refused') {
+      this.refuse(journal.entries(this.run.maxLineBytes).map((entry) => ({ entry, reason: r.error })));
+      return true;
+    }
+    report.error = r.error;
+    onEvent?.({ kind: 'gave-up', target: t.id, error: r.error });
+    return false;
+  }
+
+  private refuse(items: Refused[]): void {
+    if (!items.length) return;
+    this.run.deadLetters.write(this.t.id, items);
+    this.report.deadLettered += items.length;
+    this.run.options.onEvent?.({
+      kind: 'dead-letter',
+      target: this.t.id,
+      entries: items.length,
+      reason: items[0].reason,
+    });
+  }
 }

@@ -6,8 +6,8 @@
  * re-sent. Written atomically (temporary file, fsync, rename).
  */
 import { sha256Hex } from '../chain/rule.js';
-import { readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../runtime/atomic.js';
+import { loadStateFile } from '../runtime/state-file.js';
 import type { AuditFile } from '../read/files.js';
 import { openAuditFile, scanLines } from '../read/lines.js';
 
@@ -56,49 +56,29 @@ export function lineDigest(bytes: Buffer): string {
  * @throws StateError when it is corrupt or belongs to another directory.
  */
 export function loadState(path: string, dir: string): StateFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, dir, targets: {} };
-    throw new StateError('io', `cannot read state file ${path}: ${(err as Error).message}`);
-  }
-  let s: StateFile;
-  try {
-    s = JSON.parse(text) as StateFile;
-  } catch {
-    throw new StateError(
-      'corrupt',
-      `state file ${path} is not valid JSON (corrupt or truncated): remove it to forward from the start, or restore it`,
-    );
-  }
-  if (
-    s === null ||
-    typeof s !== 'object' ||
-    s.version !== 1 ||
-    typeof s.dir !== 'string' ||
-    typeof s.targets !== 'object' ||
-    s.targets === null
-  ) {
-    throw new StateError('corrupt', `state file ${path} is not a loki-audit forward state (version 1)`);
-  }
-  for (const [id, p] of Object.entries(s.targets)) {
-    if (
-      typeof p?.file !== 'string' ||
-      typeof p.offset !== 'number' ||
-      typeof p.entryOffset !== 'number' ||
-      typeof p.lineSha256 !== 'string' ||
-      typeof p.line !== 'number'
-    ) {
-      throw new StateError('corrupt', `state file ${path}: position of target ${id} is malformed`);
-    }
-  }
-  if (s.dir !== dir)
-    throw new StateError(
-      'other-directory',
-      `state file ${path} belongs to ${s.dir}, not ${dir}: use another --state for this directory`,
-    );
-  return s;
+  const s = loadStateFile<StateFile>(path, {
+    kind: 'forward state',
+    version: 1,
+    dir,
+    corruptHint: 'remove it to forward from the start, or restore it',
+    check: (v) => {
+      const targets = (v as { targets?: unknown }).targets;
+      if (typeof targets !== 'object' || targets === null) return 'no positions of targets';
+      for (const [id, p] of Object.entries(targets as Record<string, Position>)) {
+        if (
+          typeof p?.file !== 'string' ||
+          typeof p.offset !== 'number' ||
+          typeof p.entryOffset !== 'number' ||
+          typeof p.lineSha256 !== 'string' ||
+          typeof p.line !== 'number'
+        )
+          return `position of target ${id} is malformed`;
+      }
+      return true;
+    },
+    error: (problem, message) => new StateError(problem, message),
+  });
+  return s ?? { version: 1, dir, targets: {} };
 }
 
 /** Writes the state file atomically. @throws StateError on I/O errors. */

@@ -25,13 +25,19 @@ export type PyJsonErrorCode =
 
 /** A text that Python's `json.loads` rejects; `position` is a UTF-16 index into the text. */
 export class PyJsonError extends Error {
-  constructor(
-    readonly code: PyJsonErrorCode,
-    message: string,
-    readonly position: number,
-  ) {
+  readonly code: PyJsonErrorCode;
+  readonly position: number;
+
+  constructor(code: PyJsonErrorCode, message: string, position: number) {
+    // No stack trace: this error is an answer about the input, always caught, and a file of
+    // garbage throws one per line (capturing the stack was most of the time spent on it).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'PyJsonError';
+    this.code = code;
+    this.position = position;
   }
 }
 
@@ -40,8 +46,8 @@ export const MAX_DEPTH = 990;
 /** `sys.int_info.default_max_str_digits` (Python >= 3.11, patched 3.7-3.10). */
 export const MAX_INT_DIGITS = 4300;
 
-/** Python `str.strip()` whitespace (Unicode White_Space plus the separators \x1c-\x1f). */
-function isPyWhitespace(c: number): boolean {
+/** Python `str.strip()` whitespace (Unicode White_Space plus the separators \x1c-\x1f), by code point. */
+export function isPyWhitespace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
   if (c < 0x85) return false;
   return (
@@ -201,6 +207,13 @@ export interface CanonicalOptions {
    * mismatch.
    */
   numberKeysByValue?: (index: number) => boolean;
+  /**
+   * Accept what Python's `json.loads` refuses for its own limits, not for syntax: integers of
+   * more than 4300 digits and nesting past its recursion limit (used to check whether such a
+   * line's stored hash verifies, never to call it readable). Deep nesting may still throw a
+   * RangeError (this canonicalizer recurses).
+   */
+  lenient?: boolean;
 }
 
 /** The kind of an object whose keys all look like numbers: `int` when all are integers (or bools). */
@@ -238,6 +251,8 @@ class Canonicalizer {
   constructor(
     private readonly src: string,
     private readonly numberKeysByValue: ((index: number) => boolean) | null,
+    private readonly maxDepth = MAX_DEPTH,
+    private readonly maxIntDigits = MAX_INT_DIGITS,
   ) {}
 
   fail(code: PyJsonErrorCode, what: string): never {
@@ -332,7 +347,7 @@ class Canonicalizer {
     }
     this.pos = p;
     if (isFloat) return pyFloatRepr(Number(s.slice(start, p)));
-    if (intEnd - intStart > MAX_INT_DIGITS) {
+    if (intEnd - intStart > this.maxIntDigits) {
       this.pos = start;
       this.fail(
         'int-too-long',
@@ -431,7 +446,7 @@ class Canonicalizer {
   }
 
   array(depth: number): string {
-    if (depth > MAX_DEPTH) this.fail('too-deep', 'Nesting too deep');
+    if (depth > this.maxDepth) this.fail('too-deep', 'Nesting too deep');
     this.pos++; // [
     this.ws();
     if (this.src.charCodeAt(this.pos) === 0x5d) {
@@ -462,7 +477,7 @@ class Canonicalizer {
     depth: number,
     pull: readonly string[] | null,
   ): { text: string; pulledKey: string | null; pulledValue: string | null | undefined } {
-    if (depth > MAX_DEPTH) this.fail('too-deep', 'Nesting too deep');
+    if (depth > this.maxDepth) this.fail('too-deep', 'Nesting too deep');
     const s = this.src;
     this.pos++; // {
     this.ws();
@@ -543,8 +558,11 @@ const INT_KEY = /^-?(?:0|[1-9][0-9]*)$/;
 // Python's repr of a finite float: `2.5`, `-10.0`, `1e+16`, `1.5e-07`.
 const FLOAT_KEY = /^-?(?:(?:0|[1-9][0-9]*)\.[0-9]+(?:e[+-][0-9]{2,})?|[1-9](?:\.[0-9]+)?e[+-][0-9]{2,})$/;
 
-/** Whether every key reads as the string form of an int, a float or a bool (and which). */
-function numberKeyKind(members: Member[]): NumberKeyKind | null {
+/**
+ * Whether every key reads as the string form of an int, a float or a bool (and which): the objects
+ * that {@link CanonicalOptions.numberKeysByValue} may sort by value.
+ */
+export function numberKeyKind(members: readonly { key: string }[]): NumberKeyKind | null {
   let kind: NumberKeyKind = 'int';
   for (const { key } of members) {
     const c = key.charCodeAt(0);
@@ -560,7 +578,7 @@ function numberKeyKind(members: Member[]): NumberKeyKind | null {
 }
 
 /** Python's order of the numbers (and bools: False is 0, True is 1) whose string forms are `a` and `b`. */
-function compareNumberKeys(a: string, b: string): number {
+export function compareNumberKeys(a: string, b: string): number {
   const x = numberKeyValue(a);
   const y = numberKeyValue(b);
   if (typeof x === 'bigint' && typeof y === 'bigint') return x < y ? -1 : x > y ? 1 : 0;
@@ -594,7 +612,9 @@ export function canonicalize(text: string): string {
  * @throws PyJsonError when Python's `json.loads` would reject (or crash on) the text.
  */
 export function canonicalizeEntry(text: string, options: CanonicalOptions = {}): CanonicalResult {
-  const c = new Canonicalizer(text, options.numberKeysByValue ?? null);
+  const c = options.lenient
+    ? new Canonicalizer(text, options.numberKeysByValue ?? null, Infinity, Infinity)
+    : new Canonicalizer(text, options.numberKeysByValue ?? null);
   c.ws();
   let result: CanonicalResult;
   const rest = { numberKeyObjects: c.numberKeyObjects, duplicateKeys: false };

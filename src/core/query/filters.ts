@@ -233,8 +233,11 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
       if (action && !action(fieldText(record.action, text, ['action']) ?? fieldText(record.event, text, ['event'])))
         return false;
       if (resourceType && !resourceType(fieldText(record.resource_type, text, ['resource_type']))) return false;
-      if (user && !user(fieldText(record.user_id, text, ['user_id']) ?? fieldText(record.actor, text, ['actor'])))
-        return false;
+      const userText =
+        fieldText(record.user_id, text, ['user_id']) ??
+        fieldText(record.actor, text, ['actor']) ??
+        fieldText(record.user, text, ['user']);
+      if (user && !user(userText)) return false;
       for (const f of fields) {
         let v: unknown = record;
         for (const key of f.path)

@@ -4,7 +4,7 @@
  * `verify --against-loki` compares with the local files (core/chain/anchors/witness.ts).
  */
 import type { ForwardedCopy } from '../../core/chain/anchors/witness.js';
-import { lokiHeaders, type LokiAuth } from './push.js';
+import { lokiHeaders, type LokiAuth } from './client.js';
 
 /** Loki could not be queried (unreachable, or an HTTP error). */
 export class LokiQueryError extends Error {

@@ -16,8 +16,19 @@ export type UnreadableReason = 'invalid-utf8' | 'too-long' | 'int-too-long' | 't
 export type LineClass =
   /** Empty after stripping: skipped, still counted as a line. */
   | { kind: 'blank' }
-  /** Not readable as an entry at all; `hint` is a hash plainly written at its end, if any. */
-  | { kind: 'unreadable'; reason: UnreadableReason; message: string; hint: string | null }
+  /**
+   * Not readable as an entry by Python; `hint` is a hash plainly written at its end, if any.
+   * `lenient`: for an entry Python refuses only for its own limits (an integer over 4300 digits,
+   * nesting past its recursion limit), its canonical text and stored hash read without them, to
+   * check whether the chain continues through it.
+   */
+  | {
+      kind: 'unreadable';
+      reason: UnreadableReason;
+      message: string;
+      hint: string | null;
+      lenient?: { canonical: string; stored: string };
+    }
   /** Text that is not JSON Python accepts (a torn write, or an edit). */
   | { kind: 'malformed'; text: string; message: string; hint: string | null }
   /** An object without a usable hash field. */
@@ -33,6 +44,8 @@ export type LineClass =
       /** The same key twice in an object: never what `json.dumps` writes. */
       duplicateKeys: boolean;
       schema: HashSchema;
+      /** A line too long to hold: its chain hash from a predecessor, by streaming it (long-line.ts). */
+      hashFrom?: (prev: string) => string;
     };
 
 /** Which hash field a line uses: the writer's `_integrity_hash` or the documented `chain_hash` (spec §2). */
@@ -63,7 +76,13 @@ export function classifyLine(raw: RawLine, maxLineBytes: number): LineClass {
   } catch (err) {
     if (!(err instanceof PyJsonError)) throw err;
     if (err.code !== 'malformed')
-      return { kind: 'unreadable', reason: err.code, message: err.message, hint: hashHint(raw.bytes) };
+      return {
+        kind: 'unreadable',
+        reason: err.code,
+        message: err.message,
+        hint: hashHint(raw.bytes),
+        lenient: lenientEntry(text),
+      };
     return { kind: 'malformed', text, message: `malformed JSON: ${err.message}`, hint: hashHint(raw.bytes) };
   }
   if (!parsed.isObject)
@@ -86,6 +105,16 @@ export function classifyLine(raw: RawLine, maxLineBytes: number): LineClass {
   };
 }
 
+/** An entry read without Python's digit and depth limits, or undefined (another error, or too deep for this stack). */
+function lenientEntry(text: string): { canonical: string; stored: string } | undefined {
+  try {
+    const r = canonicalizeEntry(text, { hashKeys: HASH_KEYS, lenient: true });
+    return r.isObject && typeof r.hashValue === 'string' ? { canonical: r.canonical, stored: r.hashValue } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The layout facts of a line (for the file's "rewritten" note). */
 export function lineLayout(raw: RawLine): LineLayout {
   const b = raw.bytes;
@@ -104,6 +133,9 @@ export function lineLayout(raw: RawLine): LineLayout {
  * lands on the same line (spec §10.8, §10.17). Returns the entry and where it starts, or null.
  */
 export function entryAtEnd(text: string): { at: number; canonical: string; stored: string } | null {
+  // What a torn write leaves before the next append: the start of an entry, or the NUL bytes a
+  // power loss leaves where data had not reached the disk (spec §10.17).
+  if (text.charCodeAt(0) !== 0x7b && text.charCodeAt(0) !== 0) return null;
   for (let at = text.lastIndexOf('{"'); at > 0; at = text.lastIndexOf('{"', at - 1)) {
     let parsed;
     try {

@@ -14,19 +14,43 @@ import { chainHash, GENESIS_HASH, HASH_KEYS } from '../rule.js';
 /** An entry with a string hash, where it is in the chain. */
 export interface ChainEntry {
   loc: Location;
+  /** The line's text and canonical text; empty for a line too long to hold (see `hashFrom`). */
   text: string;
   canonical: string;
+  /**
+   * For a line too long to hold in memory: its chain hash from a predecessor, computed by
+   * streaming the line again (spec §3). Other entries hash their `canonical`.
+   */
+  hashFrom?: (prev: string) => string;
   stored: string;
   /** Objects whose keys all look like numbers (see CanonicalResult). */
   numberKeyObjects: NumberKeyKind[];
+  /** The same key twice in an object (never writer output). */
+  duplicateKeys?: boolean;
   /** First hashed entry of its file. */
   fileFirst: boolean;
   fileIndex: number;
   fileReport: FileReport;
 }
 
-/** Where an earlier entry is found by its stored hash. */
-export type FoundEntry = Location & { hash: string };
+/** `sha256(prev + canonical)` of an entry (spec §3), however it is held. */
+export function entryHash(e: ChainEntry, prev: string): string {
+  return e.hashFrom ? e.hashFrom(prev) : chainHash(prev, e.canonical);
+}
+
+/** Whether `e` chains from `prev`. */
+export function chainsFrom(e: ChainEntry, prev: string): boolean {
+  return entryHash(e, prev) === e.stored;
+}
+
+/** Where an entry is found by its stored hash (with the index of its file in the walk). */
+export type FoundEntry = Location & { hash: string; fileIndex: number };
+
+/** What a search of other entries found: the entry `e` chains from, and an entry with `e`'s own hash. */
+export interface Found {
+  from?: FoundEntry;
+  duplicate?: FoundEntry;
+}
 
 /** What the rules may look at. */
 export interface BreakContext {
@@ -40,8 +64,10 @@ export interface BreakContext {
   firstOfHistory: boolean;
   /** The last entry without a hash seen before the chain started (pre-integrity), if any. */
   lastPreIntegrity: Location | null;
-  /** Entries of the files before `e`'s: the one `e` chains from, and a copy of `e` (re-read once, on demand). */
-  earlier(): Promise<{ from?: FoundEntry; duplicate?: Location }>;
+  /** The entries before `e` (earlier files, and its own file up to it), re-read once, on demand. */
+  earlier(): Promise<Found>;
+  /** The entries of the files after `e`'s, re-read once, on demand: the one `e` chains from. */
+  later(): Promise<Found>;
   /** Days without a file up to `e`'s file. */
   missingDatesBefore(): string[];
 }
@@ -52,15 +78,19 @@ export interface BreakContext {
  *   another predecessor);
  * - `anchor`: the chain goes on from `e`'s stored hash, `e` not counted;
  * - `accept-next`: `next` chains from `prev` and is counted; `e` is left out of the chain;
- * - `swap`: `next` is counted and the chain goes on from `e` (the two were swapped).
+ * - `swap`: `next` is counted and the chain goes on from `e` (the two were swapped);
+ * - `replay`: `e` and the entries after it that repeat the entries after `replayOf` are not
+ *   counted (a copy of earlier history); the chain goes on from `e`.
  */
-export type BreakAction = 'accept' | 'anchor' | 'accept-next' | 'swap';
+export type BreakAction = 'accept' | 'anchor' | 'accept-next' | 'swap' | 'replay';
 
 export interface BreakVerdict {
   finding: Finding;
   action: BreakAction;
   /** The entries taken for pre-integrity were not (their hashes were stripped). */
   notPreIntegrity?: boolean;
+  /** With `replay`: the earlier entry `e` is a copy of. */
+  replayOf?: FoundEntry;
 }
 
 /** One thing a break can mean. `source` is the Loki Mode behaviour (spec section) it recognises. */
@@ -72,7 +102,7 @@ export interface BreakRule {
 
 /** The finding's common fields: where, the stored hash, and the hash the verifier expected. */
 function base(ctx: BreakContext): Location & { stored: string; expected: string } {
-  return { ...ctx.e.loc, stored: ctx.e.stored, expected: chainHash(ctx.prev, ctx.e.canonical) };
+  return { ...ctx.e.loc, stored: ctx.e.stored, expected: entryHash(ctx.e, ctx.prev) };
 }
 
 /** Objects with number-like keys tried in every by-value combination up to this many (2^n canonicalizations). */
@@ -86,7 +116,7 @@ const MAX_NUMBER_KEY_OBJECTS = 6;
 function numberKeyOrder(ctx: BreakContext): NumberKeyKind[] | null {
   const kinds = ctx.e.numberKeyObjects;
   const n = kinds.length;
-  if (n === 0) return null;
+  if (n === 0 || ctx.e.hashFrom) return null; // a line too long to hold is not re-canonicalized
   const all = (1 << Math.min(n, MAX_NUMBER_KEY_OBJECTS)) - 1;
   const masks = n <= MAX_NUMBER_KEY_OBJECTS ? [all, ...Array.from({ length: all - 1 }, (_, i) => i + 1)] : [-1];
   for (const mask of masks) {
@@ -154,12 +184,29 @@ export const BREAK_RULES: readonly BreakRule[] = [
     },
   },
   {
+    name: 'earlier entries replayed (a copy of old history)',
+    source: 'spec §4',
+    async diagnose(ctx) {
+      const { duplicate } = await ctx.earlier();
+      if (!duplicate) return null;
+      return {
+        action: 'replay',
+        replayOf: duplicate,
+        finding: {
+          ...base(ctx),
+          class: 'tampered',
+          reason: 'replayed-entries',
+          message: `entry is a copy of ${duplicate.file}:${duplicate.line} (same stored hash): earlier history replayed, not new entries; replayed entries are not counted as verified`,
+        },
+      };
+    },
+  },
+  {
     name: 'two entries swapped',
     source: 'spec §4',
     diagnose(ctx) {
       const { e, prev, next } = ctx;
-      if (!next || chainHash(prev, next.canonical) !== next.stored || chainHash(next.stored, e.canonical) !== e.stored)
-        return null;
+      if (!next || !chainsFrom(next, prev) || !chainsFrom(e, next.stored)) return null;
       return {
         action: 'swap',
         finding: {
@@ -176,7 +223,7 @@ export const BREAK_RULES: readonly BreakRule[] = [
     source: 'spec §4',
     diagnose(ctx) {
       const { prev, next } = ctx;
-      if (!next || chainHash(prev, next.canonical) !== next.stored) return null;
+      if (!next || !chainsFrom(next, prev)) return null;
       return {
         action: 'accept-next',
         finding: {
@@ -193,7 +240,7 @@ export const BREAK_RULES: readonly BreakRule[] = [
     source: 'spec §10.1, §10.2',
     diagnose(ctx) {
       const { e } = ctx;
-      if (!e.fileFirst || chainHash(GENESIS_HASH, e.canonical) !== e.stored) return null;
+      if (!e.fileFirst || !chainsFrom(e, GENESIS_HASH)) return null;
       return {
         action: 'accept',
         finding: {
@@ -204,24 +251,6 @@ export const BREAK_RULES: readonly BreakRule[] = [
           seenAt: null,
           message:
             "first entry of the file chains from the genesis hash instead of the previous file's last entry: the writer restarted and lost its tip (Loki Mode §10.1/10.2); entries after it are checked from here",
-        },
-      };
-    },
-  },
-  {
-    name: 'a copy of an earlier entry',
-    source: 'spec §4',
-    async diagnose(ctx) {
-      if (!ctx.e.fileFirst) return null;
-      const { duplicate } = await ctx.earlier();
-      if (!duplicate) return null;
-      return {
-        action: 'anchor',
-        finding: {
-          ...base(ctx),
-          class: 'tampered',
-          reason: 'duplicate-entry',
-          message: `entry is a copy of ${duplicate.file}:${duplicate.line} (same hash): replayed`,
         },
       };
     },
@@ -242,6 +271,26 @@ export const BREAK_RULES: readonly BreakRule[] = [
           chainsFrom: from.hash,
           seenAt: { file: from.file, line: from.line, offset: from.offset },
           message: `first entry of the file chains from an earlier entry (${from.file}:${from.line}) instead of the previous file's last entry: two writers or a restart forked the chain (Loki Mode §10.9)`,
+        },
+      };
+    },
+  },
+  {
+    name: 'a clock step: the entry chains from a later-named file',
+    source: 'spec §10.19',
+    async diagnose(ctx) {
+      if (!ctx.e.fileFirst) return null;
+      const { from } = await ctx.later();
+      if (!from) return null;
+      return {
+        action: 'accept',
+        finding: {
+          ...base(ctx),
+          class: 'fork',
+          reason: 'fork-clock-step',
+          chainsFrom: from.hash,
+          seenAt: { file: from.file, line: from.line, offset: from.offset },
+          message: `first entry of the file chains from ${from.file}:${from.line}, a later-named file: the host clock stepped (files are named by the clock, so name order is not write order; Loki Mode §10.19); entries after it are checked from here`,
         },
       };
     },
@@ -269,7 +318,7 @@ export const BREAK_RULES: readonly BreakRule[] = [
     source: 'spec §3',
     diagnose(ctx) {
       const { e, next } = ctx;
-      const nextFromThis = next !== null && chainHash(e.stored, next.canonical) === next.stored;
+      const nextFromThis = next !== null && chainsFrom(next, e.stored);
       return {
         action: 'anchor',
         finding: {

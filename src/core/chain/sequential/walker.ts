@@ -13,18 +13,31 @@
  * after a mismatch does the walker look further: the next entry, then the rules, which may
  * re-read earlier files.
  */
+import { readErrorText } from '../../read/open.js';
 import type { AuditFile } from '../../read/files.js';
 import { missingDates } from '../../read/files.js';
 import { decodeLine } from '../../read/decode.js';
-import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from '../../read/lines.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter, lineBatches, openAuditFile, scanLines } from '../../read/lines.js';
 import { canonicalizeEntry } from '../../pyjson/canonical.js';
 import type { ChainReport, FileReport, Finding, FindingReason, Location, Note } from '../report.js';
 import { gapNote } from '../report.js';
+import { findingList, noteList, omittedOf } from '../bounded.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
 import type { VerdictClass } from '../verdict.js';
 import { worse } from '../verdict.js';
-import { classifyLine, entryAtEnd, lineLayout, type LineLayout } from './classify.js';
-import { diagnoseBreak, type BreakContext, type ChainEntry, type FoundEntry } from './diagnosis.js';
+import { classifyLine, entryAtEnd, lineLayout, type LineClass, type LineLayout } from './classify.js';
+import { classifyLongLine, type LongLine } from './long-line.js';
+import type { RawLine } from '../../read/lines.js';
+import {
+  chainsFrom,
+  diagnoseBreak,
+  entryHash,
+  type BreakContext,
+  type ChainEntry,
+  type Found,
+  type FoundEntry,
+} from './diagnosis.js';
+import { storedHash } from '../stored-hash.js';
 
 /** Options of the walk (see verify-chain.ts `VerifyOptions`). */
 export interface WalkOptions {
@@ -51,18 +64,43 @@ export async function walkChain(files: AuditFile[], options: WalkOptions = {}): 
 
 class ChainWalker {
   private readonly maxLineBytes: number;
-  private readonly findings: Finding[] = [];
-  private readonly notes: Note[] = [];
+  /** Kept findings and notes (the first of each class/kind; the rest counted: bounded.ts). */
+  private readonly findingLog = findingList();
+  private readonly noteLog = noteList();
   private readonly reports: FileReport[] = [];
+  /** The file report of each file name (a finding makes its file's verdict, kept or not). */
+  private readonly reportOf = new Map<string, FileReport>();
+  /** The last line of each file with a finding (kept or not). */
+  private readonly lastFindingLine = new Map<string, number>();
   private started = false;
   /** Expected predecessor of the next entry; null while unknown after an unreadable line. */
   private prev: string | null = GENESIS_HASH;
-  /** When `prev` is unknown: the last known hash before the gap (checked first). */
+  /** When `prev` is unknown after an unreadable file: the last known hash before it (checked first). */
   private prevCandidate: string | null = null;
+  /**
+   * After lines that are not checkable entries: the first of them, the hash before them, and
+   * the hash the chain reaches through them when each of them verifies (null when one does not).
+   * The next entry must chain from one of the two, or entries were removed there.
+   */
+  private gap: { first: Location; before: string; through: string | null } | null = null;
+  /**
+   * After a torn write: the last whole entry before it, and the finding that reported it. The
+   * writer, re-reading the file, skips the merged line and chains the next append from that
+   * entry again (spec §10.17), so an entry that chains from it is the writer's, not a break.
+   */
+  private torn: { base: string; finding: Finding; siblings: number } | null = null;
+  /** Following a replay of earlier history: the finding, copies seen, and the original's stored hashes to come. */
+  private replay: { finding: Finding; copies: number; of: FoundEntry; original: AsyncGenerator<string> } | null = null;
+  /** Bytes left that the break rules may re-read (see {@link search}). */
+  private searchBudget = SEARCH_BUDGET_BYTES;
   /** The entry whose stored hash is the chain head (kept as is: no copy per entry). */
   private headEntry: ChainEntry | null = null;
   private headHash: string | null = null;
   private pending: Pending | null = null;
+  /** Entries without a hash in the file being read before the chain started (see {@link prependedUnhashed}). */
+  private preIntegrityHere: { first: Location; count: number; report: FileReport } | null = null;
+  /** Entries without a hash after the chain started, not yet explained by the entry after them. */
+  private unhashed: { first: Location; count: number } | null = null;
   private preIntegrity: { count: number; first: Location | null; last: Location | null } = {
     count: 0,
     first: null,
@@ -80,22 +118,31 @@ class ChainWalker {
   }
 
   async run(): Promise<ChainReport> {
+    try {
+      return await this.walk();
+    } finally {
+      for (const l of this.longLines) l.close();
+    }
+  }
+
+  private async walk(): Promise<ChainReport> {
     for (let i = 0; i < this.files.length; i++) {
       await this.verifyFile(i);
       this.options.onFile?.(this.reports[this.reports.length - 1]);
     }
     if (this.pending) await this.resolve(this.pending, null);
+    this.closeUnhashed(null);
     this.addDirectoryNotes();
     let verdict: VerdictClass = 'intact';
-    for (const f of this.findings) verdict = worse(verdict, f.class);
-    for (const r of this.reports) {
-      for (const f of this.findings) if (f.file === r.file) r.verdict = worse(r.verdict, f.class);
-    }
+    for (const r of this.reports) verdict = worse(verdict, r.verdict);
+    for (const f of this.findingLog.items) verdict = worse(verdict, f.class);
+    const omitted = omittedOf(this.findingLog, this.noteLog);
     return {
       verdict,
       files: this.reports,
-      findings: this.findings,
-      notes: this.notes,
+      findings: this.findingLog.items,
+      notes: this.noteLog.items,
+      ...(omitted ? { omitted } : {}),
       entriesVerified: this.verified,
       chainHead: this.headEntry && this.headHash ? { ...this.headEntry.loc, hash: this.headHash } : null,
       genesisFile: this.genesisFile,
@@ -105,10 +152,10 @@ class ChainWalker {
 
   private addDirectoryNotes(): void {
     const gap = gapNote(this.files);
-    if (gap) this.notes.push(gap);
+    if (gap) this.note(gap);
     if (this.preIntegrity.count > 0 && this.preIntegrity.first) {
       const where = this.preIntegrity.first;
-      this.notes.push({
+      this.note({
         kind: 'pre-integrity',
         file: where.file,
         line: where.line,
@@ -118,7 +165,25 @@ class ChainWalker {
   }
 
   private finding(f: Finding): void {
-    this.findings.push(f);
+    this.findingLog.push(f);
+    this.lastFindingLine.set(f.file, Math.max(f.line, this.lastFindingLine.get(f.file) ?? 0));
+    const r = this.reportOf.get(f.file);
+    if (r) r.verdict = worse(r.verdict, f.class);
+  }
+
+  private note(n: Note): void {
+    this.noteLog.push(n);
+  }
+
+  /** Long lines streamed (their files stay open until the walk ends: a diagnosis may hash them again). */
+  private readonly longLines: LongLine[] = [];
+
+  private async longLine(file: AuditFile, raw: RawLine): Promise<LineClass> {
+    const l = await classifyLongLine(file, raw, this.started ? this.prev : this.options.startHash || GENESIS_HASH);
+    this.longLines.push(l);
+    // A break is diagnosed within a few entries: older long lines need not stay open.
+    if (this.longLines.length > 4) this.longLines.shift()?.close();
+    return l.line;
   }
 
   private async verifyFile(index: number): Promise<void> {
@@ -138,81 +203,103 @@ class ChainWalker {
       lastEntrySha256: null,
     };
     this.reports.push(report);
+    this.reportOf.set(file.name, report);
     let fileFirst = !file.startOffset;
     let lastEntryBytes: Buffer | null = null;
     const layout: LineLayout = { crlf: false, cr: false, bom: false, nonAscii: false, loneCr: false };
     let bomLine = 0;
     let blank = 0;
+    let splitter: LineSplitter | null = null;
     let lastRaw: { line: number; terminated: boolean } | null = null;
     try {
       const start = file.startOffset ?? 0;
-      for await (const raw of scanLines(file.stream ?? openAuditFile(file.path, start), {
+      splitter = new LineSplitter({
         maxLineBytes: this.maxLineBytes,
         startOffset: start,
         firstLine: file.firstLine ?? 1,
-      })) {
-        report.lines = raw.line;
-        report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
-        if (raw.terminated) report.completeBytes = report.bytes;
-        lastRaw = raw;
-        const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
-        const line = classifyLine(raw, this.maxLineBytes);
-        if (raw.crlf) layout.crlf = true;
-        if (line.kind === 'blank') {
-          blank++;
-          continue;
-        }
-        if (raw.cr) layout.cr = true;
-        if (line.kind !== 'unreadable' || line.reason !== 'invalid-utf8') {
-          const l = lineLayout(raw);
-          layout.nonAscii ||= l.nonAscii;
-          layout.loneCr ||= l.loneCr;
-          if (l.bom && !layout.bom) {
-            layout.bom = true;
-            bomLine = raw.line;
+        skipEmptyLines: true, // counted at the speed of a byte search (a gzip of newlines)
+      });
+      for await (const batch of lineBatches(file.stream ?? openAuditFile(file.path, start), splitter))
+        for (const raw of batch) {
+          report.lines = raw.line;
+          report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
+          if (raw.terminated) report.completeBytes = report.bytes;
+          lastRaw = raw;
+          const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
+          const line =
+            raw.tooLong && raw.terminated && !file.stream
+              ? await this.longLine(file, raw)
+              : classifyLine(raw, this.maxLineBytes);
+          if (raw.crlf) layout.crlf = true;
+          if (line.kind === 'blank') {
+            blank++;
+            continue;
+          }
+          if (raw.cr) layout.cr = true;
+          if (line.kind !== 'unreadable' || line.reason !== 'invalid-utf8') {
+            const l = lineLayout(raw);
+            layout.nonAscii ||= l.nonAscii;
+            layout.loneCr ||= l.loneCr;
+            if (l.bom && !layout.bom) {
+              layout.bom = true;
+              bomLine = raw.line;
+            }
+          }
+          switch (line.kind) {
+            case 'unreadable':
+              await this.badLine(loc, 'unreadable', line.reason, line.message, line.hint, line.lenient);
+              continue;
+            case 'malformed':
+              if (!raw.terminated) {
+                await this.flushPending();
+                this.finding({
+                  ...loc,
+                  class: 'incomplete',
+                  reason: 'torn-last-line',
+                  message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash`,
+                });
+              } else if (!(await this.tornWriteRecovered(loc, line.text, report))) {
+                await this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
+              }
+              continue;
+            case 'unhashed':
+              if (line.schema)
+                report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
+              await this.unhashedEntry(loc, line.how, report);
+              continue;
+          }
+          if (report.schema !== 'none' && report.schema !== 'mixed' && report.schema !== line.schema)
+            this.note({
+              kind: 'mixed-schema',
+              file: file.name,
+              line: raw.line,
+              message: `entry with ${line.schema === 'writer' ? '_integrity_hash' : 'chain_hash'} in a file whose entries use ${report.schema === 'writer' ? '_integrity_hash' : 'chain_hash'}: a writer uses one field (an entry from elsewhere?)`,
+            });
+          report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
+          const item: ChainEntry = {
+            loc,
+            text: line.text,
+            canonical: line.canonical,
+            stored: line.stored,
+            numberKeyObjects: line.numberKeyObjects,
+            duplicateKeys: line.duplicateKeys,
+            hashFrom: line.hashFrom,
+            fileFirst,
+            fileIndex: index,
+            fileReport: report,
+          };
+          fileFirst = false;
+          await this.entry(item);
+          report.lastHash = item.stored;
+          if (raw.terminated) {
+            report.lastEntryOffset = raw.offset;
+            lastEntryBytes = raw.bytes;
           }
         }
-        switch (line.kind) {
-          case 'unreadable':
-            await this.badLine(loc, 'unreadable', line.reason, line.message, line.hint);
-            continue;
-          case 'malformed':
-            if (!raw.terminated) {
-              await this.flushPending();
-              this.finding({
-                ...loc,
-                class: 'incomplete',
-                reason: 'torn-last-line',
-                message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash`,
-              });
-            } else if (!(await this.tornWriteRecovered(loc, line.text, report))) {
-              await this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
-            }
-            continue;
-          case 'unhashed':
-            if (line.schema)
-              report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
-            await this.unhashedEntry(loc, line.how, report);
-            continue;
-        }
-        report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
-        const item: ChainEntry = {
-          loc,
-          text: line.text,
-          canonical: line.canonical,
-          stored: line.stored,
-          numberKeyObjects: line.numberKeyObjects,
-          fileFirst,
-          fileIndex: index,
-          fileReport: report,
-        };
-        fileFirst = false;
-        await this.entry(item);
-        report.lastHash = item.stored;
-        if (raw.terminated) {
-          report.lastEntryOffset = raw.offset;
-          lastEntryBytes = raw.bytes;
-        }
+      // Empty lines after the last line handed out were counted, not handed out.
+      if (splitter.position > report.bytes) {
+        report.bytes = report.completeBytes = splitter.position;
+        report.lines = splitter.nextLine - 1;
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
@@ -223,7 +310,7 @@ class ChainWalker {
         offset: report.bytes,
         class: 'io-error',
         reason: 'io-error',
-        message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}`,
+        message: readErrorText(file.name, e),
       });
       if (this.prev !== null) this.prevCandidate = this.prev;
       this.prev = null;
@@ -233,17 +320,17 @@ class ChainWalker {
       lastRaw &&
       !lastRaw.terminated &&
       report.lastHash !== null &&
-      !this.findings.some((f) => f.file === file.name && f.line === lastRaw!.line)
+      this.lastFindingLine.get(file.name) !== lastRaw.line
     ) {
-      this.notes.push({
+      this.note({
         kind: 'no-final-newline',
         file: file.name,
         line: lastRaw.line,
         message: 'last entry is complete but has no newline yet (a write in progress?)',
       });
     }
-    const rewritten = rewrittenNote(file.name, layout, blank, bomLine);
-    if (rewritten) this.notes.push(rewritten);
+    const rewritten = rewrittenNote(file.name, layout, blank + (splitter?.emptyLines ?? 0), bomLine);
+    if (rewritten) this.note(rewritten);
   }
 
   /** An entry with a string hash. */
@@ -253,19 +340,27 @@ class ChainWalker {
       this.pending = null;
       if (consumed) return;
     }
+    if (this.replay && (await this.replayed(e))) return;
+    if (this.unhashed) this.closeUnhashed(e);
+    if (this.gap) {
+      this.acrossGap(e);
+      return;
+    }
     if (!this.started) {
       this.started = true;
       this.genesisFile = e.loc.file;
-      if (this.options.startHash) this.check(e, this.options.startHash, false);
-      else this.check(e, GENESIS_HASH, true);
+      const start = this.options.startHash || GENESIS_HASH;
+      const chains = chainsFrom(e, start);
+      this.check(e, start, !this.options.startHash);
+      if (chains) this.prependedUnhashed(e);
       return;
     }
     if (this.prev === null) {
       // After an unreadable line: the entry may chain around it, or from a hash we cannot see.
       const candidate = this.prevCandidate;
       this.prevCandidate = null;
-      if (candidate === null || chainHash(candidate, e.canonical) !== e.stored) {
-        this.notes.push({
+      if (candidate === null || !chainsFrom(e, candidate)) {
+        this.note({
           kind: 'resync',
           file: e.loc.file,
           line: e.loc.line,
@@ -281,16 +376,36 @@ class ChainWalker {
   }
 
   private check(e: ChainEntry, prev: string, firstOfHistory: boolean): void {
-    if (chainHash(prev, e.canonical) === e.stored) {
+    if (chainsFrom(e, prev)) {
       this.accept(e);
+      return;
+    }
+    if (this.torn && chainsFrom(e, this.torn.base)) {
+      this.tornSibling(e);
       return;
     }
     this.pending = { e, prev, firstOfHistory };
     this.prev = e.stored; // provisional; resolve() decides
   }
 
-  /** A verified entry: its hash becomes the expected predecessor of the next. */
+  /**
+   * A verified entry: its hash becomes the expected predecessor of the next. An entry with a key
+   * twice is never counted: its hash covers the last value (json.loads keeps it), but readers
+   * that keep the first, and every raw copy exported or forwarded, show the other.
+   */
   private accept(e: ChainEntry): void {
+    if (e.duplicateKeys) {
+      this.finding({
+        ...e.loc,
+        class: 'tampered',
+        reason: 'duplicate-key',
+        stored: e.stored,
+        message:
+          'an object holds the same key twice: json.dumps never writes that; the hash covers the last value, while readers that keep the first (and every raw copy) show another: an edit',
+      });
+      this.anchor(e);
+      return;
+    }
     this.verified++;
     e.fileReport.entriesVerified++;
     this.anchor(e);
@@ -319,16 +434,52 @@ class ChainWalker {
     reason: FindingReason,
     message: string,
     storedHint: string | null = null,
+    lenient?: { canonical: string; stored: string },
   ): Promise<void> {
     await this.flushPending();
+    this.closeUnhashed('unknown');
     this.finding({ ...loc, class: cls, reason, message, ...(storedHint ? { stored: storedHint } : {}) });
-    if (this.started) {
-      // The next entry should chain from this line's stored hash (if we could see one), or
-      // around the line from the last good hash.
-      if (storedHint) this.prevCandidate = storedHint;
-      else if (this.prev !== null) this.prevCandidate = this.prev;
-      this.prev = null;
+    if (!this.gap) {
+      const before = this.started ? this.prev : this.options.startHash || GENESIS_HASH;
+      if (before === null) return; // after an unreadable file: its own resync applies
+      this.gap = { first: loc, before, through: before };
     }
+    // Through this line only if it is an entry whose stored hash verifies from the hash before it.
+    const t = this.gap.through;
+    this.gap.through =
+      t !== null && lenient && chainHash(t, lenient.canonical) === lenient.stored ? lenient.stored : null;
+    this.prev = null;
+  }
+
+  /**
+   * The first entry after lines that could not be checked (spec §7: lines Python's verifier
+   * cannot read). It must chain from the entry before them (they were inserted, or are junk),
+   * or through them (each a whole entry whose own hash verifies): then they are a warning, and
+   * nothing is missing. Otherwise entries were removed there and the lines mask it, whatever
+   * hash they appear to hold: a chain break (tampered).
+   */
+  private acrossGap(e: ChainEntry): void {
+    const g = this.gap as NonNullable<ChainWalker['gap']>;
+    this.gap = null;
+    const firstOfHistory = !this.started;
+    if (firstOfHistory) {
+      this.started = true;
+      this.genesisFile = e.loc.file;
+    }
+    if (chainsFrom(e, g.before) || (g.through !== null && chainsFrom(e, g.through))) {
+      this.accept(e);
+      return;
+    }
+    const where = `${g.first.file}:${g.first.line}`;
+    this.finding({
+      ...e.loc,
+      class: 'tampered',
+      reason: 'chain-break',
+      stored: e.stored,
+      expected: entryHash(e, g.before),
+      message: `does not chain from the entry before the line(s) that cannot be read at ${where}, nor through a hash that verifies: entries were removed or changed there, and the unreadable line(s) mask it`,
+    });
+    this.anchor(e);
   }
 
   /** An object without a usable hash. */
@@ -343,13 +494,67 @@ class ChainWalker {
       this.preIntegrity.first ??= loc;
       this.preIntegrity.last = loc;
       report.preIntegrityEntries++;
+      if (this.preIntegrityHere?.first.file !== loc.file) this.preIntegrityHere = { first: loc, count: 0, report };
+      this.preIntegrityHere.count++;
       return;
     }
-    const what =
-      how === 'absent' ? 'has no hash field' : how === 'null' ? 'has a null hash' : 'has a hash that is not a string';
-    this.finding({ ...loc, class: 'tampered', reason: 'missing-hash', message: `entry ${what} inside the chain` });
-    if (this.prev !== null) this.prevCandidate = this.prev;
-    this.prev = null;
+    void how; // an absent, null or non-string hash all leave the entry unverifiable
+    this.unhashed ??= { first: loc, count: 0 };
+    this.unhashed.count++;
+  }
+
+  /**
+   * Entries without a hash inside the chain, told by the entry after them (`next`; null: none).
+   * Loki Mode's writer with integrity off for a while (`LOKI_AUDIT_NO_INTEGRITY`) writes such
+   * entries and chains the next hashed entry around them (spec §10.15); lines inserted look the
+   * same, and neither can be verified: tampered either way, but saying which it can be. When the
+   * entry after them does not chain around them, hashes were removed from chained entries.
+   */
+  private closeUnhashed(next: ChainEntry | null | 'unknown'): void {
+    const u = this.unhashed;
+    if (!u) return;
+    this.unhashed = null;
+    const n = `${u.count} entr${u.count === 1 ? 'y' : 'ies'}`;
+    if (next && next !== 'unknown' && (this.prev === null || !chainsFrom(next, this.prev))) {
+      this.finding({
+        ...u.first,
+        class: 'tampered',
+        reason: 'missing-hash',
+        message: `${n} without a hash inside the chain, and the entry after them (${next.loc.file}:${next.loc.line}) does not chain from the entry before them: hashes were removed from chained entries`,
+      });
+      if (this.prev !== null) this.prevCandidate = null;
+      this.prev = null;
+      return;
+    }
+    this.finding({
+      ...u.first,
+      class: 'tampered',
+      reason: 'unhashed-entries',
+      message:
+        next === 'unknown'
+          ? `${n} without a hash inside the chain: written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`
+          : next
+            ? `${n} without a hash, and the chain skips around them (the entry after them chains from the entry before them): written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`
+            : `${n} without a hash at the end of the chain: written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or appended; not verifiable`,
+    });
+  }
+
+  /**
+   * The first hashed entry chains from the start: entries without a hash before it in the same
+   * file are not pre-integrity (a pre-integrity file holds no hashed entry), they were inserted.
+   */
+  private prependedUnhashed(e: ChainEntry): void {
+    const here = this.preIntegrityHere;
+    if (!here || here.first.file !== e.loc.file) return;
+    this.preIntegrityHere = null;
+    this.preIntegrity.count -= here.count;
+    here.report.preIntegrityEntries -= here.count;
+    this.finding({
+      ...here.first,
+      class: 'tampered',
+      reason: 'unhashed-entries',
+      message: `${here.count} entr${here.count === 1 ? 'y' : 'ies'} without a hash before the first hashed entry of the same file: a pre-integrity file holds no hashed entry, so these were inserted; not verifiable`,
+    });
   }
 
   /**
@@ -362,12 +567,17 @@ class ChainWalker {
     if (!tail) return false;
     await this.flushPending();
     if (chainHash(this.prev, tail.canonical) !== tail.stored) return false;
-    this.finding({
+    const nul = /^\0+$/.test(text.slice(0, tail.at));
+    const finding: Finding = {
       ...loc,
       class: 'incomplete',
       reason: 'torn-write-recovered',
-      message: `a write was cut off (${tail.at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
-    });
+      message: nul
+        ? `${tail.at} NUL bytes where entries were (a power loss before the data reached the disk) and the next entry was appended after them on the same line; the chain continues intact`
+        : `a write was cut off (${tail.at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
+    };
+    this.finding(finding);
+    this.torn = { base: this.prev, finding, siblings: 0 };
     this.accept({
       loc,
       text,
@@ -381,6 +591,15 @@ class ChainWalker {
     return true;
   }
 
+  /** An entry that chains from the last whole entry before a torn write (spec §10.17): the writer's own doing. */
+  private tornSibling(e: ChainEntry): void {
+    const torn = this.torn as NonNullable<ChainWalker['torn']>;
+    if (torn.siblings++ === 0)
+      torn.finding.message +=
+        '; the entry after it chains from the same entry before the torn line, as the writer does when it re-reads the file and skips the merged line (spec §10.17)';
+    this.accept(e);
+  }
+
   /**
    * Diagnoses a mismatch at `p.e` (diagnosis.ts), looking at the next entry `next` if any, and
    * carries out what the verdict says.
@@ -388,7 +607,8 @@ class ChainWalker {
    */
   private async resolve(p: Pending, next: ChainEntry | null): Promise<boolean> {
     const { e } = p;
-    let earlier: ReturnType<BreakContext['earlier']> | null = null;
+    let earlier: Promise<Found> | null = null;
+    let later: Promise<Found> | null = null;
     const ctx: BreakContext = {
       e,
       prev: p.prev,
@@ -396,6 +616,7 @@ class ChainWalker {
       firstOfHistory: p.firstOfHistory,
       lastPreIntegrity: this.preIntegrity.count > 0 ? this.preIntegrity.last : null,
       earlier: () => (earlier ??= this.findEarlier(e)),
+      later: () => (later ??= this.findLater(e)),
       missingDatesBefore: () => missingDates(this.files.slice(0, e.fileIndex + 1)),
     };
     const v = await diagnoseBreak(ctx);
@@ -419,20 +640,44 @@ class ChainWalker {
         this.prev = e.stored; // the later of the two in chain order
         this.headHash = e.stored;
         return true;
+      case 'replay':
+        this.startReplay(e, v.finding, v.replayOf as FoundEntry);
+        return false;
     }
   }
 
   /**
-   * Re-reads the files before `e` looking for the hash `e` chains from, or a copy of `e`.
-   * Only runs after a break at a file boundary.
+   * Re-reads the entries before `e` (the earlier files, and `e`'s file up to it) for the hash
+   * `e` chains from and for a copy of `e`. Only after a break, within the search budget.
    */
-  private async findEarlier(e: ChainEntry): Promise<{ from?: FoundEntry; duplicate?: Location }> {
-    const result: { from?: FoundEntry; duplicate?: Location } = {};
-    for (let i = 0; i < e.fileIndex; i++) {
+  private findEarlier(e: ChainEntry): Promise<Found> {
+    return this.search(e, 0, e.fileIndex, e.loc.offset);
+  }
+
+  /** Re-reads the files after `e`'s for the hash `e` chains from (a clock step, spec §10.19). */
+  private findLater(e: ChainEntry): Promise<Found> {
+    return this.search(e, e.fileIndex + 1, this.files.length - 1, Infinity);
+  }
+
+  /**
+   * Scans files `from..to` (the last one only up to byte `endOffset`) for an entry whose stored
+   * hash `e` chains from, and one with `e`'s own stored hash. Stops when both are found, or when
+   * the walk's search budget (bytes re-read) is spent; then says so once in a note.
+   */
+  private async search(e: ChainEntry, from: number, to: number, endOffset: number): Promise<Found> {
+    const result: Found = {};
+    for (let i = from; i <= to && !(result.from && result.duplicate); i++) {
       const file = this.files[i];
       if (file.stream) continue; // read once, cannot be read again
+      const end = i === to ? endOffset : Infinity;
       try {
         for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes: this.maxLineBytes })) {
+          if (raw.offset >= end) break;
+          this.searchBudget -= raw.length + 1;
+          if (this.searchBudget < 0) {
+            this.budgetSpent();
+            return result;
+          }
           const d = decodeLine(raw, this.maxLineBytes);
           if (d.kind !== 'text') continue;
           let parsed;
@@ -443,9 +688,10 @@ class ChainWalker {
           }
           const h = parsed.hashValue;
           if (typeof h !== 'string') continue;
-          const loc = { file: file.name, line: raw.line, offset: raw.offset };
-          if (h === e.stored && !result.duplicate) result.duplicate = loc;
-          if (!result.from && chainHash(h, e.canonical) === e.stored) result.from = { ...loc, hash: h };
+          const loc = { file: file.name, line: raw.line, offset: raw.offset, hash: h, fileIndex: i };
+          if (h === e.stored) result.duplicate ??= loc;
+          // A line too long to hold is hashed by streaming it: not once per earlier entry.
+          if (!result.from && !e.hashFrom && chainHash(h, e.canonical) === e.stored) result.from = loc;
         }
       } catch {
         // Unreadable files were reported during the main pass.
@@ -453,7 +699,61 @@ class ChainWalker {
     }
     return result;
   }
+
+  private budgetSpent(): void {
+    if (this.searchBudget === -Infinity) return;
+    this.searchBudget = -Infinity;
+    this.note({
+      kind: 'resync',
+      message: `stopped searching other entries to explain breaks after re-reading ${SEARCH_BUDGET_BYTES / 1048576} MiB: later breaks are reported without saying where their entries chain from`,
+    });
+  }
+
+  /**
+   * Starts following a replay: the entries after `of` (in chain order) that `e`'s file repeats
+   * are copies, not new entries.
+   */
+  private startReplay(e: ChainEntry, finding: Finding, of: FoundEntry): void {
+    const files = this.files;
+    const maxLineBytes = this.maxLineBytes;
+    async function* storedAfter(): AsyncGenerator<string> {
+      for (let i = of.fileIndex; i < files.length; i++) {
+        const f = files[i];
+        if (f.stream) return;
+        const start = i === of.fileIndex && !f.gz ? of.offset : 0;
+        for await (const raw of scanLines(openAuditFile(f.path, start), { maxLineBytes, startOffset: start })) {
+          if (i === of.fileIndex && raw.offset <= of.offset) continue;
+          const d = decodeLine(raw, maxLineBytes);
+          const h = d.kind === 'text' ? storedHash(d.text) : null;
+          if (h) yield h;
+        }
+      }
+    }
+    this.replay = { finding, copies: 1, of, original: storedAfter() };
+    this.anchor(e);
+  }
+
+  /** While replaying: whether `e` repeats the next entry of the original (then it is not counted). */
+  private async replayed(e: ChainEntry): Promise<boolean> {
+    const r = this.replay as NonNullable<ChainWalker['replay']>;
+    const next = await r.original.next().catch(() => ({ done: true as const, value: undefined }));
+    if (!next.done && next.value === e.stored) {
+      r.copies++;
+      r.finding.message = r.finding.message.replace(
+        /; (\d+ )?replayed entries are not counted as verified$/,
+        `; ${r.copies} replayed entries are not counted as verified`,
+      );
+      this.anchor(e);
+      return true;
+    }
+    await r.original.return(undefined);
+    this.replay = null;
+    return false;
+  }
 }
+
+/** Bytes the walk may re-read to explain breaks (where an entry chains from, copies of it). */
+const SEARCH_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** The note for a file whose values are intact but whose bytes are not as the writer wrote them. */
 function rewrittenNote(file: string, layout: LineLayout, blank: number, bomLine: number): Note | null {

@@ -83,7 +83,7 @@ describe('chain diagnosis on generated directories', () => {
     const c = chain(['2026-03-01', '2026-03-02'], 5);
     c.files['2026-03-02'][0] = c.files['2026-03-01'][2];
     const r = await verify(c.files);
-    assert.equal(r.findings[0].reason, 'duplicate-entry');
+    assert.equal(r.findings[0].reason, 'replayed-entries');
     assert.equal(r.findings[0].class, 'tampered');
     assert.match(r.findings[0].message, /copy of audit-2026-03-01\.jsonl:3/);
   });
@@ -111,9 +111,12 @@ describe('chain diagnosis on generated directories', () => {
     assert.equal(r.verdict, 'intact');
     assert.ok(r.notes.some((n) => n.kind === 'pre-integrity' && n.file === 'audit-2026-02-28.jsonl'));
     assert.equal(r.files[0].preIntegrityEntries, 2);
-    // …and in the same file (integrity switched on mid-day)
+    // …but not in a file that also holds hashed entries: a pre-integrity file holds none, and an
+    // unhashed line prepended to a hashed file looks the same as an upgrade mid-day (issue #15).
     const mixed = await verify({ '2026-03-01': [plain[0], ...c.files['2026-03-01']] });
-    assert.equal(mixed.verdict, 'intact');
+    assert.deepEqual(first(mixed), ['tampered', 'unhashed-entries', 'audit-2026-03-01.jsonl', 1]);
+    assert.equal(mixed.entriesVerified, 4);
+    assert.equal(mixed.files[0].preIntegrityEntries, 0);
   });
 
   it('a whole first file with its hashes stripped is tampering when the next file does not start at genesis', async () => {
@@ -129,9 +132,15 @@ describe('chain diagnosis on generated directories', () => {
     const lines = c.files['2026-03-01'];
     lines.splice(3, 0, pyDumps(entry('2026-03-01', 50)));
     const r = await verify(c.files);
-    assert.deepEqual(first(r), ['tampered', 'missing-hash', 'audit-2026-03-01.jsonl', 4]);
+    assert.deepEqual(first(r), ['tampered', 'unhashed-entries', 'audit-2026-03-01.jsonl', 4]);
     assert.equal(r.findings.length, 1);
+    assert.match(r.findings[0].message, /chain skips around them/);
     assert.ok(!r.notes.some((n) => n.kind === 'resync'));
+    // Hashes stripped from chained entries: the entry after them does not chain around them.
+    const s = chain(['2026-03-01'], 6);
+    s.files['2026-03-01'][3] = s.files['2026-03-01'][3].replace(/, "_integrity_hash": "[0-9a-f]{64}"/, '');
+    const stripped = await verify(s.files);
+    assert.deepEqual(first(stripped), ['tampered', 'missing-hash', 'audit-2026-03-01.jsonl', 4]);
   });
 
   it('a torn write followed by the next entry on the same line is recovered as incomplete', async () => {

@@ -14,11 +14,9 @@
  * errors retryable; any other 4xx final (the batch goes to the dead-letter file with Loki's text).
  * Source: Loki HTTP API docs (push), pkg/validation/validate.go.
  */
-import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
-import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
-import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/pipeline.js';
+import type { ByteList } from '../../core/runtime/bytelist.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 
 /** Limits of Loki's `limits_config` defaults that make a push fail with 400. */
@@ -201,9 +199,9 @@ export class LokiPushClient {
   }
 
   /**
-   * Keep-alive connections for pushes, and the request function (node:http rather than fetch:
-   * undici kept each request's buffers until a full collection, ~40 MB while catching up,
-   * measured). node:https (and TLS) is loaded only for an https URL.
+   * Keep-alive connections for pushes, and the request function: node:http rather than fetch,
+   * whose undici kept each request's buffers until a full collection while catching up.
+   * node:https (and TLS) is loaded only for an https URL.
    */
   private transport: Promise<{ agent: HttpAgent; request: typeof httpRequest }> | null = null;
 
@@ -277,160 +275,5 @@ export class LokiPushClient {
   /** Where pushes go (no credentials in it). */
   get endpoint(): string {
     return this.pushUrl;
-  }
-}
-
-/** Blocks for the streams of batches being filled (shared by every Loki target of a run). */
-const blocks = new BlockPool();
-
-/**
- * One push being filled: each entry is encoded into its stream's bytes as it is added (a batch
- * holds bytes outside the heap, not objects); sealing gzips the body (level 1: most of gzip's
- * gain on JSON at a fraction of the CPU, on the libuv thread pool) and gives the blocks back.
- */
-class LokiBatch implements TargetBatch {
-  private readonly streams = new Map<LokiStream, ByteList>();
-  size = 0;
-  /**
-   * The compressed push body, once sealed (a retry sends the same bytes, so Loki can drop the
-   * duplicate), in pool blocks too: a body lives until Loki answers, and as one buffer each it
-   * was promoted and left for a full collection (~20 MB at full speed, measured).
-   */
-  body: Promise<ByteList> | null = null;
-
-  constructor(private readonly client: LokiPushClient) {}
-
-  add(e: ReadEntry): string | null {
-    const enc = this.client.encode(e);
-    if (!enc.ok) return enc.reason;
-    const values = this.streams.get(enc.stream);
-    if (values) values.append(',' + enc.value);
-    else {
-      const list = new ByteList(blocks);
-      list.append(enc.value);
-      this.streams.set(enc.stream, list);
-    }
-    this.size++;
-    return null;
-  }
-
-  seal(): void {
-    if (this.body || this.size === 0) return;
-    // The whole body copied into one input and written to the gzip stream at once: written
-    // block by block, each 16 KiB write cost this thread ~40 µs (2.7 vs 1.2 ms of it per MiB
-    // of body, measured; forward of 1M entries 19 → 16 s). The blocks go back to the pool now.
-    const parts: Array<string | Buffer> = ['{"streams":['];
-    let first = true;
-    for (const [stream, values] of this.streams) {
-      parts.push(`${first ? '' : ','}{"stream":${stream.key},"values":[`);
-      first = false;
-      for (const c of values.chunks()) parts.push(c);
-      parts.push(']}');
-    }
-    parts.push(']}');
-    let size = 0;
-    for (const p of parts) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
-    const input = takeInput(size);
-    let at = 0;
-    for (const p of parts) at += typeof p === 'string' ? input.write(p, at) : p.copy(input, at);
-    for (const l of this.streams.values()) l.release();
-    this.streams.clear();
-
-    const gz = createGzip({ level: zlibConstants.Z_BEST_SPEED });
-    const out = new ByteList(blocks);
-    this.body = new Promise<ByteList>((resolve, reject) => {
-      gz.on('data', (b: Buffer) => out.appendBytes(b));
-      gz.on('end', () => {
-        giveBackInput(input);
-        resolve(out);
-      });
-      gz.on('error', (err) => {
-        giveBackInput(input);
-        out.release();
-        reject(err);
-      });
-    });
-    this.body.catch(() => undefined); // awaited in deliver; no unhandled rejection meanwhile
-    gz.end(input.subarray(0, size));
-  }
-}
-
-/**
- * Input buffers for compression, reused (two: a batch may be sealed while the one before is
- * still being compressed). A buffer allocated per batch left ~7 MB more RSS in glibc's
- * allocator arenas (gone with MALLOC_ARENA_MAX=1, measured).
- */
-const spareInputs: Buffer[] = [];
-
-function takeInput(size: number): Buffer {
-  const i = spareInputs.findIndex((b) => b.length >= size);
-  if (i >= 0) return spareInputs.splice(i, 1)[0];
-  return Buffer.allocUnsafeSlow(Math.max(Math.ceil(size * 1.25), 2 * 1024 * 1024));
-}
-
-function giveBackInput(b: Buffer): void {
-  if (spareInputs.length < 2) spareInputs.push(b);
-}
-
-/** Loki as a forward target: batches of up to 1 MiB (Promtail's batch size) or 10 000 entries. */
-export class LokiTarget implements ForwardTarget {
-  readonly id: string;
-  readonly maxBatchEntries: number;
-  readonly maxBatchBytes: number;
-  readonly client: LokiPushClient;
-
-  /** @throws LokiConfigError */
-  constructor(config: LokiTargetConfig, batch: { entries?: number; bytes?: number } = {}) {
-    this.client = new LokiPushClient(config);
-    const u = new URL(config.url);
-    this.id = `loki:${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}${config.tenant ? `#${config.tenant}` : ''}`;
-    this.maxBatchEntries = batch.entries ?? 10_000;
-    this.maxBatchBytes = batch.bytes ?? 1024 * 1024;
-  }
-
-  batch(): LokiBatch {
-    return new LokiBatch(this.client);
-  }
-
-  async deliver(batch: TargetBatch): Promise<DeliverResult> {
-    const b = batch as LokiBatch;
-    b.seal();
-    if (!b.body) return { ok: true };
-    let body: ByteList;
-    try {
-      body = await b.body;
-    } catch (err) {
-      return { ok: false, retryable: false, error: `cannot compress the batch: ${(err as Error).message}` };
-    }
-    const r = await this.client.push(body);
-    return r.ok ? { ok: true } : { ok: false, retryable: r.retryable, error: r.error };
-  }
-
-  preview(e: ReadEntry, into: TargetPreview): void {
-    const enc = this.client.encode(e);
-    if (enc.ok) {
-      const key =
-        '{' +
-        Object.entries(enc.stream.labels)
-          .map(([k, v]) => `${k}="${v}"`)
-          .join(', ') +
-        '}';
-      into.streams[key] = (into.streams[key] ?? 0) + 1;
-    } else {
-      const reason = enc.reason.replace(/ \(.*$/, '');
-      into.refused[reason] = (into.refused[reason] ?? 0) + 1;
-    }
-  }
-
-  /** Gives the batch's blocks back once it is delivered, dead-lettered or given up on. */
-  dispose(batch: TargetBatch): void {
-    (batch as LokiBatch).body?.then(
-      (b) => b.release(),
-      () => undefined,
-    );
-  }
-
-  async close(): Promise<void> {
-    this.client.close();
   }
 }

@@ -1,0 +1,190 @@
+/**
+ * Filling a target's batches from its lines, like Promtail: a batch closes when it holds the
+ * target's most entries or bytes, or `waitMs` after it started, whichever comes first. A batch
+ * holds bytes, not entries: each entry is encoded by the target as it is added, and its original
+ * bytes go to the batch's journal (dead-letter.ts), both outside the heap.
+ *
+ * No read-ahead: the next chunk of lines is asked for only once this one's are done with (they
+ * are views of the read buffer, see source.ts), and the last line read keeps a copy of its bytes
+ * when the buffer is about to be reused, for the position saved after its batch.
+ */
+import type { EntryFilter } from '../query/filters.js';
+import type { ReadEntry, ReadProblem } from '../read/entries.js';
+import { parseLine } from '../read/entries.js';
+import { BatchJournal, type Refused } from './dead-letter.js';
+import type { Position } from './positions.js';
+import { detach, positionAfter, type SourceLine } from './source.js';
+import type { ForwardTarget, TargetBatch } from './target.js';
+
+/** What a wait for lines gives when the batch is due first. */
+const DUE: unique symbol = Symbol('due');
+const NO_RECORD: Record<string, unknown> = Object.freeze({});
+const NO_BYTES = Buffer.alloc(0);
+
+/** A batch closed for sending. */
+export interface ClosedBatch {
+  /** The target's batch; null when no entry was added (only the position moved). */
+  batch: TargetBatch | null;
+  /** The original bytes of the entries the batch took, to dead-letter them if it is refused whole. */
+  journal: BatchJournal;
+  /** Entries the target refused as they were added. */
+  refused: Refused[];
+  /** The last line read when the batch closed, matching or not; null when nothing was read. */
+  end: SourceLine | null;
+  /** Where the target stands once the batch is acknowledged; null when `end` closed a batch before. */
+  position: Position | null;
+}
+
+export interface BatcherOptions {
+  filter: EntryFilter;
+  maxLineBytes: number;
+  /** Longest wait before a batch is closed with what it has, ms. */
+  waitMs: number;
+  /**
+   * The end line of the last batch whose position is saved: while a line read since is not, a
+   * batch is due after `waitMs` even with no entry in it (filtered-out lines move the position).
+   */
+  savedLine: () => SourceLine | null;
+  onProblem?: (p: ReadProblem) => void;
+}
+
+/** The entry on `s`, if it is one and `filter` takes it; a line that is not an entry goes to `onProblem`. */
+export function matchingEntry(
+  s: SourceLine,
+  filter: EntryFilter,
+  maxLineBytes: number,
+  onProblem?: (p: ReadProblem) => void,
+): ReadEntry | null {
+  const item = parseLine(s.raw, s.file, maxLineBytes);
+  if (!item) return null;
+  if (item.kind === 'problem') {
+    onProblem?.(item);
+    return null;
+  }
+  return filter.matches(item.view, item.record, item.text) ? item : null;
+}
+
+/**
+ * The closed batches of `target` from `lines`, in order; the last one when `lines` ends. The
+ * consumer is done with a batch's `end` line before it asks for the next batch.
+ */
+export async function* batches(
+  lines: AsyncIterator<SourceLine[]>,
+  target: ForwardTarget,
+  o: BatcherOptions,
+): AsyncGenerator<ClosedBatch, void, undefined> {
+  let filling = new FillingBatch(target);
+  let last: SourceLine | null = null; // the last line read, matching or not
+  let closed: SourceLine | null = null; // `last` when the batch before was closed
+  const timer = new BatchTimer(o.waitMs);
+  const close = (): ClosedBatch => {
+    const { batch, journal, refused } = filling;
+    filling = new FillingBatch(target);
+    // Only for a line not closed before: its bytes are still those of the chunk being read.
+    const position = last && last !== closed ? positionAfter(last) : null;
+    closed = last;
+    return { batch, journal, refused, end: last, position };
+  };
+  try {
+    // A wait that timed out keeps its request for the next chunk for the next turn.
+    let pending: Promise<IteratorResult<SourceLine[]>> | null = null;
+    for (;;) {
+      const dirty: boolean = filling.entries > 0 || last !== o.savedLine();
+      pending ??= lines.next();
+      const r: IteratorResult<SourceLine[]> | typeof DUE = dirty ? await timer.race(pending) : await pending;
+      if (r === DUE) {
+        yield close();
+        timer.restart();
+        continue;
+      }
+      pending = null;
+      if (r.done) break;
+      if (!dirty) timer.start();
+      for (const s of r.value) {
+        last = s;
+        const e = matchingEntry(s, o.filter, o.maxLineBytes, o.onProblem);
+        if (e && filling.add(e)) {
+          yield close();
+          timer.restart();
+        }
+      }
+      // The next read reuses the buffer: the last line, if not in a closed batch yet, keeps a copy.
+      if (last && last !== closed) last = detach(last);
+    }
+    yield close();
+  } finally {
+    timer.stop();
+  }
+}
+
+/** A batch being filled: the target's encoding of its entries, their original bytes, and refusals. */
+class FillingBatch {
+  batch: TargetBatch | null = null;
+  readonly journal = new BatchJournal();
+  readonly refused: Refused[] = [];
+  /** Entries added (refused ones too) and their bytes: what closes the batch. */
+  entries = 0;
+  private bytes = 0;
+
+  constructor(private readonly target: ForwardTarget) {}
+
+  /** Adds `e`; true when the batch is now full. */
+  add(e: ReadEntry): boolean {
+    this.entries++;
+    this.bytes += e.bytes.length;
+    this.batch ??= this.target.batch();
+    const reason = this.batch.add(e);
+    if (reason === null) this.journal.add(e);
+    // Kept without the parsed record and the raw bytes (a view of a whole read chunk): refusals are rare.
+    else this.refused.push({ entry: { ...e, record: NO_RECORD, bytes: NO_BYTES }, reason });
+    return this.entries >= this.target.maxBatchEntries || this.bytes >= this.target.maxBatchBytes;
+  }
+}
+
+/**
+ * When the batch being filled is due: one timer per batch, armed at the first wait for lines and
+ * kept until the batch closes, not one per line (a timer per line kept tens of thousands of
+ * timers and their promises alive at full speed).
+ */
+class BatchTimer {
+  private timer: NodeJS.Timeout | null = null;
+  private wake: ((v: typeof DUE) => void) | null = null;
+  private startedAt = 0;
+
+  constructor(private readonly waitMs: number) {}
+
+  /** The batch starts now (its first line was read). */
+  start(): void {
+    this.startedAt = Date.now();
+  }
+
+  /** A batch was closed: the next one starts now, its timer not armed yet. */
+  restart(): void {
+    this.stop();
+    this.start();
+  }
+
+  /** `next`, or DUE if the batch is due first. */
+  async race<T>(next: Promise<T>): Promise<T | typeof DUE> {
+    this.timer ??= setTimeout(
+      () => {
+        this.timer = null;
+        this.wake?.(DUE);
+      },
+      Math.max(0, this.startedAt + this.waitMs - Date.now()),
+    );
+    try {
+      return await new Promise<T | typeof DUE>((resolve, reject) => {
+        this.wake = resolve;
+        next.then(resolve, reject);
+      });
+    } finally {
+      this.wake = null;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

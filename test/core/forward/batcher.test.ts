@@ -1,0 +1,258 @@
+/**
+ * Filling batches: closed at the target's count, at its bytes, or at the batch wait, with one
+ * timer per batch (not per line); lines that match nothing still move the position; refusals
+ * kept apart from the journal; the last line's bytes copied before the read buffer is reused.
+ * Lines come from real generated audit files, through the real source or a feed that reuses one
+ * buffer as the file reader does.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateSample } from '../../../scripts/sample.js';
+import { batches, type BatcherOptions, type ClosedBatch } from '../../../src/core/forward/batcher.js';
+import { source, type SourceLine } from '../../../src/core/forward/source.js';
+import type { ForwardTarget, TargetBatch } from '../../../src/core/forward/target.js';
+import { compileFilter } from '../../../src/core/query/filters.js';
+import type { ReadEntry } from '../../../src/core/read/entries.js';
+import { discoverAuditFiles, type AuditFile } from '../../../src/core/read/files.js';
+import { tempDir } from '../../helpers/cli.js';
+
+/** A target that keeps the text of what it takes, refusing what `refuse` says. */
+class RecordingTarget implements ForwardTarget {
+  readonly id = 'test:recording';
+  constructor(
+    readonly maxBatchEntries = 100_000,
+    readonly maxBatchBytes = 1 << 30,
+    private readonly refuse: (e: ReadEntry) => string | null = () => null,
+  ) {}
+  batch(): TargetBatch & { texts: string[] } {
+    const texts: string[] = [];
+    const refuse = this.refuse;
+    return {
+      texts,
+      get size() {
+        return texts.length;
+      },
+      add(e: ReadEntry) {
+        const why = refuse(e);
+        if (why === null) texts.push(e.text);
+        return why;
+      },
+      seal() {},
+    };
+  }
+  async deliver() {
+    return { ok: true as const };
+  }
+  preview() {}
+  async close() {}
+}
+
+/**
+ * Lines handed out a chunk at a time when the test pushes them. Like the file reader, asking for
+ * the next chunk starts reading into the one buffer the lines handed out before are views of.
+ */
+class Feed implements AsyncIterator<SourceLine[]> {
+  private readonly buffer = Buffer.alloc(1 << 20);
+  private used = 0;
+  private line = 0;
+  private readonly queued: string[][] = [];
+  private waiting: ((r: IteratorResult<SourceLine[]>) => void) | null = null;
+  private ended = false;
+  asked = 0;
+
+  next(): Promise<IteratorResult<SourceLine[]>> {
+    this.asked++;
+    this.buffer.fill(0x21, 0, this.used);
+    this.used = 0;
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.hand();
+    });
+  }
+  push(...chunks: string[][]): void {
+    this.queued.push(...chunks);
+    this.hand();
+  }
+  end(): void {
+    this.ended = true;
+    this.hand();
+  }
+  private hand(): void {
+    const w = this.waiting;
+    if (!w || (!this.queued.length && !this.ended)) return;
+    this.waiting = null;
+    const chunk = this.queued.shift();
+    if (!chunk) return w({ done: true, value: undefined });
+    w({
+      done: false,
+      value: chunk.map((text) => {
+        const length = this.buffer.write(text, this.used);
+        const bytes = this.buffer.subarray(this.used, this.used + length);
+        this.used += length;
+        const raw = { bytes, line: ++this.line, offset: 0, length, terminated: true, tooLong: false, crlf: false };
+        return { raw, file: 'audit-2026-11-20.jsonl', ino: 1 };
+      }),
+    });
+  }
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const sizes = (closed: ClosedBatch[]) =>
+  closed.map((c) => (c.batch as unknown as { texts: string[] } | null)?.texts.length ?? 0);
+
+describe('batches', () => {
+  let t: { dir: string; cleanup: () => void };
+  let files: AuditFile[];
+  let lines: string[];
+  const all = compileFilter({});
+  const opts = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({
+    filter: all,
+    maxLineBytes: 1 << 20,
+    waitMs: 60_000,
+    savedLine: () => null,
+    ...o,
+  });
+  const fromFiles = () =>
+    source({ dir: t.dir, files, from: { index: 0, position: null }, follow: false, maxLineBytes: 1 << 20 })[
+      Symbol.asyncIterator
+    ]();
+  async function collect(it: AsyncIterable<ClosedBatch>): Promise<ClosedBatch[]> {
+    const out: ClosedBatch[] = [];
+    for await (const c of it) out.push(c);
+    return out;
+  }
+  before(async () => {
+    t = tempDir();
+    // One file of 400 entries (~170 KiB: several 64 KiB reads of the one reused buffer).
+    generateSample(t.dir, { seed: 21, perDay: [400] });
+    files = (await discoverAuditFiles(t.dir)).files;
+    lines = readFileSync(join(t.dir, 'audit-2026-11-16.jsonl'), 'utf8').split('\n').slice(0, -1);
+  });
+  after(() => t.cleanup());
+
+  it('closes at the count: full batches, then the rest when the lines end; each position after its last line', async () => {
+    const closed = await collect(batches(fromFiles(), new RecordingTarget(150), opts()));
+    assert.deepEqual(sizes(closed), [150, 150, 100]);
+    assert.deepEqual(
+      closed.map((c) => [c.end?.raw.line, c.position?.line, c.position?.lineSha256]),
+      [150, 300, 400].map((n) => [n, n, sha256(lines[n - 1])]),
+    );
+    const texts = closed.flatMap((c) => (c.batch as unknown as { texts: string[] }).texts);
+    assert.deepEqual(texts, lines);
+    assert.deepEqual(
+      closed.map((c) => c.journal.entries(1 << 20).map((e) => e.line)),
+      [0, 150, 300].map((from) => Array.from({ length: from === 300 ? 100 : 150 }, (_, i) => from + i + 1)),
+    );
+    for (const c of closed) c.journal.release();
+  });
+
+  it('closes at the bytes: as soon as the entries reach the target batch bytes', async () => {
+    const limit = 10_000;
+    const expected: number[] = [];
+    let n = 0;
+    let bytes = 0;
+    for (const l of lines) {
+      n++;
+      bytes += Buffer.byteLength(l);
+      if (bytes >= limit) {
+        expected.push(n);
+        n = bytes = 0;
+      }
+    }
+    if (n) expected.push(n);
+    const closed = await collect(batches(fromFiles(), new RecordingTarget(100_000, limit), opts()));
+    assert.ok(expected.length > 5, `${expected.length} batches`);
+    assert.deepEqual(sizes(closed), expected);
+  });
+
+  it('closes at the batch wait, with one timer per batch and not one per line', { timeout: 10_000 }, async (ctx) => {
+    const timers = ctx.mock.method(globalThis, 'setTimeout');
+    const batchTimers = () => timers.mock.calls.filter((c) => Number(c.arguments[1]) <= 150).length;
+    const feed = new Feed();
+    const it = batches(feed, new RecordingTarget(), opts({ waitMs: 150 }))[Symbol.asyncIterator]();
+    for (const [from, to, nth] of [
+      [0, 200, 1],
+      [200, 300, 2],
+    ]) {
+      const t0 = Date.now();
+      const due = it.next();
+      // One line per chunk, as `--follow` hands them out: every chunk is a wait of its own.
+      feed.push(...lines.slice(from, to).map((l) => [l]));
+      const r = await due;
+      assert.ok(Date.now() - t0 >= 149, `closed after ${Date.now() - t0} ms, before the batch wait`);
+      assert.deepEqual(sizes([r.value as ClosedBatch]), [to - from]);
+      assert.ok(feed.asked > to, 'every line was its own chunk');
+      assert.equal(batchTimers(), nth, `${batchTimers()} timers for ${nth} batch(es) of ${to - from} lines`);
+    }
+    feed.end();
+    const last = await it.next();
+    assert.deepEqual([last.value?.batch, last.value?.position], [null, null], 'nothing more: an empty batch');
+    assert.equal((await it.next()).done, true);
+  });
+
+  it(
+    'lines that match nothing still move the position: a batch without entries closes at the wait',
+    { timeout: 10_000 },
+    async () => {
+      const feed = new Feed();
+      let saved: SourceLine | null = null;
+      const none = compileFilter({ events: ['no.such.event'] });
+      const it = batches(feed, new RecordingTarget(), opts({ filter: none, waitMs: 50, savedLine: () => saved }))[
+        Symbol.asyncIterator
+      ]();
+      const due = it.next();
+      feed.push(lines.slice(0, 5));
+      const c = (await due).value as ClosedBatch;
+      assert.equal(c.batch, null);
+      assert.deepEqual(c.journal.entries(1 << 20), []);
+      assert.deepEqual([c.end?.raw.line, c.position?.line, c.position?.lineSha256], [5, 5, sha256(lines[4])]);
+      saved = c.end;
+      const next = it.next();
+      feed.end();
+      const end = (await next).value as ClosedBatch;
+      assert.deepEqual([end.batch, end.position], [null, null], 'its line was closed before: no position');
+    },
+  );
+
+  it('entries the target refuses are kept apart (without their bytes), not in the journal', async () => {
+    const target = new RecordingTarget(100_000, 1 << 30, (e) =>
+      e.view.event.startsWith('auth.') ? 'no auth here' : null,
+    );
+    const [c] = await collect(batches(fromFiles(), target, opts()));
+    const auth = lines.filter((l) => JSON.parse(l).resource_type === 'auth');
+    assert.ok(auth.length > 5);
+    assert.deepEqual(
+      c.refused.map((r) => [r.entry.text, r.reason, r.entry.bytes.length]),
+      auth.map((l) => [l, 'no auth here', 0]),
+    );
+    const journal = c.journal.entries(1 << 20).map((e) => e.text);
+    assert.deepEqual(journal, (c.batch as unknown as { texts: string[] }).texts);
+    assert.deepEqual(
+      journal,
+      lines.filter((l) => !auth.includes(l)),
+    );
+    c.journal.release();
+  });
+
+  it(
+    'the last line keeps a copy of its bytes: a batch closed after the read buffer was reused saves the right position',
+    { timeout: 10_000 },
+    async () => {
+      const feed = new Feed();
+      const it = batches(feed, new RecordingTarget(), opts({ waitMs: 50 }))[Symbol.asyncIterator]();
+      const due = it.next();
+      feed.push(lines.slice(0, 3));
+      // The batcher asked for the next chunk (the buffer is overwritten at once), then the batch is due.
+      const c = (await due).value as ClosedBatch;
+      assert.ok(feed.asked >= 2);
+      assert.deepEqual(
+        [c.position?.line, c.position?.lineSha256, c.position?.chainHash],
+        [3, sha256(lines[2]), JSON.parse(lines[2])._integrity_hash],
+      );
+      await it.return(undefined);
+    },
+  );
+});

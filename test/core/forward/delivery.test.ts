@@ -1,0 +1,151 @@
+/**
+ * Delivering one batch with retries, against the loopback Loki receiver (test/helpers/loki-receiver.ts,
+ * written to Loki's push API rules) through the real LokiTarget: retryable answers are retried with
+ * backoff and the batch is stored once, a 400 is final, a target that stays down is given up on
+ * at the deadline, and an abort cuts a backoff wait short.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { backoffDelay, deliverWithRetry, type RetryNotice } from '../../../src/core/forward/delivery.js';
+import type { ReadEntry } from '../../../src/core/read/entries.js';
+import { LokiTarget } from '../../../src/sinks/loki/target.js';
+import { tempDir } from '../../helpers/cli.js';
+import { daysAgo, sampleEntries } from '../../helpers/entries.js';
+import { LokiReceiver } from '../../helpers/loki-receiver.js';
+
+describe('deliverWithRetry to Loki', () => {
+  let t: { dir: string; cleanup: () => void };
+  let entries: ReadEntry[];
+  let rx: LokiReceiver;
+  let target: LokiTarget;
+  const notices: RetryNotice[] = [];
+  const onRetry = (n: RetryNotice) => notices.push(n);
+  const batchOfAll = () => {
+    const b = target.batch();
+    for (const e of entries) assert.equal(b.add(e), null);
+    return b;
+  };
+  beforeEach(async () => {
+    t = tempDir();
+    entries = await sampleEntries(join(t.dir, 'audit'), { seed: 4, startDate: daysAgo(1), perDay: [30] });
+    rx = new LokiReceiver({ keepBodies: true });
+    await rx.start();
+    target = new LokiTarget({ url: rx.url, auth: { kind: 'none' } });
+    notices.length = 0;
+  });
+  afterEach(async () => {
+    await target.close();
+    await rx.stop();
+    t.cleanup();
+  });
+
+  it('a 503 then a 204: retried once after a backoff, the same bytes, stored once', async () => {
+    rx.failNext(1, 503, 'try again');
+    const out = await deliverWithRetry(
+      target,
+      batchOfAll(),
+      { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
+      onRetry,
+    );
+    assert.deepEqual(out, { kind: 'delivered' });
+    assert.equal(notices.length, 1);
+    assert.deepEqual([notices[0].attempt, notices[0].error], [1, 'HTTP 503: try again']);
+    assert.ok(notices[0].delayMs >= 10 && notices[0].delayMs <= 20, `${notices[0].delayMs} ms`);
+    assert.equal(rx.pushes, 2);
+    assert.deepEqual(rx.bodies[1], rx.bodies[0], 'the retry is byte for byte the refused push');
+    assert.equal(rx.stored.length, entries.length);
+    assert.equal(rx.duplicatesDropped, 0);
+    assert.deepEqual(rx.stored.map((e) => e.line).sort(), entries.map((e) => e.text).sort());
+  });
+
+  it('429 and 500 are retryable too, the backoff doubling per attempt', async () => {
+    rx.failNext(1, 429, 'Ingestion rate limit exceeded');
+    rx.failNext(1, 500, 'internal error');
+    const out = await deliverWithRetry(
+      target,
+      batchOfAll(),
+      { backoffMs: { min: 20, max: 1000 }, giveUpAfterMs: 10_000 },
+      onRetry,
+    );
+    assert.deepEqual(out, { kind: 'delivered' });
+    assert.deepEqual(
+      notices.map((n) => [n.attempt, n.error]),
+      [
+        [1, 'HTTP 429: Ingestion rate limit exceeded'],
+        [2, 'HTTP 500: internal error'],
+      ],
+    );
+    assert.ok(notices[1].delayMs >= 20 && notices[1].delayMs <= 40, `${notices[1].delayMs} ms`);
+    assert.equal(rx.pushes, 3);
+    assert.equal(rx.stored.length, entries.length);
+  });
+
+  it("a 400 is final: not retried, refused with Loki's text", async () => {
+    rx.failNext(1, 400, 'entry for stream \'{x="y"}\' has timestamp too new');
+    const out = await deliverWithRetry(
+      target,
+      batchOfAll(),
+      { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
+      onRetry,
+    );
+    assert.deepEqual(out, { kind: 'refused', error: 'HTTP 400: entry for stream \'{x="y"}\' has timestamp too new' });
+    assert.deepEqual(notices, []);
+    assert.equal(rx.pushes, 1);
+    assert.equal(rx.stored.length, 0);
+  });
+
+  it('a target that stays down is given up on at the deadline, with the last error', async () => {
+    await rx.stop();
+    const t0 = Date.now();
+    const out = await deliverWithRetry(
+      target,
+      batchOfAll(),
+      { backoffMs: { min: 40, max: 80 }, giveUpAfterMs: 300 },
+      onRetry,
+    );
+    const elapsed = Date.now() - t0;
+    assert.equal(out.kind, 'gave-up');
+    assert.match((out as { error: string }).error, /^cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED$/);
+    assert.ok(elapsed >= 300, `gave up after ${elapsed} ms, before the deadline`);
+    assert.ok(elapsed < 300 + 80 + 1000, `gave up ${elapsed} ms after the start: long after the deadline`);
+    assert.ok(notices.length >= 3, `${notices.length} retries`);
+    assert.ok(notices.every((n, i) => n.attempt === i + 1 && n.delayMs >= 20 && n.delayMs <= 80));
+  });
+
+  it('aborted during a backoff wait: the wait is cut short and the attempt after it is the last', async () => {
+    rx.failNext(10, 503, 'down for maintenance');
+    const abort = new AbortController();
+    const t0 = Date.now();
+    const out = await deliverWithRetry(
+      target,
+      batchOfAll(),
+      { backoffMs: { min: 60_000, max: 60_000 }, giveUpAfterMs: Infinity, signal: abort.signal },
+      (n) => {
+        onRetry(n);
+        abort.abort();
+      },
+    );
+    assert.deepEqual(out, { kind: 'gave-up', error: 'HTTP 503: down for maintenance' });
+    assert.ok(Date.now() - t0 < 10_000, 'did not wait out the 30–60 s backoff');
+    assert.equal(notices.length, 1);
+    assert.equal(rx.pushes, 2);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles from min per attempt up to max, times a jitter factor in [0.5, 1)', () => {
+    const b = { min: 500, max: 30_000 };
+    assert.deepEqual(
+      [1, 2, 3, 6, 7, 20].map((a) => backoffDelay(a, b, 0)),
+      [250, 500, 1000, 8000, 15_000, 15_000],
+    );
+    assert.equal(backoffDelay(1, b, 0.5), 375);
+    assert.equal(backoffDelay(3, b, 0.999_999), 2000);
+    assert.equal(backoffDelay(30, b, 0.999_999), 30_000);
+    for (let i = 0; i < 200; i++) {
+      const d = backoffDelay(2, b);
+      assert.ok(d >= 500 && d <= 1000, `${d}`);
+    }
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Positions are saved in the order their batches were closed, each only after every batch before
+ * it is acknowledged, one save at a time; the state file on disk never shows a position ahead of
+ * an unacknowledged batch.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { PositionSaver, StateWriter } from '../../../src/core/forward/position-saver.js';
+import { StateError, type Position, type StateFile } from '../../../src/core/forward/positions.js';
+import { tempDir } from '../../helpers/cli.js';
+
+const position = (line: number): Position => ({
+  file: 'audit-2026-11-20.jsonl',
+  ino: 7,
+  entryOffset: (line - 1) * 100,
+  offset: line * 100,
+  line,
+  lineSha256: String(line).padStart(64, '0'),
+  chainHash: null,
+  at: '',
+});
+
+/** Lets every pending promise reaction run (the saves chain on promises only; saveState is synchronous). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('PositionSaver', () => {
+  let t: { dir: string; cleanup: () => void };
+  let statePath: string;
+  let state: StateFile;
+  let onDisk: number[];
+  let writer: StateWriter;
+  const lineOnDisk = () => (JSON.parse(readFileSync(statePath, 'utf8')) as StateFile).targets.t.line;
+  const saverOf = () =>
+    new PositionSaver(async (p) => {
+      await writer.save('t', p);
+      onDisk.push(lineOnDisk());
+    });
+  beforeEach(() => {
+    t = tempDir();
+    statePath = join(t.dir, 'state', 'forward.json');
+    state = { version: 1, dir: '/audit', targets: {} };
+    writer = new StateWriter(statePath, state);
+    onDisk = [];
+  });
+  afterEach(() => t.cleanup());
+
+  it('acknowledged out of order: nothing is saved before its predecessors, then all in order', async () => {
+    const s = saverOf();
+    const slots = [s.reserve(), s.reserve(), s.reserve(), s.reserve()];
+    const settled: number[] = [];
+    const third = s.acknowledge(slots[2], position(30)).then((p) => settled.push(p!.line));
+    const second = s.acknowledge(slots[1], position(20)).then((p) => settled.push(p!.line));
+    await settle();
+    assert.deepEqual(onDisk, []);
+    assert.equal(existsSync(statePath), false, 'no position saved while the first batch is unacknowledged');
+    assert.equal(settled.length, 0, 'no acknowledgement resolved');
+    const first = s.acknowledge(slots[0], position(10)).then((p) => settled.push(p!.line));
+    await Promise.all([first, second, third]);
+    assert.deepEqual(onDisk, [10, 20, 30], 'each save in batch order, each on disk before the next');
+    assert.deepEqual(settled, [10, 20, 30]);
+    // The fourth slot is still open: nothing of it was saved.
+    assert.equal(lineOnDisk(), 30);
+    assert.equal((await s.acknowledge(slots[3], position(40)))!.line, 40);
+    assert.deepEqual(onDisk, [10, 20, 30, 40]);
+  });
+
+  it('a batch with nothing new to save (null) keeps its place in the order', async () => {
+    const s = saverOf();
+    const [a, b, c] = [s.reserve(), s.reserve(), s.reserve()];
+    const later = s.acknowledge(c, position(3));
+    const nothing = s.acknowledge(b, null);
+    await settle();
+    assert.deepEqual(onDisk, [], 'slot a still holds back b and c');
+    assert.equal((await s.acknowledge(a, position(1)))!.line, 1);
+    assert.equal(await nothing, null);
+    assert.equal((await later)!.line, 3);
+    assert.deepEqual(onDisk, [1, 3]);
+  });
+
+  it('one save in flight: the next write starts only when the one before has finished', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const releases: Array<() => void> = [];
+    const written: number[] = [];
+    const s = new PositionSaver(async (p) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      written.push(p.line);
+      inFlight--;
+    });
+    const slots = [s.reserve(), s.reserve(), s.reserve()];
+    const all = Promise.all(slots.map((slot, i) => s.acknowledge(slot, position(i + 1))));
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      assert.equal(releases.length, i + 1, `write ${i + 1} started, and no other`);
+      releases[i]();
+    }
+    await all;
+    assert.equal(most, 1);
+    assert.deepEqual(written, [1, 2, 3]);
+  });
+
+  it('the saved position carries the time it was acknowledged; the state file keeps other targets', async () => {
+    const other = new PositionSaver((p) => writer.save('other', p));
+    await other.acknowledge(other.reserve(), position(5));
+    const s = saverOf();
+    const t0 = Date.now();
+    const saved = await s.acknowledge(s.reserve(), position(8));
+    assert.ok(Date.parse(saved!.at) >= t0 - 1 && Date.parse(saved!.at) <= Date.now() + 1, saved!.at);
+    const file = JSON.parse(readFileSync(statePath, 'utf8')) as StateFile;
+    assert.deepEqual(
+      Object.entries(file.targets).map(([id, p]) => [id, p.line]),
+      [
+        ['other', 5],
+        ['t', 8],
+      ],
+    );
+    assert.deepEqual(file.targets.t, saved);
+    await writer.settled();
+  });
+
+  it('a failed write fails that save and every later one, which write nothing', async () => {
+    writeFileSync(join(t.dir, 'not-a-dir'), '');
+    const broken = new StateWriter(join(t.dir, 'not-a-dir', 'forward.json'), state);
+    let calls = 0;
+    const s = new PositionSaver((p) => {
+      calls++;
+      return broken.save('t', p);
+    });
+    const [a, b] = [s.reserve(), s.reserve()];
+    const second = s.acknowledge(b, position(2));
+    await assert.rejects(s.acknowledge(a, position(1)), (err) => err instanceof StateError && err.code === 'io');
+    await assert.rejects(second, StateError);
+    assert.equal(calls, 1, 'the save after a failed one is not attempted');
+    await assert.rejects(broken.settled(), StateError);
+  });
+
+  it('refuses a slot it did not hand out, or one acknowledged twice', async () => {
+    const s = saverOf();
+    assert.throws(() => s.acknowledge(0, position(1)), /not reserved/);
+    const a = s.reserve();
+    await s.acknowledge(a, position(1));
+    assert.throws(() => s.acknowledge(a, position(1)), /already acknowledged/);
+  });
+});
