@@ -595,7 +595,10 @@ describe('summary on unreadable input', () => {
       mkdirSync(join(t.dir, 'audit-2026-02-04.jsonl'));
       const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain']);
       assert.equal(r.code, 3, r.stderr);
-      assert.match(r.stderr, /^warning: audit-2026-02-04\.jsonl:1: cannot read audit-2026-02-04\.jsonl: EISDIR/m);
+      assert.match(
+        r.stderr,
+        /^warning: audit-2026-02-04\.jsonl:1: cannot read audit-2026-02-04\.jsonl: a directory, not a regular file$/m,
+      );
       assert.match(r.stdout, /^total\t150$/m);
     } finally {
       t.cleanup();
