@@ -88,7 +88,7 @@ export abstract class AuditCommand extends Command {
    * Replaces oclif's colourizing printer, which would pass them through.
    */
   override logJson(json: unknown): void {
-    process.stdout.write(safeJson(JSON.stringify(json, null, 2)) + '\n');
+    process.stdout.write(safeJson(JSON.stringify(json, null, 2), true) + '\n');
   }
 
   /** Writes text to stdout as is (no formatting, no extra newline). */

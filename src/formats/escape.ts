@@ -67,12 +67,14 @@ export function isSafeText(s: string): boolean {
  * same values: characters {@link safeText} would escape become `\uXXXX` (astral ones as their
  * surrogate pair, `\udb40\udc41`; inside strings that is the same value; raw control characters
  * can only be whitespace between tokens in valid JSON, and become spaces).
+ * @param lineFeeds keep LF between tokens (indented `--json` output on a terminal: an LF there
+ *   moves nothing but the cursor); a line-oriented sink needs the default, one line
  */
-export function safeJson(json: string): string {
+export function safeJson(json: string, lineFeeds = false): string {
   if (!unsafe(json)) return json;
   return json.replace(UNSAFE, (c) => {
     const code = c.charCodeAt(0);
-    if (code < 0x20) return ' ';
+    if (code < 0x20) return lineFeeds && code === 0x0a ? '\n' : ' ';
     return c.length === 2 ? '\\u' + hex(code, 4) + '\\u' + hex(c.charCodeAt(1), 4) : '\\u' + hex(code, 4);
   });
 }

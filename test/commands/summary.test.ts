@@ -573,6 +573,7 @@ describe('summary', () => {
       const args = ['summary', '--dir', t.dir, '--all', '--no-chain', '--json'];
       const piped = assertExit(await runCli(args), 0);
       assert.doesNotMatch(piped.stdout, UNSAFE_ON_TTY);
+      assert.match(piped.stdout, /^\{\n {2}"dir": ".*",\n {2}"streams": \[\n/, 'indented, one member a line');
       const s = JSON.parse(piped.stdout);
       assert.deepEqual(s.byActor, [{ key: RAW_HOSTILE, count: 1 }]);
       assert.equal(s.recentFailures[0].error, `e${RAW_HOSTILE}`);

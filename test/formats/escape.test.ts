@@ -92,6 +92,11 @@ describe('safeJson', () => {
     assert.equal(safeJson('{"t":"\u{e0041}"}'), '{"t":"\\udb40\\udc41"}');
     assert.equal(safeJson('{"t":"\u202e"}'), '{"t":"\\u202e"}');
     assert.equal(safeJson('{\t"a":\r\n1}'), '{ "a":  1}');
+    // Indented output keeps its line feeds when asked (only those), and stays one line by default.
+    const indented = JSON.stringify({ a: [1, '\u202e\n'] }, null, 2);
+    assert.equal(safeJson(indented, true), '{\n  "a": [\n    1,\n    "\\u202e\\n"\n  ]\n}');
+    assert.equal(safeJson('{\t"a":\r\n1}', true), '{ "a": \n1}');
+    assert.equal(safeJson(indented), '{   "a": [     1,     "\\u202e\\n"   ] }');
     assert.equal(safeJson('{"a": "café 😀"}'), '{"a": "café 😀"}');
   });
 });
