@@ -565,6 +565,29 @@ describe('summary', () => {
     }
   });
 
+  it("Loki Mode's action and resource-type split keeps numbers as written, NaN as NaN", async () => {
+    const t = tempDir();
+    try {
+      writeDay(t.dir, [
+        writerLine({ action: EXACT_NUMBERS.big, resource_type: EXACT_NUMBERS.one }),
+        // The same double as …617, another action; -0.0 is not 0.
+        writerLine({ action: '18446744073709551616', resource_type: EXACT_NUMBERS.negZero }),
+        writerLine({ action: EXACT_NUMBERS.nan, resource_type: 'null' }),
+        writerLine({}, { action: 'login', resource_type: 'auth' }),
+      ]);
+      const args = ['summary', '--dir', t.dir, '--all', '--no-chain', '--json'];
+      const s = JSON.parse(assertExit(await runCli(args), 0).stdout);
+      const keys = (counts: Array<{ key: string }>) => counts.map((c) => c.key).sort();
+      assert.deepEqual(keys(s.byAction), ['18446744073709551616', '18446744073709551617', 'NaN', 'login']);
+      assert.deepEqual(keys(s.byResourceType), ['-0.0', '1.0', 'auth', 'unknown']);
+      const plain = assertExit(await runCli(args.slice(0, -1)), 0).stdout.split('\n');
+      assert.ok(plain.includes('action\t18446744073709551617\t1'), plain.join('\n'));
+      assert.ok(plain.includes('resource-type\t-0.0\t1'), plain.join('\n'));
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('--json escapes hostile characters on a terminal and in a pipe, with the same values', async () => {
     const t = tempDir();
     try {
