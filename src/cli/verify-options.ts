@@ -116,7 +116,12 @@ async function compareWithLokiFromFlags(url: string, flags: VerifyFlags, dir: st
   // Loaded only here: the Loki client and the target configuration are not needed by a plain verify.
   const { compareWithCopy } = await import('../core/chain/anchors/witness.js');
   const { LokiQueryClient, LokiQueryError } = await import('../sinks/loki/query.js');
-  const { ForwardConfigError, lokiAuth } = await import('./forward-targets.js');
+  const { ForwardConfigError, lokiAuth, noCredentialsInUrl } = await import('./forward-targets.js');
+  try {
+    noCredentialsInUrl(url, '--against-loki');
+  } catch (err) {
+    usage((err as Error).message);
+  }
   try {
     const copy = new LokiQueryClient({
       url,

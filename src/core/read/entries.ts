@@ -122,8 +122,11 @@ export function parseJsonLine(text: string): { value: unknown; strict: boolean }
   return { value: JSON.parse(replaceNonFinite(text)), strict: false };
 }
 
-/** Replaces bare NaN/Infinity tokens (outside strings) with null. */
-function replaceNonFinite(text: string): string {
+/**
+ * The text with bare NaN/Infinity/-Infinity tokens (outside strings) replaced by null: valid
+ * JSON, every other byte as written (big integers, `1.0`, key order, escapes). Iterative.
+ */
+export function replaceNonFinite(text: string): string {
   let out = '';
   let last = 0;
   let inString = false;
@@ -180,7 +183,15 @@ export function parseLine(
     return { kind: 'problem', ...base, code: 'not-an-object', message: 'line is valid JSON but not an object' };
   }
   const record = value as Record<string, unknown>;
-  return { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record, stream) };
+  return {
+    kind: 'entry',
+    ...base,
+    bytes: raw.bytes,
+    text: d.text,
+    strictJson,
+    record,
+    view: toView(record, stream, d.text, strictJson),
+  };
 }
 
 /**
@@ -211,7 +222,15 @@ export function parseAssembled(item: AssembledItem, file: string): ReadItem {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { kind: 'problem', ...base, code: 'not-an-object', message: 'object is valid JSON but not an object' };
   const record = value as Record<string, unknown>;
-  return { kind: 'entry', ...base, bytes: item.bytes, text, strictJson, record, view: toView(record, 'session') };
+  return {
+    kind: 'entry',
+    ...base,
+    bytes: item.bytes,
+    text,
+    strictJson,
+    record,
+    view: toView(record, 'session', text, strictJson),
+  };
 }
 
 /** Size of a file on disk; 0 when it cannot be read (the read reports that). */
