@@ -5,13 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { generateSample } from '../../scripts/sample.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 
@@ -21,6 +31,38 @@ function allLines(dir: string): string[] {
     .filter((n) => /^audit-.*\.jsonl$/.test(n))
     .sort((a, b) => (a.replace('.jsonl', '~') < b.replace('.jsonl', '~') ? -1 : 1))
     .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter(Boolean));
+}
+
+/**
+ * Appends `n` entries written now to today's file of `dir`, chained after its last entry, in one
+ * write; returns their lines.
+ */
+function appendNow(dir: string, n: number, user = 'live'): string[] {
+  let prev = JSON.parse(allLines(dir).at(-1)!)._integrity_hash as string;
+  const now = Date.now();
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = sealEntry(
+      {
+        timestamp: new Date(now - (n - i) * 10).toISOString().replace('Z', '+00:00'),
+        action: 'login',
+        resource_type: 'auth',
+        resource_id: null,
+        user_id: user,
+        token_id: null,
+        ip_address: null,
+        user_agent: null,
+        success: true,
+        error: null,
+        details: { i },
+      },
+      prev,
+    );
+    prev = s.hash;
+    lines.push(s.line);
+  }
+  appendFileSync(join(dir, `audit-${new Date().toISOString().slice(0, 10)}.jsonl`), lines.join(''));
+  return lines.map((l) => l.trimEnd());
 }
 
 describe('forward to Loki', () => {
@@ -115,6 +157,118 @@ describe('forward to Loki', () => {
     ]);
     assert.equal(url.code, 2, url.stderr);
     assert.doesNotMatch(url.stderr, /hunter2/);
+  });
+
+  it('an expired token stops the run (exit 14): of a 5,000-entry backlog nothing is dead-lettered or skipped; the right token delivers each once', async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ authorization: 'Bearer good-token' });
+    await rx.start();
+    const run = (token: string) =>
+      runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--batch-entries', '1000'], {
+        env: { LOKI_AUDIT_LOKI_TOKEN: token },
+      });
+    assertExit(await run('good-token'), 0);
+    assert.equal(rx.stored.length, 240);
+    const saved = readFileSync(state, 'utf8');
+    const backlog = appendNow(audit, 5000);
+    const pushes = rx.pushes;
+    const r = assertExit(await run('expired-token'), 14);
+    assert.equal(rx.pushes, pushes + 1, 'stopped at the first refusal, not retried');
+    assert.match(r.stderr, /loki-audit: error: loki:http:\/\/127\.0\.0\.1:\d+: HTTP 401: unauthorized\n/);
+    assert.match(
+      r.stderr,
+      /loki-audit: hint: the credentials were refused: check LOKI_AUDIT_LOKI_TOKEN or --loki-token-file/,
+    );
+    assert.match(r.stderr, /nothing was dead-lettered and the position is kept/);
+    assert.doesNotMatch(r.stderr + r.stdout, /expired-token|good-token/, 'secrets never printed');
+    assert.match(r.stdout, /: 0 delivered, stopped: HTTP 401: unauthorized/);
+    assert.equal(readFileSync(state, 'utf8'), saved, 'the position is unchanged');
+    assert.equal(existsSync(join(t.dir, 'state.dead-letter.jsonl')), false, 'nothing dead-lettered');
+    assertExit(await run('good-token'), 0);
+    assert.equal(rx.stored.length, 5240);
+    assert.equal(rx.duplicatesDropped, 0);
+    assert.deepEqual(
+      rx.stored
+        .slice(240)
+        .map((e) => e.line)
+        .sort(),
+      [...backlog].sort(),
+      'each entry of the backlog once',
+    );
+  });
+
+  it("a URL without the proxy's prefix stops with exit 15 (HTTP 404), naming the push URL; with the prefix all is delivered", async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, pathPrefix: '/loki-proxy' });
+    await rx.start();
+    const r = assertExit(await fwd(), 15);
+    assert.match(r.stderr, /HTTP 404: 404 page not found \(POST http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/push\)/);
+    assert.match(r.stderr, /hint: nothing takes pushes at that URL: check its path \(behind a proxy, give the prefix/);
+    assert.equal(existsSync(state), false, 'no position saved');
+    const ok = await runCli([
+      'forward',
+      '--dir',
+      audit,
+      '--loki',
+      `${rx.url}/loki-proxy`,
+      '--tenant',
+      'acme',
+      '--state',
+      state,
+    ]);
+    assertExit(ok, 0);
+    assert.equal(rx.stored.length, 240);
+  });
+
+  it('a 400 about the push, not its entries (structured metadata disallowed), stops with exit 17: nothing dead-lettered', async () => {
+    rx.failNext(
+      1,
+      400,
+      'stream \'{job="loki-audit"}\' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it',
+    );
+    const r = assertExit(await fwd('--batch-entries', '100'), 17);
+    assert.match(r.stderr, /hint: the receiver refused the push itself, not an entry in it/);
+    assert.equal(existsSync(join(t.dir, 'state.dead-letter.jsonl')), false);
+    assert.equal(existsSync(state), false);
+    assertExit(await fwd(), 0);
+    assert.equal(rx.stored.length, 240);
+  });
+
+  it('--follow: a 401 is retried with backoff and reported; the token file, once fixed, is read again and every entry delivered', async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ authorization: 'Bearer good-token' });
+    await rx.start();
+    const tokenFile = join(t.dir, 'token');
+    writeFileSync(tokenFile, 'expired-token\n');
+    const child = spawn(
+      process.execPath,
+      [BIN, 'forward', '--dir', audit, '--loki', rx.url, '--state', state, '--loki-token-file', tokenFile, '--follow'],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      await waitFor(() => /HTTP 401: unauthorized; retrying \(attempt 1, next in \d+ ms\)\n.*hint/.test(stderr), {
+        wakeOn: [[child.stderr, 'data']],
+        describe: () => `the 401 reported; forward's stderr: ${stderr}`,
+      });
+      assert.match(stderr, /hint: the credentials were refused: .*a secret file is read again before each retry/);
+      await rx.waitFor(() => rx.pushes >= 2, { describe: () => `a retry; forward's stderr: ${stderr}` });
+      assert.equal(child.exitCode, null, 'still running: --follow does not exit on a refusal');
+      assert.equal(rx.stored.length, 0);
+      writeFileSync(tokenFile, 'good-token\n');
+      await rx.waitFor(() => rx.stored.length >= 240, {
+        timeoutMs: 30_000,
+        describe: () => `240 entries; forward's stderr: ${stderr}`,
+      });
+      await rx.whenIdle();
+      assert.equal(rx.stored.length, 240);
+      assert.equal(rx.duplicatesDropped, 0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await closed, 0, `forward --follow ends cleanly on SIGTERM: ${stderr}`);
   });
 
   it('429 storms and 500s are retried with backoff; nothing lost, nothing duplicated', async () => {

@@ -11,7 +11,8 @@
  * exact duplicates (same stream, timestamp and line) are dropped. 204 on success.
  * GET /loki/api/v1/query_range?query={k="v",…}&start&end&limit returns the stored streams
  * (exact matchers, nanosecond range inclusive, oldest first, at most `limit` entries).
- * Faults can be injected: status codes for the next N pushes, delays, and going down.
+ * Faults can be injected: status codes for the next N pushes, delays, and going down. Served
+ * behind a path prefix (`pathPrefix`, as a reverse proxy would), anything else is a 404.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,6 +36,11 @@ export interface ReceiverOptions {
   now?: () => number;
   /** Keep every push's raw (compressed) body in `bodies`, faults included. */
   keepBodies?: boolean;
+  /**
+   * Serve the API under this path, as a reverse proxy mounting Loki at a prefix does
+   * (`/loki-proxy` → `/loki-proxy/loki/api/v1/push`); any other path is a 404 like Loki's.
+   */
+  pathPrefix?: string;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
   /**
@@ -133,9 +139,10 @@ export class LokiReceiver {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET' && url.pathname === '/loki/api/v1/query_range') return this.query(url, res);
-    if (req.method !== 'POST' || url.pathname !== '/loki/api/v1/push')
-      return this.reply(res, 404, '404 page not found');
+    const prefix = (this.options.pathPrefix ?? '').replace(/\/$/, '');
+    const path = url.pathname.startsWith(prefix + '/') ? url.pathname.slice(prefix.length) : null;
+    if (req.method === 'GET' && path === '/loki/api/v1/query_range') return this.query(url, res);
+    if (req.method !== 'POST' || path !== '/loki/api/v1/push') return this.reply(res, 404, '404 page not found');
     this.pushes++;
     this.events.emit('change');
     this.lastHeaders = req.headers;

@@ -6,22 +6,24 @@
  * waits in memory but two batches), filtered and filled into batches by count, bytes and time
  * like Promtail, 1 MiB or 1 s (batcher.ts), each delivered with retries (delivery.ts) while the
  * next one is read, then the position after it saved in order (position-saver.ts). Entries the
- * target refuses for good (Loki 4xx, too old) go to the dead-letter file (dead-letter.ts) and
- * the run reports them. Killed at any point, a restart re-sends at most the batch in flight.
- * What a target implements: target.ts.
+ * target refuses for good (Loki 400 naming an entry problem, too old) go to the dead-letter file
+ * (dead-letter.ts) and the run reports them; a refusal of
+ * the target itself (credentials, URL path, body size) stops its run with the position kept.
+ * Killed at any point, a restart re-sends at most the batch in flight. What a target
+ * implements: target.ts.
  */
 import type { EntryFilter } from '../query/filters.js';
 import type { ReadProblem, ReadProgress } from '../read/entries.js';
 import { discoverAuditFiles, type AuditFile } from '../read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
 import { batches, matchingEntry, type ClosedBatch } from './batcher.js';
-import { DeadLetterFile, type BatchJournal, type Refused } from './dead-letter.js';
-import { deliverWithRetry, type RetryPolicy } from './delivery.js';
+import { DeadLetterFile, type Refused } from './dead-letter.js';
+import { deliverWithRetry, type RetryNotice, type RetryPolicy } from './delivery.js';
 import { PositionSaver, StateWriter } from './position-saver.js';
 import type { Position, StateFile } from './positions.js';
 import { locate } from './positions.js';
 import { progressIn, source, type SourceLine, type SourceOptions } from './source.js';
-import type { ForwardTarget, TargetBatch, TargetPreview } from './target.js';
+import type { ForwardTarget, TargetBatch, TargetPreview, TargetRefusal } from './target.js';
 
 export interface ForwardOptions {
   dir: string;
@@ -51,20 +53,24 @@ export interface ForwardOptions {
 
 export type ForwardEvent =
   | { kind: 'delivered'; target: string; entries: number }
-  | { kind: 'retry'; target: string; error: string; attempt: number; delayMs: number }
+  | { kind: 'retry'; target: string; error: string; attempt: number; delayMs: number; refusal?: TargetRefusal }
   | { kind: 'dead-letter'; target: string; entries: number; reason: string }
   | { kind: 'problem'; problem: ReadProblem }
   /** A batch was closed: how far the target has read (progress display; bytes are sizes on disk). */
   | { kind: 'read'; target: string; progress: ReadProgress }
-  | { kind: 'gave-up'; target: string; error: string };
+  | { kind: 'gave-up'; target: string; error: string }
+  /** The target refused the batch itself (credentials, path, …): its run stops, its position kept. */
+  | { kind: 'stopped'; target: string; refusal: TargetRefusal; error: string };
 
 /** The outcome for one target. */
 export interface TargetReport {
   target: string;
   delivered: number;
   deadLettered: number;
-  /** Set when the target was given up on (its position stays at the last acknowledged entry). */
+  /** Set when the target was given up on or stopped (its position stays at the last acknowledged entry). */
   error: string | null;
+  /** Set when the target refused the batches themselves (credentials, path, …), not an outage. */
+  stopped: TargetRefusal | null;
   position: Position | null;
 }
 
@@ -94,6 +100,7 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     retry: {
       backoffMs: options.backoffMs ?? { min: 500, max: 30_000 },
       giveUpAfterMs: options.giveUpAfterMs ?? (options.follow ? Infinity : 300_000),
+      retryTargetRefusals: options.follow === true,
       signal: options.signal,
     },
     progress: progressIn(files),
@@ -131,7 +138,14 @@ function linesFrom(run: Run, from: SourceOptions['from']): AsyncIterator<SourceL
 }
 
 function reportOf(t: ForwardTarget, options: ForwardOptions): TargetReport {
-  return { target: t.id, delivered: 0, deadLettered: 0, error: null, position: options.state.targets[t.id] ?? null };
+  return {
+    target: t.id,
+    delivered: 0,
+    deadLettered: 0,
+    error: null,
+    stopped: null,
+    position: options.state.targets[t.id] ?? null,
+  };
 }
 
 /** One target's run: its lines into batches, delivered pipelined, its position saved after each. */
@@ -210,7 +224,8 @@ class BatchSending {
    * Sends `closed` once the batch before it is done with. Resolves when that one is, with false
    * when the target was given up on.
    */
-  send({ batch, journal, refused, end, position }: ClosedBatch): Promise<boolean> {
+  send(closed: ClosedBatch): Promise<boolean> {
+    const { batch, journal, refused, end, position } = closed;
     const slot = this.positions.reserve();
     const onEvent = this.run.options.onEvent;
     if (end && onEvent) onEvent({ kind: 'read', target: this.t.id, progress: this.run.progress(end) });
@@ -218,14 +233,19 @@ class BatchSending {
     // Encode the end and start compressing now, while the batch before is still with the target.
     batch?.seal();
     this.inflight = (async () => {
+      const deadLetters = refused;
       try {
         if (!(await before)) return false;
-        if (batch && batch.size > 0 && !(await this.deliver(batch, journal))) return false;
+        if (batch && batch.size > 0) {
+          const found = await this.deliver(batch, closed);
+          if (!found) return false;
+          deadLetters.push(...found);
+        }
       } finally {
         journal.release();
         if (batch) this.t.dispose?.(batch);
       }
-      this.refuse(refused);
+      this.refuse(deadLetters);
       const saved = await this.positions.acknowledge(slot, position);
       if (saved) {
         this.savedLine = end;
@@ -241,23 +261,31 @@ class BatchSending {
     return this.inflight;
   }
 
-  /** Delivers one batch, retrying; false when the target was given up on. */
-  private async deliver(batch: TargetBatch, journal: BatchJournal): Promise<boolean> {
+  /**
+   * Delivers one batch, retrying. Resolves with the entries refused (to dead-letter once the
+   * batch is done with), or null when the target was given up on or stopped (nothing of the
+   * batch is dead-lettered then: the next run sends it again).
+   */
+  private async deliver(batch: TargetBatch, closed: ClosedBatch): Promise<Refused[] | null> {
     const { t, report } = this;
     const onEvent = this.run.options.onEvent;
-    const r = await deliverWithRetry(t, batch, this.run.retry, (n) => onEvent?.({ kind: 'retry', target: t.id, ...n }));
+    const onRetry = (n: RetryNotice) => onEvent?.({ kind: 'retry', target: t.id, ...n });
+    const r = await deliverWithRetry(t, batch, this.run.retry, onRetry, true);
     if (r.kind === 'delivered') {
       report.delivered += batch.size;
       onEvent?.({ kind: 'delivered', target: t.id, entries: batch.size });
-      return true;
+      return [];
     }
-    if (r.kind === 'refused') {
-      this.refuse(journal.entries(this.run.maxLineBytes).map((entry) => ({ entry, reason: r.error })));
-      return true;
-    }
+    if (r.kind === 'refused')
+      return closed.journal.entries(this.run.maxLineBytes).map((entry) => ({ entry, reason: r.error }));
     report.error = r.error;
-    onEvent?.({ kind: 'gave-up', target: t.id, error: r.error });
-    return false;
+    if (r.kind === 'stopped') report.stopped = r.refusal;
+    onEvent?.(
+      r.kind === 'stopped'
+        ? { kind: 'stopped', target: t.id, refusal: r.refusal, error: r.error }
+        : { kind: 'gave-up', target: t.id, error: r.error },
+    );
+    return null;
   }
 
   private refuse(items: Refused[]): void {

@@ -6,7 +6,43 @@
 import type { ReadEntry } from '../read/entries.js';
 
 /** What a target answered for a batch. */
-export type DeliverResult = { ok: true } | { ok: false; retryable: boolean; error: string };
+export type DeliverResult =
+  | { ok: true }
+  /** A passing failure (Loki 429, 5xx, network; a broken syslog connection): sent again after a backoff. */
+  | { ok: false; retryable: true; error: string }
+  /** Refused: `refusal` says whether the entries are at fault (dead-letter them) or the target (stop). */
+  | {
+      ok: false;
+      retryable: false;
+      refusal: Refusal;
+      /** The target's own words (Loki's message): the dead-letter reason, or what the run stops with. */
+      error: string;
+      /** With `entries`: at least this many entries of the batch are refused (all: no need to split). */
+      refusedEntries?: number;
+    };
+
+/**
+ * Why a target refused a batch, which decides what becomes of it (docs/forward.md, "Refused").
+ * Only `entries` puts entries in the dead-letter file; every other refusal keeps the position.
+ */
+export type Refusal =
+  /**
+   * Entries of the batch are refused for good (Loki 400 "timestamp too old", "line too long",
+   * "invalid labels"): the batch is split until each refused entry is alone, and that one is
+   * dead-lettered with the target's reason; the others are delivered.
+   */
+  | 'entries'
+  /** The body is over the receiver's size limit (HTTP 413): smaller batches, then split. */
+  | 'too-large'
+  /** The target refuses the credentials (HTTP 401, 403). */
+  | 'credentials'
+  /** Nothing takes pushes at this URL (HTTP 404, a redirect): the URL's path is wrong. */
+  | 'path'
+  /** Any other refusal of every batch, not about its entries (a 4xx Loki does not give for an entry). */
+  | 'target';
+
+/** The refusals that stop a run (the target's fault, not the entries'): everything but `entries`. */
+export type TargetRefusal = Exclude<Refusal, 'entries'>;
 
 /**
  * A batch being filled for one target. Targets encode each entry when it is added and keep

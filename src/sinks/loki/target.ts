@@ -108,6 +108,8 @@ export class LokiTarget implements ForwardTarget {
   readonly maxBatchEntries: number;
   readonly maxBatchBytes: number;
   readonly client: LokiPushClient;
+  /** The last push was refused for its credentials: read them again before the next. */
+  private credentialsRefused = false;
 
   /** @throws LokiConfigError */
   constructor(config: LokiTargetConfig, batch: { entries?: number; bytes?: number } = {}) {
@@ -130,10 +132,22 @@ export class LokiTarget implements ForwardTarget {
     try {
       body = await b.body;
     } catch (err) {
-      return { ok: false, retryable: false, error: `cannot compress the batch: ${(err as Error).message}` };
+      return {
+        ok: false,
+        retryable: false,
+        refusal: 'target',
+        error: `cannot compress the batch: ${(err as Error).message}`,
+      };
     }
+    // Credentials refused before: their file may have been fixed since (a token rotated).
+    if (this.credentialsRefused) this.client.reloadAuth();
     const r = await this.client.push(body);
-    return r.ok ? { ok: true } : { ok: false, retryable: r.retryable, error: r.error };
+    this.credentialsRefused = !r.ok && !r.retryable && r.refusal === 'credentials';
+    if (r.ok) return { ok: true };
+    if (r.retryable) return { ok: false, retryable: true, error: r.error };
+    const { refusal, refusedEntries } = r;
+    const error = refusal === 'path' ? `${r.error} (POST ${this.client.endpoint})` : r.error;
+    return { ok: false, retryable: false, refusal, error, ...(refusedEntries ? { refusedEntries } : {}) };
   }
 
   preview(e: ReadEntry, into: TargetPreview): void {
