@@ -360,21 +360,33 @@ describe('forward to Loki', () => {
     assert.equal(rx.stored.length, 150);
   });
 
-  it("a 400 from Loki is final: the batch goes to the dead-letter file with Loki's text", async () => {
-    rx.failNext(1, 400, 'entry for stream \'{x="y"}\' has timestamp too new');
+  it("entries Loki refuses go to the dead-letter file with Loki's text; a 400 counting every entry of a batch is not split", async () => {
+    const first = allLines(audit).slice(0, 100);
+    const refused = new Set(first.map((l) => JSON.parse(l)._integrity_hash as string));
+    await rx.stop();
+    rx = new LokiReceiver({
+      requireTenant: true,
+      groupErrors: true,
+      refuseEntry: (e) =>
+        refused.has(e.metadata.chain_hash)
+          ? `entry for stream '${JSON.stringify(e.labels)}' has timestamp too new: ${e.metadata.chain_hash}`
+          : null,
+    });
+    await rx.start();
     const dl = join(t.dir, 'dead.jsonl');
     // Batches close at 100 entries, not on time (a loaded machine must not change their size).
     const r = await fwd('--dead-letter', dl, '--batch-entries', '100', '--batch-wait', '60000');
     assert.equal(r.code, 11, r.stderr);
+    assert.match(r.stdout, /: 140 delivered, 100 refused \(dead-letter\)/);
     const dead = readFileSync(dl, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
     assert.equal(dead.length, 100);
-    assert.match(dead[0].reason, /HTTP 400: entry for stream/);
+    assert.equal(rx.pushes, 3, 'Loki counted 100 errors for the 100 entries of the first batch: no split');
     assert.equal(rx.stored.length, 140);
-    // Each refused entry exactly as in its file and line (read again from the batch's bytes), in chain order.
-    const first = allLines(audit).slice(0, 100);
+    // Each refused entry exactly as in its file and line (read again from the batch's bytes), in
+    // chain order, with Loki's words for it.
     assert.deepEqual(
       dead.map((d) => d.entry),
       first,
@@ -383,7 +395,69 @@ describe('forward to Loki', () => {
       const line = readFileSync(join(audit, d.file), 'utf8').split('\n')[d.line - 1];
       assert.equal(d.entry, line, `${d.file}:${d.line}`);
       assert.equal(d.chain_hash, JSON.parse(line)._integrity_hash);
+      assert.match(
+        d.reason,
+        /^HTTP 400: 1 errors like: entry for stream '.*' has timestamp too new: [0-9a-f]{64}; 1 errors like: /,
+      );
     }
+  });
+
+  it('one entry Loki refuses among 1,000: the batch is split until it is alone; 999 delivered once, 1 dead-lettered', async () => {
+    const dir = join(t.dir, 'thousand');
+    generateSample(dir, { seed: 21, startDate: daysAgo(2), perDay: [500, 500], maxFileBytes: 1 << 20 });
+    const lines = allLines(dir);
+    const bad = lines[437];
+    const badHash = JSON.parse(bad)._integrity_hash as string;
+    await rx.stop();
+    rx = new LokiReceiver({
+      requireTenant: true,
+      refuseEntry: (e) =>
+        e.metadata.chain_hash === badHash
+          ? `entry with timestamp ${e.ts} ignored, reason: 'entry too far behind, entry timestamp is: 2026-01-01T00:00:00Z, oldest acceptable timestamp is: 2026-01-01T01:00:00Z',\nuser 'acme', total ignored: 1 out of 1000 for stream: {job="loki-audit"}`
+          : null,
+    });
+    await rx.start();
+    const dl = join(t.dir, 'dead-1000.jsonl');
+    const r = await runCli([
+      'forward',
+      '--dir',
+      dir,
+      '--loki',
+      rx.url,
+      '--tenant',
+      'acme',
+      '--state',
+      join(t.dir, 's-1000.json'),
+      '--dead-letter',
+      dl,
+      '--batch-entries',
+      '1000',
+      '--batch-wait',
+      '60000',
+    ]);
+    assertExit(r, 11);
+    assert.match(r.stdout, /: 999 delivered, 1 refused \(dead-letter\)/);
+    assert.match(
+      r.stderr,
+      /1 entry refused \(HTTP 400: entry with timestamp \d+ ignored, reason: 'entry too far behind/,
+    );
+    const dead = readFileSync(dl, 'utf8').trim().split('\n');
+    assert.equal(dead.length, 1);
+    assert.equal(JSON.parse(dead[0]).entry, bad);
+    assert.equal(rx.stored.length, 999);
+    assert.deepEqual(
+      rx.stored.map((e) => e.line).sort(),
+      lines.filter((l) => l !== bad).sort(),
+      'every other entry stored once',
+    );
+    // Halving 1,000 down to the one: two pushes per level, ten levels, and the first.
+    assert.ok(rx.pushes <= 21, `${rx.pushes} pushes`);
+    const saved = JSON.parse(readFileSync(join(t.dir, 's-1000.json'), 'utf8'));
+    assert.equal(
+      Object.values(saved.targets as Record<string, { line: number }>)[0].line,
+      500,
+      'the position moved past all 1,000',
+    );
   });
 
   it('HTTPS Loki: verified against NODE_EXTRA_CA_CERTS, every entry delivered; an unknown CA is a retryable failure, never a silent send', async () => {

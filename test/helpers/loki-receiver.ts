@@ -12,7 +12,10 @@
  * GET /loki/api/v1/query_range?query={k="v",…}&start&end&limit returns the stored streams
  * (exact matchers, nanosecond range inclusive, oldest first, at most `limit` entries).
  * Faults can be injected: status codes for the next N pushes, delays, and going down. Served
- * behind a path prefix (`pathPrefix`, as a reverse proxy would), anything else is a 404.
+ * behind a path prefix (`pathPrefix`, as a reverse proxy would), anything else is a 404. Entries
+ * can be refused one by one (`refuseEntry`, as Loki refuses an entry: the push answers 400 with
+ * the reason, the others of it are stored), and the errors grouped as Loki's distributor groups
+ * them (`groupErrors`).
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -41,6 +44,21 @@ export interface ReceiverOptions {
    * (`/loki-proxy` → `/loki-proxy/loki/api/v1/push`); any other path is a 404 like Loki's.
    */
   pathPrefix?: string;
+  /**
+   * Refuses the entries for which it returns a reason (Loki's words, e.g. "entry for stream '…'
+   * has timestamp too new: …"), after the built-in checks; the push answers 400 and stores the others.
+   */
+  refuseEntry?: (e: {
+    labels: Record<string, string>;
+    ts: string;
+    line: string;
+    metadata: Record<string, string>;
+  }) => string | null;
+  /**
+   * A 400's errors as Loki's distributor prints them (pkg/util/errors GroupedErrors): "N errors
+   * like: MESSAGE" groups joined by "; ", no count for a single error. Default: one per line.
+   */
+  groupErrors?: boolean;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
   /**
@@ -52,6 +70,14 @@ export interface ReceiverOptions {
 }
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Errors as Loki's GroupedErrors.Error() prints them: "N errors like: M" per distinct message, "; " between. */
+function groupedErrors(errors: string[]): string {
+  const counts = new Map<string, number>();
+  for (const e of errors) counts.set(e, (counts.get(e) ?? 0) + 1);
+  if (counts.size === 1 && errors.length === 1) return errors[0];
+  return [...counts].map(([e, n]) => `${n} errors like: ${e}`).join('; ');
+}
 const DAY = 86_400_000;
 
 export class LokiReceiver {
@@ -224,6 +250,11 @@ export class LokiReceiver {
           );
           continue;
         }
+        const refused = this.options.refuseEntry?.({ labels: labels as Record<string, string>, ts, line, metadata });
+        if (refused) {
+          errors.push(refused);
+          continue;
+        }
         if (this.options.store !== false) {
           const key = `${tenant}|${ls}|${ts}|${line}`;
           if (this.seen.has(key)) {
@@ -236,7 +267,8 @@ export class LokiReceiver {
         this.accepted++;
       }
     }
-    if (errors.length) return this.reply(res, 400, errors.join('\n'));
+    if (errors.length)
+      return this.reply(res, 400, this.options.groupErrors ? groupedErrors(errors) : errors.join('\n'));
     res.writeHead(204).end();
   }
 

@@ -7,7 +7,7 @@
  * like Promtail, 1 MiB or 1 s (batcher.ts), each delivered with retries (delivery.ts) while the
  * next one is read, then the position after it saved in order (position-saver.ts). Entries the
  * target refuses for good (Loki 400 naming an entry problem, too old) go to the dead-letter file
- * (dead-letter.ts) and the run reports them; a refusal of
+ * (dead-letter.ts), found by splitting the refused batch, and the run reports them; a refusal of
  * the target itself (credentials, URL path, body size) stops its run with the position kept.
  * Killed at any point, a restart re-sends at most the batch in flight. What a target
  * implements: target.ts.
@@ -199,6 +199,15 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   }
 }
 
+/** Entries `from` to `to` (end excluded) of a closed batch, as a batch of the target's. */
+interface Part {
+  batch: TargetBatch;
+  from: number;
+  to: number;
+  /** Made by slicing: disposed of once answered. */
+  sliced: boolean;
+}
+
 /**
  * One target's closed batches on their way, pipelined: a batch is delivered while the next one
  * is read (and parsed); at most one is in flight, batches go out in order and positions are
@@ -262,30 +271,63 @@ class BatchSending {
   }
 
   /**
-   * Delivers one batch, retrying. Resolves with the entries refused (to dead-letter once the
-   * batch is done with), or null when the target was given up on or stopped (nothing of the
-   * batch is dead-lettered then: the next run sends it again).
+   * Delivers one batch, retrying; splits it while the target refuses entries in it, until the
+   * refused entries are alone. Resolves with the entries refused (to
+   * dead-letter once the batch is done with), or null when the target was given up on or
+   * stopped (nothing of the batch is dead-lettered then: the next run sends it again).
    */
   private async deliver(batch: TargetBatch, closed: ClosedBatch): Promise<Refused[] | null> {
     const { t, report } = this;
     const onEvent = this.run.options.onEvent;
     const onRetry = (n: RetryNotice) => onEvent?.({ kind: 'retry', target: t.id, ...n });
-    const r = await deliverWithRetry(t, batch, this.run.retry, onRetry, true);
-    if (r.kind === 'delivered') {
-      report.delivered += batch.size;
-      onEvent?.({ kind: 'delivered', target: t.id, entries: batch.size });
-      return [];
+    const refused: Array<{ index: number; reason: string }> = [];
+    // A stack of parts, the first one on top: parts are delivered in the batch's order.
+    const todo: Part[] = [{ batch, from: 0, to: batch.size, sliced: false }];
+    let delivered = 0;
+    try {
+      for (let p = todo.pop(); p; p = todo.pop()) {
+        try {
+          const r = await deliverWithRetry(t, p.batch, this.run.retry, onRetry, true);
+          const n = p.to - p.from;
+          if (r.kind === 'delivered') {
+            delivered += n;
+            continue;
+          }
+          if (r.kind === 'gave-up' || r.kind === 'stopped') {
+            report.error = r.error;
+            if (r.kind === 'stopped') report.stopped = r.refusal;
+            onEvent?.(
+              r.kind === 'stopped'
+                ? { kind: 'stopped', target: t.id, refusal: r.refusal, error: r.error }
+                : { kind: 'gave-up', target: t.id, error: r.error },
+            );
+            return null;
+          }
+          // Only entries are refused here (a 413 stops: tooLargeStops). Alone, or all of them, or the
+          // target cannot split: dead-lettered; else split in halves.
+          if (n === 1 || (r.refusedEntries ?? 0) >= n || !t.slice) {
+            for (let i = p.from; i < p.to; i++) refused.push({ index: i, reason: r.error });
+            continue;
+          }
+          const mid = Math.ceil(n / 2);
+          const at = p.from;
+          todo.push(
+            { batch: t.slice(p.batch, mid, n), from: at + mid, to: p.to, sliced: true },
+            { batch: t.slice(p.batch, 0, mid), from: at, to: at + mid, sliced: true },
+          );
+        } finally {
+          // A slice's halves hold what they need: it can go once answered (and split).
+          if (p.sliced) t.dispose?.(p.batch);
+        }
+      }
+    } finally {
+      for (const p of todo) if (p.sliced) t.dispose?.(p.batch);
     }
-    if (r.kind === 'refused')
-      return closed.journal.entries(this.run.maxLineBytes).map((entry) => ({ entry, reason: r.error }));
-    report.error = r.error;
-    if (r.kind === 'stopped') report.stopped = r.refusal;
-    onEvent?.(
-      r.kind === 'stopped'
-        ? { kind: 'stopped', target: t.id, refusal: r.refusal, error: r.error }
-        : { kind: 'gave-up', target: t.id, error: r.error },
-    );
-    return null;
+    report.delivered += delivered;
+    if (delivered) onEvent?.({ kind: 'delivered', target: t.id, entries: delivered });
+    if (!refused.length) return [];
+    const entries = closed.journal.entries(this.run.maxLineBytes);
+    return refused.map(({ index, reason }) => ({ entry: entries[index], reason }));
   }
 
   private refuse(items: Refused[]): void {

@@ -72,6 +72,13 @@ export interface ForwardTarget {
   batch(): TargetBatch;
   /** Delivers a batch this target made (a retry sends the same bytes). */
   deliver(batch: TargetBatch): Promise<DeliverResult>;
+  /**
+   * Optional: entries `from` to `to` (0-based, end excluded, in the order they were added) of a
+   * batch this target made or sliced, as a batch of their own, encoded as they were in it (same
+   * timestamps: a receiver that stored some of them drops the repeats). Used to find the entries
+   * of a refused batch; without it, an `entries` refusal dead-letters the whole batch.
+   */
+  slice?(batch: TargetBatch, from: number, to: number): TargetBatch;
   /** Optional: the batch is done with (delivered, dead-lettered or given up on); its memory can be reused. */
   dispose?(batch: TargetBatch): void;
   /** What `deliver` would send, for `--dry-run`: streams/labels or a sample message, and refusals. */
