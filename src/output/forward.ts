@@ -61,7 +61,11 @@ export function forwardEventPrinter(
       say(`loki-audit: error: ${e.target}: ${safeText(e.error)}`);
       say(`loki-audit: hint: ${refusalHint(e.target, e.refusal, e.error)}`);
       say('loki-audit: hint: nothing was dead-lettered and the position is kept: run again once it is fixed');
-    } else if (e.kind === 'dead-letter')
+    } else if (e.kind === 'batch-bytes')
+      say(
+        `loki-audit: ${e.target}: ${safeText(e.error)}; batches of at most ${e.bytes} bytes from now on (--batch-bytes ${e.bytes} starts there)`,
+      );
+    else if (e.kind === 'dead-letter')
       say(
         `loki-audit: ${e.target}: ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} refused (${safeText(e.reason)}); written to ${safeText(deadLetterPath)}`,
       );

@@ -17,7 +17,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { generateSample } from '../../scripts/sample.js';
+import { generateSample, prng } from '../../scripts/sample.js';
+import type { PyValue } from '../../src/core/pyjson/dumps.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
@@ -37,7 +38,11 @@ function allLines(dir: string): string[] {
  * Appends `n` entries written now to today's file of `dir`, chained after its last entry, in one
  * write; returns their lines.
  */
-function appendNow(dir: string, n: number, user = 'live'): string[] {
+function appendNow(
+  dir: string,
+  n: number,
+  details: (i: number) => { [k: string]: PyValue } = (i) => ({ i }),
+): string[] {
   let prev = JSON.parse(allLines(dir).at(-1)!)._integrity_hash as string;
   const now = Date.now();
   const lines: string[] = [];
@@ -48,13 +53,13 @@ function appendNow(dir: string, n: number, user = 'live'): string[] {
         action: 'login',
         resource_type: 'auth',
         resource_id: null,
-        user_id: user,
+        user_id: 'live',
         token_id: null,
         ip_address: null,
         user_agent: null,
         success: true,
         error: null,
-        details: { i },
+        details: details(i),
       },
       prev,
     );
@@ -269,6 +274,91 @@ describe('forward to Loki', () => {
       child.kill('SIGTERM');
     }
     assert.equal(await closed, 0, `forward --follow ends cleanly on SIGTERM: ${stderr}`);
+  });
+
+  it("a proxy's 413 (nginx client_max_body_size): batches halve until they pass, every entry delivered once", async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, maxBodyBytes: 8 * 1024 });
+    await rx.start();
+    const backlog = appendNow(audit, 5000);
+    const r = assertExit(await fwd('--batch-bytes', '262144'), 0);
+    const budgets = [
+      ...r.stderr.matchAll(
+        /HTTP 413: 413 Request Entity Too Large; batches of at most (\d+) bytes from now on \(--batch-bytes \1 starts there\)/g,
+      ),
+    ].map((m) => Number(m[1]));
+    assert.ok(budgets.length >= 2, r.stderr);
+    assert.ok(
+      budgets.every((b, i) => i === 0 || b < budgets[i - 1]),
+      `each 413'd batch halves the size: ${budgets.join(', ')}`,
+    );
+    assert.equal(rx.stored.length, 5240);
+    assert.equal(rx.duplicatesDropped, 0, 'a 413 stores nothing: nothing is sent twice into Loki');
+    assert.deepEqual(
+      rx.stored
+        .slice(-5000)
+        .map((e) => e.line)
+        .sort(),
+      [...backlog].sort(),
+    );
+  });
+
+  it('an entry that alone exceeds the proxy limit is dead-lettered with the reason; a limit below any entry stops (exit 16)', async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, maxBodyBytes: 16 * 1024 });
+    await rx.start();
+    // 60 KB of hex digits from a seeded generator: about 30 KB once gzipped.
+    const r32 = prng(7);
+    const noise = Array.from({ length: 60_000 }, () => Math.floor(r32() * 16).toString(16)).join('');
+    const [big] = appendNow(audit, 1, () => ({ noise }));
+    appendNow(audit, 20);
+    const dl = join(t.dir, 'dead-413.jsonl');
+    const r = assertExit(await fwd('--dead-letter', dl), 11);
+    const dead = readFileSync(dl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      dead.map((d) => d.entry),
+      [big],
+    );
+    assert.match(
+      dead[0].reason,
+      /^HTTP 413: 413 Request Entity Too Large: this entry alone makes a push of \d+ bytes \(compressed\), and the receiver took one of \d+$/,
+    );
+    assert.match(r.stdout, /: 260 delivered, 1 refused \(dead-letter\)/);
+    assert.equal(rx.stored.length, 260);
+
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, maxBodyBytes: 100 });
+    await rx.start();
+    const low = assertExit(
+      await runCli([
+        'forward',
+        '--dir',
+        audit,
+        '--loki',
+        rx.url,
+        '--tenant',
+        'acme',
+        '--state',
+        join(t.dir, 's-low.json'),
+        '--dead-letter',
+        dl,
+      ]),
+      16,
+    );
+    assert.match(
+      low.stderr,
+      /loki-audit: error: loki:http:\/\/127\.0\.0\.1:\d+#acme: HTTP 413: 413 Request Entity Too Large\n/,
+    );
+    assert.match(
+      low.stderr,
+      /hint: even a push of one entry is too large for the receiver, which took no smaller one: raise its body size limit \(nginx: client_max_body_size/,
+    );
+    assert.equal(readFileSync(dl, 'utf8').trim().split('\n').length, 1, 'nothing more dead-lettered');
+    assert.equal(existsSync(join(t.dir, 's-low.json')), false, 'no position saved');
+    assert.ok(rx.pushes < 20, `stopped after a few lone entries, not all 261: ${rx.pushes} pushes`);
   });
 
   it('429 storms and 500s are retried with backoff; nothing lost, nothing duplicated', async () => {

@@ -15,7 +15,8 @@
  * behind a path prefix (`pathPrefix`, as a reverse proxy would), anything else is a 404. Entries
  * can be refused one by one (`refuseEntry`, as Loki refuses an entry: the push answers 400 with
  * the reason, the others of it are stored), and the errors grouped as Loki's distributor groups
- * them (`groupErrors`).
+ * them (`groupErrors`). A body size limit answers 413 as nginx's `client_max_body_size` does
+ * (`maxBodyBytes`, on the body as sent, before Loki sees it).
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -59,6 +60,11 @@ export interface ReceiverOptions {
    * like: MESSAGE" groups joined by "; ", no count for a single error. Default: one per line.
    */
   groupErrors?: boolean;
+  /**
+   * A reverse proxy's body size limit (nginx's client_max_body_size) on the body as sent
+   * (compressed): a larger push is answered 413 with nginx's page and never reaches Loki.
+   */
+  maxBodyBytes?: number;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
   /**
@@ -88,6 +94,9 @@ export class LokiReceiver {
   /** Entries accepted (stored, or counted with `store: false`). */
   accepted = 0;
   duplicatesDropped = 0;
+  /** Pushes refused by `maxBodyBytes` (413), and the largest body that was not. */
+  tooLarge = 0;
+  largestBodyTaken = 0;
   /** Headers of the last push (to check tenant, auth, encoding). */
   lastHeaders: IncomingMessage['headers'] = {};
   /** Raw bodies of the pushes, in order (with `keepBodies`). */
@@ -173,6 +182,18 @@ export class LokiReceiver {
     this.events.emit('change');
     this.lastHeaders = req.headers;
     if (this.options.keepBodies) this.bodies.push(Buffer.concat(chunks));
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    if (this.options.maxBodyBytes !== undefined && size > this.options.maxBodyBytes) {
+      this.tooLarge++;
+      res.setHeader('connection', 'close');
+      return void res
+        .writeHead(413, { 'content-type': 'text/html' })
+        .end(
+          '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n' +
+            '<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+        );
+    }
+    this.largestBodyTaken = Math.max(this.largestBodyTaken, size);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const fault = this.faults.shift();
     if (fault) return this.reply(res, fault.status, fault.body);

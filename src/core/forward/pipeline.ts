@@ -60,7 +60,9 @@ export type ForwardEvent =
   | { kind: 'read'; target: string; progress: ReadProgress }
   | { kind: 'gave-up'; target: string; error: string }
   /** The target refused the batch itself (credentials, path, …): its run stops, its position kept. */
-  | { kind: 'stopped'; target: string; refusal: TargetRefusal; error: string };
+  | { kind: 'stopped'; target: string; refusal: TargetRefusal; error: string }
+  /** The target refused a body as too large (HTTP 413): batches are at most `bytes` from now on. */
+  | { kind: 'batch-bytes'; target: string; bytes: number; error: string };
 
 /** The outcome for one target. */
 export interface TargetReport {
@@ -161,6 +163,7 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
       maxLineBytes: run.maxLineBytes,
       waitMs: options.batchWaitMs ?? 1000,
       savedLine: () => sending.savedLine,
+      maxBatchBytes: () => sending.maxBatchBytes,
       onProblem,
     })) {
       if (!(await sending.send(closed))) return report;
@@ -199,6 +202,12 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   }
 }
 
+/** The smallest batch, in bytes, that 413s can shrink batches to (the `--batch-bytes` minimum). */
+export const MIN_BATCH_BYTES = 1024;
+
+/** Lone entries too large in a row, with nothing delivered between, after which a 413 is the target's. */
+const LONE_TOO_LARGE_IN_A_ROW = 3;
+
 /** Entries `from` to `to` (end excluded) of a closed batch, as a batch of the target's. */
 interface Part {
   batch: TargetBatch;
@@ -206,6 +215,8 @@ interface Part {
   to: number;
   /** Made by slicing: disposed of once answered. */
   sliced: boolean;
+  /** A lone entry found too large once: tried again last, when a 413 is the target's (it cannot get smaller). */
+  again?: boolean;
 }
 
 /**
@@ -220,6 +231,8 @@ class BatchSending {
   private readonly positions: PositionSaver;
   /** The end line of the last batch whose position is saved. */
   savedLine: SourceLine | null = null;
+  /** The largest batch in bytes: the target's, halved after each 413 for the rest of the run. */
+  maxBatchBytes: number;
 
   constructor(
     private readonly t: ForwardTarget,
@@ -227,6 +240,7 @@ class BatchSending {
     private readonly report: TargetReport,
   ) {
     this.positions = new PositionSaver((p) => run.stateFile.save(t.id, p));
+    this.maxBatchBytes = t.maxBatchBytes;
   }
 
   /**
@@ -271,8 +285,9 @@ class BatchSending {
   }
 
   /**
-   * Delivers one batch, retrying; splits it while the target refuses entries in it, until the
-   * refused entries are alone. Resolves with the entries refused (to
+   * Delivers one batch, retrying; splits it while the target refuses entries in it or finds it
+   * too large (making later batches smaller too), until the refused entries are alone. Resolves
+   * with the entries refused (to
    * dead-letter once the batch is done with), or null when the target was given up on or
    * stopped (nothing of the batch is dead-lettered then: the next run sends it again).
    */
@@ -283,14 +298,23 @@ class BatchSending {
     const refused: Array<{ index: number; reason: string }> = [];
     // A stack of parts, the first one on top: parts are delivered in the batch's order.
     const todo: Part[] = [{ batch, from: 0, to: batch.size, sliced: false }];
+    // Lone entries too large for the target, tried again once the rest of the batch is in: by
+    // then the target has seen smaller bodies go through and can tell the entry's fault (it
+    // refuses the entry) from its own (a 413 for anything: stop).
+    const lone: Part[] = [];
+    // Lone entries found too large since the last part went through: a few in a row, and the
+    // limit is below any entry (or the 413 is not about size): the target's, not the entries'.
+    let tooLargeInARow = 0;
     let delivered = 0;
     try {
-      for (let p = todo.pop(); p; p = todo.pop()) {
+      for (let p = todo.pop(); p; p = todo.pop() ?? lone.shift()) {
+        let kept = false;
         try {
-          const r = await deliverWithRetry(t, p.batch, this.run.retry, onRetry, true);
+          const r = await deliverWithRetry(t, p.batch, this.run.retry, onRetry, p.again === true);
           const n = p.to - p.from;
           if (r.kind === 'delivered') {
             delivered += n;
+            tooLargeInARow = 0;
             continue;
           }
           if (r.kind === 'gave-up' || r.kind === 'stopped') {
@@ -303,11 +327,26 @@ class BatchSending {
             );
             return null;
           }
-          // Only entries are refused here (a 413 stops: tooLargeStops). Alone, or all of them, or the
-          // target cannot split: dead-lettered; else split in halves.
-          if (n === 1 || (r.refusedEntries ?? 0) >= n || !t.slice) {
+          // Once per batch (its parts' sizes say little: one big entry makes its halves too large).
+          if (r.refusal === 'too-large' && !p.sliced && n > 1) this.shrink(closed.bytes, r.error);
+          // Entries refused alone, or all of them, or the target cannot split: dead-lettered.
+          if (r.refusal === 'entries' && (n === 1 || (r.refusedEntries ?? 0) >= n || !t.slice)) {
             for (let i = p.from; i < p.to; i++) refused.push({ index: i, reason: r.error });
             continue;
+          }
+          if (n === 1) {
+            // Tried again last, or now (a 413 then stops, or under --follow waits) after a few in a row.
+            if (++tooLargeInARow < LONE_TOO_LARGE_IN_A_ROW) lone.push({ ...p, again: true });
+            else todo.push({ ...p, again: true });
+            kept = true;
+            continue;
+          }
+          if (!t.slice) {
+            // Too large, and it cannot be made smaller: the target's refusal.
+            report.error = r.error;
+            report.stopped = 'too-large';
+            onEvent?.({ kind: 'stopped', target: t.id, refusal: 'too-large', error: r.error });
+            return null;
           }
           const mid = Math.ceil(n / 2);
           const at = p.from;
@@ -317,17 +356,25 @@ class BatchSending {
           );
         } finally {
           // A slice's halves hold what they need: it can go once answered (and split).
-          if (p.sliced) t.dispose?.(p.batch);
+          if (p.sliced && !kept) t.dispose?.(p.batch);
         }
       }
     } finally {
-      for (const p of todo) if (p.sliced) t.dispose?.(p.batch);
+      for (const p of [...todo, ...lone]) if (p.sliced) t.dispose?.(p.batch);
     }
     report.delivered += delivered;
     if (delivered) onEvent?.({ kind: 'delivered', target: t.id, entries: delivered });
     if (!refused.length) return [];
     const entries = closed.journal.entries(this.run.maxLineBytes);
     return refused.map(({ index, reason }) => ({ entry: entries[index], reason }));
+  }
+
+  /** After a 413 for a batch of `bytes`: batches from now on at most half that. */
+  private shrink(bytes: number, error: string): void {
+    const next = Math.max(MIN_BATCH_BYTES, Math.floor(Math.min(this.maxBatchBytes, bytes) / 2));
+    if (next >= this.maxBatchBytes) return;
+    this.maxBatchBytes = next;
+    this.run.options.onEvent?.({ kind: 'batch-bytes', target: this.t.id, bytes: next, error });
   }
 
   private refuse(items: Refused[]): void {

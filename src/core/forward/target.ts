@@ -32,7 +32,10 @@ export type Refusal =
    * dead-lettered with the target's reason; the others are delivered.
    */
   | 'entries'
-  /** The body is over the receiver's size limit (HTTP 413): smaller batches, then split. */
+  /**
+   * The body is over the receiver's size limit (HTTP 413): later batches get smaller and this one
+   * is split; a lone entry too large for a target that took smaller pushes is refused as `entries`.
+   */
   | 'too-large'
   /** The target refuses the credentials (HTTP 401, 403). */
   | 'credentials'

@@ -207,6 +207,8 @@ export class LokiTarget implements ForwardTarget {
   readonly client: LokiPushClient;
   /** The last push was refused for its credentials: read them again before the next. */
   private credentialsRefused = false;
+  /** The smallest push body (compressed bytes) Loki took in this run: what a 413 is measured against. */
+  private smallestTaken = Infinity;
 
   /** @throws LokiConfigError */
   constructor(config: LokiTargetConfig, batch: { entries?: number; bytes?: number } = {}) {
@@ -240,8 +242,19 @@ export class LokiTarget implements ForwardTarget {
     if (this.credentialsRefused) this.client.reloadAuth();
     const r = await this.client.push(body);
     this.credentialsRefused = !r.ok && !r.retryable && r.refusal === 'credentials';
-    if (r.ok) return { ok: true };
+    if (r.ok) {
+      this.smallestTaken = Math.min(this.smallestTaken, body.length);
+      return { ok: true };
+    }
     if (r.retryable) return { ok: false, retryable: true, error: r.error };
+    // One entry too large where smaller pushes went through: the entry's fault, not the target's.
+    if (r.refusal === 'too-large' && b.size === 1 && this.smallestTaken < body.length)
+      return {
+        ok: false,
+        retryable: false,
+        refusal: 'entries',
+        error: `${r.error}: this entry alone makes a push of ${body.length} bytes (compressed), and the receiver took one of ${this.smallestTaken}`,
+      };
     const { refusal, refusedEntries } = r;
     const error = refusal === 'path' ? `${r.error} (POST ${this.client.endpoint})` : r.error;
     return { ok: false, retryable: false, refusal, error, ...(refusedEntries ? { refusedEntries } : {}) };
