@@ -87,12 +87,19 @@ export function formatForwardPreview(previews: TargetPreview[]): string {
   return out.map((l) => l + '\n').join('');
 }
 
-/** One line per target: delivered, refused, given up. */
+/**
+ * One line per target: delivered (acknowledged) or, for syslog without acknowledgement, only
+ * sent; refused; stopped or given up.
+ */
 export function formatForwardReports(reports: TargetReport[]): string {
+  const taken = (r: TargetReport) =>
+    r.acknowledges
+      ? `${r.delivered} delivered`
+      : `${r.sent} sent (${/^syslog:(\w+):/.exec(r.target)?.[1] ?? 'the target'} has no acknowledgement)`;
   return reports
     .map(
       (r) =>
-        `${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.error ? `, ${r.stopped ? 'stopped' : 'gave up'}: ${safeText(r.error)}` : ''}\n`,
+        `${r.target}: ${taken(r)}${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.error ? `, ${r.stopped ? 'stopped' : 'gave up'}: ${safeText(r.error)}` : ''}\n`,
     )
     .join('');
 }

@@ -52,7 +52,10 @@ export interface ForwardOptions {
 }
 
 export type ForwardEvent =
+  /** A batch's entries were acknowledged by a target that acknowledges (Loki, RELP). */
   | { kind: 'delivered'; target: string; entries: number }
+  /** A batch's entries were sent to a target without acknowledgement (syslog over UDP, TCP, TLS). */
+  | { kind: 'sent'; target: string; entries: number }
   | { kind: 'retry'; target: string; error: string; attempt: number; delayMs: number; refusal?: TargetRefusal }
   | { kind: 'dead-letter'; target: string; entries: number; reason: string }
   | { kind: 'problem'; problem: ReadProblem }
@@ -67,6 +70,11 @@ export type ForwardEvent =
 /** The outcome for one target. */
 export interface TargetReport {
   target: string;
+  /** Whether the target acknowledges what it receives (Loki, RELP); if not, entries are only `sent`. */
+  acknowledges: boolean;
+  /** Entries the target took: acknowledged, or (without acknowledgement) written to it. */
+  sent: number;
+  /** Entries the target acknowledged (0 for a target that does not acknowledge). */
   delivered: number;
   deadLettered: number;
   /** Set when the target was given up on or stopped (its position stays at the last acknowledged entry). */
@@ -142,6 +150,8 @@ function linesFrom(run: Run, from: SourceOptions['from']): AsyncIterator<SourceL
 function reportOf(t: ForwardTarget, options: ForwardOptions): TargetReport {
   return {
     target: t.id,
+    acknowledges: t.acknowledges,
+    sent: 0,
     delivered: 0,
     deadLettered: 0,
     error: null,
@@ -362,8 +372,9 @@ class BatchSending {
     } finally {
       for (const p of [...todo, ...lone]) if (p.sliced) t.dispose?.(p.batch);
     }
-    report.delivered += delivered;
-    if (delivered) onEvent?.({ kind: 'delivered', target: t.id, entries: delivered });
+    report.sent += delivered;
+    if (t.acknowledges) report.delivered += delivered;
+    if (delivered) onEvent?.({ kind: t.acknowledges ? 'delivered' : 'sent', target: t.id, entries: delivered });
     if (!refused.length) return [];
     const entries = closed.journal.entries(this.run.maxLineBytes);
     return refused.map(({ index, reason }) => ({ entry: entries[index], reason }));

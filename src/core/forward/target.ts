@@ -73,6 +73,11 @@ export interface ForwardTarget {
   readonly maxBatchBytes: number;
   /** A new, empty batch. */
   batch(): TargetBatch;
+  /**
+   * Whether `deliver` resolving means the receiver acknowledged every entry (Loki's 2xx, RELP's
+   * `rsp 200`), or only that they were sent (syslog over UDP, TCP, TLS: no acknowledgement).
+   */
+  readonly acknowledges: boolean;
   /** Delivers a batch this target made (a retry sends the same bytes). */
   deliver(batch: TargetBatch): Promise<DeliverResult>;
   /**

@@ -204,6 +204,8 @@ export class LokiTarget implements ForwardTarget {
   readonly id: string;
   readonly maxBatchEntries: number;
   readonly maxBatchBytes: number;
+  /** A 2xx answer: Loki has the entries. */
+  readonly acknowledges = true;
   readonly client: LokiPushClient;
   /** The last push was refused for its credentials: read them again before the next. */
   private credentialsRefused = false;

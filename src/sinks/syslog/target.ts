@@ -47,6 +47,8 @@ export class SyslogTarget implements ForwardTarget {
   readonly id: string;
   readonly maxBatchEntries: number;
   readonly maxBatchBytes = 512 * 1024;
+  /** UDP, TCP and TLS syslog have no acknowledgement: a batch is only sent. */
+  readonly acknowledges = false;
   private readonly sender: SyslogSender;
   private readonly formatter: SyslogFormatter;
 

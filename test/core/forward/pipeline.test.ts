@@ -31,6 +31,9 @@ class Observed implements ForwardTarget {
   get maxBatchEntries() {
     return this.inner.maxBatchEntries;
   }
+  get acknowledges() {
+    return this.inner.acknowledges;
+  }
   get maxBatchBytes() {
     return this.inner.maxBatchBytes;
   }
