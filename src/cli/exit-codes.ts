@@ -43,14 +43,19 @@ export const Exit = {
   anchorMismatch: 12,
   /** `verify --state`: the state file is corrupt or belongs to another directory. */
   verifyState: 13,
+  /**
+   * The stream cannot do what was asked: verify (or `tail --verify`) of a stream with no hash
+   * chain, forward of anything but the dashboard chain.
+   */
+  streamUnsupported: 14,
   /** `forward`: a target refused the credentials (HTTP 401/403); positions kept. */
-  targetCredentials: 14,
+  targetCredentials: 15,
   /** `forward`: nothing takes pushes at a target's URL (HTTP 404): its path is wrong; positions kept. */
-  targetPath: 15,
+  targetPath: 16,
   /** `forward`: a target refuses even a push of one entry as too large (HTTP 413); positions kept. */
-  targetTooLarge: 16,
+  targetTooLarge: 17,
   /** `forward`: a target refused every push for another reason than its entries; positions kept. */
-  targetRefused: 17,
+  targetRefused: 18,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -149,26 +154,33 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   },
   {
     code: 14,
+    name: 'streamUnsupported',
+    commands: ['verify', 'tail', 'forward'],
+    meaning:
+      'the stream cannot do this: `verify` or `tail --verify` of a stream without a hash chain (the agent or session audit; `tail --verify`: anything but the dashboard chain); `forward` of anything but the dashboard chain',
+  },
+  {
+    code: 15,
     name: 'targetCredentials',
     commands: ['forward'],
     meaning: 'a target refused the credentials (HTTP 401/403); nothing dead-lettered, positions kept',
   },
   {
-    code: 15,
+    code: 16,
     name: 'targetPath',
     commands: ['forward'],
     meaning:
       "nothing takes pushes at a target's URL (HTTP 404, e.g. a proxy's prefix missing); nothing dead-lettered, positions kept",
   },
   {
-    code: 16,
+    code: 17,
     name: 'targetTooLarge',
     commands: ['forward'],
     meaning:
       'a target refuses even a push of a single entry as too large (HTTP 413) and took no smaller one; positions kept',
   },
   {
-    code: 17,
+    code: 18,
     name: 'targetRefused',
     commands: ['forward'],
     meaning: 'a target refused the pushes themselves, not an entry in them (another 4xx); positions kept',
@@ -228,14 +240,21 @@ const STOPPED_EXIT: Readonly<Record<TargetRefusal, number>> = {
 
 /**
  * Forward's exit code: a target that refused the pushes (someone must fix it: the first such
- * target's), else a target given up on (run again later), else entries refused, else 0.
+ * target's), else a target given up on (run again later), else a file that could not be read,
+ * else entries refused, else 0.
  */
 export function forwardExitCode(
-  reports: ReadonlyArray<{ error: string | null; stopped?: TargetRefusal | null; deadLettered: number }>,
+  reports: ReadonlyArray<{
+    error: string | null;
+    stopped?: TargetRefusal | null;
+    deadLettered: number;
+    unreadable?: readonly string[];
+  }>,
 ): number {
   const stopped = reports.find((r) => r.stopped)?.stopped;
   if (stopped) return STOPPED_EXIT[stopped];
   if (reports.some((r) => r.error)) return Exit.targetUnreachable;
+  if (reports.some((r) => (r.unreadable?.length ?? 0) > 0)) return Exit.io;
   if (reports.some((r) => r.deadLettered > 0)) return Exit.deadLettered;
   return Exit.ok;
 }

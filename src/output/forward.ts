@@ -7,6 +7,7 @@ import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import type { TargetPreview, TargetRefusal } from '../core/forward/target.js';
 import type { ProgressLine } from './progress.js';
 import { safeText } from '../formats/escape.js';
+import { LineWarnings } from './warnings.js';
 
 /**
  * What to do about a refusal of the target itself, in the operator's words: which setting is
@@ -48,6 +49,7 @@ export function forwardEventPrinter(
   progress: ProgressLine | null,
 ): (e: ForwardEvent) => void {
   const say = (line: string) => process.stderr.write(line + '\n');
+  const warnings = new LineWarnings(say);
   return (e) => {
     if (e.kind === 'read') {
       if (e.target === firstTarget) progress?.update(e.progress);
@@ -71,7 +73,7 @@ export function forwardEventPrinter(
       );
     else if (e.kind === 'gave-up')
       say(`loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume`);
-    else if (e.kind === 'problem') say(`warning: ${e.problem.file}:${e.problem.line}: ${safeText(e.problem.message)}`);
+    else if (e.kind === 'problem') warnings.add(e.problem);
   };
 }
 
@@ -89,7 +91,7 @@ export function formatForwardPreview(previews: TargetPreview[]): string {
 
 /**
  * One line per target: delivered (acknowledged) or, for syslog without acknowledgement, only
- * sent; refused; stopped or given up.
+ * sent; refused; files that could not be read; stopped or given up.
  */
 export function formatForwardReports(reports: TargetReport[]): string {
   const taken = (r: TargetReport) =>
@@ -99,7 +101,7 @@ export function formatForwardReports(reports: TargetReport[]): string {
   return reports
     .map(
       (r) =>
-        `${r.target}: ${taken(r)}${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.error ? `, ${r.stopped ? 'stopped' : 'gave up'}: ${safeText(r.error)}` : ''}\n`,
+        `${r.target}: ${taken(r)}${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.unreadable.length ? `, ${r.unreadable.length} file(s) could not be read (${r.unreadable.map(safeText).join(', ')}): their entries were not sent` : ''}${r.error ? `, ${r.stopped ? 'stopped' : 'gave up'}: ${safeText(r.error)}` : ''}\n`,
     )
     .join('');
 }

@@ -164,7 +164,7 @@ describe('forward to Loki', () => {
     assert.doesNotMatch(url.stderr, /hunter2/);
   });
 
-  it('an expired token stops the run (exit 14): of a 5,000-entry backlog nothing is dead-lettered or skipped; the right token delivers each once', async () => {
+  it('an expired token stops the run (exit 15): of a 5,000-entry backlog nothing is dead-lettered or skipped; the right token delivers each once', async () => {
     await rx.stop();
     rx = new LokiReceiver({ authorization: 'Bearer good-token' });
     await rx.start();
@@ -177,7 +177,7 @@ describe('forward to Loki', () => {
     const saved = readFileSync(state, 'utf8');
     const backlog = appendNow(audit, 5000);
     const pushes = rx.pushes;
-    const r = assertExit(await run('expired-token'), 14);
+    const r = assertExit(await run('expired-token'), 15);
     assert.equal(rx.pushes, pushes + 1, 'stopped at the first refusal, not retried');
     assert.match(r.stderr, /loki-audit: error: loki:http:\/\/127\.0\.0\.1:\d+: HTTP 401: unauthorized\n/);
     assert.match(
@@ -202,11 +202,11 @@ describe('forward to Loki', () => {
     );
   });
 
-  it("a URL without the proxy's prefix stops with exit 15 (HTTP 404), naming the push URL; with the prefix all is delivered", async () => {
+  it("a URL without the proxy's prefix stops with exit 16 (HTTP 404), naming the push URL; with the prefix all is delivered", async () => {
     await rx.stop();
     rx = new LokiReceiver({ requireTenant: true, pathPrefix: '/loki-proxy' });
     await rx.start();
-    const r = assertExit(await fwd(), 15);
+    const r = assertExit(await fwd(), 16);
     assert.match(r.stderr, /HTTP 404: 404 page not found \(POST http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/push\)/);
     assert.match(r.stderr, /hint: nothing takes pushes at that URL: check its path \(behind a proxy, give the prefix/);
     assert.equal(existsSync(state), false, 'no position saved');
@@ -225,13 +225,13 @@ describe('forward to Loki', () => {
     assert.equal(rx.stored.length, 240);
   });
 
-  it('a 400 about the push, not its entries (structured metadata disallowed), stops with exit 17: nothing dead-lettered', async () => {
+  it('a 400 about the push, not its entries (structured metadata disallowed), stops with exit 18: nothing dead-lettered', async () => {
     rx.failNext(
       1,
       400,
       'stream \'{job="loki-audit"}\' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it',
     );
-    const r = assertExit(await fwd('--batch-entries', '100'), 17);
+    const r = assertExit(await fwd('--batch-entries', '100'), 18);
     assert.match(r.stderr, /hint: the receiver refused the push itself, not an entry in it/);
     assert.equal(existsSync(join(t.dir, 'state.dead-letter.jsonl')), false);
     assert.equal(existsSync(state), false);
@@ -303,7 +303,7 @@ describe('forward to Loki', () => {
     );
   });
 
-  it('an entry that alone exceeds the proxy limit is dead-lettered with the reason; a limit below any entry stops (exit 16)', async () => {
+  it('an entry that alone exceeds the proxy limit is dead-lettered with the reason; a limit below any entry stops (exit 17)', async () => {
     await rx.stop();
     rx = new LokiReceiver({ requireTenant: true, maxBodyBytes: 16 * 1024 });
     await rx.start();
@@ -346,7 +346,7 @@ describe('forward to Loki', () => {
         '--dead-letter',
         dl,
       ]),
-      16,
+      17,
     );
     assert.match(
       low.stderr,
@@ -745,6 +745,41 @@ describe('forward to Loki', () => {
     r = await fwd();
     assert.equal(r.code, 10, r.stderr);
     assert.match(r.stderr, /not valid JSON/);
+  });
+
+  it('a JS AuditLog is never silently skipped: refused alone (exit 14), named when beside the dashboard chain', async () => {
+    const project = join(LOKI, 'field/project-streams');
+    writeFileSync(join(audit, 'audit.jsonl'), readFileSync(join(project, '.loki/audit/audit.jsonl')));
+    for (const args of [
+      ['--dir', project],
+      ['--dir', join(project, '.loki/audit')],
+      ['--dir', audit, '--stream', 'js'],
+    ]) {
+      const r = await runCli(['forward', ...args, '--loki', rx.url, '--tenant', 'acme', '--state', state]);
+      assert.equal(r.code, 14, `forward ${args.join(' ')}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^loki-audit: error: forward sends the dashboard audit chain only; the JS AuditLog \(\.loki\/audit\/audit\.jsonl\) is not forwarded$/m,
+      );
+      assert.match(
+        r.stderr,
+        /^loki-audit: hint: send it as a one-off export: loki-audit export --stream js --dir .* --format rfc5424$/m,
+      );
+    }
+    const agent = await runCli(['forward', '--dir', project, '--stream', 'agent', '--loki', rx.url, '--state', state]);
+    assert.equal(agent.code, 14, agent.stderr);
+    assert.match(agent.stderr, /the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) is not forwarded$/m);
+    assert.equal(rx.pushes, 0);
+    assert.throws(() => readFileSync(state), 'no state written');
+    // Beside the dashboard chain: the chain is forwarded, the JS AuditLog named as not forwarded.
+    const both = await fwd();
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(
+      both.stderr,
+      /^loki-audit: note: audit\.jsonl \(the JS AuditLog \(\.loki\/audit\/audit\.jsonl\)\) is not forwarded: forward sends the dashboard audit chain only$/m,
+    );
+    assert.deepEqual(rx.stored.map((e) => e.line).sort(), allLines(audit).sort());
+    assert.equal(rx.stored.length, 240);
   });
 
   it('--dry-run shows streams and labels, sends and saves nothing', async () => {
