@@ -103,7 +103,7 @@ ${exitCodesHelp('forward')}`;
     syslog: Flags.string({
       multiple: true,
       summary:
-        'Syslog target udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT or relp://HOST:PORT (acknowledged); repeatable.',
+        'Syslog target udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT (RELP: acknowledged); repeatable.',
       helpGroup: 'SYSLOG',
     }),
     framing: Flags.option({
@@ -112,7 +112,10 @@ ${exitCodesHelp('forward')}`;
       summary: 'TCP/TLS framing (RFC 6587).',
       helpGroup: 'SYSLOG',
     })(),
-    ca: Flags.string({ summary: 'TLS: CA certificate (PEM) to verify the server.', helpGroup: 'SYSLOG' }),
+    ca: Flags.string({
+      summary: 'TLS (tls://, relp+tls://): CA certificate (PEM) to verify the server.',
+      helpGroup: 'SYSLOG',
+    }),
     cert: Flags.string({ summary: 'TLS: client certificate (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     key: Flags.string({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     facility: Flags.string({ summary: 'Syslog facility (default local0).', helpGroup: 'SYSLOG' }),

@@ -2,7 +2,8 @@
  * forward --syslog relp://… to a real rsyslog with imrelp (Debian rsyslog-relp): every entry is
  * acknowledged (`rsp 200`) before its position is saved, so the output says "delivered"; a
  * receiver SIGKILLed mid-stream and restarted loses nothing, and what arrives twice is at most
- * the window of messages sent but not yet acknowledged at the kill.
+ * the window of messages sent but not yet acknowledged at the kill. RELP over TLS (imrelp
+ * tls="on") verifies the server against the CA and gives the client certificate.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../scripts/sample.js';
 import { assertExit, BIN, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { makePki } from '../helpers/pki.js';
 import { imrelpMissing, startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
 import { RELP_WINDOW } from '../../src/sinks/syslog/relp.js';
 
@@ -53,12 +55,16 @@ function startForward(args: string[]): { done: Promise<CliResult>; stderr: () =>
 
 describe('forward over RELP to a real rsyslog (imrelp)', { skip }, () => {
   let t: { dir: string; cleanup: () => void };
-  before(() => (t = tempDir()));
+  let small: string;
+  before(() => {
+    t = tempDir();
+    small = join(t.dir, 'small');
+    generateSample(small, { seed: 11, startDate: '2026-11-10', perDay: [60, 60], maxFileBytes: 20 * 1024 });
+  });
   after(() => t.cleanup());
 
   it('every entry acknowledged and written once; the output says "delivered", the state is saved', async () => {
-    const audit = join(t.dir, 'small');
-    generateSample(audit, { seed: 11, startDate: '2026-11-10', perDay: [60, 60], maxFileBytes: 20 * 1024 });
+    const audit = small;
     const rs = await startRsyslog({ relp: true });
     try {
       const url = `relp://127.0.0.1:${rs.port}`;
@@ -136,6 +142,55 @@ describe('forward over RELP to a real rsyslog (imrelp)', { skip }, () => {
         'nothing but our entries',
       );
       process.stdout.write(`# SIGKILL trial: ${atKill} written at the kill, 0 lost, ${twice} duplicated\n`);
+    } finally {
+      await rs.stop();
+    }
+  });
+
+  it('relp+tls: server verified against --ca, client certificate given; without it nothing is delivered', async () => {
+    const audit = small;
+    const pki = makePki(join(t.dir, 'pki'));
+    const rs = await startRsyslog({
+      relp: true,
+      tls: { ca: join(pki, 'ca.pem'), cert: join(pki, 'server.pem'), key: join(pki, 'server.key') },
+    });
+    try {
+      const url = `relp+tls://127.0.0.1:${rs.port}`;
+      const args = ['--dir', audit, '--syslog', url, '--ca', join(pki, 'ca.pem')];
+      const without = assertExit(
+        await runCli([
+          'forward',
+          ...args,
+          '--state',
+          join(t.dir, 's-relptls-0.json'),
+          '--give-up-after',
+          '1',
+          '--timeout',
+          '2000',
+        ]),
+        9,
+      );
+      assert.match(without.stderr, /closed the TLS connection|ECONNRESET|EPIPE|certificate/);
+      assert.equal(
+        without.stdout,
+        `syslog:${url}: 0 delivered, gave up: ${/giving up: (.*);/.exec(without.stderr)?.[1]}\n`,
+      );
+      assert.equal(rs.messages().length, 0, `nothing taken without a client certificate; rsyslog: ${rs.stderr()}`);
+      const r = assertExit(
+        await runCli([
+          'forward',
+          ...args,
+          '--cert',
+          join(pki, 'client.pem'),
+          '--key',
+          join(pki, 'client.key'),
+          '--state',
+          join(t.dir, 's-relptls.json'),
+        ]),
+        0,
+      );
+      assert.equal(r.stdout, `syslog:${url}: 120 delivered\n`);
+      assert.deepEqual(received(rs).sort(), hashes(audit).sort(), `rsyslog stderr: ${rs.stderr()}`);
     } finally {
       await rs.stop();
     }

@@ -87,8 +87,8 @@ export function imrelpMissing(): string | false {
 
 /**
  * Starts rsyslogd listening on UDP and TCP (octet counting and LF framing), optionally TLS, or
- * (`relp`) on RELP only (imrelp). Writes each message as one tab-separated line of the parsed
- * fields.
+ * (`relp`) on RELP only (imrelp; with `tls`, RELP over TLS requiring a client certificate).
+ * Writes each message as one tab-separated line of the parsed fields.
  *
  * With `relp`, the input's ruleset has a Direct queue (docs/forward.md, RELP): imrelp
  * acknowledges a message once it is queued, so with rsyslog's default in-memory queue a SIGKILL
@@ -105,7 +105,16 @@ export async function startRsyslog(
   const port = await freePort();
   const out = join(t.dir, 'out.log');
   const inputLines = options.relp
-    ? ['module(load="imrelp")', `input(type="imrelp" address="127.0.0.1" port="${port}" ruleset="relp")`]
+    ? [
+        'module(load="imrelp")',
+        // RELP over TLS: librelp without an authMode is anonymous TLS, which Node does not
+        // speak; certvalid wants a client certificate signed by the CA.
+        `input(type="imrelp" address="127.0.0.1" port="${port}" ruleset="relp"${
+          options.tls
+            ? ` tls="on" tls.caCert="${options.tls.ca}" tls.myCert="${options.tls.cert}" tls.myPrivKey="${options.tls.key}" tls.authMode="certvalid"`
+            : ''
+        })`,
+      ]
     : options.tls
       ? [
           `global(DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${options.tls.ca}" DefaultNetstreamDriverCertFile="${options.tls.cert}" DefaultNetstreamDriverKeyFile="${options.tls.key}")`,

@@ -1,8 +1,9 @@
 /**
  * Syslog transport: `udp://` (RFC 5426, one message per datagram), `tcp://` (RFC 6587
  * octet counting by default, LF framing as an option), `tls://` (RFC 5425: TLS, octet
- * counting, server verified against `ca`, client certificate and key for mutual TLS) and
- * `relp://` (RELP over TCP, relp.ts: each message acknowledged by the receiver).
+ * counting, server verified against `ca`, client certificate and key for mutual TLS),
+ * `relp://` (RELP over TCP, relp.ts: each message acknowledged by the receiver) and
+ * `relp+tls://` (RELP over TLS, as rsyslog's imrelp with tls="on": verified like `tls://`).
  * Messages are RFC 5424 lines from the formats module. Connections are opened lazily and
  * re-opened after an error; the forwarder retries with backoff.
  *
@@ -19,12 +20,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { RelpClient } from './relp.js';
 
-export type SyslogProtocol = 'udp' | 'tcp' | 'tls' | 'relp';
+export type SyslogProtocol = 'udp' | 'tcp' | 'tls' | 'relp' | 'relp+tls';
 
 export interface SyslogTargetConfig {
   /**
-   * `udp://host:port`, `tcp://host:port`, `tls://host:port`, `relp://host:port` (default ports
-   * 514, 514, 6514, 20514).
+   * `udp://host:port`, `tcp://host:port`, `tls://host:port`, `relp://host:port`,
+   * `relp+tls://host:port` (default ports 514, 514, 6514, 20514, 20514).
    */
   url: string;
   /** TCP/TLS framing: RFC 6587 octet counting (default) or a trailing LF. */
@@ -48,10 +49,10 @@ export class SyslogConfigError extends Error {
 
 /** Parses a syslog target URL. @throws SyslogConfigError */
 export function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: string; port: number } {
-  const m = /^(udp|tcp|tls|relp):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
+  const m = /^(udp|tcp|tls|relp|relp\+tls):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
   if (!m)
     throw new SyslogConfigError(
-      `invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT or relp://HOST:PORT`,
+      `invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT`,
     );
   const protocol = m[1] as SyslogProtocol;
   const port = m[3] ? Number(m[3]) : DEFAULT_PORTS[protocol];
@@ -59,8 +60,14 @@ export function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: s
   return { protocol, host: m[2].replace(/^\[|\]$/g, ''), port };
 }
 
-/** RFC 5426, RFC 6587 (514), RFC 5425 (6514), librelp's RELP_DFLT_PORT (20514). */
-const DEFAULT_PORTS: Readonly<Record<SyslogProtocol, number>> = { udp: 514, tcp: 514, tls: 6514, relp: 20514 };
+/** RFC 5426, RFC 6587 (514), RFC 5425 (6514), librelp's RELP_DFLT_PORT (20514, with TLS too). */
+const DEFAULT_PORTS: Readonly<Record<SyslogProtocol, number>> = {
+  udp: 514,
+  tcp: 514,
+  tls: 6514,
+  relp: 20514,
+  'relp+tls': 20514,
+};
 
 /** Pause after every 8 UDP datagrams, ms. */
 const UDP_PACE_MS = 1;
@@ -100,6 +107,16 @@ export class SyslogSender {
       throw new SyslogConfigError('a client certificate needs its key, and a key its certificate');
   }
 
+  /** Over TLS: `tls://`, `relp+tls://`. */
+  get tls(): boolean {
+    return this.protocol === 'tls' || this.protocol === 'relp+tls';
+  }
+
+  /** RELP (`relp://`, `relp+tls://`): each message acknowledged by the receiver. */
+  get acknowledged(): boolean {
+    return this.protocol === 'relp' || this.protocol === 'relp+tls';
+  }
+
   /** A message framed for TCP/TLS (RFC 6587): `LEN SP MSG` (octet counting) or `MSG LF`. */
   frameText(message: string): string {
     return this.config.framing === 'lf' ? message + '\n' : `${Buffer.byteLength(message)} ${message}`;
@@ -126,33 +143,32 @@ export class SyslogSender {
         s.destroy();
         reject(err);
       };
-      const s: Socket =
-        this.protocol === 'tls'
-          ? tlsConnect(
-              {
-                host: this.host,
-                port: this.port,
-                ca: this.tlsFiles.ca,
-                cert: this.tlsFiles.cert,
-                key: this.tlsFiles.key,
-                servername: this.config.servername ?? (isIP(this.host) ? undefined : this.host),
-                rejectUnauthorized: true,
-              },
-              () => {
-                s.removeListener('error', onError);
-                resolve(s);
-              },
-            )
-          : netConnect({ host: this.host, port: this.port }, () => {
+      const s: Socket = this.tls
+        ? tlsConnect(
+            {
+              host: this.host,
+              port: this.port,
+              ca: this.tlsFiles.ca,
+              cert: this.tlsFiles.cert,
+              key: this.tlsFiles.key,
+              servername: this.config.servername ?? (isIP(this.host) ? undefined : this.host),
+              rejectUnauthorized: true,
+            },
+            () => {
               s.removeListener('error', onError);
               resolve(s);
-            });
+            },
+          )
+        : netConnect({ host: this.host, port: this.port }, () => {
+            s.removeListener('error', onError);
+            resolve(s);
+          });
       s.setTimeout(timeout, () => onError(new Error(`connect timed out after ${timeout} ms`)));
       s.once('error', onError);
     });
     socket.setTimeout(0);
     socket.setKeepAlive(true, 30_000);
-    if (this.protocol === 'tls') {
+    if (this.tls) {
       // TLS 1.3: a server that refuses our certificate (or wants one) says so just after the
       // handshake completes on our side. Wait one short moment so that such a refusal fails
       // the connection instead of silently swallowing the first batch.

@@ -30,7 +30,7 @@ class SyslogBatch implements TargetBatch {
     private readonly formatter: SyslogFormatter,
     private readonly sender: SyslogSender,
   ) {
-    this.framed = sender.protocol === 'udp' || sender.protocol === 'relp' ? null : new ByteList(blocks);
+    this.framed = sender.protocol === 'udp' || sender.acknowledged ? null : new ByteList(blocks);
   }
 
   add(e: ReadEntry): null {
@@ -66,7 +66,7 @@ export class SyslogTarget implements ForwardTarget {
     this.sender = new SyslogSender(config);
     this.id = `syslog:${this.sender.endpoint}`;
     this.maxBatchEntries = batchEntries;
-    this.acknowledges = this.sender.protocol === 'relp';
+    this.acknowledges = this.sender.acknowledged;
     const maxBytes = format.maxBytes ?? (this.sender.protocol === 'udp' ? 2048 : 8192);
     this.formatter = new SyslogFormatter({
       layout: 'rfc5424',
