@@ -54,7 +54,7 @@ export const Exit = {
   targetPath: 16,
   /** `forward`: a target refuses even a push of one entry as too large (HTTP 413); positions kept. */
   targetTooLarge: 17,
-  /** `forward`: a target refused every push for another reason than its entries; positions kept. */
+  /** `forward`: a target refused every push for another reason than its entries (a RELP `open`); positions kept. */
   targetRefused: 18,
 } as const;
 
@@ -183,7 +183,8 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     code: 18,
     name: 'targetRefused',
     commands: ['forward'],
-    meaning: 'a target refused the pushes themselves, not an entry in them (another 4xx); positions kept',
+    meaning:
+      'a target refused the pushes themselves, not an entry in them (another 4xx; a RELP server refusing the session); positions kept',
   },
 ];
 
