@@ -147,9 +147,14 @@ export async function startRsyslog(
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr?.on('data', (b) => (stderr += b));
-    // Listening 12–15 ms after start; wait for the TCP port.
-    const deadline = Date.now() + 5000;
+    // Listening 12–15 ms after start on an idle machine, seconds with TLS on a loaded one (the
+    // fuzz test beside it): wait for the TCP port up to 30 s, and not at all once it has exited.
+    const deadline = Date.now() + 30_000;
     for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `rsyslogd exited (${child.exitCode ?? child.signalCode}) before listening on ${port}: ${stderr}`,
+        );
       const ok = await new Promise<boolean>((resolve) => {
         const s = connect(port, '127.0.0.1', () => {
           s.destroy();
