@@ -814,6 +814,64 @@ describe('forward to Loki', () => {
     );
   });
 
+  it('--start-at end: the first (cron) run saves the end; the next sends only what came after', async () => {
+    const first = await fwd('--start-at', 'end', '--json');
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(JSON.parse(first.stdout).targets[0].delivered, 0);
+    assert.equal(rx.stored.length, 0);
+    const saved = Object.values(JSON.parse(readFileSync(state, 'utf8')).targets as Record<string, { line: number }>);
+    assert.equal(saved.length, 1, 'the end is saved as the position on the first run');
+    const added = appendNow(audit, 3);
+    const second = await fwd('--start-at', 'end', '--json');
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(JSON.parse(second.stdout).targets[0].delivered, 3);
+    assert.deepEqual(
+      rx.stored.map((e) => e.line),
+      added,
+    );
+  });
+
+  it('--start-at end --follow: only entries written after the start are sent', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'forward',
+        '--dir',
+        audit,
+        '--loki',
+        rx.url,
+        '--tenant',
+        'acme',
+        '--state',
+        state,
+        '--follow',
+        '--start-at',
+        'end',
+        '--batch-wait',
+        '100',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      // The end is saved before anything is sent: once the state file exists, forward is following.
+      await waitFor(() => existsSync(state), { describe: () => `a state file; stderr: ${stderr}` });
+      const added = appendNow(audit, 2);
+      await rx.waitFor(() => rx.stored.length >= 2, { describe: () => `the 2 new entries; stderr: ${stderr}` });
+      await rx.whenIdle();
+      assert.deepEqual(
+        rx.stored.map((e) => e.line),
+        added,
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await closed, 0, stderr);
+  });
+
   it('--follow forwards new entries as they are written, across a new day file', async () => {
     const child = spawn(
       process.execPath,

@@ -22,7 +22,7 @@ import { deliverWithRetry, type RetryNotice, type RetryPolicy } from './delivery
 import { PositionSaver, StateWriter } from './position-saver.js';
 import type { Position, StateFile } from './positions.js';
 import { locate } from './positions.js';
-import { progressIn, source, type SourceLine, type SourceOptions } from './source.js';
+import { positionAfter, progressIn, source, type SourceLine, type SourceOptions } from './source.js';
 import type { ForwardTarget, TargetBatch, TargetPreview, TargetRefusal } from './target.js';
 
 export interface ForwardOptions {
@@ -104,7 +104,7 @@ interface Run {
  */
 export async function forward(targets: ForwardTarget[], options: ForwardOptions): Promise<TargetReport[]> {
   const files = (await discoverAuditFiles(options.dir, { requireFiles: !options.follow })).files;
-  const starts = await startsOf(targets, files, options);
+  const { starts, atEnd } = await startsOf(targets, files, options);
   const run: Run = {
     options,
     files,
@@ -119,27 +119,55 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     stateFile: new StateWriter(options.statePath, options.state),
     deadLetters: new DeadLetterFile(options.deadLetterPath),
   };
+  // --start-at end: the end is this target's position from now on, saved before anything is
+  // sent, so that the next run (cron) or a restart sends only what is written after it.
+  if (!options.dryRun) for (const [id, position] of atEnd) await run.stateFile.save(id, position);
   const each = options.dryRun ? previewTarget : forwardTarget;
   return Promise.all(targets.map((t) => each(t, run, starts.get(t.id)!)));
 }
 
 /**
  * Where each target starts: its saved position, found again in the files, else the beginning or
- * the end. Every position is resolved first: a mismatch stops everything before anything is sent.
+ * the end (`atEnd`: the positions of targets that start at the end, to be saved). Every position
+ * is resolved first: a mismatch stops everything before anything is sent.
  */
 async function startsOf(
   targets: ForwardTarget[],
   files: AuditFile[],
   options: ForwardOptions,
-): Promise<Map<string, SourceOptions['from']>> {
+): Promise<{ starts: Map<string, SourceOptions['from']>; atEnd: Map<string, Position> }> {
   const starts = new Map<string, SourceOptions['from']>();
+  const atEnd = new Map<string, Position>();
+  let end: SourceOptions['from'] | undefined;
   for (const t of targets) {
     const saved = options.state.targets[t.id];
     if (saved) starts.set(t.id, await locate(files, saved));
-    else if (options.startAt === 'end') starts.set(t.id, { index: files.length, position: null });
-    else starts.set(t.id, { index: 0, position: null });
+    else if (options.startAt === 'end') {
+      end ??= await endOf(files, options);
+      starts.set(t.id, end);
+      if (end.position) atEnd.set(t.id, end.position);
+    } else starts.set(t.id, { index: 0, position: null });
   }
-  return starts;
+  return { starts, atEnd };
+}
+
+/**
+ * The end of the files: the position after the last whole line of the newest file (a torn last
+ * line is not passed: it is sent once whole). Reads the newest file once.
+ */
+async function endOf(files: AuditFile[], options: ForwardOptions): Promise<SourceOptions['from']> {
+  if (files.length === 0) return { index: 0, position: null };
+  const index = files.length - 1;
+  let position: Position | null = null;
+  for await (const batch of source({
+    dir: options.dir,
+    files,
+    from: { index, position: null },
+    follow: false,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+  }))
+    position = positionAfter(batch[batch.length - 1]);
+  return { index, position };
 }
 
 /** A target's lines, from where it starts. */
