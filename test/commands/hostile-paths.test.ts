@@ -1,0 +1,63 @@
+/**
+ * Files loki-audit writes, as root from cron, where others may have planted something: a
+ * symbolic link at the state file, the verify state, the dead-letter file, a checkpoint or key
+ * path, or the audit day file makes the command stop with a clear message, and the file the link
+ * points at (one the test owns) is untouched. What it creates is mode 600 (docs/security.md).
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { assertExit, LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { LokiReceiver } from '../helpers/loki-receiver.js';
+
+const mode = (p: string) => statSync(p).mode & 0o777;
+const VICTIM_TEXT = 'root-owned file the link points at\n';
+
+describe('planted links where loki-audit writes', () => {
+  let t: { dir: string; cleanup: () => void };
+  let audit: string;
+  let victim: string;
+  let rx: LokiReceiver;
+  beforeEach(async () => {
+    t = tempDir();
+    audit = join(t.dir, 'audit');
+    cpSync(join(LOKI, 'extended/valid/writer'), audit, { recursive: true });
+    victim = join(t.dir, 'victim');
+    writeFileSync(victim, VICTIM_TEXT);
+    rx = new LokiReceiver();
+    await rx.start();
+  });
+  afterEach(async () => {
+    await rx.stop();
+    t.cleanup();
+  });
+  const untouched = () => assert.equal(readFileSync(victim, 'utf8'), VICTIM_TEXT, 'the linked file is untouched');
+  // The fixture's entries are older than Loki accepts: all of them are refused, to the dead-letter file.
+  const forward = (...a: string[]) =>
+    runCli(['forward', '--dir', audit, '--loki', rx.url, '--timestamp', 'ingest', '--batch-wait', '100', ...a]);
+
+  it('forward --state LINK: refused before anything is sent (exit 3); a state file it writes is mode 600', async () => {
+    const state = join(t.dir, 'state.json');
+    symlinkSync(victim, state);
+    const r = assertExit(await forward('--state', state), 3);
+    assert.match(r.stderr, /refusing to write .*state\.json: it is a symbolic link/);
+    untouched();
+    assert.equal(rx.pushes, 0, 'nothing sent');
+    const real = join(t.dir, 'real-state.json');
+    assertExit(await forward('--state', real), 0);
+    assert.equal(mode(real), 0o600);
+    assert.equal(rx.stored.length, 150);
+  });
+
+  it('verify --state LINK: refused (exit 3); a state it writes is mode 600', async () => {
+    const state = join(t.dir, 'verify-state.json');
+    symlinkSync(victim, state);
+    const r = assertExit(await runCli(['verify', '--dir', audit, '--state', state, '-q']), 3);
+    assert.match(r.stderr, /refusing to write .*verify-state\.json: it is a symbolic link/);
+    untouched();
+    const real = join(t.dir, 'real-verify-state.json');
+    assertExit(await runCli(['verify', '--dir', audit, '--state', real, '-q']), 0);
+    assert.equal(mode(real), 0o600);
+  });
+});
