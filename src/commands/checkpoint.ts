@@ -28,7 +28,9 @@ ${exitCodesHelp('checkpoint')}`;
     store: Flags.string({ summary: 'Checkpoint store directory (keep it off this host or write-once).' }),
     key: Flags.string({ summary: 'Ed25519 private key (PEM) file.' }),
     'hmac-key-file': Flags.string({ summary: 'Shared secret file for HMAC-SHA256 checkpoints.', exclusive: ['key'] }),
-    'new-key': Flags.string({ summary: 'Write a new Ed25519 key pair to PATH (mode 600) and PATH.pub, then exit.' }),
+    'new-key': Flags.string({
+      summary: 'Write a new Ed25519 key pair to PATH (mode 600) and PATH.pub, then exit; nothing if either exists.',
+    }),
   };
 
   async run(): Promise<Checkpoint | { privateKey: string; publicKey: string }> {

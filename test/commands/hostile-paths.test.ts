@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { assertExit, LOKI, runCli, tempDir } from '../helpers/cli.js';
@@ -79,6 +79,41 @@ describe('planted links where loki-audit writes', () => {
     assert.equal(readFileSync(real, 'utf8').trim().split('\n').length, 150);
     assert.equal(mode(real), 0o600);
     assert.equal(mode(join(t.dir, 'dl')), 0o700);
+  });
+
+  it('checkpoint --new-key K: nothing written when K or K.pub exists or is a link (no orphan key)', async () => {
+    const key = join(t.dir, 'ck');
+    writeFileSync(`${key}.pub`, 'an older public key\n');
+    let r = assertExit(await runCli(['checkpoint', '--new-key', key]), 2);
+    assert.match(r.stderr, /cannot write the key pair: .*ck\.pub exists: not replacing it/);
+    assert.equal(existsSync(key), false, 'no private key without its public key');
+    assert.equal(readFileSync(`${key}.pub`, 'utf8'), 'an older public key\n');
+    const other = join(t.dir, 'ck2');
+    writeFileSync(other, 'an older private key\n');
+    r = assertExit(await runCli(['checkpoint', '--new-key', other]), 2);
+    assert.match(r.stderr, /ck2 exists: not replacing it/);
+    assert.equal(existsSync(`${other}.pub`), false);
+    for (const [k, link] of [
+      [join(t.dir, 'ck3'), join(t.dir, 'ck3')],
+      [join(t.dir, 'ck4'), join(t.dir, 'ck4.pub')],
+    ]) {
+      symlinkSync(victim, link);
+      r = assertExit(await runCli(['checkpoint', '--new-key', k]), 2);
+      assert.match(r.stderr, /refusing to write .*: it is a symbolic link/);
+      untouched();
+      assert.equal(k === link || !existsSync(k), true, 'no orphan private key');
+    }
+    const fresh = join(t.dir, 'ck5');
+    assertExit(await runCli(['checkpoint', '--new-key', fresh]), 0);
+    assert.equal(mode(fresh), 0o600);
+    assert.equal(mode(`${fresh}.pub`) & 0o600, 0o600);
+    const store = join(t.dir, 'store');
+    const c = assertExit(await runCli(['checkpoint', '--dir', audit, '--key', fresh, '--store', store, '--json']), 0);
+    const written = readdirSync(store);
+    assert.equal(written.length, 1);
+    assert.equal(mode(join(store, written[0])), 0o600);
+    assert.equal(mode(store), 0o700);
+    assert.equal(JSON.parse(c.stdout).statement.entries, 150);
   });
 
   it('verify --state LINK: refused (exit 3); a state it writes is mode 600', async () => {
