@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { assertExit, LOKI, runCli, tempDir } from '../helpers/cli.js';
@@ -114,6 +114,22 @@ describe('planted links where loki-audit writes', () => {
     assert.equal(mode(join(store, written[0])), 0o600);
     assert.equal(mode(store), 0o700);
     assert.equal(JSON.parse(c.stdout).statement.entries, 150);
+  });
+
+  it('append: a day file that is a link (or a FIFO) is refused (exit 3), never written through', async () => {
+    const day = new Date().toISOString().slice(0, 10);
+    const dayFile = join(audit, `audit-${day}.jsonl`);
+    symlinkSync(victim, dayFile);
+    const r = assertExit(await runCli(['append', '--dir', audit, '--event', 'a.b']), 3);
+    assert.match(r.stderr, new RegExp(`refusing to write .*audit-${day}\\.jsonl: it is a symbolic link`));
+    untouched();
+    rmSync(dayFile);
+    execFileSync('mkfifo', [dayFile]);
+    const f = assertExit(await runCli(['append', '--dir', audit, '--event', 'a.b']), 3);
+    assert.match(f.stderr, /it is a FIFO, not a regular file/);
+    rmSync(dayFile);
+    assertExit(await runCli(['append', '--dir', audit, '--event', 'a.b']), 0);
+    assertExit(await runCli(['verify', '--dir', audit, '-q']), 0);
   });
 
   it('verify --state LINK: refused (exit 3); a state it writes is mode 600', async () => {
