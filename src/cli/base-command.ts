@@ -11,7 +11,7 @@ import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { FilterError } from '../core/query/filters.js';
 import { TimeSpecError } from '../core/query/time.js';
-import { FileExistsError, UnsafeFileError } from '../core/runtime/safe-files.js';
+import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
 import { safeText } from '../formats/escape.js';
@@ -43,6 +43,7 @@ function flagNames(cmd: typeof Command): string[] {
 function exitForInputError(err: Error): number | null {
   if (err instanceof AuditDirError || err instanceof UnsafeFileError || err instanceof FileExistsError) return Exit.io;
   if (err instanceof TimeSpecError || err instanceof FilterError) return Exit.usage;
+  if (err instanceof DiskFullError || isDiskFull(err)) return Exit.diskFull;
   const code = (err as NodeJS.ErrnoException).code;
   if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return Exit.io;
   return null;

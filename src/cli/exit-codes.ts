@@ -42,6 +42,8 @@ export const Exit = {
   anchorMismatch: 12,
   /** `verify --state`: the state file is corrupt or belongs to another directory. */
   verifyState: 13,
+  /** A file could not be written for want of space (ENOSPC) or quota (EDQUOT); nothing half-written. */
+  diskFull: 14,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -137,6 +139,13 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'verifyState',
     commands: ['verify'],
     meaning: 'the `--state` file is corrupt or belongs to another directory',
+  },
+  {
+    code: 14,
+    name: 'diskFull',
+    commands: ['append', 'forward', 'verify', 'checkpoint', 'export'],
+    meaning:
+      'disk full (ENOSPC) or quota exceeded (EDQUOT) while writing the file the message names: nothing was half-written',
   },
 ];
 

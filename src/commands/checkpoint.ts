@@ -5,6 +5,7 @@ import { Exit, judgeVerify, exitCodesHelp } from '../cli/exit-codes.js';
 import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
 import { headStatement, signCheckpoint, storeCheckpoint, writeKeyPair } from '../core/chain/anchors/checkpoints.js';
 import { verifyDirectory } from '../core/chain/directory.js';
+import { DiskFullError } from '../core/runtime/safe-files.js';
 import { verdictLine } from '../output/verify.js';
 
 export default class CheckpointCommand extends AuditCommand {
@@ -38,7 +39,10 @@ ${exitCodesHelp('checkpoint')}`;
     const dir = this.setup(flags);
     if (flags['new-key']) {
       const pair = await writeKeyPair(flags['new-key']).catch((err: Error) =>
-        this.fail(`cannot write the key pair: ${err.message}`, Exit.usage),
+        this.fail(
+          `cannot write the key pair: ${err.message}`,
+          err instanceof DiskFullError ? Exit.diskFull : Exit.usage,
+        ),
       );
       if (!this.jsonEnabled())
         process.stdout.write(

@@ -41,12 +41,18 @@ export async function openAtomic(path: string, { force = false }: { force?: bool
   }
   const tmp = createTempFile(path, 0o640);
   const stream = createWriteStream(tmp.path, { fd: tmp.fd });
+  // A write that fails (ENOSPC) destroys the stream; the error is raised by commit().
+  let failed: Error | null = null;
+  stream.on('error', (err) => (failed ??= err));
   return {
     stream,
     async commit() {
       try {
-        stream.end();
-        await once(stream, 'close');
+        if (!stream.destroyed) {
+          stream.end();
+          await once(stream, 'close');
+        }
+        if (failed) throw failed;
         await rename(tmp.path, path);
       } catch (err) {
         await rm(tmp.path, { force: true });
