@@ -10,6 +10,7 @@ import type { ChalkInstance } from 'chalk';
 import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { FilterError } from '../core/query/filters.js';
+import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
 import { TimeSpecError } from '../core/query/time.js';
 import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
 import type { ColorMode } from '../output/text.js';
@@ -42,7 +43,7 @@ function flagNames(cmd: typeof Command): string[] {
 /** Errors that are the user's input, not a defect: their message is the whole story. */
 function exitForInputError(err: Error): number | null {
   if (err instanceof AuditDirError || err instanceof UnsafeFileError || err instanceof FileExistsError) return Exit.io;
-  if (err instanceof TimeSpecError || err instanceof FilterError) return Exit.usage;
+  if (err instanceof TimeSpecError || err instanceof FilterError || err instanceof StreamChoiceError) return Exit.usage;
   if (err instanceof DiskFullError || isDiskFull(err)) return Exit.diskFull;
   const code = (err as NodeJS.ErrnoException).code;
   if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return Exit.io;
@@ -77,10 +78,10 @@ export abstract class AuditCommand extends Command {
     installPipeGuard();
   }
 
-  /** Resolves the audit directory and sets up colour from parsed flags. */
-  protected setup(flags: { dir?: string; color: ColorMode }): string {
+  /** Resolves the audit directory (for `--stream`, if the command has it) and sets up colour from parsed flags. */
+  protected setup(flags: { dir?: string; color: ColorMode; stream?: StreamKind }): string {
     this.chalk = makeChalk(flags.color);
-    return resolveAuditDir(flags.dir);
+    return resolveAuditDir(flags.dir, process.env, flags.stream);
   }
 
   /** Writes text to stdout as is (no formatting, no extra newline). */

@@ -42,8 +42,13 @@ export const Exit = {
   anchorMismatch: 12,
   /** `verify --state`: the state file is corrupt or belongs to another directory. */
   verifyState: 13,
+  /**
+   * The stream cannot do what was asked: verify (or `tail --verify`) of a stream with no hash
+   * chain, forward of anything but the dashboard chain.
+   */
+  streamUnsupported: 14,
   /** A file could not be written for want of space (ENOSPC) or quota (EDQUOT); nothing half-written. */
-  diskFull: 14,
+  diskFull: 15,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -142,6 +147,13 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   },
   {
     code: 14,
+    name: 'streamUnsupported',
+    commands: ['verify', 'tail', 'forward'],
+    meaning:
+      'the stream cannot do this: `verify` or `tail --verify` of a stream without a hash chain (the agent or session audit; `tail --verify`: anything but the dashboard chain); `forward` of anything but the dashboard chain',
+  },
+  {
+    code: 15,
     name: 'diskFull',
     commands: ['append', 'forward', 'verify', 'checkpoint', 'export'],
     meaning:
@@ -192,9 +204,12 @@ export function judgeVerify<T extends VerifyOutcome>(report: T): Judged<T> {
   return { ...report, exitCode, ok: exitCode === Exit.ok };
 }
 
-/** Forward's exit code: a target given up on, else entries refused, else 0. */
-export function forwardExitCode(reports: ReadonlyArray<{ error: string | null; deadLettered: number }>): number {
+/** Forward's exit code: a target given up on, else a file that could not be read, else entries refused, else 0. */
+export function forwardExitCode(
+  reports: ReadonlyArray<{ error: string | null; deadLettered: number; unreadable?: readonly string[] }>,
+): number {
   if (reports.some((r) => r.error)) return Exit.targetUnreachable;
+  if (reports.some((r) => (r.unreadable?.length ?? 0) > 0)) return Exit.io;
   if (reports.some((r) => r.deadLettered > 0)) return Exit.deadLettered;
   return Exit.ok;
 }

@@ -11,6 +11,7 @@ import { writeMatches } from '../output/matches.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { streamFlag } from '../cli/stream-flag.js';
 
 export default class Export extends AuditCommand {
   static override summary = 'Export entries as JSON, JSON Lines, CSV or syslog lines, to stdout or a file.';
@@ -33,6 +34,7 @@ export default class Export extends AuditCommand {
 
   static override flags = {
     ...filterFlags,
+    ...streamFlag,
     format: Flags.option({
       char: 'F',
       options: EXPORT_FORMATS,
@@ -93,6 +95,7 @@ export default class Export extends AuditCommand {
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
       const matches = searchEntryBatches(dir, {
         filter: spec,
+        stream: flags.stream,
         limit: flags.limit,
         offset: flags.offset,
         reverse: flags.reverse,
@@ -100,16 +103,18 @@ export default class Export extends AuditCommand {
         onProgress: progress?.listener(),
         transientBytes: true,
       });
-      const count = await writeMatches(matches, (e) => records.entry(e), progress);
+      const { entries: count, unreadableFiles } = await writeMatches(matches, (e) => records.entry(e), progress);
       await records.end();
       await out.flush();
       if (file) {
         await file.commit();
         process.stderr.write(`exported ${count} entries to ${flags.output}\n`);
       }
+      // What could be read is exported; the exit code says that some of it is missing.
+      if (unreadableFiles > 0) process.exitCode = Exit.io;
     } catch (err) {
       await file?.abort();
-      // The stream's own error does not say which file (ENOSPC, EDQUOT: exit 14).
+      // The stream's own error does not say which file (ENOSPC, EDQUOT: exit 15).
       if (file && isDiskFull(err)) throw new DiskFullError(flags.output as string, err.code);
       throw err;
     } finally {

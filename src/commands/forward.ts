@@ -10,6 +10,8 @@ import { StateError } from '../core/forward/positions.js';
 import { constrainHeap } from '../core/runtime/heap.js';
 import { formatForwardPreview, formatForwardReports, forwardEventPrinter } from '../output/forward.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
+import { streamFlag, streamTitle } from '../cli/stream-flag.js';
+import { resolveAuditSource } from '../core/read/streams.js';
 
 export interface ForwardResult {
   dir: string;
@@ -39,6 +41,7 @@ ${exitCodesHelp('forward')}`;
 
   static override flags = {
     ...filterFlags,
+    ...streamFlag,
     follow: Flags.boolean({
       char: 'f',
       summary: 'Keep forwarding new entries as they are written (rotation and midnight included).',
@@ -116,7 +119,24 @@ ${exitCodesHelp('forward')}`;
 
   async run(): Promise<ForwardResult> {
     const { flags } = await this.parse(Forward);
-    const dir = this.setup(flags);
+    const given = this.setup(flags);
+    // Positions, follow and the Loki witness are built on the dashboard chain's files: forward sends that chain only.
+    const source = await resolveAuditSource(given, { stream: flags.stream, requireFiles: !flags.follow });
+    const other = source.streams.find((s) => s !== 'dashboard');
+    if (!source.streams.includes('dashboard'))
+      this.fail(
+        `forward sends the dashboard audit chain only; ${streamTitle(other ?? source.streams[0])} is not forwarded`,
+        Exit.streamUnsupported,
+        [`send it as a one-off export: loki-audit export --stream ${other} --dir ${given} --format rfc5424`],
+      );
+    if (other)
+      process.stderr.write(
+        `loki-audit: note: ${source.files
+          .filter((f) => f.chain !== 'dashboard')
+          .map((f) => f.name)
+          .join(', ')} (${streamTitle(other)}) is not forwarded: forward sends the dashboard audit chain only\n`,
+      );
+    const dir = source.home;
     const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(flags, dir);
     // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half
     // (src/core/runtime/heap.ts).

@@ -5,6 +5,7 @@ import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { streamFlag } from '../cli/stream-flag.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
@@ -28,6 +29,7 @@ ${exitCodesHelp('search')}`;
 
   static override flags = {
     ...filterFlags,
+    ...streamFlag,
     output: Flags.option({
       char: 'o',
       options: ['text', 'json', 'jsonl', 'raw'] as const,
@@ -53,6 +55,7 @@ ${exitCodesHelp('search')}`;
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;
     const matches = searchEntryBatches(dir, {
       filter: spec,
+      stream: flags.stream,
       limit: flags.limit,
       offset: flags.offset,
       reverse: flags.reverse,
@@ -60,10 +63,11 @@ ${exitCodesHelp('search')}`;
       onProgress: progress?.listener(),
       transientBytes: true,
     });
-    const printed = await writeMatches(matches, (e) => printer.entry(e), progress);
+    const { entries: printed, unreadableFiles } = await writeMatches(matches, (e) => printer.entry(e), progress);
     await printer.end();
     await out.flush();
     stopHeapWatch();
-    process.exitCode = printed > 0 ? Exit.ok : Exit.noMatch;
+    // A file that could not be read: the results may lack matches (after printing what was found).
+    process.exitCode = unreadableFiles > 0 ? Exit.io : printed > 0 ? Exit.ok : Exit.noMatch;
   }
 }

@@ -5,6 +5,7 @@ import { summarize } from '../core/query/summary.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { debugListener } from '../cli/debug.js';
 import { summaryWindowFromFlags } from '../cli/filter-flags.js';
+import { streamFlag } from '../cli/stream-flag.js';
 import { formatSummaryPlain, formatSummaryTable, writeSummaryWarnings } from '../output/summary.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 
@@ -26,6 +27,7 @@ ${exitCodesHelp('summary')}`;
   static override enableJsonFlag = true;
 
   static override flags = {
+    ...streamFlag,
     since: Flags.string({
       char: 'S',
       aliases: ['from'],
@@ -58,6 +60,7 @@ ${exitCodesHelp('summary')}`;
       : null;
     const summary = await summarize(dir, {
       window,
+      stream: flags.stream,
       top: flags.top,
       recentFailures: flags.failures,
       verifyChain: !flags['no-chain'],
@@ -71,7 +74,7 @@ ${exitCodesHelp('summary')}`;
     if (!this.jsonEnabled())
       this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));
     // A file that could not be read leaves the summary incomplete: say so in the exit code.
-    if (summary.problems.some((p) => p.code === 'io-error')) process.exitCode = Exit.io;
+    if (summary.unreadableFiles > 0) process.exitCode = Exit.io;
     return summary;
   }
 }

@@ -2,12 +2,14 @@ import { Flags } from '@oclif/core';
 import { AuditCommand } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
-import { writeLiveTailEvent, writeProblem } from '../output/tail.js';
+import { writeLiveTailEvent } from '../output/tail.js';
+import { LineWarnings } from '../output/warnings.js';
 
 export default class Tail extends AuditCommand {
   static override summary = 'Show the last entries, and with --follow every new one as it is written.';
@@ -25,6 +27,7 @@ ${exitCodesHelp('tail')}`;
 
   static override flags = {
     ...filterFlags,
+    ...streamFlag,
     lines: Flags.integer({
       char: 'n',
       min: 0,
@@ -66,10 +69,23 @@ ${exitCodesHelp('tail')}`;
       lines: flags.lines,
       maxLineBytes: flags['max-line-bytes'],
       requireFiles: !flags.follow,
+      stream: flags.stream,
     });
-    for (const p of history.problems) writeProblem(p);
+    const followed = history.source.streams[0];
+    // The live checker knows the dashboard chain's rule only (verify checks the JS AuditLog's).
+    if (flags.verify && followed !== 'dashboard')
+      this.fail(
+        `--verify checks the dashboard chain as it is written; ${streamTitle(followed)} ${followed === 'js' ? 'is checked by `loki-audit verify --stream js`' : 'carries no hash chain'}`,
+        Exit.streamUnsupported,
+        ['follow without --verify'],
+      );
+    const warnings = new LineWarnings();
+    for (const p of history.problems) warnings.add(p);
+    warnings.countMore(history.problemCount - history.problems.length);
     for (const e of history.entries) await printer.entry(e);
     if (!flags.follow) {
+      warnings.finish();
+      if (warnings.unreadableFiles > 0) process.exitCode = Exit.io;
       await printer.end();
       await out.flush();
       return;
@@ -82,6 +98,7 @@ ${exitCodesHelp('tail')}`;
     process.once('SIGTERM', stop);
     const events = followEntries({
       dir,
+      source: history.source,
       spec,
       start: history.followFrom ?? undefined,
       verify: flags.verify ? { chainHead: history.chainHead } : undefined,
@@ -92,13 +109,14 @@ ${exitCodesHelp('tail')}`;
     for await (const ev of events) {
       if (ev.kind === 'chain-break') process.exitCode = Exit.chainBreak;
       if (ev.kind !== 'entry') {
-        writeLiveTailEvent(ev);
+        writeLiveTailEvent(ev, warnings);
         continue;
       }
       await printer.entry(ev.entry);
       await out.flush();
     }
     await out.flush();
+    warnings.finish();
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
   }

@@ -6,6 +6,8 @@ import { verifyOptionsFromFlags } from '../cli/verify-options.js';
 import { VerifyStateError } from '../core/chain/incremental.js';
 import { verifyDirectory, verifyStream, type DirectoryReport, type VerifyProgress } from '../core/chain/directory.js';
 import { formatVerifyReport } from '../output/verify.js';
+import { noChainMessage, streamFlag } from '../cli/stream-flag.js';
+import { CHAIN_STREAMS, resolveAuditSource, StreamChoiceError, type AuditSource } from '../core/read/streams.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 
 export default class Verify extends AuditCommand {
@@ -27,6 +29,7 @@ ${exitCodesHelp('verify')}`;
   static override enableJsonFlag = true;
 
   static override flags = {
+    ...streamFlag,
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
     strict: Flags.boolean({
       summary:
@@ -88,7 +91,20 @@ ${exitCodesHelp('verify')}`;
 
   async run(): Promise<Judged<DirectoryReport>> {
     const { flags } = await this.parse(Verify);
-    const dir = this.setup(flags);
+    const given = this.setup(flags);
+    // The chains of what --dir holds (or of --stream); a stream without one has nothing to verify.
+    const source: Pick<AuditSource, 'dir' | 'streams' | 'home'> = flags.stdin
+      ? { dir: given, streams: ['dashboard'], home: given }
+      : await resolveAuditSource(given, { stream: flags.stream }).catch((err: unknown) => {
+          if (err instanceof StreamChoiceError) return { dir: given, streams: err.available, home: given };
+          throw err;
+        });
+    const chains = source.streams.filter((s): s is 'dashboard' | 'js' => CHAIN_STREAMS.has(s));
+    if (chains.length === 0)
+      this.fail(noChainMessage(source), Exit.streamUnsupported, [
+        `search, summary, tail and export read it: loki-audit summary --stream ${source.streams[0]} --dir ${given}`,
+      ]);
+    const dir = source.home;
     const outside = await verifyOptionsFromFlags(flags, dir);
     // Progress on a terminal only: files done, MB/s, ETA (never when piped, --quiet or --json).
     const progress = progressWanted({ quiet: flags.quiet, json: this.jsonEnabled(), resultsAtEnd: true })
@@ -101,6 +117,7 @@ ${exitCodesHelp('verify')}`;
       maxLineBytes: flags['max-line-bytes'],
       statePath: flags.state,
       jobs: flags.jobs,
+      chains: flags.stream ? chains : undefined,
       onFastPathGaveUp: debugListener('verify fast path gave up'),
     };
     const report = flags.stdin

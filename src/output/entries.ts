@@ -35,7 +35,9 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
       ? compact(e.record.details)
       : e.record.metadata !== undefined
         ? compact(e.record.metadata)
-        : '';
+        : e.record.data !== undefined && v.error === null // Loki Mode's session audit (spec §5): error= shows it
+          ? compact(e.record.data)
+          : '';
   const error = v.error ? ` error=${compact(v.error, 200)}` : '';
   return (
     `${safeText(v.timestamp || '-')} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +

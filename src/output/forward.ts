@@ -7,6 +7,7 @@ import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import type { TargetPreview } from '../core/forward/target.js';
 import type { ProgressLine } from './progress.js';
 import { safeText } from '../formats/escape.js';
+import { LineWarnings } from './warnings.js';
 
 /**
  * A listener for forward's events. Progress follows the first target's reading; retries are
@@ -18,6 +19,7 @@ export function forwardEventPrinter(
   progress: ProgressLine | null,
 ): (e: ForwardEvent) => void {
   const say = (line: string) => process.stderr.write(line + '\n');
+  const warnings = new LineWarnings(say);
   return (e) => {
     if (e.kind === 'read') {
       if (e.target === firstTarget) progress?.update(e.progress);
@@ -32,7 +34,7 @@ export function forwardEventPrinter(
       );
     else if (e.kind === 'gave-up')
       say(`loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume`);
-    else if (e.kind === 'problem') say(`warning: ${e.problem.file}:${e.problem.line}: ${safeText(e.problem.message)}`);
+    else if (e.kind === 'problem') warnings.add(e.problem);
   };
 }
 
@@ -48,12 +50,12 @@ export function formatForwardPreview(previews: TargetPreview[]): string {
   return out.map((l) => l + '\n').join('');
 }
 
-/** One line per target: delivered, refused, given up. */
+/** One line per target: delivered, refused, files that could not be read, given up. */
 export function formatForwardReports(reports: TargetReport[]): string {
   return reports
     .map(
       (r) =>
-        `${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.error ? `, gave up: ${safeText(r.error)}` : ''}\n`,
+        `${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.unreadable.length ? `, ${r.unreadable.length} file(s) could not be read (${r.unreadable.map(safeText).join(', ')}): their entries were not sent` : ''}${r.error ? `, gave up: ${safeText(r.error)}` : ''}\n`,
     )
     .join('');
 }

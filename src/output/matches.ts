@@ -4,26 +4,26 @@
  */
 import type { ReadEntry, ReadItem } from '../core/read/entries.js';
 import type { ProgressLine } from './progress.js';
-import { safeText } from '../formats/escape.js';
+import { LineWarnings } from './warnings.js';
 
 /**
  * Consumes batches of matches and problems (from `searchEntryBatches`): each entry to
  * `onEntry`, awaited only when it returns a promise (a full output); each problem as a
  * `warning: FILE:LINE: …` line on stderr. The entries' bytes may be views of a reused read
  * buffer (`transientBytes`), valid until the next batch: `onEntry` must copy what it keeps.
- * @returns the number of entries handed to `onEntry`.
+ * @returns the number of entries handed to `onEntry`, and of files that could not be read.
  */
 export async function writeMatches(
   batches: AsyncIterable<ReadItem[]>,
   onEntry: (e: ReadEntry) => void | Promise<void>,
   progress: ProgressLine | null = null,
-): Promise<number> {
+): Promise<{ entries: number; unreadableFiles: number }> {
   let count = 0;
+  const warnings = new LineWarnings(undefined, () => progress?.clear());
   for await (const batch of batches) {
     for (const item of batch) {
       if (item.kind === 'problem') {
-        progress?.clear();
-        process.stderr.write(`warning: ${item.file}:${item.line}: ${safeText(item.message)}\n`);
+        warnings.add(item);
         continue;
       }
       count++;
@@ -31,6 +31,7 @@ export async function writeMatches(
       if (full) await full;
     }
   }
+  warnings.finish();
   progress?.clear();
-  return count;
+  return { entries: count, unreadableFiles: warnings.unreadableFiles };
 }

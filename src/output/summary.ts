@@ -4,17 +4,31 @@
  */
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { Summary } from '../core/query/summary.js';
+import type { ChainStatus, Summary } from '../core/query/summary.js';
+import { CHAIN_STREAMS, STREAM_NAMES } from '../core/read/streams.js';
 import { CLASS_TITLES } from './verify.js';
 import { tsv } from './text.js';
 import { safeText } from '../formats/escape.js';
+import { LineWarnings } from './warnings.js';
 
-function chainText(s: Summary): string {
-  if (!s.chain) return 'not checked';
-  const c = s.chain;
-  if (c.verdict === 'intact') return `intact (${c.entriesVerified} entries verified in the files covered)`;
+function chainText(c: ChainStatus | null, scope: string): string {
+  if (!c) return 'not checked';
+  if (c.verdict === 'intact') return `intact (${c.entriesVerified} entries verified ${scope})`;
   const p = c.firstProblem;
   return `${CLASS_TITLES[c.verdict]}${p ? ` at ${p.file}:${p.line} (${p.reason})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
+}
+
+/** The streams summarized carry no chain at all (the agent or the session audit). */
+const chainless = (s: Summary) => !s.streams.some((x) => CHAIN_STREAMS.has(x));
+
+/** `PREFIX<TAB>VERDICT<TAB>ENTRIES<TAB>FIRST-PROBLEM`. */
+function chainTsv(prefix: string, c: ChainStatus | null): string {
+  return tsv([
+    prefix,
+    c ? c.verdict : 'not-checked',
+    c ? c.entriesVerified : '-',
+    c?.firstProblem ? `${c.firstProblem.file}:${c.firstProblem.line}` : '-',
+  ]);
 }
 
 function windowText(s: Summary): string {
@@ -30,16 +44,12 @@ export function formatSummaryPlain(s: Summary): string {
   for (const [level, n] of Object.entries(s.byLevel)) lines.push(tsv(['level', level, n]));
   for (const c of s.byEvent) lines.push(tsv(['event', c.key, c.count]));
   for (const c of s.byActor) lines.push(tsv(['actor', c.key, c.count]));
+  for (const c of s.byAction) lines.push(tsv(['action', c.key, c.count]));
+  for (const c of s.byResourceType) lines.push(tsv(['resource-type', c.key, c.count]));
   for (const f of s.recentFailures) lines.push(tsv(['failure-entry', f.timestamp, f.event, f.actor, f.error ?? '-']));
   if (s.problemCount) lines.push(tsv(['bad-lines', s.problemCount]));
-  lines.push(
-    tsv([
-      'chain',
-      s.chain ? s.chain.verdict : 'not-checked',
-      s.chain ? s.chain.entriesVerified : '-',
-      s.chain?.firstProblem ? `${s.chain.firstProblem.file}:${s.chain.firstProblem.line}` : '-',
-    ]),
-  );
+  if (s.jsChain) lines.push(chainTsv('js-chain', s.jsChain));
+  lines.push(chainless(s) ? tsv(['chain', 'none', '-', '-']) : chainTsv('chain', s.chain));
   return lines.join('\n') + '\n';
 }
 
@@ -91,6 +101,25 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
         s.distinctActors,
       ),
     );
+    // Loki Mode's own split (spec §6.2), for the writer-schema entries.
+    if (s.byAction.length) {
+      out.push(
+        countTable(
+          'action',
+          s.byAction.map((x) => [x.key, x.count]),
+          s.total,
+          s.distinctActions,
+        ),
+      );
+      out.push(
+        countTable(
+          'resource type',
+          s.byResourceType.map((x) => [x.key, x.count]),
+          s.total,
+          s.distinctResourceTypes,
+        ),
+      );
+    }
   }
   if (s.recentFailures.length) {
     out.push(c.bold('Recent failures'));
@@ -106,14 +135,19 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
       ),
     );
   }
-  const chain = chainText(s);
-  out.push(`Chain: ${s.chain?.verdict === 'intact' ? c.green(chain) : s.chain ? c.red(chain) : c.dim(chain)}`);
+  const paint = (st: ChainStatus | null, text: string) =>
+    st?.verdict === 'intact' ? c.green(text) : st ? c.red(text) : c.dim(text);
+  if (chainless(s)) out.push(`Chain: ${c.dim(`none: the ${STREAM_NAMES[s.streams[0]].title} carries no hash chain`)}`);
+  else out.push(`Chain: ${paint(s.chain, chainText(s.chain, 'in the files covered'))}`);
+  if (s.jsChain)
+    out.push(`JS AuditLog chain: ${paint(s.jsChain, chainText(s.jsChain, 'in the whole file, which has no dates'))}`);
   return out.join('\n') + '\n';
 }
 
 /** The summary's skipped lines as warnings on stderr (the first few, then how many more). */
 export function writeSummaryWarnings(s: Summary): void {
-  for (const p of s.problems) process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
-  if (s.problemCount > s.problems.length)
-    process.stderr.write(`warning: ${s.problemCount - s.problems.length} more line(s) skipped\n`);
+  const warnings = new LineWarnings();
+  for (const p of s.problems) warnings.add(p);
+  warnings.countMore(s.problemCount - s.problems.length);
+  warnings.finish();
 }

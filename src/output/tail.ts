@@ -4,17 +4,12 @@
  * `--follow --verify`, reported the moment they are read.
  */
 import type { LiveTailEvent } from '../core/follow/live-tail.js';
-import type { ReadProblem } from '../core/read/entries.js';
+import type { LineWarnings } from './warnings.js';
 import { safeText } from '../formats/escape.js';
 
-/** `warning: FILE:LINE: message` for a line that is not an entry. */
-export function writeProblem(p: ReadProblem): void {
-  process.stderr.write(`warning: ${p.file}:${p.line}: ${safeText(p.message)}\n`);
-}
-
-/** Everything but an entry. */
-export function writeLiveTailEvent(ev: Exclude<LiveTailEvent, { kind: 'entry' }>): void {
-  if (ev.kind === 'problem') writeProblem(ev.problem);
+/** Everything but an entry; lines that are not entries go to `warnings` (bounded). */
+export function writeLiveTailEvent(ev: Exclude<LiveTailEvent, { kind: 'entry' }>, warnings: LineWarnings): void {
+  if (ev.kind === 'problem') warnings.add(ev.problem);
   else if (ev.kind === 'notice') {
     if (ev.notice.kind !== 'switch') process.stderr.write(`loki-audit: ${safeText(ev.notice.message)}\n`);
   } else {

@@ -3,7 +3,8 @@
  * hashes, notes, and a closing verdict line. `--quiet` prints nothing when all is well.
  */
 import type { ChalkInstance } from 'chalk';
-import type { Finding } from '../core/chain/report.js';
+import type { Finding, Note } from '../core/chain/report.js';
+import { KEPT_PER_KIND } from '../core/chain/bounded.js';
 import type { DirectoryReport } from '../core/chain/directory.js';
 import { STRICT_NOTES } from '../core/chain/directory.js';
 import type { VerdictClass } from '../core/chain/verdict.js';
@@ -40,6 +41,15 @@ function findingLines(f: Finding, c: ChalkInstance, indent: string): string[] {
   return lines;
 }
 
+/** What was counted but not shown: per class, after the first {@link KEPT_PER_KIND} of each. */
+function omittedLines(r: JudgedReport, c: ChalkInstance): string[] {
+  return Object.entries(r.omitted?.findings ?? {}).map(([cls, n]) =>
+    c.yellow(
+      `… and ${n} more ${CLASS_TITLES[cls as VerdictClass]} finding(s) not shown (the first ${KEPT_PER_KIND} of each class are; --json counts them all)`,
+    ),
+  );
+}
+
 /** The closing line: verdict, counts, first problem, chain head, exit code. */
 export function verdictLine(r: JudgedReport, c: ChalkInstance): string {
   const title = CLASS_TITLES[r.verdict];
@@ -48,7 +58,7 @@ export function verdictLine(r: JudgedReport, c: ChalkInstance): string {
   const parts = [`${painted}: ${r.filesChecked} file(s), ${r.entriesVerified} entries verified`];
   if (r.firstProblem)
     parts.push(`first problem ${r.firstProblem.file}:${r.firstProblem.line} (${r.firstProblem.reason})`);
-  if (r.findings.length > 1) parts.push(`${r.findings.length} problems`);
+  if (r.problems > 1) parts.push(`${r.problems} problems`);
   if (r.chainHead) parts.push(`chain head ${shortHash(r.chainHead.hash)} at ${r.chainHead.file}:${r.chainHead.line}`);
   if (r.strict && r.exitCode === 1 && r.verdict !== 'tampered') parts.push('failed by --strict');
   return parts.join('; ') + ` (exit ${r.exitCode})`;
@@ -80,9 +90,13 @@ export function formatVerifyReport(
   } else {
     for (const finding of r.findings) out.push(...findingLines(finding, c, ''));
   }
+  out.push(...omittedLines(r, c));
   const notes = quiet ? r.notes.filter((n) => r.strict && STRICT_NOTES.includes(n.kind)) : r.notes;
   for (const n of notes)
     out.push(`${c.dim('note:')} ${n.file ? `${n.file}${n.line ? ':' + n.line : ''}: ` : ''}${safeText(n.message)}`);
+  for (const [kind, n] of Object.entries(r.omitted?.notes ?? {}))
+    if (!quiet || (r.strict && STRICT_NOTES.includes(kind as Note['kind'])))
+      out.push(c.dim(`note: … and ${n} more ${kind} note(s) not shown`));
   if (r.verdict === 'intact' && !quiet)
     out.push(
       c.dim(

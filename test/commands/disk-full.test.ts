@@ -1,5 +1,5 @@
 /**
- * A full disk while loki-audit writes: exit 14, a message naming the file, nothing half-written
+ * A full disk while loki-audit writes: exit 15, a message naming the file, nothing half-written
  * and no temporary file left. The full disk is real: a 256 KiB tmpfs mounted by the test (it
  * needs root; without it the tests are skipped) and filled up.
  */
@@ -52,7 +52,7 @@ const DISK_FULL = (path: string) =>
     `disk full writing ${path.replace(/[.]/g, '\\.')} \\(ENOSPC, no space left on device\\): nothing was half-written`,
   );
 
-describe('disk full: exit 14, nothing half-written', { skip }, () => {
+describe('disk full: exit 15, nothing half-written', { skip }, () => {
   let t: { dir: string; cleanup: () => void };
   let full: { dir: string; cleanup: () => void };
   let audit: string;
@@ -77,7 +77,7 @@ describe('disk full: exit 14, nothing half-written', { skip }, () => {
     // Longer than what is left of the file's last page: part of it is written before ENOSPC.
     const r = assertExit(
       await runCli(['append', '--dir', dir, '--event', 'a.big', '--detail', `blob=${'x'.repeat(6000)}`]),
-      14,
+      15,
     );
     assert.match(r.stderr, DISK_FULL(join(dir, day)));
     assert.deepEqual(readFileSync(join(dir, day)), before, 'the day file is as it was');
@@ -90,7 +90,7 @@ describe('disk full: exit 14, nothing half-written', { skip }, () => {
     const before = readFileSync(state, 'utf8');
     fill(full.dir);
     assertExit(await runCli(['append', '--dir', audit, '--event', 'a.b']), 0);
-    const r = assertExit(await runCli(['verify', '--dir', audit, '--state', state, '-q']), 14);
+    const r = assertExit(await runCli(['verify', '--dir', audit, '--state', state, '-q']), 15);
     assert.match(r.stderr, DISK_FULL(state));
     assert.equal(readFileSync(state, 'utf8'), before);
     assert.deepEqual(files(), ['filler', 'verify-state.json']);
@@ -106,10 +106,10 @@ describe('disk full: exit 14, nothing half-written', { skip }, () => {
       const fwd = (...a: string[]) =>
         runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--dead-letter', dead, ...a]);
       // Every entry of the fixture is older than Loki accepts: all go to the dead-letter file.
-      let r = assertExit(await fwd(), 14);
+      let r = assertExit(await fwd(), 15);
       assert.match(r.stderr, DISK_FULL(dead));
       assert.equal(existsSync(dead) ? readFileSync(dead, 'utf8') : '', '', 'no dead letter half-written');
-      r = assertExit(await fwd('--timestamp', 'ingest'), 14);
+      r = assertExit(await fwd('--timestamp', 'ingest'), 15);
       assert.match(r.stderr, DISK_FULL(state));
       assert.deepEqual(
         files().filter((n) => n !== 'dead.jsonl'),
@@ -127,11 +127,11 @@ describe('disk full: exit 14, nothing half-written', { skip }, () => {
     const store = join(full.dir, 'store');
     mkdirSync(store);
     fill(full.dir);
-    let r = assertExit(await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store]), 14);
+    let r = assertExit(await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store]), 15);
     assert.match(r.stderr, /disk full writing .*\/store\/checkpoint-.*\.json \(ENOSPC/);
     assert.deepEqual(readdirSync(store), []);
     const newKey = join(full.dir, 'new.key');
-    r = assertExit(await runCli(['checkpoint', '--new-key', newKey]), 14);
+    r = assertExit(await runCli(['checkpoint', '--new-key', newKey]), 15);
     assert.match(r.stderr, DISK_FULL(newKey));
     assert.deepEqual(files(), ['filler', 'store']);
   });
@@ -139,7 +139,7 @@ describe('disk full: exit 14, nothing half-written', { skip }, () => {
   it('export --output: no output and no temporary file', async () => {
     const out = join(full.dir, 'export.jsonl');
     fill(full.dir);
-    const r = assertExit(await runCli(['export', '--dir', audit, '--format', 'jsonl', '--output', out]), 14);
+    const r = assertExit(await runCli(['export', '--dir', audit, '--format', 'jsonl', '--output', out]), 15);
     assert.match(r.stderr, DISK_FULL(out));
     assert.deepEqual(files(), ['filler']);
   });

@@ -124,6 +124,73 @@ describe('export', () => {
   });
 });
 
+describe("export of Loki Mode's other streams (spec §5)", () => {
+  const PROJECT = join(LOKI, 'field/project-streams');
+  const lines = (rel: string) => readFileSync(join(PROJECT, rel), 'utf8').split('\n').filter(Boolean);
+
+  it('agent audit: json is the array of its entries; jsonl its lines as written', async () => {
+    const json = await runCli(['export', '--dir', PROJECT, '--stream', 'agent', '--format', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(
+      JSON.parse(json.stdout),
+      lines('.loki/logs/agent-audit.jsonl').map((l) => JSON.parse(l)),
+    );
+    const jsonl = await runCli(['export', '--dir', PROJECT, '--stream', 'agent']);
+    assert.equal(jsonl.stdout, lines('.loki/logs/agent-audit.jsonl').join('\n') + '\n');
+  });
+
+  it('session audit: one CSV row per object (its first line), jsonl one strict JSON line per object', async () => {
+    const csv = await runCli(['export', '--dir', PROJECT, '--stream', 'session', '--format', 'csv']);
+    assert.equal(csv.code, 0, csv.stderr);
+    const rows = csv.stdout.trimEnd().split('\n');
+    assert.equal(rows.length, 7);
+    assert.deepEqual(
+      rows.slice(1).map((r) => r.split(',').slice(0, 5).concat(r.split(',').slice(-1))),
+      [
+        ['2026-12-01T20:04:27Z', 'SESSION_START', 'info', 'root', 'success', '1'],
+        ['2026-12-01T20:04:28Z', 'BLOCKED_COMMAND', 'error', 'root', 'failure', '8'],
+        ['2026-12-01T20:04:28Z', 'PR_CREATED', 'info', 'root', 'success', '15'],
+        ['2026-12-01T20:04:28Z', 'STAGED_AUTONOMY_WAIT', 'info', 'root', 'success', '22'],
+        ['2026-12-01T20:04:28Z', 'BLOCKED_COMMAND', 'error', 'root', 'failure', '23'],
+        ['2026-12-01T20:04:28Z', 'SESSION_END', 'info', 'root', 'success', '24'],
+      ],
+    );
+    const jsonl = await runCli(['export', '--dir', join(PROJECT, '.loki/logs'), '--stream', 'session']);
+    assert.equal(jsonl.code, 0, jsonl.stderr);
+    const out = jsonl.stdout.trimEnd().split('\n');
+    assert.equal(out.length, 6);
+    assert.deepEqual(JSON.parse(out[4]), {
+      timestamp: '2026-12-01T20:04:28Z',
+      event: 'BLOCKED_COMMAND',
+      data: 'command=echo a\tb,pattern=tab\there',
+      user: 'root',
+      pid: 21674,
+    });
+  });
+
+  it('the JS AuditLog (a project directory): its lines as written, its who/what in the syslog fields', async () => {
+    const jsonl = await runCli(['export', '--dir', PROJECT]);
+    assert.equal(jsonl.code, 0, jsonl.stderr);
+    assert.equal(jsonl.stdout, lines('.loki/audit/audit.jsonl').join('\n') + '\n');
+    const syslog = await runCli([
+      'export',
+      '--dir',
+      PROJECT,
+      '--stream',
+      'js',
+      '--format',
+      'syslog',
+      '--event',
+      'policy_*',
+    ]);
+    assert.equal(syslog.code, 0, syslog.stderr);
+    assert.match(
+      syslog.stdout,
+      /^<134>time=2026-12-01T20:04:32\.585Z event=policy_violation level=info actor=codex outcome=success chain_hash=6bc4b950[0-9a-f]{56} file=audit\.jsonl line=3 entry=\{"seq":2,/,
+    );
+  });
+});
+
 describe('pipes', () => {
   it('search -o raw | verify --stdin: the output of an unfiltered search verifies; a window verifies from --start-hash', async () => {
     const raw = await runCli(['search', '--dir', WRITER, '-o', 'raw']);

@@ -429,6 +429,41 @@ describe('forward to Loki', () => {
     assert.match(r.stderr, /not valid JSON/);
   });
 
+  it('a JS AuditLog is never silently skipped: refused alone (exit 14), named when beside the dashboard chain', async () => {
+    const project = join(LOKI, 'field/project-streams');
+    writeFileSync(join(audit, 'audit.jsonl'), readFileSync(join(project, '.loki/audit/audit.jsonl')));
+    for (const args of [
+      ['--dir', project],
+      ['--dir', join(project, '.loki/audit')],
+      ['--dir', audit, '--stream', 'js'],
+    ]) {
+      const r = await runCli(['forward', ...args, '--loki', rx.url, '--tenant', 'acme', '--state', state]);
+      assert.equal(r.code, 14, `forward ${args.join(' ')}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^loki-audit: error: forward sends the dashboard audit chain only; the JS AuditLog \(\.loki\/audit\/audit\.jsonl\) is not forwarded$/m,
+      );
+      assert.match(
+        r.stderr,
+        /^loki-audit: hint: send it as a one-off export: loki-audit export --stream js --dir .* --format rfc5424$/m,
+      );
+    }
+    const agent = await runCli(['forward', '--dir', project, '--stream', 'agent', '--loki', rx.url, '--state', state]);
+    assert.equal(agent.code, 14, agent.stderr);
+    assert.match(agent.stderr, /the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) is not forwarded$/m);
+    assert.equal(rx.pushes, 0);
+    assert.throws(() => readFileSync(state), 'no state written');
+    // Beside the dashboard chain: the chain is forwarded, the JS AuditLog named as not forwarded.
+    const both = await fwd();
+    assert.equal(both.code, 0, both.stderr);
+    assert.match(
+      both.stderr,
+      /^loki-audit: note: audit\.jsonl \(the JS AuditLog \(\.loki\/audit\/audit\.jsonl\)\) is not forwarded: forward sends the dashboard audit chain only$/m,
+    );
+    assert.deepEqual(rx.stored.map((e) => e.line).sort(), allLines(audit).sort());
+    assert.equal(rx.stored.length, 240);
+  });
+
   it('--dry-run shows streams and labels, sends and saves nothing', async () => {
     const r = await fwd('--dry-run');
     assert.equal(r.code, 0, r.stderr);

@@ -153,3 +153,164 @@ describe('search', () => {
     assert.equal(raw.stdout, lines.map((l) => l + '\n').join(''));
   });
 });
+
+const PROJECT = join(LOKI, 'field/project-streams');
+const AGENT_LINES = readFileSync(join(PROJECT, '.loki/logs/agent-audit.jsonl'), 'utf8').split('\n').filter(Boolean);
+const JS_LINES = readFileSync(join(PROJECT, '.loki/audit/audit.jsonl'), 'utf8').split('\n').filter(Boolean);
+
+describe("search Loki Mode's other streams (spec §5)", () => {
+  it('--stream agent: every line of agent-audit.jsonl as written, in file order; filters on its view', async () => {
+    const all = await runCli(['search', '--dir', PROJECT, '--stream', 'agent', '-o', 'jsonl']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stdout, AGENT_LINES.map((l) => l + '\n').join(''));
+    const failed = await runCli(['search', '--dir', PROJECT, '--stream', 'agent', '--outcome', 'failure']);
+    assert.equal(failed.code, 0, failed.stderr);
+    assert.equal(
+      failed.stdout,
+      '2026-12-01T20:04:28Z ERROR policy_denied pid:21674 FAIL error="Policy denied execution" "enforcement=pre_tool"\n',
+    );
+    const invoked = await runCli(['search', '--dir', PROJECT, '--stream', 'agent', '--action', 'cli_*', '-o', 'jsonl']);
+    assert.equal(invoked.code, 0, invoked.stderr);
+    assert.deepEqual(
+      invoked.stdout.split('\n').filter(Boolean),
+      AGENT_LINES.filter((l) => l.includes('"cli_invoke"')),
+    );
+  });
+
+  it('--stream session: pretty-printed and raw-tab objects, one strict JSON line each; text shows the data', async () => {
+    const r = await runCli(['search', '--dir', PROJECT, '--stream', 'session', '-o', 'jsonl']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const entries = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      entries.map((e) => [e.timestamp, e.event, e.user]),
+      [
+        ['2026-12-01T20:04:27Z', 'SESSION_START', 'root'],
+        ['2026-12-01T20:04:28Z', 'BLOCKED_COMMAND', 'root'],
+        ['2026-12-01T20:04:28Z', 'PR_CREATED', 'root'],
+        ['2026-12-01T20:04:28Z', 'STAGED_AUTONOMY_WAIT', 'root'],
+        ['2026-12-01T20:04:28Z', 'BLOCKED_COMMAND', 'root'],
+        ['2026-12-01T20:04:28Z', 'SESSION_END', 'root'],
+      ],
+    );
+    assert.equal(entries[4].data, 'command=echo a\tb,pattern=tab\there');
+    const text = await runCli([
+      'search',
+      '--dir',
+      PROJECT,
+      '--stream',
+      'session',
+      '--event',
+      'BLOCKED_*',
+      '--user',
+      'root',
+    ]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(
+      text.stdout,
+      '2026-12-01T20:04:28Z ERROR BLOCKED_COMMAND root FAIL error="command=rm -rf / --no-preserve-root,pattern=rm -rf /"\n' +
+        '2026-12-01T20:04:28Z ERROR BLOCKED_COMMAND root FAIL error="command=echo a\\tb,pattern=tab\\there"\n',
+    );
+    const started = await runCli(['search', '--dir', PROJECT, '--stream', 'session', '--event', 'SESSION_START']);
+    assert.equal(
+      started.stdout,
+      '2026-12-01T20:04:27Z INFO  SESSION_START root ok "prd=./prd.md,dashboard=true,staged_autonomy=false,parallel=false"\n',
+    );
+  });
+
+  it('a session file is named by the local date: its UTC entries are found a day either side of the name', async () => {
+    const t = tempDir();
+    try {
+      // A host at UTC+1: just after local midnight on 12-02 it is still 12-01 in UTC.
+      writeFileSync(
+        join(t.dir, 'audit-20261202.jsonl'),
+        '{\n  "timestamp": "2026-12-01T23:30:00Z",\n  "event": "SESSION_START",\n  "data": "",\n  "user": "u",\n  "pid": 1\n}\n',
+      );
+      const r = await runCli([
+        'search',
+        '--dir',
+        t.dir,
+        '--since',
+        '2026-12-01',
+        '--until',
+        '2026-12-01',
+        '-o',
+        'jsonl',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        '{"timestamp":"2026-12-01T23:30:00Z","event":"SESSION_START","data":"","user":"u","pid":1}\n',
+      );
+      const other = await runCli(['search', '--dir', t.dir, '--since', '2026-12-02']);
+      assert.equal(other.code, 1, other.stderr);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('broken session objects are named with file and line, and the search goes on', async () => {
+    const t = tempDir();
+    try {
+      writeFileSync(
+        join(t.dir, 'audit-20261201.jsonl'),
+        '{\n  "timestamp": "2026-12-01T10:00:00Z",\n  "event": "A",\n' + // torn: never closed
+          '{"timestamp":"2026-12-01T10:00:01Z","event":"B","data":"x","user":"u","pid":1}\n' +
+          '{"timestamp":"2026-12-01T10:00:02Z","event":C}\n' +
+          '{\n  "timestamp": "2026-12-01T10:00:03Z",\n  "event": "D"\n}\n',
+      );
+      const r = await runCli(['search', '--dir', t.dir, '-o', 'jsonl']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        r.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).event),
+        ['B', 'D'],
+      );
+      assert.match(
+        r.stderr,
+        /^warning: audit-20261201\.jsonl:1: object starting at line 1 is not closed before line 4/m,
+      );
+      assert.match(r.stderr, /^warning: audit-20261201\.jsonl:5: malformed JSON object: /m);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('the directory decides when no --stream is given: a project is its JS AuditLog; .loki/logs needs a choice', async () => {
+    const js = await runCli(['search', '--dir', PROJECT, '-o', 'jsonl']);
+    assert.equal(js.code, 0, js.stderr);
+    assert.equal(js.stdout, JS_LINES.map((l) => l + '\n').join(''));
+    const who = await runCli([
+      'search',
+      '--dir',
+      join(PROJECT, '.loki/audit'),
+      '--event',
+      'policy_*',
+      '--actor',
+      'codex',
+    ]);
+    assert.equal(who.code, 0, who.stderr);
+    assert.match(who.stdout, /^2026-12-01T20:04:32\.585Z INFO {2}policy_violation codex ok \{"provider":"codex"/);
+    assert.equal(who.stdout.split('\n').filter(Boolean).length, 1);
+    const logs = await runCli(['search', '--dir', join(PROJECT, '.loki/logs')]);
+    assert.equal(logs.code, 2, logs.stderr);
+    assert.match(
+      logs.stderr,
+      /^loki-audit: error: .*\/\.loki\/logs holds several audit streams: agent \(agent audit\), session \(session audit\); choose one with --stream$/m,
+    );
+    const missing = await runCli(['search', '--dir', WRITER, '--stream', 'agent']);
+    assert.equal(missing.code, 3, missing.stderr);
+    assert.match(missing.stderr, /no agent audit \(\.loki\/logs\/agent-audit\.jsonl\) in /);
+  });
+
+  it("without --dir a project's streams are looked for in the current directory", async () => {
+    const r = await runCli(['search', '--stream', 'agent', '-o', 'jsonl'], { cwd: PROJECT });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split('\n').filter(Boolean).length, AGENT_LINES.length);
+  });
+});

@@ -76,6 +76,46 @@ describe('summary', () => {
     assert.equal(s.recentFailures.length, 5);
   });
 
+  it("byAction and byResourceType are Loki Mode's own split (its summary API's by_action, by_resource_type)", async () => {
+    // What dashboard/audit.py get_audit_summary counts (spec §6.2): entry.get("action", "unknown").
+    const entries = ['01', '02', '03'].flatMap(day) as unknown as Array<Record<string, unknown>>;
+    const loki = (key: string) => {
+      const m: Record<string, number> = {};
+      for (const e of entries) {
+        const k = String(e[key] ?? 'unknown');
+        m[k] = (m[k] ?? 0) + 1;
+      }
+      return m;
+    };
+    const r = await runCli([
+      'summary',
+      '--dir',
+      join(LOKI, 'extended/valid/writer'),
+      '--all',
+      '--json',
+      '--top',
+      '1000',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    const asObject = (counts: Array<{ key: string; count: number }>) =>
+      Object.fromEntries(counts.map((c) => [c.key, c.count]));
+    assert.deepEqual(asObject(s.byAction), loki('action'));
+    assert.deepEqual(asObject(s.byResourceType), loki('resource_type'));
+    assert.equal(s.distinctActions, Object.keys(loki('action')).length);
+    // Most frequent first, ties by name, --top rows; also when piped.
+    const top = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--all', '--top', '2']);
+    assert.equal(top.code, 0, top.stderr);
+    assert.deepEqual(
+      top.stdout.split('\n').filter((l) => /^(action|resource-type)\t/.test(l)),
+      ['action\trequest\t21', 'action\tcreate\t14', 'resource-type\tapi\t41', 'resource-type\tauth\t34'],
+    );
+    // Only writer-schema entries have these fields: the documented schema gives none.
+    const doc = await runCli(['summary', '--dir', join(LOKI, 'documented/valid'), '--all', '--json']);
+    assert.equal(doc.code, 0, doc.stderr);
+    assert.deepEqual([JSON.parse(doc.stdout).byAction, JSON.parse(doc.stdout).byResourceType], [[], []]);
+  });
+
   it('picks files for the window by name and entries by time', async () => {
     const r = await runCli([
       'summary',
@@ -119,6 +159,43 @@ describe('summary', () => {
     assert.equal(narrow.last, inWindow.at(-1)!.timestamp);
   });
 
+  it("--since differs from Loki Mode's 7-day file window as docs/summary.md says", async () => {
+    const t = tempDir();
+    try {
+      const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+      // Two entries a day, at the start and the end of the UTC day, in files named by that day.
+      const days = [-8, -7, 0, 2];
+      for (const d of days)
+        writeFileSync(
+          join(t.dir, `audit-${day(d)}.jsonl`),
+          [`${day(d)}T00:00:30+00:00`, `${day(d)}T23:59:30+00:00`]
+            .map((ts) => JSON.stringify(writerEntry(ts, 'start')))
+            .join('\n') + '\n',
+        );
+      writeFileSync(
+        join(t.dir, 'audit-notes.jsonl'),
+        JSON.stringify(writerEntry(`${day(0)}T01:00:00+00:00`, 'x')) + '\n',
+      );
+      // Loki Mode (spec §6.1): every line of the files whose name minus .jsonl >= audit-<UTC today - 7 days>.
+      const floor = `audit-${day(-7)}`;
+      const loki = [...days.map((d) => `audit-${day(d)}.jsonl`), 'audit-notes.jsonl']
+        .filter((n) => n.replace(/\.jsonl$/, '') >= floor)
+        .reduce((n, name) => n + readFileSync(join(t.dir, name), 'utf8').split('\n').filter(Boolean).length, 0);
+      assert.equal(loki, 7, 'days -7, 0 and +2 whole, and audit-notes.jsonl');
+      const total = async (...args: string[]) => {
+        const r = await runCli(['summary', '--dir', t.dir, '--no-chain', '--json', ...args]);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout).total;
+      };
+      // `--since 7d` run at noon: from the instant 7 x 24 h back, so half of day -7; future entries count.
+      assert.equal(await total('--since', `${day(-7)}T12:00:00Z`), 5);
+      // From UTC midnight 7 days back: Loki Mode's number, less the foreign file.
+      assert.equal(await total('--since', day(-7)), 6);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('the default window is the last 24 hours', async () => {
     const r = await runCli(['summary', '--dir', join(LOKI, 'extended/valid/writer'), '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -154,6 +231,169 @@ describe('summary', () => {
     assert.ok(s.byLevel.debug > 0);
     assert.ok(s.files.includes('audit-2026-02-13.jsonl.gz'));
     assert.equal(s.chain.verdict, 'intact');
+  });
+
+  it("a user's audit.jsonl (cat of the day files, spec §10.22) is counted once, not twice", async () => {
+    const dir = join(LOKI, 'field/docs-audit-jsonl');
+    const r = await runCli(['summary', '--dir', dir, '--all', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.deepEqual(s.files, ['audit-2026-03-01.jsonl', 'audit-2026-03-02.jsonl', 'audit-2026-03-03.jsonl']);
+    assert.equal(s.total, 90);
+    assert.equal(s.chain.verdict, 'intact');
+    const found = await runCli(['search', '--dir', dir, '-o', 'jsonl']);
+    assert.equal(found.code, 0, found.stderr);
+    assert.equal(found.stdout.split('\n').filter(Boolean).length, 90, 'search reads each entry once too');
+  });
+
+  it("reports the JS AuditLog's chain like the dashboard chain's: intact, tampered, and as verify says", async () => {
+    const intact = await runCli(['summary', '--dir', join(LOKI, 'js-auditlog/valid'), '--all']);
+    assert.equal(intact.code, 0, intact.stderr);
+    assert.match(intact.stdout, /^js-chain\tintact\t80\t-\nchain\tnot-checked\t-\t-\n$/m);
+    const t = tempDir();
+    try {
+      const lines = readFileSync(join(LOKI, 'js-auditlog/valid/audit.jsonl'), 'utf8').split('\n');
+      const e = JSON.parse(lines[9]);
+      e.who = 'mallory';
+      lines[9] = JSON.stringify(e);
+      writeFileSync(join(t.dir, 'audit.jsonl'), lines.join('\n'));
+      const r = await runCli(['summary', '--dir', t.dir, '--all', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout);
+      assert.equal(s.chain, null);
+      assert.deepEqual(
+        [s.jsChain.verdict, s.jsChain.firstProblem.reason, s.jsChain.firstProblem.file, s.jsChain.firstProblem.line],
+        ['tampered', 'hash-mismatch', 'audit.jsonl', 10],
+      );
+      assert.equal(s.jsChain.entriesVerified, 79);
+      const none = await runCli(['summary', '--dir', t.dir, '--all', '--json', '--no-chain']);
+      assert.equal(none.code, 0, none.stderr);
+      assert.equal(JSON.parse(none.stdout).jsChain, null, '--no-chain skips it');
+    } finally {
+      t.cleanup();
+    }
+    // Two AuditLog instances in one project (spec §10.23): whatever verify makes of it, summary says the same.
+    const dir = join(LOKI, 'field/js-two-writers');
+    const [v, s] = await Promise.all([
+      runCli(['verify', '--dir', dir, '--json']),
+      runCli(['summary', '--dir', dir, '--all', '--json']),
+    ]);
+    assert.equal(s.code, 0, s.stderr);
+    const report = JSON.parse(v.stdout);
+    const js = JSON.parse(s.stdout).jsChain;
+    assert.notEqual(report.verdict, 'intact');
+    assert.deepEqual(
+      [js.verdict, js.entriesVerified, js.findings, js.firstProblem.line],
+      [report.verdict, report.entriesVerified, report.findings.length, report.firstProblem.line],
+    );
+  });
+
+  it("summarizes Loki Mode's agent and session audits (--stream), which carry no chain", async () => {
+    const project = join(LOKI, 'field/project-streams');
+    const agent = await runCli(['summary', '--dir', project, '--stream', 'agent', '--all']);
+    assert.equal(agent.code, 0, agent.stderr);
+    const a = plain(agent.stdout);
+    assert.deepEqual(
+      ['total', 'success', 'failure', 'first', 'last', 'event\tcli_invoke', 'actor\tpid:21674', 'level\twarning'].map(
+        (k) => a.get(k),
+      ),
+      ['6', '5', '1', '2026-12-01T20:04:28Z', '2026-12-01T20:04:28Z', '3', '6', '1'],
+    );
+    assert.match(
+      agent.stdout,
+      /^failure-entry\t2026-12-01T20:04:28Z\tpolicy_denied\tpid:21674\tPolicy denied execution$/m,
+    );
+    assert.match(agent.stdout, /\nchain\tnone\t-\t-\n$/);
+    const session = await runCli([
+      'summary',
+      '--dir',
+      join(project, '.loki/logs'),
+      '--stream',
+      'session',
+      '--all',
+      '--json',
+    ]);
+    assert.equal(session.code, 0, session.stderr);
+    const s = JSON.parse(session.stdout);
+    assert.deepEqual(
+      [s.streams, s.files, s.total, s.failure, s.first, s.last, s.chain, s.jsChain, s.problemCount],
+      [['session'], ['audit-20261201.jsonl'], 6, 2, '2026-12-01T20:04:27Z', '2026-12-01T20:04:28Z', null, null, 0],
+    );
+    assert.deepEqual(s.byEvent[0], { key: 'BLOCKED_COMMAND', count: 2 });
+    assert.deepEqual(s.byActor, [{ key: 'root', count: 6 }]);
+    // The project itself is its JS AuditLog: counted with its who/what view, its chain checked.
+    const js = await runCli(['summary', '--dir', project, '--all']);
+    assert.equal(js.code, 0, js.stderr);
+    const j = plain(js.stdout);
+    assert.deepEqual(
+      ['total', 'actor\tclaude', 'event\tpolicy_violation', 'js-chain\tintact\t6'].map((k) => j.get(k)),
+      ['6', '2', '1', '-'],
+    );
+  });
+
+  it('agent audit lines out of time order (background writers): first and last are by time', async () => {
+    const t = tempDir();
+    try {
+      writeFileSync(
+        join(t.dir, 'agent-audit.jsonl'),
+        ['20:00:05', '20:00:01', '20:00:09', '20:00:03']
+          .map((ts, i) =>
+            JSON.stringify({
+              timestamp: `2026-12-01T${ts}Z`,
+              action: 'cli_invoke',
+              description: '',
+              details: '',
+              iteration: i,
+              pid: 7,
+            }),
+          )
+          .join('\n') + '\n',
+      );
+      const r = await runCli(['summary', '--dir', t.dir, '--all', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout);
+      assert.deepEqual(
+        [s.streams, s.total, s.first, s.last],
+        [['agent'], 4, '2026-12-01T20:00:01Z', '2026-12-01T20:00:09Z'],
+      );
+      const window = await runCli([
+        'summary',
+        '--dir',
+        t.dir,
+        '--since',
+        '2026-12-01T20:00:02Z',
+        '--until',
+        '2026-12-01T20:00:06Z',
+        '--json',
+      ]);
+      assert.equal(JSON.parse(window.stdout).total, 2, window.stderr);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a runaway unclosed brace in a session file is reported at its line, with bounded memory, and the rest counted', async () => {
+    const t = tempDir();
+    try {
+      const entry = (ts: string) =>
+        `{\n  "timestamp": "${ts}",\n  "event": "SESSION_START",\n  "data": "",\n  "user": "u",\n  "pid": 1\n}\n`;
+      // 8 MB of lines inside an object that never closes, then a good object.
+      const runaway = '{\n' + `  "k": "${'v'.repeat(100)}",\n`.repeat(80_000);
+      writeFileSync(
+        join(t.dir, 'audit-20261201.jsonl'),
+        entry('2026-12-01T10:00:00Z') + runaway + entry('2026-12-01T11:00:00Z'),
+      );
+      const r = await runCli(['summary', '--dir', t.dir, '--all', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        r.stderr,
+        'warning: audit-20261201.jsonl:8: object starting at line 8 is longer than the limit of 4194304 bytes (--max-line-bytes) without closing (an unclosed brace?): skipped up to the next line starting with {\n',
+      );
+      const s = JSON.parse(r.stdout);
+      assert.deepEqual([s.total, s.problemCount, s.last], [2, 1, '2026-12-01T11:00:00Z']);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('the chain line reports tampering in the files covered', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
@@ -255,6 +255,143 @@ describe('tail --follow', () => {
       assert.equal(code, 0, f.stderr());
       assert.deepEqual(lines, w.lines);
     } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe("tail of Loki Mode's other streams (spec §5)", () => {
+  const PROJECT = join(LOKI, 'field/project-streams');
+  /** A copy of the project directory, to write into. */
+  const project = () => {
+    const t = tempDir();
+    cpSync(PROJECT, t.dir, { recursive: true });
+    return t;
+  };
+  const agentLine = (n: number, action = 'cli_invoke') =>
+    JSON.stringify({
+      timestamp: `2026-12-01T21:00:0${n}Z`,
+      action,
+      description: `Starting iteration ${n}`,
+      details: 'provider=claude',
+      iteration: n,
+      pid: 4242,
+    })
+      .replace(/,"/g, ', "')
+      .replace(/":/g, '": ');
+
+  it('the last N of the agent audit (file order, as written) and of the session audit (objects, minified)', async () => {
+    const agent = await runCli(['tail', '--dir', PROJECT, '--stream', 'agent', '-n', '2', '-o', 'jsonl']);
+    assert.equal(agent.code, 0, agent.stderr);
+    const lines = readFileSync(join(PROJECT, '.loki/logs/agent-audit.jsonl'), 'utf8').split('\n').filter(Boolean);
+    assert.equal(agent.stdout, lines.slice(-2).join('\n') + '\n');
+    const session = await runCli(['tail', '--dir', PROJECT, '--stream', 'session', '-n', '2', '-o', 'jsonl']);
+    assert.equal(session.code, 0, session.stderr);
+    assert.equal(
+      session.stdout,
+      '{"timestamp":"2026-12-01T20:04:28Z","event":"BLOCKED_COMMAND","data":"command=echo a\\tb,pattern=tab\\there","user":"root","pid":21674}\n' +
+        '{"timestamp":"2026-12-01T20:04:28Z","event":"SESSION_END","data":"result=0,prd=./prd.md","user":"root","pid":21674}\n',
+    );
+    const js = await runCli(['tail', '--dir', PROJECT, '-n', '1']);
+    assert.equal(js.code, 0, js.stderr);
+    assert.match(
+      js.stdout,
+      /^2026-12-01T20:04:33\.477Z INFO {2}audit_crosslink audit-crosslink ok \{"dashboardChainId"/,
+    );
+  });
+
+  it('--verify is refused on a stream the live checker cannot check (exit 14), before anything is printed', async () => {
+    const agent = await runCli(['tail', '--dir', PROJECT, '--stream', 'agent', '-f', '--verify']);
+    assert.equal(agent.code, 14, agent.stderr);
+    assert.match(
+      agent.stderr,
+      /^loki-audit: error: --verify checks the dashboard chain as it is written; the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) carries no hash chain$/m,
+    );
+    const js = await runCli(['tail', '--dir', PROJECT, '-f', '--verify']);
+    assert.equal(js.code, 14, js.stderr);
+    assert.match(
+      js.stderr,
+      /the JS AuditLog \(\.loki\/audit\/audit\.jsonl\) is checked by `loki-audit verify --stream js`$/m,
+    );
+    assert.equal(agent.stdout + js.stdout, '');
+  });
+
+  it('-f follows the agent audit: each appended line once, whole', async () => {
+    const t = project();
+    const f = follow(t.dir, ['--stream', 'agent', '-n', '1', '-o', 'jsonl']);
+    try {
+      const file = join(t.dir, '.loki/logs/agent-audit.jsonl');
+      await f.waitFor(1);
+      const half = agentLine(1) + '\n';
+      appendFileSync(file, half.slice(0, 40));
+      appendFileSync(file, half.slice(40));
+      appendFileSync(file, agentLine(2, 'policy_denied') + '\n');
+      const lines = await f.waitFor(3);
+      assert.equal(await f.stop(), 0, f.stderr());
+      assert.deepEqual(lines.slice(1), [agentLine(1), agentLine(2, 'policy_denied')]);
+    } finally {
+      await f.stop();
+      t.cleanup();
+    }
+  });
+
+  it('-f follows the session audit: an object written in two parts, raw tabs, and the next local day file', async () => {
+    const t = project();
+    const logs = join(t.dir, '.loki/logs');
+    const f = follow(logs, ['--stream', 'session', '-n', '1', '-o', 'jsonl']);
+    try {
+      await f.waitFor(1);
+      const day1 = join(logs, 'audit-20261201.jsonl');
+      appendFileSync(day1, '{\n  "timestamp": "2026-12-01T22:00:00Z",\n  "event": "PR_EXISTS",\n');
+      appendFileSync(day1, '  "data": "branch=x",\n  "user": "root",\n  "pid": 9\n}\n');
+      appendFileSync(
+        day1,
+        '{"timestamp":"2026-12-01T22:00:01Z","event":"BLOCKED_COMMAND","data":"a\tb","user":"root","pid":9}\n',
+      );
+      await f.waitFor(3);
+      writeFileSync(
+        join(logs, 'audit-20261202.jsonl'),
+        '{\n  "timestamp": "2026-12-01T23:30:00Z",\n  "event": "SESSION_END",\n  "data": "",\n  "user": "root",\n  "pid": 9\n}\n',
+      );
+      const lines = await f.waitFor(4);
+      assert.equal(await f.stop(), 0, f.stderr());
+      assert.deepEqual(lines.slice(1), [
+        '{"timestamp":"2026-12-01T22:00:00Z","event":"PR_EXISTS","data":"branch=x","user":"root","pid":9}',
+        '{"timestamp":"2026-12-01T22:00:01Z","event":"BLOCKED_COMMAND","data":"a\\tb","user":"root","pid":9}',
+        '{"timestamp":"2026-12-01T23:30:00Z","event":"SESSION_END","data":"","user":"root","pid":9}',
+      ]);
+      assert.doesNotMatch(f.stderr(), /warning/);
+    } finally {
+      await f.stop();
+      t.cleanup();
+    }
+  });
+
+  it('-f follows the JS AuditLog of a project', async () => {
+    const t = project();
+    const f = follow(t.dir, ['-n', '1', '-o', 'jsonl']);
+    try {
+      const file = join(t.dir, '.loki/audit/audit.jsonl');
+      const line = (n: number) =>
+        JSON.stringify({
+          seq: 5 + n,
+          timestamp: '2026-12-01T20:05:00.000Z',
+          who: 'claude',
+          what: `step_${n}`,
+          where: 'x',
+          why: 'y',
+          metadata: {},
+          previousHash: 'p',
+          hash: 'h',
+        });
+      await f.waitFor(1);
+      appendFileSync(file, line(1) + '\n');
+      appendFileSync(file, line(2) + '\n');
+      const lines = await f.waitFor(3);
+      assert.equal(await f.stop(), 0, f.stderr());
+      assert.deepEqual(lines.slice(1), [line(1), line(2)]);
+    } finally {
+      await f.stop();
       t.cleanup();
     }
   });

@@ -70,6 +70,8 @@ const FIELD: Record<string, Expect> = {
   'bom-at-file-start': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['rewritten'] },
   'number-keys-float': { class: 'quirk', exit: 7, first: ['number-keys', 'audit-2026-03-01.jsonl', 4], entries: 10 },
   'number-keys-mixed': { class: 'quirk', exit: 7, first: ['number-keys', 'audit-2026-03-01.jsonl', 3], entries: 8 },
+  // A user's `cat audit-*.jsonl > audit.jsonl` (spec §10.22): not a JS AuditLog, listed as foreign.
+  'docs-audit-jsonl': { class: 'intact', exit: 0, first: null, entries: 90, notes: ['foreign'] },
 };
 
 describe('verify on Loki Mode field directories (field/MANIFEST.md)', () => {
@@ -86,6 +88,13 @@ describe('verify on Loki Mode field directories (field/MANIFEST.md)', () => {
         assert.ok(f.message.length > 20);
       }
       if (want.entries !== undefined) assert.equal(report.entriesVerified, want.entries);
+      if (rel === 'docs-audit-jsonl') {
+        assert.deepEqual(report.ignored, ['audit.jsonl']);
+        assert.deepEqual(
+          report.files.map((f: { file: string }) => f.file),
+          ['audit-2026-03-01.jsonl', 'audit-2026-03-02.jsonl', 'audit-2026-03-03.jsonl'],
+        );
+      }
       for (const n of want.notes ?? [])
         assert.ok(
           report.notes.some((x: { kind: string }) => x.kind === n),

@@ -3,34 +3,12 @@
  * in a gzipped one, verifies with flat memory (the line is streamed, never held).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { BIN, ROOT, tempDir } from '../helpers/cli.js';
+import { runMeasured, tempDir } from '../helpers/cli.js';
 import { writeBigLineFile } from '../helpers/bigline.js';
-
-/** Runs the built CLI, reporting its exit code, output and peak RSS (MB). */
-function runMeasured(
-  args: string[],
-  rssFile: string,
-): Promise<{ code: number | null; stdout: string; stderr: string; rssMb: number }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, NO_COLOR: '1', REPORT_RSS_TO: rssFile };
-    const child = spawn(process.execPath, ['--import', join(ROOT, 'test', 'helpers', 'report-rss.mjs'), BIN, ...args], {
-      env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, stdout, stderr, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1048576 }),
-    );
-  });
-}
 
 describe('verify: an entry of 50 MB', { timeout: 180_000 }, () => {
   let t: { dir: string; cleanup: () => void };

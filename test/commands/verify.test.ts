@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BIN, copyFixture, LOKI, runCli, tempDir } from '../helpers/cli.js';
@@ -491,5 +491,62 @@ describe('verify --jobs', () => {
     const bad = await runCli(['verify', '--dir', join(LOKI, 'writer/valid'), '--jobs', '0']);
     assert.equal(bad.code, 2, bad.stderr);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  });
+});
+
+describe("verify and Loki Mode's streams (spec §5)", () => {
+  const PROJECT = join(LOKI, 'field/project-streams');
+
+  it('the agent and session audits carry no chain: said plainly, exit 14 (streamUnsupported), --strict or not', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--dir', join(PROJECT, '.loki/logs')],
+        /: the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) and the session audit \(\.loki\/logs\/audit-YYYYMMDD\.jsonl\) carry no hash chain: there is nothing to verify$/m,
+      ],
+      [
+        ['--dir', PROJECT, '--stream', 'agent'],
+        /: the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) carries no hash chain: there is nothing to verify$/m,
+      ],
+      [['--dir', PROJECT, '--stream', 'session', '--strict'], /: the session audit \(.*\) carries no hash chain/m],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(['verify', ...args]);
+      assert.equal(r.code, 14, `verify ${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^loki-audit: error: /);
+      assert.match(r.stderr, message);
+      assert.match(
+        r.stderr,
+        /^loki-audit: hint: search, summary, tail and export read it: loki-audit summary --stream /m,
+      );
+      assert.equal(r.stdout, '');
+    }
+  });
+
+  it("a project directory is verified through its JS AuditLog's chain", async () => {
+    const r = await runCli(['verify', '--dir', PROJECT, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(
+      [report.verdict, report.entriesVerified, report.files.map((f: { file: string }) => f.file), report.dir],
+      ['intact', 6, ['audit.jsonl'], join(PROJECT, '.loki/audit')],
+    );
+  });
+
+  it('--stream picks one of the two chains of a directory that holds both', async () => {
+    const t = tempDir();
+    try {
+      cpSync(join(LOKI, 'js-auditlog/valid'), t.dir, { recursive: true });
+      cpSync(join(LOKI, 'extended/valid/writer/audit-2026-02-01.jsonl'), join(t.dir, 'audit-2026-02-01.jsonl'));
+      const files = async (...args: string[]) => {
+        const r = await runCli(['verify', '--dir', t.dir, '--json', ...args]);
+        assert.equal(r.code, 0, r.stderr);
+        return JSON.parse(r.stdout).files.map((f: { file: string }) => f.file);
+      };
+      assert.deepEqual(await files(), ['audit-2026-02-01.jsonl', 'audit.jsonl']);
+      assert.deepEqual(await files('--stream', 'js'), ['audit.jsonl']);
+      assert.deepEqual(await files('--stream', 'dashboard'), ['audit-2026-02-01.jsonl']);
+    } finally {
+      t.cleanup();
+    }
   });
 });

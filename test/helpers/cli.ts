@@ -1,7 +1,7 @@
 /** Runs the built CLI as a user would: a child process on real files. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,4 +73,25 @@ export function assertExit(r: CliResult, code: number, what = ''): CliResult {
     `${what ? what + ': ' : ''}exit ${r.code}, expected ${code}\nstderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 2000)}`,
   );
   return r;
+}
+
+/** Runs the built CLI, reporting its exit code, output and peak RSS (MB). */
+export function runMeasured(
+  args: string[],
+  rssFile: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; rssMb: number }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, NO_COLOR: '1', REPORT_RSS_TO: rssFile };
+    const child = spawn(process.execPath, ['--import', join(ROOT, 'test', 'helpers', 'report-rss.mjs'), BIN, ...args], {
+      env,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code, stdout, stderr, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1048576 }),
+    );
+  });
 }

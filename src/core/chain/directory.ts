@@ -13,6 +13,7 @@ import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
 import { missingHeads, type HeadAnchor } from './anchors/heads.js';
 import { retentionRuledOut } from './retention.js';
+import { mergeOmitted, omittedFindings, type Omitted } from './bounded.js';
 
 /** The result `verify --json` prints. */
 export interface DirectoryReport {
@@ -26,8 +27,13 @@ export interface DirectoryReport {
   entriesVerified: number;
   /** The first finding in chain order (what Loki Mode's verifier would name), or null. */
   firstProblem: Finding | null;
+  /** Every finding counted, kept or not. */
+  problems: number;
+  /** The first findings of each class and notes of each kind (bounded.ts); the rest in `omitted`. */
   findings: Finding[];
   notes: Note[];
+  /** Findings and notes counted but not kept, per class and kind; absent when all were kept. */
+  omitted?: Omitted;
   chainHead: ChainReport['chainHead'];
   genesisFile: string | null;
   files: FileReport[];
@@ -76,6 +82,8 @@ export interface VerifyDirectoryOptions extends Pick<
   anchorFindings?: Finding[];
   /** Notes from outside the chain (e.g. entries not forwarded yet). */
   extraNotes?: Note[];
+  /** Only these of the directory's two chains (`--stream`; default: both). */
+  chains?: ReadonlyArray<'dashboard' | 'js'>;
 }
 
 /**
@@ -99,6 +107,8 @@ export async function verifyStream(
  */
 export async function verifyDirectory(dir: string, options: VerifyDirectoryOptions = {}): Promise<DirectoryReport> {
   const found = await discoverAuditFiles(dir);
+  if (options.chains && !options.chains.includes('dashboard')) found.files = [];
+  if (options.chains && !options.chains.includes('js')) found.jsFiles = [];
   const reports: ChainReport[] = [];
   const lookFor = new Set((options.anchors ?? []).map((a) => a.hash));
   let incremental: { next: VerifyState; skipped: number } | null = null;
@@ -211,6 +221,7 @@ function inodeOf(path: string): number | null {
 function assemble(dir: string, reports: ChainReport[], foreign: string[], strict: boolean): DirectoryReport {
   const findings = reports.flatMap((r) => r.findings);
   const notes = reports.flatMap((r) => r.notes);
+  const omitted = mergeOmitted(reports.map((r) => r.omitted));
   if (foreign.length) {
     notes.push({
       kind: 'foreign',
@@ -229,8 +240,10 @@ function assemble(dir: string, reports: ChainReport[], foreign: string[], strict
     filesChecked: reports.reduce((n, r) => n + r.files.length, 0),
     entriesVerified: reports.reduce((n, r) => n + r.entriesVerified, 0),
     firstProblem: findings[0] ?? null,
+    problems: findings.length + omittedFindings(omitted),
     findings,
     notes,
+    ...(omitted ? { omitted } : {}),
     chainHead: main?.chainHead ?? null,
     genesisFile: main?.genesisFile ?? null,
     files: reports.flatMap((r) => r.files),

@@ -8,10 +8,12 @@
  * The file is read as text the way Node reads it for log.js (UTF-8, invalid bytes replaced), so
  * split2 does the line splitting here; the dashboard chain needs bytes and offsets (lines.ts).
  */
+import { readErrorText } from '../read/open.js';
 import { createHash } from 'node:crypto';
 import split2 from 'split2';
+import { findingList } from './bounded.js';
 import type { AuditFile } from '../read/files.js';
-import type { ChainReport, FileReport, Finding, Location, Note } from './report.js';
+import type { ChainReport, FileReport, Location, Note } from './report.js';
 import { DEFAULT_MAX_LINE_BYTES, openAuditFile } from '../read/lines.js';
 import type { VerdictClass } from './verdict.js';
 import { worse } from './verdict.js';
@@ -69,7 +71,7 @@ export function isJsAuditLogEntry(o: unknown): boolean {
 
 /** Verifies one JS AuditLog file on its own chain. Never throws for bad content. */
 export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Promise<ChainReport> {
-  const findings: Finding[] = [];
+  const findings = findingList(); // bounded: a file of garbage has a finding per line
   const notes: Note[] = [];
   const report: FileReport = {
     file: file.name,
@@ -220,17 +222,19 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
       reason: tooLong ? 'too-long' : 'io-error',
       message: tooLong
         ? `line longer than the limit of ${maxLineBytes} bytes (--max-line-bytes); the rest of the file was not checked`
-        : `cannot read ${file.name}: ${(err as Error).message}`,
+        : readErrorText(file.name, err),
     });
   }
   let verdict: VerdictClass = 'intact';
-  for (const f of findings) verdict = worse(verdict, f.class);
+  for (const f of findings.items) verdict = worse(verdict, f.class);
   report.verdict = verdict;
+  const omitted = findings.omitted();
   return {
     verdict,
     files: [report],
-    findings,
+    findings: findings.items,
     notes,
+    ...(Object.keys(omitted).length ? { omitted: { findings: omitted, notes: {} } } : {}),
     entriesVerified: report.entriesVerified,
     chainHead: head,
     genesisFile: file.name,

@@ -6,6 +6,7 @@
  */
 import { missingDates, type AuditFile } from '../read/files.js';
 import type { VerdictClass } from './verdict.js';
+import type { Omitted } from './bounded.js';
 
 /** A place in the directory. */
 export interface Location {
@@ -112,6 +113,8 @@ export interface ChainReport {
   genesisFile: string | null;
   /** Where each hash of `lookFor` was found as an entry's stored hash. */
   found: Map<string, Location>;
+  /** Findings and notes counted but not kept (bounded.ts); absent when all were kept. */
+  omitted?: Omitted;
 }
 
 /** The note for days missing between the first and the last file, if any. */

@@ -9,12 +9,13 @@
  * progress is never printed half. fs.watch wakes the loop at once; a poll every `pollMs`
  * covers file systems where watching does not work.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants, lstatSync, watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHAIN_FILE_RE, compareChainOrder } from '../read/files.js';
 import type { RawLine } from '../read/lines.js';
+import { STREAM_FILE_NAMES, type StreamNames } from '../read/streams.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../read/lines.js';
+import { NotRegularFileError, openRegularFile } from '../read/open.js';
 
 /** A line read while following, with the file it is in now. */
 export interface FollowedLine extends RawLine {
@@ -23,7 +24,8 @@ export interface FollowedLine extends RawLine {
 
 /** Something the reader should be told: a switch to the next file, a truncation, a torn line. */
 export interface FollowNotice {
-  kind: 'switch' | 'truncated' | 'torn' | 'waiting';
+  /** `refused`: a file that is not a regular file inside the directory (read/open.ts), not followed. */
+  kind: 'switch' | 'truncated' | 'torn' | 'waiting' | 'refused';
   message: string;
   file: string;
 }
@@ -42,6 +44,8 @@ export interface FollowStart {
 
 export interface FollowOptions {
   dir: string;
+  /** The files to follow and their order (default: the dashboard chain's plain files, spec §1). */
+  names?: StreamNames;
   /** Start position; default: the end of the newest plain audit file. */
   start?: FollowStart;
   pollMs?: number;
@@ -56,23 +60,23 @@ interface Current {
   splitter: LineSplitter;
 }
 
-/** Plain (not gzipped) chain files of `dir`, in chain order. */
-async function plainChainFiles(dir: string): Promise<string[]> {
-  let names: string[];
+/** The files of `dir` that `names` matches, in its order (default: plain dashboard chain files, chain order). */
+async function plainChainFiles(dir: string, names: StreamNames = STREAM_FILE_NAMES.dashboard): Promise<string[]> {
+  let all: string[];
   try {
-    names = await readdir(dir);
+    all = await readdir(dir);
   } catch {
     return [];
   }
-  return names.filter((n) => CHAIN_FILE_RE.test(n) && !n.endsWith('.gz')).sort(compareChainOrder);
+  return all.filter((n) => names.match(n)).sort((a, b) => names.compare(a, b));
 }
 
 /**
- * The end of the newest plain audit file: where following starts when nothing else is given.
- * Returns null when there is no such file yet.
+ * The end of the newest plain audit file (of the stream `names` lists): where following starts
+ * when nothing else is given. Returns null when there is no such file yet.
  */
-export async function currentEnd(dir: string): Promise<FollowStart | null> {
-  const files = await plainChainFiles(dir);
+export async function currentEnd(dir: string, names?: StreamNames): Promise<FollowStart | null> {
+  const files = await plainChainFiles(dir, names);
   if (!files.length) return null;
   const name = files[files.length - 1];
   const st = await stat(join(dir, name));
@@ -84,7 +88,7 @@ export async function currentEnd(dir: string): Promise<FollowStart | null> {
  * @throws never for missing files; a directory that disappears is waited for.
  */
 export async function* followDirectory(options: FollowOptions): AsyncGenerator<FollowEvent> {
-  const { dir } = options;
+  const { dir, names } = options;
   const pollMs = options.pollMs ?? 250;
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const signal = options.signal;
@@ -104,17 +108,48 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
   }
   signal?.addEventListener('abort', poke);
 
-  const openFile = async (name: string, offset: number, line: number): Promise<Current | null> => {
+  /** Files refused (not regular, or a symlink out of the directory), by name, with their inode then. */
+  const refused = new Map<string, number>();
+  /** After a refused successor: only a file after it in chain order may be followed next. */
+  let floor: string | null = null;
+  const notices: FollowNotice[] = [];
+  const isRefused = (name: string): boolean => {
+    const ino = refused.get(name);
+    if (ino === undefined) return false;
     try {
-      const fh = await open(join(dir, name), 'r');
+      if (lstatSync(join(dir, name)).ino === ino) return true;
+    } catch {
+      // gone
+    }
+    refused.delete(name); // replaced meanwhile: look again
+    return false;
+  };
+  const openFile = async (name: string, offset: number, line: number): Promise<Current | null> => {
+    const path = join(dir, name);
+    try {
+      // Only a regular file inside the directory (read/open.ts): a FIFO would block, a device never end.
+      closeSync(openRegularFile(path));
+      const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
       const st = await fh.stat();
+      if (!st.isFile()) {
+        await fh.close();
+        throw new NotRegularFileError(path, 'not a regular file');
+      }
       return {
         name,
         fh,
         ino: st.ino,
         splitter: new LineSplitter({ maxLineBytes: max, startOffset: offset, firstLine: line }),
       };
-    } catch {
+    } catch (err) {
+      if (err instanceof NotRegularFileError) {
+        try {
+          refused.set(name, lstatSync(path).ino);
+        } catch {
+          // gone
+        }
+        notices.push({ kind: 'refused', message: err.message, file: name });
+      }
       return null;
     }
   };
@@ -137,6 +172,7 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
     if (options.start) {
       const s = options.start;
       cur = await openFile(s.file, s.offset, s.line > 0 ? s.line : 1);
+      if (!cur && refused.has(s.file)) floor = s.file;
       if (cur && s.line <= 0) {
         // Count the lines before the start so that line numbers are the file's own.
         let n = 1;
@@ -152,13 +188,17 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
     }
     let waitingNoticed = false;
     while (!signal?.aborted) {
+      while (notices.length) yield { type: 'notice', notice: notices.shift() as FollowNotice };
       if (!cur) {
-        const files = await plainChainFiles(dir);
+        const order = names ?? STREAM_FILE_NAMES.dashboard;
+        const files = (await plainChainFiles(dir, names)).filter(
+          (f) => !isRefused(f) && (floor === null || order.compare(f, floor) > 0),
+        );
         if (files.length) {
           cur = await openFile(files[files.length - 1], 0, 1);
           if (cur)
             yield { type: 'notice', notice: { kind: 'switch', message: `following ${cur.name}`, file: cur.name } };
-        } else if (!waitingNoticed) {
+        } else if (!waitingNoticed && !notices.length) {
           waitingNoticed = true;
           yield { type: 'notice', notice: { kind: 'waiting', message: `waiting for audit files in ${dir}`, file: '' } };
         }
@@ -178,7 +218,7 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
           cur.splitter.reset(0, 1);
           continue;
         }
-        const next = await successor(dir, cur);
+        const next = await successor(dir, cur, names);
         if (next) {
           // The writer has moved on: take the last lines of the old inode, then switch.
           for (const l of await drain(cur)) yield { type: 'line', line: l };
@@ -195,6 +235,7 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
           await cur.fh.close();
           const from = cur.name;
           cur = await openFile(next, 0, 1);
+          if (!cur) floor = next; // refused: wait for a file after it
           if (cur)
             yield {
               type: 'notice',
@@ -223,8 +264,12 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
  * rotation (its inode under a `.HHMMSS` name), a new day's file, or `cur`'s name deleted and
  * created again.
  */
-async function successor(dir: string, cur: Current): Promise<string | null> {
-  const files = await plainChainFiles(dir);
+async function successor(
+  dir: string,
+  cur: Current,
+  names: StreamNames = STREAM_FILE_NAMES.dashboard,
+): Promise<string | null> {
+  const files = await plainChainFiles(dir, names);
   let name: string | null = null;
   try {
     if ((await stat(join(dir, cur.name))).ino === cur.ino) name = cur.name;
@@ -246,7 +291,7 @@ async function successor(dir: string, cur: Current): Promise<string | null> {
   }
   if (name === null) {
     // Deleted: the next file is the first at or after its place (the same name created again counts).
-    return files.find((f) => compareChainOrder(f, cur.name) >= 0) ?? null;
+    return files.find((f) => names.compare(f, cur.name) >= 0) ?? null;
   }
   const i = files.indexOf(name);
   return i >= 0 && i + 1 < files.length ? files[i + 1] : null;

@@ -65,6 +65,8 @@ export interface TargetReport {
   deadLettered: number;
   /** Set when the target was given up on (its position stays at the last acknowledged entry). */
   error: string | null;
+  /** Files that could not be read (the files after them were forwarded). */
+  unreadable: string[];
   position: Position | null;
 }
 
@@ -124,14 +126,34 @@ async function startsOf(
 }
 
 /** A target's lines, from where it starts. */
-function linesFrom(run: Run, from: SourceOptions['from']): AsyncIterator<SourceLine[]> {
+function linesFrom(run: Run, from: SourceOptions['from'], report: TargetReport): AsyncIterator<SourceLine[]> {
   const { dir, follow, signal, pollMs } = run.options;
-  const o = { dir, files: run.files, from, follow: follow === true, maxLineBytes: run.maxLineBytes, signal, pollMs };
+  const onUnreadable = (problem: ReadProblem) => {
+    report.unreadable.push(problem.file);
+    run.options.onEvent?.({ kind: 'problem', problem });
+  };
+  const o = {
+    dir,
+    files: run.files,
+    from,
+    follow: follow === true,
+    maxLineBytes: run.maxLineBytes,
+    signal,
+    pollMs,
+    onUnreadable,
+  };
   return source(o)[Symbol.asyncIterator]();
 }
 
 function reportOf(t: ForwardTarget, options: ForwardOptions): TargetReport {
-  return { target: t.id, delivered: 0, deadLettered: 0, error: null, position: options.state.targets[t.id] ?? null };
+  return {
+    target: t.id,
+    delivered: 0,
+    deadLettered: 0,
+    error: null,
+    unreadable: [],
+    position: options.state.targets[t.id] ?? null,
+  };
 }
 
 /** One target's run: its lines into batches, delivered pipelined, its position saved after each. */
@@ -139,7 +161,7 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   const { options } = run;
   const report = reportOf(t, options);
   const sending = new BatchSending(t, run, report);
-  const lines = linesFrom(run, from);
+  const lines = linesFrom(run, from, report);
   const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
   try {
     for await (const closed of batches(lines, t, {
@@ -167,7 +189,8 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   const preview: TargetPreview = { target: t.id, entries: 0, streams: {}, sample: null, refused: {} };
   options.previews?.push(preview);
   const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
-  const lines = linesFrom(run, from);
+  const report = reportOf(t, options);
+  const lines = linesFrom(run, from, report);
   try {
     for (let r = await lines.next(); !r.done; r = await lines.next()) {
       for (const s of r.value) {
@@ -178,7 +201,7 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
         }
       }
     }
-    return reportOf(t, options);
+    return report;
   } finally {
     await lines.return?.(undefined);
     await t.close();

@@ -10,10 +10,11 @@
 import { stat } from 'node:fs/promises';
 import { storedHash } from '../chain/stored-hash.js';
 import { followDirectory } from '../follow/directory.js';
-import type { ReadProgress } from '../read/entries.js';
+import type { ReadProblem, ReadProgress } from '../read/entries.js';
 import { sizeOf } from '../read/entries.js';
 import type { AuditFile } from '../read/files.js';
 import type { RawLine } from '../read/lines.js';
+import { readErrorText } from '../read/open.js';
 import { openAuditFile, readChunks, scanLineBatches } from '../read/lines.js';
 import type { Position } from './positions.js';
 import { lineDigest } from './positions.js';
@@ -37,6 +38,11 @@ export interface SourceOptions {
   maxLineBytes: number;
   signal?: AbortSignal;
   pollMs?: number;
+  /**
+   * A file that could not be read (corrupt gzip, permission, not a regular file): told here, and
+   * the files after it are read on (their entries are not held back by one bad day).
+   */
+  onUnreadable?: (problem: ReadProblem) => void;
 }
 
 /**
@@ -48,7 +54,22 @@ export async function* source(o: SourceOptions): AsyncGenerator<SourceLine[]> {
   for (let i = o.from.index; i < o.files.length; i++) {
     if (o.signal?.aborted) return;
     const f = o.files[i];
-    const end = yield* fileLines(f, i === o.from.index ? o.from.position : null, o.maxLineBytes, o.signal);
+    const read = { line: 0 };
+    let end: { end: number; next: number } | null;
+    try {
+      end = yield* fileLines(f, i === o.from.index ? o.from.position : null, o.maxLineBytes, read, o.signal);
+    } catch (err) {
+      if (typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+      o.onUnreadable?.({
+        kind: 'problem',
+        file: f.name,
+        line: read.line + 1,
+        offset: 0,
+        code: 'io-error',
+        message: readErrorText(f.name, err),
+      });
+      continue;
+    }
     if (!end) return;
     last = { file: f, ...end };
   }
@@ -65,12 +86,15 @@ export async function* source(o: SourceOptions): AsyncGenerator<SourceLine[]> {
 
 /**
  * The whole lines of one file after `resume` (null: all of them). Returns where they end and
- * the number of the next line, or null when `signal` aborted the read.
+ * the number of the next line, or null when `signal` aborted the read. `read.line`: the last
+ * line handed out (for an error's place).
+ * @throws NodeJS.ErrnoException / NotRegularFileError when the file cannot be read.
  */
 async function* fileLines(
   f: AuditFile,
   resume: Position | null,
   maxLineBytes: number,
+  read: { line: number },
   signal?: AbortSignal,
 ): AsyncGenerator<SourceLine[], { end: number; next: number } | null> {
   const ino = f.gz ? null : ((await stat(f.path).catch(() => null))?.ino ?? null);
@@ -95,6 +119,7 @@ async function* fileLines(
       if (!raw.terminated) break; // a write in progress: taken when whole (follow) or next run
       end = raw.offset + raw.length + (raw.crlf ? 2 : 1);
       next = raw.line + 1;
+      read.line = raw.line;
       lines.push({ raw, file: f.name, ino });
     }
     if (lines.length) yield lines;

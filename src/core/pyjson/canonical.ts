@@ -25,13 +25,19 @@ export type PyJsonErrorCode =
 
 /** A text that Python's `json.loads` rejects; `position` is a UTF-16 index into the text. */
 export class PyJsonError extends Error {
-  constructor(
-    readonly code: PyJsonErrorCode,
-    message: string,
-    readonly position: number,
-  ) {
+  readonly code: PyJsonErrorCode;
+  readonly position: number;
+
+  constructor(code: PyJsonErrorCode, message: string, position: number) {
+    // No stack trace: this error is an answer about the input, always caught, and a file of
+    // garbage throws one per line (capturing the stack was most of the time spent on it).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'PyJsonError';
+    this.code = code;
+    this.position = position;
   }
 }
 

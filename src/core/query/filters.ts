@@ -225,7 +225,7 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
       if (actor && !actor(view.actor)) return false;
       if (action && !action(fieldText(record.action) ?? fieldText(record.event))) return false;
       if (resourceType && !resourceType(fieldText(record.resource_type))) return false;
-      if (user && !user(fieldText(record.user_id) ?? fieldText(record.actor))) return false;
+      if (user && !user(fieldText(record.user_id) ?? fieldText(record.actor) ?? fieldText(record.user))) return false;
       for (const f of fields) {
         let v: unknown = record;
         for (const key of f.path)

@@ -3,7 +3,9 @@
  * filter; offset and limit; oldest first, or newest first (like Loki Mode's dashboard API).
  */
 import type { AuditFile } from '../read/files.js';
-import { discoverAuditFiles, filesInDateRange } from '../read/files.js';
+import { filesInDateRange } from '../read/files.js';
+import type { AuditSource, StreamKind } from '../read/streams.js';
+import { resolveAuditSource } from '../read/streams.js';
 import type { EntryFilter, FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
 import type { ReadEntry, ReadItem, ReadProgress } from '../read/entries.js';
@@ -13,6 +15,8 @@ import { windowDates } from './time.js';
 /** Options for {@link searchEntries}. */
 export interface SearchOptions {
   filter: FilterSpec;
+  /** Which of Loki Mode's streams (default: detected from the directory, see streams.ts). */
+  stream?: StreamKind;
   /** Skip this many matches first. */
   offset?: number;
   /** Stop after this many matches (after the offset). */
@@ -31,22 +35,25 @@ export interface SearchOptions {
 }
 
 /**
- * The files of `dir` that can hold entries of the filter's window, in chain order.
+ * What `dir` holds of the stream asked for (see streams.ts), and those of its files that can
+ * hold entries of the filter's window, in reading order (a chain's files in chain order).
  * @throws AuditDirError (also for a directory without audit files when `requireFiles`).
+ * @throws StreamChoiceError when no stream is given and the directory holds several.
  */
 export async function filesForWindow(
   dir: string,
   filter: FilterSpec,
-  options: { requireFiles?: boolean } = {},
-): Promise<AuditFile[]> {
-  const found = await discoverAuditFiles(dir, options);
+  options: { requireFiles?: boolean; stream?: StreamKind } = {},
+): Promise<{ source: AuditSource; files: AuditFile[] }> {
+  const source = await resolveAuditSource(dir, options);
   const { from, to } = windowDates(filter.window ?? { since: null, until: null });
-  return [...filesInDateRange(found.files, from, to), ...found.jsFiles];
+  return { source, files: filesInDateRange(source.files, from, to) };
 }
 
 /**
  * Streams matching entries (and the problems met on the way, for the caller to report).
  * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ * @throws StreamChoiceError when no stream is given and the directory holds several.
  * @throws FilterError for a bad filter.
  */
 export async function* searchEntries(dir: string, options: SearchOptions): AsyncGenerator<ReadItem> {
@@ -58,11 +65,12 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
  * as one array, in output order (one asynchronous step per chunk instead of per entry, for
  * the hot loops of search and export). Never yields an empty array.
  * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ * @throws StreamChoiceError when no stream is given and the directory holds several.
  * @throws FilterError for a bad filter.
  */
 export async function* searchEntryBatches(dir: string, options: SearchOptions): AsyncGenerator<ReadItem[]> {
   const filter = compileFilter(options.filter);
-  const files = await filesForWindow(dir, options.filter);
+  const { files } = await filesForWindow(dir, options.filter, { stream: options.stream });
   let skip = options.offset ?? 0;
   let left = options.limit ?? Infinity;
   if (left <= 0) return;

@@ -3,11 +3,15 @@
  * actor, first and last time, the most recent failures, and the chain status of the files
  * covered. Files are picked by name before any is opened; entries stream one at a time.
  */
+import { KEPT_PER_KIND, omittedFindings } from '../chain/bounded.js';
 import type { Finding } from '../chain/report.js';
+import { verifyJsAuditLog } from '../chain/js-auditlog.js';
+import type { ChainReport } from '../chain/report.js';
 import { lastStoredHash } from '../chain/stored-hash.js';
 import { verifyDashboardChain } from '../chain/verify-chain.js';
-import type { AuditFile } from '../read/files.js';
-import { discoverAuditFiles, filesInDateRange } from '../read/files.js';
+import { filesInDateRange } from '../read/files.js';
+import type { StreamKind } from '../read/streams.js';
+import { resolveAuditSource } from '../read/streams.js';
 import { compileFilter } from './filters.js';
 import type { Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
@@ -15,6 +19,7 @@ import { readEntries, type ReadProgress } from '../read/entries.js';
 import type { TimeWindow } from './time.js';
 import { windowDates } from './time.js';
 import type { VerdictClass } from '../chain/verdict.js';
+import { worse } from '../chain/verdict.js';
 
 /** A count for one key. */
 export interface Count {
@@ -43,6 +48,8 @@ export interface ProblemLine {
 /** What `summary --json` prints. */
 export interface Summary {
   dir: string;
+  /** The streams summarized (streams.ts): `dashboard` and/or `js`, or `agent`, or `session`. */
+  streams: StreamKind[];
   /** The window, ISO 8601 UTC; null when unbounded. */
   since: string | null;
   until: string | null;
@@ -55,8 +62,17 @@ export interface Summary {
   /** Top `top` events, most frequent first (ties by name). */
   byEvent: Count[];
   byActor: Count[];
+  /**
+   * Loki Mode's own split (its summary API's `by_action` and `by_resource_type`, spec §6.2): top
+   * `top` raw `action` and `resource_type` values of the writer-schema entries (missing or null:
+   * `unknown`). Entries of other schemas are not in them.
+   */
+  byAction: Count[];
+  byResourceType: Count[];
   distinctEvents: number;
   distinctActors: number;
+  distinctActions: number;
+  distinctResourceTypes: number;
   /** Earliest and latest entry timestamps in the window (as written). */
   first: string | null;
   last: string | null;
@@ -65,8 +81,18 @@ export interface Summary {
   /** Lines that are not entries (bad JSON, invalid UTF-8, …): count and the first few. */
   problemCount: number;
   problems: ProblemLine[];
-  /** Chain status of the files covered, or null with `verifyChain: false`. */
+  /** Files that could not be read (their entries are missing from the counts). */
+  unreadableFiles: number;
+  /**
+   * Chain status of the dashboard files covered; null with `verifyChain: false` or when no
+   * dashboard file is covered.
+   */
   chain: ChainStatus | null;
+  /**
+   * Chain status of the JS AuditLog (`audit.jsonl`, spec §5), checked whole (its file has no
+   * date); null with `verifyChain: false` or when there is none.
+   */
+  jsChain: ChainStatus | null;
 }
 
 /** One-line chain status for a summary. */
@@ -80,6 +106,8 @@ export interface ChainStatus {
 /** Options for {@link summarize}. */
 export interface SummaryOptions {
   window: TimeWindow;
+  /** Which of Loki Mode's streams (default: detected from the directory, see streams.ts). */
+  stream?: StreamKind;
   top?: number;
   recentFailures?: number;
   verifyChain?: boolean;
@@ -90,7 +118,7 @@ export interface SummaryOptions {
   onFastPathGaveUp?: (reason: string) => void;
 }
 
-const MAX_PROBLEMS_KEPT = 20;
+const MAX_PROBLEMS_KEPT = KEPT_PER_KIND;
 
 function topCounts(m: Map<string, number>, top: number): Count[] {
   return [...m.entries()]
@@ -102,12 +130,15 @@ function topCounts(m: Map<string, number>, top: number): Count[] {
 /**
  * Summarizes the entries of `dir` inside `options.window`.
  * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
+ * @throws StreamChoiceError when no stream is given and the directory holds several.
  */
 export async function summarize(dir: string, options: SummaryOptions): Promise<Summary> {
-  const found = await discoverAuditFiles(dir);
+  const source = await resolveAuditSource(dir, { stream: options.stream });
   const { from, to } = windowDates(options.window);
-  const chainFiles = filesInDateRange(found.files, from, to);
-  const files: AuditFile[] = [...chainFiles, ...found.jsFiles];
+  const files = filesInDateRange(source.files, from, to);
+  const dashboard = source.files.filter((f) => f.chain === 'dashboard');
+  const chainFiles = files.filter((f) => f.chain === 'dashboard');
+  const jsFiles = files.filter((f) => f.chain === 'js-auditlog');
   const { since, until } = options.window;
   const top = options.top ?? 10;
   const keepFailures = options.recentFailures ?? 5;
@@ -115,6 +146,9 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
 
   const byEvent = new Map<string, number>();
   const byActor = new Map<string, number>();
+  const byAction = new Map<string, number>();
+  const byResourceType = new Map<string, number>();
+  const count = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
   const byLevel = Object.fromEntries(LEVELS.map((l) => [l, 0])) as Record<Level, number>;
   let total = 0;
   let failure = 0;
@@ -123,6 +157,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   const failures: FailureLine[] = [];
   const problems: ProblemLine[] = [];
   let problemCount = 0;
+  let unreadableFiles = 0;
 
   const onProgress = options.onProgress;
   for await (const item of readEntries(files, {
@@ -131,6 +166,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   })) {
     if (item.kind === 'problem') {
       problemCount++;
+      if (item.code === 'io-error') unreadableFiles++;
       if (problems.length < MAX_PROBLEMS_KEPT)
         problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
       continue;
@@ -141,6 +177,11 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     total++;
     byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
     byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
+    if (v.schema === 'writer') {
+      const { action, resource_type: resourceType } = item.record;
+      count(byAction, typeof action === 'string' ? action : 'unknown');
+      count(byResourceType, typeof resourceType === 'string' ? resourceType : 'unknown');
+    }
     byLevel[v.level]++;
     if (!Number.isNaN(v.time)) {
       if (!first || v.time < first.t) first = { t: v.time, s: v.timestamp };
@@ -162,11 +203,11 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
 
   let chain: ChainStatus | null = null;
   if (options.verifyChain !== false && chainFiles.length > 0) {
-    const index = found.files.indexOf(chainFiles[0]);
+    const index = dashboard.indexOf(chainFiles[0]);
     let startHash: string | undefined;
     if (index > 0) {
       try {
-        startHash = (await lastStoredHash(found.files[index - 1], options.maxLineBytes)) ?? undefined;
+        startHash = (await lastStoredHash(dashboard[index - 1], options.maxLineBytes)) ?? undefined;
       } catch {
         startHash = undefined;
       }
@@ -177,16 +218,18 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
       onProgress: onProgress && ((p) => onProgress(p, 'chain')),
       onFastPathGaveUp: options.onFastPathGaveUp,
     });
-    chain = {
-      verdict: r.verdict,
-      entriesVerified: r.entriesVerified,
-      firstProblem: r.findings[0] ?? null,
-      findings: r.findings.length,
-    };
+    chain = chainStatus([r]);
+  }
+  let jsChain: ChainStatus | null = null;
+  if (options.verifyChain !== false && jsFiles.length > 0) {
+    const reports: ChainReport[] = [];
+    for (const f of jsFiles) reports.push(await verifyJsAuditLog(f, options.maxLineBytes));
+    jsChain = chainStatus(reports);
   }
 
   return {
     dir,
+    streams: source.streams,
     since: since === null ? null : new Date(since).toISOString(),
     until: until === null ? null : new Date(until).toISOString(),
     files: files.map((f) => f.name),
@@ -196,13 +239,30 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     byLevel,
     byEvent: topCounts(byEvent, top),
     byActor: topCounts(byActor, top),
+    byAction: topCounts(byAction, top),
+    byResourceType: topCounts(byResourceType, top),
     distinctEvents: byEvent.size,
     distinctActors: byActor.size,
+    distinctActions: byAction.size,
+    distinctResourceTypes: byResourceType.size,
     first: first?.s ?? null,
     last: last?.s ?? null,
     recentFailures: failures,
     problemCount,
     problems,
+    unreadableFiles,
     chain,
+    jsChain,
+  };
+}
+
+/** The one-line status of one or more chain reports: the worst verdict, the first problem. */
+function chainStatus(reports: ChainReport[]): ChainStatus {
+  const findings = reports.flatMap((r) => r.findings);
+  return {
+    verdict: reports.reduce<VerdictClass>((v, r) => worse(v, r.verdict), 'intact'),
+    entriesVerified: reports.reduce((n, r) => n + r.entriesVerified, 0),
+    firstProblem: findings[0] ?? null,
+    findings: findings.length + reports.reduce((n, r) => n + omittedFindings(r.omitted), 0),
   };
 }

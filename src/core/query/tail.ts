@@ -3,19 +3,27 @@
  * are found; plus where to start following afterwards, so that nothing is shown twice or
  * skipped between the two.
  */
+import { KEPT_PER_KIND } from '../chain/bounded.js';
 import { storedHash } from '../chain/stored-hash.js';
 import type { AuditFile } from '../read/files.js';
+import { filesInDateRange } from '../read/files.js';
 import type { FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
 import type { FollowStart } from '../follow/directory.js';
 import { currentEnd } from '../follow/directory.js';
 import type { ReadEntry, ReadProblem } from '../read/entries.js';
 import { readEntries } from '../read/entries.js';
-import { filesForWindow } from './search.js';
+import type { AuditSource, StreamKind } from '../read/streams.js';
+import { resolveAuditSource, STREAM_FILE_CHAIN, STREAM_FILE_NAMES } from '../read/streams.js';
+import { windowDates } from './time.js';
 
 export interface TailResult {
+  /** What was read; following goes on in its first stream (the dashboard chain when there are two). */
+  source: AuditSource;
   entries: ReadEntry[];
+  /** The first lines that are not entries ({@link KEPT_PER_KIND}); `problemCount` counts them all. */
   problems: ReadProblem[];
+  problemCount: number;
   /** Where following continues (end of the newest plain file at the time of reading), or null. */
   followFrom: FollowStart | null;
   /** Stored hash of the last entry before `followFrom` (for `--verify`), or null. */
@@ -23,22 +31,34 @@ export interface TailResult {
 }
 
 /**
- * Reads the last `n` entries matching `spec` in `dir`. With `requireFiles` false (following),
- * a directory without audit files yet gives an empty result.
- * @throws AuditDirError, FilterError
+ * Reads the last `n` entries matching `spec` in `dir` (of `stream`, default: detected, see
+ * streams.ts). With `requireFiles` false (following), a directory without audit files yet
+ * gives an empty result.
+ * @throws AuditDirError, StreamChoiceError, FilterError
  */
 export async function tailEntries(
   dir: string,
   spec: FilterSpec,
-  { lines: n, maxLineBytes, requireFiles = true }: { lines: number; maxLineBytes?: number; requireFiles?: boolean },
+  {
+    lines: n,
+    maxLineBytes,
+    requireFiles = true,
+    stream,
+  }: { lines: number; maxLineBytes?: number; requireFiles?: boolean; stream?: StreamKind },
 ): Promise<TailResult> {
   const filter = compileFilter(spec);
+  const source = await resolveAuditSource(dir, { stream, requireFiles });
+  const followed = source.streams[0];
   // Fix the end first: entries appended while we read belong to the follow phase.
-  const followFrom = await currentEnd(dir);
-  // JS AuditLog files first: the dashboard chain's newest file is where following continues.
-  const all = await filesForWindow(dir, spec, { requireFiles });
-  const files = [...all.filter((f) => f.chain !== 'dashboard'), ...all.filter((f) => f.chain === 'dashboard')];
+  const followFrom = await currentEnd(source.home, STREAM_FILE_NAMES[followed]);
+  const { from, to } = windowDates(spec.window ?? { since: null, until: null });
+  const all = filesInDateRange(source.files, from, to);
+  // The followed stream's files last (the JS AuditLog before the dashboard chain): its newest
+  // file is where following continues.
+  const chain = STREAM_FILE_CHAIN[followed];
+  const files = [...all.filter((f) => f.chain !== chain), ...all.filter((f) => f.chain === chain)];
   const problems: ReadProblem[] = [];
+  let problemCount = 0;
   let result: ReadEntry[] = [];
   let chainHead: string | null = null;
   // The newest file is always read: it fixes the follow position and the chain head.
@@ -56,7 +76,7 @@ export async function tailEntries(
       onFileEnd,
     })) {
       if (item.kind === 'problem') {
-        problems.push(item);
+        if (problemCount++ < KEPT_PER_KIND) problems.push(item);
         continue;
       }
       if (bounded) {
@@ -69,5 +89,5 @@ export async function tailEntries(
     }
     result = [...ring, ...result].slice(-n);
   }
-  return { entries: n > 0 ? result : [], problems, followFrom, chainHead };
+  return { source, entries: n > 0 ? result : [], problems, problemCount, followFrom, chainHead };
 }

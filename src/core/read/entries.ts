@@ -2,10 +2,13 @@
  * Streams the entries of audit files one at a time, each with its file, line and byte offset.
  * Memory holds one line at a time whatever the directory size.
  */
+import { readErrorText } from './open.js';
 import { statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import type { AuditFile } from './files.js';
-import { decodeLine, type DecodedLine } from './decode.js';
-import type { EntryView } from './view.js';
+import { decodeLine, firstInvalidUtf8, type DecodedLine } from './decode.js';
+import { ObjectAssembler, type AssembledItem } from './objects.js';
+import type { EntryView, ViewStream } from './view.js';
 import { toView } from './view.js';
 import type { RawLine } from './lines.js';
 import type { Needle } from './needles.js';
@@ -125,9 +128,15 @@ function replaceNonFinite(text: string): string {
 
 /**
  * One raw line as an entry, or as the problem that stops it being one; null for a blank line.
- * Never throws.
+ * `stream`: the stream the line is from, for its view (see `toView`). Never throws.
  */
-export function parseLine(raw: RawLine, file: string, maxLineBytes: number, decoded?: DecodedLine): ReadItem | null {
+export function parseLine(
+  raw: RawLine,
+  file: string,
+  maxLineBytes: number,
+  decoded?: DecodedLine,
+  stream?: ViewStream,
+): ReadItem | null {
   const base = { file, line: raw.line, offset: raw.offset };
   const d = decoded ?? decodeLine(raw, maxLineBytes);
   if (d.kind === 'blank') return null;
@@ -151,7 +160,43 @@ export function parseLine(raw: RawLine, file: string, maxLineBytes: number, deco
     return { kind: 'problem', ...base, code: 'not-an-object', message: 'line is valid JSON but not an object' };
   }
   const record = value as Record<string, unknown>;
-  return { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record) };
+  return { kind: 'entry', ...base, bytes: raw.bytes, text: d.text, strictJson, record, view: toView(record, stream) };
+}
+
+/**
+ * One object of a session audit file (see objects.ts) as an entry, or the problem met. Its
+ * `bytes` and `text` are the object minified to one line of strict JSON, not the lines on disk:
+ * the session audit has no chain to keep byte for byte, and `-o jsonl` stays one entry per line.
+ * Never throws.
+ */
+export function parseAssembled(item: AssembledItem, file: string): ReadItem {
+  const base = { file, line: item.line, offset: item.offset };
+  if (item.kind === 'problem') return { kind: 'problem', ...base, code: item.code, message: item.message };
+  if (!isUtf8(item.bytes))
+    return {
+      kind: 'problem',
+      ...base,
+      code: 'invalid-utf8',
+      message: `invalid UTF-8 at byte ${firstInvalidUtf8(item.bytes) + 1} of the object (minified)`,
+    };
+  const text = item.bytes.toString('utf8');
+  let value: unknown;
+  let strictJson = true;
+  try {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      strictJson = false;
+      value = parseAuditJson(text);
+    }
+  } catch (err) {
+    const message = err instanceof PyJsonError ? err.message : String(err);
+    return { kind: 'problem', ...base, code: 'malformed-json', message: `malformed JSON object: ${message}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { kind: 'problem', ...base, code: 'not-an-object', message: 'object is valid JSON but not an object' };
+  const record = value as Record<string, unknown>;
+  return { kind: 'entry', ...base, bytes: item.bytes, text, strictJson, record, view: toView(record, 'session') };
 }
 
 /** Size of a file on disk; 0 when it cannot be read (the read reports that). */
@@ -186,6 +231,23 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
   for (const [index, file] of files.entries()) {
     let lastLine = 0;
     let completeOffset = 0;
+    if (file.chain === 'session') {
+      // Multi-line objects: no line prefilters (a needle on one line says nothing of the object).
+      const pos = { nextLine: 1, completeOffset: 0 };
+      for await (const items of sessionBatches(file, max, options, pos)) {
+        if (onProgress)
+          onProgress({ ...progress, bytesDone: progress.bytesDone + Math.min(sizes[index], pos.completeOffset) });
+        if (items.length) yield items;
+      }
+      options.onFileEnd?.({ file: file.name, completeOffset: pos.completeOffset, nextLine: pos.nextLine });
+      if (onProgress) {
+        progress.filesDone++;
+        progress.bytesDone += sizes[index];
+        onProgress({ ...progress });
+      }
+      continue;
+    }
+    const stream: ViewStream = file.chain;
     try {
       // Selective reads of plain files: one reused buffer (the lines handed out are copied, unless transient).
       const selective = !!options.needles && !file.gz;
@@ -205,7 +267,7 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) continue;
           const d = decodeLine(raw, max);
           if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) continue;
-          const item = parseLine(raw, file.name, max, d);
+          const item = parseLine(raw, file.name, max, d, stream);
           if (item) items.push(item);
         }
         if (onProgress)
@@ -221,7 +283,7 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           line: lastLine + 1,
           offset: 0,
           code: 'io-error',
-          message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}`,
+          message: readErrorText(file.name, e),
         },
       ];
     }
@@ -231,5 +293,51 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
       progress.bytesDone += sizes[index];
       onProgress({ ...progress });
     }
+  }
+}
+
+/**
+ * The entries of one session audit file a chunk at a time; `pos` is kept at where a reader
+ * that stops should start again (the start of an object still open, for `tail --follow`).
+ */
+async function* sessionBatches(
+  file: AuditFile,
+  max: number,
+  options: ReadOptions,
+  pos: { nextLine: number; completeOffset: number },
+): AsyncGenerator<ReadItem[]> {
+  const assembler = new ObjectAssembler(max);
+  let torn = false;
+  try {
+    for await (const lines of scanLineBatches(openAuditFile(file.path, 0, file.gz ? undefined : options.endOffset), {
+      maxLineBytes: max,
+    })) {
+      const items: ReadItem[] = [];
+      for (const raw of lines) {
+        if (!raw.terminated && options.completeLinesOnly) break;
+        torn = !raw.terminated;
+        for (const a of assembler.push(raw)) items.push(parseAssembled(a, file.name));
+        Object.assign(pos, { nextLine: assembler.resumeAt.line, completeOffset: assembler.resumeAt.offset });
+      }
+      yield items;
+    }
+    // An object still open while only whole writes are wanted (a write in progress) is left for later.
+    if (!(options.completeLinesOnly && assembler.pending)) {
+      const last = assembler.end(torn).map((a) => parseAssembled(a, file.name));
+      Object.assign(pos, { nextLine: assembler.resumeAt.line, completeOffset: assembler.resumeAt.offset });
+      yield last;
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    yield [
+      {
+        kind: 'problem',
+        file: file.name,
+        line: pos.nextLine,
+        offset: 0,
+        code: 'io-error',
+        message: readErrorText(file.name, e),
+      },
+    ];
   }
 }

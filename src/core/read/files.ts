@@ -8,9 +8,15 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isJsAuditLogEntry } from '../chain/js-auditlog.js';
+import { decodeLine } from './decode.js';
+import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from './lines.js';
 
-/** Which chain rule a file follows. */
-export type FileChain = 'dashboard' | 'js-auditlog';
+/**
+ * Which of Loki Mode's streams a file belongs to (spec §5): the two chains (`dashboard`,
+ * `js-auditlog`, each with its own chain rule), or the agent and session audits, which have none.
+ */
+export type FileChain = 'dashboard' | 'js-auditlog' | 'agent' | 'session';
 
 /** One file of an audit directory. */
 export interface AuditFile {
@@ -18,13 +24,16 @@ export interface AuditFile {
   path: string;
   /** File name. */
   name: string;
-  /** UTC date from the name, `YYYY-MM-DD`; null for the JS AuditLog's `audit.jsonl`. */
+  /**
+   * Date from the name, `YYYY-MM-DD`: the UTC date of a dashboard file, the host's local date of
+   * a session audit file; null for files without one (`audit.jsonl`, `agent-audit.jsonl`).
+   */
   date: string | null;
   /** Size-rotation piece time from the name, `HHMMSS`; null for the live file. */
   piece: string | null;
   /** Whether the file is gzip-compressed (`.jsonl.gz`). */
   gz: boolean;
-  /** The chain the file belongs to. */
+  /** The stream the file belongs to. */
   chain: FileChain;
   /** A one-shot byte source used instead of `path` (standard input); such a file is read once. */
   stream?: AsyncIterable<Buffer>;
@@ -38,9 +47,12 @@ export interface AuditDirectory {
   dir: string;
   /** Files of the dashboard chain (both schemas), in chain order. */
   files: AuditFile[];
-  /** JS AuditLog files (`audit.jsonl`, spec §5), each its own chain. */
+  /**
+   * JS AuditLog files (`audit.jsonl`, spec §5), each its own chain. An `audit.jsonl` whose first
+   * entry has no `seq`/`previousHash`/`hash` is not one (spec §10.22): it is listed in `foreign`.
+   */
   jsFiles: AuditFile[];
-  /** Names that look like audit files but are not part of any chain (listed, never read). */
+  /** Names that look like audit files but are not part of any chain (listed, never read by any command). */
   foreign: string[];
 }
 
@@ -120,6 +132,10 @@ export async function discoverAuditFiles(
         chain: 'dashboard',
       });
     } else if (JS_AUDITLOG_NAME.test(name)) {
+      if (await isForeignAuditJsonl(join(dir, name))) {
+        foreign.push(name);
+        continue;
+      }
       jsFiles.push({
         path: join(dir, name),
         name,
@@ -142,13 +158,70 @@ export async function discoverAuditFiles(
 }
 
 /**
+ * Whether an `audit.jsonl` is positively not a JS AuditLog: its first non-blank line is a JSON
+ * object without `seq`, `previousHash` and `hash` — e.g. the `cat audit-*.jsonl > audit.jsonl`
+ * that Loki Mode's docs point `jq` at (spec §10.22) — and no line among the first
+ * {@link FOREIGN_PROBE_LINES} is a JS AuditLog entry (so that editing the first entry of a real
+ * JS AuditLog does not make it "foreign" and unchecked: it is verified, and the edit found).
+ * Anything that cannot tell (an empty or unreadable file, a first line that is not JSON) stays a
+ * JS AuditLog, so that `verify` reports it rather than passing over it.
+ */
+async function isForeignAuditJsonl(path: string): Promise<boolean> {
+  let foreignFirst: boolean | null = null;
+  let seen = 0;
+  try {
+    for await (const raw of scanLines(openAuditFile(path), { maxLineBytes: DEFAULT_MAX_LINE_BYTES })) {
+      const d = decodeLine(raw, DEFAULT_MAX_LINE_BYTES);
+      if (d.kind === 'blank') continue;
+      if (d.kind !== 'text') {
+        if (foreignFirst === null) return false;
+        continue;
+      }
+      let o: unknown;
+      try {
+        o = JSON.parse(d.text);
+      } catch {
+        if (foreignFirst === null) return false;
+        continue;
+      }
+      const object = typeof o === 'object' && o !== null && !Array.isArray(o);
+      if (object && isJsAuditLogEntry(o)) return false;
+      if (foreignFirst === null) {
+        foreignFirst = object;
+        if (!object) return false;
+      }
+      if (++seen >= FOREIGN_PROBE_LINES) break;
+    }
+  } catch {
+    // unreadable: verify names it
+    return false;
+  }
+  return foreignFirst === true;
+}
+
+/** Lines of an `audit.jsonl` looked at for a JS AuditLog entry before calling it foreign. */
+const FOREIGN_PROBE_LINES = 1000;
+
+/**
  * Files that can hold entries between two UTC dates (inclusive, `YYYY-MM-DD`), decided by
- * name alone so that other files are never opened. Files without a date are always kept.
+ * name alone so that other files are never opened. Files without a date are always kept. A
+ * session audit file is named by the host's local date (spec §5) while its entries carry UTC
+ * times, which can be a day either side (UTC−12 to UTC+14): it is kept a day beyond the range.
  */
 export function filesInDateRange(files: AuditFile[], fromDate: string | null, toDate: string | null): AuditFile[] {
-  return files.filter(
-    (f) => f.date === null || ((fromDate === null || f.date >= fromDate) && (toDate === null || f.date <= toDate)),
-  );
+  return files.filter((f) => {
+    if (f.date === null) return true;
+    const slack = f.chain === 'session' ? 1 : 0;
+    return (
+      (fromDate === null || f.date >= shiftDate(fromDate, -slack)) &&
+      (toDate === null || f.date <= shiftDate(toDate, slack))
+    );
+  });
+}
+
+/** `YYYY-MM-DD` moved by `days`. */
+function shiftDate(date: string, days: number): string {
+  return days === 0 ? date : new Date(Date.parse(date + 'T00:00:00Z') + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Dates (`YYYY-MM-DD`) with no file between the first and the last dated file. */

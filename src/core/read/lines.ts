@@ -14,7 +14,8 @@
  * endings, which Python's universal newlines read as one entry per line, spec §10.24): there
  * `\r`, `\n` and `\r\n` all end a line, as in Python.
  */
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, readSync } from 'node:fs';
+import { checkRegularFile, openRegularFile } from './open.js';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { needleFinder, type Needle } from './needles.js';
@@ -61,6 +62,12 @@ export interface ScanOptions {
    * the next lines.
    */
   volatile?: boolean | 'parts';
+  /**
+   * Count empty lines (nothing, or a lone `\r`, before the `\n`) instead of handing them out:
+   * a file of millions of them (a gzip of newlines) is then counted at the speed of a byte search.
+   * {@link LineSplitter.emptyLines} says how many.
+   */
+  skipEmptyLines?: boolean;
 }
 
 /**
@@ -83,6 +90,9 @@ export class LineSplitter {
   private mode: 'detect' | 'lf' | 'universal';
   /** The pending line ends with a `\r` whose next byte is not read yet (`\r\n` or a lone `\r`). */
   private crPending = false;
+  /** Empty lines counted, not handed out (with `skipEmptyLines`). */
+  emptyLines = 0;
+  private readonly skipEmpty: boolean;
   /** Copy a partial line kept past a push / copy the lines handed out. */
   private readonly copyParts: boolean;
   private readonly copyLines: boolean;
@@ -91,6 +101,7 @@ export class LineSplitter {
     this.max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.copyParts = options.volatile === true || options.volatile === 'parts';
     this.copyLines = options.volatile === true;
+    this.skipEmpty = options.skipEmptyLines === true;
     this.lineNo = options.firstLine ?? 1;
     this.offset = options.startOffset ?? 0;
     this.mode = this.offset > 0 ? 'lf' : 'detect';
@@ -127,6 +138,18 @@ export class LineSplitter {
       if (nl === -1) {
         if (pos < chunk.length) this.hold(chunk.subarray(pos));
         return out;
+      }
+      if (this.skipEmpty && this.partLen === 0 && (nl === pos || (nl === pos + 1 && chunk[pos] === 0x0d))) {
+        let end = nl + 1;
+        // A run of empty lines (a gzip of newlines): compared a block at a time.
+        while (end + NEWLINES.length <= chunk.length && NEWLINES.equals(chunk.subarray(end, end + NEWLINES.length)))
+          end += NEWLINES.length;
+        const n = 1 + end - (nl + 1);
+        this.offset += end - pos;
+        this.lineNo += n;
+        this.emptyLines += n;
+        pos = end;
+        continue;
       }
       out.push(this.emit(chunk.subarray(pos, nl), true));
       pos = nl + 1;
@@ -326,8 +349,18 @@ export async function* scanLineBatches(
   stream: AsyncIterable<Buffer>,
   options: ScanOptions = {},
 ): AsyncGenerator<RawLine[]> {
-  const splitter = new LineSplitter(options);
-  const needles = options.needles;
+  yield* lineBatches(stream, new LineSplitter(options), options.needles);
+}
+
+/**
+ * {@link scanLineBatches} with a splitter of the caller's, which can then be asked what it
+ * counted ({@link LineSplitter.emptyLines}, {@link LineSplitter.position}).
+ */
+export async function* lineBatches(
+  stream: AsyncIterable<Buffer>,
+  splitter: LineSplitter,
+  needles?: readonly Needle[],
+): AsyncGenerator<RawLine[]> {
   for await (const chunk of stream) {
     const lines = needles ? splitter.pushSelected(chunk, needles) : splitter.push(chunk);
     if (lines.length) yield lines;
@@ -338,17 +371,25 @@ export async function* scanLineBatches(
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
+/** A stream that fails with `err` once read: errors come while iterating, as from a stream that failed to open. */
+function failedStream(err: Error): Readable {
+  const failed = new Readable({ read() {} });
+  process.nextTick(() => failed.destroy(err));
+  return failed;
+}
+const NEWLINES: Buffer = Buffer.alloc(512, 0x0a);
+
 /**
  * Reads a plain file in chunks into one reused buffer: no fresh memory per chunk (no page
  * faults, flat RSS). Each chunk is only valid until the next one is requested; scan it with
  * `volatile` set.
  * @param size bytes per read
- * @throws NodeJS.ErrnoException (ENOENT, EACCES, EISDIR …) while iterating.
+ * @throws NodeJS.ErrnoException (ENOENT, EACCES …) or NotRegularFileError (open.ts) while iterating.
  */
 export async function* readChunks(path: string, start = 0, end = Infinity, size = 1024 * 1024): AsyncGenerator<Buffer> {
   // Synchronous reads: from the page cache they take microseconds, and an asynchronous read
   // per chunk left the thread idle much of the time.
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path);
   try {
     const buf = Buffer.allocUnsafe(size);
     let pos = start;
@@ -366,13 +407,30 @@ export async function* readChunks(path: string, start = 0, end = Infinity, size 
 /**
  * Opens an audit file as a byte stream, decompressing `.gz` transparently. `start`/`end` are
  * byte offsets of a plain file (`end` exclusive). `chunkBytes`: size of the reads.
- * @throws NodeJS.ErrnoException from the stream (ENOENT, EACCES, EISDIR, Z_DATA_ERROR …) while iterating.
+ * Only a regular file inside its directory is opened (open.ts).
+ * @throws NodeJS.ErrnoException from the stream (ENOENT, EACCES, Z_DATA_ERROR …) or
+ *   NotRegularFileError (a FIFO, device, directory, a symlink out of the directory) while iterating.
  */
 export function openAuditFile(path: string, start = 0, end?: number, chunkBytes = 64 * 1024): Readable {
-  if (end !== undefined && end <= start) return Readable.from([]);
+  if (end !== undefined && end <= start) {
+    // Nothing to read, but a path that is not a regular file is still reported.
+    try {
+      checkRegularFile(path);
+    } catch (err) {
+      return failedStream(err as Error);
+    }
+    return Readable.from([]);
+  }
   // 64 KiB reads by default: larger chunks (lines keep views of them) raised the peak memory of
   // summary and search for little more speed.
-  const raw = createReadStream(path, {
+  let fd: number;
+  try {
+    fd = openRegularFile(path);
+  } catch (err) {
+    return failedStream(err as Error);
+  }
+  const raw = createReadStream('', {
+    fd,
     highWaterMark: chunkBytes,
     start,
     end: end === undefined ? undefined : end - 1,

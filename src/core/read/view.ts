@@ -9,7 +9,18 @@
  * | actor   | `actor`           | `user_id`, else `token:` + `token_id`, else `anonymous`         |
  * | outcome | `level != error`  | `success` (missing counts as success, like Loki Mode's CLI)    |
  *
- * The JS AuditLog (spec §5) maps `what` → event, `who` → actor.
+ * The JS AuditLog (spec §5) maps `what` → event, `who` → actor. Loki Mode's streams without a
+ * chain have their own fields (spec §5), read when the caller says which stream an entry is from:
+ *
+ * | view    | agent audit (`agent-audit.jsonl`)              | session audit (`audit-YYYYMMDD.jsonl`) |
+ * |---------|------------------------------------------------|----------------------------------------|
+ * | event   | `action` (`cli_invoke`, `policy_denied`)       | `event` (`SESSION_START`)              |
+ * | actor   | `agent:` + `agent` (docs), else `pid:` + `pid` | `user` (the OS user running Loki Mode) |
+ * | level   | `error` for a refusal, `warning` for a security action, else `info` (below) | the same |
+ * | outcome | failure iff a refusal                          | the same                               |
+ *
+ * A refusal is a name with a word `denied`, `rejected`, `aborted`, `blocked` or `failed`
+ * (`policy_denied`, `BLOCKED_COMMAND`); a security action a word of {@link SECURITY_ACTIONS}.
  */
 
 /** Severity levels, least severe first. */
@@ -27,7 +38,17 @@ export const SECURITY_ACTIONS: ReadonlySet<string> = new Set([
   'revoke_token',
 ]);
 
-export type Schema = 'writer' | 'documented' | 'js-auditlog' | 'unknown';
+export type Schema = 'writer' | 'documented' | 'js-auditlog' | 'agent-audit' | 'session-audit' | 'unknown';
+
+/** Which stream an entry comes from, when the reader knows (spec §5); see {@link toView}. */
+export type ViewStream = 'dashboard' | 'js-auditlog' | 'agent' | 'session';
+
+/**
+ * Words of an agent action or a session event that record a refusal: what was asked did not
+ * happen (run.sh: `policy_denied`, `policy_approval_rejected`, `git_commit_aborted`,
+ * `BLOCKED_COMMAND`).
+ */
+const REFUSAL_WORDS: ReadonlySet<string> = new Set(['denied', 'rejected', 'aborted', 'blocked', 'failed']);
 
 /** The one view of an entry. */
 export interface EntryView {
@@ -56,10 +77,59 @@ function normalizeLevel(v: unknown): Level {
   return (LEVELS as readonly string[]).includes(s) ? (s as Level) : 'info';
 }
 
-/** Maps a parsed entry object to the one view. */
-export function toView(o: Record<string, unknown>): EntryView {
+/** Level and outcome of an agent action or a session event, from the words of its name. */
+function wordsLevel(name: string): { level: Level; failed: boolean } {
+  const words = name.toLowerCase().split(/[_.\-\s]+/);
+  if (words.some((w) => REFUSAL_WORDS.has(w))) return { level: 'error', failed: true };
+  return { level: words.some((w) => SECURITY_ACTIONS.has(w)) ? 'warning' : 'info', failed: false };
+}
+
+/** An agent audit entry (`run.sh audit_agent_action`, spec §5). */
+function agentView(o: Record<string, unknown>, timestamp: string, time: number): EntryView {
+  const event = str(o.action) ?? 'unknown';
+  const { level, failed } = wordsLevel(event);
+  const agent = str(o.agent);
+  const pid = str(o.pid);
+  return {
+    schema: 'agent-audit',
+    timestamp,
+    time,
+    event,
+    level,
+    actor: agent ? `agent:${agent}` : pid ? `pid:${pid}` : 'anonymous',
+    outcome: failed ? 'failure' : 'success',
+    error: failed ? (str(o.description) ?? str(o.details)) : null,
+    hash: null,
+  };
+}
+
+/** A session audit entry (`run.sh audit_log`, spec §5). */
+function sessionView(o: Record<string, unknown>, timestamp: string, time: number): EntryView {
+  const event = str(o.event) ?? 'unknown';
+  const { level, failed } = wordsLevel(event);
+  return {
+    schema: 'session-audit',
+    timestamp,
+    time,
+    event,
+    level,
+    actor: str(o.user) ?? 'anonymous',
+    outcome: failed ? 'failure' : 'success',
+    error: failed ? str(o.data) : null,
+    hash: null,
+  };
+}
+
+/**
+ * Maps a parsed entry object to the one view. `stream`: the stream the entry was read from;
+ * the agent and session audits have their own fields. Without it (or for the two chains) the
+ * schema is told by the entry's keys.
+ */
+export function toView(o: Record<string, unknown>, stream?: ViewStream): EntryView {
   const timestamp = str(o.timestamp) ?? '';
   const time = timestamp ? Date.parse(timestamp) : NaN;
+  if (stream === 'agent') return agentView(o, timestamp, time);
+  if (stream === 'session') return sessionView(o, timestamp, time);
   if ('event' in o || 'chain_hash' in o || ('level' in o && !('action' in o))) {
     const level = normalizeLevel(o.level);
     return {

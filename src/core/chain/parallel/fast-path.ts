@@ -15,11 +15,12 @@
  * in the writer's byte form but valid go through the general canonicalizer (pyjson/canonical.ts), as the
  * sequential verifier does.
  */
-import { createReadStream, closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { createGunzip } from 'node:zlib';
 import type { AuditFile } from '../../read/files.js';
+import { openAuditFile } from '../../read/lines.js';
+import { openRegularFile } from '../../read/open.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
 import { ByteCanonicalizer } from '../../pyjson/canonical-bytes.js';
 import { canonicalizeEntry, pyStrip } from '../../pyjson/canonical.js';
@@ -222,7 +223,7 @@ export async function runChainJob(job: ChainJob): Promise<ChainJobResult> {
   const s = new JobScanner(job);
   try {
     if (job.gz) {
-      for await (const chunk of createReadStream(job.path).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+      for await (const chunk of openAuditFile(job.path) as AsyncIterable<Buffer>) {
         let at = 0;
         while (at < chunk.length && !s.done) {
           const n = Math.min(chunk.length - at, s.buf.length - s.len);
@@ -234,7 +235,7 @@ export async function runChainJob(job: ChainJob): Promise<ChainJobResult> {
         if (s.done) break;
       }
     } else {
-      const fd = openSync(job.path, 'r');
+      const fd = openRegularFile(job.path);
       try {
         s.base = job.start > 0 ? job.start - 1 : 0;
         while (!s.done) {

@@ -5,13 +5,13 @@
  * line's size: the line is re-read from its file for each predecessor it is hashed from. A line
  * of a `.gz` file is first copied, decompressed, into a private temporary file.
  */
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { fdByteSource, streamingChainHash, StreamingCanonicalError } from '../../pyjson/streaming-canonical.js';
 import type { AuditFile } from '../../read/files.js';
-import type { RawLine } from '../../read/lines.js';
+import { openAuditFile, type RawLine } from '../../read/lines.js';
+import { openRegularFile } from '../../read/open.js';
 import { HASH_KEYS } from '../rule.js';
 import type { LineClass } from './classify.js';
 
@@ -27,7 +27,9 @@ export interface LongLine {
  * first checked against (hashed in the same pass).
  */
 export async function classifyLongLine(file: AuditFile, raw: RawLine, prev: string | null): Promise<LongLine> {
-  const src = file.gz ? await spill(file, raw) : { fd: openSync(file.path, 'r'), start: raw.offset, tmp: null };
+  const src = file.gz
+    ? await spill(file, raw)
+    : { fd: openRegularFile(file.path), start: raw.offset, length: raw.length, tmp: null };
   const close = () => {
     try {
       closeSync(src.fd);
@@ -38,7 +40,7 @@ export async function classifyLongLine(file: AuditFile, raw: RawLine, prev: stri
   };
   const source = fdByteSource(src.fd);
   const start = src.start;
-  const end = start + raw.length;
+  const end = start + src.length;
   const hashes = new Map<string, string>();
   try {
     const first = streamingChainHash(source, start, end, prev ?? '0'.repeat(64), { hashKeys: HASH_KEYS });
@@ -102,22 +104,38 @@ export async function classifyLongLine(file: AuditFile, raw: RawLine, prev: stri
 }
 
 /** The line's bytes of a `.gz` file, decompressed into a private temporary file (mode 600). */
-async function spill(file: AuditFile, raw: RawLine): Promise<{ fd: number; start: number; tmp: string }> {
+async function spill(
+  file: AuditFile,
+  raw: RawLine,
+): Promise<{ fd: number; start: number; length: number; tmp: string }> {
   const tmp = mkdtempSync(join(tmpdir(), 'loki-audit-line-'));
   const path = join(tmp, 'line');
   const out = openSync(path, 'wx', 0o600);
+  let length = raw.length;
   try {
     let pos = 0;
     const end = raw.offset + raw.length;
-    for await (const chunk of createReadStream(file.path).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+    for await (const chunk of openAuditFile(file.path) as AsyncIterable<Buffer>) {
       const from = Math.max(0, raw.offset - pos);
       const to = Math.min(chunk.length, end - pos);
-      if (to > from) writeSync(out, chunk, from, to - from);
+      if (to > from) {
+        writeSync(out, chunk, from, to - from);
+        // Not the start of an entry (a gzip of zeros or garbage): what is spilled already says so.
+        if (pos + from === raw.offset && !startsLikeEntry(chunk[from])) {
+          length = to - from;
+          break;
+        }
+      }
       pos += chunk.length;
       if (pos >= end) break;
     }
   } finally {
     closeSync(out);
   }
-  return { fd: openSync(path, 'r'), start: 0, tmp };
+  return { fd: openSync(path, 'r'), start: 0, length, tmp };
+}
+
+/** Whether a line starting with this byte can be an object: `{` or whitespace before it. */
+function startsLikeEntry(b: number): boolean {
+  return b === 0x7b || b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0c || b === 0x0b || b >= 0x80;
 }

@@ -13,13 +13,15 @@
  * after a mismatch does the walker look further: the next entry, then the rules, which may
  * re-read earlier files.
  */
+import { readErrorText } from '../../read/open.js';
 import type { AuditFile } from '../../read/files.js';
 import { missingDates } from '../../read/files.js';
 import { decodeLine } from '../../read/decode.js';
-import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from '../../read/lines.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter, lineBatches, openAuditFile, scanLines } from '../../read/lines.js';
 import { canonicalizeEntry } from '../../pyjson/canonical.js';
 import type { ChainReport, FileReport, Finding, FindingReason, Location, Note } from '../report.js';
 import { gapNote } from '../report.js';
+import { findingList, noteList, omittedOf } from '../bounded.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
 import type { VerdictClass } from '../verdict.js';
 import { worse } from '../verdict.js';
@@ -62,9 +64,14 @@ export async function walkChain(files: AuditFile[], options: WalkOptions = {}): 
 
 class ChainWalker {
   private readonly maxLineBytes: number;
-  private readonly findings: Finding[] = [];
-  private readonly notes: Note[] = [];
+  /** Kept findings and notes (the first of each class/kind; the rest counted: bounded.ts). */
+  private readonly findingLog = findingList();
+  private readonly noteLog = noteList();
   private readonly reports: FileReport[] = [];
+  /** The file report of each file name (a finding makes its file's verdict, kept or not). */
+  private readonly reportOf = new Map<string, FileReport>();
+  /** The last line of each file with a finding (kept or not). */
+  private readonly lastFindingLine = new Map<string, number>();
   private started = false;
   /** Expected predecessor of the next entry; null while unknown after an unreadable line. */
   private prev: string | null = GENESIS_HASH;
@@ -137,15 +144,15 @@ class ChainWalker {
     this.closeUnhashed(null);
     this.addDirectoryNotes();
     let verdict: VerdictClass = 'intact';
-    for (const f of this.findings) verdict = worse(verdict, f.class);
-    for (const r of this.reports) {
-      for (const f of this.findings) if (f.file === r.file) r.verdict = worse(r.verdict, f.class);
-    }
+    for (const r of this.reports) verdict = worse(verdict, r.verdict);
+    for (const f of this.findingLog.items) verdict = worse(verdict, f.class);
+    const omitted = omittedOf(this.findingLog, this.noteLog);
     return {
       verdict,
       files: this.reports,
-      findings: this.findings,
-      notes: this.notes,
+      findings: this.findingLog.items,
+      notes: this.noteLog.items,
+      ...(omitted ? { omitted } : {}),
       entriesVerified: this.verified,
       chainHead: this.headEntry && this.headHash ? { ...this.headEntry.loc, hash: this.headHash } : null,
       genesisFile: this.genesisFile,
@@ -155,10 +162,10 @@ class ChainWalker {
 
   private addDirectoryNotes(): void {
     const gap = gapNote(this.files);
-    if (gap) this.notes.push(gap);
+    if (gap) this.note(gap);
     if (this.preIntegrity.count > 0 && this.preIntegrity.first) {
       const where = this.preIntegrity.first;
-      this.notes.push({
+      this.note({
         kind: 'pre-integrity',
         file: where.file,
         line: where.line,
@@ -168,7 +175,14 @@ class ChainWalker {
   }
 
   private finding(f: Finding): void {
-    this.findings.push(f);
+    this.findingLog.push(f);
+    this.lastFindingLine.set(f.file, Math.max(f.line, this.lastFindingLine.get(f.file) ?? 0));
+    const r = this.reportOf.get(f.file);
+    if (r) r.verdict = worse(r.verdict, f.class);
+  }
+
+  private note(n: Note): void {
+    this.noteLog.push(n);
   }
 
   /** Long lines streamed (their files stay open until the walk ends: a diagnosis may hash them again). */
@@ -199,100 +213,110 @@ class ChainWalker {
       lastEntrySha256: null,
     };
     this.reports.push(report);
+    this.reportOf.set(file.name, report);
     let fileFirst = !file.startOffset;
     let lastEntryBytes: Buffer | null = null;
     const layout: LineLayout = { crlf: false, cr: false, bom: false, nonAscii: false, loneCr: false };
     let bomLine = 0;
     let blank = 0;
+    let splitter: LineSplitter | null = null;
     let lastRaw: { line: number; terminated: boolean } | null = null;
     try {
       const start = file.startOffset ?? 0;
-      for await (const raw of scanLines(file.stream ?? openAuditFile(file.path, start), {
+      splitter = new LineSplitter({
         maxLineBytes: this.maxLineBytes,
         startOffset: start,
         firstLine: file.firstLine ?? 1,
-      })) {
-        report.lines = raw.line;
-        report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
-        if (raw.terminated) report.completeBytes = report.bytes;
-        lastRaw = raw;
-        const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
-        const line =
-          raw.tooLong && raw.terminated && !file.stream
-            ? await this.longLine(file, raw)
-            : classifyLine(raw, this.maxLineBytes);
-        if (raw.crlf) layout.crlf = true;
-        if (line.kind === 'blank') {
-          blank++;
-          continue;
-        }
-        if (this.endedTorn && line.kind !== 'entry' && line.kind !== 'malformed') await this.settleEndedTorn(null);
-        if (raw.cr) layout.cr = true;
-        if (line.kind !== 'unreadable' || line.reason !== 'invalid-utf8') {
-          const l = lineLayout(raw);
-          layout.nonAscii ||= l.nonAscii;
-          layout.loneCr ||= l.loneCr;
-          if (l.bom && !layout.bom) {
-            layout.bom = true;
-            bomLine = raw.line;
+        skipEmptyLines: true, // counted at the speed of a byte search (a gzip of newlines)
+      });
+      for await (const batch of lineBatches(file.stream ?? openAuditFile(file.path, start), splitter))
+        for (const raw of batch) {
+          report.lines = raw.line;
+          report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
+          if (raw.terminated) report.completeBytes = report.bytes;
+          lastRaw = raw;
+          const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
+          const line =
+            raw.tooLong && raw.terminated && !file.stream
+              ? await this.longLine(file, raw)
+              : classifyLine(raw, this.maxLineBytes);
+          if (raw.crlf) layout.crlf = true;
+          if (line.kind === 'blank') {
+            blank++;
+            continue;
+          }
+          if (this.endedTorn && line.kind !== 'entry' && line.kind !== 'malformed') await this.settleEndedTorn(null);
+          if (raw.cr) layout.cr = true;
+          if (line.kind !== 'unreadable' || line.reason !== 'invalid-utf8') {
+            const l = lineLayout(raw);
+            layout.nonAscii ||= l.nonAscii;
+            layout.loneCr ||= l.loneCr;
+            if (l.bom && !layout.bom) {
+              layout.bom = true;
+              bomLine = raw.line;
+            }
+          }
+          switch (line.kind) {
+            case 'unreadable':
+              await this.badLine(loc, 'unreadable', line.reason, line.message, line.hint, line.lenient);
+              continue;
+            case 'malformed':
+              if (!raw.terminated) {
+                // A torn write after an ended one: nothing after them says an entry is missing.
+                if (this.endedTorn) await this.settleEndedTorn('end');
+                await this.flushPending();
+                this.finding({
+                  ...loc,
+                  class: 'incomplete',
+                  reason: 'torn-last-line',
+                  message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash`,
+                });
+              } else if (
+                !(await this.tornWriteRecovered(loc, line.text, report)) &&
+                !(await this.tornWriteEnded(loc, line.text, line.message, line.hint))
+              ) {
+                if (this.endedTorn) await this.settleEndedTorn(null);
+                await this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
+              }
+              continue;
+            case 'unhashed':
+              if (line.schema)
+                report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
+              await this.unhashedEntry(loc, line.how, report);
+              continue;
+          }
+          if (report.schema !== 'none' && report.schema !== 'mixed' && report.schema !== line.schema)
+            this.note({
+              kind: 'mixed-schema',
+              file: file.name,
+              line: raw.line,
+              message: `entry with ${line.schema === 'writer' ? '_integrity_hash' : 'chain_hash'} in a file whose entries use ${report.schema === 'writer' ? '_integrity_hash' : 'chain_hash'}: a writer uses one field (an entry from elsewhere?)`,
+            });
+          report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
+          const item: ChainEntry = {
+            loc,
+            text: line.text,
+            canonical: line.canonical,
+            stored: line.stored,
+            numberKeyObjects: line.numberKeyObjects,
+            duplicateKeys: line.duplicateKeys,
+            hashFrom: line.hashFrom,
+            fileFirst,
+            fileIndex: index,
+            fileReport: report,
+          };
+          fileFirst = false;
+          await this.entry(item);
+          report.lastHash = item.stored;
+          if (raw.terminated) {
+            report.lastEntryOffset = raw.offset;
+            lastEntryBytes = raw.bytes;
           }
         }
-        switch (line.kind) {
-          case 'unreadable':
-            await this.badLine(loc, 'unreadable', line.reason, line.message, line.hint, line.lenient);
-            continue;
-          case 'malformed':
-            if (!raw.terminated) {
-              // A torn write after an ended one: nothing after them says an entry is missing.
-              if (this.endedTorn) await this.settleEndedTorn('end');
-              await this.flushPending();
-              this.finding({
-                ...loc,
-                class: 'incomplete',
-                reason: 'torn-last-line',
-                message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash`,
-              });
-            } else if (
-              !(await this.tornWriteRecovered(loc, line.text, report)) &&
-              !(await this.tornWriteEnded(loc, line.text, line.message, line.hint))
-            ) {
-              if (this.endedTorn) await this.settleEndedTorn(null);
-              await this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
-            }
-            continue;
-          case 'unhashed':
-            if (line.schema)
-              report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
-            await this.unhashedEntry(loc, line.how, report);
-            continue;
-        }
-        if (report.schema !== 'none' && report.schema !== 'mixed' && report.schema !== line.schema)
-          this.notes.push({
-            kind: 'mixed-schema',
-            file: file.name,
-            line: raw.line,
-            message: `entry with ${line.schema === 'writer' ? '_integrity_hash' : 'chain_hash'} in a file whose entries use ${report.schema === 'writer' ? '_integrity_hash' : 'chain_hash'}: a writer uses one field (an entry from elsewhere?)`,
-          });
-        report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
-        const item: ChainEntry = {
-          loc,
-          text: line.text,
-          canonical: line.canonical,
-          stored: line.stored,
-          numberKeyObjects: line.numberKeyObjects,
-          duplicateKeys: line.duplicateKeys,
-          hashFrom: line.hashFrom,
-          fileFirst,
-          fileIndex: index,
-          fileReport: report,
-        };
-        fileFirst = false;
-        await this.entry(item);
-        report.lastHash = item.stored;
-        if (raw.terminated) {
-          report.lastEntryOffset = raw.offset;
-          lastEntryBytes = raw.bytes;
-        }
+      // Empty lines after the last line handed out were counted, not handed out.
+      if (splitter.position > report.bytes) {
+        report.bytes = report.completeBytes = splitter.position;
+        report.lines = splitter.nextLine - 1;
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
@@ -303,7 +327,7 @@ class ChainWalker {
         offset: report.bytes,
         class: 'io-error',
         reason: 'io-error',
-        message: `cannot read ${file.name}: ${e.code ? e.code + ' ' : ''}${e.message}`,
+        message: readErrorText(file.name, e),
       });
       if (this.prev !== null) this.prevCandidate = this.prev;
       this.prev = null;
@@ -313,17 +337,17 @@ class ChainWalker {
       lastRaw &&
       !lastRaw.terminated &&
       report.lastHash !== null &&
-      !this.findings.some((f) => f.file === file.name && f.line === lastRaw!.line)
+      this.lastFindingLine.get(file.name) !== lastRaw.line
     ) {
-      this.notes.push({
+      this.note({
         kind: 'no-final-newline',
         file: file.name,
         line: lastRaw.line,
         message: 'last entry is complete but has no newline yet (a write in progress?)',
       });
     }
-    const rewritten = rewrittenNote(file.name, layout, blank, bomLine);
-    if (rewritten) this.notes.push(rewritten);
+    const rewritten = rewrittenNote(file.name, layout, blank + (splitter?.emptyLines ?? 0), bomLine);
+    if (rewritten) this.note(rewritten);
   }
 
   /** An entry with a string hash. */
@@ -354,7 +378,7 @@ class ChainWalker {
       const candidate = this.prevCandidate;
       this.prevCandidate = null;
       if (candidate === null || !chainsFrom(e, candidate)) {
-        this.notes.push({
+        this.note({
           kind: 'resync',
           file: e.loc.file,
           line: e.loc.line,
@@ -750,7 +774,7 @@ class ChainWalker {
   private budgetSpent(): void {
     if (this.searchBudget === -Infinity) return;
     this.searchBudget = -Infinity;
-    this.notes.push({
+    this.note({
       kind: 'resync',
       message: `stopped searching other entries to explain breaks after re-reading ${SEARCH_BUDGET_BYTES / 1048576} MiB: later breaks are reported without saying where their entries chain from`,
     });

@@ -382,3 +382,22 @@ describe('nesting as deep as CPython json reads', () => {
     }
   });
 });
+
+describe('audit.jsonl: a JS AuditLog cannot be made "foreign" by editing its first entry', () => {
+  const fixture = 'js-auditlog/valid';
+  it('untouched: intact, every entry verified', async () => {
+    const r = await attack(fixture, () => undefined);
+    assert.equal(r.verdict, 'intact', JSON.stringify(reasons(r)));
+    assert.ok(r.entriesVerified > 1);
+  });
+  it('the first entry rewritten as a dashboard-looking entry: still checked, tampered', async () => {
+    const r = await attack(fixture, (dir) =>
+      editLines(dir, 'audit.jsonl', (lines) => [
+        JSON.stringify({ timestamp: '2026-11-23T05:44:39.540Z', action: 'create', resource_type: 'task' }),
+        ...lines.slice(1),
+      ]),
+    );
+    assert.equal(r.verdict, 'tampered', JSON.stringify(reasons(r)));
+    assert.deepEqual(r.ignored, []);
+  });
+});
