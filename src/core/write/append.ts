@@ -12,6 +12,14 @@
  * 4. the hash over `json.dumps(entry, sort_keys=True)` and the line `json.dumps(entry)`, appended
  *    and fsync'ed; then the lock is released.
  *
+ * After a crash (spec §10.8, §10.17) the file can end in a torn line. Loki Mode's writer appends
+ * onto it, so its next append cannot parse that line and chains from the entry before it again;
+ * loki-audit first ends the torn line with a newline (in the same write as the entry), so the
+ * fragment stays a line of its own that every writer's tip search skips and verify reads as a
+ * torn write (`incomplete`). A line that is a fragment with an entry appended onto it (Loki
+ * Mode's doing) yields that entry as the head when it chains from the entry before the line, as
+ * verify's torn-write recovery reads it.
+ *
  * Node has no flock(2): util-linux `flock(1)` takes the lock on loki-audit's own descriptor of
  * the file, passed to it (flock locks belong to the open file description, so the lock is held
  * until loki-audit closes the file, and it excludes Python's fcntl.flock). Without flock(1),
@@ -24,7 +32,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { GENESIS_HASH } from '../chain/rule.js';
+import { chainHash, GENESIS_HASH } from '../chain/rule.js';
+import { entryAtEnd } from '../chain/sequential/classify.js';
 import { storedHash } from '../chain/stored-hash.js';
 import { discoverAuditFiles } from '../read/files.js';
 import { pyStrip } from '../pyjson/canonical.js';
@@ -113,14 +122,36 @@ export function lastHashInFile(path: string): string | null {
     return null;
   }
   try {
-    return lastHashInFd(fd);
+    return headIn(lastHashInFd(fd), null);
   } finally {
     closeSync(fd);
   }
 }
 
-/** {@link lastHashInFile} of the file open at `fd` (read with positioned reads). */
-function lastHashInFd(fd: number): string | null {
+/**
+ * What the backward tip search found: the last stored hash, and the newest line after it that
+ * ends with an entry (a torn write with the next entry appended onto it, spec §10.17).
+ */
+interface FileTip {
+  hash: string | null;
+  merged: { canonical: string; stored: string } | null;
+}
+
+/**
+ * The head a file's tip gives (`before`: the head before the file, when the file has no hash):
+ * a merged line's entry when it chains from the hash before that line (as verify's torn-write
+ * recovery reads it), else the last stored hash.
+ */
+function headIn(tip: FileTip, before: string | null): string | null {
+  const base = tip.hash ?? before;
+  if (tip.merged && base !== null && chainHash(base, tip.merged.canonical) === tip.merged.stored)
+    return tip.merged.stored;
+  return tip.hash;
+}
+
+/** The tip of the file open at `fd` (read backwards with positioned reads). */
+function lastHashInFd(fd: number): FileTip {
+  let merged: FileTip['merged'] = null;
   const size = fstatSync(fd).size;
   const CHUNK = 64 * 1024;
   let end = size;
@@ -138,15 +169,29 @@ function lastHashInFd(fd: number): string | null {
       .split(/\r?\n/);
     for (let i = lines.length - 1; i >= 0; i--) {
       const text = pyStrip(lines[i]);
-      // Not an entry: keep walking back, as the writer does (spec §3.3).
-      const h = text ? storedHash(text) : null;
-      if (h) return h;
+      if (!text) continue;
+      const h = storedHash(text);
+      if (h) return { hash: h, merged };
+      // Not an entry: keep walking back, as the writer does (spec §3.3). The newest line that
+      // ends with an entry may hold the head, decided once the hash before it is known (headIn).
+      if (!merged) {
+        const tail = entryAtEnd(text);
+        if (tail) merged = { canonical: tail.canonical, stored: tail.stored };
+      }
     }
     carry = cut >= 0 ? data.subarray(0, cut + 1) : Buffer.alloc(0);
     end = start;
     if (carry.length > 16 * 1024 * 1024) break; // a line that long is not an entry we can use
   }
-  return null;
+  return { hash: null, merged };
+}
+
+/** Whether the file open at `fd` (of `size` bytes) ends inside a line: a torn write (spec §10.8). */
+function endsTorn(fd: number, size: number): boolean {
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a && last[0] !== 0x0d; // CPython's universal newlines end a line at CR too
 }
 
 /** The chain head before `file`: the last hash of the newest earlier plain chain file. */
@@ -203,11 +248,18 @@ export async function appendEntry(
       ({ fd, locked } = await openLocked(path, timeoutS));
       held.push(fd);
     }
-    const prev =
-      lastHashInFd(fd) ??
-      (rotatedTo ? (lastHashInFd(held[0]) ?? (await headBefore(dir, rotatedTo))) : await headBefore(dir, name));
+    const tip = lastHashInFd(fd);
+    // The head before this file, needed only when the file holds no hash.
+    const before =
+      tip.hash !== null
+        ? null
+        : rotatedTo
+          ? (headIn(lastHashInFd(held[0]), null) ?? (await headBefore(dir, rotatedTo)))
+          : await headBefore(dir, name);
+    const prev = headIn(tip, before) ?? (before as string);
     const sealed = sealEntry(body, prev);
-    appendAll(fd, sealed.line, path);
+    // A torn last line is ended first, in the same write: the fragment stays a line of its own.
+    appendAll(fd, (endsTorn(fd, fstatSync(fd).size) ? '\n' : '') + sealed.line, path);
     return { file: name, hash: sealed.hash, prev, rotatedTo, locked };
   } finally {
     for (const fd of held.reverse()) closeSync(fd);
