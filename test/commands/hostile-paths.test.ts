@@ -45,6 +45,12 @@ describe('planted links where loki-audit writes', () => {
     assert.match(r.stderr, /refusing to write .*state\.json: it is a symbolic link/);
     untouched();
     assert.equal(rx.pushes, 0, 'nothing sent');
+    const dangling = join(t.dir, 'dangling-state.json');
+    symlinkSync(join(t.dir, 'made-through-link'), dangling);
+    const d = assertExit(await forward('--state', dangling), 3);
+    assert.match(d.stderr, /refusing to write .*dangling-state\.json: it is a symbolic link/);
+    assert.equal(existsSync(join(t.dir, 'made-through-link')), false, 'nothing created where it points');
+    assert.equal(rx.pushes, 0, 'nothing sent');
     const real = join(t.dir, 'real-state.json');
     assertExit(await forward('--state', real), 0);
     assert.equal(mode(real), 0o600);
@@ -93,16 +99,18 @@ describe('planted links where loki-audit writes', () => {
     r = assertExit(await runCli(['checkpoint', '--new-key', other]), 2);
     assert.match(r.stderr, /ck2 exists: not replacing it/);
     assert.equal(existsSync(`${other}.pub`), false);
-    for (const [k, link] of [
-      [join(t.dir, 'ck3'), join(t.dir, 'ck3')],
-      [join(t.dir, 'ck4'), join(t.dir, 'ck4.pub')],
+    for (const [k, link, to] of [
+      [join(t.dir, 'ck3'), join(t.dir, 'ck3'), victim],
+      [join(t.dir, 'ck4'), join(t.dir, 'ck4.pub'), victim],
+      [join(t.dir, 'ck6'), join(t.dir, 'ck6.pub'), join(t.dir, 'made-through-link')],
     ]) {
-      symlinkSync(victim, link);
+      symlinkSync(to, link);
       r = assertExit(await runCli(['checkpoint', '--new-key', k]), 2);
       assert.match(r.stderr, /refusing to write .*: it is a symbolic link/);
       untouched();
       assert.equal(k === link || !existsSync(k), true, 'no orphan private key');
     }
+    assert.equal(existsSync(join(t.dir, 'made-through-link')), false, 'nothing created where a dangling link points');
     const fresh = join(t.dir, 'ck5');
     assertExit(await runCli(['checkpoint', '--new-key', fresh]), 0);
     assert.equal(mode(fresh), 0o600);
@@ -138,6 +146,11 @@ describe('planted links where loki-audit writes', () => {
     const r = assertExit(await runCli(['verify', '--dir', audit, '--state', state, '-q']), 3);
     assert.match(r.stderr, /refusing to write .*verify-state\.json: it is a symbolic link/);
     untouched();
+    const dangling = join(t.dir, 'dangling-state.json');
+    symlinkSync(join(t.dir, 'made-through-link'), dangling);
+    const d = assertExit(await runCli(['verify', '--dir', audit, '--state', dangling, '-q']), 3);
+    assert.match(d.stderr, /refusing to write .*dangling-state\.json: it is a symbolic link/);
+    assert.equal(existsSync(join(t.dir, 'made-through-link')), false, 'nothing created where it points');
     const real = join(t.dir, 'real-verify-state.json');
     assertExit(await runCli(['verify', '--dir', audit, '--state', real, '-q']), 0);
     assert.equal(mode(real), 0o600);

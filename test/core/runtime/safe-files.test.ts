@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { writeJsonAtomic } from '../../../src/core/runtime/atomic.js';
 import {
   appendAll,
   createFile,
+  createTempFile,
   FileExistsError,
   openForAppend,
   replaceFile,
@@ -39,6 +40,20 @@ describe('safe-files: writing loki-audit’s own files', () => {
     assert.equal(readFileSync(path, 'utf8'), 'two\n');
     assert.equal(mode(path), 0o600);
     assert.deepEqual(readdirSync(t.dir).sort(), ['state.json', 'victim']);
+  });
+
+  it('createTempFile: a new random name beside the target each time, mode 600, never an existing one', () => {
+    const target = join(t.dir, 'state.json');
+    const a = createTempFile(target);
+    const b = createTempFile(target);
+    closeSync(a.fd);
+    closeSync(b.fd);
+    assert.notEqual(a.path, b.path);
+    for (const p of [a.path, b.path]) {
+      assert.equal(dirname(p), t.dir, 'same directory: the rename stays on one file system');
+      assert.match(basename(p), /^\.state\.json\.[0-9A-Za-z_-]{8,}\.tmp$/);
+      assert.equal(mode(p), 0o600);
+    }
   });
 
   it('writeJsonAtomic never opens the temporary name older versions used (<state>.<pid>.tmp)', () => {
