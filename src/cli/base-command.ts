@@ -15,7 +15,7 @@ import { TimeSpecError } from '../core/query/time.js';
 import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
-import { safeText } from '../formats/escape.js';
+import { safeJson, safeText } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
 import { closest } from './suggest.js';
@@ -82,6 +82,15 @@ export abstract class AuditCommand extends Command {
   protected setup(flags: { dir?: string; color: ColorMode; stream?: StreamKind }): string {
     this.chalk = makeChalk(flags.color);
     return resolveAuditDir(flags.dir, process.env, flags.stream);
+  }
+
+  /**
+   * `--json` output: the value as indented JSON, escaped with `safeJson` (no raw control, bidi or
+   * invisible character from the log, on a terminal or in a pipe; the same values, still JSON).
+   * Replaces oclif's colourizing printer, which would pass them through.
+   */
+  override logJson(json: unknown): void {
+    process.stdout.write(safeJson(JSON.stringify(json, null, 2), true) + '\n');
   }
 
   /** Writes text to stdout as is (no formatting, no extra newline). */
