@@ -56,6 +56,8 @@ export const Exit = {
   targetTooLarge: 17,
   /** `forward`: a target refused every push for another reason than its entries (a RELP `open`); positions kept. */
   targetRefused: 18,
+  /** A file could not be written for want of space (ENOSPC) or quota (EDQUOT); nothing half-written. */
+  diskFull: 19,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -185,6 +187,13 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     commands: ['forward'],
     meaning:
       'a target refused the pushes themselves, not an entry in them (another 4xx; a RELP server refusing the session); positions kept',
+  },
+  {
+    code: 19,
+    name: 'diskFull',
+    commands: ['append', 'forward', 'verify', 'checkpoint', 'export'],
+    meaning:
+      'disk full (ENOSPC) or quota exceeded (EDQUOT) while writing the file the message names: nothing was half-written',
   },
 ];
 
