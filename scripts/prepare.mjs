@@ -31,13 +31,25 @@ function built() {
 const npm = process.env.npm_execpath
   ? [process.execPath, [process.env.npm_execpath]]
   : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
-const run = (args) => execFileSync(npm[0], [...npm[1], ...args], { cwd: ROOT, stdio: 'inherit' });
+// Under `npm install -g .` the environment says global, with the global prefix: these commands are the clone's.
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^npm_config_(global|prefix|location)$/i.test(k)),
+);
+function run(args) {
+  try {
+    execFileSync(npm[0], [...npm[1], ...args], { cwd: ROOT, env, stdio: 'inherit' });
+  } catch (err) {
+    // npm printed why; a stack trace of this script would only bury it.
+    console.error(`loki-audit: prepare: npm ${args.join(' ')} failed (exit ${err.status})`);
+    process.exit(err.status || 1);
+  }
+}
 
 if (process.argv.includes('--always') || !built()) {
   if (!existsSync(join(ROOT, 'node_modules', 'esbuild')) || !existsSync(join(ROOT, 'node_modules', 'typescript'))) {
     console.log('loki-audit: installing the build tools (devDependencies) to build dist/');
     // --ignore-scripts: npm ci would run this script again (prepare).
-    run(['ci', '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund']);
+    run(['ci', '--global=false', '--prefix', ROOT, '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund']);
   }
   run(['run', 'build']);
 }
