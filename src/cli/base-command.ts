@@ -14,10 +14,10 @@ import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
 import { TimeSpecError } from '../core/query/time.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
-import { safeText } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
 import { closest } from './suggest.js';
+import { writeError } from './usage-errors.js';
 
 let pipeGuardInstalled = false;
 
@@ -126,9 +126,7 @@ export abstract class AuditCommand extends Command {
     process.exitCode = code;
     if (this.jsonEnabled()) return super.catch(cli);
     const hints = cli.suggestions ?? [];
-    process.stderr.write(
-      `loki-audit: error: ${safeText(cli.message)}\n` + hints.map((h) => `loki-audit: hint: ${safeText(h)}\n`).join(''),
-    );
+    writeError(cli.message, hints);
     throw new Errors.ExitError(code);
   }
 }
