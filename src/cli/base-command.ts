@@ -5,7 +5,8 @@
  * mail, followed by `loki-audit: hint: …` lines for each next step; with `--json`, oclif's
  * error object on stdout.
  */
-import { Command, Errors, Flags } from '@oclif/core';
+import { Args, Command, Errors, Flags } from '@oclif/core';
+import { dirname } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
@@ -20,6 +21,11 @@ import { closest } from './suggest.js';
 import { writeError } from './usage-errors.js';
 
 let pipeGuardInstalled = false;
+
+/** A path as a POSIX shell reads it back: as is when plain, else in single quotes. */
+export function shellQuote(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
+}
 
 /** Closing a pipe early (`| head`) is not an error: stop quietly with exit 0. */
 function installPipeGuard(): void {
@@ -47,6 +53,16 @@ function exitForInputError(err: Error): number | null {
   if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return Exit.io;
   return null;
 }
+
+/**
+ * The directory as an argument, `loki-audit verify /path` for `--dir /path`: what ls, du and
+ * `grep -r` take, and what users type first. Each command declares it (`static args = dirArg`):
+ * oclif reads a command's own static `args`, not inherited ones.
+ */
+export const dirArg = {
+  // ignoreStdin: else oclif reads a missing argument from piped stdin (`verify --stdin < FILE`).
+  dir: Args.string({ description: 'Audit directory (the same as --dir).', ignoreStdin: true }),
+};
 
 export abstract class AuditCommand extends Command {
   static override baseFlags = {
@@ -76,10 +92,17 @@ export abstract class AuditCommand extends Command {
     installPipeGuard();
   }
 
-  /** Resolves the audit directory (for `--stream`, if the command has it) and sets up colour from parsed flags. */
-  protected setup(flags: { dir?: string; color: ColorMode; stream?: StreamKind }): string {
+  /**
+   * Resolves the audit directory, from `--dir` or the directory argument (for `--stream`, if the
+   * command has it), and sets up colour from parsed flags.
+   */
+  protected setup(flags: { dir?: string; color: ColorMode; stream?: StreamKind }, args: { dir?: string } = {}): string {
     this.chalk = makeChalk(flags.color);
-    return resolveAuditDir(flags.dir, process.env, flags.stream);
+    if (args.dir !== undefined && flags.dir !== undefined)
+      this.fail(`Unexpected argument: ${args.dir}`, Exit.usage, [
+        `the audit directory is given once: --dir ${flags.dir} or ${args.dir} alone`,
+      ]);
+    return resolveAuditDir(flags.dir ?? args.dir, process.env, flags.stream);
   }
 
   /** Writes text to stdout as is (no formatting, no extra newline). */
@@ -110,13 +133,19 @@ export abstract class AuditCommand extends Command {
     return new Errors.CLIError(message, { exit: err.oclif.exit ?? Exit.usage, suggestions: hints });
   }
 
+  /** Next steps for an input error: for a file given as the directory, the directory holding it. */
+  protected inputErrorHints(err: Error): string[] | undefined {
+    if (!(err instanceof AuditDirError) || err.code !== 'not-a-directory') return undefined;
+    return [`the directory that holds it: ${this.config.bin} ${this.id} --dir ${shellQuote(dirname(err.dir))}`];
+  }
+
   /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
     const exit = exitForInputError(err);
     const cli =
       exit !== null
-        ? new Errors.CLIError(err.message, { exit })
+        ? new Errors.CLIError(err.message, { exit, suggestions: this.inputErrorHints(err) })
         : // this.error()'s own errors (oclif's parse errors, subclasses, render as oclif renders them)
           Object.getPrototypeOf(err) === Errors.CLIError.prototype
           ? (err as Errors.CLIError)
