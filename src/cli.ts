@@ -11,6 +11,7 @@
  */
 import Append from './commands/append.js';
 import Checkpoint from './commands/checkpoint.js';
+import Completion from './commands/completion.js';
 import Export from './commands/export.js';
 import Forward from './commands/forward.js';
 import Help from './commands/help.js';
@@ -26,6 +27,7 @@ export { commandNotFound } from './cli/usage-errors.js';
 export const COMMANDS = {
   append: Append,
   checkpoint: Checkpoint,
+  completion: Completion,
   export: Export,
   forward: Forward,
   help: Help,

@@ -64,7 +64,68 @@ export const dirArg = {
   dir: Args.string({ description: 'Audit directory (the same as --dir).', ignoreStdin: true }),
 };
 
-export abstract class AuditCommand extends Command {
+/** Every command of this CLI: one error style (src/cli/usage-errors.ts), exit codes, stdout. */
+export abstract class LokiCommand extends Command {
+  /** Writes text to stdout as is (no formatting, no extra newline). */
+  protected out(text: string): void {
+    process.stdout.write(text);
+  }
+
+  /**
+   * Stops with an error for the user: its message, the exit code (a name of {@link Exit}), and the
+   * next steps to suggest (a flag to add, a command to run).
+   */
+  protected fail(message: string, exit: number, suggestions?: string[]): never {
+    this.error(message, { exit, suggestions });
+  }
+
+  /**
+   * oclif's flag and argument parse errors in this CLI's one style: the message in one line, a
+   * "did you mean" for a mistyped flag, and where the help is, instead of the whole help text.
+   */
+  private parseError(err: Errors.CLIError): Errors.CLIError {
+    const lines = err.message.replace(/\nSee more help with --help$/, '').split('\n');
+    // "Missing 1 required arg:" names the argument on the next line.
+    const message =
+      lines[0].endsWith(':') && lines[1] ? `${lines[0]} ${lines[1].trim().replace(/\s+/g, ' ')}` : lines[0];
+    const hints: string[] = [];
+    for (const flag of (err as { flags?: string[] }).flags ?? []) {
+      const near = closest(flag.replace(/^-+/, '').split('=')[0], flagNames(this.ctor));
+      if (near) hints.push(`did you mean --${near}?`);
+    }
+    hints.push(`see: ${this.config.bin} ${this.id ?? ''} --help`.replace(/  +/g, ' '));
+    return new Errors.CLIError(message, { exit: err.oclif.exit ?? Exit.usage, suggestions: hints });
+  }
+
+  /** Next steps for an input error: for a file given as the directory, the directory holding it. */
+  protected inputErrorHints(err: Error): string[] | undefined {
+    if (!(err instanceof AuditDirError) || err.code !== 'not-a-directory') return undefined;
+    return [`the directory that holds it: ${this.config.bin} ${this.id} --dir ${shellQuote(dirname(err.dir))}`];
+  }
+
+  /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
+  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
+    const exit = exitForInputError(err);
+    const cli =
+      exit !== null
+        ? new Errors.CLIError(err.message, { exit, suggestions: this.inputErrorHints(err) })
+        : // this.error()'s own errors (oclif's parse errors, subclasses, render as oclif renders them)
+          Object.getPrototypeOf(err) === Errors.CLIError.prototype
+          ? (err as Errors.CLIError)
+          : null;
+    if (!cli) return super.catch(err);
+    const code = cli.oclif.exit ?? Exit.usage;
+    process.exitCode = code;
+    if (this.jsonEnabled()) return super.catch(cli);
+    const hints = cli.suggestions ?? [];
+    writeError(cli.message, hints);
+    throw new Errors.ExitError(code);
+  }
+}
+
+/** The commands that read or write an audit directory: --dir (or the argument), colour, line size. */
+export abstract class AuditCommand extends LokiCommand {
   static override baseFlags = {
     dir: Flags.string({
       char: 'd',
@@ -103,59 +164,5 @@ export abstract class AuditCommand extends Command {
         `the audit directory is given once: --dir ${flags.dir} or ${args.dir} alone`,
       ]);
     return resolveAuditDir(flags.dir ?? args.dir, process.env, flags.stream);
-  }
-
-  /** Writes text to stdout as is (no formatting, no extra newline). */
-  protected out(text: string): void {
-    process.stdout.write(text);
-  }
-
-  /**
-   * Stops with an error for the user: its message, the exit code (a name of {@link Exit}), and the
-   * next steps to suggest (a flag to add, a command to run).
-   */
-  protected fail(message: string, exit: number, suggestions?: string[]): never {
-    this.error(message, { exit, suggestions });
-  }
-
-  /**
-   * oclif's flag and argument parse errors in this CLI's one style: the message in one line, a
-   * "did you mean" for a mistyped flag, and where the help is, instead of the whole help text.
-   */
-  private parseError(err: Errors.CLIError): Errors.CLIError {
-    const message = err.message.replace(/\nSee more help with --help$/, '').split('\n')[0];
-    const hints: string[] = [];
-    for (const flag of (err as { flags?: string[] }).flags ?? []) {
-      const near = closest(flag.replace(/^-+/, '').split('=')[0], flagNames(this.ctor));
-      if (near) hints.push(`did you mean --${near}?`);
-    }
-    hints.push(`see: ${this.config.bin} ${this.id ?? ''} --help`.replace(/  +/g, ' '));
-    return new Errors.CLIError(message, { exit: err.oclif.exit ?? Exit.usage, suggestions: hints });
-  }
-
-  /** Next steps for an input error: for a file given as the directory, the directory holding it. */
-  protected inputErrorHints(err: Error): string[] | undefined {
-    if (!(err instanceof AuditDirError) || err.code !== 'not-a-directory') return undefined;
-    return [`the directory that holds it: ${this.config.bin} ${this.id} --dir ${shellQuote(dirname(err.dir))}`];
-  }
-
-  /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
-  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
-    const exit = exitForInputError(err);
-    const cli =
-      exit !== null
-        ? new Errors.CLIError(err.message, { exit, suggestions: this.inputErrorHints(err) })
-        : // this.error()'s own errors (oclif's parse errors, subclasses, render as oclif renders them)
-          Object.getPrototypeOf(err) === Errors.CLIError.prototype
-          ? (err as Errors.CLIError)
-          : null;
-    if (!cli) return super.catch(err);
-    const code = cli.oclif.exit ?? Exit.usage;
-    process.exitCode = code;
-    if (this.jsonEnabled()) return super.catch(cli);
-    const hints = cli.suggestions ?? [];
-    writeError(cli.message, hints);
-    throw new Errors.ExitError(code);
   }
 }
