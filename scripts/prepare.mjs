@@ -12,8 +12,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const OUTPUTS = ['dist/cli.cjs', 'dist/cli.cjs.cache', 'dist/verify-worker.js', 'oclif.manifest.json'];
-const SOURCES = ['src', 'scripts', 'bin', 'package.json', 'package-lock.json'];
+const OUTPUTS = [
+  'dist/cli.cjs',
+  'dist/cli.cjs.cache',
+  'dist/verify-worker.js',
+  'oclif.manifest.json',
+  'dist/man/loki-audit.1',
+];
+const SOURCES = ['src', 'scripts', 'bin', 'package.json', 'package-lock.json', 'docs/exit-codes.md'];
 
 /** The newest modification time (ms) of a file or of any file under a directory. */
 function newest(path) {

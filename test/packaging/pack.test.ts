@@ -79,6 +79,8 @@ describe('packaging: npm pack, npm install -g of the tarball, the installed CLI'
     for (const p of ['bin/run.js', 'bin/load-cli.js', 'dist/cli.cjs', 'dist/cli.cjs.cache', 'dist/verify-worker.js'])
       assert.ok(paths.includes(p), `${p} in ${paths.join(' ')}`);
     assert.ok(paths.includes('oclif.manifest.json'));
+    for (const p of ['dist/man/loki-audit.1', 'dist/man/loki-audit-verify.1', 'docs/verify.md', 'docs/exit-codes.md'])
+      assert.ok(paths.includes(p), p);
     assert.deepEqual(
       paths.filter((p) => /^(src|test|bench|scripts|examples|node_modules)\//.test(p)),
       [],
@@ -90,6 +92,11 @@ describe('packaging: npm pack, npm install -g of the tarball, the installed CLI'
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
     assert.deepEqual(pkg.dependencies ?? {}, {});
     assert.equal(existsSync(join(installed, 'node_modules')), false);
+  });
+
+  it('npm install -g links the man pages into PREFIX/share/man/man1', () => {
+    for (const page of ['loki-audit.1', 'loki-audit-verify.1', 'loki-audit-completion.1'])
+      assert.match(readFileSync(join(prefix, 'share', 'man', 'man1', page), 'utf8'), /^\.TH LOKI\\-AUDIT/m);
   });
 
   it('--version and --help run from another directory', async () => {
