@@ -15,6 +15,7 @@ import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
 import { TimeSpecError } from '../core/query/time.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
+import { safeJson } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
 import { closest } from './suggest.js';
@@ -66,6 +67,15 @@ export const dirArg = {
 
 /** Every command of this CLI: one error style (src/cli/usage-errors.ts), exit codes, stdout. */
 export abstract class LokiCommand extends Command {
+  /**
+   * `--json` output: the value as indented JSON, escaped with `safeJson` (no raw control, bidi or
+   * invisible character from the log, on a terminal or in a pipe; the same values, still JSON).
+   * Replaces oclif's colourizing printer, which would pass them through.
+   */
+  override logJson(json: unknown): void {
+    process.stdout.write(safeJson(JSON.stringify(json, null, 2), true) + '\n');
+  }
+
   /** Writes text to stdout as is (no formatting, no extra newline). */
   protected out(text: string): void {
     process.stdout.write(text);

@@ -151,10 +151,35 @@ export function lokiAuth(
   return { kind: 'none' };
 }
 
-function noCredentialsInUrl(url: string): void {
-  if (/^[a-z]+:\/\/[^/@]*@/i.test(url))
+// What the WHATWG URL parser drops before parsing: leading and trailing C0 controls and spaces,
+// and every tab and newline (URL Standard, basic URL parser, steps 1-3).
+// eslint-disable-next-line no-control-regex
+const URL_TRIM = /^[\u0000-\u0020]+|[\u0000-\u0020]+$|[\t\n\r]/g;
+// An `@` before the path, query or fragment, however many slashes (or none, or backslashes) follow
+// the scheme: userinfo as the URL parser of any scheme, or a lax hand-written one, could read it.
+const USERINFO = /^[a-z][a-z0-9+.-]*:[\\/]*[^/\\?#]*@/i;
+
+/**
+ * Refuses a target URL that carries a user name or password: it would show in process lists,
+ * shell history and logs. Read as the WHATWG URL parser (`new URL`, what the Loki client and
+ * fetch use) reads it, so `http:/u:pw@host`, `http:\\u:pw@host`, `http:u:pw@host`, a tab inside
+ * the text or leading spaces hide nothing; a text it does not read as having credentials but
+ * with an `@` before its path (`tcp:/u:pw@host`) is refused as well. The message never repeats
+ * the URL.
+ * @param what where the URL came from (`--loki`, `config forward.targets[0].syslog`)
+ * @throws ForwardConfigError
+ */
+export function noCredentialsInUrl(url: string, what: string): void {
+  let credentials = false;
+  try {
+    const u = new URL(url);
+    credentials = u.username !== '' || u.password !== '';
+  } catch {
+    // Not a URL to the WHATWG parser: the lax test below still applies.
+  }
+  if (credentials || USERINFO.test(url.replace(URL_TRIM, '')))
     throw new ForwardConfigError(
-      'credentials in a URL would show in process lists and logs: use LOKI_AUDIT_LOKI_USERNAME/PASSWORD, LOKI_AUDIT_LOKI_TOKEN or the *-file flags',
+      `${what}: credentials in a URL would show in process lists and logs: use LOKI_AUDIT_LOKI_USERNAME/PASSWORD, LOKI_AUDIT_LOKI_TOKEN or the *-file flags`,
     );
 }
 
@@ -197,7 +222,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
   const fromFlags = (flags.loki?.length ?? 0) + (flags.syslog?.length ?? 0) > 0;
   if (fromFlags) {
     for (const url of flags.loki ?? []) {
-      noCredentialsInUrl(url);
+      noCredentialsInUrl(url, '--loki');
       targets.push(
         new LokiTarget(
           {
@@ -213,6 +238,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
       );
     }
     for (const url of flags.syslog ?? []) {
+      noCredentialsInUrl(url, '--syslog');
       targets.push(
         await syslogTarget(
           { url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout },
@@ -223,9 +249,9 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
     }
     return targets;
   }
-  for (const t of config.forward?.targets ?? []) {
+  for (const [i, t] of (config.forward?.targets ?? []).entries()) {
     if ('loki' in t && t.loki) {
-      noCredentialsInUrl(t.loki);
+      noCredentialsInUrl(t.loki, `config forward.targets[${i}].loki`);
       targets.push(
         new LokiTarget(
           {
@@ -240,6 +266,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
         ),
       );
     } else if ('syslog' in t && t.syslog) {
+      noCredentialsInUrl(t.syslog, `config forward.targets[${i}].syslog`);
       targets.push(
         await syslogTarget(
           {
@@ -264,6 +291,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
   if (env.LOKI_AUDIT_SYSLOG_HOST) {
     const proto = env.LOKI_AUDIT_SYSLOG_PROTO === 'tcp' ? 'tcp' : 'udp';
     const port = env.LOKI_AUDIT_SYSLOG_PORT || '514';
+    noCredentialsInUrl(`${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, 'LOKI_AUDIT_SYSLOG_HOST');
     targets.push(
       await syslogTarget(
         { url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing },

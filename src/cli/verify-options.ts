@@ -4,7 +4,7 @@
  * `--start-hash`. The only place that reads verify's key files and `LOKI_AUDIT_*` variables.
  */
 import { Errors } from '@oclif/core';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   checkpointAnchors,
   CheckpointError,
@@ -13,7 +13,7 @@ import {
   readCheckpoints,
 } from '../core/chain/anchors/checkpoints.js';
 import type { HeadAnchor } from '../core/chain/anchors/heads.js';
-import type { VerifyDirectoryOptions } from '../core/chain/directory.js';
+import type { CheckpointsChecked, VerifyDirectoryOptions } from '../core/chain/directory.js';
 import type { Finding, Note } from '../core/chain/report.js';
 import { discoverAuditFiles } from '../core/read/files.js';
 import { Exit } from './exit-codes.js';
@@ -49,7 +49,9 @@ export async function verifyOptionsFromFlags(
   dir: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<
-  Pick<VerifyDirectoryOptions, 'anchors' | 'anchorFindings' | 'extraNotes' | 'retentionFiles'> & { startHash?: string }
+  Pick<VerifyDirectoryOptions, 'anchors' | 'anchorFindings' | 'extraNotes' | 'retentionFiles' | 'checkpoints'> & {
+    startHash?: string;
+  }
 > {
   const startHash = flags['start-hash'];
   if (startHash !== undefined && !HEX64.test(startHash)) usage('--start-hash must be 64 lowercase hex digits');
@@ -57,12 +59,19 @@ export async function verifyOptionsFromFlags(
     if (!HEX64.test(h)) usage(`--expect-head ${h}: must be 64 lowercase hex digits`);
   const anchors: HeadAnchor[] = (flags['expect-head'] ?? []).map((hash) => ({ hash, source: '--expect-head' }));
   const anchorFindings: Finding[] = [];
+  const extraNotes: Note[] = [];
+  let checkpoints: CheckpointsChecked | undefined;
   if (flags.checkpoints) {
     const fromCheckpoints = checkpointsFromFlags(flags.checkpoints, flags);
     anchors.push(...fromCheckpoints.anchors);
     anchorFindings.push(...fromCheckpoints.findings);
+    checkpoints = fromCheckpoints.checked;
+    if (checkpoints.checked === 0)
+      extraNotes.push({
+        kind: 'no-checkpoints',
+        message: `checkpoint store ${flags.checkpoints} ${existsSync(flags.checkpoints) ? 'holds no checkpoint' : 'does not exist'}: nothing outside the log was checked (write one with loki-audit checkpoint --key KEY --store ${flags.checkpoints})`,
+      });
   }
-  const extraNotes: Note[] = [];
   if (flags['against-loki']) {
     const w = await compareWithLokiFromFlags(flags['against-loki'], flags, dir, env);
     anchorFindings.push(...w.findings);
@@ -72,19 +81,30 @@ export async function verifyOptionsFromFlags(
     anchors,
     anchorFindings,
     extraNotes,
+    checkpoints,
     retentionFiles: flags['retention-files'] ?? retentionFiles(env),
     startHash,
   };
 }
 
-/** The signed checkpoints of `store`, checked with the key of `--public-key` or `--hmac-key-file`. */
-function checkpointsFromFlags(store: string, flags: VerifyFlags): ReturnType<typeof checkpointAnchors> {
+/**
+ * The signed checkpoints of `store`, checked with the key of `--public-key` or `--hmac-key-file`,
+ * and what the store held.
+ */
+function checkpointsFromFlags(
+  store: string,
+  flags: VerifyFlags,
+): ReturnType<typeof checkpointAnchors> & { checked: CheckpointsChecked } {
   const publicKey = flags['public-key'];
   const hmacFile = flags['hmac-key-file'];
   if (!publicKey && !hmacFile) usage('--checkpoints needs --public-key FILE (Ed25519) or --hmac-key-file FILE');
   try {
     const key = publicKey ? ed25519VerifyingKey(readFileSync(publicKey)) : hmacKey(readFileSync(hmacFile as string));
-    return checkpointAnchors(readCheckpoints(store), key);
+    const stored = readCheckpoints(store);
+    const r = checkpointAnchors(stored, key);
+    const times = r.anchors.map((a) => a.where?.time).filter((t): t is string => typeof t === 'string');
+    const newest = times.length ? times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) : null;
+    return { ...r, checked: { store, checked: stored.length, newest } };
   } catch (err) {
     if (err instanceof CheckpointError || (err as NodeJS.ErrnoException).code) usage((err as Error).message);
     throw err;
@@ -96,7 +116,12 @@ async function compareWithLokiFromFlags(url: string, flags: VerifyFlags, dir: st
   // Loaded only here: the Loki client and the target configuration are not needed by a plain verify.
   const { compareWithCopy } = await import('../core/chain/anchors/witness.js');
   const { LokiQueryClient, LokiQueryError } = await import('../sinks/loki/query.js');
-  const { ForwardConfigError, lokiAuth } = await import('./forward-targets.js');
+  const { ForwardConfigError, lokiAuth, noCredentialsInUrl } = await import('./forward-targets.js');
+  try {
+    noCredentialsInUrl(url, '--against-loki');
+  } catch (err) {
+    usage((err as Error).message);
+  }
   try {
     const copy = new LokiQueryClient({
       url,

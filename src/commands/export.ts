@@ -86,12 +86,18 @@ export default class Export extends AuditCommand {
     // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
     try {
-      const records = await recordWriter(flags.format, (c, tail) => out.write(c, tail), this.chalk, {
-        facility: FACILITIES[flags.facility],
-        maxBytes: flags['max-message-bytes'],
-        hostname: flags.hostname,
-        appName: flags['app-name'],
-      });
+      const records = await recordWriter(
+        flags.format,
+        (c, tail) => out.write(c, tail),
+        this.chalk,
+        {
+          facility: FACILITIES[flags.facility],
+          maxBytes: flags['max-message-bytes'],
+          hostname: flags.hostname,
+          appName: flags['app-name'],
+        },
+        { terminal: !file && process.stdout.isTTY === true },
+      );
       // Progress with --output FILE or stdout redirected to a file; never into a pipe (logger, a pager).
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
       const matches = searchEntryBatches(dir, {

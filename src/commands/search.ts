@@ -51,7 +51,9 @@ ${exitCodesHelp('search')}`;
     // a selective search peaks lower at the same speed.
     const stopHeapWatch = constrainHeap();
     const out = new BufferedWriter(process.stdout);
-    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail));
+    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
+      terminal: process.stdout.isTTY === true,
+    });
     const spec = filterSpecFromFlags(flags);
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;

@@ -65,7 +65,9 @@ ${exitCodesHelp('tail')}`;
     if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', Exit.usage);
     const spec = filterSpecFromFlags(flags);
     const out = new BufferedWriter(process.stdout);
-    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail));
+    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
+      terminal: process.stdout.isTTY === true,
+    });
 
     const history = await tailEntries(dir, spec, {
       lines: flags.lines,

@@ -2,24 +2,33 @@
  * Entry output for search and tail: `text` (one safe line per entry, coloured by level on a
  * terminal), `json` (one streamed array), `jsonl` and `raw` (each entry's original bytes, so
  * the output still verifies).
+ *
+ * On a terminal the JSON formats are escaped with `safeJson`: the same values, still JSON, but
+ * no raw C1 control, bidi override, line separator or invisible character from the log reaches
+ * the screen (a JSON string may hold them raw; only C0 controls must be escaped). Into a pipe
+ * or a file, `jsonl` and `raw` stay the original bytes.
  */
 import type { ChalkInstance } from 'chalk';
-import type { ReadEntry } from '../core/read/entries.js';
-import { safeText } from '../formats/escape.js';
+import { replaceNonFinite, type ReadEntry } from '../core/read/entries.js';
+import { compactJson, memberText } from '../core/read/json-text.js';
+import { safeJson, safeText } from '../formats/escape.js';
 
 export type EntryFormat = 'text' | 'json' | 'jsonl' | 'raw';
 
 const LEVEL_TAGS = { debug: 'DEBUG', info: 'INFO ', warning: 'WARN ', error: 'ERROR' } as const;
 
-/** Compact JSON of a value for display, never longer than `max` characters. */
-function compact(v: unknown, max = 400): string {
-  let s: string;
-  try {
-    s = JSON.stringify(v) ?? '';
-  } catch {
-    s = String(v);
-  }
+/** At most `max` characters of `s`, with how many more there were. */
+function shorten(s: string, max: number): string {
   return s.length > max ? s.slice(0, max) + `…(+${s.length - max})` : s;
+}
+
+/**
+ * A top-level member of the entry for display: its text in the line, compacted (numbers as
+ * written, any depth), never longer than `max` characters; '' when absent.
+ */
+function memberShown(e: ReadEntry, key: string, max = 400): string {
+  const raw = e.record[key] === undefined ? undefined : memberText(e.text, key);
+  return raw === undefined ? '' : shorten(compactJson(raw), max);
 }
 
 /**
@@ -31,28 +40,35 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
   const paint =
     v.level === 'error' ? c.red : v.level === 'warning' ? c.yellow : v.level === 'debug' ? c.dim : (s: string) => s;
   const details =
-    e.record.details !== undefined
-      ? compact(e.record.details)
-      : e.record.metadata !== undefined
-        ? compact(e.record.metadata)
-        : e.record.data !== undefined && v.error === null // Loki Mode's session audit (spec §5): error= shows it
-          ? compact(e.record.data)
-          : '';
-  const error = v.error ? ` error=${compact(v.error, 200)}` : '';
+    memberShown(e, 'details') ||
+    memberShown(e, 'metadata') ||
+    // Loki Mode's session audit (spec §5): `data`, unless error= shows it.
+    (v.error === null ? memberShown(e, 'data') : '');
+  const error = v.error ? ` error=${shorten(JSON.stringify(v.error), 200)}` : '';
   return (
     `${safeText(v.timestamp || '-')} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +
     `${v.outcome === 'success' ? 'ok' : c.red('FAIL')}${safeText(error)}${details ? ' ' + c.dim(safeText(details)) : ''}\n`
   );
 }
 
+/** Options of an {@link EntryPrinter}. */
+export interface EntryPrinterOptions {
+  /** The output is a terminal: JSON formats are escaped (`safeJson`), not the raw bytes. */
+  terminal?: boolean;
+}
+
 /** Streams entries in one output format; `end()` closes a JSON array. */
 export class EntryPrinter {
   private count = 0;
+  private readonly terminal: boolean;
   constructor(
     private readonly format: EntryFormat,
     private readonly chalk: ChalkInstance,
     private readonly write: (chunk: string | Buffer, tail?: string | Buffer) => void | Promise<void>,
-  ) {}
+    options: EntryPrinterOptions = {},
+  ) {
+    this.terminal = options.terminal === true;
+  }
 
   /** Writes one entry; returns a promise only when the output is full (await it before the next). */
   entry(e: ReadEntry): void | Promise<void> {
@@ -60,10 +76,15 @@ export class EntryPrinter {
     switch (this.format) {
       case 'text':
         return this.write(formatEntryText(e, this.chalk));
-      case 'json':
-        // The original text when it is valid JSON (keeps big integers exact); else re-encoded.
-        return this.write(first ? '[\n' : ',\n', e.strictJson ? e.text : JSON.stringify(e.record));
+      case 'json': {
+        // The original text. JSON has no NaN or Infinity: in a line that holds them, those (and
+        // only those) become null; big integers, 1.0, key order and escapes stay as written.
+        const json = e.strictJson ? e.text : replaceNonFinite(e.text);
+        return this.write(first ? '[\n' : ',\n', this.terminal ? safeJson(json) : json);
+      }
       default:
+        // The decoded line (without a byte-order mark or surrounding whitespace), escaped.
+        if (this.terminal) return this.write(safeJson(e.text), NEWLINE);
         return this.write(e.bytes, NEWLINE);
     }
   }

@@ -29,14 +29,18 @@ export interface RecordWriter {
 
 type Write = (chunk: string | Buffer, tail?: string | Buffer) => void | Promise<void>;
 
-/** The record writer of `format`; a CSV header is written at once. */
+/**
+ * The record writer of `format`; a CSV header is written at once. `terminal`: the records go
+ * to a terminal (JSON formats escaped, see EntryPrinter; CSV and syslog are always escaped).
+ */
 export async function recordWriter(
   format: ExportFormat,
   write: Write,
   chalk: ChalkInstance,
   syslog: ExportSyslogOptions,
+  { terminal = false }: { terminal?: boolean } = {},
 ): Promise<RecordWriter> {
-  if (format === 'json' || format === 'jsonl') return new EntryPrinter(format, chalk, write);
+  if (format === 'json' || format === 'jsonl') return new EntryPrinter(format, chalk, write, { terminal });
   if (format === 'csv') {
     await write(csvHeader());
     return { entry: (e) => write(csvRow(e)), end: async () => undefined };

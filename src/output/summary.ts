@@ -15,7 +15,7 @@ function chainText(c: ChainStatus | null, scope: string): string {
   if (!c) return 'not checked';
   if (c.verdict === 'intact') return `intact (${c.entriesVerified} entries verified ${scope})`;
   const p = c.firstProblem;
-  return `${CLASS_TITLES[c.verdict]}${p ? ` at ${p.file}:${p.line} (${p.reason})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
+  return `${CLASS_TITLES[c.verdict]}${p ? ` at ${safeText(p.file)}:${p.line} (${safeText(p.reason)})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
 }
 
 /** The streams summarized carry no chain at all (the agent or the session audit). */
@@ -74,7 +74,7 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
   out.push(c.bold(`Audit summary  ${windowText(s)}`) + c.dim(`  (${s.files.length} file(s))`));
   out.push(
     `Entries ${c.bold(String(s.total))}   success ${c.green(String(s.success))}   failure ${s.failure ? c.red(String(s.failure)) : '0'}` +
-      (s.first ? `   first ${s.first}   last ${s.last}` : ''),
+      (s.first ? `   first ${safeText(s.first)}   last ${safeText(s.last ?? '-')}` : ''),
   );
   if (s.total === 0) out.push(c.dim('No entries in this window. Try --since 7d, or --since with a date.'));
   else {
@@ -131,7 +131,7 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
   if (s.problemCount) {
     out.push(
       c.yellow(
-        `${s.problemCount} line(s) are not entries; first: ${s.problems[0].file}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`,
+        `${s.problemCount} line(s) are not entries; first: ${safeText(s.problems[0].file)}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`,
       ),
     );
   }

@@ -15,7 +15,8 @@ export function writeLiveTailEvent(ev: Exclude<LiveTailEvent, { kind: 'entry' }>
   } else {
     const c = ev.check;
     process.stderr.write(
-      `loki-audit: CHAIN BREAK at ${ev.file}:${ev.line}: ${c.reason}${c.expected ? ` (expected ${c.expected}, stored ${c.stored})` : ''}\n`,
+      `loki-audit: CHAIN BREAK at ${safeText(ev.file)}:${ev.line}: ${c.reason}` +
+        `${c.expected ? ` (expected ${safeText(c.expected)}, stored ${safeText(c.stored ?? '-')})` : ''}\n`,
     );
   }
 }

@@ -30,13 +30,17 @@ export type JudgedReport = DirectoryReport & { exitCode: number };
 function findingLines(f: Finding, c: ChalkInstance, indent: string): string[] {
   const color = f.class === 'tampered' || f.class === 'unreadable' || f.class === 'io-error' ? c.red : c.yellow;
   const lines = [
-    `${indent}${color(`${f.file}:${f.line}`)} ${color.bold(CLASS_TITLES[f.class])} (${f.reason}): ${safeText(f.message)}`,
+    `${indent}${color(`${safeText(f.file)}:${f.line}`)} ${color.bold(CLASS_TITLES[f.class])} (${safeText(f.reason)}): ${safeText(f.message)}`,
   ];
+  // A stored hash is whatever the line holds: text from the log like any other.
   if (f.expected || f.stored)
-    lines.push(`${indent}    expected ${f.expected ?? '-'}`, `${indent}    stored   ${f.stored ?? '-'}`);
+    lines.push(
+      `${indent}    expected ${safeText(f.expected ?? '-')}`,
+      `${indent}    stored   ${safeText(f.stored ?? '-')}`,
+    );
   if (f.chainsFrom)
     lines.push(
-      `${indent}    chains from ${f.chainsFrom}${f.seenAt ? ` (${f.seenAt.file}:${f.seenAt.line})` : ' (genesis)'}`,
+      `${indent}    chains from ${safeText(f.chainsFrom)}${f.seenAt ? ` (${safeText(f.seenAt.file)}:${f.seenAt.line})` : ' (genesis)'}`,
     );
   return lines;
 }
@@ -57,9 +61,14 @@ export function verdictLine(r: JudgedReport, c: ChalkInstance): string {
     r.verdict === 'intact' ? c.green.bold(title) : r.exitCode === 1 ? c.red.bold(title) : c.yellow.bold(title);
   const parts = [`${painted}: ${r.filesChecked} file(s), ${r.entriesVerified} entries verified`];
   if (r.firstProblem)
-    parts.push(`first problem ${r.firstProblem.file}:${r.firstProblem.line} (${r.firstProblem.reason})`);
+    parts.push(
+      `first problem ${safeText(r.firstProblem.file)}:${r.firstProblem.line} (${safeText(r.firstProblem.reason)})`,
+    );
   if (r.problems > 1) parts.push(`${r.problems} problems`);
-  if (r.chainHead) parts.push(`chain head ${shortHash(r.chainHead.hash)} at ${r.chainHead.file}:${r.chainHead.line}`);
+  if (r.chainHead)
+    parts.push(
+      `chain head ${safeText(shortHash(r.chainHead.hash))} at ${safeText(r.chainHead.file)}:${r.chainHead.line}`,
+    );
   if (r.strict && r.exitCode === 1 && r.verdict !== 'tampered') parts.push('failed by --strict');
   return parts.join('; ') + ` (exit ${r.exitCode})`;
 }
@@ -74,7 +83,7 @@ export function formatVerifyReport(
   const out: string[] = [];
   if (!quiet) {
     out.push(`verify ${safeText(r.dir)}`);
-    const width = Math.max(0, ...r.files.map((f) => f.file.length));
+    const width = Math.max(0, ...r.files.map((f) => safeText(f.file).length));
     for (const f of r.files) {
       const mark =
         f.verdict === 'intact'
@@ -83,7 +92,9 @@ export function formatVerifyReport(
             ? c.red('FAIL    ')
             : c.yellow('WARN    ');
       const extra = f.preIntegrityEntries ? `, ${f.preIntegrityEntries} pre-integrity` : '';
-      out.push(`  ${mark}${f.file.padEnd(width)}  ${f.entriesVerified} entries verified${extra} (${f.schema})`);
+      out.push(
+        `  ${mark}${safeText(f.file).padEnd(width)}  ${f.entriesVerified} entries verified${extra} (${f.schema})`,
+      );
       for (const finding of r.findings.filter((x) => x.file === f.file))
         out.push(...findingLines(finding, c, '          '));
     }
@@ -91,16 +102,24 @@ export function formatVerifyReport(
     for (const finding of r.findings) out.push(...findingLines(finding, c, ''));
   }
   out.push(...omittedLines(r, c));
+  if (r.checkpoints && !quiet)
+    out.push(
+      `checkpoints: ${r.checkpoints.checked} checked in ${safeText(r.checkpoints.store)}${r.checkpoints.newest ? `, the newest signed ${safeText(r.checkpoints.newest)}` : ''}`,
+    );
   const notes = quiet ? r.notes.filter((n) => r.strict && STRICT_NOTES.includes(n.kind)) : r.notes;
   for (const n of notes)
-    out.push(`${c.dim('note:')} ${n.file ? `${n.file}${n.line ? ':' + n.line : ''}: ` : ''}${safeText(n.message)}`);
+    out.push(
+      `${c.dim('note:')} ${n.file ? `${safeText(n.file)}${n.line ? ':' + n.line : ''}: ` : ''}${safeText(n.message)}`,
+    );
   for (const [kind, n] of Object.entries(r.omitted?.notes ?? {}))
     if (!quiet || (r.strict && STRICT_NOTES.includes(kind as Note['kind'])))
       out.push(c.dim(`note: … and ${n} more ${kind} note(s) not shown`));
   if (r.verdict === 'intact' && !quiet)
     out.push(
       c.dim(
-        'note: a hash chain cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md',
+        r.checkpoints?.newest
+          ? `note: signed checkpoints vouch for the chain up to ${safeText(r.checkpoints.newest)}; after it, the chain alone cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md`
+          : 'note: a hash chain cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md',
       ),
     );
   out.push(verdictLine(r, c));

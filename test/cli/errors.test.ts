@@ -39,6 +39,27 @@ describe('errors: one line, a hint, the documented exit code', () => {
     assert.equal(r.stderr, 'loki-audit: error: audit directory not found: /nonexistent/\\x1b[31mred\n');
   });
 
+  it('--since, --grep and option values from the command line are escaped too, also in --json', async () => {
+    const osc = '\u001b]52;c;ZXZpbA==\u0007\u202e\u009b';
+    const shown = '\\x1b]52;c;ZXZpbA==\\x07\\u202e\\x9b';
+    const since = await runCli(['search', '--dir', 'examples/audit', '--since', osc]);
+    assert.equal(since.code, 2, since.stderr);
+    assert.ok(since.stderr.startsWith(`loki-audit: error: cannot read time "${shown}": use an ISO 8601`), since.stderr);
+    const grep = await runCli(['search', '--dir', 'examples/audit', '--grep', `(${osc}`]);
+    assert.equal(grep.code, 2, grep.stderr);
+    assert.match(grep.stderr, /^loki-audit: error: --grep: Invalid regular expression: \/\(\\x1b\]52;c;ZXZpbA==\\x07/);
+    const option = await runCli(['search', '--dir', 'examples/audit', '--outcome', osc]);
+    assert.equal(option.code, 2, option.stderr);
+    assert.ok(option.stderr.startsWith(`loki-audit: error: Expected --outcome=${shown} to be one of`), option.stderr);
+    const json = await runCli(['summary', '--dir', 'examples/audit', '--json', '--since', osc]);
+    assert.equal(json.code, 2, json.stderr);
+    assert.ok(json.stdout.includes('cannot read time \\"\\u001b]52;c;ZXZpbA==\\u0007\\u202e\\u009b\\"'), json.stdout);
+    assert.equal(JSON.parse(json.stdout).error.message.slice(0, 30), `cannot read time "${osc}"`.slice(0, 30));
+    for (const r of [since, grep, option, json])
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(r.stdout + r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+
   it('with --json the error is one JSON object on stdout, with the exit code and the hints', async () => {
     const r = await runCli(['verify', '--json', '--bogus']);
     assert.equal(r.code, 2, r.stderr);

@@ -42,6 +42,46 @@ describe('checkpoint and verify --checkpoints', () => {
     assert.doesNotMatch(readFileSync(join(store, file), 'utf8'), /PRIVATE/);
   });
 
+  it('text and --json say how many checkpoints were checked and when the newest was signed', async () => {
+    const rep = JSON.parse(assertExit(await verify(), 0).stdout);
+    const file = readdirSync(store)[0];
+    const signed = JSON.parse(readFileSync(join(store, file), 'utf8')).statement.time;
+    assert.deepEqual(rep.checkpoints, { store, checked: 1, newest: signed });
+    const text = assertExit(
+      await runCli(['verify', '--dir', audit, '--checkpoints', store, '--public-key', key + '.pub']),
+      0,
+    ).stdout;
+    assert.match(
+      text,
+      new RegExp(`^checkpoints: 1 checked in ${store}, the newest signed ${signed.replace(/\./g, '\\.')}$`, 'm'),
+    );
+    assert.match(text, /^note: signed checkpoints vouch for the chain up to /m);
+    assert.doesNotMatch(text, /^note: a hash chain cannot see/m);
+  });
+
+  it('an empty or missing store warns, and fails with --strict', async () => {
+    const empty = join(t.dir, 'empty-store');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(empty);
+    for (const [s, what] of [
+      [empty, 'holds no checkpoint'],
+      [join(t.dir, 'no-such-store'), 'does not exist'],
+    ] as const) {
+      const args = ['verify', '--dir', audit, '--checkpoints', s, '--public-key', key + '.pub'];
+      const rep = JSON.parse(assertExit(await runCli([...args, '--json']), 0).stdout);
+      assert.deepEqual(rep.checkpoints, { store: s, checked: 0, newest: null });
+      const note = rep.notes.find((n: { kind: string }) => n.kind === 'no-checkpoints');
+      assert.ok(note, JSON.stringify(rep.notes));
+      assert.match(note.message, new RegExp(`${what}: nothing outside the log was checked`));
+      assert.equal(rep.failsStrict, true);
+      const text = assertExit(await runCli(args), 0).stdout;
+      assert.match(text, /^checkpoints: 0 checked in /m);
+      assert.match(text, new RegExp(`^note: checkpoint store .* ${what}`, 'm'));
+      const strict = assertExit(await runCli([...args, '--strict', '-q']), 1);
+      assert.match(strict.stdout, new RegExp(what));
+    }
+  });
+
   it('removed newest entries (invisible to the chain) fail the checkpoint: exit 12', async () => {
     const f = join(audit, 'audit-2026-02-03.jsonl');
     writeFileSync(f, readFileSync(f, 'utf8').split('\n').slice(0, 47).join('\n') + '\n');

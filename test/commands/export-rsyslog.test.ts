@@ -169,4 +169,53 @@ describe('export into a real rsyslog', { skip }, () => {
     );
     assert.equal(JSON.parse(m.msg)._integrity_hash, first._integrity_hash);
   });
+
+  it('rfc5424 lines with hostile actors (], ", \\, newline, 10 KB) parse in rsyslog: the whole STRUCTURED-DATA, then MSG', async () => {
+    const t = tempDir();
+    try {
+      const actors = ['a]b"c\\d\ne', ']"\\'.repeat(3400), 'x'.repeat(10_000), '\u{e0041}\u202e'.repeat(2000)];
+      const lines = actors.map((user_id, i) =>
+        JSON.stringify({
+          timestamp: `2026-03-01T00:00:0${i}+00:00`,
+          action: 'update',
+          resource_type: 'task',
+          user_id,
+          success: true,
+          details: {},
+          _integrity_hash: String(i).repeat(64),
+        }),
+      );
+      writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), lines.join('\n') + '\n');
+      const r = await runCli(['export', '--dir', t.dir, '--format', 'rfc5424', '--hostname', 'host1']);
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.stdout.split('\n').filter(Boolean);
+      assert.equal(out.length, actors.length);
+      const before = rs.messages().length;
+      await new Promise<void>((resolve, reject) => {
+        const s = connect(rs.port, '127.0.0.1', () => {
+          for (const l of out) {
+            const b = Buffer.from(l);
+            s.write(`${b.length} `);
+            s.write(b);
+          }
+          s.end(resolve);
+        });
+        s.on('error', reject);
+      });
+      const got = (await rs.flush('tcp')).slice(before);
+      assert.equal(got.length, actors.length);
+      for (const [i, m] of got.entries()) {
+        const sent = out[i];
+        const sdStart = sent.indexOf('[audit@32473 ');
+        const sdEnd = sent.indexOf(' outcome="success"] ') + ' outcome="success"]'.length;
+        assert.equal(m.structuredData, sent.slice(sdStart, sdEnd), `entry ${i}: rsyslog read the same SD`);
+        assert.equal(m.msg, sent.slice(sdEnd + 1), `entry ${i}: and the rest as MSG`);
+        assert.equal(m.hostname, 'host1');
+        assert.match(m.structuredData, new RegExp(`chain_hash="${String(i).repeat(64)}" seq="${i + 1}"`));
+        if (actors[i].length > 100) assert.match(m.structuredData, /…\[truncated \d+ bytes\\\]" outcome="success"\]$/);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
 });

@@ -3,7 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, LOKI, runCli, tempDir } from '../helpers/cli.js';
+import {
+  deepArray,
+  deepLines,
+  EXACT_DETAILS,
+  EXACT_DETAILS_COMPACT,
+  EXACT_NUMBERS,
+  writeDay,
+  writerLine,
+} from '../helpers/hostile.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
 /** The fixture's entries, in chain order. */
@@ -118,6 +127,69 @@ describe('export', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /^warning: audit-2026-02-02\.jsonl:12: line is valid JSON but not an object$/m);
       assert.equal(r.stdout.split('\n').filter(Boolean).length, 149);
+    } finally {
+      t.cleanup();
+    }
+  });
+  it('csv and json keep numbers as written: 2^64+1, 1.0, -0.0, 1E5; NaN as written in csv, null in json', async () => {
+    const t = tempDir();
+    try {
+      const line = writerLine({ user_id: EXACT_NUMBERS.big, details: EXACT_DETAILS });
+      writeDay(t.dir, [line]);
+      const csv = assertExit(await runCli(['export', '--dir', t.dir, '--format', 'csv']), 0).stdout.split('\n')[1];
+      assert.equal(
+        csv,
+        '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,success,login,auth,,18446744073709551617,,,,true,,' +
+          `"${EXACT_DETAILS_COMPACT.replace(/"/g, '""')}",,,audit-2026-02-01.jsonl,1`,
+      );
+      const json = assertExit(await runCli(['export', '--dir', t.dir, '--format', 'json']), 0).stdout;
+      assert.equal(json, `[\n${line.replace(/: (NaN|-?Infinity)\b/g, ': null')}\n]\n`);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a line nested 10,000 deep exports in every format (no RangeError), JSON exactly as written', async () => {
+    const t = tempDir();
+    try {
+      const depth = 10_000;
+      const [l1, l2] = deepLines(depth);
+      writeDay(t.dir, [l1, l2]);
+      const run = async (format: string) =>
+        assertExit(await runCli(['export', '--dir', t.dir, '--format', format]), 0, format).stdout;
+      const quoted = (s: string) => `"${s.replace(/"/g, '""')}"`;
+      const details = `{"a":${deepArray(depth)}}`;
+      const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+      const csv = (await run('csv')).split('\n');
+      assert.deepEqual(csv.slice(1), [
+        `2026-02-01T00:00:00+00:00,auth.login,warning,alice,success,login,auth,,alice,,,,true,,${quoted(details)},,,audit-2026-02-01.jsonl,1`,
+        `2026-02-01T00:00:00+00:00,auth.login,warning,${quoted(actor)},success,login,auth,,${quoted(actor)},,,,true,,{},,,audit-2026-02-01.jsonl,2`,
+        '',
+      ]);
+      assert.equal(await run('json'), `[\n${l1},\n${l2}\n]\n`);
+      assert.equal(await run('jsonl'), `${l1}\n${l2}\n`);
+      for (const format of ['syslog', 'rfc5424', 'rfc3164']) {
+        const lines = (await run(format)).split('\n').filter(Boolean);
+        assert.equal(lines.length, 2, format);
+        for (const [i, l] of lines.entries()) {
+          assert.ok(Buffer.byteLength(l) - '<132>'.length <= (format === 'syslog' ? 1024 : 2048), format);
+          assert.match(l, /…\[truncated \d+ bytes\]$/, format);
+          assert.match(
+            l,
+            format === 'rfc5424'
+              ? new RegExp(`file="audit-2026-02-01\\.jsonl" line="${i + 1}"`)
+              : new RegExp(`file=audit-2026-02-01\\.jsonl line=${i + 1} entry=\\{`),
+            format,
+          );
+        }
+        assert.match(
+          lines[1],
+          format === 'rfc5424'
+            ? /actor="\{\\"a\\":\{\\"a\\":.*…\[truncated \d+ bytes\\\]"/
+            : /actor="\{\\"a\\":\{\\"a\\":.*…\[truncated \d+ bytes\]" outcome=success/,
+          format,
+        );
+      }
     } finally {
       t.cleanup();
     }

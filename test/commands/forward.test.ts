@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { generateSample } from '../../scripts/sample.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { deepLines, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerLine } from '../helpers/hostile.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
@@ -557,6 +558,96 @@ describe('forward to Loki', () => {
     assert.equal(await closed, 0, `forward --follow ends cleanly on SIGTERM: ${stderr}`);
     const saved = JSON.parse(readFileSync(state, 'utf8'));
     assert.equal(Object.values(saved.targets as Record<string, { line: number }>)[0].line, 5);
+  });
+});
+
+describe('forward: hostile and deep lines', () => {
+  let t: { dir: string; cleanup: () => void };
+  let rx: LokiReceiver;
+  beforeEach(async () => {
+    t = tempDir();
+    rx = new LokiReceiver();
+    await rx.start();
+  });
+  afterEach(async () => {
+    await rx.stop();
+    t.cleanup();
+  });
+  const state = () => join(t.dir, 'state.json');
+
+  it('--dry-run escapes terminal sequences from timestamps and actors (OSC 52, title, clear, bidi)', async () => {
+    const osc = '\u001b]52;c;ZXZpbA==\u0007\u001b]0;pwned\u0007\u001b[2J';
+    writeDay(t.dir, [
+      writerLine({}, { timestamp: osc + RAW_HOSTILE }),
+      writerLine({}, { timestamp: '2026-02-01T00:00:00+00:00', user_id: osc + RAW_HOSTILE }),
+    ]);
+    const loki = assertExit(
+      await runCli(['forward', '--dir', t.dir, '--loki', rx.url, '--state', state(), '--dry-run']),
+      0,
+    );
+    const syslog = assertExit(
+      await runCli(['forward', '--dir', t.dir, '--syslog', 'udp://127.0.0.1:9', '--state', state(), '--dry-run']),
+      0,
+    );
+    for (const r of [loki, syslog]) {
+      assert.doesNotMatch(r.stdout + r.stderr, UNSAFE_ON_TTY, r.stdout);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(r.stdout + r.stderr, /\u001b|\u0007/);
+    }
+    // The refusal names the timestamp, escaped (it is not RFC 3339).
+    assert.match(
+      loki.stdout,
+      /refused: 1: timestamp "\\x1b\]52;c;ZXZpbA==\\x07\\x1b\]0;pwned\\x07\\x1b\[2J\\x9b2J\\u202eevil/,
+    );
+    // The sample message is the first entry's, its fields escaped.
+    assert.match(
+      syslog.stdout,
+      /first message: <\d+>1 - .*"timestamp": "\\u001b\]52;c;ZXZpbA==\\u0007.*\\u009b2J\\u202eevil/,
+    );
+    assert.equal(rx.pushes, 0);
+  });
+
+  it('a line nested 10,000 deep: --dry-run to Loki and syslog, and the Loki line as written', async () => {
+    const [l1, l2] = deepLines(10_000);
+    writeDay(t.dir, [l1, l2]);
+    for (const target of [
+      ['--loki', rx.url],
+      ['--syslog', 'udp://127.0.0.1:9'],
+    ]) {
+      const r = assertExit(
+        await runCli(['forward', '--dir', t.dir, ...target, '--state', state(), '--timestamp', 'ingest', '--dry-run']),
+        0,
+        target[0],
+      );
+      assert.match(r.stdout, /: 2 entries would be sent\n/, target[0]);
+      assert.doesNotMatch(r.stderr, /RangeError|Maximum call stack/, target[0]);
+      if (target[0] === '--syslog')
+        assert.match(
+          r.stdout,
+          /first message: <\d+>1 .* file="audit-2026-02-01\.jsonl" line="1" .*\] \{.*…\[truncated \d+ bytes\]\n/,
+        );
+    }
+    const sent = assertExit(
+      await runCli([
+        'forward',
+        '--dir',
+        t.dir,
+        '--loki',
+        rx.url,
+        '--state',
+        state(),
+        '--timestamp',
+        'ingest',
+        '--batch-wait',
+        '100',
+      ]),
+      0,
+    );
+    assert.match(sent.stdout, /2 delivered/);
+    assert.deepEqual(
+      rx.stored.map((e) => e.line),
+      [l1, l2],
+    );
   });
 });
 

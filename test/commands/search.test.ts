@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, HAS_SCRIPT, LOKI, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
+import { deepArray, deepLines, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
 
@@ -151,6 +152,57 @@ describe('search', () => {
     const raw = await runCli(['search', '--dir', WRITER, '--grep', 'ctl', '-o', 'raw']);
     assert.equal(raw.code, 0, raw.stderr);
     assert.equal(raw.stdout, lines.map((l) => l + '\n').join(''));
+  });
+
+  it('on a terminal, -o json, jsonl and raw escape what the log holds raw; into a pipe raw is the bytes', async () => {
+    const t = tempDir();
+    try {
+      const line = JSON.stringify(writerEntry({ user_id: RAW_HOSTILE, error: `e${RAW_HOSTILE}` }));
+      writeDay(t.dir, [line]);
+      const piped = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'raw']), 0);
+      assert.equal(piped.stdout, line + '\n');
+      if (!HAS_SCRIPT) return;
+      for (const o of ['json', 'jsonl', 'raw']) {
+        const r = await runCliOnTty(['search', '--dir', t.dir, '-o', o]);
+        assert.equal(r.code, 0, r.output);
+        assert.doesNotMatch(r.output, UNSAFE_ON_TTY, o);
+        const value = o === 'json' ? JSON.parse(r.output)[0] : JSON.parse(r.output);
+        assert.deepEqual(value, JSON.parse(line), o);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a line nested 10,000 deep prints in text, json and jsonl (no RangeError), its JSON exactly as written', async () => {
+    const t = tempDir();
+    try {
+      const depth = 10_000;
+      const [l1, l2] = deepLines(depth);
+      writeDay(t.dir, [l1, l2]);
+      const details = `{"a":${deepArray(depth)}}`;
+      const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+      const text = assertExit(await runCli(['search', '--dir', t.dir]), 0, 'text');
+      assert.equal(
+        text.stdout,
+        `2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
+          `2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
+      );
+      const json = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'json']), 0, 'json');
+      assert.equal(json.stdout, `[\n${l1},\n${l2}\n]\n`);
+      const jsonl = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'jsonl']), 0, 'jsonl');
+      assert.equal(jsonl.stdout, `${l1}\n${l2}\n`);
+      // The actor is matched too, as its JSON text.
+      const byActor = assertExit(await runCli(['search', '--dir', t.dir, '--actor', '{"a":{"a":*', '-o', 'jsonl']), 0);
+      assert.equal(byActor.stdout, `${l2}\n`);
+      const byField = assertExit(
+        await runCli(['search', '--dir', t.dir, '--field', 'details.a=[[[*', '-o', 'jsonl']),
+        0,
+      );
+      assert.equal(byField.stdout, `${l1}\n`);
+    } finally {
+      t.cleanup();
+    }
   });
 });
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { sealEntry } from '../../src/core/write/seal.js';
-import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, BIN, HAS_SCRIPT, LOKI, ROOT, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
+import { EXACT_NUMBERS, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerLine } from '../helpers/hostile.js';
 
 /** The fixture's entries of one day. */
 const day = (d: string): Array<{ timestamp: string }> =>
@@ -535,6 +536,78 @@ describe('summary', () => {
       assert.doesNotMatch(tty.stdout, /\u001b\[/, 'NO_COLOR is honoured on a terminal');
     },
   );
+
+  it('a numeric user_id is counted and shown exactly as written (plain, --json, recent failures)', async () => {
+    const t = tempDir();
+    try {
+      writeDay(t.dir, [
+        writerLine({ user_id: EXACT_NUMBERS.big }),
+        writerLine({ user_id: EXACT_NUMBERS.big }),
+        // 18446744073709551616 is the same double: it must still count as another actor.
+        writerLine({ user_id: '18446744073709551616', error: EXACT_NUMBERS.one }, { success: false }),
+      ]);
+      const args = ['summary', '--dir', t.dir, '--all', '--no-chain'];
+      const plain = assertExit(await runCli(args), 0).stdout.split('\n');
+      assert.ok(plain.includes('actor\t18446744073709551617\t2'), plain.join('\n'));
+      assert.ok(plain.includes('actor\t18446744073709551616\t1'), plain.join('\n'));
+      assert.ok(
+        plain.includes('failure-entry\t2026-02-01T00:00:00+00:00\tauth.login\t18446744073709551616\t1.0'),
+        plain.join('\n'),
+      );
+      const json = JSON.parse(assertExit(await runCli([...args, '--json']), 0).stdout);
+      assert.deepEqual(json.byActor, [
+        { key: '18446744073709551617', count: 2 },
+        { key: '18446744073709551616', count: 1 },
+      ]);
+      assert.equal(json.recentFailures[0].error, '1.0');
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it("Loki Mode's action and resource-type split keeps numbers as written, NaN as NaN", async () => {
+    const t = tempDir();
+    try {
+      writeDay(t.dir, [
+        writerLine({ action: EXACT_NUMBERS.big, resource_type: EXACT_NUMBERS.one }),
+        // The same double as …617, another action; -0.0 is not 0.
+        writerLine({ action: '18446744073709551616', resource_type: EXACT_NUMBERS.negZero }),
+        writerLine({ action: EXACT_NUMBERS.nan, resource_type: 'null' }),
+        writerLine({}, { action: 'login', resource_type: 'auth' }),
+      ]);
+      const args = ['summary', '--dir', t.dir, '--all', '--no-chain', '--json'];
+      const s = JSON.parse(assertExit(await runCli(args), 0).stdout);
+      const keys = (counts: Array<{ key: string }>) => counts.map((c) => c.key).sort();
+      assert.deepEqual(keys(s.byAction), ['18446744073709551616', '18446744073709551617', 'NaN', 'login']);
+      assert.deepEqual(keys(s.byResourceType), ['-0.0', '1.0', 'auth', 'unknown']);
+      const plain = assertExit(await runCli(args.slice(0, -1)), 0).stdout.split('\n');
+      assert.ok(plain.includes('action\t18446744073709551617\t1'), plain.join('\n'));
+      assert.ok(plain.includes('resource-type\t-0.0\t1'), plain.join('\n'));
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('--json escapes hostile characters on a terminal and in a pipe, with the same values', async () => {
+    const t = tempDir();
+    try {
+      const entry = { ...writerEntry('2026-02-01T00:00:00+00:00', 'delete'), user_id: RAW_HOSTILE, success: false };
+      writeDay(t.dir, [JSON.stringify({ ...entry, error: `e${RAW_HOSTILE}` })]);
+      const args = ['summary', '--dir', t.dir, '--all', '--no-chain', '--json'];
+      const piped = assertExit(await runCli(args), 0);
+      assert.doesNotMatch(piped.stdout, UNSAFE_ON_TTY);
+      assert.match(piped.stdout, /^\{\n {2}"dir": ".*",\n {2}"streams": \[\n/, 'indented, one member a line');
+      const s = JSON.parse(piped.stdout);
+      assert.deepEqual(s.byActor, [{ key: RAW_HOSTILE, count: 1 }]);
+      assert.equal(s.recentFailures[0].error, `e${RAW_HOSTILE}`);
+      if (!HAS_SCRIPT) return;
+      const tty = await runCliOnTty(args);
+      assert.equal(tty.code, 0, tty.output);
+      assert.equal(tty.output, piped.stdout);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
 
 describe('summary on unreadable input', () => {
@@ -546,7 +619,14 @@ describe('summary on unreadable input', () => {
       mkdirSync(join(t.dir, 'audit-2026-02-04.jsonl'));
       const r = await runCli(['summary', '--dir', t.dir, '--all', '--no-chain']);
       assert.equal(r.code, 3, r.stderr);
-      assert.match(r.stderr, /^warning: audit-2026-02-04\.jsonl:1: cannot read audit-2026-02-04\.jsonl: EISDIR/m);
+      assert.match(
+        r.stderr,
+        /^warning: audit-2026-02-04\.jsonl:1: cannot read audit-2026-02-04\.jsonl: a directory, not a regular file$/m,
+      );
+      assert.match(
+        r.stderr,
+        /^loki-audit: error: 1 file\(s\) could not be read, their entries are missing: audit-2026-02-04\.jsonl$/m,
+      );
       assert.match(r.stdout, /^total\t150$/m);
     } finally {
       t.cleanup();

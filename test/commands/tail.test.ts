@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { sealEntry } from '../../src/core/write/seal.js';
-import { BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, BIN, HAS_SCRIPT, LOKI, ROOT, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
+import { deepArray, deepLines, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A writer with Loki Mode's chain rule, appending to a directory. */
@@ -141,6 +142,43 @@ describe('tail', () => {
         .some((l) => JSON.parse(l).success !== false),
       'the last two are not both failures',
     );
+  });
+
+  it('on a terminal -o jsonl and raw are escaped (same values); into a pipe the original bytes', async () => {
+    const t = tempDir();
+    try {
+      const line = JSON.stringify(writerEntry({ user_id: RAW_HOSTILE }));
+      writeDay(t.dir, [line]);
+      assert.equal(assertExit(await runCli(['tail', '--dir', t.dir, '-o', 'raw']), 0).stdout, line + '\n');
+      if (!HAS_SCRIPT) return;
+      for (const o of ['jsonl', 'raw']) {
+        const r = await runCliOnTty(['tail', '--dir', t.dir, '-o', o]);
+        assert.equal(r.code, 0, r.output);
+        assert.doesNotMatch(r.output, UNSAFE_ON_TTY, o);
+        assert.deepEqual(JSON.parse(r.output), JSON.parse(line), o);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a line nested 10,000 deep is shown (text and jsonl), not a RangeError', async () => {
+    const t = tempDir();
+    try {
+      const depth = 10_000;
+      const [l1, l2] = deepLines(depth);
+      writeDay(t.dir, [l1, l2]);
+      const details = `{"a":${deepArray(depth)}}`;
+      const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+      assert.equal(
+        assertExit(await runCli(['tail', '--dir', t.dir]), 0).stdout,
+        `2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
+          `2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
+      );
+      assert.equal(assertExit(await runCli(['tail', '--dir', t.dir, '-o', 'jsonl']), 0).stdout, `${l1}\n${l2}\n`);
+    } finally {
+      t.cleanup();
+    }
   });
 
   it('--follow -o json is refused (an array cannot be followed)', async () => {

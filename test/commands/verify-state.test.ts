@@ -54,7 +54,11 @@ describe('verify --state (incremental)', () => {
     const before = readFileSync(state, 'utf8');
     const { code, stderr, rep } = await run();
     assert.equal(code, 1, stderr);
-    assert.match(rep.firstProblem.message, /shorter .* than when it was verified/);
+    assert.equal(rep.firstProblem.reason, 'chain-break');
+    assert.match(
+      rep.firstProblem.message,
+      /audit-2026-02-03\.jsonl now ends at line 47 .* verified up to line 50 .* every entry left verifies: the verified entries at its end were removed/,
+    );
     assert.equal(readFileSync(state, 'utf8'), before);
     const again = await run();
     assert.equal(again.code, 1, `the alarm repeats until it is dealt with: ${again.stderr}`);
@@ -67,7 +71,11 @@ describe('verify --state (incremental)', () => {
     writeFileSync(f, lines.join('\n'));
     let { code, stderr, rep } = await run();
     assert.equal(code, 1, stderr);
-    assert.match(rep.firstProblem.message, /not the one verified/);
+    // Located: the changed entry at its line, not only "the last entry differs".
+    assert.deepEqual(
+      [rep.firstProblem.file, rep.firstProblem.line, rep.firstProblem.reason],
+      ['audit-2026-02-02.jsonl', 50, 'hash-mismatch'],
+    );
     cpSync(join(LOKI, 'extended/valid/writer/audit-2026-02-02.jsonl'), f);
     rmSync(join(audit, 'audit-2026-02-01.jsonl'));
     ({ code, stderr, rep } = await run());
@@ -94,6 +102,69 @@ describe('verify --state (incremental)', () => {
     const r = await runCli(['verify', '--dir', audit, '--state', state, '--json', '--retention-files', '2']);
     assert.equal(r.code, 1, r.stderr + r.stdout);
     assert.ok(JSON.parse(r.stdout).findings.some((f: { reason: string }) => f.reason === 'chain-break'));
+  });
+
+  it('an edit that shortens the file (sed -i) is an edit at its line, never "entries removed"', async () => {
+    const f = join(audit, 'audit-2026-02-02.jsonl');
+    const lines = readFileSync(f, 'utf8').split('\n');
+    const at = lines.findIndex((l, i) => i > 10 && /"user_id": "[^"]{3,}"/.test(l));
+    assert.ok(at > 0, 'an entry with a user to shorten');
+    lines[at] = lines[at].replace(/"user_id": "[^"]+"/, '"user_id": "x"');
+    // sed -i: a new file (a new inode) under the same name, shorter than the verified one.
+    rmSync(f);
+    writeFileSync(f, lines.join('\n'));
+    const { code, stderr, rep } = await run();
+    assert.equal(code, 1, stderr);
+    assert.deepEqual(
+      [rep.firstProblem.file, rep.firstProblem.line, rep.firstProblem.reason],
+      ['audit-2026-02-02.jsonl', at + 1, 'hash-mismatch'],
+    );
+    for (const x of rep.findings) {
+      assert.equal(x.reason, 'hash-mismatch', x.message);
+      assert.doesNotMatch(x.message, /verified entries .*removed|shorter/, x.message);
+    }
+  });
+
+  it('the documented limit: an edit inside the verified part that keeps the last entry; a full verify finds it', async () => {
+    const f = join(audit, 'audit-2026-02-01.jsonl');
+    const lines = readFileSync(f, 'utf8').split('\n');
+    const edited = lines[20].replace(
+      /"timestamp": "2026-02-01T(\d)/,
+      (_m, d) => `"timestamp": "2026-02-01T${(Number(d) + 1) % 10}`,
+    );
+    assert.notEqual(edited, lines[20]);
+    lines[20] = edited;
+    writeFileSync(f, lines.join('\n'));
+    const { code, stderr } = await run();
+    assert.equal(code, 0, `--state checks the verified tails only (docs/verify.md): ${stderr}`);
+    const full = await runCli(['verify', '--dir', audit, '--json']);
+    assert.equal(full.code, 1, full.stderr);
+    const rep = JSON.parse(full.stdout);
+    assert.deepEqual(
+      [rep.firstProblem.file, rep.firstProblem.line, rep.firstProblem.reason],
+      ['audit-2026-02-01.jsonl', 21, 'hash-mismatch'],
+    );
+  });
+
+  it('files are told apart by content, not by a remembered inode another file now has', async () => {
+    // A forged piece that holds the inode the state remembers for the live day's file (as a
+    // freed and reused inode would): the real file is still recognised by its content, and the
+    // forged piece is caught as a file inside the verified history.
+    const live = join(audit, 'audit-2026-02-03.jsonl');
+    const forged = join(audit, 'audit-2026-02-03.000001.jsonl');
+    writeFileSync(forged, readFileSync(live, 'utf8').split('\n').slice(0, 10).join('\n') + '\n');
+    const s = JSON.parse(readFileSync(state, 'utf8'));
+    const { statSync } = await import('node:fs');
+    s.files.find((x: { name: string }) => x.name === 'audit-2026-02-03.jsonl').ino = statSync(forged).ino;
+    writeFileSync(state, JSON.stringify(s));
+    const { code, stderr, rep } = await run();
+    assert.equal(code, 1, stderr);
+    assert.deepEqual(
+      rep.findings.map((x: { file: string; reason: string }) => [x.file, x.reason]),
+      [['audit-2026-02-03.000001.jsonl', 'chain-break']],
+    );
+    assert.match(rep.findings[0].message, /appeared inside the already verified history/);
+    assert.ok(!rep.notes.some((n: { message: string }) => /is now/.test(n.message)), JSON.stringify(rep.notes));
   });
 
   it('a corrupt state file or one of another directory exits 13 with a clear message', async () => {

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN, copyFixture, LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, BIN, copyFixture, HAS_SCRIPT, LOKI, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
+import { RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerEntry } from '../helpers/hostile.js';
 
 interface Expect {
   class: string;
@@ -194,6 +195,24 @@ describe('verify details', () => {
     assert.notEqual(f.expected, f.stored);
   });
 
+  it('--json escapes a hostile stored hash on a terminal and in a pipe, with the same value', async () => {
+    const t = tempDir();
+    try {
+      writeDay(t.dir, [JSON.stringify(writerEntry({ _integrity_hash: RAW_HOSTILE }))]);
+      const args = ['verify', '--dir', t.dir, '--json'];
+      const piped = assertExit(await runCli(args), 6);
+      assert.doesNotMatch(piped.stdout, UNSAFE_ON_TTY);
+      assert.equal(JSON.parse(piped.stdout).firstProblem.stored, RAW_HOSTILE);
+      if (!HAS_SCRIPT) return;
+      const tty = await runCliOnTty(args);
+      assert.equal(tty.code, 6, tty.output);
+      assert.doesNotMatch(tty.output, UNSAFE_ON_TTY);
+      assert.equal(JSON.parse(tty.output).firstProblem.stored, RAW_HOSTILE);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a fork names the hash it chains from (genesis)', async () => {
     const r = await runCli(['verify', '--dir', join(LOKI, 'extended/quirks/restart-after-long-line'), '--json']);
     assert.equal(r.code, 5, r.stderr);
@@ -368,6 +387,18 @@ describe('verify on bad input: clear message, documented exit code, no stack tra
     const r = await runCli(['verify', '--bogus']);
     assert.equal(r.code, 2, r.stderr);
     noStack(r.stderr);
+  });
+
+  it('--against-loki with credentials in the URL (any form the URL parser reads) exits 2, the secret unprinted', async () => {
+    for (const url of ['http://u:hunter2@127.0.0.1:1', 'http:/u:hunter2@127.0.0.1:1']) {
+      const r = assertExit(
+        await runCli(['verify', '--dir', join(LOKI, 'extended/valid/writer'), '--against-loki', url]),
+        2,
+        url,
+      );
+      assert.match(r.stderr, /--against-loki: credentials in a URL/);
+      assert.doesNotMatch(r.stdout + r.stderr, /hunter2/);
+    }
   });
 
   it('an entry appended while a write is in progress (no newline yet, complete JSON) is verified with a note', async () => {

@@ -1,6 +1,6 @@
 /** Runs the built CLI as a user would: a child process on real files. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,6 +46,36 @@ export function runCli(
       }),
     );
     child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Whether util-linux `script` is here to give a command a pseudo-terminal (.ci/run installs it). */
+export const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
+
+/**
+ * Runs `loki-audit ARGS` on a pseudo-terminal (util-linux `script`, whose `-e` passes on the exit
+ * code), with runCli's clean environment: stdout and stderr are a terminal. `output` is what the
+ * terminal got from both, with the terminal's CRLF line ends turned back into LF.
+ */
+export function runCliOnTty(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_')) delete env[k];
+  Object.assign(env, options.env);
+  delete env.FORCE_COLOR;
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const cmd = [process.execPath, BIN, ...args].map(quote).join(' ');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => out.push(b));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolvePromise({ code, output: Buffer.concat(out).toString('utf8').replace(/\r\n/g, '\n') }),
+    );
   });
 }
 

@@ -1,8 +1,12 @@
+/** summary's table and piped lines: the chains' status, the splits, values from the log escaped. */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Chalk } from 'chalk';
-import type { Summary } from '../../src/core/query/summary.js';
+import { summarize, type Summary } from '../../src/core/query/summary.js';
 import { formatSummaryPlain, formatSummaryTable } from '../../src/output/summary.js';
+import { tempDir } from '../helpers/cli.js';
 
 const plainChalk = new Chalk({ level: 0 });
 
@@ -86,5 +90,22 @@ describe('summary output', () => {
     assert.match(formatSummaryPlain(summary()), /\njs-chain\tintact\t1\t-\nchain\tintact\t1\t-\n$/);
     assert.match(formatSummaryPlain(summary({ jsChain: null })), /\nfailure\t0\n(?:.*\n)*chain\tintact\t1\t-\n$/);
     assert.doesNotMatch(formatSummaryPlain(summary({ jsChain: null })), /js-chain/);
+  });
+
+  it('the table escapes a timestamp that Date.parse still reads (a comment in parentheses)', async () => {
+    const t = tempDir();
+    try {
+      // V8's legacy date parser skips text in parentheses: this time counts as first and last.
+      const entry = { timestamp: 'Feb 1 2026 (\u001b[2J\u202e)', action: 'read', resource_type: 'task', success: true };
+      writeFileSync(join(t.dir, 'audit-2026-02-01.jsonl'), JSON.stringify(entry) + '\n');
+      const s = await summarize(t.dir, { window: { since: null, until: null }, verifyChain: false });
+      assert.equal(s.first, entry.timestamp);
+      const out = formatSummaryTable(s, plainChalk);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u202e]/, out);
+      assert.match(out, /first Feb 1 2026 \(\\x1b\[2J\\u202e\) {3}last Feb 1 2026 \(\\x1b\[2J\\u202e\)/);
+    } finally {
+      t.cleanup();
+    }
   });
 });

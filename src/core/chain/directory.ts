@@ -41,6 +41,8 @@ export interface DirectoryReport {
   ignored: string[];
   /** With --state: how many files were only checked by their remembered tail. */
   incremental?: { filesSkipped: number; state: string };
+  /** With --checkpoints: what the store held. */
+  checkpoints?: CheckpointsChecked;
 }
 
 /** Notes that make `--strict` fail. */
@@ -51,7 +53,17 @@ export const STRICT_NOTES: readonly Note['kind'][] = [
   'rewritten',
   'resync',
   'mixed-schema',
+  'no-checkpoints',
 ];
+
+/** What `--checkpoints` checked: the store, how many checkpoints it held, the newest one's time. */
+export interface CheckpointsChecked {
+  store: string;
+  /** Checkpoints read from the store (valid signature or not). */
+  checked: number;
+  /** `time` of the newest checkpoint with a valid signature (ISO 8601), or null. */
+  newest: string | null;
+}
 
 /** Progress of a verification (for a terminal display). Bytes are file sizes on disk. */
 export type VerifyProgress = ReadProgress;
@@ -82,6 +94,8 @@ export interface VerifyDirectoryOptions extends Pick<
   anchorFindings?: Finding[];
   /** Notes from outside the chain (e.g. entries not forwarded yet). */
   extraNotes?: Note[];
+  /** With --checkpoints: what the store held (copied into the report). */
+  checkpoints?: CheckpointsChecked;
   /** Only these of the directory's two chains (`--stream`; default: both). */
   chains?: ReadonlyArray<'dashboard' | 'js'>;
 }
@@ -206,6 +220,7 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
     saveVerifyState(options.statePath, next);
   }
   if (incremental) result.incremental = { filesSkipped: incremental.skipped, state: options.statePath as string };
+  if (options.checkpoints) result.checkpoints = options.checkpoints;
   return result;
 }
 

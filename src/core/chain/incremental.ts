@@ -1,14 +1,15 @@
 /**
  * Incremental verification for cron (`verify --state FILE`).
  *
- * The state remembers, per file (by inode, so size rotation's rename is followed), how far the
- * chain was verified: byte offset, line, the last entry's offset, the SHA-256 of its bytes and
- * its chain hash. The next run checks, for each remembered file, that it is still there, not
- * shorter, and that the last verified entry is still at its offset with the same bytes — a
- * constant-time check per file — then verifies only what was appended since, chaining from the
- * remembered hashes. A verified file that vanished, shrank or changed at the remembered place, a
- * new file inside the verified history, or new entries that do not chain from the remembered
- * head are reported as tampering. Limit: an edit strictly inside a verified prefix that leaves
+ * The state remembers, per file, how far the chain was verified: byte offset, line, the last
+ * entry's offset, the SHA-256 of its bytes and its chain hash. The next run finds each
+ * remembered file by name and content (size rotation's new name followed; see
+ * {@link findVerified}), checks that it is not shorter and that the last verified entry is still
+ * at its offset with the same bytes — a constant-time check per file — then verifies only what
+ * was appended since, chaining from the remembered hashes. A verified file that vanished is
+ * tampering; one that shrank or changed is verified again alone, so the finding is at the line
+ * that changed. A new file inside the verified history, or new entries that do not chain from
+ * the remembered head, are tampering too. Limit: an edit strictly inside a verified prefix that leaves
  * its last entry intact is only seen by a full verify (run one weekly, or keep checkpoints).
  */
 import { statSync } from 'node:fs';
@@ -113,16 +114,15 @@ export async function verifyIncremental(
     }
   }
   const mapped = new Map<AuditFile, VerifiedFile>();
+  const claimed = new Set<AuditFile>();
   let lastMappedIndex = -1;
   let oldestGone = true; // still in the run of missing files at the start of the history
+  let prevHash: string | null = null; // the remembered hash before `v`
   for (const v of state.files) {
-    // The same inode under the same name, or under the name size rotation gives it; an inode
-    // under another name is a new file that reuses a freed inode (sed -i, a delete and create).
-    const byIno = v.ino !== null ? inos.get(v.ino) : undefined;
-    const f =
-      byIno && (byIno.name === v.name || rotatedName(v.name, byIno.name))
-        ? byIno
-        : files.find((x) => x.name === v.name);
+    const before = prevHash;
+    prevHash = v.lastHash ?? prevHash;
+    const found = await findVerified(v, files, inos, claimed);
+    const f = found?.file;
     const base = { file: v.name, line: v.lines, offset: v.bytes };
     if (f) oldestGone = false;
     if (!f && oldestGone && retention) {
@@ -143,38 +143,21 @@ export async function verifyIncremental(
       });
       continue;
     }
-    const size = f.gz ? Infinity : statSync(f.path).size;
-    if (size < v.bytes) {
-      findings.push({
-        ...base,
-        file: f.name,
-        class: 'tampered',
-        reason: 'chain-break',
-        message: `${f.name} is shorter (${size} bytes) than when it was verified (${v.bytes} bytes): verified entries were removed`,
-      });
-      mapped.set(f, v);
+    claimed.add(f);
+    mapped.set(f, v);
+    if (!found.unchanged) {
+      // Where it changed: that one file verified again from the remembered hash before it.
+      findings.push(...(await locateChange(f, v, before, state.verifiedAt, maxLineBytes)));
       continue;
-    }
-    const tail =
-      v.lastEntryOffset !== null && v.lastEntrySha256 && !f.gz ? await lineAt(f, v.lastEntryOffset) : undefined;
-    if (tail !== undefined && (tail === null || lineDigest(tail) !== v.lastEntrySha256)) {
-      findings.push({
-        ...base,
-        file: f.name,
-        class: 'tampered',
-        reason: 'hash-mismatch',
-        message: `the last verified entry of ${f.name} (line ${v.lines}, offset ${v.lastEntryOffset}) is not the one verified on ${state.verifiedAt}: the verified part was changed`,
-      });
     }
     if (f.name !== v.name)
       notes.push({ kind: 'rewritten', file: f.name, message: `${v.name} is now ${f.name} (size rotation renamed it)` });
-    mapped.set(f, v);
     lastMappedIndex = Math.max(lastMappedIndex, files.indexOf(f));
   }
   // Work: the files after the verified history, and the grown tails of remembered files.
   const todo: AuditFile[] = [];
   let startHash: string | undefined;
-  let prevHash: string | undefined; // last remembered hash before the current file
+  let lastHash: string | undefined; // last remembered hash before the current file
   let skipped = 0;
   for (let i = 0; i < files.length; i++) {
     const f = files[i];
@@ -183,10 +166,10 @@ export async function verifyIncremental(
       const size = f.gz ? v.bytes : statSync(f.path).size;
       if (size > v.bytes) {
         // Grown: continue from its own last verified entry.
-        if (todo.length === 0) startHash = v.lastHash ?? prevHash;
+        if (todo.length === 0) startHash = v.lastHash ?? lastHash;
         todo.push({ ...f, startOffset: v.bytes, firstLine: v.lines + 1 });
       } else skipped++;
-      prevHash = v.lastHash ?? prevHash;
+      lastHash = v.lastHash ?? lastHash;
       continue;
     }
     if (i < lastMappedIndex) {
@@ -200,7 +183,7 @@ export async function verifyIncremental(
       });
       continue;
     }
-    if (todo.length === 0) startHash = prevHash;
+    if (todo.length === 0) startHash = lastHash;
     todo.push(f);
   }
   const r = await verifyDashboardChain(todo, { maxLineBytes, startHash });
@@ -237,4 +220,83 @@ export async function verifyIncremental(
     } else if (v) next.files.push({ ...v, name: f.name, ino });
   }
   return { report, next, skipped };
+}
+
+/**
+ * The file `v` is now. Files are identified by name and content, not by inode (`sed -i` and a
+ * delete-and-create reuse freed inodes): a file of the same name, or of the name size rotation
+ * gives it (`audit-D.jsonl` → `audit-D.HHMMSS.jsonl`), at least as long as when verified and
+ * holding the last verified entry at its offset, byte for byte, is `v` unchanged. The inode only
+ * orders the candidates. When none holds it, the file of the same name is `v` changed; none:
+ * `v` is gone.
+ */
+async function findVerified(
+  v: VerifiedFile,
+  files: AuditFile[],
+  inos: Map<number, AuditFile>,
+  claimed: Set<AuditFile>,
+): Promise<{ file: AuditFile; unchanged: boolean } | null> {
+  const byIno = v.ino !== null ? inos.get(v.ino) : undefined;
+  const candidates = files
+    .filter((f) => !claimed.has(f) && (f.name === v.name || rotatedName(v.name, f.name)))
+    .sort((a, b) => rank(a) - rank(b));
+  function rank(f: AuditFile): number {
+    return f === byIno ? 0 : f.name === v.name ? 1 : 2;
+  }
+  for (const f of candidates) if (await holdsVerified(f, v)) return { file: f, unchanged: true };
+  const same = candidates.find((f) => f.name === v.name);
+  return same ? { file: same, unchanged: false } : null;
+}
+
+/** Whether `f` is at least as long as `v` was and holds its last verified entry at its offset. */
+async function holdsVerified(f: AuditFile, v: VerifiedFile): Promise<boolean> {
+  let size: number;
+  try {
+    size = f.gz ? Infinity : statSync(f.path).size;
+  } catch {
+    return false;
+  }
+  if (size < v.bytes) return false;
+  if (v.lastEntryOffset === null || !v.lastEntrySha256 || f.gz) return true;
+  const tail = await lineAt(f, v.lastEntryOffset);
+  return tail !== null && lineDigest(tail) === v.lastEntrySha256;
+}
+
+/**
+ * Findings for a verified file that changed: the file is verified again, alone, from the
+ * remembered hash before it (`before`; null: it starts the history), so that an edit is reported
+ * at its line as a hash mismatch (`sed -i` shortening a value is an edit, not "entries
+ * removed"), a removed line as a chain break at the entry after it. Only when every entry left
+ * verifies is the change named from the remembered figures: entries cut from the end, or the
+ * verified part rewritten with recomputed hashes.
+ */
+async function locateChange(
+  f: AuditFile,
+  v: VerifiedFile,
+  before: string | null,
+  verifiedAt: string,
+  maxLineBytes: number | undefined,
+): Promise<Finding[]> {
+  const r = await verifyDashboardChain([f], { maxLineBytes, startHash: before ?? undefined, jobs: 0 });
+  const located = r.findings.filter((x) => x.class === 'tampered' || x.class === 'unreadable');
+  if (located.length) return located;
+  const fr = r.files[0];
+  const base = { file: f.name, line: v.lines, offset: v.bytes };
+  if (fr && fr.completeBytes < v.bytes)
+    return [
+      {
+        ...base,
+        class: 'tampered',
+        reason: 'chain-break',
+        message: `${f.name} now ends at line ${fr.lines} (${fr.completeBytes} bytes) but was verified up to line ${v.lines} (${v.bytes} bytes) on ${verifiedAt}, and every entry left verifies: the verified entries at its end were removed`,
+      },
+    ];
+  return [
+    {
+      ...base,
+      class: 'tampered',
+      reason: 'hash-mismatch',
+      message: `the last verified entry of ${f.name} (line ${v.lines}, offset ${v.lastEntryOffset}) is not the one verified on ${verifiedAt}, though every entry of the file verifies: the verified part was rewritten with recomputed hashes`,
+    },
+  ];
 }

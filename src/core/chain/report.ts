@@ -73,7 +73,9 @@ export interface Note {
     | 'not-forwarded'
     | 'retention'
     /** An entry whose hash field is not the one its file's entries use (`_integrity_hash` / `chain_hash`). */
-    | 'mixed-schema';
+    | 'mixed-schema'
+    /** `--checkpoints` named a store that holds no checkpoint (missing or empty): nothing else was checked. */
+    | 'no-checkpoints';
   message: string;
   file?: string;
   line?: number;

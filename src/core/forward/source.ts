@@ -15,7 +15,7 @@ import { sizeOf } from '../read/entries.js';
 import type { AuditFile } from '../read/files.js';
 import type { RawLine } from '../read/lines.js';
 import { readErrorText } from '../read/open.js';
-import { openAuditFile, readChunks, scanLineBatches } from '../read/lines.js';
+import { LineSplitter, lineBatches, openAuditFile, readChunks } from '../read/lines.js';
 import type { Position } from './positions.js';
 import { lineDigest } from './positions.js';
 
@@ -107,15 +107,20 @@ async function* fileLines(
   // Plain files: one reused read buffer, the lines views of it (a fresh buffer per read, or a
   // copy per line, left garbage waiting for the collector).
   const chunks = f.gz ? openAuditFile(f.path, start) : readChunks(f.path, start, Infinity, 64 * 1024);
-  for await (const raws of scanLineBatches(chunks, {
+  // Empty lines are counted by the splitter, not handed out (10 M blank lines took 30 s).
+  const splitter = new LineSplitter({
     maxLineBytes,
     startOffset: start,
     firstLine: f.gz && resume ? 1 : firstLine,
     volatile: f.gz ? false : 'parts',
-  })) {
+    skipEmptyLines: true,
+  });
+  let torn = false;
+  for await (const raws of lineBatches(chunks, splitter)) {
     const lines: SourceLine[] = [];
     for (const raw of raws) {
       if (raw.offset < skipTo) continue;
+      torn ||= !raw.terminated;
       if (!raw.terminated) break; // a write in progress: taken when whole (follow) or next run
       end = raw.offset + raw.length + (raw.crlf ? 2 : 1);
       next = raw.line + 1;
@@ -124,6 +129,11 @@ async function* fileLines(
     }
     if (lines.length) yield lines;
     if (signal?.aborted) return null;
+  }
+  // Empty lines after the last line handed out are whole lines too.
+  if (!torn && splitter.position > end) {
+    end = splitter.position;
+    next = splitter.nextLine;
   }
   return { end, next };
 }

@@ -11,6 +11,7 @@ import type { EntryView, Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
 import type { TimeWindow } from './time.js';
 import type { Needle } from '../read/needles.js';
+import { compactJson, valueTextAt } from '../read/json-text.js';
 
 /** A filter specification as the commands build it from flags. */
 export interface FilterSpec {
@@ -83,10 +84,16 @@ export function parseFieldSpec(spec: string): { path: string[]; pattern: string 
   return { path: spec.slice(0, eq).split('.'), pattern: spec.slice(eq + 1) };
 }
 
-/** The text a field value is matched as: strings as they are, other values as JSON. */
-function fieldText(v: unknown): string | undefined {
+/**
+ * The text a field value is matched as: strings as they are, other values as their JSON text in
+ * the line, compacted (numbers exactly as written, `NaN` as `NaN`, any depth).
+ */
+function fieldText(v: unknown, text: string, path: readonly string[]): string | undefined {
   if (v === undefined) return undefined;
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v === 'string') return v;
+  const raw = valueTextAt(text, path);
+  // No such member in the JSON (a JavaScript property such as an array's length): nothing to match.
+  return raw === undefined ? undefined : compactJson(raw);
 }
 
 /** Literal ASCII fragments every match must contain (for the raw-line prefilter). */
@@ -223,14 +230,19 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
       if (event && !event(view.event)) return false;
       if (excluded && excluded(view.event)) return false;
       if (actor && !actor(view.actor)) return false;
-      if (action && !action(fieldText(record.action) ?? fieldText(record.event))) return false;
-      if (resourceType && !resourceType(fieldText(record.resource_type))) return false;
-      if (user && !user(fieldText(record.user_id) ?? fieldText(record.actor) ?? fieldText(record.user))) return false;
+      if (action && !action(fieldText(record.action, text, ['action']) ?? fieldText(record.event, text, ['event'])))
+        return false;
+      if (resourceType && !resourceType(fieldText(record.resource_type, text, ['resource_type']))) return false;
+      const userText =
+        fieldText(record.user_id, text, ['user_id']) ??
+        fieldText(record.actor, text, ['actor']) ??
+        fieldText(record.user, text, ['user']);
+      if (user && !user(userText)) return false;
       for (const f of fields) {
         let v: unknown = record;
         for (const key of f.path)
           v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
-        const s = fieldText(v);
+        const s = fieldText(v, text, f.path);
         if (s === undefined || !f.re.test(s)) return false;
       }
       if (grep && !grep.test(text)) return false;

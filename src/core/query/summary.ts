@@ -13,6 +13,7 @@ import { filesInDateRange } from '../read/files.js';
 import type { StreamKind } from '../read/streams.js';
 import { resolveAuditSource } from '../read/streams.js';
 import { compileFilter } from './filters.js';
+import { compactJson, memberText } from '../read/json-text.js';
 import type { Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
 import { readEntries, type ReadProgress } from '../read/entries.js';
@@ -128,6 +129,20 @@ function topCounts(m: Map<string, number>, top: number): Count[] {
 }
 
 /**
+ * A raw field as a key of Loki Mode's split: a string as it is; a number, boolean or nested
+ * value as its text in the line (`18446744073709551617`, `1.0`: exactly as written, any depth);
+ * `NaN` as `NaN` (the parse read it as null); `unknown` when missing or null. `strict`: the line
+ * is standard JSON, so a null is a null.
+ */
+function rawKey(record: Record<string, unknown>, text: string, strict: boolean, key: string): string {
+  const v = record[key];
+  if (typeof v === 'string') return v;
+  if (v === undefined || (v === null && strict)) return 'unknown';
+  const raw = memberText(text, key);
+  return raw === undefined || raw === 'null' ? 'unknown' : compactJson(raw);
+}
+
+/**
  * Summarizes the entries of `dir` inside `options.window`.
  * @throws AuditDirError when the directory is missing, unreadable or has no audit file.
  * @throws StreamChoiceError when no stream is given and the directory holds several.
@@ -178,9 +193,8 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
     byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
     if (v.schema === 'writer') {
-      const { action, resource_type: resourceType } = item.record;
-      count(byAction, typeof action === 'string' ? action : 'unknown');
-      count(byResourceType, typeof resourceType === 'string' ? resourceType : 'unknown');
+      count(byAction, rawKey(item.record, item.text, item.strictJson, 'action'));
+      count(byResourceType, rawKey(item.record, item.text, item.strictJson, 'resource_type'));
     }
     byLevel[v.level]++;
     if (!Number.isNaN(v.time)) {

@@ -23,6 +23,8 @@
  * (`policy_denied`, `BLOCKED_COMMAND`); a security action a word of {@link SECURITY_ACTIONS}.
  */
 
+import { compactJson, memberText, valueTextAt } from './json-text.js';
+
 /** Severity levels, least severe first. */
 export const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -67,8 +69,28 @@ export interface EntryView {
   hash: string | null;
 }
 
-const str = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v === null || v === undefined ? null : String(v);
+/**
+ * A field as text: a string as it is; any other value as its original JSON text, compacted
+ * (`18446744073709551617` exactly, not the nearest double; `NaN`, which the parse read as null;
+ * a nested value at any depth, where String() would recurse); null when absent or null.
+ */
+function str(v: unknown, text: string | undefined, strict: boolean, path: string | readonly string[]): string | null {
+  if (typeof v === 'string') return v;
+  if (v === undefined || (v === null && strict)) return null;
+  if (text !== undefined) {
+    const raw = typeof path === 'string' ? memberText(text, path) : valueTextAt(text, path);
+    if (raw !== undefined) return raw === 'null' ? null : compactJson(raw);
+  }
+  if (v === null) return null;
+  return typeof v === 'object' ? (Array.isArray(v) ? '[array]' : '[object]') : String(v);
+}
+
+/** `details.error` of a documented-schema entry, when `details` is an object. */
+function detailsError(o: Record<string, unknown>, text: string | undefined, strict: boolean): string | null {
+  const d = o.details;
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) return null;
+  return str((d as Record<string, unknown>).error, text, strict, ['details', 'error']);
+}
 
 function normalizeLevel(v: unknown): Level {
   const s = typeof v === 'string' ? v.toLowerCase() : '';
@@ -76,6 +98,9 @@ function normalizeLevel(v: unknown): Level {
   if (s === 'err' || s === 'critical' || s === 'fatal') return 'error';
   return (LEVELS as readonly string[]).includes(s) ? (s as Level) : 'info';
 }
+
+/** A top-level member of the entry as text (see {@link str}). */
+type Field = (key: string) => string | null;
 
 /** Level and outcome of an agent action or a session event, from the words of its name. */
 function wordsLevel(name: string): { level: Level; failed: boolean } {
@@ -85,11 +110,11 @@ function wordsLevel(name: string): { level: Level; failed: boolean } {
 }
 
 /** An agent audit entry (`run.sh audit_agent_action`, spec §5). */
-function agentView(o: Record<string, unknown>, timestamp: string, time: number): EntryView {
-  const event = str(o.action) ?? 'unknown';
+function agentView(field: Field, timestamp: string, time: number): EntryView {
+  const event = field('action') ?? 'unknown';
   const { level, failed } = wordsLevel(event);
-  const agent = str(o.agent);
-  const pid = str(o.pid);
+  const agent = field('agent');
+  const pid = field('pid');
   return {
     schema: 'agent-audit',
     timestamp,
@@ -98,14 +123,14 @@ function agentView(o: Record<string, unknown>, timestamp: string, time: number):
     level,
     actor: agent ? `agent:${agent}` : pid ? `pid:${pid}` : 'anonymous',
     outcome: failed ? 'failure' : 'success',
-    error: failed ? (str(o.description) ?? str(o.details)) : null,
+    error: failed ? (field('description') ?? field('details')) : null,
     hash: null,
   };
 }
 
 /** A session audit entry (`run.sh audit_log`, spec §5). */
-function sessionView(o: Record<string, unknown>, timestamp: string, time: number): EntryView {
-  const event = str(o.event) ?? 'unknown';
+function sessionView(field: Field, timestamp: string, time: number): EntryView {
+  const event = field('event') ?? 'unknown';
   const { level, failed } = wordsLevel(event);
   return {
     schema: 'session-audit',
@@ -113,9 +138,9 @@ function sessionView(o: Record<string, unknown>, timestamp: string, time: number
     time,
     event,
     level,
-    actor: str(o.user) ?? 'anonymous',
+    actor: field('user') ?? 'anonymous',
     outcome: failed ? 'failure' : 'success',
-    error: failed ? str(o.data) : null,
+    error: failed ? field('data') : null,
     hash: null,
   };
 }
@@ -123,25 +148,28 @@ function sessionView(o: Record<string, unknown>, timestamp: string, time: number
 /**
  * Maps a parsed entry object to the one view. `stream`: the stream the entry was read from;
  * the agent and session audits have their own fields. Without it (or for the two chains) the
- * schema is told by the entry's keys.
+ * schema is told by the entry's keys. `text` is the line (or minified object) it was parsed
+ * from: fields that are not strings are shown from it, exactly as written. `strict`: the text
+ * is standard JSON, so a null in `o` is a null (else it may have been NaN or Infinity).
  */
-export function toView(o: Record<string, unknown>, stream?: ViewStream): EntryView {
-  const timestamp = str(o.timestamp) ?? '';
+export function toView(o: Record<string, unknown>, stream?: ViewStream, text?: string, strict = true): EntryView {
+  const field: Field = (key) => str(o[key], text, strict, key);
+  const timestamp = field('timestamp') ?? '';
   const time = timestamp ? Date.parse(timestamp) : NaN;
-  if (stream === 'agent') return agentView(o, timestamp, time);
-  if (stream === 'session') return sessionView(o, timestamp, time);
+  if (stream === 'agent') return agentView(field, timestamp, time);
+  if (stream === 'session') return sessionView(field, timestamp, time);
   if ('event' in o || 'chain_hash' in o || ('level' in o && !('action' in o))) {
     const level = normalizeLevel(o.level);
     return {
       schema: 'documented',
       timestamp,
       time,
-      event: str(o.event) ?? 'unknown',
+      event: field('event') ?? 'unknown',
       level,
-      actor: str(o.actor) ?? 'anonymous',
+      actor: field('actor') ?? 'anonymous',
       outcome: level === 'error' ? 'failure' : 'success',
-      error: level === 'error' ? str((o.details as Record<string, unknown> | undefined)?.error) : null,
-      hash: str(o.chain_hash) ?? str(o._integrity_hash),
+      error: level === 'error' ? detailsError(o, text, strict) : null,
+      hash: field('chain_hash') ?? field('_integrity_hash'),
     };
   }
   if ('previousHash' in o && 'what' in o) {
@@ -149,19 +177,19 @@ export function toView(o: Record<string, unknown>, stream?: ViewStream): EntryVi
       schema: 'js-auditlog',
       timestamp,
       time,
-      event: str(o.what) ?? 'unknown',
+      event: field('what') ?? 'unknown',
       level: 'info',
-      actor: str(o.who) ?? 'anonymous',
+      actor: field('who') ?? 'anonymous',
       outcome: 'success',
       error: null,
-      hash: str(o.hash),
+      hash: field('hash'),
     };
   }
-  const action = str(o.action) ?? 'unknown';
-  const resourceType = str(o.resource_type);
+  const action = field('action') ?? 'unknown';
+  const resourceType = field('resource_type');
   const failed = o.success === false;
-  const userId = str(o.user_id);
-  const tokenId = str(o.token_id);
+  const userId = field('user_id');
+  const tokenId = field('token_id');
   return {
     schema: 'action' in o || 'resource_type' in o ? 'writer' : 'unknown',
     timestamp,
@@ -170,7 +198,7 @@ export function toView(o: Record<string, unknown>, stream?: ViewStream): EntryVi
     level: failed ? 'error' : SECURITY_ACTIONS.has(action) ? 'warning' : 'info',
     actor: userId || (tokenId ? `token:${tokenId}` : 'anonymous'),
     outcome: failed ? 'failure' : 'success',
-    error: failed ? (str(o.error) ?? null) : null,
-    hash: str(o._integrity_hash),
+    error: failed ? (field('error') ?? null) : null,
+    hash: field('_integrity_hash'),
   };
 }

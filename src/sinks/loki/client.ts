@@ -102,6 +102,37 @@ function labelValue(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '_').slice(0, 128) || 'unknown';
 }
 
+/**
+ * Event families Loki Mode writes (spec §2.1 resource types, §2.2 documented events): each
+ * always has its own `event_family` label.
+ */
+export const KNOWN_EVENT_FAMILIES: ReadonlySet<string> = new Set([
+  'agent',
+  'api',
+  'api_key',
+  'auth',
+  'fleet_run',
+  'policy',
+  'project',
+  'registry_project',
+  'run',
+  'session',
+  'task',
+  'tenant',
+  'token',
+  'unknown',
+]);
+
+/**
+ * How many other families one forward run gives a label of their own (the first seen); every
+ * family after them is `other`. The family comes from entry content: without a bound, 3,000
+ * resource types would make 3,000 streams per level, and Loki's stream limit a 429 for ever.
+ */
+export const MAX_OTHER_EVENT_FAMILIES = 16;
+
+/** The `event_family` label of all families beyond {@link MAX_OTHER_EVENT_FAMILIES}. */
+export const OTHER_EVENT_FAMILY = 'other';
+
 /** One entry as a push value of its stream, or the reason Loki would refuse it. */
 export type EncodedEntry = { ok: true; stream: LokiStream; value: string } | { ok: false; reason: string };
 
@@ -134,17 +165,32 @@ export class LokiPushClient {
     validateLabels({ ...this.base, level: 'info', event_family: 'x' }, this.limits);
   }
 
-  /** Label sets by level and event family: few, so each is built and serialized once. */
+  /** Label sets by level and event family label: bounded, so each is built and serialized once. */
   private readonly streamsSeen = new Map<string, LokiStream>();
+  /** Families outside {@link KNOWN_EVENT_FAMILIES} given their own label so far. */
+  private readonly otherFamilies = new Set<string>();
 
-  /** An entry's stream: static labels, level and event family (`auth` of `auth.login`). */
+  /**
+   * The `event_family` label of an event (`auth` of `auth.login`): a known family, one of the
+   * first {@link MAX_OTHER_EVENT_FAMILIES} others, else `other`.
+   */
+  eventFamily(event: string): string {
+    const dot = event.indexOf('.');
+    const family = labelValue(dot < 0 ? event : event.slice(0, dot));
+    if (KNOWN_EVENT_FAMILIES.has(family) || family === OTHER_EVENT_FAMILY || this.otherFamilies.has(family))
+      return family;
+    if (this.otherFamilies.size >= MAX_OTHER_EVENT_FAMILIES) return OTHER_EVENT_FAMILY;
+    this.otherFamilies.add(family);
+    return family;
+  }
+
+  /** An entry's stream: static labels, level and event family. */
   private stream(e: ReadEntry): LokiStream {
-    const dot = e.view.event.indexOf('.');
-    const family = dot < 0 ? e.view.event : e.view.event.slice(0, dot);
+    const family = this.eventFamily(e.view.event);
     const id = e.view.level + '\u0000' + family;
     let s = this.streamsSeen.get(id);
     if (!s) {
-      const labels = { ...this.base, level: e.view.level, event_family: labelValue(family || 'unknown') };
+      const labels = { ...this.base, level: e.view.level, event_family: family };
       s = { labels, key: JSON.stringify(labels) };
       this.streamsSeen.set(id, s);
     }

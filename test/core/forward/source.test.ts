@@ -5,12 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { generateSample } from '../../../scripts/sample.js';
-import { detach, positionAfter, progressIn, source, type SourceOptions } from '../../../src/core/forward/source.js';
+import {
+  detach,
+  positionAfter,
+  progressIn,
+  source,
+  type SourceLine,
+  type SourceOptions,
+} from '../../../src/core/forward/source.js';
 import { discoverAuditFiles, type AuditFile } from '../../../src/core/read/files.js';
 import { sealEntry } from '../../../src/core/write/seal.js';
 import { tempDir } from '../../helpers/cli.js';
@@ -166,6 +173,54 @@ describe('source', () => {
       assert.deepEqual(
         r.value!.map((x) => [x.file, x.raw.line, x.raw.bytes.toString()]),
         [[live.name, existing.length + 1, s.line.trimEnd()]],
+      );
+      const ended = it.next();
+      abort.abort();
+      assert.equal((await ended).done, true);
+    },
+  );
+
+  it(
+    'blank lines: not handed out, counted in the line numbers; follow starts after trailing ones',
+    { timeout: 20_000 },
+    async () => {
+      const abort = new AbortController();
+      const live = files.at(-1)!;
+      const existing = linesOf([live]);
+      // 200,000 blank lines after the first entry and 100,000 at the end of the file.
+      const text = readFileSync(live.path, 'utf8').split('\n');
+      const withBlanks = [
+        text[0],
+        ...Array<string>(200_000).fill(''),
+        ...text.slice(1, -1),
+        ...Array<string>(100_000).fill(''),
+      ];
+      writeFileSync(live.path, withBlanks.join('\n') + '\n');
+      const o = opts({
+        from: { index: files.length - 1, position: null },
+        follow: true,
+        signal: abort.signal,
+        pollMs: 50,
+      });
+      const it = source(o)[Symbol.asyncIterator]();
+      const got: Array<[number, string]> = [];
+      while (got.length < existing.length)
+        for (const x of (await it.next()).value!) got.push([x.raw.line, x.raw.bytes.toString()]);
+      assert.deepEqual(
+        got,
+        existing.map(([, n, l]) => [n === 1 ? 1 : n + 200_000, l]),
+      );
+      const head = JSON.parse(existing.at(-1)![2])._integrity_hash as string;
+      const s = sealEntry(
+        { timestamp: '2026-11-17T23:59:00+00:00', action: 'login', user_id: 'live', details: {} },
+        head,
+      );
+      const next = it.next();
+      appendFileSync(live.path, s.line);
+      const r = await next;
+      assert.deepEqual(
+        r.value!.map((x: SourceLine) => [x.raw.line, x.raw.offset]),
+        [[withBlanks.length + 1, statSync(live.path).size - Buffer.byteLength(s.line)]],
       );
       const ended = it.next();
       abort.abort();

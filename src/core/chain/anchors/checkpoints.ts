@@ -159,7 +159,8 @@ export function storeCheckpoint(store: string, c: Checkpoint): string {
 }
 
 /**
- * Reads every `checkpoint-*.json` of a store, oldest first.
+ * Reads every `checkpoint-*.json` of a store, oldest first; none when the store does not exist
+ * (the caller says so: a store with no checkpoint checks nothing).
  * @throws CheckpointError when the store cannot be read or a file is not a checkpoint.
  */
 export function readCheckpoints(store: string): Array<{ path: string; checkpoint: Checkpoint }> {
@@ -169,6 +170,7 @@ export function readCheckpoints(store: string): Array<{ path: string; checkpoint
       .filter((n) => /^checkpoint-.*\.json$/.test(n))
       .sort();
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new CheckpointError(
       `cannot read checkpoint store ${store}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );

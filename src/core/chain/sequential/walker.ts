@@ -246,9 +246,11 @@ class ChainWalker {
             }
           }
           switch (line.kind) {
-            case 'unreadable':
-              await this.badLine(loc, 'unreadable', line.reason, line.message, line.hint, line.lenient);
+            case 'unreadable': {
+              const p = this.badLine(loc, 'unreadable', line.reason, line.message, line.hint, line.lenient);
+              if (p) await p;
               continue;
+            }
             case 'malformed':
               if (!raw.terminated) {
                 await this.flushPending();
@@ -258,8 +260,13 @@ class ChainWalker {
                   reason: 'torn-last-line',
                   message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash`,
                 });
-              } else if (!(await this.tornWriteRecovered(loc, line.text, report))) {
-                await this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
+              } else {
+                let recovered = this.tornWriteRecovered(loc, line.text, report);
+                if (typeof recovered !== 'boolean') recovered = await recovered;
+                if (!recovered) {
+                  const p = this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
+                  if (p) await p;
+                }
               }
               continue;
             case 'unhashed':
@@ -427,21 +434,28 @@ class ChainWalker {
     }
   }
 
-  /** A line that is not a checkable entry. */
-  private async badLine(
+  /**
+   * A line that is not a checkable entry. Synchronous unless an entry is pending (a file of
+   * garbage is millions of these lines: no promise per line).
+   */
+  private badLine(
     loc: Location,
     cls: 'unreadable' | 'tampered',
     reason: FindingReason,
     message: string,
     storedHint: string | null = null,
     lenient?: { canonical: string; stored: string },
-  ): Promise<void> {
-    await this.flushPending();
+  ): Promise<void> | undefined {
+    if (this.pending)
+      return this.flushPending().then(() => this.badLine(loc, cls, reason, message, storedHint, lenient));
     this.closeUnhashed('unknown');
-    this.finding({ ...loc, class: cls, reason, message, ...(storedHint ? { stored: storedHint } : {}) });
+    // Built field by field: object spread here cost ~3 µs a line on a file of garbage.
+    const f: Finding = { file: loc.file, line: loc.line, offset: loc.offset, class: cls, reason, message };
+    if (storedHint) f.stored = storedHint;
+    this.finding(f);
     if (!this.gap) {
       const before = this.started ? this.prev : this.options.startHash || GENESIS_HASH;
-      if (before === null) return; // after an unreadable file: its own resync applies
+      if (before === null) return undefined; // after an unreadable file: its own resync applies
       this.gap = { first: loc, before, through: before };
     }
     // Through this line only if it is an entry whose stored hash verifies from the hash before it.
@@ -561,12 +575,20 @@ class ChainWalker {
    * A malformed line whose tail is a whole entry that chains from the previous one: the
    * writer crashed mid-append and the next append landed on the same line (spec §10.8, §10.17).
    */
-  private async tornWriteRecovered(loc: Location, text: string, report: FileReport): Promise<boolean> {
+  private tornWriteRecovered(loc: Location, text: string, report: FileReport): boolean | Promise<boolean> {
     if (!this.started || this.prev === null) return false;
     const tail = entryAtEnd(text);
-    if (!tail) return false;
-    await this.flushPending();
-    if (chainHash(this.prev, tail.canonical) !== tail.stored) return false;
+    if (!tail) return false; // no promise for a line of garbage
+    return this.flushPending().then(() => this.tornTailChains(loc, text, report, tail));
+  }
+
+  private tornTailChains(
+    loc: Location,
+    text: string,
+    report: FileReport,
+    tail: NonNullable<ReturnType<typeof entryAtEnd>>,
+  ): boolean {
+    if (this.prev === null || chainHash(this.prev, tail.canonical) !== tail.stored) return false;
     const nul = /^\0+$/.test(text.slice(0, tail.at));
     const finding: Finding = {
       ...loc,
