@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg } from '../cli/base-command.js';
 import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
@@ -27,6 +27,8 @@ ${exitCodesHelp('search')}`;
     '<%= config.bin %> <%= command.id %> --grep "quota exceeded" --since yesterday --until today',
   ];
 
+  static override args = dirArg;
+
   static override flags = {
     ...filterFlags,
     ...streamFlag,
@@ -43,8 +45,8 @@ ${exitCodesHelp('search')}`;
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Search);
-    const dir = this.setup(flags);
+    const { flags, args } = await this.parse(Search);
+    const dir = this.setup(flags, args);
     // Young generation at most 2 × 4 MB, old generation grown by half (src/core/runtime/heap.ts):
     // a selective search peaks lower at the same speed.
     const stopHeapWatch = constrainHeap();
