@@ -250,8 +250,8 @@ async function main(): Promise<void> {
       (_d, f) =>
         `jq -rn '[inputs] | {total: length, failed: (map(select(${jqFailed})) | length), by_event: (group_by(${jqEvent}) | map({(.[0] | ${jqEvent}): length}) | add), by_actor: (group_by(${jqActor}) | map({(.[0] | ${jqActor}): length}) | add)}' ${f} | wc -l`,
     );
-  add('export', 'loki-audit export syslog', (d) => `${la} export --dir ${d} --format syslog | wc -l`, true);
-  add('export', 'loki-audit export csv', (d) => `${la} export --dir ${d} --format csv | wc -l`, true);
+  add('export', 'loki-audit export syslog', (d) => `${la} export --dir ${d} -o syslog | wc -l`, true);
+  add('export', 'loki-audit export csv', (d) => `${la} export --dir ${d} -o csv | wc -l`, true);
 
   for (let round = 1; round <= RUNS; round++) {
     for (const { row, cmd } of tasks) {

@@ -16,10 +16,11 @@ import { TimeSpecError } from '../core/query/time.js';
 import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
-import { safeJson } from '../formats/escape.js';
+import { safeJson, safeText } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
 import { closest } from './suggest.js';
+import { outputFileHint } from './output-flags.js';
 import { writeError } from './usage-errors.js';
 
 let pipeGuardInstalled = false;
@@ -78,6 +79,13 @@ export abstract class LokiCommand extends Command {
     process.stdout.write(safeJson(JSON.stringify(json, null, 2), true) + '\n');
   }
 
+  /** oclif's warnings (a deprecated flag: `export -F`) in this CLI's style, on stderr. */
+  override warn(input: Error | string): Error | string {
+    const message = typeof input === 'string' ? input : input.message;
+    process.stderr.write(`loki-audit: warning: ${safeText(message)}\n`);
+    return input;
+  }
+
   /** Writes text to stdout as is (no formatting, no extra newline). */
   protected out(text: string): void {
     process.stdout.write(text);
@@ -101,6 +109,9 @@ export abstract class LokiCommand extends Command {
     const message =
       lines[0].endsWith(':') && lines[1] ? `${lines[0]} ${lines[1].trim().replace(/\s+/g, ' ')}` : lines[0];
     const hints: string[] = [];
+    // `export --output audit.csv`: --output FILE is now --output-file FILE.
+    const format = /^Expected --output=(.+) to be one of: /.exec(message);
+    if (format) hints.push(outputFileHint(format[1], 'output-file' in (this.ctor.flags ?? {})));
     for (const flag of (err as { flags?: string[] }).flags ?? []) {
       const near = closest(flag.replace(/^-+/, '').split('=')[0], flagNames(this.ctor));
       if (near) hints.push(`did you mean --${near}?`);

@@ -12,7 +12,7 @@ import type { Command } from '@oclif/core';
 /** Flags whose value is a directory or a file (oclif's manifest does not say which flags take a path). */
 const DIRECTORY_FLAGS = new Set(['dir', 'store', 'checkpoints']);
 const FILE_FLAGS = new Set([
-  ...['state', 'config', 'output', 'output-file', 'dead-letter', 'key', 'new-key', 'hmac-key-file', 'public-key'],
+  ...['state', 'config', 'output-file', 'dead-letter', 'key', 'new-key', 'hmac-key-file', 'public-key'],
   ...['ca', 'cert', 'loki-password-file', 'loki-token-file'],
 ]);
 

@@ -84,7 +84,7 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'usage',
     commands: 'all',
     meaning:
-      'bad flag, value, time, level, regex or configuration file; `export --output FILE` exists without `--force`',
+      'bad flag, value, time, level, regex or configuration file; `export --output-file FILE` exists without `--force`',
   },
   {
     code: 3,

@@ -12,6 +12,7 @@ import { BufferedWriter } from '../output/buffered-writer.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
+import { formatLikeFileHint, matchListFlags, outputFileFlags, outputFlag } from '../cli/output-flags.js';
 
 export default class Export extends AuditCommand {
   static override summary = 'Export entries as JSON, JSON Lines, CSV or syslog lines, to stdout or a file.';
@@ -24,12 +25,12 @@ export default class Export extends AuditCommand {
   rfc5424  full RFC 5424 lines, chain hash and seq in STRUCTURED-DATA [audit@32473 ...]
   rfc3164  BSD syslog lines
 
---output FILE writes a temporary file and renames it when complete: a failed export never leaves half a file. ${exitCodesHelp('export')}`;
+--output-file FILE writes a temporary file and renames it when complete: a failed export never leaves half a file. -F/--format is the old name of -o/--output (deprecated). ${exitCodesHelp('export')}`;
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --format csv --since 7d --output audit-week.csv',
-    '<%= config.bin %> <%= command.id %> --format jsonl --output backup.jsonl --force',
-    '<%= config.bin %> <%= command.id %> --format syslog --since today | logger --prio-prefix -t loki-audit -n siem.example.com -P 514 -T',
+    '<%= config.bin %> <%= command.id %> -o csv --since 7d --output-file audit-week.csv',
+    '<%= config.bin %> <%= command.id %> -o jsonl --output-file backup.jsonl --force',
+    '<%= config.bin %> <%= command.id %> -o syslog --since today | logger --prio-prefix -t loki-audit -n siem.example.com -P 514 -T',
   ];
 
   static override args = dirArg;
@@ -37,18 +38,13 @@ export default class Export extends AuditCommand {
   static override flags = {
     ...filterFlags,
     ...streamFlag,
-    format: Flags.option({
-      char: 'F',
-      options: EXPORT_FORMATS,
-      default: 'jsonl' as const,
-      summary: 'Output format.',
-      helpGroup: 'OUTPUT',
-    })(),
-    output: Flags.string({ summary: 'Write to this file (atomically) instead of stdout.', helpGroup: 'OUTPUT' }),
-    force: Flags.boolean({ summary: 'Replace --output if it exists.', helpGroup: 'OUTPUT' }),
-    limit: Flags.integer({ char: 'n', min: 0, summary: 'At most this many entries.', helpGroup: 'OUTPUT' }),
-    offset: Flags.integer({ min: 0, default: 0, summary: 'Skip this many matches first.', helpGroup: 'OUTPUT' }),
-    reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: 'OUTPUT' }),
+    ...outputFlag(EXPORT_FORMATS, {
+      default: 'jsonl',
+      summary: 'Output format (-F/--format: its old name, deprecated).',
+      legacyFormat: true,
+    }),
+    ...outputFileFlags,
+    ...matchListFlags,
     facility: Flags.option({
       options: Object.keys(FACILITIES),
       default: 'local0',
@@ -74,9 +70,10 @@ export default class Export extends AuditCommand {
     const dir = this.setup(flags, args);
     const spec = filterSpecFromFlags(flags);
     let file: AtomicFile | null = null;
-    if (flags.output) {
+    const path = flags['output-file'];
+    if (path) {
       try {
-        file = await openAtomic(flags.output, { force: flags.force });
+        file = await openAtomic(path, { force: flags.force });
       } catch (err) {
         if (err instanceof TargetExistsError) this.fail(err.message, Exit.usage);
         throw err;
@@ -88,7 +85,7 @@ export default class Export extends AuditCommand {
     const stopHeapWatch = constrainHeap();
     try {
       const records = await recordWriter(
-        flags.format,
+        flags.output,
         (c, tail) => out.write(c, tail),
         this.chalk,
         {
@@ -99,7 +96,7 @@ export default class Export extends AuditCommand {
         },
         { terminal: !file && process.stdout.isTTY === true },
       );
-      // Progress with --output FILE or stdout redirected to a file; never into a pipe (logger, a pager).
+      // Progress with --output-file FILE or stdout redirected to a file; never into a pipe (logger, a pager).
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
       const matches = searchEntryBatches(dir, {
         filter: spec,
@@ -114,16 +111,18 @@ export default class Export extends AuditCommand {
       const { entries: count, unreadableFiles } = await writeMatches(matches, (e) => records.entry(e), progress);
       await records.end();
       await out.flush();
-      if (file) {
+      if (file && path) {
         await file.commit();
-        process.stderr.write(`exported ${count} entries to ${flags.output}\n`);
+        process.stderr.write(`exported ${count} entries to ${path}\n`);
+        const hint = formatLikeFileHint(path);
+        if (hint) process.stderr.write(`loki-audit: hint: ${hint}\n`);
       }
       // What could be read is exported; the exit code says that some of it is missing.
       if (unreadableFiles > 0) process.exitCode = Exit.io;
     } catch (err) {
       await file?.abort();
       // The stream's own error does not say which file (ENOSPC, EDQUOT: exit 19).
-      if (file && isDiskFull(err)) throw new DiskFullError(flags.output as string, err.code);
+      if (file && isDiskFull(err)) throw new DiskFullError(path ?? '', err.code);
       throw err;
     } finally {
       stopHeapWatch();

@@ -134,7 +134,7 @@ ${exitCodesHelp('forward')}`;
       this.fail(
         `forward sends the dashboard audit chain only; ${streamTitle(other ?? source.streams[0])} is not forwarded`,
         Exit.streamUnsupported,
-        [`send it as a one-off export: loki-audit export --stream ${other} --dir ${given} --format rfc5424`],
+        [`send it as a one-off export: loki-audit export --stream ${other} --dir ${given} -o rfc5424`],
       );
     if (other)
       process.stderr.write(

@@ -1,4 +1,3 @@
-import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
 import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
@@ -6,6 +5,7 @@ import { BufferedWriter } from '../output/buffered-writer.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
+import { matchListFlags, outputFlag } from '../cli/output-flags.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
@@ -32,16 +32,8 @@ ${exitCodesHelp('search')}`;
   static override flags = {
     ...filterFlags,
     ...streamFlag,
-    output: Flags.option({
-      char: 'o',
-      options: ['text', 'json', 'jsonl', 'raw'] as const,
-      default: 'text' as const,
-      summary: 'Output format.',
-      helpGroup: 'OUTPUT',
-    })(),
-    limit: Flags.integer({ char: 'n', min: 0, summary: 'At most this many entries.', helpGroup: 'OUTPUT' }),
-    offset: Flags.integer({ min: 0, default: 0, summary: 'Skip this many matches first.', helpGroup: 'OUTPUT' }),
-    reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: 'OUTPUT' }),
+    ...outputFlag(['text', 'json', 'jsonl', 'raw'] as const, { default: 'text' }),
+    ...matchListFlags,
   };
 
   async run(): Promise<void> {

@@ -3,6 +3,7 @@ import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag, streamTitle } from '../cli/stream-flag.js';
+import { outputFlag } from '../cli/output-flags.js';
 import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
@@ -42,13 +43,10 @@ ${exitCodesHelp('tail')}`;
       summary: 'With --follow: check the chain of each new entry and report a break at once.',
       dependsOn: ['follow'],
     }),
-    output: Flags.option({
-      char: 'o',
-      options: ['text', 'jsonl', 'raw', 'json'] as const,
-      default: 'text' as const,
+    ...outputFlag(['text', 'jsonl', 'raw', 'json'] as const, {
+      default: 'text',
       summary: 'Output format (json is one array: not with --follow).',
-      helpGroup: 'OUTPUT',
-    })(),
+    }),
     'poll-ms': Flags.integer({
       min: 10,
       default: 250,

@@ -10,7 +10,7 @@
 import { fstatSync } from 'node:fs';
 import type { ReadProgress } from '../core/read/entries.js';
 
-/** Whether to show progress. `outputToFile`: the command writes its results to a file (`--output`). */
+/** Whether to show progress. `outputToFile`: the command writes its results to a file (`--output-file`). */
 export function progressWanted(options: {
   quiet?: boolean;
   json?: boolean;

@@ -13,7 +13,7 @@ describe('a directory argument is --dir', () => {
     ['summary', '--all'],
     ['search', '--event', 'auth.*', '--limit', '3'],
     ['tail', '-n', '2'],
-    ['export', '--format', 'csv', '--limit', '2'],
+    ['export', '-o', 'csv', '--limit', '2'],
     ['forward', '--dry-run', '--syslog', 'udp://127.0.0.1:9'],
   ])
     it(`${args[0]} DIR prints what ${args[0]} --dir DIR prints`, async () => {

@@ -139,7 +139,7 @@ describe('disk full: exit 19, nothing half-written', { skip }, () => {
   it('export --output: no output and no temporary file', async () => {
     const out = join(full.dir, 'export.jsonl');
     fill(full.dir);
-    const r = assertExit(await runCli(['export', '--dir', audit, '--format', 'jsonl', '--output', out]), 19);
+    const r = assertExit(await runCli(['export', '--dir', audit, '-o', 'jsonl', '--output-file', out]), 19);
     assert.match(r.stderr, DISK_FULL(out));
     assert.deepEqual(files(), ['filler']);
   });

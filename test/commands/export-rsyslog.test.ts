@@ -1,6 +1,6 @@
 /**
  * End to end against a real rsyslog on loopback: the documented recipe
- * `loki-audit export --format syslog | logger --prio-prefix …` (over TCP) delivers each entry as
+ * `loki-audit export -o syslog | logger --prio-prefix …` (over TCP) delivers each entry as
  * exactly one message, and rfc5424 lines parse as RFC 5424 (docs/export.md). Over UDP, which may
  * drop datagrams, only what arrives is checked: intact, and never more than once.
  */
@@ -43,9 +43,9 @@ describe('export into a real rsyslog', { skip }, () => {
   });
   after(async () => rs?.stop());
 
-  it('export --format syslog | logger --prio-prefix: each entry exactly one message, PRI, event time, chain hash', async () => {
+  it('export -o syslog | logger --prio-prefix: each entry exactly one message, PRI, event time, chain hash', async () => {
     const before = rs.messages().length;
-    const p = await pipeToLogger(['--dir', WRITER, '--format', 'syslog'], rs.port);
+    const p = await pipeToLogger(['--dir', WRITER, '-o', 'syslog'], rs.port);
     assert.equal(p.code, 0, p.stderr);
     await rs.waitFor(before + 150);
     const got = (await rs.flush()).slice(before);
@@ -99,7 +99,7 @@ describe('export into a real rsyslog', { skip }, () => {
       }
       writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), text);
       const before = rs.messages().length;
-      const p = await pipeToLogger(['--dir', t.dir, '--format', 'syslog'], rs.port);
+      const p = await pipeToLogger(['--dir', t.dir, '-o', 'syslog'], rs.port);
       assert.equal(p.code, 0, p.stderr);
       // After the marker, a forged third message would be in too.
       const got = (await rs.flush()).slice(before);
@@ -113,7 +113,7 @@ describe('export into a real rsyslog', { skip }, () => {
   });
 
   it('rfc5424 lines sent as octet-counted TCP frames (RFC 6587) arrive once each, and UDP datagrams at most once, and parse as RFC 5424', async () => {
-    const r = await runCli(['export', '--dir', WRITER, '--format', 'rfc5424', '--hostname', 'host1', '--limit', '10']);
+    const r = await runCli(['export', '--dir', WRITER, '-o', 'rfc5424', '--hostname', 'host1', '--limit', '10']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n').filter(Boolean);
     assert.equal(lines.length, 10);
@@ -186,7 +186,7 @@ describe('export into a real rsyslog', { skip }, () => {
         }),
       );
       writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), lines.join('\n') + '\n');
-      const r = await runCli(['export', '--dir', t.dir, '--format', 'rfc5424', '--hostname', 'host1']);
+      const r = await runCli(['export', '--dir', t.dir, '-o', 'rfc5424', '--hostname', 'host1']);
       assert.equal(r.code, 0, r.stderr);
       const out = r.stdout.split('\n').filter(Boolean);
       assert.equal(out.length, actors.length);

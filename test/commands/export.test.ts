@@ -30,7 +30,7 @@ describe('export', () => {
     const t = tempDir();
     try {
       const out = join(t.dir, 'audit-2026-02-01.jsonl');
-      const r = await runCli(['export', '--dir', WRITER, '--format', 'jsonl', '--output', out]);
+      const r = await runCli(['export', '--dir', WRITER, '-o', 'jsonl', '--output-file', out]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /exported 150 entries/);
       const original = ['01', '02', '03']
@@ -46,7 +46,7 @@ describe('export', () => {
   });
 
   it('json is one valid array, streamed; empty result is []', async () => {
-    const r = await runCli(['export', '--dir', WRITER, '--format', 'json', '--event', 'auth.*']);
+    const r = await runCli(['export', '--dir', WRITER, '-o', 'json', '--event', 'auth.*']);
     assert.equal(r.code, 0, r.stderr);
     const arr = JSON.parse(r.stdout);
     assert.ok(Array.isArray(arr));
@@ -54,7 +54,7 @@ describe('export', () => {
     const want = fixtureEntries().filter((e) => e.resource_type === 'auth');
     assert.ok(want.length > 0 && want.length < 150);
     assert.deepEqual(arr, want);
-    const none = await runCli(['export', '--dir', WRITER, '--format', 'json', '--actor', 'nobody']);
+    const none = await runCli(['export', '--dir', WRITER, '-o', 'json', '--actor', 'nobody']);
     assert.equal(none.stdout, '[]\n');
     assert.equal(none.code, 0, none.stderr);
   });
@@ -63,7 +63,7 @@ describe('export', () => {
     'csv parses (Python csv module) to one row per entry, formulas neutralised',
     { skip: python ? false : 'python3 not installed' },
     async () => {
-      const r = await runCli(['export', '--dir', WRITER, '--format', 'csv']);
+      const r = await runCli(['export', '--dir', WRITER, '-o', 'csv']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.split('\n').length - 1, 151, 'one line per row');
       const py = spawnSync(
@@ -82,21 +82,21 @@ describe('export', () => {
     },
   );
 
-  it('--output refuses to overwrite without --force and never leaves a half file', async () => {
+  it('--output-file refuses to overwrite without --force and never leaves a half file', async () => {
     const t = tempDir();
     try {
       const out = join(t.dir, 'x.csv');
       writeFileSync(out, 'keep me');
-      const r = await runCli(['export', '--dir', WRITER, '--format', 'csv', '--output', out]);
+      const r = await runCli(['export', '--dir', WRITER, '-o', 'csv', '--output-file', out]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /exists: use --force/);
       assert.equal(readFileSync(out, 'utf8'), 'keep me');
-      const f = await runCli(['export', '--dir', WRITER, '--format', 'csv', '--output', out, '--force']);
+      const f = await runCli(['export', '--dir', WRITER, '-o', 'csv', '--output-file', out, '--force']);
       assert.equal(f.code, 0, f.stderr);
       assert.match(readFileSync(out, 'utf8'), /^timestamp,event/);
       // A failing export (unreadable input directory) leaves neither the target nor a temp file.
       const bad = join(t.dir, 'y.csv');
-      const e = await runCli(['export', '--dir', join(t.dir, 'missing'), '--output', bad]);
+      const e = await runCli(['export', '--dir', join(t.dir, 'missing'), '--output-file', bad]);
       assert.equal(e.code, 3, e.stderr);
       assert.ok(!existsSync(bad));
       assert.deepEqual(
@@ -108,8 +108,60 @@ describe('export', () => {
     }
   });
 
+  it('-o is the format; --output FILE (before 0.1.0) is refused with the --output-file hint, no file written', async () => {
+    const t = tempDir();
+    try {
+      const r = await runCli(['export', '--dir', WRITER, '--output', 'audit.csv'], { cwd: t.dir });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(
+        r.stderr,
+        'loki-audit: error: Expected --output=audit.csv to be one of: json, jsonl, csv, syslog, rfc5424, rfc3164\n' +
+          'loki-audit: hint: --output is the format; to write a file: --output-file audit.csv\n' +
+          'loki-audit: hint: see: loki-audit export --help\n',
+      );
+      assert.deepEqual(readdirSync(t.dir), []);
+      const csv = assertExit(await runCli(['export', '--dir', WRITER, '-o', 'csv']), 0);
+      assert.equal(csv.stderr, '');
+      assert.equal(assertExit(await runCli(['export', '--dir', WRITER, '--output=csv']), 0).stdout, csv.stdout);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('-F/--format still choose the format, with a deprecation warning on stderr', async () => {
+    const csv = assertExit(await runCli(['export', '--dir', WRITER, '-o', 'csv']), 0).stdout;
+    for (const old of ['-F', '--format']) {
+      const r = assertExit(await runCli(['export', '--dir', WRITER, old, 'csv']), 0, old);
+      assert.equal(r.stdout, csv, old);
+      assert.equal(
+        r.stderr,
+        `loki-audit: warning: The "${old}" flag has been deprecated. Use "--output | -o" instead.\n`,
+      );
+    }
+  });
+
+  it('--output-file json writes a file named json, with a hint that the format is -o json', async () => {
+    const t = tempDir();
+    try {
+      const r = assertExit(await runCli(['export', '--dir', WRITER, '--output-file', 'json'], { cwd: t.dir }), 0);
+      const n = fixtureEntries().length;
+      assert.equal(
+        r.stderr,
+        `exported ${n} entries to json\nloki-audit: hint: wrote a file named json; for the format json, use -o json\n`,
+      );
+      assert.equal(readFileSync(join(t.dir, 'json'), 'utf8').split('\n').filter(Boolean).length, n);
+      const named = assertExit(
+        await runCli(['export', '--dir', WRITER, '--output-file', 'json.jsonl'], { cwd: t.dir }),
+        0,
+      );
+      assert.equal(named.stderr, `exported ${n} entries to json.jsonl\n`);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('syslog lines: one per entry, PRI from the level, never longer than the limit', async () => {
-    const r = await runCli(['export', '--dir', WRITER, '--format', 'syslog']);
+    const r = await runCli(['export', '--dir', WRITER, '-o', 'syslog']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n').filter(Boolean);
     assert.equal(lines.length, 150);
@@ -123,7 +175,7 @@ describe('export', () => {
     const t = tempDir();
     try {
       cpSync(join(LOKI, 'extended/tampered/non-object-line'), t.dir, { recursive: true });
-      const r = await runCli(['export', '--dir', t.dir, '--format', 'jsonl']);
+      const r = await runCli(['export', '--dir', t.dir, '-o', 'jsonl']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /^warning: audit-2026-02-02\.jsonl:12: line is valid JSON but not an object$/m);
       assert.equal(r.stdout.split('\n').filter(Boolean).length, 149);
@@ -136,13 +188,13 @@ describe('export', () => {
     try {
       const line = writerLine({ user_id: EXACT_NUMBERS.big, details: EXACT_DETAILS });
       writeDay(t.dir, [line]);
-      const csv = assertExit(await runCli(['export', '--dir', t.dir, '--format', 'csv']), 0).stdout.split('\n')[1];
+      const csv = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'csv']), 0).stdout.split('\n')[1];
       assert.equal(
         csv,
         '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,success,login,auth,,18446744073709551617,,,,true,,' +
           `"${EXACT_DETAILS_COMPACT.replace(/"/g, '""')}",,,audit-2026-02-01.jsonl,1`,
       );
-      const json = assertExit(await runCli(['export', '--dir', t.dir, '--format', 'json']), 0).stdout;
+      const json = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'json']), 0).stdout;
       assert.equal(json, `[\n${line.replace(/: (NaN|-?Infinity)\b/g, ': null')}\n]\n`);
     } finally {
       t.cleanup();
@@ -156,7 +208,7 @@ describe('export', () => {
       const [l1, l2] = deepLines(depth);
       writeDay(t.dir, [l1, l2]);
       const run = async (format: string) =>
-        assertExit(await runCli(['export', '--dir', t.dir, '--format', format]), 0, format).stdout;
+        assertExit(await runCli(['export', '--dir', t.dir, '-o', format]), 0, format).stdout;
       const quoted = (s: string) => `"${s.replace(/"/g, '""')}"`;
       const details = `{"a":${deepArray(depth)}}`;
       const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -201,7 +253,7 @@ describe("export of Loki Mode's other streams (spec §5)", () => {
   const lines = (rel: string) => readFileSync(join(PROJECT, rel), 'utf8').split('\n').filter(Boolean);
 
   it('agent audit: json is the array of its entries; jsonl its lines as written', async () => {
-    const json = await runCli(['export', '--dir', PROJECT, '--stream', 'agent', '--format', 'json']);
+    const json = await runCli(['export', '--dir', PROJECT, '--stream', 'agent', '-o', 'json']);
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(
       JSON.parse(json.stdout),
@@ -212,7 +264,7 @@ describe("export of Loki Mode's other streams (spec §5)", () => {
   });
 
   it('session audit: one CSV row per object (its first line), jsonl one strict JSON line per object', async () => {
-    const csv = await runCli(['export', '--dir', PROJECT, '--stream', 'session', '--format', 'csv']);
+    const csv = await runCli(['export', '--dir', PROJECT, '--stream', 'session', '-o', 'csv']);
     assert.equal(csv.code, 0, csv.stderr);
     const rows = csv.stdout.trimEnd().split('\n');
     assert.equal(rows.length, 7);
@@ -244,17 +296,7 @@ describe("export of Loki Mode's other streams (spec §5)", () => {
     const jsonl = await runCli(['export', '--dir', PROJECT]);
     assert.equal(jsonl.code, 0, jsonl.stderr);
     assert.equal(jsonl.stdout, lines('.loki/audit/audit.jsonl').join('\n') + '\n');
-    const syslog = await runCli([
-      'export',
-      '--dir',
-      PROJECT,
-      '--stream',
-      'js',
-      '--format',
-      'syslog',
-      '--event',
-      'policy_*',
-    ]);
+    const syslog = await runCli(['export', '--dir', PROJECT, '--stream', 'js', '-o', 'syslog', '--event', 'policy_*']);
     assert.equal(syslog.code, 0, syslog.stderr);
     assert.match(
       syslog.stdout,

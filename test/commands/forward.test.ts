@@ -764,7 +764,7 @@ describe('forward to Loki', () => {
       );
       assert.match(
         r.stderr,
-        /^loki-audit: hint: send it as a one-off export: loki-audit export --stream js --dir .* --format rfc5424$/m,
+        /^loki-audit: hint: send it as a one-off export: loki-audit export --stream js --dir .* -o rfc5424$/m,
       );
     }
     const agent = await runCli(['forward', '--dir', project, '--stream', 'agent', '--loki', rx.url, '--state', state]);

@@ -297,8 +297,8 @@ function commands(dir: string, state: string): Array<[string, string[], boolean]
     ['verify', ['verify', '--dir', dir, '--json'], false],
     ['summary', ['summary', '--dir', dir, '--since', '2000-01-01'], true],
     ['search', ['search', '--dir', dir, '--since', '2000-01-01', '--grep', 'a'], true],
-    ['export', ['export', '--dir', dir, '--since', '2000-01-01', '--format', 'csv'], false],
-    ['export', ['export', '--dir', dir, '--since', '2000-01-01', '--format', 'syslog'], false],
+    ['export', ['export', '--dir', dir, '--since', '2000-01-01', '-o', 'csv'], false],
+    ['export', ['export', '--dir', dir, '--since', '2000-01-01', '-o', 'syslog'], false],
     ['tail', ['tail', '--dir', dir, '-n', '5'], true],
     ['forward', ['forward', '--dir', dir, '--dry-run', '--loki', 'http://127.0.0.1:9', '--state', state], true],
   ];

@@ -70,8 +70,8 @@ describe('paths that are not regular files', { timeout: 120_000 }, () => {
     ['verify', '--jobs', '1'],
     ['summary', '--since', '2000-01-01'],
     ['search'],
-    ['export', '--format', 'jsonl'],
-    ['export', '--format', 'csv'],
+    ['export', '-o', 'jsonl'],
+    ['export', '-o', 'csv'],
     ['forward', '--dry-run', '--loki', 'http://127.0.0.1:9'],
   ]) {
     it(`${args.join(' ')}: exit 3, each planted path named, the rest read`, async () => {

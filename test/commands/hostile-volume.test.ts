@@ -92,7 +92,7 @@ describe('hostile volumes: bounded findings, warnings and memory', { timeout: 30
   it('search, export and summary: 20 warnings, then the count', async () => {
     for (const args of [
       ['search', '--level', 'error'],
-      ['export', '--format', 'jsonl'],
+      ['export', '-o', 'jsonl'],
       ['summary', '--since', '2000-01-01'],
       ['tail', '-n', '3'],
     ]) {

@@ -90,10 +90,10 @@ describe(
         );
         assert.doesNotMatch(onTty(`node ${BIN} search --dir ${DIR} -o raw | cat`), /searching:/, 'not into a pipe');
         assert.match(
-          onTty(`node ${BIN} export --dir ${DIR} --format csv --output ${join(t.dir, 'x.csv')}`),
+          onTty(`node ${BIN} export --dir ${DIR} -o csv --output-file ${join(t.dir, 'x.csv')}`),
           /exporting: \d+\/3 files/,
         );
-        assert.doesNotMatch(onTty(`node ${BIN} export --dir ${DIR} --format syslog | cat`), /exporting:/);
+        assert.doesNotMatch(onTty(`node ${BIN} export --dir ${DIR} -o syslog | cat`), /exporting:/);
       } finally {
         t.cleanup();
       }
