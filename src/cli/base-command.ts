@@ -20,7 +20,7 @@ import { safeJson, safeText } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
 import { closest } from './suggest.js';
-import { outputFileHint } from './output-flags.js';
+import { jsonOutputInArgv, outputFileHint } from './output-flags.js';
 import { writeError } from './usage-errors.js';
 
 let pipeGuardInstalled = false;
@@ -77,6 +77,15 @@ export abstract class LokiCommand extends Command {
    */
   override logJson(json: unknown): void {
     process.stdout.write(safeJson(JSON.stringify(json, null, 2), true) + '\n');
+  }
+
+  /** `--json`, or `-o json` where the command's `-o` has it (summary, verify: src/cli/output-flags.ts). */
+  override jsonEnabled(): boolean {
+    if (super.jsonEnabled()) return true;
+    const output = (this.ctor.flags as Record<string, { options?: readonly string[] }> | undefined)?.output;
+    return (
+      this.ctor.enableJsonFlag === true && output?.options?.includes('json') === true && jsonOutputInArgv(this.argv)
+    );
   }
 
   /** oclif's warnings (a deprecated flag: `export -F`) in this CLI's style, on stderr. */

@@ -44,6 +44,28 @@ export const matchListFlags = {
   reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: group }),
 };
 
+/**
+ * `summary` and `verify`: `-o text|json`, where `-o json` is `--json` (oclif's flag, which
+ * decides before parsing whether an error is printed as JSON: so argv is read the same way).
+ */
+export const reportOutputFlag = outputFlag(['text', 'json'] as const, {
+  default: 'text',
+  summary: 'Output format: text, or json (the same as --json).',
+});
+
+/** Whether argv asks for `-o json` / `--output json` / `--output=json` / `-ojson` (before a `--`). */
+export function jsonOutputInArgv(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv : argv.slice(0, end);
+  return args.some(
+    (a, i) =>
+      a === '--output=json' ||
+      a === '-ojson' ||
+      a === '-o=json' ||
+      ((a === '-o' || a === '--output') && args[i + 1] === 'json'),
+  );
+}
+
 const FORMAT_NAMES = new Set(['text', 'json', 'jsonl', 'raw', 'csv', 'syslog', 'rfc5424', 'rfc3164']);
 
 /**

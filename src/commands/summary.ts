@@ -6,6 +6,7 @@ import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { debugListener } from '../cli/debug.js';
 import { summaryWindowFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
+import { reportOutputFlag } from '../cli/output-flags.js';
 import { formatSummaryPlain, formatSummaryTable, writeSummaryWarnings } from '../output/summary.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 
@@ -14,14 +15,14 @@ export default class Summary extends AuditCommand {
 
   static override description = `Reads only the files whose date falls in the window (files are cut at UTC midnight). Times: ISO 8601 (2026-02-01T12:00:00Z), dates (2026-02-01, UTC; as --until, the end of that day), durations back from now (30m, 24h, 7d, 2w), now, today, yesterday.
 
-A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when piped; --json for one object. A file that cannot be read is reported and the summary of the rest still printed, with exit 3.
+A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when piped; -o json (or --json) for one object. A file that cannot be read is reported and the summary of the rest still printed, with exit 3.
 
 ${exitCodesHelp('summary')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %>                     # last 24 hours',
     '<%= config.bin %> <%= command.id %> --since 7d --top 5',
-    '<%= config.bin %> <%= command.id %> --from 2026-02-01 --to 2026-02-03 --json',
+    '<%= config.bin %> <%= command.id %> --from 2026-02-01 --to 2026-02-03 -o json',
   ];
 
   static override enableJsonFlag = true;
@@ -30,6 +31,7 @@ ${exitCodesHelp('summary')}`;
 
   static override flags = {
     ...streamFlag,
+    ...reportOutputFlag,
     since: Flags.string({
       char: 'S',
       aliases: ['from'],

@@ -8,6 +8,7 @@ import { VerifyStateError } from '../core/chain/incremental.js';
 import { verifyDirectory, verifyStream, type DirectoryReport, type VerifyProgress } from '../core/chain/directory.js';
 import { formatVerifyReport } from '../output/verify.js';
 import { noChainMessage, streamFlag } from '../cli/stream-flag.js';
+import { reportOutputFlag } from '../cli/output-flags.js';
 import { CHAIN_STREAMS, resolveAuditSource, StreamChoiceError, type AuditSource } from '../core/read/streams.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 
@@ -23,7 +24,7 @@ ${exitCodesHelp('verify')}`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> --dir ~/.loki/dashboard/audit',
     '<%= config.bin %> <%= command.id %> --quiet        # cron: silent when intact',
-    '<%= config.bin %> <%= command.id %> --strict --json',
+    '<%= config.bin %> <%= command.id %> --strict -o json',
     '<%= config.bin %> <%= command.id %> --stdin < exported.jsonl',
   ];
 
@@ -33,6 +34,7 @@ ${exitCodesHelp('verify')}`;
 
   static override flags = {
     ...streamFlag,
+    ...reportOutputFlag,
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
     strict: Flags.boolean({
       summary:

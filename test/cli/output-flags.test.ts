@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { LOKI, ROOT, runCli } from '../helpers/cli.js';
+import { assertExit, LOKI, ROOT, runCli } from '../helpers/cli.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
@@ -11,11 +11,13 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf
 };
 
 describe('-o/--output FORMAT', () => {
-  it('search, tail and export: -o/--output is an option of formats, never a file', () => {
+  it('search, tail, export, summary and verify: -o/--output is an option of formats, never a file', () => {
     const want: Record<string, string[]> = {
       search: ['text', 'json', 'jsonl', 'raw'],
       tail: ['text', 'jsonl', 'raw', 'json'],
       export: ['json', 'jsonl', 'csv', 'syslog', 'rfc5424', 'rfc3164'],
+      summary: ['text', 'json'],
+      verify: ['text', 'json'],
     };
     for (const [id, formats] of Object.entries(want)) {
       const f = manifest.commands[id].flags.output;
@@ -25,6 +27,29 @@ describe('-o/--output FORMAT', () => {
     }
     assert.equal(manifest.commands.export.flags['output-file'].type, 'option');
   });
+
+  for (const id of ['summary', 'verify']) {
+    it(`${id} -o json prints what --json prints; -o text the text`, async () => {
+      const args = id === 'summary' ? [id, '--dir', WRITER, '--all'] : [id, '--dir', WRITER];
+      const json = assertExit(await runCli([...args, '--json']), 0).stdout;
+      JSON.parse(json);
+      for (const o of [['-o', 'json'], ['--output', 'json'], ['--output=json'], ['-ojson']])
+        assert.equal(assertExit(await runCli([...args, ...o]), 0, o.join(' ')).stdout, json, o.join(' '));
+      const text = assertExit(await runCli(args), 0).stdout;
+      assert.equal(assertExit(await runCli([...args, '-o', 'text']), 0).stdout, text);
+      assert.throws(() => JSON.parse(text));
+    });
+
+    it(`${id} -o json: an error is the JSON error object too, as with --json`, async () => {
+      const args = [id, '--dir', join(ROOT, 'no-such-dir')];
+      const json = await runCli([...args, '--json']);
+      const o = await runCli([...args, '-o', 'json']);
+      assert.equal(o.code, json.code);
+      assert.equal(o.code, 3);
+      assert.equal(o.stdout, json.stdout);
+      assert.ok(JSON.parse(o.stdout).error);
+    });
+  }
 
   it('search --output FILE: refused with the redirection as hint', async () => {
     const r = await runCli(['search', '--dir', WRITER, '--output', 'found.txt']);
