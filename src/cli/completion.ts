@@ -50,14 +50,19 @@ export function completionCommands(commands: readonly Command.Loadable[]): Compl
     .map((c) => {
       const flags = Object.values(c.flags)
         .filter((f) => !f.hidden)
-        .map((f) => ({
-          name: f.name,
-          char: f.char,
-          summary: f.summary ?? f.description,
-          takesValue: f.type === 'option',
-          options: f.type === 'option' ? f.options : undefined,
-          multiple: f.type === 'option' ? f.multiple : false,
-        }))
+        .flatMap((f) => {
+          const flag = {
+            name: f.name,
+            char: f.char,
+            summary: f.summary ?? f.description,
+            takesValue: f.type === 'option',
+            options: f.type === 'option' ? f.options : undefined,
+            multiple: f.type === 'option' ? f.multiple : false,
+          };
+          // `--[no-]pager`: both spellings.
+          const negated = f.type === 'boolean' && f.allowNo;
+          return negated ? [flag, { name: `no-${f.name}`, summary: flag.summary, takesValue: false }] : [flag];
+        })
         .sort((a, b) => a.name.localeCompare(b.name));
       const [arg] = Object.values(c.args ?? {});
       const kind = !arg

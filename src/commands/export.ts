@@ -13,6 +13,7 @@ import { FACILITIES } from '../formats/syslog.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
 import { formatLikeFileHint, matchListFlags, outputFileFlags, outputFlag } from '../cli/output-flags.js';
+import { pagedStdout, pagerFlag } from '../cli/pager-choice.js';
 
 export default class Export extends AuditCommand {
   static override summary = 'Export entries as JSON, JSON Lines, CSV or syslog lines, to stdout or a file.';
@@ -25,7 +26,7 @@ export default class Export extends AuditCommand {
   rfc5424  full RFC 5424 lines, chain hash and seq in STRUCTURED-DATA [audit@32473 ...]
   rfc3164  BSD syslog lines
 
---output-file FILE writes a temporary file and renames it when complete: a failed export never leaves half a file. -F/--format is the old name of -o/--output (deprecated). ${exitCodesHelp('export')}`;
+--output-file FILE writes a temporary file and renames it when complete: a failed export never leaves half a file. -F/--format is the old name of -o/--output (deprecated). To a terminal, the output goes through $LOKI_AUDIT_PAGER, $PAGER or less -FRX (--no-pager: not). ${exitCodesHelp('export')}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> -o csv --since 7d --output-file audit-week.csv',
@@ -45,6 +46,7 @@ export default class Export extends AuditCommand {
     }),
     ...outputFileFlags,
     ...matchListFlags,
+    ...pagerFlag,
     facility: Flags.option({
       options: Object.keys(FACILITIES),
       default: 'local0',
@@ -79,7 +81,9 @@ export default class Export extends AuditCommand {
         throw err;
       }
     }
-    const out = new BufferedWriter(file ? file.stream : process.stdout);
+    // To a terminal: through $PAGER or less, as journalctl (src/cli/pager-choice.ts).
+    const output = file ? null : await pagedStdout(flags);
+    const out = new BufferedWriter(file ? file.stream : (output?.stream ?? process.stdout));
     // Every entry goes through here: young generation at most 2 × 4 MB, old generation grown by half
     // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
@@ -126,6 +130,7 @@ export default class Export extends AuditCommand {
       throw err;
     } finally {
       stopHeapWatch();
+      await output?.close();
     }
   }
 }

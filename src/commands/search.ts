@@ -6,6 +6,7 @@ import { ProgressLine, progressWanted } from '../output/progress.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
 import { matchListFlags, outputFlag } from '../cli/output-flags.js';
+import { pagedStdout, pagerFlag } from '../cli/pager-choice.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
@@ -16,7 +17,7 @@ export default class Search extends AuditCommand {
 
   static override description = `Filters combine with AND; a repeated flag (--event a --event b) means any of them. Globs: * and ?. Files outside the time window are never opened, and lines are rejected on their raw text before parsing where a filter allows it.
 
-Output (-o): text (one line per entry, safe for terminals), json (one array), jsonl or raw (each entry's original bytes, so an unfiltered result still verifies).
+Output (-o): text (one line per entry, safe for terminals), json (one array), jsonl or raw (each entry's original bytes, so an unfiltered result still verifies). On a terminal through $LOKI_AUDIT_PAGER, $PAGER or less -FRX (--no-pager: not).
 
 ${exitCodesHelp('search')}`;
 
@@ -34,6 +35,7 @@ ${exitCodesHelp('search')}`;
     ...streamFlag,
     ...outputFlag(['text', 'json', 'jsonl', 'raw'] as const, { default: 'text' }),
     ...matchListFlags,
+    ...pagerFlag,
   };
 
   async run(): Promise<void> {
@@ -42,28 +44,35 @@ ${exitCodesHelp('search')}`;
     // Young generation at most 2 × 4 MB, old generation grown by half (src/core/runtime/heap.ts):
     // a selective search peaks lower at the same speed.
     const stopHeapWatch = constrainHeap();
-    const out = new BufferedWriter(process.stdout);
+    const spec = filterSpecFromFlags(flags);
+    // On a terminal through $PAGER or less, as journalctl (src/cli/pager-choice.ts).
+    const output = await pagedStdout(flags);
+    const out = new BufferedWriter(output.stream);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
       terminal: process.stdout.isTTY === true,
     });
-    const spec = filterSpecFromFlags(flags);
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
     const progress = progressWanted({}) ? new ProgressLine('searching') : null;
-    const matches = searchEntryBatches(dir, {
-      filter: spec,
-      stream: flags.stream,
-      limit: flags.limit,
-      offset: flags.offset,
-      reverse: flags.reverse,
-      maxLineBytes: flags['max-line-bytes'],
-      onProgress: progress?.listener(),
-      transientBytes: true,
-    });
-    const { entries: printed, unreadableFiles } = await writeMatches(matches, (e) => printer.entry(e), progress);
-    await printer.end();
-    await out.flush();
-    stopHeapWatch();
-    // A file that could not be read: the results may lack matches (after printing what was found).
-    process.exitCode = unreadableFiles > 0 ? Exit.io : printed > 0 ? Exit.ok : Exit.noMatch;
+    try {
+      const matches = searchEntryBatches(dir, {
+        filter: spec,
+        stream: flags.stream,
+        limit: flags.limit,
+        offset: flags.offset,
+        reverse: flags.reverse,
+        maxLineBytes: flags['max-line-bytes'],
+        onProgress: progress?.listener(),
+        transientBytes: true,
+      });
+      const { entries: printed, unreadableFiles } = await writeMatches(matches, (e) => printer.entry(e), progress);
+      await printer.end();
+      await out.flush();
+      // A file that could not be read: the results may lack matches (after printing what was found).
+      process.exitCode = unreadableFiles > 0 ? Exit.io : printed > 0 ? Exit.ok : Exit.noMatch;
+    } finally {
+      stopHeapWatch();
+      // Until the user quits the pager.
+      await output.close();
+    }
   }
 }

@@ -4,6 +4,7 @@ import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { outputFlag } from '../cli/output-flags.js';
+import { pagedStdout, pagerFlag } from '../cli/pager-choice.js';
 import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
@@ -15,7 +16,7 @@ import { LineWarnings } from '../output/warnings.js';
 export default class Tail extends AuditCommand {
   static override summary = 'Show the last entries, and with --follow every new one as it is written.';
 
-  static override description = `The last -n entries (default 20, as Loki Mode) across all files, with the same filters as search. --follow keeps printing new entries within a fraction of a second, across midnight (a new day's file), size rotation, truncation and re-creation, never printing an entry twice or half. --verify checks the chain of every new entry as it arrives and reports a break at once on stderr. Ctrl-C ends it.
+  static override description = `The last -n entries (default 20, as Loki Mode) across all files, with the same filters as search. --follow keeps printing new entries within a fraction of a second, across midnight (a new day's file), size rotation, truncation and re-creation, never printing an entry twice or half. --verify checks the chain of every new entry as it arrives and reports a break at once on stderr. Ctrl-C ends it. Without --follow, on a terminal, the entries go through $LOKI_AUDIT_PAGER, $PAGER or less -FRX (--no-pager: not).
 
 ${exitCodesHelp('tail')}`;
 
@@ -47,6 +48,7 @@ ${exitCodesHelp('tail')}`;
       default: 'text',
       summary: 'Output format (json is one array: not with --follow).',
     }),
+    ...pagerFlag,
     'poll-ms': Flags.integer({
       min: 10,
       default: 250,
@@ -62,11 +64,6 @@ ${exitCodesHelp('tail')}`;
       this.fail('-o json is one array and cannot be followed', Exit.usage, ['use -o jsonl']);
     if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', Exit.usage);
     const spec = filterSpecFromFlags(flags);
-    const out = new BufferedWriter(process.stdout);
-    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
-      terminal: process.stdout.isTTY === true,
-    });
-
     const history = await tailEntries(dir, spec, {
       lines: flags.lines,
       maxLineBytes: flags['max-line-bytes'],
@@ -81,17 +78,28 @@ ${exitCodesHelp('tail')}`;
         Exit.streamUnsupported,
         ['follow without --verify'],
       );
+    // Without --follow, on a terminal: through $PAGER or less, as journalctl (src/cli/pager-choice.ts).
+    const output = await pagedStdout({ pager: flags.pager, follow: flags.follow });
+    const out = new BufferedWriter(output.stream);
+    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
+      terminal: process.stdout.isTTY === true,
+    });
     const warnings = new LineWarnings();
     for (const p of history.problems) warnings.add(p);
     warnings.countMore(history.problemCount - history.problems.length);
-    for (const e of history.entries) await printer.entry(e);
     if (!flags.follow) {
-      warnings.finish();
-      if (warnings.unreadableFiles > 0) process.exitCode = Exit.io;
-      await printer.end();
-      await out.flush();
+      try {
+        for (const e of history.entries) await printer.entry(e);
+        warnings.finish();
+        if (warnings.unreadableFiles > 0) process.exitCode = Exit.io;
+        await printer.end();
+        await out.flush();
+      } finally {
+        await output.close();
+      }
       return;
     }
+    for (const e of history.entries) await printer.entry(e);
     await out.flush();
 
     const abort = new AbortController();

@@ -59,14 +59,18 @@ export const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
  */
 export function runCliOnTty(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutSeconds?: number } = {},
 ): Promise<{ code: number | null; output: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  // No pager unless the test names one (a key set to undefined is removed: PAGER unset means less).
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PAGER: 'cat' };
   for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_')) delete env[k];
   Object.assign(env, options.env);
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   delete env.FORCE_COLOR;
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-  const cmd = [process.execPath, BIN, ...args].map(quote).join(' ');
+  // `timeout -s INT`: ends a command that runs until Ctrl-C (`tail -f`) as Ctrl-C would.
+  const timeout = options.timeoutSeconds ? ['timeout', '-s', 'INT', String(options.timeoutSeconds)] : [];
+  const cmd = [...timeout, process.execPath, BIN, ...args].map(quote).join(' ');
   return new Promise((resolvePromise, reject) => {
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
