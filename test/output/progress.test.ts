@@ -16,7 +16,8 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
 const onTty = (cmd: string): string => {
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    // No pager (search and export page on a terminal): the terminal itself is what is read.
+    env: { ...process.env, NO_COLOR: '1', PAGER: 'cat' },
   });
   assert.equal(r.status, 0, `${cmd}: ${r.stdout}${r.stderr}`);
   return r.stdout;
@@ -25,7 +26,7 @@ const onTty = (cmd: string): string => {
 /** The same without blocking this process (a receiver in it must answer); rejects on a non-zero exit. */
 function onTtyAsync(cmd: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const c = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1' } });
+    const c = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', PAGER: 'cat' } });
     let out = '';
     c.stdout.on('data', (b: Buffer) => (out += b.toString()));
     c.on('error', reject);
