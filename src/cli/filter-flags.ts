@@ -54,7 +54,7 @@ export const filterFlags = {
   since: Flags.string({
     char: 'S',
     aliases: ['from'],
-    summary: 'Start time (inclusive): ISO 8601, date, 24h, 7d, today, yesterday.',
+    summary: 'Start time (inclusive): ISO 8601, date, 14:30, "today 09:00", 1h30m, 7d, @EPOCH, recent, this-week …',
     helpGroup: group,
   }),
   until: Flags.string({

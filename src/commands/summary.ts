@@ -12,7 +12,7 @@ import { ProgressLine, progressWanted } from '../output/progress.js';
 export default class Summary extends AuditCommand {
   static override summary = 'What happened in a time window: counts by event, level and actor, failures, chain status.';
 
-  static override description = `Reads only the files whose date falls in the window (files are cut at UTC midnight). Times: ISO 8601 (2026-02-01T12:00:00Z), dates (2026-02-01, UTC; as --until, the end of that day), durations back from now (30m, 24h, 7d, 2w), now, today, yesterday.
+  static override description = `Reads only the files whose date falls in the window (files are cut at UTC midnight). Times: ISO 8601 (2026-02-01T12:00:00Z), dates (2026-02-01; as --until, the end of that day), times of day (14:30, "today 09:00", "yesterday 18:00"), durations back from now (30m, 24h, 1h30m, 2d12h), @EPOCH seconds, now, recent (10 minutes), today, yesterday, this-week, this-month.
 
 A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when piped; --json for one object. A file that cannot be read is reported and the summary of the rest still printed, with exit 3.
 
