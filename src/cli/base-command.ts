@@ -11,7 +11,7 @@ import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { FilterError } from '../core/query/filters.js';
 import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
-import { TimeSpecError } from '../core/query/time.js';
+import { TimeSpecError, TimeZoneError } from '../core/query/time.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
 import { safeJson, safeText } from '../formats/escape.js';
@@ -42,7 +42,13 @@ function flagNames(cmd: typeof Command): string[] {
 /** Errors that are the user's input, not a defect: their message is the whole story. */
 function exitForInputError(err: Error): number | null {
   if (err instanceof AuditDirError) return Exit.io;
-  if (err instanceof TimeSpecError || err instanceof FilterError || err instanceof StreamChoiceError) return Exit.usage;
+  if (
+    err instanceof TimeSpecError ||
+    err instanceof TimeZoneError ||
+    err instanceof FilterError ||
+    err instanceof StreamChoiceError
+  )
+    return Exit.usage;
   const code = (err as NodeJS.ErrnoException).code;
   if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return Exit.io;
   return null;
@@ -109,7 +115,9 @@ export abstract class AuditCommand extends Command {
    * "did you mean" for a mistyped flag, and where the help is, instead of the whole help text.
    */
   private parseError(err: Errors.CLIError): Errors.CLIError {
-    const message = err.message.replace(/\nSee more help with --help$/, '').split('\n')[0];
+    const lines = err.message.replace(/\nSee more help with --help$/, '').split('\n');
+    // oclif's "The following error occurred:" says nothing by itself: the next line is the error.
+    const message = lines[0].endsWith(':') && lines[1] ? lines[1].trim() : lines[0];
     const hints: string[] = [];
     for (const flag of (err as { flags?: string[] }).flags ?? []) {
       const near = closest(flag.replace(/^-+/, '').split('=')[0], flagNames(this.ctor));

@@ -7,9 +7,23 @@ import { Exit } from './exit-codes.js';
 import type { FilterSpec } from '../core/query/filters.js';
 import { parseFieldSpec, parseLevelSpec } from '../core/query/filters.js';
 import type { TimeWindow } from '../core/query/time.js';
-import { parseTimeSpec } from '../core/query/time.js';
+import { checkTimeZone, parseTimeSpec, TimeZoneError } from '../core/query/time.js';
 
 const group = 'FILTER';
+
+/** `--utc` and `--timezone`: the zone of times typed without an offset and of times shown. */
+export const timeZoneFlags = {
+  utc: Flags.boolean({
+    summary: 'Times in UTC: those typed without an offset, and those shown.',
+    exclusive: ['timezone'],
+    helpGroup: group,
+  }),
+  timezone: Flags.string({
+    summary:
+      'Zone (Europe/Berlin, +05:30) of times typed without an offset and of times shown. Default: $TZ, else UTC.',
+    helpGroup: group,
+  }),
+};
 
 export const filterFlags = {
   event: Flags.string({
@@ -63,7 +77,30 @@ export const filterFlags = {
     summary: 'End time (exclusive); a bare date means the end of that day.',
     helpGroup: group,
   }),
+  ...timeZoneFlags,
 };
+
+/**
+ * The zone chosen: `--utc`, `--timezone`, else the `TZ` variable (`:Europe/Berlin` as glibc
+ * writes it too), else none (UTC, and times shown as the log wrote them).
+ * @throws TimeZoneError for a `--timezone` that is no zone; an unusable `TZ` is ignored.
+ */
+export function chosenTimeZone(
+  flags: { utc?: boolean; timezone?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (flags.utc) return 'UTC';
+  if (flags.timezone !== undefined) return checkTimeZone(flags.timezone);
+  const tz = env.TZ?.replace(/^:/, '');
+  if (!tz) return undefined;
+  try {
+    return checkTimeZone(tz);
+  } catch (err) {
+    // A TZ such as `:/etc/localtime` or a POSIX rule is the system's business, not an error here.
+    if (err instanceof TimeZoneError) return undefined;
+    throw err;
+  }
+}
 
 export interface FilterFlagValues {
   event?: string[];
@@ -77,16 +114,19 @@ export interface FilterFlagValues {
   grep?: string;
   since?: string;
   until?: string;
+  utc?: boolean;
+  timezone?: string;
 }
 
 /**
  * Builds a FilterSpec from parsed flags.
  * @throws FilterError / TimeSpecError for bad values.
  */
-export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date()): FilterSpec {
+export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date(), env = process.env): FilterSpec {
+  const zone = chosenTimeZone(flags, env);
   const window: TimeWindow = {
-    since: flags.since ? parseTimeSpec(flags.since, now).getTime() : null,
-    until: flags.until ? parseTimeSpec(flags.until, now, { end: true }).getTime() : null,
+    since: flags.since ? parseTimeSpec(flags.since, now, { zone }).getTime() : null,
+    until: flags.until ? parseTimeSpec(flags.until, now, { end: true, zone }).getTime() : null,
   };
   return {
     events: flags.event,
@@ -106,9 +146,14 @@ export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date()): 
  * `summary`'s window: `--since` (default 24h) to `--until` (default now).
  * @throws TimeSpecError for a time that cannot be read; CLIError (usage) for an empty window.
  */
-export function summaryWindowFromFlags(flags: { since: string; until?: string }, now = new Date()): TimeWindow {
-  const since = parseTimeSpec(flags.since, now).getTime();
-  const until = flags.until ? parseTimeSpec(flags.until, now, { end: true }).getTime() : null;
+export function summaryWindowFromFlags(
+  flags: { since: string; until?: string; utc?: boolean; timezone?: string },
+  now = new Date(),
+  env = process.env,
+): TimeWindow {
+  const zone = chosenTimeZone(flags, env);
+  const since = parseTimeSpec(flags.since, now, { zone }).getTime();
+  const until = flags.until ? parseTimeSpec(flags.until, now, { end: true, zone }).getTime() : null;
   if (until !== null && since >= until)
     throw new Errors.CLIError(`empty window: --since ${flags.since} is not before --until ${flags.until}`, {
       exit: Exit.usage,

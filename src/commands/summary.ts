@@ -4,7 +4,7 @@ import type { Summary as SummaryResult } from '../core/query/summary.js';
 import { summarize } from '../core/query/summary.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { debugListener } from '../cli/debug.js';
-import { summaryWindowFromFlags } from '../cli/filter-flags.js';
+import { chosenTimeZone, summaryWindowFromFlags, timeZoneFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
 import { formatSummaryPlain, formatSummaryTable, writeSummaryWarnings } from '../output/summary.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
@@ -46,6 +46,7 @@ ${exitCodesHelp('summary')}`;
       exclusive: ['since', 'until'],
       helpGroup: 'WINDOW',
     }),
+    ...timeZoneFlags,
     top: Flags.integer({ summary: 'Rows per table (events, actors).', default: 10, min: 1 }),
     failures: Flags.integer({ summary: 'How many recent failures to list.', default: 5, min: 0 }),
     'no-chain': Flags.boolean({ summary: 'Skip the chain check of the files covered.' }),
@@ -72,7 +73,11 @@ ${exitCodesHelp('summary')}`;
     progress?.chain.clear();
     writeSummaryWarnings(summary);
     if (!this.jsonEnabled())
-      this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));
+      this.out(
+        process.stdout.isTTY
+          ? formatSummaryTable(summary, this.chalk, chosenTimeZone(flags))
+          : formatSummaryPlain(summary),
+      );
     // A file that could not be read leaves the summary incomplete: say so in the exit code.
     if (summary.unreadableFiles > 0) process.exitCode = Exit.io;
     return summary;

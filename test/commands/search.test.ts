@@ -365,4 +365,65 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.split('\n').filter(Boolean).length, AGENT_LINES.length);
   });
+
+  it('--timezone, else TZ, places times typed without an offset; --utc overrides TZ', async () => {
+    const inWindow = (from: string, to: string) =>
+      expected((e) => Date.parse(e.timestamp) >= Date.parse(from) && Date.parse(e.timestamp) < Date.parse(to));
+    // 2026-02-02 in New York (EST, UTC−5) is 05:00Z on the 2nd to 05:00Z on the 3rd.
+    const ny = inWindow('2026-02-02T05:00:00Z', '2026-02-03T05:00:00Z');
+    const utc = inWindow('2026-02-02T00:00:00Z', '2026-02-03T00:00:00Z');
+    assert.ok(ny.length > 0 && utc.length > 0);
+    assert.notDeepEqual(ny, utc);
+    const day = ['--since', '2026-02-02', '--until', '2026-02-02'];
+    assert.deepEqual(await search(...day, '--timezone', 'America/New_York'), ny);
+    const withTz = async (tz: string, ...a: string[]) => {
+      const r = await runCli(['search', '--dir', WRITER, '-o', 'jsonl', ...day, ...a], { env: { TZ: tz } });
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    assert.deepEqual(await withTz('America/New_York'), ny);
+    assert.deepEqual(await withTz(':America/New_York'), ny);
+    assert.deepEqual(await withTz('America/New_York', '--utc'), utc);
+    assert.deepEqual(await search(...day), utc);
+    // An offset in the input wins over the zone.
+    const noon = ['--since', '2026-02-02T03:00:00Z', '--until', '2026-02-02T06:00:00+00:00'];
+    assert.deepEqual(
+      await search(...noon, '--timezone', 'Asia/Tokyo'),
+      inWindow('2026-02-02T03:00:00Z', '2026-02-02T06:00:00Z'),
+    );
+  });
+
+  it('text output shows times in the zone chosen, with the microseconds the log wrote', async () => {
+    const first = async (env: NodeJS.ProcessEnv, ...a: string[]) => {
+      const r = await runCli(['search', '--dir', WRITER, '--limit', '1', ...a], { env });
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.split(' ')[0];
+    };
+    assert.equal(await first({}), '2026-02-01T00:21:36.451467+00:00');
+    assert.equal(await first({}, '--timezone', 'Asia/Kolkata'), '2026-02-01T05:51:36.451467+05:30');
+    assert.equal(await first({ TZ: 'America/New_York' }), '2026-01-31T19:21:36.451467-05:00');
+    assert.equal(await first({ TZ: 'America/New_York' }, '--utc'), '2026-02-01T00:21:36.451467+00:00');
+    // A TZ this CLI cannot use (a file, a POSIX rule) is the system's: times stay as written.
+    assert.equal(await first({ TZ: ':/etc/localtime' }), '2026-02-01T00:21:36.451467+00:00');
+  });
+
+  it('a bad time or zone is one line with examples, exit 2, no stack trace', async () => {
+    const soon = await runCli(['search', '--dir', WRITER, '--since', 'soon']);
+    assert.equal(soon.code, 2);
+    assert.equal(soon.stdout, '');
+    assert.match(
+      soon.stderr,
+      /^loki-audit: error: cannot read time "soon": use e\.g\. .*"today 09:00".*1h30m.*@1767225600.*this-week.*\n$/,
+    );
+    assert.equal(soon.stderr.split('\n').length, 2);
+    const zone = await runCli(['search', '--dir', WRITER, '--since', 'today', '--timezone', 'Mars/Olympus']);
+    assert.equal(zone.code, 2);
+    assert.equal(
+      zone.stderr,
+      'loki-audit: error: unknown time zone "Mars/Olympus": use an IANA name (Europe/Berlin, America/New_York), UTC, or an offset (+05:30)\n',
+    );
+    const both = await runCli(['search', '--dir', WRITER, '--utc', '--timezone', 'UTC']);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /^loki-audit: error: --timezone=UTC cannot also be provided when using --utc\n/);
+  });
 });
