@@ -65,6 +65,11 @@ export const filterFlags = {
     helpGroup: group,
   }),
   grep: Flags.string({ char: 'g', summary: 'Regular expression (JavaScript) over the raw line.', helpGroup: group }),
+  'ignore-case': Flags.boolean({
+    char: 'i',
+    summary: 'Ignore case in --grep and in the globs (--event, --actor, --field values …).',
+    helpGroup: group,
+  }),
   since: Flags.string({
     char: 'S',
     aliases: ['from'],
@@ -112,6 +117,7 @@ export interface FilterFlagValues {
   user?: string[];
   field?: string[];
   grep?: string;
+  'ignore-case'?: boolean;
   since?: string;
   until?: string;
   utc?: boolean;
@@ -138,6 +144,7 @@ export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date(), e
     users: flags.user,
     fields: flags.field?.map(parseFieldSpec),
     grep: flags.grep,
+    ignoreCase: flags['ignore-case'],
     window,
   };
 }

@@ -426,4 +426,16 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     assert.equal(both.code, 2, both.stderr);
     assert.match(both.stderr, /^loki-audit: error: --timezone=UTC cannot also be provided when using --utc\n/);
   });
+
+  it('-i/--ignore-case for --grep and the globs; without it case counts', async () => {
+    const apiErrors = expected((e) => e.resource_type === 'api' && e.success === false);
+    assert.deepEqual(await search('-i', '--event', 'API.*', '--level', 'ERROR'), apiErrors);
+    const quota = expected((_e, l) => l.includes('quota exceeded'));
+    assert.deepEqual(await search('--grep', 'QUOTA Exceeded', '--ignore-case'), quota);
+    const bob = expected((e) => e.user_id === 'bob');
+    assert.deepEqual(await search('--user', 'BOB', '-i'), bob);
+    assert.deepEqual(await search('--actor', 'Bo?', '-i'), bob);
+    const none = await runCli(['search', '--dir', WRITER, '--event', 'API.*']);
+    assert.equal(none.code, 1, none.stderr);
+  });
 });

@@ -29,6 +29,12 @@ export interface FilterSpec {
   fields?: Array<{ path: string[]; pattern: string }>;
   /** Regular expression over the raw line text. */
   grep?: string;
+  /**
+   * `-i`: --grep and the globs (events, actors, raw fields, `--field` values) ignore case.
+   * The literal prefilter and needle search are then off (a byte search is case-sensitive,
+   * and Unicode case folding maps `ſ` to `s`): every line in the window is parsed.
+   */
+  ignoreCase?: boolean;
   window?: TimeWindow;
 }
 
@@ -40,15 +46,18 @@ export class FilterError extends Error {
   }
 }
 
-/** Shell-style glob (`*`, `?`) to an anchored regular expression; no glob characters = exact. */
-export function globToRegExp(glob: string): RegExp {
+/**
+ * Shell-style glob (`*`, `?`) to an anchored regular expression; no glob characters = exact.
+ * With `ignoreCase`, letters match either case (as `grep -i`).
+ */
+export function globToRegExp(glob: string, ignoreCase = false): RegExp {
   let re = '';
   for (const ch of glob) {
     if (ch === '*') re += '.*';
     else if (ch === '?') re += '.';
     else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`, 's');
+  return new RegExp(`^${re}$`, ignoreCase ? 'si' : 's');
 }
 
 /**
@@ -124,9 +133,9 @@ export interface EntryFilter {
   readonly active: boolean;
 }
 
-function anyOf(patterns: string[] | undefined): ((s: string | null | undefined) => boolean) | null {
+function anyOf(patterns: string[] | undefined, ignoreCase = false): ((s: string | null | undefined) => boolean) | null {
   if (!patterns || patterns.length === 0) return null;
-  const res = patterns.map(globToRegExp);
+  const res = patterns.map((p) => globToRegExp(p, ignoreCase));
   return (s) => s !== null && s !== undefined && res.some((r) => r.test(s));
 }
 
@@ -135,18 +144,20 @@ function anyOf(patterns: string[] | undefined): ((s: string | null | undefined) 
  * @throws FilterError for an invalid regular expression.
  */
 export function compileFilter(spec: FilterSpec): EntryFilter {
-  const event = anyOf(spec.events);
+  const ic = spec.ignoreCase === true;
+  const event = anyOf(spec.events, ic);
+  // Loki Mode's exclusions are exact, whatever -i says.
   const excluded = anyOf(spec.excludeEvents);
-  const actor = anyOf(spec.actors);
-  const action = anyOf(spec.actions);
-  const resourceType = anyOf(spec.resourceTypes);
-  const user = anyOf(spec.users);
+  const actor = anyOf(spec.actors, ic);
+  const action = anyOf(spec.actions, ic);
+  const resourceType = anyOf(spec.resourceTypes, ic);
+  const user = anyOf(spec.users, ic);
   const levels = spec.levels && spec.levels.length < LEVELS.length ? new Set(spec.levels) : null;
-  const fields = (spec.fields ?? []).map((f) => ({ path: f.path, re: globToRegExp(f.pattern) }));
+  const fields = (spec.fields ?? []).map((f) => ({ path: f.path, re: globToRegExp(f.pattern, ic) }));
   let grep: RegExp | null = null;
   if (spec.grep !== undefined) {
     try {
-      grep = new RegExp(spec.grep, 'u');
+      grep = new RegExp(spec.grep, ic ? 'iu' : 'u');
     } catch (err) {
       throw new FilterError(`--grep: ${(err as Error).message}`);
     }
@@ -156,8 +167,9 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
 
   // Literal groups: for each repeatable flag, the entry must contain the literals of at least
   // one of its patterns (OR within a flag, AND across flags).
+  // None with -i: a case-sensitive byte search would reject lines that match.
   const groups: string[][][] = [];
-  for (const list of [spec.events, spec.actions, spec.resourceTypes, spec.users]) {
+  for (const list of ic ? [] : [spec.events, spec.actions, spec.resourceTypes, spec.users]) {
     if (list && list.length) groups.push(list.map(literals));
   }
   const prefilterOn = groups.length > 0 || grep !== null;

@@ -72,6 +72,25 @@ describe('filters', () => {
     assert.ok(passed > 10 && passed < lines.length * specs.length, 'some lines pass, some do not');
   });
 
+  it('-i: globs and --grep ignore case, and no raw prefilter rejects a line that matches', () => {
+    const rec = { action: 'Login', resource_type: 'auth', user_id: 'Alice', details: { msg: 'Quota ſtop' } };
+    const text = line(rec);
+    const spec: FilterSpec = {
+      events: ['AUTH.login'],
+      users: ['alice'],
+      fields: [{ path: ['details', 'msg'], pattern: 'quota*' }],
+    };
+    assert.ok(!matches(spec, rec), 'case-sensitive without -i');
+    const f = compileFilter({ ...spec, grep: 'QUOTA STOP', ignoreCase: true });
+    assert.ok(f.matches(toView(rec), rec, text));
+    assert.ok(f.prefilter(text) && f.prefilterRest(text) && f.prefilterBytes(Buffer.from(text)));
+    // The byte search is case-sensitive: with -i there are no needles at all.
+    assert.equal(f.needles, null);
+    assert.notEqual(compileFilter(spec).needles, null);
+    assert.ok(!compileFilter({ grep: 'quota', ignoreCase: false }).prefilter(text));
+    assert.ok(!matches({ events: ['auth.logout'], ignoreCase: true }, rec));
+  });
+
   it('exclude_events removes matches, and only them', () => {
     const f = compileFilter({ excludeEvents: ['api.*'] });
     const rec = { action: 'request', resource_type: 'api' };
