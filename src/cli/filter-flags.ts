@@ -29,7 +29,7 @@ export const filterFlags = {
   event: Flags.string({
     char: 'e',
     multiple: true,
-    summary: 'Event, glob allowed (auth.*, *.delete); repeat for any of several.',
+    summary: 'Event, glob allowed (auth.*, *.delete); repeat or comma-separate for any of several.',
     helpGroup: group,
   }),
   level: Flags.string({
@@ -40,7 +40,7 @@ export const filterFlags = {
   actor: Flags.string({
     char: 'a',
     multiple: true,
-    summary: 'Actor, glob allowed (alice, token:*, agent:*).',
+    summary: 'Actor, glob allowed (alice, token:*, agent:*); a comma list for any of several.',
     helpGroup: group,
   }),
   outcome: Flags.option({
@@ -125,6 +125,18 @@ export interface FilterFlagValues {
 }
 
 /**
+ * A repeatable glob flag's values with comma lists split (`--event auth.login,auth.logout` is
+ * `--event auth.login --event auth.logout`, as logcli and ausearch take lists); empty items
+ * dropped. Events, actors and the raw fields Loki Mode writes hold no commas.
+ */
+export function splitLists(values: string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const items = values.flatMap((v) => v.split(',').map((p) => p.trim())).filter((p) => p !== '');
+  // Only commas (`--event ,`): as written, which matches nothing rather than everything.
+  return items.length ? items : values;
+}
+
+/**
  * Builds a FilterSpec from parsed flags.
  * @throws FilterError / TimeSpecError for bad values.
  */
@@ -135,13 +147,13 @@ export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date(), e
     until: flags.until ? parseTimeSpec(flags.until, now, { end: true, zone }).getTime() : null,
   };
   return {
-    events: flags.event,
+    events: splitLists(flags.event),
     levels: flags.level ? parseLevelSpec(flags.level) : undefined,
-    actors: flags.actor,
+    actors: splitLists(flags.actor),
     outcome: flags.outcome,
-    actions: flags.action,
-    resourceTypes: flags['resource-type'],
-    users: flags.user,
+    actions: splitLists(flags.action),
+    resourceTypes: splitLists(flags['resource-type']),
+    users: splitLists(flags.user),
     fields: flags.field?.map(parseFieldSpec),
     grep: flags.grep,
     ignoreCase: flags['ignore-case'],

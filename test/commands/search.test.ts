@@ -438,4 +438,19 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     const none = await runCli(['search', '--dir', WRITER, '--event', 'API.*']);
     assert.equal(none.code, 1, none.stderr);
   });
+
+  it('a comma list equals the flag repeated (--event a,b = --event a --event b)', async () => {
+    const either = expected((e) => ['task.start', 'api.request'].includes(`${e.resource_type}.${e.action}`));
+    const tasks = expected((e) => `${e.resource_type}.${e.action}` === 'task.start');
+    assert.ok(tasks.length > 0 && either.length > tasks.length);
+    assert.deepEqual(await search('--event', 'task.start,api.request'), either);
+    assert.deepEqual(await search('--event', 'task.start', '--event', 'api.request'), either);
+    assert.deepEqual(
+      await search('--event', 'task.start, api.*', '--event', 'nothing.here'),
+      expected((e) => `${e.resource_type}.${e.action}` === 'task.start' || e.resource_type === 'api'),
+    );
+    const users = expected((e) => e.user_id === 'bob' || e.user_id === 'ci-bot');
+    assert.deepEqual(await search('--user', 'bob,ci-bot'), users);
+    assert.deepEqual(await search('--actor', 'bob,ci-bot'), users);
+  });
 });
