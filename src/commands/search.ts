@@ -25,6 +25,8 @@ ${exitCodesHelp('search')}`;
     '<%= config.bin %> <%= command.id %> --level warning --actor "token:*" -o jsonl',
     '<%= config.bin %> <%= command.id %> --field details.path=/api/v1/projects/* --reverse --limit 20',
     '<%= config.bin %> <%= command.id %> --grep "quota exceeded" --since yesterday --until today',
+    '<%= config.bin %> <%= command.id %> -c --event auth.login,auth.logout --since this-week',
+    '<%= config.bin %> <%= command.id %> -q -i --grep "panic" --since recent && echo found',
   ];
 
   static override flags = {
@@ -40,6 +42,17 @@ ${exitCodesHelp('search')}`;
     limit: Flags.integer({ char: 'n', min: 0, summary: 'At most this many entries.', helpGroup: 'OUTPUT' }),
     offset: Flags.integer({ min: 0, default: 0, summary: 'Skip this many matches first.', helpGroup: 'OUTPUT' }),
     reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: 'OUTPUT' }),
+    count: Flags.boolean({
+      char: 'c',
+      summary: 'Print only the number of matches (like grep -c).',
+      exclusive: ['quiet'],
+      helpGroup: 'OUTPUT',
+    }),
+    quiet: Flags.boolean({
+      char: 'q',
+      summary: 'Print nothing; the exit code says whether anything matched (like grep -q).',
+      helpGroup: 'OUTPUT',
+    }),
   };
 
   async run(): Promise<void> {
@@ -55,19 +68,27 @@ ${exitCodesHelp('search')}`;
     });
     const spec = filterSpecFromFlags(flags);
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
-    const progress = progressWanted({}) ? new ProgressLine('searching') : null;
+    const progress = progressWanted({}) && !flags.quiet ? new ProgressLine('searching') : null;
     const matches = searchEntryBatches(dir, {
       filter: spec,
       stream: flags.stream,
-      limit: flags.limit,
+      // -q stops at the first match, as grep -q does.
+      limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
       offset: flags.offset,
       reverse: flags.reverse,
       maxLineBytes: flags['max-line-bytes'],
       onProgress: progress?.listener(),
       transientBytes: true,
     });
-    const { entries: printed, unreadableFiles } = await writeMatches(matches, (e) => printer.entry(e), progress);
-    await printer.end();
+    const silent = flags.count || flags.quiet;
+    const { entries: printed, unreadableFiles } = await writeMatches(
+      matches,
+      silent ? () => {} : (e) => printer.entry(e),
+      progress,
+      { quiet: flags.quiet },
+    );
+    if (flags.count) out.write(`${printed}\n`);
+    else if (!flags.quiet) await printer.end();
     await out.flush();
     stopHeapWatch();
     // A file that could not be read: the results may lack matches (after printing what was found).

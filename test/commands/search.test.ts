@@ -453,4 +453,35 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     assert.deepEqual(await search('--user', 'bob,ci-bot'), users);
     assert.deepEqual(await search('--actor', 'bob,ci-bot'), users);
   });
+
+  it('-c/--count prints the number of matches (0 and exit 1 for none, like grep -c)', async () => {
+    const api = expected((e) => e.resource_type === 'api');
+    const r = await runCli(['search', '--dir', WRITER, '-c', '--event', 'api.*']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${api.length}\n`);
+    const json = await runCli(['search', '--dir', WRITER, '--count', '--event', 'api.*', '-o', 'json', '--limit', '5']);
+    assert.equal(json.stdout, '5\n');
+    const none = await runCli(['search', '--dir', WRITER, '-c', '--actor', 'nobody']);
+    assert.equal(none.code, 1);
+    assert.equal(none.stdout, '0\n');
+  });
+
+  it('-q/--quiet prints nothing, not even warnings: the exit code says it', async () => {
+    const t = tempDir();
+    try {
+      cpSync(WRITER, t.dir, { recursive: true });
+      writeFileSync(join(t.dir, 'audit-2026-02-04.jsonl'), 'not json\n');
+      const loud = await runCli(['search', '--dir', t.dir, '--actor', 'nobody']);
+      assert.match(loud.stderr, /warning: .*audit-2026-02-04\.jsonl:1/);
+      for (const [args, code] of [
+        [['-q', '--event', 'api.*'], 0],
+        [['--quiet', '--actor', 'nobody'], 1],
+      ] as const) {
+        const r = await runCli(['search', '--dir', t.dir, ...args]);
+        assert.deepEqual([r.code, r.stdout, r.stderr], [code, '', ''], args.join(' '));
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
 });
