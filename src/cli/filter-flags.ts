@@ -61,7 +61,8 @@ export const filterFlags = {
   user: Flags.string({ multiple: true, summary: 'Raw field user_id, glob allowed.', helpGroup: group }),
   field: Flags.string({
     multiple: true,
-    summary: 'PATH=VALUE on any field, dotted path, glob value (details.path=/api/v1/*); repeat to AND.',
+    summary:
+      'PATH=GLOB on any field, dotted path (details.path=/api/v1/*); also !=, and >, >=, <, <= on numbers and ISO times (details.status>=500); repeat to AND.',
     helpGroup: group,
   }),
   grep: Flags.string({ char: 'g', summary: 'Regular expression (JavaScript) over the raw line.', helpGroup: group }),
@@ -154,7 +155,7 @@ export function filterSpecFromFlags(flags: FilterFlagValues, now = new Date(), e
     actions: splitLists(flags.action),
     resourceTypes: splitLists(flags['resource-type']),
     users: splitLists(flags.user),
-    fields: flags.field?.map(parseFieldSpec),
+    fields: flags.field?.map((f) => parseFieldSpec(f, (t) => parseTimeSpec(t, now, { zone }).getTime())),
     grep: flags.grep,
     ignoreCase: flags['ignore-case'],
     window,

@@ -484,4 +484,28 @@ describe("search Loki Mode's other streams (spec §5)", () => {
       t.cleanup();
     }
   });
+
+  it('--field with !=, >, >=, <, <= on numbers and ISO times', async () => {
+    const seq = (e: WriterEntry) => e.details.seq as number | undefined;
+    const late = expected((e) => (seq(e) ?? -1) >= 100);
+    assert.ok(late.length > 0 && late.length < 150);
+    assert.deepEqual(await search('--field', 'details.seq>=100'), late);
+    assert.deepEqual(await search('--field', 'details.seq>99', '--field', 'details.seq<=1e9'), late);
+    assert.deepEqual(
+      await search('--field', 'details.seq<100'),
+      expected((e) => seq(e) !== undefined && seq(e)! < 100),
+    );
+    assert.deepEqual(
+      await search('--field', 'details.source!=api'),
+      expected((e) => e.details.source !== 'api'),
+    );
+    const t = Date.parse('2026-02-02T05:00:00Z');
+    assert.deepEqual(
+      await search('--field', 'timestamp>=2026-02-02T05:00:00Z', '--field', 'timestamp<2026-02-02T07:00:00+01:00'),
+      expected((e) => Date.parse(e.timestamp) >= t && Date.parse(e.timestamp) < t + 3_600_000),
+    );
+    const bad = await runCli(['search', '--dir', WRITER, '--field', 'details.status>=high']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^loki-audit: error: --field "details.status>=high": >= compares numbers .* or ISO times/);
+  });
 });
