@@ -137,6 +137,48 @@ export function splitLists(values: string[] | undefined): string[] | undefined {
   return items.length ? items : values;
 }
 
+const GLOB_FLAGS = ['event', 'actor', 'action', 'resource-type', 'user'] as const;
+/** Regular-expression syntax that a glob takes literally (`.` and `*` are fine: `auth.*`). */
+const REGEX_SYNTAX = /[|()[\]{}+^$\\]/;
+
+/**
+ * Why a filter may have matched nothing as written: a JavaScript regex literal given to
+ * `--grep` (`/x/i`), regular-expression syntax in a glob (`auth.(login|logout)`), a doubled or
+ * swapped operator in `--field` (`x==500`, `x=>500`, LogQL's `x=~re`), capitals without `-i`.
+ * Each hint is one line with what to type instead; search prints them on a terminal after
+ * exit 1 (issue #17.6).
+ */
+export function filterHints(flags: FilterFlagValues): string[] {
+  const hints: string[] = [];
+  const literal = flags.grep === undefined ? null : /^\/(.+)\/([dgimsuvy]*)$/s.exec(flags.grep);
+  if (literal)
+    hints.push(
+      `--grep takes the expression without slashes and flags: -g '${literal[1]}'${literal[2].includes('i') ? ' -i' : ''}`,
+    );
+  for (const name of GLOB_FLAGS) {
+    for (const v of splitLists(flags[name]) ?? []) {
+      if (REGEX_SYNTAX.test(v))
+        hints.push(
+          `--${name} takes globs (* and ?), not regular expressions: "${v}"; list alternatives with commas (a,b)`,
+        );
+    }
+  }
+  for (const f of flags.field ?? []) {
+    const m = /^([^=!<>]+)(=|!=)([=<>~].*)$/s.exec(f);
+    if (!m) continue;
+    const [, path, op, rest] = m;
+    if (rest.startsWith('~'))
+      hints.push(`--field takes a glob, not a regular expression (LogQL =~): use --field '${path}${op}GLOB' or --grep`);
+    else if (rest.startsWith('=')) hints.push(`did you mean --field '${path}${op}${rest.slice(1)}'? (one =)`);
+    else hints.push(`did you mean --field '${path}${rest[0]}${op}${rest.slice(1)}'?`);
+  }
+  if (!flags['ignore-case']) {
+    const typed = [flags.grep ?? '', ...GLOB_FLAGS.flatMap((n) => flags[n] ?? [])];
+    if (typed.some((v) => /[A-Z]/.test(v))) hints.push('case counts: add -i (--ignore-case) to ignore it');
+  }
+  return hints;
+}
+
 /**
  * Builds a FilterSpec from parsed flags.
  * @throws FilterError / TimeSpecError for bad values.

@@ -4,12 +4,13 @@ import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
-import { chosenTimeZone, filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { chosenTimeZone, filterFlags, filterHints, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
 import { constrainHeap } from '../core/runtime/heap.js';
+import { safeText } from '../formats/escape.js';
 
 export default class Search extends AuditCommand {
   static override summary = 'Find entries by event, level, actor, outcome, fields, text and time.';
@@ -93,5 +94,8 @@ ${exitCodesHelp('search')}`;
     stopHeapWatch();
     // A file that could not be read: the results may lack matches (after printing what was found).
     process.exitCode = unreadableFiles > 0 ? Exit.io : printed > 0 ? Exit.ok : Exit.noMatch;
+    // Nothing matched: on a terminal, say which value cannot match as written (never in a script).
+    if (process.exitCode === Exit.noMatch && !flags.quiet && process.stderr.isTTY)
+      for (const hint of filterHints(flags)) process.stderr.write(`loki-audit: hint: ${safeText(hint)}\n`);
   }
 }

@@ -508,4 +508,20 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^loki-audit: error: --field "details.status>=high": >= compares numbers .* or ISO times/);
   });
+
+  it('nothing matched: on a terminal a value that cannot match as written gets a hint; in a pipe, silence', async (t) => {
+    const args = ['search', '--dir', WRITER, '-g', '/quota exceeded/i', '--field', 'details.status=>500'];
+    const piped = await runCli(args);
+    assert.deepEqual([piped.code, piped.stdout, piped.stderr], [1, '', '']);
+    if (!HAS_SCRIPT) return t.skip('no util-linux script for a pseudo-terminal');
+    const tty = await runCliOnTty(args);
+    assert.equal(tty.code, 1);
+    assert.equal(
+      tty.output,
+      "loki-audit: hint: --grep takes the expression without slashes and flags: -g 'quota exceeded' -i\n" +
+        "loki-audit: hint: did you mean --field 'details.status>=500'?\n",
+    );
+    // A match, or -q: no hint.
+    assert.equal((await runCliOnTty([...args.slice(0, 3), '-q', '-g', '/quota/'])).output, '');
+  });
 });
