@@ -12,6 +12,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { FilterError } from '../core/query/filters.js';
 import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
 import { TimeSpecError, TimeZoneError } from '../core/query/time.js';
+import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
 import { safeJson, safeText } from '../formats/escape.js';
@@ -41,7 +42,7 @@ function flagNames(cmd: typeof Command): string[] {
 
 /** Errors that are the user's input, not a defect: their message is the whole story. */
 function exitForInputError(err: Error): number | null {
-  if (err instanceof AuditDirError) return Exit.io;
+  if (err instanceof AuditDirError || err instanceof UnsafeFileError || err instanceof FileExistsError) return Exit.io;
   if (
     err instanceof TimeSpecError ||
     err instanceof TimeZoneError ||
@@ -49,6 +50,7 @@ function exitForInputError(err: Error): number | null {
     err instanceof StreamChoiceError
   )
     return Exit.usage;
+  if (err instanceof DiskFullError || isDiskFull(err)) return Exit.diskFull;
   const code = (err as NodeJS.ErrnoException).code;
   if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return Exit.io;
   return null;

@@ -5,6 +5,7 @@
  * test fails when the two differ, so a code cannot be added without its row.
  */
 import type { VerdictClass } from '../core/chain/verdict.js';
+import type { TargetRefusal } from '../core/forward/target.js';
 
 /** Exit codes by name. Some numbers mean different things to different commands (see the table). */
 export const Exit = {
@@ -47,6 +48,16 @@ export const Exit = {
    * chain, forward of anything but the dashboard chain.
    */
   streamUnsupported: 14,
+  /** `forward`: a target refused the credentials (HTTP 401/403); positions kept. */
+  targetCredentials: 15,
+  /** `forward`: nothing takes pushes at a target's URL (HTTP 404): its path is wrong; positions kept. */
+  targetPath: 16,
+  /** `forward`: a target refuses even a push of one entry as too large (HTTP 413); positions kept. */
+  targetTooLarge: 17,
+  /** `forward`: a target refused every push for another reason than its entries (a RELP `open`); positions kept. */
+  targetRefused: 18,
+  /** A file could not be written for want of space (ENOSPC) or quota (EDQUOT); nothing half-written. */
+  diskFull: 19,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -150,6 +161,40 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     meaning:
       'the stream cannot do this: `verify` or `tail --verify` of a stream without a hash chain (the agent or session audit; `tail --verify`: anything but the dashboard chain); `forward` of anything but the dashboard chain',
   },
+  {
+    code: 15,
+    name: 'targetCredentials',
+    commands: ['forward'],
+    meaning: 'a target refused the credentials (HTTP 401/403); nothing dead-lettered, positions kept',
+  },
+  {
+    code: 16,
+    name: 'targetPath',
+    commands: ['forward'],
+    meaning:
+      "nothing takes pushes at a target's URL (HTTP 404, e.g. a proxy's prefix missing); nothing dead-lettered, positions kept",
+  },
+  {
+    code: 17,
+    name: 'targetTooLarge',
+    commands: ['forward'],
+    meaning:
+      'a target refuses even a push of a single entry as too large (HTTP 413) and took no smaller one; positions kept',
+  },
+  {
+    code: 18,
+    name: 'targetRefused',
+    commands: ['forward'],
+    meaning:
+      'a target refused the pushes themselves, not an entry in them (another 4xx; a RELP server refusing the session); positions kept',
+  },
+  {
+    code: 19,
+    name: 'diskFull',
+    commands: ['append', 'forward', 'verify', 'checkpoint', 'export'],
+    meaning:
+      'disk full (ENOSPC) or quota exceeded (EDQUOT) while writing the file the message names: nothing was half-written',
+  },
 ];
 
 /** The exit code of each verify verdict class. */
@@ -195,10 +240,29 @@ export function judgeVerify<T extends VerifyOutcome>(report: T): Judged<T> {
   return { ...report, exitCode, ok: exitCode === Exit.ok };
 }
 
-/** Forward's exit code: a target given up on, else a file that could not be read, else entries refused, else 0. */
+/** The exit code of each refusal that stops a target's run. */
+const STOPPED_EXIT: Readonly<Record<TargetRefusal, number>> = {
+  credentials: Exit.targetCredentials,
+  path: Exit.targetPath,
+  'too-large': Exit.targetTooLarge,
+  target: Exit.targetRefused,
+};
+
+/**
+ * Forward's exit code: a target that refused the pushes (someone must fix it: the first such
+ * target's), else a target given up on (run again later), else a file that could not be read,
+ * else entries refused, else 0.
+ */
 export function forwardExitCode(
-  reports: ReadonlyArray<{ error: string | null; deadLettered: number; unreadable?: readonly string[] }>,
+  reports: ReadonlyArray<{
+    error: string | null;
+    stopped?: TargetRefusal | null;
+    deadLettered: number;
+    unreadable?: readonly string[];
+  }>,
 ): number {
+  const stopped = reports.find((r) => r.stopped)?.stopped;
+  if (stopped) return STOPPED_EXIT[stopped];
   if (reports.some((r) => r.error)) return Exit.targetUnreachable;
   if (reports.some((r) => (r.unreadable?.length ?? 0) > 0)) return Exit.io;
   if (reports.some((r) => r.deadLettered > 0)) return Exit.deadLettered;

@@ -230,6 +230,8 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
             tenant: flags.tenant,
             labels: parseLabels(flags.label),
             auth: lokiAuth(flags['loki-username'], flags['loki-password-file'], flags['loki-token-file'], env),
+            reloadAuth: () =>
+              lokiAuth(flags['loki-username'], flags['loki-password-file'], flags['loki-token-file'], env),
             timeoutMs: flags.timeout,
             timestampMode: flags.timestamp,
           },
@@ -259,6 +261,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
             tenant: t.tenant,
             labels: t.labels,
             auth: lokiAuth(t.username, t.password_file, t.bearer_token_file, env),
+            reloadAuth: () => lokiAuth(t.username, t.password_file, t.bearer_token_file, env),
             timeoutMs: t.timeout_ms,
             timestampMode: t.timestamp,
           },

@@ -4,6 +4,7 @@ import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { maxFileBytes } from '../cli/loki-mode-env.js';
 import type { AppendResult } from '../core/write/append.js';
 import { appendEntry, canLock } from '../core/write/append.js';
+import { DiskFullError } from '../core/runtime/safe-files.js';
 import { formatAppended } from '../output/append.js';
 import { entriesFromJsonLines, entryFromFlags, EntryInputError } from '../core/write/entry-fields.js';
 
@@ -67,7 +68,9 @@ ${exitCodesHelp('append')}`;
     const appended: AppendResult[] = [];
     try {
       for await (const entry of entries) {
-        const r = await appendEntry(dir, entry, options).catch((err: Error) => this.fail(err.message, Exit.io));
+        const r = await appendEntry(dir, entry, options).catch((err: Error) =>
+          this.fail(err.message, err instanceof DiskFullError ? Exit.diskFull : Exit.io),
+        );
         appended.push(r);
         if (!this.jsonEnabled()) this.out(formatAppended(r));
       }

@@ -5,6 +5,7 @@ import { Exit, judgeVerify, exitCodesHelp } from '../cli/exit-codes.js';
 import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
 import { headStatement, signCheckpoint, storeCheckpoint, writeKeyPair } from '../core/chain/anchors/checkpoints.js';
 import { verifyDirectory } from '../core/chain/directory.js';
+import { DiskFullError } from '../core/runtime/safe-files.js';
 import { verdictLine } from '../output/verify.js';
 
 export default class CheckpointCommand extends AuditCommand {
@@ -28,7 +29,9 @@ ${exitCodesHelp('checkpoint')}`;
     store: Flags.string({ summary: 'Checkpoint store directory (keep it off this host or write-once).' }),
     key: Flags.string({ summary: 'Ed25519 private key (PEM) file.' }),
     'hmac-key-file': Flags.string({ summary: 'Shared secret file for HMAC-SHA256 checkpoints.', exclusive: ['key'] }),
-    'new-key': Flags.string({ summary: 'Write a new Ed25519 key pair to PATH (mode 600) and PATH.pub, then exit.' }),
+    'new-key': Flags.string({
+      summary: 'Write a new Ed25519 key pair to PATH (mode 600) and PATH.pub, then exit; nothing if either exists.',
+    }),
   };
 
   async run(): Promise<Checkpoint | { privateKey: string; publicKey: string }> {
@@ -36,7 +39,10 @@ ${exitCodesHelp('checkpoint')}`;
     const dir = this.setup(flags);
     if (flags['new-key']) {
       const pair = await writeKeyPair(flags['new-key']).catch((err: Error) =>
-        this.fail(`cannot write the key pair: ${err.message}`, Exit.usage),
+        this.fail(
+          `cannot write the key pair: ${err.message}`,
+          err instanceof DiskFullError ? Exit.diskFull : Exit.usage,
+        ),
       );
       if (!this.jsonEnabled())
         process.stdout.write(

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { AuditCommand } from '../cli/base-command.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/runtime/atomic.js';
+import { DiskFullError, isDiskFull } from '../core/runtime/safe-files.js';
 import { constrainHeap } from '../core/runtime/heap.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
@@ -119,6 +120,8 @@ export default class Export extends AuditCommand {
       if (unreadableFiles > 0) process.exitCode = Exit.io;
     } catch (err) {
       await file?.abort();
+      // The stream's own error does not say which file (ENOSPC, EDQUOT: exit 19).
+      if (file && isDiskFull(err)) throw new DiskFullError(flags.output as string, err.code);
       throw err;
     } finally {
       stopHeapWatch();

@@ -22,9 +22,9 @@ export interface ForwardResult {
 
 export default class Forward extends AuditCommand {
   static override summary =
-    'Send entries to Grafana Loki and syslog (UDP, TCP, TLS), with no loss and no duplicates across restarts.';
+    'Send entries to Grafana Loki and syslog (UDP, TCP, TLS, RELP), with no loss and no duplicates across restarts.';
 
-  static override description = `Each target keeps its position in a state file (like Promtail's positions file): after a restart, forwarding resumes right after the last acknowledged entry, once the bytes there are checked unchanged. Retries with exponential backoff on 429, 5xx and network errors; other refusals go to a dead-letter file.
+  static override description = `Each target keeps its position in a state file (like Promtail's positions file): after a restart, forwarding resumes right after the last acknowledged entry, once the bytes there are checked unchanged. Retries with exponential backoff on 429, 5xx and network errors; entries Loki refuses (a 400 naming an entry problem) go to a dead-letter file; a refusal of the target itself (credentials, URL path, body size) stops with the position kept, or with --follow is retried until it is fixed.
 
 Targets come from --loki/--syslog flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN) or files (--loki-password-file, --loki-token-file).
 
@@ -34,6 +34,7 @@ ${exitCodesHelp('forward')}`;
     '<%= config.bin %> <%= command.id %> --loki http://loki:3100 --label env=prod --follow',
     'LOKI_AUDIT_LOKI_TOKEN=… <%= config.bin %> <%= command.id %> --loki https://logs.example.com --tenant acme --level warning',
     '<%= config.bin %> <%= command.id %> --syslog tls://siem.example.com:6514 --ca /etc/ssl/siem-ca.pem --follow',
+    '<%= config.bin %> <%= command.id %> --syslog relp://siem.example.com:20514 --follow',
     '<%= config.bin %> <%= command.id %> --loki http://loki:3100 --dry-run',
   ];
 
@@ -101,7 +102,8 @@ ${exitCodesHelp('forward')}`;
     timeout: Flags.integer({ min: 100, default: 10_000, summary: 'Request / connect timeout, ms.' }),
     syslog: Flags.string({
       multiple: true,
-      summary: 'Syslog target udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT; repeatable.',
+      summary:
+        'Syslog target udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT (RELP: acknowledged); repeatable.',
       helpGroup: 'SYSLOG',
     }),
     framing: Flags.option({
@@ -110,7 +112,10 @@ ${exitCodesHelp('forward')}`;
       summary: 'TCP/TLS framing (RFC 6587).',
       helpGroup: 'SYSLOG',
     })(),
-    ca: Flags.string({ summary: 'TLS: CA certificate (PEM) to verify the server.', helpGroup: 'SYSLOG' }),
+    ca: Flags.string({
+      summary: 'TLS (tls://, relp+tls://): CA certificate (PEM) to verify the server.',
+      helpGroup: 'SYSLOG',
+    }),
     cert: Flags.string({ summary: 'TLS: client certificate (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     key: Flags.string({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     facility: Flags.string({ summary: 'Syslog facility (default local0).', helpGroup: 'SYSLOG' }),

@@ -4,10 +4,40 @@
  * on stdout. Values that come from the log or from a server are escaped for the terminal.
  */
 import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
-import type { TargetPreview } from '../core/forward/target.js';
+import type { TargetPreview, TargetRefusal } from '../core/forward/target.js';
 import type { ProgressLine } from './progress.js';
 import { safeText } from '../formats/escape.js';
 import { LineWarnings } from './warnings.js';
+
+/**
+ * What to do about a refusal of the target itself, in the operator's words: which setting is
+ * wrong and where it is set. `error` is the target's answer (Loki's "no org id" wants a tenant).
+ */
+export function refusalHint(target: string, refusal: TargetRefusal, error: string): string {
+  const loki = target.startsWith('loki:');
+  switch (refusal) {
+    case 'credentials':
+      if (loki && /no org id/i.test(error)) return 'Loki wants a tenant: give it with --tenant (X-Scope-OrgID)';
+      return loki
+        ? 'the credentials were refused: check LOKI_AUDIT_LOKI_TOKEN or --loki-token-file (bearer), or ' +
+            'LOKI_AUDIT_LOKI_USERNAME with LOKI_AUDIT_LOKI_PASSWORD or --loki-password-file (basic); ' +
+            'a secret file is read again before each retry'
+        : 'the credentials were refused: check the client certificate (--cert, --key)';
+    case 'path':
+      return loki
+        ? 'nothing takes pushes at that URL: check its path (behind a proxy, give the prefix: ' +
+            '--loki https://host/prefix; loki-audit adds /loki/api/v1/push)'
+        : 'nothing takes messages at that URL: check it';
+    case 'too-large':
+      return (
+        'even a push of one entry is too large for the receiver, which took no smaller one: raise its ' +
+        "body size limit (nginx: client_max_body_size; Loki: distributor's max_recv_msg_size); " +
+        '--batch-bytes sets where batches start'
+      );
+    case 'target':
+      return 'the receiver refused the push itself, not an entry in it: see its message above';
+  }
+}
 
 /**
  * A listener for forward's events. Progress follows the first target's reading; retries are
@@ -26,8 +56,17 @@ export function forwardEventPrinter(
       return;
     }
     progress?.clear();
-    if (e.kind === 'retry' && (e.attempt === 1 || e.attempt % 10 === 0))
+    if (e.kind === 'retry' && (e.attempt === 1 || e.attempt % 10 === 0)) {
       say(`loki-audit: ${e.target}: ${safeText(e.error)}; retrying (attempt ${e.attempt}, next in ${e.delayMs} ms)`);
+      if (e.refusal) say(`loki-audit: hint: ${refusalHint(e.target, e.refusal, e.error)}`);
+    } else if (e.kind === 'stopped') {
+      say(`loki-audit: error: ${e.target}: ${safeText(e.error)}`);
+      say(`loki-audit: hint: ${refusalHint(e.target, e.refusal, e.error)}`);
+      say('loki-audit: hint: nothing was dead-lettered and the position is kept: run again once it is fixed');
+    } else if (e.kind === 'batch-bytes')
+      say(
+        `loki-audit: ${e.target}: ${safeText(e.error)}; batches of at most ${e.bytes} bytes from now on (--batch-bytes ${e.bytes} starts there)`,
+      );
     else if (e.kind === 'dead-letter')
       say(
         `loki-audit: ${e.target}: ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} refused (${safeText(e.reason)}); written to ${safeText(deadLetterPath)}`,
@@ -50,12 +89,19 @@ export function formatForwardPreview(previews: TargetPreview[]): string {
   return out.map((l) => l + '\n').join('');
 }
 
-/** One line per target: delivered, refused, files that could not be read, given up. */
+/**
+ * One line per target: delivered (acknowledged) or, for syslog without acknowledgement, only
+ * sent; refused; files that could not be read; stopped or given up.
+ */
 export function formatForwardReports(reports: TargetReport[]): string {
+  const taken = (r: TargetReport) =>
+    r.acknowledges
+      ? `${r.delivered} delivered`
+      : `${r.sent} sent (${/^syslog:(\w+):/.exec(r.target)?.[1] ?? 'the target'} has no acknowledgement)`;
   return reports
     .map(
       (r) =>
-        `${r.target}: ${r.delivered} delivered${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.unreadable.length ? `, ${r.unreadable.length} file(s) could not be read (${r.unreadable.map(safeText).join(', ')}): their entries were not sent` : ''}${r.error ? `, gave up: ${safeText(r.error)}` : ''}\n`,
+        `${r.target}: ${taken(r)}${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.unreadable.length ? `, ${r.unreadable.length} file(s) could not be read (${r.unreadable.map(safeText).join(', ')}): their entries were not sent` : ''}${r.error ? `, ${r.stopped ? 'stopped' : 'gave up'}: ${safeText(r.error)}` : ''}\n`,
     )
     .join('');
 }

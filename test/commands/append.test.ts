@@ -4,10 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { verifyDirectory } from '../../src/core/chain/directory.js';
+import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { appendEntry } from '../../src/core/write/append.js';
+import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, ROOT, runCli, tempDir } from '../helpers/cli.js';
 
 const python = spawnSync('python3', ['--version']).status === 0;
@@ -53,6 +56,28 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
     c.stdin.end(input ?? '');
   });
 }
+
+// One chain, no two entries from the same predecessor, by CPython: every whole entry, and an entry
+// appended onto a torn fragment, chains from the entry before it; a fragment line is skipped.
+const LINEAR_CHAIN = `
+import hashlib, json, sys
+prev, n = "0" * 64, 0
+for line in open(sys.argv[1], encoding="utf-8").read().splitlines():
+    e = None
+    for at in [0] + [i for i in range(1, len(line)) if line.startswith('{"', i)][::-1]:
+        try:
+            e = json.loads(line[at:])
+            break
+        except ValueError:
+            continue
+    if not isinstance(e, dict):
+        continue
+    h = e.pop("_integrity_hash")
+    if hashlib.sha256((prev + json.dumps(e, sort_keys=True)).encode()).hexdigest() != h:
+        sys.exit("entry %d does not chain from the entry before it" % (n + 1))
+    prev, n = h, n + 1
+print(n)
+`;
 
 describe('append', () => {
   it('writes what Loki Mode writes: the UTC day file, writer key order, a chain that verifies', async () => {
@@ -191,4 +216,154 @@ describe('append', () => {
       }
     },
   );
+
+  describe('after a crash left a torn last line', () => {
+    const DAY = '2026-03-01';
+    const FILE = `audit-${DAY}.jsonl`;
+    const at = (i: number) => new Date(Date.parse(`${DAY}T10:00:00Z`) + i * 1000);
+    /** `n` whole writer lines from genesis and the head after them. */
+    const whole = (n: number) => {
+      let prev = GENESIS_HASH;
+      const lines: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const s = sealEntry({ timestamp: `${DAY}T09:00:0${i}.000001+00:00`, action: 'seed', details: { i } }, prev);
+        lines.push(s.line);
+        prev = s.hash;
+      }
+      return { text: lines.join(''), head: prev };
+    };
+    const torn = (head: string) =>
+      sealEntry({ timestamp: `${DAY}T09:59:59.000001+00:00`, action: 'cut', details: { note: 'x'.repeat(40) } }, head)
+        .line;
+
+    it('ends the torn line, chains from the last whole entry, and verify stays incomplete', async () => {
+      const seed = whole(3);
+      for (const tail of [torn(seed.head).slice(0, 1), torn(seed.head).slice(0, 57), '\0'.repeat(90)]) {
+        const t = tempDir();
+        try {
+          writeFileSync(join(t.dir, FILE), seed.text + tail);
+          let prev = seed.head;
+          for (let i = 1; i <= 4; i++) {
+            const r = await appendEntry(t.dir, { action: 'after', resource_type: 'x', details: { i } }, { now: at(i) });
+            assert.equal(r.prev, prev, `append ${i} chains on`);
+            prev = r.hash;
+            const v = await verifyDirectory(t.dir);
+            assert.equal(v.verdict, 'incomplete', `after ${i} appends: ${JSON.stringify(v.findings)}`);
+            assert.deepEqual(
+              v.findings.map((f) => [f.class, f.reason, f.line]),
+              [['incomplete', 'torn-write-recovered', 4]],
+            );
+            assert.equal(v.entriesVerified, 3 + i);
+          }
+          const lines = readFileSync(join(t.dir, FILE), 'utf8').split('\n');
+          assert.equal(lines[3], tail, 'the fragment is a line of its own');
+          assert.equal(lines.length, 3 + 1 + 4 + 1);
+        } finally {
+          t.cleanup();
+        }
+      }
+    });
+
+    it('after Loki Mode appended onto the fragment, chains from that entry (as verify reads it)', async () => {
+      const t = tempDir();
+      try {
+        const seed = whole(3);
+        const py = sealEntry({ timestamp: `${DAY}T10:00:00.5+00:00`, action: 'py', details: {} }, seed.head);
+        writeFileSync(join(t.dir, FILE), seed.text + torn(seed.head).slice(0, 40) + py.line);
+        const r = await appendEntry(t.dir, { action: 'after', resource_type: 'x', details: {} }, { now: at(1) });
+        assert.equal(r.prev, py.hash, 'not a second entry from the one before the torn line');
+        const v = await verifyDirectory(t.dir);
+        assert.equal(v.verdict, 'incomplete', JSON.stringify(v.findings));
+        assert.equal(v.entriesVerified, 5);
+        // A line ending in an entry that does not chain from the one before it is skipped, as
+        // Loki Mode's writer skips it: the head stays the last whole entry.
+        const u = tempDir();
+        try {
+          const stray = sealEntry({ timestamp: `${DAY}T10:00:00.5+00:00`, action: 'py', details: {} }, GENESIS_HASH);
+          writeFileSync(join(u.dir, FILE), seed.text + torn(seed.head).slice(0, 40) + stray.line);
+          const s = await appendEntry(u.dir, { action: 'after', resource_type: 'x', details: {} }, { now: at(1) });
+          assert.equal(s.prev, seed.head);
+        } finally {
+          u.cleanup();
+        }
+      } finally {
+        t.cleanup();
+      }
+    });
+
+    it('a whole last entry without its newline is ended and chained from', async () => {
+      const t = tempDir();
+      try {
+        const seed = whole(2);
+        writeFileSync(join(t.dir, FILE), seed.text.slice(0, -1));
+        const r = await appendEntry(t.dir, { action: 'after', resource_type: 'x', details: {} }, { now: at(1) });
+        assert.equal(r.prev, seed.head);
+        const v = await verifyDirectory(t.dir);
+        assert.equal(v.verdict, 'intact', JSON.stringify(v.findings));
+        assert.equal(v.entriesVerified, 3);
+      } finally {
+        t.cleanup();
+      }
+    });
+
+    it(
+      'concurrent loki-audit appends and a Loki Mode-style Python writer after it: incomplete, never tampered',
+      { skip: python ? false : 'python3 not installed' },
+      async () => {
+        const objs = (tag: string, n: number) =>
+          Array.from({ length: n }, (_, i) => JSON.stringify({ event: 'task.step', actor: tag, details: { i } })).join(
+            '\n',
+          ) + '\n';
+        // Twice: loki-audit first onto the fragment, or Python (which leaves a merged line), then
+        // one loki-audit append, which must chain from Python's entry.
+        for (const pythonFirst of [false, true]) {
+          const t = tempDir();
+          try {
+            const day = new Date().toISOString().slice(0, 10);
+            const seed = whole(3);
+            const path = join(t.dir, `audit-${day}.jsonl`);
+            writeFileSync(path, seed.text + torn(seed.head).slice(0, 50));
+            let extra = 0;
+            if (pythonFirst) {
+              let r = await run('python3', ['-c', LOKI_MODE_WRITER, t.dir, '1', 'python-first']);
+              assert.equal(r.code, 0, r.stderr);
+              r = await run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-first', 1));
+              assert.equal(r.code, 0, r.stderr);
+              extra = 2;
+            }
+            const runs = await Promise.all([
+              run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-a', 25)),
+              run(process.execPath, [BIN, 'append', '--dir', t.dir, '--stdin'], objs('node-b', 25)),
+              run('python3', ['-c', LOKI_MODE_WRITER, t.dir, '25', 'python']),
+            ]);
+            assert.deepEqual(
+              runs.map((r) => r.code),
+              [0, 0, 0],
+              runs.map((r) => r.stderr).join('\n'),
+            );
+            const v = await runCli(['verify', '--dir', t.dir, '--json']);
+            const rep = JSON.parse(v.stdout);
+            const what = `python first: ${pythonFirst}: ${JSON.stringify(rep.findings)}`;
+            assert.equal(v.code, 4, what);
+            assert.equal(rep.verdict, 'incomplete', what);
+            assert.deepEqual(
+              rep.findings.map((f: { class: string; reason: string; line: number }) => [f.class, f.reason, f.line]),
+              [['incomplete', 'torn-write-recovered', 4]],
+              what,
+            );
+            assert.equal(rep.entriesVerified, 3 + extra + 75, what);
+            assert.match(
+              rep.findings[0].message,
+              pythonFirst ? /appended on the same line; the chain continues intact$/ : /the next writer ended its line/,
+            );
+            const linear = spawnSync('python3', ['-c', LINEAR_CHAIN, path], { encoding: 'utf8' });
+            assert.equal(linear.status, 0, linear.stderr);
+            assert.equal(linear.stdout.trim(), String(3 + extra + 75));
+          } finally {
+            t.cleanup();
+          }
+        }
+      },
+    );
+  });
 });

@@ -5,12 +5,12 @@
  * datagrams, every entry that arrives is one of ours, intact, and arrives once.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../scripts/sample.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { makePki } from '../helpers/pki.js';
 import { rsyslogMissing, startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
 
 const skip = rsyslogMissing();
@@ -20,66 +20,6 @@ function hashes(dir: string): string[] {
     .filter((n) => n.endsWith('.jsonl'))
     .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter(Boolean))
     .map((l) => JSON.parse(l)._integrity_hash as string);
-}
-
-/** A test CA, a server certificate for 127.0.0.1/localhost, a client certificate, and an unrelated CA. */
-function makePki(pki: string): string {
-  mkdirSync(pki);
-  const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
-  ossl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=loki-audit test CA',
-  );
-  writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  for (const [name, cn, ext] of [
-    ['server', 'localhost', true],
-    ['client', 'loki-audit client', false],
-  ] as const) {
-    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    ossl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '2',
-      ...(ext ? ['-extfile', 'ext.cnf'] : []),
-    );
-  }
-  ossl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'other.key',
-    '-out',
-    'other.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=other CA',
-  );
-  return pki;
 }
 
 const received = (rs: Rsyslog) => rs.messages().map((m) => /chain_hash="([0-9a-f]{64})"/.exec(m.structuredData)?.[1]);
@@ -142,7 +82,13 @@ describe('forward to a real rsyslog', { skip }, () => {
           ...extra,
         ]);
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, new RegExp(`syslog:${proto}://127\\.0\\.0\\.1:${rs.port}: 120 delivered`));
+        // No acknowledgement: "sent", never "delivered", in the output and in the report.
+        assert.match(
+          r.stdout,
+          new RegExp(
+            `^syslog:${proto}://127\\.0\\.0\\.1:${rs.port}: 120 sent \\(${proto} has no acknowledgement\\)\n$`,
+          ),
+        );
         if (proto === 'udp') await assertEntriesAtMostOnce(rs, audit);
         else await assertEachEntryOnce(rs, audit);
         for (const m of rs.messages()) {
@@ -156,6 +102,21 @@ describe('forward to a real rsyslog', { skip }, () => {
           );
           assert.equal(JSON.parse(m.msg)._integrity_hash, /chain_hash="([0-9a-f]{64})"/.exec(m.structuredData)?.[1]);
         }
+        // The report says the same (after the checks above: this run sends everything again).
+        const json = await runCli([
+          'forward',
+          '--dir',
+          audit,
+          '--syslog',
+          `${proto}://127.0.0.1:${rs.port}`,
+          '--state',
+          join(t.dir, `s-${proto}-${extra.length}-json.json`),
+          '--json',
+          ...extra,
+        ]);
+        assert.equal(json.code, 0, json.stderr);
+        const [report] = JSON.parse(json.stdout).targets;
+        assert.deepEqual([report.acknowledges, report.sent, report.delivered], [false, 120, 0]);
       } finally {
         await rs.stop();
       }
@@ -265,7 +226,7 @@ describe('forward to a real rsyslog', { skip }, () => {
         },
       });
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /syslog:tcp:\/\/127\.0\.0\.1:\d+: 120 delivered/);
+      assert.match(r.stdout, /syslog:tcp:\/\/127\.0\.0\.1:\d+: 120 sent \(tcp has no acknowledgement\)/);
       await assertEachEntryOnce(rs, audit);
     } finally {
       await rs.stop();

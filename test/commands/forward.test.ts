@@ -5,14 +5,25 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { generateSample } from '../../scripts/sample.js';
+import { generateSample, prng } from '../../scripts/sample.js';
+import type { PyValue } from '../../src/core/pyjson/dumps.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { deepLines, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerLine } from '../helpers/hostile.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 
@@ -22,6 +33,42 @@ function allLines(dir: string): string[] {
     .filter((n) => /^audit-.*\.jsonl$/.test(n))
     .sort((a, b) => (a.replace('.jsonl', '~') < b.replace('.jsonl', '~') ? -1 : 1))
     .flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').filter(Boolean));
+}
+
+/**
+ * Appends `n` entries written now to today's file of `dir`, chained after its last entry, in one
+ * write; returns their lines.
+ */
+function appendNow(
+  dir: string,
+  n: number,
+  details: (i: number) => { [k: string]: PyValue } = (i) => ({ i }),
+): string[] {
+  let prev = JSON.parse(allLines(dir).at(-1)!)._integrity_hash as string;
+  const now = Date.now();
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = sealEntry(
+      {
+        timestamp: new Date(now - (n - i) * 10).toISOString().replace('Z', '+00:00'),
+        action: 'login',
+        resource_type: 'auth',
+        resource_id: null,
+        user_id: 'live',
+        token_id: null,
+        ip_address: null,
+        user_agent: null,
+        success: true,
+        error: null,
+        details: details(i),
+      },
+      prev,
+    );
+    prev = s.hash;
+    lines.push(s.line);
+  }
+  appendFileSync(join(dir, `audit-${new Date().toISOString().slice(0, 10)}.jsonl`), lines.join(''));
+  return lines.map((l) => l.trimEnd());
 }
 
 describe('forward to Loki', () => {
@@ -118,6 +165,203 @@ describe('forward to Loki', () => {
     assert.doesNotMatch(url.stderr, /hunter2/);
   });
 
+  it('an expired token stops the run (exit 15): of a 5,000-entry backlog nothing is dead-lettered or skipped; the right token delivers each once', async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ authorization: 'Bearer good-token' });
+    await rx.start();
+    const run = (token: string) =>
+      runCli(['forward', '--dir', audit, '--loki', rx.url, '--state', state, '--batch-entries', '1000'], {
+        env: { LOKI_AUDIT_LOKI_TOKEN: token },
+      });
+    assertExit(await run('good-token'), 0);
+    assert.equal(rx.stored.length, 240);
+    const saved = readFileSync(state, 'utf8');
+    const backlog = appendNow(audit, 5000);
+    const pushes = rx.pushes;
+    const r = assertExit(await run('expired-token'), 15);
+    assert.equal(rx.pushes, pushes + 1, 'stopped at the first refusal, not retried');
+    assert.match(r.stderr, /loki-audit: error: loki:http:\/\/127\.0\.0\.1:\d+: HTTP 401: unauthorized\n/);
+    assert.match(
+      r.stderr,
+      /loki-audit: hint: the credentials were refused: check LOKI_AUDIT_LOKI_TOKEN or --loki-token-file/,
+    );
+    assert.match(r.stderr, /nothing was dead-lettered and the position is kept/);
+    assert.doesNotMatch(r.stderr + r.stdout, /expired-token|good-token/, 'secrets never printed');
+    assert.match(r.stdout, /: 0 delivered, stopped: HTTP 401: unauthorized/);
+    assert.equal(readFileSync(state, 'utf8'), saved, 'the position is unchanged');
+    assert.equal(existsSync(join(t.dir, 'state.dead-letter.jsonl')), false, 'nothing dead-lettered');
+    assertExit(await run('good-token'), 0);
+    assert.equal(rx.stored.length, 5240);
+    assert.equal(rx.duplicatesDropped, 0);
+    assert.deepEqual(
+      rx.stored
+        .slice(240)
+        .map((e) => e.line)
+        .sort(),
+      [...backlog].sort(),
+      'each entry of the backlog once',
+    );
+  });
+
+  it("a URL without the proxy's prefix stops with exit 16 (HTTP 404), naming the push URL; with the prefix all is delivered", async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, pathPrefix: '/loki-proxy' });
+    await rx.start();
+    const r = assertExit(await fwd(), 16);
+    assert.match(r.stderr, /HTTP 404: 404 page not found \(POST http:\/\/127\.0\.0\.1:\d+\/loki\/api\/v1\/push\)/);
+    assert.match(r.stderr, /hint: nothing takes pushes at that URL: check its path \(behind a proxy, give the prefix/);
+    assert.equal(existsSync(state), false, 'no position saved');
+    const ok = await runCli([
+      'forward',
+      '--dir',
+      audit,
+      '--loki',
+      `${rx.url}/loki-proxy`,
+      '--tenant',
+      'acme',
+      '--state',
+      state,
+    ]);
+    assertExit(ok, 0);
+    assert.equal(rx.stored.length, 240);
+  });
+
+  it('a 400 about the push, not its entries (structured metadata disallowed), stops with exit 18: nothing dead-lettered', async () => {
+    rx.failNext(
+      1,
+      400,
+      'stream \'{job="loki-audit"}\' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it',
+    );
+    const r = assertExit(await fwd('--batch-entries', '100'), 18);
+    assert.match(r.stderr, /hint: the receiver refused the push itself, not an entry in it/);
+    assert.equal(existsSync(join(t.dir, 'state.dead-letter.jsonl')), false);
+    assert.equal(existsSync(state), false);
+    assertExit(await fwd(), 0);
+    assert.equal(rx.stored.length, 240);
+  });
+
+  it('--follow: a 401 is retried with backoff and reported; the token file, once fixed, is read again and every entry delivered', async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ authorization: 'Bearer good-token' });
+    await rx.start();
+    const tokenFile = join(t.dir, 'token');
+    writeFileSync(tokenFile, 'expired-token\n');
+    const child = spawn(
+      process.execPath,
+      [BIN, 'forward', '--dir', audit, '--loki', rx.url, '--state', state, '--loki-token-file', tokenFile, '--follow'],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      await waitFor(() => /HTTP 401: unauthorized; retrying \(attempt 1, next in \d+ ms\)\n.*hint/.test(stderr), {
+        wakeOn: [[child.stderr, 'data']],
+        describe: () => `the 401 reported; forward's stderr: ${stderr}`,
+      });
+      assert.match(stderr, /hint: the credentials were refused: .*a secret file is read again before each retry/);
+      await rx.waitFor(() => rx.pushes >= 2, { describe: () => `a retry; forward's stderr: ${stderr}` });
+      assert.equal(child.exitCode, null, 'still running: --follow does not exit on a refusal');
+      assert.equal(rx.stored.length, 0);
+      writeFileSync(tokenFile, 'good-token\n');
+      await rx.waitFor(() => rx.stored.length >= 240, {
+        timeoutMs: 30_000,
+        describe: () => `240 entries; forward's stderr: ${stderr}`,
+      });
+      await rx.whenIdle();
+      assert.equal(rx.stored.length, 240);
+      assert.equal(rx.duplicatesDropped, 0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await closed, 0, `forward --follow ends cleanly on SIGTERM: ${stderr}`);
+  });
+
+  it("a proxy's 413 (nginx client_max_body_size): batches halve until they pass, every entry delivered once", async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, maxBodyBytes: 8 * 1024 });
+    await rx.start();
+    const backlog = appendNow(audit, 5000);
+    const r = assertExit(await fwd('--batch-bytes', '262144'), 0);
+    const budgets = [
+      ...r.stderr.matchAll(
+        /HTTP 413: 413 Request Entity Too Large; batches of at most (\d+) bytes from now on \(--batch-bytes \1 starts there\)/g,
+      ),
+    ].map((m) => Number(m[1]));
+    assert.ok(budgets.length >= 2, r.stderr);
+    assert.ok(
+      budgets.every((b, i) => i === 0 || b < budgets[i - 1]),
+      `each 413'd batch halves the size: ${budgets.join(', ')}`,
+    );
+    assert.equal(rx.stored.length, 5240);
+    assert.equal(rx.duplicatesDropped, 0, 'a 413 stores nothing: nothing is sent twice into Loki');
+    assert.deepEqual(
+      rx.stored
+        .slice(-5000)
+        .map((e) => e.line)
+        .sort(),
+      [...backlog].sort(),
+    );
+  });
+
+  it('an entry that alone exceeds the proxy limit is dead-lettered with the reason; a limit below any entry stops (exit 17)', async () => {
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, maxBodyBytes: 16 * 1024 });
+    await rx.start();
+    // 60 KB of hex digits from a seeded generator: about 30 KB once gzipped.
+    const r32 = prng(7);
+    const noise = Array.from({ length: 60_000 }, () => Math.floor(r32() * 16).toString(16)).join('');
+    const [big] = appendNow(audit, 1, () => ({ noise }));
+    appendNow(audit, 20);
+    const dl = join(t.dir, 'dead-413.jsonl');
+    const r = assertExit(await fwd('--dead-letter', dl), 11);
+    const dead = readFileSync(dl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      dead.map((d) => d.entry),
+      [big],
+    );
+    assert.match(
+      dead[0].reason,
+      /^HTTP 413: 413 Request Entity Too Large: this entry alone makes a push of \d+ bytes \(compressed\), and the receiver took one of \d+$/,
+    );
+    assert.match(r.stdout, /: 260 delivered, 1 refused \(dead-letter\)/);
+    assert.equal(rx.stored.length, 260);
+
+    await rx.stop();
+    rx = new LokiReceiver({ requireTenant: true, maxBodyBytes: 100 });
+    await rx.start();
+    const low = assertExit(
+      await runCli([
+        'forward',
+        '--dir',
+        audit,
+        '--loki',
+        rx.url,
+        '--tenant',
+        'acme',
+        '--state',
+        join(t.dir, 's-low.json'),
+        '--dead-letter',
+        dl,
+      ]),
+      17,
+    );
+    assert.match(
+      low.stderr,
+      /loki-audit: error: loki:http:\/\/127\.0\.0\.1:\d+#acme: HTTP 413: 413 Request Entity Too Large\n/,
+    );
+    assert.match(
+      low.stderr,
+      /hint: even a push of one entry is too large for the receiver, which took no smaller one: raise its body size limit \(nginx: client_max_body_size/,
+    );
+    assert.equal(readFileSync(dl, 'utf8').trim().split('\n').length, 1, 'nothing more dead-lettered');
+    assert.equal(existsSync(join(t.dir, 's-low.json')), false, 'no position saved');
+    assert.ok(rx.pushes < 20, `stopped after a few lone entries, not all 261: ${rx.pushes} pushes`);
+  });
+
   it('429 storms and 500s are retried with backoff; nothing lost, nothing duplicated', async () => {
     rx.failNext(4, 429, 'Ingestion rate limit exceeded');
     rx.failNext(2, 500, 'internal error');
@@ -207,21 +451,33 @@ describe('forward to Loki', () => {
     assert.equal(rx.stored.length, 150);
   });
 
-  it("a 400 from Loki is final: the batch goes to the dead-letter file with Loki's text", async () => {
-    rx.failNext(1, 400, 'entry for stream \'{x="y"}\' has timestamp too new');
+  it("entries Loki refuses go to the dead-letter file with Loki's text; a 400 counting every entry of a batch is not split", async () => {
+    const first = allLines(audit).slice(0, 100);
+    const refused = new Set(first.map((l) => JSON.parse(l)._integrity_hash as string));
+    await rx.stop();
+    rx = new LokiReceiver({
+      requireTenant: true,
+      groupErrors: true,
+      refuseEntry: (e) =>
+        refused.has(e.metadata.chain_hash)
+          ? `entry for stream '${JSON.stringify(e.labels)}' has timestamp too new: ${e.metadata.chain_hash}`
+          : null,
+    });
+    await rx.start();
     const dl = join(t.dir, 'dead.jsonl');
     // Batches close at 100 entries, not on time (a loaded machine must not change their size).
     const r = await fwd('--dead-letter', dl, '--batch-entries', '100', '--batch-wait', '60000');
     assert.equal(r.code, 11, r.stderr);
+    assert.match(r.stdout, /: 140 delivered, 100 refused \(dead-letter\)/);
     const dead = readFileSync(dl, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
     assert.equal(dead.length, 100);
-    assert.match(dead[0].reason, /HTTP 400: entry for stream/);
+    assert.equal(rx.pushes, 3, 'Loki counted 100 errors for the 100 entries of the first batch: no split');
     assert.equal(rx.stored.length, 140);
-    // Each refused entry exactly as in its file and line (read again from the batch's bytes), in chain order.
-    const first = allLines(audit).slice(0, 100);
+    // Each refused entry exactly as in its file and line (read again from the batch's bytes), in
+    // chain order, with Loki's words for it.
     assert.deepEqual(
       dead.map((d) => d.entry),
       first,
@@ -230,7 +486,69 @@ describe('forward to Loki', () => {
       const line = readFileSync(join(audit, d.file), 'utf8').split('\n')[d.line - 1];
       assert.equal(d.entry, line, `${d.file}:${d.line}`);
       assert.equal(d.chain_hash, JSON.parse(line)._integrity_hash);
+      assert.match(
+        d.reason,
+        /^HTTP 400: 1 errors like: entry for stream '.*' has timestamp too new: [0-9a-f]{64}; 1 errors like: /,
+      );
     }
+  });
+
+  it('one entry Loki refuses among 1,000: the batch is split until it is alone; 999 delivered once, 1 dead-lettered', async () => {
+    const dir = join(t.dir, 'thousand');
+    generateSample(dir, { seed: 21, startDate: daysAgo(2), perDay: [500, 500], maxFileBytes: 1 << 20 });
+    const lines = allLines(dir);
+    const bad = lines[437];
+    const badHash = JSON.parse(bad)._integrity_hash as string;
+    await rx.stop();
+    rx = new LokiReceiver({
+      requireTenant: true,
+      refuseEntry: (e) =>
+        e.metadata.chain_hash === badHash
+          ? `entry with timestamp ${e.ts} ignored, reason: 'entry too far behind, entry timestamp is: 2026-01-01T00:00:00Z, oldest acceptable timestamp is: 2026-01-01T01:00:00Z',\nuser 'acme', total ignored: 1 out of 1000 for stream: {job="loki-audit"}`
+          : null,
+    });
+    await rx.start();
+    const dl = join(t.dir, 'dead-1000.jsonl');
+    const r = await runCli([
+      'forward',
+      '--dir',
+      dir,
+      '--loki',
+      rx.url,
+      '--tenant',
+      'acme',
+      '--state',
+      join(t.dir, 's-1000.json'),
+      '--dead-letter',
+      dl,
+      '--batch-entries',
+      '1000',
+      '--batch-wait',
+      '60000',
+    ]);
+    assertExit(r, 11);
+    assert.match(r.stdout, /: 999 delivered, 1 refused \(dead-letter\)/);
+    assert.match(
+      r.stderr,
+      /1 entry refused \(HTTP 400: entry with timestamp \d+ ignored, reason: 'entry too far behind/,
+    );
+    const dead = readFileSync(dl, 'utf8').trim().split('\n');
+    assert.equal(dead.length, 1);
+    assert.equal(JSON.parse(dead[0]).entry, bad);
+    assert.equal(rx.stored.length, 999);
+    assert.deepEqual(
+      rx.stored.map((e) => e.line).sort(),
+      lines.filter((l) => l !== bad).sort(),
+      'every other entry stored once',
+    );
+    // Halving 1,000 down to the one: two pushes per level, ten levels, and the first.
+    assert.ok(rx.pushes <= 21, `${rx.pushes} pushes`);
+    const saved = JSON.parse(readFileSync(join(t.dir, 's-1000.json'), 'utf8'));
+    assert.equal(
+      Object.values(saved.targets as Record<string, { line: number }>)[0].line,
+      500,
+      'the position moved past all 1,000',
+    );
   });
 
   it('HTTPS Loki: verified against NODE_EXTRA_CA_CERTS, every entry delivered; an unknown CA is a retryable failure, never a silent send', async () => {
@@ -494,6 +812,64 @@ describe('forward to Loki', () => {
     assert.ok(
       fromCfg.every((e) => e.labels.level === 'error' && e.labels.env === 'prod' && e.labels.event_family !== 'api'),
     );
+  });
+
+  it('--start-at end: the first (cron) run saves the end; the next sends only what came after', async () => {
+    const first = await fwd('--start-at', 'end', '--json');
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(JSON.parse(first.stdout).targets[0].delivered, 0);
+    assert.equal(rx.stored.length, 0);
+    const saved = Object.values(JSON.parse(readFileSync(state, 'utf8')).targets as Record<string, { line: number }>);
+    assert.equal(saved.length, 1, 'the end is saved as the position on the first run');
+    const added = appendNow(audit, 3);
+    const second = await fwd('--start-at', 'end', '--json');
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(JSON.parse(second.stdout).targets[0].delivered, 3);
+    assert.deepEqual(
+      rx.stored.map((e) => e.line),
+      added,
+    );
+  });
+
+  it('--start-at end --follow: only entries written after the start are sent', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'forward',
+        '--dir',
+        audit,
+        '--loki',
+        rx.url,
+        '--tenant',
+        'acme',
+        '--state',
+        state,
+        '--follow',
+        '--start-at',
+        'end',
+        '--batch-wait',
+        '100',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    const closed = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      // The end is saved before anything is sent: once the state file exists, forward is following.
+      await waitFor(() => existsSync(state), { describe: () => `a state file; stderr: ${stderr}` });
+      const added = appendNow(audit, 2);
+      await rx.waitFor(() => rx.stored.length >= 2, { describe: () => `the 2 new entries; stderr: ${stderr}` });
+      await rx.whenIdle();
+      assert.deepEqual(
+        rx.stored.map((e) => e.line),
+        added,
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await closed, 0, stderr);
   });
 
   it('--follow forwards new entries as they are written, across a new day file', async () => {

@@ -11,7 +11,12 @@
  * exact duplicates (same stream, timestamp and line) are dropped. 204 on success.
  * GET /loki/api/v1/query_range?query={k="v",…}&start&end&limit returns the stored streams
  * (exact matchers, nanosecond range inclusive, oldest first, at most `limit` entries).
- * Faults can be injected: status codes for the next N pushes, delays, and going down.
+ * Faults can be injected: status codes for the next N pushes, delays, and going down. Served
+ * behind a path prefix (`pathPrefix`, as a reverse proxy would), anything else is a 404. Entries
+ * can be refused one by one (`refuseEntry`, as Loki refuses an entry: the push answers 400 with
+ * the reason, the others of it are stored), and the errors grouped as Loki's distributor groups
+ * them (`groupErrors`). A body size limit answers 413 as nginx's `client_max_body_size` does
+ * (`maxBodyBytes`, on the body as sent, before Loki sees it).
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,6 +40,31 @@ export interface ReceiverOptions {
   now?: () => number;
   /** Keep every push's raw (compressed) body in `bodies`, faults included. */
   keepBodies?: boolean;
+  /**
+   * Serve the API under this path, as a reverse proxy mounting Loki at a prefix does
+   * (`/loki-proxy` → `/loki-proxy/loki/api/v1/push`); any other path is a 404 like Loki's.
+   */
+  pathPrefix?: string;
+  /**
+   * Refuses the entries for which it returns a reason (Loki's words, e.g. "entry for stream '…'
+   * has timestamp too new: …"), after the built-in checks; the push answers 400 and stores the others.
+   */
+  refuseEntry?: (e: {
+    labels: Record<string, string>;
+    ts: string;
+    line: string;
+    metadata: Record<string, string>;
+  }) => string | null;
+  /**
+   * A 400's errors as Loki's distributor prints them (pkg/util/errors GroupedErrors): "N errors
+   * like: MESSAGE" groups joined by "; ", no count for a single error. Default: one per line.
+   */
+  groupErrors?: boolean;
+  /**
+   * A reverse proxy's body size limit (nginx's client_max_body_size) on the body as sent
+   * (compressed): a larger push is answered 413 with nginx's page and never reaches Loki.
+   */
+  maxBodyBytes?: number;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
   /**
@@ -46,6 +76,14 @@ export interface ReceiverOptions {
 }
 
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Errors as Loki's GroupedErrors.Error() prints them: "N errors like: M" per distinct message, "; " between. */
+function groupedErrors(errors: string[]): string {
+  const counts = new Map<string, number>();
+  for (const e of errors) counts.set(e, (counts.get(e) ?? 0) + 1);
+  if (counts.size === 1 && errors.length === 1) return errors[0];
+  return [...counts].map(([e, n]) => `${n} errors like: ${e}`).join('; ');
+}
 const DAY = 86_400_000;
 
 export class LokiReceiver {
@@ -56,6 +94,9 @@ export class LokiReceiver {
   /** Entries accepted (stored, or counted with `store: false`). */
   accepted = 0;
   duplicatesDropped = 0;
+  /** Pushes refused by `maxBodyBytes` (413), and the largest body that was not. */
+  tooLarge = 0;
+  largestBodyTaken = 0;
   /** Headers of the last push (to check tenant, auth, encoding). */
   lastHeaders: IncomingMessage['headers'] = {};
   /** Raw bodies of the pushes, in order (with `keepBodies`). */
@@ -133,13 +174,26 @@ export class LokiReceiver {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'GET' && url.pathname === '/loki/api/v1/query_range') return this.query(url, res);
-    if (req.method !== 'POST' || url.pathname !== '/loki/api/v1/push')
-      return this.reply(res, 404, '404 page not found');
+    const prefix = (this.options.pathPrefix ?? '').replace(/\/$/, '');
+    const path = url.pathname.startsWith(prefix + '/') ? url.pathname.slice(prefix.length) : null;
+    if (req.method === 'GET' && path === '/loki/api/v1/query_range') return this.query(url, res);
+    if (req.method !== 'POST' || path !== '/loki/api/v1/push') return this.reply(res, 404, '404 page not found');
     this.pushes++;
     this.events.emit('change');
     this.lastHeaders = req.headers;
     if (this.options.keepBodies) this.bodies.push(Buffer.concat(chunks));
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    if (this.options.maxBodyBytes !== undefined && size > this.options.maxBodyBytes) {
+      this.tooLarge++;
+      res.setHeader('connection', 'close');
+      return void res
+        .writeHead(413, { 'content-type': 'text/html' })
+        .end(
+          '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n' +
+            '<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+        );
+    }
+    this.largestBodyTaken = Math.max(this.largestBodyTaken, size);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const fault = this.faults.shift();
     if (fault) return this.reply(res, fault.status, fault.body);
@@ -217,6 +271,11 @@ export class LokiReceiver {
           );
           continue;
         }
+        const refused = this.options.refuseEntry?.({ labels: labels as Record<string, string>, ts, line, metadata });
+        if (refused) {
+          errors.push(refused);
+          continue;
+        }
         if (this.options.store !== false) {
           const key = `${tenant}|${ls}|${ts}|${line}`;
           if (this.seen.has(key)) {
@@ -229,7 +288,8 @@ export class LokiReceiver {
         this.accepted++;
       }
     }
-    if (errors.length) return this.reply(res, 400, errors.join('\n'));
+    if (errors.length)
+      return this.reply(res, 400, this.options.groupErrors ? groupedErrors(errors) : errors.join('\n'));
     res.writeHead(204).end();
   }
 

@@ -53,6 +53,12 @@ export interface Rsyslog {
    * Resolves with `messages()`; rejects after `ms` with rsyslog's stderr.
    */
   flush(via?: 'tcp' | 'udp', ms?: number): Promise<RsyslogMessage[]>;
+  /** SIGKILLs rsyslogd (a receiver crash: no serverclose, no flush) and waits until it is gone. */
+  kill(): Promise<void>;
+  /** Starts rsyslogd again after {@link kill}: same port, same output file (appended to). */
+  restart(): Promise<void>;
+  /** rsyslogd's stderr so far (every instance), for failure messages. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -69,63 +75,102 @@ export interface RsyslogMessage {
   msg: string;
 }
 
+/** Why RELP tests cannot run here (no imrelp), or false; in CI a missing imrelp is a failure. */
+export function imrelpMissing(): string | false {
+  const missing = rsyslogMissing();
+  if (missing) return missing;
+  const dirs = ['/usr/lib/x86_64-linux-gnu/rsyslog', '/usr/lib/aarch64-linux-gnu/rsyslog', '/usr/lib/rsyslog'];
+  if (dirs.some((d) => existsSync(join(d, 'imrelp.so')))) return false;
+  if (process.env.CI === 'true') throw new Error('imrelp is not installed: .ci/run must apt-get install rsyslog-relp');
+  return 'imrelp not installed (apt-get install rsyslog-relp)';
+}
+
 /**
- * Starts rsyslogd listening on UDP and TCP (octet counting and LF framing), optionally TLS.
+ * Starts rsyslogd listening on UDP and TCP (octet counting and LF framing), optionally TLS, or
+ * (`relp`) on RELP only (imrelp; with `tls`, RELP over TLS requiring a client certificate).
  * Writes each message as one tab-separated line of the parsed fields.
+ *
+ * With `relp`, the input's ruleset has a Direct queue (docs/forward.md, RELP): imrelp
+ * acknowledges a message once it is queued, so with rsyslog's default in-memory queue a SIGKILL
+ * loses acknowledged messages; with a Direct queue the message is written to the output file
+ * (omfile, flushed at the end of each one-message transaction) before its `rsp`, so
+ * acknowledged means in the file.
  */
 export async function startRsyslog(
-  options: { tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean } } = {},
+  options: { tls?: { ca: string; cert: string; key: string; requireClientCert?: boolean }; relp?: boolean } = {},
 ): Promise<Rsyslog> {
   const t = tempDir('loki-audit-rsyslog-');
   const work = join(t.dir, 'work');
   mkdirSync(work);
   const port = await freePort();
   const out = join(t.dir, 'out.log');
-  const tlsLines = options.tls
+  const inputLines = options.relp
     ? [
-        `global(DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${options.tls.ca}" DefaultNetstreamDriverCertFile="${options.tls.cert}" DefaultNetstreamDriverKeyFile="${options.tls.key}")`,
-        `module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="${options.tls.requireClientCert ? 'x509/certvalid' : 'anon'}")`,
-        `input(type="imtcp" address="127.0.0.1" port="${port}" supportOctetCountedFraming="on")`,
+        'module(load="imrelp")',
+        // RELP over TLS: librelp without an authMode is anonymous TLS, which Node does not
+        // speak; certvalid wants a client certificate signed by the CA.
+        `input(type="imrelp" address="127.0.0.1" port="${port}" ruleset="relp"${
+          options.tls
+            ? ` tls="on" tls.caCert="${options.tls.ca}" tls.myCert="${options.tls.cert}" tls.myPrivKey="${options.tls.key}" tls.authMode="certvalid"`
+            : ''
+        })`,
       ]
-    : [
-        'module(load="imudp")',
-        'module(load="imtcp")',
-        `input(type="imudp" address="127.0.0.1" port="${port}")`,
-        `input(type="imtcp" address="127.0.0.1" port="${port}" supportOctetCountedFraming="on")`,
-      ];
+    : options.tls
+      ? [
+          `global(DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${options.tls.ca}" DefaultNetstreamDriverCertFile="${options.tls.cert}" DefaultNetstreamDriverKeyFile="${options.tls.key}")`,
+          `module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="${options.tls.requireClientCert ? 'x509/certvalid' : 'anon'}")`,
+          `input(type="imtcp" address="127.0.0.1" port="${port}" supportOctetCountedFraming="on")`,
+        ]
+      : [
+          'module(load="imudp")',
+          'module(load="imtcp")',
+          `input(type="imudp" address="127.0.0.1" port="${port}")`,
+          `input(type="imtcp" address="127.0.0.1" port="${port}" supportOctetCountedFraming="on")`,
+        ];
   const conf = [
     `global(workDirectory="${work}" maxMessageSize="64k")`,
     'main_queue(queue.workerThreads="1")',
-    ...tlsLines,
+    ...inputLines,
     'template(name="t" type="string" string="%pri%\\t%syslogfacility-text%\\t%syslogseverity-text%\\t%timereported:::date-rfc3339%\\t%hostname%\\t%app-name%\\t%procid%\\t%msgid%\\t%structured-data%\\t%msg%\\n")',
-    `*.* action(type="omfile" file="${out}" template="t")`,
+    options.relp
+      ? `ruleset(name="relp" queue.type="Direct") { action(type="omfile" file="${out}" template="t") }`
+      : `*.* action(type="omfile" file="${out}" template="t")`,
   ].join('\n');
   const confPath = join(t.dir, 'rsyslog.conf');
   writeFileSync(confPath, conf + '\n');
   const check = spawnSync(RSYSLOGD as string, ['-N1', '-f', confPath], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`rsyslog config rejected: ${check.stderr}`);
-  const child: ChildProcess = spawn(RSYSLOGD as string, ['-n', '-f', confPath, '-i', join(t.dir, 'pid')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  let child: ChildProcess;
   let stderr = '';
-  child.stderr?.on('data', (b) => (stderr += b));
-  // Listening 12–15 ms after start; wait for the TCP port.
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
+  const launch = async () => {
+    child = spawn(RSYSLOGD as string, ['-n', '-f', confPath, '-i', join(t.dir, 'pid')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`rsyslogd did not listen on ${port}: ${stderr}`);
+    child.stderr?.on('data', (b) => (stderr += b));
+    // Listening 12–15 ms after start on an idle machine, seconds with TLS on a loaded one (the
+    // fuzz test beside it): wait for the TCP port up to 30 s, and not at all once it has exited.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `rsyslogd exited (${child.exitCode ?? child.signalCode}) before listening on ${port}: ${stderr}`,
+        );
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      });
+      if (ok) break;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`rsyslogd did not listen on ${port}: ${stderr}`);
+      }
+      await sleep(20);
     }
-    await sleep(20);
-  }
+  };
+  await launch();
   const all = (): RsyslogMessage[] => {
     if (!existsSync(out)) return [];
     return readFileSync(out, 'utf8')
@@ -181,6 +226,8 @@ export async function startRsyslog(
       );
     },
     async flush(via: 'tcp' | 'udp' = 'tcp', ms = 10_000) {
+      if (options.relp)
+        throw new Error('a RELP rsyslog has no TCP or UDP input (and needs no flush: see startRsyslog)');
       if (via === 'udp' && options.tls) throw new Error('a TLS rsyslog has no UDP input');
       const token = randomUUID();
       const frame = Buffer.from(`<134>1 2026-01-01T00:00:00Z localhost ${FLUSH_APP} - - - flush ${token}`);
@@ -207,7 +254,15 @@ export async function startRsyslog(
       }
       return messages();
     },
+    async kill() {
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      child.kill('SIGKILL');
+      await closed;
+    },
+    restart: launch,
+    stderr: () => stderr,
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return t.cleanup();
       const closed = new Promise((resolve) => child.once('close', resolve));
       child.kill('SIGTERM');
       await Promise.race([closed, sleep(3000)]);

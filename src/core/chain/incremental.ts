@@ -55,7 +55,7 @@ function rotatedName(was: string, now: string): boolean {
   return !!live && new RegExp(`^audit-${live[1]}\\.\\d{6}\\.jsonl$`).test(now);
 }
 
-/** Reads the state; null when there is none yet. @throws VerifyStateError */
+/** Reads the state; null when there is none yet. @throws VerifyStateError; UnsafeFileError (a link at `path`) */
 export function loadVerifyState(path: string, dir: string): VerifyState | null {
   return loadStateFile<VerifyState>(path, {
     kind: 'verify state',
@@ -74,7 +74,10 @@ export function loadVerifyState(path: string, dir: string): VerifyState | null {
   });
 }
 
-/** Writes the state atomically. */
+/**
+ * Writes the state atomically, mode 600 (runtime/atomic.ts).
+ * @throws UnsafeFileError when `path` is a link or not a regular file; DiskFullError.
+ */
 export function saveVerifyState(path: string, s: VerifyState): void {
   writeJsonAtomic(path, s);
 }

@@ -33,6 +33,8 @@ export interface ClosedBatch {
   end: SourceLine | null;
   /** Where the target stands once the batch is acknowledged; null when `end` closed a batch before. */
   position: Position | null;
+  /** Bytes of the entries added (refused ones too), as in their files. */
+  bytes: number;
 }
 
 export interface BatcherOptions {
@@ -45,6 +47,8 @@ export interface BatcherOptions {
    * batch is due after `waitMs` even with no entry in it (filtered-out lines move the position).
    */
   savedLine: () => SourceLine | null;
+  /** The largest batch in bytes, asked for at each entry (it shrinks after a 413); default the target's. */
+  maxBatchBytes?: () => number;
   onProblem?: (p: ReadProblem) => void;
 }
 
@@ -73,17 +77,18 @@ export async function* batches(
   target: ForwardTarget,
   o: BatcherOptions,
 ): AsyncGenerator<ClosedBatch, void, undefined> {
-  let filling = new FillingBatch(target);
+  const maxBytes = o.maxBatchBytes ?? (() => target.maxBatchBytes);
+  let filling = new FillingBatch(target, maxBytes);
   let last: SourceLine | null = null; // the last line read, matching or not
   let closed: SourceLine | null = null; // `last` when the batch before was closed
   const timer = new BatchTimer(o.waitMs);
   const close = (): ClosedBatch => {
-    const { batch, journal, refused } = filling;
-    filling = new FillingBatch(target);
+    const { batch, journal, refused, bytes } = filling;
+    filling = new FillingBatch(target, maxBytes);
     // Only for a line not closed before: its bytes are still those of the chunk being read.
     const position = last && last !== closed ? positionAfter(last) : null;
     closed = last;
-    return { batch, journal, refused, end: last, position };
+    return { batch, journal, refused, end: last, position, bytes };
   };
   try {
     // A wait that timed out keeps its request for the next chunk for the next turn.
@@ -124,9 +129,12 @@ class FillingBatch {
   readonly refused: Refused[] = [];
   /** Entries added (refused ones too) and their bytes: what closes the batch. */
   entries = 0;
-  private bytes = 0;
+  bytes = 0;
 
-  constructor(private readonly target: ForwardTarget) {}
+  constructor(
+    private readonly target: ForwardTarget,
+    private readonly maxBytes: () => number,
+  ) {}
 
   /** Adds `e`; true when the batch is now full. */
   add(e: ReadEntry): boolean {
@@ -137,7 +145,7 @@ class FillingBatch {
     if (reason === null) this.journal.add(e);
     // Kept without the parsed record and the raw bytes (a view of a whole read chunk): refusals are rare.
     else this.refused.push({ entry: { ...e, record: NO_RECORD, bytes: NO_BYTES }, reason });
-    return this.entries >= this.target.maxBatchEntries || this.bytes >= this.target.maxBatchBytes;
+    return this.entries >= this.target.maxBatchEntries || this.bytes >= this.maxBytes();
   }
 }
 

@@ -8,11 +8,12 @@
  * until the target answers: needed only when the target refuses the whole batch, to dead-letter
  * each entry, which is read again from these bytes then.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ReadEntry } from '../read/entries.js';
 import { parseLine } from '../read/entries.js';
 import { BlockPool, ByteList } from '../runtime/bytelist.js';
+import { appendAll, openForAppend, refuseUnsafeTarget } from '../runtime/safe-files.js';
 
 /** An entry a target refused, with the reason. */
 export interface Refused {
@@ -20,17 +21,24 @@ export interface Refused {
   reason: string;
 }
 
-/** The dead-letter file of a run (its targets share it). */
+/**
+ * The dead-letter file of a run (its targets share it). It holds whole entries: created mode 600
+ * (its directory 700), opened O_APPEND|O_NOFOLLOW, never written through a link (safe-files.ts).
+ */
 export class DeadLetterFile {
-  constructor(readonly path: string) {}
+  /** @throws UnsafeFileError when `path` is a symbolic link or not a regular file (before a run sends anything). */
+  constructor(readonly path: string) {
+    refuseUnsafeTarget(path);
+  }
 
   /**
    * Appends one line per refused entry, in one write, creating the file and its directory.
-   * @throws NodeJS.ErrnoException when it cannot be written.
+   * @throws UnsafeFileError (a link or special file at the path), DiskFullError (nothing of the
+   *   lines is left in the file), NodeJS.ErrnoException when it cannot be written.
    */
   write(target: string, items: Refused[]): void {
     if (!items.length) return;
-    mkdirSync(dirname(this.path), { recursive: true });
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const lines = items.map(
       ({ entry, reason }) =>
         JSON.stringify({
@@ -43,7 +51,12 @@ export class DeadLetterFile {
           entry: entry.text,
         }) + '\n',
     );
-    appendFileSync(this.path, lines.join(''));
+    const fd = openForAppend(this.path);
+    try {
+      appendAll(fd, lines.join(''), this.path);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 

@@ -6,22 +6,24 @@
  * waits in memory but two batches), filtered and filled into batches by count, bytes and time
  * like Promtail, 1 MiB or 1 s (batcher.ts), each delivered with retries (delivery.ts) while the
  * next one is read, then the position after it saved in order (position-saver.ts). Entries the
- * target refuses for good (Loki 4xx, too old) go to the dead-letter file (dead-letter.ts) and
- * the run reports them. Killed at any point, a restart re-sends at most the batch in flight.
- * What a target implements: target.ts.
+ * target refuses for good (Loki 400 naming an entry problem, too old) go to the dead-letter file
+ * (dead-letter.ts), found by splitting the refused batch, and the run reports them; a refusal of
+ * the target itself (credentials, URL path, body size) stops its run with the position kept.
+ * Killed at any point, a restart re-sends at most the batch in flight. What a target
+ * implements: target.ts.
  */
 import type { EntryFilter } from '../query/filters.js';
 import type { ReadProblem, ReadProgress } from '../read/entries.js';
 import { discoverAuditFiles, type AuditFile } from '../read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
 import { batches, matchingEntry, type ClosedBatch } from './batcher.js';
-import { DeadLetterFile, type BatchJournal, type Refused } from './dead-letter.js';
-import { deliverWithRetry, type RetryPolicy } from './delivery.js';
+import { DeadLetterFile, type Refused } from './dead-letter.js';
+import { deliverWithRetry, type RetryNotice, type RetryPolicy } from './delivery.js';
 import { PositionSaver, StateWriter } from './position-saver.js';
 import type { Position, StateFile } from './positions.js';
 import { locate } from './positions.js';
-import { progressIn, source, type SourceLine, type SourceOptions } from './source.js';
-import type { ForwardTarget, TargetBatch, TargetPreview } from './target.js';
+import { positionAfter, progressIn, source, type SourceLine, type SourceOptions } from './source.js';
+import type { ForwardTarget, TargetBatch, TargetPreview, TargetRefusal } from './target.js';
 
 export interface ForwardOptions {
   dir: string;
@@ -50,21 +52,35 @@ export interface ForwardOptions {
 }
 
 export type ForwardEvent =
+  /** A batch's entries were acknowledged by a target that acknowledges (Loki, RELP). */
   | { kind: 'delivered'; target: string; entries: number }
-  | { kind: 'retry'; target: string; error: string; attempt: number; delayMs: number }
+  /** A batch's entries were sent to a target without acknowledgement (syslog over UDP, TCP, TLS). */
+  | { kind: 'sent'; target: string; entries: number }
+  | { kind: 'retry'; target: string; error: string; attempt: number; delayMs: number; refusal?: TargetRefusal }
   | { kind: 'dead-letter'; target: string; entries: number; reason: string }
   | { kind: 'problem'; problem: ReadProblem }
   /** A batch was closed: how far the target has read (progress display; bytes are sizes on disk). */
   | { kind: 'read'; target: string; progress: ReadProgress }
-  | { kind: 'gave-up'; target: string; error: string };
+  | { kind: 'gave-up'; target: string; error: string }
+  /** The target refused the batch itself (credentials, path, …): its run stops, its position kept. */
+  | { kind: 'stopped'; target: string; refusal: TargetRefusal; error: string }
+  /** The target refused a body as too large (HTTP 413): batches are at most `bytes` from now on. */
+  | { kind: 'batch-bytes'; target: string; bytes: number; error: string };
 
 /** The outcome for one target. */
 export interface TargetReport {
   target: string;
+  /** Whether the target acknowledges what it receives (Loki, RELP); if not, entries are only `sent`. */
+  acknowledges: boolean;
+  /** Entries the target took: acknowledged, or (without acknowledgement) written to it. */
+  sent: number;
+  /** Entries the target acknowledged (0 for a target that does not acknowledge). */
   delivered: number;
   deadLettered: number;
-  /** Set when the target was given up on (its position stays at the last acknowledged entry). */
+  /** Set when the target was given up on or stopped (its position stays at the last acknowledged entry). */
   error: string | null;
+  /** Set when the target refused the batches themselves (credentials, path, …), not an outage. */
+  stopped: TargetRefusal | null;
   /** Files that could not be read (the files after them were forwarded). */
   unreadable: string[];
   position: Position | null;
@@ -88,7 +104,7 @@ interface Run {
  */
 export async function forward(targets: ForwardTarget[], options: ForwardOptions): Promise<TargetReport[]> {
   const files = (await discoverAuditFiles(options.dir, { requireFiles: !options.follow })).files;
-  const starts = await startsOf(targets, files, options);
+  const { starts, atEnd } = await startsOf(targets, files, options);
   const run: Run = {
     options,
     files,
@@ -96,33 +112,62 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
     retry: {
       backoffMs: options.backoffMs ?? { min: 500, max: 30_000 },
       giveUpAfterMs: options.giveUpAfterMs ?? (options.follow ? Infinity : 300_000),
+      retryTargetRefusals: options.follow === true,
       signal: options.signal,
     },
     progress: progressIn(files),
     stateFile: new StateWriter(options.statePath, options.state),
     deadLetters: new DeadLetterFile(options.deadLetterPath),
   };
+  // --start-at end: the end is this target's position from now on, saved before anything is
+  // sent, so that the next run (cron) or a restart sends only what is written after it.
+  if (!options.dryRun) for (const [id, position] of atEnd) await run.stateFile.save(id, position);
   const each = options.dryRun ? previewTarget : forwardTarget;
   return Promise.all(targets.map((t) => each(t, run, starts.get(t.id)!)));
 }
 
 /**
  * Where each target starts: its saved position, found again in the files, else the beginning or
- * the end. Every position is resolved first: a mismatch stops everything before anything is sent.
+ * the end (`atEnd`: the positions of targets that start at the end, to be saved). Every position
+ * is resolved first: a mismatch stops everything before anything is sent.
  */
 async function startsOf(
   targets: ForwardTarget[],
   files: AuditFile[],
   options: ForwardOptions,
-): Promise<Map<string, SourceOptions['from']>> {
+): Promise<{ starts: Map<string, SourceOptions['from']>; atEnd: Map<string, Position> }> {
   const starts = new Map<string, SourceOptions['from']>();
+  const atEnd = new Map<string, Position>();
+  let end: SourceOptions['from'] | undefined;
   for (const t of targets) {
     const saved = options.state.targets[t.id];
     if (saved) starts.set(t.id, await locate(files, saved));
-    else if (options.startAt === 'end') starts.set(t.id, { index: files.length, position: null });
-    else starts.set(t.id, { index: 0, position: null });
+    else if (options.startAt === 'end') {
+      end ??= await endOf(files, options);
+      starts.set(t.id, end);
+      if (end.position) atEnd.set(t.id, end.position);
+    } else starts.set(t.id, { index: 0, position: null });
   }
-  return starts;
+  return { starts, atEnd };
+}
+
+/**
+ * The end of the files: the position after the last whole line of the newest file (a torn last
+ * line is not passed: it is sent once whole). Reads the newest file once.
+ */
+async function endOf(files: AuditFile[], options: ForwardOptions): Promise<SourceOptions['from']> {
+  if (files.length === 0) return { index: 0, position: null };
+  const index = files.length - 1;
+  let position: Position | null = null;
+  for await (const batch of source({
+    dir: options.dir,
+    files,
+    from: { index, position: null },
+    follow: false,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+  }))
+    position = positionAfter(batch[batch.length - 1]);
+  return { index, position };
 }
 
 /** A target's lines, from where it starts. */
@@ -148,9 +193,12 @@ function linesFrom(run: Run, from: SourceOptions['from'], report: TargetReport):
 function reportOf(t: ForwardTarget, options: ForwardOptions): TargetReport {
   return {
     target: t.id,
+    acknowledges: t.acknowledges,
+    sent: 0,
     delivered: 0,
     deadLettered: 0,
     error: null,
+    stopped: null,
     unreadable: [],
     position: options.state.targets[t.id] ?? null,
   };
@@ -169,6 +217,7 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
       maxLineBytes: run.maxLineBytes,
       waitMs: options.batchWaitMs ?? 1000,
       savedLine: () => sending.savedLine,
+      maxBatchBytes: () => sending.maxBatchBytes,
       onProblem,
     })) {
       if (!(await sending.send(closed))) return report;
@@ -208,6 +257,23 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   }
 }
 
+/** The smallest batch, in bytes, that 413s can shrink batches to (the `--batch-bytes` minimum). */
+export const MIN_BATCH_BYTES = 1024;
+
+/** Lone entries too large in a row, with nothing delivered between, after which a 413 is the target's. */
+const LONE_TOO_LARGE_IN_A_ROW = 3;
+
+/** Entries `from` to `to` (end excluded) of a closed batch, as a batch of the target's. */
+interface Part {
+  batch: TargetBatch;
+  from: number;
+  to: number;
+  /** Made by slicing: disposed of once answered. */
+  sliced: boolean;
+  /** A lone entry found too large once: tried again last, when a 413 is the target's (it cannot get smaller). */
+  again?: boolean;
+}
+
 /**
  * One target's closed batches on their way, pipelined: a batch is delivered while the next one
  * is read (and parsed); at most one is in flight, batches go out in order and positions are
@@ -220,6 +286,8 @@ class BatchSending {
   private readonly positions: PositionSaver;
   /** The end line of the last batch whose position is saved. */
   savedLine: SourceLine | null = null;
+  /** The largest batch in bytes: the target's, halved after each 413 for the rest of the run. */
+  maxBatchBytes: number;
 
   constructor(
     private readonly t: ForwardTarget,
@@ -227,13 +295,15 @@ class BatchSending {
     private readonly report: TargetReport,
   ) {
     this.positions = new PositionSaver((p) => run.stateFile.save(t.id, p));
+    this.maxBatchBytes = t.maxBatchBytes;
   }
 
   /**
    * Sends `closed` once the batch before it is done with. Resolves when that one is, with false
    * when the target was given up on.
    */
-  send({ batch, journal, refused, end, position }: ClosedBatch): Promise<boolean> {
+  send(closed: ClosedBatch): Promise<boolean> {
+    const { batch, journal, refused, end, position } = closed;
     const slot = this.positions.reserve();
     const onEvent = this.run.options.onEvent;
     if (end && onEvent) onEvent({ kind: 'read', target: this.t.id, progress: this.run.progress(end) });
@@ -241,14 +311,19 @@ class BatchSending {
     // Encode the end and start compressing now, while the batch before is still with the target.
     batch?.seal();
     this.inflight = (async () => {
+      const deadLetters = refused;
       try {
         if (!(await before)) return false;
-        if (batch && batch.size > 0 && !(await this.deliver(batch, journal))) return false;
+        if (batch && batch.size > 0) {
+          const found = await this.deliver(batch, closed);
+          if (!found) return false;
+          deadLetters.push(...found);
+        }
       } finally {
         journal.release();
         if (batch) this.t.dispose?.(batch);
       }
-      this.refuse(refused);
+      this.refuse(deadLetters);
       const saved = await this.positions.acknowledge(slot, position);
       if (saved) {
         this.savedLine = end;
@@ -264,23 +339,98 @@ class BatchSending {
     return this.inflight;
   }
 
-  /** Delivers one batch, retrying; false when the target was given up on. */
-  private async deliver(batch: TargetBatch, journal: BatchJournal): Promise<boolean> {
+  /**
+   * Delivers one batch, retrying; splits it while the target refuses entries in it or finds it
+   * too large (making later batches smaller too), until the refused entries are alone. Resolves
+   * with the entries refused (to
+   * dead-letter once the batch is done with), or null when the target was given up on or
+   * stopped (nothing of the batch is dead-lettered then: the next run sends it again).
+   */
+  private async deliver(batch: TargetBatch, closed: ClosedBatch): Promise<Refused[] | null> {
     const { t, report } = this;
     const onEvent = this.run.options.onEvent;
-    const r = await deliverWithRetry(t, batch, this.run.retry, (n) => onEvent?.({ kind: 'retry', target: t.id, ...n }));
-    if (r.kind === 'delivered') {
-      report.delivered += batch.size;
-      onEvent?.({ kind: 'delivered', target: t.id, entries: batch.size });
-      return true;
+    const onRetry = (n: RetryNotice) => onEvent?.({ kind: 'retry', target: t.id, ...n });
+    const refused: Array<{ index: number; reason: string }> = [];
+    // A stack of parts, the first one on top: parts are delivered in the batch's order.
+    const todo: Part[] = [{ batch, from: 0, to: batch.size, sliced: false }];
+    // Lone entries too large for the target, tried again once the rest of the batch is in: by
+    // then the target has seen smaller bodies go through and can tell the entry's fault (it
+    // refuses the entry) from its own (a 413 for anything: stop).
+    const lone: Part[] = [];
+    // Lone entries found too large since the last part went through: a few in a row, and the
+    // limit is below any entry (or the 413 is not about size): the target's, not the entries'.
+    let tooLargeInARow = 0;
+    let delivered = 0;
+    try {
+      for (let p = todo.pop(); p; p = todo.pop() ?? lone.shift()) {
+        let kept = false;
+        try {
+          const r = await deliverWithRetry(t, p.batch, this.run.retry, onRetry, p.again === true);
+          const n = p.to - p.from;
+          if (r.kind === 'delivered') {
+            delivered += n;
+            tooLargeInARow = 0;
+            continue;
+          }
+          if (r.kind === 'gave-up' || r.kind === 'stopped') {
+            report.error = r.error;
+            if (r.kind === 'stopped') report.stopped = r.refusal;
+            onEvent?.(
+              r.kind === 'stopped'
+                ? { kind: 'stopped', target: t.id, refusal: r.refusal, error: r.error }
+                : { kind: 'gave-up', target: t.id, error: r.error },
+            );
+            return null;
+          }
+          // Once per batch (its parts' sizes say little: one big entry makes its halves too large).
+          if (r.refusal === 'too-large' && !p.sliced && n > 1) this.shrink(closed.bytes, r.error);
+          // Entries refused alone, or all of them, or the target cannot split: dead-lettered.
+          if (r.refusal === 'entries' && (n === 1 || (r.refusedEntries ?? 0) >= n || !t.slice)) {
+            for (let i = p.from; i < p.to; i++) refused.push({ index: i, reason: r.error });
+            continue;
+          }
+          if (n === 1) {
+            // Tried again last, or now (a 413 then stops, or under --follow waits) after a few in a row.
+            if (++tooLargeInARow < LONE_TOO_LARGE_IN_A_ROW) lone.push({ ...p, again: true });
+            else todo.push({ ...p, again: true });
+            kept = true;
+            continue;
+          }
+          if (!t.slice) {
+            // Too large, and it cannot be made smaller: the target's refusal.
+            report.error = r.error;
+            report.stopped = 'too-large';
+            onEvent?.({ kind: 'stopped', target: t.id, refusal: 'too-large', error: r.error });
+            return null;
+          }
+          const mid = Math.ceil(n / 2);
+          const at = p.from;
+          todo.push(
+            { batch: t.slice(p.batch, mid, n), from: at + mid, to: p.to, sliced: true },
+            { batch: t.slice(p.batch, 0, mid), from: at, to: at + mid, sliced: true },
+          );
+        } finally {
+          // A slice's halves hold what they need: it can go once answered (and split).
+          if (p.sliced && !kept) t.dispose?.(p.batch);
+        }
+      }
+    } finally {
+      for (const p of [...todo, ...lone]) if (p.sliced) t.dispose?.(p.batch);
     }
-    if (r.kind === 'refused') {
-      this.refuse(journal.entries(this.run.maxLineBytes).map((entry) => ({ entry, reason: r.error })));
-      return true;
-    }
-    report.error = r.error;
-    onEvent?.({ kind: 'gave-up', target: t.id, error: r.error });
-    return false;
+    report.sent += delivered;
+    if (t.acknowledges) report.delivered += delivered;
+    if (delivered) onEvent?.({ kind: t.acknowledges ? 'delivered' : 'sent', target: t.id, entries: delivered });
+    if (!refused.length) return [];
+    const entries = closed.journal.entries(this.run.maxLineBytes);
+    return refused.map(({ index, reason }) => ({ entry: entries[index], reason }));
+  }
+
+  /** After a 413 for a batch of `bytes`: batches from now on at most half that. */
+  private shrink(bytes: number, error: string): void {
+    const next = Math.max(MIN_BATCH_BYTES, Math.floor(Math.min(this.maxBatchBytes, bytes) / 2));
+    if (next >= this.maxBatchBytes) return;
+    this.maxBatchBytes = next;
+    this.run.options.onEvent?.({ kind: 'batch-bytes', target: this.t.id, bytes: next, error });
   }
 
   private refuse(items: Refused[]): void {

@@ -7,6 +7,7 @@
  */
 import { sha256Hex } from '../chain/rule.js';
 import { writeJsonAtomic } from '../runtime/atomic.js';
+import { DiskFullError, UnsafeFileError } from '../runtime/safe-files.js';
 import { loadStateFile } from '../runtime/state-file.js';
 import type { AuditFile } from '../read/files.js';
 import { openAuditFile, scanLines } from '../read/lines.js';
@@ -81,11 +82,16 @@ export function loadState(path: string, dir: string): StateFile {
   return s ?? { version: 1, dir, targets: {} };
 }
 
-/** Writes the state file atomically. @throws StateError on I/O errors. */
+/**
+ * Writes the state file atomically, mode 600 (runtime/atomic.ts).
+ * @throws UnsafeFileError (a link or special file at `path`) and DiskFullError as they are;
+ *   StateError on other I/O errors.
+ */
 export function saveState(path: string, state: StateFile): void {
   try {
     writeJsonAtomic(path, state);
   } catch (err) {
+    if (err instanceof UnsafeFileError || err instanceof DiskFullError) throw err;
     throw new StateError('io', `cannot write state file ${path}: ${(err as Error).message}`);
   }
 }

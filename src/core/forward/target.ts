@@ -6,7 +6,46 @@
 import type { ReadEntry } from '../read/entries.js';
 
 /** What a target answered for a batch. */
-export type DeliverResult = { ok: true } | { ok: false; retryable: boolean; error: string };
+export type DeliverResult =
+  | { ok: true }
+  /** A passing failure (Loki 429, 5xx, network; a broken syslog connection): sent again after a backoff. */
+  | { ok: false; retryable: true; error: string }
+  /** Refused: `refusal` says whether the entries are at fault (dead-letter them) or the target (stop). */
+  | {
+      ok: false;
+      retryable: false;
+      refusal: Refusal;
+      /** The target's own words (Loki's message): the dead-letter reason, or what the run stops with. */
+      error: string;
+      /** With `entries`: at least this many entries of the batch are refused (all: no need to split). */
+      refusedEntries?: number;
+    };
+
+/**
+ * Why a target refused a batch, which decides what becomes of it (docs/forward.md, "Refused").
+ * Only `entries` puts entries in the dead-letter file; every other refusal keeps the position.
+ */
+export type Refusal =
+  /**
+   * Entries of the batch are refused for good (Loki 400 "timestamp too old", "line too long",
+   * "invalid labels"): the batch is split until each refused entry is alone, and that one is
+   * dead-lettered with the target's reason; the others are delivered.
+   */
+  | 'entries'
+  /**
+   * The body is over the receiver's size limit (HTTP 413): later batches get smaller and this one
+   * is split; a lone entry too large for a target that took smaller pushes is refused as `entries`.
+   */
+  | 'too-large'
+  /** The target refuses the credentials (HTTP 401, 403). */
+  | 'credentials'
+  /** Nothing takes pushes at this URL (HTTP 404, a redirect): the URL's path is wrong. */
+  | 'path'
+  /** Any other refusal of every batch, not about its entries (a 4xx Loki does not give for an entry). */
+  | 'target';
+
+/** The refusals that stop a run (the target's fault, not the entries'): everything but `entries`. */
+export type TargetRefusal = Exclude<Refusal, 'entries'>;
 
 /**
  * A batch being filled for one target. Targets encode each entry when it is added and keep
@@ -34,8 +73,20 @@ export interface ForwardTarget {
   readonly maxBatchBytes: number;
   /** A new, empty batch. */
   batch(): TargetBatch;
+  /**
+   * Whether `deliver` resolving means the receiver acknowledged every entry (Loki's 2xx, RELP's
+   * `rsp 200`), or only that they were sent (syslog over UDP, TCP, TLS: no acknowledgement).
+   */
+  readonly acknowledges: boolean;
   /** Delivers a batch this target made (a retry sends the same bytes). */
   deliver(batch: TargetBatch): Promise<DeliverResult>;
+  /**
+   * Optional: entries `from` to `to` (0-based, end excluded, in the order they were added) of a
+   * batch this target made or sliced, as a batch of their own, encoded as they were in it (same
+   * timestamps: a receiver that stored some of them drops the repeats). Used to find the entries
+   * of a refused batch; without it, an `entries` refusal dead-letters the whole batch.
+   */
+  slice?(batch: TargetBatch, from: number, to: number): TargetBatch;
   /** Optional: the batch is done with (delivered, dead-lettered or given up on); its memory can be reused. */
   dispose?(batch: TargetBatch): void;
   /** What `deliver` would send, for `--dry-run`: streams/labels or a sample message, and refusals. */

@@ -1,21 +1,14 @@
 /**
  * Writing a file so that it is either complete or absent: data goes to a temporary file in the
  * same directory, which is renamed over the target only after a successful close. A failed or
- * interrupted export never leaves half a file.
+ * interrupted export never leaves half a file. The temporary file is made by safe-files.ts
+ * (a random name, O_CREAT|O_EXCL|O_NOFOLLOW), like every file loki-audit writes.
  */
-import {
-  closeSync,
-  createWriteStream,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  writeSync,
-  type WriteStream,
-} from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { access, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { once } from 'node:events';
+import { createTempFile, replaceFile, writeError } from './safe-files.js';
 
 /** The target exists and overwriting was not allowed. */
 export class TargetExistsError extends Error {
@@ -46,37 +39,41 @@ export async function openAtomic(path: string, { force = false }: { force?: bool
       if (err instanceof TargetExistsError) throw err;
     }
   }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o640 });
-  await once(stream, 'open');
+  const tmp = createTempFile(path, 0o640);
+  const stream = createWriteStream(tmp.path, { fd: tmp.fd });
+  // A write that fails (ENOSPC) destroys the stream; the error is raised by commit().
+  let failed: Error | null = null;
+  stream.on('error', (err) => (failed ??= err));
   return {
     stream,
     async commit() {
-      stream.end();
-      await once(stream, 'close');
-      await rename(tmp, path);
+      try {
+        if (!stream.destroyed) {
+          stream.end();
+          await once(stream, 'close');
+        }
+        if (failed) throw failed;
+        await rename(tmp.path, path);
+      } catch (err) {
+        await rm(tmp.path, { force: true });
+        throw writeError(err, path);
+      }
     },
     async abort() {
       stream.destroy();
-      await rm(tmp, { force: true });
+      await rm(tmp.path, { force: true });
     },
   };
 }
 
 /**
- * Replaces a small JSON file atomically: temporary file, fsync, rename (a crash leaves the old
- * or the new file, never half of one). Mode 600: state files may say what a host logs.
- * @throws NodeJS.ErrnoException on I/O errors.
+ * Replaces a small JSON file atomically (safe-files.ts `replaceFile`: a temporary file with a
+ * random name, fsync, rename; a crash leaves the old or the new file, never half of one), creating
+ * its directory (mode 700). Mode 600: state files say what a host logs.
+ * @throws UnsafeFileError when `path` is a link or not a regular file; DiskFullError;
+ *   NodeJS.ErrnoException on other I/O errors.
  */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(value, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  replaceFile(path, JSON.stringify(value, null, 2) + '\n');
 }

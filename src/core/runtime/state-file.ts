@@ -4,6 +4,7 @@
  * foreign or other directory's file is told apart the same way everywhere.
  */
 import { readFileSync } from 'node:fs';
+import { refuseUnsafeTarget } from './safe-files.js';
 
 /** Why a state file cannot be used. */
 export type StateFileProblem = 'io' | 'corrupt' | 'other-directory';
@@ -25,6 +26,8 @@ export interface StateFileSpec<T extends { version: number; dir: string }> {
 
 /**
  * Reads a state file: null when it does not exist.
+ * @throws UnsafeFileError when `path` is a symbolic link or not a regular file: it would be
+ *   replaced on the next save, so the run stops before it starts (safe-files.ts).
  * @throws the spec's error: `io` (unreadable), `corrupt` (not JSON, not this kind or version,
  *   or malformed inside), `other-directory`.
  */
@@ -32,6 +35,7 @@ export function loadStateFile<T extends { version: number; dir: string }>(
   path: string,
   spec: StateFileSpec<T>,
 ): T | null {
+  refuseUnsafeTarget(path);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

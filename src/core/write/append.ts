@@ -12,28 +12,33 @@
  * 4. the hash over `json.dumps(entry, sort_keys=True)` and the line `json.dumps(entry)`, appended
  *    and fsync'ed; then the lock is released.
  *
- * Node has no flock(2): the lock is held by util-linux `flock(1)` in a child process on the
- * same file (flock locks belong to the open file, so this excludes Python's fcntl.flock too).
- * Without flock(1), loki-audit appends unlocked, as Loki Mode does when locking fails.
+ * After a crash (spec §10.8, §10.17) the file can end in a torn line. Loki Mode's writer appends
+ * onto it, so its next append cannot parse that line and chains from the entry before it again;
+ * loki-audit first ends the torn line with a newline (in the same write as the entry), so the
+ * fragment stays a line of its own that every writer's tip search skips and verify reads as a
+ * torn write (`incomplete`). A line that is a fragment with an entry appended onto it (Loki
+ * Mode's doing) yields that entry as the head when it chains from the entry before the line, as
+ * verify's torn-write recovery reads it.
+ *
+ * Node has no flock(2): util-linux `flock(1)` takes the lock on loki-audit's own descriptor of
+ * the file, passed to it (flock locks belong to the open file description, so the lock is held
+ * until loki-audit closes the file, and it excludes Python's fcntl.flock). Without flock(1),
+ * loki-audit appends unlocked, as Loki Mode does when locking fails.
+ *
+ * The day file is opened O_APPEND|O_CREAT|O_NOFOLLOW (safe-files.ts): a symbolic link planted at
+ * `audit-YYYY-MM-DD.jsonl` is refused, never written through, and the file locked is the file
+ * written (checked again once the lock is held: another writer may have rotated it meanwhile).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { GENESIS_HASH } from '../chain/rule.js';
+import { chainHash, GENESIS_HASH } from '../chain/rule.js';
+import { entryAtEnd } from '../chain/sequential/classify.js';
 import { storedHash } from '../chain/stored-hash.js';
 import { discoverAuditFiles } from '../read/files.js';
 import { pyStrip } from '../pyjson/canonical.js';
 import type { PyValue } from '../pyjson/dumps.js';
+import { appendAll, openForAppend } from '../runtime/safe-files.js';
 import { pyIsoformat, sealEntry } from './seal.js';
 
 /** What `append` writes. */
@@ -54,33 +59,55 @@ function findFlock(): string | null {
   return flockPath;
 }
 
-/** Holds `flock -x` on `path` until released. */
-async function lockFile(path: string, timeoutS: number): Promise<{ release: () => Promise<void> } | null> {
+/**
+ * Takes `flock -x` on the file open at `fd`: flock(1) locks its copy of the descriptor, which
+ * shares the open file description, so the lock stays until `fd` is closed.
+ * @returns false when there is no flock(1) (unlocked, as Loki Mode when locking fails)
+ * @throws Error when the lock is not had within `timeoutS`
+ */
+async function lockFd(fd: number, path: string, timeoutS: number): Promise<boolean> {
   const flock = findFlock();
-  if (!flock) return null;
-  const child = spawn(flock, ['-x', '-w', String(timeoutS), path, 'sh', '-c', 'echo locked; read _'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  if (!flock) return false;
   await new Promise<void>((resolve, reject) => {
+    const child = spawn(flock, ['-x', '-w', String(timeoutS), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
     let err = '';
-    child.stderr.on('data', (b) => (err += b));
-    child.stdout.once('data', () => resolve());
-    child.once('exit', (code) =>
-      reject(
-        new Error(
-          `could not lock ${path}${code === 1 ? ` within ${timeoutS} s` : ''}: ${err.trim() || `flock exited ${code}`}`,
-        ),
-      ),
-    );
+    child.stderr?.on('data', (b) => (err += b));
     child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(
+              `could not lock ${path}${code === 1 ? ` within ${timeoutS} s` : ''}: ${err.trim() || `flock exited ${code}`}`,
+            ),
+          ),
+    );
   });
-  return {
-    release: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.stdin.end('\n');
-      }),
-  };
+  return true;
+}
+
+/**
+ * Opens the day file `path` for appending (a link or special file is refused) and locks it. When
+ * the name no longer leads to the file locked (another writer rotated it while this one waited),
+ * it starts again on the file now at `path`.
+ * @throws UnsafeFileError, DiskFullError, Error (lock timeout, I/O)
+ */
+async function openLocked(path: string, timeoutS: number): Promise<{ fd: number; locked: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    const fd = openForAppend(path, { mode: 0o666, read: true });
+    try {
+      const locked = await lockFd(fd, path, timeoutS);
+      const held = fstatSync(fd);
+      const now = lstatSync(path, { throwIfNoEntry: false });
+      if (now && now.ino === held.ino && now.dev === held.dev) return { fd, locked };
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    closeSync(fd);
+    if (attempt >= 5)
+      throw new Error(`${path} was replaced each time it was locked (${attempt + 1} times): not appending`);
+  }
 }
 
 /**
@@ -95,35 +122,76 @@ export function lastHashInFile(path: string): string | null {
     return null;
   }
   try {
-    const size = statSync(path).size;
-    const CHUNK = 64 * 1024;
-    let end = size;
-    let carry = Buffer.alloc(0);
-    while (end > 0) {
-      const start = Math.max(0, end - CHUNK);
-      const buf = Buffer.alloc(end - start);
-      readSync(fd, buf, 0, buf.length, start);
-      const data = Buffer.concat([buf, carry]);
-      // Whole lines are those after the first newline (unless we reached the file start).
-      const cut = start === 0 ? -1 : data.indexOf(0x0a);
-      const lines = data
-        .subarray(cut + 1)
-        .toString('utf8')
-        .split(/\r?\n/);
-      for (let i = lines.length - 1; i >= 0; i--) {
-        const text = pyStrip(lines[i]);
-        // Not an entry: keep walking back, as the writer does (spec §3.3).
-        const h = text ? storedHash(text) : null;
-        if (h) return h;
-      }
-      carry = cut >= 0 ? data.subarray(0, cut + 1) : Buffer.alloc(0);
-      end = start;
-      if (carry.length > 16 * 1024 * 1024) break; // a line that long is not an entry we can use
-    }
-    return null;
+    return headIn(lastHashInFd(fd), null);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * What the backward tip search found: the last stored hash, and the newest line after it that
+ * ends with an entry (a torn write with the next entry appended onto it, spec §10.17).
+ */
+interface FileTip {
+  hash: string | null;
+  merged: { canonical: string; stored: string } | null;
+}
+
+/**
+ * The head a file's tip gives (`before`: the head before the file, when the file has no hash):
+ * a merged line's entry when it chains from the hash before that line (as verify's torn-write
+ * recovery reads it), else the last stored hash.
+ */
+function headIn(tip: FileTip, before: string | null): string | null {
+  const base = tip.hash ?? before;
+  if (tip.merged && base !== null && chainHash(base, tip.merged.canonical) === tip.merged.stored)
+    return tip.merged.stored;
+  return tip.hash;
+}
+
+/** The tip of the file open at `fd` (read backwards with positioned reads). */
+function lastHashInFd(fd: number): FileTip {
+  let merged: FileTip['merged'] = null;
+  const size = fstatSync(fd).size;
+  const CHUNK = 64 * 1024;
+  let end = size;
+  let carry = Buffer.alloc(0);
+  while (end > 0) {
+    const start = Math.max(0, end - CHUNK);
+    const buf = Buffer.alloc(end - start);
+    readSync(fd, buf, 0, buf.length, start);
+    const data = Buffer.concat([buf, carry]);
+    // Whole lines are those after the first newline (unless we reached the file start).
+    const cut = start === 0 ? -1 : data.indexOf(0x0a);
+    const lines = data
+      .subarray(cut + 1)
+      .toString('utf8')
+      .split(/\r?\n/);
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const text = pyStrip(lines[i]);
+      if (!text) continue;
+      const h = storedHash(text);
+      if (h) return { hash: h, merged };
+      // Not an entry: keep walking back, as the writer does (spec §3.3). The newest line that
+      // ends with an entry may hold the head, decided once the hash before it is known (headIn).
+      if (!merged) {
+        const tail = entryAtEnd(text);
+        if (tail) merged = { canonical: tail.canonical, stored: tail.stored };
+      }
+    }
+    carry = cut >= 0 ? data.subarray(0, cut + 1) : Buffer.alloc(0);
+    end = start;
+    if (carry.length > 16 * 1024 * 1024) break; // a line that long is not an entry we can use
+  }
+  return { hash: null, merged };
+}
+
+/** Whether the file open at `fd` (of `size` bytes) ends inside a line: a torn write (spec §10.8). */
+function endsTorn(fd: number, size: number): boolean {
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a && last[0] !== 0x0d; // CPython's universal newlines end a line at CR too
 }
 
 /** The chain head before `file`: the last hash of the newest earlier plain chain file. */
@@ -160,36 +228,41 @@ export async function appendEntry(
   const day = now.toISOString().slice(0, 10);
   const name = `audit-${day}.jsonl`;
   const path = join(dir, name);
-  if (!existsSync(path)) closeSync(openSync(path, 'a'));
-  const lock = await lockFile(path, options.lockTimeoutS ?? 10);
+  const timeoutS = options.lockTimeoutS ?? 10;
+  // Descriptors whose locks are held, closed (unlocked) last: after rotation both the rotated
+  // piece and the fresh file stay locked until the entry is written.
+  const held: number[] = [];
   try {
+    let { fd, locked } = await openLocked(path, timeoutS);
+    held.push(fd);
     let rotatedTo: string | null = null;
     const max = options.maxSizeBytes ?? 10 * 1048576;
-    if (statSync(path).size >= max && statSync(path).size > 0) {
+    const size = fstatSync(fd).size;
+    if (size >= max && size > 0) {
       rotatedTo = `audit-${day}.${HHMMSS(now)}.jsonl`;
-      if (existsSync(join(dir, rotatedTo)))
+      if (lstatSync(join(dir, rotatedTo), { throwIfNoEntry: false }))
         throw new Error(
           `${rotatedTo} exists: not overwriting it (Loki Mode would, spec §10.10); try again in a second`,
         );
       renameSync(path, join(dir, rotatedTo));
-      closeSync(openSync(path, 'a'));
+      ({ fd, locked } = await openLocked(path, timeoutS));
+      held.push(fd);
     }
-    const prev =
-      lastHashInFile(path) ??
-      (rotatedTo
-        ? (lastHashInFile(join(dir, rotatedTo)) ?? (await headBefore(dir, rotatedTo)))
-        : await headBefore(dir, name));
+    const tip = lastHashInFd(fd);
+    // The head before this file, needed only when the file holds no hash.
+    const before =
+      tip.hash !== null
+        ? null
+        : rotatedTo
+          ? (headIn(lastHashInFd(held[0]), null) ?? (await headBefore(dir, rotatedTo)))
+          : await headBefore(dir, name);
+    const prev = headIn(tip, before) ?? (before as string);
     const sealed = sealEntry(body, prev);
-    const fd = openSync(path, 'a');
-    try {
-      writeSync(fd, sealed.line);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    return { file: name, hash: sealed.hash, prev, rotatedTo, locked: lock !== null };
+    // A torn last line is ended first, in the same write: the fragment stays a line of its own.
+    appendAll(fd, (endsTorn(fd, fstatSync(fd).size) ? '\n' : '') + sealed.line, path);
+    return { file: name, hash: sealed.hash, prev, rotatedTo, locked };
   } finally {
-    await lock?.release();
+    for (const fd of held.reverse()) closeSync(fd);
   }
 }
 

@@ -11,11 +11,13 @@
  * Before sending, entries Loki would reject are set aside with the reason (Loki's limits
  * defaults: `reject_old_samples_max_age` 168h, `creation_grace_period` 10m, `max_line_size`
  * 256 KiB, label name/value syntax and length). Responses: 2xx delivered; 429, 5xx and network
- * errors retryable; any other 4xx final (the batch goes to the dead-letter file with Loki's text).
- * Source: Loki HTTP API docs (push), pkg/validation/validate.go.
+ * errors retryable; a 400 naming an entry problem refuses entries (they are found and
+ * dead-lettered with Loki's text); 401/403, 404, 413 and any other 4xx are the target's (see
+ * {@link lokiRefusal}). Source: Loki HTTP API docs (push), pkg/validation/validate.go.
  */
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
+import type { Refusal } from '../../core/forward/target.js';
 import type { ByteList } from '../../core/runtime/bytelist.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 
@@ -42,6 +44,11 @@ export interface LokiTargetConfig {
   /** `X-Scope-OrgID` for multi-tenant Loki. */
   tenant?: string;
   auth: LokiAuth;
+  /**
+   * Reads the credentials again (from their files), after Loki refused them: a running
+   * forwarder picks up a rotated token. Throws when they cannot be read (the old ones stay).
+   */
+  reloadAuth?: () => LokiAuth;
   /** Extra static labels (low cardinality only). */
   labels?: Record<string, string>;
   /** Request timeout, ms (default 10 000). */
@@ -53,7 +60,89 @@ export interface LokiTargetConfig {
 
 /** Result of one push. */
 export type PushResult =
-  { ok: true; status: number } | { ok: false; retryable: boolean; status: number | null; error: string };
+  | { ok: true; status: number }
+  | { ok: false; retryable: true; status: number | null; error: string }
+  | {
+      ok: false;
+      retryable: false;
+      status: number;
+      refusal: Refusal;
+      error: string;
+      /** Entries Loki says it refused (its "N errors like: …" groups), when it says so. */
+      refusedEntries?: number;
+    };
+
+/**
+ * Loki's messages for one entry it refuses (pkg/validation/validate.go; chunkenc's ordering
+ * errors, which the ingester wraps as "entry with timestamp … ignored, reason: '…'"): a 400 that
+ * names one of these is about entries of the push, and the valid ones of it are stored.
+ */
+const ENTRY_PROBLEMS: readonly RegExp[] = [
+  /has timestamp too old/, // GreaterThanMaxSampleAgeErrorMsg (reject_old_samples_max_age)
+  /has timestamp too new/, // TooFarInFutureErrorMsg (creation_grace_period)
+  /entry too far behind/, // chunkenc.ErrTooFarBehind (unordered writes, max_chunk_age / 2)
+  /entry out of order/, // chunkenc.ErrOutOfOrder (ordered writes)
+  /max entry size '\d+' bytes exceeded/i, // LineTooLongErrorMsg (max_line_size)
+  /has structured metadata too large/, // StructuredMetadataTooLargeErrorMsg
+  /has too many structured metadata labels/, // StructuredMetadataTooManyErrorMsg
+  // A stream's labels: ours come partly from the entries (level, event family).
+  /error parsing labels '.*' with error/, // InvalidLabelsErrorMsg
+  /at least one label pair is required per stream/, // MissingLabelsErrorMsg
+  /has \d+ label names; limit \d+/, // MaxLabelNamesPerSeriesErrorMsg
+  /has label (name|value) too long/, // LabelNameTooLongErrorMsg, LabelValueTooLongErrorMsg
+  /has duplicate label name/, // DuplicateLabelNamesErrorMsg
+];
+
+/** Messages of a 400 that refuse every push of the tenant, whatever the entries: the target's. */
+const TARGET_PROBLEMS: readonly RegExp[] = [
+  /includes structured metadata, but this feature is disallowed/, // allow_structured_metadata: false
+  /missing required labels/, // MissingEnforcedLabelsErrorMsg (a policy's enforced labels)
+  /ingestion blocked/, // BlockedIngestionErrorMsg
+];
+
+/**
+ * What a non-2xx answer to a push means (Loki's distributor, or a proxy in front of it): null
+ * for a passing failure worth retrying (429, 408, 5xx), else the refusal. Only a 400 naming an
+ * entry problem ({@link ENTRY_PROBLEMS}) and none of the tenant's ({@link TARGET_PROBLEMS}) is
+ * about entries; 401/403 are credentials, 404/405 and redirects the URL's path (a proxy's
+ * prefix), 413 a body size limit (Loki's own or a proxy's, like nginx's client_max_body_size),
+ * anything else the target's (an unparsable push, a proxy's 400 page).
+ */
+export function lokiRefusal(status: number, text: string): Refusal | null {
+  if (status === 429 || status === 408 || status >= 500) return null;
+  if (status === 401 || status === 403) return 'credentials';
+  if (status === 404 || status === 405 || (status >= 300 && status < 400)) return 'path';
+  if (status === 413) return 'too-large';
+  if (status === 400 && !TARGET_PROBLEMS.some((re) => re.test(text)) && ENTRY_PROBLEMS.some((re) => re.test(text)))
+    return 'entries';
+  return 'target';
+}
+
+/**
+ * The entries a 400 says were refused: Loki groups its errors (pkg/util/errors GroupedErrors) as
+ * "N errors like: MESSAGE; M errors like: …" when there is more than one, each refused entry
+ * counted once; groups of entry problems are summed (a stream's label error counts once for all
+ * of its entries: an undercount, never an overcount). 0 when the text has no such groups.
+ */
+export function refusedEntryCount(text: string): number {
+  const parts = text.split(/(?:^|; )(\d+) errors like: /);
+  let total = 0;
+  for (let i = 1; i + 1 < parts.length; i += 2)
+    if (ENTRY_PROBLEMS.some((re) => re.test(parts[i + 1]))) total += Number(parts[i]);
+  return total;
+}
+
+/**
+ * The words of an answer's body for a message: its first 2000 characters, or a proxy's HTML
+ * error page's title (nginx: "413 Request Entity Too Large").
+ */
+function answerText(body: string): string {
+  const title = /^<(!doctype )?html[\s>][\s\S]*?<title>([^<]*)<\/title>/i.exec(body)?.[2];
+  return (title ?? body).slice(0, 2000).trim();
+}
+
+/** How much of a 400's body is read to classify it (Loki lists every refused entry: ~200 bytes each). */
+const MAX_REFUSAL_TEXT = 8 * 1024 * 1024;
 
 /** A configuration mistake (bad label, both auth kinds). */
 export class LokiConfigError extends Error {
@@ -148,6 +237,7 @@ export class LokiPushClient {
   private readonly limits: typeof LOKI_DEFAULT_LIMITS;
   private readonly base: Record<string, string>;
   private lastIngestNs = 0n;
+  private auth: LokiAuth;
 
   /** @throws LokiConfigError for bad labels or URL. */
   constructor(readonly config: LokiTargetConfig) {
@@ -161,6 +251,7 @@ export class LokiPushClient {
       throw new LokiConfigError(`Loki URL must be http(s): ${config.url}`);
     this.pushUrl = new URL('loki/api/v1/push', u.href.endsWith('/') ? u.href : u.href + '/').href;
     this.limits = { ...LOKI_DEFAULT_LIMITS, ...config.limits };
+    this.auth = config.auth;
     this.base = { service_name: 'loki-audit', job: 'loki-audit', host: labelValue(hostname()), ...config.labels };
     validateLabels({ ...this.base, level: 'info', event_family: 'x' }, this.limits);
   }
@@ -265,7 +356,7 @@ export class LokiPushClient {
   async push(body: ByteList): Promise<PushResult> {
     const timeoutMs = this.config.timeoutMs ?? 10_000;
     const headers = {
-      ...lokiHeaders(this.config.tenant, this.config.auth),
+      ...lokiHeaders(this.config.tenant, this.auth),
       'Content-Type': 'application/json',
       'Content-Encoding': 'gzip',
       'Content-Length': String(body.length),
@@ -283,24 +374,25 @@ export class LokiPushClient {
       const fail = (why: string) =>
         finish({ ok: false, retryable: true, status: null, error: `cannot reach ${host}: ${why}` });
       const req = request(this.pushUrl, { method: 'POST', headers, agent }, (res) => {
+        // The whole body of a 400 (to classify it and count its entries), the start of others.
+        const keep = res.statusCode === 400 ? MAX_REFUSAL_TEXT : 2000;
         const parts: Buffer[] = [];
         let kept = 0;
         res.on('data', (b: Buffer) => {
-          if (kept < 2000) parts.push(b);
+          if (kept < keep) parts.push(b);
           kept += b.length;
         });
         res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          const text = Buffer.concat(parts).toString('utf8').slice(0, 2000).trim();
-          if (status >= 200 && status < 300) finish({ ok: true, status });
-          else
-            finish({
-              ok: false,
-              retryable: status === 429 || status >= 500,
-              status,
-              error: `HTTP ${status}${text ? ': ' + text : ''}`,
-            });
+          if (status >= 200 && status < 300) return finish({ ok: true, status });
+          const full = Buffer.concat(parts).toString('utf8').trim();
+          const text = answerText(full);
+          const error = `HTTP ${status}${text ? ': ' + text : ''}`;
+          const refusal = lokiRefusal(status, full);
+          if (!refusal) return finish({ ok: false, retryable: true, status, error });
+          const count = refusal === 'entries' ? refusedEntryCount(full) : 0;
+          finish({ ok: false, retryable: false, status, refusal, error, ...(count ? { refusedEntries: count } : {}) });
         });
       });
       const timer = setTimeout(() => {
@@ -311,6 +403,15 @@ export class LokiPushClient {
       for (const c of body.chunks()) req.write(c);
       req.end();
     });
+  }
+
+  /** Reads the credentials again, if they come from files ({@link LokiTargetConfig.reloadAuth}). */
+  reloadAuth(): void {
+    try {
+      if (this.config.reloadAuth) this.auth = this.config.reloadAuth();
+    } catch {
+      // Unreadable now: keep the ones read before; the refusal says what to fix.
+    }
   }
 
   /** Closes idle keep-alive connections. */

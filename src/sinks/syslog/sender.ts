@@ -1,25 +1,32 @@
 /**
  * Syslog transport: `udp://` (RFC 5426, one message per datagram), `tcp://` (RFC 6587
- * octet counting by default, LF framing as an option) and `tls://` (RFC 5425: TLS, octet
- * counting, server verified against `ca`, client certificate and key for mutual TLS).
+ * octet counting by default, LF framing as an option), `tls://` (RFC 5425: TLS, octet
+ * counting, server verified against `ca`, client certificate and key for mutual TLS),
+ * `relp://` (RELP over TCP, relp.ts: each message acknowledged by the receiver) and
+ * `relp+tls://` (RELP over TLS, as rsyslog's imrelp with tls="on": verified like `tls://`).
  * Messages are RFC 5424 lines from the formats module. Connections are opened lazily and
  * re-opened after an error; the forwarder retries with backoff.
  *
  * What "sent" means: UDP — handed to the kernel; TCP/TLS — written to the socket and flushed
- * (the write callback). Plain syslog has no application acknowledgement (RELP would), so a
- * connection that breaks may lose what was in flight: the forwarder re-sends the whole batch
- * after any error, and each message carries its chain hash for the receiver to drop repeats.
+ * (the write callback). Plain syslog has no application acknowledgement, so a connection that
+ * breaks may lose what was in flight: the forwarder re-sends the whole batch after any error,
+ * and each message carries its chain hash for the receiver to drop repeats. RELP's `rsp` says
+ * the receiver took the message: only that counts as delivered.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
+import { RelpClient } from './relp.js';
 
-export type SyslogProtocol = 'udp' | 'tcp' | 'tls';
+export type SyslogProtocol = 'udp' | 'tcp' | 'tls' | 'relp' | 'relp+tls';
 
 export interface SyslogTargetConfig {
-  /** `udp://host:port`, `tcp://host:port`, `tls://host:port` (default ports 514, 514, 6514). */
+  /**
+   * `udp://host:port`, `tcp://host:port`, `tls://host:port`, `relp://host:port`,
+   * `relp+tls://host:port` (default ports 514, 514, 6514, 20514, 20514).
+   */
   url: string;
   /** TCP/TLS framing: RFC 6587 octet counting (default) or a trailing LF. */
   framing?: 'octet-counting' | 'lf';
@@ -42,14 +49,25 @@ export class SyslogConfigError extends Error {
 
 /** Parses a syslog target URL. @throws SyslogConfigError */
 export function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: string; port: number } {
-  const m = /^(udp|tcp|tls):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
+  const m = /^(udp|tcp|tls|relp|relp\+tls):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
   if (!m)
-    throw new SyslogConfigError(`invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT`);
+    throw new SyslogConfigError(
+      `invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT`,
+    );
   const protocol = m[1] as SyslogProtocol;
-  const port = m[3] ? Number(m[3]) : protocol === 'tls' ? 6514 : 514;
+  const port = m[3] ? Number(m[3]) : DEFAULT_PORTS[protocol];
   if (port < 1 || port > 65535) throw new SyslogConfigError(`invalid port in ${url}`);
   return { protocol, host: m[2].replace(/^\[|\]$/g, ''), port };
 }
+
+/** RFC 5426, RFC 6587 (514), RFC 5425 (6514), librelp's RELP_DFLT_PORT (20514, with TLS too). */
+const DEFAULT_PORTS: Readonly<Record<SyslogProtocol, number>> = {
+  udp: 514,
+  tcp: 514,
+  tls: 6514,
+  relp: 20514,
+  'relp+tls': 20514,
+};
 
 /** Pause after every 8 UDP datagrams, ms. */
 const UDP_PACE_MS = 1;
@@ -67,6 +85,7 @@ export class SyslogSender {
   private readonly port: number;
   private socket: Socket | null = null;
   private udp: UdpSocket | null = null;
+  private relp: RelpClient | null = null;
   private readonly tlsFiles: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 
   /** @throws SyslogConfigError for a bad URL or unreadable TLS files. */
@@ -88,6 +107,16 @@ export class SyslogSender {
       throw new SyslogConfigError('a client certificate needs its key, and a key its certificate');
   }
 
+  /** Over TLS: `tls://`, `relp+tls://`. */
+  get tls(): boolean {
+    return this.protocol === 'tls' || this.protocol === 'relp+tls';
+  }
+
+  /** RELP (`relp://`, `relp+tls://`): each message acknowledged by the receiver. */
+  get acknowledged(): boolean {
+    return this.protocol === 'relp' || this.protocol === 'relp+tls';
+  }
+
   /** A message framed for TCP/TLS (RFC 6587): `LEN SP MSG` (octet counting) or `MSG LF`. */
   frameText(message: string): string {
     return this.config.framing === 'lf' ? message + '\n' : `${Buffer.byteLength(message)} ${message}`;
@@ -95,39 +124,51 @@ export class SyslogSender {
 
   private async connect(): Promise<Socket> {
     if (this.socket && !this.socket.destroyed) return this.socket;
+    const socket = await this.dial();
+    // Errors after connecting surface on the next write; keep the process alive meanwhile.
+    socket.on('error', () => socket.destroy());
+    this.socket = socket;
+    return socket;
+  }
+
+  /**
+   * A new connection to the target: TCP, or TLS verified as configured (and settled, see below).
+   * RELP (relp.ts) dials its sessions with it.
+   * @throws Error (network, TLS)
+   */
+  async dial(): Promise<Socket> {
     const timeout = this.config.timeoutMs ?? 10_000;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const onError = (err: Error) => {
         s.destroy();
         reject(err);
       };
-      const s: Socket =
-        this.protocol === 'tls'
-          ? tlsConnect(
-              {
-                host: this.host,
-                port: this.port,
-                ca: this.tlsFiles.ca,
-                cert: this.tlsFiles.cert,
-                key: this.tlsFiles.key,
-                servername: this.config.servername ?? (isIP(this.host) ? undefined : this.host),
-                rejectUnauthorized: true,
-              },
-              () => {
-                s.removeListener('error', onError);
-                resolve(s);
-              },
-            )
-          : netConnect({ host: this.host, port: this.port }, () => {
+      const s: Socket = this.tls
+        ? tlsConnect(
+            {
+              host: this.host,
+              port: this.port,
+              ca: this.tlsFiles.ca,
+              cert: this.tlsFiles.cert,
+              key: this.tlsFiles.key,
+              servername: this.config.servername ?? (isIP(this.host) ? undefined : this.host),
+              rejectUnauthorized: true,
+            },
+            () => {
               s.removeListener('error', onError);
               resolve(s);
-            });
+            },
+          )
+        : netConnect({ host: this.host, port: this.port }, () => {
+            s.removeListener('error', onError);
+            resolve(s);
+          });
       s.setTimeout(timeout, () => onError(new Error(`connect timed out after ${timeout} ms`)));
       s.once('error', onError);
     });
     socket.setTimeout(0);
     socket.setKeepAlive(true, 30_000);
-    if (this.protocol === 'tls') {
+    if (this.tls) {
       // TLS 1.3: a server that refuses our certificate (or wants one) says so just after the
       // handshake completes on our side. Wait one short moment so that such a refusal fails
       // the connection instead of silently swallowing the first batch.
@@ -150,9 +191,6 @@ export class SyslogSender {
         socket.once('error', done);
       });
     }
-    // Errors after connecting surface on the next write; keep the process alive meanwhile.
-    socket.on('error', () => socket.destroy());
-    this.socket = socket;
     return socket;
   }
 
@@ -207,8 +245,22 @@ export class SyslogSender {
     });
   }
 
-  /** Closes the connection, waiting for written data to be flushed. */
+  /**
+   * RELP: sends each message as a `syslog` command, in order, on the session (opened, or opened
+   * again, as needed); calls `onAck(i)` for each one the receiver acknowledged. Resolves once all
+   * are.
+   * @throws RelpSessionRefused when the receiver refuses the session
+   * @throws Error when the session breaks: the caller sends the unacknowledged ones again
+   */
+  sendAcknowledged(messages: readonly Buffer[], onAck: (i: number) => void): Promise<void> {
+    this.relp ??= new RelpClient(() => this.dial(), { timeoutMs: this.config.timeoutMs ?? 10_000 });
+    return this.relp.send(messages, onAck);
+  }
+
+  /** Closes the connection (RELP: the session, with `close`), waiting for written data to be flushed. */
   async close(): Promise<void> {
+    await this.relp?.close();
+    this.relp = null;
     this.udp?.close();
     this.udp = null;
     const s = this.socket;

@@ -22,6 +22,7 @@ import { tempDir } from '../../helpers/cli.js';
 /** A target that keeps the text of what it takes, refusing what `refuse` says. */
 class RecordingTarget implements ForwardTarget {
   readonly id = 'test:recording';
+  readonly acknowledges = true;
   constructor(
     readonly maxBatchEntries = 100_000,
     readonly maxBatchBytes = 1 << 30,

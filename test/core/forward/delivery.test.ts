@@ -1,8 +1,9 @@
 /**
  * Delivering one batch with retries, against the loopback Loki receiver (test/helpers/loki-receiver.ts,
  * written to Loki's push API rules) through the real LokiTarget: retryable answers are retried with
- * backoff and the batch is stored once, a 400 is final, a target that stays down is given up on
- * at the deadline, and an abort cuts a backoff wait short.
+ * backoff and the batch is stored once, a 400 is final, a 401 stops (or, under --follow, is
+ * retried), a target that stays down is given up on at the deadline, and an abort cuts a backoff
+ * wait short.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -81,7 +82,7 @@ describe('deliverWithRetry to Loki', () => {
     assert.equal(rx.stored.length, entries.length);
   });
 
-  it("a 400 is final: not retried, refused with Loki's text", async () => {
+  it("a 400 naming an entry problem is final: not retried, entries refused with Loki's text", async () => {
     rx.failNext(1, 400, 'entry for stream \'{x="y"}\' has timestamp too new');
     const out = await deliverWithRetry(
       target,
@@ -89,10 +90,36 @@ describe('deliverWithRetry to Loki', () => {
       { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
       onRetry,
     );
-    assert.deepEqual(out, { kind: 'refused', error: 'HTTP 400: entry for stream \'{x="y"}\' has timestamp too new' });
+    assert.deepEqual(out, {
+      kind: 'refused',
+      refusal: 'entries',
+      error: 'HTTP 400: entry for stream \'{x="y"}\' has timestamp too new',
+    });
     assert.deepEqual(notices, []);
     assert.equal(rx.pushes, 1);
     assert.equal(rx.stored.length, 0);
+  });
+
+  it('a 401 stops at once (the target is refused, not the entries); with retryTargetRefusals it is retried until it passes', async () => {
+    rx.failNext(3, 401, 'unauthorized');
+    const policy = { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 };
+    assert.deepEqual(await deliverWithRetry(target, batchOfAll(), policy, onRetry), {
+      kind: 'stopped',
+      refusal: 'credentials',
+      error: 'HTTP 401: unauthorized',
+    });
+    assert.equal(notices.length, 0, 'not retried');
+    const out = await deliverWithRetry(target, batchOfAll(), { ...policy, retryTargetRefusals: true }, onRetry);
+    assert.deepEqual(out, { kind: 'delivered' });
+    assert.deepEqual(
+      notices.map((n) => [n.attempt, n.error, n.refusal]),
+      [
+        [1, 'HTTP 401: unauthorized', 'credentials'],
+        [2, 'HTTP 401: unauthorized', 'credentials'],
+      ],
+    );
+    assert.equal(rx.pushes, 4);
+    assert.equal(rx.stored.length, entries.length);
   });
 
   it('a target that stays down is given up on at the deadline, with the last error', async () => {

@@ -1,8 +1,8 @@
 /**
  * forward() wiring one pipeline per target, against the loopback Loki receiver through the real
  * LokiTarget: pipelined (the next batch is read and sealed while the one before is with Loki,
- * never two in flight, delivered in order), the position saved after the last batch; --dry-run
- * sends and saves nothing.
+ * never two in flight, delivered in order), the position saved after the last batch; a batch
+ * Loki refuses an entry of split until it is alone; --dry-run sends and saves nothing.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -31,6 +31,9 @@ class Observed implements ForwardTarget {
   get maxBatchEntries() {
     return this.inner.maxBatchEntries;
   }
+  get acknowledges() {
+    return this.inner.acknowledges;
+  }
   get maxBatchBytes() {
     return this.inner.maxBatchBytes;
   }
@@ -53,6 +56,9 @@ class Observed implements ForwardTarget {
     this.log.push(`sent ${n}`);
     this.inFlight--;
     return r;
+  }
+  slice(batch: TargetBatch, from: number, to: number): TargetBatch {
+    return this.inner.slice!(batch, from, to);
   }
   dispose(batch: TargetBatch): void {
     this.inner.dispose?.(batch);
@@ -115,6 +121,42 @@ describe('forward()', () => {
     const saved = JSON.parse(readFileSync(options.statePath, 'utf8')) as StateFile;
     assert.deepEqual([saved.targets[target.id].file, saved.targets[target.id].line], [last.file, last.line]);
     assert.deepEqual(report.position, saved.targets[target.id]);
+  });
+
+  it('one entry refused: the batch is split with the values it was sent with (ingest times too), until the entry is alone', async () => {
+    const bad = entries[100];
+    await rx.stop();
+    rx = new LokiReceiver({
+      refuseEntry: (e) =>
+        e.metadata.chain_hash === bad.view.hash ? `entry for stream '{}' has timestamp too new` : null,
+    });
+    await rx.start();
+    const target = new Observed(new LokiTarget({ url: rx.url, auth: { kind: 'none' }, timestampMode: 'ingest' }));
+    const events: string[] = [];
+    const [report] = await forward([target], {
+      ...options,
+      onEvent: (e) => void (e.kind === 'delivered' || e.kind === 'dead-letter' ? events.push(e.kind) : undefined),
+    });
+    assert.deepEqual([report.delivered, report.deadLettered, report.error], [239, 1, null]);
+    // Loki stored the 239 others of the first push; every re-send had the same timestamps and
+    // was dropped as a duplicate.
+    assert.equal(rx.stored.length, 239);
+    assert.ok(rx.duplicatesDropped >= 239, `${rx.duplicatesDropped} duplicates dropped`);
+    assert.deepEqual(
+      rx.stored.map((e) => e.line).sort(),
+      entries
+        .filter((e) => e !== bad)
+        .map((e) => e.text)
+        .sort(),
+    );
+    const dead = readFileSync(options.deadLetterPath, 'utf8').trim().split('\n');
+    assert.deepEqual(
+      dead.map((l) => [JSON.parse(l).entry, JSON.parse(l).reason]),
+      [[bad.text, "HTTP 400: entry for stream '{}' has timestamp too new"]],
+    );
+    assert.deepEqual(events, ['delivered', 'dead-letter'], 'one report for the batch');
+    // 240 entries: 120, 60, 30, 15, 8, 4, 2, 1: two pushes per level after the first.
+    assert.equal(rx.pushes, 17);
   });
 
   it('--dry-run: previews every entry, sends and saves nothing', async () => {

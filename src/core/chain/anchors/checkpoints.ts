@@ -24,8 +24,9 @@ import {
   verify as verifySig,
   type KeyObject,
 } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFile, FileExistsError, refuseUnsafeTarget } from '../../runtime/safe-files.js';
 import type { DirectoryReport } from '../directory.js';
 import type { Finding } from '../report.js';
 import type { HeadAnchor } from './heads.js';
@@ -87,14 +88,26 @@ export function generateKeyPair(): { privatePem: string; publicPem: string } {
 
 /**
  * Writes a new Ed25519 key pair: the private key to `path` (mode 600), the public key to
- * `path.pub`. Neither file is replaced if it exists.
- * @throws NodeJS.ErrnoException (EEXIST, EACCES …)
+ * `path.pub` (mode 644: it is handed out), each created O_CREAT|O_EXCL|O_NOFOLLOW (safe-files.ts).
+ * Nothing is written when either exists (or is a link), and a public key that cannot be written
+ * takes the private key away again: never half a pair.
+ * @throws FileExistsError, UnsafeFileError, DiskFullError, NodeJS.ErrnoException (EACCES …)
  */
 export async function writeKeyPair(path: string): Promise<{ privateKey: string; publicKey: string }> {
+  const pub = `${path}.pub`;
+  for (const p of [path, pub]) {
+    refuseUnsafeTarget(p);
+    if (existsSync(p)) throw new FileExistsError(p);
+  }
   const { privatePem, publicPem } = generateKeyPair();
-  writeFileSync(path, privatePem, { mode: 0o600, flag: 'wx' });
-  writeFileSync(path + '.pub', publicPem, { flag: 'wx' });
-  return { privateKey: path, publicKey: path + '.pub' };
+  createFile(path, privatePem, 0o600);
+  try {
+    createFile(pub, publicPem, 0o644);
+  } catch (err) {
+    rmSync(path, { force: true });
+    throw err;
+  }
+  return { privateKey: path, publicKey: pub };
 }
 
 /**
@@ -149,12 +162,18 @@ export function checkSignature(c: Checkpoint, key: CheckpointKey): boolean {
   return sig.length === want.length && timingSafeEqual(sig, want);
 }
 
-/** Writes a checkpoint into the store; returns its path. */
+/**
+ * Writes a checkpoint into the store (created mode 700 if missing); returns its path. The file is
+ * created O_CREAT|O_EXCL|O_NOFOLLOW, mode 600, in place (safe-files.ts `createFile`): a
+ * write-once store could not delete a temporary file, and nothing in a store is ever replaced.
+ * @throws FileExistsError, UnsafeFileError (a link planted at its name), DiskFullError (no file
+ *   left), NodeJS.ErrnoException
+ */
 export function storeCheckpoint(store: string, c: Checkpoint): string {
-  mkdirSync(store, { recursive: true });
+  mkdirSync(store, { recursive: true, mode: 0o700 });
   const name = `checkpoint-${c.statement.time.replace(/[:.]/g, '')}-${c.statement.head.slice(0, 12)}.json`;
   const path = join(store, name);
-  writeFileSync(path, JSON.stringify(c, null, 2) + '\n', { flag: 'wx' });
+  createFile(path, JSON.stringify(c, null, 2) + '\n');
   return path;
 }
 

@@ -149,6 +149,96 @@ export function entryAtEnd(text: string): { at: number; canonical: string; store
   return null;
 }
 
+/**
+ * Whether `text` is what a torn write leaves once a writer has ended its line: the start of a JSON
+ * object cut off before its end (every later piece of it could still follow), or the NUL bytes a
+ * power loss leaves (spec §10.8, §10.17). loki-audit's `append` ends a torn last line with a
+ * newline before it appends, so that the fragment stays a line of its own.
+ */
+export function tornFragment(text: string): boolean {
+  return /^\0+$/.test(text) || objectPrefix(text);
+}
+
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const NUMBER_START = /^-?(?:(?:0|[1-9]\d*)(?:\.\d*)?(?:[eE][+-]?\d*)?)?$/;
+const WORDS = ['true', 'false', 'null', 'NaN', 'Infinity', '-Infinity'];
+const TOKEN_CHAR = /[0-9A-Za-z+\-.]/;
+
+/** Where the string starting at `s[at]` (a quote) ends (just after its closing quote); -1: cut off; -2: invalid. */
+function stringEnd(s: string, at: number): number {
+  for (let i = at + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    if (c < 0x20) return -2;
+    if (c !== 0x5c) continue;
+    const e = s[i + 1];
+    if (e === undefined) return -1;
+    if (e === 'u') {
+      const hex = s.slice(i + 2, i + 6);
+      if (!/^[0-9a-fA-F]*$/.test(hex)) return -2;
+      if (hex.length < 4) return -1;
+      i += 5;
+    } else if ('"\\/bfnrt'.includes(e)) i++;
+    else return -2;
+  }
+  return -1;
+}
+
+/** Whether `s` is a JSON object (as Python's json.loads reads one) cut off before its end. */
+function objectPrefix(s: string): boolean {
+  if (s.charCodeAt(0) !== 0x7b) return false;
+  const open: string[] = [];
+  let expect: 'value' | 'key' | 'colon' | 'next' = 'value';
+  let empty = false; // just after `{` or `[`: a close is allowed where a key or value is expected
+  for (let i = 0; i < s.length;) {
+    const c = s[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    const close = (c === '}' && open.at(-1) === '{') || (c === ']' && open.at(-1) === '[');
+    if (close && (expect === 'next' || empty)) {
+      open.pop();
+      if (open.length === 0) return false; // the object is whole
+      i++;
+      expect = 'next';
+      empty = false;
+      continue;
+    }
+    empty = false;
+    if (expect === 'colon') {
+      if (c !== ':') return false;
+      i++;
+      expect = 'value';
+    } else if (expect === 'next') {
+      if (c !== ',') return false;
+      i++;
+      expect = open.at(-1) === '{' ? 'key' : 'value';
+    } else if (c === '"') {
+      const end = stringEnd(s, i);
+      if (end < 0) return end === -1;
+      i = end;
+      expect = expect === 'key' ? 'colon' : 'next';
+    } else if (expect === 'key') {
+      return false;
+    } else if (c === '{' || c === '[') {
+      open.push(c);
+      i++;
+      expect = c === '{' ? 'key' : 'value';
+      empty = true;
+    } else {
+      let j = i;
+      while (j < s.length && TOKEN_CHAR.test(s[j])) j++;
+      const token = s.slice(i, j);
+      if (j === s.length) return NUMBER_START.test(token) || WORDS.some((w) => w.startsWith(token) && token !== '');
+      if (!NUMBER.test(token) && !WORDS.includes(token)) return false;
+      i = j;
+      expect = 'next';
+    }
+  }
+  return open.length > 0;
+}
+
 const HASH_HINT = /"(?:_integrity_hash|chain_hash)"\s*:\s*"([0-9a-f]{64})"\s*}?\s*$/;
 
 /**

@@ -25,7 +25,7 @@ import { findingList, noteList, omittedOf } from '../bounded.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
 import type { VerdictClass } from '../verdict.js';
 import { worse } from '../verdict.js';
-import { classifyLine, entryAtEnd, lineLayout, type LineClass, type LineLayout } from './classify.js';
+import { classifyLine, entryAtEnd, lineLayout, tornFragment, type LineClass, type LineLayout } from './classify.js';
 import { classifyLongLine, type LongLine } from './long-line.js';
 import type { RawLine } from '../../read/lines.js';
 import {
@@ -89,6 +89,15 @@ class ChainWalker {
    * entry again (spec §10.17), so an entry that chains from it is the writer's, not a break.
    */
   private torn: { base: string; finding: Finding; siblings: number } | null = null;
+  /**
+   * A line that is only the start of an entry, its line ended by the next writer: a torn write
+   * if the next entry chains from `base` (the entry before it), else a malformed line as any
+   * other (see {@link tornWriteEnded}).
+   */
+  private endedTorn: {
+    lines: { loc: Location; text: string; message: string; hint: string | null }[];
+    base: string;
+  } | null = null;
   /** Following a replay of earlier history: the finding, copies seen, and the original's stored hashes to come. */
   private replay: { finding: Finding; copies: number; of: FoundEntry; original: AsyncGenerator<string> } | null = null;
   /** Bytes left that the break rules may re-read (see {@link search}). */
@@ -130,6 +139,7 @@ class ChainWalker {
       await this.verifyFile(i);
       this.options.onFile?.(this.reports[this.reports.length - 1]);
     }
+    if (this.endedTorn) await this.settleEndedTorn('end');
     if (this.pending) await this.resolve(this.pending, null);
     this.closeUnhashed(null);
     this.addDirectoryNotes();
@@ -235,6 +245,7 @@ class ChainWalker {
             blank++;
             continue;
           }
+          if (this.endedTorn && line.kind !== 'entry' && line.kind !== 'malformed') await this.settleEndedTorn(null);
           if (raw.cr) layout.cr = true;
           if (line.kind !== 'unreadable' || line.reason !== 'invalid-utf8') {
             const l = lineLayout(raw);
@@ -253,6 +264,8 @@ class ChainWalker {
             }
             case 'malformed':
               if (!raw.terminated) {
+                // A torn write after an ended one: nothing after them says an entry is missing.
+                if (this.endedTorn) await this.settleEndedTorn('end');
                 await this.flushPending();
                 this.finding({
                   ...loc,
@@ -264,8 +277,13 @@ class ChainWalker {
                 let recovered = this.tornWriteRecovered(loc, line.text, report);
                 if (typeof recovered !== 'boolean') recovered = await recovered;
                 if (!recovered) {
-                  const p = this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
-                  if (p) await p;
+                  let ended = this.tornWriteEnded(loc, line.text, line.message, line.hint);
+                  if (typeof ended !== 'boolean') ended = await ended;
+                  if (!ended) {
+                    if (this.endedTorn) await this.settleEndedTorn(null);
+                    const p = this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
+                    if (p) await p;
+                  }
                 }
               }
               continue;
@@ -342,6 +360,7 @@ class ChainWalker {
 
   /** An entry with a string hash. */
   private async entry(e: ChainEntry): Promise<void> {
+    if (this.endedTorn) await this.settleEndedTorn(e);
     if (this.pending) {
       const consumed = await this.resolve(this.pending, e);
       this.pending = null;
@@ -576,7 +595,8 @@ class ChainWalker {
    * writer crashed mid-append and the next append landed on the same line (spec §10.8, §10.17).
    */
   private tornWriteRecovered(loc: Location, text: string, report: FileReport): boolean | Promise<boolean> {
-    if (!this.started || this.prev === null) return false;
+    // Also where `verify --state` resumes: the chain goes on from the remembered hash.
+    if (!this.started ? !this.options.startHash : this.prev === null) return false;
     const tail = entryAtEnd(text);
     if (!tail) return false; // no promise for a line of garbage
     return this.flushPending().then(() => this.tornTailChains(loc, text, report, tail));
@@ -588,7 +608,9 @@ class ChainWalker {
     report: FileReport,
     tail: NonNullable<ReturnType<typeof entryAtEnd>>,
   ): boolean {
-    if (this.prev === null || chainHash(this.prev, tail.canonical) !== tail.stored) return false;
+    const base = this.started ? this.prev : this.options.startHash || null;
+    if (base === null || chainHash(base, tail.canonical) !== tail.stored) return false;
+    if (this.endedTorn) this.endedTornRecovered(); // it goes on from the entry before them
     const nul = /^\0+$/.test(text.slice(0, tail.at));
     const finding: Finding = {
       ...loc,
@@ -599,7 +621,11 @@ class ChainWalker {
         : `a write was cut off (${tail.at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
     };
     this.finding(finding);
-    this.torn = { base: this.prev, finding, siblings: 0 };
+    this.torn = { base, finding, siblings: 0 };
+    if (!this.started) {
+      this.started = true;
+      this.genesisFile = loc.file;
+    }
     this.accept({
       loc,
       text,
@@ -611,6 +637,62 @@ class ChainWalker {
       fileReport: report,
     });
     return true;
+  }
+
+  /**
+   * A line that is only the start of an entry (or a power loss's NUL bytes) whose line the next
+   * writer ended: loki-audit's `append` ends a torn last line with a newline before appending, so
+   * the fragment stays a line of its own (spec §10.17), and every writer's tip search skips it
+   * (spec §3.3). Decided by the line after it ({@link settleEndedTorn}).
+   */
+  private tornWriteEnded(
+    loc: Location,
+    text: string,
+    message: string,
+    hint: string | null,
+  ): boolean | Promise<boolean> {
+    if (!tornFragment(text)) return false; // no promise for a line of garbage
+    const line = { loc, text, message, hint };
+    if (this.endedTorn) {
+      // Another writer crashed too before a whole entry followed (spec §10.17): one decision for all.
+      this.endedTorn.lines.push(line);
+      return true;
+    }
+    const base = this.started ? this.prev : this.options.startHash || GENESIS_HASH;
+    if (base === null) return false; // after an unreadable line: nothing to go on from
+    return this.flushPending().then(() => {
+      this.endedTorn = { lines: [line], base };
+      return true;
+    });
+  }
+
+  /**
+   * Decides the ended torn line before `next` (an entry, null: a line that is no entry, 'end':
+   * nothing more): a torn write when the chain goes on from the entry before it (or nothing
+   * follows), incomplete; otherwise it stands for an entry that was changed or removed, and is
+   * the malformed line it looks like (tampered).
+   */
+  private async settleEndedTorn(next: ChainEntry | null | 'end'): Promise<void> {
+    const t = this.endedTorn;
+    if (!t) return;
+    if (next === 'end' || (next !== null && chainsFrom(next, t.base))) return this.endedTornRecovered();
+    this.endedTorn = null;
+    for (const l of t.lines) await this.badLine(l.loc, 'tampered', 'malformed-json', l.message, l.hint);
+  }
+
+  /** The ended torn lines are torn writes: the chain goes on from the entry before them. */
+  private endedTornRecovered(): void {
+    const t = this.endedTorn as NonNullable<ChainWalker['endedTorn']>;
+    this.endedTorn = null;
+    for (const l of t.lines)
+      this.finding({
+        ...l.loc,
+        class: 'incomplete',
+        reason: 'torn-write-recovered',
+        message: /^\0+$/.test(l.text)
+          ? `${l.text.length} NUL bytes where entries were (a power loss before the data reached the disk), on a line of their own; the chain goes on from the last whole entry before them`
+          : `a write was cut off (${l.text.length} bytes, not a whole entry) and the next writer ended its line; the chain goes on from the last whole entry before it`,
+      });
   }
 
   /** An entry that chains from the last whole entry before a torn write (spec §10.17): the writer's own doing. */
