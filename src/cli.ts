@@ -7,24 +7,30 @@
  * `oclif.commands`: `{ strategy: explicit, target: ./dist/cli.cjs, identifier: COMMANDS }`),
  * made for CLIs bundled into a single file: one file to load instead of ~250 small CommonJS
  * and ES modules, whose loading was a large part of every start (bench/results/decisions.md).
+ * Its hooks are found the same way (`oclif.hooks`: `command_not_found` → `commandNotFound`).
  */
 import Append from './commands/append.js';
 import Checkpoint from './commands/checkpoint.js';
+import Completion from './commands/completion.js';
 import Export from './commands/export.js';
 import Forward from './commands/forward.js';
+import Help from './commands/help.js';
 import Search from './commands/search.js';
 import Summary from './commands/summary.js';
 import Tail from './commands/tail.js';
 import Verify from './commands/verify.js';
 
 export { execute } from '@oclif/core';
+export { commandNotFound } from './cli/usage-errors.js';
 
 /** Command ids (as typed: `loki-audit <id>`) to command classes. */
 export const COMMANDS = {
   append: Append,
   checkpoint: Checkpoint,
+  completion: Completion,
   export: Export,
   forward: Forward,
+  help: Help,
   search: Search,
   summary: Summary,
   tail: Tail,

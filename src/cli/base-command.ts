@@ -5,7 +5,8 @@
  * mail, followed by `loki-audit: hint: …` lines for each next step; with `--json`, oclif's
  * error object on stdout.
  */
-import { Command, Errors, Flags } from '@oclif/core';
+import { Args, Command, Errors, Flags } from '@oclif/core';
+import { dirname } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
@@ -15,12 +16,18 @@ import { TimeSpecError, TimeZoneError } from '../core/query/time.js';
 import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
-import { safeJson, safeText } from '../formats/escape.js';
+import { safeJson } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
 import { resolveAuditDir } from './paths.js';
 import { closest } from './suggest.js';
+import { writeError } from './usage-errors.js';
 
 let pipeGuardInstalled = false;
+
+/** A path as a POSIX shell reads it back: as is when plain, else in single quotes. */
+export function shellQuote(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
+}
 
 /** Closing a pipe early (`| head`) is not an error: stop quietly with exit 0. */
 function installPipeGuard(): void {
@@ -56,40 +63,18 @@ function exitForInputError(err: Error): number | null {
   return null;
 }
 
-export abstract class AuditCommand extends Command {
-  static override baseFlags = {
-    dir: Flags.string({
-      char: 'd',
-      summary: 'Audit directory (default: $LOKI_AUDIT_DIR, else ~/.loki/dashboard/audit).',
-      helpGroup: 'GLOBAL',
-    }),
-    color: Flags.option({
-      options: ['auto', 'always', 'never'] as const,
-      default: 'auto' as const,
-      summary: 'Colour output: auto (only on a terminal, not with NO_COLOR), always, never.',
-      helpGroup: 'GLOBAL',
-    })(),
-    'max-line-bytes': Flags.integer({
-      summary: 'Longest line read, in bytes; longer lines are reported, not loaded.',
-      default: DEFAULT_MAX_LINE_BYTES,
-      min: 1024,
-      helpGroup: 'GLOBAL',
-    }),
-  };
+/**
+ * The directory as an argument, `loki-audit verify /path` for `--dir /path`: what ls, du and
+ * `grep -r` take, and what users type first. Each command declares it (`static args = dirArg`):
+ * oclif reads a command's own static `args`, not inherited ones.
+ */
+export const dirArg = {
+  // ignoreStdin: else oclif reads a missing argument from piped stdin (`verify --stdin < FILE`).
+  dir: Args.string({ description: 'Audit directory (the same as --dir).', ignoreStdin: true }),
+};
 
-  protected chalk!: ChalkInstance;
-
-  override async init(): Promise<void> {
-    await super.init();
-    installPipeGuard();
-  }
-
-  /** Resolves the audit directory (for `--stream`, if the command has it) and sets up colour from parsed flags. */
-  protected setup(flags: { dir?: string; color: ColorMode; stream?: StreamKind }): string {
-    this.chalk = makeChalk(flags.color);
-    return resolveAuditDir(flags.dir, process.env, flags.stream);
-  }
-
+/** Every command of this CLI: one error style (src/cli/usage-errors.ts), exit codes, stdout. */
+export abstract class LokiCommand extends Command {
   /**
    * `--json` output: the value as indented JSON, escaped with `safeJson` (no raw control, bidi or
    * invisible character from the log, on a terminal or in a pipe; the same values, still JSON).
@@ -118,8 +103,15 @@ export abstract class AuditCommand extends Command {
    */
   private parseError(err: Errors.CLIError): Errors.CLIError {
     const lines = err.message.replace(/\nSee more help with --help$/, '').split('\n');
-    // oclif's "The following error occurred:" says nothing by itself: the next line is the error.
-    const message = lines[0].endsWith(':') && lines[1] ? lines[1].trim() : lines[0];
+    // "Missing 1 required arg:" names the argument on the next line; oclif's "The following
+    // error occurred:" (exclusive flags) says nothing by itself: the next line is the error.
+    const next = lines[1]?.trim().replace(/\s+/g, ' ');
+    const message =
+      !lines[0].endsWith(':') || !next
+        ? lines[0]
+        : /^The following error/.test(lines[0])
+          ? next
+          : `${lines[0]} ${next}`;
     const hints: string[] = [];
     for (const flag of (err as { flags?: string[] }).flags ?? []) {
       const near = closest(flag.replace(/^-+/, '').split('=')[0], flagNames(this.ctor));
@@ -129,13 +121,19 @@ export abstract class AuditCommand extends Command {
     return new Errors.CLIError(message, { exit: err.oclif.exit ?? Exit.usage, suggestions: hints });
   }
 
+  /** Next steps for an input error: for a file given as the directory, the directory holding it. */
+  protected inputErrorHints(err: Error): string[] | undefined {
+    if (!(err instanceof AuditDirError) || err.code !== 'not-a-directory') return undefined;
+    return [`the directory that holds it: ${this.config.bin} ${this.id} --dir ${shellQuote(dirname(err.dir))}`];
+  }
+
   /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
     const exit = exitForInputError(err);
     const cli =
       exit !== null
-        ? new Errors.CLIError(err.message, { exit })
+        ? new Errors.CLIError(err.message, { exit, suggestions: this.inputErrorHints(err) })
         : // this.error()'s own errors (oclif's parse errors, subclasses, render as oclif renders them)
           Object.getPrototypeOf(err) === Errors.CLIError.prototype
           ? (err as Errors.CLIError)
@@ -145,9 +143,50 @@ export abstract class AuditCommand extends Command {
     process.exitCode = code;
     if (this.jsonEnabled()) return super.catch(cli);
     const hints = cli.suggestions ?? [];
-    process.stderr.write(
-      `loki-audit: error: ${safeText(cli.message)}\n` + hints.map((h) => `loki-audit: hint: ${safeText(h)}\n`).join(''),
-    );
+    writeError(cli.message, hints);
     throw new Errors.ExitError(code);
+  }
+}
+
+/** The commands that read or write an audit directory: --dir (or the argument), colour, line size. */
+export abstract class AuditCommand extends LokiCommand {
+  static override baseFlags = {
+    dir: Flags.string({
+      char: 'd',
+      summary: 'Audit directory (default: $LOKI_AUDIT_DIR, else ~/.loki/dashboard/audit).',
+      helpGroup: 'GLOBAL',
+    }),
+    color: Flags.option({
+      options: ['auto', 'always', 'never'] as const,
+      default: 'auto' as const,
+      summary: 'Colour output: auto (only on a terminal, not with NO_COLOR), always, never.',
+      helpGroup: 'GLOBAL',
+    })(),
+    'max-line-bytes': Flags.integer({
+      summary: 'Longest line read, in bytes; longer lines are reported, not loaded.',
+      default: DEFAULT_MAX_LINE_BYTES,
+      min: 1024,
+      helpGroup: 'GLOBAL',
+    }),
+  };
+
+  protected chalk!: ChalkInstance;
+
+  override async init(): Promise<void> {
+    await super.init();
+    installPipeGuard();
+  }
+
+  /**
+   * Resolves the audit directory, from `--dir` or the directory argument (for `--stream`, if the
+   * command has it), and sets up colour from parsed flags.
+   */
+  protected setup(flags: { dir?: string; color: ColorMode; stream?: StreamKind }, args: { dir?: string } = {}): string {
+    this.chalk = makeChalk(flags.color);
+    if (args.dir !== undefined && flags.dir !== undefined)
+      this.fail(`Unexpected argument: ${args.dir}`, Exit.usage, [
+        `the audit directory is given once: --dir ${flags.dir} or ${args.dir} alone`,
+      ]);
+    return resolveAuditDir(flags.dir ?? args.dir, process.env, flags.stream);
   }
 }

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { maxFileBytes } from '../cli/loki-mode-env.js';
 import type { AppendResult } from '../core/write/append.js';
@@ -25,6 +25,8 @@ ${exitCodesHelp('append')}`;
 
   static override enableJsonFlag = true;
 
+  static override args = dirArg;
+
   static override flags = {
     event: Flags.string({
       char: 'e',
@@ -44,8 +46,8 @@ ${exitCodesHelp('append')}`;
   };
 
   async run(): Promise<{ appended: AppendResult[] }> {
-    const { flags } = await this.parse(Append);
-    const dir = this.setup(flags);
+    const { flags, args } = await this.parse(Append);
+    const dir = this.setup(flags, args);
     if (!flags.stdin && !flags.event)
       this.fail('give --event (and --actor, --detail …), or --stdin with JSON objects', Exit.usage);
     if (!canLock())

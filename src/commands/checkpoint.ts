@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { signingKeyFromFlags } from '../cli/checkpoint-keys.js';
 import { Exit, judgeVerify, exitCodesHelp } from '../cli/exit-codes.js';
 import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
@@ -25,6 +25,8 @@ ${exitCodesHelp('checkpoint')}`;
 
   static override enableJsonFlag = true;
 
+  static override args = dirArg;
+
   static override flags = {
     store: Flags.string({ summary: 'Checkpoint store directory (keep it off this host or write-once).' }),
     key: Flags.string({ summary: 'Ed25519 private key (PEM) file.' }),
@@ -35,8 +37,8 @@ ${exitCodesHelp('checkpoint')}`;
   };
 
   async run(): Promise<Checkpoint | { privateKey: string; publicKey: string }> {
-    const { flags } = await this.parse(CheckpointCommand);
-    const dir = this.setup(flags);
+    const { flags, args } = await this.parse(CheckpointCommand);
+    const dir = this.setup(flags, args);
     if (flags['new-key']) {
       const pair = await writeKeyPair(flags['new-key']).catch((err: Error) =>
         this.fail(

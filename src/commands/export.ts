@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { ProgressLine, progressWanted } from '../output/progress.js';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { openAtomic, TargetExistsError, type AtomicFile } from '../core/runtime/atomic.js';
 import { DiskFullError, isDiskFull } from '../core/runtime/safe-files.js';
 import { constrainHeap } from '../core/runtime/heap.js';
@@ -31,6 +31,8 @@ export default class Export extends AuditCommand {
     '<%= config.bin %> <%= command.id %> --format jsonl --output backup.jsonl --force',
     '<%= config.bin %> <%= command.id %> --format syslog --since today | logger --prio-prefix -t loki-audit -n siem.example.com -P 514 -T',
   ];
+
+  static override args = dirArg;
 
   static override flags = {
     ...filterFlags,
@@ -68,8 +70,8 @@ export default class Export extends AuditCommand {
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Export);
-    const dir = this.setup(flags);
+    const { flags, args } = await this.parse(Export);
+    const dir = this.setup(flags, args);
     const spec = filterSpecFromFlags(flags);
     let file: AtomicFile | null = null;
     if (flags.output) {

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, forwardExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags } from '../cli/filter-flags.js';
 import { forwardSetup } from '../cli/forward-setup.js';
@@ -39,6 +39,8 @@ ${exitCodesHelp('forward')}`;
   ];
 
   static override enableJsonFlag = true;
+
+  static override args = dirArg;
 
   static override flags = {
     ...filterFlags,
@@ -123,8 +125,8 @@ ${exitCodesHelp('forward')}`;
   };
 
   async run(): Promise<ForwardResult> {
-    const { flags } = await this.parse(Forward);
-    const given = this.setup(flags);
+    const { flags, args } = await this.parse(Forward);
+    const given = this.setup(flags, args);
     // Positions, follow and the Loki witness are built on the dashboard chain's files: forward sends that chain only.
     const source = await resolveAuditSource(given, { stream: flags.stream, requireFiles: !flags.follow });
     const other = source.streams.find((s) => s !== 'dashboard');

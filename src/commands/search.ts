@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg } from '../cli/base-command.js';
 import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
@@ -30,6 +30,8 @@ ${exitCodesHelp('search')}`;
     '<%= config.bin %> <%= command.id %> -q -i --grep "panic" --since recent && echo found',
   ];
 
+  static override args = dirArg;
+
   static override flags = {
     ...filterFlags,
     ...streamFlag,
@@ -57,8 +59,8 @@ ${exitCodesHelp('search')}`;
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Search);
-    const dir = this.setup(flags);
+    const { flags, args } = await this.parse(Search);
+    const dir = this.setup(flags, args);
     // Young generation at most 2 × 4 MB, old generation grown by half (src/core/runtime/heap.ts):
     // a selective search peaks lower at the same speed.
     const stopHeapWatch = constrainHeap();

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg } from '../cli/base-command.js';
 import type { Summary as SummaryResult } from '../core/query/summary.js';
 import { summarize } from '../core/query/summary.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
@@ -25,6 +25,8 @@ ${exitCodesHelp('summary')}`;
   ];
 
   static override enableJsonFlag = true;
+
+  static override args = dirArg;
 
   static override flags = {
     ...streamFlag,
@@ -53,8 +55,8 @@ ${exitCodesHelp('summary')}`;
   };
 
   async run(): Promise<SummaryResult> {
-    const { flags } = await this.parse(Summary);
-    const dir = this.setup(flags);
+    const { flags, args } = await this.parse(Summary);
+    const dir = this.setup(flags, args);
     const window = flags.all ? { since: null, until: null } : summaryWindowFromFlags(flags);
     const progress = progressWanted({ json: this.jsonEnabled(), resultsAtEnd: true })
       ? { reading: new ProgressLine('reading'), chain: new ProgressLine('checking chain') }

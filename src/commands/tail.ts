@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { chosenTimeZone, filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag, streamTitle } from '../cli/stream-flag.js';
@@ -24,6 +24,8 @@ ${exitCodesHelp('tail')}`;
     '<%= config.bin %> <%= command.id %> -f --verify',
     '<%= config.bin %> <%= command.id %> -f -n 0 --event "auth.*" -o jsonl | my-alerting',
   ];
+
+  static override args = dirArg;
 
   static override flags = {
     ...filterFlags,
@@ -56,8 +58,8 @@ ${exitCodesHelp('tail')}`;
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Tail);
-    const dir = this.setup(flags);
+    const { flags, args } = await this.parse(Tail);
+    const dir = this.setup(flags, args);
     if (flags.follow && flags.output === 'json')
       this.fail('-o json is one array and cannot be followed', Exit.usage, ['use -o jsonl']);
     if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', Exit.usage);

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { AuditCommand } from '../cli/base-command.js';
+import { AuditCommand, dirArg, shellQuote } from '../cli/base-command.js';
+import { AuditDirError } from '../core/read/files.js';
 import { Exit, judgeVerify, type Judged, exitCodesHelp } from '../cli/exit-codes.js';
 import { debugListener } from '../cli/debug.js';
 import { verifyOptionsFromFlags } from '../cli/verify-options.js';
@@ -27,6 +28,8 @@ ${exitCodesHelp('verify')}`;
   ];
 
   static override enableJsonFlag = true;
+
+  static override args = dirArg;
 
   static override flags = {
     ...streamFlag,
@@ -89,9 +92,20 @@ ${exitCodesHelp('verify')}`;
     }),
   };
 
+  /** A file given as the directory: that one file's chain is what --stdin verifies. */
+  protected override inputErrorHints(err: Error): string[] | undefined {
+    const hints = super.inputErrorHints(err);
+    if (!hints || !(err instanceof AuditDirError)) return hints;
+    const file = shellQuote(err.dir);
+    const stdin = err.dir.endsWith('.gz')
+      ? `zcat ${file} | ${this.config.bin} verify --stdin`
+      : `${this.config.bin} verify --stdin < ${file}`;
+    return [`to verify this one file: ${stdin}`, ...hints];
+  }
+
   async run(): Promise<Judged<DirectoryReport>> {
-    const { flags } = await this.parse(Verify);
-    const given = this.setup(flags);
+    const { flags, args } = await this.parse(Verify);
+    const given = this.setup(flags, args);
     // The chains of what --dir holds (or of --stream); a stream without one has nothing to verify.
     const source: Pick<AuditSource, 'dir' | 'streams' | 'home'> = flags.stdin
       ? { dir: given, streams: ['dashboard'], home: given }

@@ -14,6 +14,15 @@ describe('errors: one line, a hint, the documented exit code', () => {
     assert.equal(r.stdout, '');
   });
 
+  it('two letters swapped in a flag still find it: --dri is --dir', async () => {
+    const r = await runCli(['summary', '--dri', 'examples/audit', '--all']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      'loki-audit: error: Nonexistent flag: --dri\nloki-audit: hint: did you mean --dir?\nloki-audit: hint: see: loki-audit summary --help\n',
+    );
+  });
+
   it('a bad option value and an unexpected argument: the same style', async () => {
     const a = await runCli(['search', '--outcome', 'nope', '--dir', 'examples/audit']);
     assert.equal(a.code, 2, a.stderr);

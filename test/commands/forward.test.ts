@@ -831,73 +831,41 @@ describe('forward to Loki', () => {
     );
   });
 
+  /** `forward --follow` to the receiver as a child: its stderr so far, and its exit once killed. */
+  function follower(...extra: string[]) {
+    const args = ['forward', '--dir', audit, '--loki', rx.url, '--tenant', 'acme', '--state', state, '--follow'];
+    const child = spawn(process.execPath, [BIN, ...args, '--batch-wait', '100', ...extra], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const out = { stderr: '', child, closed: new Promise<number | null>((r) => child.on('close', r)) };
+    child.stderr.on('data', (b) => (out.stderr += b));
+    return out;
+  }
+
   it('--start-at end --follow: only entries written after the start are sent', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'forward',
-        '--dir',
-        audit,
-        '--loki',
-        rx.url,
-        '--tenant',
-        'acme',
-        '--state',
-        state,
-        '--follow',
-        '--start-at',
-        'end',
-        '--batch-wait',
-        '100',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (b) => (stderr += b));
-    const closed = new Promise<number | null>((r) => child.on('close', r));
+    const f = follower('--start-at', 'end');
     try {
       // The end is saved before anything is sent: once the state file exists, forward is following.
-      await waitFor(() => existsSync(state), { describe: () => `a state file; stderr: ${stderr}` });
+      await waitFor(() => existsSync(state), { describe: () => `a state file; stderr: ${f.stderr}` });
       const added = appendNow(audit, 2);
-      await rx.waitFor(() => rx.stored.length >= 2, { describe: () => `the 2 new entries; stderr: ${stderr}` });
+      await rx.waitFor(() => rx.stored.length >= 2, { describe: () => `the 2 new entries; stderr: ${f.stderr}` });
       await rx.whenIdle();
       assert.deepEqual(
         rx.stored.map((e) => e.line),
         added,
       );
     } finally {
-      child.kill('SIGTERM');
+      f.child.kill('SIGTERM');
     }
-    assert.equal(await closed, 0, stderr);
+    assert.equal(await f.closed, 0, f.stderr);
   });
 
   it('--follow forwards new entries as they are written, across a new day file', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'forward',
-        '--dir',
-        audit,
-        '--loki',
-        rx.url,
-        '--tenant',
-        'acme',
-        '--state',
-        state,
-        '--follow',
-        '--batch-wait',
-        '100',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (b) => (stderr += b));
-    const closed = new Promise<number | null>((r) => child.on('close', r));
+    const f = follower();
     try {
       await rx.waitFor(() => rx.stored.length >= 240, {
-        describe: () => `the 240 entries already written; forward's stderr: ${stderr}`,
+        describe: () => `the 240 entries already written; forward's stderr: ${f.stderr}`,
       });
       assert.equal(rx.stored.length, 240);
       let prev = JSON.parse(allLines(audit).at(-1)!)._integrity_hash as string;
@@ -923,15 +891,15 @@ describe('forward to Loki', () => {
         prev = s.hash;
       }
       await rx.waitFor(() => rx.stored.length >= 245, {
-        describe: () => `the 5 new entries; forward's stderr: ${stderr}`,
+        describe: () => `the 5 new entries; forward's stderr: ${f.stderr}`,
       });
       await rx.whenIdle();
       assert.equal(rx.stored.length, 245);
       assert.ok(rx.stored.slice(-5).every((e) => JSON.parse(e.line).user_id === 'live'));
     } finally {
-      child.kill('SIGTERM');
+      f.child.kill('SIGTERM');
     }
-    assert.equal(await closed, 0, `forward --follow ends cleanly on SIGTERM: ${stderr}`);
+    assert.equal(await f.closed, 0, `forward --follow ends cleanly on SIGTERM: ${f.stderr}`);
     const saved = JSON.parse(readFileSync(state, 'utf8'));
     assert.equal(Object.values(saved.targets as Record<string, { line: number }>)[0].line, 5);
   });
