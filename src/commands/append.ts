@@ -3,7 +3,7 @@ import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { maxFileBytes } from '../cli/loki-mode-env.js';
 import type { AppendResult } from '../core/write/append.js';
-import { appendEntry, canLock } from '../core/write/append.js';
+import { AppendDirError, appendEntry, canLock } from '../core/write/append.js';
 import { DiskFullError } from '../core/runtime/safe-files.js';
 import { formatAppended } from '../output/append.js';
 import { entriesFromJsonLines, entryFromFlags, EntryInputError } from '../core/write/entry-fields.js';
@@ -43,6 +43,7 @@ ${exitCodesHelp('append')}`;
     }),
     stdin: Flags.boolean({ summary: 'Read one JSON object per line from stdin, each appended as an entry.' }),
     'lock-timeout': Flags.integer({ min: 1, default: 10, summary: 'Seconds to wait for the file lock.' }),
+    create: Flags.boolean({ summary: 'Create the audit directory if it does not exist (else: an error, exit 3).' }),
   };
 
   async run(): Promise<{ appended: AppendResult[] }> {
@@ -54,7 +55,11 @@ ${exitCodesHelp('append')}`;
       process.stderr.write(
         'loki-audit: warning: flock(1) not found: appending without a file lock, as Loki Mode does when locking fails\n',
       );
-    const options = { maxSizeBytes: maxFileBytes(), lockTimeoutS: flags['lock-timeout'] };
+    const options = {
+      maxSizeBytes: maxFileBytes(),
+      lockTimeoutS: flags['lock-timeout'],
+      create: flags.create === true,
+    };
     const entries = flags.stdin
       ? entriesFromJsonLines(process.stdin)
       : [
@@ -71,7 +76,9 @@ ${exitCodesHelp('append')}`;
     try {
       for await (const entry of entries) {
         const r = await appendEntry(dir, entry, options).catch((err: Error) =>
-          this.fail(err.message, err instanceof DiskFullError ? Exit.diskFull : Exit.io),
+          err instanceof AppendDirError
+            ? this.fail(err.message, Exit.io, [`to start a new chain there: loki-audit append --create --dir ${dir} …`])
+            : this.fail(err.message, err instanceof DiskFullError ? Exit.diskFull : Exit.io),
         );
         appended.push(r);
         if (!this.jsonEnabled()) this.out(formatAppended(r));

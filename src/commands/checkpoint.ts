@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { signingKeyFromFlags } from '../cli/checkpoint-keys.js';
 import { Exit, judgeVerify, exitCodesHelp } from '../cli/exit-codes.js';
@@ -28,10 +28,10 @@ ${exitCodesHelp('checkpoint')}`;
   static override args = dirArg;
 
   static override flags = {
-    store: Flags.string({ summary: 'Checkpoint store directory (keep it off this host or write-once).' }),
-    key: Flags.string({ summary: 'Ed25519 private key (PEM) file.' }),
-    'hmac-key-file': Flags.string({ summary: 'Shared secret file for HMAC-SHA256 checkpoints.', exclusive: ['key'] }),
-    'new-key': Flags.string({
+    store: pathFlag({ summary: 'Checkpoint store directory (keep it off this host or write-once).' }),
+    key: pathFlag({ summary: 'Ed25519 private key (PEM) file.' }),
+    'hmac-key-file': pathFlag({ summary: 'Shared secret file for HMAC-SHA256 checkpoints.', exclusive: ['key'] }),
+    'new-key': pathFlag({
       summary: 'Write a new Ed25519 key pair to PATH (mode 600) and PATH.pub, then exit; nothing if either exists.',
     }),
   };

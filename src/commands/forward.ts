@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, forwardExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags } from '../cli/filter-flags.js';
@@ -50,11 +51,11 @@ ${exitCodesHelp('forward')}`;
       summary: 'Keep forwarding new entries as they are written (rotation and midnight included).',
     }),
     'dry-run': Flags.boolean({ summary: 'Send nothing: show the streams, labels and messages that would be sent.' }),
-    config: Flags.string({ summary: 'Config file (default: .loki/config.yaml if present).' }),
-    state: Flags.string({
+    config: pathFlag({ summary: 'Config file (default: .loki/config.yaml if present).' }),
+    state: pathFlag({
       summary: "State file with each target's position (default: ~/.local/state/loki-audit/forward-<dir hash>.json).",
     }),
-    'dead-letter': Flags.string({
+    'dead-letter': pathFlag({
       summary: 'Where refused entries go, as JSON Lines (default: next to the state file).',
     }),
     'reset-state': Flags.boolean({ summary: 'Forget saved positions and start again (see --start-at).' }),
@@ -79,8 +80,8 @@ ${exitCodesHelp('forward')}`;
       summary: 'Basic auth user (password from LOKI_AUDIT_LOKI_PASSWORD or --loki-password-file).',
       helpGroup: 'LOKI',
     }),
-    'loki-password-file': Flags.string({ summary: 'File holding the basic auth password.', helpGroup: 'LOKI' }),
-    'loki-token-file': Flags.string({
+    'loki-password-file': pathFlag({ summary: 'File holding the basic auth password.', helpGroup: 'LOKI' }),
+    'loki-token-file': pathFlag({
       summary: 'File holding a bearer token (or LOKI_AUDIT_LOKI_TOKEN).',
       helpGroup: 'LOKI',
     }),
@@ -114,12 +115,12 @@ ${exitCodesHelp('forward')}`;
       summary: 'TCP/TLS framing (RFC 6587).',
       helpGroup: 'SYSLOG',
     })(),
-    ca: Flags.string({
+    ca: pathFlag({
       summary: 'TLS (tls://, relp+tls://): CA certificate (PEM) to verify the server.',
       helpGroup: 'SYSLOG',
     }),
-    cert: Flags.string({ summary: 'TLS: client certificate (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
-    key: Flags.string({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
+    cert: pathFlag({ summary: 'TLS: client certificate (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
+    key: pathFlag({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     facility: Flags.string({ summary: 'Syslog facility (default local0).', helpGroup: 'SYSLOG' }),
     hostname: Flags.string({ summary: 'Syslog HOSTNAME (default: this host).', helpGroup: 'SYSLOG' }),
   };

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg, shellQuote } from '../cli/base-command.js';
 import { AuditDirError } from '../core/read/files.js';
 import { Exit, judgeVerify, type Judged, exitCodesHelp } from '../cli/exit-codes.js';
@@ -43,19 +44,19 @@ ${exitCodesHelp('verify')}`;
       summary:
         "Loki Mode's LOKI_AUDIT_MAX_FILES (default: that variable): oldest files gone while at most N+1 remain is retention, a note, not an alarm.",
     }),
-    state: Flags.string({
+    state: pathFlag({
       summary:
         'Incremental (cron): remember what was verified in FILE; next time check the remembered tails and verify only new entries.',
     }),
-    checkpoints: Flags.string({
+    checkpoints: pathFlag({
       summary: 'Checkpoint store (from `loki-audit checkpoint`): every checkpointed head must still be in the chain.',
       helpGroup: 'ANCHORS',
     }),
-    'public-key': Flags.string({
+    'public-key': pathFlag({
       summary: 'Ed25519 public key (PEM) that signed the checkpoints.',
       helpGroup: 'ANCHORS',
     }),
-    'hmac-key-file': Flags.string({
+    'hmac-key-file': pathFlag({
       summary: 'Shared secret file, for checkpoints signed with HMAC-SHA256.',
       helpGroup: 'ANCHORS',
     }),

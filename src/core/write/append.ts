@@ -30,7 +30,7 @@
  * written (checked again once the lock is held: another writer may have rotated it meanwhile).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainHash, GENESIS_HASH } from '../chain/rule.js';
 import { entryAtEnd } from '../chain/sequential/classify.js';
@@ -207,15 +207,25 @@ async function headBefore(dir: string, file: string): Promise<string> {
 
 const HHMMSS = (d: Date) => d.toISOString().slice(11, 19).replace(/:/g, '');
 
+/** The audit directory to append to does not exist, and creating it was not asked for. */
+export class AppendDirError extends Error {
+  constructor(readonly dir: string) {
+    super(`audit directory ${dir} does not exist`);
+    this.name = 'AppendDirError';
+  }
+}
+
 /**
  * Appends one entry (writer schema, in the writer's key order) to the directory's chain.
- * `entry.timestamp` is set to now when absent.
+ * `entry.timestamp` is set to now when absent. `create: false`: a directory that does not exist
+ * is an error (a mistyped `--dir` must not start a new chain elsewhere); default: created.
+ * @throws AppendDirError when `dir` does not exist and `create` is false.
  * @throws Error when the lock cannot be taken or the file cannot be written.
  */
 export async function appendEntry(
   dir: string,
   entry: { [key: string]: PyValue },
-  options: { maxSizeBytes?: number; lockTimeoutS?: number; now?: Date } = {},
+  options: { maxSizeBytes?: number; lockTimeoutS?: number; now?: Date; create?: boolean } = {},
 ): Promise<AppendResult> {
   const now = options.now ?? new Date();
   const { timestamp, _integrity_hash: _ignored, ...rest } = entry;
@@ -224,6 +234,7 @@ export async function appendEntry(
     timestamp: typeof timestamp === 'string' ? timestamp : pyIsoformat(BigInt(now.getTime()) * 1000n),
     ...rest,
   };
+  if (options.create === false && !existsSync(dir)) throw new AppendDirError(dir);
   mkdirSync(dir, { recursive: true });
   const day = now.toISOString().slice(0, 10);
   const name = `audit-${day}.jsonl`;
