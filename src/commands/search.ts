@@ -4,12 +4,13 @@ import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
-import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { chosenTimeZone, filterFlags, filterHints, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
 import { constrainHeap } from '../core/runtime/heap.js';
+import { safeText } from '../formats/escape.js';
 
 export default class Search extends AuditCommand {
   static override summary = 'Find entries by event, level, actor, outcome, fields, text and time.';
@@ -25,6 +26,8 @@ ${exitCodesHelp('search')}`;
     '<%= config.bin %> <%= command.id %> --level warning --actor "token:*" -o jsonl',
     '<%= config.bin %> <%= command.id %> --field details.path=/api/v1/projects/* --reverse --limit 20',
     '<%= config.bin %> <%= command.id %> --grep "quota exceeded" --since yesterday --until today',
+    '<%= config.bin %> <%= command.id %> -c --event auth.login,auth.logout --since this-week',
+    '<%= config.bin %> <%= command.id %> -q -i --grep "panic" --since recent && echo found',
   ];
 
   static override args = dirArg;
@@ -42,6 +45,17 @@ ${exitCodesHelp('search')}`;
     limit: Flags.integer({ char: 'n', min: 0, summary: 'At most this many entries.', helpGroup: 'OUTPUT' }),
     offset: Flags.integer({ min: 0, default: 0, summary: 'Skip this many matches first.', helpGroup: 'OUTPUT' }),
     reverse: Flags.boolean({ char: 'r', summary: 'Newest first.', helpGroup: 'OUTPUT' }),
+    count: Flags.boolean({
+      char: 'c',
+      summary: 'Print only the number of matches (like grep -c).',
+      exclusive: ['quiet'],
+      helpGroup: 'OUTPUT',
+    }),
+    quiet: Flags.boolean({
+      char: 'q',
+      summary: 'Print nothing; the exit code says whether anything matched (like grep -q).',
+      helpGroup: 'OUTPUT',
+    }),
   };
 
   async run(): Promise<void> {
@@ -53,25 +67,37 @@ ${exitCodesHelp('search')}`;
     const out = new BufferedWriter(process.stdout);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
       terminal: process.stdout.isTTY === true,
+      timeZone: chosenTimeZone(flags),
     });
     const spec = filterSpecFromFlags(flags);
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
-    const progress = progressWanted({}) ? new ProgressLine('searching') : null;
+    const progress = progressWanted({}) && !flags.quiet ? new ProgressLine('searching') : null;
     const matches = searchEntryBatches(dir, {
       filter: spec,
       stream: flags.stream,
-      limit: flags.limit,
+      // -q stops at the first match, as grep -q does.
+      limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
       offset: flags.offset,
       reverse: flags.reverse,
       maxLineBytes: flags['max-line-bytes'],
       onProgress: progress?.listener(),
       transientBytes: true,
     });
-    const { entries: printed, unreadableFiles } = await writeMatches(matches, (e) => printer.entry(e), progress);
-    await printer.end();
+    const silent = flags.count || flags.quiet;
+    const { entries: printed, unreadableFiles } = await writeMatches(
+      matches,
+      silent ? () => {} : (e) => printer.entry(e),
+      progress,
+      { quiet: flags.quiet },
+    );
+    if (flags.count) out.write(`${printed}\n`);
+    else if (!flags.quiet) await printer.end();
     await out.flush();
     stopHeapWatch();
     // A file that could not be read: the results may lack matches (after printing what was found).
     process.exitCode = unreadableFiles > 0 ? Exit.io : printed > 0 ? Exit.ok : Exit.noMatch;
+    // Nothing matched: on a terminal, say which value cannot match as written (never in a script).
+    if (process.exitCode === Exit.noMatch && !flags.quiet && process.stderr.isTTY)
+      for (const hint of filterHints(flags)) process.stderr.write(`loki-audit: hint: ${safeText(hint)}\n`);
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
-import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { chosenTimeZone, filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { followEntries } from '../core/follow/live-tail.js';
 import { tailEntries } from '../core/query/tail.js';
@@ -67,6 +67,7 @@ ${exitCodesHelp('tail')}`;
     const out = new BufferedWriter(process.stdout);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
       terminal: process.stdout.isTTY === true,
+      timeZone: chosenTimeZone(flags),
     });
 
     const history = await tailEntries(dir, spec, {

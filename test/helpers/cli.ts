@@ -25,7 +25,7 @@ export function runCli(
   return new Promise((resolvePromise, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     // The operator's own settings must not change what a test sees.
-    for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_')) delete env[k];
+    for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_') || k === 'TZ') delete env[k];
     Object.assign(env, options.env);
     delete env.FORCE_COLOR;
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -62,7 +62,7 @@ export function runCliOnTty(
   options: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ code: number | null; output: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_')) delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_') || k === 'TZ') delete env[k];
   Object.assign(env, options.env);
   delete env.FORCE_COLOR;
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
