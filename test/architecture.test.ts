@@ -40,7 +40,7 @@ const ALLOWED: Record<string, { layers: string[]; packages?: RegExp }> = {
   output: { layers: ['output', 'core', 'formats'], packages: /^(chalk|cli-table3)$/ },
   formats: { layers: ['formats', 'core'], packages: /^$/ },
   sinks: { layers: ['sinks', 'core', 'formats'], packages: /^$/ },
-  core: { layers: ['core'], packages: /^(split2|date-fns\/[a-zA-Z]+)$/ },
+  core: { layers: ['core'], packages: /^(split2|date-fns\/[a-zA-Z]+|@date-fns\/tz)$/ },
 };
 
 describe('architecture: dependency arrows point one way', () => {

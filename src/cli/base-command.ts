@@ -12,7 +12,7 @@ import { AuditDirError } from '../core/read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { FilterError } from '../core/query/filters.js';
 import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
-import { TimeSpecError } from '../core/query/time.js';
+import { TimeSpecError, TimeZoneError } from '../core/query/time.js';
 import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
@@ -51,7 +51,13 @@ function flagNames(cmd: typeof Command): string[] {
 /** Errors that are the user's input, not a defect: their message is the whole story. */
 function exitForInputError(err: Error): number | null {
   if (err instanceof AuditDirError || err instanceof UnsafeFileError || err instanceof FileExistsError) return Exit.io;
-  if (err instanceof TimeSpecError || err instanceof FilterError || err instanceof StreamChoiceError) return Exit.usage;
+  if (
+    err instanceof TimeSpecError ||
+    err instanceof TimeZoneError ||
+    err instanceof FilterError ||
+    err instanceof StreamChoiceError
+  )
+    return Exit.usage;
   if (err instanceof DiskFullError || isDiskFull(err)) return Exit.diskFull;
   const code = (err as NodeJS.ErrnoException).code;
   if (code && /^E[A-Z]+$/.test(code) && !('oclif' in err)) return Exit.io;
@@ -114,9 +120,15 @@ export abstract class LokiCommand extends Command {
    */
   private parseError(err: Errors.CLIError): Errors.CLIError {
     const lines = err.message.replace(/\nSee more help with --help$/, '').split('\n');
-    // "Missing 1 required arg:" names the argument on the next line.
+    // "Missing 1 required arg:" names the argument on the next line; oclif's "The following
+    // error occurred:" (exclusive flags) says nothing by itself: the next line is the error.
+    const next = lines[1]?.trim().replace(/\s+/g, ' ');
     const message =
-      lines[0].endsWith(':') && lines[1] ? `${lines[0]} ${lines[1].trim().replace(/\s+/g, ' ')}` : lines[0];
+      !lines[0].endsWith(':') || !next
+        ? lines[0]
+        : /^The following error/.test(lines[0])
+          ? next
+          : `${lines[0]} ${next}`;
     const hints: string[] = [];
     // `export --output audit.csv`: --output FILE is now --output-file FILE.
     const format = /^Expected --output=(.+) to be one of: /.exec(message);

@@ -56,6 +56,8 @@ export const Exit = {
   targetTooLarge: 17,
   /** `forward`: a target refused every push for another reason than its entries (a RELP `open`); positions kept. */
   targetRefused: 18,
+  /** `forward`: a target's TLS certificate does not verify (unknown CA, wrong name); positions kept. */
+  targetTlsTrust: 20,
   /** A file could not be written for want of space (ENOSPC) or quota (EDQUOT); nothing half-written. */
   diskFull: 19,
 } as const;
@@ -195,6 +197,13 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     meaning:
       'disk full (ENOSPC) or quota exceeded (EDQUOT) while writing the file the message names: nothing was half-written',
   },
+  {
+    code: 20,
+    name: 'targetTlsTrust',
+    commands: ['forward'],
+    meaning:
+      "a target's TLS certificate does not verify (unknown CA, self-signed, another host name, expired): a configuration error, not retried, also with `--follow`; positions kept",
+  },
 ];
 
 /** The exit code of each verify verdict class. */
@@ -246,6 +255,7 @@ const STOPPED_EXIT: Readonly<Record<TargetRefusal, number>> = {
   path: Exit.targetPath,
   'too-large': Exit.targetTooLarge,
   target: Exit.targetRefused,
+  'tls-trust': Exit.targetTlsTrust,
 };
 
 /**

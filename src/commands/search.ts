@@ -1,9 +1,10 @@
+import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
 import type { EntryFormat } from '../output/entries.js';
 import { EntryPrinter } from '../output/entries.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
-import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { chosenTimeZone, filterFlags, filterHints, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
 import { matchListFlags, outputFlag } from '../cli/output-flags.js';
 import { pagedStdout, pagerFlag } from '../cli/pager-choice.js';
@@ -11,6 +12,7 @@ import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
 import { constrainHeap } from '../core/runtime/heap.js';
+import { safeText } from '../formats/escape.js';
 
 export default class Search extends AuditCommand {
   static override summary = 'Find entries by event, level, actor, outcome, fields, text and time.';
@@ -26,6 +28,8 @@ ${exitCodesHelp('search')}`;
     '<%= config.bin %> <%= command.id %> --level warning --actor "token:*" -o jsonl',
     '<%= config.bin %> <%= command.id %> --field details.path=/api/v1/projects/* --reverse --limit 20',
     '<%= config.bin %> <%= command.id %> --grep "quota exceeded" --since yesterday --until today',
+    '<%= config.bin %> <%= command.id %> -c --event auth.login,auth.logout --since this-week',
+    '<%= config.bin %> <%= command.id %> -q -i --grep "panic" --since recent && echo found',
   ];
 
   static override args = dirArg;
@@ -35,6 +39,17 @@ ${exitCodesHelp('search')}`;
     ...streamFlag,
     ...outputFlag(['text', 'json', 'jsonl', 'raw'] as const, { default: 'text' }),
     ...matchListFlags,
+    count: Flags.boolean({
+      char: 'c',
+      summary: 'Print only the number of matches (like grep -c).',
+      exclusive: ['quiet'],
+      helpGroup: 'OUTPUT',
+    }),
+    quiet: Flags.boolean({
+      char: 'q',
+      summary: 'Print nothing; the exit code says whether anything matched (like grep -q).',
+      helpGroup: 'OUTPUT',
+    }),
     ...pagerFlag,
   };
 
@@ -45,27 +60,37 @@ ${exitCodesHelp('search')}`;
     // a selective search peaks lower at the same speed.
     const stopHeapWatch = constrainHeap();
     const spec = filterSpecFromFlags(flags);
-    // On a terminal through $PAGER or less, as journalctl (src/cli/pager-choice.ts).
-    const output = await pagedStdout(flags);
+    // On a terminal through $PAGER or less, as journalctl (src/cli/pager-choice.ts); not for
+    // a count or nothing at all (-c, -q).
+    const output = await pagedStdout({ pager: flags.pager && !flags.count && !flags.quiet });
     const out = new BufferedWriter(output.stream);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
       terminal: process.stdout.isTTY === true,
+      timeZone: chosenTimeZone(flags),
     });
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
-    const progress = progressWanted({}) ? new ProgressLine('searching') : null;
+    const progress = progressWanted({}) && !flags.quiet ? new ProgressLine('searching') : null;
     try {
       const matches = searchEntryBatches(dir, {
         filter: spec,
         stream: flags.stream,
-        limit: flags.limit,
+        // -q stops at the first match, as grep -q does.
+        limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
         offset: flags.offset,
         reverse: flags.reverse,
         maxLineBytes: flags['max-line-bytes'],
         onProgress: progress?.listener(),
         transientBytes: true,
       });
-      const { entries: printed, unreadableFiles } = await writeMatches(matches, (e) => printer.entry(e), progress);
-      await printer.end();
+      const silent = flags.count || flags.quiet;
+      const { entries: printed, unreadableFiles } = await writeMatches(
+        matches,
+        silent ? () => {} : (e) => printer.entry(e),
+        progress,
+        { quiet: flags.quiet },
+      );
+      if (flags.count) out.write(`${printed}\n`);
+      else if (!flags.quiet) await printer.end();
       await out.flush();
       // A file that could not be read: the results may lack matches (after printing what was found).
       process.exitCode = unreadableFiles > 0 ? Exit.io : printed > 0 ? Exit.ok : Exit.noMatch;
@@ -74,5 +99,8 @@ ${exitCodesHelp('search')}`;
       // Until the user quits the pager.
       await output.close();
     }
+    // Nothing matched: on a terminal, say which value cannot match as written (never in a script).
+    if (process.exitCode === Exit.noMatch && !flags.quiet && process.stderr.isTTY)
+      for (const hint of filterHints(flags)) process.stderr.write(`loki-audit: hint: ${safeText(hint)}\n`);
   }
 }

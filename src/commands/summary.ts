@@ -4,7 +4,7 @@ import type { Summary as SummaryResult } from '../core/query/summary.js';
 import { summarize } from '../core/query/summary.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { debugListener } from '../cli/debug.js';
-import { summaryWindowFromFlags } from '../cli/filter-flags.js';
+import { chosenTimeZone, summaryWindowFromFlags, timeZoneFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
 import { reportOutputFlag } from '../cli/output-flags.js';
 import { formatSummaryPlain, formatSummaryTable, writeSummaryWarnings } from '../output/summary.js';
@@ -13,7 +13,7 @@ import { ProgressLine, progressWanted } from '../output/progress.js';
 export default class Summary extends AuditCommand {
   static override summary = 'What happened in a time window: counts by event, level and actor, failures, chain status.';
 
-  static override description = `Reads only the files whose date falls in the window (files are cut at UTC midnight). Times: ISO 8601 (2026-02-01T12:00:00Z), dates (2026-02-01, UTC; as --until, the end of that day), durations back from now (30m, 24h, 7d, 2w), now, today, yesterday.
+  static override description = `Reads only the files whose date falls in the window (files are cut at UTC midnight). Times: ISO 8601 (2026-02-01T12:00:00Z), dates (2026-02-01; as --until, the end of that day), times of day (14:30, "today 09:00", "yesterday 18:00"), durations back from now (30m, 24h, 1h30m, 2d12h), @EPOCH seconds, now, recent (10 minutes), today, yesterday, this-week, this-month.
 
 A table on a terminal; tab-separated "section<TAB>key<TAB>value" lines when piped; -o json (or --json) for one object. A file that cannot be read is reported and the summary of the rest still printed, with exit 3.
 
@@ -50,6 +50,7 @@ ${exitCodesHelp('summary')}`;
       exclusive: ['since', 'until'],
       helpGroup: 'WINDOW',
     }),
+    ...timeZoneFlags,
     top: Flags.integer({ summary: 'Rows per table (events, actors).', default: 10, min: 1 }),
     failures: Flags.integer({ summary: 'How many recent failures to list.', default: 5, min: 0 }),
     'no-chain': Flags.boolean({ summary: 'Skip the chain check of the files covered.' }),
@@ -76,7 +77,11 @@ ${exitCodesHelp('summary')}`;
     progress?.chain.clear();
     writeSummaryWarnings(summary);
     if (!this.jsonEnabled())
-      this.out(process.stdout.isTTY ? formatSummaryTable(summary, this.chalk) : formatSummaryPlain(summary));
+      this.out(
+        process.stdout.isTTY
+          ? formatSummaryTable(summary, this.chalk, chosenTimeZone(flags))
+          : formatSummaryPlain(summary),
+      );
     // A file that could not be read leaves the summary incomplete: say so in the exit code.
     if (summary.unreadableFiles > 0) process.exitCode = Exit.io;
     return summary;

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
-import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
+import { chosenTimeZone, filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { outputFlag } from '../cli/output-flags.js';
 import { pagedStdout, pagerFlag } from '../cli/pager-choice.js';
@@ -83,6 +83,7 @@ ${exitCodesHelp('tail')}`;
     const out = new BufferedWriter(output.stream);
     const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
       terminal: process.stdout.isTTY === true,
+      timeZone: chosenTimeZone(flags),
     });
     const warnings = new LineWarnings();
     for (const p of history.problems) warnings.add(p);

@@ -12,6 +12,7 @@ import type { ChalkInstance } from 'chalk';
 import { replaceNonFinite, type ReadEntry } from '../core/read/entries.js';
 import { compactJson, memberText } from '../core/read/json-text.js';
 import { safeJson, safeText } from '../formats/escape.js';
+import { formatInZone } from '../core/query/time.js';
 
 export type EntryFormat = 'text' | 'json' | 'jsonl' | 'raw';
 
@@ -32,11 +33,22 @@ function memberShown(e: ReadEntry, key: string, max = 400): string {
 }
 
 /**
+ * An entry's time as wall time in `zone` with its offset, keeping the digits of the second's
+ * fraction the log wrote (Loki Mode writes microseconds); as written when it is no time.
+ */
+export function shownTime(timestamp: string, ms: number, zone: string): string {
+  if (Number.isNaN(ms)) return timestamp || '-';
+  const fraction = /T\d{2}:\d{2}:\d{2}(?:[.,](\d+))?/.exec(timestamp);
+  return formatInZone(ms, zone, fraction ? (fraction[1] ?? '') : undefined);
+}
+
+/**
  * One text line: time, level, event, actor, outcome, compact details. Values from the log are
  * escaped for the terminal; the line never contains a raw control character.
  */
-export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
+export function formatEntryText(e: ReadEntry, c: ChalkInstance, timeZone?: string): string {
   const v = e.view;
+  const time = timeZone === undefined ? v.timestamp || '-' : shownTime(v.timestamp, v.time, timeZone);
   const paint =
     v.level === 'error' ? c.red : v.level === 'warning' ? c.yellow : v.level === 'debug' ? c.dim : (s: string) => s;
   const details =
@@ -46,7 +58,7 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
     (v.error === null ? memberShown(e, 'data') : '');
   const error = v.error ? ` error=${shorten(JSON.stringify(v.error), 200)}` : '';
   return (
-    `${safeText(v.timestamp || '-')} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +
+    `${safeText(time)} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +
     `${v.outcome === 'success' ? 'ok' : c.red('FAIL')}${safeText(error)}${details ? ' ' + c.dim(safeText(details)) : ''}\n`
   );
 }
@@ -55,12 +67,15 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance): string {
 export interface EntryPrinterOptions {
   /** The output is a terminal: JSON formats are escaped (`safeJson`), not the raw bytes. */
   terminal?: boolean;
+  /** Show `text` times in this zone (`--utc`, `--timezone`, `TZ`); as the log wrote them without. */
+  timeZone?: string;
 }
 
 /** Streams entries in one output format; `end()` closes a JSON array. */
 export class EntryPrinter {
   private count = 0;
   private readonly terminal: boolean;
+  private readonly timeZone: string | undefined;
   constructor(
     private readonly format: EntryFormat,
     private readonly chalk: ChalkInstance,
@@ -68,6 +83,7 @@ export class EntryPrinter {
     options: EntryPrinterOptions = {},
   ) {
     this.terminal = options.terminal === true;
+    this.timeZone = options.timeZone;
   }
 
   /** Writes one entry; returns a promise only when the output is full (await it before the next). */
@@ -75,7 +91,7 @@ export class EntryPrinter {
     const first = this.count++ === 0;
     switch (this.format) {
       case 'text':
-        return this.write(formatEntryText(e, this.chalk));
+        return this.write(formatEntryText(e, this.chalk, this.timeZone));
       case 'json': {
         // The original text. JSON has no NaN or Infinity: in a line that holds them, those (and
         // only those) become null; big integers, 1.0, key order and escapes stay as written.

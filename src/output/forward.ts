@@ -36,6 +36,12 @@ export function refusalHint(target: string, refusal: TargetRefusal, error: strin
       );
     case 'target':
       return 'the receiver refused the push itself, not an entry in it: see its message above';
+    case 'tls-trust':
+      return loki
+        ? "the server's certificate does not verify: give its CA to Node with NODE_EXTRA_CA_CERTS=FILE " +
+            '(a PEM file), or use the host name its certificate names; this is not retried'
+        : "the server's certificate does not verify: give its CA with --ca FILE (PEM), or the host name " +
+            'its certificate names; this is not retried';
   }
 }
 

@@ -10,6 +10,8 @@ import { CLASS_TITLES } from './verify.js';
 import { tsv } from './text.js';
 import { safeText } from '../formats/escape.js';
 import { LineWarnings } from './warnings.js';
+import { formatInZone } from '../core/query/time.js';
+import { shownTime } from './entries.js';
 
 function chainText(c: ChainStatus | null, scope: string): string {
   if (!c) return 'not checked';
@@ -31,8 +33,9 @@ function chainTsv(prefix: string, c: ChainStatus | null): string {
   ]);
 }
 
-function windowText(s: Summary): string {
-  return `${s.since ?? 'beginning'} .. ${s.until ?? 'now'}`;
+function windowText(s: Summary, zone?: string): string {
+  const shown = (t: string) => (zone === undefined ? t : formatInZone(Date.parse(t), zone));
+  return `${s.since === null ? 'beginning' : shown(s.since)} .. ${s.until === null ? 'now' : shown(s.until)}`;
 }
 
 /** Tab-separated lines; one fact per line, stable across versions. */
@@ -69,9 +72,9 @@ function countTable(title: string, rows: Array<[string, number]>, total: number,
 }
 
 /** Tables for a terminal. */
-export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
+export function formatSummaryTable(s: Summary, c: ChalkInstance, zone?: string): string {
   const out: string[] = [];
-  out.push(c.bold(`Audit summary  ${windowText(s)}`) + c.dim(`  (${s.files.length} file(s))`));
+  out.push(c.bold(`Audit summary  ${windowText(s, zone)}`) + c.dim(`  (${s.files.length} file(s))`));
   out.push(
     `Entries ${c.bold(String(s.total))}   success ${c.green(String(s.success))}   failure ${s.failure ? c.red(String(s.failure)) : '0'}` +
       (s.first ? `   first ${safeText(s.first)}   last ${safeText(s.last ?? '-')}` : ''),
@@ -125,7 +128,7 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance): string {
     out.push(c.bold('Recent failures'));
     for (const f of s.recentFailures)
       out.push(
-        `  ${safeText(f.timestamp)}  ${c.red(safeText(f.event))}  ${safeText(f.actor)}: ${safeText(f.error ?? 'no error text')}`,
+        `  ${safeText(zone === undefined ? f.timestamp : shownTime(f.timestamp, Date.parse(f.timestamp), zone))}  ${c.red(safeText(f.event))}  ${safeText(f.actor)}: ${safeText(f.error ?? 'no error text')}`,
       );
   }
   if (s.problemCount) {

@@ -551,7 +551,7 @@ describe('forward to Loki', () => {
     );
   });
 
-  it('HTTPS Loki: verified against NODE_EXTRA_CA_CERTS, every entry delivered; an unknown CA is a retryable failure, never a silent send', async () => {
+  it('HTTPS Loki: verified against NODE_EXTRA_CA_CERTS, every entry delivered; an unknown CA stops it (exit 20), never a silent send', async () => {
     const pki = join(t.dir, 'pki');
     mkdirSync(pki);
     const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
@@ -608,10 +608,11 @@ describe('forward to Loki', () => {
     try {
       const args = ['forward', '--dir', audit, '--loki', https.url, '--tenant', 'acme', '--batch-wait', '100'];
       const untrusted = await runCli([...args, '--state', join(t.dir, 'https-0.json'), '--give-up-after', '1']);
-      assert.equal(untrusted.code, 9, untrusted.stderr);
+      // A trust failure is a configuration error (exit 20), not an outage (exit 9).
+      assert.equal(untrusted.code, 20, untrusted.stderr);
       assert.match(
         untrusted.stderr,
-        /cannot reach 127\.0\.0\.1:\d+: (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|DEPTH_ZERO)/,
+        /TLS: 127\.0\.0\.1:\d+ is not trusted: .*\((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)\)/,
       );
       assert.equal(https.stored.length, 0);
       const r = await runCli([...args, '--state', join(t.dir, 'https.json')], {

@@ -365,4 +365,163 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.split('\n').filter(Boolean).length, AGENT_LINES.length);
   });
+
+  it('--timezone, else TZ, places times typed without an offset; --utc overrides TZ', async () => {
+    const inWindow = (from: string, to: string) =>
+      expected((e) => Date.parse(e.timestamp) >= Date.parse(from) && Date.parse(e.timestamp) < Date.parse(to));
+    // 2026-02-02 in New York (EST, UTC−5) is 05:00Z on the 2nd to 05:00Z on the 3rd.
+    const ny = inWindow('2026-02-02T05:00:00Z', '2026-02-03T05:00:00Z');
+    const utc = inWindow('2026-02-02T00:00:00Z', '2026-02-03T00:00:00Z');
+    assert.ok(ny.length > 0 && utc.length > 0);
+    assert.notDeepEqual(ny, utc);
+    const day = ['--since', '2026-02-02', '--until', '2026-02-02'];
+    assert.deepEqual(await search(...day, '--timezone', 'America/New_York'), ny);
+    const withTz = async (tz: string, ...a: string[]) => {
+      const r = await runCli(['search', '--dir', WRITER, '-o', 'jsonl', ...day, ...a], { env: { TZ: tz } });
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    assert.deepEqual(await withTz('America/New_York'), ny);
+    assert.deepEqual(await withTz(':America/New_York'), ny);
+    assert.deepEqual(await withTz('America/New_York', '--utc'), utc);
+    assert.deepEqual(await search(...day), utc);
+    // An offset in the input wins over the zone.
+    const noon = ['--since', '2026-02-02T03:00:00Z', '--until', '2026-02-02T06:00:00+00:00'];
+    assert.deepEqual(
+      await search(...noon, '--timezone', 'Asia/Tokyo'),
+      inWindow('2026-02-02T03:00:00Z', '2026-02-02T06:00:00Z'),
+    );
+  });
+
+  it('text output shows times in the zone chosen, with the microseconds the log wrote', async () => {
+    const first = async (env: NodeJS.ProcessEnv, ...a: string[]) => {
+      const r = await runCli(['search', '--dir', WRITER, '--limit', '1', ...a], { env });
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.split(' ')[0];
+    };
+    assert.equal(await first({}), '2026-02-01T00:21:36.451467+00:00');
+    assert.equal(await first({}, '--timezone', 'Asia/Kolkata'), '2026-02-01T05:51:36.451467+05:30');
+    assert.equal(await first({ TZ: 'America/New_York' }), '2026-01-31T19:21:36.451467-05:00');
+    assert.equal(await first({ TZ: 'America/New_York' }, '--utc'), '2026-02-01T00:21:36.451467+00:00');
+    // A TZ this CLI cannot use (a file, a POSIX rule) is the system's: times stay as written.
+    assert.equal(await first({ TZ: ':/etc/localtime' }), '2026-02-01T00:21:36.451467+00:00');
+  });
+
+  it('a bad time or zone is one line with examples, exit 2, no stack trace', async () => {
+    const soon = await runCli(['search', '--dir', WRITER, '--since', 'soon']);
+    assert.equal(soon.code, 2);
+    assert.equal(soon.stdout, '');
+    assert.match(
+      soon.stderr,
+      /^loki-audit: error: cannot read time "soon": use e\.g\. .*"today 09:00".*1h30m.*@1767225600.*this-week.*\n$/,
+    );
+    assert.equal(soon.stderr.split('\n').length, 2);
+    const zone = await runCli(['search', '--dir', WRITER, '--since', 'today', '--timezone', 'Mars/Olympus']);
+    assert.equal(zone.code, 2);
+    assert.equal(
+      zone.stderr,
+      'loki-audit: error: unknown time zone "Mars/Olympus": use an IANA name (Europe/Berlin, America/New_York), UTC, or an offset (+05:30)\n',
+    );
+    const both = await runCli(['search', '--dir', WRITER, '--utc', '--timezone', 'UTC']);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /^loki-audit: error: --timezone=UTC cannot also be provided when using --utc\n/);
+  });
+
+  it('-i/--ignore-case for --grep and the globs; without it case counts', async () => {
+    const apiErrors = expected((e) => e.resource_type === 'api' && e.success === false);
+    assert.deepEqual(await search('-i', '--event', 'API.*', '--level', 'ERROR'), apiErrors);
+    const quota = expected((_e, l) => l.includes('quota exceeded'));
+    assert.deepEqual(await search('--grep', 'QUOTA Exceeded', '--ignore-case'), quota);
+    const bob = expected((e) => e.user_id === 'bob');
+    assert.deepEqual(await search('--user', 'BOB', '-i'), bob);
+    assert.deepEqual(await search('--actor', 'Bo?', '-i'), bob);
+    const none = await runCli(['search', '--dir', WRITER, '--event', 'API.*']);
+    assert.equal(none.code, 1, none.stderr);
+  });
+
+  it('a comma list equals the flag repeated (--event a,b = --event a --event b)', async () => {
+    const either = expected((e) => ['task.start', 'api.request'].includes(`${e.resource_type}.${e.action}`));
+    const tasks = expected((e) => `${e.resource_type}.${e.action}` === 'task.start');
+    assert.ok(tasks.length > 0 && either.length > tasks.length);
+    assert.deepEqual(await search('--event', 'task.start,api.request'), either);
+    assert.deepEqual(await search('--event', 'task.start', '--event', 'api.request'), either);
+    assert.deepEqual(
+      await search('--event', 'task.start, api.*', '--event', 'nothing.here'),
+      expected((e) => `${e.resource_type}.${e.action}` === 'task.start' || e.resource_type === 'api'),
+    );
+    const users = expected((e) => e.user_id === 'bob' || e.user_id === 'ci-bot');
+    assert.deepEqual(await search('--user', 'bob,ci-bot'), users);
+    assert.deepEqual(await search('--actor', 'bob,ci-bot'), users);
+  });
+
+  it('-c/--count prints the number of matches (0 and exit 1 for none, like grep -c)', async () => {
+    const api = expected((e) => e.resource_type === 'api');
+    const r = await runCli(['search', '--dir', WRITER, '-c', '--event', 'api.*']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${api.length}\n`);
+    const json = await runCli(['search', '--dir', WRITER, '--count', '--event', 'api.*', '-o', 'json', '--limit', '5']);
+    assert.equal(json.stdout, '5\n');
+    const none = await runCli(['search', '--dir', WRITER, '-c', '--actor', 'nobody']);
+    assert.equal(none.code, 1);
+    assert.equal(none.stdout, '0\n');
+  });
+
+  it('-q/--quiet prints nothing, not even warnings: the exit code says it', async () => {
+    const t = tempDir();
+    try {
+      cpSync(WRITER, t.dir, { recursive: true });
+      writeFileSync(join(t.dir, 'audit-2026-02-04.jsonl'), 'not json\n');
+      const loud = await runCli(['search', '--dir', t.dir, '--actor', 'nobody']);
+      assert.match(loud.stderr, /warning: .*audit-2026-02-04\.jsonl:1/);
+      for (const [args, code] of [
+        [['-q', '--event', 'api.*'], 0],
+        [['--quiet', '--actor', 'nobody'], 1],
+      ] as const) {
+        const r = await runCli(['search', '--dir', t.dir, ...args]);
+        assert.deepEqual([r.code, r.stdout, r.stderr], [code, '', ''], args.join(' '));
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('--field with !=, >, >=, <, <= on numbers and ISO times', async () => {
+    const seq = (e: WriterEntry) => e.details.seq as number | undefined;
+    const late = expected((e) => (seq(e) ?? -1) >= 100);
+    assert.ok(late.length > 0 && late.length < 150);
+    assert.deepEqual(await search('--field', 'details.seq>=100'), late);
+    assert.deepEqual(await search('--field', 'details.seq>99', '--field', 'details.seq<=1e9'), late);
+    assert.deepEqual(
+      await search('--field', 'details.seq<100'),
+      expected((e) => seq(e) !== undefined && seq(e)! < 100),
+    );
+    assert.deepEqual(
+      await search('--field', 'details.source!=api'),
+      expected((e) => e.details.source !== 'api'),
+    );
+    const t = Date.parse('2026-02-02T05:00:00Z');
+    assert.deepEqual(
+      await search('--field', 'timestamp>=2026-02-02T05:00:00Z', '--field', 'timestamp<2026-02-02T07:00:00+01:00'),
+      expected((e) => Date.parse(e.timestamp) >= t && Date.parse(e.timestamp) < t + 3_600_000),
+    );
+    const bad = await runCli(['search', '--dir', WRITER, '--field', 'details.status>=high']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^loki-audit: error: --field "details.status>=high": >= compares numbers .* or ISO times/);
+  });
+
+  it('nothing matched: on a terminal a value that cannot match as written gets a hint; in a pipe, silence', async (t) => {
+    const args = ['search', '--dir', WRITER, '-g', '/quota exceeded/i', '--field', 'details.status=>500'];
+    const piped = await runCli(args);
+    assert.deepEqual([piped.code, piped.stdout, piped.stderr], [1, '', '']);
+    if (!HAS_SCRIPT) return t.skip('no util-linux script for a pseudo-terminal');
+    const tty = await runCliOnTty(args);
+    assert.equal(tty.code, 1);
+    assert.equal(
+      tty.output,
+      "loki-audit: hint: --grep takes the expression without slashes and flags: -g 'quota exceeded' -i\n" +
+        "loki-audit: hint: did you mean --field 'details.status>=500'?\n",
+    );
+    // A match, or -q: no hint.
+    assert.equal((await runCliOnTty([...args.slice(0, 3), '-q', '-g', '/quota/'])).output, '');
+  });
 });

@@ -653,4 +653,34 @@ describe('summary on unreadable input', () => {
       t.cleanup();
     }
   });
+
+  it('--timezone places the window; the JSON keeps UTC instants', async () => {
+    const dir = join(LOKI, 'extended/valid/writer');
+    const r = assertExit(
+      await runCli([
+        'summary',
+        '--dir',
+        dir,
+        '--since',
+        '2026-02-02',
+        '--until',
+        '2026-02-02',
+        '--timezone',
+        'America/New_York',
+        '--json',
+      ]),
+      0,
+    );
+    const s = JSON.parse(r.stdout) as { since: string; until: string };
+    assert.deepEqual([s.since, s.until], ['2026-02-02T05:00:00.000Z', '2026-02-03T05:00:00.000Z']);
+    const tz = JSON.parse(
+      assertExit(
+        await runCli(['summary', '--dir', dir, '--since', '2026-02-01 09:00', '--until', '@1770000000', '--json'], {
+          env: { TZ: 'Asia/Tokyo' },
+        }),
+        0,
+      ).stdout,
+    ) as { since: string; until: string };
+    assert.deepEqual([tz.since, tz.until], ['2026-02-01T00:00:00.000Z', '2026-02-02T02:40:00.000Z']);
+  });
 });

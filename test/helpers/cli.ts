@@ -25,7 +25,7 @@ export function runCli(
   return new Promise((resolvePromise, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     // The operator's own settings must not change what a test sees.
-    for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_')) delete env[k];
+    for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_') || k === 'TZ') delete env[k];
     Object.assign(env, options.env);
     delete env.FORCE_COLOR;
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -63,7 +63,7 @@ export function runCliOnTty(
 ): Promise<{ code: number | null; output: string }> {
   // No pager unless the test names one (a key set to undefined is removed: PAGER unset means less).
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PAGER: 'cat' };
-  for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_')) delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_') || k === 'TZ') delete env[k];
   Object.assign(env, options.env);
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   delete env.FORCE_COLOR;

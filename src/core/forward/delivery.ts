@@ -78,7 +78,7 @@ export async function deliverWithRetry(
         return { kind: 'refused', refusal: r.refusal, error: r.error, ...(refusedEntries ? { refusedEntries } : {}) };
       }
       refusal = r.refusal;
-      if (!policy.retryTargetRefusals) return { kind: 'stopped', refusal, error: r.error };
+      if (!policy.retryTargetRefusals || refusal === 'tls-trust') return { kind: 'stopped', refusal, error: r.error };
     }
     if (Date.now() - started >= policy.giveUpAfterMs || policy.signal?.aborted)
       return refusal ? { kind: 'stopped', refusal, error: r.error } : { kind: 'gave-up', error: r.error };

@@ -170,9 +170,18 @@ async function endOf(files: AuditFile[], options: ForwardOptions): Promise<Sourc
   return { index, position };
 }
 
-/** A target's lines, from where it starts. */
-function linesFrom(run: Run, from: SourceOptions['from'], report: TargetReport): AsyncIterator<SourceLine[]> {
-  const { dir, follow, signal, pollMs } = run.options;
+/**
+ * A target's lines, from where it starts, until the run's signal or `done` aborts (a target that
+ * stops must end its own follow source: a generator waiting for new lines cannot be returned).
+ */
+function linesFrom(
+  run: Run,
+  from: SourceOptions['from'],
+  report: TargetReport,
+  done: AbortSignal,
+): AsyncIterator<SourceLine[]> {
+  const { dir, follow, pollMs } = run.options;
+  const signal = run.options.signal ? AbortSignal.any([run.options.signal, done]) : done;
   const onUnreadable = (problem: ReadProblem) => {
     report.unreadable.push(problem.file);
     run.options.onEvent?.({ kind: 'problem', problem });
@@ -209,7 +218,8 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   const { options } = run;
   const report = reportOf(t, options);
   const sending = new BatchSending(t, run, report);
-  const lines = linesFrom(run, from, report);
+  const done = new AbortController();
+  const lines = linesFrom(run, from, report, done.signal);
   const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
   try {
     for await (const closed of batches(lines, t, {
@@ -226,6 +236,7 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
     return report;
   } finally {
     await sending.idle().catch(() => false);
+    done.abort();
     await lines.return?.(undefined);
     await run.stateFile.settled();
     await t.close();
@@ -239,7 +250,8 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   options.previews?.push(preview);
   const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
   const report = reportOf(t, options);
-  const lines = linesFrom(run, from, report);
+  const done = new AbortController();
+  const lines = linesFrom(run, from, report, done.signal);
   try {
     for (let r = await lines.next(); !r.done; r = await lines.next()) {
       for (const s of r.value) {
@@ -252,6 +264,7 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
     }
     return report;
   } finally {
+    done.abort();
     await lines.return?.(undefined);
     await t.close();
   }

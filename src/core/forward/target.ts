@@ -42,7 +42,12 @@ export type Refusal =
   /** Nothing takes pushes at this URL (HTTP 404, a redirect): the URL's path is wrong. */
   | 'path'
   /** Any other refusal of every batch, not about its entries (a 4xx Loki does not give for an entry). */
-  | 'target';
+  | 'target'
+  /**
+   * The server's TLS certificate does not verify (unknown CA, wrong host name, expired): a
+   * configuration error; stops the target even with `--follow` (retrying cannot fix it).
+   */
+  | 'tls-trust';
 
 /** The refusals that stop a run (the target's fault, not the entries'): everything but `entries`. */
 export type TargetRefusal = Exclude<Refusal, 'entries'>;

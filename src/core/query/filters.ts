@@ -25,10 +25,16 @@ export interface FilterSpec {
   actions?: string[];
   resourceTypes?: string[];
   users?: string[];
-  /** `path=glob` pairs, path dotted into the entry (`details.path`). */
-  fields?: Array<{ path: string[]; pattern: string }>;
+  /** `path=glob` pairs, path dotted into the entry (`details.path`), see {@link parseFieldSpec}. */
+  fields?: FieldCondition[];
   /** Regular expression over the raw line text. */
   grep?: string;
+  /**
+   * `-i`: --grep and the globs (events, actors, raw fields, `--field` values) ignore case.
+   * The literal prefilter and needle search are then off (a byte search is case-sensitive,
+   * and Unicode case folding maps `ſ` to `s`): every line in the window is parsed.
+   */
+  ignoreCase?: boolean;
   window?: TimeWindow;
 }
 
@@ -40,15 +46,18 @@ export class FilterError extends Error {
   }
 }
 
-/** Shell-style glob (`*`, `?`) to an anchored regular expression; no glob characters = exact. */
-export function globToRegExp(glob: string): RegExp {
+/**
+ * Shell-style glob (`*`, `?`) to an anchored regular expression; no glob characters = exact.
+ * With `ignoreCase`, letters match either case (as `grep -i`).
+ */
+export function globToRegExp(glob: string, ignoreCase = false): RegExp {
   let re = '';
   for (const ch of glob) {
     if (ch === '*') re += '.*';
     else if (ch === '?') re += '.';
     else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`, 's');
+  return new RegExp(`^${re}$`, ignoreCase ? 'si' : 's');
 }
 
 /**
@@ -77,11 +86,68 @@ export function parseLevelSpec(spec: string): Level[] {
   return LEVELS.slice(LEVELS.indexOf(norm(spec))) as Level[];
 }
 
-/** `details.path=/api/v1/x` → path and value pattern. @throws FilterError */
-export function parseFieldSpec(spec: string): { path: string[]; pattern: string } {
-  const eq = spec.indexOf('=');
-  if (eq <= 0) throw new FilterError(`--field needs PATH=VALUE (e.g. details.path=/api/v1/x), got "${spec}"`);
-  return { path: spec.slice(0, eq).split('.'), pattern: spec.slice(eq + 1) };
+/** How a `--field` value is compared: a glob (`=`, `!=`) or an order on numbers or times. */
+export type FieldOp = '=' | '!=' | '>' | '>=' | '<' | '<=';
+
+/**
+ * One `--field` condition. `=` and `!=` match the value's text with a glob (`!=` also matches
+ * an absent field, as LogQL's `!=` does); the others compare `number` (a JSON number, or a
+ * string holding one) or `time` (an ISO 8601 string, ms since the epoch).
+ */
+export interface FieldCondition {
+  path: string[];
+  pattern: string;
+  op?: FieldOp;
+  number?: number;
+  time?: number;
+}
+
+const FIELD_SPEC = /^([^=!<>]+)(>=|<=|!=|=|>|<)(.*)$/s;
+const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]|$)/;
+
+/**
+ * `details.path=/api/v1/x`, `details.status>=500`, `timestamp<2026-02-02T12:00:00Z`,
+ * `details.agent!=qa` → the condition. `parseTime` reads an ordered comparison's ISO time (the
+ * caller's time grammar and zone); without it, `Date.parse` with UTC for no offset.
+ * @throws FilterError for a missing operator, or an order on something not a number or time.
+ */
+export function parseFieldSpec(spec: string, parseTime?: (s: string) => number): FieldCondition {
+  const m = FIELD_SPEC.exec(spec);
+  if (!m)
+    throw new FilterError(
+      `--field needs PATH=VALUE, PATH!=VALUE or PATH>=NUMBER|TIME (>, <, <= too), e.g. details.path=/api/v1/* or details.status>=500, got "${spec}"`,
+    );
+  const [, path, op, pattern] = m as unknown as [string, string, FieldOp, string];
+  const cond: FieldCondition = { path: path.split('.'), pattern, op };
+  if (op === '=' || op === '!=') return cond;
+  if (NUMBER.test(pattern.trim())) return { ...cond, number: Number(pattern) };
+  if (ISO_DATE.test(pattern.trim())) {
+    const t = parseTime
+      ? parseTime(pattern)
+      : Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(pattern) || pattern.length === 10 ? pattern : pattern + 'Z');
+    if (!Number.isNaN(t)) return { ...cond, time: t };
+  }
+  throw new FilterError(
+    `--field "${spec}": ${op} compares numbers (500, 1.5) or ISO times (2026-02-01T12:00:00Z); for text use = or != with a glob`,
+  );
+}
+
+/** Whether the text of a field value (see fieldText) passes an ordered comparison. */
+function ordered(s: string | undefined, f: { op: FieldOp; number?: number; time?: number }): boolean {
+  if (s === undefined) return false;
+  let a: number;
+  let b: number;
+  if (f.number !== undefined) {
+    // A JSON number's text, or a string that holds one ("500").
+    const t = s.startsWith('"') ? s.slice(1, -1) : s;
+    if (!NUMBER.test(t)) return false;
+    [a, b] = [Number(t), f.number];
+  } else {
+    [a, b] = [Date.parse(s), f.time as number];
+    if (Number.isNaN(a)) return false;
+  }
+  return f.op === '>' ? a > b : f.op === '>=' ? a >= b : f.op === '<' ? a < b : a <= b;
 }
 
 /**
@@ -124,9 +190,9 @@ export interface EntryFilter {
   readonly active: boolean;
 }
 
-function anyOf(patterns: string[] | undefined): ((s: string | null | undefined) => boolean) | null {
+function anyOf(patterns: string[] | undefined, ignoreCase = false): ((s: string | null | undefined) => boolean) | null {
   if (!patterns || patterns.length === 0) return null;
-  const res = patterns.map(globToRegExp);
+  const res = patterns.map((p) => globToRegExp(p, ignoreCase));
   return (s) => s !== null && s !== undefined && res.some((r) => r.test(s));
 }
 
@@ -135,18 +201,20 @@ function anyOf(patterns: string[] | undefined): ((s: string | null | undefined) 
  * @throws FilterError for an invalid regular expression.
  */
 export function compileFilter(spec: FilterSpec): EntryFilter {
-  const event = anyOf(spec.events);
+  const ic = spec.ignoreCase === true;
+  const event = anyOf(spec.events, ic);
+  // Loki Mode's exclusions are exact, whatever -i says.
   const excluded = anyOf(spec.excludeEvents);
-  const actor = anyOf(spec.actors);
-  const action = anyOf(spec.actions);
-  const resourceType = anyOf(spec.resourceTypes);
-  const user = anyOf(spec.users);
+  const actor = anyOf(spec.actors, ic);
+  const action = anyOf(spec.actions, ic);
+  const resourceType = anyOf(spec.resourceTypes, ic);
+  const user = anyOf(spec.users, ic);
   const levels = spec.levels && spec.levels.length < LEVELS.length ? new Set(spec.levels) : null;
-  const fields = (spec.fields ?? []).map((f) => ({ path: f.path, re: globToRegExp(f.pattern) }));
+  const fields = (spec.fields ?? []).map((f) => ({ ...f, op: f.op ?? '=', re: globToRegExp(f.pattern, ic) }));
   let grep: RegExp | null = null;
   if (spec.grep !== undefined) {
     try {
-      grep = new RegExp(spec.grep, 'u');
+      grep = new RegExp(spec.grep, ic ? 'iu' : 'u');
     } catch (err) {
       throw new FilterError(`--grep: ${(err as Error).message}`);
     }
@@ -156,8 +224,9 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
 
   // Literal groups: for each repeatable flag, the entry must contain the literals of at least
   // one of its patterns (OR within a flag, AND across flags).
+  // None with -i: a case-sensitive byte search would reject lines that match.
   const groups: string[][][] = [];
-  for (const list of [spec.events, spec.actions, spec.resourceTypes, spec.users]) {
+  for (const list of ic ? [] : [spec.events, spec.actions, spec.resourceTypes, spec.users]) {
     if (list && list.length) groups.push(list.map(literals));
   }
   const prefilterOn = groups.length > 0 || grep !== null;
@@ -243,7 +312,11 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
         for (const key of f.path)
           v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
         const s = fieldText(v, text, f.path);
-        if (s === undefined || !f.re.test(s)) return false;
+        if (f.op === '=') {
+          if (s === undefined || !f.re.test(s)) return false;
+        } else if (f.op === '!=') {
+          if (s !== undefined && f.re.test(s)) return false;
+        } else if (!ordered(s, f)) return false;
       }
       if (grep && !grep.test(text)) return false;
       return true;

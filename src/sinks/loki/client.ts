@@ -15,6 +15,7 @@
  * dead-lettered with Loki's text); 401/403, 404, 413 and any other 4xx are the target's (see
  * {@link lokiRefusal}). Source: Loki HTTP API docs (push), pkg/validation/validate.go.
  */
+import { tlsTrustProblem } from '../tls-trust.js';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
 import type { Refusal } from '../../core/forward/target.js';
@@ -399,7 +400,17 @@ export class LokiPushClient {
         fail(`timed out after ${timeoutMs} ms`);
         req.destroy();
       }, timeoutMs);
-      req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const trust = tlsTrustProblem(err.code);
+        if (!trust) return fail(err.code ?? err.message);
+        finish({
+          ok: false,
+          retryable: false,
+          status: 0,
+          refusal: 'tls-trust',
+          error: `TLS: ${host} is not trusted: ${trust} (${err.code}); give its CA with NODE_EXTRA_CA_CERTS=FILE`,
+        });
+      });
       for (const c of body.chunks()) req.write(c);
       req.end();
     });

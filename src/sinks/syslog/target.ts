@@ -6,6 +6,7 @@
  * send the whole batch again, RELP only the messages the receiver did not acknowledge. A RELP
  * server refusing the session stops the target (like a Loki refusal of the target).
  */
+import { tlsTrustProblem } from '../tls-trust.js';
 import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/target.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
@@ -91,6 +92,15 @@ export class SyslogTarget implements ForwardTarget {
     } catch (err) {
       if (err instanceof RelpSessionRefused)
         return { ok: false, retryable: false, refusal: 'target', error: `${this.sender.endpoint}: ${err.message}` };
+      const code = (err as NodeJS.ErrnoException).code;
+      const trust = tlsTrustProblem(code);
+      if (trust)
+        return {
+          ok: false,
+          retryable: false,
+          refusal: 'tls-trust',
+          error: `${this.sender.endpoint}: TLS: the server is not trusted: ${trust} (${code}); give its CA with --ca FILE`,
+        };
       return {
         ok: false,
         retryable: true,

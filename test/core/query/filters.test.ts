@@ -72,6 +72,52 @@ describe('filters', () => {
     assert.ok(passed > 10 && passed < lines.length * specs.length, 'some lines pass, some do not');
   });
 
+  it('-i: globs and --grep ignore case, and no raw prefilter rejects a line that matches', () => {
+    const rec = { action: 'Login', resource_type: 'auth', user_id: 'Alice', details: { msg: 'Quota ſtop' } };
+    const text = line(rec);
+    const spec: FilterSpec = {
+      events: ['AUTH.login'],
+      users: ['alice'],
+      fields: [{ path: ['details', 'msg'], pattern: 'quota*' }],
+    };
+    assert.ok(!matches(spec, rec), 'case-sensitive without -i');
+    const f = compileFilter({ ...spec, grep: 'QUOTA STOP', ignoreCase: true });
+    assert.ok(f.matches(toView(rec), rec, text));
+    assert.ok(f.prefilter(text) && f.prefilterRest(text) && f.prefilterBytes(Buffer.from(text)));
+    // The byte search is case-sensitive: with -i there are no needles at all.
+    assert.equal(f.needles, null);
+    assert.notEqual(compileFilter(spec).needles, null);
+    assert.ok(!compileFilter({ grep: 'quota', ignoreCase: false }).prefilter(text));
+    assert.ok(!matches({ events: ['auth.logout'], ignoreCase: true }, rec));
+  });
+
+  it('--field compares: != (absent too), > >= < <= on numbers and ISO times; bad values refused', () => {
+    const rec = (status: unknown, at?: string) => ({ action: 'x', details: { status, at } });
+    const f = (spec: string) => ({ fields: [parseFieldSpec(spec)] });
+    assert.ok(matches(f('details.status>=500'), rec(500)));
+    assert.ok(matches(f('details.status>=500'), rec(503.5)));
+    assert.ok(!matches(f('details.status>=500'), rec(499)));
+    assert.ok(matches(f('details.status>499'), rec(500)));
+    assert.ok(!matches(f('details.status>500'), rec(500)));
+    assert.ok(matches(f('details.status<=500'), rec(500)));
+    assert.ok(matches(f('details.status<1e3'), rec('999')), 'a string holding a number');
+    assert.ok(!matches(f('details.status<1e3'), rec('n/a')));
+    assert.ok(!matches(f('details.status<1e3'), rec(null)));
+    assert.ok(!matches(f('details.missing<1'), rec(1)));
+    assert.ok(matches(f('details.status!=200'), rec(500)));
+    assert.ok(!matches(f('details.status!=200'), rec(200)));
+    assert.ok(!matches(f('details.status!=2*'), rec(204)));
+    assert.ok(matches(f('details.nothing!=x'), rec(200)), '!= matches an absent field');
+    const at = '2026-02-01T12:00:00.123456+00:00';
+    assert.ok(matches(f('details.at>=2026-02-01T12:00:00Z'), rec(1, at)));
+    assert.ok(matches(f('details.at<2026-02-01T13:00:00+01:00'), rec(1, '2026-02-01T11:59:59Z')));
+    assert.ok(!matches(f('details.at<2026-02-01'), rec(1, at)));
+    assert.ok(matches(f('details.at>2026-02-01'), rec(1, at)));
+    assert.deepEqual(parseFieldSpec('a.b>=5'), { path: ['a', 'b'], pattern: '5', op: '>=', number: 5 });
+    for (const bad of ['details.status>=high', 'x<', 'noop', '=5', 'x>2026-02-30x'])
+      assert.throws(() => parseFieldSpec(bad), /--field/, bad);
+  });
+
   it('exclude_events removes matches, and only them', () => {
     const f = compileFilter({ excludeEvents: ['api.*'] });
     const rec = { action: 'request', resource_type: 'api' };
