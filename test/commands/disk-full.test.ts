@@ -70,7 +70,7 @@ describe('disk full: exit 19, nothing half-written', { skip }, () => {
 
   it('append: the entry that does not fit is cut off again; the chain verifies', async () => {
     const dir = join(full.dir, 'audit');
-    for (let i = 0; i < 3; i++) assertExit(await runCli(['append', '--dir', dir, '--event', 'a.b']), 0);
+    for (let i = 0; i < 3; i++) assertExit(await runCli(['append', '--dir', dir, '--create', '--event', 'a.b']), 0);
     const [day] = readdirSync(dir);
     const before = readFileSync(join(dir, day));
     fill(full.dir);
