@@ -4,7 +4,7 @@
  * no loss, state checks, follow.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
@@ -23,6 +23,7 @@ import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, LOKI, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { deepLines, RAW_HOSTILE, UNSAFE_ON_TTY, writeDay, writerLine } from '../helpers/hostile.js';
 import { LokiReceiver } from '../helpers/loki-receiver.js';
+import { makePki } from '../helpers/pki.js';
 import { waitFor } from '../helpers/wait.js';
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
@@ -552,54 +553,7 @@ describe('forward to Loki', () => {
   });
 
   it('HTTPS Loki: verified against NODE_EXTRA_CA_CERTS, every entry delivered; an unknown CA stops it (exit 20), never a silent send', async () => {
-    const pki = join(t.dir, 'pki');
-    mkdirSync(pki);
-    const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: pki, stdio: 'pipe' });
-    ossl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=loki-audit test CA',
-    );
-    writeFileSync(join(pki, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-    ossl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-      '-subj',
-      '/CN=127.0.0.1',
-    );
-    ossl(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'server.pem',
-      '-days',
-      '2',
-      '-extfile',
-      'ext.cnf',
-    );
+    const pki = makePki(join(t.dir, 'pki'));
     const https = new LokiReceiver({
       requireTenant: true,
       tls: { cert: readFileSync(join(pki, 'server.pem')), key: readFileSync(join(pki, 'server.key')) },
