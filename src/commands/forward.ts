@@ -37,6 +37,7 @@ ${exitCodesHelp('forward')}`;
     '<%= config.bin %> <%= command.id %> --syslog tls://siem.example.com:6514 --ca /etc/ssl/siem-ca.pem --follow',
     '<%= config.bin %> <%= command.id %> --syslog relp://siem.example.com:20514 --follow',
     '<%= config.bin %> <%= command.id %> --loki http://loki:3100 --dry-run',
+    'LOKI_SPLUNK_HEC_TOKEN=… <%= config.bin %> <%= command.id %> --splunk-hec https://splunk:8088 --splunk-hec-ack --follow',
   ];
 
   static override enableJsonFlag = true;
@@ -116,13 +117,38 @@ ${exitCodesHelp('forward')}`;
       helpGroup: 'SYSLOG',
     })(),
     ca: pathFlag({
-      summary: 'TLS (tls://, relp+tls://): CA certificate (PEM) to verify the server.',
+      summary: 'TLS (tls://, relp+tls://, Splunk HEC https://): CA certificate (PEM) to verify the server.',
       helpGroup: 'SYSLOG',
     }),
     cert: pathFlag({ summary: 'TLS: client certificate (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     key: pathFlag({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     facility: Flags.string({ summary: 'Syslog facility (default local0).', helpGroup: 'SYSLOG' }),
     hostname: Flags.string({ summary: 'Syslog HOSTNAME (default: this host).', helpGroup: 'SYSLOG' }),
+    'splunk-hec': Flags.string({
+      summary:
+        'Splunk HTTP Event Collector URL, http(s)://HOST:8088 (or LOKI_SPLUNK_HEC_URL); token from LOKI_SPLUNK_HEC_TOKEN or --splunk-hec-token-file.',
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-token-file': pathFlag({
+      summary: 'File holding the HEC token (or LOKI_SPLUNK_HEC_TOKEN).',
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-index': Flags.string({
+      summary: "Splunk index (or LOKI_SPLUNK_HEC_INDEX; default: the token's).",
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-sourcetype': Flags.string({
+      summary: 'Sourcetype (or LOKI_SPLUNK_HEC_SOURCETYPE; default loki:audit).',
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-ack': Flags.boolean({
+      summary: 'Require indexer acknowledgement: a batch counts only once Splunk says it is indexed.',
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-channel': Flags.string({
+      summary: 'Request channel, a GUID (default: a random one per run).',
+      helpGroup: 'SPLUNK HEC',
+    }),
   };
 
   async run(): Promise<ForwardResult> {

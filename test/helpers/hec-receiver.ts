@@ -44,6 +44,13 @@ import type { Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { waitFor } from './wait.js';
 
+/** A channel's acknowledgement state: the next ackId; per pending ackId its polls and events. */
+interface Channel {
+  next: number;
+  pending: Map<number, number>;
+  events: Map<number, number>;
+}
+
 /** One event as indexed: the envelope parsed, and the raw text of its `event` and `time`. */
 export interface IndexedEvent {
   /** The `event` member's text exactly as sent. */
@@ -156,7 +163,7 @@ export class HecReceiver {
   private inFlight = 0;
   private readonly events = new EventEmitter();
   /** Per channel: next ackId, and pending ackIds with their poll counts. */
-  private readonly channels = new Map<string, { next: number; pending: Map<number, number> }>();
+  private readonly channels = new Map<string, Channel>();
 
   constructor(private readonly options: HecReceiverOptions = {}) {}
 
@@ -219,6 +226,13 @@ export class HecReceiver {
   get pendingAcks(): number {
     let n = 0;
     for (const c of this.channels.values()) n += c.pending.size;
+    return n;
+  }
+
+  /** Events of requests whose ackId has not been reported true (indexed, the sender not told). */
+  get unacknowledgedEvents(): number {
+    let n = 0;
+    for (const c of this.channels.values()) for (const events of c.events.values()) n += events;
     return n;
   }
 
@@ -394,6 +408,7 @@ export class HecReceiver {
     const c = this.channel(channel as string);
     const ackId = c.next++;
     c.pending.set(ackId, 0);
+    c.events.set(ackId, n);
     this.answer(res, 200, { text: 'Success', code: 0, ackId });
   }
 
@@ -402,9 +417,9 @@ export class HecReceiver {
     this.reply(res, status, body);
   }
 
-  private channel(id: string): { next: number; pending: Map<number, number> } {
+  private channel(id: string): Channel {
     let c = this.channels.get(id);
-    if (!c) this.channels.set(id, (c = { next: 0, pending: new Map() }));
+    if (!c) this.channels.set(id, (c = { next: 0, pending: new Map(), events: new Map() }));
     return c;
   }
 
@@ -429,7 +444,10 @@ export class HecReceiver {
       }
       c.pending.set(id, polls + 1);
       const done = !this.held && polls + 1 >= (this.options.ackAfterPolls ?? 1);
-      if (done) c.pending.delete(id);
+      if (done) {
+        c.pending.delete(id);
+        c.events.delete(id);
+      }
       acks[String(id)] = done;
     }
     this.reply(res, 200, { acks });
