@@ -16,6 +16,7 @@ import { sealEntry } from '../../src/core/write/seal.js';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { assertExit, BIN, ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { HecReceiver } from '../helpers/hec-receiver.js';
+import { makePki } from '../helpers/pki.js';
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 
@@ -80,14 +81,15 @@ describe('forward --splunk-hec', () => {
     assert.equal(rx!.requests, requests);
   });
 
-  it('without acks: a 200 counts (reported as sent); LOKI_SPLUNK_HEC_URL and _SOURCETYPE enable and shape the target', async () => {
-    await receiver();
+  it('without acks: a 200 counts (reported as sent); LOKI_SPLUNK_HEC_URL, _INDEX and _SOURCETYPE enable and shape the target', async () => {
+    await receiver({ allowedIndexes: ['audit'] });
     const r = assertExit(
       await fwd([], {
         env: {
           LOKI_SPLUNK_HEC_URL: `${rx!.url}/services/collector/event`,
           LOKI_SPLUNK_HEC_TOKEN: rx!.token,
           LOKI_SPLUNK_HEC_SOURCETYPE: 'audit:chain',
+          LOKI_SPLUNK_HEC_INDEX: 'audit',
         },
       }),
       0,
@@ -95,7 +97,7 @@ describe('forward --splunk-hec', () => {
     assert.match(r.stdout, /: 240 sent \(HEC answered 200; --splunk-hec-ack waits for indexer acknowledgement\)/);
     assert.equal(rx!.indexed.length, 240);
     assert.equal(rx!.ackPolls, 0);
-    assert.ok(rx!.indexed.every((e) => e.sourcetype === 'audit:chain'));
+    assert.ok(rx!.indexed.every((e) => e.sourcetype === 'audit:chain' && e.index === 'audit'));
   });
 
   it('503 "Server is busy" is retried with backoff until HEC takes the batch', async () => {
@@ -220,6 +222,19 @@ describe('forward --splunk-hec', () => {
     assert.equal(rx!.indexed.length, 1);
     assert.match(rx!.indexed[0].eventText, /"n": 18446744073709551617\}/);
     assert.equal(rx!.indexed[0].eventText, s.line.trimEnd());
+  });
+
+  it('https: a CA it does not know stops at once (exit 20, the hint names --ca); with --ca FILE it delivers', async () => {
+    const pki = makePki(join(t.dir, 'pki'));
+    await receiver({
+      tls: { cert: readFileSync(join(pki, 'server.pem')), key: readFileSync(join(pki, 'server.key')) },
+    });
+    const r = assertExit(await fwd(['--splunk-hec', rx!.url]), 20);
+    assert.match(r.stderr, /TLS: 127\.0\.0\.1:\d+ is not trusted: .* \([A-Z_]+\); give its CA with --ca FILE/);
+    assert.match(r.stderr, /^loki-audit: hint: .*--ca FILE \(PEM\)/m);
+    assert.equal(rx!.requests, 0);
+    assertExit(await fwd(['--splunk-hec', rx!.url, '--ca', join(pki, 'ca.pem')]), 0);
+    assert.equal(rx!.indexed.length, 240);
   });
 
   it('killed (SIGKILL) while a batch waits for its acknowledgement: the restart loses nothing, repeats only that batch', async () => {

@@ -73,7 +73,7 @@ export class HecEventEncoder {
   }
 
   /**
-   * The event's JSON text (one line: the entry's text has no raw newline). `prev_hash` is given
+   * The event's JSON text (the entry's text inside it as read). `prev_hash` is given
    * only when the previous entry encoded was the line just before this one in the same file
    * (entries skipped by a filter, or the first entry after a restart, have none: a wrong
    * predecessor would be worse than none).

@@ -123,7 +123,7 @@ export class HecTarget implements ForwardTarget {
     return new HecBatch(this.encoder);
   }
 
-  async deliver(batch: TargetBatch, signal?: AbortSignal): Promise<DeliverResult> {
+  async deliver(batch: TargetBatch): Promise<DeliverResult> {
     const b = batch as HecBatch;
     b.seal();
     if (!b.body) return { ok: true };
@@ -140,7 +140,7 @@ export class HecTarget implements ForwardTarget {
     }
     if (this.credentialsRefused) this.client.reloadToken();
     let r = await this.client.post(body);
-    if (r.ok && r.ackId !== null) r = await this.client.waitForAck(r.ackId, signal);
+    if (r.ok && r.ackId !== null) r = await this.client.waitForAck(r.ackId);
     else if (r.ok && this.acknowledges)
       return {
         ok: false,
