@@ -23,11 +23,11 @@ export interface ForwardResult {
 
 export default class Forward extends AuditCommand {
   static override summary =
-    'Send entries to Grafana Loki and syslog (UDP, TCP, TLS, RELP), with no loss and no duplicates across restarts.';
+    'Send entries to Grafana Loki, syslog (UDP, TCP, TLS, RELP) and Splunk HEC, with no loss and no duplicates across restarts.';
 
   static override description = `Each target keeps its position in a state file (like Promtail's positions file): after a restart, forwarding resumes right after the last acknowledged entry, once the bytes there are checked unchanged. Retries with exponential backoff on 429, 5xx and network errors; entries Loki refuses (a 400 naming an entry problem) go to a dead-letter file; a refusal of the target itself (credentials, URL path, body size) stops with the position kept, or with --follow is retried until it is fixed.
 
-Targets come from --loki/--syslog flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN) or files (--loki-password-file, --loki-token-file).
+Targets come from --loki/--syslog/--splunk-hec flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_SPLUNK_HEC_URL and LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN, LOKI_SPLUNK_HEC_TOKEN) or files (--loki-password-file, --loki-token-file, --splunk-hec-token-file).
 
 ${exitCodesHelp('forward')}`;
 
