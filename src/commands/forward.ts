@@ -27,7 +27,7 @@ export default class Forward extends AuditCommand {
 
   static override description = `Each target keeps its position in a state file (like Promtail's positions file): after a restart, forwarding resumes right after the last acknowledged entry, once the bytes there are checked unchanged. Retries with exponential backoff on 429, 5xx and network errors; entries Loki refuses (a 400 naming an entry problem) go to a dead-letter file; a refusal of the target itself (credentials, URL path, body size) stops with the position kept, or with --follow is retried until it is fixed.
 
-Targets come from --loki/--syslog flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN) or files (--loki-password-file, --loki-token-file).
+Targets come from --loki/--syslog flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. For targets of the config file, each flag given (--tenant, --label, --timestamp, --timeout, --batch-*, --framing, --ca, --facility, …) wins over its key for every target of its kind (docs/forward.md#configuration). Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN) or files (--loki-password-file, --loki-token-file).
 
 ${exitCodesHelp('forward')}`;
 
@@ -87,9 +87,8 @@ ${exitCodesHelp('forward')}`;
     }),
     timestamp: Flags.option({
       options: ['entry', 'ingest'] as const,
-      default: 'entry' as const,
       summary:
-        "Loki entry time: the entry's own, or now (for entries older than Loki accepts; the event time stays in the line).",
+        "Loki entry time: the entry's own (default), or now (for entries older than Loki accepts; the event time stays in the line).",
       helpGroup: 'LOKI',
     })(),
     'batch-entries': Flags.integer({
@@ -102,7 +101,7 @@ ${exitCodesHelp('forward')}`;
       summary: 'Largest Loki batch in bytes (default 1 MiB).',
       helpGroup: 'LOKI',
     }),
-    timeout: Flags.integer({ min: 100, default: 10_000, summary: 'Request / connect timeout, ms.' }),
+    timeout: Flags.integer({ min: 100, summary: 'Request / connect timeout, ms (default 10000).' }),
     syslog: Flags.string({
       multiple: true,
       summary:
@@ -111,8 +110,7 @@ ${exitCodesHelp('forward')}`;
     }),
     framing: Flags.option({
       options: ['octet-counting', 'lf'] as const,
-      default: 'octet-counting' as const,
-      summary: 'TCP/TLS framing (RFC 6587).',
+      summary: 'TCP/TLS framing (RFC 6587; default octet-counting).',
       helpGroup: 'SYSLOG',
     })(),
     ca: pathFlag({
