@@ -87,9 +87,16 @@ export function forwardEventPrinter(
 export function formatForwardPreview(previews: TargetPreview[]): string {
   const out: string[] = [];
   for (const p of previews) {
-    out.push(`${p.target}: ${p.entries} entries would be sent`);
+    const refusals = Object.entries(p.wouldBeRefused);
+    const notSent = refusals.reduce((n, [, k]) => n + k, 0);
+    out.push(
+      `${p.target}: ${p.entries} entr${p.entries === 1 ? 'y' : 'ies'} would be sent` +
+        (notSent ? `, ${notSent} would be refused by the target` : ''),
+    );
     for (const [labels, n] of Object.entries(p.streams)) out.push(`  stream ${safeText(labels)}: ${n}`);
-    for (const [reason, n] of Object.entries(p.refused)) out.push(`  refused: ${n}: ${safeText(reason)}`);
+    for (const [reason, n] of refusals) out.push(`  would be refused: ${n}: ${safeText(reason)}`);
+    if (refusals.some(([reason]) => /too old/.test(reason)))
+      out.push('  hint: --timestamp ingest sends them with the time of sending (the event time stays in the line)');
     if (p.sample) out.push(`  first message: ${safeText(p.sample)}`);
   }
   return out.map((l) => l + '\n').join('');
