@@ -141,7 +141,8 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     code: 11,
     name: 'deadLettered',
     commands: ['forward'],
-    meaning: 'some entries were refused for good and written to the dead-letter file',
+    meaning:
+      'some entries were refused for good and written to the dead-letter file (`--replay-dead-letter`: some stay in it)',
   },
   {
     code: 12,

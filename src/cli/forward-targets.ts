@@ -1,8 +1,10 @@
 /**
  * Forward configuration from flags, environment and a config file (`.loki/config.yaml`).
  *
- * Precedence: flags, then the config file's `forward` section, then Loki Mode's own
- * environment (`LOKI_AUDIT_SYSLOG_HOST`, `_PORT`, `_PROTO`, spec §6.3). From Loki Mode's
+ * Which targets: `--loki`/`--syslog` flags, else the config file's `forward.targets`, else Loki
+ * Mode's own environment (`LOKI_AUDIT_SYSLOG_HOST`, `_PORT`, `_PROTO`, spec §6.3). The settings of
+ * a config-file target: each flag given wins over its key for every target of the flag's kind,
+ * then the key, then the default (the keys: forward-config-keys.ts, docs/forward.md). From Loki Mode's
  * `enterprise.audit` keys, `level` (minimum level) and `exclude_events` apply as filters.
  * Secrets (Loki password, bearer token) come only from the environment or from files, never
  * from argv, and are never printed.
@@ -14,6 +16,7 @@ import { LokiConfigError } from '../sinks/loki/client.js';
 import { LokiTarget } from '../sinks/loki/target.js';
 import type { SyslogTarget } from '../sinks/syslog/target.js';
 import { FACILITIES } from '../formats/syslog.js';
+import { checkTargetKeys, type TargetKind } from './forward-config-keys.js';
 import { expandPath as expand } from './paths.js';
 import { splunkHecEnv } from './loki-mode-env.js';
 import type { HecTargetConfig } from '../sinks/splunk/target.js';
@@ -29,7 +32,7 @@ export class ForwardConfigError extends Error {
 interface LokiSection {
   loki: string;
   tenant?: string;
-  labels?: Record<string, string>;
+  labels?: Record<string, string | number | boolean>;
   username?: string;
   password_file?: string;
   bearer_token_file?: string;
@@ -47,6 +50,8 @@ interface SyslogSection {
   servername?: string;
   facility?: string;
   hostname?: string;
+  timeout_ms?: number;
+  batch_entries?: number;
 }
 
 /** A Splunk HEC target of the config file (token from `token_file` or LOKI_SPLUNK_HEC_TOKEN). */
@@ -155,6 +160,31 @@ function parseLabels(list: string[] | undefined): Record<string, string> {
   return out;
 }
 
+/** A YAML map's values as strings (`env: prod`, `shard: 3`). */
+function stringValues(m: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m ?? {})) out[k] = String(v);
+  return out;
+}
+
+/**
+ * A config-file Loki target's credentials with the flags over them. The two kinds replace each
+ * other: a token flag drops the file's basic auth keys, a basic auth flag drops its token file
+ * (else flag and key together would be "both kinds", an error); within a kind, key by key.
+ */
+function lokiAuthSettings(
+  flags: TargetFlags,
+  t: LokiSection,
+): { username?: string; passwordFile?: string; tokenFile?: string } {
+  const basicFlag = flags['loki-username'] !== undefined || flags['loki-password-file'] !== undefined;
+  const tokenFlag = flags['loki-token-file'] !== undefined;
+  return {
+    username: flags['loki-username'] ?? (tokenFlag ? undefined : t.username),
+    passwordFile: flags['loki-password-file'] ?? (tokenFlag ? undefined : t.password_file),
+    tokenFile: flags['loki-token-file'] ?? (basicFlag ? undefined : t.bearer_token_file),
+  };
+}
+
 export function lokiAuth(
   username: string | undefined,
   passwordFile: string | undefined,
@@ -213,7 +243,8 @@ export function noCredentialsInUrl(url: string, what: string): void {
 
 /**
  * Builds the targets. The syslog sink (and with it TLS, UDP) is loaded only for a syslog target.
- * @throws ForwardConfigError (also for what the sinks refuse: bad URL, label, certificate file)
+ * @throws ForwardConfigError (also for what the sinks refuse: bad URL, label, certificate file;
+ *   and for two targets with one id, e.g. file targets a flag made alike)
  */
 export async function buildTargets(
   flags: TargetFlags,
@@ -221,7 +252,18 @@ export async function buildTargets(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ForwardTarget[]> {
   try {
-    return await buildWith(flags, config, env);
+    const targets = await buildWith(flags, config, env);
+    // Two targets with one id would share a position (and get every entry twice).
+    for (const [i, a] of targets.entries()) {
+      const j = targets.findIndex((b, k) => k > i && b.id === a.id);
+      if (j >= 0) {
+        await Promise.all(targets.map((x) => x.close()));
+        throw new ForwardConfigError(
+          `${flags.loki?.length || flags.syslog?.length ? 'targets' : 'config forward.targets'}[${i}] and [${j}] are the same target (${a.id}) once the flags apply: give each its own URL or tenant`,
+        );
+      }
+    }
+    return targets;
   } catch (err) {
     if (err instanceof LokiConfigError) throw new ForwardConfigError(err.message);
     throw err;
@@ -347,60 +389,77 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
       );
     return targets;
   }
-  for (const [i, t] of (config.forward?.targets ?? []).entries()) {
-    if ('loki' in t && t.loki) {
-      noCredentialsInUrl(t.loki, `config forward.targets[${i}].loki`);
+  // Targets of the config file: each flag given wins over its key, for every target of its kind
+  // (--tenant for every Loki target, --framing for every syslog one); --label adds labels (a
+  // name given in both takes the flag's value). docs/forward.md#configuration.
+  const flagLabels = parseLabels(flags.label);
+  const fileTargets: unknown = config.forward?.targets ?? [];
+  if (!Array.isArray(fileTargets)) throw new ForwardConfigError('config forward.targets: must be a list of targets');
+  for (const [i, raw] of fileTargets.entries()) {
+    const where = `config forward.targets[${i}]`;
+    let kind: TargetKind;
+    try {
+      kind = checkTargetKeys(raw, where);
+    } catch (err) {
+      throw new ForwardConfigError((err as Error).message);
+    }
+    if (kind === 'loki') {
+      const t = raw as LokiSection;
+      noCredentialsInUrl(t.loki, `${where}.loki`);
+      const auth = lokiAuthSettings(flags, t);
+      const labels = { ...stringValues(t.labels), ...flagLabels };
       targets.push(
         new LokiTarget(
           {
             url: t.loki,
-            tenant: t.tenant,
-            labels: t.labels,
-            auth: lokiAuth(t.username, t.password_file, t.bearer_token_file, env),
-            reloadAuth: () => lokiAuth(t.username, t.password_file, t.bearer_token_file, env),
-            timeoutMs: t.timeout_ms,
-            timestampMode: t.timestamp,
+            tenant: flags.tenant ?? t.tenant,
+            labels,
+            auth: lokiAuth(auth.username, auth.passwordFile, auth.tokenFile, env),
+            reloadAuth: () => lokiAuth(auth.username, auth.passwordFile, auth.tokenFile, env),
+            timeoutMs: flags.timeout ?? t.timeout_ms,
+            timestampMode: flags.timestamp ?? t.timestamp,
           },
-          { entries: t.batch_entries, bytes: t.batch_bytes },
+          { entries: flags['batch-entries'] ?? t.batch_entries, bytes: flags['batch-bytes'] ?? t.batch_bytes },
         ),
       );
-    } else if ('syslog' in t && t.syslog) {
-      noCredentialsInUrl(t.syslog, `config forward.targets[${i}].syslog`);
+    } else if (kind === 'syslog') {
+      const t = raw as SyslogSection;
+      noCredentialsInUrl(t.syslog, `${where}.syslog`);
+      const path = (flag: string | undefined, key: string | undefined) => flag ?? (key && expand(key));
       targets.push(
         await syslogTarget(
           {
             url: t.syslog,
-            framing: t.framing,
-            ca: t.ca && expand(t.ca),
-            cert: t.cert && expand(t.cert),
-            key: t.key && expand(t.key),
+            framing: flags.framing ?? t.framing,
+            ca: path(flags.ca, t.ca),
+            cert: path(flags.cert, t.cert),
+            key: path(flags.key, t.key),
             servername: t.servername,
+            timeoutMs: flags.timeout ?? t.timeout_ms,
           },
-          { facility: facility(t.facility), hostname: t.hostname },
-        ),
-      );
-    } else if ('splunk_hec' in t && t.splunk_hec) {
-      targets.push(
-        await splunkHecTarget(
-          `config forward.targets[${i}].splunk_hec`,
-          {
-            url: t.splunk_hec,
-            tokenFile: t.token_file,
-            index: t.index,
-            sourcetype: t.sourcetype,
-            ack: t.ack === true,
-            channel: t.channel,
-            ca: t.ca,
-            timeoutMs: t.timeout_ms,
-            ackTimeoutMs: t.ack_timeout_ms,
-          },
-          env,
-          { entries: t.batch_entries, bytes: t.batch_bytes },
+          { facility: facility(flags.facility ?? t.facility), hostname: flags.hostname ?? t.hostname },
+          flags['batch-entries'] ?? t.batch_entries,
         ),
       );
     } else {
-      throw new ForwardConfigError(
-        `config forward.targets: each target needs "loki: URL", "syslog: URL" or "splunk_hec: URL", got ${JSON.stringify(Object.keys(t))}`,
+      const t = raw as SplunkHecSection;
+      targets.push(
+        await splunkHecTarget(
+          `${where}.splunk_hec`,
+          {
+            url: t.splunk_hec,
+            tokenFile: flags['splunk-hec-token-file'] ?? t.token_file,
+            index: flags['splunk-hec-index'] ?? t.index,
+            sourcetype: flags['splunk-hec-sourcetype'] ?? t.sourcetype,
+            ack: flags['splunk-hec-ack'] === true || t.ack === true,
+            channel: flags['splunk-hec-channel'] ?? t.channel,
+            ca: flags.ca ?? t.ca,
+            timeoutMs: flags.timeout ?? t.timeout_ms,
+            ackTimeoutMs: t.ack_timeout_ms,
+          },
+          env,
+          { entries: flags['batch-entries'] ?? t.batch_entries, bytes: flags['batch-bytes'] ?? t.batch_bytes },
+        ),
       );
     }
   }
@@ -432,8 +491,13 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
     noCredentialsInUrl(`${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, 'LOKI_AUDIT_SYSLOG_HOST');
     targets.push(
       await syslogTarget(
-        { url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing },
-        { facility: facility(flags.facility) },
+        {
+          url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`,
+          framing: flags.framing,
+          timeoutMs: flags.timeout,
+        },
+        { facility: facility(flags.facility), hostname: flags.hostname },
+        flags['batch-entries'],
       ),
     );
   }

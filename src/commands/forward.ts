@@ -5,11 +5,23 @@ import { Exit, forwardExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags } from '../cli/filter-flags.js';
 import { forwardSetup } from '../cli/forward-setup.js';
 import type { TargetReport } from '../core/forward/pipeline.js';
-import type { TargetPreview } from '../core/forward/target.js';
+import type { ForwardTarget, TargetPreview } from '../core/forward/target.js';
+import type { ForwardEvent } from '../core/forward/pipeline.js';
+import { replayDeadLetters, type ReplayReport } from '../core/forward/replay.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
+import { replayCommand } from '../cli/forward-replay.js';
+import { safeText } from '../formats/escape.js';
 import { forward } from '../core/forward/pipeline.js';
 import { StateError } from '../core/forward/positions.js';
 import { constrainHeap } from '../core/runtime/heap.js';
-import { formatForwardPreview, formatForwardReports, forwardEventPrinter } from '../output/forward.js';
+import {
+  deadLetterNote,
+  formatForwardPreview,
+  formatForwardReports,
+  formatReplayReport,
+  forwardEventPrinter,
+  refusalHint,
+} from '../output/forward.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { resolveAuditSource } from '../core/read/streams.js';
@@ -19,6 +31,8 @@ export interface ForwardResult {
   state: string;
   targets: TargetReport[];
   preview?: TargetPreview[];
+  /** With --replay-dead-letter: what was sent again and what stays in the file (`targets` is empty). */
+  replay?: ReplayReport;
 }
 
 export default class Forward extends AuditCommand {
@@ -27,7 +41,7 @@ export default class Forward extends AuditCommand {
 
   static override description = `Each target keeps its position in a state file (like Promtail's positions file): after a restart, forwarding resumes right after the last acknowledged entry, once the bytes there are checked unchanged. Retries with exponential backoff on 429, 5xx and network errors; entries Loki refuses (a 400 naming an entry problem) go to a dead-letter file; a refusal of the target itself (credentials, URL path, body size) stops with the position kept, or with --follow is retried until it is fixed.
 
-Targets come from --loki/--syslog/--splunk-hec flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_SPLUNK_HEC_URL and LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN, LOKI_SPLUNK_HEC_TOKEN) or files (--loki-password-file, --loki-token-file, --splunk-hec-token-file).
+Targets come from --loki/--syslog/--splunk-hec flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_SPLUNK_HEC_URL and LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. For targets of the config file, each flag given (--tenant, --label, --timestamp, --timeout, --batch-*, --framing, --ca, --facility, …) wins over its key for every target of its kind (docs/forward.md#configuration). Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN, LOKI_SPLUNK_HEC_TOKEN) or files (--loki-password-file, --loki-token-file, --splunk-hec-token-file).
 
 ${exitCodesHelp('forward')}`;
 
@@ -38,6 +52,7 @@ ${exitCodesHelp('forward')}`;
     '<%= config.bin %> <%= command.id %> --syslog relp://siem.example.com:20514 --follow',
     '<%= config.bin %> <%= command.id %> --loki http://loki:3100 --dry-run',
     'LOKI_SPLUNK_HEC_TOKEN=… <%= config.bin %> <%= command.id %> --splunk-hec https://splunk:8088 --splunk-hec-ack --follow',
+    '<%= config.bin %> <%= command.id %> --replay-dead-letter --loki http://loki:3100 --timestamp ingest',
   ];
 
   static override enableJsonFlag = true;
@@ -58,6 +73,11 @@ ${exitCodesHelp('forward')}`;
     }),
     'dead-letter': pathFlag({
       summary: 'Where refused entries go, as JSON Lines (default: next to the state file).',
+    }),
+    'replay-dead-letter': Flags.boolean({
+      summary:
+        "Send the dead-letter file's entries again to the targets that refused them; remove those delivered (positions untouched).",
+      exclusive: ['follow', 'dry-run', 'reset-state'],
     }),
     'reset-state': Flags.boolean({ summary: 'Forget saved positions and start again (see --start-at).' }),
     'start-at': Flags.option({
@@ -88,9 +108,8 @@ ${exitCodesHelp('forward')}`;
     }),
     timestamp: Flags.option({
       options: ['entry', 'ingest'] as const,
-      default: 'entry' as const,
       summary:
-        "Loki entry time: the entry's own, or now (for entries older than Loki accepts; the event time stays in the line).",
+        "Loki entry time: the entry's own (default), or now (for entries older than Loki accepts; the event time stays in the line).",
       helpGroup: 'LOKI',
     })(),
     'batch-entries': Flags.integer({
@@ -103,7 +122,7 @@ ${exitCodesHelp('forward')}`;
       summary: 'Largest Loki batch in bytes (default 1 MiB).',
       helpGroup: 'LOKI',
     }),
-    timeout: Flags.integer({ min: 100, default: 10_000, summary: 'Request / connect timeout, ms.' }),
+    timeout: Flags.integer({ min: 100, summary: 'Request / connect timeout, ms (default 10000).' }),
     syslog: Flags.string({
       multiple: true,
       summary:
@@ -112,8 +131,7 @@ ${exitCodesHelp('forward')}`;
     }),
     framing: Flags.option({
       options: ['octet-counting', 'lf'] as const,
-      default: 'octet-counting' as const,
-      summary: 'TCP/TLS framing (RFC 6587).',
+      summary: 'TCP/TLS framing (RFC 6587; default octet-counting).',
       helpGroup: 'SYSLOG',
     })(),
     ca: pathFlag({
@@ -172,6 +190,7 @@ ${exitCodesHelp('forward')}`;
       );
     const dir = source.home;
     const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(flags, dir);
+    if (flags['replay-dead-letter']) return this.replay(flags, dir, statePath, deadLetterPath, targets);
     // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half
     // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
@@ -186,6 +205,13 @@ ${exitCodesHelp('forward')}`;
         ? new ProgressLine('forwarding')
         : null;
     const previews: TargetPreview[] = [];
+    const printEvent = forwardEventPrinter(targets[0].id, deadLetterPath, progress);
+    // Loki refused entries for their age: the replay command then carries --timestamp ingest.
+    let tooOld = false;
+    const onEvent = (e: ForwardEvent) => {
+      if (e.kind === 'dead-letter' && /too old|too far behind/i.test(e.reason)) tooOld = true;
+      printEvent(e);
+    };
     let reports: TargetReport[];
     try {
       reports = await forward(targets, {
@@ -200,7 +226,7 @@ ${exitCodesHelp('forward')}`;
         deadLetterPath,
         maxLineBytes: flags['max-line-bytes'],
         signal: abort.signal,
-        onEvent: forwardEventPrinter(targets[0].id, deadLetterPath, progress),
+        onEvent,
         dryRun: flags['dry-run'],
         previews,
       });
@@ -218,7 +244,57 @@ ${exitCodesHelp('forward')}`;
       progress?.clear();
     }
     if (!quiet) this.out(flags['dry-run'] ? formatForwardPreview(previews) : formatForwardReports(reports));
+    const deadLettered = reports.reduce((n, r) => n + r.deadLettered, 0);
+    if (deadLettered)
+      process.stderr.write(
+        deadLetterNote(deadLettered, deadLetterPath, replayCommand(flags, dir, deadLetterPath, tooOld)),
+      );
     process.exitCode = forwardExitCode(reports);
     return { dir, state: statePath, targets: reports, ...(flags['dry-run'] ? { preview: previews } : {}) };
+  }
+
+  /** `--replay-dead-letter`: the dead-letter file's entries sent again; its report, and exit 11 while some stay. */
+  private async replay(
+    flags: { 'give-up-after'?: number; 'max-line-bytes'?: number },
+    dir: string,
+    statePath: string,
+    deadLetterPath: string,
+    targets: ForwardTarget[],
+  ): Promise<ForwardResult> {
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    let report: ReplayReport;
+    try {
+      report = await replayDeadLetters(targets, {
+        deadLetterPath,
+        maxLineBytes: flags['max-line-bytes'] ?? DEFAULT_MAX_LINE_BYTES,
+        retry: {
+          backoffMs: { min: 500, max: 30_000 },
+          giveUpAfterMs: (flags['give-up-after'] ?? 300) * 1000,
+          signal: abort.signal,
+        },
+        onRetry: (target, n) => {
+          if (n.attempt === 1 || n.attempt % 10 === 0)
+            process.stderr.write(
+              `loki-audit: ${target}: ${safeText(n.error)}; retrying (attempt ${n.attempt}, next in ${n.delayMs} ms)\n`,
+            );
+        },
+      });
+    } finally {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      await Promise.all(targets.map((t) => t.close()));
+    }
+    if (!this.jsonEnabled()) this.out(formatReplayReport(report));
+    for (const t of report.targets)
+      if (t.stopped) process.stderr.write(`loki-audit: hint: ${refusalHint(t.target, t.stopped, t.error ?? '')}\n`);
+    const kept = Object.values(report.unconfigured).reduce((a, b) => a + b, report.invalid);
+    process.exitCode = forwardExitCode([
+      ...report.targets.map((t) => ({ error: t.error, stopped: t.stopped, deadLettered: t.stillRefused })),
+      { error: null, deadLettered: kept },
+    ]);
+    return { dir, state: statePath, targets: [], replay: report };
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import type { TargetPreview, TargetRefusal } from '../core/forward/target.js';
+import type { ReplayReport } from '../core/forward/replay.js';
 import type { ProgressLine } from './progress.js';
 import { safeText } from '../formats/escape.js';
 import { LineWarnings } from './warnings.js';
@@ -110,9 +111,16 @@ export function forwardEventPrinter(
 export function formatForwardPreview(previews: TargetPreview[]): string {
   const out: string[] = [];
   for (const p of previews) {
-    out.push(`${p.target}: ${p.entries} entries would be sent`);
+    const refusals = Object.entries(p.wouldBeRefused);
+    const notSent = refusals.reduce((n, [, k]) => n + k, 0);
+    out.push(
+      `${p.target}: ${p.entries} entr${p.entries === 1 ? 'y' : 'ies'} would be sent` +
+        (notSent ? `, ${notSent} would be refused by the target` : ''),
+    );
     for (const [labels, n] of Object.entries(p.streams)) out.push(`  stream ${safeText(labels)}: ${n}`);
-    for (const [reason, n] of Object.entries(p.refused)) out.push(`  refused: ${n}: ${safeText(reason)}`);
+    for (const [reason, n] of refusals) out.push(`  would be refused: ${n}: ${safeText(reason)}`);
+    if (refusals.some(([reason]) => /too old/.test(reason)))
+      out.push('  hint: --timestamp ingest sends them with the time of sending (the event time stays in the line)');
     if (p.sample) out.push(`  first message: ${safeText(p.sample)}`);
   }
   return out.map((l) => l + '\n').join('');
@@ -135,4 +143,41 @@ export function formatForwardReports(reports: TargetReport[]): string {
         `${r.target}: ${taken(r)}${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.unreadable.length ? `, ${r.unreadable.length} file(s) could not be read (${r.unreadable.map(safeText).join(', ')}): their entries were not sent` : ''}${r.error ? `, ${r.stopped ? 'stopped' : 'gave up'}: ${safeText(r.error)}` : ''}\n`,
     )
     .join('');
+}
+
+/**
+ * What a run that dead-lettered entries says at its end (stderr): where they are, that the
+ * position has moved past them, and the command that sends them again.
+ */
+export function deadLetterNote(entries: number, deadLetterPath: string, command: string): string {
+  return (
+    `loki-audit: note: ${entries} refused entr${entries === 1 ? 'y is' : 'ies are'} in ${safeText(deadLetterPath)}; ` +
+    'the position has moved past them, so later runs do not send them again\n' +
+    `loki-audit: hint: once the cause is fixed, send them again with: ${safeText(command)}\n`
+  );
+}
+
+/** The outcome of `--replay-dead-letter`: one line per target, then what the file kept. */
+export function formatReplayReport(r: ReplayReport): string {
+  if (!r.found) return `no dead-letter file at ${safeText(r.file)}: nothing to replay\n`;
+  const out: string[] = [];
+  for (const t of r.targets) {
+    const taken = t.acknowledges
+      ? `${t.replayed} replayed`
+      : `${t.replayed} sent (${/^syslog:(\w+):/.exec(t.target)?.[1] ?? 'the target'} has no acknowledgement)`;
+    out.push(
+      `${t.target}: ${taken}, ${t.stillRefused} still refused` +
+        (t.error ? `, ${t.stopped ? 'stopped' : 'gave up'}: ${safeText(t.error)}` : ''),
+    );
+  }
+  const unconfigured = Object.values(r.unconfigured).reduce((a, b) => a + b, 0);
+  const kept = r.stillRefused + unconfigured + r.invalid + r.carriedOver;
+  out.push(`${safeText(r.file)}: ${r.replayed} removed, ${kept} kept`);
+  for (const [target, n] of Object.entries(r.unconfigured))
+    out.push(
+      `  kept: ${n} for ${safeText(target)}, not a target of this run (give its --loki/--syslog to replay them)`,
+    );
+  if (r.invalid) out.push(`  kept: ${r.invalid} line(s) that are not dead-letter records, as they are`);
+  if (r.carriedOver) out.push(`  kept: ${r.carriedOver} line(s) a forward run wrote during the replay`);
+  return out.map((l) => l + '\n').join('');
 }

@@ -750,6 +750,39 @@ describe('forward to Loki', () => {
     assert.throws(() => readFileSync(state));
   });
 
+  it('--dry-run of entries Loki would refuse says so once: 0 would be sent, 150 would be refused (text and --json)', async () => {
+    const dry = (...a: string[]) =>
+      runCli([
+        'forward',
+        '--dir',
+        join(LOKI, 'extended/valid/writer'),
+        '--loki',
+        rx.url,
+        '--state',
+        join(t.dir, 'fresh.json'),
+        '--dry-run',
+        ...a,
+      ]);
+    const r = assertExit(await dry(), 0);
+    assert.match(
+      r.stdout,
+      /^loki:http:\/\/127\.0\.0\.1:\d+: 0 entries would be sent, 150 would be refused by the target\n/,
+    );
+    assert.match(r.stdout, /\n {2}would be refused: 150: timestamp too old for Loki\n/);
+    assert.match(r.stdout, /hint: --timestamp ingest sends them/);
+    assert.doesNotMatch(r.stdout + r.stderr, /150 entries would be sent|\b150 refused|dead-letter/);
+    const j = JSON.parse(assertExit(await dry('--json'), 0).stdout);
+    assert.equal(j.preview[0].entries, 0);
+    assert.deepEqual(j.preview[0].wouldBeRefused, { 'timestamp too old for Loki': 150 });
+    assert.equal(j.preview[0].refused, undefined);
+    assert.equal(j.targets[0].deadLettered, 0);
+    const ingest = assertExit(await dry('--timestamp', 'ingest'), 0);
+    assert.match(ingest.stdout, /: 150 entries would be sent\n/);
+    assert.doesNotMatch(ingest.stdout, /refused/);
+    assert.equal(rx.pushes, 0);
+    assert.equal(existsSync(join(t.dir, 'fresh.json')), false);
+  });
+
   it("filters apply (only auth.* at warning and above), and the config file's enterprise.audit.level too", async () => {
     const r = await fwd('--event', 'auth.*', '--level', 'warning');
     assert.equal(r.code, 0, r.stderr);

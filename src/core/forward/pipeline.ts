@@ -246,7 +246,7 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
 /** `--dry-run`: what would be sent to `t`, into its preview; nothing is sent or saved. */
 async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['from']): Promise<TargetReport> {
   const { options } = run;
-  const preview: TargetPreview = { target: t.id, entries: 0, streams: {}, sample: null, refused: {} };
+  const preview: TargetPreview = { target: t.id, entries: 0, streams: {}, sample: null, wouldBeRefused: {} };
   options.previews?.push(preview);
   const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
   const report = reportOf(t, options);
@@ -256,10 +256,7 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
     for (let r = await lines.next(); !r.done; r = await lines.next()) {
       for (const s of r.value) {
         const e = matchingEntry(s, options.filter, run.maxLineBytes, onProblem);
-        if (e) {
-          t.preview(e, preview);
-          preview.entries++;
-        }
+        if (e && t.preview(e, preview)) preview.entries++;
       }
     }
     return report;

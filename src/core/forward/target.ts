@@ -94,19 +94,23 @@ export interface ForwardTarget {
   slice?(batch: TargetBatch, from: number, to: number): TargetBatch;
   /** Optional: the batch is done with (delivered, dead-lettered or given up on); its memory can be reused. */
   dispose?(batch: TargetBatch): void;
-  /** What `deliver` would send, for `--dry-run`: streams/labels or a sample message, and refusals. */
-  preview(e: ReadEntry, into: TargetPreview): void;
+  /**
+   * For `--dry-run`: records into `into` what `deliver` would send (streams/labels or a sample
+   * message) or why the target would refuse `e`; returns whether `e` would be sent.
+   */
+  preview(e: ReadEntry, into: TargetPreview): boolean;
   close(): Promise<void>;
 }
 
 /** Accumulated `--dry-run` view of one target. */
 export interface TargetPreview {
   target: string;
+  /** Entries that would be sent (those the target would refuse are not counted here). */
   entries: number;
   /** Loki: label set → entries. */
   streams: Record<string, number>;
   /** Syslog: the first message that would be sent. */
   sample: string | null;
-  /** Entries the target would refuse, by reason. */
-  refused: Record<string, number>;
+  /** Entries the target would refuse, by reason (a dry run sends nothing, so nothing is refused). */
+  wouldBeRefused: Record<string, number>;
 }

@@ -266,7 +266,7 @@ export class LokiTarget implements ForwardTarget {
     return (batch as LokiBatch).slice(from, to);
   }
 
-  preview(e: ReadEntry, into: TargetPreview): void {
+  preview(e: ReadEntry, into: TargetPreview): boolean {
     const enc = this.client.encode(e);
     if (enc.ok) {
       const key =
@@ -276,10 +276,11 @@ export class LokiTarget implements ForwardTarget {
           .join(', ') +
         '}';
       into.streams[key] = (into.streams[key] ?? 0) + 1;
-    } else {
-      const reason = enc.reason.replace(/ \(.*$/, '');
-      into.refused[reason] = (into.refused[reason] ?? 0) + 1;
+      return true;
     }
+    const reason = enc.reason.replace(/ \(.*$/, '');
+    into.wouldBeRefused[reason] = (into.wouldBeRefused[reason] ?? 0) + 1;
+    return false;
   }
 
   /** Gives the batch's blocks back once it is delivered, dead-lettered or given up on. */

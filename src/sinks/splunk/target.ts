@@ -169,11 +169,12 @@ export class HecTarget implements ForwardTarget {
     return (batch as HecBatch).slice(from, to);
   }
 
-  preview(e: ReadEntry, into: TargetPreview): void {
+  preview(e: ReadEntry, into: TargetPreview): boolean {
     const event = this.preview0.encode(e);
     const key = `index=${this.config.index ?? '(token default)'} sourcetype=${this.config.sourcetype ?? 'loki:audit'}`;
     into.streams[key] = (into.streams[key] ?? 0) + 1;
     into.sample ??= event.length > 2000 ? event.slice(0, 2000) + '…' : event;
+    return true;
   }
 
   dispose(batch: TargetBatch): void {

@@ -129,8 +129,9 @@ export class SyslogTarget implements ForwardTarget {
     (batch as SyslogBatch).framed?.release();
   }
 
-  preview(e: ReadEntry, into: TargetPreview): void {
+  preview(e: ReadEntry, into: TargetPreview): boolean {
     into.sample ??= this.formatter.format(e);
+    return true;
   }
 
   close(): Promise<void> {

@@ -47,7 +47,9 @@ class RecordingTarget implements ForwardTarget {
   async deliver() {
     return { ok: true as const };
   }
-  preview() {}
+  preview() {
+    return true;
+  }
   async close() {}
 }
 

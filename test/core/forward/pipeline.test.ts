@@ -63,8 +63,8 @@ class Observed implements ForwardTarget {
   dispose(batch: TargetBatch): void {
     this.inner.dispose?.(batch);
   }
-  preview(e: ReadEntry, into: TargetPreview): void {
-    this.inner.preview(e, into);
+  preview(e: ReadEntry, into: TargetPreview): boolean {
+    return this.inner.preview(e, into);
   }
   close(): Promise<void> {
     return this.inner.close();
