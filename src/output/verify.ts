@@ -45,6 +45,12 @@ export const WHAT_HAPPENED: Readonly<Record<Exclude<VerdictClass, 'intact'>, str
     "Loki Mode's writer wrote an entry its own verifier rejects (a known writer bug): the hash matches, nothing was changed",
 };
 
+/** Where a reason says more than its class: what happened instead of {@link WHAT_HAPPENED}. */
+const REASON_HAPPENED: Readonly<Partial<Record<Finding['reason'], string>>> = {
+  'checkpoint-signature':
+    'a signed checkpoint does not verify with this key: it was forged or altered, or signed with another key, so the head it names was not checked',
+};
+
 /** A stored hash fit to paste into a command: 64 hex digits, else nothing (it is text from the log). */
 function pastableHash(h: string | null | undefined): string | null {
   return h && /^[0-9a-f]{64}$/.test(h) ? h : null;
@@ -75,12 +81,13 @@ export function nextStepLines(r: JudgedReport, bin = 'loki-audit'): string[] {
   const stdin = r.dir === '<stdin>';
   const at = f.line > 0 ? `${f.file}:${f.line}` : null;
   const anchor = f.class === 'anchor-mismatch';
-  const out = [`${CLASS_TITLES[f.class]} in ${r.dir}: ${WHAT_HAPPENED[f.class]}.`];
+  const out = [`${CLASS_TITLES[f.class]} in ${r.dir}: ${REASON_HAPPENED[f.reason] ?? WHAT_HAPPENED[f.class]}.`];
   const e = f.entry;
   if (e)
     out.push(
       `  entry ${at}: time ${e.timestamp || '(none)'}, event ${e.event}, actor ${e.actor}${e.hash ? `, hash ${shortHash(e.hash)}` : ''}`,
     );
+  else if (f.reason === 'checkpoint-signature' && at) out.push(`  the checkpoint names ${at} as the head`);
   else if (anchor && at) out.push(`  the head was at ${at} when it was recorded`);
   else if (at) out.push(`  entry ${at}: the line cannot be read as an entry (${f.reason})`);
   const steps: [string, string][] = [];

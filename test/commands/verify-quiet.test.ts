@@ -256,6 +256,31 @@ describe('verify --quiet: the 3 a.m. message', () => {
     }
   });
 
+  it('a checkpoint signed with another key: says the checkpoint does not verify, not that the head is gone', async () => {
+    const t = brokenSample(() => {});
+    const k = tempDir('loki-audit-quiet-keys-');
+    try {
+      const [key, other, store] = [join(k.dir, 'a.key'), join(k.dir, 'b.key'), join(k.dir, 'store')];
+      for (const p of [key, other]) assertExit(await runCli(['checkpoint', '--new-key', p]), 0);
+      assertExit(await runCli(['checkpoint', '--dir', t.dir, '--key', key, '--store', store]), 0);
+      const r = assertExit(
+        await runCli(['verify', '-q', t.dir, '--checkpoints', store, '--public-key', `${other}.pub`]),
+        12,
+      );
+      assert.match(r.stdout, /\(checkpoint-signature\)/);
+      assert.ok(
+        r.stdout.includes(`in ${t.dir}: a signed checkpoint does not verify with this key: it was forged`),
+        r.stdout,
+      );
+      assert.doesNotMatch(r.stdout, /is no longer in the chain/);
+      assert.ok(r.stdout.includes('  the checkpoint names audit-2026-11-20.jsonl:70 as the head\n'), r.stdout);
+      assert.deepEqual(nextSteps(r.stdout), [[`loki-audit verify --dir ${t.dir}`, 'the full report']]);
+    } finally {
+      t.cleanup();
+      k.cleanup();
+    }
+  });
+
   it('--json keeps its shape and adds each finding its entry', async () => {
     const t = brokenSample((dir) => rmSync(join(dir, 'audit-2026-11-19.jsonl')));
     try {
