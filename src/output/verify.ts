@@ -87,6 +87,7 @@ export function nextStepLines(r: JudgedReport, bin = 'loki-audit'): string[] {
     out.push(
       `  entry ${at}: time ${e.timestamp || '(none)'}, event ${e.event}, actor ${e.actor}${e.hash ? `, hash ${shortHash(e.hash)}` : ''}`,
     );
+  else if (f.class === 'io-error') out.push(`  file ${f.file}: cannot be read, so none of its entries were checked`);
   else if (f.reason === 'checkpoint-signature' && at) out.push(`  the checkpoint names ${at} as the head`);
   else if (anchor && at) out.push(`  the head was at ${at} when it was recorded`);
   else if (at) out.push(`  entry ${at}: the line cannot be read as an entry (${f.reason})`);
@@ -100,7 +101,9 @@ export function nextStepLines(r: JudgedReport, bin = 'loki-audit'): string[] {
   if (!stdin && around)
     steps.push([`${bin} search --dir ${dir}${js} --since ${around[0]} --until ${around[1]}`, 'the entries around it']);
   const path = r.files.find((x) => x.file === f.file)?.path;
-  if (!stdin && !e && !anchor && at && path)
+  // A file that cannot be read (a FIFO would block sed): what it is, its owner and mode.
+  if (!stdin && f.class === 'io-error' && path) steps.push([`ls -l ${shellQuote(path)}`, 'what the file is']);
+  else if (!stdin && !e && !anchor && at && path)
     steps.push([
       `${path.endsWith('.gz') ? `zcat ${shellQuote(path)} | sed -n ${f.line}p` : `sed -n ${f.line}p ${shellQuote(path)}`} | cat -v`,
       'the line as it is on disk',

@@ -256,6 +256,30 @@ describe('verify --quiet: the 3 a.m. message', () => {
     }
   });
 
+  it('a file that cannot be read (a FIFO): names the file and suggests ls -l, never a read that blocks', async () => {
+    const t = brokenSample((dir) => {
+      rmSync(join(dir, 'audit-2026-11-19.jsonl'));
+      assert.equal(spawnSync('mkfifo', [join(dir, 'audit-2026-11-19.jsonl')]).status, 0);
+    });
+    try {
+      const r = assertExit(await runCli(['verify', '--quiet', t.dir]), 3);
+      assertNoControls(r.stdout);
+      assert.ok(r.stdout.includes(`in ${t.dir}: ${WHAT_HAPPENED['io-error']}.`), r.stdout);
+      assert.ok(
+        r.stdout.includes('  file audit-2026-11-19.jsonl: cannot be read, so none of its entries were checked\n'),
+      );
+      const path = join(t.dir, 'audit-2026-11-19.jsonl');
+      assert.deepEqual(nextSteps(r.stdout), [
+        [`ls -l ${path}`, 'what the file is'],
+        [`loki-audit verify --dir ${t.dir}`, 'the full report'],
+      ]);
+      const ls = spawnSync('sh', ['-c', `ls -l ${path}`], { encoding: 'utf8' });
+      assert.match(ls.stdout, /^p/); // a FIFO
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a checkpoint signed with another key: says the checkpoint does not verify, not that the head is gone', async () => {
     const t = brokenSample(() => {});
     const k = tempDir('loki-audit-quiet-keys-');
