@@ -11,6 +11,7 @@ import type { VerdictClass } from '../core/chain/verdict.js';
 import { shortHash } from './text.js';
 import { safeText } from '../formats/escape.js';
 import { shellQuote } from '../formats/shell.js';
+import { join } from 'node:path';
 
 /** One line of explanation per class, for humans. */
 export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
@@ -100,7 +101,9 @@ export function nextStepLines(r: JudgedReport, bin = 'loki-audit'): string[] {
   const around = e ? aroundTime(e) : null;
   if (!stdin && around)
     steps.push([`${bin} search --dir ${dir}${js} --since ${around[0]} --until ${around[1]}`, 'the entries around it']);
-  const path = r.files.find((x) => x.file === f.file)?.path;
+  // The file's path; under --state the report lists only the files it read again.
+  const path =
+    r.files.find((x) => x.file === f.file)?.path ?? (f.file !== '-' && !stdin ? join(r.dir, f.file) : undefined);
   // A file that cannot be read (a FIFO would block sed): what it is, its owner and mode.
   if (!stdin && f.class === 'io-error' && path) steps.push([`ls -l ${shellQuote(path)}`, 'what the file is']);
   else if (!stdin && !e && !anchor && at && path)

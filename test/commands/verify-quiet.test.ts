@@ -150,6 +150,21 @@ describe('verify --quiet: the 3 a.m. message', () => {
     }
   });
 
+  it('with --state: the entry is read back although the report lists only the files read again', async () => {
+    const t = brokenSample(() => {});
+    try {
+      const state = join(t.dir, '..', `${t.dir.split('/').at(-1)}.state.json`);
+      assertExit(await runCli(['verify', '-q', '--state', state, t.dir]), 0);
+      editLine(join(t.dir, 'audit-2026-11-20.jsonl'), 70, (l) => l.replace(/"user_id": "[^"]*"/, '"user_id": "eve"'));
+      const r = assertExit(await runCli(['verify', '-q', '--state', state, t.dir]), 1);
+      rmSync(state, { force: true });
+      const e = entryAt(join(t.dir, 'audit-2026-11-20.jsonl'), 70);
+      await assertReadableEntry(r, t.dir, 'tampered', 'audit-2026-11-20.jsonl:70', e, { actor: 'eve' });
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a deleted middle file: the entry after the gap', async () => {
     const t = brokenSample((dir) => rmSync(join(dir, 'audit-2026-11-19.jsonl')));
     try {

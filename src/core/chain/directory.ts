@@ -202,7 +202,11 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
       found: new Map(),
     });
   const result = assemble(dir, reports, found.foreign, options.strict === true);
-  await attachFindingEntries(result.findings, result.files, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  const chainFiles = [
+    ...found.files.map((f) => ({ file: f.name, path: f.path, js: false })),
+    ...found.jsFiles.map((f) => ({ file: f.name, path: f.path, js: true })),
+  ];
+  await attachFindingEntries(result.findings, chainFiles, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   if (options.statePath && result.verdict !== 'tampered' && result.verdict !== 'anchor-mismatch') {
     const main = reports[0];
     const next: VerifyState = incremental?.next ?? {

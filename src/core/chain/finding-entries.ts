@@ -7,7 +7,7 @@
 import { openAuditFile, scanLines, type RawLine } from '../read/lines.js';
 import { parseLine } from '../read/entries.js';
 import type { ViewStream } from '../read/view.js';
-import type { FileReport, Finding, FindingEntry } from './report.js';
+import type { Finding, FindingEntry } from './report.js';
 
 /** The field that holds an entry's stored hash, per schema of the one view. */
 const HASH_FIELD: Readonly<Partial<Record<string, string>>> = {
@@ -15,6 +15,13 @@ const HASH_FIELD: Readonly<Partial<Record<string, string>>> = {
   documented: 'chain_hash',
   'js-auditlog': 'hash',
 };
+
+/** A file of a chain: its name (as findings give it), its path, whether it is a JS AuditLog. */
+export interface ChainFile {
+  file: string;
+  path: string;
+  js: boolean;
+}
 
 /** The timestamp of a line that is an entry, else null. */
 function timestampOf(raw: RawLine, name: string, maxLineBytes: number, stream: ViewStream): string | null {
@@ -24,7 +31,7 @@ function timestampOf(raw: RawLine, name: string, maxLineBytes: number, stream: V
 
 /** The timestamp of the last (`last`) or first entry of a file, or null. Never throws. */
 async function endTimestamp(
-  report: Pick<FileReport, 'file' | 'path'>,
+  report: ChainFile,
   last: boolean,
   maxLineBytes: number,
   stream: ViewStream,
@@ -50,11 +57,11 @@ async function endTimestamp(
  * or one whose line is not an entry (torn, malformed, not UTF-8, too long, the file gone) gets
  * none. Each file with findings is read once, as a stream, up to the line after its last
  * finding (memory: two lines of at most `maxLineBytes`; `.gz` decompressed as it is read).
- * `files` in chain order. Never throws: an unreadable file leaves its findings without `entry`.
+ * `files`: the directory's chain files in chain order (all of them, also under `--state`). Never throws: an unreadable file leaves its findings without `entry`.
  */
 export async function attachFindingEntries(
   findings: readonly Finding[],
-  files: readonly Pick<FileReport, 'file' | 'path' | 'schema'>[],
+  files: readonly ChainFile[],
   maxLineBytes: number,
 ): Promise<void> {
   const byFile = new Map<string, Finding[]>();
@@ -69,11 +76,10 @@ export async function attachFindingEntries(
     const index = files.findIndex((r) => r.file === name);
     if (index < 0) continue;
     const report = files[index];
-    // The neighbour files of the same chain (the JS AuditLog's file comes after the dashboard's).
-    const js = (r: Pick<FileReport, 'schema'> | undefined) => r?.schema === 'js-auditlog';
-    const previous = index > 0 && js(files[index - 1]) === js(report) ? files[index - 1] : null;
-    const next = js(files[index + 1]) === js(report) ? (files[index + 1] ?? null) : null;
-    const stream: ViewStream = report.schema === 'js-auditlog' ? 'js-auditlog' : 'dashboard';
+    // The neighbour files of the same chain (a JS AuditLog file is a chain of its own).
+    const previous = index > 0 && !report.js && !files[index - 1].js ? files[index - 1] : null;
+    const next = !report.js && files[index + 1] && !files[index + 1].js ? files[index + 1] : null;
+    const stream: ViewStream = report.js ? 'js-auditlog' : 'dashboard';
     // By offset where the verifier knows it (the dashboard chain), else by line (the JS AuditLog).
     const at = (raw: RawLine): Finding[] =>
       list.filter((f) => (f.offset >= 0 ? f.offset === raw.offset : f.line === raw.line));
