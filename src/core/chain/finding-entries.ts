@@ -57,7 +57,8 @@ async function endTimestamp(
  * or one whose line is not an entry (torn, malformed, not UTF-8, too long, the file gone) gets
  * none. Each file with findings is read once, as a stream, up to the line after its last
  * finding (memory: two lines of at most `maxLineBytes`; `.gz` decompressed as it is read).
- * `files`: the directory's chain files in chain order (all of them, also under `--state`). Never throws: an unreadable file leaves its findings without `entry`.
+ * `files`: the directory's chain files in chain order (all of them, also under `--state`).
+ * Never throws: an unreadable file leaves its findings without `entry`.
  */
 export async function attachFindingEntries(
   findings: readonly Finding[],
