@@ -22,13 +22,11 @@ import { resolveAuditDir } from './paths.js';
 import { closest } from './suggest.js';
 import { jsonOutputInArgv, outputFileHint } from './output-flags.js';
 import { writeError } from './usage-errors.js';
+import { shellQuote } from '../formats/shell.js';
 
 let pipeGuardInstalled = false;
 
-/** A path as a POSIX shell reads it back: as is when plain, else in single quotes. */
-export function shellQuote(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
-}
+export { shellQuote };
 
 /** Closing a pipe early (`| head`) is not an error: stop quietly with exit 0. */
 function installPipeGuard(): void {

@@ -3,13 +3,15 @@
  * hashes, notes, and a closing verdict line. `--quiet` prints nothing when all is well.
  */
 import type { ChalkInstance } from 'chalk';
-import type { Finding, Note } from '../core/chain/report.js';
+import type { Finding, FindingEntry, Note } from '../core/chain/report.js';
 import { KEPT_PER_KIND } from '../core/chain/bounded.js';
 import type { DirectoryReport } from '../core/chain/directory.js';
 import { STRICT_NOTES } from '../core/chain/directory.js';
 import type { VerdictClass } from '../core/chain/verdict.js';
 import { shortHash } from './text.js';
 import { safeText } from '../formats/escape.js';
+import { shellQuote } from '../formats/shell.js';
+import { join } from 'node:path';
 
 /** One line of explanation per class, for humans. */
 export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
@@ -23,6 +25,104 @@ export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
   incomplete: 'incomplete last line',
   quirk: 'Loki Mode writer quirk',
 };
+
+/**
+ * What happened, in plain words, per class: the first sentence of the 3 a.m. message (what
+ * `verify --quiet` prints, and cron mails, when something is wrong).
+ */
+export const WHAT_HAPPENED: Readonly<Record<Exclude<VerdictClass, 'intact'>, string>> = {
+  tampered:
+    'the audit log was changed after it was written: an entry was edited, removed, inserted or moved, or its hash removed',
+  unreadable:
+    'a line of the audit log is not an entry that can be read (damaged or written by something else), so the chain cannot be checked through it',
+  'anchor-mismatch':
+    'a chain head recorded outside the log (a signed checkpoint, --expect-head, the copy in Loki) is no longer in the chain: entries were removed or the history rewritten after it was recorded',
+  'io-error': 'an audit file could not be read (permissions, a disk error, or not a regular file)',
+  'mid-chain':
+    "the oldest entry present does not start the chain: older files or entries were removed (Loki Mode's retention does this; so does someone deleting them)",
+  fork: 'the writer started a second chain here (a restart, a clock step or a second writer): not an edit, but the entries at the fork prove nothing about what came before',
+  incomplete: 'a write was cut off (a crash, a power loss or a full disk while writing): the line is not a whole entry',
+  quirk:
+    "Loki Mode's writer wrote an entry its own verifier rejects (a known writer bug): the hash matches, nothing was changed",
+};
+
+/** Where a reason says more than its class: what happened instead of {@link WHAT_HAPPENED}. */
+const REASON_HAPPENED: Readonly<Partial<Record<Finding['reason'], string>>> = {
+  'checkpoint-signature':
+    'a signed checkpoint does not verify with this key: it was forged or altered, or signed with another key, so the head it names was not checked',
+};
+
+/** A stored hash fit to paste into a command: 64 hex digits, else nothing (it is text from the log). */
+function pastableHash(h: string | null | undefined): string | null {
+  return h && /^[0-9a-f]{64}$/.test(h) ? h : null;
+}
+
+/**
+ * `--since`/`--until` from the entry before it to the entry after it (the entry's own time where
+ * a neighbour is unknown), in whole milliseconds that include both (`--until` is exclusive and
+ * entries hold microseconds); null when no time can be read.
+ */
+function aroundTime(e: FindingEntry): [string, string] | null {
+  const times = [e.before, e.timestamp, e.after].map((t) => (t ? Date.parse(t) : NaN)).filter((t) => !Number.isNaN(t));
+  if (!times.length) return null;
+  return [new Date(Math.min(...times)).toISOString(), new Date(Math.max(...times) + 1).toISOString()];
+}
+
+/**
+ * The 3 a.m. message for the first problem: the directory, what happened in plain words, the
+ * entry at fault (file:line, its time, event and actor, escaped: they come from the log) or
+ * what is known of it, and the commands to run next (the entry and its neighbours with
+ * `search`, the forwarded copy in Loki by its stored hash, the full report). Every value from
+ * the log or the file system goes through safeText; command words through shellQuote too.
+ */
+export function nextStepLines(r: JudgedReport, bin = 'loki-audit'): string[] {
+  const f = r.firstProblem;
+  if (!f) return [];
+  const dir = shellQuote(r.dir);
+  const stdin = r.dir === '<stdin>';
+  const at = f.line > 0 ? `${f.file}:${f.line}` : null;
+  const anchor = f.class === 'anchor-mismatch';
+  const out = [`${CLASS_TITLES[f.class]} in ${r.dir}: ${REASON_HAPPENED[f.reason] ?? WHAT_HAPPENED[f.class]}.`];
+  const e = f.entry;
+  if (e)
+    out.push(
+      `  entry ${at}: time ${e.timestamp || '(none)'}, event ${e.event}, actor ${e.actor}${e.hash ? `, hash ${shortHash(e.hash)}` : ''}`,
+    );
+  else if (f.class === 'io-error') out.push(`  file ${f.file}: cannot be read, so none of its entries were checked`);
+  else if (f.reason === 'checkpoint-signature' && at) out.push(`  the checkpoint names ${at} as the head`);
+  else if (anchor && at) out.push(`  the head was at ${at} when it was recorded`);
+  else if (at) out.push(`  entry ${at}: the line cannot be read as an entry (${f.reason})`);
+  const steps: [string, string][] = [];
+  const jsAuditLog = r.files.find((x) => x.file === f.file)?.schema === 'js-auditlog';
+  const js = jsAuditLog ? ' --stream js' : '';
+  const hash = pastableHash(e?.hash);
+  if (!stdin && e && hash && e.hashField)
+    steps.push([`${bin} search --dir ${dir}${js} --field ${e.hashField}=${hash}`, 'show the entry']);
+  const around = e ? aroundTime(e) : null;
+  if (!stdin && around)
+    steps.push([`${bin} search --dir ${dir}${js} --since ${around[0]} --until ${around[1]}`, 'the entries around it']);
+  // The file's path; under --state the report lists only the files it read again.
+  const path =
+    r.files.find((x) => x.file === f.file)?.path ?? (f.file !== '-' && !stdin ? join(r.dir, f.file) : undefined);
+  // A file that cannot be read (a FIFO would block sed): what it is, its owner and mode.
+  if (!stdin && f.class === 'io-error' && path) steps.push([`ls -l ${shellQuote(path)}`, 'what the file is']);
+  else if (!stdin && !e && !anchor && at && path)
+    steps.push([
+      `${path.endsWith('.gz') ? `zcat ${shellQuote(path)} | sed -n ${f.line}p` : `sed -n ${f.line}p ${shellQuote(path)}`} | cat -v`,
+      'the line as it is on disk',
+    ]);
+  const lokiHash = hash ?? pastableHash(f.reason === 'head-missing' ? f.expected : f.stored);
+  // forward sends the dashboard chain only (docs/forward.md): a JS AuditLog entry has no copy there.
+  if (lokiHash && !jsAuditLog)
+    steps.push([
+      `{service_name="loki-audit"} |= "${lokiHash}"`,
+      'LogQL: the copy `loki-audit forward` sent to Loki, as it was written',
+    ]);
+  if (!stdin) steps.push([`${bin} verify --dir ${dir}`, 'the full report']);
+  if (steps.length) out.push('  next:');
+  for (const [cmd, why] of steps) out.push(`    ${cmd}  # ${why}`);
+  return out.map(safeText);
+}
 
 /** A report with the exit code the CLI gives it (src/cli/exit-codes.ts). */
 export type JudgedReport = DirectoryReport & { exitCode: number };
@@ -102,6 +202,7 @@ export function formatVerifyReport(
     for (const finding of r.findings) out.push(...findingLines(finding, c, ''));
   }
   out.push(...omittedLines(r, c));
+  if (quiet) out.push(...nextStepLines(r));
   if (r.checkpoints && !quiet)
     out.push(
       `checkpoints: ${r.checkpoints.checked} checked in ${safeText(r.checkpoints.store)}${r.checkpoints.newest ? `, the newest signed ${safeText(r.checkpoints.newest)}` : ''}`,

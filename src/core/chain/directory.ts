@@ -14,6 +14,8 @@ import { worse } from './verdict.js';
 import { missingHeads, type HeadAnchor } from './anchors/heads.js';
 import { retentionRuledOut } from './retention.js';
 import { mergeOmitted, omittedFindings, type Omitted } from './bounded.js';
+import { attachFindingEntries } from './finding-entries.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
 
 /** The result `verify --json` prints. */
 export interface DirectoryReport {
@@ -200,6 +202,11 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
       found: new Map(),
     });
   const result = assemble(dir, reports, found.foreign, options.strict === true);
+  const chainFiles = [
+    ...found.files.map((f) => ({ file: f.name, path: f.path, js: false })),
+    ...found.jsFiles.map((f) => ({ file: f.name, path: f.path, js: true })),
+  ];
+  await attachFindingEntries(result.findings, chainFiles, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   if (options.statePath && result.verdict !== 'tampered' && result.verdict !== 'anchor-mismatch') {
     const main = reports[0];
     const next: VerifyState = incremental?.next ?? {

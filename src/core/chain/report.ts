@@ -59,6 +59,28 @@ export interface Finding extends Location {
   /** For forks: the hash the entry actually chains from, and where that hash is stored. */
   chainsFrom?: string;
   seenAt?: Location | null;
+  /**
+   * The entry at this place, read back after verifying (finding-entries.ts): absent when the
+   * place is not a readable entry (an anchor, a torn or malformed line, a file gone).
+   */
+  entry?: FindingEntry;
+}
+
+/** An entry at a finding, through the one view (read/view.ts); every value as the log holds it (unescaped). */
+export interface FindingEntry {
+  /** The entry's own `timestamp` text ('' when missing). */
+  timestamp: string;
+  /** The view's event: `resource_type.action` (writer), `event` (documented), `what` (JS AuditLog). */
+  event: string;
+  /** The view's actor: `user_id`, `token:ID`, `actor`, `who`, else `anonymous`. */
+  actor: string;
+  /** The stored chain hash, or null when the entry has none. */
+  hash: string | null;
+  /** The field that holds it (`_integrity_hash`, `chain_hash`, `hash`), or null. */
+  hashField: string | null;
+  /** The timestamps of the entries before and after it in chain order, or null (none, or unreadable). */
+  before: string | null;
+  after: string | null;
 }
 
 /** Non-failing observations (they fail only with `--strict`). */
