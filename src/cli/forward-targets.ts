@@ -14,6 +14,7 @@ import { LokiConfigError } from '../sinks/loki/client.js';
 import { LokiTarget } from '../sinks/loki/target.js';
 import type { SyslogTarget } from '../sinks/syslog/target.js';
 import { FACILITIES } from '../formats/syslog.js';
+import { cefDevice } from './loki-mode-env.js';
 import { expandPath as expand } from './paths.js';
 
 /** A configuration problem, reported as a usage error. */
@@ -45,7 +46,16 @@ interface SyslogSection {
   servername?: string;
   facility?: string;
   hostname?: string;
+  /** rfc5424 (default), rfc3164, cef, leef: as `--syslog-format`. */
+  format?: string;
 }
+
+/**
+ * `--syslog-format` / a syslog target's `format:` (Loki Mode's `enterprise.siem.syslog.format`
+ * has the first two, spec §11).
+ */
+export const SYSLOG_FORMATS = ['rfc5424', 'rfc3164', 'cef', 'leef'] as const;
+export type SyslogFormat = (typeof SYSLOG_FORMATS)[number];
 
 /** What the config file may hold. */
 export interface ConfigFile {
@@ -115,6 +125,9 @@ export interface TargetFlags {
   key?: string;
   facility?: string;
   hostname?: string;
+  'syslog-format'?: SyslogFormat;
+  /** loki-audit's version: CEF/LEEF Device Version. */
+  version?: string;
 }
 
 function parseLabels(list: string[] | undefined): Record<string, string> {
@@ -219,6 +232,14 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
     if (f === undefined) throw new ForwardConfigError(`unknown syslog facility "${name}"`);
     return f;
   };
+  const syslogFormat = (name: string | undefined, what: string) => {
+    if (name === undefined) return undefined;
+    if (!(SYSLOG_FORMATS as readonly string[]).includes(name))
+      throw new ForwardConfigError(`${what}: unknown syslog format "${name}" (${SYSLOG_FORMATS.join(', ')})`);
+    return name as SyslogFormat;
+  };
+  // LOKI_CEF_VENDOR / LOKI_CEF_PRODUCT (spec §11), for the cef and leef formats.
+  const device = { ...cefDevice(env), version: flags.version ?? '0.0.0' };
   const fromFlags = (flags.loki?.length ?? 0) + (flags.syslog?.length ?? 0) > 0;
   if (fromFlags) {
     for (const url of flags.loki ?? []) {
@@ -244,7 +265,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
       targets.push(
         await syslogTarget(
           { url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout },
-          { facility: facility(flags.facility), hostname: flags.hostname },
+          { facility: facility(flags.facility), hostname: flags.hostname, layout: flags['syslog-format'], device },
           flags['batch-entries'],
         ),
       );
@@ -280,7 +301,12 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
             key: t.key && expand(t.key),
             servername: t.servername,
           },
-          { facility: facility(t.facility), hostname: t.hostname },
+          {
+            facility: facility(t.facility),
+            hostname: t.hostname,
+            layout: syslogFormat(t.format, `config forward.targets[${i}].format`),
+            device,
+          },
         ),
       );
     } else {
@@ -298,7 +324,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
     targets.push(
       await syslogTarget(
         { url: `${proto}://${env.LOKI_AUDIT_SYSLOG_HOST}:${port}`, framing: flags.framing },
-        { facility: facility(flags.facility) },
+        { facility: facility(flags.facility), layout: flags['syslog-format'], device },
       ),
     );
   }

@@ -1,3 +1,4 @@
+import { SYSLOG_FORMATS } from '../cli/forward-targets.js';
 import { Flags } from '@oclif/core';
 import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
@@ -123,6 +124,12 @@ ${exitCodesHelp('forward')}`;
     key: pathFlag({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     facility: Flags.string({ summary: 'Syslog facility (default local0).', helpGroup: 'SYSLOG' }),
     hostname: Flags.string({ summary: 'Syslog HOSTNAME (default: this host).', helpGroup: 'SYSLOG' }),
+    'syslog-format': Flags.option({
+      options: SYSLOG_FORMATS,
+      summary:
+        'Syslog message format: rfc5424 (default; chain in STRUCTURED-DATA), rfc3164, or cef/leef records (with the chain) as MSG.',
+      helpGroup: 'SYSLOG',
+    })(),
   };
 
   async run(): Promise<ForwardResult> {
@@ -145,7 +152,10 @@ ${exitCodesHelp('forward')}`;
           .join(', ')} (${streamTitle(other)}) is not forwarded: forward sends the dashboard audit chain only\n`,
       );
     const dir = source.home;
-    const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(flags, dir);
+    const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(
+      { ...flags, version: this.config.version },
+      dir,
+    );
     // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half
     // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
