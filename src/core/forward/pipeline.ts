@@ -256,6 +256,8 @@ async function trackerFor(
   from: SourceOptions['from'],
 ): Promise<PredecessorTracker | undefined> {
   if (!t.predecessors) return undefined;
+  // The saved position's line is the last one before the start: its stored hash, when it has one, is it.
+  if (from.position?.chainHash) return new PredecessorTracker(from.position.chainHash);
   const offset = from.position ? from.position.offset : 0;
   return new PredecessorTracker(await storedHashBefore(run.files, from.index, offset, run.maxLineBytes));
 }
