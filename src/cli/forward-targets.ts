@@ -17,6 +17,7 @@ import { LokiTarget } from '../sinks/loki/target.js';
 import type { SyslogTarget } from '../sinks/syslog/target.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { checkTargetKeys, type TargetKind } from './forward-config-keys.js';
+import { cefDevice } from './loki-mode-env.js';
 import { expandPath as expand } from './paths.js';
 import { splunkHecEnv } from './loki-mode-env.js';
 import type { HecTargetConfig } from '../sinks/splunk/target.js';
@@ -52,6 +53,8 @@ interface SyslogSection {
   hostname?: string;
   timeout_ms?: number;
   batch_entries?: number;
+  /** rfc5424 (default), rfc3164, cef, leef: as `--syslog-format`. */
+  format?: string;
 }
 
 /** A Splunk HEC target of the config file (token from `token_file` or LOKI_SPLUNK_HEC_TOKEN). */
@@ -68,6 +71,13 @@ interface SplunkHecSection {
   batch_entries?: number;
   batch_bytes?: number;
 }
+
+/**
+ * `--syslog-format` / a syslog target's `format:` (Loki Mode's `enterprise.siem.syslog.format`
+ * has the first two, spec §11).
+ */
+export const SYSLOG_FORMATS = ['rfc5424', 'rfc3164', 'cef', 'leef'] as const;
+export type SyslogFormat = (typeof SYSLOG_FORMATS)[number];
 
 /** What the config file may hold. */
 export interface ConfigFile {
@@ -148,6 +158,9 @@ export interface TargetFlags {
   'splunk-hec-sourcetype'?: string;
   'splunk-hec-ack'?: boolean;
   'splunk-hec-channel'?: string;
+  'syslog-format'?: SyslogFormat;
+  /** loki-audit's version: CEF/LEEF Device Version. */
+  version?: string;
 }
 
 function parseLabels(list: string[] | undefined): Record<string, string> {
@@ -339,6 +352,14 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
     if (f === undefined) throw new ForwardConfigError(`unknown syslog facility "${name}"`);
     return f;
   };
+  const syslogFormat = (name: string | undefined, what: string) => {
+    if (name === undefined) return undefined;
+    if (!(SYSLOG_FORMATS as readonly string[]).includes(name))
+      throw new ForwardConfigError(`${what}: unknown syslog format "${name}" (${SYSLOG_FORMATS.join(', ')})`);
+    return name as SyslogFormat;
+  };
+  // LOKI_CEF_VENDOR / LOKI_CEF_PRODUCT (spec §11), for the cef and leef formats.
+  const device = { ...cefDevice(env), version: flags.version ?? '0.0.0' };
   const fromFlags = (flags.loki?.length ?? 0) + (flags.syslog?.length ?? 0) > 0 || !!flags['splunk-hec'];
   if (fromFlags) {
     for (const url of flags.loki ?? []) {
@@ -364,7 +385,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
       targets.push(
         await syslogTarget(
           { url, framing: flags.framing, ca: flags.ca, cert: flags.cert, key: flags.key, timeoutMs: flags.timeout },
-          { facility: facility(flags.facility), hostname: flags.hostname },
+          { facility: facility(flags.facility), hostname: flags.hostname, layout: flags['syslog-format'], device },
           flags['batch-entries'],
         ),
       );
@@ -437,7 +458,12 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
             servername: t.servername,
             timeoutMs: flags.timeout ?? t.timeout_ms,
           },
-          { facility: facility(flags.facility ?? t.facility), hostname: flags.hostname ?? t.hostname },
+          {
+            facility: facility(flags.facility ?? t.facility),
+            hostname: flags.hostname ?? t.hostname,
+            layout: flags['syslog-format'] ?? syslogFormat(t.format, `${where}.format`),
+            device,
+          },
           flags['batch-entries'] ?? t.batch_entries,
         ),
       );
@@ -496,7 +522,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
           framing: flags.framing,
           timeoutMs: flags.timeout,
         },
-        { facility: facility(flags.facility), hostname: flags.hostname },
+        { facility: facility(flags.facility), hostname: flags.hostname, layout: flags['syslog-format'], device },
         flags['batch-entries'],
       ),
     );

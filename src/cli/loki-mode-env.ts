@@ -31,11 +31,30 @@ export function splunkHecEnv(env: NodeJS.ProcessEnv = process.env): {
   index?: string;
   sourcetype?: string;
 } {
-  const v = (name: string) => env[name] || undefined;
   return {
-    url: v('LOKI_SPLUNK_HEC_URL'),
-    token: v('LOKI_SPLUNK_HEC_TOKEN'),
-    index: v('LOKI_SPLUNK_HEC_INDEX'),
-    sourcetype: v('LOKI_SPLUNK_HEC_SOURCETYPE'),
+    url: textVar(env, 'LOKI_SPLUNK_HEC_URL'),
+    token: textVar(env, 'LOKI_SPLUNK_HEC_TOKEN'),
+    index: textVar(env, 'LOKI_SPLUNK_HEC_INDEX'),
+    sourcetype: textVar(env, 'LOKI_SPLUNK_HEC_SOURCETYPE'),
   };
+}
+
+/** A string variable's value, or undefined when unset or empty. */
+function textVar(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v ? v : undefined;
+}
+
+/**
+ * `LOKI_CEF_VENDOR`, `LOKI_CEF_PRODUCT`: CEF's (and LEEF's) Device Vendor and Product, as Loki
+ * Mode's `toCEF` reads them (spec §11).
+ */
+export function cefDevice(env: NodeJS.ProcessEnv = process.env): { vendor?: string; product?: string } {
+  return { vendor: textVar(env, 'LOKI_CEF_VENDOR'), product: textVar(env, 'LOKI_CEF_PRODUCT') };
+}
+
+/** `LOKI_SPLUNK_HEC_INDEX`, `LOKI_SPLUNK_HEC_SOURCETYPE`: the HEC envelope's `index` and `sourcetype` (spec §11). */
+export function splunkHecEnvelope(env: NodeJS.ProcessEnv = process.env): { index?: string; sourcetype?: string } {
+  const { index, sourcetype } = splunkHecEnv(env);
+  return { index, sourcetype };
 }

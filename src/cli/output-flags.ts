@@ -66,7 +66,20 @@ export function jsonOutputInArgv(argv: readonly string[]): boolean {
   );
 }
 
-const FORMAT_NAMES = new Set(['text', 'json', 'jsonl', 'raw', 'csv', 'syslog', 'rfc5424', 'rfc3164']);
+const FORMAT_NAMES = new Set([
+  'text',
+  'json',
+  'jsonl',
+  'raw',
+  'csv',
+  'syslog',
+  'rfc5424',
+  'rfc3164',
+  'cef',
+  'leef',
+  'ecs',
+  'hec',
+]);
 
 /**
  * A hint when `--output-file NAME` looks like a format (`--output-file json`): formerly

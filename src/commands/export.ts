@@ -6,7 +6,7 @@ import { DiskFullError, isDiskFull } from '../core/runtime/safe-files.js';
 import { constrainHeap } from '../core/runtime/heap.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { searchEntryBatches } from '../core/query/search.js';
-import { EXPORT_FORMATS, recordWriter } from '../output/export.js';
+import { CHAIN_FORMATS, EXPORT_FORMATS, recordWriter } from '../output/export.js';
 import { writeMatches } from '../output/matches.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
 import { FACILITIES } from '../formats/syslog.js';
@@ -14,9 +14,12 @@ import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
 import { streamFlag } from '../cli/stream-flag.js';
 import { formatLikeFileHint, matchListFlags, outputFileFlags, outputFlag } from '../cli/output-flags.js';
 import { pagedStdout, pagerFlag } from '../cli/pager-choice.js';
+import { cefDevice, splunkHecEnvelope } from '../cli/loki-mode-env.js';
+import { hostname } from 'node:os';
 
 export default class Export extends AuditCommand {
-  static override summary = 'Export entries as JSON, JSON Lines, CSV or syslog lines, to stdout or a file.';
+  static override summary =
+    'Export entries as JSON, JSON Lines, CSV, syslog lines or SIEM records (CEF, LEEF, ECS, HEC), to stdout or a file.';
 
   static override description = `Formats:
   json     one JSON array, streamed
@@ -25,6 +28,12 @@ export default class Export extends AuditCommand {
   syslog   <PRI> + key=value message, one line per entry, for \`logger --prio-prefix\` (see docs/export.md)
   rfc5424  full RFC 5424 lines, chain hash and seq in STRUCTURED-DATA [audit@32473 ...]
   rfc3164  BSD syslog lines
+  cef      ArcSight CEF, Loki Mode's mapping plus the chain (cs4 chainHash, cs5 prevHash, fname, cn1 line)
+  leef     IBM QRadar LEEF 2.0, tab-delimited, with the chain
+  ecs      Elastic Common Schema JSON lines (event.original = the entry's line, event.hash, loki_audit.prev_hash)
+  hec      Splunk HEC events: Loki Mode's envelope, the chain in indexed fields
+
+cef/leef: $LOKI_CEF_VENDOR and $LOKI_CEF_PRODUCT set the device; hec: $LOKI_SPLUNK_HEC_INDEX and $LOKI_SPLUNK_HEC_SOURCETYPE (or the flags). Their records carry each entry's chain predecessor, also when a filter skips entries.
 
 --output-file FILE writes a temporary file and renames it when complete: a failed export never leaves half a file. -F/--format is the old name of -o/--output (deprecated). To a terminal, the output goes through $LOKI_AUDIT_PAGER, $PAGER or less -FRX (--no-pager: not). ${exitCodesHelp('export')}`;
 
@@ -32,6 +41,8 @@ export default class Export extends AuditCommand {
     '<%= config.bin %> <%= command.id %> -o csv --since 7d --output-file audit-week.csv',
     '<%= config.bin %> <%= command.id %> -o jsonl --output-file backup.jsonl --force',
     '<%= config.bin %> <%= command.id %> -o syslog --since today | logger --prio-prefix -t loki-audit -n siem.example.com -P 514 -T',
+    '<%= config.bin %> <%= command.id %> -o cef --since today | logger -t loki-audit -n arcsight.example.com -P 514 -T',
+    '<%= config.bin %> <%= command.id %> -o ecs --output-file /var/lib/loki-audit/ecs.ndjson --force',
   ];
 
   static override args = dirArg;
@@ -65,7 +76,38 @@ export default class Export extends AuditCommand {
       summary: 'Syslog APP-NAME / TAG (rfc5424/rfc3164).',
       helpGroup: 'SYSLOG',
     }),
+    'hec-index': Flags.string({
+      summary: 'HEC: the index (default $LOKI_SPLUNK_HEC_INDEX; else none).',
+      helpGroup: 'HEC',
+    }),
+    'hec-sourcetype': Flags.string({
+      summary: 'HEC: the sourcetype (default $LOKI_SPLUNK_HEC_SOURCETYPE, else loki:audit).',
+      helpGroup: 'HEC',
+    }),
+    'hec-source': Flags.string({ summary: 'HEC: the source (default loki-mode).', helpGroup: 'HEC' }),
   };
+
+  /** The SIEM formats' options: flags, then Loki Mode's variables (spec §11). */
+  private siemOptions(flags: {
+    hostname?: string;
+    'hec-index'?: string;
+    'hec-sourcetype'?: string;
+    'hec-source'?: string;
+  }) {
+    const env = splunkHecEnvelope();
+    const host = flags.hostname ?? hostname();
+    return {
+      ...cefDevice(),
+      version: this.config.version,
+      hostname: host,
+      hec: {
+        host,
+        source: flags['hec-source'],
+        sourcetype: flags['hec-sourcetype'] ?? env.sourcetype,
+        index: flags['hec-index'] ?? env.index,
+      },
+    };
+  }
 
   async run(): Promise<void> {
     const { flags, args } = await this.parse(Export);
@@ -98,7 +140,7 @@ export default class Export extends AuditCommand {
           hostname: flags.hostname,
           appName: flags['app-name'],
         },
-        { terminal: !file && process.stdout.isTTY === true },
+        { terminal: !file && process.stdout.isTTY === true, siem: this.siemOptions(flags) },
       );
       // Progress with --output-file FILE or stdout redirected to a file; never into a pipe (logger, a pager).
       const progress = progressWanted({ outputToFile: !!file }) ? new ProgressLine('exporting') : null;
@@ -111,6 +153,7 @@ export default class Export extends AuditCommand {
         maxLineBytes: flags['max-line-bytes'],
         onProgress: progress?.listener(),
         transientBytes: true,
+        predecessors: CHAIN_FORMATS.has(flags.output),
       });
       const { entries: count, unreadableFiles } = await writeMatches(matches, (e) => records.entry(e), progress);
       await records.end();

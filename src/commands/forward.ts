@@ -1,3 +1,4 @@
+import { SYSLOG_FORMATS } from '../cli/forward-targets.js';
 import { Flags } from '@oclif/core';
 import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
@@ -167,6 +168,12 @@ ${exitCodesHelp('forward')}`;
       summary: 'Request channel, a GUID (default: a random one per run).',
       helpGroup: 'SPLUNK HEC',
     }),
+    'syslog-format': Flags.option({
+      options: SYSLOG_FORMATS,
+      summary:
+        'Syslog message format: rfc5424 (default; chain in STRUCTURED-DATA), rfc3164, or cef/leef records (with the chain) as MSG.',
+      helpGroup: 'SYSLOG',
+    })(),
   };
 
   async run(): Promise<ForwardResult> {
@@ -189,7 +196,10 @@ ${exitCodesHelp('forward')}`;
           .join(', ')} (${streamTitle(other)}) is not forwarded: forward sends the dashboard audit chain only\n`,
       );
     const dir = source.home;
-    const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(flags, dir);
+    const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(
+      { ...flags, version: this.config.version },
+      dir,
+    );
     if (flags['replay-dead-letter']) return this.replay(flags, dir, statePath, deadLetterPath, targets);
     // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half
     // (src/core/runtime/heap.ts).

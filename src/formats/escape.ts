@@ -78,3 +78,60 @@ export function safeJson(json: string, lineFeeds = false): string {
     return c.length === 2 ? '\\u' + hex(code, 4) + '\\u' + hex(c.charCodeAt(1), 4) : '\\u' + hex(code, 4);
   });
 }
+
+/**
+ * A character {@link safeText} escapes, written as its visible escape with the backslash
+ * itself escaped for a format whose own escape character is `\` (CEF, LEEF values): `ESC`
+ * becomes the text `\x1b`, which such a parser reads back as the four characters `\x1b`.
+ */
+function visible(c: string): string {
+  return safeText(c).replace(/\\/g, '\\\\');
+}
+
+const UNSAFE_OR = (chars: string) => new RegExp(`[${chars}]|${UNSAFE_SOURCE}`, 'gu');
+const CEF_HEADER = UNSAFE_OR('\\\\|');
+const CEF_VALUE = UNSAFE_OR('\\\\=');
+const LEEF_HEADER = UNSAFE_OR('\\\\|');
+const LEEF_VALUE = UNSAFE_OR('\\\\');
+
+/**
+ * A CEF header field (ArcSight CEF standard, "Character encoding"): `\` and `|` backslashed;
+ * CR and LF, which the header may not hold, as a space (as Loki Mode's `toCEF`, spec §11); any
+ * other character {@link safeText} escapes as its visible escape (`\\x1b`: read back as the
+ * text `\x1b`). The result has no raw control character and no unescaped `|`.
+ */
+export function cefHeaderText(s: string): string {
+  return s.replace(CEF_HEADER, (c) =>
+    c === '\\' || c === '|' ? '\\' + c : c === '\n' || c === '\r' ? ' ' : visible(c),
+  );
+}
+
+/**
+ * A CEF extension value (ArcSight CEF standard): `\` and `=` backslashed, LF and CR as `\n` and
+ * `\r` (the standard's multi-line encoding: read back as the original characters); any other
+ * character {@link safeText} escapes (tab, NUL, ESC, bidi controls, lone surrogates) as its
+ * visible escape (`\\t`: read back as the text `\t`, never as a raw control character).
+ */
+export function cefExtensionValue(s: string): string {
+  return s.replace(CEF_VALUE, (c) =>
+    c === '\\' || c === '=' ? '\\' + c : c === '\n' ? '\\n' : c === '\r' ? '\\r' : visible(c),
+  );
+}
+
+/**
+ * A LEEF header field (IBM LEEF 2.0: pipe-delimited): `\` and `|` backslashed; any character
+ * {@link safeText} escapes (tab, CR, LF among them) as its visible escape.
+ */
+export function leefHeaderText(s: string): string {
+  return s.replace(LEEF_HEADER, (c) => (c === '\\' || c === '|' ? '\\' + c : visible(c)));
+}
+
+/**
+ * A LEEF attribute value (IBM LEEF 2.0, tab-delimited attributes: a value may not hold the
+ * delimiter or a line break): `\` backslashed, tab, CR, LF and every other character
+ * {@link safeText} escapes as its visible escape (`\t`, `\r`, `\n`, `\x1b`, read back by
+ * un-doubling the backslashes). `=` needs nothing: a key ends at the first `=`.
+ */
+export function leefValue(s: string): string {
+  return s.replace(LEEF_VALUE, (c) => (c === '\\' ? '\\\\' : safeText(c)));
+}

@@ -13,6 +13,9 @@
  *   (RFC 5424 §6), the chain hash, file, line and seq in STRUCTURED-DATA, MSG the entry JSON.
  *   Default limit 2048 bytes (RFC 5424 §6.1: receivers SHOULD accept 2048).
  * - `rfc3164`: `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG: MSG` (RFC 3164 §4.1), MSG as `syslog`.
+ * - `cef`, `leef`: the RFC 5424 header (`<PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID - `, no
+ *   STRUCTURED-DATA) and a CEF or LEEF 2.0 record as MSG (cef.ts, leef.ts: the chain fields in
+ *   the record), cut to the limit with the record's own marker, the chain fields kept.
  *
  * Shortening never cuts inside the head: each field from the log there (time, event, actor,
  * chain hash, file, error) is bounded on its own, with its marker inside its value, and only
@@ -25,6 +28,8 @@ import { hostname } from 'node:os';
 import type { Level } from '../core/read/view.js';
 import type { ReadEntry } from '../core/read/entries.js';
 import { isSafeText, safeJson, safeText } from './escape.js';
+import { cefRecord, type CefOptions } from './cef.js';
+import { leefRecord } from './leef.js';
 
 /** RFC 5424 §6.2.1 facility codes. */
 export const FACILITIES: Readonly<Record<string, number>> = {
@@ -60,7 +65,7 @@ export const LEVEL_SEVERITY: Readonly<Record<Level, number>> = { debug: 7, info:
 /** The SD-ID of loki-audit's element; 32473 is the enterprise number reserved for examples (RFC 5612). */
 export const SD_ID = 'audit@32473';
 
-export type SyslogLayout = 'syslog' | 'rfc5424' | 'rfc3164';
+export type SyslogLayout = 'syslog' | 'rfc5424' | 'rfc3164' | 'cef' | 'leef';
 
 export interface SyslogOptions {
   layout: SyslogLayout;
@@ -69,6 +74,8 @@ export interface SyslogOptions {
   maxBytes?: number;
   hostname?: string;
   appName?: string;
+  /** CEF/LEEF device (vendor, product, version) of the `cef` and `leef` layouts. */
+  device?: Omit<CefOptions, 'maxBytes'>;
 }
 
 /** PRI = facility × 8 + severity (RFC 5424 §6.2.1). */
@@ -354,6 +361,18 @@ export class SyslogFormatter {
     this.seq++;
     const p = `<${pri(this.facility, e.view.level)}>`;
     switch (this.options.layout) {
+      case 'cef':
+      case 'leef': {
+        const v = e.view;
+        const head = `1 ${rfc5424Time(v.timestamp)} ${this.host} ${this.app} - ${token(v.event, 32)} - `;
+        const device = this.options.device ?? { version: '0.0.0' };
+        const maxBytes = Math.max(this.maxBytes - Buffer.byteLength(head), 0);
+        const record =
+          this.options.layout === 'cef'
+            ? cefRecord(e, { ...device, maxBytes })
+            : leefRecord(e, { ...device, maxBytes });
+        return p + head + record;
+      }
       case 'syslog':
         return p + keyValueMessage(e, this.maxBytes);
       case 'rfc3164': {

@@ -15,7 +15,7 @@ describe('-o/--output FORMAT', () => {
     const want: Record<string, string[]> = {
       search: ['text', 'json', 'jsonl', 'raw'],
       tail: ['text', 'jsonl', 'raw', 'json'],
-      export: ['json', 'jsonl', 'csv', 'syslog', 'rfc5424', 'rfc3164'],
+      export: ['json', 'jsonl', 'csv', 'syslog', 'rfc5424', 'rfc3164', 'cef', 'leef', 'ecs', 'hec'],
       summary: ['text', 'json'],
       verify: ['text', 'json'],
     };

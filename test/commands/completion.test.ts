@@ -68,7 +68,7 @@ describe('completion bash', () => {
     assert.equal(complete('loki-audit', 'ver'), 'verify');
     assert.equal(complete('loki-audit', 'verify', '--st'), '--start-hash --state --stdin --stream --strict');
     assert.equal(complete('loki-audit', 'search', '--level', ''), complete('loki-audit', 'search', '-l', ''));
-    assert.equal(complete('loki-audit', 'export', '--output', 'c'), 'csv');
+    assert.equal(complete('loki-audit', 'export', '--output', 'c'), 'csv cef');
     assert.equal(complete('loki-audit', 'search', '--no-p'), '--no-pager');
     assert.equal(complete('loki-audit', 'verify', '--color', ''), 'auto always never');
     assert.equal(complete('loki-audit', 'summary', 'exam'), 'examples');

@@ -115,7 +115,7 @@ describe('export', () => {
       assert.equal(r.code, 2, r.stderr);
       assert.equal(
         r.stderr,
-        'loki-audit: error: Expected --output=audit.csv to be one of: json, jsonl, csv, syslog, rfc5424, rfc3164\n' +
+        'loki-audit: error: Expected --output=audit.csv to be one of: json, jsonl, csv, syslog, rfc5424, rfc3164, cef, leef, ecs, hec\n' +
           'loki-audit: hint: --output is the format; to write a file: --output-file audit.csv\n' +
           'loki-audit: hint: see: loki-audit export --help\n',
       );

@@ -271,3 +271,25 @@ describe('syslog: hostile fields never break the message', () => {
         }
   });
 });
+
+describe('SyslogFormatter cef and leef layouts: the RFC 5424 header, the record as MSG', () => {
+  const big = { ...base, _integrity_hash: 'f'.repeat(64), details: { note: 'é|='.repeat(2000) } };
+  for (const layout of ['cef', 'leef'] as const) {
+    it(`${layout}: header kept, within the limit, the chain fields kept and a visible marker`, () => {
+      const f = new SyslogFormatter({ layout, hostname: 'h', maxBytes: 1024, device: { version: '9' } });
+      const line = f.format(entry(big));
+      assert.match(
+        line,
+        new RegExp(
+          `^<132>1 2026-02-01T00:21:36\\.451467\\+00:00 h loki-audit - auth\\.login - ${layout === 'cef' ? 'CEF:0' : 'LEEF:2\\.0'}\\|Autonomi\\|Loki Mode\\|9\\|login\\|`,
+        ),
+      );
+      assert.ok(Buffer.byteLength(line.slice('<132>'.length)) <= 1024, String(Buffer.byteLength(line)));
+      assert.match(line, /…\[truncated \d+ bytes\]$/);
+      assert.ok(line.includes('f'.repeat(64)), 'the chain hash is kept');
+      assert.ok(!/[\r\n]/.test(line));
+      const small = f.format(entry({ ...base, _integrity_hash: 'f'.repeat(64) }));
+      assert.doesNotMatch(small, /truncated/);
+    });
+  }
+});

@@ -9,6 +9,7 @@
  * when the buffer is about to be reused, for the position saved after its batch.
  */
 import type { EntryFilter } from '../query/filters.js';
+import type { PredecessorTracker } from '../chain/predecessors.js';
 import type { ReadEntry, ReadProblem } from '../read/entries.js';
 import { parseLine } from '../read/entries.js';
 import { BatchJournal, type Refused } from './dead-letter.js';
@@ -39,6 +40,8 @@ export interface ClosedBatch {
 
 export interface BatcherOptions {
   filter: EntryFilter;
+  /** Gives every entry read its chain predecessor, before the filter (targets whose records carry it). */
+  tracker?: PredecessorTracker;
   maxLineBytes: number;
   /** Longest wait before a batch is closed with what it has, ms. */
   waitMs: number;
@@ -52,12 +55,16 @@ export interface BatcherOptions {
   onProblem?: (p: ReadProblem) => void;
 }
 
-/** The entry on `s`, if it is one and `filter` takes it; a line that is not an entry goes to `onProblem`. */
+/**
+ * The entry on `s`, if it is one and `filter` takes it; a line that is not an entry goes to
+ * `onProblem`. `tracker` sees every entry, also those the filter drops.
+ */
 export function matchingEntry(
   s: SourceLine,
   filter: EntryFilter,
   maxLineBytes: number,
   onProblem?: (p: ReadProblem) => void,
+  tracker?: PredecessorTracker,
 ): ReadEntry | null {
   const item = parseLine(s.raw, s.file, maxLineBytes);
   if (!item) return null;
@@ -65,6 +72,7 @@ export function matchingEntry(
     onProblem?.(item);
     return null;
   }
+  tracker?.see(item);
   return filter.matches(item.view, item.record, item.text) ? item : null;
 }
 
@@ -107,7 +115,7 @@ export async function* batches(
       if (!dirty) timer.start();
       for (const s of r.value) {
         last = s;
-        const e = matchingEntry(s, o.filter, o.maxLineBytes, o.onProblem);
+        const e = matchingEntry(s, o.filter, o.maxLineBytes, o.onProblem, o.tracker);
         if (e && filling.add(e)) {
           yield close();
           timer.restart();

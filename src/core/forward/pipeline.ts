@@ -17,6 +17,7 @@ import type { ReadProblem, ReadProgress } from '../read/entries.js';
 import { discoverAuditFiles, type AuditFile } from '../read/files.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
 import { batches, matchingEntry, type ClosedBatch } from './batcher.js';
+import { PredecessorTracker, storedHashBefore } from '../chain/predecessors.js';
 import { DeadLetterFile, type Refused } from './dead-letter.js';
 import { deliverWithRetry, type RetryNotice, type RetryPolicy } from './delivery.js';
 import { PositionSaver, StateWriter } from './position-saver.js';
@@ -219,11 +220,13 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   const report = reportOf(t, options);
   const sending = new BatchSending(t, run, report);
   const done = new AbortController();
+  const tracker = await trackerFor(t, run, from);
   const lines = linesFrom(run, from, report, done.signal);
   const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
   try {
     for await (const closed of batches(lines, t, {
       filter: options.filter,
+      tracker,
       maxLineBytes: run.maxLineBytes,
       waitMs: options.batchWaitMs ?? 1000,
       savedLine: () => sending.savedLine,
@@ -243,6 +246,22 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   }
 }
 
+/**
+ * The predecessor tracker of a target whose records carry the chain (`t.predecessors`): it starts
+ * from the last stored hash before where the target starts (read back in its files, spec §3.2).
+ */
+async function trackerFor(
+  t: ForwardTarget,
+  run: Run,
+  from: SourceOptions['from'],
+): Promise<PredecessorTracker | undefined> {
+  if (!t.predecessors) return undefined;
+  // The saved position's line is the last one before the start: its stored hash, when it has one, is it.
+  if (from.position?.chainHash) return new PredecessorTracker(from.position.chainHash);
+  const offset = from.position ? from.position.offset : 0;
+  return new PredecessorTracker(await storedHashBefore(run.files, from.index, offset, run.maxLineBytes));
+}
+
 /** `--dry-run`: what would be sent to `t`, into its preview; nothing is sent or saved. */
 async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['from']): Promise<TargetReport> {
   const { options } = run;
@@ -251,11 +270,12 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
   const report = reportOf(t, options);
   const done = new AbortController();
+  const tracker = await trackerFor(t, run, from);
   const lines = linesFrom(run, from, report, done.signal);
   try {
     for (let r = await lines.next(); !r.done; r = await lines.next()) {
       for (const s of r.value) {
-        const e = matchingEntry(s, options.filter, run.maxLineBytes, onProblem);
+        const e = matchingEntry(s, options.filter, run.maxLineBytes, onProblem, tracker);
         if (e && t.preview(e, preview)) preview.entries++;
       }
     }

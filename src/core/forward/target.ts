@@ -79,6 +79,11 @@ export interface ForwardTarget {
   /** A new, empty batch. */
   batch(): TargetBatch;
   /**
+   * Optional: the target's records carry each entry's chain predecessor (`ReadEntry.prevHash`,
+   * core/chain/predecessors.ts), so the pipeline tracks it for every line read.
+   */
+  readonly predecessors?: boolean;
+  /**
    * Whether `deliver` resolving means the receiver acknowledged every entry (Loki's 2xx, RELP's
    * `rsp 200`), or only that they were sent (syslog over UDP, TCP, TLS: no acknowledgement).
    */

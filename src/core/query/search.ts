@@ -11,6 +11,7 @@ import { compileFilter } from './filters.js';
 import type { ReadEntry, ReadItem, ReadProgress } from '../read/entries.js';
 import { readEntryBatches, sizeOf } from '../read/entries.js';
 import { windowDates } from './time.js';
+import { PredecessorTracker, storedHashBefore } from '../chain/predecessors.js';
 
 /** Options for {@link searchEntries}. */
 export interface SearchOptions {
@@ -32,6 +33,12 @@ export interface SearchOptions {
    * Ignored with `reverse`, which keeps a file's matches.
    */
   transientBytes?: boolean;
+  /**
+   * Set each entry's `prevHash`, its chain predecessor's stored hash (core/chain/predecessors.ts):
+   * every line of the files read is then parsed (no cheap rejection before parsing), and the
+   * last hash before the window is looked up in the files before it.
+   */
+  predecessors?: boolean;
 }
 
 /**
@@ -70,7 +77,15 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
  */
 export async function* searchEntryBatches(dir: string, options: SearchOptions): AsyncGenerator<ReadItem[]> {
   const filter = compileFilter(options.filter);
-  const { files } = await filesForWindow(dir, options.filter, { stream: options.stream });
+  const { source, files } = await filesForWindow(dir, options.filter, { stream: options.stream });
+  /** A tracker from the start of `file` (its predecessor: the last hash of the files before it). */
+  const trackerAt = async (file: AuditFile | undefined): Promise<PredecessorTracker | undefined> => {
+    if (!options.predecessors || !file) return undefined;
+    const i = source.files.indexOf(file);
+    return new PredecessorTracker(
+      i > 0 ? await storedHashBefore(source.files, i - 1, Infinity, options.maxLineBytes) : null,
+    );
+  };
   let skip = options.offset ?? 0;
   let left = options.limit ?? Infinity;
   if (left <= 0) return;
@@ -99,6 +114,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
       options.maxLineBytes,
       options.onProgress,
       options.transientBytes,
+      await trackerAt(files[0]),
     )) {
       const out = take(batch);
       if (out.length) yield out;
@@ -122,7 +138,8 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
           bytesDone: bytesBefore + p.bytesDone,
           bytesTotal,
         }));
-    for await (const batch of matchingBatches([files[i]], filter, options.maxLineBytes, onProgress)) {
+    const tracker = await trackerAt(files[i]);
+    for await (const batch of matchingBatches([files[i]], filter, options.maxLineBytes, onProgress, false, tracker)) {
       const problems: ReadItem[] = [];
       for (const item of batch) {
         if (item.kind === 'problem') problems.push(item);
@@ -137,23 +154,30 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
   }
 }
 
-/** Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an empty array). */
+/**
+ * Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an
+ * empty array). With `tracker` (which must start at `files[0]`), every entry is parsed and seen
+ * by it before the filter, so that each match gets its chain predecessor.
+ */
 export async function* matchingBatches(
   files: AuditFile[],
   filter: EntryFilter,
   maxLineBytes?: number,
   onProgress?: (p: ReadProgress) => void,
   transientBytes = false,
+  tracker?: PredecessorTracker,
 ): AsyncGenerator<ReadItem[]> {
-  for await (const batch of readEntryBatches(files, {
-    maxLineBytes,
-    onProgress,
-    transientBytes,
-    needles: filter.needles,
-    prefilter: (t) => filter.prefilterRest(t),
-    prefilterBytes: (b) => filter.prefilterBytes(b),
-  })) {
-    const out = batch.filter((item) => item.kind === 'problem' || filter.matches(item.view, item.record, item.text));
+  const cheap = tracker
+    ? {}
+    : {
+        needles: filter.needles,
+        prefilter: (t: string) => filter.prefilterRest(t),
+        prefilterBytes: (b: Buffer) => filter.prefilterBytes(b),
+      };
+  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, transientBytes, ...cheap })) {
+    const out = batch.filter(
+      (item) => item.kind === 'problem' || (tracker?.see(item), filter.matches(item.view, item.record, item.text)),
+    );
     if (out.length) yield out;
   }
 }

@@ -37,6 +37,11 @@ export interface ReadEntry {
   /** The parsed object (NaN/Infinity read as null; big integers as the nearest double). */
   record: Record<string, unknown>;
   view: EntryView;
+  /**
+   * The stored hash of the entry's chain predecessor (64 hex, or the genesis' 64 zeros), set only
+   * by readers that track it (see core/chain/predecessors.ts); null for a stream without a chain.
+   */
+  prevHash?: string | null;
 }
 
 /** A line that is not an entry. */
@@ -123,10 +128,11 @@ export function parseJsonLine(text: string): { value: unknown; strict: boolean }
 }
 
 /**
- * The text with bare NaN/Infinity/-Infinity tokens (outside strings) replaced by null: valid
- * JSON, every other byte as written (big integers, `1.0`, key order, escapes). Iterative.
+ * The text with bare NaN/Infinity/-Infinity tokens (outside strings) replaced by null (or by
+ * what `as` makes of the token): valid JSON, every other byte as written (big integers, `1.0`,
+ * key order, escapes). Iterative.
  */
-export function replaceNonFinite(text: string): string {
+export function replaceNonFinite(text: string, as: (token: string) => string = () => 'null'): string {
   let out = '';
   let last = 0;
   let inString = false;
@@ -146,7 +152,7 @@ export function replaceNonFinite(text: string): string {
     else if (c === 0x49 && text.startsWith('Infinity', i)) len = 8;
     else if (c === 0x2d && text.startsWith('-Infinity', i)) len = 9;
     if (len) {
-      out += text.slice(last, i) + 'null';
+      out += text.slice(last, i) + as(text.slice(i, i + len));
       i += len - 1;
       last = i + 1;
     }

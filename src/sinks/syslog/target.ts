@@ -10,7 +10,7 @@ import { tlsTrustProblem } from '../tls-trust.js';
 import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/target.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
-import { SyslogFormatter } from '../../formats/syslog.js';
+import { SyslogFormatter, type SyslogOptions } from '../../formats/syslog.js';
 import { RelpSessionRefused } from './relp.js';
 import { SyslogSender, type SyslogTargetConfig } from './sender.js';
 
@@ -48,29 +48,41 @@ class SyslogBatch implements TargetBatch {
 /** Blocks for framed batches (shared by every syslog target of a run). */
 const blocks = new BlockPool();
 
-/** Syslog as a forward target: RFC 5424 messages, batches of up to 500 entries. */
+/** Syslog as a forward target: RFC 5424 (or RFC 3164, CEF, LEEF) messages, batches of up to 500 entries. */
 export class SyslogTarget implements ForwardTarget {
   readonly id: string;
   readonly maxBatchEntries: number;
   readonly maxBatchBytes = 512 * 1024;
   /** RELP acknowledges each message; UDP, TCP and TLS syslog have no acknowledgement: a batch is only sent. */
   readonly acknowledges: boolean;
+  /** CEF and LEEF records carry each entry's chain predecessor (the pipeline tracks it). */
+  readonly predecessors: boolean;
   private readonly sender: SyslogSender;
   private readonly formatter: SyslogFormatter;
 
   /** @throws SyslogConfigError */
   constructor(
     config: SyslogTargetConfig,
-    format: { facility?: number; maxBytes?: number; hostname?: string; appName?: string } = {},
+    format: {
+      facility?: number;
+      maxBytes?: number;
+      hostname?: string;
+      appName?: string;
+      /** `--syslog-format`: rfc5424 (default), rfc3164, cef, leef. */
+      layout?: 'rfc5424' | 'rfc3164' | 'cef' | 'leef';
+      device?: SyslogOptions['device'];
+    } = {},
     batchEntries = 500,
   ) {
     this.sender = new SyslogSender(config);
     this.id = `syslog:${this.sender.endpoint}`;
     this.maxBatchEntries = batchEntries;
     this.acknowledges = this.sender.acknowledged;
+    this.predecessors = format.layout === 'cef' || format.layout === 'leef';
     const maxBytes = format.maxBytes ?? (this.sender.protocol === 'udp' ? 2048 : 8192);
     this.formatter = new SyslogFormatter({
-      layout: 'rfc5424',
+      layout: format.layout ?? 'rfc5424',
+      device: format.device,
       facility: format.facility,
       maxBytes,
       hostname: format.hostname,
