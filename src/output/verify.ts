@@ -22,6 +22,8 @@ export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
   fork: 'writer fork',
   incomplete: 'incomplete last line',
   quirk: 'Loki Mode writer quirk',
+  'stale-head': 'STALE chain head',
+  'stale-checkpoint': 'STALE checkpoint',
 };
 
 /** A report with the exit code the CLI gives it (src/cli/exit-codes.ts). */
@@ -98,6 +100,9 @@ export function formatVerifyReport(
       for (const finding of r.findings.filter((x) => x.file === f.file))
         out.push(...findingLines(finding, c, '          '));
     }
+    // Findings about no file of the chain (a stale checkpoint store, an anchor without a place).
+    const files = new Set(r.files.map((f) => f.file));
+    for (const finding of r.findings.filter((x) => !files.has(x.file))) out.push(...findingLines(finding, c, '  '));
   } else {
     for (const finding of r.findings) out.push(...findingLines(finding, c, ''));
   }

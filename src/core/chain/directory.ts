@@ -14,6 +14,7 @@ import { worse } from './verdict.js';
 import { missingHeads, type HeadAnchor } from './anchors/heads.js';
 import { retentionRuledOut } from './retention.js';
 import { mergeOmitted, omittedFindings, type Omitted } from './bounded.js';
+import { entryTimeAt, freshnessFindings, type FreshnessLimits } from './freshness.js';
 
 /** The result `verify --json` prints. */
 export interface DirectoryReport {
@@ -34,7 +35,11 @@ export interface DirectoryReport {
   notes: Note[];
   /** Findings and notes counted but not kept, per class and kind; absent when all were kept. */
   omitted?: Omitted;
-  chainHead: ChainReport['chainHead'];
+  /**
+   * The last stored hash and where it is; `time` (the head entry's `timestamp`, ISO 8601 as
+   * written, null when unreadable) only when asked for (`readHeadTime`, `freshness`).
+   */
+  chainHead: (NonNullable<ChainReport['chainHead']> & { time?: string | null }) | null;
   genesisFile: string | null;
   files: FileReport[];
   /** Files named like audit files that are not part of the chain (never read). */
@@ -98,6 +103,10 @@ export interface VerifyDirectoryOptions extends Pick<
   checkpoints?: CheckpointsChecked;
   /** Only these of the directory's two chains (`--stream`; default: both). */
   chains?: ReadonlyArray<'dashboard' | 'js'>;
+  /** Read the chain head entry's `timestamp` into `chainHead.time` (for metrics). */
+  readHeadTime?: boolean;
+  /** `--max-age`, `--max-checkpoint-age`: stale heads and checkpoints become findings (freshness.ts). */
+  freshness?: FreshnessLimits;
 }
 
 /**
@@ -188,6 +197,32 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
       found: new Map(),
     });
   }
+  // The head entry's own time, read back from its file (one line; the chain walk does not keep it).
+  const main = reports[0];
+  let headTime: string | null | undefined;
+  if (main?.chainHead && (options.readHeadTime || options.freshness)) {
+    const head = main.chainHead;
+    const file = main.files.find((f) => f.file === head.file);
+    headTime = file ? await entryTimeAt(file.path, head.offset, options.maxLineBytes) : null;
+  }
+  if (options.freshness) {
+    const stale = freshnessFindings(
+      main?.chainHead ? { ...main.chainHead, time: headTime ?? null } : null,
+      options.checkpoints,
+      options.freshness,
+    );
+    if (stale.length)
+      reports.push({
+        verdict: stale.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'),
+        files: [],
+        findings: stale,
+        notes: [],
+        entriesVerified: 0,
+        chainHead: null,
+        genesisFile: null,
+        found: new Map(),
+      });
+  }
   if (options.extraNotes?.length)
     reports.push({
       verdict: 'intact',
@@ -201,7 +236,6 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
     });
   const result = assemble(dir, reports, found.foreign, options.strict === true);
   if (options.statePath && result.verdict !== 'tampered' && result.verdict !== 'anchor-mismatch') {
-    const main = reports[0];
     const next: VerifyState = incremental?.next ?? {
       version: 1,
       dir,
@@ -221,6 +255,7 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   }
   if (incremental) result.incremental = { filesSkipped: incremental.skipped, state: options.statePath as string };
   if (options.checkpoints) result.checkpoints = options.checkpoints;
+  if (result.chainHead && headTime !== undefined) result.chainHead = { ...result.chainHead, time: headTime };
   return result;
 }
 
