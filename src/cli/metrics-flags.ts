@@ -62,6 +62,19 @@ export class MetricsRun {
     writeMetricsFile(this.path, families);
   }
 
+  /**
+   * Rewrites the file while the run goes on (`forward --follow`); the final {@link write} still
+   * follows. A failure is left for the final write to report.
+   */
+  writeInterim(families: readonly MetricFamily[]): void {
+    if (this.written) return;
+    try {
+      writeMetricsFile(this.path, families);
+    } catch {
+      // Reported by the final write.
+    }
+  }
+
   /** Whether the file was written (or a write was tried) this run. */
   get done(): boolean {
     return this.written;

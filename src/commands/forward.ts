@@ -4,7 +4,7 @@ import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, forwardExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags } from '../cli/filter-flags.js';
 import { forwardSetup } from '../cli/forward-setup.js';
-import type { TargetReport } from '../core/forward/pipeline.js';
+import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import type { TargetPreview } from '../core/forward/target.js';
 import { forward } from '../core/forward/pipeline.js';
 import { StateError } from '../core/forward/positions.js';
@@ -13,6 +13,9 @@ import { formatForwardPreview, formatForwardReports, forwardEventPrinter } from 
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { resolveAuditSource } from '../core/read/streams.js';
+import { ForwardMetrics, forwardMetricsFlags } from '../cli/forward-metrics.js';
+import { MetricsRun, writeMetricsAfterError } from '../cli/metrics-flags.js';
+import { forwardMetrics } from '../output/metrics.js';
 
 export interface ForwardResult {
   dir: string;
@@ -123,11 +126,18 @@ ${exitCodesHelp('forward')}`;
     key: pathFlag({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     facility: Flags.string({ summary: 'Syslog facility (default local0).', helpGroup: 'SYSLOG' }),
     hostname: Flags.string({ summary: 'Syslog HOSTNAME (default: this host).', helpGroup: 'SYSLOG' }),
+    ...forwardMetricsFlags,
   };
+
+  /** With --metrics-file or --metrics-listen: this run's counts; the file written at the end, also on error. */
+  private metrics: ForwardMetrics | null = null;
+  private metricsFile: MetricsRun | null = null;
 
   async run(): Promise<ForwardResult> {
     const { flags, args } = await this.parse(Forward);
     const given = this.setup(flags, args);
+    if (flags['metrics-file'] && !flags['dry-run'])
+      this.metricsFile = new MetricsRun(flags['metrics-file'], 'forward', given);
     // Positions, follow and the Loki witness are built on the dashboard chain's files: forward sends that chain only.
     const source = await resolveAuditSource(given, { stream: flags.stream, requireFiles: !flags.follow });
     const other = source.streams.find((s) => s !== 'dashboard');
@@ -146,6 +156,11 @@ ${exitCodesHelp('forward')}`;
       );
     const dir = source.home;
     const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(flags, dir);
+    if ((this.metricsFile || flags['metrics-listen']) && !flags['dry-run']) {
+      const ids = targets.map((t) => t.id);
+      this.metrics = new ForwardMetrics(dir, ids, state, deadLetterPath, this.metricsFile, flags['metrics-listen']);
+      await this.metrics.start();
+    }
     // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half
     // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
@@ -174,7 +189,7 @@ ${exitCodesHelp('forward')}`;
         deadLetterPath,
         maxLineBytes: flags['max-line-bytes'],
         signal: abort.signal,
-        onEvent: forwardEventPrinter(targets[0].id, deadLetterPath, progress),
+        onEvent: withMetrics(this.metrics, forwardEventPrinter(targets[0].id, deadLetterPath, progress)),
         dryRun: flags['dry-run'],
         previews,
       });
@@ -192,7 +207,24 @@ ${exitCodesHelp('forward')}`;
       progress?.clear();
     }
     if (!quiet) this.out(flags['dry-run'] ? formatForwardPreview(previews) : formatForwardReports(reports));
-    process.exitCode = forwardExitCode(reports);
+    const exitCode = forwardExitCode(reports);
+    process.exitCode = exitCode;
+    await this.metrics?.finish(exitCode);
     return { dir, state: statePath, targets: reports, ...(flags['dry-run'] ? { preview: previews } : {}) };
   }
+
+  /** A run that ended in an error still writes its metrics file, with its exit code. */
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    writeMetricsAfterError(
+      this.metricsFile,
+      err,
+      (info) => this.metrics?.fileFamilies(info) ?? forwardMetrics([], info),
+    );
+    return super.finally(err);
+  }
+}
+
+/** The event hook, with the metrics counting first. */
+function withMetrics(metrics: ForwardMetrics | null, print: (e: ForwardEvent) => void): (e: ForwardEvent) => void {
+  return metrics ? (e) => (metrics.onEvent(e), print(e)) : print;
 }

@@ -138,6 +138,8 @@ export function checkpointMetrics(
 
 /** One forward target's numbers: lag and dead letters now, entries taken in total (see {@link forwardMetrics}). */
 export interface ForwardTargetMetrics {
+  /** The audit directory, absolute (default: the run's). */
+  dir?: string;
   target: string;
   /** Entries after the target's position; null when unknown. */
   lag: number | null;
@@ -145,11 +147,15 @@ export interface ForwardTargetMetrics {
   deadLetters: number;
 }
 
-/** `forward`'s metrics, one sample per target. */
-export function forwardMetrics(targets: readonly ForwardTargetMetrics[], run: RunInfo): MetricFamily[] {
-  const per = (t: ForwardTargetMetrics) => ({ dir: run.dir, target: t.target });
+/**
+ * `forward`'s metrics, one sample per target. `run` is null while a `--follow` run goes on (no
+ * exit code yet, no run families: the last run is still the previous one).
+ */
+export function forwardMetrics(targets: readonly ForwardTargetMetrics[], run: RunInfo | null): MetricFamily[] {
+  const dir = run?.dir ?? '';
+  const per = (t: ForwardTargetMetrics) => ({ dir: t.dir ?? dir, target: t.target });
   return [
-    family('loki_audit_forward_exit_code', [{ labels: { dir: run.dir }, value: run.exitCode }]),
+    family('loki_audit_forward_exit_code', run ? [{ labels: { dir: run.dir }, value: run.exitCode }] : []),
     family(
       'loki_audit_forward_lag_entries',
       targets.filter((t) => t.lag !== null).map((t) => ({ labels: per(t), value: t.lag as number })),
@@ -162,7 +168,7 @@ export function forwardMetrics(targets: readonly ForwardTargetMetrics[], run: Ru
       'loki_audit_dead_letter_entries',
       targets.map((t) => ({ labels: per(t), value: t.deadLetters })),
     ),
-    ...runFamilies(run),
+    ...(run ? runFamilies(run) : []),
   ];
 }
 
