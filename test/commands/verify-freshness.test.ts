@@ -69,6 +69,17 @@ describe('verify --max-age and --max-checkpoint-age', () => {
     assertExit(await verify('--max-age', '520w1d12h30m', '-q'), 0);
   });
 
+  it('with --state and nothing new since the last run, the head is the one the state remembers', async () => {
+    const state = join(t.dir, 'verify-state.json');
+    assertExit(await verify('--state', state, '-q'), 0);
+    const stale = JSON.parse(assertExit(await verify('--state', state, '--max-age', '1d', '--json'), 21).stdout);
+    assert.equal(stale.incremental.filesSkipped, 3);
+    assert.equal(stale.chainHead.file, 'audit-2026-02-03.jsonl');
+    assert.equal(stale.chainHead.line, 50);
+    assert.equal(stale.chainHead.time, HEAD_TIME);
+    assertExit(await verify('--state', state, '--max-age', '3650d', '-q'), 0);
+  });
+
   it('a tampered chain is tampered (exit 1) however old its head', async () => {
     const f = join(audit, 'audit-2026-02-02.jsonl');
     writeFileSync(f, readFileSync(f, 'utf8').replace('"success": true', '"success": false'));

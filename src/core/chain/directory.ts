@@ -199,11 +199,19 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   }
   // The head entry's own time, read back from its file (one line; the chain walk does not keep it).
   const main = reports[0];
+  // --state with nothing new since the last run: the head is the last entry the state remembers.
+  if (main && !main.chainHead && incremental) {
+    const last = incremental.next.files.filter((f) => f.lastEntryOffset !== null && f.lastHash).at(-1);
+    if (last?.lastHash && last.lastEntryOffset !== null)
+      main.chainHead = { file: last.name, line: last.lines, offset: last.lastEntryOffset, hash: last.lastHash };
+  }
   let headTime: string | null | undefined;
   if (main?.chainHead && (options.readHeadTime || options.freshness)) {
     const head = main.chainHead;
-    const file = main.files.find((f) => f.file === head.file);
-    headTime = file ? await entryTimeAt(file.path, head.offset, options.maxLineBytes) : null;
+    const path =
+      main.files.find((f) => f.file === head.file)?.path ??
+      [...found.files, ...found.jsFiles].find((f) => f.name === head.file)?.path;
+    headTime = path ? await entryTimeAt(path, head.offset, options.maxLineBytes) : null;
   }
   if (options.freshness) {
     const stale = freshnessFindings(
