@@ -164,6 +164,33 @@ describe('verify --metrics-file', () => {
     assert.deepEqual(readdirSync(textfiles).sort(), ['linked.prom', 'loki-audit-verify.prom']);
   });
 
+  it('checkpoint --metrics-file: signed time and entries; a chain not intact writes exit 1 and nothing signed', async () => {
+    const key = join(t.dir, 'ck');
+    const store = join(t.dir, 'store');
+    const cp = join(textfiles, 'loki-audit-checkpoint.prom');
+    assertExit(await runCli(['checkpoint', '--new-key', key]), 0);
+    assertExit(await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store, '--metrics-file', cp]), 0);
+    const signed = JSON.parse(readFileSync(join(store, readdirSync(store)[0]), 'utf8')).statement.time as string;
+    let s = parseExposition(readFileSync(cp, 'utf8'));
+    assert.equal(value(s, 'loki_audit_checkpoint_exit_code', { dir: audit }), 0);
+    assert.equal(
+      value(s, 'loki_audit_checkpoint_signed_timestamp_seconds', { dir: audit, store }),
+      Date.parse(signed) / 1000,
+    );
+    assert.equal(value(s, 'loki_audit_checkpoint_signed_entries', { dir: audit, store }), 150);
+    const f = join(audit, 'audit-2026-02-02.jsonl');
+    writeFileSync(f, readFileSync(f, 'utf8').replace('"success": true', '"success": false'));
+    assertExit(await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store, '--metrics-file', cp]), 1);
+    s = parseExposition(readFileSync(cp, 'utf8'));
+    assert.equal(value(s, 'loki_audit_checkpoint_exit_code', { dir: audit }), 1);
+    assert.equal(value(s, 'loki_audit_checkpoint_signed_timestamp_seconds', { dir: audit, store }), undefined);
+    const success = value(s, 'loki_audit_last_success_timestamp_seconds', { command: 'checkpoint', dir: audit });
+    assert.ok(
+      success &&
+        success <= (value(s, 'loki_audit_last_run_timestamp_seconds', { command: 'checkpoint', dir: audit }) as number),
+    );
+  });
+
   it('the dir label is the absolute directory, escaped, and parses back to it', async () => {
     assertExit(await verify('-q'), 0);
     const text = readFileSync(prom, 'utf8');
