@@ -60,6 +60,10 @@ export const Exit = {
   targetTlsTrust: 20,
   /** A file could not be written for want of space (ENOSPC) or quota (EDQUOT); nothing half-written. */
   diskFull: 19,
+  /** `verify --max-age`: the chain head is older than allowed (the writer went silent, or newest entries removed). */
+  staleHead: 21,
+  /** `verify --max-checkpoint-age`: the newest signed checkpoint is older than allowed, or there is none. */
+  staleCheckpoint: 22,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -205,6 +209,20 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     meaning:
       "a target's TLS certificate does not verify (unknown CA, self-signed, another host name, expired): a configuration error, not retried, also with `--follow`; positions kept",
   },
+  {
+    code: 21,
+    name: 'staleHead',
+    commands: ['verify'],
+    meaning:
+      '`--max-age`: the chain head is older than allowed, or has no time: the writer went silent, or the newest entries were removed; tampering, anchor mismatch, unreadable lines and files win over it (exit 1, 12, 8, 3)',
+  },
+  {
+    code: 22,
+    name: 'staleCheckpoint',
+    commands: ['verify'],
+    meaning:
+      '`--max-checkpoint-age`: the newest validly signed checkpoint is older than allowed, or the store holds none; a stale head (21) wins over it',
+  },
 ];
 
 /** The exit code of each verify verdict class. */
@@ -218,6 +236,8 @@ export const VERDICT_EXIT: Readonly<Record<VerdictClass, number>> = {
   quirk: Exit.quirk,
   unreadable: Exit.unreadableLine,
   'anchor-mismatch': Exit.anchorMismatch,
+  'stale-head': Exit.staleHead,
+  'stale-checkpoint': Exit.staleCheckpoint,
 };
 
 /** The table as docs/exit-codes.md holds it (between its generated-table markers). */

@@ -7,6 +7,8 @@ import { headStatement, signCheckpoint, storeCheckpoint, writeKeyPair } from '..
 import { verifyDirectory } from '../core/chain/directory.js';
 import { DiskFullError } from '../core/runtime/safe-files.js';
 import { verdictLine } from '../output/verify.js';
+import { metricsFileFlag, MetricsRun, writeMetricsAfterError } from '../cli/metrics-flags.js';
+import { checkpointMetrics } from '../output/metrics.js';
 
 export default class CheckpointCommand extends AuditCommand {
   static override summary = 'Sign the current chain head into a checkpoint store kept outside the audit directory.';
@@ -34,7 +36,11 @@ ${exitCodesHelp('checkpoint')}`;
     'new-key': pathFlag({
       summary: 'Write a new Ed25519 key pair to PATH (mode 600) and PATH.pub, then exit; nothing if either exists.',
     }),
+    ...metricsFileFlag,
   };
+
+  /** With --metrics-file: this run's file (written at the end, on success or error). */
+  private metrics: MetricsRun | null = null;
 
   async run(): Promise<Checkpoint | { privateKey: string; publicKey: string }> {
     const { flags, args } = await this.parse(CheckpointCommand);
@@ -52,6 +58,7 @@ ${exitCodesHelp('checkpoint')}`;
         );
       return pair;
     }
+    if (flags['metrics-file']) this.metrics = new MetricsRun(flags['metrics-file'], 'checkpoint', dir);
     if (!flags.store) this.fail('--store DIR is required', Exit.usage);
     const key = signingKeyFromFlags(flags);
     const report = await verifyDirectory(dir, { maxLineBytes: flags['max-line-bytes'] });
@@ -62,10 +69,22 @@ ${exitCodesHelp('checkpoint')}`;
     }
     const checkpoint = signCheckpoint(statement, key);
     const path = storeCheckpoint(flags.store, checkpoint);
+    this.metrics?.write(
+      checkpointMetrics(
+        { store: flags.store, time: statement.time, entries: statement.entries },
+        this.metrics.info(Exit.ok),
+      ),
+    );
     if (!this.jsonEnabled())
       process.stdout.write(
         `checkpoint ${path}: head ${statement.head} at ${statement.file}:${statement.line}, ${statement.entries} entries, signed ${checkpoint.signature.alg} key ${checkpoint.signature.keyId}\n`,
       );
     return checkpoint;
+  }
+
+  /** A run that ended in an error (nothing signed) still writes its metrics file, with its exit code. */
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    writeMetricsAfterError(this.metrics, err, (info) => checkpointMetrics(null, info));
+    return super.finally(err);
   }
 }

@@ -5,9 +5,8 @@ import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, forwardExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags } from '../cli/filter-flags.js';
 import { forwardSetup } from '../cli/forward-setup.js';
-import type { TargetReport } from '../core/forward/pipeline.js';
+import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import type { ForwardTarget, TargetPreview } from '../core/forward/target.js';
-import type { ForwardEvent } from '../core/forward/pipeline.js';
 import { replayDeadLetters, type ReplayReport } from '../core/forward/replay.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../core/read/lines.js';
 import { replayCommand } from '../cli/forward-replay.js';
@@ -26,6 +25,9 @@ import {
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { streamFlag, streamTitle } from '../cli/stream-flag.js';
 import { resolveAuditSource } from '../core/read/streams.js';
+import { ForwardMetrics, forwardMetricsFlags } from '../cli/forward-metrics.js';
+import { MetricsRun, writeMetricsAfterError } from '../cli/metrics-flags.js';
+import { forwardMetrics } from '../output/metrics.js';
 
 export interface ForwardResult {
   dir: string;
@@ -174,11 +176,18 @@ ${exitCodesHelp('forward')}`;
         'Syslog message format: rfc5424 (default; chain in STRUCTURED-DATA), rfc3164, or cef/leef records (with the chain) as MSG.',
       helpGroup: 'SYSLOG',
     })(),
+    ...forwardMetricsFlags,
   };
+
+  /** With --metrics-file or --metrics-listen: this run's counts; the file written at the end, also on error. */
+  private metrics: ForwardMetrics | null = null;
+  private metricsFile: MetricsRun | null = null;
 
   async run(): Promise<ForwardResult> {
     const { flags, args } = await this.parse(Forward);
     const given = this.setup(flags, args);
+    if (flags['metrics-file'] && !flags['dry-run'])
+      this.metricsFile = new MetricsRun(flags['metrics-file'], 'forward', given);
     // Positions, follow and the Loki witness are built on the dashboard chain's files: forward sends that chain only.
     const source = await resolveAuditSource(given, { stream: flags.stream, requireFiles: !flags.follow });
     const other = source.streams.find((s) => s !== 'dashboard');
@@ -201,6 +210,11 @@ ${exitCodesHelp('forward')}`;
       dir,
     );
     if (flags['replay-dead-letter']) return this.replay(flags, dir, statePath, deadLetterPath, targets);
+    if ((this.metricsFile || flags['metrics-listen']) && !flags['dry-run']) {
+      const ids = targets.map((t) => t.id);
+      this.metrics = new ForwardMetrics(dir, ids, state, deadLetterPath, this.metricsFile, flags['metrics-listen']);
+      await this.metrics.start();
+    }
     // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half
     // (src/core/runtime/heap.ts).
     const stopHeapWatch = constrainHeap();
@@ -236,7 +250,7 @@ ${exitCodesHelp('forward')}`;
         deadLetterPath,
         maxLineBytes: flags['max-line-bytes'],
         signal: abort.signal,
-        onEvent,
+        onEvent: withMetrics(this.metrics, onEvent),
         dryRun: flags['dry-run'],
         previews,
       });
@@ -259,7 +273,9 @@ ${exitCodesHelp('forward')}`;
       process.stderr.write(
         deadLetterNote(deadLettered, deadLetterPath, replayCommand(flags, dir, deadLetterPath, tooOld)),
       );
-    process.exitCode = forwardExitCode(reports);
+    const exitCode = forwardExitCode(reports);
+    process.exitCode = exitCode;
+    await this.metrics?.finish(exitCode);
     return { dir, state: statePath, targets: reports, ...(flags['dry-run'] ? { preview: previews } : {}) };
   }
 
@@ -307,4 +323,19 @@ ${exitCodesHelp('forward')}`;
     ]);
     return { dir, state: statePath, targets: [], replay: report };
   }
+
+  /** A run that ended in an error still writes its metrics file, with its exit code. */
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    writeMetricsAfterError(
+      this.metricsFile,
+      err,
+      (info) => this.metrics?.fileFamilies(info) ?? forwardMetrics([], info),
+    );
+    return super.finally(err);
+  }
+}
+
+/** The event hook, with the metrics counting first. */
+function withMetrics(metrics: ForwardMetrics | null, print: (e: ForwardEvent) => void): (e: ForwardEvent) => void {
+  return metrics ? (e) => (metrics.onEvent(e), print(e)) : print;
 }

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Errors, Flags } from '@oclif/core';
 import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg, shellQuote } from '../cli/base-command.js';
 import { AuditDirError } from '../core/read/files.js';
@@ -12,6 +12,9 @@ import { noChainMessage, streamFlag } from '../cli/stream-flag.js';
 import { reportOutputFlag } from '../cli/output-flags.js';
 import { CHAIN_STREAMS, resolveAuditSource, StreamChoiceError, type AuditSource } from '../core/read/streams.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
+import { metricsFileFlag, MetricsRun, writeMetricsAfterError } from '../cli/metrics-flags.js';
+import { verifyMetrics } from '../output/metrics.js';
+import { DurationError, parseDuration } from '../core/query/time.js';
 
 export default class Verify extends AuditCommand {
   static override summary = 'Verify the hash chain of every audit file and say what any break means.';
@@ -93,7 +96,23 @@ ${exitCodesHelp('verify')}`;
       summary: 'With --stdin: the hash the first entry chains from (default: the genesis hash).',
       dependsOn: ['stdin'],
     }),
+    'max-age': Flags.string({
+      summary:
+        'Freshness: a chain head older than DURATION (30m, 26h, 1h30m, 2d) is its own verdict, exit 21: the writer went silent, or the newest entries were removed.',
+      exclusive: ['stdin'],
+      helpGroup: 'FRESHNESS',
+    }),
+    'max-checkpoint-age': Flags.string({
+      summary:
+        'Freshness: a newest signed checkpoint older than DURATION, or none in the store, is its own verdict, exit 22.',
+      dependsOn: ['checkpoints'],
+      helpGroup: 'FRESHNESS',
+    }),
+    ...metricsFileFlag,
   };
+
+  /** With --metrics-file: this run's file (written at the end, on success or error). */
+  private metrics: MetricsRun | null = null;
 
   /** A file given as the directory: that one file's chain is what --stdin verifies. */
   protected override inputErrorHints(err: Error): string[] | undefined {
@@ -109,6 +128,9 @@ ${exitCodesHelp('verify')}`;
   async run(): Promise<Judged<DirectoryReport>> {
     const { flags, args } = await this.parse(Verify);
     const given = this.setup(flags, args);
+    if (flags['metrics-file']) this.metrics = new MetricsRun(flags['metrics-file'], 'verify', given);
+    const maxAgeMs = durationFlag('--max-age', flags['max-age']);
+    const maxCheckpointAgeMs = durationFlag('--max-checkpoint-age', flags['max-checkpoint-age']);
     // The chains of what --dir holds (or of --stream); a stream without one has nothing to verify.
     const source: Pick<AuditSource, 'dir' | 'streams' | 'home'> = flags.stdin
       ? { dir: given, streams: ['dashboard'], home: given }
@@ -136,6 +158,11 @@ ${exitCodesHelp('verify')}`;
       jobs: flags.jobs,
       chains: flags.stream ? chains : undefined,
       onFastPathGaveUp: debugListener('verify fast path gave up'),
+      readHeadTime: this.metrics !== null,
+      freshness:
+        maxAgeMs !== undefined || maxCheckpointAgeMs !== undefined
+          ? { maxAgeMs, maxCheckpointAgeMs, now: Date.now() }
+          : undefined,
     };
     const report = flags.stdin
       ? await verifyStream(process.stdin, '<stdin>', options)
@@ -146,7 +173,28 @@ ${exitCodesHelp('verify')}`;
     progress?.clear();
     const judged = judgeVerify(report);
     process.exitCode = judged.exitCode;
+    this.metrics?.write(verifyMetrics(judged, this.metrics.info(judged.exitCode)));
     if (!this.jsonEnabled()) this.out(formatVerifyReport(judged, this.chalk, { quiet: flags.quiet }));
     return judged;
+  }
+
+  /** A run that ended in an error still writes its metrics file: verdict `error`, its exit code. */
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    writeMetricsAfterError(this.metrics, err, (info) => verifyMetrics(null, info));
+    return super.finally(err);
+  }
+}
+
+/**
+ * A duration flag in milliseconds (the time grammar's durations), or undefined when not given.
+ * @throws CLIError (usage, exit 2) for a value that is no duration.
+ */
+function durationFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    if (err instanceof DurationError) throw new Errors.CLIError(`${name}: ${err.message}`, { exit: Exit.usage });
+    throw err;
   }
 }

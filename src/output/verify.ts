@@ -24,6 +24,8 @@ export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
   fork: 'writer fork',
   incomplete: 'incomplete last line',
   quirk: 'Loki Mode writer quirk',
+  'stale-head': 'STALE chain head',
+  'stale-checkpoint': 'STALE checkpoint',
 };
 
 /**
@@ -44,6 +46,10 @@ export const WHAT_HAPPENED: Readonly<Record<Exclude<VerdictClass, 'intact'>, str
   incomplete: 'a write was cut off (a crash, a power loss or a full disk while writing): the line is not a whole entry',
   quirk:
     "Loki Mode's writer wrote an entry its own verifier rejects (a known writer bug): the hash matches, nothing was changed",
+  'stale-head':
+    'the newest entry is older than --max-age: the writer went silent (Loki Mode stopped, or writes elsewhere), or the newest entries were removed',
+  'stale-checkpoint':
+    'the newest signed checkpoint is older than --max-checkpoint-age (or there is none): the checkpoint job stopped running, or the store was emptied',
 };
 
 /** Where a reason says more than its class: what happened instead of {@link WHAT_HAPPENED}. */
@@ -198,6 +204,9 @@ export function formatVerifyReport(
       for (const finding of r.findings.filter((x) => x.file === f.file))
         out.push(...findingLines(finding, c, '          '));
     }
+    // Findings about no file of the chain (a stale checkpoint store, an anchor without a place).
+    const files = new Set(r.files.map((f) => f.file));
+    for (const finding of r.findings.filter((x) => !files.has(x.file))) out.push(...findingLines(finding, c, '  '));
   } else {
     for (const finding of r.findings) out.push(...findingLines(finding, c, ''));
   }

@@ -16,6 +16,7 @@ import { retentionRuledOut } from './retention.js';
 import { mergeOmitted, omittedFindings, type Omitted } from './bounded.js';
 import { attachFindingEntries } from './finding-entries.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
+import { entryTimeAt, freshnessFindings, type FreshnessLimits } from './freshness.js';
 
 /** The result `verify --json` prints. */
 export interface DirectoryReport {
@@ -36,7 +37,11 @@ export interface DirectoryReport {
   notes: Note[];
   /** Findings and notes counted but not kept, per class and kind; absent when all were kept. */
   omitted?: Omitted;
-  chainHead: ChainReport['chainHead'];
+  /**
+   * The last stored hash and where it is; `time` (the head entry's `timestamp`, ISO 8601 as
+   * written, null when unreadable) only when asked for (`readHeadTime`, `freshness`).
+   */
+  chainHead: (NonNullable<ChainReport['chainHead']> & { time?: string | null }) | null;
   genesisFile: string | null;
   files: FileReport[];
   /** Files named like audit files that are not part of the chain (never read). */
@@ -100,6 +105,10 @@ export interface VerifyDirectoryOptions extends Pick<
   checkpoints?: CheckpointsChecked;
   /** Only these of the directory's two chains (`--stream`; default: both). */
   chains?: ReadonlyArray<'dashboard' | 'js'>;
+  /** Read the chain head entry's `timestamp` into `chainHead.time` (for metrics). */
+  readHeadTime?: boolean;
+  /** `--max-age`, `--max-checkpoint-age`: stale heads and checkpoints become findings (freshness.ts). */
+  freshness?: FreshnessLimits;
 }
 
 /**
@@ -190,6 +199,40 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
       found: new Map(),
     });
   }
+  // The head entry's own time, read back from its file (one line; the chain walk does not keep it).
+  const main = reports[0];
+  // --state with nothing new since the last run: the head is the last entry the state remembers.
+  if (main && !main.chainHead && incremental) {
+    const last = incremental.next.files.filter((f) => f.lastEntryOffset !== null && f.lastHash).at(-1);
+    if (last?.lastHash && last.lastEntryOffset !== null)
+      main.chainHead = { file: last.name, line: last.lines, offset: last.lastEntryOffset, hash: last.lastHash };
+  }
+  let headTime: string | null | undefined;
+  if (main?.chainHead && (options.readHeadTime || options.freshness)) {
+    const head = main.chainHead;
+    const path =
+      main.files.find((f) => f.file === head.file)?.path ??
+      [...found.files, ...found.jsFiles].find((f) => f.name === head.file)?.path;
+    headTime = path ? await entryTimeAt(path, head.offset, options.maxLineBytes) : null;
+  }
+  if (options.freshness) {
+    const stale = freshnessFindings(
+      main?.chainHead ? { ...main.chainHead, time: headTime ?? null } : null,
+      options.checkpoints,
+      options.freshness,
+    );
+    if (stale.length)
+      reports.push({
+        verdict: stale.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact'),
+        files: [],
+        findings: stale,
+        notes: [],
+        entriesVerified: 0,
+        chainHead: null,
+        genesisFile: null,
+        found: new Map(),
+      });
+  }
   if (options.extraNotes?.length)
     reports.push({
       verdict: 'intact',
@@ -208,7 +251,6 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   ];
   await attachFindingEntries(result.findings, chainFiles, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   if (options.statePath && result.verdict !== 'tampered' && result.verdict !== 'anchor-mismatch') {
-    const main = reports[0];
     const next: VerifyState = incremental?.next ?? {
       version: 1,
       dir,
@@ -228,6 +270,7 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
   }
   if (incremental) result.incremental = { filesSkipped: incremental.skipped, state: options.statePath as string };
   if (options.checkpoints) result.checkpoints = options.checkpoints;
+  if (result.chainHead && headTime !== undefined) result.chainHead = { ...result.chainHead, time: headTime };
   return result;
 }
 

@@ -44,7 +44,11 @@ export type FindingReason =
   | 'too-deep'
   | 'io-error'
   | 'head-missing'
-  | 'checkpoint-signature';
+  | 'checkpoint-signature'
+  /** `--max-age`: the chain head is older than allowed, or has no readable time. */
+  | 'stale-head'
+  /** `--max-checkpoint-age`: the newest valid checkpoint is older than allowed, or there is none. */
+  | 'stale-checkpoint';
 
 /** One problem found in the chain. */
 export interface Finding extends Location {

@@ -25,14 +25,27 @@ export type VerdictClass =
   /** A torn write: the final line has no newline and is not a complete entry. */
   | 'incomplete'
   /** An entry that fails as stored but matches what Loki Mode's writer computes for non-string dict keys. */
-  | 'quirk';
+  | 'quirk'
+  /**
+   * `--max-age`: the chain head is older than allowed: the writer went silent, or the newest
+   * entries were removed.
+   */
+  | 'stale-head'
+  /** `--max-checkpoint-age`: the newest signed checkpoint is older than allowed (or there is none). */
+  | 'stale-checkpoint';
 
-/** Most severe first. */
+/**
+ * Most severe first. Staleness ranks below what proves the chain altered or unreadable (a
+ * tampered chain is reported as tampered however old its head) and above the writer's own
+ * accidents (mid-chain, fork, torn line, quirk): a silent writer needs someone now.
+ */
 export const SEVERITY: readonly VerdictClass[] = [
   'tampered',
   'anchor-mismatch',
   'unreadable',
   'io-error',
+  'stale-head',
+  'stale-checkpoint',
   'mid-chain',
   'fork',
   'incomplete',

@@ -92,6 +92,30 @@ function clock(s: string): [number, number, number, number] | null {
   return [h, mi, sec, fractionMs(m[4])];
 }
 
+/** A duration argument that cannot be understood. */
+export class DurationError extends Error {
+  constructor(readonly input: string) {
+    super(`cannot read duration "${input}": use e.g. 90s, 30m, 26h, 1h30m, 2d12h, 1w`);
+    this.name = 'DurationError';
+  }
+}
+
+const DURATION_ONLY = new RegExp(String.raw`^\s*((?:\d+\s*${UNIT}\s*)+)$`, 'i');
+
+/**
+ * A length of time as the time grammar writes it (`90s`, `30m`, `1h30m`, `2d12h`, `1w`; units
+ * s, m, h, d, w and their long forms, a day being 24 h), in milliseconds; no sign, no `ago`.
+ * @throws DurationError for anything else, or a duration of zero.
+ */
+export function parseDuration(input: string): number {
+  const m = DURATION_ONLY.exec(input);
+  if (!m) throw new DurationError(input);
+  let total = 0;
+  for (const [, n, unit] of m[1].matchAll(DURATION_PART)) total += Number(n) * UNIT_MS[unit[0].toLowerCase()];
+  if (!(total > 0) || !Number.isSafeInteger(total)) throw new DurationError(input);
+  return total;
+}
+
 /**
  * Parses one time argument.
  * @param now The current instant (the caller's clock; tests pass a fixed one).

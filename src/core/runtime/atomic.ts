@@ -77,3 +77,15 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   replaceFile(path, JSON.stringify(value, null, 2) + '\n');
 }
+
+/**
+ * Replaces a small text file atomically (safe-files.ts `replaceFile`: a temporary file with a
+ * random name in the same directory, created O_EXCL|O_NOFOLLOW so a planted link is never
+ * written through, fsync, rename over `path`). The directory must exist.
+ * @param mode permissions of the new file (default 600).
+ * @throws UnsafeFileError when `path` is a link or not a regular file; DiskFullError;
+ *   NodeJS.ErrnoException on other I/O errors.
+ */
+export function writeFileAtomic(path: string, text: string, mode = 0o600): void {
+  replaceFile(path, text, mode);
+}
