@@ -8,7 +8,8 @@ import type { AuditSource, StreamKind } from '../read/streams.js';
 import { resolveAuditSource } from '../read/streams.js';
 import type { EntryFilter, FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
-import type { ReadEntry, ReadItem, ReadProgress } from '../read/entries.js';
+import type { ChainTracker, ReadEntry, ReadItem, ReadProgress } from '../read/entries.js';
+import { ChainCoverage } from '../chain/coverage.js';
 import { readEntryBatches, sizeOf } from '../read/entries.js';
 import { windowDates } from './time.js';
 
@@ -70,7 +71,9 @@ export async function* searchEntries(dir: string, options: SearchOptions): Async
  */
 export async function* searchEntryBatches(dir: string, options: SearchOptions): AsyncGenerator<ReadItem[]> {
   const filter = compileFilter(options.filter);
-  const { files } = await filesForWindow(dir, options.filter, { stream: options.stream });
+  const { source, files } = await filesForWindow(dir, options.filter, { stream: options.stream });
+  // Each entry handed out says whether its chain covers it (coverage.ts).
+  const chain = new ChainCoverage(source.files, options.maxLineBytes);
   let skip = options.offset ?? 0;
   let left = options.limit ?? Infinity;
   if (left <= 0) return;
@@ -99,6 +102,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
       options.maxLineBytes,
       options.onProgress,
       options.transientBytes,
+      chain,
     )) {
       const out = take(batch);
       if (out.length) yield out;
@@ -122,7 +126,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
           bytesDone: bytesBefore + p.bytesDone,
           bytesTotal,
         }));
-    for await (const batch of matchingBatches([files[i]], filter, options.maxLineBytes, onProgress)) {
+    for await (const batch of matchingBatches([files[i]], filter, options.maxLineBytes, onProgress, false, chain)) {
       const problems: ReadItem[] = [];
       for (const item of batch) {
         if (item.kind === 'problem') problems.push(item);
@@ -137,16 +141,21 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
   }
 }
 
-/** Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an empty array). */
+/**
+ * Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never
+ * an empty array). `chain`: marks each entry verified or not (see ReadEntry.unverified).
+ */
 export async function* matchingBatches(
   files: AuditFile[],
   filter: EntryFilter,
   maxLineBytes?: number,
   onProgress?: (p: ReadProgress) => void,
   transientBytes = false,
+  chain?: ChainTracker,
 ): AsyncGenerator<ReadItem[]> {
   for await (const batch of readEntryBatches(files, {
     maxLineBytes,
+    chain,
     onProgress,
     transientBytes,
     needles: filter.needles,
