@@ -75,7 +75,7 @@ export async function forwardSetup(flags: ForwardSetupFlags, dir: string): Promi
   }
   if (targets.length === 0)
     throw new Errors.CLIError(
-      'no target: give --loki URL or --syslog URL, a forward.targets section in the config file, or LOKI_AUDIT_SYSLOG_HOST',
+      'no target: give --loki URL, --syslog URL or --splunk-hec URL, a forward.targets section in the config file, LOKI_AUDIT_SYSLOG_HOST or LOKI_SPLUNK_HEC_URL',
       { exit: Exit.usage },
     );
   const keys = auditKeysFilter(config);

@@ -15,6 +15,8 @@ import { LokiTarget } from '../sinks/loki/target.js';
 import type { SyslogTarget } from '../sinks/syslog/target.js';
 import { FACILITIES } from '../formats/syslog.js';
 import { expandPath as expand } from './paths.js';
+import { splunkHecEnv } from './loki-mode-env.js';
+import type { HecTargetConfig } from '../sinks/splunk/target.js';
 
 /** A configuration problem, reported as a usage error. */
 export class ForwardConfigError extends Error {
@@ -47,10 +49,30 @@ interface SyslogSection {
   hostname?: string;
 }
 
+/** A Splunk HEC target of the config file (token from `token_file` or LOKI_SPLUNK_HEC_TOKEN). */
+interface SplunkHecSection {
+  splunk_hec: string;
+  token_file?: string;
+  index?: string;
+  sourcetype?: string;
+  ack?: boolean;
+  channel?: string;
+  ca?: string;
+  timeout_ms?: number;
+  ack_timeout_ms?: number;
+  batch_entries?: number;
+  batch_bytes?: number;
+}
+
 /** What the config file may hold. */
 export interface ConfigFile {
   enterprise?: { audit?: { level?: string; exclude_events?: string[]; syslog_enabled?: boolean } };
-  forward?: { dir?: string; state?: string; dead_letter?: string; targets?: Array<LokiSection | SyslogSection> };
+  forward?: {
+    dir?: string;
+    state?: string;
+    dead_letter?: string;
+    targets?: Array<LokiSection | SyslogSection | SplunkHecSection>;
+  };
 }
 
 /**
@@ -115,6 +137,12 @@ export interface TargetFlags {
   key?: string;
   facility?: string;
   hostname?: string;
+  'splunk-hec'?: string;
+  'splunk-hec-token-file'?: string;
+  'splunk-hec-index'?: string;
+  'splunk-hec-sourcetype'?: string;
+  'splunk-hec-ack'?: boolean;
+  'splunk-hec-channel'?: string;
 }
 
 function parseLabels(list: string[] | undefined): Record<string, string> {
@@ -200,6 +228,56 @@ export async function buildTargets(
   }
 }
 
+/**
+ * A Splunk HEC target, the sink loaded on first use: the token from its file or
+ * LOKI_SPLUNK_HEC_TOKEN (read again after HEC refuses it), index and sourcetype defaulting to
+ * LOKI_SPLUNK_HEC_INDEX and LOKI_SPLUNK_HEC_SOURCETYPE, the CA file read here.
+ * @throws ForwardConfigError
+ */
+async function splunkHecTarget(
+  what: string,
+  config: Omit<HecTargetConfig, 'token' | 'ca'> & { tokenFile?: string; ca?: string },
+  env: NodeJS.ProcessEnv,
+  batch: { entries?: number; bytes?: number },
+): Promise<ForwardTarget> {
+  noCredentialsInUrl(config.url, what);
+  const hec = splunkHecEnv(env);
+  const token = () => readSecret('Splunk HEC token', config.tokenFile, 'LOKI_SPLUNK_HEC_TOKEN', env);
+  const first = token();
+  if (!first)
+    throw new ForwardConfigError(
+      `${what}: no HEC token: set LOKI_SPLUNK_HEC_TOKEN or give --splunk-hec-token-file FILE`,
+    );
+  let ca: Buffer | undefined;
+  if (config.ca) {
+    try {
+      ca = readFileSync(expand(config.ca));
+    } catch (err) {
+      throw new ForwardConfigError(
+        `cannot read CA file ${config.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  }
+  const sink = await import('../sinks/splunk/target.js');
+  const { HecConfigError } = await import('../sinks/splunk/client.js');
+  try {
+    return new sink.HecTarget(
+      {
+        ...config,
+        index: config.index ?? hec.index,
+        sourcetype: config.sourcetype ?? hec.sourcetype,
+        token: first,
+        reloadToken: () => token() ?? first,
+        ca,
+      },
+      batch,
+    );
+  } catch (err) {
+    if (err instanceof HecConfigError) throw new ForwardConfigError(`${what}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** A syslog target, the sink loaded on first use; what it refuses becomes a ForwardConfigError. */
 async function syslogTarget(...args: ConstructorParameters<typeof SyslogTarget>): Promise<ForwardTarget> {
   const sink = await import('../sinks/syslog/target.js');
@@ -219,7 +297,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
     if (f === undefined) throw new ForwardConfigError(`unknown syslog facility "${name}"`);
     return f;
   };
-  const fromFlags = (flags.loki?.length ?? 0) + (flags.syslog?.length ?? 0) > 0;
+  const fromFlags = (flags.loki?.length ?? 0) + (flags.syslog?.length ?? 0) > 0 || !!flags['splunk-hec'];
   if (fromFlags) {
     for (const url of flags.loki ?? []) {
       noCredentialsInUrl(url, '--loki');
@@ -249,6 +327,24 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
         ),
       );
     }
+    if (flags['splunk-hec'])
+      targets.push(
+        await splunkHecTarget(
+          '--splunk-hec',
+          {
+            url: flags['splunk-hec'],
+            tokenFile: flags['splunk-hec-token-file'],
+            index: flags['splunk-hec-index'],
+            sourcetype: flags['splunk-hec-sourcetype'],
+            ack: flags['splunk-hec-ack'],
+            channel: flags['splunk-hec-channel'],
+            ca: flags.ca,
+            timeoutMs: flags.timeout,
+          },
+          env,
+          { entries: flags['batch-entries'], bytes: flags['batch-bytes'] },
+        ),
+      );
     return targets;
   }
   for (const [i, t] of (config.forward?.targets ?? []).entries()) {
@@ -283,13 +379,52 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
           { facility: facility(t.facility), hostname: t.hostname },
         ),
       );
+    } else if ('splunk_hec' in t && t.splunk_hec) {
+      targets.push(
+        await splunkHecTarget(
+          `config forward.targets[${i}].splunk_hec`,
+          {
+            url: t.splunk_hec,
+            tokenFile: t.token_file,
+            index: t.index,
+            sourcetype: t.sourcetype,
+            ack: t.ack === true,
+            channel: t.channel,
+            ca: t.ca,
+            timeoutMs: t.timeout_ms,
+            ackTimeoutMs: t.ack_timeout_ms,
+          },
+          env,
+          { entries: t.batch_entries, bytes: t.batch_bytes },
+        ),
+      );
     } else {
       throw new ForwardConfigError(
-        `config forward.targets: each target needs "loki: URL" or "syslog: URL", got ${JSON.stringify(Object.keys(t))}`,
+        `config forward.targets: each target needs "loki: URL", "syslog: URL" or "splunk_hec: URL", got ${JSON.stringify(Object.keys(t))}`,
       );
     }
   }
   if (targets.length) return targets;
+  // Loki Mode's own Splunk HEC settings (spec §11): the URL's presence enables it.
+  const hecUrl = splunkHecEnv(env).url;
+  if (hecUrl)
+    targets.push(
+      await splunkHecTarget(
+        'LOKI_SPLUNK_HEC_URL',
+        {
+          url: hecUrl,
+          tokenFile: flags['splunk-hec-token-file'],
+          index: flags['splunk-hec-index'],
+          sourcetype: flags['splunk-hec-sourcetype'],
+          ack: flags['splunk-hec-ack'],
+          channel: flags['splunk-hec-channel'],
+          ca: flags.ca,
+          timeoutMs: flags.timeout,
+        },
+        env,
+        { entries: flags['batch-entries'], bytes: flags['batch-bytes'] },
+      ),
+    );
   // Loki Mode's own syslog settings (spec §6.3): anything but "tcp" means UDP.
   if (env.LOKI_AUDIT_SYSLOG_HOST) {
     const proto = env.LOKI_AUDIT_SYSLOG_PROTO === 'tcp' ? 'tcp' : 'udp';

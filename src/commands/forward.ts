@@ -23,11 +23,11 @@ export interface ForwardResult {
 
 export default class Forward extends AuditCommand {
   static override summary =
-    'Send entries to Grafana Loki and syslog (UDP, TCP, TLS, RELP), with no loss and no duplicates across restarts.';
+    'Send entries to Grafana Loki, syslog (UDP, TCP, TLS, RELP) and Splunk HEC, with no loss and no duplicates across restarts.';
 
   static override description = `Each target keeps its position in a state file (like Promtail's positions file): after a restart, forwarding resumes right after the last acknowledged entry, once the bytes there are checked unchanged. Retries with exponential backoff on 429, 5xx and network errors; entries Loki refuses (a 400 naming an entry problem) go to a dead-letter file; a refusal of the target itself (credentials, URL path, body size) stops with the position kept, or with --follow is retried until it is fixed.
 
-Targets come from --loki/--syslog flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN) or files (--loki-password-file, --loki-token-file).
+Targets come from --loki/--syslog/--splunk-hec flags, else the config file's forward.targets (.loki/config.yaml), else Loki Mode's LOKI_SPLUNK_HEC_URL and LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO. Secrets only from the environment (LOKI_AUDIT_LOKI_USERNAME, LOKI_AUDIT_LOKI_PASSWORD, LOKI_AUDIT_LOKI_TOKEN, LOKI_SPLUNK_HEC_TOKEN) or files (--loki-password-file, --loki-token-file, --splunk-hec-token-file).
 
 ${exitCodesHelp('forward')}`;
 
@@ -37,6 +37,7 @@ ${exitCodesHelp('forward')}`;
     '<%= config.bin %> <%= command.id %> --syslog tls://siem.example.com:6514 --ca /etc/ssl/siem-ca.pem --follow',
     '<%= config.bin %> <%= command.id %> --syslog relp://siem.example.com:20514 --follow',
     '<%= config.bin %> <%= command.id %> --loki http://loki:3100 --dry-run',
+    'LOKI_SPLUNK_HEC_TOKEN=… <%= config.bin %> <%= command.id %> --splunk-hec https://splunk:8088 --splunk-hec-ack --follow',
   ];
 
   static override enableJsonFlag = true;
@@ -116,13 +117,38 @@ ${exitCodesHelp('forward')}`;
       helpGroup: 'SYSLOG',
     })(),
     ca: pathFlag({
-      summary: 'TLS (tls://, relp+tls://): CA certificate (PEM) to verify the server.',
+      summary: 'TLS (tls://, relp+tls://, Splunk HEC https://): CA certificate (PEM) to verify the server.',
       helpGroup: 'SYSLOG',
     }),
     cert: pathFlag({ summary: 'TLS: client certificate (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     key: pathFlag({ summary: 'TLS: client key (PEM) for mutual TLS.', helpGroup: 'SYSLOG' }),
     facility: Flags.string({ summary: 'Syslog facility (default local0).', helpGroup: 'SYSLOG' }),
     hostname: Flags.string({ summary: 'Syslog HOSTNAME (default: this host).', helpGroup: 'SYSLOG' }),
+    'splunk-hec': Flags.string({
+      summary:
+        'Splunk HTTP Event Collector URL, http(s)://HOST:8088 (or LOKI_SPLUNK_HEC_URL); token from LOKI_SPLUNK_HEC_TOKEN or --splunk-hec-token-file.',
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-token-file': pathFlag({
+      summary: 'File holding the HEC token (or LOKI_SPLUNK_HEC_TOKEN).',
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-index': Flags.string({
+      summary: "Splunk index (or LOKI_SPLUNK_HEC_INDEX; default: the token's).",
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-sourcetype': Flags.string({
+      summary: 'Sourcetype (or LOKI_SPLUNK_HEC_SOURCETYPE; default loki:audit).',
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-ack': Flags.boolean({
+      summary: 'Require indexer acknowledgement: a batch counts only once Splunk says it is indexed.',
+      helpGroup: 'SPLUNK HEC',
+    }),
+    'splunk-hec-channel': Flags.string({
+      summary: 'Request channel, a GUID (default: a random one per run).',
+      helpGroup: 'SPLUNK HEC',
+    }),
   };
 
   async run(): Promise<ForwardResult> {

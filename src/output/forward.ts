@@ -15,6 +15,7 @@ import { LineWarnings } from './warnings.js';
  */
 export function refusalHint(target: string, refusal: TargetRefusal, error: string): string {
   const loki = target.startsWith('loki:');
+  if (target.startsWith('splunk-hec:')) return hecHint(refusal, error);
   switch (refusal) {
     case 'credentials':
       if (loki && /no org id/i.test(error)) return 'Loki wants a tenant: give it with --tenant (X-Scope-OrgID)';
@@ -42,6 +43,28 @@ export function refusalHint(target: string, refusal: TargetRefusal, error: strin
             '(a PEM file), or use the host name its certificate names; this is not retried'
         : "the server's certificate does not verify: give its CA with --ca FILE (PEM), or the host name " +
             'its certificate names; this is not retried';
+  }
+}
+
+/** {@link refusalHint} for a Splunk HEC target. */
+function hecHint(refusal: TargetRefusal, error: string): string {
+  switch (refusal) {
+    case 'credentials':
+      return /Token disabled/.test(error)
+        ? 'the HEC token is disabled: enable it in Splunk (Settings › Data inputs › HTTP Event Collector)'
+        : 'HEC refused the token: check LOKI_SPLUNK_HEC_TOKEN or --splunk-hec-token-file (a token file is read again before each retry)';
+    case 'path':
+      return 'nothing takes events at that URL: give the collector (https://splunk:8088) or its event URL (…/services/collector/event)';
+    case 'too-large':
+      return "even one event is too large for HEC: raise its max_content_length (limits.conf [http_input]) or a proxy's body limit";
+    case 'target':
+      if (/Incorrect index/.test(error))
+        return "the token may not write to that index: check --splunk-hec-index (LOKI_SPLUNK_HEC_INDEX) against the token's allowed indexes";
+      if (/acknowledgement is off|ACK is disabled/.test(error))
+        return 'turn indexer acknowledgement on for the token, or forward without --splunk-hec-ack';
+      return 'HEC refused the request itself, not an event in it: see its message above';
+    case 'tls-trust':
+      return "the server's certificate does not verify: give its CA with --ca FILE (PEM), or the host name its certificate names; this is not retried";
   }
 }
 
@@ -103,7 +126,9 @@ export function formatForwardReports(reports: TargetReport[]): string {
   const taken = (r: TargetReport) =>
     r.acknowledges
       ? `${r.delivered} delivered`
-      : `${r.sent} sent (${/^syslog:(\w+):/.exec(r.target)?.[1] ?? 'the target'} has no acknowledgement)`;
+      : r.target.startsWith('splunk-hec:')
+        ? `${r.sent} sent (HEC answered 200; --splunk-hec-ack waits for indexer acknowledgement)`
+        : `${r.sent} sent (${/^syslog:(\w+):/.exec(r.target)?.[1] ?? 'the target'} has no acknowledgement)`;
   return reports
     .map(
       (r) =>
