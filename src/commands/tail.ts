@@ -113,6 +113,7 @@ ${exitCodesHelp('tail')}`;
       spec,
       start: history.followFrom ?? undefined,
       verify: flags.verify ? { chainHead: history.chainHead } : undefined,
+      chainHead: history.chainHead,
       pollMs: flags['poll-ms'],
       maxLineBytes: flags['max-line-bytes'],
       signal: abort.signal,

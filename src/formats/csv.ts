@@ -10,6 +10,8 @@
  *   value can never start a new row, even for tools that ignore quoting; JSON cells stay valid
  *   JSON (`\uXXXX` escapes).
  * Fixed columns first, then `details` and every other field (`extra`) as JSON: nothing is lost.
+ * The last two, `verified` (`true`, `false`; empty for a stream without a chain) and
+ * `unverified` (why not), are loki-audit's, never the entry's: its own fields are in `extra`.
  * Values that are not strings come from the line's text (compacted), never re-serialized: any
  * nesting depth, and numbers exactly as written.
  */
@@ -37,6 +39,8 @@ export const CSV_COLUMNS = [
   'chain_hash',
   'file',
   'line',
+  'verified',
+  'unverified',
 ] as const;
 
 const RAW_COLUMNS = new Set([
@@ -140,6 +144,9 @@ export function csvRow(e: ReadEntry): string {
     csvCell(v.hash),
     csvCell(e.file),
     String(e.line),
+    // Whether the chain covers the entry (coverage.ts): empty for a stream without a chain.
+    e.unverified === undefined ? '' : e.unverified === null ? 'true' : 'false',
+    e.unverified ?? '',
   ];
   return cells.join(',') + '\n';
 }

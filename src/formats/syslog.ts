@@ -127,6 +127,19 @@ function fit(head: string, tail: string, max: number): string {
   return head + cut + `…[truncated ${tailBytes - Buffer.byteLength(cut)} bytes]`;
 }
 
+/**
+ * ` verified=false unverified=REASON` (logfmt) or ` verified="false" unverified="REASON"` (an
+ * RFC 5424 SD-PARAM) for an entry its chain does not cover, '' otherwise. Fixed ASCII from
+ * loki-audit, never from the log (whose values are all quoted and escaped), so no entry can
+ * forge or drop it.
+ */
+function unverifiedParams(e: ReadEntry, layout: 'kv' | 'sd'): string {
+  if (!e.unverified) return '';
+  return layout === 'kv'
+    ? ` verified=false unverified=${e.unverified}`
+    : ` verified="false" unverified="${e.unverified}"`;
+}
+
 function hashOf(e: ReadEntry): string {
   return e.view.hash ?? '-';
 }
@@ -291,7 +304,7 @@ function keyValueMessage(e: ReadEntry, maxBytes: number): string {
     `time=${renderValue(v.timestamp || '-', 'kv', CAP.time)} event=${renderValue(v.event, 'kv', CAP.event)} ` +
     `level=${v.level} actor=${renderValue(v.actor, 'kv', CAP.actor)} outcome=${v.outcome} ` +
     `chain_hash=${renderValue(hashOf(e), 'kv', CAP.hash)} file=${renderValue(e.file, 'kv', CAP.file)} line=${e.line}` +
-    `${error} entry=`;
+    `${unverifiedParams(e, 'kv')}${error} entry=`;
   if (quick.length * 3 + MARKER_ROOM <= maxBytes) return fit(quick, entryJson(e), maxBytes);
   const f = fieldsOf(e);
   const head = boundHead(
@@ -306,7 +319,7 @@ function keyValueMessage(e: ReadEntry, maxBytes: number): string {
       f.hash,
       ' file=',
       f.file,
-      ` line=${e.line}`,
+      ` line=${e.line}${unverifiedParams(e, 'kv')}`,
       ...(v.error ? [{ key: ' error=', value: v.error, cap: CAP.error, optional: true }] : []),
       ' entry=',
     ],
@@ -385,7 +398,7 @@ export class SyslogFormatter {
         // The usual case: every field within its cap, and room to spare (checked without measuring).
         const quick =
           `${start}${token(v.event, 32)} [${SD_ID} chain_hash=${renderValue(hashOf(e), 'sd', CAP.hash)} ` +
-          `seq="${this.seq}" file=${renderValue(e.file, 'sd', CAP.file)} line="${e.line}" ` +
+          `seq="${this.seq}" file=${renderValue(e.file, 'sd', CAP.file)} line="${e.line}"${unverifiedParams(e, 'sd')} ` +
           `event=${renderValue(v.event, 'sd', CAP.event)} level="${v.level}" ` +
           `actor=${renderValue(v.actor, 'sd', CAP.actor)} outcome="${v.outcome}"] `;
         if (quick.length * 3 + MARKER_ROOM <= this.maxBytes) return p + fit(quick, entryJson(e), this.maxBytes);
@@ -398,7 +411,7 @@ export class SyslogFormatter {
               f.hash,
               ` seq="${this.seq}" file=`,
               f.file,
-              ` line="${e.line}" event=`,
+              ` line="${e.line}"${unverifiedParams(e, 'sd')} event=`,
               f.event,
               ` level="${v.level}" actor=`,
               f.actor,

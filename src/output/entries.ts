@@ -43,8 +43,28 @@ export function shownTime(timestamp: string, ms: number, zone: string): string {
 }
 
 /**
+ * The mark that starts the text line of an entry its chain does not cover
+ * (`[unverified: no-hash] `), '' for a verified entry or one of a stream without a chain. It
+ * comes first, before anything from the log, so no field of the entry can hide or fake it.
+ */
+export function unverifiedTag(e: ReadEntry, c: ChalkInstance): string {
+  return e.unverified ? c.red(`[unverified: ${e.unverified}]`) + ' ' : '';
+}
+
+/**
+ * The JSON of an entry as `--json`, `-o json`/`jsonl` and export print it: a verified entry (or
+ * one of a stream without a chain) is its own text; an unverified one is wrapped,
+ * `{"verified":false,"unverified":"no-hash","entry":{…}}`, so that the entry's own keys (a
+ * forged `"verified": true`) can never stand beside ours. `text`: the entry's JSON as written.
+ */
+export function markedJson(e: ReadEntry, text: string): string {
+  return e.unverified ? `{"verified":false,"unverified":"${e.unverified}","entry":${text}}` : text;
+}
+
+/**
  * One text line: time, level, event, actor, outcome, compact details. Values from the log are
- * escaped for the terminal; the line never contains a raw control character.
+ * escaped for the terminal; the line never contains a raw control character. An unverified
+ * entry's line starts with {@link unverifiedTag}.
  */
 export function formatEntryText(e: ReadEntry, c: ChalkInstance, timeZone?: string): string {
   const v = e.view;
@@ -58,7 +78,7 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance, timeZone?: strin
     (v.error === null ? memberShown(e, 'data') : '');
   const error = v.error ? ` error=${shorten(JSON.stringify(v.error), 200)}` : '';
   return (
-    `${safeText(time)} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +
+    `${unverifiedTag(e, c)}${safeText(time)} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +
     `${v.outcome === 'success' ? 'ok' : c.red('FAIL')}${safeText(error)}${details ? ' ' + c.dim(safeText(details)) : ''}\n`
   );
 }
@@ -95,10 +115,18 @@ export class EntryPrinter {
       case 'json': {
         // The original text. JSON has no NaN or Infinity: in a line that holds them, those (and
         // only those) become null; big integers, 1.0, key order and escapes stay as written.
-        const json = e.strictJson ? e.text : replaceNonFinite(e.text);
+        const json = markedJson(e, e.strictJson ? e.text : replaceNonFinite(e.text));
         return this.write(first ? '[\n' : ',\n', this.terminal ? safeJson(json) : json);
       }
+      case 'jsonl':
+        // Verified: the original bytes (they still verify). Unverified: wrapped (markedJson), the
+        // entry's decoded text inside as written.
+        if (e.unverified)
+          return this.write(this.terminal ? safeJson(markedJson(e, e.text)) : markedJson(e, e.text), NEWLINE);
+        if (this.terminal) return this.write(safeJson(e.text), NEWLINE);
+        return this.write(e.bytes, NEWLINE);
       default:
+        // `raw`: the line itself, marked or not (it is what verify reads).
         // The decoded line (without a byte-order mark or surrounding whitespace), escaped.
         if (this.terminal) return this.write(safeJson(e.text), NEWLINE);
         return this.write(e.bytes, NEWLINE);

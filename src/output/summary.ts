@@ -20,6 +20,24 @@ function chainText(c: ChainStatus | null, scope: string): string {
   return `${CLASS_TITLES[c.verdict]}${p ? ` at ${safeText(p.file)}:${p.line} (${safeText(p.reason)})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
 }
 
+/**
+ * `Verified N of M entries` and, apart, the entries the chain does not cover with their reasons:
+ * never mixed into the verified count.
+ */
+function coverageText(s: Summary, c: ChalkInstance): string {
+  const u = s.unverified;
+  const head = s.unchecked
+    ? `Verified: ${c.dim(`not checked (--no-chain): ${s.unchecked} entries with a hash`)}`
+    : `Verified ${c.green(String(s.verified))} of ${s.total} entries`;
+  if (u.total === 0) return head;
+  const parts = [
+    u.noHash ? `${u.noHash} without a hash (pre-integrity, or not written by Loki Mode)` : '',
+    u.afterUnreadable ? `${u.afterUnreadable} after an unreadable line` : '',
+    u.doesNotChain ? `${u.doesNotChain} not chaining from the entry before` : '',
+  ].filter(Boolean);
+  return `${head}   ${c.red(`UNVERIFIED ${u.total}`)}: ${parts.join(', ')}`;
+}
+
 /** The streams summarized carry no chain at all (the agent or the session audit). */
 const chainless = (s: Summary) => !s.streams.some((x) => CHAIN_STREAMS.has(x));
 
@@ -51,6 +69,13 @@ export function formatSummaryPlain(s: Summary): string {
   for (const c of s.byResourceType) lines.push(tsv(['resource-type', c.key, c.count]));
   for (const f of s.recentFailures) lines.push(tsv(['failure-entry', f.timestamp, f.event, f.actor, f.error ?? '-']));
   if (s.problemCount) lines.push(tsv(['bad-lines', s.problemCount]));
+  if (!chainless(s)) {
+    const u = s.unverified;
+    lines.push(tsv(['verified', s.unchecked ? '-' : s.verified]), tsv(['unverified', u.total]));
+    lines.push(tsv(['unverified', 'no-hash', u.noHash]), tsv(['unverified', 'after-unreadable', u.afterUnreadable]));
+    lines.push(tsv(['unverified', 'does-not-chain', u.doesNotChain]));
+    if (s.unchecked) lines.push(tsv(['unchecked', s.unchecked]));
+  }
   if (s.jsChain) lines.push(chainTsv('js-chain', s.jsChain));
   lines.push(chainless(s) ? tsv(['chain', 'none', '-', '-']) : chainTsv('chain', s.chain));
   return lines.join('\n') + '\n';
@@ -138,6 +163,7 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance, zone?: string):
       ),
     );
   }
+  if (!chainless(s)) out.push(coverageText(s, c));
   const paint = (st: ChainStatus | null, text: string) =>
     st?.verdict === 'intact' ? c.green(text) : st ? c.red(text) : c.dim(text);
   if (chainless(s)) out.push(`Chain: ${c.dim(`none: the ${STREAM_NAMES[s.streams[0]].title} carries no hash chain`)}`);

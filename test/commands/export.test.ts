@@ -192,10 +192,14 @@ describe('export', () => {
       assert.equal(
         csv,
         '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,success,login,auth,,18446744073709551617,,,,true,,' +
-          `"${EXACT_DETAILS_COMPACT.replace(/"/g, '""')}",,,audit-2026-02-01.jsonl,1`,
+          `"${EXACT_DETAILS_COMPACT.replace(/"/g, '""')}",,,audit-2026-02-01.jsonl,1,false,no-hash`,
       );
+      // No hash: wrapped as unverified (docs/export.md#unverified-entries), the entry inside as written.
       const json = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'json']), 0).stdout;
-      assert.equal(json, `[\n${line.replace(/: (NaN|-?Infinity)\b/g, ': null')}\n]\n`);
+      assert.equal(
+        json,
+        `[\n{"verified":false,"unverified":"no-hash","entry":${line.replace(/: (NaN|-?Infinity)\b/g, ': null')}}\n]\n`,
+      );
     } finally {
       t.cleanup();
     }
@@ -214,12 +218,14 @@ describe('export', () => {
       const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
       const csv = (await run('csv')).split('\n');
       assert.deepEqual(csv.slice(1), [
-        `2026-02-01T00:00:00+00:00,auth.login,warning,alice,success,login,auth,,alice,,,,true,,${quoted(details)},,,audit-2026-02-01.jsonl,1`,
-        `2026-02-01T00:00:00+00:00,auth.login,warning,${quoted(actor)},success,login,auth,,${quoted(actor)},,,,true,,{},,,audit-2026-02-01.jsonl,2`,
+        `2026-02-01T00:00:00+00:00,auth.login,warning,alice,success,login,auth,,alice,,,,true,,${quoted(details)},,,audit-2026-02-01.jsonl,1,false,no-hash`,
+        `2026-02-01T00:00:00+00:00,auth.login,warning,${quoted(actor)},success,login,auth,,${quoted(actor)},,,,true,,{},,,audit-2026-02-01.jsonl,2,false,no-hash`,
         '',
       ]);
-      assert.equal(await run('json'), `[\n${l1},\n${l2}\n]\n`);
-      assert.equal(await run('jsonl'), `${l1}\n${l2}\n`);
+      // Lines without a hash: wrapped as unverified (docs/export.md#unverified-entries).
+      const wrap = (l: string) => `{"verified":false,"unverified":"no-hash","entry":${l}}`;
+      assert.equal(await run('json'), `[\n${wrap(l1)},\n${wrap(l2)}\n]\n`);
+      assert.equal(await run('jsonl'), `${wrap(l1)}\n${wrap(l2)}\n`);
       for (const format of ['syslog', 'rfc5424', 'rfc3164']) {
         const lines = (await run(format)).split('\n').filter(Boolean);
         assert.equal(lines.length, 2, format);
@@ -229,8 +235,8 @@ describe('export', () => {
           assert.match(
             l,
             format === 'rfc5424'
-              ? new RegExp(`file="audit-2026-02-01\\.jsonl" line="${i + 1}"`)
-              : new RegExp(`file=audit-2026-02-01\\.jsonl line=${i + 1} entry=\\{`),
+              ? new RegExp(`file="audit-2026-02-01\\.jsonl" line="${i + 1}" verified="false" unverified="no-hash"`)
+              : new RegExp(`file=audit-2026-02-01\\.jsonl line=${i + 1} verified=false unverified=no-hash entry=\\{`),
             format,
           );
         }
@@ -269,7 +275,8 @@ describe("export of Loki Mode's other streams (spec §5)", () => {
     const rows = csv.stdout.trimEnd().split('\n');
     assert.equal(rows.length, 7);
     assert.deepEqual(
-      rows.slice(1).map((r) => r.split(',').slice(0, 5).concat(r.split(',').slice(-1))),
+      // The last columns: line, then verified and unverified, empty (the session audit has no chain).
+      rows.slice(1).map((r) => r.split(',').slice(0, 5).concat(r.split(',').slice(-3, -2))),
       [
         ['2026-12-01T20:04:27Z', 'SESSION_START', 'info', 'root', 'success', '1'],
         ['2026-12-01T20:04:28Z', 'BLOCKED_COMMAND', 'error', 'root', 'failure', '8'],

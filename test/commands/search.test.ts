@@ -167,7 +167,9 @@ describe('search', () => {
         assert.equal(r.code, 0, r.output);
         assert.doesNotMatch(r.output, UNSAFE_ON_TTY, o);
         const value = o === 'json' ? JSON.parse(r.output)[0] : JSON.parse(r.output);
-        assert.deepEqual(value, JSON.parse(line), o);
+        // An entry without a hash: json and jsonl wrap it as unverified (docs/search.md), raw is the line.
+        assert.deepEqual(o === 'raw' ? value : value.entry, JSON.parse(line), o);
+        if (o !== 'raw') assert.equal(value.verified, false, o);
       }
     } finally {
       t.cleanup();
@@ -183,22 +185,22 @@ describe('search', () => {
       const details = `{"a":${deepArray(depth)}}`;
       const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
       const text = assertExit(await runCli(['search', '--dir', t.dir]), 0, 'text');
+      // Lines without a hash: marked unverified (docs/search.md#unverified-entries), wrapped in JSON.
+      const tag = '[unverified: no-hash] ';
+      const wrap = (l: string) => `{"verified":false,"unverified":"no-hash","entry":${l}}`;
       assert.equal(
         text.stdout,
-        `2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
-          `2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
+        `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
+          `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
       );
       const json = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'json']), 0, 'json');
-      assert.equal(json.stdout, `[\n${l1},\n${l2}\n]\n`);
+      assert.equal(json.stdout, `[\n${wrap(l1)},\n${wrap(l2)}\n]\n`);
       const jsonl = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'jsonl']), 0, 'jsonl');
-      assert.equal(jsonl.stdout, `${l1}\n${l2}\n`);
+      assert.equal(jsonl.stdout, `${wrap(l1)}\n${wrap(l2)}\n`);
       // The actor is matched too, as its JSON text.
-      const byActor = assertExit(await runCli(['search', '--dir', t.dir, '--actor', '{"a":{"a":*', '-o', 'jsonl']), 0);
+      const byActor = assertExit(await runCli(['search', '--dir', t.dir, '--actor', '{"a":{"a":*', '-o', 'raw']), 0);
       assert.equal(byActor.stdout, `${l2}\n`);
-      const byField = assertExit(
-        await runCli(['search', '--dir', t.dir, '--field', 'details.a=[[[*', '-o', 'jsonl']),
-        0,
-      );
+      const byField = assertExit(await runCli(['search', '--dir', t.dir, '--field', 'details.a=[[[*', '-o', 'raw']), 0);
       assert.equal(byField.stdout, `${l1}\n`);
     } finally {
       t.cleanup();

@@ -155,7 +155,9 @@ describe('tail', () => {
         const r = await runCliOnTty(['tail', '--dir', t.dir, '-o', o]);
         assert.equal(r.code, 0, r.output);
         assert.doesNotMatch(r.output, UNSAFE_ON_TTY, o);
-        assert.deepEqual(JSON.parse(r.output), JSON.parse(line), o);
+        // No hash: jsonl wraps it as unverified (docs/search.md#unverified-entries); raw is the line.
+        const value = JSON.parse(r.output);
+        assert.deepEqual(o === 'raw' ? value : value.entry, JSON.parse(line), o);
       }
     } finally {
       t.cleanup();
@@ -170,12 +172,14 @@ describe('tail', () => {
       writeDay(t.dir, [l1, l2]);
       const details = `{"a":${deepArray(depth)}}`;
       const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+      // Lines without a hash are marked unverified (docs/search.md#unverified-entries).
+      const tag = '[unverified: no-hash] ';
       assert.equal(
         assertExit(await runCli(['tail', '--dir', t.dir]), 0).stdout,
-        `2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
-          `2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
+        `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
+          `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
       );
-      assert.equal(assertExit(await runCli(['tail', '--dir', t.dir, '-o', 'jsonl']), 0).stdout, `${l1}\n${l2}\n`);
+      assert.equal(assertExit(await runCli(['tail', '--dir', t.dir, '-o', 'raw']), 0).stdout, `${l1}\n${l2}\n`);
     } finally {
       t.cleanup();
     }
@@ -227,6 +231,34 @@ describe('tail --follow', () => {
     }
   });
 
+  it('marks each followed entry its chain does not cover, as the history shown (docs/tail.md)', async () => {
+    const t = tempDir();
+    const w = new Writer(t.dir);
+    try {
+      w.append('2026-03-01', 3);
+      const f = follow(t.dir, ['-n', '1']);
+      await f.waitFor(1);
+      w.append('2026-03-01', 1);
+      const forged = w.line('2026-03-01').replace('"alice"', '"mallory"'); // edited: does not chain
+      appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), forged);
+      w.append('2026-03-01', 1); // chains from the forged entry's stored hash
+      appendFileSync(
+        join(t.dir, 'audit-2026-03-01.jsonl'),
+        '{"timestamp": "2026-03-01T23:00:00+00:00", "action": "login", "resource_type": "auth", "user_id": "eve"}\n',
+      );
+      const lines = await f.waitFor(5);
+      await f.stop();
+      assert.deepEqual(
+        lines.map((l) => /^\[unverified: [a-z-]+\]/.exec(l)?.[0] ?? 'verified'),
+        ['verified', 'verified', '[unverified: does-not-chain]', 'verified', '[unverified: no-hash]'],
+      );
+      assert.match(lines[2], / mallory /);
+      assert.match(lines[4], / eve /);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('--verify reports a chain break at once, naming file and line', async () => {
     const t = tempDir();
     const w = new Writer(t.dir);
@@ -250,7 +282,9 @@ describe('tail --follow', () => {
         /CHAIN BREAK at audit-2026-03-01\.jsonl:5: hash-mismatch \(expected [0-9a-f]{64}, stored [0-9a-f]{64}\)/,
       );
       assert.equal(f.stderr().match(/CHAIN BREAK/g)?.length, 1, 'reported once, at the entry that breaks');
-      assert.deepEqual(f.lines(), [...w.lines.slice(2, 4), forged.trimEnd(), w.lines[5]]);
+      // The forged entry is also marked unverified: wrapped in jsonl (docs/tail.md).
+      const wrapped = `{"verified":false,"unverified":"does-not-chain","entry":${forged.trimEnd()}}`;
+      assert.deepEqual(f.lines(), [...w.lines.slice(2, 4), wrapped, w.lines[5]]);
     } finally {
       t.cleanup();
     }

@@ -67,7 +67,7 @@ describe('csv cells', () => {
         '-0.0,18446744073709551617,NaN,-Infinity,,true,',
         quoted(EXACT_DETAILS_COMPACT),
         quoted('{"seq":123456789012345678901234567890,"ratio":1.0}'),
-        ',audit-2026-02-01.jsonl,1\n',
+        ',audit-2026-02-01.jsonl,1,,\n', // not read through a chain tracker: verified unknown (empty)
       ].join(','),
     );
   });

@@ -22,7 +22,7 @@ import { worse } from './verdict.js';
 export const JS_GENESIS = 'GENESIS';
 
 /** The keys log.js writes, and the only ones (spec §5, §10.23). */
-const JS_KEYS: ReadonlySet<string> = new Set([
+export const JS_KEYS: ReadonlySet<string> = new Set([
   'seq',
   'timestamp',
   'who',

@@ -5,6 +5,7 @@
  * that breaks, and the check goes on from that entry's stored hash.
  */
 import { LiveChainChecker, type LiveCheck } from '../chain/live.js';
+import { ChainCoverage } from '../chain/coverage.js';
 import { compileFilter, type FilterSpec } from '../query/filters.js';
 import { parseAssembled, parseLine, type ReadEntry, type ReadItem, type ReadProblem } from '../read/entries.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
@@ -34,6 +35,12 @@ export interface LiveTailOptions {
    * `start` (null: the first entry must chain from the genesis hash).
    */
   verify?: { chainHead: string | null };
+  /**
+   * The stored hash of the last entry before `start` (`tailEntries().chainHead`): each new
+   * dashboard-chain entry is then marked verified or not (`ReadEntry.unverified`, coverage.ts).
+   * Absent: not marked.
+   */
+  chainHead?: string | null;
   pollMs?: number;
   maxLineBytes?: number;
   signal?: AbortSignal;
@@ -53,6 +60,8 @@ export async function* followEntries(options: LiveTailOptions): AsyncGenerator<L
   // The session audit's entries span lines (objects.ts): one assembler per file followed.
   let assembler = stream === 'session' ? new ObjectAssembler(max) : null;
   let current = '';
+  const coverage = stream === 'dashboard' && options.chainHead !== undefined ? new ChainCoverage([], max) : null;
+  coverage?.resume(options.chainHead ?? null);
   for await (const ev of followDirectory({
     dir: options.source?.home ?? options.dir,
     names: STREAM_FILE_NAMES[followed],
@@ -81,6 +90,7 @@ export async function* followEntries(options: LiveTailOptions): AsyncGenerator<L
       if (item) items.push(item);
     }
     for (const item of items) {
+      coverage?.item(item);
       if (checker) {
         const check = checker.check(item.kind === 'entry' ? item.text : l.bytes.toString('utf8'));
         if (!check.ok) yield { kind: 'chain-break', file: l.file, line: l.line, check };

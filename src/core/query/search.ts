@@ -8,7 +8,8 @@ import type { AuditSource, StreamKind } from '../read/streams.js';
 import { resolveAuditSource } from '../read/streams.js';
 import type { EntryFilter, FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
-import type { ReadEntry, ReadItem, ReadProgress } from '../read/entries.js';
+import type { ChainTracker, ReadEntry, ReadItem, ReadProgress } from '../read/entries.js';
+import { ChainCoverage } from '../chain/coverage.js';
 import { readEntryBatches, sizeOf } from '../read/entries.js';
 import { windowDates } from './time.js';
 import { PredecessorTracker, storedHashBefore } from '../chain/predecessors.js';
@@ -86,6 +87,8 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
       i > 0 ? await storedHashBefore(source.files, i - 1, Infinity, options.maxLineBytes) : null,
     );
   };
+  // Each entry handed out says whether its chain covers it (coverage.ts).
+  const chain = new ChainCoverage(source.files, options.maxLineBytes);
   let skip = options.offset ?? 0;
   let left = options.limit ?? Infinity;
   if (left <= 0) return;
@@ -114,6 +117,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
       options.maxLineBytes,
       options.onProgress,
       options.transientBytes,
+      chain,
       await trackerAt(files[0]),
     )) {
       const out = take(batch);
@@ -139,7 +143,15 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
           bytesTotal,
         }));
     const tracker = await trackerAt(files[i]);
-    for await (const batch of matchingBatches([files[i]], filter, options.maxLineBytes, onProgress, false, tracker)) {
+    for await (const batch of matchingBatches(
+      [files[i]],
+      filter,
+      options.maxLineBytes,
+      onProgress,
+      false,
+      chain,
+      tracker,
+    )) {
       const problems: ReadItem[] = [];
       for (const item of batch) {
         if (item.kind === 'problem') problems.push(item);
@@ -156,8 +168,9 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
 
 /**
  * Entries of `files` that pass `filter`, oldest first, with problems, a chunk at a time (never an
- * empty array). With `tracker` (which must start at `files[0]`), every entry is parsed and seen
- * by it before the filter, so that each match gets its chain predecessor.
+ * empty array). `chain`: marks each entry verified or not (see ReadEntry.unverified). With
+ * `tracker` (which must start at `files[0]`), every entry is parsed and seen by it before the
+ * filter, so that each match gets its chain predecessor.
  */
 export async function* matchingBatches(
   files: AuditFile[],
@@ -165,6 +178,7 @@ export async function* matchingBatches(
   maxLineBytes?: number,
   onProgress?: (p: ReadProgress) => void,
   transientBytes = false,
+  chain?: ChainTracker,
   tracker?: PredecessorTracker,
 ): AsyncGenerator<ReadItem[]> {
   const cheap = tracker
@@ -174,7 +188,7 @@ export async function* matchingBatches(
         prefilter: (t: string) => filter.prefilterRest(t),
         prefilterBytes: (b: Buffer) => filter.prefilterBytes(b),
       };
-  for await (const batch of readEntryBatches(files, { maxLineBytes, onProgress, transientBytes, ...cheap })) {
+  for await (const batch of readEntryBatches(files, { maxLineBytes, chain, onProgress, transientBytes, ...cheap })) {
     const out = batch.filter(
       (item) => item.kind === 'problem' || (tracker?.see(item), filter.matches(item.view, item.record, item.text)),
     );

@@ -8,6 +8,7 @@ import type { Finding } from '../chain/report.js';
 import { verifyJsAuditLog } from '../chain/js-auditlog.js';
 import type { ChainReport } from '../chain/report.js';
 import { lastStoredHash } from '../chain/stored-hash.js';
+import { ChainCoverage } from '../chain/coverage.js';
 import { verifyDashboardChain } from '../chain/verify-chain.js';
 import { filesInDateRange } from '../read/files.js';
 import type { StreamKind } from '../read/streams.js';
@@ -85,6 +86,19 @@ export interface Summary {
   /** Files that could not be read (their entries are missing from the counts). */
   unreadableFiles: number;
   /**
+   * Entries of `total` that their chain covers (core/chain/coverage.ts: each carries a stored
+   * hash that chains from the entry before it), whatever `verifyChain` says. Entries of a
+   * stream without a chain (agent, session) are in neither this nor `unverified`.
+   */
+  verified: number;
+  /** Entries of `total` their chain does not cover, never among `verified`; by reason. */
+  unverified: UnverifiedSplit;
+  /**
+   * Entries of `total` with a stored hash that were not checked (`verifyChain: false`: no
+   * hashing at all), in neither `verified` nor `unverified`; 0 otherwise.
+   */
+  unchecked: number;
+  /**
    * Chain status of the dashboard files covered; null with `verifyChain: false` or when no
    * dashboard file is covered.
    */
@@ -94,6 +108,17 @@ export interface Summary {
    * date); null with `verifyChain: false` or when there is none.
    */
   jsChain: ChainStatus | null;
+}
+
+/** Entries not covered by their chain, by reason (see UnverifiedReason in read/entries.ts). */
+export interface UnverifiedSplit {
+  total: number;
+  /** No stored hash: pre-integrity (written before integrity was on), or not writer output. */
+  noHash: number;
+  /** After an unreadable line, and not chaining from the entry before that line. */
+  afterUnreadable: number;
+  /** The stored hash is not the chain rule's hash from the entry before (edited, forged, forked). */
+  doesNotChain: number;
 }
 
 /** One-line chain status for a summary. */
@@ -113,7 +138,7 @@ export interface SummaryOptions {
   recentFailures?: number;
   verifyChain?: boolean;
   maxLineBytes?: number;
-  /** Progress of the counting pass, then of the chain check (for a terminal display). */
+  /** Progress of the chain check, then of the counting pass (for a terminal display). */
   onProgress?: (p: ReadProgress, phase: 'reading' | 'chain') => void;
   /** Why the chain check's fast path gave up, if it did (see verify-chain.ts). */
   onFastPathGaveUp?: (reason: string) => void;
@@ -173,48 +198,11 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   const problems: ProblemLine[] = [];
   let problemCount = 0;
   let unreadableFiles = 0;
+  let verified = 0;
+  let unchecked = 0;
+  const unverified: UnverifiedSplit = { total: 0, noHash: 0, afterUnreadable: 0, doesNotChain: 0 };
 
   const onProgress = options.onProgress;
-  for await (const item of readEntries(files, {
-    maxLineBytes: options.maxLineBytes,
-    onProgress: onProgress && ((p) => onProgress(p, 'reading')),
-  })) {
-    if (item.kind === 'problem') {
-      problemCount++;
-      if (item.code === 'io-error') unreadableFiles++;
-      if (problems.length < MAX_PROBLEMS_KEPT)
-        problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
-      continue;
-    }
-    const v = item.view;
-    // The same window rule as search (entries without a readable time only when unbounded).
-    if (!inWindow.matches(v, item.record, item.text)) continue;
-    total++;
-    byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
-    byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
-    if (v.schema === 'writer') {
-      count(byAction, rawKey(item.record, item.text, item.strictJson, 'action'));
-      count(byResourceType, rawKey(item.record, item.text, item.strictJson, 'resource_type'));
-    }
-    byLevel[v.level]++;
-    if (!Number.isNaN(v.time)) {
-      if (!first || v.time < first.t) first = { t: v.time, s: v.timestamp };
-      if (!last || v.time >= last.t) last = { t: v.time, s: v.timestamp };
-    }
-    if (v.outcome === 'failure') {
-      failure++;
-      failures.push({
-        timestamp: v.timestamp,
-        event: v.event,
-        actor: v.actor,
-        error: v.error,
-        file: item.file,
-        line: item.line,
-      });
-      if (failures.length > keepFailures) failures.shift();
-    }
-  }
-
   let chain: ChainStatus | null = null;
   if (options.verifyChain !== false && chainFiles.length > 0) {
     const index = dashboard.indexOf(chainFiles[0]);
@@ -241,6 +229,66 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     jsChain = chainStatus(reports);
   }
 
+  // The chain check ran first: where it found the files intact, an entry is verified iff it
+  // carries a hash, and the counting pass hashes nothing again (coverage.ts).
+  const trusted: Array<'dashboard' | 'js-auditlog'> = [];
+  if (chain?.verdict === 'intact' && chain.findings === 0) trusted.push('dashboard');
+  if (jsChain?.verdict === 'intact' && jsChain.findings === 0) trusted.push('js-auditlog');
+
+  for await (const item of readEntries(files, {
+    maxLineBytes: options.maxLineBytes,
+    onProgress: onProgress && ((p) => onProgress(p, 'reading')),
+    // Without the chain check, only whether an entry has a hash (see `unchecked`).
+    chain: new ChainCoverage(source.files, options.maxLineBytes, {
+      trusted,
+      presenceOnly: options.verifyChain === false,
+    }),
+  })) {
+    if (item.kind === 'problem') {
+      problemCount++;
+      if (item.code === 'io-error') unreadableFiles++;
+      if (problems.length < MAX_PROBLEMS_KEPT)
+        problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
+      continue;
+    }
+    const v = item.view;
+    // The same window rule as search (entries without a readable time only when unbounded).
+    if (!inWindow.matches(v, item.record, item.text)) continue;
+    total++;
+    if (item.unverified === null) verified++;
+    else if (item.unverified === undefined) {
+      if (v.schema !== 'agent-audit' && v.schema !== 'session-audit') unchecked++;
+    } else {
+      unverified.total++;
+      if (item.unverified === 'no-hash') unverified.noHash++;
+      else if (item.unverified === 'after-unreadable') unverified.afterUnreadable++;
+      else unverified.doesNotChain++;
+    }
+    byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
+    byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
+    if (v.schema === 'writer') {
+      count(byAction, rawKey(item.record, item.text, item.strictJson, 'action'));
+      count(byResourceType, rawKey(item.record, item.text, item.strictJson, 'resource_type'));
+    }
+    byLevel[v.level]++;
+    if (!Number.isNaN(v.time)) {
+      if (!first || v.time < first.t) first = { t: v.time, s: v.timestamp };
+      if (!last || v.time >= last.t) last = { t: v.time, s: v.timestamp };
+    }
+    if (v.outcome === 'failure') {
+      failure++;
+      failures.push({
+        timestamp: v.timestamp,
+        event: v.event,
+        actor: v.actor,
+        error: v.error,
+        file: item.file,
+        line: item.line,
+      });
+      if (failures.length > keepFailures) failures.shift();
+    }
+  }
+
   return {
     dir,
     streams: source.streams,
@@ -265,6 +313,9 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     problemCount,
     problems,
     unreadableFiles,
+    verified,
+    unverified,
+    unchecked,
     chain,
     jsChain,
   };

@@ -5,6 +5,7 @@
  */
 import { KEPT_PER_KIND } from '../chain/bounded.js';
 import { storedHash } from '../chain/stored-hash.js';
+import { ChainCoverage } from '../chain/coverage.js';
 import type { AuditFile } from '../read/files.js';
 import { filesInDateRange } from '../read/files.js';
 import type { FilterSpec } from './filters.js';
@@ -61,6 +62,8 @@ export async function tailEntries(
   let problemCount = 0;
   let result: ReadEntry[] = [];
   let chainHead: string | null = null;
+  // Each entry shown says whether its chain covers it (coverage.ts); files are read newest first.
+  const coverage = new ChainCoverage(source.files, maxLineBytes);
   // The newest file is always read: it fixes the follow position and the chain head.
   for (let i = files.length - 1; i >= 0 && (result.length < n || i === files.length - 1); i--) {
     const file: AuditFile = files[i];
@@ -74,6 +77,7 @@ export async function tailEntries(
       endOffset: bounded ? followFrom.offset : undefined,
       completeLinesOnly: !!bounded,
       onFileEnd,
+      chain: coverage,
     })) {
       if (item.kind === 'problem') {
         if (problemCount++ < KEPT_PER_KIND) problems.push(item);

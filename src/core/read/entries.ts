@@ -10,7 +10,7 @@ import { decodeLine, firstInvalidUtf8, type DecodedLine } from './decode.js';
 import { ObjectAssembler, type AssembledItem } from './objects.js';
 import type { EntryView, ViewStream } from './view.js';
 import { toView } from './view.js';
-import type { RawLine } from './lines.js';
+import type { LineChainKind, RawLine, SkippedGap } from './lines.js';
 import type { Needle } from './needles.js';
 import {
   DEFAULT_MAX_LINE_BYTES,
@@ -42,6 +42,40 @@ export interface ReadEntry {
    * by readers that track it (see core/chain/predecessors.ts); null for a stream without a chain.
    */
   prevHash?: string | null;
+  /**
+   * Whether the entry is covered by its chain, set when the read was given a
+   * {@link ChainTracker} (core/chain/coverage.ts) and the entry is of a chained stream: `null`
+   * verified, else why not. Absent: not checked (a stream without a chain, or not asked).
+   */
+  unverified?: UnverifiedReason | null;
+}
+
+/**
+ * Why an entry is not verified: it has no stored hash (`no-hash`: pre-integrity, or written
+ * with integrity off, or inserted); it follows an unreadable line and does not chain from the
+ * entry before that line (`after-unreadable`); or its stored hash is not the chain rule's hash
+ * of it from the entry before it (`does-not-chain`: edited, reordered, forked, or not writer output).
+ */
+export type UnverifiedReason = 'no-hash' | 'after-unreadable' | 'does-not-chain';
+
+/**
+ * Follows the chain through a read, to say of each entry whether it is verified (the read
+ * calls it in line order; core/chain/coverage.ts implements it). Lines the read skips unparsed
+ * are handed to it too, so the stored hash before each entry is known.
+ */
+export interface ChainTracker {
+  /** A file's lines come next. Resolves once the chain state before the file is known. */
+  startFile(file: AuditFile): Promise<void>;
+  /** What a line of the current file holds of its chain (for lines skipped unparsed). */
+  classify(line: Buffer): LineChainKind;
+  /** Lines skipped by a needle search, as one gap. */
+  gap(gap: SkippedGap): void;
+  /** A line the prefilters rejected unparsed (its bytes stay valid until `endBatch`). */
+  skip(raw: RawLine): void;
+  /** An entry (its `unverified` is set) or a problem line, in line order. */
+  item(item: ReadItem): void;
+  /** The batch is handed out: the skipped lines' bytes may be reused after this. */
+  endBatch(): void;
 }
 
 /** A line that is not an entry. */
@@ -93,6 +127,8 @@ export interface ReadOptions {
   transientBytes?: boolean;
   /** Called after each file: where its whole lines end, and the number of the next line. */
   onFileEnd?: (info: { file: string; completeOffset: number; nextLine: number }) => void;
+  /** Marks each entry of a chained stream verified or not (sets `ReadEntry.unverified`). */
+  chain?: ChainTracker;
 }
 
 /**
@@ -288,7 +324,9 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
       continue;
     }
     const stream: ViewStream = file.chain;
+    const tracker = options.chain && (stream === 'dashboard' || stream === 'js-auditlog') ? options.chain : undefined;
     try {
+      if (tracker) await tracker.startFile(file);
       // Selective reads of plain files: one reused buffer (the lines handed out are copied, unless transient).
       const selective = !!options.needles && !file.gz;
       const source = selective
@@ -299,6 +337,7 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
         maxLineBytes: max,
         volatile: selective && (options.transientBytes ? 'parts' : true),
         skipEmptyLines: true,
+        classifySkipped: tracker && ((line) => tracker.classify(line)),
       });
       let torn = false;
       for await (const lines of lineBatches(source, splitter, options.needles ?? undefined)) {
@@ -308,16 +347,29 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           if (!raw.terminated && options.completeLinesOnly) break;
           lastLine = raw.line;
           completeOffset = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
-          if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) continue;
+          if (tracker && raw.skippedBefore) tracker.gap(raw.skippedBefore);
+          if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) {
+            tracker?.skip(raw);
+            continue;
+          }
           const d = decodeLine(raw, max);
-          if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) continue;
+          if (prefilter && raw.terminated && d.kind === 'text' && !prefilter(d.text)) {
+            tracker?.skip(raw);
+            continue;
+          }
           const item = parseLine(raw, file.name, max, d, stream);
-          if (item) items.push(item);
+          if (item) {
+            tracker?.item(item);
+            items.push(item);
+          }
         }
+        tracker?.endBatch();
         if (onProgress)
           onProgress({ ...progress, bytesDone: progress.bytesDone + Math.min(sizes[index], completeOffset) });
         if (items.length) yield items;
       }
+      const trailing = splitter.takeSkippedGap();
+      if (tracker && trailing) tracker.gap(trailing);
       // Empty lines after the last line handed out are complete too.
       if (!torn && splitter.position > completeOffset) {
         completeOffset = splitter.position;
@@ -325,16 +377,16 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      yield [
-        {
-          kind: 'problem',
-          file: file.name,
-          line: lastLine + 1,
-          offset: 0,
-          code: 'io-error',
-          message: readErrorText(file.name, e),
-        },
-      ];
+      const problem: ReadProblem = {
+        kind: 'problem',
+        file: file.name,
+        line: lastLine + 1,
+        offset: 0,
+        code: 'io-error',
+        message: readErrorText(file.name, e),
+      };
+      tracker?.item(problem);
+      yield [problem];
     }
     options.onFileEnd?.({ file: file.name, completeOffset, nextLine: lastLine + 1 });
     if (onProgress) {

@@ -41,6 +41,53 @@ export interface RawLine {
   crlf: boolean;
   /** True when the line ended with a lone `\r` (a file with classic-Mac line endings, read as Python reads it). */
   cr?: boolean;
+  /**
+   * What the lines a needle search skipped right before this one hold of the chain (only with
+   * {@link ScanOptions.classifySkipped}, and only when lines were skipped).
+   */
+  skippedBefore?: SkippedGap;
+}
+
+/** What a line holds of its chain, for marking entries verified (core/chain/coverage.ts). */
+export type LineChainKind =
+  { kind: 'hashed'; hash: string } | { kind: 'unhashed' } | { kind: 'unreadable' } | { kind: 'blank' };
+
+/**
+ * What a run of lines holds of the chain: the stored hash of its last hashed entry (null when
+ * none), and whether an unreadable line follows that entry (or, without one, is in the run).
+ */
+export interface SkippedGap {
+  hash: string | null;
+  broken: boolean;
+}
+
+/** The gap of `older` followed by `newer`. */
+export function joinGaps(older: SkippedGap | null | undefined, newer: SkippedGap): SkippedGap {
+  if (newer.hash !== null || !older) return newer;
+  return { hash: older.hash, broken: older.broken || newer.broken };
+}
+
+/**
+ * The gap of the lines of `chunk[start, end)` (`end` at a line end, `start` at a line start),
+ * read from the last line back to the first hashed one: only the lines after it are classified.
+ */
+export function gapOfBytes(
+  chunk: Buffer,
+  start: number,
+  end: number,
+  classify: (line: Buffer) => LineChainKind,
+): SkippedGap {
+  let broken = false;
+  let stop = end; // the line is chunk[from, stop)
+  while (stop > start) {
+    const nl = stop - 1 > start ? chunk.lastIndexOf(0x0a, stop - 2) : -1;
+    const from = nl >= start ? nl + 1 : start;
+    const k = classify(chunk.subarray(from, stop - (chunk[stop - 1] === 0x0a ? 1 : 0)));
+    if (k.kind === 'hashed') return { hash: k.hash, broken };
+    if (k.kind === 'unreadable') broken = true;
+    stop = from;
+  }
+  return { hash: null, broken };
 }
 
 /** Options for {@link scanLines}. */
@@ -68,6 +115,12 @@ export interface ScanOptions {
    * {@link LineSplitter.emptyLines} says how many.
    */
   skipEmptyLines?: boolean;
+  /**
+   * Says what a line a needle search skips holds of the chain; then each line handed out after
+   * skipped ones carries their {@link RawLine.skippedBefore} (the previous entry's stored hash
+   * survives the skip). Only the skipped lines after the last hashed one are classified.
+   */
+  classifySkipped?: (line: Buffer) => LineChainKind;
 }
 
 /**
@@ -96,8 +149,12 @@ export class LineSplitter {
   /** Copy a partial line kept past a push / copy the lines handed out. */
   private readonly copyParts: boolean;
   private readonly copyLines: boolean;
+  private readonly classify: ((line: Buffer) => LineChainKind) | undefined;
+  /** What the lines skipped since the last line handed out hold of the chain. */
+  private gap: SkippedGap | null = null;
 
   constructor(options: ScanOptions = {}) {
+    this.classify = options.classifySkipped;
     this.max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.copyParts = options.volatile === true || options.volatile === 'parts';
     this.copyLines = options.volatile === true;
@@ -120,6 +177,16 @@ export class LineSplitter {
   /** Number the next line will get. */
   get nextLine(): number {
     return this.lineNo;
+  }
+
+  /**
+   * What the lines skipped after the last line handed out hold of the chain (null when none
+   * were skipped or no classifier was given); forgotten once asked for.
+   */
+  takeSkippedGap(): SkippedGap | null {
+    const g = this.gap;
+    this.gap = null;
+    return g;
   }
 
   /** Bytes held of an unfinished line. */
@@ -167,6 +234,8 @@ export class LineSplitter {
     if (this.mode === 'universal') return this.pushUniversal(chunk);
     const out: RawLine[] = [];
     let pos = 0;
+    let skippedFrom = -1; // start of the run of lines skipped before `pos`, if any
+    const classify = this.classify;
     const find = needleFinder(needles, chunk);
     const hits = needles.map((_, i) => find(i, 0));
     // A line that began in an earlier chunk is always handed out (at most one per chunk).
@@ -179,6 +248,7 @@ export class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf(0x0a, pos);
       if (nl === -1) {
+        if (classify && skippedFrom >= 0) this.gap = joinGaps(this.gap, gapOfBytes(chunk, skippedFrom, pos, classify));
         out.push(...this.push(chunk.subarray(pos)));
         return out;
       }
@@ -188,8 +258,14 @@ export class LineSplitter {
         if (h >= 0 && h < pos) h = hits[i] = find(i, pos);
         if (h >= 0 && h < nl) take = true;
       }
-      if (take) out.push(this.emit(chunk.subarray(pos, nl), true));
-      else {
+      if (take) {
+        if (classify && skippedFrom >= 0) {
+          this.gap = joinGaps(this.gap, gapOfBytes(chunk, skippedFrom, pos, classify));
+          skippedFrom = -1;
+        }
+        out.push(this.emit(chunk.subarray(pos, nl), true));
+      } else {
+        if (skippedFrom < 0) skippedFrom = pos;
         this.offset += nl + 1 - pos;
         this.lineNo++;
       }
@@ -295,6 +371,7 @@ export class LineSplitter {
     this.partLast = -1;
     this.overflow = false;
     this.crPending = false;
+    this.gap = null;
     this.offset = offset;
     this.lineNo = firstLine;
     if (offset === 0 && this.mode !== 'universal') this.mode = 'detect';
@@ -323,6 +400,10 @@ export class LineSplitter {
     }
     const rec: RawLine = { bytes, line: this.lineNo, offset: this.offset, length, terminated, tooLong, crlf };
     if (cr) rec.cr = true;
+    if (this.gap) {
+      rec.skippedBefore = this.gap;
+      this.gap = null;
+    }
     this.offset += total + (terminated && !cr ? 1 : 0);
     this.lineNo++;
     this.parts = [];
