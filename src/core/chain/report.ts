@@ -44,7 +44,8 @@ export type FindingReason =
   | 'too-deep'
   | 'io-error'
   | 'head-missing'
-  | 'checkpoint-signature';
+  | 'checkpoint-signature'
+  | 'loki-differs';
 
 /** One problem found in the chain. */
 export interface Finding extends Location {
@@ -75,7 +76,11 @@ export interface Note {
     /** An entry whose hash field is not the one its file's entries use (`_integrity_hash` / `chain_hash`). */
     | 'mixed-schema'
     /** `--checkpoints` named a store that holds no checkpoint (missing or empty): nothing else was checked. */
-    | 'no-checkpoints';
+    | 'no-checkpoints'
+    /** A local entry missing from the copy forwarded to Loki, though later ones are there. */
+    | 'not-in-loki'
+    /** What the Loki witness counted but did not list. */
+    | 'witness-omitted';
   message: string;
   file?: string;
   line?: number;
