@@ -148,6 +148,21 @@ export class LokiQueryClient implements ForwardedCopy {
   }
 
   /**
+   * GET `u`; a connection reset or refused on a reused keep-alive socket (the server closed it
+   * idle as the request went out) is tried again, up to 3 times in all: the query is idempotent.
+   */
+  private async get(u: URL, headers: Record<string, string>): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(u, { headers, signal: AbortSignal.timeout(this.config.timeoutMs ?? 30_000) });
+      } catch (err) {
+        const code = (err as { cause?: { code?: string } }).cause?.code;
+        if (attempt >= 3 || !(code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) throw err;
+      }
+    }
+  }
+
+  /**
    * One `query_range` request: the entries of every stream, merged in timestamp order (equal
    * timestamps by stream labels, as Loki orders them). A 400 naming a limit lowers it and
    * returns what to do.
@@ -174,7 +189,7 @@ export class LokiQueryClient implements ForwardedCopy {
     };
     let body: Body;
     try {
-      const res = await fetch(u, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
+      const res = await this.get(u, headers);
       if (!res.ok) {
         const text = (await res.text()).slice(0, 300).trim();
         if (res.status === 400) {
