@@ -44,7 +44,10 @@ export interface LokiQueryConfig {
   timeoutMs?: number;
   /** Entries per request (`limit`; default 5000, Loki's `max_entries_limit_per_query`). */
   pageSize?: number;
-  /** The largest `limit` Loki takes (default: `pageSize`), for a page all at one timestamp. */
+  /**
+   * The largest `limit` to try for a page all at one timestamp (default 5000, Loki's default,
+   * and at least `pageSize`); lowered to what Loki says when it refuses it.
+   */
   maxEntriesLimit?: number;
   /** Longest window, ms (default 720h: Loki's `max_query_length` 721h less an hour). */
   maxQueryLengthMs?: number;
@@ -80,10 +83,12 @@ export function promDurationMs(text: string): number | null {
 /** The entries of one stream selector in Loki, oldest first, each once. */
 export class LokiQueryClient implements ForwardedCopy {
   private pageSize: number;
+  private maxLimit: number;
   private windowMs: number;
 
   constructor(private readonly config: LokiQueryConfig) {
     this.pageSize = config.pageSize ?? 5000;
+    this.maxLimit = Math.max(config.maxEntriesLimit ?? 5000, this.pageSize);
     this.windowMs = config.maxQueryLengthMs ?? DEFAULT_WINDOW_MS;
   }
 
@@ -116,7 +121,8 @@ export class LokiQueryClient implements ForwardedCopy {
         return false;
       }
       if (page === 'limit-too-high') {
-        limit = this.pageSize;
+        // Loki's limit is known now: a raised page tries it, a normal one the lowered page size.
+        limit = limit > this.pageSize ? this.maxLimit : this.pageSize;
         continue;
       }
       for (const e of page) {
@@ -131,9 +137,8 @@ export class LokiQueryClient implements ForwardedCopy {
         if (boundaryTs !== last) boundary = new Set();
         for (const e of page) boundary.add(e.key);
         boundaryTs = last;
-        const max = Math.max(this.config.maxEntriesLimit ?? this.pageSize, this.pageSize);
-        if (limit < max) {
-          limit = max;
+        if (limit < this.maxLimit) {
+          limit = this.maxLimit;
           continue;
         }
         throw new LokiQueryError(
@@ -204,8 +209,10 @@ export class LokiQueryClient implements ForwardedCopy {
             /max entries limit per query exceeded, limit > max_entries_limit(?:_per_query)? \((\d+) > (\d+)\)/.exec(
               text,
             );
-          if (many && Number(many[2]) > 0 && Number(many[2]) < this.pageSize) {
-            this.pageSize = Number(many[2]);
+          const most = many ? Number(many[2]) : 0;
+          if (most > 0 && most < limit) {
+            this.maxLimit = most;
+            this.pageSize = Math.min(this.pageSize, most);
             return 'limit-too-high';
           }
         }

@@ -89,11 +89,17 @@ describe('LokiQueryClient: windows and pages under the limits', () => {
         { service_name: 'loki-audit' },
         Array.from({ length: 60 }, (_, i) => [ts, line(i), { chain_hash: `h${i}` }] as [string, string, object]),
       );
-      const ok = new LokiQueryClient({ url: one.url, auth: { kind: 'none' }, pageSize: 50, maxEntriesLimit: 100 });
+      // Pages of 50; raised to 5000 for the stuck page, Loki says 100: that holds the 60.
+      one.queries.length = 0;
+      const ok = new LokiQueryClient({ url: one.url, auth: { kind: 'none' }, pageSize: 50 });
       const got = await all(ok, T0, T0 + 1n);
       assert.equal(got.length, 60);
       assert.equal(new Set(got.map((e) => e.line)).size, 60);
-      const stuck = new LokiQueryClient({ url: one.url, auth: { kind: 'none' }, pageSize: 50 });
+      assert.deepEqual(
+        one.queries.map((q) => q.limit),
+        [50, 100],
+      );
+      const stuck = new LokiQueryClient({ url: one.url, auth: { kind: 'none' }, pageSize: 50, maxEntriesLimit: 50 });
       await assert.rejects(all(stuck, T0, T0 + 1n), (err: Error) => {
         assert.ok(err instanceof LokiQueryError);
         assert.match(

@@ -93,6 +93,32 @@ interface Side {
   seq?: number;
 }
 
+/**
+ * Arrival order of the entries waiting in a lookahead map, with lazy removal: a hash matched
+ * meanwhile is skipped when met, and the queue is rebuilt from the live ones when it holds
+ * more than twice the map's bound (so it stays O(lookahead)).
+ */
+class Fifo {
+  private items: string[] = [];
+  private head = 0;
+  push(h: string): void {
+    this.items.push(h);
+  }
+  /** The oldest hash still `live`, removed; undefined when none. */
+  shift(live: (h: string) => boolean): string | undefined {
+    while (this.head < this.items.length) {
+      const h = this.items[this.head++];
+      if (live(h)) return h;
+    }
+    return undefined;
+  }
+  compact(bound: number, live: (h: string) => boolean): void {
+    if (this.items.length - this.head <= 2 * bound + 16) return;
+    this.items = this.items.slice(this.head).filter(live);
+    this.head = 0;
+  }
+}
+
 const digest = (text: string) => createHash('sha256').update(text).digest('base64');
 const shortHash = (h: string) => (h.length > 16 ? h.slice(0, 16) + '…' : h);
 
@@ -159,8 +185,14 @@ export async function compareWithCopy(
   const pendingRemote = new Map<string, Side>();
   const localAt = new Map<string, string>(); // "file:line" -> hash, of pendingLocal
   const remoteAt = new Map<string, string>(); // of pendingRemote
-  // Hashes matched lately (a bounded FIFO): a re-sent copy of one is a duplicate, not a finding.
+  // Hashes matched lately (a ring of `window`): a re-sent copy of one is a duplicate, not a
+  // finding. Rings and queues rather than a Set's or a Map's first key: V8 skips the deleted
+  // slots at the front on every such look-up, which made the comparison quadratic.
   const recent = new Set<string>();
+  const ring: string[] = [];
+  let ringAt = 0;
+  const queueLocal = new Fifo();
+  const queueRemote = new Fifo();
   let matched = 0;
   let local = 0;
   let inLoki = 0;
@@ -173,8 +205,13 @@ export async function compareWithCopy(
   const pos = (s: Side) => (s.file !== undefined && s.line !== undefined ? `${s.file}:${s.line}` : null);
 
   const remember = (h: string) => {
+    if (ring.length < window) ring.push(h);
+    else {
+      recent.delete(ring[ringAt]);
+      ring[ringAt] = h;
+      ringAt = (ringAt + 1) % window;
+    }
     recent.add(h);
-    if (recent.size > window) recent.delete(recent.values().next().value as string);
   };
   const drop = (map: Map<string, Side>, at: Map<string, string>, s: Side) => {
     map.delete(s.hash);
@@ -254,12 +291,13 @@ export async function compareWithCopy(
       message: `an entry forwarded to Loki (time ${ts}, chain hash ${shortHash(s.hash)}${p ? `, sent from ${p}` : ''}) is not in the local files: removed or changed here after it was forwarded`,
     });
   };
-  const overflow = (map: Map<string, Side>, at: Map<string, string>, unmatched: (s: Side) => void) => {
+  const overflow = (map: Map<string, Side>, queue: Fifo, at: Map<string, string>, unmatched: (s: Side) => void) => {
     while (map.size > window) {
-      const oldest = map.values().next().value as Side;
+      const oldest = map.get(queue.shift((h) => map.has(h))!)!;
       drop(map, at, oldest);
       unmatched(oldest);
     }
+    queue.compact(window, (h) => map.has(h));
   };
 
   while (!l.done || !r.done) {
@@ -287,8 +325,9 @@ export async function compareWithCopy(
       }
       if (pendingLocal.has(s.hash)) continue; // the same entry twice here: the chain reports it
       pendingLocal.set(s.hash, s);
+      queueLocal.push(s.hash);
       localAt.set(pos(s)!, s.hash);
-      overflow(pendingLocal, localAt, unmatchedLocal);
+      overflow(pendingLocal, queueLocal, localAt, unmatchedLocal);
     } else if (!r.done) {
       const s = r.value;
       r = await remoteIt.next();
@@ -308,9 +347,10 @@ export async function compareWithCopy(
       }
       inLoki++;
       pendingRemote.set(s.hash, s);
+      queueRemote.push(s.hash);
       const p = pos(s);
       if (p) remoteAt.set(p, s.hash);
-      overflow(pendingRemote, remoteAt, unmatchedRemote);
+      overflow(pendingRemote, queueRemote, remoteAt, unmatchedRemote);
     }
   }
   for (const s of [...pendingRemote.values()])
