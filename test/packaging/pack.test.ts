@@ -79,7 +79,14 @@ describe('packaging: npm pack, npm install -g of the tarball, the installed CLI'
     for (const p of ['bin/run.js', 'bin/load-cli.js', 'dist/cli.cjs', 'dist/cli.cjs.cache', 'dist/verify-worker.js'])
       assert.ok(paths.includes(p), `${p} in ${paths.join(' ')}`);
     assert.ok(paths.includes('oclif.manifest.json'));
-    for (const p of ['dist/man/loki-audit.1', 'dist/man/loki-audit-verify.1', 'docs/verify.md', 'docs/exit-codes.md'])
+    for (const p of [
+      'dist/man/loki-audit.1',
+      'dist/man/loki-audit-verify.1',
+      'docs/verify.md',
+      'docs/exit-codes.md',
+      'contrib/systemd/loki-audit-verify.service',
+      'contrib/cron/loki-audit',
+    ])
       assert.ok(paths.includes(p), p);
     assert.deepEqual(
       paths.filter((p) => /^(src|test|bench|scripts|examples|node_modules)\//.test(p)),
