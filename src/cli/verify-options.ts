@@ -13,7 +13,7 @@ import {
   readCheckpoints,
 } from '../core/chain/anchors/checkpoints.js';
 import type { HeadAnchor } from '../core/chain/anchors/heads.js';
-import type { CheckpointsChecked, VerifyDirectoryOptions } from '../core/chain/directory.js';
+import type { CheckpointsChecked, VerifyDirectoryOptions, WitnessSummary } from '../core/chain/directory.js';
 import type { Finding, Note } from '../core/chain/report.js';
 import { discoverAuditFiles } from '../core/read/files.js';
 import { Exit } from './exit-codes.js';
@@ -29,6 +29,11 @@ export interface VerifyFlags {
   'against-loki'?: string;
   tenant?: string;
   'loki-selector'?: string;
+  since?: string;
+  until?: string;
+  'loki-timestamp'?: 'entry' | 'ingest';
+  'loki-entry-limit'?: number;
+  'loki-max-query-length'?: string;
   'retention-files'?: number;
   'max-line-bytes': number;
 }
@@ -51,6 +56,7 @@ export async function verifyOptionsFromFlags(
 ): Promise<
   Pick<VerifyDirectoryOptions, 'anchors' | 'anchorFindings' | 'extraNotes' | 'retentionFiles' | 'checkpoints'> & {
     startHash?: string;
+    witness?: WitnessSummary;
   }
 > {
   const startHash = flags['start-hash'];
@@ -61,6 +67,7 @@ export async function verifyOptionsFromFlags(
   const anchorFindings: Finding[] = [];
   const extraNotes: Note[] = [];
   let checkpoints: CheckpointsChecked | undefined;
+  let witness: WitnessSummary | undefined;
   if (flags.checkpoints) {
     const fromCheckpoints = checkpointsFromFlags(flags.checkpoints, flags);
     anchors.push(...fromCheckpoints.anchors);
@@ -72,10 +79,20 @@ export async function verifyOptionsFromFlags(
         message: `checkpoint store ${flags.checkpoints} ${existsSync(flags.checkpoints) ? 'holds no checkpoint' : 'does not exist'}: nothing outside the log was checked (write one with loki-audit checkpoint --key KEY --store ${flags.checkpoints})`,
       });
   }
+  if ((flags.since || flags.until || flags['loki-timestamp']) && !flags['against-loki'])
+    usage('--since, --until and --loki-timestamp limit the comparison with Loki: they need --against-loki URL');
   if (flags['against-loki']) {
     const w = await compareWithLokiFromFlags(flags['against-loki'], flags, dir, env);
     anchorFindings.push(...w.findings);
     extraNotes.push(...w.notes);
+    witness = {
+      url: flags['against-loki'],
+      local: w.local,
+      inLoki: w.inLoki,
+      matched: w.matched,
+      duplicates: w.duplicates,
+      ...w.counts,
+    };
   }
   return {
     anchors,
@@ -84,6 +101,7 @@ export async function verifyOptionsFromFlags(
     checkpoints,
     retentionFiles: flags['retention-files'] ?? retentionFiles(env),
     startHash,
+    witness,
   };
 }
 
@@ -111,26 +129,63 @@ function checkpointsFromFlags(
   }
 }
 
-/** Loki as a witness: what was forwarded there and is not here (or changed here). */
+/**
+ * `--loki-max-query-length`: a Prometheus duration (`720h`, `30d`, `1h30m`), in ms.
+ * @throws CLIError (usage) for anything else.
+ */
+function windowMs(text: string, parse: (t: string) => number | null): number {
+  const ms = parse(text.trim());
+  if (ms === null || ms <= 0)
+    usage(`--loki-max-query-length ${text}: not a duration (e.g. 720h, 30d, 1h30m; Loki's max_query_length)`);
+  return ms;
+}
+
+/** Loki as a witness: what was forwarded there and is not here (or changed here), and the reverse. */
 async function compareWithLokiFromFlags(url: string, flags: VerifyFlags, dir: string, env: NodeJS.ProcessEnv) {
   // Loaded only here: the Loki client and the target configuration are not needed by a plain verify.
   const { compareWithCopy } = await import('../core/chain/anchors/witness.js');
-  const { LokiQueryClient, LokiQueryError } = await import('../sinks/loki/query.js');
+  const { LokiQueryClient, LokiQueryError, promDurationMs } = await import('../sinks/loki/query.js');
   const { ForwardConfigError, lokiAuth, noCredentialsInUrl } = await import('./forward-targets.js');
+  const { parseTimeSpec, TimeSpecError } = await import('../core/query/time.js');
+  const { chosenTimeZone } = await import('./filter-flags.js');
   try {
     noCredentialsInUrl(url, '--against-loki');
   } catch (err) {
     usage((err as Error).message);
   }
+  const now = new Date();
+  let since: number | undefined;
+  let until: number | undefined;
+  try {
+    const zone = chosenTimeZone({}, env);
+    if (flags.since) since = parseTimeSpec(flags.since, now, { zone }).getTime();
+    if (flags.until) until = parseTimeSpec(flags.until, now, { end: true, zone }).getTime();
+  } catch (err) {
+    if (err instanceof TimeSpecError) usage(err.message);
+    throw err;
+  }
+  if (since !== undefined && until !== undefined && since >= until)
+    usage(`empty window: --since ${flags.since} is not before --until ${flags.until}`);
+  const maxQueryLengthMs = flags['loki-max-query-length']
+    ? windowMs(flags['loki-max-query-length'], promDurationMs)
+    : undefined;
   try {
     const copy = new LokiQueryClient({
       url,
       tenant: flags.tenant,
       auth: lokiAuth(undefined, undefined, undefined, env),
       selector: flags['loki-selector'],
+      pageSize: flags['loki-entry-limit'],
+      maxQueryLengthMs,
     });
     const found = await discoverAuditFiles(dir);
-    return await compareWithCopy(found.files, copy, {}, flags['max-line-bytes']);
+    const r = await compareWithCopy(
+      found.files,
+      copy,
+      { since, until, timestamp: flags['loki-timestamp'] },
+      flags['max-line-bytes'],
+    );
+    return r;
   } catch (err) {
     if (err instanceof LokiQueryError || err instanceof ForwardConfigError)
       throw new Errors.CLIError(err.message, { exit: Exit.io });

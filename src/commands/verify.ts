@@ -84,6 +84,31 @@ ${exitCodesHelp('verify')}`;
       summary: 'With --against-loki: stream selector (default {service_name="loki-audit"}).',
       helpGroup: 'ANCHORS',
     }),
+    since: Flags.string({
+      summary:
+        'With --against-loki: compare only entries from this time (inclusive): ISO 8601, date, 1h30m, 7d, @EPOCH …',
+      helpGroup: 'ANCHORS',
+    }),
+    until: Flags.string({
+      summary: 'With --against-loki: compare only entries before this time (exclusive).',
+      helpGroup: 'ANCHORS',
+    }),
+    'loki-timestamp': Flags.option({
+      options: ['entry', 'ingest'] as const,
+      summary:
+        "With --against-loki: how forward stamped the entries (its --timestamp): entry (default) or ingest (Loki's time is the delivery time).",
+      helpGroup: 'ANCHORS',
+    })(),
+    'loki-entry-limit': Flags.integer({
+      min: 1,
+      summary: "With --against-loki: entries per query (Loki's max_entries_limit_per_query, default 5000).",
+      helpGroup: 'ANCHORS',
+    }),
+    'loki-max-query-length': Flags.string({
+      summary:
+        "With --against-loki: longest time range per query, e.g. 720h (Loki's max_query_length, default 721h; default 720h).",
+      helpGroup: 'ANCHORS',
+    }),
     jobs: Flags.integer({
       min: 1,
       max: 64,
@@ -144,7 +169,7 @@ ${exitCodesHelp('verify')}`;
         `search, summary, tail and export read it: loki-audit summary --stream ${source.streams[0]} --dir ${given}`,
       ]);
     const dir = source.home;
-    const outside = await verifyOptionsFromFlags(flags, dir);
+    const { witness, ...outside } = await verifyOptionsFromFlags(flags, dir);
     // Progress on a terminal only: files done, MB/s, ETA (never when piped, --quiet or --json).
     const progress = progressWanted({ quiet: flags.quiet, json: this.jsonEnabled(), resultsAtEnd: true })
       ? new ProgressLine('verifying')
@@ -171,6 +196,7 @@ ${exitCodesHelp('verify')}`;
           throw err;
         });
     progress?.clear();
+    if (witness) report.witness = witness;
     const judged = judgeVerify(report);
     process.exitCode = judged.exitCode;
     this.metrics?.write(verifyMetrics(judged, this.metrics.info(judged.exitCode)));

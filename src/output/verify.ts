@@ -210,7 +210,22 @@ export function formatVerifyReport(
   } else {
     for (const finding of r.findings) out.push(...findingLines(finding, c, ''));
   }
+  if (!quiet) {
+    // Findings at no file of the report (an entry in Loki whose file is gone here).
+    const shown = new Set(r.files.map((f) => f.file));
+    const elsewhere = r.findings.filter((x) => !shown.has(x.file));
+    if (elsewhere.length) out.push('  elsewhere');
+    for (const finding of elsewhere) out.push(...findingLines(finding, c, '          '));
+  }
   out.push(...omittedLines(r, c));
+  if (r.witness && !quiet) {
+    const w = r.witness;
+    out.push(
+      `loki: ${w.local} local entries compared with ${w.inLoki} in ${safeText(w.url)}: ${w.matched} matched` +
+        `, ${w.notInLocal} only in Loki, ${w.differs} differ, ${w.notInLoki} missing in Loki, ${w.notForwarded} not forwarded yet` +
+        (w.duplicates ? `, ${w.duplicates} duplicate(s) in Loki skipped` : ''),
+    );
+  }
   if (quiet) out.push(...nextStepLines(r));
   if (r.checkpoints && !quiet)
     out.push(

@@ -127,9 +127,10 @@ describe('forward to Loki', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(rx.pushes, pushes);
     assert.match(again.stdout, /: 0 delivered/);
-    // query_range reads back by label
+    // query_range reads back by label (over the last 30 days: Loki's default range is the last hour)
     const q = await fetch(
-      `${rx.url}/loki/api/v1/query_range?query=${encodeURIComponent('{event_family="auth"}')}`,
+      `${rx.url}/loki/api/v1/query_range?query=${encodeURIComponent('{event_family="auth"}')}` +
+        `&start=${Date.now() - 30 * 86_400_000}000000&limit=1000`,
     ).then((x) => x.json() as Promise<{ data: { result: Array<{ values: unknown[] }> } }>);
     assert.equal(
       q.data.result.reduce((n, s) => n + s.values.length, 0),

@@ -50,6 +50,21 @@ export interface DirectoryReport {
   incremental?: { filesSkipped: number; state: string };
   /** With --checkpoints: what the store held. */
   checkpoints?: CheckpointsChecked;
+  /** With --against-loki: what was compared (all counted, see core/chain/anchors/witness.ts). */
+  witness?: WitnessSummary;
+}
+
+/** The Loki witness's counts (entries). */
+export interface WitnessSummary {
+  url: string;
+  local: number;
+  inLoki: number;
+  matched: number;
+  duplicates: number;
+  notInLocal: number;
+  differs: number;
+  notInLoki: number;
+  notForwarded: number;
 }
 
 /** Notes that make `--strict` fail. */

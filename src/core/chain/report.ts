@@ -48,7 +48,9 @@ export type FindingReason =
   /** `--max-age`: the chain head is older than allowed, or has no readable time. */
   | 'stale-head'
   /** `--max-checkpoint-age`: the newest valid checkpoint is older than allowed, or there is none. */
-  | 'stale-checkpoint';
+  | 'stale-checkpoint'
+  /** `--against-loki`: Loki holds the entry at this file and line with other bytes. */
+  | 'loki-differs';
 
 /** One problem found in the chain. */
 export interface Finding extends Location {
@@ -101,7 +103,11 @@ export interface Note {
     /** An entry whose hash field is not the one its file's entries use (`_integrity_hash` / `chain_hash`). */
     | 'mixed-schema'
     /** `--checkpoints` named a store that holds no checkpoint (missing or empty): nothing else was checked. */
-    | 'no-checkpoints';
+    | 'no-checkpoints'
+    /** A local entry missing from the copy forwarded to Loki, though later ones are there. */
+    | 'not-in-loki'
+    /** What the Loki witness counted but did not list. */
+    | 'witness-omitted';
   message: string;
   file?: string;
   line?: number;

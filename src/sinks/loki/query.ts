@@ -1,12 +1,30 @@
 /**
- * Reading entries back from Grafana Loki: `GET /loki/api/v1/query_range` (Loki HTTP API docs),
- * a stream selector, forward direction, paged by time. It is the forwarded copy that
- * `verify --against-loki` compares with the local files (core/chain/anchors/witness.ts).
+ * Reading entries back from Grafana Loki: `GET /loki/api/v1/query_range` (Loki HTTP API docs,
+ * "Query logs within a range of time"), under Loki's two query limits (pkg/validation/limits.go):
+ *
+ * - `max_query_length` (default 721h): the range is split into windows of at most
+ *   {@link LokiQueryConfig.maxQueryLengthMs} (default 720h, an hour under Loki's default);
+ * - `max_entries_limit_per_query` (default 5000): each window is read in pages of
+ *   `limit` ≤ {@link LokiQueryConfig.pageSize} with `direction=forward`; the next page starts at
+ *   the last entry's timestamp (inclusive: several entries can share a nanosecond), and the
+ *   entries of that boundary timestamp already read are dropped by chain hash (only the
+ *   boundary's hashes are kept). A full page all at one timestamp cannot move on: it is asked
+ *   again with `limit` = {@link LokiQueryConfig.maxEntriesLimit}, and if still full, fails
+ *   naming the limit.
+ *
+ * A 400 with Loki's own message for either limit ("the query time range exceeds the limit
+ * (query length: …, limit: 30d1h)", "max entries limit per query exceeded, limit >
+ * max_entries_limit_per_query (L > M)") lowers the window or the page to what Loki says and asks
+ * again. The query is the stream selector alone (`{service_name="loki-audit"}` by default, what
+ * `forward` labels); `X-Loki-Response-Encoding-Flags: categorize-labels` asks for structured
+ * metadata apart (Loki ≥ 3.0), and without it the metadata is read from the stream's labels.
+ * Implements the forwarded copy `verify --against-loki` compares with (core/chain/anchors/witness.ts).
  */
-import type { ForwardedCopy } from '../../core/chain/anchors/witness.js';
+import type { CopyEntry, ForwardedCopy } from '../../core/chain/anchors/witness.js';
+import { storedHash } from '../../core/chain/stored-hash.js';
 import { lokiHeaders, type LokiAuth } from './client.js';
 
-/** Loki could not be queried (unreachable, or an HTTP error). */
+/** Loki could not be queried (unreachable, an HTTP error, or a limit that cannot be met). */
 export class LokiQueryError extends Error {
   constructor(message: string) {
     super(message);
@@ -26,53 +44,206 @@ export interface LokiQueryConfig {
   timeoutMs?: number;
   /** Entries per request (`limit`; default 5000, Loki's `max_entries_limit_per_query`). */
   pageSize?: number;
+  /**
+   * The largest `limit` to try for a page all at one timestamp (default 5000, Loki's default,
+   * and at least `pageSize`); lowered to what Loki says when it refuses it.
+   */
+  maxEntriesLimit?: number;
+  /** Longest window, ms (default 720h: Loki's `max_query_length` 721h less an hour). */
+  maxQueryLengthMs?: number;
+  /** Called with each request's range and limit (tests, `--debug`). */
+  onRequest?: (r: { startNs: bigint; endNs: bigint; limit: number }) => void;
 }
 
-/** The lines of one stream selector in Loki, oldest first. */
+/** Default of {@link LokiQueryConfig.maxQueryLengthMs}. */
+export const DEFAULT_WINDOW_MS = 720 * 3_600_000;
+
+interface PageEntry extends CopyEntry {
+  key: string;
+  order: string;
+}
+
+/** A Prometheus duration as Loki prints one ("30d1h", "1h30m", "500ms"), in ms; null if not one. */
+export function promDurationMs(text: string): number | null {
+  const units: Record<string, number> = {
+    y: 365 * 86_400_000,
+    w: 7 * 86_400_000,
+    d: 86_400_000,
+    h: 3_600_000,
+    m: 60_000,
+    s: 1000,
+    ms: 1,
+  };
+  if (!/^(\d+(ms|[ywdhms]))+$/.test(text)) return null;
+  let ms = 0;
+  for (const [, n, u] of text.matchAll(/(\d+)(ms|[ywdhms])/g)) ms += Number(n) * units[u];
+  return ms;
+}
+
+/** The entries of one stream selector in Loki, oldest first, each once. */
 export class LokiQueryClient implements ForwardedCopy {
-  constructor(private readonly config: LokiQueryConfig) {}
+  private pageSize: number;
+  private maxLimit: number;
+  private windowMs: number;
+
+  constructor(private readonly config: LokiQueryConfig) {
+    this.pageSize = config.pageSize ?? 5000;
+    this.maxLimit = Math.max(config.maxEntriesLimit ?? 5000, this.pageSize);
+    this.windowMs = config.maxQueryLengthMs ?? DEFAULT_WINDOW_MS;
+  }
 
   /**
-   * Lines with timestamps in `[startNs, endNs]` (nanoseconds), page by page.
-   * @throws LokiQueryError when Loki cannot be reached or answers with an error.
+   * Entries with timestamps in `[startNs, endNs)` (nanoseconds), window by window and page by
+   * page (see the header); memory: one page and the hashes of one boundary timestamp.
+   * @throws LokiQueryError when Loki cannot be reached, answers with an error, or more entries
+   * share one nanosecond than its entry limit lets one page hold.
    */
-  async *lines(startNs: bigint, endNs: bigint): AsyncGenerator<{ tsNs: bigint; line: string }> {
-    const o = this.config;
-    const headers = lokiHeaders(o.tenant, o.auth);
-    const limit = o.pageSize ?? 5000;
-    let start = startNs;
-    for (let page = 0; page < 100_000; page++) {
-      const u = new URL('loki/api/v1/query_range', o.url.endsWith('/') ? o.url : o.url + '/');
-      u.searchParams.set('query', o.selector ?? '{service_name="loki-audit"}');
-      u.searchParams.set('start', start.toString());
-      u.searchParams.set('end', endNs.toString());
-      u.searchParams.set('limit', String(limit));
-      u.searchParams.set('direction', 'forward');
-      let body: { data?: { result?: Array<{ values?: Array<[string, string]> }> } };
-      try {
-        const res = await fetch(u, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? 30_000) });
-        if (!res.ok)
-          throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${(await res.text()).slice(0, 300).trim()}`);
-        body = (await res.json()) as typeof body;
-      } catch (err) {
-        if (err instanceof LokiQueryError) throw err;
-        const e = err as Error & { cause?: { code?: string } };
-        throw new LokiQueryError(`cannot query ${u.host}: ${e.cause?.code ?? e.message}`);
-      }
-      let count = 0;
-      let last = start;
-      for (const s of body.data?.result ?? []) {
-        for (const [ts, line] of s.values ?? []) {
-          count++;
-          const t = BigInt(ts);
-          if (t > last) last = t;
-          yield { tsNs: t, line };
-        }
-      }
-      if (count < limit) break;
-      // Next page: after the newest timestamp seen (entries sharing it were all in this page
-      // unless more than `limit` share one nanosecond, which audit entries do not).
-      start = last + 1n;
+  async *entries(startNs: bigint, endNs: bigint): AsyncGenerator<CopyEntry> {
+    let ws = startNs;
+    while (ws < endNs) {
+      const windowNs = BigInt(this.windowMs) * 1_000_000n;
+      const we = endNs - ws > windowNs ? ws + windowNs : endNs;
+      const done = yield* this.window(ws, we);
+      if (done) ws = we;
     }
+  }
+
+  /** One window; false when Loki said the window is too long (it was shortened: ask again). */
+  private async *window(ws: bigint, we: bigint): AsyncGenerator<CopyEntry, boolean> {
+    let start = ws;
+    let boundaryTs = -1n;
+    let boundary = new Set<string>();
+    let limit = this.pageSize;
+    for (;;) {
+      const page = await this.page(start, we, limit);
+      if (page === 'window-too-long') {
+        if (start !== ws) throw new LokiQueryError('Loki refused a window it took before (max_query_length)');
+        return false;
+      }
+      if (page === 'limit-too-high') {
+        // Loki's limit is known now: a raised page tries it, a normal one the lowered page size.
+        limit = limit > this.pageSize ? this.maxLimit : this.pageSize;
+        continue;
+      }
+      for (const e of page) {
+        if (e.tsNs === boundaryTs && boundary.has(e.key)) continue;
+        yield e;
+      }
+      if (page.length < limit) return true;
+      const first = page[0].tsNs;
+      const last = page[page.length - 1].tsNs;
+      if (first === last) {
+        // A whole page at one nanosecond: the next page cannot start later.
+        if (boundaryTs !== last) boundary = new Set();
+        for (const e of page) boundary.add(e.key);
+        boundaryTs = last;
+        if (limit < this.maxLimit) {
+          limit = this.maxLimit;
+          continue;
+        }
+        throw new LokiQueryError(
+          `more than ${limit} entries in Loki share the timestamp ${last} ns: one page (limit ${limit}, Loki's max_entries_limit_per_query) cannot hold them; raise max_entries_limit_per_query in Loki and --loki-entry-limit`,
+        );
+      }
+      boundary = new Set(page.filter((e) => e.tsNs === last).map((e) => e.key));
+      boundaryTs = last;
+      start = last;
+      limit = this.pageSize;
+    }
+  }
+
+  /**
+   * GET `u`; a connection reset or refused on a reused keep-alive socket (the server closed it
+   * idle as the request went out) is tried again, up to 3 times in all: the query is idempotent.
+   */
+  private async get(u: URL, headers: Record<string, string>): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(u, { headers, signal: AbortSignal.timeout(this.config.timeoutMs ?? 30_000) });
+      } catch (err) {
+        const code = (err as { cause?: { code?: string } }).cause?.code;
+        if (attempt >= 3 || !(code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) throw err;
+      }
+    }
+  }
+
+  /**
+   * One `query_range` request: the entries of every stream, merged in timestamp order (equal
+   * timestamps by stream labels, as Loki orders them). A 400 naming a limit lowers it and
+   * returns what to do.
+   */
+  private async page(
+    start: bigint,
+    end: bigint,
+    limit: number,
+  ): Promise<PageEntry[] | 'window-too-long' | 'limit-too-high'> {
+    const o = this.config;
+    const headers = { ...lokiHeaders(o.tenant, o.auth), 'X-Loki-Response-Encoding-Flags': 'categorize-labels' };
+    const u = new URL('loki/api/v1/query_range', o.url.endsWith('/') ? o.url : o.url + '/');
+    u.searchParams.set('query', o.selector ?? '{service_name="loki-audit"}');
+    u.searchParams.set('start', start.toString());
+    u.searchParams.set('end', end.toString());
+    u.searchParams.set('limit', String(limit));
+    u.searchParams.set('direction', 'forward');
+    o.onRequest?.({ startNs: start, endNs: end, limit });
+    type Body = {
+      data?: {
+        resultType?: string;
+        result?: Array<{ stream?: Record<string, string>; values?: Array<[string, string, unknown?]> }>;
+      };
+    };
+    let body: Body;
+    try {
+      const res = await this.get(u, headers);
+      if (!res.ok) {
+        const text = (await res.text()).slice(0, 300).trim();
+        if (res.status === 400) {
+          const long = /the query time range exceeds the limit \(query length: [^,]*, limit: ([0-9a-z]+)\)/.exec(text);
+          const ms = long ? promDurationMs(long[1]) : null;
+          if (ms !== null && ms > 0 && ms < this.windowMs) {
+            // An hour under Loki's limit (as the default), or half of a limit under two hours.
+            this.windowMs = ms > 2 * 3_600_000 ? ms - 3_600_000 : Math.max(1, Math.floor(ms / 2));
+            return 'window-too-long';
+          }
+          const many =
+            /max entries limit per query exceeded, limit > max_entries_limit(?:_per_query)? \((\d+) > (\d+)\)/.exec(
+              text,
+            );
+          const most = many ? Number(many[2]) : 0;
+          if (most > 0 && most < limit) {
+            this.maxLimit = most;
+            this.pageSize = Math.min(this.pageSize, most);
+            return 'limit-too-high';
+          }
+        }
+        throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${text}`);
+      }
+      body = (await res.json()) as Body;
+    } catch (err) {
+      if (err instanceof LokiQueryError) throw err;
+      const e = err as Error & { cause?: { code?: string } };
+      throw new LokiQueryError(`cannot query ${u.host}: ${e.cause?.code ?? e.message}`);
+    }
+    if (body.data?.resultType !== undefined && body.data.resultType !== 'streams')
+      throw new LokiQueryError(`Loki answered resultType ${body.data.resultType}, not streams`);
+    const out: PageEntry[] = [];
+    for (const s of body.data?.result ?? []) {
+      const labels = s.stream ?? {};
+      const order = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      for (const v of s.values ?? []) {
+        const [ts, line, extra] = v;
+        if (typeof ts !== 'string' || !/^\d+$/.test(ts) || typeof line !== 'string')
+          throw new LokiQueryError('Loki answered an entry that is not ["<ns>", "<line>"]');
+        const sm = (extra as { structuredMetadata?: Record<string, string> } | undefined)?.structuredMetadata;
+        const metadata = sm ?? labels;
+        const hash = metadata.chain_hash || storedHash(line);
+        out.push({ tsNs: BigInt(ts), line, metadata, key: hash ?? 'line:' + line, order });
+      }
+    }
+    // Streams come one after the other: merge them (stable, so one stream's order is kept).
+    out.sort((a, b) =>
+      a.tsNs !== b.tsNs ? (a.tsNs < b.tsNs ? -1 : 1) : a.order < b.order ? -1 : a.order > b.order ? 1 : 0,
+    );
+    return out;
   }
 }
