@@ -1,7 +1,8 @@
 /**
  * Splunk HTTP Event Collector as a forward target (the contract of core/forward/target.ts):
- * batches of up to 1 MiB or 5 000 events, each entry encoded as an HEC event (event.ts) into the
- * batch's bytes as it is added, the concatenated events gzip-compressed when the batch is sealed
+ * batches of up to 1 MiB or 5 000 events, each entry encoded as an HEC event (formats/hec.ts,
+ * with its chain predecessor, which the pipeline tracks: `predecessors`) into the batch's bytes
+ * as it is added, the concatenated events gzip-compressed when the batch is sealed
  * and POSTed with the same bytes on every retry (client.ts). With indexer acknowledgement, a
  * batch is delivered only once HEC acknowledges its `ackId`; a batch not acknowledged in time is
  * sent again (duplicates are limited to the batch in flight). A batch HEC refused for an event's
@@ -15,12 +16,17 @@ import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
 import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/target.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 import { HecClient, HecConfigError, type HecClientConfig } from './client.js';
-import { HecEventEncoder, type HecEnvelope } from './event.js';
+import { hecEvent, type HecOptions } from '../../formats/hec.js';
 
 const blocks = new BlockPool();
 const gzipAsync = promisify(gzip);
 
-export interface HecTargetConfig extends Omit<HecClientConfig, 'channel'>, Partial<HecEnvelope> {
+/** An entry as one HEC event's JSON text (formats/hec.ts, this target's envelope). */
+interface HecEncoder {
+  encode(e: ReadEntry): string;
+}
+
+export interface HecTargetConfig extends Omit<HecClientConfig, 'channel'>, HecOptions {
   /** The request channel (a GUID); default: a random one for this process. */
   channel?: string;
   /**
@@ -39,7 +45,7 @@ class HecBatch implements TargetBatch {
   size = 0;
   body: Promise<ByteList> | null = null;
 
-  constructor(private readonly encoder: HecEventEncoder) {}
+  constructor(private readonly encoder: HecEncoder) {}
 
   add(e: ReadEntry): string | null {
     this.events.append((this.size ? '\n' : '') + this.encoder.encode(e));
@@ -91,8 +97,10 @@ export class HecTarget implements ForwardTarget {
   readonly acknowledges: boolean;
   readonly client: HecClient;
   readonly channel: string;
-  private readonly encoder: HecEventEncoder;
-  private readonly preview0: HecEventEncoder;
+  private readonly encoder: HecEncoder;
+  /** Events carry their chain predecessor (`prev_hash`): the pipeline tracks it for every line read. */
+  readonly predecessors = true;
+  private readonly preview0: HecEncoder;
   private credentialsRefused = false;
   private smallestTaken = Infinity;
 
@@ -104,14 +112,14 @@ export class HecTarget implements ForwardTarget {
     this.channel = config.channel ?? randomUUID();
     this.client = new HecClient({ ...config, channel: this.channel });
     if (!config.token) throw new HecConfigError('Splunk HEC needs a token: LOKI_SPLUNK_HEC_TOKEN or a token file');
-    const envelope: HecEnvelope = {
+    const envelope: HecOptions = {
       host: config.host ?? hostname(),
       source: config.source,
       sourcetype: config.sourcetype,
       index: config.index,
     };
-    this.encoder = new HecEventEncoder(envelope);
-    this.preview0 = new HecEventEncoder(envelope);
+    this.encoder = { encode: (e) => hecEvent(e, envelope) };
+    this.preview0 = this.encoder;
     const b = this.client.base;
     this.id = `splunk-hec:${b.protocol}//${b.host}${b.pathname.replace(/\/$/, '')}${config.index ? `#${config.index}` : ''}`;
     this.acknowledges = config.ack === true;

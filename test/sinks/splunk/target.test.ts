@@ -8,29 +8,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { DeliverResult } from '../../../src/core/forward/target.js';
 import type { ReadEntry } from '../../../src/core/read/entries.js';
-import { toView } from '../../../src/core/read/view.js';
 import { hecBase, hecRefusal, HecConfigError } from '../../../src/sinks/splunk/client.js';
-import { epochSecondsText, HecEventEncoder } from '../../../src/sinks/splunk/event.js';
 import { HecTarget, type HecTargetConfig } from '../../../src/sinks/splunk/target.js';
 import { tempDir } from '../../helpers/cli.js';
 import { sampleEntries } from '../../helpers/entries.js';
 import { HecReceiver } from '../../helpers/hec-receiver.js';
-
-/** An entry of `text` (as a reader would give it), in `file` at `line`. */
-function entryOf(text: string, line = 1, file = 'audit-2026-02-01.jsonl', strictJson = true): ReadEntry {
-  const record = JSON.parse(text.replace(/NaN/g, 'null')) as Record<string, unknown>;
-  return {
-    kind: 'entry',
-    file,
-    line,
-    offset: 0,
-    bytes: Buffer.from(text),
-    text,
-    strictJson,
-    record,
-    view: toView(record),
-  };
-}
 
 async function deliverAll(t: HecTarget, entries: ReadEntry[]): Promise<DeliverResult> {
   const b = t.batch();
@@ -38,42 +20,8 @@ async function deliverAll(t: HecTarget, entries: ReadEntry[]): Promise<DeliverRe
   return t.deliver(b);
 }
 
-describe('HEC event envelope', () => {
-  it('time in epoch seconds with the fraction digits as written; not RFC 3339 → none', () => {
-    assert.equal(epochSecondsText('2026-02-01T00:21:36.451467+00:00'), '1769905296.451467');
-    assert.equal(epochSecondsText('2026-02-01T01:21:36.451467+01:00'), '1769905296.451467');
-    assert.equal(epochSecondsText('2026-02-01T00:21:36Z'), '1769905296');
-    assert.equal(epochSecondsText('2026-02-01T00:21:36.123456789Z'), '1769905296.123456789');
-    assert.equal(epochSecondsText('yesterday'), null);
-    assert.equal(epochSecondsText('1969-12-31T23:59:59.5Z'), null);
-  });
-
-  it('the entry embedded by its exact bytes (big integers kept), chain hash, predecessor, file and line in fields', () => {
-    const enc = new HecEventEncoder({ host: 'h', index: 'audit' });
-    const a = `{"timestamp": "2026-02-01T00:21:36.451467+00:00", "action": "login", "_integrity_hash": "aa"}`;
-    const b = `{"timestamp": "2026-02-01T00:21:37.000001+00:00", "details": {"n": 18446744073709551617, "f": 1.10}, "_integrity_hash": "bb"}`;
-    const first = JSON.parse(enc.encode(entryOf(a, 7)));
-    assert.deepEqual(first.fields, { chain_hash: 'aa', file: 'audit-2026-02-01.jsonl', line: '7' });
-    const second = enc.encode(entryOf(b, 8));
-    assert.ok(second.endsWith(`"event":${b}}`), second);
-    assert.ok(
-      second.startsWith(
-        '{"time":1769905297.000001,"host":"h","source":"loki-mode","sourcetype":"loki:audit","index":"audit",',
-      ),
-    );
-    assert.deepEqual(JSON.parse(second).fields, {
-      chain_hash: 'bb',
-      prev_hash: 'aa',
-      file: 'audit-2026-02-01.jsonl',
-      line: '8',
-    });
-    // Not the line after: no predecessor claimed.
-    assert.equal(JSON.parse(enc.encode(entryOf(a, 20))).fields.prev_hash, undefined);
-    // NaN is not JSON: the text goes as a string, whole.
-    const nan = `{"timestamp": "2026-02-01T00:21:38Z", "details": {"x": NaN}}`;
-    assert.equal(JSON.parse(enc.encode(entryOf(nan, 21, undefined, false))).event, nan);
-  });
-});
+// The event record itself (envelope, exact time and numbers, chain fields) is formats/hec.ts's,
+// tested in test/formats/hec.test.ts; here: that the target sends it, predecessor included.
 
 describe('HEC status codes and URLs', () => {
   it('codes 1–4 credentials, 5/6/12/13/15 entries, 7/10/11/14 target, 8/9 and 429/5xx retried', () => {
@@ -123,6 +71,8 @@ describe('HecTarget against the HEC receiver', () => {
   before(async () => {
     t = tempDir();
     entries = await sampleEntries(t.dir, { seed: 19, startDate: '2026-02-01', perDay: [40] });
+    // The pipeline gives each entry its chain predecessor (the target declares `predecessors`).
+    for (const [i, e] of entries.entries()) e.prevHash = i ? entries[i - 1].view.hash : '0'.repeat(64);
   });
   after(() => t.cleanup());
   let rx: HecReceiver;
