@@ -107,7 +107,11 @@ describe(
         const keys = new Map(unitKeys(readFileSync(join(SYSTEMD, name), 'utf8')));
         assert.equal(keys.get('ProtectSystem'), 'strict', name);
         assert.equal(keys.get('NoNewPrivileges'), 'yes', name);
-        assert.equal(keys.get('UMask'), '0077', name);
+        assert.equal(
+          keys.get('UMask'),
+          '0022',
+          `${name}: node_exporter reads the metrics file; secrets are mode 600 anyway`,
+        );
         assert.ok(keys.has('ReadWritePaths'), name);
         assert.ok(keys.get('User') && keys.get('User') !== 'root', `${name} runs as its own user`);
         assert.ok(keys.get('ExecStart')?.startsWith(`${INSTALLED} `), `${name}: absolute path to the binary`);
