@@ -105,7 +105,8 @@ describe('syslog formats of targets', () => {
     await assert.rejects(
       buildTargets({}, { forward: { targets: [{ syslog: 'udp://127.0.0.1:514', format: 'cef2' }] } }, {}),
       (e: Error) =>
-        e instanceof ForwardConfigError && /targets\[0\]\.format: unknown syslog format "cef2"/.test(e.message),
+        e instanceof ForwardConfigError &&
+        /targets\[0\]\.format: must be rfc5424 or rfc3164 or cef or leef, got "cef2"/.test(e.message),
     );
   });
 });
