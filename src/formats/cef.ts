@@ -8,7 +8,9 @@
  * as written), `suser`, `src`, `cs1..cs3` with their labels, `outcome`, `msg` (the error) and
  * the details as `loki.<dotted.path>`. Added, so that a SIEM copy can be re-checked entry to
  * entry: `cs4`/`cs4Label=chainHash` (the entry's stored hash), `cs5`/`cs5Label=prevHash` (its
- * chain predecessor's), `fname` (the file) and `cn1`/`cn1Label=line`. The chain fields come
+ * chain predecessor's), `fname` (the file), `cn1`/`cn1Label=line`, and whether the chain covers
+ * the entry: `cs6`/`cs6Label=verified` (`true`, `false`) with, when false, the reason in
+ * `flexString1`/`flexString1Label=unverified` (issue #15.6). The chain fields come
  * before `msg` and the details, so that a record cut to a syslog limit keeps them.
  *
  * Escaping is the CEF standard's (escape.ts: `cefHeaderText`, `cefExtensionValue`); detail keys
@@ -50,7 +52,9 @@ export const CEF_LABELS = {
   cs3: 'tokenId',
   cs4: 'chainHash',
   cs5: 'prevHash',
+  cs6: 'verified',
   cn1: 'line',
+  flexString1: 'unverified',
 } as const;
 
 /**
@@ -66,7 +70,7 @@ export function cefRecord(e: ReadEntry, o: CefOptions): string {
   const add = (key: string, value: string | undefined) => {
     if (value !== undefined) pairs.push([key, value]);
   };
-  const custom = (n: 'cs1' | 'cs2' | 'cs3' | 'cs4' | 'cs5', value: string | undefined) => {
+  const custom = (n: 'cs1' | 'cs2' | 'cs3' | 'cs4' | 'cs5' | 'cs6' | 'flexString1', value: string | undefined) => {
     if (value === undefined) return;
     pairs.push([`${n}Label`, CEF_LABELS[n]]);
     pairs.push([n, value]);
@@ -83,6 +87,8 @@ export function cefRecord(e: ReadEntry, o: CefOptions): string {
   custom('cs5', chain.prevHash);
   add('fname', chain.file);
   pairs.push(['cn1Label', CEF_LABELS.cn1], ['cn1', String(chain.line)]);
+  custom('cs6', chain.verified === undefined ? undefined : String(chain.verified));
+  custom('flexString1', chain.unverified);
   const keep = pairs.length;
   add('msg', siemError(e));
   pairs.push(...detailPairs(e, 'loki.'));

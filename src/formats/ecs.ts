@@ -18,6 +18,7 @@
  * | `labels` | object of keyword | `resource_type`, `resource_id`, `token_id`, `user_agent`, `error`, |
  * |  |  | the details as `details_<path>`: all strings |
  * | `loki_audit.prev_hash`, `.file`, `.line` | custom | chain predecessor's hash, file name, line number |
+ * | `loki_audit.verified`, `.unverified` | custom | whether the chain covers the entry (boolean), else why |
  *
  * Values are JSON strings of the texts as written (numbers in labels stay exact); the line is
  * made line-safe (safeJson: `\u` escapes, the same values).
@@ -114,6 +115,8 @@ export function ecsDocument(e: ReadEntry, o: EcsOptions): string {
   if (chain.prevHash !== undefined) loki.prev_hash = chain.prevHash;
   loki.file = chain.file;
   loki.line = chain.line;
+  if (chain.verified !== undefined) loki.verified = chain.verified;
+  if (chain.unverified !== undefined) loki.unverified = chain.unverified;
   doc.loki_audit = loki;
   return safeJson(JSON.stringify(doc));
 }

@@ -4,7 +4,7 @@
  * (`toHEC`, spec §11): `time` (epoch seconds), `host`, `source` (default `loki-mode`),
  * `sourcetype` (default `loki:audit`), `index` (when given), `event` (the entry itself), and
  * the chain in `fields`, HEC's indexed fields (flat, string values): `chain_hash`, `prev_hash`,
- * `file`, `line`.
+ * `file`, `line`, `verified` (`true`/`false`) and `unverified` (the reason, when false).
  *
  * `time` is the timestamp's exact decimal value (`1795305612.250494`: every fractional digit
  * written, no float rounding); `event` is the entry's text as written (big integers and `1.0`
@@ -71,6 +71,8 @@ export function hecEvent(e: ReadEntry, o: HecOptions = {}): string {
   if (chain.prevHash !== undefined) fields.prev_hash = chain.prevHash;
   fields.file = chain.file;
   fields.line = String(chain.line);
+  if (chain.verified !== undefined) fields.verified = String(chain.verified);
+  if (chain.unverified !== undefined) fields.unverified = chain.unverified;
   const head: string[] = [];
   if (time !== undefined) head.push(`"time":${time}`);
   if (o.host !== undefined) head.push(`"host":${JSON.stringify(o.host)}`);

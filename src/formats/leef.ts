@@ -7,8 +7,9 @@
  * Attributes: `devTime` (the timestamp to the millisecond, offset kept) with its
  * `devTimeFormat`, `cat` (the event), `sev` (1–10, Loki Mode's CEF rule, spec §11), `usrName`,
  * `src`, `outcome`, `resourceType`, `resourceId`, `tokenId`, then the chain: `chainHash`,
- * `prevHash`, `fname`, `line`; then `msg` (the error) and the details as `loki.<dotted.path>`
- * (as in cef.ts). Vendor and product are CEF's (`LOKI_CEF_VENDOR`, `LOKI_CEF_PRODUCT`).
+ * `prevHash`, `fname`, `line`, `verified` (`true`, `false`) and `unverified` (the reason);
+ * then `msg` (the error) and the details as `loki.<dotted.path>` (as in cef.ts). Vendor and
+ * product are CEF's (`LOKI_CEF_VENDOR`, `LOKI_CEF_PRODUCT`).
  *
  * Escaping (escape.ts `leefHeaderText`, `leefValue`): no value holds a tab, CR or LF (they are
  * written `\t`, `\r`, `\n`, backslashes doubled), so no value can forge an attribute or a record.
@@ -71,6 +72,8 @@ export function leefRecord(e: ReadEntry, o: LeefOptions): string {
   add('prevHash', chain.prevHash);
   add('fname', chain.file);
   add('line', String(chain.line));
+  add('verified', chain.verified === undefined ? undefined : String(chain.verified));
+  add('unverified', chain.unverified);
   const keep = pairs.length;
   add('msg', siemError(e));
   pairs.push(...detailPairs(e, 'loki.'));

@@ -160,10 +160,25 @@ export interface ChainFields {
   prevHash: string | undefined;
   file: string;
   line: number;
+  /**
+   * Whether the chain covers the entry (core/chain/coverage.ts: its stored hash is the chain
+   * rule's hash from the entry before it), and if not why (`no-hash`, `after-unreadable`,
+   * `does-not-chain`); undefined when not checked (a stream without a chain). A record says so
+   * in its own field, outside the entry's data, so an entry claiming `"verified": true` cannot.
+   */
+  verified: boolean | undefined;
+  unverified: string | undefined;
 }
 
 export function chainFields(e: ReadEntry): ChainFields {
-  return { chainHash: e.view.hash ?? undefined, prevHash: e.prevHash ?? undefined, file: e.file, line: e.line };
+  return {
+    chainHash: e.view.hash ?? undefined,
+    prevHash: e.prevHash ?? undefined,
+    file: e.file,
+    line: e.line,
+    verified: e.unverified === undefined ? undefined : e.unverified === null,
+    unverified: e.unverified ?? undefined,
+  };
 }
 
 /** The marker at the end of a record cut to its limit: N bytes of the record left out. */

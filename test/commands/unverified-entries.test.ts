@@ -180,6 +180,38 @@ describe('unverified entries: the forged entries claim "verified": true themselv
   const dir = copyOf(EXAMPLES);
   writeFileSync(join(dir, 'audit-2026-11-15.jsonl'), forgedLines({ verified: true, unverified: null }));
 
+  it('the SIEM records (cef, leef, ecs, hec) say false in their own field, the rest true', async () => {
+    const records = async (format: string, ...args: string[]) =>
+      lines(assertExit(await runCli(['export', '--dir', dir, '-o', format, ...args]), 0).stdout);
+    for (const [args, verified] of [
+      [['--actor', 'admin'], false],
+      [['--actor', 'bob'], true],
+    ] as const) {
+      const cef = await records('cef', ...args);
+      const leef = await records('leef', ...args);
+      const ecs = (await records('ecs', ...args)).map((l) => JSON.parse(l) as { loki_audit: Record<string, unknown> });
+      const hec = (await records('hec', ...args)).map((l) => JSON.parse(l) as { fields: Record<string, string> });
+      assert.ok(cef.length > 0 && cef.length === leef.length && cef.length === ecs.length && cef.length === hec.length);
+      for (const r of cef) {
+        assert.match(r, new RegExp(` cs6Label=verified cs6=${verified}( |$)`), r);
+        if (!verified) assert.match(r, / flexString1Label=unverified flexString1=no-hash( |$)/);
+        else assert.doesNotMatch(r, /flexString1/);
+      }
+      for (const r of leef) {
+        assert.match(r, new RegExp(`\tverified=${verified}(\t|$)`), r);
+        if (!verified) assert.match(r, /\tunverified=no-hash(\t|$)/);
+      }
+      for (const r of ecs) {
+        assert.equal(r.loki_audit.verified, verified);
+        assert.equal(r.loki_audit.unverified, verified ? undefined : 'no-hash');
+      }
+      for (const r of hec) {
+        assert.equal(r.fields.verified, String(verified));
+        assert.equal(r.fields.unverified, verified ? undefined : 'no-hash');
+      }
+    }
+  });
+
   it('they still show as unverified in every output', async () => {
     const json = await searchJson(dir, '--actor', 'admin');
     assert.equal(json.length, 3);
