@@ -333,6 +333,30 @@ async function splunkHecTarget(
   }
 }
 
+/** A Splunk HEC target at `url` (from `--splunk-hec` or LOKI_SPLUNK_HEC_URL) with the flags' settings. */
+function hecTargetFromFlags(
+  what: string,
+  url: string,
+  flags: TargetFlags,
+  env: NodeJS.ProcessEnv,
+): Promise<ForwardTarget> {
+  return splunkHecTarget(
+    what,
+    {
+      url,
+      tokenFile: flags['splunk-hec-token-file'],
+      index: flags['splunk-hec-index'],
+      sourcetype: flags['splunk-hec-sourcetype'],
+      ack: flags['splunk-hec-ack'],
+      channel: flags['splunk-hec-channel'],
+      ca: flags.ca,
+      timeoutMs: flags.timeout,
+    },
+    env,
+    { entries: flags['batch-entries'], bytes: flags['batch-bytes'] },
+  );
+}
+
 /** A syslog target, the sink loaded on first use; what it refuses becomes a ForwardConfigError. */
 async function syslogTarget(...args: ConstructorParameters<typeof SyslogTarget>): Promise<ForwardTarget> {
   const sink = await import('../sinks/syslog/target.js');
@@ -390,24 +414,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
         ),
       );
     }
-    if (flags['splunk-hec'])
-      targets.push(
-        await splunkHecTarget(
-          '--splunk-hec',
-          {
-            url: flags['splunk-hec'],
-            tokenFile: flags['splunk-hec-token-file'],
-            index: flags['splunk-hec-index'],
-            sourcetype: flags['splunk-hec-sourcetype'],
-            ack: flags['splunk-hec-ack'],
-            channel: flags['splunk-hec-channel'],
-            ca: flags.ca,
-            timeoutMs: flags.timeout,
-          },
-          env,
-          { entries: flags['batch-entries'], bytes: flags['batch-bytes'] },
-        ),
-      );
+    if (flags['splunk-hec']) targets.push(await hecTargetFromFlags('--splunk-hec', flags['splunk-hec'], flags, env));
     return targets;
   }
   // Targets of the config file: each flag given wins over its key, for every target of its kind
@@ -492,24 +499,7 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
   if (targets.length) return targets;
   // Loki Mode's own Splunk HEC settings (spec §11): the URL's presence enables it.
   const hecUrl = splunkHecEnv(env).url;
-  if (hecUrl)
-    targets.push(
-      await splunkHecTarget(
-        'LOKI_SPLUNK_HEC_URL',
-        {
-          url: hecUrl,
-          tokenFile: flags['splunk-hec-token-file'],
-          index: flags['splunk-hec-index'],
-          sourcetype: flags['splunk-hec-sourcetype'],
-          ack: flags['splunk-hec-ack'],
-          channel: flags['splunk-hec-channel'],
-          ca: flags.ca,
-          timeoutMs: flags.timeout,
-        },
-        env,
-        { entries: flags['batch-entries'], bytes: flags['batch-bytes'] },
-      ),
-    );
+  if (hecUrl) targets.push(await hecTargetFromFlags('LOKI_SPLUNK_HEC_URL', hecUrl, flags, env));
   // Loki Mode's own syslog settings (spec §6.3): anything but "tcp" means UDP.
   if (env.LOKI_AUDIT_SYSLOG_HOST) {
     const proto = env.LOKI_AUDIT_SYSLOG_PROTO === 'tcp' ? 'tcp' : 'udp';

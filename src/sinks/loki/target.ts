@@ -8,6 +8,7 @@
 import { promisify } from 'node:util';
 import { createGzip, gunzip, gzip, constants as zlibConstants } from 'node:zlib';
 import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
+import { sealedBody } from '../sealed-body.js';
 import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/target.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 import { LokiPushClient, type LokiStream, type LokiTargetConfig } from './client.js';
@@ -226,20 +227,8 @@ export class LokiTarget implements ForwardTarget {
   }
 
   async deliver(batch: TargetBatch): Promise<DeliverResult> {
-    const b = batch as LokiBatch;
-    b.seal();
-    if (!b.body) return { ok: true };
-    let body: ByteList;
-    try {
-      body = await b.body;
-    } catch (err) {
-      return {
-        ok: false,
-        retryable: false,
-        refusal: 'target',
-        error: `cannot compress the batch: ${(err as Error).message}`,
-      };
-    }
+    const body = await sealedBody(batch as LokiBatch);
+    if (!(body instanceof ByteList)) return body;
     // Credentials refused before: their file may have been fixed since (a token rotated).
     if (this.credentialsRefused) this.client.reloadAuth();
     const r = await this.client.push(body);
@@ -250,7 +239,7 @@ export class LokiTarget implements ForwardTarget {
     }
     if (r.retryable) return { ok: false, retryable: true, error: r.error };
     // One entry too large where smaller pushes went through: the entry's fault, not the target's.
-    if (r.refusal === 'too-large' && b.size === 1 && this.smallestTaken < body.length)
+    if (r.refusal === 'too-large' && batch.size === 1 && this.smallestTaken < body.length)
       return {
         ok: false,
         retryable: false,

@@ -13,6 +13,7 @@ import { gzip, constants as zlibConstants } from 'node:zlib';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
+import { sealedBody } from '../sealed-body.js';
 import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/target.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 import { HecClient, HecConfigError, type HecClientConfig } from './client.js';
@@ -132,20 +133,8 @@ export class HecTarget implements ForwardTarget {
   }
 
   async deliver(batch: TargetBatch): Promise<DeliverResult> {
-    const b = batch as HecBatch;
-    b.seal();
-    if (!b.body) return { ok: true };
-    let body: ByteList;
-    try {
-      body = await b.body;
-    } catch (err) {
-      return {
-        ok: false,
-        retryable: false,
-        refusal: 'target',
-        error: `cannot compress the batch: ${(err as Error).message}`,
-      };
-    }
+    const body = await sealedBody(batch as HecBatch);
+    if (!(body instanceof ByteList)) return body;
     if (this.credentialsRefused) this.client.reloadToken();
     let r = await this.client.post(body);
     if (r.ok && r.ackId !== null) r = await this.client.waitForAck(r.ackId);
@@ -163,7 +152,7 @@ export class HecTarget implements ForwardTarget {
       return { ok: true };
     }
     if (r.retryable) return r;
-    if (r.refusal === 'too-large' && b.size === 1 && this.smallestTaken < body.length)
+    if (r.refusal === 'too-large' && batch.size === 1 && this.smallestTaken < body.length)
       return {
         ok: false,
         retryable: false,
