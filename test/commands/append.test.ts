@@ -164,6 +164,30 @@ describe('append', () => {
     }
   });
 
+  it('finds the head in a file with classic-Mac line ends, as universal newlines split it', async () => {
+    // A day file whose entries end with a lone CR (spec §7: universal newlines end a line at CR).
+    // Read only on LF, its last line would be all the entries in one, not an entry: the head
+    // would come from an earlier file (or the genesis) and the appended entry would break the chain.
+    const t = tempDir();
+    try {
+      const a = sealEntry({ timestamp: '2026-03-01T10:00:00+00:00', action: 'a', details: {} }, GENESIS_HASH);
+      const b = sealEntry({ timestamp: '2026-03-01T10:00:01+00:00', action: 'b', details: {} }, a.hash);
+      const day = join(t.dir, 'audit-2026-03-01.jsonl');
+      writeFileSync(day, a.line.replace(/\n$/, '\r') + b.line.replace(/\n$/, '\r'));
+      assertExit(await runCli(['verify', '--dir', t.dir, '-q']), 0);
+      const next = await appendEntry(
+        t.dir,
+        { action: 'c', resource_type: 'x', details: {} },
+        { now: new Date('2026-03-01T10:00:02Z') },
+      );
+      assert.equal(next.prev, b.hash, 'chains from the last CR-ended entry');
+      assert.notEqual(next.prev, a.hash);
+      assertExit(await runCli(['verify', '--dir', t.dir, '-q']), 0);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('bad stdin names the line; no --event is a usage error', async () => {
     const t = tempDir();
     try {

@@ -28,24 +28,14 @@ import type { AuditFile } from '../read/files.js';
 import type { ChainTracker, ReadItem, UnverifiedReason } from '../read/entries.js';
 import { parseJsonLine } from '../read/entries.js';
 import { decodeLine } from '../read/decode.js';
-import { openRegularFile } from '../read/open.js';
 import type { LineChainKind, RawLine, SkippedGap } from '../read/lines.js';
-import { DEFAULT_MAX_LINE_BYTES, joinGaps, openAuditFile, scanLineBatches } from '../read/lines.js';
-import { closeSync, fstatSync, readSync } from 'node:fs';
+import { DEFAULT_MAX_LINE_BYTES, joinGaps } from '../read/lines.js';
 import { isJsAuditLogEntry, jsAuditLogHash, JS_GENESIS, JS_KEYS } from './js-auditlog.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from './rule.js';
-
-/** Counts of entries not verified, by reason (summary). */
-export type UnverifiedCounts = Record<UnverifiedReason, number>;
-
-/** Every reason, in the order shown. */
-export const UNVERIFIED_REASONS: readonly UnverifiedReason[] = ['no-hash', 'after-unreadable', 'does-not-chain'];
+import { dashboardLineKind, lastGapOf } from './stored-hash.js';
 
 /** Number-like-keyed objects tried in every by-value combination up to this many (as diagnosis.ts). */
 const MAX_NUMBER_KEY_OBJECTS = 6;
-
-/** Bytes read at a time when reading a file backwards for its last stored hash. */
-const BACK_BLOCK = 64 * 1024;
 
 type Chain = 'dashboard' | 'js-auditlog';
 
@@ -174,16 +164,7 @@ export class ChainCoverage implements ChainTracker {
       const h = (v as { hash?: unknown }).hash;
       return isJsAuditLogEntry(v) && typeof h === 'string' ? { kind: 'hashed', hash: h } : { kind: 'unhashed' };
     }
-    let r: CanonicalResult;
-    try {
-      r = canonicalizeEntry(d.text, { hashKeys: HASH_KEYS });
-    } catch {
-      return { kind: 'unreadable' };
-    }
-    if (!r.isObject) return { kind: 'unreadable' };
-    return typeof r.hashValue === 'string' && r.hashValue !== ''
-      ? { kind: 'hashed', hash: r.hashValue }
-      : { kind: 'unhashed' };
+    return dashboardLineKind(d.text);
   }
 
   gap(gap: SkippedGap): void {
@@ -300,96 +281,5 @@ export class ChainCoverage implements ChainTracker {
       jsAuditLogHash(record) === h &&
       Object.keys(record).every((k) => JS_KEYS.has(k));
     return { reason: ok ? null : this.broken ? 'after-unreadable' : 'does-not-chain', hash: h };
-  }
-}
-
-/**
- * What the end of `file` holds of its chain: the stored hash of its last hashed entry and
- * whether an unreadable line follows it (see {@link SkippedGap}). A plain file is read from
- * its end backwards, a block at a time, and only up to that entry; a `.gz` file from the start.
- * @throws NodeJS.ErrnoException or NotRegularFileError when the file cannot be read.
- */
-export async function lastGapOf(
-  file: AuditFile,
-  classify: (line: Buffer) => LineChainKind,
-  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
-): Promise<SkippedGap> {
-  if (file.gz || crOnlyLines(file.path)) {
-    // Read from the start: a gzip stream has no end to start from; classic-Mac line ends
-    // (spec §10.24) are split as the reader splits them.
-    let g: SkippedGap = { hash: null, broken: false };
-    for await (const lines of scanLineBatches(openAuditFile(file.path), { maxLineBytes })) {
-      for (const raw of lines) {
-        const k: LineChainKind = raw.tooLong ? { kind: 'unreadable' } : classify(raw.bytes);
-        if (k.kind === 'hashed') g = { hash: k.hash, broken: false };
-        else if (k.kind === 'unreadable') g.broken = true;
-      }
-    }
-    return g;
-  }
-  const fd = openRegularFile(file.path);
-  try {
-    let pos = fstatSync(fd).size;
-    let rest: Buffer = Buffer.alloc(0); // the start of the line being assembled (bytes after it are done)
-    let overLong = false; // the line being assembled is longer than the limit: its bytes are dropped
-    let broken = false;
-    while (pos > 0) {
-      const n = Math.min(BACK_BLOCK, pos);
-      pos -= n;
-      const block = Buffer.allocUnsafe(n);
-      readSync(fd, block, 0, n, pos);
-      let end = block.length; // block[.., end) + rest is the line being assembled
-      for (;;) {
-        const nl = end > 0 ? block.lastIndexOf(0x0a, end - 1) : -1;
-        if (nl < 0) break;
-        // The line being assembled starts after this newline: it is complete.
-        const k = lineKind(Buffer.concat([block.subarray(nl + 1, end), rest]), overLong, classify, maxLineBytes);
-        if (k.kind === 'hashed') return { hash: k.hash, broken };
-        if (k.kind === 'unreadable') broken = true;
-        rest = Buffer.alloc(0);
-        overLong = false;
-        end = nl;
-      }
-      if (!overLong) {
-        rest = Buffer.concat([block.subarray(0, end), rest]);
-        if (rest.length > maxLineBytes) {
-          overLong = true;
-          rest = Buffer.alloc(0);
-        }
-      }
-    }
-    const k = lineKind(rest, overLong, classify, maxLineBytes);
-    if (k.kind === 'hashed') return { hash: k.hash, broken };
-    return { hash: null, broken: broken || k.kind === 'unreadable' };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function lineKind(
-  bytes: Buffer,
-  overLong: boolean,
-  classify: (line: Buffer) => LineChainKind,
-  maxLineBytes: number,
-): LineChainKind {
-  if (overLong || bytes.length > maxLineBytes) return { kind: 'unreadable' };
-  return classify(bytes);
-}
-
-/**
- * Whether a file's first line ends with a lone CR between two entries (`}\r{`: classic-Mac
- * line ends, see lines.ts).
- */
-function crOnlyLines(path: string): boolean {
-  const fd = openRegularFile(path);
-  try {
-    const b = Buffer.allocUnsafe(BACK_BLOCK);
-    const n = readSync(fd, b, 0, b.length, 0);
-    const head = b.subarray(0, n);
-    const cr = head.indexOf(0x0d);
-    const nl = head.indexOf(0x0a);
-    return cr > 0 && (nl < 0 || cr < nl) && head[cr - 1] === 0x7d && head[cr + 1] === 0x7b;
-  } finally {
-    closeSync(fd);
   }
 }

@@ -10,57 +10,8 @@
  * session audits have no chain (null).
  */
 import type { ReadEntry } from '../read/entries.js';
-import type { AuditFile } from '../read/files.js';
-import { decodeLine } from '../read/decode.js';
-import { DEFAULT_MAX_LINE_BYTES, openAuditFile, scanLines } from '../read/lines.js';
-import { GENESIS_HASH, HASH_KEYS } from './rule.js';
-import { storedHash } from './stored-hash.js';
-
-/**
- * The stored hash of a parsed entry by the rule of stored-hash.ts: the first of `HASH_KEYS`
- * present, when it is a non-empty string (else null, even if the other key is there).
- */
-export function storedHashOf(record: Record<string, unknown>): string | null {
-  for (const key of HASH_KEYS) {
-    if (!(key in record)) continue;
-    const v = record[key];
-    return typeof v === 'string' && v !== '' ? v : null;
-  }
-  return null;
-}
-
-/**
- * The last stored hash in chain order before byte `offset` of `files[index]` (whole lines that
- * start before it; `Infinity`: the whole file), else in the files before it, newest first; null
- * when there is none (the predecessor is then the genesis). Streams each file it reads; an
- * unreadable earlier file is passed over (its entries cannot be known).
- */
-export async function storedHashBefore(
-  files: readonly AuditFile[],
-  index: number,
-  offset: number,
-  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
-): Promise<string | null> {
-  for (let i = Math.min(index, files.length - 1); i >= 0; i--) {
-    const f = files[i];
-    const end = i === index ? offset : Infinity;
-    if (end <= 0) continue;
-    let last: string | null = null;
-    try {
-      for await (const raw of scanLines(openAuditFile(f.path, 0, f.gz || end === Infinity ? undefined : end), {
-        maxLineBytes,
-      })) {
-        if (raw.offset >= end) break;
-        const d = decodeLine(raw, maxLineBytes);
-        if (d.kind === 'text') last = storedHash(d.text) ?? last;
-      }
-    } catch {
-      continue;
-    }
-    if (last !== null) return last;
-  }
-  return null;
-}
+import { GENESIS_HASH } from './rule.js';
+import { storedHashOfRecord } from './stored-hash.js';
 
 /**
  * Gives each entry, read in chain order, its predecessor's stored hash (`prevHash`). Every entry
@@ -87,7 +38,7 @@ export class PredecessorTracker {
       return e;
     }
     e.prevHash = this.last;
-    this.last = storedHashOf(e.record) ?? this.last;
+    this.last = storedHashOfRecord(e.record) ?? this.last;
     return e;
   }
 }

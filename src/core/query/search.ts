@@ -12,7 +12,8 @@ import type { ChainTracker, ReadEntry, ReadItem, ReadProgress } from '../read/en
 import { ChainCoverage } from '../chain/coverage.js';
 import { readEntryBatches, sizeOf } from '../read/entries.js';
 import { windowDates } from './time.js';
-import { PredecessorTracker, storedHashBefore } from '../chain/predecessors.js';
+import { PredecessorTracker } from '../chain/predecessors.js';
+import { storedHashBefore } from '../chain/stored-hash.js';
 
 /** Options for {@link searchEntries}. */
 export interface SearchOptions {

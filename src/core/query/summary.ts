@@ -7,7 +7,7 @@ import { KEPT_PER_KIND, omittedFindings } from '../chain/bounded.js';
 import type { Finding } from '../chain/report.js';
 import { verifyJsAuditLog } from '../chain/js-auditlog.js';
 import type { ChainReport } from '../chain/report.js';
-import { lastStoredHash } from '../chain/stored-hash.js';
+import { storedHashBefore } from '../chain/stored-hash.js';
 import { ChainCoverage } from '../chain/coverage.js';
 import { verifyDashboardChain } from '../chain/verify-chain.js';
 import { filesInDateRange } from '../read/files.js';
@@ -207,13 +207,8 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   if (options.verifyChain !== false && chainFiles.length > 0) {
     const index = dashboard.indexOf(chainFiles[0]);
     let startHash: string | undefined;
-    if (index > 0) {
-      try {
-        startHash = (await lastStoredHash(dashboard[index - 1], options.maxLineBytes)) ?? undefined;
-      } catch {
-        startHash = undefined;
-      }
-    }
+    if (index > 0)
+      startHash = (await storedHashBefore(dashboard, index - 1, Infinity, options.maxLineBytes)) ?? undefined;
     const r = await verifyDashboardChain(chainFiles, {
       maxLineBytes: options.maxLineBytes,
       startHash,

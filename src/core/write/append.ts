@@ -30,12 +30,12 @@
  * written (checked again once the lock is held: another writer may have rotated it meanwhile).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, mkdirSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainHash, GENESIS_HASH } from '../chain/rule.js';
 import { entryAtEnd } from '../chain/sequential/classify.js';
-import { storedHash } from '../chain/stored-hash.js';
-import { discoverAuditFiles } from '../read/files.js';
+import { dashboardLineKindOf, lastGapOf, type FileTip } from '../chain/stored-hash.js';
+import { compareChainOrder, discoverAuditFiles } from '../read/files.js';
 import { pyStrip } from '../pyjson/canonical.js';
 import type { PyValue } from '../pyjson/dumps.js';
 import { appendAll, openForAppend } from '../runtime/safe-files.js';
@@ -111,30 +111,29 @@ async function openLocked(path: string, timeoutS: number): Promise<{ fd: number;
 }
 
 /**
- * The last stored hash in a plain file (the writer's tip rule, spec §3.3, via {@link storedHash}),
- * reading backwards: the file may be large.
+ * A line after a file's last hash that ends with an entry (a torn write with the next entry
+ * appended onto it, spec §10.17).
  */
-export function lastHashInFile(path: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    return headIn(lastHashInFd(fd), null);
-  } finally {
-    closeSync(fd);
-  }
+interface MergedEntry {
+  canonical: string;
+  stored: string;
 }
 
 /**
- * What the backward tip search found: the last stored hash, and the newest line after it that
- * ends with an entry (a torn write with the next entry appended onto it, spec §10.17).
+ * The tip of a plain chain file (read through `fd` when given): its last stored hash by the one
+ * rule (core/chain/stored-hash.ts, the writer's tip search of spec §3.3, from the file's end
+ * backwards), and the newest line after it that ends with an entry.
+ * @throws NodeJS.ErrnoException when the file cannot be read.
  */
-interface FileTip {
-  hash: string | null;
-  merged: { canonical: string; stored: string } | null;
+function tipOf(path: string, fd?: number): Promise<FileTip<MergedEntry>> {
+  return lastGapOf<MergedEntry>({ path, gz: false }, (line) => dashboardLineKindOf(line), { fd, keep: mergedEntry });
+}
+
+/** {@link MergedEntry} of a line, or null. */
+function mergedEntry(line: Buffer): MergedEntry | null {
+  const text = pyStrip(line.toString('utf8'));
+  const tail = text ? entryAtEnd(text) : null;
+  return tail ? { canonical: tail.canonical, stored: tail.stored } : null;
 }
 
 /**
@@ -142,48 +141,10 @@ interface FileTip {
  * a merged line's entry when it chains from the hash before that line (as verify's torn-write
  * recovery reads it), else the last stored hash.
  */
-function headIn(tip: FileTip, before: string | null): string | null {
+function headIn(tip: FileTip<MergedEntry>, before: string | null): string | null {
   const base = tip.hash ?? before;
-  if (tip.merged && base !== null && chainHash(base, tip.merged.canonical) === tip.merged.stored)
-    return tip.merged.stored;
+  if (tip.kept && base !== null && chainHash(base, tip.kept.canonical) === tip.kept.stored) return tip.kept.stored;
   return tip.hash;
-}
-
-/** The tip of the file open at `fd` (read backwards with positioned reads). */
-function lastHashInFd(fd: number): FileTip {
-  let merged: FileTip['merged'] = null;
-  const size = fstatSync(fd).size;
-  const CHUNK = 64 * 1024;
-  let end = size;
-  let carry = Buffer.alloc(0);
-  while (end > 0) {
-    const start = Math.max(0, end - CHUNK);
-    const buf = Buffer.alloc(end - start);
-    readSync(fd, buf, 0, buf.length, start);
-    const data = Buffer.concat([buf, carry]);
-    // Whole lines are those after the first newline (unless we reached the file start).
-    const cut = start === 0 ? -1 : data.indexOf(0x0a);
-    const lines = data
-      .subarray(cut + 1)
-      .toString('utf8')
-      .split(/\r?\n/);
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const text = pyStrip(lines[i]);
-      if (!text) continue;
-      const h = storedHash(text);
-      if (h) return { hash: h, merged };
-      // Not an entry: keep walking back, as the writer does (spec §3.3). The newest line that
-      // ends with an entry may hold the head, decided once the hash before it is known (headIn).
-      if (!merged) {
-        const tail = entryAtEnd(text);
-        if (tail) merged = { canonical: tail.canonical, stored: tail.stored };
-      }
-    }
-    carry = cut >= 0 ? data.subarray(0, cut + 1) : Buffer.alloc(0);
-    end = start;
-    if (carry.length > 16 * 1024 * 1024) break; // a line that long is not an entry we can use
-  }
-  return { hash: null, merged };
 }
 
 /** Whether the file open at `fd` (of `size` bytes) ends inside a line: a torn write (spec §10.8). */
@@ -197,9 +158,9 @@ function endsTorn(fd: number, size: number): boolean {
 /** The chain head before `file`: the last hash of the newest earlier plain chain file. */
 async function headBefore(dir: string, file: string): Promise<string> {
   const found = await discoverAuditFiles(dir, { requireFiles: false });
-  const earlier = found.files.filter((f) => !f.gz && f.name < file).reverse();
+  const earlier = found.files.filter((f) => !f.gz && compareChainOrder(f.name, file) < 0).reverse();
   for (const f of earlier) {
-    const h = lastHashInFile(f.path);
+    const h = headIn(await tipOf(f.path), null);
     if (h) return h;
   }
   return GENESIS_HASH;
@@ -259,13 +220,13 @@ export async function appendEntry(
       ({ fd, locked } = await openLocked(path, timeoutS));
       held.push(fd);
     }
-    const tip = lastHashInFd(fd);
+    const tip = await tipOf(path, fd);
     // The head before this file, needed only when the file holds no hash.
     const before =
       tip.hash !== null
         ? null
         : rotatedTo
-          ? (headIn(lastHashInFd(held[0]), null) ?? (await headBefore(dir, rotatedTo)))
+          ? (headIn(await tipOf(join(dir, rotatedTo), held[0]), null) ?? (await headBefore(dir, rotatedTo)))
           : await headBefore(dir, name);
     const prev = headIn(tip, before) ?? (before as string);
     const sealed = sealEntry(body, prev);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../../scripts/sample.js';
-import { ChainCoverage, lastGapOf } from '../../../src/core/chain/coverage.js';
+import { ChainCoverage } from '../../../src/core/chain/coverage.js';
+import { lastGapOf } from '../../../src/core/chain/stored-hash.js';
 import { searchEntries } from '../../../src/core/query/search.js';
 import type { FilterSpec } from '../../../src/core/query/filters.js';
 import { discoverAuditFiles, type AuditFile } from '../../../src/core/read/files.js';
@@ -131,7 +132,7 @@ describe('lastGapOf', () => {
     const f = files[0];
     const lines = readFileSync(f.path, 'utf8').split('\n').filter(Boolean);
     const last = (JSON.parse(lines.at(-1)!) as { _integrity_hash: string })._integrity_hash;
-    assert.deepEqual(await lastGapOf(f, classify), { hash: last, broken: false });
+    assert.deepEqual(await lastGapOf(f, classify), { hash: last, broken: false, kept: null });
     const t = mkdtempSync(join(tmpdir(), 'la-gap-'));
     try {
       const at = (name: string, body: string | Buffer): AuditFile => {
@@ -139,18 +140,27 @@ describe('lastGapOf', () => {
         return { ...f, name, path: join(t, name), gz: name.endsWith('.gz') };
       };
       const crlf = lines.join('\r\n') + '\r\n';
-      assert.deepEqual(await lastGapOf(at('a.jsonl', crlf), classify), { hash: last, broken: false });
+      assert.deepEqual(await lastGapOf(at('a.jsonl', crlf), classify), { hash: last, broken: false, kept: null });
       const tailGarbage = lines.join('\n') + '\n{"a": torn\n{"no": "hash"}\n\n';
-      assert.deepEqual(await lastGapOf(at('b.jsonl', tailGarbage), classify), { hash: last, broken: true });
+      assert.deepEqual(await lastGapOf(at('b.jsonl', tailGarbage), classify), { hash: last, broken: true, kept: null });
       assert.deepEqual(await lastGapOf(at('c.jsonl.gz', gzipSync(tailGarbage)), classify), {
         hash: last,
         broken: true,
+        kept: null,
       });
       // A last line longer than the limit (read over several blocks) is unreadable; the hash before it stays.
       const long = lines.join('\n') + '\n{"x": "' + 'y'.repeat(200_000) + '"}';
-      assert.deepEqual(await lastGapOf(at('d.jsonl', long), classify, 100_000), { hash: last, broken: true });
-      assert.deepEqual(await lastGapOf(at('e.jsonl', '{"no": "hash"}\n'), classify), { hash: null, broken: false });
-      assert.deepEqual(await lastGapOf(at('f.jsonl', ''), classify), { hash: null, broken: false });
+      assert.deepEqual(await lastGapOf(at('d.jsonl', long), classify, 100_000), {
+        hash: last,
+        broken: true,
+        kept: null,
+      });
+      assert.deepEqual(await lastGapOf(at('e.jsonl', '{"no": "hash"}\n'), classify), {
+        hash: null,
+        broken: false,
+        kept: null,
+      });
+      assert.deepEqual(await lastGapOf(at('f.jsonl', ''), classify), { hash: null, broken: false, kept: null });
     } finally {
       rmSync(t, { recursive: true, force: true });
     }

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { PredecessorTracker, storedHashBefore, storedHashOf } from '../../../src/core/chain/predecessors.js';
+import { PredecessorTracker } from '../../../src/core/chain/predecessors.js';
+import { storedHashBefore, storedHashOfRecord } from '../../../src/core/chain/stored-hash.js';
 import { GENESIS_HASH } from '../../../src/core/chain/rule.js';
 import { discoverAuditFiles } from '../../../src/core/read/files.js';
 import { tempDir } from '../../helpers/cli.js';
@@ -15,11 +16,11 @@ const line = (hash: unknown, extra = '') =>
 
 describe('chain predecessors', () => {
   it('storedHashOf: the first hash key present, only a non-empty string', () => {
-    assert.equal(storedHashOf({ _integrity_hash: 'a' }), 'a');
-    assert.equal(storedHashOf({ chain_hash: 'b' }), 'b');
-    assert.equal(storedHashOf({ _integrity_hash: 5, chain_hash: 'b' }), null);
-    assert.equal(storedHashOf({ _integrity_hash: '' }), null);
-    assert.equal(storedHashOf({}), null);
+    assert.equal(storedHashOfRecord({ _integrity_hash: 'a' }), 'a');
+    assert.equal(storedHashOfRecord({ chain_hash: 'b' }), 'b');
+    assert.equal(storedHashOfRecord({ _integrity_hash: 5, chain_hash: 'b' }), null);
+    assert.equal(storedHashOfRecord({ _integrity_hash: '' }), null);
+    assert.equal(storedHashOfRecord({}), null);
   });
 
   it('storedHashBefore: mid-file offsets, gz files, lines without a hash and malformed lines passed over', async () => {
