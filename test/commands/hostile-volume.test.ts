@@ -96,7 +96,7 @@ describe('hostile volumes: bounded findings, warnings and memory', { timeout: 30
       ['summary', '--since', '2000-01-01'],
       ['tail', '-n', '3'],
     ]) {
-      const r = await runCli([...args, '--dir', garbageDir]);
+      const r = assertExit(await runCli([...args, '--dir', garbageDir]), 0, args[0]);
       const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: '));
       assert.equal(warnings.filter((l) => /GARBAGE|not JSON|malformed|Expecting/.test(l)).length, KEPT, r.stderr);
       assert.match(r.stderr, /warning: 4980 more line\(s\) that are not entries not shown \(the first 20 were/);
