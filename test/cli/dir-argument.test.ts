@@ -46,7 +46,11 @@ describe('a directory argument is --dir', () => {
   });
 
   it('verify --stdin still reads stdin (the argument never takes it)', async () => {
-    const r = await runCli(['verify', '--stdin'], { input: readFileSync(join(SAMPLE, 'audit-2026-11-17.jsonl')) });
+    // The sample's first day starts mid-chain: alone on stdin it is history-mid-chain (exit 6).
+    const r = assertExit(
+      await runCli(['verify', '--stdin'], { input: readFileSync(join(SAMPLE, 'audit-2026-11-17.jsonl')) }),
+      6,
+    );
     assert.match(r.stdout, /79 entries verified/);
   });
 });

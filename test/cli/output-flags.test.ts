@@ -42,10 +42,8 @@ describe('-o/--output FORMAT', () => {
 
     it(`${id} -o json: an error is the JSON error object too, as with --json`, async () => {
       const args = [id, '--dir', join(ROOT, 'no-such-dir')];
-      const json = await runCli([...args, '--json']);
-      const o = await runCli([...args, '-o', 'json']);
-      assert.equal(o.code, json.code);
-      assert.equal(o.code, 3);
+      const json = assertExit(await runCli([...args, '--json']), 3, '--json');
+      const o = assertExit(await runCli([...args, '-o', 'json']), 3, '-o json');
       assert.equal(o.stdout, json.stdout);
       assert.ok(JSON.parse(o.stdout).error);
     });

@@ -367,7 +367,7 @@ describe('append', () => {
             );
             const v = await runCli(['verify', '--dir', t.dir, '--json']);
             const rep = JSON.parse(v.stdout);
-            const what = `python first: ${pythonFirst}: ${JSON.stringify(rep.findings)}`;
+            const what = `python first: ${pythonFirst}: ${JSON.stringify(rep.findings)}\nstderr: ${v.stderr}`;
             assert.equal(v.code, 4, what);
             assert.equal(rep.verdict, 'incomplete', what);
             assert.deepEqual(

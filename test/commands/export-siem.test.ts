@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { canonicalizeEntry } from '../../src/core/pyjson/canonical.js';
 import { chainHash, GENESIS_HASH, HASH_KEYS } from '../../src/core/chain/rule.js';
-import { LOKI, runCli, tempDir } from '../helpers/cli.js';
+import { assertExit, LOKI, runCli, tempDir } from '../helpers/cli.js';
 import { parseCef, parseLeef } from '../helpers/siem.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
@@ -109,7 +109,7 @@ describe('export -o cef|leef|ecs|hec: records that keep the chain', () => {
         Buffer.from(text.slice(2).join('\n')),
       ]);
       writeFileSync(join(t.dir, DAYS[0]), out);
-      const r = await runCli(['export', '--dir', t.dir, '-o', 'cef']);
+      const r = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'cef']), 0);
       const records = r.stdout.split('\n').filter(Boolean).map(parseCef);
       assert.equal(records.length, text.filter(Boolean).length, r.stderr);
       assert.match(r.stderr, /invalid UTF-8/);
@@ -135,25 +135,23 @@ describe('export -o cef|leef|ecs|hec: records that keep the chain', () => {
         LOKI_SPLUNK_HEC_INDEX: 'sec',
         LOKI_SPLUNK_HEC_SOURCETYPE: 'st',
       };
-      const cef = await runCli(['export', '--dir', t.dir, '-o', 'cef'], { env });
+      const cef = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'cef'], { env }), 0);
       const p = parseCef(cef.stdout.trim());
       assert.deepEqual(p.header.slice(0, 2), ['Acme', 'Audit|X']);
       assert.equal(p.ext.get('loki.n'), '18446744073709551617');
-      const leef = await runCli(['export', '--dir', t.dir, '-o', 'leef'], { env });
+      const leef = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'leef'], { env }), 0);
       assert.equal(parseLeef(leef.stdout.trim()).attrs.get('loki.n'), '18446744073709551617');
-      const ecs = await runCli(['export', '--dir', t.dir, '-o', 'ecs'], { env });
+      const ecs = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'ecs'], { env }), 0);
       assert.equal(JSON.parse(ecs.stdout).labels.details_n, '18446744073709551617');
-      const hec = await runCli(['export', '--dir', t.dir, '-o', 'hec', '--hostname', 'h1'], { env });
+      const hec = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'hec', '--hostname', 'h1'], { env }), 0);
       assert.match(
         hec.stdout,
         /^\{"time":1769904000\.000001,"host":"h1","source":"loki-mode","sourcetype":"st","index":"sec",/,
       );
       assert.match(hec.stdout, /"n": 18446744073709551617, "z": -0\.0/);
-      const flags = await runCli(
-        ['export', '--dir', t.dir, '-o', 'hec', '--hec-index', 'i2', '--hec-sourcetype', 's2'],
-        {
-          env,
-        },
+      const flags = assertExit(
+        await runCli(['export', '--dir', t.dir, '-o', 'hec', '--hec-index', 'i2', '--hec-sourcetype', 's2'], { env }),
+        0,
       );
       assert.match(flags.stdout, /"sourcetype":"s2","index":"i2"/);
     } finally {

@@ -265,7 +265,7 @@ describe("export of Loki Mode's other streams (spec §5)", () => {
       JSON.parse(json.stdout),
       lines('.loki/logs/agent-audit.jsonl').map((l) => JSON.parse(l)),
     );
-    const jsonl = await runCli(['export', '--dir', PROJECT, '--stream', 'agent']);
+    const jsonl = assertExit(await runCli(['export', '--dir', PROJECT, '--stream', 'agent']), 0);
     assert.equal(jsonl.stdout, lines('.loki/logs/agent-audit.jsonl').join('\n') + '\n');
   });
 

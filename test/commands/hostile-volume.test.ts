@@ -90,13 +90,14 @@ describe('hostile volumes: bounded findings, warnings and memory', { timeout: 30
   });
 
   it('search, export and summary: 20 warnings, then the count', async () => {
-    for (const args of [
-      ['search', '--level', 'error'],
-      ['export', '-o', 'jsonl'],
-      ['summary', '--since', '2000-01-01'],
-      ['tail', '-n', '3'],
-    ]) {
-      const r = await runCli([...args, '--dir', garbageDir]);
+    // The garbage holds no error entry: search finds nothing (exit 1, like grep); the rest exit 0.
+    for (const [args, code] of [
+      [['search', '--level', 'error'], 1],
+      [['export', '-o', 'jsonl'], 0],
+      [['summary', '--since', '2000-01-01'], 0],
+      [['tail', '-n', '3'], 0],
+    ] as const) {
+      const r = assertExit(await runCli([...args, '--dir', garbageDir]), code, args[0]);
       const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: '));
       assert.equal(warnings.filter((l) => /GARBAGE|not JSON|malformed|Expecting/.test(l)).length, KEPT, r.stderr);
       assert.match(r.stderr, /warning: 4980 more line\(s\) that are not entries not shown \(the first 20 were/);

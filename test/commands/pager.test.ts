@@ -105,11 +105,16 @@ describe('pager', { skip: !HAS_SCRIPT && 'util-linux script is not installed' },
       assert.ok(!existsSync(GOT), JSON.stringify(env));
     }
     reset();
+    // Ended (Ctrl-C) once its two lines are on the terminal; 60 s only bounds a failure.
+    const lines = (s: string) => s.split('\n').filter(Boolean);
     const follow = await runCliOnTty(['tail', '--dir', SAMPLE, '-n', '2', '-f'], {
       env: { PAGER: RECORD },
-      timeoutSeconds: 3,
+      timeoutSeconds: 60,
+      until: (o) => lines(o).length >= 2,
     });
-    assert.equal(follow.output.split('\n').filter(Boolean).length, 2, follow.output);
+    assert.ok(follow.sawEvent, `tail -f: its two lines never came\n${follow.output}`);
+    assert.equal(follow.code, 0, `tail -f: Ctrl-C is a clean end\n${follow.output}`);
+    assert.equal(lines(follow.output).length, 2, follow.output);
     assert.ok(!existsSync(GOT), 'tail -f: no pager');
     const out = join(t.dir, 'out.csv');
     const file = await runCliOnTty(['export', '--dir', SAMPLE, '--output-file', out], { env: { PAGER: RECORD } });

@@ -268,7 +268,10 @@ describe("search Loki Mode's other streams (spec §5)", () => {
       '2026-12-01T20:04:28Z ERROR BLOCKED_COMMAND root FAIL error="command=rm -rf / --no-preserve-root,pattern=rm -rf /"\n' +
         '2026-12-01T20:04:28Z ERROR BLOCKED_COMMAND root FAIL error="command=echo a\\tb,pattern=tab\\there"\n',
     );
-    const started = await runCli(['search', '--dir', PROJECT, '--stream', 'session', '--event', 'SESSION_START']);
+    const started = assertExit(
+      await runCli(['search', '--dir', PROJECT, '--stream', 'session', '--event', 'SESSION_START']),
+      0,
+    );
     assert.equal(
       started.stdout,
       '2026-12-01T20:04:27Z INFO  SESSION_START root ok "prd=./prd.md,dashboard=true,staged_autonomy=false,parallel=false"\n',
@@ -410,16 +413,17 @@ describe("search Loki Mode's other streams (spec §5)", () => {
   });
 
   it('a bad time or zone is one line with examples, exit 2, no stack trace', async () => {
-    const soon = await runCli(['search', '--dir', WRITER, '--since', 'soon']);
-    assert.equal(soon.code, 2);
+    const soon = assertExit(await runCli(['search', '--dir', WRITER, '--since', 'soon']), 2);
     assert.equal(soon.stdout, '');
     assert.match(
       soon.stderr,
       /^loki-audit: error: cannot read time "soon": use e\.g\. .*"today 09:00".*1h30m.*@1767225600.*this-week.*\n$/,
     );
     assert.equal(soon.stderr.split('\n').length, 2);
-    const zone = await runCli(['search', '--dir', WRITER, '--since', 'today', '--timezone', 'Mars/Olympus']);
-    assert.equal(zone.code, 2);
+    const zone = assertExit(
+      await runCli(['search', '--dir', WRITER, '--since', 'today', '--timezone', 'Mars/Olympus']),
+      2,
+    );
     assert.equal(
       zone.stderr,
       'loki-audit: error: unknown time zone "Mars/Olympus": use an IANA name (Europe/Berlin, America/New_York), UTC, or an offset (+05:30)\n',
@@ -461,10 +465,12 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     const r = await runCli(['search', '--dir', WRITER, '-c', '--event', 'api.*']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${api.length}\n`);
-    const json = await runCli(['search', '--dir', WRITER, '--count', '--event', 'api.*', '-o', 'json', '--limit', '5']);
+    const json = assertExit(
+      await runCli(['search', '--dir', WRITER, '--count', '--event', 'api.*', '-o', 'json', '--limit', '5']),
+      0,
+    );
     assert.equal(json.stdout, '5\n');
-    const none = await runCli(['search', '--dir', WRITER, '-c', '--actor', 'nobody']);
-    assert.equal(none.code, 1);
+    const none = assertExit(await runCli(['search', '--dir', WRITER, '-c', '--actor', 'nobody']), 1);
     assert.equal(none.stdout, '0\n');
   });
 
@@ -473,7 +479,7 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     try {
       cpSync(WRITER, t.dir, { recursive: true });
       writeFileSync(join(t.dir, 'audit-2026-02-04.jsonl'), 'not json\n');
-      const loud = await runCli(['search', '--dir', t.dir, '--actor', 'nobody']);
+      const loud = assertExit(await runCli(['search', '--dir', t.dir, '--actor', 'nobody']), 1);
       assert.match(loud.stderr, /warning: .*audit-2026-02-04\.jsonl:1/);
       for (const [args, code] of [
         [['-q', '--event', 'api.*'], 0],
@@ -506,8 +512,7 @@ describe("search Loki Mode's other streams (spec §5)", () => {
       await search('--field', 'timestamp>=2026-02-02T05:00:00Z', '--field', 'timestamp<2026-02-02T07:00:00+01:00'),
       expected((e) => Date.parse(e.timestamp) >= t && Date.parse(e.timestamp) < t + 3_600_000),
     );
-    const bad = await runCli(['search', '--dir', WRITER, '--field', 'details.status>=high']);
-    assert.equal(bad.code, 2);
+    const bad = assertExit(await runCli(['search', '--dir', WRITER, '--field', 'details.status>=high']), 2);
     assert.match(bad.stderr, /^loki-audit: error: --field "details.status>=high": >= compares numbers .* or ISO times/);
   });
 
@@ -517,7 +522,7 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     assert.deepEqual([piped.code, piped.stdout, piped.stderr], [1, '', '']);
     if (!HAS_SCRIPT) return t.skip('no util-linux script for a pseudo-terminal');
     const tty = await runCliOnTty(args);
-    assert.equal(tty.code, 1);
+    assert.equal(tty.code, 1, tty.output);
     assert.equal(
       tty.output,
       "loki-audit: hint: --grep takes the expression without slashes and flags: -g 'quota exceeded' -i\n" +

@@ -357,16 +357,19 @@ describe('summary', () => {
         [s.streams, s.total, s.first, s.last],
         [['agent'], 4, '2026-12-01T20:00:01Z', '2026-12-01T20:00:09Z'],
       );
-      const window = await runCli([
-        'summary',
-        '--dir',
-        t.dir,
-        '--since',
-        '2026-12-01T20:00:02Z',
-        '--until',
-        '2026-12-01T20:00:06Z',
-        '--json',
-      ]);
+      const window = assertExit(
+        await runCli([
+          'summary',
+          '--dir',
+          t.dir,
+          '--since',
+          '2026-12-01T20:00:02Z',
+          '--until',
+          '2026-12-01T20:00:06Z',
+          '--json',
+        ]),
+        0,
+      );
       assert.equal(JSON.parse(window.stdout).total, 2, window.stderr);
     } finally {
       t.cleanup();

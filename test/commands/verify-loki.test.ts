@@ -151,7 +151,11 @@ describe('verify --against-loki under Loki limits (entry limit 50, max_query_len
       assert.equal(missing[0].line, 30);
       assert.match(missing[0].message, new RegExp(`sent from audit-${day(3)}\\.jsonl:30`));
       // Text output names them too.
-      const txt = await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--loki-entry-limit', '50']);
+      const txt = assertExit(
+        await runCli(['verify', '--dir', audit, '--against-loki', rx.url, '--loki-entry-limit', '50']),
+        1,
+        'tampered',
+      );
       assert.match(txt.stdout, /:10 ANCHOR MISMATCH \(loki-differs\)/);
       assert.match(txt.stdout, /:30 ANCHOR MISMATCH \(head-missing\)/);
       assert.match(txt.stdout, /loki: 299 local entries compared with 300 in/);

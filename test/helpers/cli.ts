@@ -56,30 +56,49 @@ export const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
  * Runs `loki-audit ARGS` on a pseudo-terminal (util-linux `script`, whose `-e` passes on the exit
  * code), with runCli's clean environment: stdout and stderr are a terminal. `output` is what the
  * terminal got from both, with the terminal's CRLF line ends turned back into LF.
+ *
+ * A command that runs until Ctrl-C (`tail -f`) takes `until`: as soon as the output so far
+ * satisfies it, the command gets SIGINT, as from Ctrl-C; `timeoutSeconds` is then only the bound
+ * after which it gets SIGINT anyway, and `sawEvent` tells which of the two ended it.
  */
 export function runCliOnTty(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutSeconds?: number } = {},
-): Promise<{ code: number | null; output: string }> {
+  options: { env?: NodeJS.ProcessEnv; timeoutSeconds?: number; until?: (output: string) => boolean } = {},
+): Promise<{ code: number | null; output: string; sawEvent: boolean }> {
   // No pager unless the test names one (a key set to undefined is removed: PAGER unset means less).
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PAGER: 'cat' };
   for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_') || k === 'TZ') delete env[k];
   Object.assign(env, options.env);
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   delete env.FORCE_COLOR;
+  if (options.until && !options.timeoutSeconds) throw new Error('runCliOnTty: until needs timeoutSeconds as its bound');
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
-  // `timeout -s INT`: ends a command that runs until Ctrl-C (`tail -f`) as Ctrl-C would.
+  // `timeout -s INT`: ends a command that runs until Ctrl-C (`tail -f`) as Ctrl-C would; it passes
+  // on a SIGINT it gets itself, which is how `until` ends the command early.
   const timeout = options.timeoutSeconds ? ['timeout', '-s', 'INT', String(options.timeoutSeconds)] : [];
-  const cmd = [...timeout, process.execPath, BIN, ...args].map(quote).join(' ');
+  const pidDir = options.until ? mkdtempSync(join(tmpdir(), 'loki-audit-tty-')) : '';
+  const pidFile = join(pidDir, 'pid');
+  const cmd =
+    (options.until ? `echo $$ > ${quote(pidFile)}; exec ` : '') +
+    [...timeout, process.execPath, BIN, ...args].map(quote).join(' ');
   return new Promise((resolvePromise, reject) => {
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => out.push(b));
+    let sawEvent = false;
+    const text = () => Buffer.concat(out).toString('utf8').replace(/\r\n/g, '\n');
+    const onData = (b: Buffer) => {
+      out.push(b);
+      if (!options.until || sawEvent || !options.until(text())) return;
+      sawEvent = true;
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGINT');
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('error', reject);
-    child.on('close', (code) =>
-      resolvePromise({ code, output: Buffer.concat(out).toString('utf8').replace(/\r\n/g, '\n') }),
-    );
+    child.on('close', (code) => {
+      if (pidDir) rmSync(pidDir, { recursive: true, force: true });
+      resolvePromise({ code, output: text(), sawEvent });
+    });
   });
 }
 

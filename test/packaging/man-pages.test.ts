@@ -48,6 +48,7 @@ describe('man pages: loki-audit(1) and one per command', () => {
     }
     // -P-cbou: plain text, no bold or underline by overstriking.
     const r = spawnSync('groff', ['-man', '-Tutf8', '-P-cbou', join(MAN, 'loki-audit-verify.1')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
     const text = r.stdout;
     assert.match(text, /NAME\n\s+loki-audit-verify +- +Verify the hash chain/);
     assert.match(text, /^ {7}-q, --quiet$/m);
