@@ -16,22 +16,14 @@
 import { readErrorText } from '../../read/open.js';
 import type { AuditFile } from '../../read/files.js';
 import { missingDates } from '../../read/files.js';
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter, lineBatches, openAuditFile } from '../../read/lines.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../read/lines.js';
 import type { ChainReport, FileReport, Finding, FindingReason, Location, Note } from '../report.js';
 import { gapNote } from '../report.js';
 import { findingList, noteList, omittedOf } from '../bounded.js';
-import { chainHash, GENESIS_HASH, sha256Hex } from '../rule.js';
+import { chainHash, GENESIS_HASH } from '../rule.js';
 import type { VerdictClass } from '../verdict.js';
 import { worse } from '../verdict.js';
-import {
-  classifyLine,
-  entryAtEnd,
-  lineLayout,
-  tornFragment,
-  type HashSchema,
-  type LineClass,
-  type LineLayout,
-} from './classify.js';
+import { entryAtEnd, tornFragment, type LineClass } from './classify.js';
 import { classifyLongLine, type LongLine } from './long-line.js';
 import type { RawLine } from '../../read/lines.js';
 import {
@@ -43,6 +35,7 @@ import {
   type Found,
   type FoundEntry,
 } from './diagnosis.js';
+import { FileWalk, newFileReport, type LineSink, type MalformedLine } from './file-walk.js';
 import { HistorySearch } from './history.js';
 import {
   diagnoseUnhashed,
@@ -68,31 +61,6 @@ interface Pending {
   e: ChainEntry;
   prev: string;
   firstOfHistory: boolean;
-}
-
-/** The state of reading one file. */
-interface FileWalk {
-  file: AuditFile;
-  index: number;
-  report: FileReport;
-  /** No hashed entry of the file read yet (and the file is read from its start). */
-  fileFirst: boolean;
-  /** The bytes of the last terminated entry line (for the report's `lastEntrySha256`). */
-  lastEntryBytes: Buffer | null;
-  layout: LineLayout;
-  /** The line of the first byte-order mark. */
-  bomLine: number;
-  /** Blank lines handed out (empty lines are counted by the splitter). */
-  blank: number;
-  lastRaw: { line: number; terminated: boolean } | null;
-}
-
-type MalformedLine = Extract<LineClass, { kind: 'malformed' }>;
-type EntryLine = Extract<LineClass, { kind: 'entry' }>;
-
-/** The schema of a file after a line with `line`'s hash field: one field, or `mixed`. */
-function mergeSchema(file: FileReport['schema'], line: HashSchema): FileReport['schema'] {
-  return file === 'none' || file === line ? line : 'mixed';
 }
 
 /** Verifies `files` (in chain order) entry by entry. Never throws for bad content. */
@@ -235,122 +203,28 @@ class ChainWalker {
     return l.line;
   }
 
-  /** Reads one file line by line: each line is classified (classify.ts) and handed on by its kind. */
+  /** Reads one file (file-walk.ts), its lines handed to {@link sink}. */
   private async verifyFile(index: number): Promise<void> {
-    const f = this.openFile(index);
-    const start = f.file.startOffset ?? 0;
-    let splitter: LineSplitter | null = null;
-    try {
-      splitter = new LineSplitter({
-        maxLineBytes: this.maxLineBytes,
-        startOffset: start,
-        firstLine: f.file.firstLine ?? 1,
-        skipEmptyLines: true, // counted at the speed of a byte search (a gzip of newlines)
-      });
-      for await (const batch of lineBatches(f.file.stream ?? openAuditFile(f.file.path, start), splitter))
-        for (const raw of batch) {
-          const p = this.onLine(f, raw);
-          if (p) await p;
-        }
-      // Empty lines after the last line handed out were counted, not handed out.
-      if (splitter.position > f.report.bytes) {
-        f.report.bytes = f.report.completeBytes = splitter.position;
-        f.report.lines = splitter.nextLine - 1;
-      }
-    } catch (err) {
-      await this.readFailed(f, err as NodeJS.ErrnoException);
-    }
-    this.closeFile(f, splitter?.emptyLines ?? 0);
-  }
-
-  /** The report of file `index`, registered, and the state of reading it. */
-  private openFile(index: number): FileWalk {
     const file = this.files[index];
-    const report: FileReport = {
-      file: file.name,
-      path: file.path,
-      schema: 'none',
-      lines: 0,
-      entriesVerified: 0,
-      preIntegrityEntries: 0,
-      verdict: 'intact',
-      lastHash: null,
-      bytes: file.startOffset ?? 0,
-      completeBytes: file.startOffset ?? 0,
-      lastEntryOffset: null,
-      lastEntrySha256: null,
-    };
+    const report = newFileReport(file);
     this.reports.push(report);
     this.reportOf.set(file.name, report);
-    return {
-      file,
-      index,
-      report,
-      fileFirst: !file.startOffset,
-      lastEntryBytes: null,
-      layout: { crlf: false, cr: false, bom: false, nonAscii: false, loneCr: false },
-      bomLine: 0,
-      blank: 0,
-      lastRaw: null,
-    };
+    await new FileWalk(file, index, report, this.sink, this.maxLineBytes).read();
   }
 
-  /**
-   * One physical line. Synchronous unless the line needs a promise (an entry, a pending break, a
-   * long line): a file of garbage is millions of lines, and no promise is made per line of it.
-   */
-  private onLine(f: FileWalk, raw: RawLine): Promise<void> | undefined {
-    const report = f.report;
-    report.lines = raw.line;
-    report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
-    if (raw.terminated) report.completeBytes = report.bytes;
-    f.lastRaw = raw;
-    if (raw.tooLong && raw.terminated && !f.file.stream)
-      return this.longLine(f.file, raw).then((line) => this.onClassified(f, raw, line));
-    return this.onClassified(f, raw, classifyLine(raw, this.maxLineBytes));
-  }
-
-  private onClassified(f: FileWalk, raw: RawLine, line: LineClass): Promise<void> | undefined {
-    if (raw.crlf) f.layout.crlf = true;
-    if (line.kind === 'blank') {
-      f.blank++;
-      return undefined;
-    }
-    this.trackLayout(f, raw, line);
-    const loc: Location = { file: f.file.name, line: raw.line, offset: raw.offset };
-    if (this.endedTorn && line.kind !== 'entry' && line.kind !== 'malformed')
-      return this.settleEndedTorn(null).then(() => this.byKind(f, raw, loc, line));
-    return this.byKind(f, raw, loc, line);
-  }
-
-  /** The layout facts of a non-blank line, for the file's "rewritten" note. */
-  private trackLayout(f: FileWalk, raw: RawLine, line: LineClass): void {
-    if (raw.cr) f.layout.cr = true;
-    if (line.kind === 'unreadable' && line.reason === 'invalid-utf8') return;
-    const l = lineLayout(raw);
-    f.layout.nonAscii ||= l.nonAscii;
-    f.layout.loneCr ||= l.loneCr;
-    if (l.bom && !f.layout.bom) {
-      f.layout.bom = true;
-      f.bomLine = raw.line;
-    }
-  }
-
-  private byKind(f: FileWalk, raw: RawLine, loc: Location, line: LineClass): Promise<void> | undefined {
-    switch (line.kind) {
-      case 'blank':
-        return undefined;
-      case 'unreadable':
-        return this.badLine(loc, 'unreadable', line.reason, line.message, line.hint, line.lenient);
-      case 'malformed':
-        return raw.terminated ? this.malformedLine(f.report, loc, line) : this.tornLastLine(loc, raw.length);
-      case 'unhashed':
-        if (line.schema) f.report.schema = mergeSchema(f.report.schema, line.schema);
-        return this.unhashedEntry(loc, line.how, f.report);
-      case 'entry':
-        return this.entryLine(f, raw, loc, line);
-    }
-  }
+  /** What the walker does with each kind of line a file holds. */
+  private readonly sink: LineSink = {
+    otherLine: () => (this.endedTorn ? this.settleEndedTorn(null) : undefined),
+    unreadable: (loc, l) => this.badLine(loc, 'unreadable', l.reason, l.message, l.hint, l.lenient),
+    malformed: (report, loc, l, raw) =>
+      raw.terminated ? this.malformedLine(report, loc, l) : this.tornLastLine(loc, raw.length),
+    unhashed: (loc, how, report) => this.unhashedEntry(loc, how, report),
+    entry: (e) => this.entry(e),
+    readFailed: (file, report, err) => this.readFailed(file, report, err),
+    longLine: (file, raw) => this.longLine(file, raw),
+    note: (n) => this.note(n),
+    lastFindingLine: (name) => this.lastFindingLine.get(name),
+  };
 
   /** A final line without a newline that is not a whole entry: a write in progress or cut off. */
   private async tornLastLine(loc: Location, length: number): Promise<void> {
@@ -388,72 +262,19 @@ class ChainWalker {
     return this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
   }
 
-  /** A line with a string hash: noted for its schema, then checked against the chain. */
-  private async entryLine(f: FileWalk, raw: RawLine, loc: Location, line: EntryLine): Promise<void> {
-    const report = f.report;
-    if (report.schema !== 'none' && report.schema !== 'mixed' && report.schema !== line.schema)
-      this.note({
-        kind: 'mixed-schema',
-        file: f.file.name,
-        line: raw.line,
-        message: `entry with ${line.schema === 'writer' ? '_integrity_hash' : 'chain_hash'} in a file whose entries use ${report.schema === 'writer' ? '_integrity_hash' : 'chain_hash'}: a writer uses one field (an entry from elsewhere?)`,
-      });
-    report.schema = mergeSchema(report.schema, line.schema);
-    const item: ChainEntry = {
-      loc,
-      text: line.text,
-      canonical: line.canonical,
-      stored: line.stored,
-      numberKeyObjects: line.numberKeyObjects,
-      duplicateKeys: line.duplicateKeys,
-      hashFrom: line.hashFrom,
-      fileFirst: f.fileFirst,
-      fileIndex: f.index,
-      fileReport: report,
-    };
-    f.fileFirst = false;
-    await this.entry(item);
-    report.lastHash = item.stored;
-    if (raw.terminated) {
-      report.lastEntryOffset = raw.offset;
-      f.lastEntryBytes = raw.bytes;
-    }
-  }
-
   /** The file could not be read on: reported, and the chain's predecessor is unknown after it. */
-  private async readFailed(f: FileWalk, e: NodeJS.ErrnoException): Promise<void> {
+  private async readFailed(file: AuditFile, report: FileReport, e: NodeJS.ErrnoException): Promise<void> {
     await this.flushPending();
     this.finding({
-      file: f.file.name,
-      line: f.report.lines + 1,
-      offset: f.report.bytes,
+      file: file.name,
+      line: report.lines + 1,
+      offset: report.bytes,
       class: 'io-error',
       reason: 'io-error',
-      message: readErrorText(f.file.name, e),
+      message: readErrorText(file.name, e),
     });
     if (this.prev !== null) this.prevCandidate = this.prev;
     this.prev = null;
-  }
-
-  /** The file's last entry digest and its notes: no final newline, bytes not as the writer wrote them. */
-  private closeFile(f: FileWalk, emptyLines: number): void {
-    const { file, report, lastRaw } = f;
-    if (f.lastEntryBytes) report.lastEntrySha256 = sha256Hex(f.lastEntryBytes);
-    if (
-      lastRaw &&
-      !lastRaw.terminated &&
-      report.lastHash !== null &&
-      this.lastFindingLine.get(file.name) !== lastRaw.line
-    ) {
-      this.note({
-        kind: 'no-final-newline',
-        file: file.name,
-        line: lastRaw.line,
-        message: 'last entry is complete but has no newline yet (a write in progress?)',
-      });
-    }
-    const rewritten = rewrittenNote(file.name, f.layout, f.blank + emptyLines, f.bomLine);
-    if (rewritten) this.note(rewritten);
   }
 
   /** An entry with a string hash. */
@@ -828,26 +649,4 @@ class ChainWalker {
     this.replay = null;
     return false;
   }
-}
-
-/** The note for a file whose values are intact but whose bytes are not as the writer wrote them. */
-function rewrittenNote(file: string, layout: LineLayout, blank: number, bomLine: number): Note | null {
-  const rewrites: string[] = [];
-  if (layout.crlf) rewrites.push('CRLF line endings');
-  if (layout.cr)
-    rewrites.push("CR-only line endings (read one entry per line, as Python's universal newlines read them)");
-  if (layout.bom)
-    rewrites.push(
-      `a UTF-8 byte-order mark at the start of line ${bomLine} (Loki Mode's verifier cannot read that line; it is not a torn write)`,
-    );
-  if (blank) rewrites.push(`${blank} blank line(s)`);
-  if (layout.nonAscii) rewrites.push('raw non-ASCII bytes (the writer escapes them)');
-  if (layout.loneCr)
-    rewrites.push("a bare CR inside a line (Loki Mode's verifier splits the line there and reports tampering)");
-  if (!rewrites.length) return null;
-  return {
-    kind: 'rewritten',
-    file,
-    message: `not as Loki Mode's writer wrote it, values intact: ${rewrites.join(', ')}`,
-  };
 }
