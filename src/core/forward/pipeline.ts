@@ -20,7 +20,7 @@ import { batches, matchingEntry, type ClosedBatch } from './batcher.js';
 import { PredecessorTracker } from '../chain/predecessors.js';
 import { storedHashBefore } from '../chain/stored-hash.js';
 import { DeadLetterFile, type Refused } from './dead-letter.js';
-import { deliverWithRetry, type RetryNotice, type RetryPolicy } from './delivery.js';
+import { deliverWithRetry, type DeliveryOutcome, type RetryNotice, type RetryPolicy } from './delivery.js';
 import { PositionSaver, StateWriter } from './position-saver.js';
 import type { Position, StateFile } from './positions.js';
 import { locate } from './positions.js';
@@ -305,6 +305,41 @@ interface Part {
   again?: boolean;
 }
 
+/** The parts of one batch still to deliver, and what came of those answered. */
+class BatchParts {
+  /** A stack of parts, the first one on top: parts are delivered in the batch's order. */
+  readonly todo: Part[];
+  /**
+   * Lone entries too large for the target, tried again once the rest of the batch is in: by
+   * then the target has seen smaller bodies go through and can tell the entry's fault (it
+   * refuses the entry) from its own (a 413 for anything: stop).
+   */
+  readonly lone: Part[] = [];
+  /** Entries refused (by index in the batch), with the target's reason. */
+  readonly refused: Array<{ index: number; reason: string }> = [];
+  /**
+   * Lone entries found too large since the last part went through: a few in a row, and the
+   * limit is below any entry (or the 413 is not about size): the target's, not the entries'.
+   */
+  tooLargeInARow = 0;
+  /** Entries delivered. */
+  delivered = 0;
+
+  constructor(batch: TargetBatch) {
+    this.todo = [{ batch, from: 0, to: batch.size, sliced: false }];
+  }
+
+  /** The next part to deliver: the top of the stack, then the lone entries tried again. */
+  next(): Part | undefined {
+    return this.todo.pop() ?? this.lone.shift();
+  }
+
+  /** The parts not delivered (after a stop). */
+  left(): Part[] {
+    return [...this.todo, ...this.lone];
+  }
+}
+
 /**
  * One target's closed batches on their way, pipelined: a batch is delivered while the next one
  * is read (and parsed); at most one is in flight, batches go out in order and positions are
@@ -373,84 +408,93 @@ class BatchSending {
   /**
    * Delivers one batch, retrying; splits it while the target refuses entries in it or finds it
    * too large (making later batches smaller too), until the refused entries are alone. Resolves
-   * with the entries refused (to
-   * dead-letter once the batch is done with), or null when the target was given up on or
-   * stopped (nothing of the batch is dead-lettered then: the next run sends it again).
+   * with the entries refused (to dead-letter once the batch is done with), or null when the
+   * target was given up on or stopped (nothing of the batch is dead-lettered then: the next run
+   * sends it again).
    */
   private async deliver(batch: TargetBatch, closed: ClosedBatch): Promise<Refused[] | null> {
-    const { t, report } = this;
+    const t = this.t;
     const onEvent = this.run.options.onEvent;
     const onRetry = (n: RetryNotice) => onEvent?.({ kind: 'retry', target: t.id, ...n });
-    const refused: Array<{ index: number; reason: string }> = [];
-    // A stack of parts, the first one on top: parts are delivered in the batch's order.
-    const todo: Part[] = [{ batch, from: 0, to: batch.size, sliced: false }];
-    // Lone entries too large for the target, tried again once the rest of the batch is in: by
-    // then the target has seen smaller bodies go through and can tell the entry's fault (it
-    // refuses the entry) from its own (a 413 for anything: stop).
-    const lone: Part[] = [];
-    // Lone entries found too large since the last part went through: a few in a row, and the
-    // limit is below any entry (or the 413 is not about size): the target's, not the entries'.
-    let tooLargeInARow = 0;
-    let delivered = 0;
+    const parts = new BatchParts(batch);
     try {
-      for (let p = todo.pop(); p; p = todo.pop() ?? lone.shift()) {
+      for (let p = parts.next(); p; p = parts.next()) {
         let kept = false;
         try {
           const r = await deliverWithRetry(t, p.batch, this.run.retry, onRetry, p.again === true);
-          const n = p.to - p.from;
-          if (r.kind === 'delivered') {
-            delivered += n;
-            tooLargeInARow = 0;
-            continue;
-          }
-          if (r.kind === 'gave-up' || r.kind === 'stopped') {
-            report.error = r.error;
-            if (r.kind === 'stopped') report.stopped = r.refusal;
-            onEvent?.(
-              r.kind === 'stopped'
-                ? { kind: 'stopped', target: t.id, refusal: r.refusal, error: r.error }
-                : { kind: 'gave-up', target: t.id, error: r.error },
-            );
-            return null;
-          }
-          // Once per batch (its parts' sizes say little: one big entry makes its halves too large).
-          if (r.refusal === 'too-large' && !p.sliced && n > 1) this.shrink(closed.bytes, r.error);
-          // Entries refused alone, or all of them, or the target cannot split: dead-lettered.
-          if (r.refusal === 'entries' && (n === 1 || (r.refusedEntries ?? 0) >= n || !t.slice)) {
-            for (let i = p.from; i < p.to; i++) refused.push({ index: i, reason: r.error });
-            continue;
-          }
-          if (n === 1) {
-            // Tried again last, or now (a 413 then stops, or under --follow waits) after a few in a row.
-            if (++tooLargeInARow < LONE_TOO_LARGE_IN_A_ROW) lone.push({ ...p, again: true });
-            else todo.push({ ...p, again: true });
-            kept = true;
-            continue;
-          }
-          if (!t.slice) {
-            // Too large, and it cannot be made smaller: the target's refusal.
-            report.error = r.error;
-            report.stopped = 'too-large';
-            onEvent?.({ kind: 'stopped', target: t.id, refusal: 'too-large', error: r.error });
-            return null;
-          }
-          const mid = Math.ceil(n / 2);
-          const at = p.from;
-          todo.push(
-            { batch: t.slice(p.batch, mid, n), from: at + mid, to: p.to, sliced: true },
-            { batch: t.slice(p.batch, 0, mid), from: at, to: at + mid, sliced: true },
-          );
+          const step = this.answered(p, r, parts, closed);
+          if (step === 'stop') return null;
+          kept = step === 'kept';
         } finally {
           // A slice's halves hold what they need: it can go once answered (and split).
           if (p.sliced && !kept) t.dispose?.(p.batch);
         }
       }
     } finally {
-      for (const p of [...todo, ...lone]) if (p.sliced) t.dispose?.(p.batch);
+      for (const p of parts.left()) if (p.sliced) t.dispose?.(p.batch);
     }
+    return this.delivered(parts, closed);
+  }
+
+  /**
+   * What follows the target's answer `r` to part `p`: the next part (`p` delivered, dead-lettered
+   * or split), `kept` (`p` is tried again later), or `stop` (the target was given up on).
+   */
+  private answered(p: Part, r: DeliveryOutcome, parts: BatchParts, closed: ClosedBatch): 'next' | 'kept' | 'stop' {
+    const { t, report } = this;
+    const n = p.to - p.from;
+    if (r.kind === 'delivered') {
+      parts.delivered += n;
+      parts.tooLargeInARow = 0;
+      return 'next';
+    }
+    if (r.kind === 'gave-up' || r.kind === 'stopped') {
+      report.error = r.error;
+      if (r.kind === 'stopped') report.stopped = r.refusal;
+      this.run.options.onEvent?.(
+        r.kind === 'stopped'
+          ? { kind: 'stopped', target: t.id, refusal: r.refusal, error: r.error }
+          : { kind: 'gave-up', target: t.id, error: r.error },
+      );
+      return 'stop';
+    }
+    // Once per batch (its parts' sizes say little: one big entry makes its halves too large).
+    if (r.refusal === 'too-large' && !p.sliced && n > 1) this.shrink(closed.bytes, r.error);
+    // Entries refused alone, or all of them, or the target cannot split: dead-lettered.
+    if (r.refusal === 'entries' && (n === 1 || (r.refusedEntries ?? 0) >= n || !t.slice)) {
+      for (let i = p.from; i < p.to; i++) parts.refused.push({ index: i, reason: r.error });
+      return 'next';
+    }
+    if (n === 1) {
+      // Tried again last, or now (a 413 then stops, or under --follow waits) after a few in a row.
+      if (++parts.tooLargeInARow < LONE_TOO_LARGE_IN_A_ROW) parts.lone.push({ ...p, again: true });
+      else parts.todo.push({ ...p, again: true });
+      return 'kept';
+    }
+    if (!t.slice) {
+      // Too large, and it cannot be made smaller: the target's refusal.
+      report.error = r.error;
+      report.stopped = 'too-large';
+      this.run.options.onEvent?.({ kind: 'stopped', target: t.id, refusal: 'too-large', error: r.error });
+      return 'stop';
+    }
+    const mid = Math.ceil(n / 2);
+    const at = p.from;
+    parts.todo.push(
+      { batch: t.slice(p.batch, mid, n), from: at + mid, to: p.to, sliced: true },
+      { batch: t.slice(p.batch, 0, mid), from: at, to: at + mid, sliced: true },
+    );
+    return 'next';
+  }
+
+  /** Counts what a batch's parts delivered; returns its refused entries, read back from its journal. */
+  private delivered(parts: BatchParts, closed: ClosedBatch): Refused[] {
+    const { t, report } = this;
+    const { delivered, refused } = parts;
     report.sent += delivered;
     if (t.acknowledges) report.delivered += delivered;
-    if (delivered) onEvent?.({ kind: t.acknowledges ? 'delivered' : 'sent', target: t.id, entries: delivered });
+    if (delivered)
+      this.run.options.onEvent?.({ kind: t.acknowledges ? 'delivered' : 'sent', target: t.id, entries: delivered });
     if (!refused.length) return [];
     const entries = closed.journal.entries(this.run.maxLineBytes);
     return refused.map(({ index, reason }) => ({ entry: entries[index], reason }));

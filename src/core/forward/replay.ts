@@ -102,8 +102,35 @@ const CHUNK_BYTES = 256 * 1024;
  */
 export async function replayDeadLetters(targets: ForwardTarget[], options: ReplayOptions): Promise<ReplayReport> {
   const path = options.deadLetterPath;
-  const byId = new Map(targets.map((t) => [t.id, t]));
-  const report: ReplayReport = {
+  const report = emptyReport(path, targets);
+  refuseUnsafeTarget(path);
+  removeLeftovers(path);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return report;
+    throw writeError(err, path);
+  }
+  report.found = true;
+  let at: number;
+  try {
+    at = await new Rewrite(fd, targets, report, options).run();
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  try {
+    await takeLate(fd, at, path, report);
+  } finally {
+    closeSync(fd);
+  }
+  return report;
+}
+
+/** A report with nothing replayed yet, one part per target. */
+function emptyReport(path: string, targets: ForwardTarget[]): ReplayReport {
+  return {
     file: path,
     found: false,
     records: 0,
@@ -121,125 +148,166 @@ export async function replayDeadLetters(targets: ForwardTarget[], options: Repla
       stopped: null,
     })),
   };
-  const reportOf = (t: ForwardTarget) => report.targets.find((r) => r.target === t.id) as TargetReplay;
-  refuseUnsafeTarget(path);
-  removeLeftovers(path);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return report;
-    throw writeError(err, path);
+}
+
+/**
+ * One pass over the open dead-letter file `fd`: its records read, each sent in its target's
+ * batch or kept, the lines that stay written to a temporary file that is renamed over it.
+ */
+class Rewrite {
+  private readonly path: string;
+  private readonly byId: Map<string, ForwardTarget>;
+  private readonly filling = new Map<ForwardTarget, Filling>();
+  private readonly tmp: { fd: number; path: string };
+  /** The temporary file, until it is closed. */
+  private out: number | null;
+  /** Bytes of the dead-letter file read. */
+  private at = 0;
+
+  constructor(
+    private readonly fd: number,
+    targets: ForwardTarget[],
+    private readonly report: ReplayReport,
+    private readonly options: ReplayOptions,
+  ) {
+    this.path = options.deadLetterPath;
+    this.byId = new Map(targets.map((t) => [t.id, t]));
+    this.tmp = createTempFile(this.path);
+    this.out = this.tmp.fd;
   }
-  report.found = true;
-  const tmp = createTempFile(path);
-  let out: number | null = tmp.fd;
-  const keep = (line: Buffer) => {
-    writeAllSync(out as number, line);
-    writeAllSync(out as number, NEWLINE);
-  };
-  let at = 0;
-  try {
-    if (!fstatSync(fd).isFile()) refuseUnsafeTarget(path);
-    const filling = new Map<ForwardTarget, Filling>();
-    const flush = async (t: ForwardTarget) => {
-      const f = filling.get(t);
-      filling.delete(t);
-      if (f && f.pending.length) await sendBatch(t, f, reportOf(t), keep, options);
-    };
-    // Read records up to the end as it is now; the splitter copies each line it hands out.
-    const maxRecordBytes = options.maxLineBytes * 6 + 64 * 1024;
+
+  /** Rewrites the file; returns the bytes of the old file taken (the rest came after the rename). */
+  async run(): Promise<number> {
+    try {
+      if (!fstatSync(this.fd).isFile()) refuseUnsafeTarget(this.path);
+      await this.readRecords();
+      for (const t of [...this.filling.keys()]) await this.flush(t);
+      for (const r of this.report.targets) {
+        this.report.replayed += r.replayed;
+        this.report.stillRefused += r.stillRefused;
+      }
+      this.carryOver();
+      this.commit();
+      return this.at;
+    } catch (err) {
+      if (this.out !== null) closeSync(this.out);
+      rmSync(this.tmp.path, { force: true });
+      throw writeError(err, this.path);
+    }
+  }
+
+  /** Reads the records up to the end as it is now; the splitter copies each line it hands out. */
+  private async readRecords(): Promise<void> {
+    const maxRecordBytes = this.options.maxLineBytes * 6 + 64 * 1024;
     const splitter = new LineSplitter({ maxLineBytes: maxRecordBytes, volatile: true });
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    const onLine = async (raw: RawLine) => {
-      if (raw.tooLong) {
-        // Too long to be one of ours: kept as it is, copied from the file.
-        report.invalid++;
-        copyRange(fd, out as number, raw.offset, raw.length);
-        writeAllSync(out as number, NEWLINE);
-        return;
-      }
-      if (raw.bytes.length === 0) return;
-      report.records++;
-      const rec = recordOf(raw.bytes, options.maxLineBytes);
-      if (!rec) {
-        report.invalid++;
-        keep(raw.bytes);
-        return;
-      }
-      const t = byId.get(rec.target);
-      if (!t) {
-        report.unconfigured[rec.target] = (report.unconfigured[rec.target] ?? 0) + 1;
-        keep(raw.bytes);
-        return;
-      }
-      const r = reportOf(t);
-      if (r.error) {
-        // The target stopped or was given up on: the rest of its records stay.
-        r.stillRefused++;
-        keep(raw.bytes);
-        return;
-      }
-      let f = filling.get(t);
-      if (!f) filling.set(t, (f = { batch: t.batch(), pending: [], bytes: 0 }));
-      if (f.batch.add(rec.entry) !== null) {
-        r.stillRefused++;
-        keep(raw.bytes);
-        return;
-      }
-      f.pending.push({ line: raw.bytes });
-      f.bytes += rec.entry.bytes.length;
-      if (f.pending.length >= t.maxBatchEntries || f.bytes >= t.maxBatchBytes) await flush(t);
-    };
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK_BYTES, at);
+      const n = readSync(this.fd, buf, 0, CHUNK_BYTES, this.at);
       if (n === 0) break;
-      at += n;
-      for (const raw of splitter.push(buf.subarray(0, n))) await onLine(raw);
+      this.at += n;
+      for (const raw of splitter.push(buf.subarray(0, n))) await this.onLine(raw);
     }
     const last = splitter.end();
-    if (last) await onLine(last);
-    for (const t of [...filling.keys()]) await flush(t);
-    for (const r of report.targets) {
-      report.replayed += r.replayed;
-      report.stillRefused += r.stillRefused;
+    if (last) await this.onLine(last);
+  }
+
+  /** One line of the file: a record for a configured target goes in its batch; anything else is kept. */
+  private async onLine(raw: RawLine): Promise<void> {
+    const report = this.report;
+    if (raw.tooLong) {
+      // Too long to be one of ours: kept as it is, copied from the file.
+      report.invalid++;
+      copyRange(this.fd, this.out as number, raw.offset, raw.length);
+      writeAllSync(this.out as number, NEWLINE);
+      return;
     }
-    // What a forward run appended while the records were sent: copied as it is.
-    for (let size = fstatSync(fd).size; size > at; size = fstatSync(fd).size) {
-      report.carriedOver += copyRange(fd, out, at, size - at);
-      at = size;
+    if (raw.bytes.length === 0) return;
+    report.records++;
+    const rec = recordOf(raw.bytes, this.options.maxLineBytes);
+    if (!rec) {
+      report.invalid++;
+      return this.keep(raw.bytes);
     }
+    const t = this.byId.get(rec.target);
+    if (!t) {
+      report.unconfigured[rec.target] = (report.unconfigured[rec.target] ?? 0) + 1;
+      return this.keep(raw.bytes);
+    }
+    await this.add(t, raw.bytes, rec.entry);
+  }
+
+  /** A record of target `t`, into its batch (sent when full); kept if `t` stopped or the batch refuses it. */
+  private async add(t: ForwardTarget, line: Buffer, entry: ReadEntry): Promise<void> {
+    const r = this.reportOf(t);
+    if (r.error) {
+      // The target stopped or was given up on: the rest of its records stay.
+      r.stillRefused++;
+      return this.keep(line);
+    }
+    let f = this.filling.get(t);
+    if (!f) this.filling.set(t, (f = { batch: t.batch(), pending: [], bytes: 0 }));
+    if (f.batch.add(entry) !== null) {
+      r.stillRefused++;
+      return this.keep(line);
+    }
+    f.pending.push({ line });
+    f.bytes += entry.bytes.length;
+    if (f.pending.length >= t.maxBatchEntries || f.bytes >= t.maxBatchBytes) await this.flush(t);
+  }
+
+  private async flush(t: ForwardTarget): Promise<void> {
+    const f = this.filling.get(t);
+    this.filling.delete(t);
+    if (f && f.pending.length) await sendBatch(t, f, this.reportOf(t), (l) => this.keep(l), this.options);
+  }
+
+  private reportOf(t: ForwardTarget): TargetReplay {
+    return this.report.targets.find((r) => r.target === t.id) as TargetReplay;
+  }
+
+  /** A line that stays in the file. */
+  private keep(line: Buffer): void {
+    writeAllSync(this.out as number, line);
+    writeAllSync(this.out as number, NEWLINE);
+  }
+
+  /** What a forward run appended while the records were sent: copied as it is. */
+  private carryOver(): void {
+    for (let size = fstatSync(this.fd).size; size > this.at; size = fstatSync(this.fd).size) {
+      this.report.carriedOver += copyRange(this.fd, this.out as number, this.at, size - this.at);
+      this.at = size;
+    }
+  }
+
+  /** The temporary file, synced, renamed over the dead-letter file. */
+  private commit(): void {
+    const out = this.out as number;
     fsyncSync(out);
     closeSync(out);
-    out = null;
-    refuseUnsafeTarget(path);
-    renameSync(tmp.path, path);
-  } catch (err) {
-    if (out !== null) closeSync(out);
-    closeSync(fd);
-    rmSync(tmp.path, { force: true });
-    throw writeError(err, path);
+    this.out = null;
+    refuseUnsafeTarget(this.path);
+    renameSync(this.tmp.path, this.path);
   }
-  // A forward run that opened the old file just before the rename writes its lines there:
-  // give it a moment to finish (its append is one synchronous open-write-fsync-close) and take them.
+}
+
+/**
+ * A forward run that opened the old file just before the rename writes its lines there: gives it
+ * a moment to finish (its append is one synchronous open-write-fsync-close) and appends what the
+ * old file `fd` holds past byte `at` to the new file at `path`.
+ */
+async function takeLate(fd: number, at: number, path: string, report: ReplayReport): Promise<void> {
   await sleep(50);
+  const size = fstatSync(fd).size;
+  if (size <= at) return;
+  const late = Buffer.alloc(size - at);
+  readSync(fd, late, 0, late.length, at);
+  const afd = openForAppend(path);
   try {
-    const size = fstatSync(fd).size;
-    if (size > at) {
-      const late = Buffer.alloc(size - at);
-      readSync(fd, late, 0, late.length, at);
-      const afd = openForAppend(path);
-      try {
-        appendAll(afd, late, path);
-      } finally {
-        closeSync(afd);
-      }
-      report.carriedOver += countLines(late);
-    }
+    appendAll(afd, late, path);
   } finally {
-    closeSync(fd);
+    closeSync(afd);
   }
-  return report;
+  report.carriedOver += countLines(late);
 }
 
 const NEWLINE = Buffer.from('\n');

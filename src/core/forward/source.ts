@@ -23,8 +23,22 @@ import { lineDigest } from './positions.js';
 export interface SourceLine {
   raw: RawLine;
   file: string;
-  /** Inode of a plain file when it was read (null for .gz). */
+  /** Inode of a plain file when it was read (null for .gz, or a file gone since: see {@link inodeOf}). */
   ino: number | null;
+}
+
+/**
+ * The inode of `path`, or null when there is no file there any more (ENOENT: rotated or removed
+ * since its line was read; the position then names the file without an inode).
+ * @throws NodeJS.ErrnoException for any other stat error (EACCES, ENOTDIR, EIO): not a gone file.
+ */
+export async function inodeOf(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).ino;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }
 
 export interface SourceOptions {
@@ -78,7 +92,7 @@ export async function* source(o: SourceOptions): AsyncGenerator<SourceLine[]> {
   const { dir, maxLineBytes, signal, pollMs } = o;
   for await (const ev of followDirectory({ dir, start, maxLineBytes, signal, pollMs })) {
     if (ev.type === 'line') {
-      const ino = (await stat(`${dir}/${ev.line.file}`).catch(() => null))?.ino ?? null;
+      const ino = await inodeOf(`${dir}/${ev.line.file}`);
       yield [{ raw: ev.line, file: ev.line.file, ino }];
     }
   }
@@ -97,7 +111,7 @@ async function* fileLines(
   read: { line: number },
   signal?: AbortSignal,
 ): AsyncGenerator<SourceLine[], { end: number; next: number } | null> {
-  const ino = f.gz ? null : ((await stat(f.path).catch(() => null))?.ino ?? null);
+  const ino = f.gz ? null : await inodeOf(f.path);
   // A .gz file is decompressed from its start, the lines before the position skipped.
   const start = resume && !f.gz ? resume.offset : 0;
   const skipTo = resume && f.gz ? resume.offset : 0;

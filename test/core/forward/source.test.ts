@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { generateSample } from '../../../scripts/sample.js';
 import {
   detach,
+  inodeOf,
   positionAfter,
   progressIn,
   source,
@@ -227,4 +228,20 @@ describe('source', () => {
       assert.equal((await ended).done, true);
     },
   );
+});
+
+describe('inodeOf: a stat error is a gone file only for ENOENT', () => {
+  it('is the inode of a file, null once it is gone, and throws any other error', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, 'audit-2026-01-01.jsonl');
+      writeFileSync(file, '{}\n');
+      assert.equal(await inodeOf(file), statSync(file).ino);
+      assert.equal(await inodeOf(join(dir, 'gone.jsonl')), null);
+      // A path through a regular file: ENOTDIR, not a rotated file; no silent null inode.
+      await assert.rejects(inodeOf(join(file, 'x')), { code: 'ENOTDIR' });
+    } finally {
+      cleanup();
+    }
+  });
 });

@@ -16,16 +16,14 @@
 import { readErrorText } from '../../read/open.js';
 import type { AuditFile } from '../../read/files.js';
 import { missingDates } from '../../read/files.js';
-import { decodeLine } from '../../read/decode.js';
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter, lineBatches, openAuditFile, scanLines } from '../../read/lines.js';
-import { canonicalizeEntry } from '../../pyjson/canonical.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../read/lines.js';
 import type { ChainReport, FileReport, Finding, FindingReason, Location, Note } from '../report.js';
 import { gapNote } from '../report.js';
 import { findingList, noteList, omittedOf } from '../bounded.js';
-import { chainHash, GENESIS_HASH, HASH_KEYS, sha256Hex } from '../rule.js';
+import { chainHash, GENESIS_HASH } from '../rule.js';
 import type { VerdictClass } from '../verdict.js';
 import { worse } from '../verdict.js';
-import { classifyLine, entryAtEnd, lineLayout, tornFragment, type LineClass, type LineLayout } from './classify.js';
+import { entryAtEnd, tornFragment, type LineClass } from './classify.js';
 import { classifyLongLine, type LongLine } from './long-line.js';
 import type { RawLine } from '../../read/lines.js';
 import {
@@ -37,7 +35,15 @@ import {
   type Found,
   type FoundEntry,
 } from './diagnosis.js';
-import { storedHash } from '../stored-hash.js';
+import { FileWalk, newFileReport, type LineSink, type MalformedLine } from './file-walk.js';
+import { HistorySearch } from './history.js';
+import {
+  diagnoseUnhashed,
+  prependedUnhashedFinding,
+  TORN_SIBLING_NOTE,
+  tornOwnLineFinding,
+  tornSameLineFinding,
+} from './line-rules.js';
 
 /** Options of the walk (see verify-chain.ts `VerifyOptions`). */
 export interface WalkOptions {
@@ -100,8 +106,8 @@ class ChainWalker {
   } | null = null;
   /** Following a replay of earlier history: the finding, copies seen, and the original's stored hashes to come. */
   private replay: { finding: Finding; copies: number; of: FoundEntry; original: AsyncGenerator<string> } | null = null;
-  /** Bytes left that the break rules may re-read (see {@link search}). */
-  private searchBudget = SEARCH_BUDGET_BYTES;
+  /** Re-reads earlier and later entries for the break rules. */
+  private readonly history: HistorySearch;
   /** The entry whose stored hash is the chain head (kept as is: no copy per entry). */
   private headEntry: ChainEntry | null = null;
   private headHash: string | null = null;
@@ -124,6 +130,7 @@ class ChainWalker {
     private readonly options: WalkOptions,
   ) {
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.history = new HistorySearch(files, this.maxLineBytes, (n) => this.note(n));
   }
 
   async run(): Promise<ChainReport> {
@@ -196,166 +203,78 @@ class ChainWalker {
     return l.line;
   }
 
+  /** Reads one file (file-walk.ts), its lines handed to {@link sink}. */
   private async verifyFile(index: number): Promise<void> {
     const file = this.files[index];
-    const report: FileReport = {
-      file: file.name,
-      path: file.path,
-      schema: 'none',
-      lines: 0,
-      entriesVerified: 0,
-      preIntegrityEntries: 0,
-      verdict: 'intact',
-      lastHash: null,
-      bytes: file.startOffset ?? 0,
-      completeBytes: file.startOffset ?? 0,
-      lastEntryOffset: null,
-      lastEntrySha256: null,
-    };
+    const report = newFileReport(file);
     this.reports.push(report);
     this.reportOf.set(file.name, report);
-    let fileFirst = !file.startOffset;
-    let lastEntryBytes: Buffer | null = null;
-    const layout: LineLayout = { crlf: false, cr: false, bom: false, nonAscii: false, loneCr: false };
-    let bomLine = 0;
-    let blank = 0;
-    let splitter: LineSplitter | null = null;
-    let lastRaw: { line: number; terminated: boolean } | null = null;
-    try {
-      const start = file.startOffset ?? 0;
-      splitter = new LineSplitter({
-        maxLineBytes: this.maxLineBytes,
-        startOffset: start,
-        firstLine: file.firstLine ?? 1,
-        skipEmptyLines: true, // counted at the speed of a byte search (a gzip of newlines)
-      });
-      for await (const batch of lineBatches(file.stream ?? openAuditFile(file.path, start), splitter))
-        for (const raw of batch) {
-          report.lines = raw.line;
-          report.bytes = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
-          if (raw.terminated) report.completeBytes = report.bytes;
-          lastRaw = raw;
-          const loc: Location = { file: file.name, line: raw.line, offset: raw.offset };
-          const line =
-            raw.tooLong && raw.terminated && !file.stream
-              ? await this.longLine(file, raw)
-              : classifyLine(raw, this.maxLineBytes);
-          if (raw.crlf) layout.crlf = true;
-          if (line.kind === 'blank') {
-            blank++;
-            continue;
-          }
-          if (this.endedTorn && line.kind !== 'entry' && line.kind !== 'malformed') await this.settleEndedTorn(null);
-          if (raw.cr) layout.cr = true;
-          if (line.kind !== 'unreadable' || line.reason !== 'invalid-utf8') {
-            const l = lineLayout(raw);
-            layout.nonAscii ||= l.nonAscii;
-            layout.loneCr ||= l.loneCr;
-            if (l.bom && !layout.bom) {
-              layout.bom = true;
-              bomLine = raw.line;
-            }
-          }
-          switch (line.kind) {
-            case 'unreadable': {
-              const p = this.badLine(loc, 'unreadable', line.reason, line.message, line.hint, line.lenient);
-              if (p) await p;
-              continue;
-            }
-            case 'malformed':
-              if (!raw.terminated) {
-                // A torn write after an ended one: nothing after them says an entry is missing.
-                if (this.endedTorn) await this.settleEndedTorn('end');
-                await this.flushPending();
-                this.finding({
-                  ...loc,
-                  class: 'incomplete',
-                  reason: 'torn-last-line',
-                  message: `final line is incomplete (no newline, ${raw.length} bytes, not a whole entry): a write in progress or cut off by a crash`,
-                });
-              } else {
-                let recovered = this.tornWriteRecovered(loc, line.text, report);
-                if (typeof recovered !== 'boolean') recovered = await recovered;
-                if (!recovered) {
-                  let ended = this.tornWriteEnded(loc, line.text, line.message, line.hint);
-                  if (typeof ended !== 'boolean') ended = await ended;
-                  if (!ended) {
-                    if (this.endedTorn) await this.settleEndedTorn(null);
-                    const p = this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
-                    if (p) await p;
-                  }
-                }
-              }
-              continue;
-            case 'unhashed':
-              if (line.schema)
-                report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
-              await this.unhashedEntry(loc, line.how, report);
-              continue;
-          }
-          if (report.schema !== 'none' && report.schema !== 'mixed' && report.schema !== line.schema)
-            this.note({
-              kind: 'mixed-schema',
-              file: file.name,
-              line: raw.line,
-              message: `entry with ${line.schema === 'writer' ? '_integrity_hash' : 'chain_hash'} in a file whose entries use ${report.schema === 'writer' ? '_integrity_hash' : 'chain_hash'}: a writer uses one field (an entry from elsewhere?)`,
-            });
-          report.schema = report.schema === 'none' || report.schema === line.schema ? line.schema : 'mixed';
-          const item: ChainEntry = {
-            loc,
-            text: line.text,
-            canonical: line.canonical,
-            stored: line.stored,
-            numberKeyObjects: line.numberKeyObjects,
-            duplicateKeys: line.duplicateKeys,
-            hashFrom: line.hashFrom,
-            fileFirst,
-            fileIndex: index,
-            fileReport: report,
-          };
-          fileFirst = false;
-          await this.entry(item);
-          report.lastHash = item.stored;
-          if (raw.terminated) {
-            report.lastEntryOffset = raw.offset;
-            lastEntryBytes = raw.bytes;
-          }
-        }
-      // Empty lines after the last line handed out were counted, not handed out.
-      if (splitter.position > report.bytes) {
-        report.bytes = report.completeBytes = splitter.position;
-        report.lines = splitter.nextLine - 1;
-      }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      await this.flushPending();
-      this.finding({
-        file: file.name,
-        line: report.lines + 1,
-        offset: report.bytes,
-        class: 'io-error',
-        reason: 'io-error',
-        message: readErrorText(file.name, e),
-      });
-      if (this.prev !== null) this.prevCandidate = this.prev;
-      this.prev = null;
-    }
-    if (lastEntryBytes) report.lastEntrySha256 = sha256Hex(lastEntryBytes);
-    if (
-      lastRaw &&
-      !lastRaw.terminated &&
-      report.lastHash !== null &&
-      this.lastFindingLine.get(file.name) !== lastRaw.line
-    ) {
-      this.note({
-        kind: 'no-final-newline',
-        file: file.name,
-        line: lastRaw.line,
-        message: 'last entry is complete but has no newline yet (a write in progress?)',
-      });
-    }
-    const rewritten = rewrittenNote(file.name, layout, blank + (splitter?.emptyLines ?? 0), bomLine);
-    if (rewritten) this.note(rewritten);
+    await new FileWalk(file, index, report, this.sink, this.maxLineBytes).read();
+  }
+
+  /** What the walker does with each kind of line a file holds. */
+  private readonly sink: LineSink = {
+    otherLine: () => (this.endedTorn ? this.settleEndedTorn(null) : undefined),
+    unreadable: (loc, l) => this.badLine(loc, 'unreadable', l.reason, l.message, l.hint, l.lenient),
+    malformed: (report, loc, l, raw) =>
+      raw.terminated ? this.malformedLine(report, loc, l) : this.tornLastLine(loc, raw.length),
+    unhashed: (loc, how, report) => this.unhashedEntry(loc, how, report),
+    entry: (e) => this.entry(e),
+    readFailed: (file, report, err) => this.readFailed(file, report, err),
+    longLine: (file, raw) => this.longLine(file, raw),
+    note: (n) => this.note(n),
+    lastFindingLine: (name) => this.lastFindingLine.get(name),
+  };
+
+  /** A final line without a newline that is not a whole entry: a write in progress or cut off. */
+  private async tornLastLine(loc: Location, length: number): Promise<void> {
+    // A torn write after an ended one: nothing after them says an entry is missing.
+    if (this.endedTorn) await this.settleEndedTorn('end');
+    await this.flushPending();
+    this.finding({
+      ...loc,
+      class: 'incomplete',
+      reason: 'torn-last-line',
+      message: `final line is incomplete (no newline, ${length} bytes, not a whole entry): a write in progress or cut off by a crash`,
+    });
+  }
+
+  /** A whole line that is not JSON: a torn write continued on it, one ended by the next writer, or an edit. */
+  private malformedLine(report: FileReport, loc: Location, line: MalformedLine): Promise<void> | undefined {
+    const recovered = this.tornWriteRecovered(loc, line.text, report);
+    if (recovered === true) return undefined;
+    if (recovered !== false) return recovered.then((r) => (r ? undefined : this.notTornOnItsLine(loc, line)));
+    return this.notTornOnItsLine(loc, line);
+  }
+
+  private notTornOnItsLine(loc: Location, line: MalformedLine): Promise<void> | undefined {
+    const ended = this.tornWriteEnded(loc, line.text, line.message, line.hint);
+    if (ended === true) return undefined;
+    if (ended !== false) return ended.then((e) => (e ? undefined : this.malformedJson(loc, line)));
+    return this.malformedJson(loc, line);
+  }
+
+  private malformedJson(loc: Location, line: MalformedLine): Promise<void> | undefined {
+    if (this.endedTorn)
+      return this.settleEndedTorn(null).then(() =>
+        this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint),
+      );
+    return this.badLine(loc, 'tampered', 'malformed-json', line.message, line.hint);
+  }
+
+  /** The file could not be read on: reported, and the chain's predecessor is unknown after it. */
+  private async readFailed(file: AuditFile, report: FileReport, e: NodeJS.ErrnoException): Promise<void> {
+    await this.flushPending();
+    this.finding({
+      file: file.name,
+      line: report.lines + 1,
+      offset: report.bytes,
+      class: 'io-error',
+      reason: 'io-error',
+      message: readErrorText(file.name, e),
+    });
+    if (this.prev !== null) this.prevCandidate = this.prev;
+    this.prev = null;
   }
 
   /** An entry with a string hash. */
@@ -536,40 +455,17 @@ class ChainWalker {
     this.unhashed.count++;
   }
 
-  /**
-   * Entries without a hash inside the chain, told by the entry after them (`next`; null: none).
-   * Loki Mode's writer with integrity off for a while (`LOKI_AUDIT_NO_INTEGRITY`) writes such
-   * entries and chains the next hashed entry around them (spec §10.15); lines inserted look the
-   * same, and neither can be verified: tampered either way, but saying which it can be. When the
-   * entry after them does not chain around them, hashes were removed from chained entries.
-   */
+  /** Entries without a hash inside the chain, told by the entry after them (`next`; null: none): line-rules.ts. */
   private closeUnhashed(next: ChainEntry | null | 'unknown'): void {
     const u = this.unhashed;
     if (!u) return;
     this.unhashed = null;
-    const n = `${u.count} entr${u.count === 1 ? 'y' : 'ies'}`;
-    if (next && next !== 'unknown' && (this.prev === null || !chainsFrom(next, this.prev))) {
-      this.finding({
-        ...u.first,
-        class: 'tampered',
-        reason: 'missing-hash',
-        message: `${n} without a hash inside the chain, and the entry after them (${next.loc.file}:${next.loc.line}) does not chain from the entry before them: hashes were removed from chained entries`,
-      });
+    const v = diagnoseUnhashed({ first: u.first, count: u.count, next, prev: this.prev });
+    this.finding(v.finding);
+    if (v.breaksChain) {
       if (this.prev !== null) this.prevCandidate = null;
       this.prev = null;
-      return;
     }
-    this.finding({
-      ...u.first,
-      class: 'tampered',
-      reason: 'unhashed-entries',
-      message:
-        next === 'unknown'
-          ? `${n} without a hash inside the chain: written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`
-          : next
-            ? `${n} without a hash, and the chain skips around them (the entry after them chains from the entry before them): written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`
-            : `${n} without a hash at the end of the chain: written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or appended; not verifiable`,
-    });
   }
 
   /**
@@ -582,12 +478,7 @@ class ChainWalker {
     this.preIntegrityHere = null;
     this.preIntegrity.count -= here.count;
     here.report.preIntegrityEntries -= here.count;
-    this.finding({
-      ...here.first,
-      class: 'tampered',
-      reason: 'unhashed-entries',
-      message: `${here.count} entr${here.count === 1 ? 'y' : 'ies'} without a hash before the first hashed entry of the same file: a pre-integrity file holds no hashed entry, so these were inserted; not verifiable`,
-    });
+    this.finding(prependedUnhashedFinding(here.first, here.count));
   }
 
   /**
@@ -611,15 +502,7 @@ class ChainWalker {
     const base = this.started ? this.prev : this.options.startHash || null;
     if (base === null || chainHash(base, tail.canonical) !== tail.stored) return false;
     if (this.endedTorn) this.endedTornRecovered(); // it goes on from the entry before them
-    const nul = /^\0+$/.test(text.slice(0, tail.at));
-    const finding: Finding = {
-      ...loc,
-      class: 'incomplete',
-      reason: 'torn-write-recovered',
-      message: nul
-        ? `${tail.at} NUL bytes where entries were (a power loss before the data reached the disk) and the next entry was appended after them on the same line; the chain continues intact`
-        : `a write was cut off (${tail.at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
-    };
+    const finding = tornSameLineFinding(loc, text, tail.at);
     this.finding(finding);
     this.torn = { base, finding, siblings: 0 };
     if (!this.started) {
@@ -684,23 +567,13 @@ class ChainWalker {
   private endedTornRecovered(): void {
     const t = this.endedTorn as NonNullable<ChainWalker['endedTorn']>;
     this.endedTorn = null;
-    for (const l of t.lines)
-      this.finding({
-        ...l.loc,
-        class: 'incomplete',
-        reason: 'torn-write-recovered',
-        message: /^\0+$/.test(l.text)
-          ? `${l.text.length} NUL bytes where entries were (a power loss before the data reached the disk), on a line of their own; the chain goes on from the last whole entry before them`
-          : `a write was cut off (${l.text.length} bytes, not a whole entry) and the next writer ended its line; the chain goes on from the last whole entry before it`,
-      });
+    for (const l of t.lines) this.finding(tornOwnLineFinding(l.loc, l.text));
   }
 
   /** An entry that chains from the last whole entry before a torn write (spec §10.17): the writer's own doing. */
   private tornSibling(e: ChainEntry): void {
     const torn = this.torn as NonNullable<ChainWalker['torn']>;
-    if (torn.siblings++ === 0)
-      torn.finding.message +=
-        '; the entry after it chains from the same entry before the torn line, as the writer does when it re-reads the file and skips the merged line (spec §10.17)';
+    if (torn.siblings++ === 0) torn.finding.message += TORN_SIBLING_NOTE;
     this.accept(e);
   }
 
@@ -719,8 +592,8 @@ class ChainWalker {
       next,
       firstOfHistory: p.firstOfHistory,
       lastPreIntegrity: this.preIntegrity.count > 0 ? this.preIntegrity.last : null,
-      earlier: () => (earlier ??= this.findEarlier(e)),
-      later: () => (later ??= this.findLater(e)),
+      earlier: () => (earlier ??= this.history.earlier(e)),
+      later: () => (later ??= this.history.later(e)),
       missingDatesBefore: () => missingDates(this.files.slice(0, e.fileIndex + 1)),
     };
     const v = await diagnoseBreak(ctx);
@@ -751,89 +624,11 @@ class ChainWalker {
   }
 
   /**
-   * Re-reads the entries before `e` (the earlier files, and `e`'s file up to it) for the hash
-   * `e` chains from and for a copy of `e`. Only after a break, within the search budget.
-   */
-  private findEarlier(e: ChainEntry): Promise<Found> {
-    return this.search(e, 0, e.fileIndex, e.loc.offset);
-  }
-
-  /** Re-reads the files after `e`'s for the hash `e` chains from (a clock step, spec §10.19). */
-  private findLater(e: ChainEntry): Promise<Found> {
-    return this.search(e, e.fileIndex + 1, this.files.length - 1, Infinity);
-  }
-
-  /**
-   * Scans files `from..to` (the last one only up to byte `endOffset`) for an entry whose stored
-   * hash `e` chains from, and one with `e`'s own stored hash. Stops when both are found, or when
-   * the walk's search budget (bytes re-read) is spent; then says so once in a note.
-   */
-  private async search(e: ChainEntry, from: number, to: number, endOffset: number): Promise<Found> {
-    const result: Found = {};
-    for (let i = from; i <= to && !(result.from && result.duplicate); i++) {
-      const file = this.files[i];
-      if (file.stream) continue; // read once, cannot be read again
-      const end = i === to ? endOffset : Infinity;
-      try {
-        for await (const raw of scanLines(openAuditFile(file.path), { maxLineBytes: this.maxLineBytes })) {
-          if (raw.offset >= end) break;
-          this.searchBudget -= raw.length + 1;
-          if (this.searchBudget < 0) {
-            this.budgetSpent();
-            return result;
-          }
-          const d = decodeLine(raw, this.maxLineBytes);
-          if (d.kind !== 'text') continue;
-          let parsed;
-          try {
-            parsed = canonicalizeEntry(d.text, { hashKeys: HASH_KEYS });
-          } catch {
-            continue;
-          }
-          const h = parsed.hashValue;
-          if (typeof h !== 'string') continue;
-          const loc = { file: file.name, line: raw.line, offset: raw.offset, hash: h, fileIndex: i };
-          if (h === e.stored) result.duplicate ??= loc;
-          // A line too long to hold is hashed by streaming it: not once per earlier entry.
-          if (!result.from && !e.hashFrom && chainHash(h, e.canonical) === e.stored) result.from = loc;
-        }
-      } catch {
-        // Unreadable files were reported during the main pass.
-      }
-    }
-    return result;
-  }
-
-  private budgetSpent(): void {
-    if (this.searchBudget === -Infinity) return;
-    this.searchBudget = -Infinity;
-    this.note({
-      kind: 'resync',
-      message: `stopped searching other entries to explain breaks after re-reading ${SEARCH_BUDGET_BYTES / 1048576} MiB: later breaks are reported without saying where their entries chain from`,
-    });
-  }
-
-  /**
    * Starts following a replay: the entries after `of` (in chain order) that `e`'s file repeats
    * are copies, not new entries.
    */
   private startReplay(e: ChainEntry, finding: Finding, of: FoundEntry): void {
-    const files = this.files;
-    const maxLineBytes = this.maxLineBytes;
-    async function* storedAfter(): AsyncGenerator<string> {
-      for (let i = of.fileIndex; i < files.length; i++) {
-        const f = files[i];
-        if (f.stream) return;
-        const start = i === of.fileIndex && !f.gz ? of.offset : 0;
-        for await (const raw of scanLines(openAuditFile(f.path, start), { maxLineBytes, startOffset: start })) {
-          if (i === of.fileIndex && raw.offset <= of.offset) continue;
-          const d = decodeLine(raw, maxLineBytes);
-          const h = d.kind === 'text' ? storedHash(d.text) : null;
-          if (h) yield h;
-        }
-      }
-    }
-    this.replay = { finding, copies: 1, of, original: storedAfter() };
+    this.replay = { finding, copies: 1, of, original: this.history.storedAfter(of) };
     this.anchor(e);
   }
 
@@ -854,29 +649,4 @@ class ChainWalker {
     this.replay = null;
     return false;
   }
-}
-
-/** Bytes the walk may re-read to explain breaks (where an entry chains from, copies of it). */
-const SEARCH_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
-
-/** The note for a file whose values are intact but whose bytes are not as the writer wrote them. */
-function rewrittenNote(file: string, layout: LineLayout, blank: number, bomLine: number): Note | null {
-  const rewrites: string[] = [];
-  if (layout.crlf) rewrites.push('CRLF line endings');
-  if (layout.cr)
-    rewrites.push("CR-only line endings (read one entry per line, as Python's universal newlines read them)");
-  if (layout.bom)
-    rewrites.push(
-      `a UTF-8 byte-order mark at the start of line ${bomLine} (Loki Mode's verifier cannot read that line; it is not a torn write)`,
-    );
-  if (blank) rewrites.push(`${blank} blank line(s)`);
-  if (layout.nonAscii) rewrites.push('raw non-ASCII bytes (the writer escapes them)');
-  if (layout.loneCr)
-    rewrites.push("a bare CR inside a line (Loki Mode's verifier splits the line there and reports tampering)");
-  if (!rewrites.length) return null;
-  return {
-    kind: 'rewritten',
-    file,
-    message: `not as Loki Mode's writer wrote it, values intact: ${rewrites.join(', ')}`,
-  };
 }
