@@ -152,6 +152,25 @@ describe('summary --by', () => {
     assert.deepEqual(JSON.parse(r.stdout), []);
   });
 
+  it('a line that is no entry is named on stderr; the buckets of the rest are printed', async () => {
+    const bad = tempDir('loki-audit-by-bad-');
+    try {
+      write(bad.dir, [{ t: '2026-02-01T09:10:00Z' }]);
+      appendFileSync(join(bad.dir, 'audit-2026-02-01.jsonl'), '{"timestamp": "2026-02-01T09:20:00+00:00", torn\n');
+      write(bad.dir, [{ t: '2026-02-01T09:30:00Z' }]);
+      const r = assertExit(await runCli(['summary', '--dir', bad.dir, '--all', '--by', '1h']), 0);
+      assert.deepEqual(
+        tsvRows(r.stdout)
+          .slice(1)
+          .map((row) => row.slice(0, 3)),
+        [['2026-02-01T09:00:00+00:00', '2026-02-01T10:00:00+00:00', '2']],
+      );
+      assert.match(r.stderr, /^warning: audit-2026-02-01\.jsonl:2: malformed JSON/m);
+    } finally {
+      bad.cleanup();
+    }
+  });
+
   it('refuses a width that does not tile a day in one line, exit 2', async () => {
     const r = assertExit(await runCli(['summary', '--dir', dir, '--all', '--by', '7m']), 2);
     assert.equal(r.stdout, '');
