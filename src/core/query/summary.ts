@@ -13,6 +13,7 @@ import { verifyDashboardChain } from '../chain/verify-chain.js';
 import { filesInDateRange } from '../read/files.js';
 import type { StreamKind } from '../read/streams.js';
 import { resolveAuditSource } from '../read/streams.js';
+import type { FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
 import { compactJson, memberText } from '../read/json-text.js';
 import type { Level } from '../read/view.js';
@@ -132,6 +133,8 @@ export interface ChainStatus {
 /** Options for {@link summarize}. */
 export interface SummaryOptions {
   window: TimeWindow;
+  /** Entry filters (event, level, actor …) on top of the window; its own `window` is ignored. */
+  filter?: FilterSpec;
   /** Which of Loki Mode's streams (default: detected from the directory, see streams.ts). */
   stream?: StreamKind;
   top?: number;
@@ -182,7 +185,7 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   const { since, until } = options.window;
   const top = options.top ?? 10;
   const keepFailures = options.recentFailures ?? 5;
-  const inWindow = compileFilter({ window: options.window });
+  const inWindow = compileFilter({ ...options.filter, window: options.window });
 
   const byEvent = new Map<string, number>();
   const byActor = new Map<string, number>();
