@@ -11,7 +11,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSample } from '../../scripts/sample.js';
+import { spawnSync } from 'node:child_process';
 import { assertExit, runCli, runMeasured } from '../helpers/cli.js';
+import { NODE_EXPORTER, startNodeExporter } from '../helpers/node-exporter.js';
 
 type Kind = 'intact' | 'tampered' | 'torn' | 'missing' | 'empty';
 
@@ -184,15 +186,41 @@ describe('verify: several directories (a fleet)', () => {
     assert.equal(quiet.stdout, '');
   });
 
-  it('--metrics-file: one series per directory, with its own verdict and exit code', async () => {
-    const prom = join(root, 'fleet.prom');
-    assertExit(await runCli(['verify', '--metrics-file', prom, ...dirs.slice(0, 8).flatMap((d) => ['--dir', d])]), 1);
+  it('--metrics-file: one series per directory, with its own verdict and exit code; promtool and node_exporter take it', async () => {
+    const textfiles = join(root, 'textfiles');
+    mkdirSync(textfiles, { recursive: true });
+    const prom = join(textfiles, 'fleet.prom');
+    const eight = dirs.slice(0, 8);
+    assertExit(await runCli(['verify', '--metrics-file', prom, ...eight.flatMap((d) => ['--dir', d])]), 1);
     const text = readFileSync(prom, 'utf8');
-    for (const [i, d] of dirs.slice(0, 8).entries()) {
+    for (const [i, d] of eight.entries()) {
       assert.ok(text.includes(`loki_audit_verify_verdict{dir="${d}",class="${VERDICT[kinds[i]]}"} 1\n`), d);
       assert.ok(text.includes(`loki_audit_verify_exit_code{dir="${d}"} ${EXIT[kinds[i]]}\n`), d);
     }
     assert.equal(text.match(/^# TYPE loki_audit_verify_verdict /gm)?.length, 1, 'one family, many series');
+    if (spawnSync('promtool', ['--version']).status === 0) {
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+    }
+    if (!NODE_EXPORTER) return;
+    const ne = await startNodeExporter(textfiles);
+    try {
+      const samples = await ne.scrape();
+      assert.ok(
+        samples.some((x) => x.name === 'node_textfile_scrape_error' && x.value === 0),
+        ne.log(),
+      );
+      for (const [i, d] of eight.entries()) {
+        const verdict = samples.filter((x) => x.name === 'loki_audit_verify_verdict' && x.labels.dir === d);
+        assert.deepEqual(
+          verdict.filter((x) => x.value === 1).map((x) => x.labels.class),
+          [VERDICT[kinds[i]]],
+          d,
+        );
+      }
+    } finally {
+      await ne.stop();
+    }
   });
 
   it('flags that hold one directory (--state, --checkpoints, --expect-head, --against-loki) are refused, exit 2', async () => {
