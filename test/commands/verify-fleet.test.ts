@@ -164,6 +164,8 @@ describe('verify: several directories (a fleet)', () => {
     assertExit(await runCli(['verify', '--dir', missing, '--dir', tampered, '--dir', torn]), 1);
     assertExit(await runCli(['verify', '--dir', torn, '--dir', missing]), 3);
     assertExit(await runCli(['verify', '--dir', intact, '--dir', torn]), 4);
+    // --dir takes several values (an unquoted glob the shell expanded).
+    assertExit(await runCli(['verify', '--dir', intact, torn]), 4);
     assertExit(await runCli(['verify', '--dir', intact, '--dir', intact.replace('host-00', 'host-03')]), 0);
     const nothing = assertExit(await runCli(['verify', join(root, 'nope-*')]), 3);
     assert.match(
