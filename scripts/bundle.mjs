@@ -1,6 +1,7 @@
 // Bundles the CLI (src/cli.ts, with oclif and every dependency) into dist/cli.cjs, and the
-// verify worker thread next to it (dist/verify-worker.js, which src/core/chain/parallel/fast-path.ts
-// starts), so that a start loads one file instead of ~250 modules (see src/cli.ts). V8's code
+// worker threads next to it (dist/verify-worker.js, which src/core/chain/parallel/fast-path.ts
+// starts; dist/fleet-worker.js, which src/core/chain/fleet.ts starts for `verify` of several
+// directories), so that a start loads one file instead of ~250 modules (see src/cli.ts). V8's code
 // cache for it is written next (scripts/code-cache.mjs); type checking is tsc's.
 import { build } from 'esbuild';
 
@@ -22,7 +23,10 @@ await build({
 });
 await build({
   ...common,
-  entryPoints: { 'verify-worker': 'src/core/chain/parallel/verify-worker.ts' },
+  entryPoints: {
+    'verify-worker': 'src/core/chain/parallel/verify-worker.ts',
+    'fleet-worker': 'src/core/chain/fleet-worker.ts',
+  },
   outdir: 'dist',
   format: 'esm',
   // The CommonJS dependencies call require() for Node's built-in modules.

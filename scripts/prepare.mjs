@@ -16,6 +16,7 @@ const OUTPUTS = [
   'dist/cli.cjs',
   'dist/cli.cjs.cache',
   'dist/verify-worker.js',
+  'dist/fleet-worker.js',
   'oclif.manifest.json',
   'dist/man/loki-audit.1',
 ];

@@ -299,3 +299,40 @@ export function forwardExitCode(
   if (reports.some((r) => r.deadLettered > 0)) return Exit.deadLettered;
   return Exit.ok;
 }
+
+/**
+ * Fleet verify (several directories): the exit codes of its directories, most severe first;
+ * the run exits with the first of them any directory ended with (docs/verify.md, docs/exit-codes.md).
+ * What proves a chain altered comes first, so that in cron a tampered directory is never hidden
+ * behind another directory's error: tampered (or failed by `--strict`), anchor mismatch,
+ * unreadable line; then a directory that could not be verified at all (missing, empty or
+ * unreadable: io; disk full; a stream without a chain); then freshness; then the writer's own
+ * accidents (mid-chain, fork, torn last line, quirk); 0 last.
+ */
+export const FLEET_EXIT_SEVERITY: readonly number[] = [
+  Exit.tampered,
+  Exit.anchorMismatch,
+  Exit.unreadableLine,
+  Exit.io,
+  Exit.diskFull,
+  Exit.streamUnsupported,
+  Exit.staleHead,
+  Exit.staleCheckpoint,
+  Exit.midChain,
+  Exit.fork,
+  Exit.incomplete,
+  Exit.quirk,
+  Exit.ok,
+];
+
+/**
+ * The exit code of a fleet run: the most severe of its directories' codes by
+ * {@link FLEET_EXIT_SEVERITY}; a code not in that list (none is expected) ranks just below
+ * tampered. 0 for no directory.
+ */
+export function fleetExitCode(codes: Iterable<number>): number {
+  const rank = (c: number): number => (FLEET_EXIT_SEVERITY.includes(c) ? FLEET_EXIT_SEVERITY.indexOf(c) : 0.5);
+  let worst: number = Exit.ok;
+  for (const c of codes) if (rank(c) < rank(worst)) worst = c;
+  return worst;
+}

@@ -40,15 +40,15 @@ export class MetricsRun {
     this.previous = previousValues(path);
   }
 
-  /** The run as metrics see it, ended now with `exitCode`. */
-  info(exitCode: number): RunInfo {
+  /** The run as metrics see it, ended now with `exitCode`; `dir`: one directory of a fleet run (default: the run's). */
+  info(exitCode: number, dir = this.dir): RunInfo {
     return {
       command: this.command,
-      dir: this.dir,
+      dir,
       startedAt: this.startedAt,
       endedAt: Date.now(),
       exitCode,
-      lastSuccess: previousSuccess(this.previous, this.command, this.dir),
+      lastSuccess: previousSuccess(this.previous, this.command, dir),
     };
   }
 

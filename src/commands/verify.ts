@@ -1,4 +1,4 @@
-import { Errors, Flags } from '@oclif/core';
+import { Errors, Flags, type Interfaces } from '@oclif/core';
 import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg, shellQuote } from '../cli/base-command.js';
 import { AuditDirError } from '../core/read/files.js';
@@ -13,7 +13,8 @@ import { reportOutputFlag } from '../cli/output-flags.js';
 import { CHAIN_STREAMS, resolveAuditSource, StreamChoiceError, type AuditSource } from '../core/read/streams.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { metricsFileFlag, MetricsRun, writeMetricsAfterError } from '../cli/metrics-flags.js';
-import { verifyMetrics } from '../output/metrics.js';
+import { fleetVerifyMetrics, verifyMetrics } from '../output/metrics.js';
+import { fleetTargets, refuseOneDirectoryFlags, runFleetVerify, type FleetReport } from '../cli/verify-fleet.js';
 import { DurationError, parseDuration } from '../core/query/time.js';
 
 export default class Verify extends AuditCommand {
@@ -30,6 +31,8 @@ ${exitCodesHelp('verify')}`;
     '<%= config.bin %> <%= command.id %> --quiet        # cron: silent when intact',
     '<%= config.bin %> <%= command.id %> --strict -o json',
     '<%= config.bin %> <%= command.id %> --stdin < exported.jsonl',
+    "<%= config.bin %> <%= command.id %> '/srv/fleet/*/audit' --quiet   # a fleet: one line per directory",
+    '<%= config.bin %> <%= command.id %> --dirs-from /etc/loki-audit/fleet.list --metrics-file /var/lib/node_exporter/textfile/loki-audit.prom',
   ];
 
   static override enableJsonFlag = true;
@@ -37,6 +40,18 @@ ${exitCodesHelp('verify')}`;
   static override args = dirArg;
 
   static override flags = {
+    dir: Flags.string({
+      char: 'd',
+      multiple: true,
+      summary:
+        'Audit directory (default: $LOKI_AUDIT_DIR, else ~/.loki/dashboard/audit); repeat it, or give a glob (quoted), to verify several.',
+      helpGroup: 'GLOBAL',
+    }),
+    'dirs-from': Flags.string({
+      summary:
+        'Verify every directory listed in FILE (- for standard input): one path or glob per line; blank lines and # comments skipped.',
+      helpGroup: 'FLEET',
+    }),
     ...streamFlag,
     ...reportOutputFlag,
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
@@ -112,7 +127,8 @@ ${exitCodesHelp('verify')}`;
     jobs: Flags.integer({
       min: 1,
       max: 64,
-      summary: 'Threads that verify files in parallel (default: the cores, at most 4; 1 = this thread only).',
+      summary:
+        'Threads that verify files in parallel (default: the cores, at most 4; 1 = this thread only); several directories: threads in all (default: the cores).',
     }),
     stdin: Flags.boolean({
       summary: 'Verify one chain read from standard input (e.g. search -o raw, zcat FILE) instead of a directory.',
@@ -150,10 +166,16 @@ ${exitCodesHelp('verify')}`;
     return [`to verify this one file: ${stdin}`, ...hints];
   }
 
-  async run(): Promise<Judged<DirectoryReport>> {
+  /** Several directories: their paths (for the error path's metrics). */
+  private fleet: string[] | null = null;
+
+  async run(): Promise<Judged<DirectoryReport> | FleetReport> {
     const { flags, args } = await this.parse(Verify);
-    const given = this.setup(flags, args);
+    const given = this.setup({ ...flags, dir: flags.dir?.[0] }, args);
+    const targets = fleetTargets({ dirs: flags.dir ?? [], arg: args.dir, dirsFrom: flags['dirs-from'] });
+    if (targets) this.fleet = targets.map((t) => t.dir);
     if (flags['metrics-file']) this.metrics = new MetricsRun(flags['metrics-file'], 'verify', given);
+    if (targets) return this.runFleet(targets, flags);
     const maxAgeMs = durationFlag('--max-age', flags['max-age']);
     const maxCheckpointAgeMs = durationFlag('--max-checkpoint-age', flags['max-checkpoint-age']);
     // The chains of what --dir holds (or of --stream); a stream without one has nothing to verify.
@@ -204,9 +226,40 @@ ${exitCodesHelp('verify')}`;
     return judged;
   }
 
+  /** Several directories (src/cli/verify-fleet.ts): one verdict line each and a summary line. */
+  private async runFleet(
+    targets: NonNullable<ReturnType<typeof fleetTargets>>,
+    flags: Interfaces.InferredFlags<typeof Verify.flags & Omit<typeof AuditCommand.baseFlags, 'dir'>>,
+  ): Promise<FleetReport> {
+    refuseOneDirectoryFlags(flags, targets.length);
+    const maxAgeMs = durationFlag('--max-age', flags['max-age']);
+    const { retentionFiles } = await verifyOptionsFromFlags(flags, targets[0].dir);
+    return runFleetVerify(targets, {
+      verify: {
+        strict: flags.strict,
+        maxLineBytes: flags['max-line-bytes'],
+        retentionFiles,
+        readHeadTime: this.metrics !== null,
+        freshness: maxAgeMs !== undefined ? { maxAgeMs, now: Date.now() } : undefined,
+      },
+      stream: flags.stream,
+      threads: flags.jobs,
+      quiet: flags.quiet,
+      json: this.jsonEnabled(),
+      chalk: this.chalk,
+      metrics: this.metrics,
+      out: (text) => this.out(text),
+    });
+  }
+
   /** A run that ended in an error still writes its metrics file: verdict `error`, its exit code. */
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    writeMetricsAfterError(this.metrics, err, (info) => verifyMetrics(null, info));
+    const fleet = this.fleet;
+    writeMetricsAfterError(this.metrics, err, (info) =>
+      fleet
+        ? fleetVerifyMetrics(fleet.map((dir) => ({ report: null, run: this.metrics!.info(info.exitCode, dir) })))
+        : verifyMetrics(null, info),
+    );
     return super.finally(err);
   }
 }

@@ -121,6 +121,22 @@ export function verifyMetrics(report: DirectoryReport | null, run: RunInfo): Met
   ];
 }
 
+/**
+ * Fleet verify's metrics: {@link verifyMetrics} of each directory (a `null` report: that
+ * directory ended in an error), in one file with one sample per directory in each family
+ * (every series carries its `dir` label).
+ */
+export function fleetVerifyMetrics(dirs: readonly { report: DirectoryReport | null; run: RunInfo }[]): MetricFamily[] {
+  const merged = new Map<string, { family: MetricFamily; samples: Sample[] }>();
+  for (const { report, run } of dirs)
+    for (const f of verifyMetrics(report, run)) {
+      const into = merged.get(f.name);
+      if (into) into.samples.push(...f.samples);
+      else merged.set(f.name, { family: f, samples: [...f.samples] });
+    }
+  return [...merged.values()].map(({ family, samples }) => ({ ...family, samples }));
+}
+
 /** `checkpoint`'s metrics; `signed` is null when nothing was signed (an error, a chain not intact). */
 export function checkpointMetrics(
   signed: { store: string; time: string; entries: number } | null,

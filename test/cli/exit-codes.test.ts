@@ -7,6 +7,8 @@ import {
   EXIT_CODE_TABLE,
   exitCodesHelp,
   exitCodesMarkdown,
+  FLEET_EXIT_SEVERITY,
+  fleetExitCode,
   judgeVerify,
   VERDICT_EXIT,
 } from '../../src/cli/exit-codes.js';
@@ -50,5 +52,17 @@ describe('exit codes: one table', () => {
     const ok = judgeVerify({ verdict: 'intact', strict: true, failsStrict: false });
     assert.equal(ok.exitCode, 0);
     assert.equal(ok.ok, true);
+  });
+
+  it('fleet verify exits with the most severe directory: tampered over everything, io over freshness and torn lines', () => {
+    assert.equal(fleetExitCode([]), Exit.ok);
+    assert.equal(fleetExitCode([Exit.ok, Exit.ok]), Exit.ok);
+    assert.equal(fleetExitCode([Exit.io, Exit.incomplete, Exit.tampered, Exit.io]), Exit.tampered);
+    assert.equal(fleetExitCode([Exit.incomplete, Exit.io]), Exit.io);
+    assert.equal(fleetExitCode([Exit.fork, Exit.midChain, Exit.ok]), Exit.midChain);
+    assert.equal(fleetExitCode([Exit.staleHead, Exit.anchorMismatch]), Exit.anchorMismatch);
+    // Every verdict's code is ranked, each once.
+    for (const code of Object.values(VERDICT_EXIT)) assert.ok(FLEET_EXIT_SEVERITY.includes(code), String(code));
+    assert.equal(new Set(FLEET_EXIT_SEVERITY).size, FLEET_EXIT_SEVERITY.length);
   });
 });

@@ -76,7 +76,14 @@ describe('packaging: npm pack, npm install -g of the tarball, the installed CLI'
 
   it('the tarball holds the built CLI and nothing of the sources or tests', () => {
     const paths = packed.files.map((f) => f.path).sort();
-    for (const p of ['bin/run.js', 'bin/load-cli.js', 'dist/cli.cjs', 'dist/cli.cjs.cache', 'dist/verify-worker.js'])
+    for (const p of [
+      'bin/run.js',
+      'bin/load-cli.js',
+      'dist/cli.cjs',
+      'dist/cli.cjs.cache',
+      'dist/verify-worker.js',
+      'dist/fleet-worker.js',
+    ])
       assert.ok(paths.includes(p), `${p} in ${paths.join(' ')}`);
     assert.ok(paths.includes('oclif.manifest.json'));
     for (const p of [
