@@ -5,6 +5,10 @@ import { AuditDirError } from '../core/read/files.js';
 import { Exit, judgeVerify, type Judged, exitCodesHelp } from '../cli/exit-codes.js';
 import { debugListener } from '../cli/debug.js';
 import { verifyOptionsFromFlags } from '../cli/verify-options.js';
+import { verifyLokiHosts, type LokiHostsFlags } from '../cli/loki-hosts.js';
+import type { LokiHostsReport } from '../core/chain/anchors/host-chain.js';
+import { formatLokiHosts } from '../output/loki-hosts.js';
+import { makeChalk, type ColorMode } from '../output/text.js';
 import { VerifyStateError } from '../core/chain/incremental.js';
 import { verifyDirectory, verifyStream, type DirectoryReport, type VerifyProgress } from '../core/chain/directory.js';
 import { formatVerifyReport } from '../output/verify.js';
@@ -93,6 +97,18 @@ ${exitCodesHelp('verify')}`;
       summary: 'With --against-loki: compare only entries before this time (exclusive).',
       helpGroup: 'ANCHORS',
     }),
+    host: Flags.string({
+      summary:
+        "With --against-loki: check host H's chain as stored in Loki (its host label), no local files needed; --since defaults to 90d.",
+      exclusive: ['all-hosts', 'stdin', 'state', 'checkpoints', 'expect-head'],
+      helpGroup: 'FLEET',
+    }),
+    'all-hosts': Flags.boolean({
+      summary:
+        'With --against-loki: check every host that forwarded to Loki, one verdict each, the most severe exit code.',
+      exclusive: ['stdin', 'state', 'checkpoints', 'expect-head'],
+      helpGroup: 'FLEET',
+    }),
     'loki-timestamp': Flags.option({
       options: ['entry', 'ingest'] as const,
       summary:
@@ -150,8 +166,9 @@ ${exitCodesHelp('verify')}`;
     return [`to verify this one file: ${stdin}`, ...hints];
   }
 
-  async run(): Promise<Judged<DirectoryReport>> {
+  async run(): Promise<Judged<DirectoryReport> | LokiHostsReport> {
     const { flags, args } = await this.parse(Verify);
+    if (flags.host !== undefined || flags['all-hosts']) return this.lokiHosts(flags);
     const given = this.setup(flags, args);
     if (flags['metrics-file']) this.metrics = new MetricsRun(flags['metrics-file'], 'verify', given);
     const maxAgeMs = durationFlag('--max-age', flags['max-age']);
@@ -202,6 +219,20 @@ ${exitCodesHelp('verify')}`;
     this.metrics?.write(verifyMetrics(judged, this.metrics.info(judged.exitCode)));
     if (!this.jsonEnabled()) this.out(formatVerifyReport(judged, this.chalk, { quiet: flags.quiet }));
     return judged;
+  }
+
+  /** `--host H` / `--all-hosts`: the chains stored in Loki, one verdict per host (cli/loki-hosts.ts). */
+  private async lokiHosts(
+    flags: LokiHostsFlags & { color: ColorMode; quiet?: boolean; 'max-age'?: string },
+  ): Promise<LokiHostsReport> {
+    this.chalk = makeChalk(flags.color);
+    const report = await verifyLokiHosts(flags, durationFlag('--max-age', flags['max-age']));
+    process.exitCode = report.exitCode;
+    if (!this.jsonEnabled()) {
+      const text = formatLokiHosts(report, this.chalk, { quiet: flags.quiet });
+      if (text) this.out(text);
+    }
+    return report;
   }
 
   /** A run that ended in an error still writes its metrics file: verdict `error`, its exit code. */
