@@ -6,6 +6,7 @@ import { Exit, judgeVerify, type Judged, exitCodesHelp } from '../cli/exit-codes
 import { debugListener } from '../cli/debug.js';
 import { verifyOptionsFromFlags } from '../cli/verify-options.js';
 import { verifyLokiHosts, type LokiHostsFlags } from '../cli/loki-hosts.js';
+import { storeFlag } from '../cli/checkpoint-store.js';
 import type { LokiHostsReport } from '../core/chain/anchors/host-chain.js';
 import { formatLokiHosts } from '../output/loki-hosts.js';
 import { makeChalk, type ColorMode } from '../output/text.js';
@@ -57,8 +58,9 @@ ${exitCodesHelp('verify')}`;
       summary:
         'Incremental (cron): remember what was verified in FILE; next time check the remembered tails and verify only new entries.',
     }),
-    checkpoints: pathFlag({
-      summary: 'Checkpoint store (from `loki-audit checkpoint`): every checkpointed head must still be in the chain.',
+    checkpoints: storeFlag({
+      summary:
+        'Checkpoint store (from `loki-audit checkpoint`), a directory or loki://HOST:PORT: every checkpointed head must still be in the chain.',
       helpGroup: 'ANCHORS',
     }),
     'public-key': pathFlag({
