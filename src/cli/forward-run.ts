@@ -7,7 +7,7 @@
  * `forwardExitCode`). What reaches stdout is one report (src/output/forward.ts); notes, hints and
  * progress go to stderr.
  */
-import { Errors, type Interfaces } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
 import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import { forward } from '../core/forward/pipeline.js';
 import { StateError } from '../core/forward/positions.js';
@@ -34,6 +34,7 @@ import { replayCommand } from './forward-replay.js';
 import { forwardSetup } from './forward-setup.js';
 import { MetricsRun, writeMetricsAfterError } from './metrics-flags.js';
 import { streamTitle } from './stream-flag.js';
+import { fail } from './usage-errors.js';
 
 /** What `forward --json` prints. */
 export interface ForwardResult {
@@ -53,11 +54,6 @@ export interface ForwardRunContext {
   version: string;
   json: boolean;
   out: (text: string) => void;
-}
-
-/** Stops the command with a message, an exit code and next steps (rendered by the base command). */
-function fail(message: string, exit: number, suggestions?: string[]): never {
-  throw new Errors.CLIError(message, { exit, suggestions });
 }
 
 /**
