@@ -18,6 +18,7 @@ import type { Finding, Note } from '../core/chain/report.js';
 import { discoverAuditFiles } from '../core/read/files.js';
 import { Exit } from './exit-codes.js';
 import { retentionFiles } from './loki-mode-env.js';
+import { lokiStoreUrl, readLokiCheckpoints } from './checkpoint-store.js';
 
 /** The verify flags read here. */
 export interface VerifyFlags {
@@ -69,14 +70,14 @@ export async function verifyOptionsFromFlags(
   let checkpoints: CheckpointsChecked | undefined;
   let witness: WitnessSummary | undefined;
   if (flags.checkpoints) {
-    const fromCheckpoints = checkpointsFromFlags(flags.checkpoints, flags);
+    const fromCheckpoints = await checkpointsFromFlags(flags.checkpoints, flags, env);
     anchors.push(...fromCheckpoints.anchors);
     anchorFindings.push(...fromCheckpoints.findings);
     checkpoints = fromCheckpoints.checked;
     if (checkpoints.checked === 0)
       extraNotes.push({
         kind: 'no-checkpoints',
-        message: `checkpoint store ${flags.checkpoints} ${existsSync(flags.checkpoints) ? 'holds no checkpoint' : 'does not exist'}: nothing outside the log was checked (write one with loki-audit checkpoint --key KEY --store ${flags.checkpoints})`,
+        message: `checkpoint store ${flags.checkpoints} ${lokiStoreUrl(flags.checkpoints) || existsSync(flags.checkpoints) ? 'holds no checkpoint' : 'does not exist'}: nothing outside the log was checked (write one with loki-audit checkpoint --key KEY --store ${flags.checkpoints})`,
       });
   }
   if ((flags.since || flags.until || flags['loki-timestamp']) && !flags['against-loki'])
@@ -109,21 +110,23 @@ export async function verifyOptionsFromFlags(
  * The signed checkpoints of `store`, checked with the key of `--public-key` or `--hmac-key-file`,
  * and what the store held.
  */
-function checkpointsFromFlags(
+async function checkpointsFromFlags(
   store: string,
   flags: VerifyFlags,
-): ReturnType<typeof checkpointAnchors> & { checked: CheckpointsChecked } {
+  env: NodeJS.ProcessEnv,
+): Promise<ReturnType<typeof checkpointAnchors> & { checked: CheckpointsChecked }> {
   const publicKey = flags['public-key'];
   const hmacFile = flags['hmac-key-file'];
   if (!publicKey && !hmacFile) usage('--checkpoints needs --public-key FILE (Ed25519) or --hmac-key-file FILE');
   try {
     const key = publicKey ? ed25519VerifyingKey(readFileSync(publicKey)) : hmacKey(readFileSync(hmacFile as string));
-    const stored = readCheckpoints(store);
+    const stored = lokiStoreUrl(store) ? await readLokiCheckpoints(store, flags.tenant, env) : readCheckpoints(store);
     const r = checkpointAnchors(stored, key);
     const times = r.anchors.map((a) => a.where?.time).filter((t): t is string => typeof t === 'string');
     const newest = times.length ? times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) : null;
     return { ...r, checked: { store, checked: stored.length, newest } };
   } catch (err) {
+    if (err instanceof Errors.CLIError) throw err;
     if (err instanceof CheckpointError || (err as NodeJS.ErrnoException).code) usage((err as Error).message);
     throw err;
   }

@@ -1,6 +1,8 @@
+import { Flags } from '@oclif/core';
 import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { signingKeyFromFlags } from '../cli/checkpoint-keys.js';
+import { lokiStoreUrl, pushLokiCheckpoint, storeFlag } from '../cli/checkpoint-store.js';
 import { Exit, judgeVerify, exitCodesHelp } from '../cli/exit-codes.js';
 import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
 import { headStatement, signCheckpoint, storeCheckpoint, writeKeyPair } from '../core/chain/anchors/checkpoints.js';
@@ -23,6 +25,7 @@ ${exitCodesHelp('checkpoint')}`;
     '<%= config.bin %> <%= command.id %> --new-key /etc/loki-audit/checkpoint.key',
     '<%= config.bin %> <%= command.id %> --key /etc/loki-audit/checkpoint.key --store /mnt/worm/loki-audit-checkpoints',
     '<%= config.bin %> verify --checkpoints /mnt/worm/loki-audit-checkpoints --public-key /etc/loki-audit/checkpoint.key.pub',
+    '<%= config.bin %> <%= command.id %> --key /etc/loki-audit/checkpoint.key --store loki://loki.example:3100',
   ];
 
   static override enableJsonFlag = true;
@@ -30,7 +33,14 @@ ${exitCodesHelp('checkpoint')}`;
   static override args = dirArg;
 
   static override flags = {
-    store: pathFlag({ summary: 'Checkpoint store directory (keep it off this host or write-once).' }),
+    store: storeFlag({
+      summary:
+        'Checkpoint store: a directory (keep it off this host or write-once), or Loki as loki://HOST:PORT (loki+https:// for TLS).',
+    }),
+    tenant: Flags.string({
+      summary:
+        'With --store loki://…: tenant (X-Scope-OrgID). Credentials from LOKI_AUDIT_LOKI_TOKEN, or LOKI_AUDIT_LOKI_USERNAME/PASSWORD.',
+    }),
     key: pathFlag({ summary: 'Ed25519 private key (PEM) file.' }),
     'hmac-key-file': pathFlag({ summary: 'Shared secret file for HMAC-SHA256 checkpoints.', exclusive: ['key'] }),
     'new-key': pathFlag({
@@ -68,7 +78,9 @@ ${exitCodesHelp('checkpoint')}`;
       this.fail('the chain is not intact: nothing was signed', Exit.notIntact, [`run: loki-audit verify --dir ${dir}`]);
     }
     const checkpoint = signCheckpoint(statement, key);
-    const path = storeCheckpoint(flags.store, checkpoint);
+    const path = lokiStoreUrl(flags.store)
+      ? await pushLokiCheckpoint(flags.store, checkpoint, flags.tenant)
+      : storeCheckpoint(flags.store, checkpoint);
     this.metrics?.write(
       checkpointMetrics(
         { store: flags.store, time: statement.time, entries: statement.entries },

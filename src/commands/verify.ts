@@ -5,6 +5,11 @@ import { AuditDirError } from '../core/read/files.js';
 import { Exit, judgeVerify, type Judged, exitCodesHelp } from '../cli/exit-codes.js';
 import { debugListener } from '../cli/debug.js';
 import { verifyOptionsFromFlags } from '../cli/verify-options.js';
+import { verifyLokiHosts, type LokiHostsFlags } from '../cli/loki-hosts.js';
+import { storeFlag } from '../cli/checkpoint-store.js';
+import type { LokiHostsReport } from '../core/chain/anchors/host-chain.js';
+import { formatLokiHosts } from '../output/loki-hosts.js';
+import { makeChalk, type ColorMode } from '../output/text.js';
 import { VerifyStateError } from '../core/chain/incremental.js';
 import { verifyDirectory, verifyStream, type DirectoryReport, type VerifyProgress } from '../core/chain/directory.js';
 import { formatVerifyReport } from '../output/verify.js';
@@ -68,8 +73,9 @@ ${exitCodesHelp('verify')}`;
       summary:
         'Incremental (cron): remember what was verified in FILE; next time check the remembered tails and verify only new entries.',
     }),
-    checkpoints: pathFlag({
-      summary: 'Checkpoint store (from `loki-audit checkpoint`): every checkpointed head must still be in the chain.',
+    checkpoints: storeFlag({
+      summary:
+        'Checkpoint store (from `loki-audit checkpoint`), a directory or loki://HOST:PORT: every checkpointed head must still be in the chain.',
       helpGroup: 'ANCHORS',
     }),
     'public-key': pathFlag({
@@ -107,6 +113,18 @@ ${exitCodesHelp('verify')}`;
     until: Flags.string({
       summary: 'With --against-loki: compare only entries before this time (exclusive).',
       helpGroup: 'ANCHORS',
+    }),
+    host: Flags.string({
+      summary:
+        "With --against-loki: check host H's chain as stored in Loki (its host label), no local files needed; --since defaults to 90d.",
+      exclusive: ['all-hosts', 'stdin', 'state', 'checkpoints', 'expect-head'],
+      helpGroup: 'FLEET',
+    }),
+    'all-hosts': Flags.boolean({
+      summary:
+        'With --against-loki: check every host that forwarded to Loki, one verdict each, the most severe exit code.',
+      exclusive: ['stdin', 'state', 'checkpoints', 'expect-head'],
+      helpGroup: 'FLEET',
     }),
     'loki-timestamp': Flags.option({
       options: ['entry', 'ingest'] as const,
@@ -169,8 +187,9 @@ ${exitCodesHelp('verify')}`;
   /** Several directories: their paths (for the error path's metrics). */
   private fleet: string[] | null = null;
 
-  async run(): Promise<Judged<DirectoryReport> | FleetReport> {
+  async run(): Promise<Judged<DirectoryReport> | FleetReport | LokiHostsReport> {
     const { flags, args } = await this.parse(Verify);
+    if (flags.host !== undefined || flags['all-hosts']) return this.lokiHosts(flags);
     const given = this.setup({ ...flags, dir: flags.dir?.[0] }, args);
     const targets = fleetTargets({ dirs: flags.dir ?? [], arg: args.dir, dirsFrom: flags['dirs-from'] });
     if (targets) this.fleet = targets.map((t) => t.dir);
@@ -250,6 +269,20 @@ ${exitCodesHelp('verify')}`;
       metrics: this.metrics,
       out: (text) => this.out(text),
     });
+  }
+
+  /** `--host H` / `--all-hosts`: the chains stored in Loki, one verdict per host (cli/loki-hosts.ts). */
+  private async lokiHosts(
+    flags: LokiHostsFlags & { color: ColorMode; quiet?: boolean; 'max-age'?: string },
+  ): Promise<LokiHostsReport> {
+    this.chalk = makeChalk(flags.color);
+    const report = await verifyLokiHosts(flags, durationFlag('--max-age', flags['max-age']));
+    process.exitCode = report.exitCode;
+    if (!this.jsonEnabled()) {
+      const text = formatLokiHosts(report, this.chalk, { quiet: flags.quiet });
+      if (text) this.out(text);
+    }
+    return report;
   }
 
   /** A run that ended in an error still writes its metrics file: verdict `error`, its exit code. */

@@ -28,6 +28,7 @@
  * NewSortEntryIterator does); structured metadata and `| json` labels are merged into the
  * stream's labels, or, with `X-Loki-Response-Encoding-Flags: categorize-labels`, are each
  * value's third element `{"structuredMetadata":{…},"parsed":{…}}` (and `encodingFlags`).
+ * GET /loki/api/v1/label/<name>/values (see {@link LokiReceiver.labelValues}).
  * `store: 'compact'` keeps a million entries in a few typed arrays and buffers (benchmarks).
  * Faults can be injected: status codes for the next N pushes, delays, and going down. Served
  * behind a path prefix (`pathPrefix`, as a reverse proxy would), anything else is a 404. Entries
@@ -283,6 +284,15 @@ class CompactStore implements StoreView {
   }
 }
 
+/** A Prometheus/Go duration (`6h`, `30m`, `1h30m`) in ms, as Loki parses `since`; null if not one. */
+function durationMs(text: string): number | null {
+  const units: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  if (!/^(\d+(ms|[dhms]))+$/.test(text)) return null;
+  let ms = 0;
+  for (const [, n, u] of text.matchAll(/(\d+)(ms|[dhms])/g)) ms += Number(n) * units[u];
+  return ms;
+}
+
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Errors as Loki's GroupedErrors.Error() prints them: "N errors like: M" per distinct message, "; " between. */
@@ -300,6 +310,8 @@ export class LokiReceiver {
   private readonly compact: CompactStore | null;
   /** Every `query_range` answered 200, in order (bounds in ns). */
   readonly queries: Array<{ start: bigint; end: bigint; limit: number; direction: string; query: string }> = [];
+  /** Every label values request answered 200, in order. */
+  readonly labelQueries: Array<{ name: string; start: bigint; end: bigint; query: string }> = [];
   private readonly seen = new Set<string>();
   pushes = 0;
   received = 0;
@@ -396,6 +408,8 @@ export class LokiReceiver {
     const prefix = (this.options.pathPrefix ?? '').replace(/\/$/, '');
     const path = url.pathname.startsWith(prefix + '/') ? url.pathname.slice(prefix.length) : null;
     if (req.method === 'GET' && path === '/loki/api/v1/query_range') return this.query(url, req, res);
+    const label = path ? /^\/loki\/api\/v1\/label\/([^/]+)\/values$/.exec(path) : null;
+    if (req.method === 'GET' && label) return this.labelValues(decodeURIComponent(label[1]), url, res);
     if (req.method !== 'POST' || path !== '/loki/api/v1/push') return this.reply(res, 404, '404 page not found');
     this.pushes++;
     this.events.emit('change');
@@ -622,6 +636,56 @@ export class LokiReceiver {
         stats: { summary: { totalEntriesReturned: taken, totalLinesProcessed: scanned } },
       },
     });
+    res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' }).end(body);
+  }
+
+  /**
+   * `GET /loki/api/v1/label/<name>/values` (Loki HTTP API, "Query label values"): the values of
+   * label `name` on the streams matching `query` (a stream selector; default every stream) with
+   * entries in `[start, end)`; `start` default 6h before `end`, `end` default now (the same
+   * timestamp forms as query_range), `since` a duration before `end` when `start` is absent.
+   * Answers `{"status":"success","data":["v1","v2"]}`, sorted. This receiver checks
+   * `max_query_length` on it as on query_range (same 400), so a client must window it too.
+   */
+  private labelValues(name: string, url: URL, res: ServerResponse): void {
+    const p = url.searchParams;
+    const now = BigInt(this.options.now?.() ?? Date.now()) * 1_000_000n;
+    let start: bigint;
+    let end: bigint;
+    try {
+      end = p.get('end') ? parseLokiTimestamp(p.get('end')!, 'end') : now;
+      const sinceMs = p.get('since') ? durationMs(p.get('since')!) : 6 * 3_600_000;
+      if (sinceMs === null) return this.reply(res, 400, `cannot parse "${p.get('since')}" as a duration`);
+      start = p.get('start') ? parseLokiTimestamp(p.get('start')!, 'start') : end - BigInt(sinceMs) * 1_000_000n;
+    } catch (err) {
+      return this.reply(res, 400, (err as Error).message);
+    }
+    if (end < start) return this.reply(res, 400, 'end timestamp must not be before or equal to start time');
+    const maxLengthMs = this.options.maxQueryLengthMs ?? 721 * 3_600_000;
+    const lengthMs = Number(end / 1_000_000n - start / 1_000_000n);
+    if (maxLengthMs > 0 && lengthMs > maxLengthMs)
+      return this.reply(
+        res,
+        400,
+        `the query time range exceeds the limit (query length: ${goDuration(lengthMs)}, limit: ${promDuration(maxLengthMs)})`,
+      );
+    let q: LogQuery | null = null;
+    try {
+      if (p.get('query')) q = parseLogQL(p.get('query')!);
+    } catch (err) {
+      if (err instanceof LogQLParseError) return this.reply(res, 400, err.message);
+      throw err;
+    }
+    this.labelQueries.push({ name, start, end, query: p.get('query') ?? '' });
+    const view = this.view();
+    const values = new Set<string>();
+    for (const i of view.order()) {
+      const ts = view.ts(i);
+      if (ts < start || ts >= end) continue;
+      const labels = view.labels(i);
+      if (name in labels && (!q || selects(q, labels))) values.add(labels[name]);
+    }
+    const body = JSON.stringify({ status: 'success', data: [...values].sort() });
     res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' }).end(body);
   }
 

@@ -26,7 +26,11 @@ import { lokiHeaders, type LokiAuth } from './client.js';
 
 /** Loki could not be queried (unreachable, an HTTP error, or a limit that cannot be met). */
 export class LokiQueryError extends Error {
-  constructor(message: string) {
+  /** @param status Loki's HTTP status, when it answered one (401/403: credentials, 404: path). */
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'LokiQueryError';
   }
@@ -53,6 +57,21 @@ export interface LokiQueryConfig {
   maxQueryLengthMs?: number;
   /** Called with each request's range and limit (tests, `--debug`). */
   onRequest?: (r: { startNs: bigint; endNs: bigint; limit: number }) => void;
+}
+
+/** The stream selector of what `forward` sends (its `service_name` label). */
+export const DEFAULT_SELECTOR = '{service_name="loki-audit"}';
+
+/**
+ * `selector` narrowed to one value of a label: `{a="b"}` and `host`, `web1` give
+ * `{a="b", host="web1"}` (the value quoted as a LogQL double-quoted string).
+ * @throws LokiQueryError when `selector` is not `{…}`.
+ */
+export function withLabel(selector: string, name: string, value: string): string {
+  const s = selector.trim();
+  if (!s.startsWith('{') || !s.endsWith('}')) throw new LokiQueryError(`not a LogQL stream selector: ${selector}`);
+  const inner = s.slice(1, -1).trim();
+  return `{${inner ? inner + ', ' : ''}${name}=${JSON.stringify(value)}}`;
 }
 
 /** Default of {@link LokiQueryConfig.maxQueryLengthMs}. */
@@ -153,6 +172,55 @@ export class LokiQueryClient implements ForwardedCopy {
   }
 
   /**
+   * The values of label `name` on streams of the selector with entries in `[startNs, endNs)`,
+   * sorted: `GET /loki/api/v1/label/<name>/values` (Loki HTTP API, "Query label values"; `start`,
+   * `end` in ns, `query` the selector), asked window by window like `query_range`, so a Loki
+   * that checks max_query_length on label queries answers too. Memory: the values (a label of
+   * low cardinality by design, such as `host`).
+   * @throws LokiQueryError as {@link entries}.
+   */
+  async labelValues(name: string, startNs: bigint, endNs: bigint): Promise<string[]> {
+    const o = this.config;
+    const values = new Set<string>();
+    let ws = startNs;
+    while (ws < endNs) {
+      const windowNs = BigInt(this.windowMs) * 1_000_000n;
+      const we = endNs - ws > windowNs ? ws + windowNs : endNs;
+      const u = new URL(
+        `loki/api/v1/label/${encodeURIComponent(name)}/values`,
+        o.url.endsWith('/') ? o.url : o.url + '/',
+      );
+      u.searchParams.set('start', ws.toString());
+      u.searchParams.set('end', we.toString());
+      u.searchParams.set('query', o.selector ?? DEFAULT_SELECTOR);
+      let body: { status?: string; data?: unknown };
+      try {
+        const res = await this.get(u, lokiHeaders(o.tenant, o.auth));
+        if (!res.ok) {
+          const text = (await res.text()).slice(0, 300).trim();
+          const long = /the query time range exceeds the limit \(query length: [^,]*, limit: ([0-9a-z]+)\)/.exec(text);
+          const ms = long ? promDurationMs(long[1]) : null;
+          if (res.status === 400 && ms !== null && ms > 0 && ms < this.windowMs) {
+            this.windowMs = ms > 2 * 3_600_000 ? ms - 3_600_000 : Math.max(1, Math.floor(ms / 2));
+            continue;
+          }
+          throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${text}`, res.status);
+        }
+        body = (await res.json()) as typeof body;
+      } catch (err) {
+        if (err instanceof LokiQueryError) throw err;
+        const e = err as Error & { cause?: { code?: string } };
+        throw new LokiQueryError(`cannot query ${u.host}: ${e.cause?.code ?? e.message}`);
+      }
+      if (!Array.isArray(body.data) || body.data.some((v) => typeof v !== 'string'))
+        throw new LokiQueryError('Loki answered label values that are not a list of strings');
+      for (const v of body.data as string[]) values.add(v);
+      ws = we;
+    }
+    return [...values].sort();
+  }
+
+  /**
    * GET `u`; a connection reset or refused on a reused keep-alive socket (the server closed it
    * idle as the request went out) is tried again, up to 3 times in all: the query is idempotent.
    */
@@ -180,7 +248,7 @@ export class LokiQueryClient implements ForwardedCopy {
     const o = this.config;
     const headers = { ...lokiHeaders(o.tenant, o.auth), 'X-Loki-Response-Encoding-Flags': 'categorize-labels' };
     const u = new URL('loki/api/v1/query_range', o.url.endsWith('/') ? o.url : o.url + '/');
-    u.searchParams.set('query', o.selector ?? '{service_name="loki-audit"}');
+    u.searchParams.set('query', o.selector ?? DEFAULT_SELECTOR);
     u.searchParams.set('start', start.toString());
     u.searchParams.set('end', end.toString());
     u.searchParams.set('limit', String(limit));
@@ -216,7 +284,7 @@ export class LokiQueryClient implements ForwardedCopy {
             return 'limit-too-high';
           }
         }
-        throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${text}`);
+        throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${text}`, res.status);
       }
       body = (await res.json()) as Body;
     } catch (err) {

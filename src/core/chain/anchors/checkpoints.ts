@@ -196,16 +196,25 @@ export function readCheckpoints(store: string): Array<{ path: string; checkpoint
   }
   return names.map((n) => {
     const path = join(store, n);
-    let c: Checkpoint;
-    try {
-      c = JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
-    } catch {
-      throw new CheckpointError(`${path} is not a readable checkpoint`);
-    }
-    if (c?.statement?.format !== 'loki-audit-checkpoint/1' || typeof c.statement.head !== 'string' || !c.signature)
-      throw new CheckpointError(`${path} is not a loki-audit checkpoint`);
-    return { path, checkpoint: c };
+    return { path, checkpoint: parseCheckpoint(readFileSync(path, 'utf8'), path) };
   });
+}
+
+/**
+ * One checkpoint from its JSON text (a store's file, or an entry of a Loki checkpoint stream);
+ * `where` names it in errors. The signature is not checked here ({@link checkpointAnchors}).
+ * @throws CheckpointError when the text is not JSON, or not a loki-audit checkpoint.
+ */
+export function parseCheckpoint(text: string, where: string): Checkpoint {
+  let c: Checkpoint;
+  try {
+    c = JSON.parse(text) as Checkpoint;
+  } catch {
+    throw new CheckpointError(`${where} is not a readable checkpoint`);
+  }
+  if (c?.statement?.format !== 'loki-audit-checkpoint/1' || typeof c.statement.head !== 'string' || !c.signature)
+    throw new CheckpointError(`${where} is not a loki-audit checkpoint`);
+  return c;
 }
 
 /**
