@@ -5,6 +5,7 @@ import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { Exit, forwardExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { filterFlags } from '../cli/filter-flags.js';
 import { forwardSetup } from '../cli/forward-setup.js';
+import { forwardConfig } from '../cli/config.js';
 import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import type { ForwardTarget, TargetPreview } from '../core/forward/target.js';
 import { replayDeadLetters, type ReplayReport } from '../core/forward/replay.js';
@@ -70,7 +71,6 @@ ${exitCodesHelp('forward')}`;
       summary: 'Keep forwarding new entries as they are written (rotation and midnight included).',
     }),
     'dry-run': Flags.boolean({ summary: 'Send nothing: show the streams, labels and messages that would be sent.' }),
-    config: pathFlag({ summary: 'Config file (default: .loki/config.yaml if present).' }),
     state: pathFlag({
       summary: "State file with each target's position (default: ~/.local/state/loki-audit/forward-<dir hash>.json).",
     }),
@@ -208,6 +208,7 @@ ${exitCodesHelp('forward')}`;
     const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(
       { ...flags, version: this.config.version },
       dir,
+      forwardConfig(this.configuration),
     );
     if (flags['replay-dead-letter']) return this.replay(flags, dir, statePath, deadLetterPath, targets);
     if ((this.metricsFile || flags['metrics-listen']) && !flags['dry-run']) {
