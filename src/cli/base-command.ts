@@ -214,13 +214,16 @@ export abstract class AuditCommand extends LokiCommand {
   >(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
     const out = await super.parse(options, argv);
     const flags = out.flags as Record<string, unknown>;
-    try {
-      this.configuration = await loadConfig({ explicit: flags.config as string | undefined });
-    } catch (err) {
-      if (err instanceof ConfigError) throw new Errors.CLIError(err.message, { exit: Exit.usage });
-      throw err;
+    // Read once per run, also when a command parses twice.
+    if (!this.configuration) {
+      try {
+        this.configuration = await loadConfig({ explicit: flags.config as string | undefined });
+      } catch (err) {
+        if (err instanceof ConfigError) throw new Errors.CLIError(err.message, { exit: Exit.usage });
+        throw err;
+      }
+      for (const w of this.configuration.warnings) this.warn(w);
     }
-    for (const w of this.configuration.warnings) this.warn(w);
     const defs = { ...this.ctor.baseFlags, ...this.ctor.flags } as Record<string, FlagRules>;
     const given = (name: string) =>
       flags[name] !== undefined &&

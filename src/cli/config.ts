@@ -18,13 +18,11 @@
  * would hold one is refused: name a file, or use the environment); a config file anyone may write
  * is refused, and so is a discovered `.loki/config.yaml` that is neither the user's nor root's.
  */
-import type { GenericSchema } from 'valibot';
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileKind } from '../core/read/open.js';
-import { DurationError, parseDuration, TimeZoneError, checkTimeZone } from '../core/query/time.js';
-import { SECTIONS, SETTINGS, expectedType, type Setting } from './config-keys.js';
+import { SECTIONS, SETTINGS, type Setting } from './config-keys.js';
 import { checkTargetKeys, TARGET_KEYS } from './forward-config-keys.js';
 import type { ConfigFile } from './forward-targets.js';
 import { expandPath } from './paths.js';
@@ -155,7 +153,7 @@ function readConfigText(layer: ConfigLayer & { required: boolean }): string | nu
 }
 
 type Yaml = typeof import('yaml');
-type Valibot = typeof import('valibot');
+type Schema = typeof import('./config-schema.js');
 
 /** A file's data and the line of each key path in it. */
 interface ParsedFile {
@@ -191,70 +189,6 @@ function parseFile(yaml: Yaml, file: string, text: string): ParsedFile {
   };
 }
 
-/** The schema of one file, made from {@link SETTINGS}; the project file (Loki Mode's) may hold other top-level keys. */
-function fileSchema(v: Valibot, project: boolean) {
-  const leaf = (s: Setting) => {
-    const m = expectedType(s);
-    if (Array.isArray(s.type)) return v.picklist(s.type as string[], m);
-    switch (s.type) {
-      case 'integer':
-        return v.pipe(v.number(m), v.integer(m), v.minValue(s.min ?? 0, m));
-      case 'boolean':
-        return v.boolean(m);
-      case 'duration':
-        return v.pipe(
-          v.string(m),
-          v.check((x) => valid(() => parseDuration(x), DurationError), m),
-        );
-      case 'zone':
-        return v.pipe(
-          v.string(m),
-          v.check((x) => valid(() => checkTimeZone(x), TimeZoneError), m),
-        );
-      default:
-        return v.pipe(v.string(m), v.minLength(1, m));
-    }
-  };
-  const root: Record<string, GenericSchema> = {};
-  const sections: Record<string, Record<string, GenericSchema>> = {};
-  for (const s of SETTINGS) {
-    const [a, b] = s.key.split('.');
-    if (b === undefined) root[a] = v.optional(leaf(s));
-    else (sections[a] ??= {})[b] = v.optional(leaf(s));
-  }
-  sections.forward.targets = v.optional(v.array(v.unknown(), 'a list of targets'));
-  for (const [name, keys] of Object.entries(sections)) root[name] = v.optional(v.strictObject(keys, 'a map'));
-  const list = 'a list of event names';
-  root.enterprise = v.optional(
-    v.looseObject(
-      {
-        audit: v.optional(
-          v.looseObject(
-            {
-              level: v.optional(v.string('a level name (debug, info, warning, error)')),
-              exclude_events: v.optional(v.array(v.string(list), list)),
-            },
-            'a map',
-          ),
-        ),
-        siem: v.optional(v.looseObject({}, 'a map')),
-      },
-      'a map',
-    ),
-  );
-  return project ? v.looseObject(root, 'a map') : v.strictObject(root, 'a map');
-}
-
-function valid(f: () => unknown, errorClass: new (...a: never[]) => Error): boolean {
-  try {
-    f();
-    return true;
-  } catch (err) {
-    if (err instanceof errorClass) return false;
-    throw err;
-  }
-}
-
 /** `verify.max_age`, `forward.targets[0].tenant`. */
 function dotted(path: ReadonlyArray<string | number>): string {
   return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${k}` : k)).join('');
@@ -282,11 +216,10 @@ function unknownKeyMessage(where: string, parent: ReadonlyArray<string | number>
  * Checks one file against the schema and forward's target keys.
  * @throws ConfigError naming `file:line`, the key and what it takes.
  */
-function checkFile(v: Valibot, file: string, kind: LayerKind, parsed: ParsedFile): void {
-  const r = v.safeParse(fileSchema(v, kind === 'project'), parsed.data, { abortEarly: true });
-  if (!r.success) {
-    const issue = r.issues[0];
-    const path = (issue.path ?? []).map((p) => p.key as string | number);
+function checkFile(schema: Schema, file: string, kind: LayerKind, parsed: ParsedFile): void {
+  const issue = schema.firstIssue(parsed.data, kind === 'project');
+  if (issue) {
+    const path = issue.path;
     if (issue.type === 'strict_object' && path.length) {
       const name = String(path[path.length - 1]);
       const parent = path.slice(0, -1);
@@ -353,15 +286,15 @@ export async function loadConfig(
   const env = options.env ?? process.env;
   const out: LoadedConfig = { layers: [], values: new Map(), targets: null, enterpriseAudit: {}, warnings: [] };
   let yaml: Yaml | null = null;
-  let v: Valibot | null = null;
+  let schema: Schema | null = null;
   for (const layer of configLayers({ ...options, env })) {
     const text = readConfigText(layer);
     if (text === null) continue;
     // Loaded only when there is a file: most runs have none, and the parsers cost every run memory.
     yaml ??= await import('yaml');
-    v ??= await import('valibot');
+    schema ??= await import('./config-schema.js');
     const parsed = parseFile(yaml, layer.path, text);
-    checkFile(v, layer.path, layer.kind, parsed);
+    checkFile(schema, layer.path, layer.kind, parsed);
     out.layers.push({ kind: layer.kind, path: layer.path });
     for (const s of SETTINGS) {
       const raw = getPath(parsed.data, s.key);
