@@ -10,6 +10,7 @@ import {
   integer,
   looseObject,
   minLength,
+  maxValue,
   minValue,
   number,
   optional,
@@ -58,6 +59,7 @@ function fileSchema(project: boolean) {
   sections.forward.targets = optional(array(unknown(), 'a list of targets'));
   for (const [name, keys] of Object.entries(sections)) root[name] = optional(strictObject(keys, 'a map'));
   const list = 'a list of event names';
+  const PORT = 'a port number (1 to 65535)';
   root.enterprise = optional(
     looseObject(
       {
@@ -70,7 +72,25 @@ function fileSchema(project: boolean) {
             'a map',
           ),
         ),
-        siem: optional(looseObject({}, 'a map')),
+        siem: optional(
+          looseObject(
+            {
+              syslog: optional(
+                looseObject(
+                  {
+                    host: optional(pipe(string('a host name'), minLength(1, 'a host name'))),
+                    port: optional(pipe(number(PORT), integer(PORT), minValue(1, PORT), maxValue(65535, PORT))),
+                    protocol: optional(picklist(['udp', 'tcp'], 'udp or tcp')),
+                    facility: optional(string('a facility name (local0 … local7, auth, …)')),
+                    format: optional(picklist(['rfc5424', 'rfc3164'], 'rfc5424 or rfc3164')),
+                  },
+                  'a map',
+                ),
+              ),
+            },
+            'a map',
+          ),
+        ),
       },
       'a map',
     ),

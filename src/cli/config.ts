@@ -60,8 +60,11 @@ export interface LoadedConfig {
   values: Map<string, Sourced>;
   /** `forward.targets` of the highest file that has them (paths absolute). */
   targets: Sourced<Array<Record<string, unknown>>> | null;
-  /** Loki Mode's `enterprise.audit` keys that forward applies (`level`, `exclude_events`). */
-  enterpriseAudit: { level?: Sourced<string>; exclude_events?: Sourced<string[]> };
+  /**
+   * Loki Mode's keys that forward applies, by key below `enterprise`: `audit.level`,
+   * `audit.exclude_events` (filters) and `siem.syslog` (a syslog target, taken whole).
+   */
+  enterprise: Map<string, Sourced>;
   /** Secret files named in a file that every user can read, one line each. */
   warnings: string[];
 }
@@ -155,6 +158,9 @@ function readConfigText(layer: ConfigLayer & { required: boolean }): string | nu
 type Yaml = typeof import('yaml');
 type Schema = typeof import('./config-schema.js');
 
+/** Loki Mode's keys below `enterprise` that loki-audit reads (docs/config.md). */
+const ENTERPRISE_KEYS = ['audit.level', 'audit.exclude_events', 'siem.syslog'] as const;
+
 /** A file's data and the line of each key path in it. */
 interface ParsedFile {
   data: Record<string, unknown>;
@@ -217,6 +223,13 @@ function unknownKeyMessage(where: string, parent: ReadonlyArray<string | number>
  * @throws ConfigError naming `file:line`, the key and what it takes.
  */
 function checkFile(schema: Schema, file: string, kind: LayerKind, parsed: ParsedFile): void {
+  // Loki Mode's file holds its own top-level keys; one a letter or two from a section of ours is a typo.
+  if (kind === 'project') {
+    const ours = knownKeys([]);
+    for (const name of Object.keys(parsed.data))
+      if (!ours.includes(name) && closest(name, ours))
+        throw new ConfigError(unknownKeyMessage(`${file}:${parsed.lineOf([], name) ?? 1}`, [], name));
+  }
   const issue = schema.firstIssue(parsed.data, kind === 'project');
   if (issue) {
     const path = issue.path;
@@ -284,7 +297,7 @@ export async function loadConfig(
   options: { explicit?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
-  const out: LoadedConfig = { layers: [], values: new Map(), targets: null, enterpriseAudit: {}, warnings: [] };
+  const out: LoadedConfig = { layers: [], values: new Map(), targets: null, enterprise: new Map(), warnings: [] };
   let yaml: Yaml | null = null;
   let schema: Schema | null = null;
   for (const layer of configLayers({ ...options, env })) {
@@ -323,24 +336,23 @@ export async function loadConfig(
       });
       out.targets = { value: resolved, file: layer.path, line: parsed.lineOf(['forward', 'targets']) };
     }
-    const audit = (parsed.data.enterprise as { audit?: { level?: string; exclude_events?: string[] } } | undefined)
-      ?.audit;
-    for (const k of ['level', 'exclude_events'] as const)
-      if (audit?.[k] !== undefined)
-        (out.enterpriseAudit as Record<string, Sourced>)[k] = {
-          value: audit[k],
-          file: layer.path,
-          line: parsed.lineOf(['enterprise', 'audit', k]),
-        };
+    for (const key of ENTERPRISE_KEYS) {
+      const value = getPath(parsed.data, `enterprise.${key}`);
+      if (value !== undefined)
+        out.enterprise.set(key, { value, file: layer.path, line: parsed.lineOf(['enterprise', ...key.split('.')]) });
+    }
   }
   return out;
 }
 
 /** The merged files in the shape forward's target builder reads (forward-targets.ts). */
 export function forwardConfig(config: LoadedConfig): ConfigFile {
-  const audit = config.enterpriseAudit;
+  const e = (key: string) => config.enterprise.get(key)?.value as never;
   return {
-    enterprise: { audit: { level: audit.level?.value, exclude_events: audit.exclude_events?.value } },
+    enterprise: {
+      audit: { level: e('audit.level'), exclude_events: e('audit.exclude_events') },
+      siem: { syslog: e('siem.syslog') },
+    },
     forward: {
       state: config.values.get('forward.state')?.value as string | undefined,
       dead_letter: config.values.get('forward.dead_letter')?.value as string | undefined,
@@ -442,8 +454,8 @@ export interface EffectiveConfig {
   settings: EffectiveSetting[];
   /** forward's targets from the files, secrets masked, and where they are. */
   targets: { source: string; list: Array<Record<string, unknown>> } | null;
-  /** Loki Mode's `enterprise.audit` keys forward applies. */
-  enterpriseAudit: Array<{ key: string; value: unknown; source: string }>;
+  /** Loki Mode's `enterprise.*` keys forward applies. */
+  enterprise: Array<{ key: string; value: unknown; source: string }>;
   /** The secret variables: whether each is set (their values are never shown). */
   secrets: Array<{ env: string; set: boolean }>;
   warnings: string[];
@@ -492,8 +504,8 @@ export function effectiveConfig(
         Object.fromEntries(Object.entries(x).map(([k, v]) => [k, MASKED_TARGET_KEYS.has(k) ? MASK : v])),
       ),
     },
-    enterpriseAudit: Object.entries(config.enterpriseAudit).map(([key, v]) => ({
-      key: `enterprise.audit.${key}`,
+    enterprise: [...config.enterprise].map(([key, v]) => ({
+      key: `enterprise.${key}`,
       value: v.value,
       source: sourceText({ kind: 'file', file: v.file, line: v.line }),
     })),

@@ -81,7 +81,19 @@ export type SyslogFormat = (typeof SYSLOG_FORMATS)[number];
 
 /** What the config file may hold. */
 export interface ConfigFile {
-  enterprise?: { audit?: { level?: string; exclude_events?: string[]; syslog_enabled?: boolean } };
+  enterprise?: {
+    audit?: { level?: string; exclude_events?: string[]; syslog_enabled?: boolean };
+    /** Loki Mode's syslog settings (spec §11): a target when nothing else names one. */
+    siem?: {
+      syslog?: {
+        host?: string;
+        port?: number;
+        protocol?: 'udp' | 'tcp';
+        facility?: string;
+        format?: 'rfc5424' | 'rfc3164';
+      };
+    };
+  };
   forward?: {
     dir?: string;
     state?: string;
@@ -489,6 +501,25 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
           timeoutMs: flags.timeout,
         },
         { facility: facility(flags.facility), hostname: flags.hostname, layout: flags['syslog-format'], device },
+        flags['batch-entries'],
+      ),
+    );
+  }
+  // Loki Mode's `.loki/config.yaml` `enterprise.siem.syslog` (spec §11), below its environment:
+  // UDP unless `protocol: tcp`, port 514, as LOKI_AUDIT_SYSLOG_* (spec §6.3).
+  const siem = config.enterprise?.siem?.syslog;
+  if (targets.length === 0 && siem?.host) {
+    const url = `${siem.protocol === 'tcp' ? 'tcp' : 'udp'}://${siem.host}:${siem.port ?? 514}`;
+    noCredentialsInUrl(url, 'config enterprise.siem.syslog.host');
+    targets.push(
+      await syslogTarget(
+        { url, framing: flags.framing, timeoutMs: flags.timeout },
+        {
+          facility: facility(flags.facility ?? siem.facility),
+          hostname: flags.hostname,
+          layout: flags['syslog-format'] ?? siem.format,
+          device,
+        },
         flags['batch-entries'],
       ),
     );

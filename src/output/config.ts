@@ -10,7 +10,7 @@ export interface ConfigView {
   files: ReadonlyArray<{ kind: string; path: string }>;
   settings: ReadonlyArray<{ key: string; value: unknown; source: string }>;
   targets: { source: string; list: ReadonlyArray<Record<string, unknown>> } | null;
-  enterpriseAudit: ReadonlyArray<{ key: string; value: unknown; source: string }>;
+  enterprise: ReadonlyArray<{ key: string; value: unknown; source: string }>;
   secrets: ReadonlyArray<{ env: string; set: boolean }>;
 }
 
@@ -35,7 +35,7 @@ export function formatConfig(view: ConfigView, chalk: ChalkInstance): string {
   const rows = [
     ['setting', 'value', 'source'],
     ...view.settings.map((s) => [s.key, show(s.value), safeText(s.source)]),
-    ...view.enterpriseAudit.map((s) => [s.key, show(s.value), safeText(s.source)]),
+    ...view.enterprise.map((s) => [s.key, show(s.value), safeText(s.source)]),
   ];
   const lines = columns(rows);
   out.push(chalk.bold(lines[0]), ...lines.slice(1).map((l) => (/ default$/.test(l) ? chalk.dim(l) : l)));

@@ -119,7 +119,7 @@ describe('config: which flags a value fills', () => {
     layers: [],
     values: new Map(Object.entries(values).map(([k, value]) => [k, { value, file: '/c.yaml', line: 1 }])),
     targets: null,
-    enterpriseAudit: {},
+    enterprise: new Map(),
     warnings: [],
   });
   const rules = {

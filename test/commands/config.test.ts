@@ -222,6 +222,38 @@ describe('config: layers, as every command reads them', () => {
     assert.equal(quiet.stderr, '');
   });
 
+  it("the project file may hold Loki Mode's own keys, not a near miss of a section", async () => {
+    write('proj/.loki/config.yaml', 'model: opus\nenterprise:\n  audit:\n    enabled: true\nverfy:\n  max_age: 1h\n');
+    const r = assertExit(await runCli(['verify', AUDIT], { env, cwd }), 2);
+    assert.match(r.stderr, /\.loki\/config\.yaml:5: config verfy: unknown key \(did you mean verify\?\)/);
+    write('proj/.loki/config.yaml', 'model: opus\nenterprise:\n  audit:\n    enabled: true\nverify:\n  max_age: 1h\n');
+    assertExit(await runCli(['verify', '--quiet', AUDIT], { env, cwd }), 21);
+  });
+
+  it("forward: Loki Mode's enterprise.siem.syslog is a target when nothing else names one; flags win", async () => {
+    const f = write(
+      'proj/.loki/config.yaml',
+      'enterprise:\n  siem:\n    syslog:\n      host: 127.0.0.1\n      port: 9\n      protocol: tcp\n      facility: auth\n      format: rfc3164\n      severity: info\n',
+    );
+    const run = (...flags: string[]) =>
+      runCli(['forward', '--dry-run', '--dir', AUDIT, '--state', join(t.dir, 's.json'), ...flags], { env, cwd });
+    const r = await run();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /syslog:tcp:\/\/127\.0\.0\.1:9/);
+    // auth = facility 4: PRI 4*8+6 = 38 for info, RFC 3164 (no version after the PRI).
+    assert.match(r.stdout, /<3[4-9]>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d /);
+    const flagged = await run('--facility', 'local0', '--syslog-format', 'rfc5424');
+    assert.equal(flagged.code, 0, flagged.stderr);
+    assert.match(flagged.stdout, /<13[0-9]>1 /, 'local0 = 16: PRI 128..135, RFC 5424 version 1');
+    assert.doesNotMatch(flagged.stdout, /<3[4-9]>/);
+    writeFileSync(f, 'enterprise:\n  siem:\n    syslog:\n      host: 127.0.0.1\n      port: 70000\n');
+    const bad = assertExit(await run(), 2);
+    assert.match(
+      bad.stderr,
+      /config\.yaml:5: config enterprise\.siem\.syslog\.port: must be a port number \(1 to 65535\), got 70000/,
+    );
+  });
+
   it('forward reads its targets from a project file found above the current directory', async () => {
     write(
       'proj/.loki/config.yaml',
