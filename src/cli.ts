@@ -12,6 +12,7 @@
 import Append from './commands/append.js';
 import Checkpoint from './commands/checkpoint.js';
 import Completion from './commands/completion.js';
+import Config from './commands/config.js';
 import Export from './commands/export.js';
 import Forward from './commands/forward.js';
 import Help from './commands/help.js';
@@ -28,6 +29,7 @@ export const COMMANDS = {
   append: Append,
   checkpoint: Checkpoint,
   completion: Completion,
+  config: Config,
   export: Export,
   forward: Forward,
   help: Help,

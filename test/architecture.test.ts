@@ -36,7 +36,10 @@ const ALLOWED: Record<string, { layers: string[]; packages?: RegExp }> = {
   // src/cli.ts, the bundle's entry: the commands, and oclif's hooks (src/cli/usage-errors.ts).
   root: { layers: ['commands', 'cli'], packages: /^@oclif\/core$/ },
   commands: { layers: ['cli', 'output', 'core', 'formats'], packages: /^@oclif\/core$/ },
-  cli: { layers: ['cli', 'core', 'formats', 'sinks', 'output'], packages: /^(@oclif\/core|yaml|chalk|tinyglobby)$/ },
+  cli: {
+    layers: ['cli', 'core', 'formats', 'sinks', 'output'],
+    packages: /^(@oclif\/core|yaml|valibot|chalk|tinyglobby)$/,
+  },
   output: { layers: ['output', 'core', 'formats'], packages: /^(chalk|cli-table3)$/ },
   formats: { layers: ['formats', 'core'], packages: /^$/ },
   sinks: { layers: ['sinks', 'core', 'formats'], packages: /^$/ },

@@ -5,7 +5,7 @@
  * mail, followed by `loki-audit: hint: …` lines for each next step; with `--json`, oclif's
  * error object on stdout.
  */
-import { Args, Command, Errors, Flags } from '@oclif/core';
+import { Args, Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { dirname } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { AuditDirError } from '../core/read/files.js';
@@ -18,7 +18,8 @@ import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
 import { safeJson, safeText } from '../formats/escape.js';
 import { Exit } from './exit-codes.js';
-import { resolveAuditDir } from './paths.js';
+import { pathFlag, resolveAuditDir } from './paths.js';
+import { applyConfig, ConfigError, loadConfig, type FlagRules, type LoadedConfig } from './config.js';
 import { closest } from './suggest.js';
 import { jsonOutputInArgv, outputFileHint } from './output-flags.js';
 import { writeError } from './usage-errors.js';
@@ -186,9 +187,53 @@ export abstract class AuditCommand extends LokiCommand {
       min: 1024,
       helpGroup: 'GLOBAL',
     }),
+    config: pathFlag({
+      summary:
+        'Config file, over /etc/loki-audit/config.yaml, ~/.config/loki-audit/config.yaml and .loki/config.yaml (default: $LOKI_AUDIT_CONFIG); flags win. See docs/config.md.',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected chalk!: ChalkInstance;
+
+  /** The config files read for this run, merged (src/cli/config.ts). */
+  protected configuration!: LoadedConfig;
+
+  /** The flags given on the command line (not defaults, not from a config file), by name. */
+  protected givenFlags: Record<string, unknown> = {};
+
+  /**
+   * oclif's parse, then the config files: each flag not on the command line takes its setting's
+   * value (docs/config.md), and the files' warnings (a secret file others can read) go to stderr.
+   * @throws CLIError (usage, exit 2) for a config file that cannot be used.
+   */
+  protected override async parse<
+    F extends Record<string, unknown>,
+    B extends Record<string, unknown>,
+    A extends Record<string, unknown>,
+  >(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const out = await super.parse(options, argv);
+    const flags = out.flags as Record<string, unknown>;
+    // Read once per run, also when a command parses twice.
+    if (!this.configuration) {
+      try {
+        this.configuration = await loadConfig({ explicit: flags.config as string | undefined });
+      } catch (err) {
+        if (err instanceof ConfigError) throw new Errors.CLIError(err.message, { exit: Exit.usage });
+        throw err;
+      }
+      for (const w of this.configuration.warnings) this.warn(w);
+    }
+    const defs = { ...this.ctor.baseFlags, ...this.ctor.flags } as Record<string, FlagRules>;
+    const given = (name: string) =>
+      flags[name] !== undefined &&
+      (out.metadata.flags as Record<string, { setFromDefault?: boolean }>)[name]?.setFromDefault !== true;
+    this.givenFlags = Object.fromEntries(Object.entries(flags).filter(([name]) => given(name)));
+    applyConfig(this.id ?? '', flags, given, defs, this.configuration, {
+      dirArgument: (out.args as { dir?: string }).dir !== undefined,
+    });
+    return out;
+  }
 
   override async init(): Promise<void> {
     await super.init();

@@ -18,7 +18,6 @@ export const forwardFlags = {
     summary: 'Keep forwarding new entries as they are written (rotation and midnight included).',
   }),
   'dry-run': Flags.boolean({ summary: 'Send nothing: show the streams, labels and messages that would be sent.' }),
-  config: pathFlag({ summary: 'Config file (default: .loki/config.yaml if present).' }),
   state: pathFlag({
     summary: "State file with each target's position (default: ~/.local/state/loki-audit/forward-<dir hash>.json).",
   }),

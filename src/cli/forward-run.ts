@@ -32,6 +32,7 @@ import type { forwardFlags } from './forward-flags.js';
 import { ForwardMetrics } from './forward-metrics.js';
 import { replayCommand } from './forward-replay.js';
 import { forwardSetup } from './forward-setup.js';
+import type { ConfigFile } from './forward-targets.js';
 import { MetricsRun, writeMetricsAfterError } from './metrics-flags.js';
 import { streamTitle } from './stream-flag.js';
 import { fail } from './usage-errors.js';
@@ -52,6 +53,8 @@ export type ForwardRunFlags = Interfaces.InferredFlags<typeof forwardFlags> & { 
 /** The run's surroundings: the CLI's version (HEC/Loki user agent), `--json`, and where stdout text goes. */
 export interface ForwardRunContext {
   version: string;
+  /** The merged config files' forward part (config.ts `forwardConfig`). */
+  config: ConfigFile;
   json: boolean;
   out: (text: string) => void;
 }
@@ -83,6 +86,7 @@ export class ForwardRun {
     const { targets, filter, state, statePath, deadLetterPath } = await forwardSetup(
       { ...flags, version: this.context.version },
       dir,
+      this.context.config,
     );
     if (flags['replay-dead-letter']) return this.replay(dir, statePath, deadLetterPath, targets);
     if ((this.metricsFile || flags['metrics-listen']) && !flags['dry-run']) {

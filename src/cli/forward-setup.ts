@@ -1,5 +1,5 @@
 /**
- * What `forward` needs before it sends anything, from its flags, the config file and the
+ * What `forward` needs before it sends anything, from its flags, the config files and the
  * environment: the targets, the filter (flags, then Loki Mode's `enterprise.audit` keys), where
  * the state file and the dead-letter file are, and the saved positions.
  *
@@ -21,7 +21,6 @@ import {
   auditKeysFilter,
   buildTargets,
   ForwardConfigError,
-  loadConfigFile,
   type ConfigFile,
   type TargetFlags,
 } from './forward-targets.js';
@@ -37,7 +36,7 @@ export interface ForwardSetup {
 }
 
 export type ForwardSetupFlags = TargetFlags &
-  FilterFlagValues & { config?: string; state?: string; 'dead-letter'?: string; 'reset-state'?: boolean };
+  FilterFlagValues & { state?: string; 'dead-letter'?: string; 'reset-state'?: boolean };
 
 /** The default state file of an audit directory. */
 export function defaultStatePath(dir: string): string {
@@ -59,15 +58,13 @@ export function forwardPaths(
 }
 
 /**
- * Sets a forward run up.
+ * Sets a forward run up, with the merged config files (src/cli/config.ts, `forwardConfig`).
  * @throws CLIError: usage (exit 2) for bad configuration or no target; state-mismatch (exit 10)
  *   for a state file that is corrupt or belongs to another directory.
  */
-export async function forwardSetup(flags: ForwardSetupFlags, dir: string): Promise<ForwardSetup> {
-  let config: ConfigFile;
+export async function forwardSetup(flags: ForwardSetupFlags, dir: string, config: ConfigFile): Promise<ForwardSetup> {
   let targets: ForwardTarget[];
   try {
-    config = await loadConfigFile(flags.config);
     targets = await buildTargets(flags, config);
   } catch (err) {
     if (err instanceof ForwardConfigError) throw new Errors.CLIError(err.message, { exit: Exit.usage });
@@ -75,7 +72,7 @@ export async function forwardSetup(flags: ForwardSetupFlags, dir: string): Promi
   }
   if (targets.length === 0)
     throw new Errors.CLIError(
-      'no target: give --loki URL, --syslog URL or --splunk-hec URL, a forward.targets section in the config file, LOKI_AUDIT_SYSLOG_HOST or LOKI_SPLUNK_HEC_URL',
+      'no target: give --loki URL, --syslog URL or --splunk-hec URL, a forward.targets section in a config file (docs/config.md), LOKI_AUDIT_SYSLOG_HOST, LOKI_SPLUNK_HEC_URL, or enterprise.siem.syslog.host in .loki/config.yaml',
       { exit: Exit.usage },
     );
   const keys = auditKeysFilter(config);

@@ -1,5 +1,5 @@
 /**
- * Forward configuration from flags, environment and a config file (`.loki/config.yaml`).
+ * Forward configuration from flags, environment and the config files (src/cli/config.ts).
  *
  * Which targets: `--loki`/`--syslog` flags, else the config file's `forward.targets`, else Loki
  * Mode's own environment (`LOKI_AUDIT_SYSLOG_HOST`, `_PORT`, `_PROTO`, spec §6.3). The settings of
@@ -9,7 +9,7 @@
  * Secrets (Loki password, bearer token) come only from the environment or from files, never
  * from argv, and are never printed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ForwardTarget } from '../core/forward/target.js';
 import type { LokiAuth } from '../sinks/loki/client.js';
 import { LokiConfigError } from '../sinks/loki/client.js';
@@ -81,37 +81,25 @@ export type SyslogFormat = (typeof SYSLOG_FORMATS)[number];
 
 /** What the config file may hold. */
 export interface ConfigFile {
-  enterprise?: { audit?: { level?: string; exclude_events?: string[]; syslog_enabled?: boolean } };
+  enterprise?: {
+    audit?: { level?: string; exclude_events?: string[]; syslog_enabled?: boolean };
+    /** Loki Mode's syslog settings (spec §11): a target when nothing else names one. */
+    siem?: {
+      syslog?: {
+        host?: string;
+        port?: number;
+        protocol?: 'udp' | 'tcp';
+        facility?: string;
+        format?: 'rfc5424' | 'rfc3164';
+      };
+    };
+  };
   forward?: {
     dir?: string;
     state?: string;
     dead_letter?: string;
     targets?: Array<LokiSection | SyslogSection | SplunkHecSection>;
   };
-}
-
-/**
- * Reads the config file: `path` if given (must exist), else `.loki/config.yaml` in the
- * current directory if present.
- * @throws ForwardConfigError
- */
-export async function loadConfigFile(path: string | undefined): Promise<ConfigFile> {
-  const file = path ?? (existsSync('.loki/config.yaml') ? '.loki/config.yaml' : null);
-  if (!file) return {};
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ForwardConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
-  }
-  // Loaded only when there is a config file (the YAML parser costs every run memory).
-  const { parse: parseYaml } = await import('yaml');
-  try {
-    const doc = parseYaml(text) as ConfigFile | null;
-    return doc ?? {};
-  } catch (err) {
-    throw new ForwardConfigError(`config file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
 }
 
 function readSecret(
@@ -513,6 +501,25 @@ async function buildWith(flags: TargetFlags, config: ConfigFile, env: NodeJS.Pro
           timeoutMs: flags.timeout,
         },
         { facility: facility(flags.facility), hostname: flags.hostname, layout: flags['syslog-format'], device },
+        flags['batch-entries'],
+      ),
+    );
+  }
+  // Loki Mode's `.loki/config.yaml` `enterprise.siem.syslog` (spec §11), below its environment:
+  // UDP unless `protocol: tcp`, port 514, as LOKI_AUDIT_SYSLOG_* (spec §6.3).
+  const siem = config.enterprise?.siem?.syslog;
+  if (targets.length === 0 && siem?.host) {
+    const url = `${siem.protocol === 'tcp' ? 'tcp' : 'udp'}://${siem.host}:${siem.port ?? 514}`;
+    noCredentialsInUrl(url, 'config enterprise.siem.syslog.host');
+    targets.push(
+      await syslogTarget(
+        { url, framing: flags.framing, timeoutMs: flags.timeout },
+        {
+          facility: facility(flags.facility ?? siem.facility),
+          hostname: flags.hostname,
+          layout: flags['syslog-format'] ?? siem.format,
+          device,
+        },
         flags['batch-entries'],
       ),
     );

@@ -2,6 +2,7 @@ import { AuditCommand, dirArg } from '../cli/base-command.js';
 import { exitCodesHelp } from '../cli/exit-codes.js';
 import { forwardFlags } from '../cli/forward-flags.js';
 import { ForwardRun, type ForwardResult } from '../cli/forward-run.js';
+import { forwardConfig } from '../cli/config.js';
 
 export type { ForwardResult } from '../cli/forward-run.js';
 
@@ -38,6 +39,7 @@ ${exitCodesHelp('forward')}`;
     const given = this.setup(flags, args);
     this.session = new ForwardRun(flags, {
       version: this.config.version,
+      config: forwardConfig(this.configuration),
       json: this.jsonEnabled(),
       out: (text) => this.out(text),
     });

@@ -17,6 +17,9 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A config file path that does not exist: the system and user layers of runCli's children. */
+export const NO_CONFIG = join(tmpdir(), 'loki-audit-no-config', 'none', 'config.yaml');
+
 /** Runs `loki-audit ARGS` with a clean environment (no colour, no LOKI_AUDIT_DIR). */
 export function runCli(
   args: string[],
@@ -26,6 +29,9 @@ export function runCli(
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     // The operator's own settings must not change what a test sees.
     for (const k of Object.keys(env)) if (k.startsWith('LOKI_AUDIT_') || k === 'TZ') delete env[k];
+    // Nor the host's config files (docs/config.md): no system or user file unless a test gives one.
+    env.LOKI_AUDIT_SYSTEM_CONFIG = NO_CONFIG;
+    env.XDG_CONFIG_HOME = dirname(NO_CONFIG);
     Object.assign(env, options.env);
     delete env.FORCE_COLOR;
     const child = spawn(process.execPath, [BIN, ...args], {
