@@ -48,6 +48,11 @@ export interface SampleOptions {
   /** Share of entries with tricky values (unicode, control characters, floats, big ints). */
   trickyShare?: number;
   schema?: 'writer' | 'documented';
+  /**
+   * Long `details`: in a `share` (0–1) of entries, a `details.body` of about `bytes` characters
+   * (words, some non-ASCII, as a pasted stack trace or prompt would be).
+   */
+  longDetails?: { share: number; bytes: number };
 }
 
 const ACTIONS: Array<[string, string, number]> = [
@@ -120,6 +125,7 @@ export function makeEntry(
   seq: number,
   trickyShare: number,
   schema: 'writer' | 'documented',
+  longDetails?: { share: number; bytes: number },
 ): { [key: string]: PyValue } {
   const [resourceType, action] = weighted(r);
   const fails = action === 'fail' || action === 'error' || r() < 0.06;
@@ -132,6 +138,7 @@ export function makeEntry(
     });
   if (resourceType === 'task') details.task_id = `task-${Math.floor(r() * 1000)}`;
   if (r() < trickyShare) Object.assign(details, pick(r, TRICKY) as object);
+  if (longDetails && r() < longDetails.share) details.body = longText(r, longDetails.bytes);
   const user = pick(r, USERS);
   const token = user === null && r() < 0.5 ? null : pick(r, TOKENS);
   const timestamp = pyIsoformat(micros);
@@ -165,6 +172,15 @@ export function makeEntry(
     error: fails ? pick(r, ERRORS) : null,
     details,
   };
+}
+
+const WORDS = ['at', 'task', 'runner', 'Traceback', 'line', 'módulo', 'ошибка', 'None', '"quoted"', 'path\\to', '\t'];
+
+/** About `bytes` characters of words (for {@link SampleOptions.longDetails}). */
+function longText(r: () => number, bytes: number): string {
+  let s = '';
+  while (s.length < bytes) s += pick(r, WORDS) + (r() < 0.1 ? '\n' : ' ');
+  return s;
 }
 
 function hhmmss(micros: bigint): string {
@@ -201,7 +217,7 @@ export function generateSample(
       t += BigInt(1 + Math.floor(r() * step * 1.9));
       // Loki Mode's isoformat drops .ffffff when microseconds are 0: make some whole seconds.
       const micros = r() < 0.03 ? t - (t % 1000000n) : t;
-      const entry = makeEntry(r, micros, entries + 1, options.trickyShare ?? 0.08, schema);
+      const entry = makeEntry(r, micros, entries + 1, options.trickyShare ?? 0.08, schema, options.longDetails);
       if (existsSync(live) && statSync(live).size >= maxBytes)
         renameSync(live, join(dir, `audit-${date}.${hhmmss(micros)}.jsonl`));
       const sealed = sealEntry(entry, prev, hashKey);

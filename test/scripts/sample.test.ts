@@ -34,6 +34,25 @@ describe('sample generator', () => {
     assert.ok(rep.files.some((f: { file: string }) => /\.\d{6}\.jsonl$/.test(f.file)));
   });
 
+  it('long details: a share of entries carries a body of about the size asked for, and verifies intact', async () => {
+    const t = tempDir();
+    try {
+      generateSample(t.dir, { seed: 3, perDay: [400], longDetails: { share: 0.25, bytes: 2000 } });
+      const entries = readdirSync(t.dir)
+        .flatMap((n) => readFileSync(join(t.dir, n), 'utf8').split('\n'))
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+      const long = entries.filter((e) => typeof e.details.body === 'string');
+      assert.ok(long.length > 60 && long.length < 140, `${long.length} of 400`);
+      for (const e of long) assert.ok(e.details.body.length >= 2000 && e.details.body.length < 2100);
+      const r = await runCli(['verify', '--dir', t.dir, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).entriesVerified, 400);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it(
     'writes what CPython json.dumps writes and hashes as Loki Mode does',
     { skip: spawnSync('python3', ['--version']).status === 0 ? false : 'python3 not installed' },

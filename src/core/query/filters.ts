@@ -10,7 +10,7 @@
 import type { EntryView, Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
 import type { TimeWindow } from './time.js';
-import type { Needle } from '../read/needles.js';
+import type { Needle, NeedleChoices } from '../read/needles.js';
 import { compactJson, valueTextAt } from '../read/json-text.js';
 
 /** A filter specification as the commands build it from flags. */
@@ -162,9 +162,71 @@ function fieldText(v: unknown, text: string, path: readonly string[]): string | 
   return raw === undefined ? undefined : compactJson(raw);
 }
 
-/** Literal ASCII fragments every match must contain (for the raw-line prefilter). */
-function literals(glob: string): string[] {
-  return glob.split(/[*?.]/).filter((s) => s.length >= 3 && /^[\x20-\x7e]+$/.test(s) && !/["\\/]/.test(s));
+/**
+ * A literal every match contains, as the strings it can be written as in a line (any one of
+ * them): itself, and for a non-ASCII literal also its `\uXXXX` escapes as CPython's
+ * `json.dumps` writes them (ensure_ascii: lowercase hex, UTF-16 surrogate pairs) and in
+ * uppercase hex (other JSON writers).
+ */
+type Literal = readonly string[];
+
+/** What always ends a literal: glob characters and the characters JSON always escapes. */
+const CUT = '*?"\\\\\\x00-\\x1f';
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f]/;
+/** Where an event, an actor or a raw field's value can differ from the line's bytes. */
+const CUT_EVENT = new RegExp(`[${CUT}.]`); // the writer's event is resource_type + "." + action
+const CUT_ACTOR = new RegExp(`[${CUT}:]`); // `token:` + token_id, `agent:` + agent (view.ts)
+const CUT_VALUE = new RegExp(`[${CUT}{}\\[\\],:\\s]`); // a non-string value is matched as compact JSON
+
+function pyEscape(s: string, upper: boolean): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x7f) out += s[i];
+    else {
+      const hex = c.toString(16).padStart(4, '0');
+      out += '\\u' + (upper ? hex.toUpperCase() : hex);
+    }
+  }
+  return out;
+}
+
+function spellings(part: string): Literal {
+  const ascii = /^[\x20-\x7e]*$/.test(part) ? [part] : [part, pyEscape(part, false), pyEscape(part, true)];
+  // Some writers escape `/` as `\/` (PHP's json_encode); CPython does not.
+  return part.includes('/') ? [...ascii, ...ascii.map((a) => a.replaceAll('/', '\\/'))] : ascii;
+}
+
+/** Literal fragments (3 characters or more) every value matching `glob` contains, cut at `cut`. */
+function literals(glob: string, cut: RegExp): Literal[] {
+  return glob
+    .split(cut)
+    .filter((part) => part.length >= 3)
+    .map(spellings);
+}
+
+/**
+ * Literal fragments every line matching the regular expression `source` contains, as typed
+ * (the expression is matched against the line's text, escapes and all); none when the
+ * expression has alternation, groups, classes, escapes or counted repeats.
+ */
+function regExpLiterals(source: string): Literal[] {
+  if (/[|()[\]{}\\]/.test(source)) return [];
+  const parts: string[] = [];
+  let cur = '';
+  for (const ch of source) {
+    if (ch === '?' || ch === '*') {
+      // The character before is optional.
+      parts.push([...cur].slice(0, -1).join(''));
+      cur = '';
+    } else if (ch === '.' || ch === '^' || ch === '$' || ch === '+') {
+      parts.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts.filter((p) => p.length >= 3 && !CONTROL.test(p)).map((p) => [p]);
 }
 
 // An escaped printable ASCII character (`\u0041`) would hide a literal from a substring test.
@@ -183,7 +245,7 @@ export interface EntryFilter {
    * of each pattern of one filter flag, plus `\u002`-`\u007`, escaped printable ASCII that
    * could hide a literal); null when the filter has no such literal.
    */
-  readonly needles: readonly Needle[] | null;
+  readonly needles: NeedleChoices | null;
   /** Full test on a parsed entry. */
   matches(view: EntryView, record: Record<string, unknown>, text: string): boolean;
   /** Whether any condition is set at all. */
@@ -222,15 +284,31 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   const since = spec.window?.since ?? null;
   const until = spec.window?.until ?? null;
 
-  // Literal groups: for each repeatable flag, the entry must contain the literals of at least
-  // one of its patterns (OR within a flag, AND across flags).
+  // Literal groups: for each filter flag, the entry must contain the literals of at least one
+  // of its patterns (OR within a flag, AND across flags and literals).
   // None with -i: a case-sensitive byte search would reject lines that match.
-  const groups: string[][][] = [];
-  for (const list of ic ? [] : [spec.events, spec.actions, spec.resourceTypes, spec.users]) {
-    if (list && list.length) groups.push(list.map(literals));
+  const groups: Literal[][][] = [];
+  if (!ic) {
+    const add = (list: string[] | undefined, cut: RegExp) => {
+      if (list && list.length) groups.push(list.map((p) => literals(p, cut)));
+    };
+    add(spec.events, CUT_EVENT);
+    add(spec.actions, CUT_VALUE);
+    add(spec.resourceTypes, CUT_VALUE);
+    add(spec.users, CUT_VALUE);
+    // An actor pattern that matches `anonymous` (no such text in the line) has no literal.
+    if (actor)
+      add(
+        spec.actors?.map((p) => (globToRegExp(p).test('anonymous') ? '' : p)),
+        CUT_ACTOR,
+      );
+    for (const f of fields) if (f.op === '=') groups.push([literals(f.pattern, CUT_VALUE)]);
+    if (spec.grep !== undefined) groups.push([regExpLiterals(spec.grep)]);
   }
-  const prefilterOn = groups.length > 0 || grep !== null;
-  const byteGroups = groups.map((g) => g.map((lits) => lits.map((l) => Buffer.from(l, 'latin1'))));
+  // Groups without a literal in every pattern say nothing.
+  const literalGroups = groups.filter((g) => g.every((lits) => lits.length > 0));
+  const prefilterOn = literalGroups.length > 0 || grep !== null;
+  const byteGroups = literalGroups.map((g) => g.map((lits) => lits.map((alts) => alts.map((a) => Buffer.from(a)))));
   const ESCAPE_BYTES = Buffer.from('\\u00', 'latin1');
 
   const active =
@@ -249,19 +327,22 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
     since !== null ||
     until !== null;
 
-  // Needles from the most selective flag: the one whose weakest pattern has the longest literal.
-  let needles: Needle[] | null = null;
-  let best = 0;
+  // Needle sets, one per flag (or per literal of a one-pattern flag), longest literals first:
+  // the search uses the rarest on the first chunk (needles.ts chooseNeedles).
+  // `\u0020`-`\u007f` (escaped printable ASCII) could hide a literal; `\u00e9` cannot.
+  const hatch: Needle = { bytes: ESCAPE_BYTES, nextIn: [0x32, 0x37] };
+  const choices: Array<{ weakest: number; needles: Needle[] }> = [];
+  const longest = (lits: Buffer[][]) => lits.reduce((a, b) => (b[0].length > a[0].length ? b : a));
   for (const g of byteGroups) {
-    if (g.some((lits) => lits.length === 0)) continue;
-    const pick = g.map((lits) => lits.reduce((a, b) => (b.length > a.length ? b : a)));
-    const weakest = Math.min(...pick.map((b) => b.length));
-    if (weakest > best) {
-      best = weakest;
-      // `\u0020`-`\u007f` (escaped printable ASCII) could hide a literal; `\u00e9` cannot.
-      needles = [...pick.map((bytes) => ({ bytes })), { bytes: ESCAPE_BYTES, nextIn: [0x32, 0x37] }];
-    }
+    const picks = g.length === 1 ? g[0].map((alts) => [alts]) : [g.map(longest)];
+    for (const pick of picks)
+      choices.push({
+        weakest: Math.min(...pick.map((alts) => alts[0].length)),
+        needles: [...pick.flat().map((bytes) => ({ bytes })), hatch],
+      });
   }
+  choices.sort((a, b) => b.weakest - a.weakest);
+  const needles: NeedleChoices | null = choices.length ? choices.map((c) => c.needles) : null;
 
   return {
     active,
@@ -269,9 +350,9 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
     prefilter(text: string): boolean {
       if (!prefilterOn) return true;
       if (grep && !grep.test(text)) return false;
-      if (groups.length && !(text.includes('\\u00') && ESCAPED_ASCII.test(text))) {
-        for (const group of groups) {
-          if (!group.some((lits) => lits.every((l) => text.includes(l)))) return false;
+      if (literalGroups.length && !(text.includes('\\u00') && ESCAPED_ASCII.test(text))) {
+        for (const group of literalGroups) {
+          if (!group.some((lits) => lits.every((alts) => alts.some((a) => text.includes(a))))) return false;
         }
       }
       return true;
@@ -284,7 +365,7 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
       // An escaped ASCII character could hide a literal: let the text test decide.
       if (bytes.indexOf(ESCAPE_BYTES) >= 0 && ESCAPED_ASCII.test(bytes.toString('latin1'))) return true;
       for (const group of byteGroups) {
-        if (!group.some((lits) => lits.every((l) => bytes.indexOf(l) >= 0))) return false;
+        if (!group.some((lits) => lits.every((alts) => alts.some((a) => bytes.indexOf(a) >= 0)))) return false;
       }
       return true;
     },

@@ -10,11 +10,11 @@ import type { ChainReport } from '../chain/report.js';
 import { storedHashBefore } from '../chain/stored-hash.js';
 import { ChainCoverage } from '../chain/coverage.js';
 import { verifyDashboardChain } from '../chain/verify-chain.js';
-import { filesInDateRange } from '../read/files.js';
+import { filesInDateRange, type AuditFile } from '../read/files.js';
 import type { StreamKind } from '../read/streams.js';
 import { resolveAuditSource } from '../read/streams.js';
 import type { FilterSpec } from './filters.js';
-import { compileFilter } from './filters.js';
+import { compileFilter, type EntryFilter } from './filters.js';
 import { compactJson, memberText } from '../read/json-text.js';
 import type { Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
@@ -179,14 +179,136 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   const source = await resolveAuditSource(dir, { stream: options.stream });
   const { from, to } = windowDates(options.window);
   const files = filesInDateRange(source.files, from, to);
-  const dashboard = source.files.filter((f) => f.chain === 'dashboard');
   const chainFiles = files.filter((f) => f.chain === 'dashboard');
   const jsFiles = files.filter((f) => f.chain === 'js-auditlog');
   const { since, until } = options.window;
   const top = options.top ?? 10;
-  const keepFailures = options.recentFailures ?? 5;
   const inWindow = compileFilter({ ...options.filter, window: options.window });
 
+  const onProgress = options.onProgress;
+  const checkChain = options.verifyChain !== false && (chainFiles.length > 0 || jsFiles.length > 0);
+  // The chain check and the counting pass run side by side (the check on worker threads, see
+  // verify-chain.ts): the counting pass hashes nothing and notes which entries carry a hash.
+  // Where the check then finds the chain intact, an entry is verified iff it carries one
+  // (coverage.ts, `trusted`), so those counts stand; otherwise the counting pass runs again,
+  // judging each entry against the one before it, as before the check was made parallel.
+  const check = checkChain ? checkChains(source.files, chainFiles, jsFiles, options) : null;
+  // Its failure is thrown below, once counting is done; not an unhandled rejection meanwhile.
+  check?.catch(() => undefined);
+  // Reading progress only without a check alongside (one progress line at a time).
+  const first = await countEntries(files, source.files, inWindow, options, {
+    presenceOnly: options.verifyChain === false || checkChain,
+    onProgress: checkChain ? undefined : onProgress,
+  });
+  const { chain, jsChain } = check ? await check : { chain: null, jsChain: null };
+  const trusted: Array<'dashboard' | 'js-auditlog'> = [];
+  if (chain?.verdict === 'intact' && chain.findings === 0) trusted.push('dashboard');
+  if (jsChain?.verdict === 'intact' && jsChain.findings === 0) trusted.push('js-auditlog');
+  let counts = first;
+  if (checkChain) {
+    const needJudging =
+      (chainFiles.length > 0 && !trusted.includes('dashboard')) ||
+      (jsFiles.length > 0 && !trusted.includes('js-auditlog'));
+    if (needJudging) counts = await countEntries(files, source.files, inWindow, options, { trusted, onProgress });
+    else {
+      // Hashed entries of trusted chains are verified (what `trusted` coverage says of them).
+      counts.verified += counts.hashedBy.dashboard + counts.hashedBy['js-auditlog'];
+      counts.unchecked -= counts.hashedBy.dashboard + counts.hashedBy['js-auditlog'];
+    }
+  }
+  const {
+    total,
+    failure,
+    byLevel,
+    byEvent,
+    byActor,
+    byAction,
+    byResourceType,
+    failures,
+    problems,
+    problemCount,
+    unreadableFiles,
+    verified,
+    unverified,
+    unchecked,
+  } = counts;
+  const firstSeen = counts.first;
+  const last = counts.last;
+
+  return {
+    dir,
+    streams: source.streams,
+    since: since === null ? null : new Date(since).toISOString(),
+    until: until === null ? null : new Date(until).toISOString(),
+    files: files.map((f) => f.name),
+    total,
+    success: total - failure,
+    failure,
+    byLevel,
+    byEvent: topCounts(byEvent, top),
+    byActor: topCounts(byActor, top),
+    byAction: topCounts(byAction, top),
+    byResourceType: topCounts(byResourceType, top),
+    distinctEvents: byEvent.size,
+    distinctActors: byActor.size,
+    distinctActions: byAction.size,
+    distinctResourceTypes: byResourceType.size,
+    first: firstSeen?.s ?? null,
+    last: last?.s ?? null,
+    recentFailures: failures,
+    problemCount,
+    problems,
+    unreadableFiles,
+    verified,
+    unverified,
+    unchecked,
+    chain,
+    jsChain,
+  };
+}
+
+/** What the counting pass of {@link summarize} counts. */
+interface Counts {
+  total: number;
+  failure: number;
+  byLevel: Record<Level, number>;
+  byEvent: Map<string, number>;
+  byActor: Map<string, number>;
+  byAction: Map<string, number>;
+  byResourceType: Map<string, number>;
+  first: { t: number; s: string } | null;
+  last: { t: number; s: string } | null;
+  failures: FailureLine[];
+  problems: ProblemLine[];
+  problemCount: number;
+  unreadableFiles: number;
+  verified: number;
+  unverified: UnverifiedSplit;
+  unchecked: number;
+  /** Of `unchecked`: entries of each chain that carry a hash (verified if that chain is intact). */
+  hashedBy: { dashboard: number; 'js-auditlog': number };
+}
+
+/**
+ * The counting pass over `files` (of the directory's `allFiles`), entries in `inWindow` only.
+ * `pass.trusted`: chains a full check found intact; `pass.presenceOnly`: hash nothing (see
+ * ChainCoverage). Problems are counted, never thrown.
+ */
+async function countEntries(
+  files: AuditFile[],
+  allFiles: AuditFile[],
+  inWindow: EntryFilter,
+  options: SummaryOptions,
+  pass: {
+    trusted?: Array<'dashboard' | 'js-auditlog'>;
+    presenceOnly?: boolean;
+    onProgress?: SummaryOptions['onProgress'];
+  },
+): Promise<Counts> {
+  const onProgress = pass.onProgress;
+  const keepFailures = options.recentFailures ?? 5;
+  const chainOf = new Map<string, string>(files.map((f) => [f.name, f.chain]));
+  const hashedBy = { dashboard: 0, 'js-auditlog': 0 };
   const byEvent = new Map<string, number>();
   const byActor = new Map<string, number>();
   const byAction = new Map<string, number>();
@@ -205,41 +327,13 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   let unchecked = 0;
   const unverified: UnverifiedSplit = { total: 0, noHash: 0, afterUnreadable: 0, doesNotChain: 0 };
 
-  const onProgress = options.onProgress;
-  let chain: ChainStatus | null = null;
-  if (options.verifyChain !== false && chainFiles.length > 0) {
-    const index = dashboard.indexOf(chainFiles[0]);
-    let startHash: string | undefined;
-    if (index > 0)
-      startHash = (await storedHashBefore(dashboard, index - 1, Infinity, options.maxLineBytes)) ?? undefined;
-    const r = await verifyDashboardChain(chainFiles, {
-      maxLineBytes: options.maxLineBytes,
-      startHash,
-      onProgress: onProgress && ((p) => onProgress(p, 'chain')),
-      onFastPathGaveUp: options.onFastPathGaveUp,
-    });
-    chain = chainStatus([r]);
-  }
-  let jsChain: ChainStatus | null = null;
-  if (options.verifyChain !== false && jsFiles.length > 0) {
-    const reports: ChainReport[] = [];
-    for (const f of jsFiles) reports.push(await verifyJsAuditLog(f, options.maxLineBytes));
-    jsChain = chainStatus(reports);
-  }
-
-  // The chain check ran first: where it found the files intact, an entry is verified iff it
-  // carries a hash, and the counting pass hashes nothing again (coverage.ts).
-  const trusted: Array<'dashboard' | 'js-auditlog'> = [];
-  if (chain?.verdict === 'intact' && chain.findings === 0) trusted.push('dashboard');
-  if (jsChain?.verdict === 'intact' && jsChain.findings === 0) trusted.push('js-auditlog');
-
   for await (const item of readEntries(files, {
     maxLineBytes: options.maxLineBytes,
     onProgress: onProgress && ((p) => onProgress(p, 'reading')),
-    // Without the chain check, only whether an entry has a hash (see `unchecked`).
-    chain: new ChainCoverage(source.files, options.maxLineBytes, {
-      trusted,
-      presenceOnly: options.verifyChain === false,
+    // With `presenceOnly`, only whether an entry has a hash (see `unchecked`).
+    chain: new ChainCoverage(allFiles, options.maxLineBytes, {
+      trusted: pass.trusted,
+      presenceOnly: pass.presenceOnly,
     }),
   })) {
     if (item.kind === 'problem') {
@@ -255,7 +349,11 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
     total++;
     if (item.unverified === null) verified++;
     else if (item.unverified === undefined) {
-      if (v.schema !== 'agent-audit' && v.schema !== 'session-audit') unchecked++;
+      if (v.schema !== 'agent-audit' && v.schema !== 'session-audit') {
+        unchecked++;
+        const c = chainOf.get(item.file);
+        if (c === 'dashboard' || c === 'js-auditlog') hashedBy[c]++;
+      }
     } else {
       unverified.total++;
       if (item.unverified === 'no-hash') unverified.noHash++;
@@ -288,35 +386,59 @@ export async function summarize(dir: string, options: SummaryOptions): Promise<S
   }
 
   return {
-    dir,
-    streams: source.streams,
-    since: since === null ? null : new Date(since).toISOString(),
-    until: until === null ? null : new Date(until).toISOString(),
-    files: files.map((f) => f.name),
     total,
-    success: total - failure,
     failure,
     byLevel,
-    byEvent: topCounts(byEvent, top),
-    byActor: topCounts(byActor, top),
-    byAction: topCounts(byAction, top),
-    byResourceType: topCounts(byResourceType, top),
-    distinctEvents: byEvent.size,
-    distinctActors: byActor.size,
-    distinctActions: byAction.size,
-    distinctResourceTypes: byResourceType.size,
-    first: first?.s ?? null,
-    last: last?.s ?? null,
-    recentFailures: failures,
-    problemCount,
+    byEvent,
+    byActor,
+    byAction,
+    byResourceType,
+    first,
+    last,
+    failures,
     problems,
+    problemCount,
     unreadableFiles,
     verified,
     unverified,
     unchecked,
-    chain,
-    jsChain,
+    hashedBy,
   };
+}
+
+/**
+ * The chain check of summarize: the dashboard files covered, from the last stored hash before
+ * them (verify-chain.ts), and the JS AuditLog files.
+ */
+async function checkChains(
+  allFiles: AuditFile[],
+  chainFiles: AuditFile[],
+  jsFiles: AuditFile[],
+  options: SummaryOptions,
+): Promise<{ chain: ChainStatus | null; jsChain: ChainStatus | null }> {
+  const onProgress = options.onProgress;
+  const dashboard = allFiles.filter((f) => f.chain === 'dashboard');
+  let chain: ChainStatus | null = null;
+  if (chainFiles.length > 0) {
+    const index = dashboard.indexOf(chainFiles[0]);
+    let startHash: string | undefined;
+    if (index > 0)
+      startHash = (await storedHashBefore(dashboard, index - 1, Infinity, options.maxLineBytes)) ?? undefined;
+    const r = await verifyDashboardChain(chainFiles, {
+      maxLineBytes: options.maxLineBytes,
+      startHash,
+      onProgress: onProgress && ((p) => onProgress(p, 'chain')),
+      onFastPathGaveUp: options.onFastPathGaveUp,
+    });
+    chain = chainStatus([r]);
+  }
+  let jsChain: ChainStatus | null = null;
+  if (jsFiles.length > 0) {
+    const reports: ChainReport[] = [];
+    for (const f of jsFiles) reports.push(await verifyJsAuditLog(f, options.maxLineBytes));
+    jsChain = chainStatus(reports);
+  }
+  return { chain, jsChain };
 }
 
 /** The one-line status of one or more chain reports: the worst verdict, the first problem. */

@@ -11,7 +11,7 @@ import { ObjectAssembler, type AssembledItem } from './objects.js';
 import type { EntryView, ViewStream } from './view.js';
 import { toView } from './view.js';
 import type { LineChainKind, RawLine, SkippedGap } from './lines.js';
-import type { Needle } from './needles.js';
+import type { NeedleChoices } from './needles.js';
 import {
   DEFAULT_MAX_LINE_BYTES,
   LineSplitter,
@@ -109,10 +109,10 @@ export interface ReadOptions {
   /** Cheaper test on the raw bytes before decoding; lines it rejects are skipped undecoded. */
   prefilterBytes?: (bytes: Buffer) => boolean;
   /**
-   * Only lines containing one of these byte strings can matter (see `EntryFilter.needles`):
-   * the others are skipped without being split out one by one.
+   * Only lines containing one of the byte strings of one of these sets can matter (see
+   * `EntryFilter.needles`): the others are skipped without being split out one by one.
    */
-  needles?: readonly Needle[] | null;
+  needles?: NeedleChoices | null;
   /** Read plain files only up to this byte offset (exclusive). */
   endOffset?: number;
   /** Skip a final line without newline (a write in progress) instead of reporting it. */

@@ -18,7 +18,7 @@ import { closeSync, createReadStream, readSync } from 'node:fs';
 import { checkRegularFile, openRegularFile } from './open.js';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { needleFinder, type Needle } from './needles.js';
+import { needleFinder, needlesFor, type Needle, type NeedleChoices } from './needles.js';
 
 /** Default longest line accepted, in bytes; longer lines are reported, never buffered whole. */
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -99,9 +99,10 @@ export interface ScanOptions {
   firstLine?: number;
   /**
    * Hand out only lines containing one of these byte strings (plus lines crossing a chunk
-   * boundary, over-long lines and a final unterminated line, which always come out).
+   * boundary, over-long lines and a final unterminated line, which always come out); or sets
+   * of such byte strings, of which the rarest on the first chunk is searched (`chooseNeedles`).
    */
-  needles?: readonly Needle[];
+  needles?: readonly Needle[] | NeedleChoices;
   /**
    * The stream reuses its chunk buffer (see {@link readChunks}): bytes kept past a `push` are
    * copied (the lines handed out, a partial line). `'parts'`: only a partial line is copied; the
@@ -228,10 +229,12 @@ export class LineSplitter {
    * one native search per needle over the whole chunk, not per line), plus every line that is
    * not wholly inside this chunk and every over-long line; the others are counted and skipped
    * without an object per line. This is grep's trick: search the buffer, not the lines.
+   * `choices`: one set of needles, or sets of which the rarest is searched (`chooseNeedles`).
    */
-  pushSelected(chunk: Buffer, needles: readonly Needle[]): RawLine[] {
+  pushSelected(chunk: Buffer, choices: readonly Needle[] | NeedleChoices): RawLine[] {
     if (this.mode === 'detect') this.detectLineEndings(chunk);
     if (this.mode === 'universal') return this.pushUniversal(chunk);
+    const needles = needlesFor(choices, chunk);
     const out: RawLine[] = [];
     let pos = 0;
     let skippedFrom = -1; // start of the run of lines skipped before `pos`, if any
@@ -440,7 +443,7 @@ export async function* scanLineBatches(
 export async function* lineBatches(
   stream: AsyncIterable<Buffer>,
   splitter: LineSplitter,
-  needles?: readonly Needle[],
+  needles?: readonly Needle[] | NeedleChoices,
 ): AsyncGenerator<RawLine[]> {
   for await (const chunk of stream) {
     const lines = needles ? splitter.pushSelected(chunk, needles) : splitter.push(chunk);

@@ -72,3 +72,46 @@ export function needleFinder(needles: readonly Needle[], chunk: Buffer): (i: num
     return -1;
   };
 }
+
+/**
+ * Sets of needles, each enough on its own to find every line that can match (one per filter
+ * flag with a literal: an AND of flags can be searched by any one of them).
+ */
+export type NeedleChoices = readonly (readonly Needle[])[];
+
+const CHOSEN = new WeakMap<NeedleChoices, readonly Needle[]>();
+
+/** Occurrences counted per needle set in the sample before it is known not to be the rarest. */
+const COUNT_CAP = 4096;
+
+/**
+ * The set of `choices` with the fewest occurrences in `sample` (the first chunk searched; one
+ * choice per search, as for the anchors), the first on a tie (the caller orders them by the
+ * length of their literals). An AND of `--user bob --action kill` is searched for `kill`
+ * when `kill` is the rarer of the two on the first chunk.
+ */
+export function chooseNeedles(choices: NeedleChoices, sample: Buffer): readonly Needle[] {
+  const known = CHOSEN.get(choices);
+  if (known) return known;
+  let best = choices[0];
+  if (choices.length > 1) {
+    const region = sample.subarray(0, Math.min(sample.length, 4 * SAMPLE_BYTES));
+    let fewest = Infinity;
+    for (const needles of choices) {
+      let n = 0;
+      for (const { bytes } of needles)
+        for (let h = region.indexOf(bytes); h >= 0 && n < fewest && n < COUNT_CAP; h = region.indexOf(bytes, h + 1))
+          n++;
+      if (n < fewest) [fewest, best] = [n, needles];
+    }
+  }
+  CHOSEN.set(choices, best);
+  return best;
+}
+
+/** `needles` as one set: itself, or the set {@link chooseNeedles} picks on `sample`. */
+export function needlesFor(needles: readonly Needle[] | NeedleChoices, sample: Buffer): readonly Needle[] {
+  return needles.length > 0 && Array.isArray(needles[0])
+    ? chooseNeedles(needles as NeedleChoices, sample)
+    : (needles as readonly Needle[]);
+}

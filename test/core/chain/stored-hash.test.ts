@@ -4,7 +4,19 @@ import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { lastStoredHash, storedHash } from '../../../src/core/chain/stored-hash.js';
+import type { AuditFile } from '../../../src/core/read/files.js';
+import { dashboardLineKindOf, lastGapOf, storedHash, storedHashBefore } from '../../../src/core/chain/stored-hash.js';
+
+/**
+ * The chain head after one file, read forwards (storedHashBefore) and backwards (lastGapOf):
+ * the two searches of the one rule must agree.
+ */
+async function lastStoredHash(f: AuditFile): Promise<string | null> {
+  const forwards = await storedHashBefore([f], 0, Infinity);
+  const backwards = (await lastGapOf(f, (line) => dashboardLineKindOf(line))).hash;
+  assert.equal(backwards, forwards, `${f.name}: backwards and forwards agree`);
+  return forwards;
+}
 import { discoverAuditFiles } from '../../../src/core/read/files.js';
 import { tempDir } from '../../helpers/cli.js';
 
@@ -37,7 +49,7 @@ describe('storedHash: the hash a line stores', () => {
   });
 });
 
-describe('lastStoredHash: the chain head after a file', () => {
+describe('storedHashBefore and lastGapOf: the chain head after a file', () => {
   const fileIn = async (dir: string, name: string) => {
     const found = await discoverAuditFiles(dir);
     const f = found.files.find((x) => x.name === name);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOKI } from '../../helpers/cli.js';
 import { toView } from '../../../src/core/read/view.js';
+import { LineSplitter } from '../../../src/core/read/lines.js';
 import {
   compileFilter,
   globToRegExp,
@@ -70,6 +71,93 @@ describe('filters', () => {
       }
     }
     assert.ok(passed > 10 && passed < lines.length * specs.length, 'some lines pass, some do not');
+  });
+
+  it('every flag with a literal has needles that find each matching line, however its JSON writer spelled it', () => {
+    // One record, written as CPython's json.dumps (ensure_ascii), as raw UTF-8, with uppercase
+    // \\u escapes, with `\\/` (PHP), and with an escaped printable ASCII letter.
+    const rec = {
+      timestamp: '2026-02-01T10:00:00+00:00',
+      action: 'kill',
+      resource_type: 'agent',
+      user_id: 'j\u00fcrgen',
+      token_id: 't0k3n',
+      ip_address: '10.1.2.17',
+      success: false,
+      details: { path: '/api/v1/tasks/29', status: 500, tags: ['alpha', 'beta'] },
+    };
+    const py = (s: string) =>
+      s.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+    const dumped = JSON.stringify(rec).replace(/":/g, '": ').replace(/,"/g, ', "');
+    const forms = [
+      py(dumped),
+      dumped,
+      py(dumped).replace(/\\u00fc/g, '\\u00FC'),
+      py(dumped).replaceAll('/', '\\/'),
+      py(dumped).replace('"kill"', '"\\u006bill"').replace('10.1.2.17', '\\u0031\\u0030.1.2.17'),
+    ];
+    const other = JSON.stringify({
+      timestamp: '2026-02-01T10:00:01+00:00',
+      action: 'stop',
+      resource_type: 'task',
+      user_id: 'alice',
+      token_id: null,
+      ip_address: '::1',
+      success: true,
+      details: { path: '/api/v1/projects/3', status: 200, tags: [] },
+    });
+    const specs: FilterSpec[] = [
+      { users: ['j\u00fcrgen'] },
+      { actors: ['j\u00fcr*'] },
+      { actions: ['kill'] },
+      { fields: [parseFieldSpec('ip_address=10.1.2.17')] },
+      { fields: [parseFieldSpec('details.path=/api/v1/tasks/29')] },
+      { fields: [parseFieldSpec('details.tags=["alpha","beta"]')] },
+      { fields: [parseFieldSpec('details.status=500')] },
+      { grep: 'j\u00fcrgen|kill' },
+      { grep: 'api/v1/tasks/2' },
+      { users: ['j\u00fcrgen'], actions: ['kill'], resourceTypes: ['agent'] },
+    ];
+    let rejected = 0;
+    for (const spec of specs) {
+      const f = compileFilter(spec);
+      const label = JSON.stringify(spec);
+      if (!spec.grep?.includes('|')) assert.ok(f.needles, `${label} has needles`);
+      for (const text of forms) {
+        const parsed = JSON.parse(text);
+        // The grep expression sees the line as written: only the forms it matches.
+        if (!f.matches(toView(parsed), parsed, text)) {
+          assert.ok(spec.grep || spec.fields, `${label} matches ${text}`);
+          continue;
+        }
+        assert.ok(f.prefilterBytes(Buffer.from(text)) && f.prefilter(text), `${label}: the prefilters pass ${text}`);
+        if (f.needles) {
+          const s = new LineSplitter({});
+          const out = s.pushSelected(Buffer.from(`${other}\n${text}\n${other}\n`), f.needles);
+          assert.deepEqual(
+            out.map((l) => l.bytes.toString()),
+            [text],
+            `${label}: the needle search hands out ${text}`,
+          );
+        }
+      }
+      if (!f.prefilterBytes(Buffer.from(other))) rejected++;
+    }
+    assert.ok(rejected >= 8, `the line that does not match is rejected unparsed (${rejected} of ${specs.length})`);
+  });
+
+  it('an actor made from a token has needles for both parts; one that matches "anonymous" has none', () => {
+    const tokenRec = { action: 'x', resource_type: 'y', user_id: null, token_id: 't0k3n' };
+    const byToken = compileFilter({ actors: ['token:t0k3n'] });
+    assert.ok(byToken.needles);
+    assert.ok(byToken.matches(toView(tokenRec), tokenRec, JSON.stringify(tokenRec)));
+    assert.ok(byToken.prefilterBytes(Buffer.from(JSON.stringify(tokenRec))));
+    assert.equal(byToken.prefilterBytes(Buffer.from(JSON.stringify({ ...tokenRec, token_id: 'other' }))), false);
+    const f = compileFilter({ actors: ['anon*'] });
+    assert.equal(f.needles, null);
+    const rec = { action: 'x', resource_type: 'y', user_id: null, token_id: null };
+    assert.ok(f.prefilterBytes(Buffer.from(JSON.stringify(rec))));
+    assert.ok(f.matches(toView(rec), rec, JSON.stringify(rec)));
   });
 
   it('-i: globs and --grep ignore case, and no raw prefilter rejects a line that matches', () => {
