@@ -162,8 +162,12 @@ function fieldText(v: unknown, text: string, path: readonly string[]): string | 
   return raw === undefined ? undefined : compactJson(raw);
 }
 
-/** Literal ASCII fragments every match must contain (for the raw-line prefilter). */
-function literals(glob: string): string[] {
+/**
+ * Literal ASCII fragments every match of `glob` must contain in the raw line, unless the line
+ * escapes printable ASCII (`\u0061`): the raw-line prefilter's, and `--from-loki`'s line
+ * filters (core/query/logql.ts).
+ */
+export function literals(glob: string): string[] {
   return glob.split(/[*?.]/).filter((s) => s.length >= 3 && /^[\x20-\x7e]+$/.test(s) && !/["\\/]/.test(s));
 }
 
