@@ -174,14 +174,14 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'targetCredentials',
     commands: ['forward', 'search', 'summary'],
     meaning:
-      'a target (`--from-loki`: Loki) refused the credentials (HTTP 401/403); nothing dead-lettered, positions kept',
+      'a target (`--from-loki`: Loki) refused the credentials (HTTP 401/403); forward: no entry set aside, positions kept',
   },
   {
     code: 16,
     name: 'targetPath',
     commands: ['forward', 'search', 'summary'],
     meaning:
-      "nothing takes pushes (`--from-loki`: queries) at a target's URL (HTTP 404, e.g. a proxy's prefix missing); nothing dead-lettered, positions kept",
+      "nothing takes pushes (`--from-loki`: queries) at a target's URL (HTTP 404, e.g. a proxy's prefix missing); forward: no entry set aside, positions kept",
   },
   {
     code: 17,
