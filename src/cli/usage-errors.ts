@@ -17,6 +17,15 @@ export function writeError(message: string, hints: readonly string[] = []): void
   );
 }
 
+/**
+ * Stops a command with an error for the user: its message, the exit code (a name of `Exit`) and
+ * the next steps to suggest; rendered in the one style by the base command's catch, as the
+ * command's own `this.error` is. For the run modules of src/cli that are not the command.
+ */
+export function fail(message: string, exit: number, suggestions?: string[]): never {
+  throw new Errors.CLIError(message, { exit, suggestions });
+}
+
 /** The commands a user can type, `help` included. */
 function commandIds(config: Interfaces.Config): string[] {
   return config.commands.filter((c) => !c.hidden).map((c) => c.id.replaceAll(':', ' '));

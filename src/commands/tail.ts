@@ -1,17 +1,12 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
-import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
+import { exitCodesHelp } from '../cli/exit-codes.js';
 import { chosenTimeZone, filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
-import { streamFlag, streamTitle } from '../cli/stream-flag.js';
+import { streamFlag } from '../cli/stream-flag.js';
 import { outputFlag } from '../cli/output-flags.js';
-import { pagedStdout, pagerFlag } from '../cli/pager-choice.js';
-import { followEntries } from '../core/follow/live-tail.js';
-import { tailEntries } from '../core/query/tail.js';
-import { BufferedWriter } from '../output/buffered-writer.js';
+import { pagerFlag } from '../cli/pager-choice.js';
+import { runTail } from '../cli/tail-run.js';
 import type { EntryFormat } from '../output/entries.js';
-import { EntryPrinter } from '../output/entries.js';
-import { writeLiveTailEvent } from '../output/tail.js';
-import { LineWarnings } from '../output/warnings.js';
 
 export default class Tail extends AuditCommand {
   static override summary = 'Show the last entries, and with --follow every new one as it is written.';
@@ -60,76 +55,15 @@ ${exitCodesHelp('tail')}`;
   async run(): Promise<void> {
     const { flags, args } = await this.parse(Tail);
     const dir = this.setup(flags, args);
-    if (flags.follow && flags.output === 'json')
-      this.fail('-o json is one array and cannot be followed', Exit.usage, ['use -o jsonl']);
-    if (flags.follow && flags.until) this.fail('--until cannot be combined with --follow', Exit.usage);
-    const spec = filterSpecFromFlags(flags);
-    const history = await tailEntries(dir, spec, {
-      lines: flags.lines,
-      maxLineBytes: flags['max-line-bytes'],
-      requireFiles: !flags.follow,
-      stream: flags.stream,
-    });
-    const followed = history.source.streams[0];
-    // The live checker knows the dashboard chain's rule only (verify checks the JS AuditLog's).
-    if (flags.verify && followed !== 'dashboard')
-      this.fail(
-        `--verify checks the dashboard chain as it is written; ${streamTitle(followed)} ${followed === 'js' ? 'is checked by `loki-audit verify --stream js`' : 'carries no hash chain'}`,
-        Exit.streamUnsupported,
-        ['follow without --verify'],
-      );
-    // Without --follow, on a terminal: through $PAGER or less, as journalctl (src/cli/pager-choice.ts).
-    const output = await pagedStdout({ pager: flags.pager, follow: flags.follow });
-    const out = new BufferedWriter(output.stream);
-    const printer = new EntryPrinter(flags.output as EntryFormat, this.chalk, (c, tail) => out.write(c, tail), {
-      terminal: process.stdout.isTTY === true,
-      timeZone: chosenTimeZone(flags),
-    });
-    const warnings = new LineWarnings();
-    for (const p of history.problems) warnings.add(p);
-    warnings.countMore(history.problemCount - history.problems.length);
-    if (!flags.follow) {
-      try {
-        for (const e of history.entries) await printer.entry(e);
-        warnings.finish();
-        if (warnings.unreadableFiles > 0) process.exitCode = Exit.io;
-        await printer.end();
-        await out.flush();
-      } finally {
-        await output.close();
-      }
-      return;
-    }
-    for (const e of history.entries) await printer.entry(e);
-    await out.flush();
-
-    const abort = new AbortController();
-    const stop = () => abort.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const events = followEntries({
+    await runTail(
       dir,
-      source: history.source,
-      spec,
-      start: history.followFrom ?? undefined,
-      verify: flags.verify ? { chainHead: history.chainHead } : undefined,
-      chainHead: history.chainHead,
-      pollMs: flags['poll-ms'],
-      maxLineBytes: flags['max-line-bytes'],
-      signal: abort.signal,
-    });
-    for await (const ev of events) {
-      if (ev.kind === 'chain-break') process.exitCode = Exit.chainBreak;
-      if (ev.kind !== 'entry') {
-        writeLiveTailEvent(ev, warnings);
-        continue;
-      }
-      await printer.entry(ev.entry);
-      await out.flush();
-    }
-    await out.flush();
-    warnings.finish();
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+      {
+        ...flags,
+        output: flags.output as EntryFormat,
+        spec: filterSpecFromFlags(flags),
+        timeZone: chosenTimeZone(flags),
+      },
+      this.chalk,
+    );
   }
 }
