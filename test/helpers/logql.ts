@@ -14,11 +14,9 @@
  *   JSON object gets `__error__="JSONParserErr"`;
  * - label filters after it, `| name="v"`, `!=`, `=~`, `!~` (on the value, missing = ""), and
  *   numeric `>`, `>=`, `<`, `<=`, `==`, `!=` with a number: a missing label drops the line, a
- *   value that is not a number keeps it with `__error__="LabelFilterErr"`, and a line that
- *   already has an `__error__` passes (NumericLabelFilter: "only the string matchers can filter
- *   it out"); combined with `and` (also `,` or a space) and `or`, `and` binding tighter, and
- *   parentheses (log_queries "Label filter expression"; pkg/logql/log/label_filter.go
- *   BinaryLabelFilter).
+ *   value that is not a number keeps it with `__error__="LabelFilterErr"`; combined with
+ *   `and` (also `,` or a space) and `or`, `and` binding tighter, and parentheses
+ *   (log_queries "Label filter expression"; pkg/logql/log/label_filter.go BinaryLabelFilter).
  *
  * Strings are double-quoted with Go escapes (`\n \t \r \a \b \f \v \\ \" \xHH \uHHHH
  * \UHHHHHHHH`, strconv.Unquote) or back-quoted (raw). Label matchers and label filters with
@@ -344,8 +342,7 @@ function evaluate(e: LabelExpr, lbs: Record<string, string>): { ok: boolean; lbs
     if (e.kind === 'and' ? !l.ok : l.ok) return l;
     return evaluate(e.right, l.lbs);
   }
-  // NumericLabelFilter: a line with an error already passes; a missing label fails.
-  if (lbs.__error__ !== undefined) return { ok: true, lbs };
+  // NumericLabelFilter: a missing label fails.
   const v = lbs[e.name];
   if (v === undefined) return { ok: false, lbs };
   const n = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v) ? Number(v) : NaN;
