@@ -132,8 +132,9 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   {
     code: 9,
     name: 'targetUnreachable',
-    commands: ['forward'],
-    meaning: 'a target stayed unreachable; positions saved, run again to resume',
+    commands: ['forward', 'search', 'summary'],
+    meaning:
+      'a target stayed unreachable; positions saved, run again to resume (`--from-loki`: Loki cannot be reached, or answered 429/5xx)',
   },
   {
     code: 10,
@@ -171,15 +172,16 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   {
     code: 15,
     name: 'targetCredentials',
-    commands: ['forward'],
-    meaning: 'a target refused the credentials (HTTP 401/403); nothing dead-lettered, positions kept',
+    commands: ['forward', 'search', 'summary'],
+    meaning:
+      'a target (`--from-loki`: Loki) refused the credentials (HTTP 401/403); forward: no entry set aside, positions kept',
   },
   {
     code: 16,
     name: 'targetPath',
-    commands: ['forward'],
+    commands: ['forward', 'search', 'summary'],
     meaning:
-      "nothing takes pushes at a target's URL (HTTP 404, e.g. a proxy's prefix missing); nothing dead-lettered, positions kept",
+      "nothing takes pushes (`--from-loki`: queries) at a target's URL (HTTP 404, e.g. a proxy's prefix missing); forward: no entry set aside, positions kept",
   },
   {
     code: 17,
@@ -191,9 +193,9 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   {
     code: 18,
     name: 'targetRefused',
-    commands: ['forward'],
+    commands: ['forward', 'search', 'summary'],
     meaning:
-      'a target refused the pushes themselves, not an entry in them (another 4xx; a RELP server refusing the session); positions kept',
+      'a target refused the pushes themselves, not an entry in them (another 4xx; a RELP server refusing the session; `--from-loki`: Loki refused the query); positions kept',
   },
   {
     code: 19,
@@ -205,7 +207,7 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
   {
     code: 20,
     name: 'targetTlsTrust',
-    commands: ['forward'],
+    commands: ['forward', 'search', 'summary'],
     meaning:
       "a target's TLS certificate does not verify (unknown CA, self-signed, another host name, expired): a configuration error, not retried, also with `--follow`; positions kept",
   },

@@ -13,6 +13,8 @@ import { searchEntryBatches } from '../core/query/search.js';
 import { writeMatches } from '../output/matches.js';
 import { constrainHeap } from '../core/runtime/heap.js';
 import { safeText } from '../formats/escape.js';
+import { lokiFailuresAsExit, lokiSourceFlags, lokiSourceFromFlags, logqlFromFlags } from '../cli/loki-source.js';
+import { searchCopy } from '../core/query/remote.js';
 
 export default class Search extends AuditCommand {
   static override summary = 'Find entries by event, level, actor, outcome, fields, text and time.';
@@ -30,6 +32,8 @@ ${exitCodesHelp('search')}`;
     '<%= config.bin %> <%= command.id %> --grep "quota exceeded" --since yesterday --until today',
     '<%= config.bin %> <%= command.id %> -c --event auth.login,auth.logout --since this-week',
     '<%= config.bin %> <%= command.id %> -q -i --grep "panic" --since recent && echo found',
+    '<%= config.bin %> <%= command.id %> --from-loki http://loki:3100 --host web-1 --event "auth.*" --since 7d',
+    '<%= config.bin %> <%= command.id %> --level error --field details.status>=500 --print-logql',
   ];
 
   static override args = dirArg;
@@ -51,15 +55,21 @@ ${exitCodesHelp('search')}`;
       helpGroup: 'OUTPUT',
     }),
     ...pagerFlag,
+    ...lokiSourceFlags,
   };
 
   async run(): Promise<void> {
     const { flags, args } = await this.parse(Search);
     const dir = this.setup(flags, args);
+    const spec = filterSpecFromFlags(flags);
+    // --print-logql: the query for Grafana, nothing read; --from-loki: Loki instead of the directory.
+    if (flags['print-logql']) return this.out((await logqlFromFlags(spec, flags)) + '\n');
+    const loki = await lokiSourceFromFlags(spec, flags);
+    if (loki && flags.reverse && flags.limit === undefined)
+      this.fail('--reverse with --from-loki needs --limit N (the newest N are kept in memory)', Exit.usage);
     // Young generation at most 2 × 4 MB, old generation grown by half (src/core/runtime/heap.ts):
     // a selective search peaks lower at the same speed.
     const stopHeapWatch = constrainHeap();
-    const spec = filterSpecFromFlags(flags);
     // On a terminal through $PAGER or less, as journalctl (src/cli/pager-choice.ts); not for
     // a count or nothing at all (-c, -q).
     const output = await pagedStdout({ pager: flags.pager && !flags.count && !flags.quiet });
@@ -71,17 +81,28 @@ ${exitCodesHelp('search')}`;
     // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
     const progress = progressWanted({}) && !flags.quiet ? new ProgressLine('searching') : null;
     try {
-      const matches = searchEntryBatches(dir, {
-        filter: spec,
-        stream: flags.stream,
-        // -q stops at the first match, as grep -q does.
-        limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
-        offset: flags.offset,
-        reverse: flags.reverse,
-        maxLineBytes: flags['max-line-bytes'],
-        onProgress: progress?.listener(),
-        transientBytes: true,
-      });
+      const matches = loki
+        ? lokiFailuresAsExit(
+            searchCopy(loki.copy, {
+              filter: spec,
+              limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
+              offset: flags.offset,
+              reverse: flags.reverse,
+              timestamp: loki.timestamp,
+              maxLineBytes: flags['max-line-bytes'],
+            }),
+          )
+        : searchEntryBatches(dir, {
+            filter: spec,
+            stream: flags.stream,
+            // -q stops at the first match, as grep -q does.
+            limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
+            offset: flags.offset,
+            reverse: flags.reverse,
+            maxLineBytes: flags['max-line-bytes'],
+            onProgress: progress?.listener(),
+            transientBytes: true,
+          });
       const silent = flags.count || flags.quiet;
       const { entries: printed, unreadableFiles } = await writeMatches(
         matches,

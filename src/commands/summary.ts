@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
 import type { Summary as SummaryResult } from '../core/query/summary.js';
+import type { ReadItem } from '../core/read/entries.js';
 import { summarize } from '../core/query/summary.js';
 import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
 import { debugListener } from '../cli/debug.js';
@@ -22,6 +23,7 @@ import { LineWarnings } from '../output/warnings.js';
 
 // The entry filters of search (its --since/--until/--utc/--timezone are summary's own, below).
 const { since: _since, until: _until, utc: _utc, timezone: _timezone, ...entryFilterFlags } = filterFlags;
+import { lokiFailuresAsExit, lokiSourceFlags, lokiSourceFromFlags, logqlFromFlags } from '../cli/loki-source.js';
 
 export default class Summary extends AuditCommand {
   static override summary = 'What happened in a time window: counts by event, level and actor, failures, chain status.';
@@ -42,6 +44,7 @@ ${exitCodesHelp('summary')}`;
     '<%= config.bin %> <%= command.id %> --from 2026-02-01 --to 2026-02-03 -o json',
     '<%= config.bin %> <%= command.id %> --since 7d --by 1d --timezone Europe/Berlin',
     '<%= config.bin %> <%= command.id %> --since 6h --by 15m --event "auth.*" --outcome failure',
+    '<%= config.bin %> <%= command.id %> --from-loki http://loki:3100 --host web-1 --since 7d',
   ];
 
   static override enableJsonFlag = true;
@@ -82,14 +85,23 @@ ${exitCodesHelp('summary')}`;
     }),
     failures: Flags.integer({ summary: 'How many recent failures to list.', default: 5, min: 0 }),
     'no-chain': Flags.boolean({ summary: 'Skip the chain check of the files covered.' }),
+    ...lokiSourceFlags,
   };
 
-  async run(): Promise<SummaryResult | BucketJson[]> {
+  async run(): Promise<SummaryResult | BucketJson[] | { logql: string }> {
     const { flags, args } = await this.parse(Summary);
     const dir = this.setup(flags, args);
     const window = flags.all ? { since: null, until: null } : summaryWindowFromFlags(flags);
     const filter = { ...filterSpecFromFlags({ ...flags, since: undefined, until: undefined }), window };
+    // --print-logql: the query for Grafana; --from-loki: the forwarded copy instead of the directory.
+    if (flags['print-logql']) {
+      const logql = await logqlFromFlags(filter, flags);
+      if (!this.jsonEnabled()) this.out(logql + '\n');
+      return { logql };
+    }
+    const loki = await lokiSourceFromFlags(filter, flags);
     if (flags.by !== undefined) {
+      if (loki) this.fail('--by counts a local directory; it cannot be combined with --from-loki', Exit.usage);
       const warnings = new LineWarnings();
       const byTime = await summarizeByTime(dir, {
         by: flags.by,
@@ -113,7 +125,8 @@ ${exitCodesHelp('summary')}`;
     const progress = progressWanted({ json: this.jsonEnabled(), resultsAtEnd: true })
       ? { reading: new ProgressLine('reading'), chain: new ProgressLine('checking chain') }
       : null;
-    const summary = await summarize(dir, {
+    const summary = await summarize(loki?.url ?? dir, {
+      entries: loki ? await lokiEntries(loki, window, flags['max-line-bytes']) : undefined,
       window,
       filter,
       stream: flags.stream,
@@ -137,4 +150,19 @@ ${exitCodesHelp('summary')}`;
     if (summary.unreadableFiles > 0) process.exitCode = Exit.io;
     return summary;
   }
+}
+
+/** The forwarded copy's entries of `window`, one at a time, Loki's failures as forward's exit codes. */
+async function lokiEntries(
+  loki: NonNullable<Awaited<ReturnType<typeof lokiSourceFromFlags>>>,
+  window: { since: number | null; until: number | null },
+  maxLineBytes: number,
+): Promise<AsyncIterable<ReadItem>> {
+  const { copyItems, copyRange } = await import('../core/query/remote.js');
+  const batches = lokiFailuresAsExit(
+    copyItems(loki.copy, copyRange({ window }, { timestamp: loki.timestamp }), maxLineBytes),
+  );
+  return (async function* () {
+    for await (const batch of batches) yield* batch;
+  })();
 }

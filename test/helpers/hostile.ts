@@ -105,3 +105,80 @@ export const EXACT_DETAILS =
 
 /** The same compacted (what text output and CSV show). */
 export const EXACT_DETAILS_COMPACT = EXACT_DETAILS.replace(/": /g, '":').replace(/, /g, ',');
+
+/** A writer-schema line (Python json.dumps spacing), `extra` JSON members text appended raw. */
+export function pythonLine(ts: string, fields: Record<string, unknown>, raw = ''): string {
+  const base = {
+    timestamp: ts,
+    action: 'request',
+    resource_type: 'api',
+    resource_id: null,
+    user_id: null,
+    token_id: null,
+    ip_address: null,
+    user_agent: null,
+    success: true,
+    error: null,
+    ...fields,
+  };
+  const text = JSON.stringify(base).replace(/","/g, '", "').replace(/":/g, '": ');
+  return raw ? text.slice(0, -1) + ', ' + raw + '}' : text;
+}
+
+/** Entries an attacker or an odd writer can leave, each a case the query must not lose. */
+export function hostileDay(date: string): string[] {
+  const t = (hms: string) => `${date}T${hms}.000001+00:00`;
+  return [
+    // Escaped ASCII hides "alice" and "login" from a substring search.
+    pythonLine(t('08:00:00'), {}, '"details": {}')
+      .replace('"action": "request"', '"action": "\\u006cogin"')
+      .replace('"user_id": null', '"user_id": "\\u0061lice"')
+      .replace('"resource_type": "api"', '"resource_type": "auth"'),
+    // Three entries of one microsecond in three streams (levels): local order is file order.
+    pythonLine(t('09:00:00'), { success: false, error: 'quota exceeded' }, '"details": {"status": 503}'),
+    JSON.stringify({
+      timestamp: `${date}T09:00:00.000001+00:00`,
+      event: 'auth.logout',
+      level: 'warning',
+      actor: 'bob',
+      details: {},
+    }),
+    pythonLine(t('09:00:00'), { user_id: 'carol' }, '"details": {"status": 200}'),
+    // NaN: Loki's json parser cannot read the line.
+    pythonLine(
+      t('10:00:00'),
+      { success: false, error: 'timeout after 30s' },
+      '"details": {"status": 504, "ratio": NaN, "path": "/api/v1/projects/7"}',
+    ),
+    // null, an array, a number in a string.
+    pythonLine(t('10:30:00'), {}, '"details": {"path": null, "tags": ["admin", "ops"], "status": "502"}'),
+    // A newline and controls in values, raw hostile characters.
+    pythonLine(
+      t('11:00:00'),
+      { user_id: 'dave' },
+      `"details": {"note": "a\\nb quota", "ctl": "\\u001b[31m\\u009b", "raw": ${JSON.stringify(RAW_HOSTILE)}}`,
+    ),
+    // An event family of its own, and a dotted resource type.
+    pythonLine(t('11:30:00'), { resource_type: 'zzz_custom', action: 'deploy', user_id: 'ci-bot' }, '"details": {}'),
+    pythonLine(t('12:00:00'), { resource_type: 'a.b', action: 'c' }, '"details": {}'),
+    // Capitals (for -i).
+    pythonLine(t('12:30:00'), { user_id: 'ALICE', success: false, error: 'PERMISSION DENIED' }, '"details": {}'),
+    // An object where a number is compared, a key that flattens like details.status.
+    pythonLine(t('13:00:00'), {}, '"details": {"status": {"code": 500}}'),
+    pythonLine(t('13:30:00'), {}, '"details_status": 100, "details": {"status": 505}'),
+    // Escaped slashes, a big integer.
+    pythonLine(
+      t('14:00:00'),
+      {},
+      '"details": {"path": "\\/api\\/v1\\/projects\\/9", "status": 50000000000000000000001}',
+    ),
+    // Documented schema, a token actor, no fraction in the time.
+    JSON.stringify({
+      timestamp: `${date}T15:00:00+00:00`,
+      event: 'auth.fail',
+      level: 'error',
+      actor: 'token:abc',
+      details: { status: 401 },
+    }),
+  ];
+}

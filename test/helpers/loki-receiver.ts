@@ -9,7 +9,8 @@
  * (10m) and lines over `max_line_size` (256 KiB) are refused with Loki's messages, the valid ones
  * in the same push are still stored and the push answers 400 (as Loki's distributor does);
  * exact duplicates (same stream, timestamp and line) are dropped. 204 on success.
- * GET /loki/api/v1/query_range, written to Loki's HTTP API docs (docs/sources/reference/
+ * GET /loki/api/v1/query_range (behind the same tenant and credential checks as a push),
+ * written to Loki's HTTP API docs (docs/sources/reference/
  * loki-http-api.md) and source (pkg/loghttp/params.go, query.go; pkg/querier/queryrange/
  * limits.go; pkg/util/marshal): `query` (the LogQL subset of ./logql.ts: stream selector with
  * `=`, `!=`, `=~`, `!~`; line filters `|=`, `!=`, `|~`, `!~`; `| json` and label filters,
@@ -309,7 +310,14 @@ export class LokiReceiver {
   /** With `store: 'compact'`: where the entries are (not in `stored`). */
   private readonly compact: CompactStore | null;
   /** Every `query_range` answered 200, in order (bounds in ns). */
-  readonly queries: Array<{ start: bigint; end: bigint; limit: number; direction: string; query: string }> = [];
+  readonly queries: Array<{
+    start: bigint;
+    end: bigint;
+    limit: number;
+    direction: string;
+    query: string;
+    tenant: string | null;
+  }> = [];
   /** Every label values request answered 200, in order. */
   readonly labelQueries: Array<{ name: string; start: bigint; end: bigint; query: string }> = [];
   private readonly seen = new Set<string>();
@@ -533,6 +541,11 @@ export class LokiReceiver {
    * entries of `[start, end)` in `direction` order, at most `limit`, grouped in streams.
    */
   private query(url: URL, req: IncomingMessage, res: ServerResponse): void {
+    // The same gate as a push: the tenant header, the credentials.
+    const tenant = (req.headers['x-scope-orgid'] as string | undefined) ?? null;
+    if (this.options.requireTenant && !tenant) return this.reply(res, 401, 'no org id');
+    if (this.options.authorization && req.headers.authorization !== this.options.authorization)
+      return this.reply(res, 401, 'unauthorized');
     const p = url.searchParams;
     const now = BigInt(this.options.now?.() ?? Date.now()) * 1_000_000n;
     let start: bigint;
@@ -579,7 +592,14 @@ export class LokiReceiver {
       if (err instanceof LogQLParseError) return this.reply(res, 400, err.message);
       throw err;
     }
-    this.queries.push({ start, end, limit, direction: forward ? 'forward' : 'backward', query: p.get('query') ?? '' });
+    this.queries.push({
+      start,
+      end,
+      limit,
+      direction: forward ? 'forward' : 'backward',
+      query: p.get('query') ?? '',
+      tenant,
+    });
     const categorize = String(req.headers['x-loki-response-encoding-flags'] ?? '')
       .split(',')
       .map((f) => f.trim())

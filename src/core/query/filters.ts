@@ -229,6 +229,14 @@ function regExpLiterals(source: string): Literal[] {
   return parts.filter((p) => p.length >= 3 && !CONTROL.test(p)).map((p) => [p]);
 }
 
+/**
+ * Literal ASCII fragments every match of `glob` must contain in the raw line, unless the line
+ * escapes printable ASCII (`\u0061`): `--from-loki`'s line filters (core/query/logql.ts).
+ */
+export function asciiLiterals(glob: string): string[] {
+  return glob.split(/[*?.]/).filter((s) => s.length >= 3 && /^[\x20-\x7e]+$/.test(s) && !/["\\/]/.test(s));
+}
+
 // An escaped printable ASCII character (`\u0041`) would hide a literal from a substring test.
 const ESCAPED_ASCII = /\\u00[2-7][0-9a-fA-F]/;
 

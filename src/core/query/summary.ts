@@ -18,7 +18,7 @@ import { compileFilter, type EntryFilter } from './filters.js';
 import { compactJson, memberText } from '../read/json-text.js';
 import type { Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
-import { readEntries, type ReadProgress } from '../read/entries.js';
+import { readEntries, type ReadItem, type ReadProgress } from '../read/entries.js';
 import type { TimeWindow } from './time.js';
 import { windowDates } from './time.js';
 import type { VerdictClass } from '../chain/verdict.js';
@@ -145,6 +145,12 @@ export interface SummaryOptions {
   onProgress?: (p: ReadProgress, phase: 'reading' | 'chain') => void;
   /** Why the chain check's fast path gave up, if it did (see verify-chain.ts). */
   onFastPathGaveUp?: (reason: string) => void;
+  /**
+   * Entries read elsewhere (`summary --from-loki`: the forwarded copy, core/query/remote.ts),
+   * counted instead of `dir`'s files: no file is read and no chain checked (`chain` null, and
+   * entries with a stored hash `unchecked`); the window still applies.
+   */
+  entries?: AsyncIterable<ReadItem>;
 }
 
 const MAX_PROBLEMS_KEPT = KEPT_PER_KIND;
@@ -176,7 +182,9 @@ function rawKey(record: Record<string, unknown>, text: string, strict: boolean, 
  * @throws StreamChoiceError when no stream is given and the directory holds several.
  */
 export async function summarize(dir: string, options: SummaryOptions): Promise<Summary> {
-  const source = await resolveAuditSource(dir, { stream: options.stream });
+  const source = options.entries
+    ? { streams: [] as StreamKind[], files: [] }
+    : await resolveAuditSource(dir, { stream: options.stream });
   const { from, to } = windowDates(options.window);
   const files = filesInDateRange(source.files, from, to);
   const chainFiles = files.filter((f) => f.chain === 'dashboard');
@@ -327,15 +335,16 @@ async function countEntries(
   let unchecked = 0;
   const unverified: UnverifiedSplit = { total: 0, noHash: 0, afterUnreadable: 0, doesNotChain: 0 };
 
-  for await (const item of readEntries(files, {
-    maxLineBytes: options.maxLineBytes,
-    onProgress: onProgress && ((p) => onProgress(p, 'reading')),
-    // With `presenceOnly`, only whether an entry has a hash (see `unchecked`).
-    chain: new ChainCoverage(allFiles, options.maxLineBytes, {
-      trusted: pass.trusted,
-      presenceOnly: pass.presenceOnly,
-    }),
-  })) {
+  for await (const item of options.entries ??
+    readEntries(files, {
+      maxLineBytes: options.maxLineBytes,
+      onProgress: onProgress && ((p) => onProgress(p, 'reading')),
+      // With `presenceOnly`, only whether an entry has a hash (see `unchecked`).
+      chain: new ChainCoverage(allFiles, options.maxLineBytes, {
+        trusted: pass.trusted,
+        presenceOnly: pass.presenceOnly,
+      }),
+    })) {
     if (item.kind === 'problem') {
       problemCount++;
       if (item.code === 'io-error') unreadableFiles++;

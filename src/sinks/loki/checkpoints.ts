@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import type { Checkpoint } from '../../core/chain/anchors/checkpoints.js';
 import { lokiHeaders, type LokiAuth } from './client.js';
-import { LokiQueryClient, LokiQueryError, withLabel } from './query.js';
+import { LokiQueryClient, LokiQueryError, statusFailure, withLabel } from './query.js';
 
 /** The checkpoint stream's `service_name` and `job`. */
 export const CHECKPOINT_JOB = 'loki-audit-checkpoints';
@@ -62,11 +62,15 @@ export async function pushCheckpoint(config: LokiCheckpointConfig, c: Checkpoint
     });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    throw new LokiQueryError(`cannot push the checkpoint to ${u.host}: ${e.cause?.code ?? e.message}`);
+    throw new LokiQueryError(`cannot push the checkpoint to ${u.host}: ${e.cause?.code ?? e.message}`, 'unreachable');
   }
   if (!res.ok) {
     const text = (await res.text()).slice(0, 300).trim();
-    throw new LokiQueryError(`Loki refused the checkpoint: HTTP ${res.status}: ${text}`, res.status);
+    throw new LokiQueryError(
+      `Loki refused the checkpoint: HTTP ${res.status}: ${text}`,
+      statusFailure(res.status),
+      res.status,
+    );
   }
 }
 

@@ -23,17 +23,35 @@
 import type { CopyEntry, ForwardedCopy } from '../../core/chain/anchors/witness.js';
 import { storedHash } from '../../core/chain/stored-hash.js';
 import { lokiHeaders, type LokiAuth } from './client.js';
+import { tlsTrustProblem } from '../tls-trust.js';
+
+/**
+ * What kept a query from Loki, as forward's refusals name them (core/forward/target.ts):
+ * `unreachable` (no connection, a timeout, 429 or 5xx), `credentials` (401/403), `path`
+ * (404/405: no Loki at that path), `tls-trust` (the certificate does not verify), `refused`
+ * (another 4xx, a limit that cannot be met, an answer that is not Loki's).
+ */
+export type LokiQueryFailure = 'unreachable' | 'credentials' | 'path' | 'tls-trust' | 'refused';
 
 /** Loki could not be queried (unreachable, an HTTP error, or a limit that cannot be met). */
 export class LokiQueryError extends Error {
   /** @param status Loki's HTTP status, when it answered one (401/403: credentials, 404: path). */
   constructor(
     message: string,
+    readonly failure: LokiQueryFailure = 'refused',
     readonly status?: number,
   ) {
     super(message);
     this.name = 'LokiQueryError';
   }
+}
+
+/** The failure an HTTP status of a query answer means (see {@link LokiQueryFailure}). */
+export function statusFailure(status: number): LokiQueryFailure {
+  if (status === 401 || status === 403) return 'credentials';
+  if (status === 404 || status === 405) return 'path';
+  if (status === 429 || status === 408 || status >= 500) return 'unreachable';
+  return 'refused';
 }
 
 export interface LokiQueryConfig {
@@ -42,7 +60,10 @@ export interface LokiQueryConfig {
   /** `X-Scope-OrgID`. */
   tenant?: string;
   auth: LokiAuth;
-  /** LogQL stream selector (default `{service_name="loki-audit"}`, what `forward` labels). */
+  /**
+   * LogQL log query: a stream selector (default `{service_name="loki-audit"}`, what `forward`
+   * labels), or a selector and a pipeline (`search --from-loki`, core/query/logql.ts).
+   */
   selector?: string;
   /** Request timeout, ms (default 30 000). */
   timeoutMs?: number;
@@ -204,13 +225,13 @@ export class LokiQueryClient implements ForwardedCopy {
             this.windowMs = ms > 2 * 3_600_000 ? ms - 3_600_000 : Math.max(1, Math.floor(ms / 2));
             continue;
           }
-          throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${text}`, res.status);
+          throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${text}`, statusFailure(res.status), res.status);
         }
         body = (await res.json()) as typeof body;
       } catch (err) {
         if (err instanceof LokiQueryError) throw err;
         const e = err as Error & { cause?: { code?: string } };
-        throw new LokiQueryError(`cannot query ${u.host}: ${e.cause?.code ?? e.message}`);
+        throw new LokiQueryError(`cannot query ${u.host}: ${e.cause?.code ?? e.message}`, 'unreachable');
       }
       if (!Array.isArray(body.data) || body.data.some((v) => typeof v !== 'string'))
         throw new LokiQueryError('Loki answered label values that are not a list of strings');
@@ -284,13 +305,19 @@ export class LokiQueryClient implements ForwardedCopy {
             return 'limit-too-high';
           }
         }
-        throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${text}`, res.status);
+        throw new LokiQueryError(`Loki answered HTTP ${res.status}: ${text}`, statusFailure(res.status), res.status);
       }
       body = (await res.json()) as Body;
     } catch (err) {
       if (err instanceof LokiQueryError) throw err;
       const e = err as Error & { cause?: { code?: string } };
-      throw new LokiQueryError(`cannot query ${u.host}: ${e.cause?.code ?? e.message}`);
+      const trust = tlsTrustProblem(e.cause?.code);
+      if (trust)
+        throw new LokiQueryError(
+          `TLS: ${u.host} is not trusted: ${trust} (${e.cause?.code}); give its CA with NODE_EXTRA_CA_CERTS=FILE`,
+          'tls-trust',
+        );
+      throw new LokiQueryError(`cannot query ${u.host}: ${e.cause?.code ?? e.message}`, 'unreachable');
     }
     if (body.data?.resultType !== undefined && body.data.resultType !== 'streams')
       throw new LokiQueryError(`Loki answered resultType ${body.data.resultType}, not streams`);
