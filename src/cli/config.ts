@@ -396,6 +396,8 @@ export function resolveSetting(
 export interface FlagRules {
   exclusive?: string[];
   dependsOn?: string[];
+  /** A repeatable flag (verify's `--dir`): a file's one value becomes a list of one. */
+  multiple?: boolean;
 }
 
 /**
@@ -429,7 +431,7 @@ export function applyConfig(
     const r = rules[s.flag];
     if (r.exclusive?.some(set)) continue;
     if (r.dependsOn && !r.dependsOn.every(set)) continue;
-    flags[s.flag] = f.value;
+    flags[s.flag] = r.multiple && !Array.isArray(f.value) ? [f.value] : f.value;
     applied.push(s);
   }
   return applied;
