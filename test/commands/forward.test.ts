@@ -131,6 +131,7 @@ describe('forward to Loki', () => {
     const q = await fetch(
       `${rx.url}/loki/api/v1/query_range?query=${encodeURIComponent('{event_family="auth"}')}` +
         `&start=${Date.now() - 30 * 86_400_000}000000&limit=1000`,
+      { headers: { 'X-Scope-OrgID': 'acme' } },
     ).then((x) => x.json() as Promise<{ data: { result: Array<{ values: unknown[] }> } }>);
     assert.equal(
       q.data.result.reduce((n, s) => n + s.values.length, 0),

@@ -479,7 +479,8 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     try {
       cpSync(WRITER, t.dir, { recursive: true });
       writeFileSync(join(t.dir, 'audit-2026-02-04.jsonl'), 'not json\n');
-      const loud = assertExit(await runCli(['search', '--dir', t.dir, '--actor', 'nobody']), 1);
+      // Without a filter every line is read (a filter's needle may pass over the bad line unread).
+      const loud = assertExit(await runCli(['search', '--dir', t.dir, '-c']), 0);
       assert.match(loud.stderr, /warning: .*audit-2026-02-04\.jsonl:1/);
       for (const [args, code] of [
         [['-q', '--event', 'api.*'], 0],
