@@ -83,8 +83,20 @@ export async function forwardSetup(flags: ForwardSetupFlags, dir: string, config
   try {
     state = loadState(statePath, dir);
   } catch (err) {
-    if (err instanceof StateError) throw new Errors.CLIError(err.message, { exit: Exit.stateMismatch });
-    throw err;
+    // --reset-state forgets positions: also those of a state file that cannot be read as one.
+    if (err instanceof StateError && err.code === 'corrupt' && flags['reset-state'])
+      state = { version: 1, dir, targets: {} };
+    else if (err instanceof StateError)
+      throw new Errors.CLIError(err.message, {
+        exit: Exit.stateMismatch,
+        suggestions:
+          err.code === 'other-directory'
+            ? ['give this directory a state file of its own: --state FILE']
+            : err.code === 'corrupt'
+              ? [`forward from the start again: loki-audit forward --dir ${dir} --reset-state`]
+              : undefined,
+      });
+    else throw err;
   }
   if (flags['reset-state']) state.targets = {};
   return { targets, filter: compileFilter(spec), statePath, deadLetterPath, state };

@@ -699,10 +699,23 @@ describe('forward to Loki', () => {
     let r = await fwd();
     assert.equal(r.code, 10, r.stderr);
     assert.match(r.stderr, /belongs to \/elsewhere/);
+    assert.match(r.stderr, /^loki-audit: hint: give this directory a state file of its own: --state FILE$/m);
     writeFileSync(state, '{"version": 1, "dir": "x", "tar');
     r = await fwd();
     assert.equal(r.code, 10, r.stderr);
     assert.match(r.stderr, /not valid JSON/);
+    assert.match(
+      r.stderr,
+      /^loki-audit: hint: forward from the start again: loki-audit forward --dir .* --reset-state$/m,
+    );
+    // The hint works: --reset-state starts again from a corrupt file (not from another directory's).
+    const pushes = rx.pushes;
+    r = await fwd('--reset-state');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(rx.pushes > pushes, 'the entries were sent again');
+    assert.equal(JSON.parse(readFileSync(state, 'utf8')).dir, audit);
+    writeFileSync(state, JSON.stringify({ version: 1, dir: '/elsewhere', targets: {} }));
+    assert.equal((await fwd('--reset-state')).code, 10, 'another directory stays refused');
   });
 
   it('a JS AuditLog is never silently skipped: refused alone (exit 14), named when beside the dashboard chain', async () => {
