@@ -75,7 +75,8 @@ ${exitCodesHelp('summary')}`;
     ...timeZoneFlags,
     ...entryFilterFlags,
     by: Flags.string({
-      summary: 'Counts per time bucket of this width (15m, 1h, 1d, 1w), aligned in the zone; empty buckets shown.',
+      summary:
+        'Counts per time bucket of this width (15m, 1h, 1d, 1w), aligned in the zone, per event family; 1h,event or 1h,actor: per event or actor.',
       helpGroup: 'OUTPUT',
     }),
     top: Flags.integer({

@@ -16,11 +16,18 @@ export interface BucketJson {
   end: string;
   count: number;
   failures: number;
-  /** Entries per event family shown (the `--top` most frequent), by family. */
-  families: Record<string, number>;
-  /** Entries of the other families. */
+  /** Entries per event family shown (the `--top` most frequent), by family (`--by W`, `--by W,family`). */
+  families?: Record<string, number>;
+  /** With `--by W,event`: entries per event shown, by event. */
+  events?: Record<string, number>;
+  /** With `--by W,actor`: entries per actor shown, by actor. */
+  actors?: Record<string, number>;
+  /** Entries of the other groups. */
   other: number;
 }
+
+/** Each grouping's plural: its `--json` key, and its name on the terminal. */
+const GROUP_PLURAL = { family: 'families', event: 'events', actor: 'actors' } as const;
 
 /** The buckets as `--json` prints them. */
 export function summaryByJson(s: SummaryBy): BucketJson[] {
@@ -29,17 +36,18 @@ export function summaryByJson(s: SummaryBy): BucketJson[] {
     end: formatInZone(b.end, s.zone),
     count: b.count,
     failures: b.failures,
-    families: Object.fromEntries(s.families.map((f, i) => [f, b.families[i]])),
+    [GROUP_PLURAL[s.group]]: Object.fromEntries(s.families.map((f, i) => [f, b.families[i]])),
     other: b.other,
   }));
 }
 
 /**
- * Piped: a header `start end count failures family:NAME… [other]`, then one line per bucket,
+ * Piped: a header `start end count failures family:NAME… [other]` (`event:NAME` with `--by
+ * W,event`, `actor:NAME` with `--by W,actor`), then one line per bucket,
  * times ISO 8601 with the zone's offset. Family names from the log are escaped (tsv()).
  */
 export function formatSummaryByPlain(s: SummaryBy): string {
-  const header = ['start', 'end', 'count', 'failures', ...s.families.map((f) => `family:${f}`)];
+  const header = ['start', 'end', 'count', 'failures', ...s.families.map((f) => `${s.group}:${f}`)];
   if (s.hasOther) header.push('other');
   const lines = [tsv(header)];
   for (const b of s.buckets) {
@@ -96,7 +104,9 @@ export function formatSummaryByTable(s: SummaryBy, c: ChalkInstance, columns?: n
   const parts = [`${s.total} entries in ${s.buckets.length} buckets`];
   if (s.untimed) parts.push(`${s.untimed} without a readable time (not in a bucket)`);
   if (s.families.length)
-    parts.push(`families: ${s.families.map(safeText).join(', ')}${s.hasOther ? ', other' : ''} (piped or --json)`);
+    parts.push(
+      `${GROUP_PLURAL[s.group]}: ${s.families.map(safeText).join(', ')}${s.hasOther ? ', other' : ''} (piped or --json)`,
+    );
   lines.push(c.dim(parts.join('; ')));
   return lines.join('\n') + '\n';
 }

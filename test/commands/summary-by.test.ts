@@ -50,6 +50,47 @@ describe('summary --by', () => {
     assert.equal(r.stderr, '');
   });
 
+  it('--by 1h,event and --by actor,1h: the columns are events or actors instead of families', async () => {
+    const byEvent = assertExit(await runCli(['summary', '--dir', dir, '--all', '--by', '1h,event']), 0);
+    assert.deepEqual(tsvRows(byEvent.stdout).slice(0, 3), [
+      ['start', 'end', 'count', 'failures', 'event:auth.login', 'event:task.create', 'event:task.delete'],
+      ['2026-02-01T09:00:00+00:00', '2026-02-01T10:00:00+00:00', '2', '1', '2', '0', '0'],
+      ['2026-02-01T10:00:00+00:00', '2026-02-01T11:00:00+00:00', '2', '1', '1', '1', '0'],
+    ]);
+    const json = JSON.parse(
+      assertExit(await runCli(['summary', '--dir', dir, '--all', '--by', '1h,event', '-o', 'json']), 0).stdout,
+    );
+    assert.deepEqual(json[3].events, { 'auth.login': 0, 'task.create': 0, 'task.delete': 1 });
+    assert.equal(json[3].families, undefined);
+
+    const { dir: people, cleanup: done } = tempDir('loki-audit-by-actor-');
+    try {
+      const lines = [
+        writerEntry({ timestamp: '2026-02-01T09:05:00+00:00', user_id: 'ann' }),
+        writerEntry({ timestamp: '2026-02-01T09:06:00+00:00', user_id: 'bob', success: false, error: 'denied' }),
+        writerEntry({ timestamp: '2026-02-01T10:06:00+00:00', user_id: 'ann' }),
+        writerEntry({ timestamp: '2026-02-01T10:07:00+00:00', user_id: null, token_id: 'ci' }),
+      ];
+      appendFileSync(join(people, 'audit-2026-02-01.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+      const r = assertExit(await runCli(['summary', '--dir', people, '--all', '--by', 'actor,1h']), 0);
+      assert.deepEqual(tsvRows(r.stdout), [
+        ['start', 'end', 'count', 'failures', 'actor:ann', 'actor:bob', 'actor:token:ci'],
+        ['2026-02-01T09:00:00+00:00', '2026-02-01T10:00:00+00:00', '2', '1', '1', '1', '0'],
+        ['2026-02-01T10:00:00+00:00', '2026-02-01T11:00:00+00:00', '2', '0', '1', '0', '1'],
+      ]);
+    } finally {
+      done();
+    }
+  });
+
+  it('refuses two groupings or no width in --by, exit 2', async () => {
+    for (const by of ['1h,event,actor', 'event', '1h,2h', '1h,user']) {
+      const r = assertExit(await runCli(['summary', '--dir', dir, '--all', '--by', by]), 2);
+      assert.match(r.stderr, /cannot use ".*" as --by/, by);
+      assert.equal(r.stdout, '');
+    }
+  });
+
   it('--top 1 folds the other families into an "other" column', async () => {
     const r = assertExit(await runCli(['summary', '--dir', dir, '--all', '--by', '1h', '--top', '1']), 0);
     const rows = tsvRows(r.stdout);

@@ -1,5 +1,6 @@
 /**
- * `summary --by DURATION`: entries counted per time bucket (total, failures, per event family),
+ * `summary --by DURATION[,event|actor]`: entries counted per time bucket (total, failures, per
+ * event family, or per event or actor),
  * in one streaming pass over the files of the window; memory bounded by the number of buckets
  * (buckets.ts), never by the number of entries.
  */
@@ -11,17 +12,18 @@ import type { FilterSpec } from './filters.js';
 import { compileFilter } from './filters.js';
 import { windowDates } from './time.js';
 import type { BucketTable } from './buckets.js';
-import { BucketClock, BucketCounter, parseBucketWidth } from './buckets.js';
+import type { BucketGroup } from './buckets.js';
+import { BucketClock, BucketCounter, eventFamily, parseBySpec } from './buckets.js';
 
 /** Options for {@link summarizeByTime}. */
 export interface SummaryByOptions {
-  /** The `--by` text (`15m`, `1h`, `1d`), see buckets.ts parseBucketWidth. */
+  /** The `--by` text (`15m`, `1h`, `1d`, `1h,event`, `1d,actor`), see buckets.ts parseBySpec. */
   by: string;
   /** Zone the buckets align in (IANA name or offset, checked); default UTC. */
   zone?: string;
   /** Entry filters and the window (its `window` picks the files, as search does). */
   filter: FilterSpec;
-  /** Event families shown as columns (the most frequent); default 5. */
+  /** Groups (event families, events or actors) shown as columns (the most frequent); default 5. */
   top?: number;
   stream?: StreamKind;
   maxLineBytes?: number;
@@ -35,6 +37,8 @@ export interface SummaryBy extends BucketTable {
   by: string;
   /** Bucket width, ms (a day bucket across a DST change is still 23 or 25 h: see `end`). */
   widthMs: number;
+  /** What the `families` columns are: event families, events or actors. */
+  group: BucketGroup;
   zone: string;
   /** Entries counted; those without a readable time are not (they have no bucket). */
   total: number;
@@ -51,9 +55,15 @@ export interface SummaryBy extends BucketTable {
  *   FilterErrors); AuditDirError / StreamChoiceError as summarize does.
  */
 export async function summarizeByTime(dir: string, options: SummaryByOptions): Promise<SummaryBy> {
-  const widthMs = parseBucketWidth(options.by);
+  const { widthMs, group } = parseBySpec(options.by);
   const zone = options.zone ?? 'UTC';
   const counter = new BucketCounter(new BucketClock(widthMs, zone), options.by);
+  const groupOf =
+    group === 'event'
+      ? (v: { event: string }) => v.event
+      : group === 'actor'
+        ? (v: { actor: string }) => v.actor
+        : (v: { event: string }) => eventFamily(v.event);
   const source = await resolveAuditSource(dir, { stream: options.stream });
   const { from, to } = windowDates(options.filter.window ?? { since: null, until: null });
   const files = filesInDateRange(source.files, from, to);
@@ -81,12 +91,13 @@ export async function summarizeByTime(dir: string, options: SummaryByOptions): P
       continue;
     }
     total++;
-    counter.add(v.time, v.event, v.outcome === 'failure');
+    counter.add(v.time, groupOf(v as { event: string; actor: string }), v.outcome === 'failure');
   }
   return {
     dir,
     by: options.by,
     widthMs,
+    group,
     zone,
     total,
     untimed,

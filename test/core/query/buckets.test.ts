@@ -116,11 +116,12 @@ describe('bucket boundaries', () => {
 describe('bucket counter', () => {
   it('counts in any order, fills the empty buckets between first and last, ranks families', () => {
     const counter = new BucketCounter(new BucketClock(H, 'UTC'), '1h');
-    counter.add(at('2026-02-01T13:05:00Z'), 'auth.login', true);
-    counter.add(at('2026-02-01T10:00:00Z'), 'api.request', false);
-    counter.add(at('2026-02-01T10:59:59Z'), 'api.response', false);
-    counter.add(at('2026-02-01T13:00:00Z'), 'task.create', false);
-    counter.add(NaN, 'api.request', false);
+    // The caller groups: here by event family (summary-by.ts).
+    counter.add(at('2026-02-01T13:05:00Z'), eventFamily('auth.login'), true);
+    counter.add(at('2026-02-01T10:00:00Z'), eventFamily('api.request'), false);
+    counter.add(at('2026-02-01T10:59:59Z'), eventFamily('api.response'), false);
+    counter.add(at('2026-02-01T13:00:00Z'), eventFamily('task.create'), false);
+    counter.add(NaN, eventFamily('api.request'), false);
     const t = counter.table(1);
     assert.deepEqual(t.families, ['api']);
     assert.equal(t.hasOther, true);
