@@ -48,6 +48,9 @@ export interface RawLine {
   skippedBefore?: SkippedGap;
 }
 
+/** How a line handed out by the splitter ends: a `\n` after it, a lone `\r` in it, or not at all. */
+type LineEnd = 'lf' | 'cr' | 'none';
+
 /** What a line holds of its chain, for marking entries verified (core/chain/coverage.ts). */
 export type LineChainKind =
   { kind: 'hashed'; hash: string } | { kind: 'unhashed' } | { kind: 'unreadable' } | { kind: 'blank' };
@@ -219,7 +222,7 @@ export class LineSplitter {
         pos = end;
         continue;
       }
-      out.push(this.emit(chunk.subarray(pos, nl), true));
+      out.push(this.emit(chunk.subarray(pos, nl), 'lf'));
       pos = nl + 1;
     }
   }
@@ -245,7 +248,7 @@ export class LineSplitter {
     if (this.partLen > 0) {
       const nl = chunk.indexOf(0x0a, 0);
       if (nl === -1) return this.push(chunk);
-      out.push(this.emit(chunk.subarray(0, nl), true));
+      out.push(this.emit(chunk.subarray(0, nl), 'lf'));
       pos = nl + 1;
     }
     for (;;) {
@@ -266,7 +269,7 @@ export class LineSplitter {
           this.gap = joinGaps(this.gap, gapOfBytes(chunk, skippedFrom, pos, classify));
           skippedFrom = -1;
         }
-        out.push(this.emit(chunk.subarray(pos, nl), true));
+        out.push(this.emit(chunk.subarray(pos, nl), 'lf'));
       } else {
         if (skippedFrom < 0) skippedFrom = pos;
         this.offset += nl + 1 - pos;
@@ -282,9 +285,9 @@ export class LineSplitter {
     // A last line ending with a lone CR is a whole line to universal newlines.
     if (this.crPending || (this.mode === 'detect' && this.partLast === 0x0d && this.endsEntry())) {
       this.crPending = false;
-      return this.emit(EMPTY, true, true);
+      return this.emit(EMPTY, 'cr');
     }
-    return this.emit(EMPTY, false);
+    return this.emit(EMPTY, 'none');
   }
 
   /**
@@ -325,9 +328,9 @@ export class LineSplitter {
     if (this.crPending && chunk.length > 0) {
       this.crPending = false;
       if (chunk[0] === 0x0a) {
-        out.push(this.emit(chunk.subarray(0, 0), true)); // the held `\r` and this `\n`
+        out.push(this.emit(chunk.subarray(0, 0), 'lf')); // the held `\r` and this `\n`
         pos = 1;
-      } else out.push(this.emit(EMPTY, true, true));
+      } else out.push(this.emit(EMPTY, 'cr'));
     }
     let nl = chunk.indexOf(0x0a, pos);
     let cr = chunk.indexOf(0x0d, pos);
@@ -340,17 +343,17 @@ export class LineSplitter {
         return out;
       }
       if (chunk[t] === 0x0a) {
-        out.push(this.emit(chunk.subarray(pos, t), true));
+        out.push(this.emit(chunk.subarray(pos, t), 'lf'));
         pos = t + 1;
       } else if (t + 1 >= chunk.length) {
         this.hold(chunk.subarray(pos)); // `\r` at the end: the next byte decides
         this.crPending = true;
         return out;
       } else if (chunk[t + 1] === 0x0a) {
-        out.push(this.emit(chunk.subarray(pos, t + 1), true)); // `\r\n`
+        out.push(this.emit(chunk.subarray(pos, t + 1), 'lf')); // `\r\n`
         pos = t + 2;
       } else {
-        out.push(this.emit(chunk.subarray(pos, t + 1), true, true));
+        out.push(this.emit(chunk.subarray(pos, t + 1), 'cr'));
         pos = t + 1;
       }
     }
@@ -381,11 +384,13 @@ export class LineSplitter {
   }
 
   /**
-   * A line of the pieces held and `seg`. `cr`: the line ends with a lone `\r`, the last byte
-   * held or of `seg`; otherwise a terminated line's `\n` follows `seg` (a `\r` before it makes
-   * CRLF).
+   * A line of the pieces held and `seg`, by how it ends (see {@link LineEnd}): `'cr'`, with a lone
+   * `\r`, the last byte held or of `seg`; `'lf'`, a `\n` follows `seg` (a `\r` before it makes
+   * CRLF); `'none'`, the unterminated last line of the input.
    */
-  private emit(seg: Buffer, terminated: boolean, cr = false): RawLine {
+  private emit(seg: Buffer, end: LineEnd): RawLine {
+    const terminated = end !== 'none';
+    const cr = end === 'cr';
     const total = this.partLen + seg.length;
     const lastByte = seg.length > 0 ? seg[seg.length - 1] : this.partLast;
     const crlf = terminated && !cr && lastByte === 0x0d;
