@@ -1,7 +1,7 @@
 /**
  * Bounded lists of findings and notes: a directory of garbage makes millions of findings, and
- * a report that kept (and printed) every one grew without limit (a 200 MB garbage file took
- * `verify --json` to 3.9 GB). The first {@link KEPT_PER_KIND} of each class of finding and each
+ * a report that kept (and printed) every one grew without limit (bench/results/decisions.md).
+ * The first {@link KEPT_PER_KIND} of each class of finding and each
  * kind of note are kept in full; the rest are only counted, and the counts travel with the
  * report (`omitted`), so the totals stay exact.
  */

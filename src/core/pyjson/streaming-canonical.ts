@@ -28,7 +28,8 @@
  * with the kept tables, within their budget), never with the byte size of a string, number or
  * array. Time is two reads of the line plus the SHA-256 of the canonical text, for any entry
  * Loki Mode writes. Synchronous (`fs.readSync`-style reads): meant for the few lines too long for
- * the in-memory path, in a worker or where blocking for a second per 100 MB or so is fine.
+ * the in-memory path, in a worker or where blocking the thread for a while is fine (its speed:
+ * bench/results/decisions.md).
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';

@@ -143,7 +143,8 @@ export function parseAuditJson(text: string): unknown {
 /**
  * {@link parseAuditJson}, saying whether JSON.parse alone read it (`strict`). A line that cannot
  * be an object (its first character is not `{` or white space: garbage, a bare value) skips
- * JSON.parse: its SyntaxError costs ~6 µs a line, a 200 MB garbage file 2.6 M of them.
+ * JSON.parse: its SyntaxError is costly, and a garbage file has millions of them
+ * (bench/results/decisions.md).
  * @throws PyJsonError when the line is not JSON Python would accept.
  */
 export function parseJsonLine(text: string): { value: unknown; strict: boolean } {
