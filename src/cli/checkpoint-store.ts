@@ -23,7 +23,7 @@ export const storeFlag = Flags.custom<string>({
 });
 
 /** Checkpoints read from Loki cover this far back (the file store has no such bound). */
-export const LOKI_CHECKPOINTS_SINCE_MS = 400 * 86_400_000;
+const LOKI_CHECKPOINTS_SINCE_MS = 400 * 86_400_000;
 
 function lokiConfig(store: string, tenant: string | undefined, env: NodeJS.ProcessEnv) {
   const url = lokiStoreUrl(store)!;

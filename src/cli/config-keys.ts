@@ -8,16 +8,7 @@
 import { EXPORT_FORMATS } from '../output/export.js';
 
 /** The commands that read an audit directory (and the config file). */
-export const AUDIT_COMMANDS = [
-  'verify',
-  'summary',
-  'search',
-  'tail',
-  'export',
-  'append',
-  'checkpoint',
-  'forward',
-] as const;
+const AUDIT_COMMANDS = ['verify', 'summary', 'search', 'tail', 'export', 'append', 'checkpoint', 'forward'] as const;
 
 /**
  * `path` (`~`, `$HOME` expanded; relative to the file that holds it), `duration` (30m, 26h, 2d),

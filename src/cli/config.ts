@@ -76,7 +76,7 @@ const MAX_CONFIG_BYTES = 1 << 20;
 const SECRET_KEY = /^(password|passwd|token|bearer_token|secret|api_key|hec_token|private_key)$/i;
 
 /** The default system file, and the variable that moves it (documented as for tests only). */
-export const SYSTEM_CONFIG = '/etc/loki-audit/config.yaml';
+const SYSTEM_CONFIG = '/etc/loki-audit/config.yaml';
 
 /** The user's file: `$XDG_CONFIG_HOME/loki-audit/config.yaml`, else `~/.config/loki-audit/config.yaml`. */
 export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -369,7 +369,7 @@ export type SettingSource =
   | { kind: 'default' };
 
 /** `flag`, `env TZ`, `/etc/loki-audit/config.yaml:3`, `default`. */
-export function sourceText(s: SettingSource): string {
+function sourceText(s: SettingSource): string {
   if (s.kind === 'env') return `env ${s.name}`;
   if (s.kind === 'file') return s.line === null ? s.file : `${s.file}:${s.line}`;
   return s.kind;
@@ -379,7 +379,7 @@ export function sourceText(s: SettingSource): string {
  * A setting's effective value and its source: the flag when given, else its variable when set,
  * else the highest file's value, else none (the command's default).
  */
-export function resolveSetting(
+function resolveSetting(
   s: Setting,
   config: LoadedConfig,
   flag: { given: boolean; value?: unknown },
@@ -464,7 +464,7 @@ export interface EffectiveConfig {
 }
 
 /** The variables holding secrets (or a basic auth user): shown as set or not, never their value. */
-export const SECRET_ENV = [
+const SECRET_ENV = [
   'LOKI_AUDIT_LOKI_USERNAME',
   'LOKI_AUDIT_LOKI_PASSWORD',
   'LOKI_AUDIT_LOKI_TOKEN',
@@ -472,7 +472,7 @@ export const SECRET_ENV = [
 ] as const;
 
 /** The mask shown for a secret's value. */
-export const MASK = '********';
+const MASK = '********';
 
 /** Keys of a target whose value is masked (basic auth's user; secrets themselves are never in a file). */
 const MASKED_TARGET_KEYS = new Set(['username']);

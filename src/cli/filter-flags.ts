@@ -130,7 +130,7 @@ export interface FilterFlagValues {
  * `--event auth.login --event auth.logout`, as logcli and ausearch take lists); empty items
  * dropped. Events, actors and the raw fields Loki Mode writes hold no commas.
  */
-export function splitLists(values: string[] | undefined): string[] | undefined {
+function splitLists(values: string[] | undefined): string[] | undefined {
   if (values === undefined) return undefined;
   const items = values.flatMap((v) => v.split(',').map((p) => p.trim())).filter((p) => p !== '');
   // Only commas (`--event ,`): as written, which matches nothing rather than everything.

@@ -39,13 +39,13 @@ export type ForwardSetupFlags = TargetFlags &
   FilterFlagValues & { state?: string; 'dead-letter'?: string; 'reset-state'?: boolean };
 
 /** The default state file of an audit directory. */
-export function defaultStatePath(dir: string): string {
+function defaultStatePath(dir: string): string {
   const dirId = createHash('sha256').update(dir).digest('hex').slice(0, 12);
   return join(homedir(), '.local', 'state', 'loki-audit', `forward-${dirId}.json`);
 }
 
 /** State and dead-letter paths: flags, then the config file, then the defaults. */
-export function forwardPaths(
+function forwardPaths(
   flags: { state?: string; 'dead-letter'?: string },
   config: ConfigFile,
   dir: string,

@@ -25,7 +25,7 @@ export interface LokiHostsFlags {
 }
 
 /** Default start of the range read: 90 days back (`--since`). */
-export const HOSTS_DEFAULT_SINCE_MS = 90 * 86_400_000;
+const HOSTS_DEFAULT_SINCE_MS = 90 * 86_400_000;
 
 function usage(message: string): never {
   throw new Errors.CLIError(message, { exit: Exit.usage });

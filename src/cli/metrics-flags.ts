@@ -86,7 +86,7 @@ export class MetricsRun {
  * (`this.error(…, {exit})`, the ExitError of LokiCommand's `catch`), else the process's; an
  * unexpected error ends with 1.
  */
-export function exitCodeAfter(err: unknown): number {
+function exitCodeAfter(err: unknown): number {
   const oclif = (err as { oclif?: { exit?: number } } | undefined)?.oclif;
   if (typeof oclif?.exit === 'number') return oclif.exit;
   const code = Number(process.exitCode ?? 0);

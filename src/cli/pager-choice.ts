@@ -20,10 +20,10 @@ export const pagerFlag = {
 };
 
 /** The default pager: `-R` only because our text may carry our own colours (values are escaped). */
-export const DEFAULT_PAGER = 'less -FRX';
+const DEFAULT_PAGER = 'less -FRX';
 
 /** The pager to run, or null for none. `explicit`: chosen by the user's environment. */
-export function choosePager(
+function choosePager(
   options: { pager: boolean; follow?: boolean },
   stdout: { isTTY?: boolean } = process.stdout,
   env: NodeJS.ProcessEnv = process.env,

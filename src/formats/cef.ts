@@ -46,7 +46,7 @@ export interface CefOptions {
 }
 
 /** Labels of the custom extension fields (CEF `csNLabel`, `cnNLabel`). */
-export const CEF_LABELS = {
+const CEF_LABELS = {
   cs1: 'resourceType',
   cs2: 'resourceId',
   cs3: 'tokenId',

@@ -19,7 +19,7 @@ import type { ReadEntry } from '../core/read/entries.js';
 import { compactJson, memberText, memberTexts } from '../core/read/json-text.js';
 import { safeJson, safeText } from './escape.js';
 
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'timestamp',
   'event',
   'level',
@@ -93,7 +93,7 @@ const NUMBER = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|NaN|-?Infinity)$
  * written exactly as the line holds it (`18446744073709551617`, `1.0`, `-0.0`, `NaN`), without
  * the formula guard's `'`.
  */
-export function csvJsonCell(raw: string | undefined): string {
+function csvJsonCell(raw: string | undefined): string {
   if (raw === undefined || raw === 'null') return '';
   if (NUMBER.test(raw)) return raw;
   return finish(safeJson(compactJson(raw)));

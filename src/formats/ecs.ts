@@ -56,7 +56,7 @@ export const ECS_CATEGORIES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The ECS categories of an entry ({@link ECS_CATEGORIES}); token actions `create_token`/`revoke_token` are `iam`. */
-export function ecsCategory(e: ReadEntry): readonly string[] {
+function ecsCategory(e: ReadEntry): readonly string[] {
   const family = fieldText(e, 'resource_type') ?? e.view.event.split(/[._:/\s-]/)[0];
   const action = fieldText(e, 'action') ?? '';
   if (action === 'create_token' || action === 'revoke_token') return ECS_CATEGORIES.token;

@@ -16,8 +16,8 @@ import { replaceNonFinite } from '../core/read/entries.js';
 import { safeJson } from './escape.js';
 import { chainFields, fieldText } from './siem-fields.js';
 
-export const HEC_DEFAULT_SOURCE = 'loki-mode';
-export const HEC_DEFAULT_SOURCETYPE = 'loki:audit';
+const HEC_DEFAULT_SOURCE = 'loki-mode';
+const HEC_DEFAULT_SOURCETYPE = 'loki:audit';
 
 export interface HecOptions {
   /** `host` (default: left out; Splunk then uses the sender's). */

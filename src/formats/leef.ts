@@ -32,7 +32,7 @@ import {
 export type LeefOptions = CefOptions;
 
 /** `devTimeFormat` of `devTime` (Java SimpleDateFormat, as QRadar reads it). */
-export const LEEF_TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
+const LEEF_TIME_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
 
 const ISO = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/i;
 

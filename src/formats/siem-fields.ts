@@ -56,7 +56,7 @@ function arrayElements(raw: string): string[] {
 }
 
 /** Deepest path of a flattened detail, as Loki Mode's `toCEF` (spec §11). */
-export const DETAIL_DEPTH = 4;
+const DETAIL_DEPTH = 4;
 
 /**
  * `details` flattened as Loki Mode's `toCEF` does (spec §11): one `[path, value]` per leaf, the
@@ -92,7 +92,7 @@ export function flatDetails(e: ReadEntry): Array<[string[], string]> {
  * (`loki.`): any other character becomes `_`, an empty segment `_` (CEF and LEEF keys are
  * words; a `=`, space or `|` in a key would forge a field).
  */
-export function detailKey(prefix: string, path: readonly string[]): string {
+function detailKey(prefix: string, path: readonly string[]): string {
   return prefix + (path.length ? path.map((s) => s.replace(/[^A-Za-z0-9_]/g, '_') || '_').join('.') : '_');
 }
 
@@ -182,7 +182,7 @@ export function chainFields(e: ReadEntry): ChainFields {
 }
 
 /** The marker at the end of a record cut to its limit: N bytes of the record left out. */
-export const truncatedMarker = (omitted: number) => `…[truncated ${omitted} bytes]`;
+const truncatedMarker = (omitted: number) => `…[truncated ${omitted} bytes]`;
 
 /**
  * `head` and the pairs `key=escape(value)` joined by `sep`, within `maxBytes` UTF-8 bytes: when

@@ -60,10 +60,10 @@ export const FACILITIES: Readonly<Record<string, number>> = {
 };
 
 /** Severity of each level (RFC 5424 §6.2.1 numbers), as Loki Mode's forwarder assigns them. */
-export const LEVEL_SEVERITY: Readonly<Record<Level, number>> = { debug: 7, info: 6, warning: 4, error: 4 };
+const LEVEL_SEVERITY: Readonly<Record<Level, number>> = { debug: 7, info: 6, warning: 4, error: 4 };
 
 /** The SD-ID of loki-audit's element; 32473 is the enterprise number reserved for examples (RFC 5612). */
-export const SD_ID = 'audit@32473';
+const SD_ID = 'audit@32473';
 
 export type SyslogLayout = 'syslog' | 'rfc5424' | 'rfc3164' | 'cef' | 'leef';
 

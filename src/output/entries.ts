@@ -47,7 +47,7 @@ export function shownTime(timestamp: string, ms: number, zone: string): string {
  * (`[unverified: no-hash] `), '' for a verified entry or one of a stream without a chain. It
  * comes first, before anything from the log, so no field of the entry can hide or fake it.
  */
-export function unverifiedTag(e: ReadEntry, c: ChalkInstance): string {
+function unverifiedTag(e: ReadEntry, c: ChalkInstance): string {
   return e.unverified ? c.red(`[unverified: ${e.unverified}]`) + ' ' : '';
 }
 
@@ -57,7 +57,7 @@ export function unverifiedTag(e: ReadEntry, c: ChalkInstance): string {
  * `{"verified":false,"unverified":"no-hash","entry":{…}}`, so that the entry's own keys (a
  * forged `"verified": true`) can never stand beside ours. `text`: the entry's JSON as written.
  */
-export function markedJson(e: ReadEntry, text: string): string {
+function markedJson(e: ReadEntry, text: string): string {
   return e.unverified ? `{"verified":false,"unverified":"${e.unverified}","entry":${text}}` : text;
 }
 

@@ -24,7 +24,7 @@ export interface FleetDirError {
 export type FleetDirResult = (JudgedReport & { ok: boolean }) | FleetDirError;
 
 /** The classes a fleet summary counts: verify's, most severe first, then `error`. */
-export const FLEET_CLASSES: readonly (VerdictClass | 'error')[] = [...SEVERITY, 'error'];
+const FLEET_CLASSES: readonly (VerdictClass | 'error')[] = [...SEVERITY, 'error'];
 
 /** The closing numbers of a fleet run (`summary` of `verify --json`). */
 export interface FleetSummary {
@@ -56,7 +56,7 @@ export function fleetSummary(results: readonly Pick<FleetDirResult, 'verdict' | 
  * One directory's line: its class, the directory, files and entries, the first problem, exit code.
  * `intact  /srv/a/audit: 3 file(s), 1200 entries verified (exit 0)`.
  */
-export function fleetVerdictLine(r: FleetDirResult, c: ChalkInstance): string {
+function fleetVerdictLine(r: FleetDirResult, c: ChalkInstance): string {
   const dir = safeText(r.dir);
   if (r.verdict === 'error') return `${c.red.bold('error')}  ${dir}: ${safeText(r.error)} (exit ${r.exitCode})`;
   const title = CLASS_TITLES[r.verdict];

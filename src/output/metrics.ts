@@ -17,7 +17,7 @@ import { formatExposition, type MetricFamily, type MetricType, type Sample } fro
 export type MetricsCommand = 'verify' | 'checkpoint' | 'forward';
 
 /** The verdict classes of `loki_audit_verify_verdict`: verify's, plus `error` for a run that ended in an error. */
-export const VERDICT_METRIC_CLASSES: readonly string[] = [...SEVERITY, 'error'];
+const VERDICT_METRIC_CLASSES: readonly string[] = [...SEVERITY, 'error'];
 
 const DEFS = {
   loki_audit_verify_verdict: [
@@ -212,7 +212,7 @@ export function previousValues(path: string): Map<string, number> {
 }
 
 /** A sample's name and labels as the text format writes them (the key of {@link previousValues}). */
-export function seriesKey(name: MetricName, labels: Record<string, string>): string {
+function seriesKey(name: MetricName, labels: Record<string, string>): string {
   const line = formatExposition([{ ...family(name, [{ labels, value: 0 }]) }]).split('\n')[2];
   return line.slice(0, line.lastIndexOf(' '));
 }

@@ -67,7 +67,7 @@ export function formatSummaryByPlain(s: SummaryBy): string {
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
 /** A bar of `cells` character cells for `value` out of `max`, in eighths of a cell. */
-export function bar(value: number, max: number, cells: number): string {
+function bar(value: number, max: number, cells: number): string {
   if (max <= 0 || value <= 0) return '';
   const eighths = Math.max(1, Math.round((value / max) * cells * 8));
   return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];

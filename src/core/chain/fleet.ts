@@ -51,7 +51,7 @@ export function planFleet(dirs: number, threads = availableParallelism()): Fleet
 }
 
 /** A worker thread running the built `fleet-worker.js` beside this module (dist/, scripts/bundle.mjs). */
-export function startFleetWorker(): Worker {
+function startFleetWorker(): Worker {
   return new Worker(new URL('./fleet-worker.js', import.meta.url));
 }
 

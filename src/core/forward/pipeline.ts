@@ -289,7 +289,7 @@ async function previewTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
 }
 
 /** The smallest batch, in bytes, that 413s can shrink batches to (the `--batch-bytes` minimum). */
-export const MIN_BATCH_BYTES = 1024;
+const MIN_BATCH_BYTES = 1024;
 
 /** Lone entries too large in a row, with nothing delivered between, after which a 413 is the target's. */
 const LONE_TOO_LARGE_IN_A_ROW = 3;

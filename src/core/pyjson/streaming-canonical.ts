@@ -108,7 +108,7 @@ export interface StreamingLimits {
 }
 
 /** The bounds used when a call gives none: far above anything Loki Mode writes. */
-export const DEFAULT_STREAMING_LIMITS: Readonly<StreamingLimits> = Object.freeze({
+const DEFAULT_STREAMING_LIMITS: Readonly<StreamingLimits> = Object.freeze({
   maxKeyBytes: 64 * 1024,
   maxMembers: 1_000_000,
   maxPathKeyChars: 16 * 1024 * 1024,

@@ -218,7 +218,7 @@ export interface BucketTable {
 }
 
 /** At most this many distinct families are told apart; later ones count as `other`. */
-export const MAX_FAMILIES = 256;
+const MAX_FAMILIES = 256;
 const OTHER = '\u0000other';
 
 /** The event family of an event name: up to its first `.` (`auth.login` → `auth`). */

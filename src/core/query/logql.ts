@@ -60,7 +60,7 @@ export function logqlString(s: string): string {
 }
 
 /** `s` as an RE2 (and JavaScript) regular expression matching it literally. */
-export function re2Quote(s: string): string {
+function re2Quote(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 

@@ -58,7 +58,7 @@ function fileKey(name: string): string {
  * and line `forward` sent (`-` and 0 when unknown); `unverified: 'no-hash'` for an entry of a
  * chain's file without a stored hash, else `unverified` unset (not checked). Never throws.
  */
-export function copyItem(e: CopyEntry, maxLineBytes = DEFAULT_MAX_LINE_BYTES): ReadItem | null {
+function copyItem(e: CopyEntry, maxLineBytes = DEFAULT_MAX_LINE_BYTES): ReadItem | null {
   const bytes = Buffer.from(e.line, 'utf8');
   const line = Number(e.metadata.line);
   const file = e.metadata.file || '-';

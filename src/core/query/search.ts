@@ -49,7 +49,7 @@ export interface SearchOptions {
  * @throws AuditDirError (also for a directory without audit files when `requireFiles`).
  * @throws StreamChoiceError when no stream is given and the directory holds several.
  */
-export async function filesForWindow(
+async function filesForWindow(
   dir: string,
   filter: FilterSpec,
   options: { requireFiles?: boolean; stream?: StreamKind } = {},
@@ -173,7 +173,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
  * `tracker` (which must start at `files[0]`), every entry is parsed and seen by it before the
  * filter, so that each match gets its chain predecessor.
  */
-export async function* matchingBatches(
+async function* matchingBatches(
   files: AuditFile[],
   filter: EntryFilter,
   maxLineBytes?: number,

@@ -30,7 +30,7 @@ export const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
 
 /** Actions Loki Mode forwards at syslog severity warning (spec §6.3). */
-export const SECURITY_ACTIONS: ReadonlySet<string> = new Set([
+const SECURITY_ACTIONS: ReadonlySet<string> = new Set([
   'delete',
   'kill',
   'stop',

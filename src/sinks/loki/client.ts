@@ -23,7 +23,7 @@ import type { ByteList } from '../../core/runtime/bytelist.js';
 import type { ReadEntry } from '../../core/read/entries.js';
 
 /** Limits of Loki's `limits_config` defaults that make a push fail with 400. */
-export const LOKI_DEFAULT_LIMITS = {
+const LOKI_DEFAULT_LIMITS = {
   rejectOldSamplesMaxAgeMs: 168 * 3600_000,
   creationGracePeriodMs: 10 * 60_000,
   maxLineSize: 256 * 1024,
@@ -33,7 +33,7 @@ export const LOKI_DEFAULT_LIMITS = {
 };
 
 /** Prometheus label name syntax, which Loki enforces. */
-export const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Authentication: basic or bearer, never both (an error to configure both). */
 export type LokiAuth =
@@ -164,7 +164,7 @@ export function lokiHeaders(tenant: string | undefined, auth: LokiAuth): Record<
 }
 
 /** Nanoseconds since the epoch as a decimal string, from an RFC 3339 timestamp with up to 9 fraction digits. */
-export function timestampNs(ts: string): string | null {
+function timestampNs(ts: string): string | null {
   const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(ts);
   if (!m) return null;
   const ms = Date.parse(`${m[1].replace(' ', 'T')}${m[3]}`);
@@ -174,7 +174,7 @@ export function timestampNs(ts: string): string | null {
 }
 
 /** Checks labels against Loki's rules. @throws LokiConfigError */
-export function validateLabels(labels: Record<string, string>, limits = LOKI_DEFAULT_LIMITS): void {
+function validateLabels(labels: Record<string, string>, limits = LOKI_DEFAULT_LIMITS): void {
   const names = Object.keys(labels);
   if (names.length === 0) throw new LokiConfigError('a stream needs at least one label');
   if (names.length > limits.maxLabelNamesPerSeries)

@@ -96,7 +96,7 @@ export function withLabel(selector: string, name: string, value: string): string
 }
 
 /** Default of {@link LokiQueryConfig.maxQueryLengthMs}. */
-export const DEFAULT_WINDOW_MS = 720 * 3_600_000;
+const DEFAULT_WINDOW_MS = 720 * 3_600_000;
 
 interface PageEntry extends CopyEntry {
   key: string;

@@ -86,7 +86,7 @@ export function hecRefusal(status: number, code: number | null): Refusal | null 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks a request channel: HEC takes a GUID (code 11 "Invalid data channel" otherwise). @throws HecConfigError */
-export function checkChannel(channel: string): string {
+function checkChannel(channel: string): string {
   if (!GUID.test(channel)) throw new HecConfigError(`the HEC request channel must be a GUID, got "${channel}"`);
   return channel;
 }

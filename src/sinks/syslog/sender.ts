@@ -48,7 +48,7 @@ export class SyslogConfigError extends Error {
 }
 
 /** Parses a syslog target URL. @throws SyslogConfigError */
-export function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: string; port: number } {
+function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: string; port: number } {
   const m = /^(udp|tcp|tls|relp|relp\+tls):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
   if (!m)
     throw new SyslogConfigError(
@@ -76,7 +76,7 @@ const UDP_PACE_MS = 1;
 const TLS_SETTLE_MS = 250;
 
 /** RFC 5426 §3.2: a datagram holds one message; IPv4 UDP payloads stop at 65 507 bytes. */
-export const MAX_UDP_PAYLOAD = 65_507;
+const MAX_UDP_PAYLOAD = 65_507;
 
 /** Sends syslog messages to one target. */
 export class SyslogSender {

@@ -64,12 +64,12 @@ export class CheckpointError extends Error {
 const FIELDS: Array<keyof CheckpointStatement> = ['format', 'dir', 'head', 'file', 'line', 'offset', 'entries', 'time'];
 
 /** The signed bytes: the statement's JSON in a fixed key order. */
-export function statementBytes(s: CheckpointStatement): Buffer {
+function statementBytes(s: CheckpointStatement): Buffer {
   return Buffer.from(JSON.stringify(Object.fromEntries(FIELDS.map((k) => [k, s[k]]))));
 }
 
 /** A short identifier of a key (sha256 of its public form), to tell keys apart. */
-export function keyId(k: CheckpointKey): string {
+function keyId(k: CheckpointKey): string {
   const material =
     k.alg === 'ed25519'
       ? createPublicKey(k.key).export({ type: 'spki', format: 'der' })
@@ -153,7 +153,7 @@ export function signCheckpoint(statement: CheckpointStatement, key: CheckpointKe
 }
 
 /** Whether a checkpoint's signature is valid for `key`. */
-export function checkSignature(c: Checkpoint, key: CheckpointKey): boolean {
+function checkSignature(c: Checkpoint, key: CheckpointKey): boolean {
   if (c.signature?.alg !== key.alg) return false;
   const bytes = statementBytes(c.statement);
   const sig = Buffer.from(String(c.signature.value), 'base64');

@@ -97,7 +97,7 @@ export interface LokiHostsReport {
 }
 
 /** Default of {@link HostChainOptions.bound}. */
-export const HOST_CHAIN_BOUND = 10_000;
+const HOST_CHAIN_BOUND = 10_000;
 
 interface Waiting {
   hash: string;

@@ -80,7 +80,7 @@ export interface WitnessResult {
 }
 
 /** Default of {@link WitnessOptions.lookahead}. */
-export const WITNESS_LOOKAHEAD = 10_000;
+const WITNESS_LOOKAHEAD = 10_000;
 
 interface Side {
   hash: string;

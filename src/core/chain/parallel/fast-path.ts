@@ -287,7 +287,7 @@ export interface FastChainOptions {
  * dist/verify-worker.js beside dist/cli.cjs (scripts/bundle.mjs). Code run from the TypeScript
  * sources passes its own `startWorker`.
  */
-export function startVerifyWorker(): Worker {
+function startVerifyWorker(): Worker {
   return new Worker(new URL('./verify-worker.js', import.meta.url));
 }
 
@@ -298,7 +298,7 @@ export function startVerifyWorker(): Worker {
 export type FastChainResult = { ok: true; files: FastFileResult[] } | { ok: false; reason: string };
 
 /** Default number of worker threads: the cores available, at most 4. */
-export function defaultJobs(): number {
+function defaultJobs(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 

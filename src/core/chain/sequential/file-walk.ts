@@ -52,7 +52,7 @@ export function newFileReport(file: AuditFile): FileReport {
 }
 
 /** The schema of a file after a line with `line`'s hash field: one field, or `mixed`. */
-export function mergeSchema(file: FileReport['schema'], line: HashSchema): FileReport['schema'] {
+function mergeSchema(file: FileReport['schema'], line: HashSchema): FileReport['schema'] {
   return file === 'none' || file === line ? line : 'mixed';
 }
 

@@ -13,7 +13,7 @@ import { storedHash } from '../stored-hash.js';
 import type { ChainEntry, Found, FoundEntry } from './diagnosis.js';
 
 /** Bytes a walk may re-read to explain breaks (where an entry chains from, copies of it). */
-export const SEARCH_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
+const SEARCH_BUDGET_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** Searches the files of one walk (chain order) within {@link SEARCH_BUDGET_BYTES}; `note` hears when it is spent. */
 export class HistorySearch {
