@@ -79,24 +79,29 @@ export async function runTail(dir: string, options: TailRunOptions, chalk: Chalk
     }
     return;
   }
-  for (const e of history.entries) await printer.entry(e);
-  await out.flush();
-  await followAndPrint(dir, history, options, printer, out, warnings);
-}
-
-/** The --follow part: new entries printed as they are written, until SIGINT or SIGTERM. */
-async function followAndPrint(
-  dir: string,
-  history: TailResult,
-  options: TailRunOptions,
-  printer: EntryPrinter,
-  out: BufferedWriter,
-  warnings: LineWarnings,
-): Promise<void> {
+  // Ctrl-C is a clean end of a follow from here on, also while the history is being printed.
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  try {
+    for (const e of history.entries) await printer.entry(e);
+    await out.flush();
+    await followAndPrint(dir, history, options, { printer, out, warnings, signal: abort.signal });
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+}
+
+/** The --follow part: new entries printed as they are written, until `signal` aborts. */
+async function followAndPrint(
+  dir: string,
+  history: TailResult,
+  options: TailRunOptions,
+  sink: { printer: EntryPrinter; out: BufferedWriter; warnings: LineWarnings; signal: AbortSignal },
+): Promise<void> {
+  const { printer, out, warnings } = sink;
   const events = followEntries({
     dir,
     source: history.source,
@@ -106,7 +111,7 @@ async function followAndPrint(
     chainHead: history.chainHead,
     pollMs: options['poll-ms'],
     maxLineBytes: options['max-line-bytes'],
-    signal: abort.signal,
+    signal: sink.signal,
   });
   for await (const ev of events) {
     if (ev.kind === 'chain-break') process.exitCode = Exit.chainBreak;
@@ -119,6 +124,4 @@ async function followAndPrint(
   }
   await out.flush();
   warnings.finish();
-  process.removeListener('SIGINT', stop);
-  process.removeListener('SIGTERM', stop);
 }
