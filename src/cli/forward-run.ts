@@ -34,6 +34,7 @@ import { replayCommand } from './forward-replay.js';
 import { forwardSetup } from './forward-setup.js';
 import type { ConfigFile } from './forward-targets.js';
 import { MetricsRun, writeMetricsAfterError } from './metrics-flags.js';
+import { abortOnSignals } from './signals.js';
 import { streamTitle } from './stream-flag.js';
 import { fail } from './usage-errors.js';
 
@@ -228,21 +229,6 @@ export class ForwardRun {
     ]);
     return { dir, state: statePath, targets: [], replay: report };
   }
-}
-
-/** SIGINT and SIGTERM abort the signal (a --follow run ends cleanly) until released. */
-function abortOnSignals(): { signal: AbortSignal; release: () => void } {
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return {
-    signal: abort.signal,
-    release: () => {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
-    },
-  };
 }
 
 /** The event hook, with the metrics counting first. */

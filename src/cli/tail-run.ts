@@ -16,6 +16,7 @@ import { writeLiveTailEvent } from '../output/tail.js';
 import { LineWarnings } from '../output/warnings.js';
 import { Exit } from './exit-codes.js';
 import { pagedStdout } from './pager-choice.js';
+import { abortOnSignals } from './signals.js';
 import { streamTitle } from './stream-flag.js';
 import { fail } from './usage-errors.js';
 
@@ -80,17 +81,13 @@ export async function runTail(dir: string, options: TailRunOptions, chalk: Chalk
     return;
   }
   // Ctrl-C is a clean end of a follow from here on, also while the history is being printed.
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const stop = abortOnSignals();
   try {
     for (const e of history.entries) await printer.entry(e);
     await out.flush();
-    await followAndPrint(dir, history, options, { printer, out, warnings, signal: abort.signal });
+    await followAndPrint(dir, history, options, { printer, out, warnings, signal: stop.signal });
   } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+    stop.release();
   }
 }
 
