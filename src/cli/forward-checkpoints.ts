@@ -27,7 +27,7 @@ export const forwardCheckpointFlags = {
   'checkpoint-every': Flags.integer({
     min: 1,
     summary:
-      'After every N entries the target acknowledged, sign a checkpoint of the chain head and push it (docs/forward.md#checkpoints).',
+      'After every N entries the target acknowledged, sign a checkpoint of the chain head and push it (docs/forward.md, "Checkpoints").',
     helpGroup: 'CHECKPOINTS',
   }),
   'checkpoint-store': storeFlag({
