@@ -251,6 +251,8 @@ export class ForwardCheckpoints {
   private inflight: Checkpoint | null = null;
   private waiting: Checkpoint | null = null;
   private draining: Promise<void> | null = null;
+  /** The checkpoint a previous run left pending, pushed first by this one (its head is not signed again). */
+  private carried: Checkpoint | null = null;
 
   constructor(
     private readonly options: ForwardCheckpointOptions,
@@ -282,7 +284,10 @@ export class ForwardCheckpoints {
   start(run: CheckpointRun): void {
     this.run = run;
     const pending = this.state.pendingCheckpoint;
-    if (pending && pending.statement?.dir === this.options.dir) this.enqueue(pending);
+    if (pending && pending.statement?.dir === this.options.dir) {
+      this.carried = pending;
+      this.enqueue(pending);
+    }
   }
 
   /**
@@ -360,26 +365,31 @@ export class ForwardCheckpoints {
     const head = e ? storedHashOfRecord(e.record) : null;
     if (!e || !head) return;
     if (this.signed?.head === head) return; // signed already (a batch sent again after a crash)
-    const pending = this.state.pendingCheckpoint;
-    const c =
-      pending?.statement.head === head
-        ? pending // signed by a run that died before its position was saved: the same bytes
-        : signCheckpoint(
-            {
-              format: 'loki-audit-checkpoint/1',
-              dir: this.options.dir,
-              head,
-              file: e.file,
-              line: e.line,
-              offset: marks.endOf(i),
-              entries,
-              time: (this.options.now?.() ?? new Date()).toISOString(),
-            },
-            this.options.key,
-          );
     this.signed = { head, acknowledged: this.acknowledgedCount };
-    if (c !== pending) this.report.signed++;
-    if (c !== this.inflight && c !== this.waiting) this.enqueue(c);
+    // Signed by a run that died before its position was saved: that checkpoint, not another
+    // (pushed again while it is pending; once pushed, nothing more).
+    const earlier = [this.state.pendingCheckpoint, this.carried].find((p) => p?.statement.head === head);
+    if (earlier) {
+      if (earlier === this.state.pendingCheckpoint && earlier !== this.inflight && earlier !== this.waiting)
+        this.enqueue(earlier);
+      return;
+    }
+    this.report.signed++;
+    this.enqueue(
+      signCheckpoint(
+        {
+          format: 'loki-audit-checkpoint/1',
+          dir: this.options.dir,
+          head,
+          file: e.file,
+          line: e.line,
+          offset: marks.endOf(i),
+          entries,
+          time: (this.options.now?.() ?? new Date()).toISOString(),
+        },
+        this.options.key,
+      ),
+    );
   }
 
   private enqueue(c: Checkpoint): void {
