@@ -69,6 +69,7 @@ export async function runSearch(
     reverse: flags.reverse,
     maxLineBytes: flags['max-line-bytes'],
   };
+  const bytesOnly = flags.count || flags.quiet || (flags.output === 'raw' && !process.stdout.isTTY);
   try {
     const matches = loki
       ? lokiFailuresAsExit(searchCopy(loki.copy, { ...paging, timestamp: loki.timestamp }))
@@ -77,6 +78,10 @@ export async function runSearch(
           stream: flags.stream,
           onProgress: progress?.listener(),
           transientBytes: true,
+          // Raw bytes, a count or nothing show no verified mark (none is computed), and need
+          // no parse of a line the byte path can read (src/core/query/byte-facts.ts).
+          chainMarks: !bytesOnly,
+          bytesOnly,
         });
     const silent = flags.count || flags.quiet;
     const { entries: printed, unreadableFiles } = await writeMatches(

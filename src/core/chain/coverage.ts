@@ -25,7 +25,7 @@
 import { canonicalizeEntry, type CanonicalResult } from '../pyjson/canonical.js';
 import { ByteCanonicalizer } from '../pyjson/canonical-bytes.js';
 import type { AuditFile } from '../read/files.js';
-import type { ChainTracker, ReadItem, UnverifiedReason } from '../read/entries.js';
+import type { ChainTracker, ReadEntry, ReadItem, UnverifiedReason } from '../read/entries.js';
 import { parseJsonLine } from '../read/entries.js';
 import { decodeLine } from '../read/decode.js';
 import type { LineChainKind, RawLine, SkippedGap } from '../read/lines.js';
@@ -190,7 +190,7 @@ export class ChainCoverage implements ChainTracker {
       ? { reason: item.view.hash === null ? ('no-hash' as const) : null, hash: item.view.hash }
       : this.chain === 'js-auditlog'
         ? this.judgeJs(item.record)
-        : this.judgeDashboard(item.bytes, item.text, item.record);
+        : this.judgeDashboard(item);
     item.unverified = reason;
     if (hash !== null) {
       this.prev = hash;
@@ -228,12 +228,10 @@ export class ChainCoverage implements ChainTracker {
   }
 
   /** A dashboard entry's verdict and the stored hash the next entry chains from (null: none, the state stays). */
-  private judgeDashboard(
-    bytes: Buffer,
-    text: string,
-    record: Record<string, unknown>,
-  ): { reason: UnverifiedReason | null; hash: string | null } {
-    const w = this.writerForm(bytes);
+  private judgeDashboard(item: ReadEntry): { reason: UnverifiedReason | null; hash: string | null } {
+    // The entry's text and record only when its bytes are not enough (an entry read on its
+    // bytes makes them on first use: entries.ts).
+    const w = this.writerForm(item.bytes);
     if (w) {
       const out = this.canon.out;
       out.write(this.prev, 0, 'latin1');
@@ -241,6 +239,7 @@ export class ChainCoverage implements ChainTracker {
         return { reason: null, hash: w.stored };
       // A mismatch: the general path below decides (number-like keys, the reason).
     }
+    const text = item.text;
     let r: CanonicalResult;
     try {
       r = canonicalizeEntry(text, { hashKeys: HASH_KEYS });
@@ -248,6 +247,7 @@ export class ChainCoverage implements ChainTracker {
       // Read by JSON.parse but not by Python's json (a 4301-digit number, nesting too deep):
       // no writer wrote it, and the verifier cannot read it (an unreadable line to it).
       this.broken = true;
+      const record = item.record;
       const hashed = HASH_KEYS.some((k) => typeof record[k] === 'string' && record[k] !== '');
       return { reason: hashed ? 'does-not-chain' : 'no-hash', hash: null };
     }

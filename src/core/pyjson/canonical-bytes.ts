@@ -59,6 +59,8 @@ export class ByteCanonicalizer {
   hashStart = -1;
   hashEnd = -1;
   hashKind: HashKind = 0;
+  /** Whether the last line scanned held `NaN`, `Infinity` or `-Infinity` (which JSON.parse rejects). */
+  nonFinite = false;
   private src: Buffer = Buffer.alloc(0);
   private srcView: DataView = new DataView(new ArrayBuffer(0));
   private outView: DataView;
@@ -107,12 +109,102 @@ export class ByteCanonicalizer {
     this.nn = 0;
     this.hashKind = 0;
     this.hashStart = -1;
+    this.nonFinite = false;
     if (src[start] !== LBRACE) return -1;
     const q = this.container(start, 1, true);
     if (q !== end || this.hashKind === 0) return -1;
     this.o = 64;
     if (!this.emit(this.nn - 1)) return -1;
     return this.o;
+  }
+
+  /**
+   * Validates the line `src[start, end)` as {@link entry} does (every byte as CPython's
+   * `json.dumps` prints it, ASCII only, escape-free keys), without writing the canonical text and
+   * without needing a hash member: a line of the writer's exact form, of either schema, hashed or
+   * not. Then {@link root}, {@link member} and the member accessors read its tape; every member
+   * is on it, the hash member too. `src[end]` must be the line's newline (scans stop at it).
+   * Duplicate keys are not checked ({@link member} finds the last, as JSON.parse keeps).
+   */
+  scan(src: Buffer, start: number, end: number): boolean {
+    if (src !== this.src) {
+      this.src = src;
+      this.srcView = new DataView(src.buffer, src.byteOffset, src.length);
+    }
+    this.end = end;
+    this.sp = 0;
+    this.nm = 0;
+    this.nn = 0;
+    this.hashKind = 0;
+    this.hashStart = -1;
+    this.nonFinite = false;
+    if (src[start] !== LBRACE) return false;
+    return this.container(start, 1, false) === end;
+  }
+
+  /** The tape's node of the scanned line's top-level object (after a successful {@link scan}). */
+  root(): number {
+    return this.nn - 1;
+  }
+
+  /** The kind of tape node `node`: 1 object, 0 array, 2 array of scalars (no members on the tape). */
+  nodeKind(node: number): number {
+    return this.nodes[node * 3 + 2];
+  }
+
+  /**
+   * The member of object node `node` whose key is `key` (the key's bytes without quotes), the
+   * last one when there are several (as JSON.parse keeps); -1 when there is none.
+   */
+  member(node: number, key: Uint8Array): number {
+    const nodes = this.nodes;
+    const first = nodes[node * 3];
+    const m = this.members;
+    const s = this.src;
+    const len = key.length;
+    for (let i = first + nodes[node * 3 + 1] - 1; i >= first; i--) {
+      const ks = m[i * 5] + 1;
+      if (m[i * 5 + 1] - 1 - ks !== len) continue;
+      let k = 0;
+      while (k < len && s[ks + k] === key[k]) k++;
+      if (k === len) return i;
+    }
+    return -1;
+  }
+
+  /** The first member of container node `node` (its members are numbered on from it). */
+  firstMember(node: number): number {
+    return this.nodes[node * 3];
+  }
+
+  /** How many members container node `node` has on the tape. */
+  memberCount(node: number): number {
+    return this.nodes[node * 3 + 1];
+  }
+
+  /** Where member `i`'s key starts in the source (its opening quote). */
+  keyStart(i: number): number {
+    return this.members[i * 5];
+  }
+
+  /** Where member `i`'s key ends in the source (after its closing quote). */
+  keyEnd(i: number): number {
+    return this.members[i * 5 + 1];
+  }
+
+  /** Where the value of member `i` starts in the source. */
+  valueStart(i: number): number {
+    return this.members[i * 5 + 2];
+  }
+
+  /** Where the value of member `i` ends (exclusive) in the source. */
+  valueEnd(i: number): number {
+    return this.members[i * 5 + 3];
+  }
+
+  /** The tape node of member `i`'s value when it is an object or array, else -1. */
+  child(i: number): number {
+    return this.members[i * 5 + 4];
   }
 
   /** Scans a string (validating it is as Python prints it); returns its end or -1. */
@@ -181,7 +273,10 @@ export class ByteCanonicalizer {
     let q = p;
     if (s[q] === MINUS) {
       q++;
-      if (s[q] === 0x49) return this.literal(q, INFINITY);
+      if (s[q] === 0x49) {
+        this.nonFinite = true;
+        return this.literal(q, INFINITY);
+      }
     }
     const first = s[q];
     if (first === 0x30) q++;
@@ -242,8 +337,10 @@ export class ByteCanonicalizer {
     if (c === 0x74) return this.literal(p, TRUE);
     if (c === 0x66) return this.literal(p, FALSE);
     if (c === 0x6e) return this.literal(p, NULL);
-    if (c === 0x4e) return this.literal(p, NAN);
-    if (c === 0x49) return this.literal(p, INFINITY);
+    if (c === 0x4e || c === 0x49) {
+      this.nonFinite = true;
+      return this.literal(p, c === 0x4e ? NAN : INFINITY);
+    }
     return this.number(p);
   }
 

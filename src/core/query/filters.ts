@@ -7,11 +7,13 @@
  * opened), then a substring test on the raw line for literal parts of the patterns, and only
  * then the JSON parse.
  */
-import type { EntryView, Level } from '../read/view.js';
+import type { EntryView, Level, ViewStream } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
 import type { TimeWindow } from './time.js';
 import type { Needle, NeedleChoices } from '../read/needles.js';
 import { compactJson, valueTextAt } from '../read/json-text.js';
+import type { BytesView, EntryFacts, TopKey } from './byte-facts.js';
+import { ByteFacts } from './byte-facts.js';
 
 /** A filter specification as the commands build it from flags. */
 export interface FilterSpec {
@@ -162,6 +164,51 @@ function fieldText(v: unknown, text: string, path: readonly string[]): string | 
   return raw === undefined ? undefined : compactJson(raw);
 }
 
+/** Paths of the top-level members the filter reads, made once. */
+const TOP_PATHS: Record<TopKey, readonly string[]> = {
+  action: ['action'],
+  event: ['event'],
+  resource_type: ['resource_type'],
+  user_id: ['user_id'],
+  actor: ['actor'],
+  user: ['user'],
+};
+
+/** What the filter reads of a parsed entry (one reused instance per filter: set, then ask). */
+class ObjectFacts implements EntryFacts {
+  view!: EntryView;
+  record!: Record<string, unknown>;
+  text!: string;
+  constructor(private readonly paths: readonly (readonly string[])[]) {}
+  time(): number {
+    return this.view.time;
+  }
+  level(): Level {
+    return this.view.level;
+  }
+  outcome(): 'success' | 'failure' {
+    return this.view.outcome;
+  }
+  event(): string {
+    return this.view.event;
+  }
+  actor(): string {
+    return this.view.actor;
+  }
+  member(key: TopKey): string | undefined {
+    return fieldText(this.record[key], this.text, TOP_PATHS[key]);
+  }
+  at(i: number): string | undefined {
+    const path = this.paths[i];
+    let v: unknown = this.record;
+    for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+    return fieldText(v, this.text, path);
+  }
+  grep(re: RegExp): boolean {
+    return re.test(this.text);
+  }
+}
+
 /**
  * A literal every match contains, as the strings it can be written as in a line (any one of
  * them): itself, and for a non-ASCII literal also its `\uXXXX` escapes as CPython's
@@ -256,6 +303,14 @@ export interface EntryFilter {
   readonly needles: NeedleChoices | null;
   /** Full test on a parsed entry. */
   matches(view: EntryView, record: Record<string, unknown>, text: string): boolean;
+  /**
+   * The same test on a line's bytes (without terminator) before any decoding, for a line of
+   * `stream` in the writer's exact form (byte-facts.ts): true or false as {@link matches}
+   * says of the entry the line parses to; null when the line is not in that form (parse it).
+   */
+  matchesBytes(bytes: Buffer, stream?: ViewStream): boolean | null;
+  /** The view of the line {@link matchesBytes} last read (valid until its next call), as toView makes it. */
+  bytesView(): BytesView;
   /** Whether any condition is set at all. */
   readonly active: boolean;
 }
@@ -300,7 +355,9 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
     const add = (list: string[] | undefined, cut: RegExp) => {
       if (list && list.length) groups.push(list.map((p) => literals(p, cut)));
     };
-    add(spec.events, CUT_EVENT);
+    // An event without its name is `unknown` (view.ts), a text no line holds: no literal of it.
+    if (spec.events?.length)
+      groups.push(spec.events.map((p) => literals(p, CUT_EVENT).filter((lit) => !'unknown'.includes(lit[0]))));
     add(spec.actions, CUT_VALUE);
     add(spec.resourceTypes, CUT_VALUE);
     add(spec.users, CUT_VALUE);
@@ -352,6 +409,44 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   choices.sort((a, b) => b.weakest - a.weakest);
   const needles: NeedleChoices | null = choices.length ? choices.map((c) => c.needles) : null;
 
+  const fieldPaths = fields.map((f) => f.path);
+  const objectFacts = new ObjectFacts(fieldPaths);
+  const byteFacts = new ByteFacts(fieldPaths);
+  // A --grep without metacharacters matches where its bytes are (the byte path's line is ASCII).
+  const grepLiteral = grep && !ic && !/[\\^$.*+?()[\]{}|]/.test(spec.grep ?? '') ? Buffer.from(spec.grep ?? '') : null;
+
+  /** The whole test, on what the object path or the byte path reads of the entry (one rule for both). */
+  const evaluate = (f: EntryFacts): boolean => {
+    if (since !== null || until !== null) {
+      const time = f.time();
+      if (Number.isNaN(time)) return false;
+      if (since !== null && time < since) return false;
+      if (until !== null && time >= until) return false;
+    }
+    if (levels && !levels.has(f.level())) return false;
+    if (spec.outcome && f.outcome() !== spec.outcome) return false;
+    if (event || excluded) {
+      const ev = f.event();
+      if (event && !event(ev)) return false;
+      if (excluded && excluded(ev)) return false;
+    }
+    if (actor && !actor(f.actor())) return false;
+    if (action && !action(f.member('action') ?? f.member('event'))) return false;
+    if (resourceType && !resourceType(f.member('resource_type'))) return false;
+    if (user && !user(f.member('user_id') ?? f.member('actor') ?? f.member('user'))) return false;
+    for (let i = 0; i < fields.length; i++) {
+      const fc = fields[i];
+      const s = f.at(i);
+      if (fc.op === '=') {
+        if (s === undefined || !fc.re.test(s)) return false;
+      } else if (fc.op === '!=') {
+        if (s !== undefined && fc.re.test(s)) return false;
+      } else if (!ordered(s, fc)) return false;
+    }
+    if (grep && !f.grep(grep, grepLiteral)) return false;
+    return true;
+  };
+
   return {
     active,
     needles,
@@ -378,37 +473,16 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
       return true;
     },
     matches(view: EntryView, record: Record<string, unknown>, text: string): boolean {
-      if (since !== null || until !== null) {
-        if (Number.isNaN(view.time)) return false;
-        if (since !== null && view.time < since) return false;
-        if (until !== null && view.time >= until) return false;
-      }
-      if (levels && !levels.has(view.level)) return false;
-      if (spec.outcome && view.outcome !== spec.outcome) return false;
-      if (event && !event(view.event)) return false;
-      if (excluded && excluded(view.event)) return false;
-      if (actor && !actor(view.actor)) return false;
-      if (action && !action(fieldText(record.action, text, ['action']) ?? fieldText(record.event, text, ['event'])))
-        return false;
-      if (resourceType && !resourceType(fieldText(record.resource_type, text, ['resource_type']))) return false;
-      const userText =
-        fieldText(record.user_id, text, ['user_id']) ??
-        fieldText(record.actor, text, ['actor']) ??
-        fieldText(record.user, text, ['user']);
-      if (user && !user(userText)) return false;
-      for (const f of fields) {
-        let v: unknown = record;
-        for (const key of f.path)
-          v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
-        const s = fieldText(v, text, f.path);
-        if (f.op === '=') {
-          if (s === undefined || !f.re.test(s)) return false;
-        } else if (f.op === '!=') {
-          if (s !== undefined && f.re.test(s)) return false;
-        } else if (!ordered(s, f)) return false;
-      }
-      if (grep && !grep.test(text)) return false;
-      return true;
+      objectFacts.view = view;
+      objectFacts.record = record;
+      objectFacts.text = text;
+      return evaluate(objectFacts);
+    },
+    matchesBytes(bytes: Buffer, stream?: ViewStream): boolean | null {
+      return byteFacts.load(bytes, stream) ? evaluate(byteFacts) : null;
+    },
+    bytesView(): BytesView {
+      return byteFacts.view();
     },
   };
 }

@@ -41,6 +41,19 @@ export interface SearchOptions {
    * last hash before the window is looked up in the files before it.
    */
   predecessors?: boolean;
+  /**
+   * Mark each entry verified or not (`ReadEntry.unverified`, core/chain/coverage.ts); default
+   * true. Off for an output that never shows the mark (`-o raw`, `-c`, `-q`): no entry is then
+   * canonicalized or hashed, and no skipped line classified.
+   */
+  chainMarks?: boolean;
+  /**
+   * The caller reads only each entry's bytes (`-o raw` into a pipe, `-c`, `-q`): a line in the
+   * writer's exact form is then taken on its bytes (core/query/byte-facts.ts) even when no filter
+   * rejects anything, its text, record and view made only if asked for. With a filter, lines are
+   * decided on their bytes either way.
+   */
+  bytesOnly?: boolean;
 }
 
 /**
@@ -89,7 +102,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
     );
   };
   // Each entry handed out says whether its chain covers it (coverage.ts).
-  const chain = new ChainCoverage(source.files, options.maxLineBytes);
+  const chain = options.chainMarks === false ? undefined : new ChainCoverage(source.files, options.maxLineBytes);
   let skip = options.offset ?? 0;
   let left = options.limit ?? Infinity;
   if (left <= 0) return;
@@ -120,6 +133,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
       options.transientBytes,
       chain,
       await trackerAt(files[0]),
+      options.bytesOnly,
     )) {
       const out = take(batch);
       if (out.length) yield out;
@@ -152,6 +166,7 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
       false,
       chain,
       tracker,
+      options.bytesOnly,
     )) {
       const problems: ReadItem[] = [];
       for (const item of batch) {
@@ -181,18 +196,29 @@ async function* matchingBatches(
   transientBytes = false,
   chain?: ChainTracker,
   tracker?: PredecessorTracker,
+  bytesOnly = false,
 ): AsyncGenerator<ReadItem[]> {
-  const cheap = tracker
-    ? {}
-    : {
-        needles: filter.needles,
-        prefilter: (t: string) => filter.prefilterRest(t),
-        prefilterBytes: (b: Buffer) => filter.prefilterBytes(b),
-      };
-  for await (const batch of readEntryBatches(files, { maxLineBytes, chain, onProgress, transientBytes, ...cheap })) {
-    const out = batch.filter(
-      (item) => item.kind === 'problem' || (tracker?.see(item), filter.matches(item.view, item.record, item.text)),
-    );
-    if (out.length) yield out;
+  if (tracker) {
+    // Every entry parsed and seen by the tracker before the filter.
+    for await (const batch of readEntryBatches(files, { maxLineBytes, chain, onProgress, transientBytes })) {
+      const out = batch.filter(
+        (item) => item.kind === 'problem' || (tracker.see(item), filter.matches(item.view, item.record, item.text)),
+      );
+      if (out.length) yield out;
+    }
+    return;
   }
+  for await (const batch of readEntryBatches(files, {
+    maxLineBytes,
+    chain,
+    onProgress,
+    transientBytes,
+    needles: filter.needles,
+    prefilter: (t: string) => filter.prefilterRest(t),
+    prefilterBytes: (b: Buffer) => filter.prefilterBytes(b),
+    // Lines in the writer's exact form are decided on their bytes (byte-facts.ts), the rest parsed.
+    selectBytes: filter.active || bytesOnly ? (b, stream) => filter.matchesBytes(b, stream) : undefined,
+    matches: (e) => filter.matches(e.view, e.record, e.text),
+  }))
+    if (batch.length) yield batch;
 }

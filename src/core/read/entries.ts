@@ -129,6 +129,21 @@ export interface ReadOptions {
   onFileEnd?: (info: { file: string; completeOffset: number; nextLine: number }) => void;
   /** Marks each entry of a chained stream verified or not (sets `ReadEntry.unverified`). */
   chain?: ChainTracker;
+  /**
+   * Decides a whole line from its bytes, before the prefilters and any decoding (a filter's byte
+   * path, core/query/filters.ts `matchesBytes`): true, the line is an entry that passes, handed
+   * out with its `text`, `record` and `view` made on first use (from `bytes`: with
+   * `transientBytes`, read them before the next batch too), or an EntryView: passes, with this
+   * view (made from the bytes; toView's); false, it cannot pass (skipped
+   * like a line the prefilters reject); null, undecided (the prefilters, the parse and
+   * `matches` decide).
+   */
+  selectBytes?: (bytes: Buffer, stream: ViewStream) => boolean | EntryView | null;
+  /**
+   * The full test of the entries `selectBytes` left undecided: an entry that fails it is seen
+   * by `chain` but not handed out. Without it every entry is handed out.
+   */
+  matches?: (entry: ReadEntry) => boolean;
 }
 
 /**
@@ -276,6 +291,59 @@ export function parseAssembled(item: AssembledItem, file: string): ReadItem {
   };
 }
 
+/**
+ * An entry of a line known to be one (a line in the writer's exact form, which JSON.parse reads
+ * as an object: core/query/byte-facts.ts), whose `text`, `strictJson`, `record` and `view` are
+ * made by {@link parseLine} on first use: `-o raw` and `-c` never make them (the view may be
+ * given, made from the bytes: summary). They are getters of
+ * the class, not own properties: a spread copy (`{ ...e }`) lacks them.
+ */
+class LazyEntry implements ReadEntry {
+  readonly kind = 'entry';
+  readonly line: number;
+  readonly offset: number;
+  readonly bytes: Buffer;
+  prevHash?: string | null;
+  unverified?: UnverifiedReason | null;
+  private parsed: ReadEntry | null = null;
+
+  constructor(
+    private readonly raw: RawLine,
+    readonly file: string,
+    private readonly maxLineBytes: number,
+    private readonly stream: ViewStream,
+    private readonly known: EntryView | null = null,
+  ) {
+    this.line = raw.line;
+    this.offset = raw.offset;
+    this.bytes = raw.bytes;
+  }
+
+  /** @throws Error when the line is no entry after all (the selector's broken promise). */
+  private full(): ReadEntry {
+    if (this.parsed) return this.parsed;
+    const item = parseLine(this.raw, this.file, this.maxLineBytes, undefined, this.stream);
+    if (item?.kind !== 'entry') throw new Error(`${this.file}:${this.line}: a line selected as an entry is none`);
+    return (this.parsed = item);
+  }
+
+  get text(): string {
+    return this.full().text;
+  }
+
+  get strictJson(): boolean {
+    return this.full().strictJson;
+  }
+
+  get record(): Record<string, unknown> {
+    return this.full().record;
+  }
+
+  get view(): EntryView {
+    return this.known ?? this.full().view;
+  }
+}
+
 /** Size of a file on disk; 0 when it cannot be read (the read reports that). */
 export function sizeOf(path: string): number {
   try {
@@ -297,6 +365,7 @@ export async function* readEntries(files: AuditFile[], options: ReadOptions = {}
 export async function* readEntryBatches(files: AuditFile[], options: ReadOptions = {}): AsyncGenerator<ReadItem[]> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const prefilter = options.prefilter;
+  const { selectBytes: select, matches } = options;
   const onProgress = options.onProgress;
   const sizes = onProgress ? files.map((f) => sizeOf(f.path)) : [];
   const progress: ReadProgress = {
@@ -311,9 +380,10 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
     if (file.chain === 'session') {
       // Multi-line objects: no line prefilters (a needle on one line says nothing of the object).
       const pos = { nextLine: 1, completeOffset: 0 };
-      for await (const items of sessionBatches(file, max, options, pos)) {
+      for await (const all of sessionBatches(file, max, options, pos)) {
         if (onProgress)
           onProgress({ ...progress, bytesDone: progress.bytesDone + Math.min(sizes[index], pos.completeOffset) });
+        const items = matches ? all.filter((item) => item.kind === 'problem' || matches(item)) : all;
         if (items.length) yield items;
       }
       options.onFileEnd?.({ file: file.name, completeOffset: pos.completeOffset, nextLine: pos.nextLine });
@@ -349,6 +419,19 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           lastLine = raw.line;
           completeOffset = raw.offset + raw.length + (raw.terminated ? (raw.crlf ? 2 : 1) : 0);
           if (tracker && raw.skippedBefore) tracker.gap(raw.skippedBefore);
+          if (select && raw.terminated && !raw.tooLong) {
+            const verdict = select(raw.bytes, stream);
+            if (verdict === false) {
+              tracker?.skip(raw);
+              continue;
+            }
+            if (verdict !== null) {
+              const item = new LazyEntry(raw, file.name, max, stream, verdict === true ? null : verdict);
+              tracker?.item(item);
+              items.push(item);
+              continue;
+            }
+          }
           if (options.prefilterBytes && raw.terminated && !raw.tooLong && !options.prefilterBytes(raw.bytes)) {
             tracker?.skip(raw);
             continue;
@@ -361,7 +444,7 @@ export async function* readEntryBatches(files: AuditFile[], options: ReadOptions
           const item = parseLine(raw, file.name, max, d, stream);
           if (item) {
             tracker?.item(item);
-            items.push(item);
+            if (item.kind === 'problem' || !matches || matches(item)) items.push(item);
           }
         }
         tracker?.endBatch();

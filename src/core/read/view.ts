@@ -30,7 +30,7 @@ export const LEVELS = ['debug', 'info', 'warning', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
 
 /** Actions Loki Mode forwards at syslog severity warning (spec §6.3). */
-const SECURITY_ACTIONS: ReadonlySet<string> = new Set([
+export const SECURITY_ACTIONS: ReadonlySet<string> = new Set([
   'delete',
   'kill',
   'stop',
@@ -92,7 +92,8 @@ function detailsError(o: Record<string, unknown>, text: string | undefined, stri
   return str((d as Record<string, unknown>).error, text, strict, ['details', 'error']);
 }
 
-function normalizeLevel(v: unknown): Level {
+/** A documented-schema `level` value as a level (`warn` → warning, `fatal` → error; anything else info). */
+export function normalizeLevel(v: unknown): Level {
   const s = typeof v === 'string' ? v.toLowerCase() : '';
   if (s === 'warn') return 'warning';
   if (s === 'err' || s === 'critical' || s === 'fatal') return 'error';
