@@ -18,7 +18,8 @@ import { compileFilter, type EntryFilter } from './filters.js';
 import { compactJson, memberText } from '../read/json-text.js';
 import type { Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
-import { readEntries, type ReadItem, type ReadProgress } from '../read/entries.js';
+import { readEntryBatches, type ReadItem, type ReadProgress } from '../read/entries.js';
+import type { BytesView } from './byte-facts.js';
 import type { TimeWindow } from './time.js';
 import { windowDates } from './time.js';
 import type { VerdictClass } from '../chain/verdict.js';
@@ -335,64 +336,75 @@ async function countEntries(
   let unchecked = 0;
   const unverified: UnverifiedSplit = { total: 0, noHash: 0, afterUnreadable: 0, doesNotChain: 0 };
 
-  for await (const item of options.entries ??
-    readEntries(files, {
-      maxLineBytes: options.maxLineBytes,
-      onProgress: onProgress && ((p) => onProgress(p, 'reading')),
-      // With `presenceOnly`, only whether an entry has a hash (see `unchecked`).
-      chain: new ChainCoverage(allFiles, options.maxLineBytes, {
-        trusted: pass.trusted,
-        presenceOnly: pass.presenceOnly,
-      }),
-    })) {
-    if (item.kind === 'problem') {
-      problemCount++;
-      if (item.code === 'io-error') unreadableFiles++;
-      if (problems.length < MAX_PROBLEMS_KEPT)
-        problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
-      continue;
-    }
-    const v = item.view;
-    // The same window rule as search (entries without a readable time only when unbounded).
-    if (!inWindow.matches(v, item.record, item.text)) continue;
-    total++;
-    if (item.unverified === null) verified++;
-    else if (item.unverified === undefined) {
-      if (v.schema !== 'agent-audit' && v.schema !== 'session-audit') {
-        unchecked++;
-        const c = chainOf.get(item.file);
-        if (c === 'dashboard' || c === 'js-auditlog') hashedBy[c]++;
-      }
-    } else {
-      unverified.total++;
-      if (item.unverified === 'no-hash') unverified.noHash++;
-      else if (item.unverified === 'after-unreadable') unverified.afterUnreadable++;
-      else unverified.doesNotChain++;
-    }
-    byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
-    byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
-    if (v.schema === 'writer') {
-      count(byAction, rawKey(item.record, item.text, item.strictJson, 'action'));
-      count(byResourceType, rawKey(item.record, item.text, item.strictJson, 'resource_type'));
-    }
-    byLevel[v.level]++;
-    if (!Number.isNaN(v.time)) {
-      if (!first || v.time < first.t) first = { t: v.time, s: v.timestamp };
-      if (!last || v.time >= last.t) last = { t: v.time, s: v.timestamp };
-    }
-    if (v.outcome === 'failure') {
-      failure++;
-      failures.push({
-        timestamp: v.timestamp,
-        event: v.event,
-        actor: v.actor,
-        error: v.error,
-        file: item.file,
-        line: item.line,
+  // The directory's lines are filtered by the read, those in the writer's exact form on their
+  // bytes with their view made from them (core/query/byte-facts.ts); entries read elsewhere here.
+  const batches: AsyncIterable<ReadItem[]> = options.entries
+    ? oneByOne(options.entries)
+    : readEntryBatches(files, {
+        maxLineBytes: options.maxLineBytes,
+        onProgress: onProgress && ((p) => onProgress(p, 'reading')),
+        // With `presenceOnly`, only whether an entry has a hash (see `unchecked`).
+        chain: new ChainCoverage(allFiles, options.maxLineBytes, {
+          trusted: pass.trusted,
+          presenceOnly: pass.presenceOnly,
+        }),
+        selectBytes: (bytes, stream) => {
+          const verdict = inWindow.matchesBytes(bytes, stream);
+          return verdict === true ? inWindow.bytesView() : verdict;
+        },
+        matches: (e) => inWindow.matches(e.view, e.record, e.text),
       });
-      if (failures.length > keepFailures) failures.shift();
+  for await (const batch of batches)
+    for (const item of batch) {
+      if (item.kind === 'problem') {
+        problemCount++;
+        if (item.code === 'io-error') unreadableFiles++;
+        if (problems.length < MAX_PROBLEMS_KEPT)
+          problems.push({ file: item.file, line: item.line, code: item.code, message: item.message });
+        continue;
+      }
+      const v: BytesView = item.view;
+      // The same window rule as search (entries without a readable time only when unbounded).
+      if (options.entries && !inWindow.matches(v, item.record, item.text)) continue;
+      total++;
+      if (item.unverified === null) verified++;
+      else if (item.unverified === undefined) {
+        if (v.schema !== 'agent-audit' && v.schema !== 'session-audit') {
+          unchecked++;
+          const c = chainOf.get(item.file);
+          if (c === 'dashboard' || c === 'js-auditlog') hashedBy[c]++;
+        }
+      } else {
+        unverified.total++;
+        if (item.unverified === 'no-hash') unverified.noHash++;
+        else if (item.unverified === 'after-unreadable') unverified.afterUnreadable++;
+        else unverified.doesNotChain++;
+      }
+      byEvent.set(v.event, (byEvent.get(v.event) ?? 0) + 1);
+      byActor.set(v.actor, (byActor.get(v.actor) ?? 0) + 1);
+      if (v.schema === 'writer') {
+        // From the bytes when the view was made from them (byte-facts.ts), else from the parse.
+        count(byAction, v.rawAction ?? rawKey(item.record, item.text, item.strictJson, 'action'));
+        count(byResourceType, v.rawResourceType ?? rawKey(item.record, item.text, item.strictJson, 'resource_type'));
+      }
+      byLevel[v.level]++;
+      if (!Number.isNaN(v.time)) {
+        if (!first || v.time < first.t) first = { t: v.time, s: v.timestamp };
+        if (!last || v.time >= last.t) last = { t: v.time, s: v.timestamp };
+      }
+      if (v.outcome === 'failure') {
+        failure++;
+        failures.push({
+          timestamp: v.timestamp,
+          event: v.event,
+          actor: v.actor,
+          error: v.error,
+          file: item.file,
+          line: item.line,
+        });
+        if (failures.length > keepFailures) failures.shift();
+      }
     }
-  }
 
   return {
     total,
@@ -413,6 +425,11 @@ async function countEntries(
     unchecked,
     hashedBy,
   };
+}
+
+/** Items from elsewhere (`--from-loki`) as batches of one. */
+async function* oneByOne(items: AsyncIterable<ReadItem>): AsyncGenerator<ReadItem[]> {
+  for await (const item of items) yield [item];
 }
 
 /**
