@@ -146,6 +146,23 @@ describe('filters', () => {
     assert.ok(rejected >= 8, `the line that does not match is rejected unparsed (${rejected} of ${specs.length})`);
   });
 
+  it('an event without a name is "unknown": no needle of that text, the rest of the pattern kept', () => {
+    const noAction = { resource_type: 'auth', user_id: 'bob' };
+    const text = JSON.stringify(noAction);
+    const any = compileFilter({ events: ['*.unknown'] });
+    assert.equal(any.needles, null);
+    assert.ok(any.prefilterBytes(Buffer.from(text)));
+    assert.ok(any.matches(toView(noAction), noAction, text));
+    const auth = compileFilter({ events: ['auth.unknown'] });
+    assert.deepEqual(
+      auth.needles?.map((set) => set.map((n) => n.bytes.toString())),
+      [['auth', '\\u00']],
+    );
+    assert.ok(auth.prefilterBytes(Buffer.from(text)));
+    assert.ok(auth.matches(toView(noAction), noAction, text));
+    assert.equal(auth.prefilterBytes(Buffer.from(JSON.stringify({ resource_type: 'api' }))), false);
+  });
+
   it('an actor made from a token has needles for both parts; one that matches "anonymous" has none', () => {
     const tokenRec = { action: 'x', resource_type: 'y', user_id: null, token_id: 't0k3n' };
     const byToken = compileFilter({ actors: ['token:t0k3n'] });
