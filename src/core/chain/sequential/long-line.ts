@@ -139,3 +139,24 @@ async function spill(
 function startsLikeEntry(b: number): boolean {
   return b === 0x7b || b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0c || b === 0x0b || b >= 0x80;
 }
+
+/**
+ * The long lines of one walk, classified by streaming them: the last few stay open until the
+ * walk ends (a diagnosis within a few entries may hash them again), older ones are closed.
+ */
+export class LongLines {
+  private readonly open: LongLine[] = [];
+
+  /** Classifies `raw` of `file` as {@link classifyLongLine} does, `prev` the hash before it. */
+  async classify(file: AuditFile, raw: RawLine, prev: string | null): Promise<LineClass> {
+    const l = await classifyLongLine(file, raw, prev);
+    this.open.push(l);
+    if (this.open.length > 4) this.open.shift()?.close();
+    return l.line;
+  }
+
+  /** Closes the files still open (the walk is over). */
+  close(): void {
+    for (const l of this.open) l.close();
+  }
+}
