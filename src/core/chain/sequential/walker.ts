@@ -129,9 +129,14 @@ class ChainWalker {
     if (gap) this.note(gap);
     const pre = this.unhashed.note();
     if (pre) this.note(pre);
+    // In this key order (verify --json prints the report as it is).
+    const { verdict, findings, notes, omitted } = this.log.result();
     return {
-      ...this.log.result(),
+      verdict,
       files: this.log.reports,
+      findings,
+      notes,
+      ...(omitted ? { omitted } : {}),
       entriesVerified: this.verified,
       chainHead: this.headEntry && this.headHash ? { ...this.headEntry.loc, hash: this.headHash } : null,
       genesisFile: this.genesisFile,
