@@ -60,6 +60,9 @@ export interface TornRule {
   diagnose(ctx: TornContext): TornVerdict | null;
 }
 
+/** The verdict on most lines of a file of garbage: one object, not one per line. */
+const MALFORMED: TornVerdict = Object.freeze({ action: 'malformed' });
+
 /** The rules for a line that is not JSON, most specific first; the last explains anything. */
 export const TORN_RULES: readonly TornRule[] = [
   {
@@ -103,9 +106,7 @@ export const TORN_RULES: readonly TornRule[] = [
   {
     name: 'a line that is not JSON: an edit or junk',
     source: 'spec §7',
-    diagnose() {
-      return { action: 'malformed' };
-    },
+    diagnose: () => MALFORMED,
   },
 ];
 

@@ -48,7 +48,17 @@ export class TornWrites {
     chain: Pick<TornContext, 'prev' | 'beforeChain'>,
     report: FileReport,
   ): Promise<void> | undefined {
-    const v = diagnoseTorn({ loc: l.loc, text: l.text, ...raw, ...chain, waiting: this.waiting });
+    // Built field by field: object spread here costs microseconds a line on a file of garbage
+    // (bench/results/decisions.md), where every line comes here.
+    const v = diagnoseTorn({
+      loc: l.loc,
+      text: l.text,
+      length: raw.length,
+      terminated: raw.terminated,
+      prev: chain.prev,
+      beforeChain: chain.beforeChain,
+      waiting: this.ended !== null,
+    });
     switch (v.action) {
       case 'last-line': {
         // A torn write after ended ones: nothing after them says an entry is missing.
