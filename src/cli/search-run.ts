@@ -1,47 +1,38 @@
 /**
- * One `search` run: the matching entries of the directory (src/core/query/search.ts, streamed in
- * batches) or of the forwarded copy in Loki (`--from-loki`, src/core/query/remote.ts), printed
- * through the entry printer (src/output/entries.ts) to stdout or the pager, or only counted
- * (`-c`) or not printed at all (`-q`); `--print-logql` prints the query instead and reads
- * nothing. Exit codes: 0 for a match, 1 for none, 3 when a file could not be read (what could be
- * read is printed), Loki's failures as forward's (src/cli/exit-codes.ts).
+ * One `search` run: the entries of a directory (src/core/query/search.ts, streamed in batches)
+ * or of Loki (`--from-loki`, src/core/query/remote.ts) matching the filters, printed in the
+ * chosen format (src/output/entries.ts) to stdout or the pager, or only counted (-c) or tested
+ * (-q). `--print-logql` prints the filters as LogQL and reads nothing.
+ * Exit codes (src/cli/exit-codes.ts): 0 a match, 1 none, 2 usage (--reverse --from-loki
+ * without --limit), 3 a file could not be read (what could be read is printed), the Loki
+ * target codes for --from-loki.
  */
 import type { ChalkInstance } from 'chalk';
+import type { Interfaces } from '@oclif/core';
 import type { FilterSpec } from '../core/query/filters.js';
 import { searchCopy } from '../core/query/remote.js';
 import { searchEntryBatches } from '../core/query/search.js';
-import type { StreamKind } from '../core/read/streams.js';
 import { constrainHeap } from '../core/runtime/heap.js';
 import { safeText } from '../formats/escape.js';
 import { BufferedWriter } from '../output/buffered-writer.js';
-import { EntryPrinter, type EntryFormat } from '../output/entries.js';
+import type { EntryFormat } from '../output/entries.js';
+import { EntryPrinter } from '../output/entries.js';
 import { writeMatches } from '../output/matches.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { Exit } from './exit-codes.js';
-import { chosenTimeZone, filterHints, type FilterFlagValues } from './filter-flags.js';
-import { lokiFailuresAsExit, lokiSourceFromFlags, logqlFromFlags, type LokiSourceFlags } from './loki-source.js';
+import { chosenTimeZone, filterHints } from './filter-flags.js';
+import { lokiFailuresAsExit, lokiSourceFromFlags, logqlFromFlags } from './loki-source.js';
 import { pagedStdout } from './pager-choice.js';
+import type { searchFlags } from './search-flags.js';
 import { fail } from './usage-errors.js';
 
-/** The search flags read here (the filter flags for the hints and the time zone). */
-export interface SearchRunFlags extends FilterFlagValues, LokiSourceFlags {
-  stream?: StreamKind;
-  output: EntryFormat;
-  limit?: number;
-  offset: number;
-  reverse: boolean;
-  count: boolean;
-  quiet: boolean;
-  pager: boolean;
-  'max-line-bytes': number;
-}
+/** `search`'s parsed flags, with the audit commands' `--max-line-bytes`. */
+export type SearchRunFlags = Interfaces.InferredFlags<typeof searchFlags> & { 'max-line-bytes': number };
 
 /**
- * Prints the entries of `dir` (or of Loki with `--from-loki`) matching `spec` and sets
- * `process.exitCode` (0 matched, 1 nothing matched, 3 a file could not be read). On a terminal,
- * after exit 1, one hint line on stderr per filter value that cannot match as written.
- * @throws CLIError (usage, exit 2) for --reverse with --from-loki without --limit, and what
- *   {@link lokiSourceFromFlags} throws.
+ * Searches `dir` (or Loki with --from-loki) for entries matching `spec` and prints them. Sets
+ * `process.exitCode` (0 a match, 1 none, 3 unreadable file); throws a CLIError (exit 2) for
+ * --reverse with --from-loki and no --limit, and the Loki source's errors (exit 9, 15–18, 20).
  */
 export async function runSearch(
   dir: string,
@@ -64,20 +55,18 @@ export async function runSearch(
   // a count or nothing at all (-c, -q).
   const output = await pagedStdout({ pager: flags.pager && !flags.count && !flags.quiet });
   const out = new BufferedWriter(output.stream);
-  const printer = new EntryPrinter(flags.output, chalk, (c, tail) => out.write(c, tail), {
+  const printer = new EntryPrinter(flags.output as EntryFormat, chalk, (c, tail) => out.write(c, tail), {
     terminal: process.stdout.isTTY === true,
     timeZone: chosenTimeZone(flags),
   });
   // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
   const progress = progressWanted({}) && !flags.quiet ? new ProgressLine('searching') : null;
-  // -q stops at the first match, as grep -q does.
-  const limit = flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit;
   try {
     const matches = loki
       ? lokiFailuresAsExit(
           searchCopy(loki.copy, {
             filter: spec,
-            limit,
+            limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
             offset: flags.offset,
             reverse: flags.reverse,
             timestamp: loki.timestamp,
@@ -87,7 +76,8 @@ export async function runSearch(
       : searchEntryBatches(dir, {
           filter: spec,
           stream: flags.stream,
-          limit,
+          // -q stops at the first match, as grep -q does.
+          limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
           offset: flags.offset,
           reverse: flags.reverse,
           maxLineBytes: flags['max-line-bytes'],

@@ -1,12 +1,7 @@
-import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
-import type { EntryFormat } from '../output/entries.js';
-import { filterFlags, filterSpecFromFlags } from '../cli/filter-flags.js';
-import { streamFlag } from '../cli/stream-flag.js';
-import { matchListFlags, outputFlag } from '../cli/output-flags.js';
-import { pagerFlag } from '../cli/pager-choice.js';
 import { exitCodesHelp } from '../cli/exit-codes.js';
-import { lokiSourceFlags } from '../cli/loki-source.js';
+import { filterSpecFromFlags } from '../cli/filter-flags.js';
+import { searchFlags } from '../cli/search-flags.js';
 import { runSearch } from '../cli/search-run.js';
 
 export default class Search extends AuditCommand {
@@ -31,29 +26,11 @@ ${exitCodesHelp('search')}`;
 
   static override args = dirArg;
 
-  static override flags = {
-    ...filterFlags,
-    ...streamFlag,
-    ...outputFlag(['text', 'json', 'jsonl', 'raw'] as const, { default: 'text' }),
-    ...matchListFlags,
-    count: Flags.boolean({
-      char: 'c',
-      summary: 'Print only the number of matches (like grep -c).',
-      exclusive: ['quiet'],
-      helpGroup: 'OUTPUT',
-    }),
-    quiet: Flags.boolean({
-      char: 'q',
-      summary: 'Print nothing; the exit code says whether anything matched (like grep -q).',
-      helpGroup: 'OUTPUT',
-    }),
-    ...pagerFlag,
-    ...lokiSourceFlags,
-  };
+  static override flags = searchFlags;
 
   async run(): Promise<void> {
     const { flags, args } = await this.parse(Search);
     const dir = this.setup(flags, args);
-    await runSearch(dir, filterSpecFromFlags(flags), { ...flags, output: flags.output as EntryFormat }, this.chalk);
+    await runSearch(dir, filterSpecFromFlags(flags), flags, this.chalk);
   }
 }

@@ -36,7 +36,9 @@
  * can be refused one by one (`refuseEntry`, as Loki refuses an entry: the push answers 400 with
  * the reason, the others of it are stored), and the errors grouped as Loki's distributor groups
  * them (`groupErrors`). A body size limit answers 413 as nginx's `client_max_body_size` does
- * (`maxBodyBytes`, on the body as sent, before Loki sees it).
+ * (`maxBodyBytes`, on the body as sent, before Loki sees it). The answer to a chosen push can be
+ * held back (`hold`: Loki stored it, its 204 is late) while later pushes on other connections
+ * are answered; `pushSizes` says how many entries each push carried.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -333,6 +335,11 @@ export class LokiReceiver {
   lastHeaders: IncomingMessage['headers'] = {};
   /** Raw bodies of the pushes, in order (with `keepBodies`). */
   readonly bodies: Buffer[] = [];
+  /** Entries (values) in each push whose body was read, in order of arrival (not a fault's, a 413's). */
+  readonly pushSizes: number[] = [];
+  /** Answers held back by {@link hold}, waiting for their match or their release. */
+  private readonly holds: Array<{ match: (lines: string[]) => boolean; arrived: () => void; released: Promise<void> }> =
+    [];
   private faults: Array<{ status: number; body: string }> = [];
   private delayMs = 0;
   private server: Server | null = null;
@@ -355,6 +362,20 @@ export class LokiReceiver {
   /** The next `n` pushes answer `status` (429, 500, …) and store nothing. */
   failNext(n: number, status: number, body = 'injected fault'): void {
     for (let i = 0; i < n; i++) this.faults.push({ status, body });
+  }
+
+  /**
+   * Holds back the answer to the first push from now on whose lines satisfy `match`: the push is
+   * stored (or refused) as usual, then its answer waits until `release()`. `arrived` resolves once
+   * that push is being held. Pushes on other connections are answered meanwhile.
+   */
+  hold(match: (lines: string[]) => boolean): { arrived: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.holds.push({ match, arrived, released });
+    return { arrived: held, release };
   }
 
   /** Every push waits this long before answering. */
@@ -458,6 +479,8 @@ export class LokiReceiver {
     } catch {
       return this.reply(res, 400, 'invalid JSON body');
     }
+    this.pushSizes.push((doc.streams ?? []).reduce((n, s) => n + (Array.isArray(s.values) ? s.values.length : 0), 0));
+    const pushLines: string[] = [];
     const errors: string[] = [];
     const now = this.options.now?.() ?? Date.now();
     for (const s of doc.streams ?? []) {
@@ -494,6 +517,7 @@ export class LokiReceiver {
         for (const mv of Object.values(metadata))
           if (typeof mv !== 'string') return this.reply(res, 400, 'structured metadata values must be strings');
         this.received++;
+        pushLines.push(line);
         // Milliseconds of the nanosecond timestamp (digits only, checked above), without BigInt.
         const ms = ts.length > 6 ? Number(ts.slice(0, -6)) : 0;
         if (ms < now - 7 * DAY) {
@@ -529,6 +553,12 @@ export class LokiReceiver {
         }
         this.accepted++;
       }
+    }
+    const hold = this.holds.findIndex((h) => h.match(pushLines));
+    if (hold >= 0) {
+      const [h] = this.holds.splice(hold, 1);
+      h.arrived();
+      await h.released;
     }
     if (errors.length)
       return this.reply(res, 400, this.options.groupErrors ? groupedErrors(errors) : errors.join('\n'));

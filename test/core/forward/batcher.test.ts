@@ -3,13 +3,14 @@
  * timer per batch (not per line); lines that match nothing still move the position; refusals
  * kept apart from the journal; the last line's bytes copied before the read buffer is reused.
  * Lines come from real generated audit files, through the real source or a feed that reuses one
- * buffer as the file reader does.
+ * buffer as the file reader does. The same limits and the timer are then checked end to end:
+ * batches of the real Loki target pushed to the loopback Loki receiver, whose pushes are counted.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateSample } from '../../../scripts/sample.js';
 import { batches, type BatcherOptions, type ClosedBatch } from '../../../src/core/forward/batcher.js';
 import { source, type SourceLine } from '../../../src/core/forward/source.js';
@@ -17,7 +18,10 @@ import type { ForwardTarget, TargetBatch } from '../../../src/core/forward/targe
 import { compileFilter } from '../../../src/core/query/filters.js';
 import type { ReadEntry } from '../../../src/core/read/entries.js';
 import { discoverAuditFiles, type AuditFile } from '../../../src/core/read/files.js';
+import { LokiTarget } from '../../../src/sinks/loki/target.js';
 import { tempDir } from '../../helpers/cli.js';
+import { daysAgo } from '../../helpers/entries.js';
+import { LokiReceiver } from '../../helpers/loki-receiver.js';
 
 /** A target that keeps the text of what it takes, refusing what `refuse` says. */
 class RecordingTarget implements ForwardTarget {
@@ -256,6 +260,117 @@ describe('batches', () => {
         [3, sha256(lines[2]), JSON.parse(lines[2])._integrity_hash],
       );
       await it.return(undefined);
+    },
+  );
+});
+
+describe('batches pushed to Loki', () => {
+  let t: { dir: string; cleanup: () => void };
+  let files: AuditFile[];
+  let lines: string[];
+  let rx: LokiReceiver;
+  const targets: LokiTarget[] = [];
+  const lokiTarget = (batch: { entries?: number; bytes?: number }) => {
+    const target = new LokiTarget({ url: rx.url, auth: { kind: 'none' } }, batch);
+    targets.push(target);
+    return target;
+  };
+  const opts = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({
+    filter: compileFilter({}),
+    maxLineBytes: 1 << 20,
+    waitMs: 60_000,
+    savedLine: () => null,
+    ...o,
+  });
+  const fromFiles = () =>
+    source({ dir: t.dir, files, from: { index: 0, position: null }, follow: false, maxLineBytes: 1 << 20 })[
+      Symbol.asyncIterator
+    ]();
+  /** Pushes each closed batch as the pipeline does (sealed, delivered, disposed of), one at a time. */
+  async function pushAll(it: AsyncIterable<ClosedBatch>, target: LokiTarget): Promise<void> {
+    for await (const c of it) {
+      c.journal.release();
+      if (!c.batch) continue;
+      c.batch.seal();
+      assert.deepEqual(await target.deliver(c.batch), { ok: true });
+      target.dispose(c.batch);
+    }
+  }
+  const storedLines = () => rx.stored.map((e) => e.line).sort();
+  before(async () => {
+    t = tempDir();
+    // Yesterday's entries: Loki refuses entries older than a week.
+    generateSample(t.dir, { seed: 23, startDate: daysAgo(1), perDay: [400] });
+    files = (await discoverAuditFiles(t.dir)).files;
+    lines = readFileSync(join(t.dir, files[0].name), 'utf8').split('\n').slice(0, -1);
+  });
+  after(() => t.cleanup());
+  beforeEach(async () => {
+    rx = new LokiReceiver();
+    await rx.start();
+  });
+  afterEach(async () => {
+    for (const target of targets.splice(0)) await target.close();
+    await rx.stop();
+  });
+
+  it("the receiver gets pushes of the target's entry limit, then the rest, each entry once", async () => {
+    await pushAll(batches(fromFiles(), lokiTarget({ entries: 150 }), opts()), targets[0]);
+    assert.deepEqual(rx.pushSizes, [150, 150, 100]);
+    assert.deepEqual(storedLines(), [...lines].sort());
+    assert.equal(rx.duplicatesDropped, 0);
+  });
+
+  it("the receiver gets pushes cut at the target's byte limit (the entries' bytes as in their files)", async () => {
+    const limit = 10_000;
+    const expected: number[] = [];
+    let n = 0;
+    let bytes = 0;
+    for (const l of lines) {
+      n++;
+      bytes += Buffer.byteLength(l);
+      if (bytes >= limit) {
+        expected.push(n);
+        n = bytes = 0;
+      }
+    }
+    if (n) expected.push(n);
+    assert.ok(expected.length > 5 && new Set(expected).size > 1, `${expected.join(', ')}`);
+    await pushAll(batches(fromFiles(), lokiTarget({ bytes: limit }), opts()), targets[0]);
+    assert.deepEqual(rx.pushSizes, expected);
+    assert.deepEqual(storedLines(), [...lines].sort());
+  });
+
+  it(
+    'the one timer pushes a partial batch at the batch wait while the lines go on (one timer per batch)',
+    { timeout: 20_000 },
+    async (ctx) => {
+      const waitMs = 200;
+      const timers = ctx.mock.method(globalThis, 'setTimeout');
+      const batchTimers = () => timers.mock.calls.filter((c) => Number(c.arguments[1]) <= waitMs).length;
+      const feed = new Feed();
+      const target = lokiTarget({ entries: 10_000 });
+      const pushing = pushAll(batches(feed, target, opts({ waitMs })), target);
+      let ended = false;
+      void pushing.finally(() => (ended = true));
+      for (const [from, to, nth] of [
+        [0, 30, 1],
+        [30, 40, 2],
+      ]) {
+        const t0 = Date.now();
+        // One line per chunk, as `--follow` hands them out: far below the entry and byte limits.
+        feed.push(...lines.slice(from, to).map((l) => [l]));
+        await rx.waitFor(() => rx.pushSizes.length >= nth, { describe: () => `push ${nth} at the batch wait` });
+        const elapsed = Date.now() - t0;
+        assert.ok(elapsed >= waitMs - 1, `pushed after ${elapsed} ms, before the ${waitMs} ms batch wait`);
+        assert.equal(ended, false, 'the lines have not ended: the timer closed the batch');
+        assert.deepEqual(rx.pushSizes, [30, 10].slice(0, nth));
+        assert.equal(batchTimers(), nth, `${batchTimers()} timers for ${nth} batch(es)`);
+      }
+      feed.end();
+      await pushing;
+      assert.deepEqual(rx.pushSizes, [30, 10], 'the end closes an empty batch: nothing more is pushed');
+      assert.deepEqual(storedLines(), lines.slice(0, 40).sort());
     },
   );
 });

@@ -1,16 +1,20 @@
 /**
  * The dead-letter file (one JSON line per refused entry, the entry's text exactly as in its file)
  * and the batch journal (the original bytes of a batch's entries, read again when the whole
- * batch is refused), on entries of a generated directory with tricky values.
+ * batch is refused), on entries of a generated directory with tricky values; and an entry the
+ * loopback Loki receiver refuses with a 400, dead-lettered from its batch's journal.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BatchJournal, DeadLetterFile } from '../../../src/core/forward/dead-letter.js';
+import { deliverWithRetry } from '../../../src/core/forward/delivery.js';
 import type { ReadEntry } from '../../../src/core/read/entries.js';
+import { LokiTarget } from '../../../src/sinks/loki/target.js';
 import { tempDir } from '../../helpers/cli.js';
-import { lineOf, sampleEntries } from '../../helpers/entries.js';
+import { daysAgo, lineOf, sampleEntries } from '../../helpers/entries.js';
+import { LokiReceiver } from '../../helpers/loki-receiver.js';
 
 describe('dead-letter file and batch journal', () => {
   let t: { dir: string; cleanup: () => void };
@@ -103,5 +107,63 @@ describe('dead-letter file and batch journal', () => {
     );
     assert.equal(back[1].view.hash, long.view.hash);
     j.release();
+  });
+});
+
+describe('dead letters of entries Loki refuses', () => {
+  let t: { dir: string; cleanup: () => void };
+  let audit: string;
+  let entries: ReadEntry[];
+  let rx: LokiReceiver;
+  let target: LokiTarget;
+  let refused: string;
+  before(async () => {
+    t = tempDir();
+    audit = join(t.dir, 'audit');
+    entries = await sampleEntries(audit, { seed: 6, startDate: daysAgo(1), perDay: [12] });
+    refused = entries[4].view.hash!;
+    rx = new LokiReceiver({
+      refuseEntry: (e) =>
+        e.metadata.chain_hash === refused
+          ? `entry for stream '{job="loki-audit"}' has timestamp too new: ${e.metadata.chain_hash}`
+          : null,
+    });
+    await rx.start();
+    target = new LokiTarget({ url: rx.url, auth: { kind: 'none' } });
+  });
+  after(async () => {
+    await target.close();
+    await rx.stop();
+    t.cleanup();
+  });
+
+  it("the entry lands in the file with Loki's reason and its chain hash, the file mode 600 in a 700 directory", async () => {
+    // The lone entry's batch, as the pipeline ends up with once it has split a refused batch.
+    const batch = target.batch();
+    const journal = new BatchJournal();
+    assert.equal(batch.add(entries[4]), null);
+    journal.add(entries[4]);
+    const out = await deliverWithRetry(target, batch, { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 1000 });
+    assert.equal(out.kind, 'refused');
+    const reason = (out as { error: string }).error;
+    assert.equal(reason, `HTTP 400: entry for stream '{job="loki-audit"}' has timestamp too new: ${refused}`);
+    const path = join(t.dir, 'state', 'dead-letter.jsonl');
+    new DeadLetterFile(path).write(
+      target.id,
+      journal.entries(1 << 20).map((entry) => ({ entry, reason })),
+    );
+    journal.release();
+    const lines = readFileSync(path, 'utf8').split('\n');
+    assert.equal(lines.pop(), '');
+    assert.equal(lines.length, 1);
+    const d = JSON.parse(lines[0]);
+    const original = lineOf(audit, entries[4].file, entries[4].line);
+    assert.deepEqual(
+      [d.target, d.reason, d.chain_hash, d.file, d.line, d.entry],
+      [target.id, reason, JSON.parse(original)._integrity_hash, entries[4].file, entries[4].line, original],
+    );
+    assert.equal(rx.stored.length, 0, 'Loki kept nothing of it');
+    assert.equal(statSync(path).mode & 0o777, 0o600, 'not readable by group or others');
+    assert.equal(statSync(join(t.dir, 'state')).mode & 0o777, 0o700);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Delivering one batch with retries, against the loopback Loki receiver (test/helpers/loki-receiver.ts,
  * written to Loki's push API rules) through the real LokiTarget: retryable answers are retried with
- * backoff and the batch is stored once, a 400 is final, a 401 stops (or, under --follow, is
+ * backoff and the batch is stored once, a 400 is final (the receiver's own refusals of an entry
+ * too far behind or a line too long included), a 401 stops (or, under --follow, is
  * retried), a target that stays down is given up on at the deadline, and an abort cuts a backoff
  * wait short.
  */
@@ -27,10 +28,13 @@ describe('deliverWithRetry to Loki', () => {
     for (const e of entries) assert.equal(b.add(e), null);
     return b;
   };
+  /** What the receiver says of each entry after its own checks (Loki's words), or null to take it. */
+  let refuse: (e: { line: string; metadata: Record<string, string> }) => string | null;
   beforeEach(async () => {
     t = tempDir();
     entries = await sampleEntries(join(t.dir, 'audit'), { seed: 4, startDate: daysAgo(1), perDay: [30] });
-    rx = new LokiReceiver({ keepBodies: true });
+    refuse = () => null;
+    rx = new LokiReceiver({ keepBodies: true, refuseEntry: (e) => refuse(e) });
     await rx.start();
     target = new LokiTarget({ url: rx.url, auth: { kind: 'none' } });
     notices.length = 0;
@@ -80,6 +84,71 @@ describe('deliverWithRetry to Loki', () => {
     assert.ok(notices[1].delayMs >= 20 && notices[1].delayMs <= 40, `${notices[1].delayMs} ms`);
     assert.equal(rx.pushes, 3);
     assert.equal(rx.stored.length, entries.length);
+  });
+
+  it('a 429, a 503, then a 204: three requests, delivered once, no entry stored twice', async () => {
+    rx.failNext(1, 429, 'Ingestion rate limit exceeded');
+    rx.failNext(1, 503, 'try again');
+    const out = await deliverWithRetry(
+      target,
+      batchOfAll(),
+      { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
+      onRetry,
+    );
+    assert.deepEqual(out, { kind: 'delivered' });
+    assert.equal(rx.pushes, 3, 'two retries, then no more requests');
+    assert.deepEqual(rx.pushSizes, [entries.length], 'only the last one reached Loki');
+    const stored = rx.stored.map((e) => e.metadata.chain_hash);
+    assert.equal(new Set(stored).size, stored.length, 'no entry stored twice');
+    assert.deepEqual(stored.sort(), entries.map((e) => e.view.hash).sort());
+    assert.equal(rx.duplicatesDropped, 0);
+  });
+
+  it('Loki\'s 400 "entry too far behind" for one entry is final: one request, the others stored', async () => {
+    const behind = entries[7];
+    const reason =
+      `entry with timestamp ${behind.view.timestamp} ignored, reason: 'entry too far behind, entry timestamp is: ` +
+      `${behind.view.timestamp}, oldest acceptable timestamp is: 2099-01-01T00:00:00Z', total ignored: 1 out of ` +
+      `${entries.length} for stream: {job="loki-audit"}`;
+    refuse = (e) => (e.metadata.chain_hash === behind.view.hash ? reason : null);
+    const out = await deliverWithRetry(
+      target,
+      batchOfAll(),
+      { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
+      onRetry,
+    );
+    assert.deepEqual(out, { kind: 'refused', refusal: 'entries', error: `HTTP 400: ${reason}` });
+    assert.deepEqual(notices, [], 'not retried');
+    assert.equal(rx.pushes, 1);
+    assert.deepEqual(
+      rx.stored.map((e) => e.metadata.chain_hash).sort(),
+      entries
+        .filter((e) => e !== behind)
+        .map((e) => e.view.hash)
+        .sort(),
+    );
+  });
+
+  it("Loki's 400 for a line over its max_line_size is final: one request, the line not stored", async () => {
+    // A client told Loki takes longer lines (limits raised on one side only) sends it; Loki refuses it.
+    await target.close();
+    target = new LokiTarget({ url: rx.url, auth: { kind: 'none' }, limits: { maxLineSize: 1 << 20 } });
+    const text = `{"pad": "${'x'.repeat(300 * 1024)}", ${entries[0].text.slice(1)}`;
+    const long = { ...entries[0], text, bytes: Buffer.from(text) };
+    const b = target.batch();
+    assert.equal(b.add(long), null);
+    const out = await deliverWithRetry(target, b, { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 }, onRetry);
+    assert.equal(out.kind, 'refused');
+    const { refusal, error } = out as { refusal: string; error: string };
+    assert.equal(refusal, 'entries');
+    assert.match(
+      error,
+      /^HTTP 400: Max entry size '262144' bytes exceeded for stream '\{.*\}' while adding an entry with length '(\d+)' bytes$/,
+    );
+    assert.equal(Number(/length '(\d+)'/.exec(error)![1]), Buffer.byteLength(text));
+    assert.deepEqual(notices, [], 'not retried');
+    assert.equal(rx.pushes, 1);
+    assert.equal(rx.stored.length, 0);
   });
 
   it("a 400 naming an entry problem is final: not retried, entries refused with Loki's text", async () => {

@@ -1,15 +1,21 @@
 /**
  * Positions are saved in the order their batches were closed, each only after every batch before
  * it is acknowledged, one save at a time; the state file on disk never shows a position ahead of
- * an unacknowledged batch.
+ * an unacknowledged batch, also when the loopback Loki receiver holds one answer back while it
+ * answers a later push.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { PositionSaver, StateWriter } from '../../../src/core/forward/position-saver.js';
 import { StateError, type Position, type StateFile } from '../../../src/core/forward/positions.js';
+import type { ReadEntry } from '../../../src/core/read/entries.js';
+import { LokiTarget } from '../../../src/sinks/loki/target.js';
 import { tempDir } from '../../helpers/cli.js';
+import { daysAgo, lineOf, sampleEntries } from '../../helpers/entries.js';
+import { LokiReceiver } from '../../helpers/loki-receiver.js';
 
 const position = (line: number): Position => ({
   file: 'audit-2026-11-20.jsonl',
@@ -144,5 +150,95 @@ describe('PositionSaver', () => {
     const a = s.reserve();
     await s.acknowledge(a, position(1));
     assert.throws(() => s.acknowledge(a, position(1)), /already acknowledged/);
+  });
+});
+
+describe('PositionSaver with Loki acknowledging', () => {
+  let t: { dir: string; cleanup: () => void };
+  let audit: string;
+  let entries: ReadEntry[];
+  let rx: LokiReceiver;
+  const targets: LokiTarget[] = [];
+  before(async () => {
+    t = tempDir();
+    audit = join(t.dir, 'audit');
+    entries = await sampleEntries(audit, { seed: 8, startDate: daysAgo(1), perDay: [30] });
+    rx = new LokiReceiver();
+    await rx.start();
+  });
+  after(async () => {
+    for (const target of targets) await target.close();
+    await rx.stop();
+    t.cleanup();
+  });
+
+  /** The position after entry `e`, as the source makes it. */
+  const positionAfter = (e: ReadEntry): Position => {
+    const text = lineOf(audit, e.file, e.line);
+    return {
+      file: e.file,
+      ino: statSync(join(audit, e.file)).ino,
+      entryOffset: e.offset,
+      offset: e.offset + Buffer.byteLength(text) + 1,
+      line: e.line,
+      lineSha256: createHash('sha256').update(text).digest('hex'),
+      chainHash: e.view.hash,
+      at: '',
+    };
+  };
+
+  it("a held 204 holds back the positions after it: the third batch's acknowledgement saves nothing", async () => {
+    const statePath = join(t.dir, 'state', 'forward.json');
+    const writer = new StateWriter(statePath, { version: 1, dir: audit, targets: {} });
+    const onDisk: number[] = [];
+    const lineOnDisk = () => (JSON.parse(readFileSync(statePath, 'utf8')) as StateFile).targets.t.line;
+    const saver = new PositionSaver(async (p) => {
+      await writer.save('t', p);
+      onDisk.push(lineOnDisk());
+    });
+    const parts = [entries.slice(0, 10), entries.slice(10, 20), entries.slice(20)];
+    // Second batch's answer held back by the receiver (after it stored the entries).
+    const held = rx.hold((lines) => lines.includes(parts[1][0].text));
+    let saves: Array<Promise<Position | null>> = [];
+    try {
+      const acknowledged: number[] = [];
+      // One target (one connection) per batch: the third 204 can arrive while the second is held.
+      saves = parts.map((part, i) => {
+        const target = new LokiTarget({ url: rx.url, auth: { kind: 'none' } });
+        targets.push(target);
+        const slot = saver.reserve();
+        const batch = target.batch();
+        for (const e of part) assert.equal(batch.add(e), null);
+        return target.deliver(batch).then((r) => {
+          assert.deepEqual(r, { ok: true });
+          acknowledged.push(i + 1);
+          return saver.acknowledge(slot, positionAfter(part.at(-1)!));
+        });
+      });
+      await held.arrived;
+      const first = await saves[0];
+      await rx.waitFor(() => acknowledged.includes(3), { describe: () => `the third push's 204 (${acknowledged})` });
+      // The saves chain on promises only (the state file is written synchronously): a turn lets them run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.deepEqual(acknowledged.sort(), [1, 3]);
+      assert.equal(rx.stored.length, 30, 'Loki has every entry, the second batch not acknowledged yet');
+      assert.equal(first!.line, parts[0].at(-1)!.line);
+      assert.deepEqual(onDisk, [parts[0].at(-1)!.line], 'only the first position saved');
+      assert.equal(lineOnDisk(), 10, 'the state file does not pass the held batch');
+    } finally {
+      // Answered also when an assertion failed, so that nothing is left waiting after the test.
+      held.release();
+      await Promise.allSettled(saves);
+    }
+    const saved = await Promise.all(saves);
+    assert.deepEqual(
+      saved.map((p) => p!.line),
+      [10, 20, 30],
+    );
+    assert.deepEqual(onDisk, [10, 20, 30], 'then the second and the third, in order');
+    assert.deepEqual(
+      { ...(JSON.parse(readFileSync(statePath, 'utf8')) as StateFile).targets.t, at: '' },
+      positionAfter(entries[29]),
+    );
   });
 });
