@@ -266,8 +266,12 @@ function checkFile(schema: Schema, file: string, kind: LayerKind, parsed: Parsed
   }
 }
 
-/** A path of a file made absolute: `~` and `$HOME` expanded, a relative one from the file's directory. */
+/**
+ * A path of a file made absolute: `~` and `$HOME` expanded, a relative one from the file's
+ * directory; a checkpoint store in Loki (`loki://…`, `loki+https://…`) is kept as written.
+ */
 function filePath(value: string, file: string, env: NodeJS.ProcessEnv): string {
+  if (/^loki(\+https)?:\/\//i.test(value)) return value;
   return /^(~|\$HOME|\$\{HOME\})(\/|$)/.test(value) ? expandPath(value, env) : resolve(dirname(file), value);
 }
 

@@ -5,6 +5,7 @@
  */
 import { Flags } from '@oclif/core';
 import { filterFlags } from './filter-flags.js';
+import { forwardCheckpointFlags } from './forward-checkpoints.js';
 import { forwardMetricsFlags } from './forward-metrics.js';
 import { SYSLOG_FORMATS } from './forward-targets.js';
 import { pathFlag } from './paths.js';
@@ -124,4 +125,5 @@ export const forwardFlags = {
     helpGroup: 'SYSLOG',
   })(),
   ...forwardMetricsFlags,
+  ...forwardCheckpointFlags,
 };

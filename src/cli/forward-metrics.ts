@@ -6,6 +6,7 @@
  */
 import { Errors, Flags } from '@oclif/core';
 import type { Server } from 'node:http';
+import type { CheckpointReport } from '../core/forward/checkpoints.js';
 import type { ForwardEvent } from '../core/forward/pipeline.js';
 import type { StateFile } from '../core/forward/positions.js';
 import { deadLettersByTarget, entriesAfter } from '../core/forward/lag.js';
@@ -47,6 +48,8 @@ export class ForwardMetrics {
     private readonly deadLetterPath: string,
     readonly file: MetricsRun | null,
     private readonly listen: string | undefined,
+    /** With --checkpoint-every: the run's checkpoints (read when the metrics are written). */
+    private readonly checkpoints: CheckpointReport | null = null,
   ) {}
 
   /**
@@ -72,7 +75,7 @@ export class ForwardMetrics {
       if (lag) this.lag.set(e.target, Math.max(0, lag - e.entries));
     } else if (e.kind === 'dead-letter')
       this.deadLetters.set(e.target, (this.deadLetters.get(e.target) ?? 0) + e.entries);
-    else return;
+    else if (e.kind !== 'checkpoint' && e.kind !== 'checkpoint-failed' && e.kind !== 'chain-break') return;
     this.schedule();
   }
 
@@ -113,9 +116,17 @@ export class ForwardMetrics {
   }
 
   private families(run: RunInfo | null, fileTotals: boolean) {
+    const c = this.checkpoints;
     return forwardMetrics(
       this.perTarget(fileTotals).map((t) => ({ ...t, dir: this.dir })),
       run,
+      c && {
+        dir: this.dir,
+        store: c.store,
+        pending: !!this.state.pendingCheckpoint,
+        broken: c.brokenAt !== null,
+        entries: c.last?.entries ?? null,
+      },
     );
   }
 

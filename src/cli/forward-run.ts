@@ -8,6 +8,7 @@
  * progress go to stderr.
  */
 import type { Interfaces } from '@oclif/core';
+import type { CheckpointReport } from '../core/forward/checkpoints.js';
 import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import { forward } from '../core/forward/pipeline.js';
 import { StateError } from '../core/forward/positions.js';
@@ -19,6 +20,7 @@ import { constrainHeap } from '../core/runtime/heap.js';
 import { safeText } from '../formats/escape.js';
 import {
   deadLetterNote,
+  formatCheckpointReport,
   formatForwardPreview,
   formatForwardReports,
   formatReplayReport,
@@ -29,6 +31,7 @@ import { forwardMetrics } from '../output/metrics.js';
 import { ProgressLine, progressWanted } from '../output/progress.js';
 import { Exit, forwardExitCode } from './exit-codes.js';
 import type { forwardFlags } from './forward-flags.js';
+import { forwardCheckpoints } from './forward-checkpoints.js';
 import { ForwardMetrics } from './forward-metrics.js';
 import { replayCommand } from './forward-replay.js';
 import { forwardSetup } from './forward-setup.js';
@@ -46,6 +49,8 @@ export interface ForwardResult {
   preview?: TargetPreview[];
   /** With --replay-dead-letter: what was sent again and what stays in the file (`targets` is empty). */
   replay?: ReplayReport;
+  /** With --checkpoint-every: the checkpoints signed and pushed, and where the chain broke. */
+  checkpoints?: CheckpointReport;
 }
 
 /** `forward`'s parsed flags, with the audit commands' `--max-line-bytes`. */
@@ -90,9 +95,18 @@ export class ForwardRun {
       this.context.config,
     );
     if (flags['replay-dead-letter']) return this.replay(dir, statePath, deadLetterPath, targets);
+    const checkpoints = flags['dry-run'] ? undefined : forwardCheckpoints(flags, targets, dir, state);
     if ((this.metricsFile || flags['metrics-listen']) && !flags['dry-run']) {
       const ids = targets.map((t) => t.id);
-      this.metrics = new ForwardMetrics(dir, ids, state, deadLetterPath, this.metricsFile, flags['metrics-listen']);
+      this.metrics = new ForwardMetrics(
+        dir,
+        ids,
+        state,
+        deadLetterPath,
+        this.metricsFile,
+        flags['metrics-listen'],
+        checkpoints?.report ?? null,
+      );
       await this.metrics.start();
     }
     // A long run at full speed: young generation at most 2 × 4 MB, old generation grown by half
@@ -130,6 +144,7 @@ export class ForwardRun {
         onEvent: withMetrics(this.metrics, onEvent),
         dryRun: flags['dry-run'],
         previews,
+        checkpoints,
       });
     } catch (err) {
       if (err instanceof StateError)
@@ -143,16 +158,30 @@ export class ForwardRun {
       stopSignals.release();
       progress?.clear();
     }
-    if (!quiet) this.context.out(flags['dry-run'] ? formatForwardPreview(previews) : formatForwardReports(reports));
+    const cp = checkpoints?.report;
+    if (!quiet)
+      this.context.out(
+        flags['dry-run']
+          ? formatForwardPreview(previews)
+          : formatForwardReports(reports) + (cp ? formatCheckpointReport(cp) : ''),
+      );
     const deadLettered = reports.reduce((n, r) => n + r.deadLettered, 0);
     if (deadLettered)
       process.stderr.write(
         deadLetterNote(deadLettered, deadLetterPath, replayCommand(flags, dir, deadLetterPath, tooOld)),
       );
-    const exitCode = forwardExitCode(reports);
+    // A checkpoint left unpushed ends the run as a target given up on (it is pushed by the next run).
+    const unpushed = cp?.pending && cp.error ? [{ error: cp.error, stopped: cp.stopped, deadLettered: 0 }] : [];
+    const exitCode = forwardExitCode([...reports, ...unpushed]);
     process.exitCode = exitCode;
     await this.metrics?.finish(exitCode);
-    return { dir, state: statePath, targets: reports, ...(flags['dry-run'] ? { preview: previews } : {}) };
+    return {
+      dir,
+      state: statePath,
+      targets: reports,
+      ...(flags['dry-run'] ? { preview: previews } : {}),
+      ...(cp ? { checkpoints: cp } : {}),
+    };
   }
 
   /** A run that ended in an error still writes its metrics file, with its exit code. */

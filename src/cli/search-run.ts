@@ -61,26 +61,20 @@ export async function runSearch(
   });
   // Progress only when the results go to a file (`> out.jsonl`), never over them or into a pipe.
   const progress = progressWanted({}) && !flags.quiet ? new ProgressLine('searching') : null;
+  // What both sources take; -q stops at the first match, as grep -q does.
+  const paging = {
+    filter: spec,
+    limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
+    offset: flags.offset,
+    reverse: flags.reverse,
+    maxLineBytes: flags['max-line-bytes'],
+  };
   try {
     const matches = loki
-      ? lokiFailuresAsExit(
-          searchCopy(loki.copy, {
-            filter: spec,
-            limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
-            offset: flags.offset,
-            reverse: flags.reverse,
-            timestamp: loki.timestamp,
-            maxLineBytes: flags['max-line-bytes'],
-          }),
-        )
+      ? lokiFailuresAsExit(searchCopy(loki.copy, { ...paging, timestamp: loki.timestamp }))
       : searchEntryBatches(dir, {
-          filter: spec,
+          ...paging,
           stream: flags.stream,
-          // -q stops at the first match, as grep -q does.
-          limit: flags.quiet ? Math.min(1, flags.limit ?? 1) : flags.limit,
-          offset: flags.offset,
-          reverse: flags.reverse,
-          maxLineBytes: flags['max-line-bytes'],
           onProgress: progress?.listener(),
           transientBytes: true,
         });

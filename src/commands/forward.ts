@@ -24,6 +24,7 @@ ${exitCodesHelp('forward')}`;
     '<%= config.bin %> <%= command.id %> --loki http://loki:3100 --dry-run',
     'LOKI_SPLUNK_HEC_TOKEN=… <%= config.bin %> <%= command.id %> --splunk-hec https://splunk:8088 --splunk-hec-ack --follow',
     '<%= config.bin %> <%= command.id %> --replay-dead-letter --loki http://loki:3100 --timestamp ingest',
+    '<%= config.bin %> <%= command.id %> --loki http://loki:3100 --follow --checkpoint-every 10000 --checkpoint-key /etc/loki-audit/checkpoint.key',
   ];
 
   static override enableJsonFlag = true;

@@ -3,6 +3,7 @@
  * lines) on stderr, above the progress line; the result per target, or the `--dry-run` preview,
  * on stdout. Values that come from the log or from a server are escaped for the terminal.
  */
+import type { CheckpointReport } from '../core/forward/checkpoints.js';
 import type { ForwardEvent, TargetReport } from '../core/forward/pipeline.js';
 import type { TargetPreview, TargetRefusal } from '../core/forward/target.js';
 import type { ReplayReport } from '../core/forward/replay.js';
@@ -104,7 +105,35 @@ export function forwardEventPrinter(
     else if (e.kind === 'gave-up')
       say(`loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume`);
     else if (e.kind === 'problem') warnings.add(e.problem);
+    else if (e.kind === 'chain-break')
+      say(
+        `loki-audit: warning: ${safeText(e.at.file)}:${e.at.line}: ${e.resumed ? 'the chain broke here (found by an earlier run)' : `the chain breaks here (${safeText(e.at.reason)})`}: no checkpoint is signed past it; forwarding goes on (run: loki-audit verify)`,
+      );
+    else if (e.kind === 'checkpoint-retry' && (e.attempt === 1 || e.attempt % 10 === 0))
+      say(
+        `loki-audit: checkpoint store ${safeText(e.store)}: ${safeText(e.error)}; retrying (attempt ${e.attempt}, next in ${e.delayMs} ms)`,
+      );
+    else if (e.kind === 'checkpoint-failed')
+      say(
+        `loki-audit: checkpoint store ${safeText(e.store)}: giving up: ${safeText(e.error)}; the checkpoint is kept and pushed by the next run`,
+      );
   };
+}
+
+/**
+ * `--checkpoint-every`'s line of the report: how many were signed and reached the store, the
+ * newest, what is left for the next run, and where the chain broke.
+ */
+export function formatCheckpointReport(r: CheckpointReport): string {
+  const parts = [`${r.signed} signed`, `${r.pushed} pushed`];
+  if (r.superseded) parts.push(`${r.superseded} replaced by a newer one before it was pushed`);
+  let text = `checkpoints (every ${r.every} entries acknowledged by ${r.target}) to ${safeText(r.store)}: ${parts.join(', ')}`;
+  if (r.last)
+    text += `; newest head ${r.last.head.slice(0, 12)}… at ${safeText(r.last.file)}:${r.last.line}, ${r.last.entries} entries`;
+  if (r.pending) text += `; one not pushed${r.error ? ` (${safeText(r.error)})` : ''}: kept for the next run`;
+  if (r.brokenAt)
+    text += `; none past ${safeText(r.brokenAt.file)}:${r.brokenAt.line}, where the chain breaks (run: loki-audit verify)`;
+  return text + '\n';
 }
 
 /** What `--dry-run` would have sent, per target. */

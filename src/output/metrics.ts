@@ -49,6 +49,18 @@ const DEFS = {
     'Entries the target took (acknowledged, or written to a target without acknowledgement), summed over runs.',
   ],
   loki_audit_dead_letter_entries: ['gauge', 'Entries in the dead-letter file refused for good by the target.'],
+  loki_audit_forward_checkpoint_pending: [
+    'gauge',
+    '1 while a checkpoint forward signed is not in its store (kept in the state file for the next run), else 0.',
+  ],
+  loki_audit_forward_checkpoint_chain_broken: [
+    'gauge',
+    '1 when forward signs no more checkpoints because the chain it forwards breaks, else 0.',
+  ],
+  loki_audit_forward_checkpoint_signed_entries: [
+    'gauge',
+    'Entries of the chain the newest checkpoint forward pushed in this run vouches for.',
+  ],
   loki_audit_last_run_timestamp_seconds: ['gauge', 'When the last run of the command ended, seconds since the epoch.'],
   loki_audit_last_success_timestamp_seconds: [
     'gauge',
@@ -163,13 +175,43 @@ export interface ForwardTargetMetrics {
   deadLetters: number;
 }
 
+/** `forward --checkpoint-every`'s numbers (see {@link forwardMetrics}). */
+export interface ForwardCheckpointMetrics {
+  dir: string;
+  store: string;
+  /** A signed checkpoint is not in the store yet. */
+  pending: boolean;
+  /** The chain broke: no checkpoint is signed past it. */
+  broken: boolean;
+  /** Entries of the newest checkpoint pushed in this run; null: none yet. */
+  entries: number | null;
+}
+
 /**
- * `forward`'s metrics, one sample per target. `run` is null while a `--follow` run goes on (no
- * exit code yet, no run families: the last run is still the previous one).
+ * `forward`'s metrics, one sample per target, and with `checkpoints` those of
+ * `--checkpoint-every`. `run` is null while a `--follow` run goes on (no exit code yet, no run
+ * families: the last run is still the previous one).
  */
-export function forwardMetrics(targets: readonly ForwardTargetMetrics[], run: RunInfo | null): MetricFamily[] {
+export function forwardMetrics(
+  targets: readonly ForwardTargetMetrics[],
+  run: RunInfo | null,
+  checkpoints: ForwardCheckpointMetrics | null = null,
+): MetricFamily[] {
   const dir = run?.dir ?? '';
   const per = (t: ForwardTargetMetrics) => ({ dir: t.dir ?? dir, target: t.target });
+  const cp = checkpoints && { dir: checkpoints.dir, store: checkpoints.store };
+  const checkpointFamilies = checkpoints
+    ? [
+        family('loki_audit_forward_checkpoint_pending', [{ labels: cp!, value: checkpoints.pending ? 1 : 0 }]),
+        family('loki_audit_forward_checkpoint_chain_broken', [
+          { labels: { dir: checkpoints.dir }, value: checkpoints.broken ? 1 : 0 },
+        ]),
+        family(
+          'loki_audit_forward_checkpoint_signed_entries',
+          checkpoints.entries === null ? [] : [{ labels: cp!, value: checkpoints.entries }],
+        ),
+      ]
+    : [];
   return [
     family('loki_audit_forward_exit_code', run ? [{ labels: { dir: run.dir }, value: run.exitCode }] : []),
     family(
@@ -184,6 +226,7 @@ export function forwardMetrics(targets: readonly ForwardTargetMetrics[], run: Ru
       'loki_audit_dead_letter_entries',
       targets.map((t) => ({ labels: per(t), value: t.deadLetters })),
     ),
+    ...checkpointFamilies,
     ...(run ? runFamilies(run) : []),
   ];
 }

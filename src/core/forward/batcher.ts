@@ -10,6 +10,7 @@
  */
 import type { EntryFilter } from '../query/filters.js';
 import type { PredecessorTracker } from '../chain/predecessors.js';
+import { BatchChainMarks, type ForwardChain } from './checkpoints.js';
 import type { ReadEntry, ReadProblem } from '../read/entries.js';
 import { parseLine } from '../read/entries.js';
 import { BatchJournal, type Refused } from './dead-letter.js';
@@ -36,12 +37,19 @@ export interface ClosedBatch {
   position: Position | null;
   /** Bytes of the entries added (refused ones too), as in their files. */
   bytes: number;
+  /** With a chain check (the counting target of checkpoints): where its entries stand in the chain. */
+  marks: BatchChainMarks | null;
 }
 
 export interface BatcherOptions {
   filter: EntryFilter;
   /** Gives every entry read its chain predecessor, before the filter (targets whose records carry it). */
   tracker?: PredecessorTracker;
+  /**
+   * The checkpoints' chain check (checkpoints.ts): sees every line read, before the filter, and
+   * each closed batch carries its {@link ClosedBatch.marks}.
+   */
+  chain?: ForwardChain;
   maxLineBytes: number;
   /** Longest wait before a batch is closed with what it has, ms. */
   waitMs: number;
@@ -57,7 +65,7 @@ export interface BatcherOptions {
 
 /**
  * The entry on `s`, if it is one and `filter` takes it; a line that is not an entry goes to
- * `onProblem`. `tracker` sees every entry, also those the filter drops.
+ * `onProblem`. `tracker` sees every entry, and `chain` every line, also those the filter drops.
  */
 export function matchingEntry(
   s: SourceLine,
@@ -65,9 +73,11 @@ export function matchingEntry(
   maxLineBytes: number,
   onProblem?: (p: ReadProblem) => void,
   tracker?: PredecessorTracker,
+  chain?: ForwardChain,
 ): ReadEntry | null {
   const item = parseLine(s.raw, s.file, maxLineBytes);
   if (!item) return null;
+  chain?.see(item);
   if (item.kind === 'problem') {
     onProblem?.(item);
     return null;
@@ -86,17 +96,18 @@ export async function* batches(
   o: BatcherOptions,
 ): AsyncGenerator<ClosedBatch, void, undefined> {
   const maxBytes = o.maxBatchBytes ?? (() => target.maxBatchBytes);
-  let filling = new FillingBatch(target, maxBytes);
+  let filling = new FillingBatch(target, maxBytes, o.chain);
   let last: SourceLine | null = null; // the last line read, matching or not
   let closed: SourceLine | null = null; // `last` when the batch before was closed
   const timer = new BatchTimer(o.waitMs);
   const close = (): ClosedBatch => {
-    const { batch, journal, refused, bytes } = filling;
-    filling = new FillingBatch(target, maxBytes);
+    const { batch, journal, refused, bytes, marks } = filling;
+    if (marks) marks.end = o.chain!.snapshot();
+    filling = new FillingBatch(target, maxBytes, o.chain);
     // Only for a line not closed before: its bytes are still those of the chunk being read.
     const position = last && last !== closed ? positionAfter(last) : null;
     closed = last;
-    return { batch, journal, refused, end: last, position, bytes };
+    return { batch, journal, refused, end: last, position, bytes, marks };
   };
   try {
     // A wait that timed out keeps its request for the next chunk for the next turn.
@@ -115,8 +126,8 @@ export async function* batches(
       if (!dirty) timer.start();
       for (const s of r.value) {
         last = s;
-        const e = matchingEntry(s, o.filter, o.maxLineBytes, o.onProblem, o.tracker);
-        if (e && filling.add(e)) {
+        const e = matchingEntry(s, o.filter, o.maxLineBytes, o.onProblem, o.tracker, o.chain);
+        if (e && filling.add(e, s)) {
           yield close();
           timer.restart();
         }
@@ -135,6 +146,8 @@ class FillingBatch {
   batch: TargetBatch | null = null;
   readonly journal = new BatchJournal();
   readonly refused: Refused[] = [];
+  /** With a chain check: the chain marks of the entries the target took. */
+  readonly marks: BatchChainMarks | null;
   /** Entries added (refused ones too) and their bytes: what closes the batch. */
   entries = 0;
   bytes = 0;
@@ -142,15 +155,21 @@ class FillingBatch {
   constructor(
     private readonly target: ForwardTarget,
     private readonly maxBytes: () => number,
-  ) {}
+    private readonly chain?: ForwardChain,
+  ) {
+    this.marks = chain ? new BatchChainMarks() : null;
+  }
 
-  /** Adds `e`; true when the batch is now full. */
-  add(e: ReadEntry): boolean {
+  /** Adds `e`, read from `s`; true when the batch is now full. */
+  add(e: ReadEntry, s: SourceLine): boolean {
     this.entries++;
     this.bytes += e.bytes.length;
     this.batch ??= this.target.batch();
     const reason = this.batch.add(e);
-    if (reason === null) this.journal.add(e);
+    if (reason === null) {
+      this.journal.add(e);
+      this.marks?.add(s, this.chain!);
+    }
     // Kept without the parsed record and the raw bytes (a view of a whole read chunk): refusals are rare.
     else this.refused.push({ entry: { ...e, record: NO_RECORD, bytes: NO_BYTES }, reason });
     return this.entries >= this.target.maxBatchEntries || this.bytes >= this.maxBytes();

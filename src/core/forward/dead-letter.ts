@@ -90,21 +90,33 @@ export class BatchJournal {
 
   /** The recorded entries, read again from their bytes (lines no longer entries are left out: they were once). */
   entries(maxLineBytes: number): ReadEntry[] {
+    return this.read(maxLineBytes, -1);
+  }
+
+  /** The entry recorded `index`th (0-based), read again from its bytes; null when there is none. */
+  entryAt(index: number, maxLineBytes: number): ReadEntry | null {
+    return this.read(maxLineBytes, index)[0] ?? null;
+  }
+
+  /** Every entry (`only` -1), or the one recorded `only`th, parsed from the journal's bytes. */
+  private read(maxLineBytes: number, only: number): ReadEntry[] {
     const all = Buffer.concat(this.bytes.chunks());
     const out: ReadEntry[] = [];
-    for (let at = 0; at + JOURNAL_HEADER_BYTES <= all.length;) {
+    for (let at = 0, i = 0; at + JOURNAL_HEADER_BYTES <= all.length; i++) {
       const file = this.files[all.readUInt32LE(at)];
       const line = all.readUInt32LE(at + 4);
       const offset = all.readDoubleLE(at + 8);
       const length = all.readUInt32LE(at + 16);
       const bytes = all.subarray(at + JOURNAL_HEADER_BYTES, at + JOURNAL_HEADER_BYTES + length);
       at += JOURNAL_HEADER_BYTES + length;
+      if (only >= 0 && i !== only) continue;
       const item = parseLine(
         { bytes, line, offset, length, terminated: true, tooLong: false, crlf: false },
         file,
         maxLineBytes,
       );
       if (item?.kind === 'entry') out.push(item);
+      if (only >= 0) break;
     }
     return out;
   }

@@ -8,7 +8,7 @@
  * `retryTargetRefusals` (`--follow`), is retried like an outage until someone fixes it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ForwardTarget, TargetBatch, TargetRefusal } from './target.js';
+import type { DeliverResult, ForwardTarget, TargetBatch, TargetRefusal } from './target.js';
 
 /** How a batch's delivery is retried. */
 export interface RetryPolicy {
@@ -60,16 +60,31 @@ export function backoffDelay(attempt: number, backoff: RetryPolicy['backoffMs'],
  * Delivers `batch` to `target`, retrying as `policy` says; never throws what the target answers.
  * @param tooLargeStops a body too large is the target's refusal (the batch cannot get smaller)
  */
-export async function deliverWithRetry(
+export function deliverWithRetry(
   target: ForwardTarget,
   batch: TargetBatch,
   policy: RetryPolicy,
   onRetry?: (n: RetryNotice) => void,
   tooLargeStops = false,
 ): Promise<DeliveryOutcome> {
+  return retryAttempts(() => target.deliver(batch), policy, onRetry, tooLargeStops);
+}
+
+/**
+ * Makes `attempt` (one delivery of the same bytes) until it is answered, refused or given up on,
+ * as `policy` says: the retry of {@link deliverWithRetry}, also used for what is not a batch
+ * (forward's signed checkpoints, checkpoints.ts). Never throws what `attempt` answers.
+ * @param tooLargeStops a body too large is the target's refusal (the batch cannot get smaller)
+ */
+export async function retryAttempts(
+  attempt: () => Promise<DeliverResult>,
+  policy: RetryPolicy,
+  onRetry?: (n: RetryNotice) => void,
+  tooLargeStops = false,
+): Promise<DeliveryOutcome> {
   const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    const r = await target.deliver(batch);
+  for (let n = 1; ; n++) {
+    const r = await attempt();
     if (r.ok) return { kind: 'delivered' };
     let refusal: TargetRefusal | undefined;
     if (!r.retryable) {
@@ -82,8 +97,8 @@ export async function deliverWithRetry(
     }
     if (Date.now() - started >= policy.giveUpAfterMs || policy.signal?.aborted)
       return refusal ? { kind: 'stopped', refusal, error: r.error } : { kind: 'gave-up', error: r.error };
-    const delayMs = backoffDelay(attempt, policy.backoffMs);
-    onRetry?.({ error: r.error, attempt, delayMs, ...(refusal ? { refusal } : {}) });
+    const delayMs = backoffDelay(n, policy.backoffMs);
+    onRetry?.({ error: r.error, attempt: n, delayMs, ...(refusal ? { refusal } : {}) });
     await sleep(delayMs, undefined, { signal: policy.signal }).catch(() => undefined);
   }
 }

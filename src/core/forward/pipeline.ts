@@ -10,7 +10,9 @@
  * (dead-letter.ts), found by splitting the refused batch, and the run reports them; a refusal of
  * the target itself (credentials, URL path, body size) stops its run with the position kept.
  * Killed at any point, a restart re-sends at most the batch in flight. What a target
- * implements: target.ts.
+ * implements: target.ts. With `checkpoints`, one target's acknowledged entries are counted and
+ * the chain it reads checked, and a signed checkpoint of the head is pushed after every N of
+ * them (checkpoints.ts).
  */
 import type { EntryFilter } from '../query/filters.js';
 import type { ReadProblem, ReadProgress } from '../read/entries.js';
@@ -19,6 +21,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../read/lines.js';
 import { batches, matchingEntry, type ClosedBatch } from './batcher.js';
 import { PredecessorTracker } from '../chain/predecessors.js';
 import { storedHashBefore } from '../chain/stored-hash.js';
+import type { CheckpointEvent, ForwardChain, ForwardCheckpoints } from './checkpoints.js';
 import { DeadLetterFile, type Refused } from './dead-letter.js';
 import { deliverWithRetry, type DeliveryOutcome, type RetryNotice, type RetryPolicy } from './delivery.js';
 import { PositionSaver, StateWriter } from './position-saver.js';
@@ -51,6 +54,11 @@ export interface ForwardOptions {
   /** Send nothing, save nothing: fill `previews` instead. */
   dryRun?: boolean;
   previews?: TargetPreview[];
+  /**
+   * `--checkpoint-every`: counts the acknowledged entries of its target (`checkpoints.target`),
+   * checks the chain that target reads, signs and pushes the checkpoints (not with `dryRun`).
+   */
+  checkpoints?: ForwardCheckpoints;
 }
 
 export type ForwardEvent =
@@ -67,7 +75,9 @@ export type ForwardEvent =
   /** The target refused the batch itself (credentials, path, …): its run stops, its position kept. */
   | { kind: 'stopped'; target: string; refusal: TargetRefusal; error: string }
   /** The target refused a body as too large (HTTP 413): batches are at most `bytes` from now on. */
-  | { kind: 'batch-bytes'; target: string; bytes: number; error: string };
+  | { kind: 'batch-bytes'; target: string; bytes: number; error: string }
+  /** `--checkpoint-every`: a break of the chain, a checkpoint pushed, a push retried or given up on. */
+  | CheckpointEvent;
 
 /** The outcome for one target. */
 export interface TargetReport {
@@ -124,8 +134,13 @@ export async function forward(targets: ForwardTarget[], options: ForwardOptions)
   // --start-at end: the end is this target's position from now on, saved before anything is
   // sent, so that the next run (cron) or a restart sends only what is written after it.
   if (!options.dryRun) for (const [id, position] of atEnd) await run.stateFile.save(id, position);
+  const checkpoints = options.dryRun ? undefined : options.checkpoints;
+  checkpoints?.start({ retry: run.retry, stateFile: run.stateFile, onEvent: options.onEvent });
   const each = options.dryRun ? previewTarget : forwardTarget;
-  return Promise.all(targets.map((t) => each(t, run, starts.get(t.id)!)));
+  const reports = await Promise.all(targets.map((t) => each(t, run, starts.get(t.id)!)));
+  // The checkpoints signed are pushed (or given up on, and kept for the next run) before the end.
+  await checkpoints?.settle();
+  return reports;
 }
 
 /**
@@ -181,10 +196,12 @@ function linesFrom(
   from: SourceOptions['from'],
   report: TargetReport,
   done: AbortSignal,
+  chain?: ForwardChain,
 ): AsyncIterator<SourceLine[]> {
   const { dir, follow, pollMs } = run.options;
   const signal = run.options.signal ? AbortSignal.any([run.options.signal, done]) : done;
   const onUnreadable = (problem: ReadProblem) => {
+    chain?.problem(problem);
     report.unreadable.push(problem.file);
     run.options.onEvent?.({ kind: 'problem', problem });
   };
@@ -222,12 +239,19 @@ async function forwardTarget(t: ForwardTarget, run: Run, from: SourceOptions['fr
   const sending = new BatchSending(t, run, report);
   const done = new AbortController();
   const tracker = await trackerFor(t, run, from);
-  const lines = linesFrom(run, from, report, done.signal);
+  const counted = options.checkpoints?.target === t.id ? options.checkpoints : undefined;
+  const chain = await counted?.chainFor(run.files, from, {
+    dir: options.dir,
+    maxLineBytes: run.maxLineBytes,
+    signal: options.signal,
+  });
+  const lines = linesFrom(run, from, report, done.signal, chain);
   const onProblem = (problem: ReadProblem) => options.onEvent?.({ kind: 'problem', problem });
   try {
     for await (const closed of batches(lines, t, {
       filter: options.filter,
       tracker,
+      chain,
       maxLineBytes: run.maxLineBytes,
       waitMs: options.batchWaitMs ?? 1000,
       savedLine: () => sending.savedLine,
@@ -378,19 +402,26 @@ class BatchSending {
     batch?.seal();
     this.inflight = (async () => {
       const deadLetters = refused;
+      let refusedAt: number[] = [];
+      let acked = position;
       try {
         if (!(await before)) return false;
         if (batch && batch.size > 0) {
           const found = await this.deliver(batch, closed);
           if (!found) return false;
-          deadLetters.push(...found);
+          deadLetters.push(...found.refused);
+          refusedAt = found.at;
         }
+        // The counting target's position carries its checkpoint count, saved in the same write.
+        const checkpoints = this.run.options.checkpoints;
+        if (closed.marks && checkpoints)
+          acked = checkpoints.acknowledged(closed.marks, journal, refusedAt, position, this.run.maxLineBytes);
       } finally {
         journal.release();
         if (batch) this.t.dispose?.(batch);
       }
       this.refuse(deadLetters);
-      const saved = await this.positions.acknowledge(slot, position);
+      const saved = await this.positions.acknowledge(slot, acked);
       if (saved) {
         this.savedLine = end;
         this.report.position = saved;
@@ -408,11 +439,11 @@ class BatchSending {
   /**
    * Delivers one batch, retrying; splits it while the target refuses entries in it or finds it
    * too large (making later batches smaller too), until the refused entries are alone. Resolves
-   * with the entries refused (to dead-letter once the batch is done with), or null when the
-   * target was given up on or stopped (nothing of the batch is dead-lettered then: the next run
-   * sends it again).
+   * with the entries refused (to dead-letter once the batch is done with) and their indexes in
+   * the batch, or null when the target was given up on or stopped (nothing of the batch is
+   * dead-lettered then: the next run sends it again).
    */
-  private async deliver(batch: TargetBatch, closed: ClosedBatch): Promise<Refused[] | null> {
+  private async deliver(batch: TargetBatch, closed: ClosedBatch): Promise<{ refused: Refused[]; at: number[] } | null> {
     const t = this.t;
     const onEvent = this.run.options.onEvent;
     const onRetry = (n: RetryNotice) => onEvent?.({ kind: 'retry', target: t.id, ...n });
@@ -433,7 +464,7 @@ class BatchSending {
     } finally {
       for (const p of parts.left()) if (p.sliced) t.dispose?.(p.batch);
     }
-    return this.delivered(parts, closed);
+    return { refused: this.delivered(parts, closed), at: parts.refused.map((r) => r.index) };
   }
 
   /**

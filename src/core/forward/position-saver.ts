@@ -26,6 +26,16 @@ export class StateWriter {
     return this.last;
   }
 
+  /**
+   * Writes the file as it is now (what is not a position changed: the pending checkpoint,
+   * checkpoints.ts), once the writes asked for before are done.
+   * @throws (rejects) as {@link save}.
+   */
+  flush(): Promise<void> {
+    this.last = this.last.then(() => saveState(this.path, this.state));
+    return this.last;
+  }
+
   /** Resolves once every write asked for so far is done (rejects if one failed). */
   settled(): Promise<void> {
     return this.last;

@@ -5,7 +5,9 @@
  * that the same bytes are still at that offset: a rewritten file is reported, never silently
  * re-sent. Written atomically (temporary file, fsync, rename).
  */
+import type { Checkpoint } from '../chain/anchors/checkpoints.js';
 import { sha256Hex } from '../chain/rule.js';
+import type { PositionCheckpoints } from './checkpoints.js';
 import { writeJsonAtomic } from '../runtime/atomic.js';
 import { DiskFullError, UnsafeFileError } from '../runtime/safe-files.js';
 import { loadStateFile } from '../runtime/state-file.js';
@@ -27,6 +29,8 @@ export interface Position {
   chainHash: string | null;
   /** When this position was acknowledged (ISO 8601). */
   at: string;
+  /** With `forward --checkpoint-every`, for the counting target: its count and chain state here (checkpoints.ts). */
+  checkpoints?: PositionCheckpoints;
 }
 
 export interface StateFile {
@@ -34,6 +38,8 @@ export interface StateFile {
   /** The audit directory these positions belong to (absolute). */
   dir: string;
   targets: Record<string, Position>;
+  /** A checkpoint signed and not yet in its store: pushed first by the next run (checkpoints.ts). */
+  pendingCheckpoint?: Checkpoint | null;
 }
 
 /** The state file cannot be used: unreadable, corrupt, another directory, or positions that no longer match. */

@@ -110,6 +110,26 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const sizes = (closed: ClosedBatch[]) =>
   closed.map((c) => (c.batch as unknown as { texts: string[] } | null)?.texts.length ?? 0);
 
+/**
+ * The entry counts of the batches a byte limit makes of `lines`: a batch closes as soon as its
+ * lines' UTF-8 bytes reach `limit` (the batcher's rule), the rest is the last batch.
+ */
+function byteBatchSizes(lines: string[], limit: number): number[] {
+  const sizes: number[] = [];
+  let n = 0;
+  let bytes = 0;
+  for (const l of lines) {
+    n++;
+    bytes += Buffer.byteLength(l);
+    if (bytes >= limit) {
+      sizes.push(n);
+      n = bytes = 0;
+    }
+  }
+  if (n) sizes.push(n);
+  return sizes;
+}
+
 describe('batches', () => {
   let t: { dir: string; cleanup: () => void };
   let files: AuditFile[];
@@ -158,18 +178,7 @@ describe('batches', () => {
 
   it('closes at the bytes: as soon as the entries reach the target batch bytes', async () => {
     const limit = 10_000;
-    const expected: number[] = [];
-    let n = 0;
-    let bytes = 0;
-    for (const l of lines) {
-      n++;
-      bytes += Buffer.byteLength(l);
-      if (bytes >= limit) {
-        expected.push(n);
-        n = bytes = 0;
-      }
-    }
-    if (n) expected.push(n);
+    const expected = byteBatchSizes(lines, limit);
     const closed = await collect(batches(fromFiles(), new RecordingTarget(100_000, limit), opts()));
     assert.ok(expected.length > 5, `${expected.length} batches`);
     assert.deepEqual(sizes(closed), expected);
@@ -323,18 +332,7 @@ describe('batches pushed to Loki', () => {
 
   it("the receiver gets pushes cut at the target's byte limit (the entries' bytes as in their files)", async () => {
     const limit = 10_000;
-    const expected: number[] = [];
-    let n = 0;
-    let bytes = 0;
-    for (const l of lines) {
-      n++;
-      bytes += Buffer.byteLength(l);
-      if (bytes >= limit) {
-        expected.push(n);
-        n = bytes = 0;
-      }
-    }
-    if (n) expected.push(n);
+    const expected = byteBatchSizes(lines, limit);
     assert.ok(expected.length > 5 && new Set(expected).size > 1, `${expected.join(', ')}`);
     await pushAll(batches(fromFiles(), lokiTarget({ bytes: limit }), opts()), targets[0]);
     assert.deepEqual(rx.pushSizes, expected);

@@ -16,6 +16,9 @@ import { tempDir } from '../../helpers/cli.js';
 import { daysAgo, sampleEntries } from '../../helpers/entries.js';
 import { LokiReceiver } from '../../helpers/loki-receiver.js';
 
+/** Retries 20–40 ms apart, given up after 10 s: fast enough for a test, long enough to retry. */
+const QUICK_RETRY = { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 };
+
 describe('deliverWithRetry to Loki', () => {
   let t: { dir: string; cleanup: () => void };
   let entries: ReadEntry[];
@@ -47,12 +50,7 @@ describe('deliverWithRetry to Loki', () => {
 
   it('a 503 then a 204: retried once after a backoff, the same bytes, stored once', async () => {
     rx.failNext(1, 503, 'try again');
-    const out = await deliverWithRetry(
-      target,
-      batchOfAll(),
-      { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
-      onRetry,
-    );
+    const out = await deliverWithRetry(target, batchOfAll(), QUICK_RETRY, onRetry);
     assert.deepEqual(out, { kind: 'delivered' });
     assert.equal(notices.length, 1);
     assert.deepEqual([notices[0].attempt, notices[0].error], [1, 'HTTP 503: try again']);
@@ -89,12 +87,7 @@ describe('deliverWithRetry to Loki', () => {
   it('a 429, a 503, then a 204: three requests, delivered once, no entry stored twice', async () => {
     rx.failNext(1, 429, 'Ingestion rate limit exceeded');
     rx.failNext(1, 503, 'try again');
-    const out = await deliverWithRetry(
-      target,
-      batchOfAll(),
-      { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
-      onRetry,
-    );
+    const out = await deliverWithRetry(target, batchOfAll(), QUICK_RETRY, onRetry);
     assert.deepEqual(out, { kind: 'delivered' });
     assert.equal(rx.pushes, 3, 'two retries, then no more requests');
     assert.deepEqual(rx.pushSizes, [entries.length], 'only the last one reached Loki');
@@ -111,12 +104,7 @@ describe('deliverWithRetry to Loki', () => {
       `${behind.view.timestamp}, oldest acceptable timestamp is: 2099-01-01T00:00:00Z', total ignored: 1 out of ` +
       `${entries.length} for stream: {job="loki-audit"}`;
     refuse = (e) => (e.metadata.chain_hash === behind.view.hash ? reason : null);
-    const out = await deliverWithRetry(
-      target,
-      batchOfAll(),
-      { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
-      onRetry,
-    );
+    const out = await deliverWithRetry(target, batchOfAll(), QUICK_RETRY, onRetry);
     assert.deepEqual(out, { kind: 'refused', refusal: 'entries', error: `HTTP 400: ${reason}` });
     assert.deepEqual(notices, [], 'not retried');
     assert.equal(rx.pushes, 1);
@@ -137,7 +125,7 @@ describe('deliverWithRetry to Loki', () => {
     const long = { ...entries[0], text, bytes: Buffer.from(text) };
     const b = target.batch();
     assert.equal(b.add(long), null);
-    const out = await deliverWithRetry(target, b, { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 }, onRetry);
+    const out = await deliverWithRetry(target, b, QUICK_RETRY, onRetry);
     assert.equal(out.kind, 'refused');
     const { refusal, error } = out as { refusal: string; error: string };
     assert.equal(refusal, 'entries');
@@ -153,12 +141,7 @@ describe('deliverWithRetry to Loki', () => {
 
   it("a 400 naming an entry problem is final: not retried, entries refused with Loki's text", async () => {
     rx.failNext(1, 400, 'entry for stream \'{x="y"}\' has timestamp too new');
-    const out = await deliverWithRetry(
-      target,
-      batchOfAll(),
-      { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 },
-      onRetry,
-    );
+    const out = await deliverWithRetry(target, batchOfAll(), QUICK_RETRY, onRetry);
     assert.deepEqual(out, {
       kind: 'refused',
       refusal: 'entries',
@@ -171,14 +154,13 @@ describe('deliverWithRetry to Loki', () => {
 
   it('a 401 stops at once (the target is refused, not the entries); with retryTargetRefusals it is retried until it passes', async () => {
     rx.failNext(3, 401, 'unauthorized');
-    const policy = { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 10_000 };
-    assert.deepEqual(await deliverWithRetry(target, batchOfAll(), policy, onRetry), {
+    assert.deepEqual(await deliverWithRetry(target, batchOfAll(), QUICK_RETRY, onRetry), {
       kind: 'stopped',
       refusal: 'credentials',
       error: 'HTTP 401: unauthorized',
     });
     assert.equal(notices.length, 0, 'not retried');
-    const out = await deliverWithRetry(target, batchOfAll(), { ...policy, retryTargetRefusals: true }, onRetry);
+    const out = await deliverWithRetry(target, batchOfAll(), { ...QUICK_RETRY, retryTargetRefusals: true }, onRetry);
     assert.deepEqual(out, { kind: 'delivered' });
     assert.deepEqual(
       notices.map((n) => [n.attempt, n.error, n.refusal]),
