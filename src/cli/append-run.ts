@@ -45,7 +45,11 @@ export interface AppendRunContext {
  *   for a directory that cannot be appended to (with the `--create` hint when it is missing) or
  *   a write error; diskFull (19). Entries appended before the error stay appended.
  */
-export async function runAppend(dir: string, flags: AppendRunFlags, context: AppendRunContext): Promise<AppendRunResult> {
+export async function runAppend(
+  dir: string,
+  flags: AppendRunFlags,
+  context: AppendRunContext,
+): Promise<AppendRunResult> {
   if (!flags.stdin && !flags.event)
     fail('give --event (and --actor, --detail …), or --stdin with JSON objects', Exit.usage);
   if (!canLock())
