@@ -16,7 +16,7 @@ import vm from 'node:vm';
 import { crc32 } from 'node:zlib';
 
 export const BUNDLE = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
-export const CODE_CACHE = BUNDLE + '.cache';
+const CODE_CACHE = BUNDLE + '.cache';
 
 /** Evaluates the bundle; returns its exports and a function writing the code cache (for the build). */
 export function loadCli() {
