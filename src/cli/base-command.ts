@@ -149,6 +149,13 @@ export abstract class LokiCommand extends Command {
   /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
+    // A flag's own parse function failed (`--give-up-after 1s` to an integer flag): oclif puts
+    // "Parsing --FLAG \n\t" before the error and its help line after it.
+    const failed = /^Parsing (--[\w-]+) \n\t([^]*?)(?:\nSee more help with --help)?$/.exec(err.message);
+    if (failed) {
+      const usage = new Errors.CLIError(`${failed[1]}: ${failed[2].replace(/\s+/g, ' ')}`, { exit: Exit.usage });
+      return this.catch(this.parseError(Object.assign(usage, { parse: {} })));
+    }
     const exit = exitForInputError(err);
     const cli =
       exit !== null

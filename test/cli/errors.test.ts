@@ -33,6 +33,39 @@ describe('errors: one line, a hint, the documented exit code', () => {
     assert.match(b.stderr, /^loki-audit: error: Unexpected argument: extra\n/);
   });
 
+  it("a value a flag's type refuses: one line naming the flag, exit 2, where the help is", async () => {
+    const r = await runCli([
+      'forward',
+      '--dir',
+      'examples/audit',
+      '--loki',
+      'http://127.0.0.1:9',
+      '--batch-wait',
+      '1s',
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      'loki-audit: error: --batch-wait: Expected an integer but received: 1s\n' +
+        'loki-audit: hint: see: loki-audit forward --help\n',
+    );
+    const min = await runCli([
+      'forward',
+      '--dir',
+      'examples/audit',
+      '--loki',
+      'http://127.0.0.1:9',
+      '--batch-wait',
+      '0',
+    ]);
+    assert.equal(min.code, 2, min.stderr);
+    assert.match(
+      min.stderr,
+      /^loki-audit: error: --batch-wait: Expected an integer greater than or equal to 1 but received: 0\n/,
+    );
+    assert.doesNotMatch(min.stderr, /\\n|\\t|Parsing/);
+  });
+
   it('values from the command line are shown escaped, never raw', async () => {
     const r = await runCli(['verify', '--dir', '/nonexistent/\u001b[31mred']);
     assert.equal(r.code, 3, r.stderr);
