@@ -14,6 +14,7 @@ import { FilterError } from '../core/query/filters.js';
 import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
 import { TimeSpecError, TimeZoneError } from '../core/query/time.js';
 import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
+import { LokiConfigError } from '../sinks/loki/client.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
 import { safeJson, safeText } from '../formats/escape.js';
@@ -54,7 +55,8 @@ function exitForInputError(err: Error): number | null {
     err instanceof TimeSpecError ||
     err instanceof TimeZoneError ||
     err instanceof FilterError ||
-    err instanceof StreamChoiceError
+    err instanceof StreamChoiceError ||
+    err instanceof LokiConfigError
   )
     return Exit.usage;
   if (err instanceof DiskFullError || isDiskFull(err)) return Exit.diskFull;
@@ -149,6 +151,13 @@ export abstract class LokiCommand extends Command {
   /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
+    // A flag's own parse function failed (`--give-up-after 1s` to an integer flag): oclif puts
+    // "Parsing --FLAG \n\t" before the error and its help line after it.
+    const failed = /^Parsing (--[\w-]+) \n\t([^]*?)(?:\nSee more help with --help)?$/.exec(err.message);
+    if (failed) {
+      const usage = new Errors.CLIError(`${failed[1]}: ${failed[2].replace(/\s+/g, ' ')}`, { exit: Exit.usage });
+      return this.catch(this.parseError(Object.assign(usage, { parse: {} })));
+    }
     const exit = exitForInputError(err);
     const cli =
       exit !== null

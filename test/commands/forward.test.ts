@@ -285,7 +285,9 @@ describe('forward to Loki', () => {
     rx = new LokiReceiver({ requireTenant: true, maxBodyBytes: 8 * 1024 });
     await rx.start();
     const backlog = appendNow(audit, 5000);
-    const r = assertExit(await fwd('--batch-bytes', '262144'), 0);
+    // No timer closes a batch early (on a busy machine, a 1 s wait closed the first one small
+    // enough that one halving sufficed): each batch fills to its byte budget.
+    const r = assertExit(await fwd('--batch-bytes', '262144', '--batch-wait', '600000'), 0);
     const budgets = [
       ...r.stderr.matchAll(
         /HTTP 413: 413 Request Entity Too Large; batches of at most (\d+) bytes from now on \(--batch-bytes \1 starts there\)/g,

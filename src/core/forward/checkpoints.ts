@@ -349,10 +349,18 @@ export class ForwardCheckpoints {
    * pending in the state file, written before this resolves).
    */
   async settle(): Promise<CheckpointReport> {
-    while (this.draining) await this.draining;
+    await this.drained();
     this.options.store.close?.();
     this.report.pending = !!this.state.pendingCheckpoint;
     return this.report;
+  }
+
+  /**
+   * Resolves once nothing waits to be pushed (each push's state-file write done). A checkpoint
+   * signed while another waits supersedes it: what a caller that waits here never sees.
+   */
+  async drained(): Promise<void> {
+    while (this.draining) await this.draining;
   }
 
   /** The entry at batch index `i` is the Nth acknowledged: its head is signed, if it chains. */

@@ -10,6 +10,8 @@ import { saveState } from './positions.js';
 /** The state file of a run, written whole on each save, one write after the other (its targets share it). */
 export class StateWriter {
   private last: Promise<void> = Promise.resolve();
+  /** The write asked for and not started yet: a save meanwhile joins it (it writes the state as it is then). */
+  private queued: Promise<void> | null = null;
 
   constructor(
     private readonly path: string,
@@ -17,13 +19,13 @@ export class StateWriter {
   ) {}
 
   /**
-   * Sets `target`'s position and writes the file once the writes asked for before are done.
+   * Sets `target`'s position and writes the file once the writes asked for before are done; saves
+   * asked for while one is being written share the next write.
    * @throws (rejects) StateError when it cannot be written; every later write then rejects too.
    */
   save(target: string, p: Position): Promise<void> {
     this.state.targets[target] = p;
-    this.last = this.last.then(() => saveState(this.path, this.state));
-    return this.last;
+    return this.flush();
   }
 
   /**
@@ -32,8 +34,13 @@ export class StateWriter {
    * @throws (rejects) as {@link save}.
    */
   flush(): Promise<void> {
-    this.last = this.last.then(() => saveState(this.path, this.state));
-    return this.last;
+    if (this.queued) return this.queued;
+    const write = this.last.then(() => {
+      this.queued = null;
+      return saveState(this.path, this.state);
+    });
+    this.queued = this.last = write;
+    return write;
   }
 
   /** Resolves once every write asked for so far is done (rejects if one failed). */

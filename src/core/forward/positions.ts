@@ -8,7 +8,7 @@
 import type { Checkpoint } from '../chain/anchors/checkpoints.js';
 import { sha256Hex } from '../chain/rule.js';
 import type { PositionCheckpoints } from './checkpoints.js';
-import { writeJsonAtomic } from '../runtime/atomic.js';
+import { writeJsonAtomicAsync } from '../runtime/atomic.js';
 import { DiskFullError, UnsafeFileError } from '../runtime/safe-files.js';
 import { loadStateFile } from '../runtime/state-file.js';
 import type { AuditFile } from '../read/files.js';
@@ -89,13 +89,14 @@ export function loadState(path: string, dir: string): StateFile {
 }
 
 /**
- * Writes the state file atomically, mode 600 (runtime/atomic.ts).
- * @throws UnsafeFileError (a link or special file at `path`) and DiskFullError as they are;
- *   StateError on other I/O errors.
+ * Writes the state file atomically, mode 600 (runtime/atomic.ts), its fsyncs off the event loop;
+ * the text is `state` as it is at the call.
+ * @throws (rejects) UnsafeFileError (a link or special file at `path`) and DiskFullError as they
+ *   are; StateError on other I/O errors.
  */
-export function saveState(path: string, state: StateFile): void {
+export async function saveState(path: string, state: StateFile): Promise<void> {
   try {
-    writeJsonAtomic(path, state);
+    await writeJsonAtomicAsync(path, state);
   } catch (err) {
     if (err instanceof UnsafeFileError || err instanceof DiskFullError) throw err;
     throw new StateError('io', `cannot write state file ${path}: ${(err as Error).message}`);

@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { access, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
-import { createTempFile, replaceFile, writeError } from './safe-files.js';
+import { createTempFile, replaceFile, replaceFileAsync, writeError } from './safe-files.js';
 
 /** The target exists and overwriting was not allowed. */
 export class TargetExistsError extends Error {
@@ -76,6 +76,20 @@ export async function openAtomic(path: string, { force = false }: { force?: bool
 export function writeJsonAtomic(path: string, value: unknown): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   replaceFile(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * {@link writeJsonAtomic} with the fsyncs on libuv's thread pool (safe-files.ts
+ * `replaceFileAsync`). The text is taken from `value` at the call, not when the write ends.
+ * @throws (rejects) as {@link writeJsonAtomic}.
+ */
+export function writeJsonAtomicAsync(path: string, value: unknown): Promise<void> {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    return replaceFileAsync(path, JSON.stringify(value, null, 2) + '\n');
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   closeSync,
   constants as fs,
   fstatSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   lstatSync,
@@ -32,6 +33,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 
 /** A name loki-audit was to write is a symbolic link, or something other than a regular file. */
 export class UnsafeFileError extends Error {
@@ -138,14 +140,19 @@ function writeAll(fd: number, data: Uint8Array): void {
   for (let done = 0; done < data.length;) done += writeSync(fd, data, done, data.length - done);
 }
 
+/** Opens `dir` to fsync it; null when it cannot be opened (nothing to make durable then). */
+function openDirectory(dir: string): number | null {
+  try {
+    return openSync(dir, fs.O_RDONLY | fs.O_DIRECTORY);
+  } catch {
+    return null;
+  }
+}
+
 /** Makes a rename or creation in `dir` durable; a file system that cannot sync directories is left as is. */
 function syncDirectory(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, fs.O_RDONLY | fs.O_DIRECTORY);
-  } catch {
-    return;
-  }
+  const fd = openDirectory(dir);
+  if (fd === null) return;
   try {
     fsyncSync(fd);
   } catch {
@@ -154,6 +161,21 @@ function syncDirectory(dir: string): void {
     closeSync(fd);
   }
 }
+
+/** {@link syncDirectory} with the fsync on libuv's thread pool. */
+async function syncDirectoryAsync(dir: string): Promise<void> {
+  const fd = openDirectory(dir);
+  if (fd === null) return;
+  try {
+    await fsyncAsync(fd);
+  } catch {
+    // EINVAL on file systems without directory fsync
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const fsyncAsync = promisify(fsync);
 
 const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data) : data);
 
@@ -164,21 +186,65 @@ const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'str
  *   NodeJS.ErrnoException on other I/O errors.
  */
 export function replaceFile(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const tmp = stageReplacement(path, data, mode);
+  try {
+    fsyncSync(tmp.fd);
+  } catch (err) {
+    abandonReplacement(tmp, path, err);
+  }
+  commitReplacement(tmp, path);
+  syncDirectory(dirname(path));
+}
+
+/**
+ * {@link replaceFile} with its two fsyncs (the file's, the directory's) on libuv's thread pool, so
+ * the event loop goes on meanwhile (forward saves its positions this way, while the next batch is
+ * with the target). Same guarantees and errors (as rejections).
+ */
+export async function replaceFileAsync(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const tmp = stageReplacement(path, data, mode);
+  try {
+    await fsyncAsync(tmp.fd);
+  } catch (err) {
+    abandonReplacement(tmp, path, err);
+  }
+  commitReplacement(tmp, path);
+  await syncDirectoryAsync(dirname(path));
+}
+
+/** A refused target, or a temporary file beside it holding `data` (not yet synced). */
+function stageReplacement(path: string, data: string | Uint8Array, mode: number): { fd: number; path: string } {
   refuseUnsafeTarget(path);
   const tmp = createTempFile(path, mode);
-  let fd: number | null = tmp.fd;
   try {
-    writeAll(fd, bytesOf(data));
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp.path, path);
+    writeAll(tmp.fd, bytesOf(data));
   } catch (err) {
-    if (fd !== null) closeSync(fd);
+    abandonReplacement(tmp, path, err);
+  }
+  return tmp;
+}
+
+/** Closes and renames the synced temporary file over `path`. */
+function commitReplacement(tmp: { fd: number; path: string }, path: string): void {
+  try {
+    closeSync(tmp.fd);
+  } catch (err) {
     rmSync(tmp.path, { force: true });
     throw writeError(err, path);
   }
-  syncDirectory(dirname(path));
+  try {
+    renameSync(tmp.path, path);
+  } catch (err) {
+    rmSync(tmp.path, { force: true });
+    throw writeError(err, path);
+  }
+}
+
+/** Closes and removes the temporary file after `err`, then throws it as {@link writeError} does. */
+function abandonReplacement(tmp: { fd: number; path: string }, path: string, err: unknown): never {
+  closeSync(tmp.fd);
+  rmSync(tmp.path, { force: true });
+  throw writeError(err, path);
 }
 
 /**

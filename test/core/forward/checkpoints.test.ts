@@ -105,8 +105,11 @@ describe('ForwardCheckpoints', () => {
       maxLineBytes: 1 << 20,
       waitMs: 60_000,
       savedLine: () => null,
-    }))
+    })) {
       cp.acknowledged(closed.marks!, closed.journal, refused[n++] ?? [], closed.position, 1 << 20);
+      // Each push (and its state-file write) is done before the next batch: none is superseded.
+      await cp.drained();
+    }
     return { store, report: await cp.settle(), events };
   }
   const fresh = (): StateFile => ({ version: 1, dir, targets: {} });

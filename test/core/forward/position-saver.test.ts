@@ -28,7 +28,7 @@ const position = (line: number): Position => ({
   at: '',
 });
 
-/** Lets every pending promise reaction run (the saves chain on promises only; saveState is synchronous). */
+/** Lets every pending promise reaction run (used where only promise reactions are pending, no file write). */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('PositionSaver', () => {
@@ -126,6 +126,20 @@ describe('PositionSaver', () => {
     );
     assert.deepEqual(file.targets.t, saved);
     await writer.settled();
+  });
+
+  it('StateWriter: saves asked for before a write starts share it; it writes the newest state', async () => {
+    const first = writer.save('t', position(1));
+    const second = writer.save('u', position(2));
+    assert.equal(second, first, 'one write for both');
+    await first;
+    const file = JSON.parse(readFileSync(statePath, 'utf8')) as StateFile;
+    assert.deepEqual([file.targets.t?.line, file.targets.u?.line], [1, 2]);
+    const third = writer.save('t', position(3));
+    assert.notEqual(third, first, 'a save after the write is a write of its own');
+    await third;
+    assert.equal(lineOnDisk(), 3);
+    assert.equal(statSync(statePath).mode & 0o777, 0o600);
   });
 
   it('a failed write fails that save and every later one, which write nothing', async () => {

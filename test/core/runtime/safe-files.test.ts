@@ -16,6 +16,7 @@ import {
   FileExistsError,
   openForAppend,
   replaceFile,
+  replaceFileAsync,
   UnsafeFileError,
 } from '../../../src/core/runtime/safe-files.js';
 import { tempDir } from '../../helpers/cli.js';
@@ -40,6 +41,21 @@ describe('safe-files: writing loki-audit’s own files', () => {
     assert.equal(readFileSync(path, 'utf8'), 'two\n');
     assert.equal(mode(path), 0o600);
     assert.deepEqual(readdirSync(t.dir).sort(), ['state.json', 'victim']);
+  });
+
+  it('replaceFileAsync: the same file as replaceFile, its fsyncs off the event loop; links refused', async () => {
+    const path = join(t.dir, 'state.json');
+    await replaceFileAsync(path, 'one\n');
+    await replaceFileAsync(path, 'two\n');
+    assert.equal(readFileSync(path, 'utf8'), 'two\n');
+    assert.equal(mode(path), 0o600);
+    assert.deepEqual(readdirSync(t.dir).sort(), ['state.json', 'victim']);
+    const link = join(t.dir, 'link.json');
+    symlinkSync(victim, link);
+    await assert.rejects(replaceFileAsync(link, 'x'), UnsafeFileError);
+    untouched();
+    await assert.rejects(replaceFileAsync(join(t.dir, 'no-such-dir', 'x.json'), 'x'), { code: 'ENOENT' });
+    assert.deepEqual(readdirSync(t.dir).sort(), ['link.json', 'state.json', 'victim'], 'no temporary file');
   });
 
   it('createTempFile: a new random name beside the target each time, mode 600, never an existing one', () => {
