@@ -14,6 +14,7 @@ import { FilterError } from '../core/query/filters.js';
 import { StreamChoiceError, type StreamKind } from '../core/read/streams.js';
 import { TimeSpecError, TimeZoneError } from '../core/query/time.js';
 import { DiskFullError, FileExistsError, isDiskFull, UnsafeFileError } from '../core/runtime/safe-files.js';
+import { LokiConfigError } from '../sinks/loki/client.js';
 import type { ColorMode } from '../output/text.js';
 import { makeChalk } from '../output/text.js';
 import { safeJson, safeText } from '../formats/escape.js';
@@ -54,7 +55,8 @@ function exitForInputError(err: Error): number | null {
     err instanceof TimeSpecError ||
     err instanceof TimeZoneError ||
     err instanceof FilterError ||
-    err instanceof StreamChoiceError
+    err instanceof StreamChoiceError ||
+    err instanceof LokiConfigError
   )
     return Exit.usage;
   if (err instanceof DiskFullError || isDiskFull(err)) return Exit.diskFull;

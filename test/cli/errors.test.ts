@@ -1,7 +1,10 @@
 /** One message style for every error, with the next step where there is one (docs/exit-codes.md). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { LokiReceiver } from '../helpers/loki-receiver.js';
 
 describe('errors: one line, a hint, the documented exit code', () => {
   it('a mistyped flag: one error line, "did you mean", where the help is; no help dump', async () => {
@@ -34,36 +37,51 @@ describe('errors: one line, a hint, the documented exit code', () => {
   });
 
   it("a value a flag's type refuses: one line naming the flag, exit 2, where the help is", async () => {
-    const r = await runCli([
-      'forward',
-      '--dir',
-      'examples/audit',
-      '--loki',
-      'http://127.0.0.1:9',
-      '--batch-wait',
-      '1s',
-    ]);
+    const batchWait = (value: string) =>
+      runCli(['forward', '--dir', 'examples/audit', '--loki', 'http://127.0.0.1:9', '--batch-wait', value]);
+    const r = await batchWait('1s');
     assert.equal(r.code, 2, r.stderr);
     assert.equal(
       r.stderr,
       'loki-audit: error: --batch-wait: Expected an integer but received: 1s\n' +
         'loki-audit: hint: see: loki-audit forward --help\n',
     );
-    const min = await runCli([
-      'forward',
-      '--dir',
-      'examples/audit',
-      '--loki',
-      'http://127.0.0.1:9',
-      '--batch-wait',
-      '0',
-    ]);
+    const min = await batchWait('0');
     assert.equal(min.code, 2, min.stderr);
     assert.match(
       min.stderr,
       /^loki-audit: error: --batch-wait: Expected an integer greater than or equal to 1 but received: 0\n/,
     );
     assert.doesNotMatch(min.stderr, /\\n|\\t|Parsing/);
+  });
+
+  it('a token or tenant no HTTP header can carry: exit 2, one line, the secret not shown, nothing sent', async () => {
+    const t = tempDir();
+    const rx = new LokiReceiver();
+    await rx.start();
+    try {
+      const tokenFile = join(t.dir, 'token');
+      writeFileSync(tokenFile, 'tok\u0001en-s3cr3t\n', { mode: 0o600 });
+      const args = ['forward', '--dir', 'examples/audit', '--loki', rx.url, '--state', join(t.dir, 's.json')];
+      const bad = await runCli([...args, '--loki-token-file', tokenFile, '--timestamp', 'ingest']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.equal(
+        bad.stderr,
+        'loki-audit: error: the Loki bearer token has a character an HTTP header cannot carry (a space, control or ' +
+          'non-ASCII character, at position 4); check the token file or variable\n',
+      );
+      const tenant = await runCli(['search', '--from-loki', rx.url, '--tenant', 'a\r\nX-Injected: 1']);
+      assert.equal(tenant.code, 2, tenant.stderr);
+      assert.match(tenant.stderr, /^loki-audit: error: invalid Loki tenant "a\\r\\nX-Injected: 1": /);
+      assert.equal(rx.pushes + rx.queries.length, 0, 'no request reached Loki');
+      writeFileSync(tokenFile, 'token-s3cr3t\n');
+      const good = await runCli([...args, '--loki-token-file', tokenFile, '--timestamp', 'ingest']);
+      assert.equal(good.code, 0, good.stderr);
+      assert.ok(rx.pushes > 0, 'the same run with a usable token pushes');
+    } finally {
+      await rx.stop();
+      t.cleanup();
+    }
   });
 
   it('values from the command line are shown escaped, never raw', async () => {

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import type { Checkpoint } from '../../core/chain/anchors/checkpoints.js';
 import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
-import { lokiHeaders, LokiPushClient, type LokiAuth, type PushResult } from './client.js';
+import { checkLokiHeaders, lokiHeaders, LokiPushClient, type LokiAuth, type PushResult } from './client.js';
 import { LokiQueryClient, LokiQueryError, statusFailure, withLabel } from './query.js';
 
 /** The checkpoint stream's `service_name` and `job`. */
@@ -42,9 +42,11 @@ const selectorOf = (host: string) => withLabel(`{service_name="${CHECKPOINT_JOB}
 
 /**
  * Pushes one checkpoint, stamped with its statement's time (ns).
- * @throws LokiQueryError (with Loki's status) when Loki refuses it or cannot be reached.
+ * @throws LokiQueryError (with Loki's status) when Loki refuses it or cannot be reached;
+ *   LokiConfigError for a tenant or credentials its headers cannot carry.
  */
 export async function pushCheckpoint(config: LokiCheckpointConfig, c: Checkpoint): Promise<void> {
+  checkLokiHeaders(config.tenant, config.auth);
   const body = checkpointBody(config, c);
   const u = new URL('loki/api/v1/push', config.url.endsWith('/') ? config.url : config.url + '/');
   let res: Response;

@@ -153,6 +153,39 @@ export class LokiConfigError extends Error {
   }
 }
 
+/**
+ * Checks what goes into Loki's request headers before any request: the tenant as Loki accepts
+ * it (Grafana Loki docs, "Multi-tenancy": at most 150 bytes of alphanumerics and `!-_.*'()`,
+ * not `.` or `..`; with `query`, several joined by `|`), a bearer token as an HTTP header
+ * carries it (visible ASCII, RFC 9110 §5.5; RFC 6750's b64token is a subset), a basic-auth user
+ * id without `:` (RFC 7617 §2). The messages never repeat a secret.
+ * @throws LokiConfigError
+ */
+export function checkLokiHeaders(
+  tenant: string | undefined,
+  auth: LokiAuth,
+  { query = false }: { query?: boolean } = {},
+): void {
+  // A query may name several tenants, `a|b` (Loki's multi_tenant_queries_enabled); a push one.
+  for (const id of tenant === undefined ? [] : query ? tenant.split('|') : [tenant])
+    if (!/^[A-Za-z0-9!\-_.*'()]{1,150}$/.test(id) || id === '.' || id === '..')
+      throw new LokiConfigError(
+        `invalid Loki tenant "${tenant}": Loki takes 1 to 150 of A-Z a-z 0-9 ! - _ . * ' ( ), not "." or ".."` +
+          (query ? ', several joined by "|"' : ''),
+      );
+  if (auth.kind === 'bearer') {
+    const at = auth.token.search(/[^\x21-\x7e]/);
+    if (at >= 0)
+      throw new LokiConfigError(
+        `the Loki bearer token has a character an HTTP header cannot carry (a space, control or non-ASCII character, at position ${at + 1}); check the token file or variable`,
+      );
+  }
+  if (auth.kind === 'basic') {
+    if (auth.username.includes(':'))
+      throw new LokiConfigError('a basic-auth username cannot contain ":" (RFC 7617); check --loki-username');
+  }
+}
+
 /** Request headers for Loki: tenant (`X-Scope-OrgID`) and basic or bearer authentication. */
 export function lokiHeaders(tenant: string | undefined, auth: LokiAuth): Record<string, string> {
   const headers: Record<string, string> = { 'User-Agent': 'loki-audit' };
@@ -240,7 +273,7 @@ export class LokiPushClient {
   private lastIngestNs = 0n;
   private auth: LokiAuth;
 
-  /** @throws LokiConfigError for bad labels or URL. */
+  /** @throws LokiConfigError for bad labels, URL, tenant or credentials ({@link checkLokiHeaders}). */
   constructor(readonly config: LokiTargetConfig) {
     let u: URL;
     try {
@@ -252,6 +285,7 @@ export class LokiPushClient {
       throw new LokiConfigError(`Loki URL must be http(s): ${config.url}`);
     this.pushUrl = new URL('loki/api/v1/push', u.href.endsWith('/') ? u.href : u.href + '/').href;
     this.limits = { ...LOKI_DEFAULT_LIMITS, ...config.limits };
+    checkLokiHeaders(config.tenant, config.auth);
     this.auth = config.auth;
     this.base = { service_name: 'loki-audit', job: 'loki-audit', host: labelValue(hostname()), ...config.labels };
     validateLabels({ ...this.base, level: 'info', event_family: 'x' }, this.limits);
@@ -419,9 +453,12 @@ export class LokiPushClient {
   /** Reads the credentials again, if they come from files ({@link LokiTargetConfig.reloadAuth}). */
   reloadAuth(): void {
     try {
-      if (this.config.reloadAuth) this.auth = this.config.reloadAuth();
+      if (!this.config.reloadAuth) return;
+      const auth = this.config.reloadAuth();
+      checkLokiHeaders(this.config.tenant, auth);
+      this.auth = auth;
     } catch {
-      // Unreadable now: keep the ones read before; the refusal says what to fix.
+      // Unreadable or unusable now: keep the ones read before; the refusal says what to fix.
     }
   }
 

@@ -22,7 +22,7 @@
  */
 import type { CopyEntry, ForwardedCopy } from '../../core/chain/anchors/witness.js';
 import { storedHash } from '../../core/chain/stored-hash.js';
-import { lokiHeaders, type LokiAuth } from './client.js';
+import { checkLokiHeaders, lokiHeaders, type LokiAuth } from './client.js';
 import { tlsTrustProblem } from '../tls-trust.js';
 
 /**
@@ -126,7 +126,9 @@ export class LokiQueryClient implements ForwardedCopy {
   private maxLimit: number;
   private windowMs: number;
 
+  /** @throws LokiConfigError for a tenant or credentials Loki's headers cannot carry ({@link checkLokiHeaders}). */
   constructor(private readonly config: LokiQueryConfig) {
+    checkLokiHeaders(config.tenant, config.auth, { query: true });
     this.pageSize = config.pageSize ?? 5000;
     this.maxLimit = Math.max(config.maxEntriesLimit ?? 5000, this.pageSize);
     this.windowMs = config.maxQueryLengthMs ?? DEFAULT_WINDOW_MS;

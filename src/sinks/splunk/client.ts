@@ -92,6 +92,19 @@ function checkChannel(channel: string): string {
 }
 
 /**
+ * Checks a HEC token before any request: it goes into `Authorization: Splunk <token>`, so it is
+ * visible ASCII (RFC 9110 §5.5; HEC's tokens are GUIDs). The message never repeats it.
+ * @throws HecConfigError
+ */
+function checkToken(token: string): void {
+  const at = token.search(/[^\x21-\x7e]/);
+  if (at >= 0)
+    throw new HecConfigError(
+      `the HEC token has a character an HTTP header cannot carry (a space, control or non-ASCII character, at position ${at + 1}); check the token file or variable`,
+    );
+}
+
+/**
  * The collector's base URL from what was given: the origin and any path before
  * `/services/collector` (a proxy's prefix), without a trailing slash.
  * @throws HecConfigError for a URL that is not http(s) or carries a query
@@ -143,6 +156,7 @@ export class HecClient {
   constructor(readonly config: HecClientConfig) {
     this.base = hecBase(config.url);
     checkChannel(config.channel);
+    checkToken(config.token);
     this.eventUrl = `${this.base.href.replace(/\/$/, '')}/services/collector/event`;
     this.ackUrl = `${this.base.href.replace(/\/$/, '')}/services/collector/ack?channel=${config.channel}`;
     this.token = config.token;
@@ -290,9 +304,12 @@ export class HecClient {
   /** Reads the token again, if it comes from a file (after HEC refused it). */
   reloadToken(): void {
     try {
-      if (this.config.reloadToken) this.token = this.config.reloadToken();
+      if (!this.config.reloadToken) return;
+      const token = this.config.reloadToken();
+      checkToken(token);
+      this.token = token;
     } catch {
-      // Unreadable now: keep the one read before; the refusal says what to fix.
+      // Unreadable or unusable now: keep the one read before; the refusal says what to fix.
     }
   }
 

@@ -10,7 +10,9 @@ import { describe, it } from 'node:test';
 import type { ReadEntry } from '../../../src/core/read/entries.js';
 import { toView } from '../../../src/core/read/view.js';
 import {
+  checkLokiHeaders,
   KNOWN_EVENT_FAMILIES,
+  LokiConfigError,
   LokiPushClient,
   lokiRefusal,
   MAX_OTHER_EVENT_FAMILIES,
@@ -148,5 +150,42 @@ describe('LokiPushClient streams', () => {
     assert.equal(labelsOf(c, entry('\u0007[2J\u2066' + 'x'.repeat(600))).event_family, label);
     for (let i = 0; i < MAX_OTHER_EVENT_FAMILIES - 1; i++) c.encode(entry(`f${i}`));
     assert.equal(labelsOf(c, entry('one-more')).event_family, OTHER_EVENT_FAMILY);
+  });
+});
+
+describe('checkLokiHeaders', () => {
+  const none = { kind: 'none' } as const;
+  it("takes Loki's tenant characters and visible-ASCII tokens", () => {
+    for (const tenant of [undefined, 'acme', "a-b_c.d*e'f(g)!", 'x'.repeat(150)]) checkLokiHeaders(tenant, none);
+    checkLokiHeaders('a|b', none, { query: true });
+    checkLokiHeaders('acme', { kind: 'bearer', token: 'glc_eyJvIjoiMTIzIn0=' });
+    checkLokiHeaders('acme', { kind: 'basic', username: 'user@example', password: 'pä ss:wörd\u0001' });
+  });
+
+  it('refuses a tenant Loki refuses, naming it escaped later by the printer', () => {
+    for (const tenant of ['', 'a b', 'a/b', '.', '..', 'x'.repeat(151), 'a\r\nX-Injected: 1', 'ténant', 'a|b'])
+      assert.throws(() => checkLokiHeaders(tenant, none), LokiConfigError, JSON.stringify(tenant));
+    assert.throws(() => checkLokiHeaders('a||b', none, { query: true }), /invalid Loki tenant "a\|\|b"/);
+  });
+
+  it('refuses a token or user id a header cannot carry, never repeating the secret', () => {
+    for (const token of ['s3cr3t\r\nX-Injected: 1', 'sec ret', 'sécret', 'sec\u0000ret', 'sec€ret']) {
+      assert.throws(
+        () => checkLokiHeaders(undefined, { kind: 'bearer', token }),
+        (err: Error) => err instanceof LokiConfigError && !/sec|s3cr3t/.test(err.message),
+        JSON.stringify(token),
+      );
+    }
+    assert.throws(
+      () => checkLokiHeaders(undefined, { kind: 'basic', username: 'a:b', password: 'pw' }),
+      /username cannot contain ":"/,
+    );
+  });
+
+  it('the push client checks at construction, before any request', () => {
+    assert.throws(
+      () => new LokiPushClient({ url: 'http://127.0.0.1:9', tenant: 'a b', auth: none }),
+      /invalid Loki tenant "a b"/,
+    );
   });
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { DeliverResult } from '../../../src/core/forward/target.js';
 import type { ReadEntry } from '../../../src/core/read/entries.js';
-import { hecBase, hecRefusal, HecConfigError } from '../../../src/sinks/splunk/client.js';
+import { HecClient, hecBase, hecRefusal, HecConfigError } from '../../../src/sinks/splunk/client.js';
 import { HecTarget, type HecTargetConfig } from '../../../src/sinks/splunk/target.js';
 import { tempDir } from '../../helpers/cli.js';
 import { sampleEntries } from '../../helpers/entries.js';
@@ -62,6 +62,20 @@ describe('HEC status codes and URLs', () => {
     assert.throws(() => hecBase('tcp://splunk:8088'), HecConfigError);
     assert.throws(() => hecBase('file:///etc/passwd'), HecConfigError);
     assert.throws(() => hecBase('https://splunk:8088/services/collector/event?channel=x'), HecConfigError);
+  });
+});
+
+describe('HecClient', () => {
+  const channel = '0c5c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
+  it('refuses a token an HTTP header cannot carry, at construction and without repeating it', () => {
+    for (const token of ['s3cr3t\r\nX-Injected: 1', 'sec ret', 'sécret', 'sec\u0000ret'])
+      assert.throws(
+        () => new HecClient({ url: 'http://127.0.0.1:9', token, channel }),
+        (err: Error) =>
+          err instanceof HecConfigError && /cannot carry/.test(err.message) && !/sec|s3cr3t/.test(err.message),
+        JSON.stringify(token),
+      );
+    assert.doesNotThrow(() => new HecClient({ url: 'http://127.0.0.1:9', token: channel, channel }));
   });
 });
 

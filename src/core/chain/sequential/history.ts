@@ -7,7 +7,7 @@ import type { AuditFile } from '../../read/files.js';
 import { decodeLine } from '../../read/decode.js';
 import { openAuditFile, scanLines } from '../../read/lines.js';
 import { canonicalizeEntry } from '../../pyjson/canonical.js';
-import type { Note } from '../report.js';
+import type { Finding, Note } from '../report.js';
 import { chainHash, HASH_KEYS } from '../rule.js';
 import { storedHash } from '../stored-hash.js';
 import type { ChainEntry, Found, FoundEntry } from './diagnosis.js';
@@ -100,5 +100,38 @@ export class HistorySearch {
         if (h) yield h;
       }
     }
+  }
+}
+
+/**
+ * Following a replay of earlier history (spec §4, the break rule "earlier entries replayed"):
+ * the entries after the copied one that the walk repeats, in order, are copies too, not new
+ * entries; the replay's finding counts them.
+ */
+export class ReplayFollower {
+  private copies = 1;
+
+  /** @param original the stored hashes after the entry that was copied ({@link HistorySearch.storedAfter}) */
+  constructor(
+    private readonly finding: Finding,
+    private readonly original: AsyncGenerator<string>,
+  ) {}
+
+  /**
+   * Whether an entry with stored hash `stored` repeats the next entry of the original (then it is
+   * not counted as verified). At the first that does not, the replay is over (the search is closed).
+   */
+  async repeats(stored: string): Promise<boolean> {
+    const next = await this.original.next().catch(() => ({ done: true as const, value: undefined }));
+    if (!next.done && next.value === stored) {
+      this.copies++;
+      this.finding.message = this.finding.message.replace(
+        /; (\d+ )?replayed entries are not counted as verified$/,
+        `; ${this.copies} replayed entries are not counted as verified`,
+      );
+      return true;
+    }
+    await this.original.return(undefined);
+    return false;
   }
 }

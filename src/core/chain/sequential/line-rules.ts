@@ -1,11 +1,12 @@
 /**
- * What lines that are not chained entries mean, the second list of rules beside the break rules
- * (diagnosis.ts), in the same shape: entries without a hash (ordered: the first rule that
- * recognises the run gives the finding), and the findings of torn writes. Each rule cites the
- * Loki Mode behaviour (spec section) it recognises. Pure: the walker holds the state.
+ * What entries without a hash mean, the second list of rules beside the break rules
+ * (diagnosis.ts), in the same shape (ordered: the first rule that recognises the run gives the
+ * finding), and what the entry after lines that could not be checked says; torn writes have
+ * their rules in torn-rules.ts. Each rule cites the Loki Mode behaviour (spec section) it
+ * recognises. Pure: the walker and its bookkeeping (unhashed-entries.ts) hold the state.
  */
-import type { Finding, Location } from '../report.js';
-import { chainsFrom, type ChainEntry } from './diagnosis.js';
+import type { Finding, Location, Note } from '../report.js';
+import { chainsFrom, entryHash, type ChainEntry } from './diagnosis.js';
 
 /** A run of entries without a usable hash inside the chain, and what came after it. */
 export interface UnhashedContext {
@@ -119,35 +120,56 @@ export function prependedUnhashedFinding(first: Location, count: number): Findin
   };
 }
 
-const NUL_ONLY = /^\0+$/;
+/** Lines that could not be checked: the first of them, the hash before them, and the hash through them. */
+export interface UncheckedLines {
+  first: Location;
+  before: string;
+  /** The hash the chain reaches through them when each is a whole entry whose own hash verifies; else null. */
+  through: string | null;
+}
 
 /**
- * A torn write whose line the next append continued (spec §10.8, §10.17): `at` bytes of `text`
- * before the whole entry at its end (NUL bytes: a power loss before the data reached the disk).
+ * The first entry `e` after lines that could not be checked (spec §7: lines Python's verifier
+ * cannot read). It must chain from the entry before them (they were inserted, or are junk), or
+ * through them (each a whole entry whose own hash verifies): then they are a warning, nothing is
+ * missing, and this returns null. Otherwise entries were removed there and the lines mask it,
+ * whatever hash they appear to hold: a chain break (tampered).
  */
-export function tornSameLineFinding(loc: Location, text: string, at: number): Finding {
+export function acrossUncheckedFinding(e: ChainEntry, g: UncheckedLines): Finding | null {
+  if (chainsFrom(e, g.before) || (g.through !== null && chainsFrom(e, g.through))) return null;
+  const where = `${g.first.file}:${g.first.line}`;
   return {
-    ...loc,
-    class: 'incomplete',
-    reason: 'torn-write-recovered',
-    message: NUL_ONLY.test(text.slice(0, at))
-      ? `${at} NUL bytes where entries were (a power loss before the data reached the disk) and the next entry was appended after them on the same line; the chain continues intact`
-      : `a write was cut off (${at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
+    ...e.loc,
+    class: 'tampered',
+    reason: 'chain-break',
+    stored: e.stored,
+    expected: entryHash(e, g.before),
+    message: `does not chain from the entry before the line(s) that cannot be read at ${where}, nor through a hash that verifies: entries were removed or changed there, and the unreadable line(s) mask it`,
   };
 }
 
-/** A torn write on a line of its own, ended by the next writer (spec §10.17, §3.3): the chain goes on before it. */
-export function tornOwnLineFinding(loc: Location, text: string): Finding {
+/** An entry after a line that could not be checked, chaining from no hash seen (spec §7): the new anchor. */
+export function resyncNote(loc: Location): Note {
   return {
-    ...loc,
-    class: 'incomplete',
-    reason: 'torn-write-recovered',
-    message: NUL_ONLY.test(text)
-      ? `${text.length} NUL bytes where entries were (a power loss before the data reached the disk), on a line of their own; the chain goes on from the last whole entry before them`
-      : `a write was cut off (${text.length} bytes, not a whole entry) and the next writer ended its line; the chain goes on from the last whole entry before it`,
+    kind: 'resync',
+    file: loc.file,
+    line: loc.line,
+    message: 'chain resumes here after a line that could not be checked (this entry is taken as the new anchor)',
   };
 }
 
-/** What the message of a torn write gains when the entry after it chains from before it too (spec §10.17). */
-export const TORN_SIBLING_NOTE =
-  '; the entry after it chains from the same entry before the torn line, as the writer does when it re-reads the file and skips the merged line (spec §10.17)';
+/**
+ * An entry with a key twice: json.dumps never writes that (spec §7: json.loads keeps the last
+ * value). Its hash covers the last value, but readers that keep the first, and every raw copy
+ * exported or forwarded, show the other: an edit, never counted as verified.
+ */
+export function duplicateKeyFinding(e: ChainEntry): Finding {
+  return {
+    ...e.loc,
+    class: 'tampered',
+    reason: 'duplicate-key',
+    stored: e.stored,
+    message:
+      'an object holds the same key twice: json.dumps never writes that; the hash covers the last value, while readers that keep the first (and every raw copy) show another: an edit',
+  };
+}

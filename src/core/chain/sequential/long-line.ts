@@ -8,7 +8,12 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fdByteSource, streamingChainHash, StreamingCanonicalError } from '../../pyjson/streaming-canonical.js';
+import {
+  fdByteSource,
+  streamingChainHash,
+  StreamingCanonicalError,
+  type ByteSource,
+} from '../../pyjson/streaming-canonical.js';
 import type { AuditFile } from '../../read/files.js';
 import { openAuditFile, type RawLine } from '../../read/lines.js';
 import { openRegularFile } from '../../read/open.js';
@@ -26,7 +31,7 @@ export interface LongLine {
  * Classifies a line longer than the in-memory limit by streaming it. `prev`: the hash it is
  * first checked against (hashed in the same pass).
  */
-export async function classifyLongLine(file: AuditFile, raw: RawLine, prev: string | null): Promise<LongLine> {
+async function classifyLongLine(file: AuditFile, raw: RawLine, prev: string | null): Promise<LongLine> {
   const src = file.gz
     ? await spill(file, raw)
     : { fd: openRegularFile(file.path), start: raw.offset, length: raw.length, tmp: null };
@@ -38,69 +43,74 @@ export async function classifyLongLine(file: AuditFile, raw: RawLine, prev: stri
     }
     if (src.tmp) rmSync(src.tmp, { recursive: true, force: true });
   };
-  const source = fdByteSource(src.fd);
-  const start = src.start;
-  const end = start + src.length;
-  const hashes = new Map<string, string>();
+  const bytes = { source: fdByteSource(src.fd), start: src.start, end: src.start + src.length };
   try {
-    const first = streamingChainHash(source, start, end, prev ?? '0'.repeat(64), { hashKeys: HASH_KEYS });
-    if (first.kind === 'blank') return { line: { kind: 'blank' }, close };
-    if (first.kind === 'not-an-object')
-      return {
-        line: {
-          kind: 'unreadable',
-          reason: 'not-an-object',
-          message: 'line is valid JSON but not an object',
-          hint: null,
-        },
-        close,
-      };
-    const schema =
-      first.hashKey === '_integrity_hash' ? 'writer' : first.hashKey === 'chain_hash' ? 'documented' : null;
-    if (typeof first.stored !== 'string') {
-      const how = first.hashKey !== null && first.stored === null ? 'null' : first.hashKey ? 'not-a-string' : 'absent';
-      return { line: { kind: 'unhashed', how, schema }, close };
-    }
-    if (prev !== null) hashes.set(prev, first.computed);
-    const hashFrom = (p: string): string => {
-      let h = hashes.get(p);
-      if (h === undefined) {
-        try {
-          const r = streamingChainHash(source, start, end, p, { hashKeys: HASH_KEYS });
-          h = r.kind === 'entry' ? r.computed : '';
-        } catch {
-          h = ''; // closed (long past) or changed meanwhile: it chains from nothing
-        }
-        if (hashes.size < 16) hashes.set(p, h);
-      }
-      return h;
-    };
-    return {
-      line: {
-        kind: 'entry',
-        text: '',
-        canonical: '',
-        stored: first.stored,
-        numberKeyObjects: first.numberKeyObjects,
-        duplicateKeys: first.duplicateKeys,
-        schema: schema ?? 'writer',
-        hashFrom,
-      },
-      close,
-    };
+    return { line: streamedLine(bytes, prev), close };
   } catch (err) {
     if (!(err instanceof StreamingCanonicalError)) {
       close();
       throw err;
     }
-    const reason = err.code === 'malformed' ? null : err.code === 'too-complex' ? 'too-long' : err.code;
-    const message = `${err.message} (a line of ${raw.length} bytes, read by streaming)`;
-    const line: LineClass =
-      reason === null
-        ? { kind: 'malformed', text: '', message: `malformed JSON: ${message}`, hint: null }
-        : { kind: 'unreadable', reason, message, hint: null };
-    return { line, close };
+    return { line: streamErrorLine(err, raw), close };
   }
+}
+
+/** A line's bytes: `source` from `start` to `end` (exclusive). */
+interface LineBytes {
+  source: ByteSource;
+  start: number;
+  end: number;
+}
+
+/**
+ * What the streamed line is, hashed from `prev` (or the genesis hash) on the way.
+ * @throws StreamingCanonicalError when the line cannot be read as JSON (see {@link streamErrorLine})
+ */
+function streamedLine({ source, start, end }: LineBytes, prev: string | null): LineClass {
+  const first = streamingChainHash(source, start, end, prev ?? '0'.repeat(64), { hashKeys: HASH_KEYS });
+  if (first.kind === 'blank') return { kind: 'blank' };
+  if (first.kind === 'not-an-object')
+    return { kind: 'unreadable', reason: 'not-an-object', message: 'line is valid JSON but not an object', hint: null };
+  const schema = first.hashKey === '_integrity_hash' ? 'writer' : first.hashKey === 'chain_hash' ? 'documented' : null;
+  if (typeof first.stored !== 'string') {
+    const how = first.hashKey !== null && first.stored === null ? 'null' : first.hashKey ? 'not-a-string' : 'absent';
+    return { kind: 'unhashed', how, schema };
+  }
+  const hashes = new Map<string, string>();
+  if (prev !== null) hashes.set(prev, first.computed);
+  // The line hashed again from another predecessor (a diagnosis), the last few remembered.
+  const hashFrom = (p: string): string => {
+    let h = hashes.get(p);
+    if (h === undefined) {
+      try {
+        const r = streamingChainHash(source, start, end, p, { hashKeys: HASH_KEYS });
+        h = r.kind === 'entry' ? r.computed : '';
+      } catch {
+        h = ''; // closed (long past) or changed meanwhile: it chains from nothing
+      }
+      if (hashes.size < 16) hashes.set(p, h);
+    }
+    return h;
+  };
+  return {
+    kind: 'entry',
+    text: '',
+    canonical: '',
+    stored: first.stored,
+    numberKeyObjects: first.numberKeyObjects,
+    duplicateKeys: first.duplicateKeys,
+    schema: schema ?? 'writer',
+    hashFrom,
+  };
+}
+
+/** A long line the streaming reader gave up on: malformed JSON, or unreadable for `err.code`. */
+function streamErrorLine(err: StreamingCanonicalError, raw: RawLine): LineClass {
+  const reason = err.code === 'malformed' ? null : err.code === 'too-complex' ? 'too-long' : err.code;
+  const message = `${err.message} (a line of ${raw.length} bytes, read by streaming)`;
+  return reason === null
+    ? { kind: 'malformed', text: '', message: `malformed JSON: ${message}`, hint: null }
+    : { kind: 'unreadable', reason, message, hint: null };
 }
 
 /** The line's bytes of a `.gz` file, decompressed into a private temporary file (mode 600). */
@@ -138,4 +148,25 @@ async function spill(
 /** Whether a line starting with this byte can be an object: `{` or whitespace before it. */
 function startsLikeEntry(b: number): boolean {
   return b === 0x7b || b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0c || b === 0x0b || b >= 0x80;
+}
+
+/**
+ * The long lines of one walk, classified by streaming them: the last few stay open until the
+ * walk ends (a diagnosis within a few entries may hash them again), older ones are closed.
+ */
+export class LongLines {
+  private readonly open: LongLine[] = [];
+
+  /** Classifies `raw` of `file` as {@link classifyLongLine} does, `prev` the hash before it. */
+  async classify(file: AuditFile, raw: RawLine, prev: string | null): Promise<LineClass> {
+    const l = await classifyLongLine(file, raw, prev);
+    this.open.push(l);
+    if (this.open.length > 4) this.open.shift()?.close();
+    return l.line;
+  }
+
+  /** Closes the files still open (the walk is over). */
+  close(): void {
+    for (const l of this.open) l.close();
+  }
 }

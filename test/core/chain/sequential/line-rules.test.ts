@@ -6,8 +6,6 @@ import { GENESIS_HASH, HASH_KEYS } from '../../../../src/core/chain/rule.js';
 import type { ChainEntry } from '../../../../src/core/chain/sequential/diagnosis.js';
 import {
   diagnoseUnhashed,
-  tornOwnLineFinding,
-  tornSameLineFinding,
   UNHASHED_RULES,
   type UnhashedContext,
 } from '../../../../src/core/chain/sequential/line-rules.js';
@@ -88,14 +86,5 @@ describe('rules for entries without a hash (line-rules.ts UNHASHED_RULES)', () =
     assert.equal(diagnoseUnhashed(run({ prev: null })).finding.reason, 'missing-hash');
     assert.equal(diagnoseUnhashed(run({})).finding.reason, 'unhashed-entries');
     assert.throws(() => diagnoseUnhashed(run({}), []), /no rule explained/);
-  });
-});
-
-describe('torn-write findings', () => {
-  it('tell NUL bytes (a power loss) from a cut-off write', () => {
-    assert.match(tornSameLineFinding(first, '\0\0\0{"a": 1}', 3).message, /^3 NUL bytes/);
-    assert.match(tornSameLineFinding(first, '{"a": {"a": 1}', 5).message, /^a write was cut off \(5 bytes/);
-    assert.match(tornOwnLineFinding(first, '\0\0').message, /^2 NUL bytes .* on a line of their own/);
-    assert.equal(tornOwnLineFinding(first, '{"a": ').class, 'incomplete');
   });
 });

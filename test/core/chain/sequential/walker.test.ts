@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { judgeVerify } from '../../../../src/cli/exit-codes.js';
 import { GENESIS_HASH } from '../../../../src/core/chain/rule.js';
 import { verifyDashboardChain } from '../../../../src/core/chain/verify-chain.js';
+import { walkChain } from '../../../../src/core/chain/sequential/walker.js';
 import { discoverAuditFiles } from '../../../../src/core/read/files.js';
 import { verifyDirectory } from '../../../../src/core/chain/directory.js';
 import type { PyValue } from '../../../../src/core/pyjson/dumps.js';
@@ -194,5 +195,28 @@ describe('chain diagnosis on generated directories', () => {
       canonicalize(body),
       '{"action": "x", "details": {"big": 123456789012345678901234567890, "f": 1e+16, "i": Infinity, "m": -Infinity, "n": NaN}, "resource_type": "y", "timestamp": "2026-03-01T00:00:00+00:00"}',
     );
+  });
+
+  it("the walker's report has the fast path's keys in the same order (one shape for a caller that prints it)", async () => {
+    const c = chain(['2026-03-01'], 6);
+    const t = tempDir();
+    try {
+      const path = join(t.dir, 'audit-2026-03-01.jsonl');
+      writeFileSync(path, c.files['2026-03-01'].map((l) => l + '\n').join(''));
+      const files = (await discoverAuditFiles(t.dir)).files;
+      const fast = await verifyDashboardChain(files);
+      const intact = await walkChain(files);
+      const lines = c.files['2026-03-01'];
+      writeFileSync(path, [...lines.slice(0, 2), ...lines.slice(3)].map((l) => l + '\n').join(''));
+      const broken = await walkChain((await discoverAuditFiles(t.dir)).files);
+      assert.equal(intact.verdict, 'intact');
+      assert.equal(broken.verdict, 'tampered');
+      const keys = ['verdict', 'files', 'findings', 'notes', 'entriesVerified', 'chainHead', 'genesisFile', 'found'];
+      assert.deepEqual(Object.keys(fast), keys);
+      assert.deepEqual(Object.keys(intact), keys);
+      assert.deepEqual(Object.keys(broken), keys);
+    } finally {
+      t.cleanup();
+    }
   });
 });
