@@ -1,12 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
-import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
-import { maxFileBytes } from '../cli/loki-mode-env.js';
-import type { AppendResult } from '../core/write/append.js';
-import { AppendDirError, appendEntry, canLock } from '../core/write/append.js';
-import { DiskFullError } from '../core/runtime/safe-files.js';
-import { formatAppended } from '../output/append.js';
-import { entriesFromJsonLines, entryFromFlags, EntryInputError } from '../core/write/entry-fields.js';
+import { runAppend, type AppendRunResult } from '../cli/append-run.js';
+import { exitCodesHelp } from '../cli/exit-codes.js';
 
 export default class Append extends AuditCommand {
   static override summary = "Append an entry to the audit chain, safely beside Loki Mode's own writer.";
@@ -46,47 +41,9 @@ ${exitCodesHelp('append')}`;
     create: Flags.boolean({ summary: 'Create the audit directory if it does not exist (else: an error, exit 3).' }),
   };
 
-  async run(): Promise<{ appended: AppendResult[] }> {
+  async run(): Promise<AppendRunResult> {
     const { flags, args } = await this.parse(Append);
     const dir = this.setup(flags, args);
-    if (!flags.stdin && !flags.event)
-      this.fail('give --event (and --actor, --detail …), or --stdin with JSON objects', Exit.usage);
-    if (!canLock())
-      process.stderr.write(
-        'loki-audit: warning: flock(1) not found: appending without a file lock, as Loki Mode does when locking fails\n',
-      );
-    const options = {
-      maxSizeBytes: maxFileBytes(),
-      lockTimeoutS: flags['lock-timeout'],
-      create: flags.create === true,
-    };
-    const entries = flags.stdin
-      ? entriesFromJsonLines(process.stdin)
-      : [
-          entryFromFlags({
-            event: flags.event as string,
-            actor: flags.actor,
-            resourceId: flags['resource-id'],
-            failure: flags.failure,
-            error: flags.error,
-            details: flags.detail,
-          }),
-        ];
-    const appended: AppendResult[] = [];
-    try {
-      for await (const entry of entries) {
-        const r = await appendEntry(dir, entry, options).catch((err: Error) =>
-          err instanceof AppendDirError
-            ? this.fail(err.message, Exit.io, [`to start a new chain there: loki-audit append --create --dir ${dir} …`])
-            : this.fail(err.message, err instanceof DiskFullError ? Exit.diskFull : Exit.io),
-        );
-        appended.push(r);
-        if (!this.jsonEnabled()) this.out(formatAppended(r));
-      }
-    } catch (err) {
-      if (err instanceof EntryInputError) this.fail(err.message, Exit.usage);
-      throw err;
-    }
-    return { appended };
+    return runAppend(dir, flags, { json: this.jsonEnabled(), out: (text) => this.out(text) });
   }
 }

@@ -1,16 +1,10 @@
 import { Flags } from '@oclif/core';
 import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
-import { signingKeyFromFlags } from '../cli/checkpoint-keys.js';
-import { lokiStoreUrl, pushLokiCheckpoint, storeFlag } from '../cli/checkpoint-store.js';
-import { Exit, judgeVerify, exitCodesHelp } from '../cli/exit-codes.js';
-import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
-import { headStatement, signCheckpoint, storeCheckpoint, writeKeyPair } from '../core/chain/anchors/checkpoints.js';
-import { verifyDirectory } from '../core/chain/directory.js';
-import { DiskFullError } from '../core/runtime/safe-files.js';
-import { verdictLine } from '../output/verify.js';
-import { metricsFileFlag, MetricsRun, writeMetricsAfterError } from '../cli/metrics-flags.js';
-import { checkpointMetrics } from '../output/metrics.js';
+import { CheckpointRun, type CheckpointResult } from '../cli/checkpoint-run.js';
+import { storeFlag } from '../cli/checkpoint-store.js';
+import { exitCodesHelp } from '../cli/exit-codes.js';
+import { metricsFileFlag } from '../cli/metrics-flags.js';
 
 export default class CheckpointCommand extends AuditCommand {
   static override summary = 'Sign the current chain head into a checkpoint store kept outside the audit directory.';
@@ -49,54 +43,19 @@ ${exitCodesHelp('checkpoint')}`;
     ...metricsFileFlag,
   };
 
-  /** With --metrics-file: this run's file (written at the end, on success or error). */
-  private metrics: MetricsRun | null = null;
+  /** The run, kept for its metrics file when the run ends in an error. */
+  private session: CheckpointRun | null = null;
 
-  async run(): Promise<Checkpoint | { privateKey: string; publicKey: string }> {
+  async run(): Promise<CheckpointResult> {
     const { flags, args } = await this.parse(CheckpointCommand);
     const dir = this.setup(flags, args);
-    if (flags['new-key']) {
-      const pair = await writeKeyPair(flags['new-key']).catch((err: Error) =>
-        this.fail(
-          `cannot write the key pair: ${err.message}`,
-          err instanceof DiskFullError ? Exit.diskFull : Exit.usage,
-        ),
-      );
-      if (!this.jsonEnabled())
-        process.stdout.write(
-          `wrote ${pair.privateKey} (private, keep it secret) and ${pair.publicKey} (for verify --public-key)\n`,
-        );
-      return pair;
-    }
-    if (flags['metrics-file']) this.metrics = new MetricsRun(flags['metrics-file'], 'checkpoint', dir);
-    if (!flags.store) this.fail('--store DIR is required', Exit.usage);
-    const key = signingKeyFromFlags(flags);
-    const report = await verifyDirectory(dir, { maxLineBytes: flags['max-line-bytes'] });
-    const statement = report.verdict === 'intact' ? headStatement(report, new Date()) : null;
-    if (!statement) {
-      process.stderr.write(verdictLine(judgeVerify(report), this.chalk) + '\n');
-      this.fail('the chain is not intact: nothing was signed', Exit.notIntact, [`run: loki-audit verify --dir ${dir}`]);
-    }
-    const checkpoint = signCheckpoint(statement, key);
-    const path = lokiStoreUrl(flags.store)
-      ? await pushLokiCheckpoint(flags.store, checkpoint, flags.tenant)
-      : storeCheckpoint(flags.store, checkpoint);
-    this.metrics?.write(
-      checkpointMetrics(
-        { store: flags.store, time: statement.time, entries: statement.entries },
-        this.metrics.info(Exit.ok),
-      ),
-    );
-    if (!this.jsonEnabled())
-      process.stdout.write(
-        `checkpoint ${path}: head ${statement.head} at ${statement.file}:${statement.line}, ${statement.entries} entries, signed ${checkpoint.signature.alg} key ${checkpoint.signature.keyId}\n`,
-      );
-    return checkpoint;
+    this.session = new CheckpointRun(flags, { json: this.jsonEnabled(), chalk: this.chalk });
+    return this.session.run(dir);
   }
 
   /** A run that ended in an error (nothing signed) still writes its metrics file, with its exit code. */
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    writeMetricsAfterError(this.metrics, err, (info) => checkpointMetrics(null, info));
+    this.session?.afterError(err);
     return super.finally(err);
   }
 }

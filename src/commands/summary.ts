@@ -1,29 +1,7 @@
-import { Flags } from '@oclif/core';
 import { AuditCommand, dirArg } from '../cli/base-command.js';
-import type { Summary as SummaryResult } from '../core/query/summary.js';
-import type { ReadItem } from '../core/read/entries.js';
-import { summarize } from '../core/query/summary.js';
-import { Exit, exitCodesHelp } from '../cli/exit-codes.js';
-import { debugListener } from '../cli/debug.js';
-import {
-  chosenTimeZone,
-  filterFlags,
-  filterSpecFromFlags,
-  summaryWindowFromFlags,
-  timeZoneFlags,
-} from '../cli/filter-flags.js';
-import { streamFlag } from '../cli/stream-flag.js';
-import { reportOutputFlag } from '../cli/output-flags.js';
-import { formatSummaryPlain, formatSummaryTable, writeSummaryWarnings } from '../output/summary.js';
-import { ProgressLine, progressWanted } from '../output/progress.js';
-import { summarizeByTime } from '../core/query/summary-by.js';
-import type { BucketJson } from '../output/summary-by.js';
-import { formatSummaryByPlain, formatSummaryByTable, summaryByJson } from '../output/summary-by.js';
-import { LineWarnings } from '../output/warnings.js';
-
-// The entry filters of search (its --since/--until/--utc/--timezone are summary's own, below).
-const { since: _since, until: _until, utc: _utc, timezone: _timezone, ...entryFilterFlags } = filterFlags;
-import { lokiFailuresAsExit, lokiSourceFlags, lokiSourceFromFlags, logqlFromFlags } from '../cli/loki-source.js';
+import { exitCodesHelp } from '../cli/exit-codes.js';
+import { summaryFlags } from '../cli/summary-flags.js';
+import { runSummary, type SummaryResult } from '../cli/summary-run.js';
 
 export default class Summary extends AuditCommand {
   static override summary = 'What happened in a time window: counts by event, level and actor, failures, chain status.';
@@ -51,119 +29,11 @@ ${exitCodesHelp('summary')}`;
 
   static override args = dirArg;
 
-  static override flags = {
-    ...streamFlag,
-    ...reportOutputFlag,
-    since: Flags.string({
-      char: 'S',
-      aliases: ['from'],
-      summary: 'Start of the window (inclusive). Default: 24h ago.',
-      default: '24h',
-      helpGroup: 'WINDOW',
-    }),
-    until: Flags.string({
-      char: 'U',
-      aliases: ['to'],
-      summary: 'End of the window (exclusive). Default: now.',
-      helpGroup: 'WINDOW',
-    }),
-    all: Flags.boolean({
-      summary: 'Whole history: no time window.',
-      exclusive: ['since', 'until'],
-      helpGroup: 'WINDOW',
-    }),
-    ...timeZoneFlags,
-    ...entryFilterFlags,
-    by: Flags.string({
-      summary:
-        'Counts per time bucket of this width (15m, 1h, 1d, 1w), aligned in the zone, per event family; 1h,event or 1h,actor: per event or actor.',
-      helpGroup: 'OUTPUT',
-    }),
-    top: Flags.integer({
-      summary: 'Rows per table (events, actors); with --by, event families shown.',
-      default: 10,
-      min: 1,
-    }),
-    failures: Flags.integer({ summary: 'How many recent failures to list.', default: 5, min: 0 }),
-    'no-chain': Flags.boolean({ summary: 'Skip the chain check of the files covered.' }),
-    ...lokiSourceFlags,
-  };
+  static override flags = summaryFlags;
 
-  async run(): Promise<SummaryResult | BucketJson[] | { logql: string }> {
+  async run(): Promise<SummaryResult> {
     const { flags, args } = await this.parse(Summary);
     const dir = this.setup(flags, args);
-    const window = flags.all ? { since: null, until: null } : summaryWindowFromFlags(flags);
-    const filter = { ...filterSpecFromFlags({ ...flags, since: undefined, until: undefined }), window };
-    // --print-logql: the query for Grafana; --from-loki: the forwarded copy instead of the directory.
-    if (flags['print-logql']) {
-      const logql = await logqlFromFlags(filter, flags);
-      if (!this.jsonEnabled()) this.out(logql + '\n');
-      return { logql };
-    }
-    const loki = await lokiSourceFromFlags(filter, flags);
-    if (flags.by !== undefined) {
-      if (loki) this.fail('--by counts a local directory; it cannot be combined with --from-loki', Exit.usage);
-      const warnings = new LineWarnings();
-      const byTime = await summarizeByTime(dir, {
-        by: flags.by,
-        zone: chosenTimeZone(flags) ?? 'UTC',
-        filter,
-        top: flags.top,
-        stream: flags.stream,
-        maxLineBytes: flags['max-line-bytes'],
-        onProblem: (p) => warnings.add(p),
-      });
-      warnings.finish();
-      if (!this.jsonEnabled())
-        this.out(
-          process.stdout.isTTY
-            ? formatSummaryByTable(byTime, this.chalk, process.stdout.columns)
-            : formatSummaryByPlain(byTime),
-        );
-      if (byTime.unreadableFiles > 0) process.exitCode = Exit.io;
-      return summaryByJson(byTime);
-    }
-    const progress = progressWanted({ json: this.jsonEnabled(), resultsAtEnd: true })
-      ? { reading: new ProgressLine('reading'), chain: new ProgressLine('checking chain') }
-      : null;
-    const summary = await summarize(loki?.url ?? dir, {
-      entries: loki ? await lokiEntries(loki, window, flags['max-line-bytes']) : undefined,
-      window,
-      filter,
-      stream: flags.stream,
-      top: flags.top,
-      recentFailures: flags.failures,
-      verifyChain: !flags['no-chain'],
-      maxLineBytes: flags['max-line-bytes'],
-      onFastPathGaveUp: debugListener('summary chain check: fast path gave up'),
-      onProgress: progress ? (p, phase) => progress[phase].update(p, p.filesDone === p.files) : undefined,
-    });
-    progress?.reading.clear();
-    progress?.chain.clear();
-    writeSummaryWarnings(summary);
-    if (!this.jsonEnabled())
-      this.out(
-        process.stdout.isTTY
-          ? formatSummaryTable(summary, this.chalk, chosenTimeZone(flags))
-          : formatSummaryPlain(summary),
-      );
-    // A file that could not be read leaves the summary incomplete: say so in the exit code.
-    if (summary.unreadableFiles > 0) process.exitCode = Exit.io;
-    return summary;
+    return runSummary(dir, flags, { json: this.jsonEnabled(), out: (text) => this.out(text), chalk: this.chalk });
   }
-}
-
-/** The forwarded copy's entries of `window`, one at a time, Loki's failures as forward's exit codes. */
-async function lokiEntries(
-  loki: NonNullable<Awaited<ReturnType<typeof lokiSourceFromFlags>>>,
-  window: { since: number | null; until: number | null },
-  maxLineBytes: number,
-): Promise<AsyncIterable<ReadItem>> {
-  const { copyItems, copyRange } = await import('../core/query/remote.js');
-  const batches = lokiFailuresAsExit(
-    copyItems(loki.copy, copyRange({ window }, { timestamp: loki.timestamp }), maxLineBytes),
-  );
-  return (async function* () {
-    for await (const batch of batches) yield* batch;
-  })();
 }

@@ -1,26 +1,13 @@
-import { Errors, Flags, type Interfaces } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { pathFlag } from '../cli/paths.js';
 import { AuditCommand, dirArg, shellQuote } from '../cli/base-command.js';
 import { AuditDirError } from '../core/read/files.js';
-import { Exit, judgeVerify, type Judged, exitCodesHelp } from '../cli/exit-codes.js';
-import { debugListener } from '../cli/debug.js';
-import { verifyOptionsFromFlags } from '../cli/verify-options.js';
-import { verifyLokiHosts, type LokiHostsFlags } from '../cli/loki-hosts.js';
+import { exitCodesHelp } from '../cli/exit-codes.js';
 import { storeFlag } from '../cli/checkpoint-store.js';
-import type { LokiHostsReport } from '../core/chain/anchors/host-chain.js';
-import { formatLokiHosts } from '../output/loki-hosts.js';
-import { makeChalk, type ColorMode } from '../output/text.js';
-import { VerifyStateError } from '../core/chain/incremental.js';
-import { verifyDirectory, verifyStream, type DirectoryReport, type VerifyProgress } from '../core/chain/directory.js';
-import { formatVerifyReport } from '../output/verify.js';
-import { noChainMessage, streamFlag } from '../cli/stream-flag.js';
+import { streamFlag } from '../cli/stream-flag.js';
 import { reportOutputFlag } from '../cli/output-flags.js';
-import { CHAIN_STREAMS, resolveAuditSource, StreamChoiceError, type AuditSource } from '../core/read/streams.js';
-import { ProgressLine, progressWanted } from '../output/progress.js';
-import { metricsFileFlag, MetricsRun, writeMetricsAfterError } from '../cli/metrics-flags.js';
-import { fleetVerifyMetrics, verifyMetrics } from '../output/metrics.js';
-import { fleetTargets, refuseOneDirectoryFlags, runFleetVerify, type FleetReport } from '../cli/verify-fleet.js';
-import { DurationError, parseDuration } from '../core/query/time.js';
+import { metricsFileFlag } from '../cli/metrics-flags.js';
+import { VerifyRun, type VerifyResult } from '../cli/verify-run.js';
 
 export default class Verify extends AuditCommand {
   static override summary = 'Verify the hash chain of every audit file and say what any break means.';
@@ -170,8 +157,8 @@ ${exitCodesHelp('verify')}`;
     ...metricsFileFlag,
   };
 
-  /** With --metrics-file: this run's file (written at the end, on success or error). */
-  private metrics: MetricsRun | null = null;
+  /** The run, kept for its metrics file when the run ends in an error. */
+  private session: VerifyRun | null = null;
 
   /** A file given as the directory: that one file's chain is what --stdin verifies. */
   protected override inputErrorHints(err: Error): string[] | undefined {
@@ -184,129 +171,17 @@ ${exitCodesHelp('verify')}`;
     return [`to verify this one file: ${stdin}`, ...hints];
   }
 
-  /** Several directories: their paths (for the error path's metrics). */
-  private fleet: string[] | null = null;
-
-  async run(): Promise<Judged<DirectoryReport> | FleetReport | LokiHostsReport> {
+  async run(): Promise<VerifyResult> {
     const { flags, args } = await this.parse(Verify);
-    if (flags.host !== undefined || flags['all-hosts']) return this.lokiHosts(flags);
-    const given = this.setup({ ...flags, dir: flags.dir?.[0] }, args);
-    const targets = fleetTargets({ dirs: flags.dir ?? [], arg: args.dir, dirsFrom: flags['dirs-from'] });
-    if (targets) this.fleet = targets.map((t) => t.dir);
-    if (flags['metrics-file']) this.metrics = new MetricsRun(flags['metrics-file'], 'verify', given);
-    if (targets) return this.runFleet(targets, flags);
-    const maxAgeMs = durationFlag('--max-age', flags['max-age']);
-    const maxCheckpointAgeMs = durationFlag('--max-checkpoint-age', flags['max-checkpoint-age']);
-    // The chains of what --dir holds (or of --stream); a stream without one has nothing to verify.
-    const source: Pick<AuditSource, 'dir' | 'streams' | 'home'> = flags.stdin
-      ? { dir: given, streams: ['dashboard'], home: given }
-      : await resolveAuditSource(given, { stream: flags.stream }).catch((err: unknown) => {
-          if (err instanceof StreamChoiceError) return { dir: given, streams: err.available, home: given };
-          throw err;
-        });
-    const chains = source.streams.filter((s): s is 'dashboard' | 'js' => CHAIN_STREAMS.has(s));
-    if (chains.length === 0)
-      this.fail(noChainMessage(source), Exit.streamUnsupported, [
-        `search, summary, tail and export read it: loki-audit summary --stream ${source.streams[0]} --dir ${given}`,
-      ]);
-    const dir = source.home;
-    const { witness, ...outside } = await verifyOptionsFromFlags(flags, dir);
-    // Progress on a terminal only: files done, MB/s, ETA (never when piped, --quiet or --json).
-    const progress = progressWanted({ quiet: flags.quiet, json: this.jsonEnabled(), resultsAtEnd: true })
-      ? new ProgressLine('verifying')
-      : null;
-    const options = {
-      ...outside,
-      onProgress: progress ? (p: VerifyProgress) => progress.update(p, true) : undefined,
-      strict: flags.strict,
-      maxLineBytes: flags['max-line-bytes'],
-      statePath: flags.state,
-      jobs: flags.jobs,
-      chains: flags.stream ? chains : undefined,
-      onFastPathGaveUp: debugListener('verify fast path gave up'),
-      readHeadTime: this.metrics !== null,
-      freshness:
-        maxAgeMs !== undefined || maxCheckpointAgeMs !== undefined
-          ? { maxAgeMs, maxCheckpointAgeMs, now: Date.now() }
-          : undefined,
-    };
-    const report = flags.stdin
-      ? await verifyStream(process.stdin, '<stdin>', options)
-      : await verifyDirectory(dir, options).catch((err: unknown) => {
-          if (err instanceof VerifyStateError) this.fail(err.message, Exit.verifyState);
-          throw err;
-        });
-    progress?.clear();
-    if (witness) report.witness = witness;
-    const judged = judgeVerify(report);
-    process.exitCode = judged.exitCode;
-    this.metrics?.write(verifyMetrics(judged, this.metrics.info(judged.exitCode)));
-    if (!this.jsonEnabled()) this.out(formatVerifyReport(judged, this.chalk, { quiet: flags.quiet }));
-    return judged;
-  }
-
-  /** Several directories (src/cli/verify-fleet.ts): one verdict line each and a summary line. */
-  private async runFleet(
-    targets: NonNullable<ReturnType<typeof fleetTargets>>,
-    flags: Interfaces.InferredFlags<typeof Verify.flags & Omit<typeof AuditCommand.baseFlags, 'dir'>>,
-  ): Promise<FleetReport> {
-    refuseOneDirectoryFlags(flags, targets.length);
-    const maxAgeMs = durationFlag('--max-age', flags['max-age']);
-    const { retentionFiles } = await verifyOptionsFromFlags(flags, targets[0].dir);
-    return runFleetVerify(targets, {
-      verify: {
-        strict: flags.strict,
-        maxLineBytes: flags['max-line-bytes'],
-        retentionFiles,
-        readHeadTime: this.metrics !== null,
-        freshness: maxAgeMs !== undefined ? { maxAgeMs, now: Date.now() } : undefined,
-      },
-      stream: flags.stream,
-      threads: flags.jobs,
-      quiet: flags.quiet,
-      json: this.jsonEnabled(),
-      chalk: this.chalk,
-      metrics: this.metrics,
-      out: (text) => this.out(text),
-    });
-  }
-
-  /** `--host H` / `--all-hosts`: the chains stored in Loki, one verdict per host (cli/loki-hosts.ts). */
-  private async lokiHosts(
-    flags: LokiHostsFlags & { color: ColorMode; quiet?: boolean; 'max-age'?: string },
-  ): Promise<LokiHostsReport> {
-    this.chalk = makeChalk(flags.color);
-    const report = await verifyLokiHosts(flags, durationFlag('--max-age', flags['max-age']));
-    process.exitCode = report.exitCode;
-    if (!this.jsonEnabled()) {
-      const text = formatLokiHosts(report, this.chalk, { quiet: flags.quiet });
-      if (text) this.out(text);
-    }
-    return report;
+    this.session = new VerifyRun(flags, { json: this.jsonEnabled(), out: (text) => this.out(text) });
+    // The chains stored in Loki read no local directory.
+    if (flags.host !== undefined || flags['all-hosts']) return this.session.lokiHosts();
+    return this.session.run(this.setup({ ...flags, dir: flags.dir?.[0] }, args), args.dir);
   }
 
   /** A run that ended in an error still writes its metrics file: verdict `error`, its exit code. */
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    const fleet = this.fleet;
-    writeMetricsAfterError(this.metrics, err, (info) =>
-      fleet
-        ? fleetVerifyMetrics(fleet.map((dir) => ({ report: null, run: this.metrics!.info(info.exitCode, dir) })))
-        : verifyMetrics(null, info),
-    );
+    this.session?.afterError(err);
     return super.finally(err);
-  }
-}
-
-/**
- * A duration flag in milliseconds (the time grammar's durations), or undefined when not given.
- * @throws CLIError (usage, exit 2) for a value that is no duration.
- */
-function durationFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    if (err instanceof DurationError) throw new Errors.CLIError(`${name}: ${err.message}`, { exit: Exit.usage });
-    throw err;
   }
 }

@@ -39,30 +39,16 @@ describe('errors: one line, a hint, the documented exit code', () => {
   });
 
   it("a value a flag's type refuses: one line naming the flag, exit 2, where the help is", async () => {
-    const r = await runCli([
-      'forward',
-      '--dir',
-      'examples/audit',
-      '--loki',
-      'http://127.0.0.1:9',
-      '--batch-wait',
-      '1s',
-    ]);
+    const batchWait = (value: string) =>
+      runCli(['forward', '--dir', 'examples/audit', '--loki', 'http://127.0.0.1:9', '--batch-wait', value]);
+    const r = await batchWait('1s');
     assert.equal(r.code, 2, r.stderr);
     assert.equal(
       r.stderr,
       'loki-audit: error: --batch-wait: Expected an integer but received: 1s\n' +
         'loki-audit: hint: see: loki-audit forward --help\n',
     );
-    const min = await runCli([
-      'forward',
-      '--dir',
-      'examples/audit',
-      '--loki',
-      'http://127.0.0.1:9',
-      '--batch-wait',
-      '0',
-    ]);
+    const min = await batchWait('0');
     assert.equal(min.code, 2, min.stderr);
     assert.match(
       min.stderr,

@@ -21,7 +21,8 @@ describe('checkpoint and verify --checkpoints', () => {
     store = join(t.dir, 'store');
     key = join(t.dir, 'ck');
     cpSync(VALID, audit, { recursive: true });
-    assertExit(await runCli(['checkpoint', '--new-key', key]), 0);
+    const pair = assertExit(await runCli(['checkpoint', '--new-key', key]), 0);
+    assert.equal(pair.stdout, `wrote ${key} (private, keep it secret) and ${key}.pub (for verify --public-key)\n`);
     const c = await runCli(['checkpoint', '--dir', audit, '--key', key, '--store', store]);
     assert.equal(c.code, 0, c.stderr);
     assert.match(
