@@ -142,12 +142,14 @@ function readConfigText(layer: ConfigLayer & { required: boolean }): string | nu
       throw new ConfigError(`config file ${layer.path} is ${st.size} bytes: larger than a config file (1 MiB)`);
     if (st.mode & 0o002)
       throw new ConfigError(
-        `config file ${layer.path} is writable by every user (mode ${(st.mode & 0o777).toString(8)}): anyone could change what is verified and where entries go; chmod o-w ${layer.path}`,
+        `config file ${layer.path} is writable by every user (mode ${(st.mode & 0o777).toString(8)}): ` +
+          `anyone could change what is verified and where entries go; chmod o-w ${layer.path}`,
       );
     const uid = process.getuid?.();
     if (layer.kind === 'project' && uid !== undefined && st.uid !== uid && st.uid !== 0)
       throw new ConfigError(
-        `config file ${layer.path} belongs to user ${st.uid}, not to you: a .loki/config.yaml found above the current directory is read only when it is yours or root's; to trust it, give it with --config`,
+        `config file ${layer.path} belongs to user ${st.uid}, not to you: a .loki/config.yaml found above ` +
+          `the current directory is read only when it is yours or root's; to trust it, give it with --config`,
       );
     return readFileSync(fd, 'utf8');
   } finally {
@@ -213,9 +215,15 @@ function knownKeys(parent: ReadonlyArray<string | number>): string[] {
 function unknownKeyMessage(where: string, parent: ReadonlyArray<string | number>, name: string): string {
   const full = dotted([...parent, name]);
   if (SECRET_KEY.test(name))
-    return `${where}: config ${full}: secrets are not kept in config files: put it in a file (mode 600) and name the file (password_file, token_file), or use the environment`;
+    return (
+      `${where}: config ${full}: secrets are not kept in config files: put it in a file ` +
+      `(mode 600) and name the file (password_file, token_file), or use the environment`
+    );
   const near = closest(name, knownKeys(parent));
-  return `${where}: config ${full}: unknown key${near ? ` (did you mean ${dotted([...parent, near])}?)` : ''}; see docs/config.md`;
+  return (
+    `${where}: config ${full}: unknown ` +
+    `key${near ? ` (did you mean ${dotted([...parent, near])}?)` : ''}; see docs/config.md`
+  );
 }
 
 /**
@@ -241,7 +249,8 @@ function checkFile(schema: Schema, file: string, kind: LayerKind, parsed: Parsed
     }
     const at = `${file}:${parsed.lineOf(path) ?? 1}`;
     throw new ConfigError(
-      `${at}: config ${path.length ? dotted(path) : '(the file)'}: must be ${issue.message}, got ${JSON.stringify(issue.input)}`,
+      `${at}: config ${path.length ? dotted(path) : '(the file)'}: ` +
+        `must be ${issue.message}, got ${JSON.stringify(issue.input)}`,
     );
   }
   const targets = (parsed.data.forward as { targets?: unknown[] } | undefined)?.targets ?? [];

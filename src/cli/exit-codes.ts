@@ -127,14 +127,16 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'unreadableLine',
     commands: ['verify'],
     meaning:
-      'a line that cannot be read as an entry (invalid UTF-8, not a JSON object, too long, too deep), across which the chain continues',
+      'a line that cannot be read as an entry (invalid UTF-8, not a ' +
+      'JSON object, too long, too deep), across which the chain continues',
   },
   {
     code: 9,
     name: 'targetUnreachable',
     commands: ['forward', 'search', 'summary'],
     meaning:
-      'a target stayed unreachable; positions saved, run again to resume (`--from-loki`: Loki cannot be reached, or answered 429/5xx)',
+      'a target stayed unreachable; positions saved, run again to resume ' +
+      '(`--from-loki`: Loki cannot be reached, or answered 429/5xx)',
   },
   {
     code: 10,
@@ -147,7 +149,8 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'deadLettered',
     commands: ['forward'],
     meaning:
-      'some entries were refused for good and written to the dead-letter file (`--replay-dead-letter`: some stay in it)',
+      'some entries were refused for good and written to the ' +
+      'dead-letter file (`--replay-dead-letter`: some stay in it)',
   },
   {
     code: 12,
@@ -167,21 +170,25 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'streamUnsupported',
     commands: ['verify', 'tail', 'forward'],
     meaning:
-      'the stream cannot do this: `verify` or `tail --verify` of a stream without a hash chain (the agent or session audit; `tail --verify`: anything but the dashboard chain); `forward` of anything but the dashboard chain',
+      'the stream cannot do this: `verify` or `tail --verify` of a stream ' +
+      'without a hash chain (the agent or session audit; `tail --verify`: anything ' +
+      'but the dashboard chain); `forward` of anything but the dashboard chain',
   },
   {
     code: 15,
     name: 'targetCredentials',
     commands: ['forward', 'search', 'summary'],
     meaning:
-      'a target (`--from-loki`: Loki) refused the credentials (HTTP 401/403); forward: no entry set aside, positions kept',
+      'a target (`--from-loki`: Loki) refused the credentials ' +
+      '(HTTP 401/403); forward: no entry set aside, positions kept',
   },
   {
     code: 16,
     name: 'targetPath',
     commands: ['forward', 'search', 'summary'],
     meaning:
-      "nothing takes pushes (`--from-loki`: queries) at a target's URL (HTTP 404, e.g. a proxy's prefix missing); forward: no entry set aside, positions kept",
+      "nothing takes pushes (`--from-loki`: queries) at a target's URL (HTTP 404, " +
+      "e.g. a proxy's prefix missing); forward: no entry set aside, positions kept",
   },
   {
     code: 17,
@@ -195,35 +202,41 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     name: 'targetRefused',
     commands: ['forward', 'search', 'summary'],
     meaning:
-      'a target refused the pushes themselves, not an entry in them (another 4xx; a RELP server refusing the session; `--from-loki`: Loki refused the query); positions kept',
+      'a target refused the pushes themselves, not an entry in them (another 4xx; a RELP ' +
+      'server refusing the session; `--from-loki`: Loki refused the query); positions kept',
   },
   {
     code: 19,
     name: 'diskFull',
     commands: ['append', 'forward', 'verify', 'checkpoint', 'export'],
     meaning:
-      'disk full (ENOSPC) or quota exceeded (EDQUOT) while writing the file the message names: nothing was half-written',
+      'disk full (ENOSPC) or quota exceeded (EDQUOT) while ' +
+      'writing the file the message names: nothing was half-written',
   },
   {
     code: 20,
     name: 'targetTlsTrust',
     commands: ['forward', 'search', 'summary'],
     meaning:
-      "a target's TLS certificate does not verify (unknown CA, self-signed, another host name, expired): a configuration error, not retried, also with `--follow`; positions kept",
+      "a target's TLS certificate does not verify (unknown CA, self-signed, another host " +
+      'name, expired): a configuration error, not retried, also with `--follow`; positions kept',
   },
   {
     code: 21,
     name: 'staleHead',
     commands: ['verify'],
     meaning:
-      '`--max-age`: the chain head is older than allowed, or has no time: the writer went silent, or the newest entries were removed; tampering, anchor mismatch, unreadable lines and files win over it (exit 1, 12, 8, 3)',
+      '`--max-age`: the chain head is older than allowed, or has no time: the ' +
+      'writer went silent, or the newest entries were removed; tampering, anchor ' +
+      'mismatch, unreadable lines and files win over it (exit 1, 12, 8, 3)',
   },
   {
     code: 22,
     name: 'staleCheckpoint',
     commands: ['verify'],
     meaning:
-      '`--max-checkpoint-age`: the newest validly signed checkpoint is older than allowed, or the store holds none; a stale head (21) wins over it',
+      '`--max-checkpoint-age`: the newest validly signed checkpoint is older ' +
+      'than allowed, or the store holds none; a stale head (21) wins over it',
   },
 ];
 

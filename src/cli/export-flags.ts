@@ -31,7 +31,8 @@ export const exportFlags = {
   'max-message-bytes': Flags.integer({
     min: 256,
     summary:
-      "Syslog: longest message; longer ones are shortened with a marker (default 1024 for syslog, logger's -S; 2048 for rfc5424/rfc3164).",
+      'Syslog: longest message; longer ones are shortened with a marker ' +
+      "(default 1024 for syslog, logger's -S; 2048 for rfc5424/rfc3164).",
     helpGroup: 'SYSLOG',
   }),
   hostname: Flags.string({ summary: 'Syslog HOSTNAME (rfc5424/rfc3164). Default: this host.', helpGroup: 'SYSLOG' }),

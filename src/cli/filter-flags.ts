@@ -62,7 +62,8 @@ export const filterFlags = {
   field: Flags.string({
     multiple: true,
     summary:
-      'PATH=GLOB on any field, dotted path (details.path=/api/v1/*); also !=, and >, >=, <, <= on numbers and ISO times (details.status>=500); repeat to AND.',
+      'PATH=GLOB on any field, dotted path (details.path=/api/v1/*); also !=, and ' +
+      '>, >=, <, <= on numbers and ISO times (details.status>=500); repeat to AND.',
     helpGroup: group,
   }),
   grep: Flags.string({ char: 'g', summary: 'Regular expression (JavaScript) over the raw line.', helpGroup: group }),
@@ -153,7 +154,8 @@ export function filterHints(flags: FilterFlagValues): string[] {
   const literal = flags.grep === undefined ? null : /^\/(.+)\/([dgimsuvy]*)$/s.exec(flags.grep);
   if (literal)
     hints.push(
-      `--grep takes the expression without slashes and flags: -g '${literal[1]}'${literal[2].includes('i') ? ' -i' : ''}`,
+      `--grep takes the expression without slashes and flags: ` +
+        `-g '${literal[1]}'${literal[2].includes('i') ? ' -i' : ''}`,
     );
   for (const name of GLOB_FLAGS) {
     for (const v of splitLists(flags[name]) ?? []) {

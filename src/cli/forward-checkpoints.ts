@@ -27,7 +27,8 @@ export const forwardCheckpointFlags = {
   'checkpoint-every': Flags.integer({
     min: 1,
     summary:
-      'After every N entries the target acknowledged, sign a checkpoint of the chain head and push it (docs/forward.md, "Checkpoints").',
+      'After every N entries the target acknowledged, sign a checkpoint ' +
+      'of the chain head and push it (docs/forward.md, "Checkpoints").',
     helpGroup: 'CHECKPOINTS',
   }),
   'checkpoint-store': storeFlag({
@@ -85,7 +86,8 @@ export function forwardCheckpoints(
   const hmacFile = flags['checkpoint-hmac-key-file'];
   if (!keyFile && !hmacFile && !env.LOKI_AUDIT_CHECKPOINT_KEY)
     usage(
-      '--checkpoint-every needs a signing key: --checkpoint-key FILE, --checkpoint-hmac-key-file FILE, or LOKI_AUDIT_CHECKPOINT_KEY',
+      '--checkpoint-every needs a signing key: --checkpoint-key FILE, ' +
+        '--checkpoint-hmac-key-file FILE, or LOKI_AUDIT_CHECKPOINT_KEY',
     );
   const key = signingKeyFromFlags({ key: keyFile, 'hmac-key-file': hmacFile }, env);
   const loki = targets.find((t): t is LokiTarget => t instanceof LokiTarget);
@@ -97,7 +99,8 @@ export function forwardCheckpoints(
     counted = loki ?? targets.find((t) => t.acknowledges);
     if (!counted)
       usage(
-        '--checkpoint-every counts entries a target acknowledged: add a Loki, RELP or Splunk HEC (--splunk-hec-ack) target',
+        '--checkpoint-every counts entries a target acknowledged: ' +
+          'add a Loki, RELP or Splunk HEC (--splunk-hec-ack) target',
       );
   } else {
     if (!loki) usage("--checkpoint-every without --checkpoint-store goes to the forward's Loki target: there is none");

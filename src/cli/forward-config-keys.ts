@@ -194,7 +194,8 @@ export function checkTargetKeys(t: unknown, where: string): TargetKind {
     const k = keys.find((x) => x.key === name);
     if (!k)
       throw new Error(
-        `${where}: unknown key "${name}" for a ${kind} target (it takes: ${keys.map((x) => x.key).join(', ')}; see docs/forward.md#configuration)`,
+        `${where}: unknown key "${name}" for a ${kind} target (it takes: ` +
+          `${keys.map((x) => x.key).join(', ')}; see docs/forward.md#configuration)`,
       );
     if (!valid(k, value)) throw new Error(`${where}.${name}: must be ${expected(k)}, got ${JSON.stringify(value)}`);
   }

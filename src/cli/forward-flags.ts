@@ -27,7 +27,8 @@ export const forwardFlags = {
   }),
   'replay-dead-letter': Flags.boolean({
     summary:
-      "Send the dead-letter file's entries again to the targets that refused them; remove those delivered (positions untouched).",
+      "Send the dead-letter file's entries again to the targets that " +
+      'refused them; remove those delivered (positions untouched).',
     exclusive: ['follow', 'dry-run', 'reset-state'],
   }),
   'reset-state': Flags.boolean({ summary: 'Forget saved positions and start again (see --start-at).' }),
@@ -60,7 +61,8 @@ export const forwardFlags = {
   timestamp: Flags.option({
     options: ['entry', 'ingest'] as const,
     summary:
-      "Loki entry time: the entry's own (default), or now (for entries older than Loki accepts; the event time stays in the line).",
+      "Loki entry time: the entry's own (default), or now (for entries " +
+      'older than Loki accepts; the event time stays in the line).',
     helpGroup: 'LOKI',
   })(),
   'batch-entries': Flags.integer({
@@ -121,7 +123,8 @@ export const forwardFlags = {
   'syslog-format': Flags.option({
     options: SYSLOG_FORMATS,
     summary:
-      'Syslog message format: rfc5424 (default; chain in STRUCTURED-DATA), rfc3164, or cef/leef records (with the chain) as MSG.',
+      'Syslog message format: rfc5424 (default; chain in STRUCTURED-DATA), ' +
+      'rfc3164, or cef/leef records (with the chain) as MSG.',
     helpGroup: 'SYSLOG',
   })(),
   ...forwardMetricsFlags,

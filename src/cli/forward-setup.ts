@@ -72,7 +72,9 @@ export async function forwardSetup(flags: ForwardSetupFlags, dir: string, config
   }
   if (targets.length === 0)
     throw new Errors.CLIError(
-      'no target: give --loki URL, --syslog URL or --splunk-hec URL, a forward.targets section in a config file (docs/config.md), LOKI_AUDIT_SYSLOG_HOST, LOKI_SPLUNK_HEC_URL, or enterprise.siem.syslog.host in .loki/config.yaml',
+      'no target: give --loki URL, --syslog URL or --splunk-hec URL, a forward.targets ' +
+        'section in a config file (docs/config.md), LOKI_AUDIT_SYSLOG_HOST, ' +
+        'LOKI_SPLUNK_HEC_URL, or enterprise.siem.syslog.host in .loki/config.yaml',
       { exit: Exit.usage },
     );
   const keys = auditKeysFilter(config);

@@ -238,7 +238,8 @@ export function noCredentialsInUrl(url: string, what: string): void {
   }
   if (credentials || USERINFO.test(url.replace(URL_TRIM, '')))
     throw new ForwardConfigError(
-      `${what}: credentials in a URL would show in process lists and logs: use LOKI_AUDIT_LOKI_USERNAME/PASSWORD, LOKI_AUDIT_LOKI_TOKEN or the *-file flags`,
+      `${what}: credentials in a URL would show in process lists and logs: use ` +
+        `LOKI_AUDIT_LOKI_USERNAME/PASSWORD, LOKI_AUDIT_LOKI_TOKEN or the *-file flags`,
     );
 }
 
@@ -260,7 +261,8 @@ export async function buildTargets(
       if (j >= 0) {
         await Promise.all(targets.map((x) => x.close()));
         throw new ForwardConfigError(
-          `${flags.loki?.length || flags.syslog?.length ? 'targets' : 'config forward.targets'}[${i}] and [${j}] are the same target (${a.id}) once the flags apply: give each its own URL or tenant`,
+          `${flags.loki?.length || flags.syslog?.length ? 'targets' : 'config forward.targets'}[${i}] ` +
+            `and [${j}] are the same target (${a.id}) once the flags apply: give each its own URL or tenant`,
         );
       }
     }

@@ -98,7 +98,8 @@ export async function verifyLokiHosts(
     const names = flags.host !== undefined ? [flags.host] : await client(selector).labelValues('host', startNs, endNs);
     if (names.length === 0)
       throw new Errors.CLIError(
-        `no host label in Loki for ${selector} from ${new Date(since).toISOString()} to ${new Date(until).toISOString()}: nothing forwarded there`,
+        `no host label in Loki for ${selector} from ${new Date(since).toISOString()} ` +
+          `to ${new Date(until).toISOString()}: nothing forwarded there`,
         { exit: Exit.io },
       );
     const hosts: LokiHostsReport['hosts'] = [];
@@ -109,7 +110,8 @@ export async function verifyLokiHosts(
       });
       if (r.entries === 0 && flags.host !== undefined)
         throw new Errors.CLIError(
-          `no entries of host ${JSON.stringify(host)} in Loki from ${new Date(since).toISOString()} to ${new Date(until).toISOString()} (selector ${selector})`,
+          `no entries of host ${JSON.stringify(host)} in Loki from ${new Date(since).toISOString()} ` +
+            `to ${new Date(until).toISOString()} (selector ${selector})`,
           {
             exit: Exit.io,
             suggestions: ['every host that forwarded: loki-audit verify --against-loki URL --all-hosts'],

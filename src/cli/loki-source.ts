@@ -18,7 +18,8 @@ const group = 'LOKI';
 export const lokiSourceFlags = {
   'from-loki': Flags.string({
     summary:
-      'Read the entries `forward` sent to this Loki (base URL) instead of a directory: the same filters, as a LogQL query.',
+      'Read the entries `forward` sent to this Loki (base URL) ' +
+      'instead of a directory: the same filters, as a LogQL query.',
     helpGroup: group,
   }),
   'print-logql': Flags.boolean({
@@ -38,7 +39,8 @@ export const lokiSourceFlags = {
   'loki-timestamp': Flags.option({
     options: ['entry', 'ingest'] as const,
     summary:
-      "With --from-loki: how forward stamped the entries (its --timestamp): entry (default) or ingest (Loki's time is the delivery time).",
+      'With --from-loki: how forward stamped the entries (its --timestamp): ' +
+      "entry (default) or ingest (Loki's time is the delivery time).",
     helpGroup: group,
   })(),
   'loki-entry-limit': Flags.integer({
@@ -142,7 +144,8 @@ export async function lokiSourceFromFlags(
     const ms = promDurationMs(flags['loki-max-query-length'].trim());
     if (ms === null || ms <= 0)
       usage(
-        `--loki-max-query-length ${flags['loki-max-query-length']}: not a duration (e.g. 720h, 30d, 1h30m; Loki's max_query_length)`,
+        `--loki-max-query-length ${flags['loki-max-query-length']}: ` +
+          `not a duration (e.g. 720h, 30d, 1h30m; Loki's max_query_length)`,
       );
     maxQueryLengthMs = ms;
   }

@@ -19,7 +19,8 @@ import { writeError } from './usage-errors.js';
 export const metricsFileFlag = {
   'metrics-file': pathFlag({
     summary:
-      "Write the run's Prometheus metrics to FILE (node_exporter textfile collector: a *.prom file in its directory), atomically, also when the run fails.",
+      "Write the run's Prometheus metrics to FILE (node_exporter textfile collector: " +
+      'a *.prom file in its directory), atomically, also when the run fails.',
     helpGroup: 'METRICS',
   }),
 };

@@ -10,7 +10,9 @@ export const streamFlag = {
   stream: Flags.option({
     options: STREAM_KINDS,
     summary:
-      "Loki Mode stream: dashboard (~/.loki/dashboard/audit), js (.loki/audit/audit.jsonl), agent (.loki/logs/agent-audit.jsonl), session (.loki/logs/audit-YYYYMMDD.jsonl). Default: what --dir holds (a project's js, agent or session without --dir: the current directory).",
+      'Loki Mode stream: dashboard (~/.loki/dashboard/audit), js (.loki/audit/audit.jsonl), ' +
+      'agent (.loki/logs/agent-audit.jsonl), session (.loki/logs/audit-YYYYMMDD.jsonl). Default: ' +
+      "what --dir holds (a project's js, agent or session without --dir: the current directory).",
     helpGroup: 'GLOBAL',
   })(),
 };
@@ -23,5 +25,8 @@ export function streamTitle(stream: StreamKind): string {
 /** Why a stream without a chain cannot be verified, in one line. */
 export function noChainMessage(source: Pick<AuditSource, 'dir' | 'streams'>): string {
   const titles = source.streams.map(streamTitle);
-  return `${source.dir}: ${titles.join(' and ')} ${titles.length > 1 ? 'carry' : 'carries'} no hash chain: there is nothing to verify`;
+  return (
+    `${source.dir}: ${titles.join(' and ')} ${titles.length > 1 ? 'carry' : 'carries'} ` +
+    `no hash chain: there is nothing to verify`
+  );
 }

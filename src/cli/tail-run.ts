@@ -54,7 +54,8 @@ export async function runTail(dir: string, options: TailRunOptions, chalk: Chalk
   // The live checker knows the dashboard chain's rule only (verify checks the JS AuditLog's).
   if (options.verify && followed !== 'dashboard')
     fail(
-      `--verify checks the dashboard chain as it is written; ${streamTitle(followed)} ${followed === 'js' ? 'is checked by `loki-audit verify --stream js`' : 'carries no hash chain'}`,
+      `--verify checks the dashboard chain as it is written; ${streamTitle(followed)} ` +
+        `${followed === 'js' ? 'is checked by `loki-audit verify --stream js`' : 'carries no hash chain'}`,
       Exit.streamUnsupported,
       ['follow without --verify'],
     );

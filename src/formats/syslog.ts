@@ -398,7 +398,8 @@ export class SyslogFormatter {
         // The usual case: every field within its cap, and room to spare (checked without measuring).
         const quick =
           `${start}${token(v.event, 32)} [${SD_ID} chain_hash=${renderValue(hashOf(e), 'sd', CAP.hash)} ` +
-          `seq="${this.seq}" file=${renderValue(e.file, 'sd', CAP.file)} line="${e.line}"${unverifiedParams(e, 'sd')} ` +
+          `seq="${this.seq}" file=${renderValue(e.file, 'sd', CAP.file)} ` +
+          `line="${e.line}"${unverifiedParams(e, 'sd')} ` +
           `event=${renderValue(v.event, 'sd', CAP.event)} level="${v.level}" ` +
           `actor=${renderValue(v.actor, 'sd', CAP.actor)} outcome="${v.outcome}"] `;
         if (quick.length * 3 + MARKER_ROOM <= this.maxBytes) return p + fit(quick, entryJson(e), this.maxBytes);

@@ -4,7 +4,10 @@ import type { Checkpoint } from '../core/chain/anchors/checkpoints.js';
 /** One line: where the checkpoint went, the head it signs, and the signature's algorithm and key id. */
 export function formatCheckpointStored(where: string, c: Checkpoint): string {
   const s = c.statement;
-  return `checkpoint ${where}: head ${s.head} at ${s.file}:${s.line}, ${s.entries} entries, signed ${c.signature.alg} key ${c.signature.keyId}\n`;
+  return (
+    `checkpoint ${where}: head ${s.head} at ${s.file}:${s.line}, ${s.entries} ` +
+    `entries, signed ${c.signature.alg} key ${c.signature.keyId}\n`
+  );
 }
 
 /** One line: the two files `--new-key` wrote, and what each is for. */

@@ -78,8 +78,10 @@ export function formatEntryText(e: ReadEntry, c: ChalkInstance, timeZone?: strin
     (v.error === null ? memberShown(e, 'data') : '');
   const error = v.error ? ` error=${shorten(JSON.stringify(v.error), 200)}` : '';
   return (
-    `${unverifiedTag(e, c)}${safeText(time)} ${paint(LEVEL_TAGS[v.level])} ${paint(safeText(v.event))} ${safeText(v.actor)} ` +
-    `${v.outcome === 'success' ? 'ok' : c.red('FAIL')}${safeText(error)}${details ? ' ' + c.dim(safeText(details)) : ''}\n`
+    `${unverifiedTag(e, c)}${safeText(time)} ${paint(LEVEL_TAGS[v.level])} ` +
+    `${paint(safeText(v.event))} ${safeText(v.actor)} ` +
+    `${v.outcome === 'success' ? 'ok' : c.red('FAIL')}${safeText(error)}` +
+    `${details ? ' ' + c.dim(safeText(details)) : ''}\n`
   );
 }
 

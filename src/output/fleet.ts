@@ -73,7 +73,9 @@ function fleetVerdictLine(r: FleetDirResult, c: ChalkInstance): string {
 /** `50 directories: 41 intact, 3 tampered, 2 incomplete, 4 error (exit 1)`: the non-zero classes, most severe first. */
 export function fleetSummaryLine(s: FleetSummary, c: ChalkInstance): string {
   const counts = FLEET_CLASSES.filter((k) => s.classes[k] > 0).map((k) => `${s.classes[k]} ${k}`);
-  const text = `${s.directories} director${s.directories === 1 ? 'y' : 'ies'}: ${counts.join(', ') || 'none'} (exit ${s.exitCode})`;
+  const text =
+    `${s.directories} director${s.directories === 1 ? 'y' : 'ies'}: ` +
+    `${counts.join(', ') || 'none'} (exit ${s.exitCode})`;
   return s.ok ? text : c.bold(text);
 }
 

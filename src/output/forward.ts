@@ -54,19 +54,29 @@ function hecHint(refusal: TargetRefusal, error: string): string {
     case 'credentials':
       return /Token disabled/.test(error)
         ? 'the HEC token is disabled: enable it in Splunk (Settings › Data inputs › HTTP Event Collector)'
-        : 'HEC refused the token: check LOKI_SPLUNK_HEC_TOKEN or --splunk-hec-token-file (a token file is read again before each retry)';
+        : 'HEC refused the token: check LOKI_SPLUNK_HEC_TOKEN or ' +
+            '--splunk-hec-token-file (a token file is read again before each retry)';
     case 'path':
       return 'nothing takes events at that URL: give the collector (https://splunk:8088) or its event URL (…/services/collector/event)';
     case 'too-large':
-      return "even one event is too large for HEC: raise its max_content_length (limits.conf [http_input]) or a proxy's body limit";
+      return (
+        'even one event is too large for HEC: raise its max_content_length ' +
+        "(limits.conf [http_input]) or a proxy's body limit"
+      );
     case 'target':
       if (/Incorrect index/.test(error))
-        return "the token may not write to that index: check --splunk-hec-index (LOKI_SPLUNK_HEC_INDEX) against the token's allowed indexes";
+        return (
+          'the token may not write to that index: check --splunk-hec-index ' +
+          "(LOKI_SPLUNK_HEC_INDEX) against the token's allowed indexes"
+        );
       if (/acknowledgement is off|ACK is disabled/.test(error))
         return 'turn indexer acknowledgement on for the token, or forward without --splunk-hec-ack';
       return 'HEC refused the request itself, not an event in it: see its message above';
     case 'tls-trust':
-      return "the server's certificate does not verify: give its CA with --ca FILE (PEM), or the host name its certificate names; this is not retried";
+      return (
+        "the server's certificate does not verify: give its CA with --ca FILE " +
+        '(PEM), or the host name its certificate names; this is not retried'
+      );
   }
 }
 
@@ -96,26 +106,34 @@ export function forwardEventPrinter(
       say('loki-audit: hint: nothing was dead-lettered and the position is kept: run again once it is fixed');
     } else if (e.kind === 'batch-bytes')
       say(
-        `loki-audit: ${e.target}: ${safeText(e.error)}; batches of at most ${e.bytes} bytes from now on (--batch-bytes ${e.bytes} starts there)`,
+        `loki-audit: ${e.target}: ${safeText(e.error)}; batches of at most ` +
+          `${e.bytes} bytes from now on (--batch-bytes ${e.bytes} starts there)`,
       );
     else if (e.kind === 'dead-letter')
       say(
-        `loki-audit: ${e.target}: ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} refused (${safeText(e.reason)}); written to ${safeText(deadLetterPath)}`,
+        `loki-audit: ${e.target}: ${e.entries} entr${e.entries === 1 ? 'y' : 'ies'} ` +
+          `refused (${safeText(e.reason)}); written to ${safeText(deadLetterPath)}`,
       );
     else if (e.kind === 'gave-up')
       say(`loki-audit: ${e.target}: giving up: ${safeText(e.error)}; position saved, run again to resume`);
     else if (e.kind === 'problem') warnings.add(e.problem);
-    else if (e.kind === 'chain-break')
+    else if (e.kind === 'chain-break') {
+      const breaks = e.resumed
+        ? 'the chain broke here (found by an earlier run)'
+        : `the chain breaks here (${safeText(e.at.reason)})`;
       say(
-        `loki-audit: warning: ${safeText(e.at.file)}:${e.at.line}: ${e.resumed ? 'the chain broke here (found by an earlier run)' : `the chain breaks here (${safeText(e.at.reason)})`}: no checkpoint is signed past it; forwarding goes on (run: loki-audit verify)`,
+        `loki-audit: warning: ${safeText(e.at.file)}:${e.at.line}: ${breaks}: ` +
+          `no checkpoint is signed past it; forwarding goes on (run: loki-audit verify)`,
       );
-    else if (e.kind === 'checkpoint-retry' && (e.attempt === 1 || e.attempt % 10 === 0))
+    } else if (e.kind === 'checkpoint-retry' && (e.attempt === 1 || e.attempt % 10 === 0))
       say(
-        `loki-audit: checkpoint store ${safeText(e.store)}: ${safeText(e.error)}; retrying (attempt ${e.attempt}, next in ${e.delayMs} ms)`,
+        `loki-audit: checkpoint store ${safeText(e.store)}: ${safeText(e.error)}; ` +
+          `retrying (attempt ${e.attempt}, next in ${e.delayMs} ms)`,
       );
     else if (e.kind === 'checkpoint-failed')
       say(
-        `loki-audit: checkpoint store ${safeText(e.store)}: giving up: ${safeText(e.error)}; the checkpoint is kept and pushed by the next run`,
+        `loki-audit: checkpoint store ${safeText(e.store)}: giving up: ` +
+          `${safeText(e.error)}; the checkpoint is kept and pushed by the next run`,
       );
   };
 }
@@ -127,12 +145,18 @@ export function forwardEventPrinter(
 export function formatCheckpointReport(r: CheckpointReport): string {
   const parts = [`${r.signed} signed`, `${r.pushed} pushed`];
   if (r.superseded) parts.push(`${r.superseded} replaced by a newer one before it was pushed`);
-  let text = `checkpoints (every ${r.every} entries acknowledged by ${r.target}) to ${safeText(r.store)}: ${parts.join(', ')}`;
+  let text =
+    `checkpoints (every ${r.every} entries acknowledged by ` +
+    `${r.target}) to ${safeText(r.store)}: ${parts.join(', ')}`;
   if (r.last)
-    text += `; newest head ${r.last.head.slice(0, 12)}… at ${safeText(r.last.file)}:${r.last.line}, ${r.last.entries} entries`;
+    text +=
+      `; newest head ${r.last.head.slice(0, 12)}… at ` +
+      `${safeText(r.last.file)}:${r.last.line}, ${r.last.entries} entries`;
   if (r.pending) text += `; one not pushed${r.error ? ` (${safeText(r.error)})` : ''}: kept for the next run`;
   if (r.brokenAt)
-    text += `; none past ${safeText(r.brokenAt.file)}:${r.brokenAt.line}, where the chain breaks (run: loki-audit verify)`;
+    text +=
+      `; none past ${safeText(r.brokenAt.file)}:${r.brokenAt.line}, ` +
+      `where the chain breaks (run: loki-audit verify)`;
   return text + '\n';
 }
 
@@ -169,7 +193,12 @@ export function formatForwardReports(reports: TargetReport[]): string {
   return reports
     .map(
       (r) =>
-        `${r.target}: ${taken(r)}${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}${r.unreadable.length ? `, ${r.unreadable.length} file(s) could not be read (${r.unreadable.map(safeText).join(', ')}): their entries were not sent` : ''}${r.error ? `, ${r.stopped ? 'stopped' : 'gave up'}: ${safeText(r.error)}` : ''}\n`,
+        `${r.target}: ${taken(r)}${r.deadLettered ? `, ${r.deadLettered} refused (dead-letter)` : ''}` +
+        (r.unreadable.length
+          ? `, ${r.unreadable.length} file(s) could not be read (${r.unreadable.map(safeText).join(', ')}): ` +
+            'their entries were not sent'
+          : '') +
+        `${r.error ? `, ${r.stopped ? 'stopped' : 'gave up'}: ${safeText(r.error)}` : ''}\n`,
     )
     .join('');
 }

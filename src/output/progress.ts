@@ -71,5 +71,8 @@ export function formatProgress(verb: string, p: ReadProgress, seconds: number): 
   const rate = p.bytesDone / s;
   const eta = rate > 0 ? Math.round((p.bytesTotal - p.bytesDone) / rate) : 0;
   const mb = (n: number) => (n / 1048576).toFixed(0);
-  return `${verb}: ${p.filesDone}/${p.files} files, ${mb(p.bytesDone)}/${mb(p.bytesTotal)} MB, ${mb(rate)} MB/s, ETA ${eta}s`;
+  return (
+    `${verb}: ${p.filesDone}/${p.files} files, ` +
+    `${mb(p.bytesDone)}/${mb(p.bytesTotal)} MB, ${mb(rate)} MB/s, ETA ${eta}s`
+  );
 }

@@ -89,7 +89,8 @@ export function formatSummaryByTable(s: SummaryBy, c: ChalkInstance, columns?: n
   const cells = Math.max(10, (columns || 80) - 22 - 2 * (countWidth + 2) - 2);
   const lines = [
     c.bold(
-      `${'bucket'.padEnd(22)}  ${'count'.padStart(countWidth)}  ${'fail'.padStart(countWidth)}  ${safeText(`per ${s.by}, ${s.zone}`)}`,
+      `${'bucket'.padEnd(22)}  ${'count'.padStart(countWidth)}  ${'fail'.padStart(countWidth)}  ` +
+        safeText(`per ${s.by}, ${s.zone}`),
     ),
   ];
   for (const b of s.buckets) {
@@ -98,14 +99,16 @@ export function formatSummaryByTable(s: SummaryBy, c: ChalkInstance, columns?: n
     const red = b.failures ? Math.min(whole.length, Math.max(1, Math.round((b.failures / max) * cells))) : 0;
     const shown = c.red(whole.slice(0, red)) + whole.slice(red);
     lines.push(
-      `${label(b.start, s.zone)}  ${String(b.count).padStart(countWidth)}  ${String(b.failures).padStart(countWidth)}  ${shown}`,
+      `${label(b.start, s.zone)}  ${String(b.count).padStart(countWidth)}  ` +
+        `${String(b.failures).padStart(countWidth)}  ${shown}`,
     );
   }
   const parts = [`${s.total} entries in ${s.buckets.length} buckets`];
   if (s.untimed) parts.push(`${s.untimed} without a readable time (not in a bucket)`);
   if (s.families.length)
     parts.push(
-      `${GROUP_PLURAL[s.group]}: ${s.families.map(safeText).join(', ')}${s.hasOther ? ', other' : ''} (piped or --json)`,
+      `${GROUP_PLURAL[s.group]}: ` +
+        `${s.families.map(safeText).join(', ')}${s.hasOther ? ', other' : ''} (piped or --json)`,
     );
   lines.push(c.dim(parts.join('; ')));
   return lines.join('\n') + '\n';

@@ -17,7 +17,10 @@ function chainText(c: ChainStatus | null, scope: string): string {
   if (!c) return 'not checked';
   if (c.verdict === 'intact') return `intact (${c.entriesVerified} entries verified ${scope})`;
   const p = c.firstProblem;
-  return `${CLASS_TITLES[c.verdict]}${p ? ` at ${safeText(p.file)}:${p.line} (${safeText(p.reason)})` : ''}; ${c.findings} problem(s); run \`loki-audit verify\` for details`;
+  return (
+    `${CLASS_TITLES[c.verdict]}${p ? ` at ${safeText(p.file)}:${p.line} (${safeText(p.reason)})` : ''}; ` +
+    `${c.findings} problem(s); run \`loki-audit verify\` for details`
+  );
 }
 
 /**
@@ -101,7 +104,8 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance, zone?: string):
   const out: string[] = [];
   out.push(c.bold(`Audit summary  ${windowText(s, zone)}`) + c.dim(`  (${s.files.length} file(s))`));
   out.push(
-    `Entries ${c.bold(String(s.total))}   success ${c.green(String(s.success))}   failure ${s.failure ? c.red(String(s.failure)) : '0'}` +
+    `Entries ${c.bold(String(s.total))}   success ` +
+      `${c.green(String(s.success))}   failure ${s.failure ? c.red(String(s.failure)) : '0'}` +
       (s.first ? `   first ${safeText(s.first)}   last ${safeText(s.last ?? '-')}` : ''),
   );
   if (s.total === 0) out.push(c.dim('No entries in this window. Try --since 7d, or --since with a date.'));
@@ -151,15 +155,19 @@ export function formatSummaryTable(s: Summary, c: ChalkInstance, zone?: string):
   }
   if (s.recentFailures.length) {
     out.push(c.bold('Recent failures'));
-    for (const f of s.recentFailures)
+    for (const f of s.recentFailures) {
+      const time = zone === undefined ? f.timestamp : shownTime(f.timestamp, Date.parse(f.timestamp), zone);
       out.push(
-        `  ${safeText(zone === undefined ? f.timestamp : shownTime(f.timestamp, Date.parse(f.timestamp), zone))}  ${c.red(safeText(f.event))}  ${safeText(f.actor)}: ${safeText(f.error ?? 'no error text')}`,
+        `  ${safeText(time)}  ${c.red(safeText(f.event))}  ${safeText(f.actor)}: ` +
+          `${safeText(f.error ?? 'no error text')}`,
       );
+    }
   }
   if (s.problemCount) {
     out.push(
       c.yellow(
-        `${s.problemCount} line(s) are not entries; first: ${safeText(s.problems[0].file)}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`,
+        `${s.problemCount} line(s) are not entries; first: ` +
+          `${safeText(s.problems[0].file)}:${s.problems[0].line}: ${safeText(s.problems[0].message)}`,
       ),
     );
   }

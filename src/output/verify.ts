@@ -34,28 +34,38 @@ export const CLASS_TITLES: Readonly<Record<VerdictClass, string>> = {
  */
 export const WHAT_HAPPENED: Readonly<Record<Exclude<VerdictClass, 'intact'>, string>> = {
   tampered:
-    'the audit log was changed after it was written: an entry was edited, removed, inserted or moved, or its hash removed',
+    'the audit log was changed after it was written: an entry ' +
+    'was edited, removed, inserted or moved, or its hash removed',
   unreadable:
-    'a line of the audit log is not an entry that can be read (damaged or written by something else), so the chain cannot be checked through it',
+    'a line of the audit log is not an entry that can be read (damaged or ' +
+    'written by something else), so the chain cannot be checked through it',
   'anchor-mismatch':
-    'a chain head recorded outside the log (a signed checkpoint, --expect-head, the copy in Loki) is no longer in the chain: entries were removed or the history rewritten after it was recorded',
+    'a chain head recorded outside the log (a signed checkpoint, --expect-head, the copy in Loki) ' +
+    'is no longer in the chain: entries were removed or the history rewritten after it was recorded',
   'io-error': 'an audit file could not be read (permissions, a disk error, or not a regular file)',
   'mid-chain':
-    "the oldest entry present does not start the chain: older files or entries were removed (Loki Mode's retention does this; so does someone deleting them)",
-  fork: 'the writer started a second chain here (a restart, a clock step or a second writer): not an edit, but the entries at the fork prove nothing about what came before',
+    'the oldest entry present does not start the chain: older files or entries ' +
+    "were removed (Loki Mode's retention does this; so does someone deleting them)",
+  fork:
+    'the writer started a second chain here (a restart, a clock step or a second writer): ' +
+    'not an edit, but the entries at the fork prove nothing about what came before',
   incomplete: 'a write was cut off (a crash, a power loss or a full disk while writing): the line is not a whole entry',
   quirk:
-    "Loki Mode's writer wrote an entry its own verifier rejects (a known writer bug): the hash matches, nothing was changed",
+    "Loki Mode's writer wrote an entry its own verifier rejects " +
+    '(a known writer bug): the hash matches, nothing was changed',
   'stale-head':
-    'the newest entry is older than --max-age: the writer went silent (Loki Mode stopped, or writes elsewhere), or the newest entries were removed',
+    'the newest entry is older than --max-age: the writer went silent (Loki ' +
+    'Mode stopped, or writes elsewhere), or the newest entries were removed',
   'stale-checkpoint':
-    'the newest signed checkpoint is older than --max-checkpoint-age (or there is none): the checkpoint job stopped running, or the store was emptied',
+    'the newest signed checkpoint is older than --max-checkpoint-age (or there ' +
+    'is none): the checkpoint job stopped running, or the store was emptied',
 };
 
 /** Where a reason says more than its class: what happened instead of {@link WHAT_HAPPENED}. */
 const REASON_HAPPENED: Readonly<Partial<Record<Finding['reason'], string>>> = {
   'checkpoint-signature':
-    'a signed checkpoint does not verify with this key: it was forged or altered, or signed with another key, so the head it names was not checked',
+    'a signed checkpoint does not verify with this key: it was forged or ' +
+    'altered, or signed with another key, so the head it names was not checked',
 };
 
 /** A stored hash fit to paste into a command: 64 hex digits, else nothing (it is text from the log). */
@@ -92,7 +102,8 @@ export function nextStepLines(r: JudgedReport, bin = 'loki-audit'): string[] {
   const e = f.entry;
   if (e)
     out.push(
-      `  entry ${at}: time ${e.timestamp || '(none)'}, event ${e.event}, actor ${e.actor}${e.hash ? `, hash ${shortHash(e.hash)}` : ''}`,
+      `  entry ${at}: time ${e.timestamp || '(none)'}, event ${e.event}, ` +
+        `actor ${e.actor}${e.hash ? `, hash ${shortHash(e.hash)}` : ''}`,
     );
   else if (f.class === 'io-error') out.push(`  file ${f.file}: cannot be read, so none of its entries were checked`);
   else if (f.reason === 'checkpoint-signature' && at) out.push(`  the checkpoint names ${at} as the head`);
@@ -114,7 +125,9 @@ export function nextStepLines(r: JudgedReport, bin = 'loki-audit'): string[] {
   if (!stdin && f.class === 'io-error' && path) steps.push([`ls -l ${shellQuote(path)}`, 'what the file is']);
   else if (!stdin && !e && !anchor && at && path)
     steps.push([
-      `${path.endsWith('.gz') ? `zcat ${shellQuote(path)} | sed -n ${f.line}p` : `sed -n ${f.line}p ${shellQuote(path)}`} | cat -v`,
+      (path.endsWith('.gz')
+        ? `zcat ${shellQuote(path)} | sed -n ${f.line}p`
+        : `sed -n ${f.line}p ${shellQuote(path)}`) + ' | cat -v',
       'the line as it is on disk',
     ]);
   const lokiHash = hash ?? pastableHash(f.reason === 'head-missing' ? f.expected : f.stored);
@@ -136,7 +149,8 @@ export type JudgedReport = DirectoryReport & { exitCode: number };
 function findingLines(f: Finding, c: ChalkInstance, indent: string): string[] {
   const color = f.class === 'tampered' || f.class === 'unreadable' || f.class === 'io-error' ? c.red : c.yellow;
   const lines = [
-    `${indent}${color(`${safeText(f.file)}:${f.line}`)} ${color.bold(CLASS_TITLES[f.class])} (${safeText(f.reason)}): ${safeText(f.message)}`,
+    `${indent}${color(`${safeText(f.file)}:${f.line}`)} ` +
+      `${color.bold(CLASS_TITLES[f.class])} (${safeText(f.reason)}): ${safeText(f.message)}`,
   ];
   // A stored hash is whatever the line holds: text from the log like any other.
   if (f.expected || f.stored)
@@ -146,7 +160,8 @@ function findingLines(f: Finding, c: ChalkInstance, indent: string): string[] {
     );
   if (f.chainsFrom)
     lines.push(
-      `${indent}    chains from ${safeText(f.chainsFrom)}${f.seenAt ? ` (${safeText(f.seenAt.file)}:${f.seenAt.line})` : ' (genesis)'}`,
+      `${indent}    chains from ` +
+        `${safeText(f.chainsFrom)}${f.seenAt ? ` (${safeText(f.seenAt.file)}:${f.seenAt.line})` : ' (genesis)'}`,
     );
   return lines;
 }
@@ -155,7 +170,8 @@ function findingLines(f: Finding, c: ChalkInstance, indent: string): string[] {
 function omittedLines(r: JudgedReport, c: ChalkInstance): string[] {
   return Object.entries(r.omitted?.findings ?? {}).map(([cls, n]) =>
     c.yellow(
-      `… and ${n} more ${CLASS_TITLES[cls as VerdictClass]} finding(s) not shown (the first ${KEPT_PER_KIND} of each class are; --json counts them all)`,
+      `… and ${n} more ${CLASS_TITLES[cls as VerdictClass]} finding(s) not shown ` +
+        `(the first ${KEPT_PER_KIND} of each class are; --json counts them all)`,
     ),
   );
 }
@@ -222,14 +238,16 @@ export function formatVerifyReport(
     const w = r.witness;
     out.push(
       `loki: ${w.local} local entries compared with ${w.inLoki} in ${safeText(w.url)}: ${w.matched} matched` +
-        `, ${w.notInLocal} only in Loki, ${w.differs} differ, ${w.notInLoki} missing in Loki, ${w.notForwarded} not forwarded yet` +
+        `, ${w.notInLocal} only in Loki, ${w.differs} differ, ` +
+        `${w.notInLoki} missing in Loki, ${w.notForwarded} not forwarded yet` +
         (w.duplicates ? `, ${w.duplicates} duplicate(s) in Loki skipped` : ''),
     );
   }
   if (quiet) out.push(...nextStepLines(r));
   if (r.checkpoints && !quiet)
     out.push(
-      `checkpoints: ${r.checkpoints.checked} checked in ${safeText(r.checkpoints.store)}${r.checkpoints.newest ? `, the newest signed ${safeText(r.checkpoints.newest)}` : ''}`,
+      `checkpoints: ${r.checkpoints.checked} checked in ${safeText(r.checkpoints.store)}` +
+        (r.checkpoints.newest ? `, the newest signed ${safeText(r.checkpoints.newest)}` : ''),
     );
   const notes = quiet ? r.notes.filter((n) => r.strict && STRICT_NOTES.includes(n.kind)) : r.notes;
   for (const n of notes)
@@ -243,8 +261,11 @@ export function formatVerifyReport(
     out.push(
       c.dim(
         r.checkpoints?.newest
-          ? `note: signed checkpoints vouch for the chain up to ${safeText(r.checkpoints.newest)}; after it, the chain alone cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md`
-          : 'note: a hash chain cannot see removed newest entries or a rewrite that recomputes every later hash; see docs/verify.md',
+          ? `note: signed checkpoints vouch for the chain up to ${safeText(r.checkpoints.newest)}; ` +
+              `after it, the chain alone cannot see removed newest ` +
+              `entries or a rewrite that recomputes every later hash; see docs/verify.md`
+          : 'note: a hash chain cannot see removed newest entries or a ' +
+              'rewrite that recomputes every later hash; see docs/verify.md',
       ),
     );
   out.push(verdictLine(r, c));

@@ -73,14 +73,16 @@ export class LineWarnings {
       const more = this.unreadableCount - this.unreadable.length;
       this.beforeWrite();
       this.write(
-        `loki-audit: error: ${this.unreadableCount} file(s) could not be read, their entries are missing: ${this.unreadable.map(safeText).join(', ')}${more > 0 ? ` … and ${more} more` : ''}`,
+        `loki-audit: error: ${this.unreadableCount} file(s) could not be read, their entries are ` +
+          `missing: ${this.unreadable.map(safeText).join(', ')}${more > 0 ? ` … and ${more} more` : ''}`,
       );
     }
     if (this.count <= this.cap) return;
     this.beforeWrite();
     const last = this.last ? `; the last at ${this.where()}` : '';
     this.write(
-      `warning: ${this.count - this.cap} more line(s) that are not entries not shown (the first ${this.cap} were${last})`,
+      `warning: ${this.count - this.cap} more line(s) that are ` +
+        `not entries not shown (the first ${this.cap} were${last})`,
     );
   }
 

@@ -87,7 +87,8 @@ describe('a file given as the directory', () => {
       const quoted = `'${t.dir.replaceAll("'", "'\\''")}'`;
       assert.equal(
         r.stderr,
-        `loki-audit: error: not a directory: ${file}\nloki-audit: hint: the directory that holds it: loki-audit search --dir ${quoted}\n`,
+        `loki-audit: error: not a directory: ${file}\nloki-audit: hint: ` +
+          `the directory that holds it: loki-audit search --dir ${quoted}\n`,
       );
     } finally {
       t.cleanup();

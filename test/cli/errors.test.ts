@@ -12,7 +12,8 @@ describe('errors: one line, a hint, the documented exit code', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.equal(
       r.stderr,
-      'loki-audit: error: Nonexistent flag: --qiet\nloki-audit: hint: did you mean --quiet?\nloki-audit: hint: see: loki-audit verify --help\n',
+      'loki-audit: error: Nonexistent flag: --qiet\nloki-audit: hint: did ' +
+        'you mean --quiet?\nloki-audit: hint: see: loki-audit verify --help\n',
     );
     assert.equal(r.stdout, '');
   });
@@ -22,7 +23,8 @@ describe('errors: one line, a hint, the documented exit code', () => {
     assert.equal(r.code, 2, r.stderr);
     assert.equal(
       r.stderr,
-      'loki-audit: error: Nonexistent flag: --dri\nloki-audit: hint: did you mean --dir?\nloki-audit: hint: see: loki-audit summary --help\n',
+      'loki-audit: error: Nonexistent flag: --dri\nloki-audit: hint: did ' +
+        'you mean --dir?\nloki-audit: hint: see: loki-audit summary --help\n',
     );
   });
 

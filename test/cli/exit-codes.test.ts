@@ -54,15 +54,19 @@ describe('exit codes: one table', () => {
     assert.equal(ok.ok, true);
   });
 
-  it('fleet verify exits with the most severe directory: tampered over everything, io over freshness and torn lines', () => {
-    assert.equal(fleetExitCode([]), Exit.ok);
-    assert.equal(fleetExitCode([Exit.ok, Exit.ok]), Exit.ok);
-    assert.equal(fleetExitCode([Exit.io, Exit.incomplete, Exit.tampered, Exit.io]), Exit.tampered);
-    assert.equal(fleetExitCode([Exit.incomplete, Exit.io]), Exit.io);
-    assert.equal(fleetExitCode([Exit.fork, Exit.midChain, Exit.ok]), Exit.midChain);
-    assert.equal(fleetExitCode([Exit.staleHead, Exit.anchorMismatch]), Exit.anchorMismatch);
-    // Every verdict's code is ranked, each once.
-    for (const code of Object.values(VERDICT_EXIT)) assert.ok(FLEET_EXIT_SEVERITY.includes(code), String(code));
-    assert.equal(new Set(FLEET_EXIT_SEVERITY).size, FLEET_EXIT_SEVERITY.length);
-  });
+  it(
+    'fleet verify exits with the most severe directory: ' +
+      'tampered over everything, io over freshness and torn lines',
+    () => {
+      assert.equal(fleetExitCode([]), Exit.ok);
+      assert.equal(fleetExitCode([Exit.ok, Exit.ok]), Exit.ok);
+      assert.equal(fleetExitCode([Exit.io, Exit.incomplete, Exit.tampered, Exit.io]), Exit.tampered);
+      assert.equal(fleetExitCode([Exit.incomplete, Exit.io]), Exit.io);
+      assert.equal(fleetExitCode([Exit.fork, Exit.midChain, Exit.ok]), Exit.midChain);
+      assert.equal(fleetExitCode([Exit.staleHead, Exit.anchorMismatch]), Exit.anchorMismatch);
+      // Every verdict's code is ranked, each once.
+      for (const code of Object.values(VERDICT_EXIT)) assert.ok(FLEET_EXIT_SEVERITY.includes(code), String(code));
+      assert.equal(new Set(FLEET_EXIT_SEVERITY).size, FLEET_EXIT_SEVERITY.length);
+    },
+  );
 });

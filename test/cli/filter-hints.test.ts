@@ -12,7 +12,8 @@ describe('filterHints', () => {
   });
   it('regular-expression syntax in a glob flag', () => {
     assert.deepEqual(filterHints({ event: ['auth.(login|logout)'] }), [
-      '--event takes globs (* and ?), not regular expressions: "auth.(login|logout)"; list alternatives with commas (a,b)',
+      '--event takes globs (* and ?), not regular expressions: ' +
+        '"auth.(login|logout)"; list alternatives with commas (a,b)',
     ]);
     assert.deepEqual(filterHints({ actor: ['token:.+'] }).length, 1);
   });

@@ -72,41 +72,45 @@ describe('noCredentialsInUrl', () => {
 });
 
 describe('syslog formats of targets', () => {
-  it('--syslog-format and a target format: choose the message; CEF/LEEF targets track predecessors; bad names refused', async () => {
-    const sample = async (t: import('../../src/core/forward/target.js').ForwardTarget) => {
-      const { entryOf } = await import('../helpers/siem.js');
-      const preview = { target: t.id, entries: 0, streams: {}, sample: null as string | null, wouldBeRefused: {} };
-      t.preview(entryOf('{"timestamp": "2026-02-01T00:00:00Z", "action": "login", "_integrity_hash": "h"}'), preview);
-      await t.close();
-      return { sample: preview.sample ?? '', predecessors: t.predecessors === true };
-    };
-    const env = { LOKI_CEF_VENDOR: 'Acme' };
-    const [cef] = await buildTargets(
-      { syslog: ['udp://127.0.0.1:514'], 'syslog-format': 'cef', version: '1.2.3' },
-      {},
-      env,
-    );
-    const c = await sample(cef);
-    assert.match(
-      c.sample,
-      /^<132>1 2026-02-01T00:00:00Z \S+ loki-audit - login - CEF:0\|Acme\|Loki Mode\|1\.2\.3\|login\|/,
-    );
-    assert.equal(c.predecessors, true);
-    const [leef] = await buildTargets(
-      {},
-      { forward: { targets: [{ syslog: 'udp://127.0.0.1:514', format: 'leef' }] } },
-      {},
-    );
-    assert.match((await sample(leef)).sample, / - login - LEEF:2\.0\|Autonomi\|/);
-    const [plain] = await buildTargets({ syslog: ['udp://127.0.0.1:514'] }, {}, {});
-    const p = await sample(plain);
-    assert.match(p.sample, /\[audit@32473 chain_hash="h"/);
-    assert.equal(p.predecessors, false);
-    await assert.rejects(
-      buildTargets({}, { forward: { targets: [{ syslog: 'udp://127.0.0.1:514', format: 'cef2' }] } }, {}),
-      (e: Error) =>
-        e instanceof ForwardConfigError &&
-        /targets\[0\]\.format: must be rfc5424 or rfc3164 or cef or leef, got "cef2"/.test(e.message),
-    );
-  });
+  it(
+    '--syslog-format and a target format: choose the message; ' +
+      'CEF/LEEF targets track predecessors; bad names refused',
+    async () => {
+      const sample = async (t: import('../../src/core/forward/target.js').ForwardTarget) => {
+        const { entryOf } = await import('../helpers/siem.js');
+        const preview = { target: t.id, entries: 0, streams: {}, sample: null as string | null, wouldBeRefused: {} };
+        t.preview(entryOf('{"timestamp": "2026-02-01T00:00:00Z", "action": "login", "_integrity_hash": "h"}'), preview);
+        await t.close();
+        return { sample: preview.sample ?? '', predecessors: t.predecessors === true };
+      };
+      const env = { LOKI_CEF_VENDOR: 'Acme' };
+      const [cef] = await buildTargets(
+        { syslog: ['udp://127.0.0.1:514'], 'syslog-format': 'cef', version: '1.2.3' },
+        {},
+        env,
+      );
+      const c = await sample(cef);
+      assert.match(
+        c.sample,
+        /^<132>1 2026-02-01T00:00:00Z \S+ loki-audit - login - CEF:0\|Acme\|Loki Mode\|1\.2\.3\|login\|/,
+      );
+      assert.equal(c.predecessors, true);
+      const [leef] = await buildTargets(
+        {},
+        { forward: { targets: [{ syslog: 'udp://127.0.0.1:514', format: 'leef' }] } },
+        {},
+      );
+      assert.match((await sample(leef)).sample, / - login - LEEF:2\.0\|Autonomi\|/);
+      const [plain] = await buildTargets({ syslog: ['udp://127.0.0.1:514'] }, {}, {});
+      const p = await sample(plain);
+      assert.match(p.sample, /\[audit@32473 chain_hash="h"/);
+      assert.equal(p.predecessors, false);
+      await assert.rejects(
+        buildTargets({}, { forward: { targets: [{ syslog: 'udp://127.0.0.1:514', format: 'cef2' }] } }, {}),
+        (e: Error) =>
+          e instanceof ForwardConfigError &&
+          /targets\[0\]\.format: must be rfc5424 or rfc3164 or cef or leef, got "cef2"/.test(e.message),
+      );
+    },
+  );
 });

@@ -29,7 +29,8 @@ describe('an unknown command: one error line, "did you mean", the help hint, exi
     const r = assertExit(await runCli(['verfy', '--dir', 'examples/audit']), 2);
     assert.equal(
       r.stderr,
-      'loki-audit: error: unknown command: verfy\nloki-audit: hint: did you mean verify?\nloki-audit: hint: see: loki-audit --help\n',
+      'loki-audit: error: unknown command: verfy\nloki-audit: hint: ' +
+        'did you mean verify?\nloki-audit: hint: see: loki-audit --help\n',
     );
     assert.equal(r.stdout, '');
     assert.match(
@@ -42,7 +43,8 @@ describe('an unknown command: one error line, "did you mean", the help hint, exi
     const r = assertExit(await runCli(['help', 'serch']), 2);
     assert.equal(
       r.stderr,
-      'loki-audit: error: unknown command: serch\nloki-audit: hint: did you mean search?\nloki-audit: hint: see: loki-audit --help\n',
+      'loki-audit: error: unknown command: serch\nloki-audit: hint: ' +
+        'did you mean search?\nloki-audit: hint: see: loki-audit --help\n',
     );
   });
 

@@ -55,7 +55,8 @@ describe('completion bash', () => {
         'bash',
         [
           '-c',
-          `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _loki_audit; printf '%s\\n' "\${COMPREPLY[@]}"`,
+          `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( ` +
+            `$# - 1 )); _loki_audit; printf '%s\\n' "\${COMPREPLY[@]}"`,
           'bash',
           join(t.dir, 'loki-audit.bash'),
           ...words,
@@ -110,7 +111,8 @@ describe('completion zsh', () => {
           [
             '-f',
             '-c',
-            `autoload -U compinit; compinit -u -d ${t.dir}/zcompdump; source ${file}; print -r -- \${_comps[loki-audit]}`,
+            `autoload -U compinit; compinit -u -d ${t.dir}/zcompdump; ` +
+              `source ${file}; print -r -- \${_comps[loki-audit]}`,
           ],
           {
             encoding: 'utf8',
@@ -130,6 +132,7 @@ it('completion of a shell it does not know, or of none: one error line, exit 2',
   const none = assertExit(await runCli(['completion']), 2);
   assert.equal(
     none.stderr,
-    'loki-audit: error: Missing 1 required arg: shell (bash|zsh) The shell.\nloki-audit: hint: see: loki-audit completion --help\n',
+    'loki-audit: error: Missing 1 required arg: shell (bash|zsh) The ' +
+      'shell.\nloki-audit: hint: see: loki-audit completion --help\n',
   );
 });

@@ -175,19 +175,22 @@ describe('config: layers, as every command reads them', () => {
     }
   });
 
-  it('a file anyone may write is refused; so is a project file of another user, unless given with --config', async () => {
-    const f = write('proj/.loki/config.yaml', 'verify:\n  max_age: 1h\n', 0o666);
-    chmodSync(f, 0o666); // past the umask
-    const r = assertExit(await runCli(['verify', AUDIT], { env, cwd }), 2);
-    assert.match(r.stderr, /config\.yaml is writable by every user \(mode 666\).*chmod o-w/);
-    chmodSync(f, 0o644);
-    assertExit(await runCli(['verify', '--quiet', AUDIT], { env, cwd }), 21);
-    if (process.getuid?.() !== 0) return; // chown needs root (CI runs as root)
-    chownSync(f, 4242, 4242);
-    const foreign = assertExit(await runCli(['verify', AUDIT], { env, cwd }), 2);
-    assert.match(foreign.stderr, /belongs to user 4242, not to you.*give it with --config/);
-    assertExit(await runCli(['verify', '--quiet', '--config', f, AUDIT], { env, cwd }), 21);
-  });
+  it(
+    'a file anyone may write is refused; so is a project ' + 'file of another user, unless given with --config',
+    async () => {
+      const f = write('proj/.loki/config.yaml', 'verify:\n  max_age: 1h\n', 0o666);
+      chmodSync(f, 0o666); // past the umask
+      const r = assertExit(await runCli(['verify', AUDIT], { env, cwd }), 2);
+      assert.match(r.stderr, /config\.yaml is writable by every user \(mode 666\).*chmod o-w/);
+      chmodSync(f, 0o644);
+      assertExit(await runCli(['verify', '--quiet', AUDIT], { env, cwd }), 21);
+      if (process.getuid?.() !== 0) return; // chown needs root (CI runs as root)
+      chownSync(f, 4242, 4242);
+      const foreign = assertExit(await runCli(['verify', AUDIT], { env, cwd }), 2);
+      assert.match(foreign.stderr, /belongs to user 4242, not to you.*give it with --config/);
+      assertExit(await runCli(['verify', '--quiet', '--config', f, AUDIT], { env, cwd }), 21);
+    },
+  );
 
   it('config shows sources and never a secret; a secret file others can read is warned about', async () => {
     write('home/pw', 'hunter2\n', 0o644);
@@ -233,7 +236,8 @@ describe('config: layers, as every command reads them', () => {
   it("forward: Loki Mode's enterprise.siem.syslog is a target when nothing else names one; flags win", async () => {
     const f = write(
       'proj/.loki/config.yaml',
-      'enterprise:\n  siem:\n    syslog:\n      host: 127.0.0.1\n      port: 9\n      protocol: tcp\n      facility: auth\n      format: rfc3164\n      severity: info\n',
+      'enterprise:\n  siem:\n    syslog:\n      host: 127.0.0.1\n      port: 9\n      protocol: ' +
+        'tcp\n      facility: auth\n      format: rfc3164\n      severity: info\n',
     );
     const run = (...flags: string[]) =>
       runCli(['forward', '--dry-run', '--dir', AUDIT, '--state', join(t.dir, 's.json'), ...flags], { env, cwd });

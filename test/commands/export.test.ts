@@ -108,25 +108,29 @@ describe('export', () => {
     }
   });
 
-  it('-o is the format; --output FILE (before 0.1.0) is refused with the --output-file hint, no file written', async () => {
-    const t = tempDir();
-    try {
-      const r = await runCli(['export', '--dir', WRITER, '--output', 'audit.csv'], { cwd: t.dir });
-      assert.equal(r.code, 2, r.stderr);
-      assert.equal(
-        r.stderr,
-        'loki-audit: error: Expected --output=audit.csv to be one of: json, jsonl, csv, syslog, rfc5424, rfc3164, cef, leef, ecs, hec\n' +
-          'loki-audit: hint: --output is the format; to write a file: --output-file audit.csv\n' +
-          'loki-audit: hint: see: loki-audit export --help\n',
-      );
-      assert.deepEqual(readdirSync(t.dir), []);
-      const csv = assertExit(await runCli(['export', '--dir', WRITER, '-o', 'csv']), 0);
-      assert.equal(csv.stderr, '');
-      assert.equal(assertExit(await runCli(['export', '--dir', WRITER, '--output=csv']), 0).stdout, csv.stdout);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    '-o is the format; --output FILE (before 0.1.0) is ' + 'refused with the --output-file hint, no file written',
+    async () => {
+      const t = tempDir();
+      try {
+        const r = await runCli(['export', '--dir', WRITER, '--output', 'audit.csv'], { cwd: t.dir });
+        assert.equal(r.code, 2, r.stderr);
+        assert.equal(
+          r.stderr,
+          'loki-audit: error: Expected --output=audit.csv to be one of: ' +
+            'json, jsonl, csv, syslog, rfc5424, rfc3164, cef, leef, ecs, hec\n' +
+            'loki-audit: hint: --output is the format; to write a file: --output-file audit.csv\n' +
+            'loki-audit: hint: see: loki-audit export --help\n',
+        );
+        assert.deepEqual(readdirSync(t.dir), []);
+        const csv = assertExit(await runCli(['export', '--dir', WRITER, '-o', 'csv']), 0);
+        assert.equal(csv.stderr, '');
+        assert.equal(assertExit(await runCli(['export', '--dir', WRITER, '--output=csv']), 0).stdout, csv.stdout);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it('-F/--format still choose the format, with a deprecation warning on stderr', async () => {
     const csv = assertExit(await runCli(['export', '--dir', WRITER, '-o', 'csv']), 0).stdout;
@@ -191,7 +195,8 @@ describe('export', () => {
       const csv = assertExit(await runCli(['export', '--dir', t.dir, '-o', 'csv']), 0).stdout.split('\n')[1];
       assert.equal(
         csv,
-        '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,success,login,auth,,18446744073709551617,,,,true,,' +
+        '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,' +
+          'success,login,auth,,18446744073709551617,,,,true,,' +
           `"${EXACT_DETAILS_COMPACT.replace(/"/g, '""')}",,,audit-2026-02-01.jsonl,1,false,no-hash`,
       );
       // No hash: wrapped as unverified (docs/export.md#unverified-entries), the entry inside as written.
@@ -218,8 +223,10 @@ describe('export', () => {
       const actor = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
       const csv = (await run('csv')).split('\n');
       assert.deepEqual(csv.slice(1), [
-        `2026-02-01T00:00:00+00:00,auth.login,warning,alice,success,login,auth,,alice,,,,true,,${quoted(details)},,,audit-2026-02-01.jsonl,1,false,no-hash`,
-        `2026-02-01T00:00:00+00:00,auth.login,warning,${quoted(actor)},success,login,auth,,${quoted(actor)},,,,true,,{},,,audit-2026-02-01.jsonl,2,false,no-hash`,
+        `2026-02-01T00:00:00+00:00,auth.login,warning,alice,success,login,auth,,` +
+          `alice,,,,true,,${quoted(details)},,,audit-2026-02-01.jsonl,1,false,no-hash`,
+        `2026-02-01T00:00:00+00:00,auth.login,warning,${quoted(actor)},success,login,` +
+          `auth,,${quoted(actor)},,,,true,,{},,,audit-2026-02-01.jsonl,2,false,no-hash`,
         '',
       ]);
       // Lines without a hash: wrapped as unverified (docs/export.md#unverified-entries).
@@ -313,24 +320,28 @@ describe("export of Loki Mode's other streams (spec §5)", () => {
 });
 
 describe('pipes', () => {
-  it('search -o raw | verify --stdin: the output of an unfiltered search verifies; a window verifies from --start-hash', async () => {
-    const raw = await runCli(['search', '--dir', WRITER, '-o', 'raw']);
-    assert.equal(raw.code, 0, raw.stderr);
-    const v = await runCli(['verify', '--stdin', '--json'], { input: raw.stdout });
-    assert.equal(v.code, 0, v.stderr + v.stdout);
-    assert.equal(JSON.parse(v.stdout).entriesVerified, 150);
-    const day1 = readFileSync(join(WRITER, 'audit-2026-02-01.jsonl'), 'utf8').trim().split('\n');
-    const head = JSON.parse(day1[day1.length - 1])._integrity_hash as string;
-    const rest = await runCli(['search', '--dir', WRITER, '-o', 'raw', '--since', '2026-02-02']);
-    assert.equal(rest.code, 0, rest.stderr);
-    assert.equal(rest.stdout.split('\n').filter(Boolean).length, 100);
-    const ok = await runCli(['verify', '--stdin', '--start-hash', head, '-q'], { input: rest.stdout });
-    assert.equal(ok.code, 0, ok.stderr);
-    const mid = await runCli(['verify', '--stdin', '-q'], { input: rest.stdout });
-    assert.equal(mid.code, 6, `without the start hash the window starts mid-chain: ${mid.stderr}`);
-    const bad = await runCli(['verify', '--stdin', '--start-hash', 'xyz'], { input: '' });
-    assert.equal(bad.code, 2, bad.stderr);
-  });
+  it(
+    'search -o raw | verify --stdin: the output of an unfiltered ' +
+      'search verifies; a window verifies from --start-hash',
+    async () => {
+      const raw = await runCli(['search', '--dir', WRITER, '-o', 'raw']);
+      assert.equal(raw.code, 0, raw.stderr);
+      const v = await runCli(['verify', '--stdin', '--json'], { input: raw.stdout });
+      assert.equal(v.code, 0, v.stderr + v.stdout);
+      assert.equal(JSON.parse(v.stdout).entriesVerified, 150);
+      const day1 = readFileSync(join(WRITER, 'audit-2026-02-01.jsonl'), 'utf8').trim().split('\n');
+      const head = JSON.parse(day1[day1.length - 1])._integrity_hash as string;
+      const rest = await runCli(['search', '--dir', WRITER, '-o', 'raw', '--since', '2026-02-02']);
+      assert.equal(rest.code, 0, rest.stderr);
+      assert.equal(rest.stdout.split('\n').filter(Boolean).length, 100);
+      const ok = await runCli(['verify', '--stdin', '--start-hash', head, '-q'], { input: rest.stdout });
+      assert.equal(ok.code, 0, ok.stderr);
+      const mid = await runCli(['verify', '--stdin', '-q'], { input: rest.stdout });
+      assert.equal(mid.code, 6, `without the start hash the window starts mid-chain: ${mid.stderr}`);
+      const bad = await runCli(['verify', '--stdin', '--start-hash', 'xyz'], { input: '' });
+      assert.equal(bad.code, 2, bad.stderr);
+    },
+  );
 
   it('search | head -1 ends quietly', async () => {
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node bin/run.js search --dir '${WRITER}' -o raw | head -1`], {

@@ -60,7 +60,8 @@ describe('forward: flags win over the config file', () => {
     const rx2 = new LokiReceiver();
     await rx2.start();
     try {
-      const two = `forward:\n  targets:\n    - loki: ${rx.url}\n      tenant: a\n    - loki: ${rx2.url}\n      tenant: b\n`;
+      const two =
+        `forward:\n  targets:\n    - loki: ${rx.url}\n      tenant: ` + `a\n    - loki: ${rx2.url}\n      tenant: b\n`;
       assert.equal((await withConfig(two)).code, 0);
       assert.deepEqual([...new Set(rx.stored.map((e) => e.tenant))], ['a']);
       assert.deepEqual([...new Set(rx2.stored.map((e) => e.tenant))], ['b']);
@@ -78,7 +79,8 @@ describe('forward: flags win over the config file', () => {
   });
 
   it('two file targets made the same by a flag are refused (they would share a position)', async () => {
-    const same = `forward:\n  targets:\n    - loki: ${rx.url}\n      tenant: a\n    - loki: ${rx.url}\n      tenant: b\n`;
+    const same =
+      `forward:\n  targets:\n    - loki: ${rx.url}\n      tenant: ` + `a\n    - loki: ${rx.url}\n      tenant: b\n`;
     const r = assertExit(await withConfig(same, '--tenant', 'x'), 2);
     assert.match(r.stderr, /forward\.targets\[0\] and \[1\] are the same target \(loki:http:\/\/127\.0\.0\.1:\d+#x\)/);
     assert.equal(rx.pushes, 0);

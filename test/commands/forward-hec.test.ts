@@ -81,24 +81,28 @@ describe('forward --splunk-hec', () => {
     assert.equal(rx!.requests, requests);
   });
 
-  it('without acks: a 200 counts (reported as sent); LOKI_SPLUNK_HEC_URL, _INDEX and _SOURCETYPE enable and shape the target', async () => {
-    await receiver({ allowedIndexes: ['audit'] });
-    const r = assertExit(
-      await fwd([], {
-        env: {
-          LOKI_SPLUNK_HEC_URL: `${rx!.url}/services/collector/event`,
-          LOKI_SPLUNK_HEC_TOKEN: rx!.token,
-          LOKI_SPLUNK_HEC_SOURCETYPE: 'audit:chain',
-          LOKI_SPLUNK_HEC_INDEX: 'audit',
-        },
-      }),
-      0,
-    );
-    assert.match(r.stdout, /: 240 sent \(HEC answered 200; --splunk-hec-ack waits for indexer acknowledgement\)/);
-    assert.equal(rx!.indexed.length, 240);
-    assert.equal(rx!.ackPolls, 0);
-    assert.ok(rx!.indexed.every((e) => e.sourcetype === 'audit:chain' && e.index === 'audit'));
-  });
+  it(
+    'without acks: a 200 counts (reported as sent); LOKI_SPLUNK_HEC_URL, ' +
+      '_INDEX and _SOURCETYPE enable and shape the target',
+    async () => {
+      await receiver({ allowedIndexes: ['audit'] });
+      const r = assertExit(
+        await fwd([], {
+          env: {
+            LOKI_SPLUNK_HEC_URL: `${rx!.url}/services/collector/event`,
+            LOKI_SPLUNK_HEC_TOKEN: rx!.token,
+            LOKI_SPLUNK_HEC_SOURCETYPE: 'audit:chain',
+            LOKI_SPLUNK_HEC_INDEX: 'audit',
+          },
+        }),
+        0,
+      );
+      assert.match(r.stdout, /: 240 sent \(HEC answered 200; --splunk-hec-ack waits for indexer acknowledgement\)/);
+      assert.equal(rx!.indexed.length, 240);
+      assert.equal(rx!.ackPolls, 0);
+      assert.ok(rx!.indexed.every((e) => e.sourcetype === 'audit:chain' && e.index === 'audit'));
+    },
+  );
 
   it('503 "Server is busy" is retried with backoff until HEC takes the batch', async () => {
     await receiver({ acks: true });
@@ -109,34 +113,37 @@ describe('forward --splunk-hec', () => {
     assert.equal(rx!.duplicates, 0);
   });
 
-  it('an event refused with code 6: dead-lettered alone with HEC text (exit 11), every other entry indexed', async () => {
-    const lines = allLines(audit);
-    const bad = lines[57];
-    await receiver({ acks: true, refuseEvent: (e) => e.eventText === bad });
-    const r = assertExit(await fwd(['--splunk-hec', rx!.url, '--splunk-hec-ack', '--batch-entries', '20']), 11);
-    assert.match(r.stderr, /1 entry refused \(HTTP 400: Invalid data format \(HEC code 6\)/);
-    const dead = readFileSync(deadLetter(), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    assert.equal(dead.length, 1);
-    assert.match(JSON.stringify(dead[0]), /Invalid data format/);
-    assert.ok(JSON.stringify(dead[0]).includes(JSON.parse(bad)._integrity_hash));
-    const counts = rx!.counts();
-    assert.equal(counts.get(bad), undefined);
-    for (const l of lines) if (l !== bad) assert.ok(counts.get(l), `indexed: ${l.slice(0, 80)}`);
-    // HEC indexes the events before a bad one, and the batch is split to find it: only events of
-    // the refused batch (20 entries around it) repeat, each at most once per halving.
-    const repeated = lines.flatMap((l, i) => ((counts.get(l) ?? 0) > 1 ? [i] : []));
-    assert.ok(
-      repeated.length > 0 && repeated.every((i) => Math.abs(i - 57) < 20),
-      `repeats near the refused entry: ${repeated}`,
-    );
-    assert.ok(
-      repeated.every((i) => counts.get(lines[i])! <= 1 + Math.ceil(Math.log2(20))),
-      'at most once per split',
-    );
-  });
+  it(
+    'an event refused with code 6: dead-lettered alone ' + 'with HEC text (exit 11), every other entry indexed',
+    async () => {
+      const lines = allLines(audit);
+      const bad = lines[57];
+      await receiver({ acks: true, refuseEvent: (e) => e.eventText === bad });
+      const r = assertExit(await fwd(['--splunk-hec', rx!.url, '--splunk-hec-ack', '--batch-entries', '20']), 11);
+      assert.match(r.stderr, /1 entry refused \(HTTP 400: Invalid data format \(HEC code 6\)/);
+      const dead = readFileSync(deadLetter(), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.equal(dead.length, 1);
+      assert.match(JSON.stringify(dead[0]), /Invalid data format/);
+      assert.ok(JSON.stringify(dead[0]).includes(JSON.parse(bad)._integrity_hash));
+      const counts = rx!.counts();
+      assert.equal(counts.get(bad), undefined);
+      for (const l of lines) if (l !== bad) assert.ok(counts.get(l), `indexed: ${l.slice(0, 80)}`);
+      // HEC indexes the events before a bad one, and the batch is split to find it: only events of
+      // the refused batch (20 entries around it) repeat, each at most once per halving.
+      const repeated = lines.flatMap((l, i) => ((counts.get(l) ?? 0) > 1 ? [i] : []));
+      assert.ok(
+        repeated.length > 0 && repeated.every((i) => Math.abs(i - 57) < 20),
+        `repeats near the refused entry: ${repeated}`,
+      );
+      assert.ok(
+        repeated.every((i) => counts.get(lines[i])! <= 1 + Math.ceil(Math.log2(20))),
+        'at most once per split',
+      );
+    },
+  );
 
   it('a wrong token: exit 15, nothing dead-lettered, no position saved', async () => {
     await receiver({ acks: true });
@@ -176,23 +183,28 @@ describe('forward --splunk-hec', () => {
     assert.match(r.stderr, /no HEC token: set LOKI_SPLUNK_HEC_TOKEN or give --splunk-hec-token-file FILE/);
   });
 
-  it('a config-file target (splunk_hec, token_file, index, ack) delivers; --dry-run sends nothing and shows the first event', async () => {
-    await receiver({ acks: true, allowedIndexes: ['audit'] });
-    writeFileSync(join(t.dir, 'token'), rx!.token);
-    const config = join(t.dir, 'config.yaml');
-    writeFileSync(
-      config,
-      `forward:\n  targets:\n    - splunk_hec: ${rx!.url}\n      token_file: ${join(t.dir, 'token')}\n      index: audit\n      ack: true\n`,
-    );
-    const dry = assertExit(await fwd(['--config', config, '--dry-run'], { env: {} }), 0);
-    assert.match(dry.stdout, /^splunk-hec:http:\/\/127\.0\.0\.1:\d+#audit: 240 entries would be sent$/m);
-    assert.match(dry.stdout, /^ {2}stream index=audit sourcetype=loki:audit: 240$/m);
-    assert.match(dry.stdout, /^ {2}first message: \{"time":\d+\.\d+,"host":/m);
-    assert.equal(rx!.requests, 0);
-    const r = assertExit(await fwd(['--config', config], { env: {} }), 0);
-    assert.match(r.stdout, /: 240 delivered/);
-    assert.equal(rx!.indexed.length, 240);
-  });
+  it(
+    'a config-file target (splunk_hec, token_file, index, ack) ' +
+      'delivers; --dry-run sends nothing and shows the first event',
+    async () => {
+      await receiver({ acks: true, allowedIndexes: ['audit'] });
+      writeFileSync(join(t.dir, 'token'), rx!.token);
+      const config = join(t.dir, 'config.yaml');
+      writeFileSync(
+        config,
+        `forward:\n  targets:\n    - splunk_hec: ${rx!.url}\n      token_file: ` +
+          `${join(t.dir, 'token')}\n      index: audit\n      ack: true\n`,
+      );
+      const dry = assertExit(await fwd(['--config', config, '--dry-run'], { env: {} }), 0);
+      assert.match(dry.stdout, /^splunk-hec:http:\/\/127\.0\.0\.1:\d+#audit: 240 entries would be sent$/m);
+      assert.match(dry.stdout, /^ {2}stream index=audit sourcetype=loki:audit: 240$/m);
+      assert.match(dry.stdout, /^ {2}first message: \{"time":\d+\.\d+,"host":/m);
+      assert.equal(rx!.requests, 0);
+      const r = assertExit(await fwd(['--config', config], { env: {} }), 0);
+      assert.match(r.stdout, /: 240 delivered/);
+      assert.equal(rx!.indexed.length, 240);
+    },
+  );
 
   it('an entry with a big integer reaches HEC with its digits as written', async () => {
     await receiver();
@@ -224,58 +236,67 @@ describe('forward --splunk-hec', () => {
     assert.equal(rx!.indexed[0].eventText, s.line.trimEnd());
   });
 
-  it('https: a CA it does not know stops at once (exit 20, the hint names --ca); with --ca FILE it delivers', async () => {
-    const pki = makePki(join(t.dir, 'pki'));
-    await receiver({
-      tls: { cert: readFileSync(join(pki, 'server.pem')), key: readFileSync(join(pki, 'server.key')) },
-    });
-    const r = assertExit(await fwd(['--splunk-hec', rx!.url]), 20);
-    assert.match(r.stderr, /TLS: 127\.0\.0\.1:\d+ is not trusted: .* \([A-Z_]+\); give its CA with --ca FILE/);
-    assert.match(r.stderr, /^loki-audit: hint: .*--ca FILE \(PEM\)/m);
-    assert.equal(rx!.requests, 0);
-    assertExit(await fwd(['--splunk-hec', rx!.url, '--ca', join(pki, 'ca.pem')]), 0);
-    assert.equal(rx!.indexed.length, 240);
-  });
+  it(
+    'https: a CA it does not know stops at once (exit ' + '20, the hint names --ca); with --ca FILE it delivers',
+    async () => {
+      const pki = makePki(join(t.dir, 'pki'));
+      await receiver({
+        tls: { cert: readFileSync(join(pki, 'server.pem')), key: readFileSync(join(pki, 'server.key')) },
+      });
+      const r = assertExit(await fwd(['--splunk-hec', rx!.url]), 20);
+      assert.match(r.stderr, /TLS: 127\.0\.0\.1:\d+ is not trusted: .* \([A-Z_]+\); give its CA with --ca FILE/);
+      assert.match(r.stderr, /^loki-audit: hint: .*--ca FILE \(PEM\)/m);
+      assert.equal(rx!.requests, 0);
+      assertExit(await fwd(['--splunk-hec', rx!.url, '--ca', join(pki, 'ca.pem')]), 0);
+      assert.equal(rx!.indexed.length, 240);
+    },
+  );
 
-  it('killed (SIGKILL) while a batch waits for its acknowledgement: the restart loses nothing, repeats only that batch', async () => {
-    await receiver({ acks: true });
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'forward',
-        '--dir',
-        audit,
-        '--state',
-        state,
-        '--splunk-hec',
-        rx!.url,
-        '--splunk-hec-ack',
-        '--batch-entries',
-        '20',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOKI_SPLUNK_HEC_TOKEN: rx!.token } },
-    );
-    let stderr = '';
-    child.stderr.on('data', (b) => (stderr += b));
-    const closed = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, signal) => r(signal)));
-    // Three batches acknowledged, then acks held: the fourth is indexed but never acknowledged.
-    await rx!.waitFor(() => rx!.requests >= 3, { describe: () => `3 batches before holding acks; stderr: ${stderr}` });
-    rx!.holdAcks();
-    await rx!.waitFor(() => rx!.unacknowledgedEvents > 0 && rx!.ackPolls > 3 + 1, {
-      describe: () => `a batch waiting for its ack; stderr: ${stderr}`,
-    });
-    const inFlight = rx!.unacknowledgedEvents;
-    child.kill('SIGKILL');
-    assert.equal(await closed, 'SIGKILL', `killed while running, not exited before: ${stderr}`);
-    const before = rx!.indexed.length;
-    assert.ok(before > 0 && before < 240, `some indexed before the kill (${before})`);
-    assert.ok(inFlight > 0 && inFlight <= 20, `one batch in flight (${inFlight})`);
-    rx!.releaseAcks();
-    const r = assertExit(await fwd(['--splunk-hec', rx!.url, '--splunk-hec-ack', '--batch-entries', '20']), 0);
-    assert.match(r.stdout, /: \d+ delivered/);
-    const counts = rx!.counts();
-    for (const l of allLines(audit)) assert.ok(counts.get(l), `indexed after the restart: ${l.slice(0, 80)}`);
-    assert.equal(rx!.duplicates, inFlight, 'only the batch that was waiting for its ack is indexed twice');
-  });
+  it(
+    'killed (SIGKILL) while a batch waits for its acknowledgement: ' +
+      'the restart loses nothing, repeats only that batch',
+    async () => {
+      await receiver({ acks: true });
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'forward',
+          '--dir',
+          audit,
+          '--state',
+          state,
+          '--splunk-hec',
+          rx!.url,
+          '--splunk-hec-ack',
+          '--batch-entries',
+          '20',
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOKI_SPLUNK_HEC_TOKEN: rx!.token } },
+      );
+      let stderr = '';
+      child.stderr.on('data', (b) => (stderr += b));
+      const closed = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, signal) => r(signal)));
+      // Three batches acknowledged, then acks held: the fourth is indexed but never acknowledged.
+      await rx!.waitFor(() => rx!.requests >= 3, {
+        describe: () => `3 batches before holding acks; stderr: ${stderr}`,
+      });
+      rx!.holdAcks();
+      await rx!.waitFor(() => rx!.unacknowledgedEvents > 0 && rx!.ackPolls > 3 + 1, {
+        describe: () => `a batch waiting for its ack; stderr: ${stderr}`,
+      });
+      const inFlight = rx!.unacknowledgedEvents;
+      child.kill('SIGKILL');
+      assert.equal(await closed, 'SIGKILL', `killed while running, not exited before: ${stderr}`);
+      const before = rx!.indexed.length;
+      assert.ok(before > 0 && before < 240, `some indexed before the kill (${before})`);
+      assert.ok(inFlight > 0 && inFlight <= 20, `one batch in flight (${inFlight})`);
+      rx!.releaseAcks();
+      const r = assertExit(await fwd(['--splunk-hec', rx!.url, '--splunk-hec-ack', '--batch-entries', '20']), 0);
+      assert.match(r.stdout, /: \d+ delivered/);
+      const counts = rx!.counts();
+      for (const l of allLines(audit)) assert.ok(counts.get(l), `indexed after the restart: ${l.slice(0, 80)}`);
+      assert.equal(rx!.duplicates, inFlight, 'only the batch that was waiting for its ack is indexed twice');
+    },
+  );
 });

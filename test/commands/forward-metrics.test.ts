@@ -57,26 +57,30 @@ describe('forward metrics', () => {
       .flatMap((n) => readFileSync(join(audit, n), 'utf8').split('\n').filter(Boolean));
   const read = () => parseExposition(readFileSync(prom, 'utf8'));
 
-  it('a run: delivered, dead letters, lag 0, exit code; the next run adds to the counter and recounts the dead letters', async () => {
-    for (const l of lines().slice(0, 3)) refuse.add(JSON.parse(l)._integrity_hash);
-    assertExit(await fwd('--metrics-file', prom, '--batch-entries', '10'), 11);
-    let s = read();
-    const target = s.find((x) => x.name === 'loki_audit_forward_delivered_total')?.labels.target as string;
-    assert.ok(target, readFileSync(prom, 'utf8'));
-    const labels = { dir: audit, target };
-    assert.equal(get(s, 'loki_audit_forward_delivered_total', labels), 97);
-    assert.equal(get(s, 'loki_audit_dead_letter_entries', labels), 3);
-    assert.equal(get(s, 'loki_audit_forward_lag_entries', labels), 0);
-    assert.equal(get(s, 'loki_audit_forward_exit_code', { dir: audit }), 11);
-    assert.equal(get(s, 'loki_audit_last_success_timestamp_seconds', { command: 'forward' }), undefined);
-    // Nothing new: the counter stays (it sums runs), the dead letters are counted from their file.
-    assertExit(await fwd('--metrics-file', prom), 0);
-    s = read();
-    assert.equal(get(s, 'loki_audit_forward_delivered_total', labels), 97);
-    assert.equal(get(s, 'loki_audit_dead_letter_entries', labels), 3);
-    assert.equal(get(s, 'loki_audit_forward_exit_code', { dir: audit }), 0);
-    assert.ok(get(s, 'loki_audit_last_success_timestamp_seconds', { command: 'forward', dir: audit }));
-  });
+  it(
+    'a run: delivered, dead letters, lag 0, exit code; the ' +
+      'next run adds to the counter and recounts the dead letters',
+    async () => {
+      for (const l of lines().slice(0, 3)) refuse.add(JSON.parse(l)._integrity_hash);
+      assertExit(await fwd('--metrics-file', prom, '--batch-entries', '10'), 11);
+      let s = read();
+      const target = s.find((x) => x.name === 'loki_audit_forward_delivered_total')?.labels.target as string;
+      assert.ok(target, readFileSync(prom, 'utf8'));
+      const labels = { dir: audit, target };
+      assert.equal(get(s, 'loki_audit_forward_delivered_total', labels), 97);
+      assert.equal(get(s, 'loki_audit_dead_letter_entries', labels), 3);
+      assert.equal(get(s, 'loki_audit_forward_lag_entries', labels), 0);
+      assert.equal(get(s, 'loki_audit_forward_exit_code', { dir: audit }), 11);
+      assert.equal(get(s, 'loki_audit_last_success_timestamp_seconds', { command: 'forward' }), undefined);
+      // Nothing new: the counter stays (it sums runs), the dead letters are counted from their file.
+      assertExit(await fwd('--metrics-file', prom), 0);
+      s = read();
+      assert.equal(get(s, 'loki_audit_forward_delivered_total', labels), 97);
+      assert.equal(get(s, 'loki_audit_dead_letter_entries', labels), 3);
+      assert.equal(get(s, 'loki_audit_forward_exit_code', { dir: audit }), 0);
+      assert.ok(get(s, 'loki_audit_last_success_timestamp_seconds', { command: 'forward', dir: audit }));
+    },
+  );
 
   it('a target that stays down: lag is every entry, nothing delivered, exit 9', async () => {
     await rx.stop();
@@ -87,81 +91,85 @@ describe('forward metrics', () => {
     assert.equal(get(s, 'loki_audit_forward_exit_code', { dir: audit }), 9);
   });
 
-  it('--follow --metrics-listen serves /metrics: the counter and lag move per batch; the file is written at the end', async () => {
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'forward',
-        '--dir',
-        audit,
-        '--loki',
-        rx.url,
-        '--state',
-        state,
-        '--batch-wait',
-        '100',
-        '--follow',
-        '--metrics-listen',
-        `127.0.0.1:${port}`,
-        '--metrics-file',
-        prom,
-      ],
-      { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    try {
-      let seen: Samples = [];
-      let inFlight = false;
-      const scrape = async () => {
-        if (inFlight) return;
-        inFlight = true;
-        try {
-          const r = await fetch(`http://127.0.0.1:${port}/metrics`);
-          assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-          seen = parseExposition(await r.text());
-        } catch {
-          // Not listening yet.
-        } finally {
-          inFlight = false;
-        }
-      };
-      const scrapeUntil = (ok: (s: Samples) => boolean, what: string) =>
-        waitFor(
-          () => {
-            void scrape();
-            return ok(seen);
-          },
-          {
-            describe: () => `${what}; scraped ${JSON.stringify(seen)}; stderr ${stderr}`,
-            pollMs: 100,
-            timeoutMs: 30_000,
-            wakeOn: [[child, 'exit']],
-          },
+  it(
+    '--follow --metrics-listen serves /metrics: the counter ' +
+      'and lag move per batch; the file is written at the end',
+    async () => {
+      const port = await freePort();
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'forward',
+          '--dir',
+          audit,
+          '--loki',
+          rx.url,
+          '--state',
+          state,
+          '--batch-wait',
+          '100',
+          '--follow',
+          '--metrics-listen',
+          `127.0.0.1:${port}`,
+          '--metrics-file',
+          prom,
+        ],
+        { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      try {
+        let seen: Samples = [];
+        let inFlight = false;
+        const scrape = async () => {
+          if (inFlight) return;
+          inFlight = true;
+          try {
+            const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+            assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+            seen = parseExposition(await r.text());
+          } catch {
+            // Not listening yet.
+          } finally {
+            inFlight = false;
+          }
+        };
+        const scrapeUntil = (ok: (s: Samples) => boolean, what: string) =>
+          waitFor(
+            () => {
+              void scrape();
+              return ok(seen);
+            },
+            {
+              describe: () => `${what}; scraped ${JSON.stringify(seen)}; stderr ${stderr}`,
+              pollMs: 100,
+              timeoutMs: 30_000,
+              wakeOn: [[child, 'exit']],
+            },
+          );
+        await scrapeUntil(
+          (s) => get(s, 'loki_audit_forward_delivered_total') === 100 && get(s, 'loki_audit_forward_lag_entries') === 0,
+          '100 delivered, lag 0',
         );
-      await scrapeUntil(
-        (s) => get(s, 'loki_audit_forward_delivered_total') === 100 && get(s, 'loki_audit_forward_lag_entries') === 0,
-        '100 delivered, lag 0',
-      );
-      assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
-      // Five more entries: the counter follows, the lag comes back to 0.
-      const five = '{"action":"login","resource_type":"auth"}\n'.repeat(5);
-      assertExit(await runCli(['append', '--dir', audit, '--stdin'], { input: five }), 0);
-      await scrapeUntil(
-        (s) => get(s, 'loki_audit_forward_delivered_total') === 105 && get(s, 'loki_audit_forward_lag_entries') === 0,
-        '105 delivered, lag 0',
-      );
-    } finally {
-      child.kill('SIGTERM');
-    }
-    assert.equal(await exited, 0, stderr);
-    const s = read();
-    assert.equal(get(s, 'loki_audit_forward_delivered_total', { dir: audit }), 105);
-    assert.equal(get(s, 'loki_audit_forward_exit_code', { dir: audit }), 0);
-  });
+        assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
+        // Five more entries: the counter follows, the lag comes back to 0.
+        const five = '{"action":"login","resource_type":"auth"}\n'.repeat(5);
+        assertExit(await runCli(['append', '--dir', audit, '--stdin'], { input: five }), 0);
+        await scrapeUntil(
+          (s) => get(s, 'loki_audit_forward_delivered_total') === 105 && get(s, 'loki_audit_forward_lag_entries') === 0,
+          '105 delivered, lag 0',
+        );
+      } finally {
+        child.kill('SIGTERM');
+      }
+      assert.equal(await exited, 0, stderr);
+      const s = read();
+      assert.equal(get(s, 'loki_audit_forward_delivered_total', { dir: audit }), 105);
+      assert.equal(get(s, 'loki_audit_forward_exit_code', { dir: audit }), 0);
+    },
+  );
 
   it('--metrics-listen takes PORT, HOST:PORT and [IPv6]:PORT; needs --follow', async () => {
     assert.deepEqual(parseListenAddress('9464'), { host: '127.0.0.1', port: 9464 });

@@ -148,33 +148,36 @@ describe('forward over RELP to a real rsyslog (imrelp)', { skip }, () => {
     }
   });
 
-  it('a RELP server refusing the session (rsp 500 to open) stops the target: exit 18, its words, position kept', async () => {
-    const port = await freePort();
-    const opens: string[] = [];
-    const server = createServer((socket) => {
-      socket.on('data', (b: Buffer) => {
-        opens.push(b.toString());
-        const text = '500 relp_version not supported';
-        socket.end(`1 rsp ${text.length} ${text}\n`);
+  it(
+    'a RELP server refusing the session (rsp 500 to open) ' + 'stops the target: exit 18, its words, position kept',
+    async () => {
+      const port = await freePort();
+      const opens: string[] = [];
+      const server = createServer((socket) => {
+        socket.on('data', (b: Buffer) => {
+          opens.push(b.toString());
+          const text = '500 relp_version not supported';
+          socket.end(`1 rsp ${text.length} ${text}\n`);
+        });
+        socket.on('error', () => undefined);
       });
-      socket.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    try {
-      const url = `relp://127.0.0.1:${port}`;
-      const state = join(t.dir, 's-refused.json');
-      const r = assertExit(await runCli(['forward', '--dir', small, '--syslog', url, '--state', state]), 18);
-      const said = `${url}: the RELP server refused the session: 500 relp_version not supported`;
-      assert.equal(r.stdout, `syslog:${url}: 0 delivered, stopped: ${said}\n`);
-      assert.ok(r.stderr.startsWith(`loki-audit: error: syslog:${url}: ${said}\n`), r.stderr);
-      assert.match(r.stderr, /nothing was dead-lettered and the position is kept/);
-      assert.equal(existsSync(state), false, 'no position saved');
-      assert.equal(opens.length, 1, 'asked once, not retried');
-      assert.match(opens[0], /^1 open \d+ relp_version=0\n/);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
-  });
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      try {
+        const url = `relp://127.0.0.1:${port}`;
+        const state = join(t.dir, 's-refused.json');
+        const r = assertExit(await runCli(['forward', '--dir', small, '--syslog', url, '--state', state]), 18);
+        const said = `${url}: the RELP server refused the session: 500 relp_version not supported`;
+        assert.equal(r.stdout, `syslog:${url}: 0 delivered, stopped: ${said}\n`);
+        assert.ok(r.stderr.startsWith(`loki-audit: error: syslog:${url}: ${said}\n`), r.stderr);
+        assert.match(r.stderr, /nothing was dead-lettered and the position is kept/);
+        assert.equal(existsSync(state), false, 'no position saved');
+        assert.equal(opens.length, 1, 'asked once, not retried');
+        assert.match(opens[0], /^1 open \d+ relp_version=0\n/);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  );
 
   it('relp+tls: server verified against --ca, client certificate given; without it nothing is delivered', async () => {
     const audit = small;

@@ -47,7 +47,8 @@ describe('forward --replay-dead-letter', () => {
     rx = new LokiReceiver({
       refuseEntry: ({ labels, line }) =>
         refuse(line)
-          ? `entry for stream '{job="${labels.job}"}' has timestamp too old: entry too far behind, oldest acceptable timestamp is: …`
+          ? `entry for stream '{job="${labels.job}"}' has timestamp too ` +
+            `old: entry too far behind, oldest acceptable timestamp is: …`
           : null,
     });
     await rx.start();
@@ -72,57 +73,60 @@ describe('forward --replay-dead-letter', () => {
       ...a,
     ]);
 
-  it('too old: dead-lettered with the replay command, which sends each of them once with --timestamp ingest', async () => {
-    // Day 9 ago: older than Loki takes (30 entries); day 3 ago: fine (30).
-    generateSample(audit, { seed: 21, startDate: daysAgo(9), perDay: [30, 0, 0, 0, 0, 0, 30] });
-    const first = assertExit(await fwd(), 11);
-    assert.equal(rx.stored.length, 30);
-    const dead = records(dl);
-    assert.equal(dead.length, 30);
-    assert.match(first.stderr, /note: 30 refused entries are in \S+dead\.jsonl; the position has moved past them/);
-    const hint = /hint: once the cause is fixed, send them again with: (loki-audit forward .*)\n/.exec(first.stderr);
-    assert.ok(hint, first.stderr);
-    const command = hint[1];
-    assert.match(command, /--replay-dead-letter/);
-    assert.match(command, / --timestamp ingest/);
-    assert.ok(command.includes(` --dead-letter ${dl}`), command);
-    const stateBefore = readFileSync(state);
+  it(
+    'too old: dead-lettered with the replay command, ' + 'which sends each of them once with --timestamp ingest',
+    async () => {
+      // Day 9 ago: older than Loki takes (30 entries); day 3 ago: fine (30).
+      generateSample(audit, { seed: 21, startDate: daysAgo(9), perDay: [30, 0, 0, 0, 0, 0, 30] });
+      const first = assertExit(await fwd(), 11);
+      assert.equal(rx.stored.length, 30);
+      const dead = records(dl);
+      assert.equal(dead.length, 30);
+      assert.match(first.stderr, /note: 30 refused entries are in \S+dead\.jsonl; the position has moved past them/);
+      const hint = /hint: once the cause is fixed, send them again with: (loki-audit forward .*)\n/.exec(first.stderr);
+      assert.ok(hint, first.stderr);
+      const command = hint[1];
+      assert.match(command, /--replay-dead-letter/);
+      assert.match(command, / --timestamp ingest/);
+      assert.ok(command.includes(` --dead-letter ${dl}`), command);
+      const stateBefore = readFileSync(state);
 
-    // The command as printed (its words are plain here: no quoting in the temp paths).
-    const words = command.split(' ').slice(1);
-    const replay = await runCli(words);
-    assert.equal(replay.code, 0, replay.stderr);
-    assert.match(replay.stdout, /^loki:http:\/\/127\.0\.0\.1:\d+: 30 replayed, 0 still refused\n/);
-    assert.match(replay.stdout, /dead\.jsonl: 30 removed, 0 kept\n/);
-    assert.equal(rx.stored.length, 60);
-    const replayed = rx.stored.slice(30);
-    assert.deepEqual(replayed.map((e) => e.line).sort(), dead.map((d) => d.entry).sort(), 'exactly the refused ones');
-    assert.equal(new Set(rx.stored.map((e) => e.line)).size, 60, 'each once');
-    for (const d of dead) {
-      const e = replayed.find((x) => x.line === d.entry)!;
-      assert.equal(e.metadata.file, d.file);
-      assert.equal(e.metadata.line, String(d.line));
-      assert.equal(e.metadata.chain_hash, JSON.parse(d.entry)._integrity_hash);
-    }
-    assert.equal(readFileSync(dl, 'utf8'), '', 'the dead-letter file is empty');
-    assert.equal(statSync(dl).mode & 0o777, 0o600);
-    assert.deepEqual(readFileSync(state), stateBefore, 'the positions are not touched');
-    assert.deepEqual(
-      readdirSync(t.dir).filter((n) => n.endsWith('.tmp')),
-      [],
-      'no temporary file left',
-    );
+      // The command as printed (its words are plain here: no quoting in the temp paths).
+      const words = command.split(' ').slice(1);
+      const replay = await runCli(words);
+      assert.equal(replay.code, 0, replay.stderr);
+      assert.match(replay.stdout, /^loki:http:\/\/127\.0\.0\.1:\d+: 30 replayed, 0 still refused\n/);
+      assert.match(replay.stdout, /dead\.jsonl: 30 removed, 0 kept\n/);
+      assert.equal(rx.stored.length, 60);
+      const replayed = rx.stored.slice(30);
+      assert.deepEqual(replayed.map((e) => e.line).sort(), dead.map((d) => d.entry).sort(), 'exactly the refused ones');
+      assert.equal(new Set(rx.stored.map((e) => e.line)).size, 60, 'each once');
+      for (const d of dead) {
+        const e = replayed.find((x) => x.line === d.entry)!;
+        assert.equal(e.metadata.file, d.file);
+        assert.equal(e.metadata.line, String(d.line));
+        assert.equal(e.metadata.chain_hash, JSON.parse(d.entry)._integrity_hash);
+      }
+      assert.equal(readFileSync(dl, 'utf8'), '', 'the dead-letter file is empty');
+      assert.equal(statSync(dl).mode & 0o777, 0o600);
+      assert.deepEqual(readFileSync(state), stateBefore, 'the positions are not touched');
+      assert.deepEqual(
+        readdirSync(t.dir).filter((n) => n.endsWith('.tmp')),
+        [],
+        'no temporary file left',
+      );
 
-    // Nothing left: a second replay sends nothing.
-    const pushes = rx.pushes;
-    const again = assertExit(await runCli(words), 0);
-    assert.match(again.stdout, /: 0 replayed, 0 still refused\n/);
-    assert.equal(rx.pushes, pushes);
-    // --json: the report.
-    const j = JSON.parse(assertExit(await runCli([...words, '--json']), 0).stdout);
-    assert.equal(j.replay.replayed, 0);
-    assert.deepEqual(j.targets, []);
-  });
+      // Nothing left: a second replay sends nothing.
+      const pushes = rx.pushes;
+      const again = assertExit(await runCli(words), 0);
+      assert.match(again.stdout, /: 0 replayed, 0 still refused\n/);
+      assert.equal(rx.pushes, pushes);
+      // --json: the report.
+      const j = JSON.parse(assertExit(await runCli([...words, '--json']), 0).stdout);
+      assert.equal(j.replay.replayed, 0);
+      assert.deepEqual(j.targets, []);
+    },
+  );
 
   it('refused again stays (exit 11), records of other targets and foreign lines stay as they are', async () => {
     generateSample(audit, { seed: 22, startDate: daysAgo(3), perDay: [60, 60] });

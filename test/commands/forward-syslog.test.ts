@@ -163,57 +163,61 @@ describe('forward to a real rsyslog', { skip }, () => {
     }
   });
 
-  it('mutual TLS: a server that requires a client certificate gets ours (--cert/--key), and refuses a client without one', async () => {
-    const rs = await startRsyslog({
-      tls: {
-        ca: join(pki, 'ca.pem'),
-        cert: join(pki, 'server.pem'),
-        key: join(pki, 'server.key'),
-        requireClientCert: true,
-      },
-    });
-    try {
-      const without = await runCli([
-        'forward',
-        '--dir',
-        audit,
-        '--syslog',
-        `tls://127.0.0.1:${rs.port}`,
-        '--ca',
-        join(pki, 'ca.pem'),
-        '--state',
-        join(t.dir, 's-mtls-0.json'),
-        '--give-up-after',
-        '1',
-        '--timeout',
-        '2000',
-        '--batch-entries',
-        '120',
-      ]);
-      assert.equal(without.code, 9, 'not reported as delivered');
-      assert.match(without.stderr, /closed the TLS connection|ECONNRESET|EPIPE|certificate/);
-      assert.equal(rs.messages().length, 0, 'nothing accepted without a client certificate');
-      const r = await runCli([
-        'forward',
-        '--dir',
-        audit,
-        '--syslog',
-        `tls://127.0.0.1:${rs.port}`,
-        '--ca',
-        join(pki, 'ca.pem'),
-        '--cert',
-        join(pki, 'client.pem'),
-        '--key',
-        join(pki, 'client.key'),
-        '--state',
-        join(t.dir, 's-mtls.json'),
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      await assertEachEntryOnce(rs, audit);
-    } finally {
-      await rs.stop();
-    }
-  });
+  it(
+    'mutual TLS: a server that requires a client certificate ' +
+      'gets ours (--cert/--key), and refuses a client without one',
+    async () => {
+      const rs = await startRsyslog({
+        tls: {
+          ca: join(pki, 'ca.pem'),
+          cert: join(pki, 'server.pem'),
+          key: join(pki, 'server.key'),
+          requireClientCert: true,
+        },
+      });
+      try {
+        const without = await runCli([
+          'forward',
+          '--dir',
+          audit,
+          '--syslog',
+          `tls://127.0.0.1:${rs.port}`,
+          '--ca',
+          join(pki, 'ca.pem'),
+          '--state',
+          join(t.dir, 's-mtls-0.json'),
+          '--give-up-after',
+          '1',
+          '--timeout',
+          '2000',
+          '--batch-entries',
+          '120',
+        ]);
+        assert.equal(without.code, 9, 'not reported as delivered');
+        assert.match(without.stderr, /closed the TLS connection|ECONNRESET|EPIPE|certificate/);
+        assert.equal(rs.messages().length, 0, 'nothing accepted without a client certificate');
+        const r = await runCli([
+          'forward',
+          '--dir',
+          audit,
+          '--syslog',
+          `tls://127.0.0.1:${rs.port}`,
+          '--ca',
+          join(pki, 'ca.pem'),
+          '--cert',
+          join(pki, 'client.pem'),
+          '--key',
+          join(pki, 'client.key'),
+          '--state',
+          join(t.dir, 's-mtls.json'),
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        await assertEachEntryOnce(rs, audit);
+      } finally {
+        await rs.stop();
+      }
+    },
+  );
 
   it("Loki Mode's LOKI_AUDIT_SYSLOG_HOST/_PORT/_PROTO configure the target", async () => {
     const rs = await startRsyslog();

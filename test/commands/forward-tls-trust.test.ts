@@ -67,17 +67,20 @@ describe('forward: a TLS certificate that does not verify', { timeout: 120_000 }
     assert.ok(pushes > 0);
   });
 
-  it('syslog over TLS with an unknown CA, then a certificate for another name: exit 20, the hint names --ca', async () => {
-    const url = `tls://127.0.0.2:${port(tls)}`;
-    let r = assertExit(await fwd('s2.json', ['--syslog', url]), 20);
-    assert.match(r.stderr, /TLS: the server is not trusted: .*give its CA with --ca FILE/);
-    assert.match(r.stderr, /^loki-audit: hint: .*--ca FILE/m);
-    // With the CA, the name still does not match (the certificate is for 127.0.0.1 and localhost).
-    r = assertExit(await fwd('s2.json', ['--syslog', url, '--ca', join(pki, 'ca.pem')]), 20);
-    assert.match(r.stderr, /another host name \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
-    assert.equal(syslogBytes, 0);
-    // --follow does not retry it for ever either.
-    r = assertExit(await fwd('s3.json', ['--syslog', url, '--follow']), 20);
-    assert.match(r.stderr, /not retried/);
-  });
+  it(
+    'syslog over TLS with an unknown CA, then a certificate ' + 'for another name: exit 20, the hint names --ca',
+    async () => {
+      const url = `tls://127.0.0.2:${port(tls)}`;
+      let r = assertExit(await fwd('s2.json', ['--syslog', url]), 20);
+      assert.match(r.stderr, /TLS: the server is not trusted: .*give its CA with --ca FILE/);
+      assert.match(r.stderr, /^loki-audit: hint: .*--ca FILE/m);
+      // With the CA, the name still does not match (the certificate is for 127.0.0.1 and localhost).
+      r = assertExit(await fwd('s2.json', ['--syslog', url, '--ca', join(pki, 'ca.pem')]), 20);
+      assert.match(r.stderr, /another host name \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
+      assert.equal(syslogBytes, 0);
+      // --follow does not retry it for ever either.
+      r = assertExit(await fwd('s3.json', ['--syslog', url, '--follow']), 20);
+      assert.match(r.stderr, /not retried/);
+    },
+  );
 });

@@ -57,35 +57,38 @@ describe('planted links where loki-audit writes', () => {
     assert.equal(rx.stored.length, 150);
   });
 
-  it('forward --dead-letter LINK or FIFO: refused before anything is sent (exit 3); a dead-letter file is mode 600', async () => {
-    const dl = join(t.dir, 'dead.jsonl');
-    symlinkSync(victim, dl);
-    const r = assertExit(await forward('--state', join(t.dir, 's1.json'), '--dead-letter', dl), 3);
-    assert.match(r.stderr, /refusing to write .*dead\.jsonl: it is a symbolic link/);
-    untouched();
-    assert.equal(rx.pushes, 0, 'nothing sent');
-    const fifo = join(t.dir, 'dead.fifo');
-    execFileSync('mkfifo', [fifo]);
-    const f = assertExit(await forward('--state', join(t.dir, 's2.json'), '--dead-letter', fifo), 3);
-    assert.match(f.stderr, /refusing to write .*dead\.fifo: it is a FIFO, not a regular file/);
-    // Without --timestamp ingest every entry of the fixture is too old for Loki: all dead-lettered.
-    const real = join(t.dir, 'dl', 'dead.jsonl');
-    const ok = await runCli([
-      'forward',
-      '--dir',
-      audit,
-      '--loki',
-      rx.url,
-      '--state',
-      join(t.dir, 's3.json'),
-      '--dead-letter',
-      real,
-    ]);
-    assertExit(ok, 11);
-    assert.equal(readFileSync(real, 'utf8').trim().split('\n').length, 150);
-    assert.equal(mode(real), 0o600);
-    assert.equal(mode(join(t.dir, 'dl')), 0o700);
-  });
+  it(
+    'forward --dead-letter LINK or FIFO: refused before ' + 'anything is sent (exit 3); a dead-letter file is mode 600',
+    async () => {
+      const dl = join(t.dir, 'dead.jsonl');
+      symlinkSync(victim, dl);
+      const r = assertExit(await forward('--state', join(t.dir, 's1.json'), '--dead-letter', dl), 3);
+      assert.match(r.stderr, /refusing to write .*dead\.jsonl: it is a symbolic link/);
+      untouched();
+      assert.equal(rx.pushes, 0, 'nothing sent');
+      const fifo = join(t.dir, 'dead.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const f = assertExit(await forward('--state', join(t.dir, 's2.json'), '--dead-letter', fifo), 3);
+      assert.match(f.stderr, /refusing to write .*dead\.fifo: it is a FIFO, not a regular file/);
+      // Without --timestamp ingest every entry of the fixture is too old for Loki: all dead-lettered.
+      const real = join(t.dir, 'dl', 'dead.jsonl');
+      const ok = await runCli([
+        'forward',
+        '--dir',
+        audit,
+        '--loki',
+        rx.url,
+        '--state',
+        join(t.dir, 's3.json'),
+        '--dead-letter',
+        real,
+      ]);
+      assertExit(ok, 11);
+      assert.equal(readFileSync(real, 'utf8').trim().split('\n').length, 150);
+      assert.equal(mode(real), 0o600);
+      assert.equal(mode(join(t.dir, 'dl')), 0o700);
+    },
+  );
 
   it('checkpoint --new-key K: nothing written when K or K.pub exists or is a link (no orphan key)', async () => {
     const key = join(t.dir, 'ck');

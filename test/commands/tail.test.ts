@@ -176,7 +176,8 @@ describe('tail', () => {
       const tag = '[unverified: no-hash] ';
       assert.equal(
         assertExit(await runCli(['tail', '--dir', t.dir]), 0).stdout,
-        `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
+        `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login alice ` +
+          `ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
           `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
       );
       assert.equal(assertExit(await runCli(['tail', '--dir', t.dir, '-o', 'raw']), 0).stdout, `${l1}\n${l2}\n`);
@@ -194,42 +195,47 @@ describe('tail', () => {
 });
 
 describe('tail --follow', () => {
-  it('prints every appended entry exactly once, whole, across rotation, midnight and re-creation, and verifies the chain', async () => {
-    const t = tempDir();
-    const w = new Writer(t.dir);
-    try {
-      w.append('2026-03-01', 5);
-      const f = follow(t.dir, ['-n', '2', '-o', 'jsonl', '--verify']);
-      assert.equal((await f.waitFor(2)).length, 2);
-      // A write in two halves: printed once, whole (the final comparison would show a split line).
-      const half = w.line('2026-03-01');
-      appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), half.slice(0, 50));
-      appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), half.slice(50));
-      await f.waitFor(3);
-      // Size rotation: the live file renamed, one more line written to it just before, a fresh live file.
-      w.append('2026-03-01', 2);
-      renameSync(join(t.dir, 'audit-2026-03-01.jsonl'), join(t.dir, 'audit-2026-03-01.120000.jsonl'));
-      w.append('2026-03-01', 3);
-      await f.waitFor(8);
-      // A write that never got its newline (the writer crashed), then midnight: the half line is
-      // reported when the follower moves on, and never printed.
-      const torn = '{"timestamp": "2026-03-01T23:59:59.000000+00:00", "action": "upd';
-      appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), torn);
-      w.append('2026-03-02', 4);
-      await f.waitForStderr(
-        new RegExp(
-          `audit-2026-03-01\\.jsonl ends with an incomplete line \\(${Buffer.byteLength(torn)} bytes without newline\\): not shown`,
-        ),
-      );
-      const lines = await f.waitFor(12);
-      const code = await f.stop();
-      assert.equal(code, 0, f.stderr());
-      assert.deepEqual(lines, w.lines.slice(3), 'every entry once, whole, in order; no half line');
-      assert.doesNotMatch(f.stderr(), /CHAIN BREAK/);
-    } finally {
-      t.cleanup();
-    }
-  });
+  it(
+    'prints every appended entry exactly once, whole, across ' +
+      'rotation, midnight and re-creation, and verifies the chain',
+    async () => {
+      const t = tempDir();
+      const w = new Writer(t.dir);
+      try {
+        w.append('2026-03-01', 5);
+        const f = follow(t.dir, ['-n', '2', '-o', 'jsonl', '--verify']);
+        assert.equal((await f.waitFor(2)).length, 2);
+        // A write in two halves: printed once, whole (the final comparison would show a split line).
+        const half = w.line('2026-03-01');
+        appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), half.slice(0, 50));
+        appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), half.slice(50));
+        await f.waitFor(3);
+        // Size rotation: the live file renamed, one more line written to it just before, a fresh live file.
+        w.append('2026-03-01', 2);
+        renameSync(join(t.dir, 'audit-2026-03-01.jsonl'), join(t.dir, 'audit-2026-03-01.120000.jsonl'));
+        w.append('2026-03-01', 3);
+        await f.waitFor(8);
+        // A write that never got its newline (the writer crashed), then midnight: the half line is
+        // reported when the follower moves on, and never printed.
+        const torn = '{"timestamp": "2026-03-01T23:59:59.000000+00:00", "action": "upd';
+        appendFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), torn);
+        w.append('2026-03-02', 4);
+        await f.waitForStderr(
+          new RegExp(
+            `audit-2026-03-01\\.jsonl ends with an incomplete line ` +
+              `\\(${Buffer.byteLength(torn)} bytes without newline\\): not shown`,
+          ),
+        );
+        const lines = await f.waitFor(12);
+        const code = await f.stop();
+        assert.equal(code, 0, f.stderr());
+        assert.deepEqual(lines, w.lines.slice(3), 'every entry once, whole, in order; no half line');
+        assert.doesNotMatch(f.stderr(), /CHAIN BREAK/);
+      } finally {
+        t.cleanup();
+      }
+    },
+  );
 
   it('marks each followed entry its chain does not cover, as the history shown (docs/tail.md)', async () => {
     const t = tempDir();
@@ -352,41 +358,49 @@ describe("tail of Loki Mode's other streams (spec §5)", () => {
       .replace(/,"/g, ', "')
       .replace(/":/g, '": ');
 
-  it('the last N of the agent audit (file order, as written) and of the session audit (objects, minified)', async () => {
-    const agent = await runCli(['tail', '--dir', PROJECT, '--stream', 'agent', '-n', '2', '-o', 'jsonl']);
-    assert.equal(agent.code, 0, agent.stderr);
-    const lines = readFileSync(join(PROJECT, '.loki/logs/agent-audit.jsonl'), 'utf8').split('\n').filter(Boolean);
-    assert.equal(agent.stdout, lines.slice(-2).join('\n') + '\n');
-    const session = await runCli(['tail', '--dir', PROJECT, '--stream', 'session', '-n', '2', '-o', 'jsonl']);
-    assert.equal(session.code, 0, session.stderr);
-    assert.equal(
-      session.stdout,
-      '{"timestamp":"2026-12-01T20:04:28Z","event":"BLOCKED_COMMAND","data":"command=echo a\\tb,pattern=tab\\there","user":"root","pid":21674}\n' +
-        '{"timestamp":"2026-12-01T20:04:28Z","event":"SESSION_END","data":"result=0,prd=./prd.md","user":"root","pid":21674}\n',
-    );
-    const js = await runCli(['tail', '--dir', PROJECT, '-n', '1']);
-    assert.equal(js.code, 0, js.stderr);
-    assert.match(
-      js.stdout,
-      /^2026-12-01T20:04:33\.477Z INFO {2}audit_crosslink audit-crosslink ok \{"dashboardChainId"/,
-    );
-  });
+  it(
+    'the last N of the agent audit (file order, as ' + 'written) and of the session audit (objects, minified)',
+    async () => {
+      const agent = await runCli(['tail', '--dir', PROJECT, '--stream', 'agent', '-n', '2', '-o', 'jsonl']);
+      assert.equal(agent.code, 0, agent.stderr);
+      const lines = readFileSync(join(PROJECT, '.loki/logs/agent-audit.jsonl'), 'utf8').split('\n').filter(Boolean);
+      assert.equal(agent.stdout, lines.slice(-2).join('\n') + '\n');
+      const session = await runCli(['tail', '--dir', PROJECT, '--stream', 'session', '-n', '2', '-o', 'jsonl']);
+      assert.equal(session.code, 0, session.stderr);
+      assert.equal(
+        session.stdout,
+        '{"timestamp":"2026-12-01T20:04:28Z","event":"BLOCKED_COMMAND","data":"command=echo ' +
+          'a\\tb,pattern=tab\\there","user":"root","pid":21674}\n' +
+          '{"timestamp":"2026-12-01T20:04:28Z","event":"SESSION_END",' +
+          '"data":"result=0,prd=./prd.md","user":"root","pid":21674}\n',
+      );
+      const js = await runCli(['tail', '--dir', PROJECT, '-n', '1']);
+      assert.equal(js.code, 0, js.stderr);
+      assert.match(
+        js.stdout,
+        /^2026-12-01T20:04:33\.477Z INFO {2}audit_crosslink audit-crosslink ok \{"dashboardChainId"/,
+      );
+    },
+  );
 
-  it('--verify is refused on a stream the live checker cannot check (exit 14), before anything is printed', async () => {
-    const agent = await runCli(['tail', '--dir', PROJECT, '--stream', 'agent', '-f', '--verify']);
-    assert.equal(agent.code, 14, agent.stderr);
-    assert.match(
-      agent.stderr,
-      /^loki-audit: error: --verify checks the dashboard chain as it is written; the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) carries no hash chain$/m,
-    );
-    const js = await runCli(['tail', '--dir', PROJECT, '-f', '--verify']);
-    assert.equal(js.code, 14, js.stderr);
-    assert.match(
-      js.stderr,
-      /the JS AuditLog \(\.loki\/audit\/audit\.jsonl\) is checked by `loki-audit verify --stream js`$/m,
-    );
-    assert.equal(agent.stdout + js.stdout, '');
-  });
+  it(
+    '--verify is refused on a stream the live checker ' + 'cannot check (exit 14), before anything is printed',
+    async () => {
+      const agent = await runCli(['tail', '--dir', PROJECT, '--stream', 'agent', '-f', '--verify']);
+      assert.equal(agent.code, 14, agent.stderr);
+      assert.match(
+        agent.stderr,
+        /^loki-audit: error: --verify checks the dashboard chain as it is written; the agent audit \(\.loki\/logs\/agent-audit\.jsonl\) carries no hash chain$/m,
+      );
+      const js = await runCli(['tail', '--dir', PROJECT, '-f', '--verify']);
+      assert.equal(js.code, 14, js.stderr);
+      assert.match(
+        js.stderr,
+        /the JS AuditLog \(\.loki\/audit\/audit\.jsonl\) is checked by `loki-audit verify --stream js`$/m,
+      );
+      assert.equal(agent.stdout + js.stdout, '');
+    },
+  );
 
   it('-f follows the agent audit: each appended line once, whole', async () => {
     const t = project();
@@ -407,37 +421,41 @@ describe("tail of Loki Mode's other streams (spec §5)", () => {
     }
   });
 
-  it('-f follows the session audit: an object written in two parts, raw tabs, and the next local day file', async () => {
-    const t = project();
-    const logs = join(t.dir, '.loki/logs');
-    const f = follow(logs, ['--stream', 'session', '-n', '1', '-o', 'jsonl']);
-    try {
-      await f.waitFor(1);
-      const day1 = join(logs, 'audit-20261201.jsonl');
-      appendFileSync(day1, '{\n  "timestamp": "2026-12-01T22:00:00Z",\n  "event": "PR_EXISTS",\n');
-      appendFileSync(day1, '  "data": "branch=x",\n  "user": "root",\n  "pid": 9\n}\n');
-      appendFileSync(
-        day1,
-        '{"timestamp":"2026-12-01T22:00:01Z","event":"BLOCKED_COMMAND","data":"a\tb","user":"root","pid":9}\n',
-      );
-      await f.waitFor(3);
-      writeFileSync(
-        join(logs, 'audit-20261202.jsonl'),
-        '{\n  "timestamp": "2026-12-01T23:30:00Z",\n  "event": "SESSION_END",\n  "data": "",\n  "user": "root",\n  "pid": 9\n}\n',
-      );
-      const lines = await f.waitFor(4);
-      assert.equal(await f.stop(), 0, f.stderr());
-      assert.deepEqual(lines.slice(1), [
-        '{"timestamp":"2026-12-01T22:00:00Z","event":"PR_EXISTS","data":"branch=x","user":"root","pid":9}',
-        '{"timestamp":"2026-12-01T22:00:01Z","event":"BLOCKED_COMMAND","data":"a\\tb","user":"root","pid":9}',
-        '{"timestamp":"2026-12-01T23:30:00Z","event":"SESSION_END","data":"","user":"root","pid":9}',
-      ]);
-      assert.doesNotMatch(f.stderr(), /warning/);
-    } finally {
-      await f.stop();
-      t.cleanup();
-    }
-  });
+  it(
+    '-f follows the session audit: an object written ' + 'in two parts, raw tabs, and the next local day file',
+    async () => {
+      const t = project();
+      const logs = join(t.dir, '.loki/logs');
+      const f = follow(logs, ['--stream', 'session', '-n', '1', '-o', 'jsonl']);
+      try {
+        await f.waitFor(1);
+        const day1 = join(logs, 'audit-20261201.jsonl');
+        appendFileSync(day1, '{\n  "timestamp": "2026-12-01T22:00:00Z",\n  "event": "PR_EXISTS",\n');
+        appendFileSync(day1, '  "data": "branch=x",\n  "user": "root",\n  "pid": 9\n}\n');
+        appendFileSync(
+          day1,
+          '{"timestamp":"2026-12-01T22:00:01Z","event":"BLOCKED_COMMAND","data":"a\tb","user":"root","pid":9}\n',
+        );
+        await f.waitFor(3);
+        writeFileSync(
+          join(logs, 'audit-20261202.jsonl'),
+          '{\n  "timestamp": "2026-12-01T23:30:00Z",\n  "event": ' +
+            '"SESSION_END",\n  "data": "",\n  "user": "root",\n  "pid": 9\n}\n',
+        );
+        const lines = await f.waitFor(4);
+        assert.equal(await f.stop(), 0, f.stderr());
+        assert.deepEqual(lines.slice(1), [
+          '{"timestamp":"2026-12-01T22:00:00Z","event":"PR_EXISTS","data":"branch=x","user":"root","pid":9}',
+          '{"timestamp":"2026-12-01T22:00:01Z","event":"BLOCKED_COMMAND","data":"a\\tb","user":"root","pid":9}',
+          '{"timestamp":"2026-12-01T23:30:00Z","event":"SESSION_END","data":"","user":"root","pid":9}',
+        ]);
+        assert.doesNotMatch(f.stderr(), /warning/);
+      } finally {
+        await f.stop();
+        t.cleanup();
+      }
+    },
+  );
 
   it('-f follows the JS AuditLog of a project', async () => {
     const t = project();

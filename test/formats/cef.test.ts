@@ -48,7 +48,8 @@ describe('CEF records (Loki Mode toCEF mapping, ArcSight CEF escaping, the chain
   it('keeps numbers exactly as written: a big integer, -0.0, 1.0, NaN in details', () => {
     const text =
       '{"timestamp": "2026-02-01T00:00:00+00:00", "action": "x", "success": true, ' +
-      '"details": {"big": 18446744073709551617, "neg": -0.0, "one": 1.0, "nan": NaN, "arr": [18446744073709551617, "a,b"]}}';
+      '"details": {"big": 18446744073709551617, "neg": -0.0, "one": ' +
+      '1.0, "nan": NaN, "arr": [18446744073709551617, "a,b"]}}';
     const r = parseCef(cefRecord(entryOf(text), device));
     assert.equal(r.ext.get('loki.big'), '18446744073709551617');
     assert.equal(r.ext.get('loki.neg'), '-0.0');

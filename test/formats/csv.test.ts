@@ -28,12 +28,15 @@ describe('csv cells', () => {
     assert.equal(row.split('\n').length, 2);
   });
 
-  it('neutralises the fullwidth and small forms of = + - @ (an IME types them; spreadsheets read them as ASCII)', () => {
-    for (const sign of ['\uff1d', '\uff0b', '\uff0d', '\uff20', '\ufe66', '\ufe62', '\ufe63', '\ufe6b']) {
-      const cell = `${sign}HYPERLINK("http://evil")`;
-      assert.equal(csvCell(cell), `"'${cell.replace(/"/g, '""')}"`, `U+${sign.charCodeAt(0).toString(16)}`);
-    }
-  });
+  it(
+    'neutralises the fullwidth and small forms of = + - @ ' + '(an IME types them; spreadsheets read them as ASCII)',
+    () => {
+      for (const sign of ['\uff1d', '\uff0b', '\uff0d', '\uff20', '\ufe66', '\ufe62', '\ufe63', '\ufe6b']) {
+        const cell = `${sign}HYPERLINK("http://evil")`;
+        assert.equal(csvCell(cell), `"'${cell.replace(/"/g, '""')}"`, `U+${sign.charCodeAt(0).toString(16)}`);
+      }
+    },
+  );
 
   it('neutralises a formula after leading white space (spreadsheets trim it), ASCII or Unicode', () => {
     for (const lead of [' ', '   ', '\u00a0', '\u3000', '\u2003 ']) {
@@ -49,26 +52,29 @@ describe('csv cells', () => {
       assert.equal(csvCell(s), s);
   });
 
-  it("numbers are exactly as the line holds them: beyond 2^53, 1.0, -0.0, 1E5, NaN, ±Infinity (as Loki Mode's CSV)", () => {
-    const line = writerLine({
-      resource_id: EXACT_NUMBERS.negZero,
-      user_id: EXACT_NUMBERS.big,
-      token_id: EXACT_NUMBERS.nan,
-      ip_address: EXACT_NUMBERS.negInf,
-      details: EXACT_DETAILS,
-      seq: EXACT_NUMBERS.huge,
-      ratio: EXACT_NUMBERS.one,
-    });
-    const quoted = (s: string) => `"${s.replace(/"/g, '""')}"`;
-    assert.equal(
-      csvRow(readEntryOf(line)),
-      [
-        '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,success,login,auth',
-        '-0.0,18446744073709551617,NaN,-Infinity,,true,',
-        quoted(EXACT_DETAILS_COMPACT),
-        quoted('{"seq":123456789012345678901234567890,"ratio":1.0}'),
-        ',audit-2026-02-01.jsonl,1,,\n', // not read through a chain tracker: verified unknown (empty)
-      ].join(','),
-    );
-  });
+  it(
+    'numbers are exactly as the line holds them: beyond ' + "2^53, 1.0, -0.0, 1E5, NaN, ±Infinity (as Loki Mode's CSV)",
+    () => {
+      const line = writerLine({
+        resource_id: EXACT_NUMBERS.negZero,
+        user_id: EXACT_NUMBERS.big,
+        token_id: EXACT_NUMBERS.nan,
+        ip_address: EXACT_NUMBERS.negInf,
+        details: EXACT_DETAILS,
+        seq: EXACT_NUMBERS.huge,
+        ratio: EXACT_NUMBERS.one,
+      });
+      const quoted = (s: string) => `"${s.replace(/"/g, '""')}"`;
+      assert.equal(
+        csvRow(readEntryOf(line)),
+        [
+          '2026-02-01T00:00:00+00:00,auth.login,warning,18446744073709551617,success,login,auth',
+          '-0.0,18446744073709551617,NaN,-Infinity,,true,',
+          quoted(EXACT_DETAILS_COMPACT),
+          quoted('{"seq":123456789012345678901234567890,"ratio":1.0}'),
+          ',audit-2026-02-01.jsonl,1,,\n', // not read through a chain tracker: verified unknown (empty)
+        ].join(','),
+      );
+    },
+  );
 });

@@ -14,8 +14,10 @@ describe('Splunk HEC events (Loki Mode envelope, the chain in indexed fields)', 
     const e = entryOf(line11, { file: 'audit-2026-11-17.jsonl', line: 11, prevHash: PREV });
     assert.equal(
       hecEvent(e, { host: 'vm', index: 'audit' }),
-      `{"time":1794882390.133741,"host":"vm","source":"loki-mode","sourcetype":"loki:audit","index":"audit","event":${line11},` +
-        `"fields":{"chain_hash":"589182c73f0417fa0509d7e1d6ef895b960dd713659488ea24e72a5cc831e6db","prev_hash":"${PREV}",` +
+      `{"time":1794882390.133741,"host":"vm","source":"loki-mode",` +
+        `"sourcetype":"loki:audit","index":"audit","event":${line11},` +
+        `"fields":{"chain_hash":"589182c73f0417fa0509d7e1d6ef895b960dd713659488ea24e72a5cc831e6db",` +
+        `"prev_hash":"${PREV}",` +
         '"file":"audit-2026-11-17.jsonl","line":"11"}}',
     );
     assert.equal(Date.parse('2026-11-17T02:26:30.133741+00:00'), 1794882390133);
@@ -32,7 +34,9 @@ describe('Splunk HEC events (Loki Mode envelope, the chain in indexed fields)', 
   });
 
   it('keeps big integers, 1.0 and -0.0 as written; NaN/Infinity become strings (JSON has none); one line', () => {
-    const text = `{"timestamp": "x", "action": "a", "details": {"big": 18446744073709551617, "f": 1.0, "z": -0.0, "n": NaN, "i": -Infinity, "s": ${JSON.stringify(HOSTILE)}}}`;
+    const text =
+      `{"timestamp": "x", "action": "a", "details": {"big": 18446744073709551617, ` +
+      `"f": 1.0, "z": -0.0, "n": NaN, "i": -Infinity, "s": ${JSON.stringify(HOSTILE)}}}`;
     const out = hecEvent(entryOf(text, { prevHash: PREV }));
     assert.doesNotMatch(out, RAW_CONTROL);
     assert.match(out, /"big": 18446744073709551617, "f": 1\.0, "z": -0\.0, "n": "NaN", "i": "-Infinity"/);

@@ -43,11 +43,14 @@ describe('LEEF 2.0 records (IBM QRadar), with the chain', () => {
     );
   });
 
-  it('devTime: milliseconds cut, not rounded, the offset kept; none for a time that is not ISO 8601 with offset', () => {
-    assert.equal(leefDevTime('2026-02-01T23:59:59.999999Z'), '2026-02-01T23:59:59.999+00:00');
-    assert.equal(leefDevTime('2026-02-01T10:00:00-05:00'), '2026-02-01T10:00:00.000-05:00');
-    assert.equal(leefDevTime('yesterday'), undefined);
-  });
+  it(
+    'devTime: milliseconds cut, not rounded, the offset ' + 'kept; none for a time that is not ISO 8601 with offset',
+    () => {
+      assert.equal(leefDevTime('2026-02-01T23:59:59.999999Z'), '2026-02-01T23:59:59.999+00:00');
+      assert.equal(leefDevTime('2026-02-01T10:00:00-05:00'), '2026-02-01T10:00:00.000-05:00');
+      assert.equal(leefDevTime('yesterday'), undefined);
+    },
+  );
 
   it('hostile strings in every mapped field round-trip through a LEEF parser; no attribute or record is forged', () => {
     const text = JSON.stringify({

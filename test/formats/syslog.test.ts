@@ -239,37 +239,41 @@ describe('syslog: hostile fields never break the message', () => {
         }
   });
 
-  it('syslog and rfc3164: a 10 KB actor is shortened with a marker; chain hash, file and line still follow, within the limit', () => {
-    for (const layout of ['syslog', 'rfc3164'] as const)
-      for (const maxBytes of [256, 1024, 2048])
-        for (const actor of HOSTILE_ACTORS) {
-          const e = entry({ ...base, user_id: actor, success: false, error: `err ${actor}`, _integrity_hash: HASH });
-          const line = new SyslogFormatter({ layout, hostname: 'host1', maxBytes }).format(e);
-          const what = `${layout} max ${maxBytes}, actor ${JSON.stringify(actor.slice(0, 12))}…`;
-          assert.ok(Buffer.byteLength(line) - '<132>'.length <= maxBytes, what);
-          // eslint-disable-next-line no-control-regex
-          assert.doesNotMatch(line, /[\u0000-\u001f\u007f]/, what);
-          const msg = layout === 'syslog' ? line.slice('<132>'.length) : line.slice(line.indexOf(': ') + 2);
-          const kv = parseKeyValues(msg);
-          const keys = kv.map(([k]) => k).filter((k) => k !== 'error');
-          assert.deepEqual(
-            keys,
-            ['time', 'event', 'level', 'actor', 'outcome', 'chain_hash', 'file', 'line', 'entry'],
-            what,
-          );
-          const m = new Map(kv);
-          assert.equal(m.get('time'), base.timestamp, what);
-          assert.equal(m.get('chain_hash'), HASH, what);
-          assert.equal(m.get('file'), 'audit-2026-02-01.jsonl', what);
-          assert.equal(m.get('line'), '7', what);
-          assert.equal(m.get('level'), 'error', what);
-          if (actor.length > 1000) assert.match(m.get('actor')!, /…(\[truncated \d+ bytes\])?$/, what);
-          if (maxBytes >= 1024 && actor.length > 1000) {
-            assert.match(m.get('actor')!, /…\[truncated \d+ bytes\]$/, what);
-            assert.ok(Buffer.byteLength(m.get('actor')!) <= 128, what);
+  it(
+    'syslog and rfc3164: a 10 KB actor is shortened with a marker; ' +
+      'chain hash, file and line still follow, within the limit',
+    () => {
+      for (const layout of ['syslog', 'rfc3164'] as const)
+        for (const maxBytes of [256, 1024, 2048])
+          for (const actor of HOSTILE_ACTORS) {
+            const e = entry({ ...base, user_id: actor, success: false, error: `err ${actor}`, _integrity_hash: HASH });
+            const line = new SyslogFormatter({ layout, hostname: 'host1', maxBytes }).format(e);
+            const what = `${layout} max ${maxBytes}, actor ${JSON.stringify(actor.slice(0, 12))}…`;
+            assert.ok(Buffer.byteLength(line) - '<132>'.length <= maxBytes, what);
+            // eslint-disable-next-line no-control-regex
+            assert.doesNotMatch(line, /[\u0000-\u001f\u007f]/, what);
+            const msg = layout === 'syslog' ? line.slice('<132>'.length) : line.slice(line.indexOf(': ') + 2);
+            const kv = parseKeyValues(msg);
+            const keys = kv.map(([k]) => k).filter((k) => k !== 'error');
+            assert.deepEqual(
+              keys,
+              ['time', 'event', 'level', 'actor', 'outcome', 'chain_hash', 'file', 'line', 'entry'],
+              what,
+            );
+            const m = new Map(kv);
+            assert.equal(m.get('time'), base.timestamp, what);
+            assert.equal(m.get('chain_hash'), HASH, what);
+            assert.equal(m.get('file'), 'audit-2026-02-01.jsonl', what);
+            assert.equal(m.get('line'), '7', what);
+            assert.equal(m.get('level'), 'error', what);
+            if (actor.length > 1000) assert.match(m.get('actor')!, /…(\[truncated \d+ bytes\])?$/, what);
+            if (maxBytes >= 1024 && actor.length > 1000) {
+              assert.match(m.get('actor')!, /…\[truncated \d+ bytes\]$/, what);
+              assert.ok(Buffer.byteLength(m.get('actor')!) <= 128, what);
+            }
           }
-        }
-  });
+    },
+  );
 });
 
 describe('SyslogFormatter cef and leef layouts: the RFC 5424 header, the record as MSG', () => {
@@ -281,7 +285,8 @@ describe('SyslogFormatter cef and leef layouts: the RFC 5424 header, the record 
       assert.match(
         line,
         new RegExp(
-          `^<132>1 2026-02-01T00:21:36\\.451467\\+00:00 h loki-audit - auth\\.login - ${layout === 'cef' ? 'CEF:0' : 'LEEF:2\\.0'}\\|Autonomi\\|Loki Mode\\|9\\|login\\|`,
+          `^<132>1 2026-02-01T00:21:36\\.451467\\+00:00 h loki-audit - auth\\.login - ` +
+            `${layout === 'cef' ? 'CEF:0' : 'LEEF:2\\.0'}\\|Autonomi\\|Loki Mode\\|9\\|login\\|`,
         ),
       );
       assert.ok(Buffer.byteLength(line.slice('<132>'.length)) <= 1024, String(Buffer.byteLength(line)));

@@ -142,7 +142,8 @@ let lineNo = 0;
 for (let start = 0, nl = data.indexOf(10); nl >= 0; start = nl + 1, nl = data.indexOf(10, start)) {
   lineNo++;
   longest = Math.max(longest, nl - start);
-  const r = canonicalizeEntry(pyStrip(data.toString('utf8', start, nl)), { hashKeys: ['_integrity_hash', 'chain_hash'] });
+  const text = pyStrip(data.toString('utf8', start, nl));
+  const r = canonicalizeEntry(text, { hashKeys: ['_integrity_hash', 'chain_hash'] });
   const computed = createHash('sha256').update(prev + r.canonical).digest('hex');
   if (computed !== r.hashValue) failures.push({ line: lineNo, why: 'computed ' + computed });
   stored.push(r.hashValue);

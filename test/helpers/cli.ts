@@ -129,7 +129,8 @@ export function assertExit(r: CliResult, code: number, what = ''): CliResult {
   assert.equal(
     r.code,
     code,
-    `${what ? what + ': ' : ''}exit ${r.code}, expected ${code}\nstderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 2000)}`,
+    `${what ? what + ': ' : ''}exit ${r.code}, expected ` +
+      `${code}\nstderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 2000)}`,
   );
   return r;
 }

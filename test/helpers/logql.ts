@@ -134,7 +134,8 @@ export function parseLogQL(q: string): LogQuery {
   }
   if (!selector.length || selector.every((m) => m.op !== '=' && !(m.op === '=~' && !m.re!.test(''))))
     throw new LogQLParseError(
-      'parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will',
+      'parse error : queries require at least one regexp or equality matcher that does not have an ' +
+        'empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will',
     );
   const stages: Stage[] = [];
   for (;;) {

@@ -452,7 +452,8 @@ export class LokiReceiver {
         .writeHead(413, { 'content-type': 'text/html' })
         .end(
           '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n' +
-            '<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+            '<center><h1>413 Request Entity Too ' +
+            'Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
         );
     }
     this.largestBodyTaken = Math.max(this.largestBodyTaken, size);
@@ -522,7 +523,8 @@ export class LokiReceiver {
         const ms = ts.length > 6 ? Number(ts.slice(0, -6)) : 0;
         if (ms < now - 7 * DAY) {
           errors.push(
-            `entry for stream '${ls}' has timestamp too old: ${new Date(ms).toISOString()}, oldest acceptable timestamp is: ${new Date(now - 7 * DAY).toISOString()}`,
+            `entry for stream '${ls}' has timestamp too old: ${new Date(ms).toISOString()}, ` +
+              `oldest acceptable timestamp is: ${new Date(now - 7 * DAY).toISOString()}`,
           );
           continue;
         }
@@ -532,7 +534,8 @@ export class LokiReceiver {
         }
         if (line.length * 3 > 256 * 1024 && Buffer.byteLength(line) > 256 * 1024) {
           errors.push(
-            `Max entry size '${256 * 1024}' bytes exceeded for stream '${ls}' while adding an entry with length '${Buffer.byteLength(line)}' bytes`,
+            `Max entry size '${256 * 1024}' bytes exceeded for stream '${ls}' ` +
+              `while adding an entry with length '${Buffer.byteLength(line)}' bytes`,
           );
           continue;
         }
@@ -613,7 +616,8 @@ export class LokiReceiver {
       return this.reply(
         res,
         400,
-        `the query time range exceeds the limit (query length: ${goDuration(lengthMs)}, limit: ${promDuration(maxLengthMs)})`,
+        `the query time range exceeds the limit (query length: ` +
+          `${goDuration(lengthMs)}, limit: ${promDuration(maxLengthMs)})`,
       );
     let q: LogQuery;
     try {
@@ -717,7 +721,8 @@ export class LokiReceiver {
       return this.reply(
         res,
         400,
-        `the query time range exceeds the limit (query length: ${goDuration(lengthMs)}, limit: ${promDuration(maxLengthMs)})`,
+        `the query time range exceeds the limit (query length: ` +
+          `${goDuration(lengthMs)}, limit: ${promDuration(maxLengthMs)})`,
       );
     let q: LogQuery | null = null;
     try {

@@ -111,14 +111,18 @@ export async function startRsyslog(
         // speak; certvalid wants a client certificate signed by the CA.
         `input(type="imrelp" address="127.0.0.1" port="${port}" ruleset="relp"${
           options.tls
-            ? ` tls="on" tls.caCert="${options.tls.ca}" tls.myCert="${options.tls.cert}" tls.myPrivKey="${options.tls.key}" tls.authMode="certvalid"`
+            ? ` tls="on" tls.caCert="${options.tls.ca}" tls.myCert="${options.tls.cert}" ` +
+              `tls.myPrivKey="${options.tls.key}" tls.authMode="certvalid"`
             : ''
         })`,
       ]
     : options.tls
       ? [
-          `global(DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${options.tls.ca}" DefaultNetstreamDriverCertFile="${options.tls.cert}" DefaultNetstreamDriverKeyFile="${options.tls.key}")`,
-          `module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="${options.tls.requireClientCert ? 'x509/certvalid' : 'anon'}")`,
+          `global(DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="${options.tls.ca}" ` +
+            `DefaultNetstreamDriverCertFile="${options.tls.cert}" ` +
+            `DefaultNetstreamDriverKeyFile="${options.tls.key}")`,
+          `module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" ` +
+            `StreamDriver.AuthMode="${options.tls.requireClientCert ? 'x509/certvalid' : 'anon'}")`,
           `input(type="imtcp" address="127.0.0.1" port="${port}" supportOctetCountedFraming="on")`,
         ]
       : [
@@ -131,7 +135,9 @@ export async function startRsyslog(
     `global(workDirectory="${work}" maxMessageSize="64k")`,
     'main_queue(queue.workerThreads="1")',
     ...inputLines,
-    'template(name="t" type="string" string="%pri%\\t%syslogfacility-text%\\t%syslogseverity-text%\\t%timereported:::date-rfc3339%\\t%hostname%\\t%app-name%\\t%procid%\\t%msgid%\\t%structured-data%\\t%msg%\\n")',
+    'template(name="t" type="string" ' +
+      'string="%pri%\\t%syslogfacility-text%\\t%syslogseverity-text%\\t%timereported:::date-rfc3339%' +
+      '\\t%hostname%\\t%app-name%\\t%procid%\\t%msgid%\\t%structured-data%\\t%msg%\\n")',
     options.relp
       ? `ruleset(name="relp" queue.type="Direct") { action(type="omfile" file="${out}" template="t") }`
       : `*.* action(type="omfile" file="${out}" template="t")`,

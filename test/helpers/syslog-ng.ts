@@ -82,7 +82,8 @@ export async function startSyslogNg(options: { cefOfJson?: boolean } = {}): Prom
       // to the largest message the tests send.
       'options { stats-freq(0); keep-hostname(yes); use-dns(no); log-msg-size(1048576); };',
       `source s_net { syslog(ip("127.0.0.1") port(${port}) transport("tcp") max-connections(100)); };`,
-      `destination d_msg { file("${out}" flush-lines(1) template("$(format-json --scope rfc5424 --scope nv-pairs --key MSG)\\n")); };`,
+      `destination d_msg { file("${out}" flush-lines(1) template("$(format-json ` +
+        `--scope rfc5424 --scope nv-pairs --key MSG)\\n")); };`,
       'log { source(s_net); destination(d_msg); };',
       ...(options.cefOfJson
         ? [

@@ -34,7 +34,8 @@ describe('checkpoint output', () => {
   it('the key pair: both paths, which one stays secret and which one verify takes', () => {
     assert.equal(
       formatKeyPairWritten({ privateKey: '/etc/loki-audit/cp.key', publicKey: '/etc/loki-audit/cp.key.pub' }),
-      'wrote /etc/loki-audit/cp.key (private, keep it secret) and /etc/loki-audit/cp.key.pub (for verify --public-key)\n',
+      'wrote /etc/loki-audit/cp.key (private, keep it secret) ' +
+        'and /etc/loki-audit/cp.key.pub (for verify --public-key)\n',
     );
   });
 });

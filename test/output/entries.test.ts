@@ -75,12 +75,15 @@ describe('EntryPrinter', () => {
     );
   });
 
-  it('json: a line with NaN stays valid JSON, NaN and ±Infinity (only) as null, big integers and 1.0 as written', async () => {
-    const line = writerLine({ user_id: EXACT_NUMBERS.big, details: EXACT_DETAILS });
-    const out = (await printed('json', [line], false)).toString('utf8');
-    const want = line.replace(': NaN', ': null').replace(': Infinity', ': null').replace(': -Infinity', ': null');
-    assert.equal(out, `[\n${want}\n]\n`);
-    assert.ok(JSON.parse(out));
-    assert.match(out, /"user_id": 18446744073709551617, .*"one": 1\.0, "negZero": -0\.0, "exp": 1E5/);
-  });
+  it(
+    'json: a line with NaN stays valid JSON, NaN and ' + '±Infinity (only) as null, big integers and 1.0 as written',
+    async () => {
+      const line = writerLine({ user_id: EXACT_NUMBERS.big, details: EXACT_DETAILS });
+      const out = (await printed('json', [line], false)).toString('utf8');
+      const want = line.replace(': NaN', ': null').replace(': Infinity', ': null').replace(': -Infinity', ': null');
+      assert.equal(out, `[\n${want}\n]\n`);
+      assert.ok(JSON.parse(out));
+      assert.match(out, /"user_id": 18446744073709551617, .*"one": 1\.0, "negZero": -0\.0, "exp": 1E5/);
+    },
+  );
 });

@@ -65,21 +65,24 @@ describe(
   'progress on a terminal, never over results or into a pipe',
   { skip: hasScript ? false : 'util-linux script not installed' },
   () => {
-    it('summary: while checking the chain (reading alongside), or reading alone; not with --json, not piped', async () => {
-      // The chain check and the count run side by side: one progress line, the check's.
-      const both = onTty(`node ${BIN} summary --all --dir ${DIR}`);
-      assert.match(both, /checking chain: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/);
-      assert.doesNotMatch(both, /reading:/);
-      assert.match(
-        onTty(`node ${BIN} summary --all --dir ${DIR} --no-chain`),
-        /reading: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/,
-      );
-      assert.doesNotMatch(onTty(`node ${BIN} summary --all --dir ${DIR} --json`), /reading:|checking chain:/);
-      const piped = await runCli(['summary', '--all', '--dir', DIR]);
-      assert.equal(piped.code, 0, piped.stderr);
-      assert.doesNotMatch(piped.stderr + piped.stdout, /reading:/);
-      assert.match(piped.stdout, /^total\t150$/m, 'the summary itself is there');
-    });
+    it(
+      'summary: while checking the chain (reading alongside), ' + 'or reading alone; not with --json, not piped',
+      async () => {
+        // The chain check and the count run side by side: one progress line, the check's.
+        const both = onTty(`node ${BIN} summary --all --dir ${DIR}`);
+        assert.match(both, /checking chain: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/);
+        assert.doesNotMatch(both, /reading:/);
+        assert.match(
+          onTty(`node ${BIN} summary --all --dir ${DIR} --no-chain`),
+          /reading: 3\/3 files, \d+\/\d+ MB, \d+ MB\/s, ETA \d+s/,
+        );
+        assert.doesNotMatch(onTty(`node ${BIN} summary --all --dir ${DIR} --json`), /reading:|checking chain:/);
+        const piped = await runCli(['summary', '--all', '--dir', DIR]);
+        assert.equal(piped.code, 0, piped.stderr);
+        assert.doesNotMatch(piped.stderr + piped.stdout, /reading:/);
+        assert.match(piped.stdout, /^total\t150$/m, 'the summary itself is there');
+      },
+    );
 
     it('search and export: only when results go to a file', () => {
       const t = tempDir();
@@ -109,12 +112,14 @@ describe(
       await rx.start();
       try {
         const out = await onTtyAsync(
-          `node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --batch-entries 20 --state ${join(t.dir, 's.json')}`,
+          `node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ` +
+            `ingest --batch-entries 20 --state ${join(t.dir, 's.json')}`,
         );
         assert.match(out, /forwarding: \d+\/3 files, \d+\/\d+ MB/);
         assert.match(out, /150 delivered/);
         const json = await onTtyAsync(
-          `node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ingest --json --reset-state --state ${join(t.dir, 's.json')}`,
+          `node ${BIN} forward --dir ${DIR} --loki ${rx.url} --timestamp ` +
+            `ingest --json --reset-state --state ${join(t.dir, 's.json')}`,
         );
         assert.doesNotMatch(json, /forwarding:/);
         assert.match(json, /"delivered": ?150/, 'the run did forward');

@@ -35,7 +35,8 @@ describe('tail diagnostics', () => {
     );
     assert.equal(
       out,
-      `loki-audit: CHAIN BREAK at audit-2026-02-01.jsonl:5: hash-mismatch (expected ${'a'.repeat(64)}, stored \\x1b[2J\\u202e\\u{e0041})\n`,
+      `loki-audit: CHAIN BREAK at audit-2026-02-01.jsonl:5: hash-mismatch ` +
+        `(expected ${'a'.repeat(64)}, stored \\x1b[2J\\u202e\\u{e0041})\n`,
     );
   });
 

@@ -15,7 +15,8 @@ describe('LineWarnings', () => {
     assert.match(out[21], /^warning: 1000 lines /);
     assert.equal(
       out[22],
-      'warning: 1214 more line(s) that are not entries not shown (the first 20 were; the last at audit-2026-01-01.jsonl:1234)',
+      'warning: 1214 more line(s) that are not entries not shown ' +
+        '(the first 20 were; the last at audit-2026-01-01.jsonl:1234)',
     );
     assert.equal(w.total, 1234);
   });

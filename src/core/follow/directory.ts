@@ -211,7 +211,9 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
             type: 'notice',
             notice: {
               kind: 'truncated',
-              message: `${cur.name} was truncated (${st.size} < ${cur.splitter.position} bytes): reading it again from the start`,
+              message:
+                `${cur.name} was truncated (${st.size} < ` +
+                `${cur.splitter.position} bytes): reading it again from the start`,
               file: cur.name,
             },
           };
@@ -227,7 +229,9 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
               type: 'notice',
               notice: {
                 kind: 'torn',
-                message: `${cur.name} ends with an incomplete line (${cur.splitter.pending} bytes without newline): not shown`,
+                message:
+                  `${cur.name} ends with an incomplete line ` +
+                  `(${cur.splitter.pending} bytes without newline): not shown`,
                 file: cur.name,
               },
             };

@@ -136,6 +136,8 @@ export async function locate(files: AuditFile[], p: Position): Promise<{ index: 
   }
   throw new StateError(
     'mismatch',
-    `the last forwarded entry (${p.file}:${p.line}, offset ${p.entryOffset}${p.chainHash ? `, chain hash ${p.chainHash.slice(0, 12)}…` : ''}) is no longer in the directory: the file was rewritten or removed. Nothing was re-sent`,
+    `the last forwarded entry (${p.file}:${p.line}, offset ` +
+      `${p.entryOffset}${p.chainHash ? `, chain hash ${p.chainHash.slice(0, 12)}…` : ''}) is no longer ` +
+      `in the directory: the file was rewritten or removed. Nothing was re-sent`,
   );
 }

@@ -44,7 +44,8 @@ export class UnsafeFileError extends Error {
   ) {
     super(
       why === 'symlink'
-        ? `refusing to write ${path}: it is a symbolic link (loki-audit never writes through a link; remove it or give the real path)`
+        ? `refusing to write ${path}: it is a symbolic link (loki-audit ` +
+            `never writes through a link; remove it or give the real path)`
         : `refusing to write ${path}: it is ${what}, not a regular file`,
     );
     this.name = 'UnsafeFileError';
@@ -60,7 +61,8 @@ export class DiskFullError extends Error {
     readonly restored = true,
   ) {
     super(
-      `disk full writing ${path} (${code === 'EDQUOT' ? 'EDQUOT, disk quota exceeded' : 'ENOSPC, no space left on device'}): ` +
+      `disk full writing ${path} ` +
+        `(${code === 'EDQUOT' ? 'EDQUOT, disk quota exceeded' : 'ENOSPC, no space left on device'}): ` +
         (restored ? 'nothing was half-written' : 'the partial write could not be removed either'),
     );
     this.name = 'DiskFullError';

@@ -78,7 +78,8 @@ async function lockFd(fd: number, path: string, timeoutS: number): Promise<boole
         ? resolve()
         : reject(
             new Error(
-              `could not lock ${path}${code === 1 ? ` within ${timeoutS} s` : ''}: ${err.trim() || `flock exited ${code}`}`,
+              `could not lock ${path}${code === 1 ? ` within ${timeoutS} s` : ''}: ` +
+                `${err.trim() || `flock exited ${code}`}`,
             ),
           ),
     );

@@ -177,7 +177,8 @@ export function checkLokiHeaders(
     const at = auth.token.search(/[^\x21-\x7e]/);
     if (at >= 0)
       throw new LokiConfigError(
-        `the Loki bearer token has a character an HTTP header cannot carry (a space, control or non-ASCII character, at position ${at + 1}); check the token file or variable`,
+        `the Loki bearer token has a character an HTTP header cannot carry (a space, control ` +
+          `or non-ASCII character, at position ${at + 1}); check the token file or variable`,
       );
   }
   if (auth.kind === 'basic') {
@@ -353,13 +354,17 @@ export class LokiPushClient {
       if (ms < now - this.limits.rejectOldSamplesMaxAgeMs) {
         return {
           ok: false,
-          reason: `timestamp too old for Loki (older than ${this.limits.rejectOldSamplesMaxAgeMs / 3600_000}h, reject_old_samples_max_age); use --timestamp ingest to send it with the ingestion time`,
+          reason:
+            `timestamp too old for Loki (older than ${this.limits.rejectOldSamplesMaxAgeMs / 3600_000}h, ` +
+            `reject_old_samples_max_age); use --timestamp ingest to send it with the ingestion time`,
         };
       }
       if (ms > now + this.limits.creationGracePeriodMs) {
         return {
           ok: false,
-          reason: `timestamp too new for Loki (more than ${this.limits.creationGracePeriodMs / 60_000}m ahead, creation_grace_period)`,
+          reason:
+            `timestamp too new for Loki (more than ` +
+            `${this.limits.creationGracePeriodMs / 60_000}m ahead, creation_grace_period)`,
         };
       }
     }

@@ -184,7 +184,9 @@ export class LokiQueryClient implements ForwardedCopy {
           continue;
         }
         throw new LokiQueryError(
-          `more than ${limit} entries in Loki share the timestamp ${last} ns: one page (limit ${limit}, Loki's max_entries_limit_per_query) cannot hold them; raise max_entries_limit_per_query in Loki and --loki-entry-limit`,
+          `more than ${limit} entries in Loki share the timestamp ${last} ns: one ` +
+            `page (limit ${limit}, Loki's max_entries_limit_per_query) cannot hold ` +
+            `them; raise max_entries_limit_per_query in Loki and --loki-entry-limit`,
         );
       }
       boundary = new Set(page.filter((e) => e.tsNs === last).map((e) => e.key));

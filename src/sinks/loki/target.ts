@@ -244,7 +244,9 @@ export class LokiTarget implements ForwardTarget {
         ok: false,
         retryable: false,
         refusal: 'entries',
-        error: `${r.error}: this entry alone makes a push of ${body.length} bytes (compressed), and the receiver took one of ${this.smallestTaken}`,
+        error:
+          `${r.error}: this entry alone makes a push of ${body.length} bytes ` +
+          `(compressed), and the receiver took one of ${this.smallestTaken}`,
       };
     const { refusal, refusedEntries } = r;
     const error = refusal === 'path' ? `${r.error} (POST ${this.client.endpoint})` : r.error;

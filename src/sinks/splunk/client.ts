@@ -100,7 +100,8 @@ function checkToken(token: string): void {
   const at = token.search(/[^\x21-\x7e]/);
   if (at >= 0)
     throw new HecConfigError(
-      `the HEC token has a character an HTTP header cannot carry (a space, control or non-ASCII character, at position ${at + 1}); check the token file or variable`,
+      `the HEC token has a character an HTTP header cannot carry (a space, control or ` +
+        `non-ASCII character, at position ${at + 1}); check the token file or variable`,
     );
 }
 
@@ -296,7 +297,9 @@ export class HecClient {
         return {
           ok: false,
           retryable: true,
-          error: `batch (ackId ${ackId}) not acknowledged within ${this.config.ackTimeoutMs ?? 60_000} ms (${last}): sending it again`,
+          error:
+            `batch (ackId ${ackId}) not acknowledged within ` +
+            `${this.config.ackTimeoutMs ?? 60_000} ms (${last}): sending it again`,
         };
     }
   }

@@ -144,7 +144,8 @@ export class HecTarget implements ForwardTarget {
         retryable: false,
         refusal: 'target',
         error:
-          'HEC answered without an ackId: indexer acknowledgement is off for this token (turn it on, or forward without --splunk-hec-ack)',
+          'HEC answered without an ackId: indexer acknowledgement is off ' +
+          'for this token (turn it on, or forward without --splunk-hec-ack)',
       };
     this.credentialsRefused = !r.ok && !r.retryable && r.refusal === 'credentials';
     if (r.ok) {
@@ -157,7 +158,9 @@ export class HecTarget implements ForwardTarget {
         ok: false,
         retryable: false,
         refusal: 'entries',
-        error: `${r.error}: this entry alone makes a body of ${body.length} bytes (compressed), and HEC took one of ${this.smallestTaken}`,
+        error:
+          `${r.error}: this entry alone makes a body of ${body.length} ` +
+          `bytes (compressed), and HEC took one of ${this.smallestTaken}`,
       };
     return r;
   }

@@ -184,7 +184,8 @@ export class SyslogSender {
         const onClose = () =>
           done(
             new Error(
-              'the server closed the TLS connection right after the handshake (client certificate required or refused?)',
+              'the server closed the TLS connection right after the ' +
+                'handshake (client certificate required or refused?)',
             ),
           );
         socket.once('close', onClose);

@@ -111,7 +111,9 @@ export class SyslogTarget implements ForwardTarget {
           ok: false,
           retryable: false,
           refusal: 'tls-trust',
-          error: `${this.sender.endpoint}: TLS: the server is not trusted: ${trust} (${code}); give its CA with --ca FILE`,
+          error:
+            `${this.sender.endpoint}: TLS: the server is not ` +
+            `trusted: ${trust} (${code}); give its CA with --ca FILE`,
         };
       return {
         ok: false,

@@ -160,21 +160,24 @@ describe('batches', () => {
   });
   after(() => t.cleanup());
 
-  it('closes at the count: full batches, then the rest when the lines end; each position after its last line', async () => {
-    const closed = await collect(batches(fromFiles(), new RecordingTarget(150), opts()));
-    assert.deepEqual(sizes(closed), [150, 150, 100]);
-    assert.deepEqual(
-      closed.map((c) => [c.end?.raw.line, c.position?.line, c.position?.lineSha256]),
-      [150, 300, 400].map((n) => [n, n, sha256(lines[n - 1])]),
-    );
-    const texts = closed.flatMap((c) => (c.batch as unknown as { texts: string[] }).texts);
-    assert.deepEqual(texts, lines);
-    assert.deepEqual(
-      closed.map((c) => c.journal.entries(1 << 20).map((e) => e.line)),
-      [0, 150, 300].map((from) => Array.from({ length: from === 300 ? 100 : 150 }, (_, i) => from + i + 1)),
-    );
-    for (const c of closed) c.journal.release();
-  });
+  it(
+    'closes at the count: full batches, then the rest ' + 'when the lines end; each position after its last line',
+    async () => {
+      const closed = await collect(batches(fromFiles(), new RecordingTarget(150), opts()));
+      assert.deepEqual(sizes(closed), [150, 150, 100]);
+      assert.deepEqual(
+        closed.map((c) => [c.end?.raw.line, c.position?.line, c.position?.lineSha256]),
+        [150, 300, 400].map((n) => [n, n, sha256(lines[n - 1])]),
+      );
+      const texts = closed.flatMap((c) => (c.batch as unknown as { texts: string[] }).texts);
+      assert.deepEqual(texts, lines);
+      assert.deepEqual(
+        closed.map((c) => c.journal.entries(1 << 20).map((e) => e.line)),
+        [0, 150, 300].map((from) => Array.from({ length: from === 300 ? 100 : 150 }, (_, i) => from + i + 1)),
+      );
+      for (const c of closed) c.journal.release();
+    },
+  );
 
   it('closes at the bytes: as soon as the entries reach the target batch bytes', async () => {
     const limit = 10_000;

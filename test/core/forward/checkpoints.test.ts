@@ -114,28 +114,31 @@ describe('ForwardCheckpoints', () => {
   }
   const fresh = (): StateFile => ({ version: 1, dir, targets: {} });
 
-  it('signs the head of every 10th acknowledged entry, dead-lettered ones not counted; the signature verifies', async () => {
-    // The third entry of the first batch (entry 3) is dead-lettered: the 10th acknowledged is
-    // entry 11, and of the 40 entries 39 are acknowledged.
-    const { store, report } = await run(fresh(), { 0: [2] });
-    assert.deepEqual(
-      store.pushed.map((c) => [c.statement.head, c.statement.line, c.statement.entries]),
-      [
-        [hashOf(10), 11, 11],
-        [hashOf(20), 21, 21],
-        [hashOf(30), 31, 31],
-      ],
-    );
-    assert.deepEqual([report.signed, report.pushed, report.pending, report.brokenAt], [3, 3, false, null]);
-    const file = readFileSync(join(dir, store.pushed[0].statement.file), 'utf8');
-    assert.equal(store.pushed[0].statement.offset, file.split('\n').slice(0, 11).join('\n').length + 1);
-    const judged = checkpointAnchors(
-      store.pushed.map((c, i) => ({ path: `#${i}`, checkpoint: c })),
-      ed25519VerifyingKey(Buffer.from(pair.publicPem)),
-    );
-    assert.equal(judged.findings.length, 0);
-    assert.equal(judged.anchors.length, 3);
-  });
+  it(
+    'signs the head of every 10th acknowledged entry, ' + 'dead-lettered ones not counted; the signature verifies',
+    async () => {
+      // The third entry of the first batch (entry 3) is dead-lettered: the 10th acknowledged is
+      // entry 11, and of the 40 entries 39 are acknowledged.
+      const { store, report } = await run(fresh(), { 0: [2] });
+      assert.deepEqual(
+        store.pushed.map((c) => [c.statement.head, c.statement.line, c.statement.entries]),
+        [
+          [hashOf(10), 11, 11],
+          [hashOf(20), 21, 21],
+          [hashOf(30), 31, 31],
+        ],
+      );
+      assert.deepEqual([report.signed, report.pushed, report.pending, report.brokenAt], [3, 3, false, null]);
+      const file = readFileSync(join(dir, store.pushed[0].statement.file), 'utf8');
+      assert.equal(store.pushed[0].statement.offset, file.split('\n').slice(0, 11).join('\n').length + 1);
+      const judged = checkpointAnchors(
+        store.pushed.map((c, i) => ({ path: `#${i}`, checkpoint: c })),
+        ed25519VerifyingKey(Buffer.from(pair.publicPem)),
+      );
+      assert.equal(judged.findings.length, 0);
+      assert.equal(judged.anchors.length, 3);
+    },
+  );
 
   it('an entry edited with its hash kept: the checkpoints before it, none after, the break told once', async () => {
     const path = join(dir, `audit-${daysAgo(1)}.jsonl`);

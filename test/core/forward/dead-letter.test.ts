@@ -28,36 +28,39 @@ describe('dead-letter file and batch journal', () => {
   });
   after(() => t.cleanup());
 
-  it('writes one valid JSON line per refused entry: time, target, reason, file, line, chain hash, the exact entry', () => {
-    const path = join(t.dir, 'nested', 'dir', 'dead.jsonl');
-    const dl = new DeadLetterFile(path);
-    const t0 = Date.now();
-    dl.write('loki:http://x', [
-      ...entries.slice(0, -1).map((entry) => ({ entry, reason: 'HTTP 400: bad' })),
-      // A refusal before sending keeps neither the parsed record nor the bytes (the pipeline drops them).
-      { entry: { ...entries.at(-1)!, record: {}, bytes: Buffer.alloc(0) }, reason: 'too old' },
-    ]);
-    const lines = readFileSync(path, 'utf8').split('\n');
-    assert.equal(lines.pop(), '', 'every line ends with a newline');
-    assert.equal(lines.length, entries.length);
-    for (const [i, l] of lines.entries()) {
-      const d = JSON.parse(l);
-      assert.deepEqual(Object.keys(d), ['time', 'target', 'reason', 'file', 'line', 'chain_hash', 'entry']);
-      const e = entries[i];
-      const original = lineOf(audit, e.file, e.line);
-      assert.equal(d.entry, original, `${e.file}:${e.line}`);
-      assert.equal(d.chain_hash, JSON.parse(original)._integrity_hash);
-      assert.deepEqual(
-        [d.target, d.reason, d.file, d.line],
-        ['loki:http://x', i < entries.length - 1 ? 'HTTP 400: bad' : 'too old', e.file, e.line],
-      );
-      const ms = Date.parse(d.time);
-      assert.ok(ms >= t0 - 1 && ms <= Date.now() + 1, d.time);
-    }
-    // Re-serializing would change these: escapes (ensure_ascii) and integers beyond 2^53.
-    assert.ok(entries.some((e) => e.text.includes('\\u')));
-    assert.ok(entries.some((e) => e.text.includes('9007199254740993')));
-  });
+  it(
+    'writes one valid JSON line per refused entry: time, ' + 'target, reason, file, line, chain hash, the exact entry',
+    () => {
+      const path = join(t.dir, 'nested', 'dir', 'dead.jsonl');
+      const dl = new DeadLetterFile(path);
+      const t0 = Date.now();
+      dl.write('loki:http://x', [
+        ...entries.slice(0, -1).map((entry) => ({ entry, reason: 'HTTP 400: bad' })),
+        // A refusal before sending keeps neither the parsed record nor the bytes (the pipeline drops them).
+        { entry: { ...entries.at(-1)!, record: {}, bytes: Buffer.alloc(0) }, reason: 'too old' },
+      ]);
+      const lines = readFileSync(path, 'utf8').split('\n');
+      assert.equal(lines.pop(), '', 'every line ends with a newline');
+      assert.equal(lines.length, entries.length);
+      for (const [i, l] of lines.entries()) {
+        const d = JSON.parse(l);
+        assert.deepEqual(Object.keys(d), ['time', 'target', 'reason', 'file', 'line', 'chain_hash', 'entry']);
+        const e = entries[i];
+        const original = lineOf(audit, e.file, e.line);
+        assert.equal(d.entry, original, `${e.file}:${e.line}`);
+        assert.equal(d.chain_hash, JSON.parse(original)._integrity_hash);
+        assert.deepEqual(
+          [d.target, d.reason, d.file, d.line],
+          ['loki:http://x', i < entries.length - 1 ? 'HTTP 400: bad' : 'too old', e.file, e.line],
+        );
+        const ms = Date.parse(d.time);
+        assert.ok(ms >= t0 - 1 && ms <= Date.now() + 1, d.time);
+      }
+      // Re-serializing would change these: escapes (ensure_ascii) and integers beyond 2^53.
+      assert.ok(entries.some((e) => e.text.includes('\\u')));
+      assert.ok(entries.some((e) => e.text.includes('9007199254740993')));
+    },
+  );
 
   it('appends (a second write keeps the first); nothing to write creates no file', () => {
     const path = join(t.dir, 'append.jsonl');
@@ -137,33 +140,36 @@ describe('dead letters of entries Loki refuses', () => {
     t.cleanup();
   });
 
-  it("the entry lands in the file with Loki's reason and its chain hash, the file mode 600 in a 700 directory", async () => {
-    // The lone entry's batch, as the pipeline ends up with once it has split a refused batch.
-    const batch = target.batch();
-    const journal = new BatchJournal();
-    assert.equal(batch.add(entries[4]), null);
-    journal.add(entries[4]);
-    const out = await deliverWithRetry(target, batch, { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 1000 });
-    assert.equal(out.kind, 'refused');
-    const reason = (out as { error: string }).error;
-    assert.equal(reason, `HTTP 400: entry for stream '{job="loki-audit"}' has timestamp too new: ${refused}`);
-    const path = join(t.dir, 'state', 'dead-letter.jsonl');
-    new DeadLetterFile(path).write(
-      target.id,
-      journal.entries(1 << 20).map((entry) => ({ entry, reason })),
-    );
-    journal.release();
-    const lines = readFileSync(path, 'utf8').split('\n');
-    assert.equal(lines.pop(), '');
-    assert.equal(lines.length, 1);
-    const d = JSON.parse(lines[0]);
-    const original = lineOf(audit, entries[4].file, entries[4].line);
-    assert.deepEqual(
-      [d.target, d.reason, d.chain_hash, d.file, d.line, d.entry],
-      [target.id, reason, JSON.parse(original)._integrity_hash, entries[4].file, entries[4].line, original],
-    );
-    assert.equal(rx.stored.length, 0, 'Loki kept nothing of it');
-    assert.equal(statSync(path).mode & 0o777, 0o600, 'not readable by group or others');
-    assert.equal(statSync(join(t.dir, 'state')).mode & 0o777, 0o700);
-  });
+  it(
+    "the entry lands in the file with Loki's reason and " + 'its chain hash, the file mode 600 in a 700 directory',
+    async () => {
+      // The lone entry's batch, as the pipeline ends up with once it has split a refused batch.
+      const batch = target.batch();
+      const journal = new BatchJournal();
+      assert.equal(batch.add(entries[4]), null);
+      journal.add(entries[4]);
+      const out = await deliverWithRetry(target, batch, { backoffMs: { min: 20, max: 40 }, giveUpAfterMs: 1000 });
+      assert.equal(out.kind, 'refused');
+      const reason = (out as { error: string }).error;
+      assert.equal(reason, `HTTP 400: entry for stream '{job="loki-audit"}' has timestamp too new: ${refused}`);
+      const path = join(t.dir, 'state', 'dead-letter.jsonl');
+      new DeadLetterFile(path).write(
+        target.id,
+        journal.entries(1 << 20).map((entry) => ({ entry, reason })),
+      );
+      journal.release();
+      const lines = readFileSync(path, 'utf8').split('\n');
+      assert.equal(lines.pop(), '');
+      assert.equal(lines.length, 1);
+      const d = JSON.parse(lines[0]);
+      const original = lineOf(audit, entries[4].file, entries[4].line);
+      assert.deepEqual(
+        [d.target, d.reason, d.chain_hash, d.file, d.line, d.entry],
+        [target.id, reason, JSON.parse(original)._integrity_hash, entries[4].file, entries[4].line, original],
+      );
+      assert.equal(rx.stored.length, 0, 'Loki kept nothing of it');
+      assert.equal(statSync(path).mode & 0o777, 0o600, 'not readable by group or others');
+      assert.equal(statSync(join(t.dir, 'state')).mode & 0o777, 0o700);
+    },
+  );
 });

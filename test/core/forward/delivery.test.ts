@@ -152,26 +152,30 @@ describe('deliverWithRetry to Loki', () => {
     assert.equal(rx.stored.length, 0);
   });
 
-  it('a 401 stops at once (the target is refused, not the entries); with retryTargetRefusals it is retried until it passes', async () => {
-    rx.failNext(3, 401, 'unauthorized');
-    assert.deepEqual(await deliverWithRetry(target, batchOfAll(), QUICK_RETRY, onRetry), {
-      kind: 'stopped',
-      refusal: 'credentials',
-      error: 'HTTP 401: unauthorized',
-    });
-    assert.equal(notices.length, 0, 'not retried');
-    const out = await deliverWithRetry(target, batchOfAll(), { ...QUICK_RETRY, retryTargetRefusals: true }, onRetry);
-    assert.deepEqual(out, { kind: 'delivered' });
-    assert.deepEqual(
-      notices.map((n) => [n.attempt, n.error, n.refusal]),
-      [
-        [1, 'HTTP 401: unauthorized', 'credentials'],
-        [2, 'HTTP 401: unauthorized', 'credentials'],
-      ],
-    );
-    assert.equal(rx.pushes, 4);
-    assert.equal(rx.stored.length, entries.length);
-  });
+  it(
+    'a 401 stops at once (the target is refused, not the entries); ' +
+      'with retryTargetRefusals it is retried until it passes',
+    async () => {
+      rx.failNext(3, 401, 'unauthorized');
+      assert.deepEqual(await deliverWithRetry(target, batchOfAll(), QUICK_RETRY, onRetry), {
+        kind: 'stopped',
+        refusal: 'credentials',
+        error: 'HTTP 401: unauthorized',
+      });
+      assert.equal(notices.length, 0, 'not retried');
+      const out = await deliverWithRetry(target, batchOfAll(), { ...QUICK_RETRY, retryTargetRefusals: true }, onRetry);
+      assert.deepEqual(out, { kind: 'delivered' });
+      assert.deepEqual(
+        notices.map((n) => [n.attempt, n.error, n.refusal]),
+        [
+          [1, 'HTTP 401: unauthorized', 'credentials'],
+          [2, 'HTTP 401: unauthorized', 'credentials'],
+        ],
+      );
+      assert.equal(rx.pushes, 4);
+      assert.equal(rx.stored.length, entries.length);
+    },
+  );
 
   it('a target that stays down is given up on at the deadline, with the last error', async () => {
     await rx.stop();

@@ -123,41 +123,45 @@ describe('forward()', () => {
     assert.deepEqual(report.position, saved.targets[target.id]);
   });
 
-  it('one entry refused: the batch is split with the values it was sent with (ingest times too), until the entry is alone', async () => {
-    const bad = entries[100];
-    await rx.stop();
-    rx = new LokiReceiver({
-      refuseEntry: (e) =>
-        e.metadata.chain_hash === bad.view.hash ? `entry for stream '{}' has timestamp too new` : null,
-    });
-    await rx.start();
-    const target = new Observed(new LokiTarget({ url: rx.url, auth: { kind: 'none' }, timestampMode: 'ingest' }));
-    const events: string[] = [];
-    const [report] = await forward([target], {
-      ...options,
-      onEvent: (e) => void (e.kind === 'delivered' || e.kind === 'dead-letter' ? events.push(e.kind) : undefined),
-    });
-    assert.deepEqual([report.delivered, report.deadLettered, report.error], [239, 1, null]);
-    // Loki stored the 239 others of the first push; every re-send had the same timestamps and
-    // was dropped as a duplicate.
-    assert.equal(rx.stored.length, 239);
-    assert.ok(rx.duplicatesDropped >= 239, `${rx.duplicatesDropped} duplicates dropped`);
-    assert.deepEqual(
-      rx.stored.map((e) => e.line).sort(),
-      entries
-        .filter((e) => e !== bad)
-        .map((e) => e.text)
-        .sort(),
-    );
-    const dead = readFileSync(options.deadLetterPath, 'utf8').trim().split('\n');
-    assert.deepEqual(
-      dead.map((l) => [JSON.parse(l).entry, JSON.parse(l).reason]),
-      [[bad.text, "HTTP 400: entry for stream '{}' has timestamp too new"]],
-    );
-    assert.deepEqual(events, ['delivered', 'dead-letter'], 'one report for the batch');
-    // 240 entries: 120, 60, 30, 15, 8, 4, 2, 1: two pushes per level after the first.
-    assert.equal(rx.pushes, 17);
-  });
+  it(
+    'one entry refused: the batch is split with the values it ' +
+      'was sent with (ingest times too), until the entry is alone',
+    async () => {
+      const bad = entries[100];
+      await rx.stop();
+      rx = new LokiReceiver({
+        refuseEntry: (e) =>
+          e.metadata.chain_hash === bad.view.hash ? `entry for stream '{}' has timestamp too new` : null,
+      });
+      await rx.start();
+      const target = new Observed(new LokiTarget({ url: rx.url, auth: { kind: 'none' }, timestampMode: 'ingest' }));
+      const events: string[] = [];
+      const [report] = await forward([target], {
+        ...options,
+        onEvent: (e) => void (e.kind === 'delivered' || e.kind === 'dead-letter' ? events.push(e.kind) : undefined),
+      });
+      assert.deepEqual([report.delivered, report.deadLettered, report.error], [239, 1, null]);
+      // Loki stored the 239 others of the first push; every re-send had the same timestamps and
+      // was dropped as a duplicate.
+      assert.equal(rx.stored.length, 239);
+      assert.ok(rx.duplicatesDropped >= 239, `${rx.duplicatesDropped} duplicates dropped`);
+      assert.deepEqual(
+        rx.stored.map((e) => e.line).sort(),
+        entries
+          .filter((e) => e !== bad)
+          .map((e) => e.text)
+          .sort(),
+      );
+      const dead = readFileSync(options.deadLetterPath, 'utf8').trim().split('\n');
+      assert.deepEqual(
+        dead.map((l) => [JSON.parse(l).entry, JSON.parse(l).reason]),
+        [[bad.text, "HTTP 400: entry for stream '{}' has timestamp too new"]],
+      );
+      assert.deepEqual(events, ['delivered', 'dead-letter'], 'one report for the batch');
+      // 240 entries: 120, 60, 30, 15, 8, 4, 2, 1: two pushes per level after the first.
+      assert.equal(rx.pushes, 17);
+    },
+  );
 
   it('--dry-run: previews every entry, sends and saves nothing', async () => {
     const previews: TargetPreview[] = [];

@@ -62,14 +62,17 @@ describe('source', () => {
   });
   afterEach(() => t.cleanup());
 
-  it('from the start: every whole line of every file in chain order, with its file and inode; not a torn last line', async () => {
-    assert.ok(files[0].gz && files.length >= 4, files.map((f) => f.name).join(' '));
-    const whole = linesOf(files);
-    appendFileSync(files.at(-1)!.path, '{"timestamp": "2026-11-17T00:00:00+00:00", "act');
-    assert.deepEqual(await read(opts()), whole);
-    for await (const chunk of source(opts({ from: { index: 1, position: null } })))
-      for (const s of chunk) assert.equal(s.ino, statSync(join(audit, s.file)).ino);
-  });
+  it(
+    'from the start: every whole line of every file in chain ' + 'order, with its file and inode; not a torn last line',
+    async () => {
+      assert.ok(files[0].gz && files.length >= 4, files.map((f) => f.name).join(' '));
+      const whole = linesOf(files);
+      appendFileSync(files.at(-1)!.path, '{"timestamp": "2026-11-17T00:00:00+00:00", "act');
+      assert.deepEqual(await read(opts()), whole);
+      for await (const chunk of source(opts({ from: { index: 1, position: null } })))
+        for (const s of chunk) assert.equal(s.ino, statSync(join(audit, s.file)).ino);
+    },
+  );
 
   it('from a saved position: only the lines after it, in a plain piece and in a .gz file', async () => {
     const whole = linesOf(files);

@@ -106,46 +106,54 @@ describe('HecTarget against the HEC receiver', () => {
   const target = (c: Partial<HecTargetConfig> = {}) =>
     new HecTarget({ url: rx.url, token: rx.token, ackPollMs: { min: 5, max: 20 }, ...c });
 
-  it('one request of concatenated events, gzip, Splunk authorization and the channel header; a 200 counts without acks', async () => {
-    await receiver();
-    const tg = target();
-    assert.equal(tg.acknowledges, false);
-    assert.deepEqual(await deliverAll(tg, entries), { ok: true });
-    assert.equal(rx.requests, 1);
-    assert.equal(rx.ackPolls, 0);
-    assert.equal(rx.indexed.length, 40);
-    assert.deepEqual(
-      rx.indexed.map((e) => e.eventText),
-      entries.map((e) => e.text),
-    );
-    assert.equal(rx.lastHeaders.authorization, `Splunk ${rx.token}`);
-    assert.equal(rx.lastHeaders['content-encoding'], 'gzip');
-    assert.equal(rx.lastHeaders['x-splunk-request-channel'], tg.channel);
-    assert.equal(rx.indexed[3].fields.prev_hash, entries[2].view.hash);
-    assert.equal(rx.indexed[0].sourcetype, 'loki:audit');
-    await tg.close();
-  });
+  it(
+    'one request of concatenated events, gzip, Splunk ' +
+      'authorization and the channel header; a 200 counts without acks',
+    async () => {
+      await receiver();
+      const tg = target();
+      assert.equal(tg.acknowledges, false);
+      assert.deepEqual(await deliverAll(tg, entries), { ok: true });
+      assert.equal(rx.requests, 1);
+      assert.equal(rx.ackPolls, 0);
+      assert.equal(rx.indexed.length, 40);
+      assert.deepEqual(
+        rx.indexed.map((e) => e.eventText),
+        entries.map((e) => e.text),
+      );
+      assert.equal(rx.lastHeaders.authorization, `Splunk ${rx.token}`);
+      assert.equal(rx.lastHeaders['content-encoding'], 'gzip');
+      assert.equal(rx.lastHeaders['x-splunk-request-channel'], tg.channel);
+      assert.equal(rx.indexed[3].fields.prev_hash, entries[2].view.hash);
+      assert.equal(rx.indexed[0].sourcetype, 'loki:audit');
+      await tg.close();
+    },
+  );
 
-  it('with acks: delivered only once the ackId is acknowledged (after 3 polls); required acks against a token without them: the target refuses', async () => {
-    await receiver({ acks: true, ackAfterPolls: 3 });
-    const tg = target({ ack: true });
-    assert.equal(tg.acknowledges, true);
-    assert.deepEqual(await deliverAll(tg, entries.slice(0, 10)), { ok: true });
-    assert.equal(rx.ackPolls, 3);
-    assert.equal(rx.pendingAcks, 0);
-    // Held acks: not acknowledged within the bound → retryable (sent again by the pipeline).
-    rx.holdAcks();
-    const slow = target({ ack: true, ackTimeoutMs: 150 });
-    const r = await deliverAll(slow, entries.slice(10, 12));
-    assert.equal(r.ok, false);
-    assert.ok(!r.ok && r.retryable, JSON.stringify(r));
-    assert.match(!r.ok ? r.error : '', /not acknowledged within 150 ms/);
-    rx.releaseAcks();
-    rx.setAcks(false);
-    const r2 = await deliverAll(target({ ack: true }), entries.slice(12, 13));
-    assert.ok(!r2.ok && !r2.retryable && r2.refusal === 'target', JSON.stringify(r2));
-    assert.match(!r2.ok ? r2.error : '', /indexer acknowledgement is off/);
-  });
+  it(
+    'with acks: delivered only once the ackId is acknowledged (after 3 ' +
+      'polls); required acks against a token without them: the target refuses',
+    async () => {
+      await receiver({ acks: true, ackAfterPolls: 3 });
+      const tg = target({ ack: true });
+      assert.equal(tg.acknowledges, true);
+      assert.deepEqual(await deliverAll(tg, entries.slice(0, 10)), { ok: true });
+      assert.equal(rx.ackPolls, 3);
+      assert.equal(rx.pendingAcks, 0);
+      // Held acks: not acknowledged within the bound → retryable (sent again by the pipeline).
+      rx.holdAcks();
+      const slow = target({ ack: true, ackTimeoutMs: 150 });
+      const r = await deliverAll(slow, entries.slice(10, 12));
+      assert.equal(r.ok, false);
+      assert.ok(!r.ok && r.retryable, JSON.stringify(r));
+      assert.match(!r.ok ? r.error : '', /not acknowledged within 150 ms/);
+      rx.releaseAcks();
+      rx.setAcks(false);
+      const r2 = await deliverAll(target({ ack: true }), entries.slice(12, 13));
+      assert.ok(!r2.ok && !r2.retryable && r2.refusal === 'target', JSON.stringify(r2));
+      assert.match(!r2.ok ? r2.error : '', /indexer acknowledgement is off/);
+    },
+  );
 
   it('without --splunk-hec-ack, an ackId in the answer is still waited for', async () => {
     await receiver({ acks: true, ackAfterPolls: 2 });
@@ -154,39 +162,43 @@ describe('HecTarget against the HEC receiver', () => {
     assert.equal(rx.ackPolls, 2);
   });
 
-  it('503 Server is busy and a stopped receiver are retryable; a wrong token, a disabled token: credentials; an index not allowed: target', async () => {
-    await receiver({ allowedIndexes: ['audit'] });
-    rx.failNext(1);
-    let r = await deliverAll(target({ index: 'audit' }), entries.slice(0, 2));
-    assert.ok(!r.ok && r.retryable && /HTTP 503: Server is busy \(HEC code 9\)/.test(r.error), JSON.stringify(r));
-    r = await deliverAll(target({ token: 'wrong', index: 'audit' }), entries.slice(0, 2));
-    assert.ok(
-      !r.ok && !r.retryable && r.refusal === 'credentials' && /Invalid token \(HEC code 4\)/.test(r.error),
-      JSON.stringify(r),
-    );
-    r = await deliverAll(target({ index: 'main' }), entries.slice(0, 2));
-    assert.ok(
-      !r.ok && !r.retryable && r.refusal === 'target' && /Incorrect index \(HEC code 7\)/.test(r.error),
-      JSON.stringify(r),
-    );
-    assert.equal(rx.indexed.length, 0);
-    const url = rx.url;
-    await rx.stop();
-    r = await new HecTarget({ url, token: 'x' }).deliver(
-      (() => {
-        const b = new HecTarget({ url, token: 'x' }).batch();
-        b.add(entries[0]);
-        return b;
-      })(),
-    );
-    assert.ok(!r.ok && r.retryable && /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/.test(r.error), JSON.stringify(r));
-    await receiver({ tokenDisabled: true });
-    r = await deliverAll(target(), entries.slice(0, 1));
-    assert.ok(
-      !r.ok && !r.retryable && r.refusal === 'credentials' && /Token disabled/.test(r.error),
-      JSON.stringify(r),
-    );
-  });
+  it(
+    '503 Server is busy and a stopped receiver are retryable; a wrong ' +
+      'token, a disabled token: credentials; an index not allowed: target',
+    async () => {
+      await receiver({ allowedIndexes: ['audit'] });
+      rx.failNext(1);
+      let r = await deliverAll(target({ index: 'audit' }), entries.slice(0, 2));
+      assert.ok(!r.ok && r.retryable && /HTTP 503: Server is busy \(HEC code 9\)/.test(r.error), JSON.stringify(r));
+      r = await deliverAll(target({ token: 'wrong', index: 'audit' }), entries.slice(0, 2));
+      assert.ok(
+        !r.ok && !r.retryable && r.refusal === 'credentials' && /Invalid token \(HEC code 4\)/.test(r.error),
+        JSON.stringify(r),
+      );
+      r = await deliverAll(target({ index: 'main' }), entries.slice(0, 2));
+      assert.ok(
+        !r.ok && !r.retryable && r.refusal === 'target' && /Incorrect index \(HEC code 7\)/.test(r.error),
+        JSON.stringify(r),
+      );
+      assert.equal(rx.indexed.length, 0);
+      const url = rx.url;
+      await rx.stop();
+      r = await new HecTarget({ url, token: 'x' }).deliver(
+        (() => {
+          const b = new HecTarget({ url, token: 'x' }).batch();
+          b.add(entries[0]);
+          return b;
+        })(),
+      );
+      assert.ok(!r.ok && r.retryable && /cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED/.test(r.error), JSON.stringify(r));
+      await receiver({ tokenDisabled: true });
+      r = await deliverAll(target(), entries.slice(0, 1));
+      assert.ok(
+        !r.ok && !r.retryable && r.refusal === 'credentials' && /Token disabled/.test(r.error),
+        JSON.stringify(r),
+      );
+    },
+  );
 
   it('code 6 for one event: entries refused; slices of the batch carry the same events', async () => {
     const bad = entries[5].text;

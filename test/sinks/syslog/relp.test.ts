@@ -178,58 +178,64 @@ describe('RelpClient', () => {
     }
   });
 
-  it('serverclose mid-stream: the send fails, only answered messages count, the next send opens a new session', async () => {
-    srv.frames.length = 0;
-    let n = 0;
-    srv.answer = (f) => (f.command === 'open' ? OPEN_RSP : ++n <= 50 ? '200 OK' : null);
-    const client = new RelpClient(dial, { timeoutMs: 5000 });
-    const acked = new Set<number>();
-    try {
-      const sending = client.send(messages(200), (i) => acked.add(i));
-      await waitFor(() => srv.held.length > 0, { describe: () => `${srv.held.length} held` });
-      srv.held[0].socket.write(relpFrame(0, 'serverclose'));
-      srv.held = [];
-      await assert.rejects(sending, /serverclose/);
-      assert.deepEqual([...acked], [...Array(50).keys()]);
-    } finally {
-      srv.answer = (f) => (f.command === 'open' ? OPEN_RSP : '200 OK');
-    }
-    const again = messages(200).filter((_, i) => !acked.has(i));
-    await client.send(again, () => undefined);
-    await client.close();
-    const opens = srv.frames.filter((f) => f.command === 'open');
-    assert.deepEqual(
-      opens.map((f) => f.txnr),
-      [1, 1],
-      'a new session, numbered from 1',
-    );
-    const syslog = srv.syslogFrames().map((f) => f.data.toString());
-    assert.equal(new Set(syslog).size, 200, 'every message reached the server');
-    assert.ok(syslog.length - 200 <= RELP_WINDOW, `${syslog.length - 200} sent twice, at most the window`);
-  });
-
-  it('an rsp other than 200 fails the send; an open refused, or without commands=syslog, refuses the session', async () => {
-    srv.answer = (f) => (f.command === 'open' ? OPEN_RSP : '500 queue full');
-    try {
+  it(
+    'serverclose mid-stream: the send fails, only answered ' + 'messages count, the next send opens a new session',
+    async () => {
+      srv.frames.length = 0;
+      let n = 0;
+      srv.answer = (f) => (f.command === 'open' ? OPEN_RSP : ++n <= 50 ? '200 OK' : null);
       const client = new RelpClient(dial, { timeoutMs: 5000 });
-      await assert.rejects(
-        client.send(messages(3), () => undefined),
-        /did not take a message: 500 queue full/,
+      const acked = new Set<number>();
+      try {
+        const sending = client.send(messages(200), (i) => acked.add(i));
+        await waitFor(() => srv.held.length > 0, { describe: () => `${srv.held.length} held` });
+        srv.held[0].socket.write(relpFrame(0, 'serverclose'));
+        srv.held = [];
+        await assert.rejects(sending, /serverclose/);
+        assert.deepEqual([...acked], [...Array(50).keys()]);
+      } finally {
+        srv.answer = (f) => (f.command === 'open' ? OPEN_RSP : '200 OK');
+      }
+      const again = messages(200).filter((_, i) => !acked.has(i));
+      await client.send(again, () => undefined);
+      await client.close();
+      const opens = srv.frames.filter((f) => f.command === 'open');
+      assert.deepEqual(
+        opens.map((f) => f.txnr),
+        [1, 1],
+        'a new session, numbered from 1',
       );
-      srv.answer = () => '500 unsupported relp_version';
-      await assert.rejects(
-        client.send(messages(1), () => undefined),
-        RelpSessionRefused,
-      );
-      srv.answer = () => '200 OK\nrelp_version=0\ncommands=';
-      await assert.rejects(
-        client.send(messages(1), () => undefined),
-        /does not take syslog messages/,
-      );
-    } finally {
-      srv.answer = (f) => (f.command === 'open' ? OPEN_RSP : '200 OK');
-    }
-  });
+      const syslog = srv.syslogFrames().map((f) => f.data.toString());
+      assert.equal(new Set(syslog).size, 200, 'every message reached the server');
+      assert.ok(syslog.length - 200 <= RELP_WINDOW, `${syslog.length - 200} sent twice, at most the window`);
+    },
+  );
+
+  it(
+    'an rsp other than 200 fails the send; an open refused, ' + 'or without commands=syslog, refuses the session',
+    async () => {
+      srv.answer = (f) => (f.command === 'open' ? OPEN_RSP : '500 queue full');
+      try {
+        const client = new RelpClient(dial, { timeoutMs: 5000 });
+        await assert.rejects(
+          client.send(messages(3), () => undefined),
+          /did not take a message: 500 queue full/,
+        );
+        srv.answer = () => '500 unsupported relp_version';
+        await assert.rejects(
+          client.send(messages(1), () => undefined),
+          RelpSessionRefused,
+        );
+        srv.answer = () => '200 OK\nrelp_version=0\ncommands=';
+        await assert.rejects(
+          client.send(messages(1), () => undefined),
+          /does not take syslog messages/,
+        );
+      } finally {
+        srv.answer = (f) => (f.command === 'open' ? OPEN_RSP : '200 OK');
+      }
+    },
+  );
 
   it('a server that never answers breaks the session at the timeout (naming open: "is it a RELP port?")', async () => {
     srv.answer = () => null;
