@@ -52,5 +52,6 @@ rmSync(state, { force: true });
 rmSync(state.replace(/\.json$/, '.dead-letter.jsonl'), { force: true });
 const m = /@@TIME (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
 process.stdout.write(
-  `${rx.accepted} ${wall.toFixed(2)} ${m ? (Number(m[2]) + Number(m[3])).toFixed(2) : '?'} ${((cpu.user + cpu.system) / 1e6).toFixed(2)} ${m ? Math.round(Number(m[1]) / 1024) : '?'}\n`,
+  `${rx.accepted} ${wall.toFixed(2)} ${m ? (Number(m[2]) + Number(m[3])).toFixed(2) : '?'} ` +
+    `${((cpu.user + cpu.system) / 1e6).toFixed(2)} ${m ? Math.round(Number(m[1]) / 1024) : '?'}\n`,
 );

@@ -124,7 +124,8 @@ for (const [input, dir] of Object.entries(dirs)) {
     const r = run([...command, '--dir', dir]);
     rows.push({ input, command: command.join(' '), bytesOnDisk, ...r });
     process.stderr.write(
-      `${input.padEnd(16)} ${command.join(' ').padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} s ${r.rssMb.toFixed(0).padStart(5)} MB  exit ${r.exit}  ${r.outputBytes} B out\n`,
+      `${input.padEnd(16)} ${command.join(' ').padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} ` +
+        `s ${r.rssMb.toFixed(0).padStart(5)} MB  exit ${r.exit}  ${r.outputBytes} B out\n`,
     );
   }
 }

@@ -426,7 +426,9 @@ async function main(): Promise<void> {
         'summary',
         'jq',
         (_d, f) =>
-          `${feed(f)} | jq -rn '[inputs] | {total: length, failed: (map(select(${jqFailed})) | length), by_event: (group_by(${jqEvent}) | map({(.[0] | ${jqEvent}): length}) | add), by_actor: (group_by(${jqActor}) | map({(.[0] | ${jqActor}): length}) | add)}' | wc -l`,
+          `${feed(f)} | jq -rn '[inputs] | {total: length, failed: (map(select(${jqFailed})) | ` +
+          `length), by_event: (group_by(${jqEvent}) | map({(.[0] | ${jqEvent}): length}) | add), ` +
+          `by_actor: (group_by(${jqActor}) | map({(.[0] | ${jqActor}): length}) | add)}' | wc -l`,
         false,
         JQ_RUNS,
       );
@@ -509,30 +511,45 @@ async function main(): Promise<void> {
   const per = (a: number | undefined, b: number | undefined) =>
     a && b && Number.isFinite(b) ? (a / b).toFixed(2) : '–';
   const lines = [
-    `loki-audit bench: shape ${SHAPE_NAME} (of ${Object.keys(SHAPES).join(', ')}; BENCH_SHAPE), sections ${[...SECTIONS].join(' ')}, ${ENTRIES} ${SCHEMA}-schema entries, ${DAYS} days, ${(bytes / 1048576).toFixed(0)} MiB, ${readdirSync(DATA).length - 1} files, node ${process.version}, ${cpus().length} cores, best of ${RUNS}, ${new Date().toISOString()}`,
+    `loki-audit bench: shape ${SHAPE_NAME} (of ${Object.keys(SHAPES).join(', ')}; BENCH_SHAPE), ` +
+      `sections ${[...SECTIONS].join(' ')}, ${ENTRIES} ${SCHEMA}-schema entries, ${DAYS} ` +
+      `days, ${(bytes / 1048576).toFixed(0)} MiB, ${readdirSync(DATA).length - 1} files, node ` +
+      `${process.version}, ${cpus().length} cores, best of ${RUNS}, ${new Date().toISOString()}`,
     '',
     '| task | tool | seconds | × baseline | jq ÷ this | MB/s | peak RSS MB | RSS at 1/10 size |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.task} | ${r.tool} | ${r.seconds.toFixed(2)} | ${Number.isNaN(ratio(r)) ? '' : ratio(r).toFixed(2)} | ${Number.isNaN(jqRatio(r)) ? '' : jqRatio(r).toFixed(1)} | ${(bytes / 1048576 / r.seconds).toFixed(0)} | ${r.rssMb} | ${r.rssSmallMb ?? ''} |`,
+        `| ${r.task} | ${r.tool} | ${r.seconds.toFixed(2)} | ` +
+        `${Number.isNaN(ratio(r)) ? '' : ratio(r).toFixed(2)} | ` +
+        `${Number.isNaN(jqRatio(r)) ? '' : jqRatio(r).toFixed(1)} | ` +
+        `${(bytes / 1048576 / r.seconds).toFixed(0)} | ${r.rssMb} | ${r.rssSmallMb ?? ''} |`,
     ),
     '',
-    `tail --follow latency, append to output: p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms (${latency.length} samples)`,
-    `verify ÷ sha256sum ${per(verifyRow?.seconds, floor('verify', 'sha256sum'))}, ÷ openssl dgst -sha256 ${per(verifyRow?.seconds, floor('verify', 'openssl dgst -sha256'))}, ÷ node floor (best of createHash and crypto.hash per line, one thread) ${per(verifyRow?.seconds, nodeFloor)}`,
+    `tail --follow latency, append to output: p50 ${p(0.5).toFixed(1)} ms, p95 ` +
+      `${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms (${latency.length} samples)`,
+    `verify ÷ sha256sum ${per(verifyRow?.seconds, floor('verify', 'sha256sum'))}, ÷ openssl dgst ` +
+      `-sha256 ${per(verifyRow?.seconds, floor('verify', 'openssl dgst -sha256'))}, ÷ node floor ` +
+      `(best of createHash and crypto.hash per line, one thread) ${per(verifyRow?.seconds, nodeFloor)}`,
     fwd.error
       ? `forward: ${fwd.error}`
-      : `forward to the loopback Loki receiver (gzip, ingest timestamps): ${fwd.entries} entries in ${fwd.seconds.toFixed(1)} s = ${Math.round(fwd.entries / fwd.seconds)} entries/s, peak RSS ${fwd.rssMb} MB, forwarder CPU ${fwd.cpuSeconds.toFixed(1)} s, receiver CPU ${fwd.receiverCpuSeconds.toFixed(1)} s (${Math.round((100 * fwd.receiverCpuSeconds) / (fwd.receiverCpuSeconds + fwd.cpuSeconds))}% of the two)`,
+      : `forward to the loopback Loki receiver (gzip, ingest timestamps): ${fwd.entries} entries in ` +
+        `${fwd.seconds.toFixed(1)} s = ${Math.round(fwd.entries / fwd.seconds)} entries/s, peak RSS ${fwd.rssMb} ` +
+        `MB, forwarder CPU ${fwd.cpuSeconds.toFixed(1)} s, receiver CPU ${fwd.receiverCpuSeconds.toFixed(1)} s ` +
+        `(${Math.round((100 * fwd.receiverCpuSeconds) / (fwd.receiverCpuSeconds + fwd.cpuSeconds))}% of the two)`,
     `machine speed check (fixed loop, lower is faster): ${spinBefore} ms before the rounds, ${spinAfter} ms after`,
     '',
-    `Baselines (× baseline): verify vs sha256sum over the same bytes; search vs \`grep -cF\` of the shape's rarest literal (shapes without a literal, and broad: vs jq); summary vs jq. jq ÷ this: how many times faster than jq (jq: best of ${JQ_RUNS}).`,
+    `Baselines (× baseline): verify vs sha256sum over the same bytes; search vs \`grep ` +
+      `-cF\` of the shape's rarest literal (shapes without a literal, and broad: vs jq); ` +
+      `summary vs jq. jq ÷ this: how many times faster than jq (jq: best of ${JQ_RUNS}).`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   const out = join(
     ROOT,
     'bench',
     'results',
-    `${new Date().toISOString().slice(0, 10)}-${SHAPE_NAME}-${ENTRIES}${SECTIONS.has('all') ? '' : '-' + [...SECTIONS].join('-')}.json`,
+    `${new Date().toISOString().slice(0, 10)}-${SHAPE_NAME}-${ENTRIES}` +
+      `${SECTIONS.has('all') ? '' : '-' + [...SECTIONS].join('-')}.json`,
   );
   writeFileSync(
     out,

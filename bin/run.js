@@ -11,7 +11,8 @@ try {
   if (err?.code !== 'ENOENT' || err.path !== BUNDLE) throw err;
   // A clone that was never built (npm's `prepare` builds it at `npm ci`, `npm install -g .`).
   process.stderr.write(
-    `loki-audit: error: not built: ${BUNDLE} is missing\nloki-audit: hint: in ${new URL('..', import.meta.url).pathname}: npm ci (or npm run build)\n`,
+    `loki-audit: error: not built: ${BUNDLE} is missing\nloki-audit: hint: in ` +
+      `${new URL('..', import.meta.url).pathname}: npm ci (or npm run build)\n`,
   );
   process.exit(3);
 }

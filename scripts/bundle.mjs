@@ -31,7 +31,9 @@ await build({
   format: 'esm',
   // The CommonJS dependencies call require() for Node's built-in modules.
   banner: {
-    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+    js:
+      'import { createRequire as __bundleRequire } from ' +
+      "'node:module'; const require = __bundleRequire(import.meta.url);",
   },
 });
 console.log('dist/cli.cjs: bundled');

@@ -46,6 +46,12 @@ function paragraphs(text) {
 
 const EXIT_SENTENCE = /\s*Exit codes: [^]*?See docs\/exit-codes\.md\./;
 
+/** One argument as a tagged paragraph: its name, its description and the values it takes. */
+function argumentItem(a) {
+  const values = a.options && `One of: ${a.options.join(', ')}.`;
+  return `.TP\n\\fI${esc(a.name.toUpperCase())}\\fR\n${esc([a.description, values].filter(Boolean).join(' '))}`;
+}
+
 function flagItem(f) {
   const names = [f.char && `\\fB\\-${f.char}\\fR`, `\\fB\\-\\-${esc(f.name)}\\fR`].filter(Boolean).join(', ');
   // A long list of values goes in the text, where lines can break.
@@ -113,15 +119,14 @@ function commandPage(c) {
     '.SH DESCRIPTION',
     `.PP\n${esc(c.summary)}`,
     c.description ? paragraphs(c.description.replace(EXIT_SENTENCE, '')) : '',
-    args.length
-      ? `.SH ARGUMENTS\n${args.map((a) => `.TP\n\\fI${esc(a.name.toUpperCase())}\\fR\n${esc([a.description, a.options && `One of: ${a.options.join(', ')}.`].filter(Boolean).join(' '))}`).join('\n')}`
-      : '',
+    args.length ? `.SH ARGUMENTS\n${args.map(argumentItem).join('\n')}` : '',
     '.SH OPTIONS',
     flagSections(c.flags),
     c.examples?.length ? `.SH EXAMPLES\n.PP\n.nf\n${c.examples.map((e) => esc(example(e))).join('\n')}\n.fi` : '',
     exitStatus(c.id),
     '.SH "SEE ALSO"',
-    `\\fB${esc(bin)}\\fR(1)${existsDoc(doc) ? esc(`; ${doc} in the package (after npm install -g: $(npm root -g)/${pkg.name}/${doc})`) : ''}`,
+    `\\fB${esc(bin)}\\fR(1)` +
+      (existsDoc(doc) ? esc(`; ${doc} in the package (after npm install -g: $(npm root -g)/${pkg.name}/${doc})`) : ''),
   ]
     .filter(Boolean)
     .join('\n');
@@ -154,7 +159,11 @@ function mainPage() {
     `\\fB${esc(bin)} \\-\\-version\\fR`,
     '.SH DESCRIPTION',
     `.PP\n${esc(pkg.description)}.`,
-    `.PP\n${esc(`The audit directory is DIR or --dir DIR, else $LOKI_AUDIT_DIR, else Loki Mode's ~/.loki/dashboard/audit. \`${bin} COMMAND --help\` (or -h, or \`${bin} help COMMAND\`) shows a command's help, which is also its page below.`)}`,
+    `.PP\n${esc(
+      `The audit directory is DIR or --dir DIR, else $LOKI_AUDIT_DIR, else Loki ` +
+        `Mode's ~/.loki/dashboard/audit. \`${bin} COMMAND --help\` (or -h, or \`${bin} ` +
+        `help COMMAND\`) shows a command's help, which is also its page below.`,
+    )}`,
     '.SH COMMANDS',
     commands
       .map((c) => `.TP\n\\fB${esc(c.id)}\\fR\n${esc(c.summary)} See \\fB${esc(`${bin}-${c.id}`)}\\fR(1).`)
@@ -174,9 +183,11 @@ function mainPage() {
       .join('\n'),
     exitStatus(null),
     '.SH "SHELL COMPLETION"',
-    `.PP\n${esc(`\`source <(${bin} completion bash)\` or \`source <(${bin} completion zsh)\`; see ${bin}-completion(1).`)}`,
+    '.PP\n' +
+      esc(`\`source <(${bin} completion bash)\` or \`source <(${bin} completion zsh)\`; see ${bin}-completion(1).`),
     '.SH "SEE ALSO"',
-    `${commands.map((c) => `\\fB${esc(`${bin}-${c.id}`)}\\fR(1)`).join(', ')}; the package's README.md and docs/ (after npm install \\-g: $(npm root \\-g)/${esc(pkg.name)}/docs/).`,
+    `${commands.map((c) => `\\fB${esc(`${bin}-${c.id}`)}\\fR(1)`).join(', ')}; the package's ` +
+      `README.md and docs/ (after npm install \\-g: $(npm root \\-g)/${esc(pkg.name)}/docs/).`,
   ].join('\n');
 }
 

@@ -198,7 +198,8 @@ export abstract class AuditCommand extends LokiCommand {
     }),
     config: pathFlag({
       summary:
-        'Config file, over /etc/loki-audit/config.yaml, ~/.config/loki-audit/config.yaml and .loki/config.yaml (default: $LOKI_AUDIT_CONFIG); flags win. See docs/config.md.',
+        'Config file, over /etc/loki-audit/config.yaml, ~/.config/loki-audit/config.yaml ' +
+        'and .loki/config.yaml (default: $LOKI_AUDIT_CONFIG); flags win. See docs/config.md.',
       helpGroup: 'GLOBAL',
     }),
   };

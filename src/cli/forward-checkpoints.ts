@@ -33,7 +33,8 @@ export const forwardCheckpointFlags = {
   }),
   'checkpoint-store': storeFlag({
     summary:
-      "Where the checkpoints go: a directory, or loki://HOST:PORT (loki+https:// for TLS); default the forward's Loki target.",
+      'Where the checkpoints go: a directory, or loki://HOST:PORT ' +
+      "(loki+https:// for TLS); default the forward's Loki target.",
     helpGroup: 'CHECKPOINTS',
   }),
   'checkpoint-key': pathFlag({

@@ -79,7 +79,8 @@ export const forwardFlags = {
   syslog: Flags.string({
     multiple: true,
     summary:
-      'Syslog target udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT (RELP: acknowledged); repeatable.',
+      'Syslog target udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, ' +
+      'relp://HOST:PORT or relp+tls://HOST:PORT (RELP: acknowledged); repeatable.',
     helpGroup: 'SYSLOG',
   }),
   framing: Flags.option({
@@ -97,7 +98,8 @@ export const forwardFlags = {
   hostname: Flags.string({ summary: 'Syslog HOSTNAME (default: this host).', helpGroup: 'SYSLOG' }),
   'splunk-hec': Flags.string({
     summary:
-      'Splunk HTTP Event Collector URL, http(s)://HOST:8088 (or LOKI_SPLUNK_HEC_URL); token from LOKI_SPLUNK_HEC_TOKEN or --splunk-hec-token-file.',
+      'Splunk HTTP Event Collector URL, http(s)://HOST:8088 (or LOKI_SPLUNK_HEC_URL); ' +
+      'token from LOKI_SPLUNK_HEC_TOKEN or --splunk-hec-token-file.',
     helpGroup: 'SPLUNK HEC',
   }),
   'splunk-hec-token-file': pathFlag({

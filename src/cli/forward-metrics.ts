@@ -22,7 +22,8 @@ export const forwardMetricsFlags = {
   ...metricsFileFlag,
   'metrics-listen': Flags.string({
     summary:
-      'With --follow: serve the metrics at http://ADDR/metrics (PORT, HOST:PORT or [IPv6]:PORT; a bare port is 127.0.0.1).',
+      'With --follow: serve the metrics at http://ADDR/metrics ' +
+      '(PORT, HOST:PORT or [IPv6]:PORT; a bare port is 127.0.0.1).',
     dependsOn: ['follow'],
     helpGroup: 'METRICS',
   }),

@@ -38,7 +38,8 @@ export const summaryFlags = {
   ...entryFilterFlags,
   by: Flags.string({
     summary:
-      'Counts per time bucket of this width (15m, 1h, 1d, 1w), aligned in the zone, per event family; 1h,event or 1h,actor: per event or actor.',
+      'Counts per time bucket of this width (15m, 1h, 1d, 1w), aligned in ' +
+      'the zone, per event family; 1h,event or 1h,actor: per event or actor.',
     helpGroup: 'OUTPUT',
   }),
   top: Flags.integer({

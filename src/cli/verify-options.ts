@@ -77,7 +77,14 @@ export async function verifyOptionsFromFlags(
     if (checkpoints.checked === 0)
       extraNotes.push({
         kind: 'no-checkpoints',
-        message: `checkpoint store ${flags.checkpoints} ${lokiStoreUrl(flags.checkpoints) || existsSync(flags.checkpoints) ? 'holds no checkpoint' : 'does not exist'}: nothing outside the log was checked (write one with loki-audit checkpoint --key KEY --store ${flags.checkpoints})`,
+        message:
+          `checkpoint store ${flags.checkpoints} ` +
+          (lokiStoreUrl(flags.checkpoints) || existsSync(flags.checkpoints)
+            ? 'holds no checkpoint'
+            : 'does not exist') +
+          ': ' +
+          `nothing outside the log was checked (write one with loki-audit checkpoint --key KEY --store ` +
+          `${flags.checkpoints})`,
       });
   }
   if ((flags.since || flags.until || flags['loki-timestamp']) && !flags['against-loki'])

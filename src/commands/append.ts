@@ -6,16 +6,24 @@ import { exitCodesHelp } from '../cli/exit-codes.js';
 export default class Append extends AuditCommand {
   static override summary = "Append an entry to the audit chain, safely beside Loki Mode's own writer.";
 
-  static override description = `Writes into the same directory and chain as Loki Mode: the UTC day's file, an exclusive flock on it (the lock Loki Mode's writer takes), the chain head re-read inside the lock, CPython-identical serialization, size rotation to audit-DAY.HHMMSS.jsonl at LOKI_AUDIT_MAX_SIZE_MB (10). Two writers — loki-audit or Loki Mode — appending at the same time leave a chain that verifies.
+  static override description =
+    `Writes into the same directory and chain as Loki Mode: the UTC day's file, ` +
+    `an exclusive flock on it (the lock Loki Mode's writer takes), the chain head re-read inside the lock, ` +
+    `CPython-identical serialization, size rotation to audit-DAY.HHMMSS.jsonl at LOKI_AUDIT_MAX_SIZE_MB ` +
+    `(10). Two writers — loki-audit or Loki Mode — appending at the same time leave a chain that verifies.
 
-One entry from flags, or one JSON object per line on stdin (--stdin), each appended under its own lock. The lock is held by util-linux flock(1); without it, appends are unlocked (as Loki Mode does when locking fails), with a warning.
+One entry from flags, or one JSON object per line on stdin (--stdin), each appended under its own lock. The ` +
+    `lock is held by util-linux flock(1); without it, appends are unlocked (as Loki Mode does when locking ` +
+    `fails), with a warning.
 
 ${exitCodesHelp('append')}`;
 
   static override examples = [
-    '<%= config.bin %> <%= command.id %> --event task.complete --actor cron:backup --detail job=nightly --detail bytes=1048576',
+    '<%= config.bin %> <%= command.id %> --event task.complete ' +
+      '--actor cron:backup --detail job=nightly --detail bytes=1048576',
     '<%= config.bin %> <%= command.id %> --event auth.login --actor alice --failure --error "bad password"',
-    'echo \'{"event": "project.delete", "actor": "ops", "details": {"id": 7}}\' | <%= config.bin %> <%= command.id %> --stdin',
+    'echo \'{"event": "project.delete", "actor": "ops", "details": ' +
+      '{"id": 7}}\' | <%= config.bin %> <%= command.id %> --stdin',
   ];
 
   static override enableJsonFlag = true;

@@ -5,10 +5,15 @@ import { bashCompletion, completionCommands, zshCompletion } from '../cli/comple
 export default class Completion extends LokiCommand {
   static override summary = 'Print the shell completion script for bash or zsh.';
 
-  static override description = `Completes commands, flags, the values of flags with a fixed set (--color, --format, --stream …), directories for --dir and the directory argument, and files for the flags that take a file. Generated from the commands' own definitions.
+  static override description =
+    `Completes commands, flags, the values of flags with a fixed set (--color, ` +
+    `--format, --stream …), directories for --dir and the directory argument, and files for the flags that ` +
+    `take a file. Generated from the commands' own definitions.
 
-bash: source <(loki-audit completion bash) in ~/.bashrc, or save it as ~/.local/share/bash-completion/completions/loki-audit.
-zsh:  source <(loki-audit completion zsh) in ~/.zshrc (after compinit), or save it as _loki-audit in a directory of $fpath.`;
+bash: source <(loki-audit completion bash) in ~/.bashrc, or save it as ` +
+    `~/.local/share/bash-completion/completions/loki-audit.
+zsh:  source <(loki-audit completion zsh) in ~/.zshrc (after compinit), or save it as _loki-audit in a ` +
+    `directory of $fpath.`;
 
   static override examples = [
     'source <(<%= config.bin %> <%= command.id %> bash)',

@@ -7,9 +7,14 @@ import { runSearch } from '../cli/search-run.js';
 export default class Search extends AuditCommand {
   static override summary = 'Find entries by event, level, actor, outcome, fields, text and time.';
 
-  static override description = `Filters combine with AND; a repeated flag (--event a --event b) means any of them. Globs: * and ?. Files outside the time window are never opened, and lines are rejected on their raw text before parsing where a filter allows it.
+  static override description =
+    `Filters combine with AND; a repeated flag (--event a --event b) means any ` +
+    `of them. Globs: * and ?. Files outside the time window are never opened, and lines are rejected on ` +
+    `their raw text before parsing where a filter allows it.
 
-Output (-o): text (one line per entry, safe for terminals), json (one array), jsonl or raw (each entry's original bytes, so an unfiltered result still verifies). On a terminal through $LOKI_AUDIT_PAGER, $PAGER or less -FRX (--no-pager: not).
+Output (-o): text (one line per entry, safe for terminals), json (one array), jsonl or raw (each entry's ` +
+    `original bytes, so an unfiltered result still verifies). On a terminal through $LOKI_AUDIT_PAGER, ` +
+    `$PAGER or less -FRX (--no-pager: not).
 
 ${exitCodesHelp('search')}`;
 

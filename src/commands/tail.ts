@@ -11,7 +11,13 @@ import type { EntryFormat } from '../output/entries.js';
 export default class Tail extends AuditCommand {
   static override summary = 'Show the last entries, and with --follow every new one as it is written.';
 
-  static override description = `The last -n entries (default 20, as Loki Mode) across all files, with the same filters as search. --follow keeps printing new entries within a fraction of a second, across midnight (a new day's file), size rotation, truncation and re-creation, never printing an entry twice or half. --verify checks the chain of every new entry as it arrives and reports a break at once on stderr. Ctrl-C ends it. Without --follow, on a terminal, the entries go through $LOKI_AUDIT_PAGER, $PAGER or less -FRX (--no-pager: not).
+  static override description =
+    `The last -n entries (default 20, as Loki Mode) across all files, with the ` +
+    `same filters as search. --follow keeps printing new entries within a fraction of a second, across ` +
+    `midnight (a new day's file), size rotation, truncation and re-creation, never printing an entry twice ` +
+    `or half. --verify checks the chain of every new entry as it arrives and reports a break at once on ` +
+    `stderr. Ctrl-C ends it. Without --follow, on a terminal, the entries go through $LOKI_AUDIT_PAGER, ` +
+    `$PAGER or less -FRX (--no-pager: not).
 
 ${exitCodesHelp('tail')}`;
 

@@ -12,9 +12,15 @@ import { VerifyRun, type VerifyResult } from '../cli/verify-run.js';
 export default class Verify extends AuditCommand {
   static override summary = 'Verify the hash chain of every audit file and say what any break means.';
 
-  static override description = `Recomputes every entry's chain hash exactly as Loki Mode's writer does (CPython json.dumps with sort_keys), across days and size-rotated pieces in name order, and classifies each break: tampered, unreadable line, unreadable file, history starting mid-chain, writer fork, incomplete last line, writer quirk.
+  static override description =
+    `Recomputes every entry's chain hash exactly as Loki Mode's writer does ` +
+    `(CPython json.dumps with sort_keys), across days and size-rotated pieces in name order, and classifies ` +
+    `each break: tampered, unreadable line, unreadable file, history starting mid-chain, writer fork, ` +
+    `incomplete last line, writer quirk.
 
-With --checkpoints (signed heads from \`loki-audit checkpoint\`) or --expect-head, heads recorded outside the log must still be in the chain: this catches removed newest entries, deleted newest files and rewrites that recompute every later hash, which no chain alone can see.
+With --checkpoints (signed heads from \`loki-audit checkpoint\`) or --expect-head, heads recorded outside ` +
+    `the log must still be in the chain: this catches removed newest entries, deleted newest files and ` +
+    `rewrites that recompute every later hash, which no chain alone can see.
 
 ${exitCodesHelp('verify')}`;
 
@@ -24,7 +30,8 @@ ${exitCodesHelp('verify')}`;
     '<%= config.bin %> <%= command.id %> --strict -o json',
     '<%= config.bin %> <%= command.id %> --stdin < exported.jsonl',
     "<%= config.bin %> <%= command.id %> '/srv/fleet/*/audit' --quiet   # a fleet: one line per directory",
-    '<%= config.bin %> <%= command.id %> --dirs-from /etc/loki-audit/fleet.list --metrics-file /var/lib/node_exporter/textfile/loki-audit.prom',
+    '<%= config.bin %> <%= command.id %> --dirs-from /etc/loki-audit/fleet.list ' +
+      '--metrics-file /var/lib/node_exporter/textfile/loki-audit.prom',
   ];
 
   static override enableJsonFlag = true;
@@ -36,12 +43,14 @@ ${exitCodesHelp('verify')}`;
       char: 'd',
       multiple: true,
       summary:
-        'Audit directory (default: $LOKI_AUDIT_DIR, else ~/.loki/dashboard/audit); repeat it, or give a glob (quoted), to verify several.',
+        'Audit directory (default: $LOKI_AUDIT_DIR, else ~/.loki/dashboard/audit); ' +
+        'repeat it, or give a glob (quoted), to verify several.',
       helpGroup: 'GLOBAL',
     }),
     'dirs-from': Flags.string({
       summary:
-        'Verify every directory listed in FILE (- for standard input): one path or glob per line; blank lines and # comments skipped.',
+        'Verify every directory listed in FILE (- for standard input): ' +
+        'one path or glob per line; blank lines and # comments skipped.',
       helpGroup: 'FLEET',
     }),
     ...streamFlag,
@@ -49,20 +58,24 @@ ${exitCodesHelp('verify')}`;
     quiet: Flags.boolean({ char: 'q', summary: 'Print nothing when the chain is intact; only problems otherwise.' }),
     strict: Flags.boolean({
       summary:
-        'Fail (exit 1) on anything not intact: warnings, missing days, pre-integrity entries, foreign or rewritten files.',
+        'Fail (exit 1) on anything not intact: warnings, missing ' +
+        'days, pre-integrity entries, foreign or rewritten files.',
     }),
     'retention-files': Flags.integer({
       min: 1,
       summary:
-        "Loki Mode's LOKI_AUDIT_MAX_FILES (default: that variable): oldest files gone while at most N+1 remain is retention, a note, not an alarm.",
+        "Loki Mode's LOKI_AUDIT_MAX_FILES (default: that variable): oldest " +
+        'files gone while at most N+1 remain is retention, a note, not an alarm.',
     }),
     state: pathFlag({
       summary:
-        'Incremental (cron): remember what was verified in FILE; next time check the remembered tails and verify only new entries.',
+        'Incremental (cron): remember what was verified in FILE; next ' +
+        'time check the remembered tails and verify only new entries.',
     }),
     checkpoints: storeFlag({
       summary:
-        'Checkpoint store (from `loki-audit checkpoint`), a directory or loki://HOST:PORT: every checkpointed head must still be in the chain.',
+        'Checkpoint store (from `loki-audit checkpoint`), a directory or ' +
+        'loki://HOST:PORT: every checkpointed head must still be in the chain.',
       helpGroup: 'ANCHORS',
     }),
     'public-key': pathFlag({
@@ -80,12 +93,14 @@ ${exitCodesHelp('verify')}`;
     }),
     'against-loki': Flags.string({
       summary:
-        'Loki base URL holding the entries forwarded by `loki-audit forward`: entries there but not here were removed or changed here.',
+        'Loki base URL holding the entries forwarded by `loki-audit ' +
+        'forward`: entries there but not here were removed or changed here.',
       helpGroup: 'ANCHORS',
     }),
     tenant: Flags.string({
       summary:
-        'With --against-loki: tenant (X-Scope-OrgID). Credentials from LOKI_AUDIT_LOKI_TOKEN, or LOKI_AUDIT_LOKI_USERNAME/PASSWORD.',
+        'With --against-loki: tenant (X-Scope-OrgID). Credentials from ' +
+        'LOKI_AUDIT_LOKI_TOKEN, or LOKI_AUDIT_LOKI_USERNAME/PASSWORD.',
       helpGroup: 'ANCHORS',
     }),
     'loki-selector': Flags.string({
@@ -103,7 +118,8 @@ ${exitCodesHelp('verify')}`;
     }),
     host: Flags.string({
       summary:
-        "With --against-loki: check host H's chain as stored in Loki (its host label), no local files needed; --since defaults to 90d.",
+        "With --against-loki: check host H's chain as stored in Loki " +
+        '(its host label), no local files needed; --since defaults to 90d.',
       exclusive: ['all-hosts', 'stdin', 'state', 'checkpoints', 'expect-head'],
       helpGroup: 'FLEET',
     }),
@@ -116,7 +132,8 @@ ${exitCodesHelp('verify')}`;
     'loki-timestamp': Flags.option({
       options: ['entry', 'ingest'] as const,
       summary:
-        "With --against-loki: how forward stamped the entries (its --timestamp): entry (default) or ingest (Loki's time is the delivery time).",
+        'With --against-loki: how forward stamped the entries (its --timestamp): ' +
+        "entry (default) or ingest (Loki's time is the delivery time).",
       helpGroup: 'ANCHORS',
     })(),
     'loki-entry-limit': Flags.integer({
@@ -126,14 +143,16 @@ ${exitCodesHelp('verify')}`;
     }),
     'loki-max-query-length': Flags.string({
       summary:
-        "With --against-loki: longest time range per query, e.g. 720h (Loki's max_query_length, default 721h; default 720h).",
+        'With --against-loki: longest time range per query, e.g. ' +
+        "720h (Loki's max_query_length, default 721h; default 720h).",
       helpGroup: 'ANCHORS',
     }),
     jobs: Flags.integer({
       min: 1,
       max: 64,
       summary:
-        'Threads that verify files in parallel (default: the cores, at most 4; 1 = this thread only); several directories: threads in all (default: the cores).',
+        'Threads that verify files in parallel (default: the cores, at most 4; 1 = ' +
+        'this thread only); several directories: threads in all (default: the cores).',
     }),
     stdin: Flags.boolean({
       summary: 'Verify one chain read from standard input (e.g. search -o raw, zcat FILE) instead of a directory.',
@@ -144,7 +163,8 @@ ${exitCodesHelp('verify')}`;
     }),
     'max-age': Flags.string({
       summary:
-        'Freshness: a chain head older than DURATION (30m, 26h, 1h30m, 2d) is its own verdict, exit 21: the writer went silent, or the newest entries were removed.',
+        'Freshness: a chain head older than DURATION (30m, 26h, 1h30m, 2d) is its own ' +
+        'verdict, exit 21: the writer went silent, or the newest entries were removed.',
       exclusive: ['stdin'],
       helpGroup: 'FRESHNESS',
     }),

@@ -57,7 +57,10 @@ function hecHint(refusal: TargetRefusal, error: string): string {
         : 'HEC refused the token: check LOKI_SPLUNK_HEC_TOKEN or ' +
             '--splunk-hec-token-file (a token file is read again before each retry)';
     case 'path':
-      return 'nothing takes events at that URL: give the collector (https://splunk:8088) or its event URL (…/services/collector/event)';
+      return (
+        'nothing takes events at that URL: give the collector ' +
+        '(https://splunk:8088) or its event URL (…/services/collector/event)'
+      );
     case 'too-large':
       return (
         'even one event is too large for HEC: raise its max_content_length ' +

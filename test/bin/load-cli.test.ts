@@ -24,7 +24,8 @@ function cacheState(root: string): boolean | null {
     [
       '--input-type=module',
       '-e',
-      `const { loadCli } = await import(${JSON.stringify(loader)}); console.log(JSON.stringify(loadCli().cacheRejected));`,
+      `const { loadCli } = await import(${JSON.stringify(loader)}); ` +
+        `console.log(JSON.stringify(loadCli().cacheRejected));`,
     ],
     { encoding: 'utf8' },
   );

@@ -22,8 +22,9 @@ d, n, tag = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 tip = "0" * 64
 for i in range(n):
     now = datetime.datetime.now(datetime.timezone.utc)
-    entry = {"timestamp": now.isoformat(), "action": "write", "resource_type": "py", "resource_id": None, "user_id": tag,
-             "token_id": None, "ip_address": None, "user_agent": None, "success": True, "error": None, "details": {"i": i}}
+    entry = {"timestamp": now.isoformat(), "action": "write", "resource_type": "py", "resource_id": None,
+             "user_id": tag, "token_id": None, "ip_address": None, "user_agent": None, "success": True,
+             "error": None, "details": {"i": i}}
     path = os.path.join(d, "audit-%s.jsonl" % now.strftime("%Y-%m-%d"))
     with open(path, "a+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)

@@ -196,7 +196,8 @@ describe('config: layers, as every command reads them', () => {
     write('home/pw', 'hunter2\n', 0o644);
     write(
       'etc/config.yaml',
-      'output:\n  color: never\nforward:\n  targets:\n    - loki: http://127.0.0.1:9\n      username: alice\n      password_file: ../home/pw\n',
+      'output:\n  color: never\nforward:\n  targets:\n    - loki: ' +
+        'http://127.0.0.1:9\n      username: alice\n      password_file: ../home/pw\n',
     );
     const secrets = { LOKI_AUDIT_LOKI_TOKEN: 'tok-SECRET-123', LOKI_SPLUNK_HEC_TOKEN: '' };
     const r = await runCli(['config'], { env: { ...env, ...secrets }, cwd });

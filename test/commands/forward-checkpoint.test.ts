@@ -268,7 +268,8 @@ describe('forward --checkpoint-every', () => {
       assert.match(
         prom,
         new RegExp(
-          `^loki_audit_forward_checkpoint_pending\\{dir="${audit}",store="http://127\\.0\\.0\\.1:${port} \\{service_name=\\\\"loki-audit-checkpoints\\\\"\\}"\\} 1$`,
+          `^loki_audit_forward_checkpoint_pending\\{dir="${audit}",store="http://127\\.0\\.0\\.1:${port} ` +
+            `\\{service_name=\\\\"loki-audit-checkpoints\\\\"\\}"\\} 1$`,
           'm',
         ),
       );

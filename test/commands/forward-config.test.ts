@@ -181,7 +181,8 @@ describe('forward: syslog flags win over the config file', () => {
     const cfg = join(t.dir, 'config.yaml');
     writeFileSync(
       cfg,
-      `forward:\n  targets:\n    - syslog: tcp://127.0.0.1:${port}\n      framing: lf\n      facility: local3\n      hostname: filehost\n`,
+      `forward:\n  targets:\n    - syslog: tcp://127.0.0.1:${port}\n      framing: ` +
+        `lf\n      facility: local3\n      hostname: filehost\n`,
     );
     const run = (state: string, ...flags: string[]) =>
       runCli(['forward', '--dir', audit, '--config', cfg, '--state', join(t.dir, state), ...flags]);

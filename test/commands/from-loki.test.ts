@@ -198,7 +198,9 @@ describe('search and summary --from-loki (receiver limits: 20 entries, 12h per q
     assertExit(r, 0);
     assert.equal(
       r.stdout,
-      '{service_name="loki-audit", host=~"web-.*", level=~"warning|error", event_family=~"auth|other"} |= "quota \\"x\\"" |~ "auth|\\\\\\\\u00[2-7][0-9a-fA-F]" | json field_details_status="details.status" | (field_details_status >= 500 or field_details_status="" or field_details_status=~"[\\\\[{][\\\\s\\\\S]*")\n',
+      '{service_name="loki-audit", host=~"web-.*", level=~"warning|error", event_family=~"auth|other"} |= "quota ' +
+        '\\"x\\"" |~ "auth|\\\\\\\\u00[2-7][0-9a-fA-F]" | json field_details_status="details.status" | ' +
+        '(field_details_status >= 500 or field_details_status="" or field_details_status=~"[\\\\[{][\\\\s\\\\S]*")\n',
     );
     assert.doesNotThrow(() => parseLogQL(r.stdout.trim()));
     const s = await runCli(['summary', '--print-logql', '--host', 'db-1']);

@@ -316,7 +316,11 @@ async function check<T>(property: fc.IAsyncPropertyWithHooks<T>, params: fc.Para
 }
 
 function describeRun(args: string[], r: Run, prog: Mutation[]): string {
-  return `loki-audit ${args.join(' ')}\nprogram: ${JSON.stringify(prog).slice(0, 2000)}\nexit ${r.code} (signal ${r.signal}) in ${r.ms} ms, ${r.rssMb.toFixed(0)} MB\nstderr: ${r.stderr.slice(0, 3000)}\nstdout: ${r.stdout.slice(0, 1500)}`;
+  return (
+    `loki-audit ${args.join(' ')}\nprogram: ${JSON.stringify(prog).slice(0, 2000)}\nexit ` +
+    `${r.code} (signal ${r.signal}) in ${r.ms} ms, ${r.rssMb.toFixed(0)} ` +
+    `MB\nstderr: ${r.stderr.slice(0, 3000)}\nstdout: ${r.stdout.slice(0, 1500)}`
+  );
 }
 
 function assertBounded(name: string, args: string[], r: Run, prog: Mutation[]): void {

@@ -190,7 +190,8 @@ describe('search', () => {
       const wrap = (l: string) => `{"verified":false,"unverified":"no-hash","entry":${l}}`;
       assert.equal(
         text.stdout,
-        `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login alice ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
+        `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login alice ` +
+          `ok ${details.slice(0, 400)}…(+${details.length - 400})\n` +
           `${tag}2026-02-01T00:00:00+00:00 WARN  auth.login ${actor} ok {}\n`,
       );
       const json = assertExit(await runCli(['search', '--dir', t.dir, '-o', 'json']), 0, 'json');
@@ -221,7 +222,8 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     assert.equal(failed.code, 0, failed.stderr);
     assert.equal(
       failed.stdout,
-      '2026-12-01T20:04:28Z ERROR policy_denied pid:21674 FAIL error="Policy denied execution" "enforcement=pre_tool"\n',
+      '2026-12-01T20:04:28Z ERROR policy_denied pid:21674 FAIL ' +
+        'error="Policy denied execution" "enforcement=pre_tool"\n',
     );
     const invoked = await runCli(['search', '--dir', PROJECT, '--stream', 'agent', '--action', 'cli_*', '-o', 'jsonl']);
     assert.equal(invoked.code, 0, invoked.stderr);
@@ -265,7 +267,8 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     assert.equal(text.code, 0, text.stderr);
     assert.equal(
       text.stdout,
-      '2026-12-01T20:04:28Z ERROR BLOCKED_COMMAND root FAIL error="command=rm -rf / --no-preserve-root,pattern=rm -rf /"\n' +
+      '2026-12-01T20:04:28Z ERROR BLOCKED_COMMAND root FAIL ' +
+        'error="command=rm -rf / --no-preserve-root,pattern=rm -rf /"\n' +
         '2026-12-01T20:04:28Z ERROR BLOCKED_COMMAND root FAIL error="command=echo a\\tb,pattern=tab\\there"\n',
     );
     const started = assertExit(
@@ -274,7 +277,8 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     );
     assert.equal(
       started.stdout,
-      '2026-12-01T20:04:27Z INFO  SESSION_START root ok "prd=./prd.md,dashboard=true,staged_autonomy=false,parallel=false"\n',
+      '2026-12-01T20:04:27Z INFO  SESSION_START root ok ' +
+        '"prd=./prd.md,dashboard=true,staged_autonomy=false,parallel=false"\n',
     );
   });
 
@@ -284,7 +288,8 @@ describe("search Loki Mode's other streams (spec §5)", () => {
       // A host at UTC+1: just after local midnight on 12-02 it is still 12-01 in UTC.
       writeFileSync(
         join(t.dir, 'audit-20261202.jsonl'),
-        '{\n  "timestamp": "2026-12-01T23:30:00Z",\n  "event": "SESSION_START",\n  "data": "",\n  "user": "u",\n  "pid": 1\n}\n',
+        '{\n  "timestamp": "2026-12-01T23:30:00Z",\n  "event": ' +
+          '"SESSION_START",\n  "data": "",\n  "user": "u",\n  "pid": 1\n}\n',
       );
       const r = await runCli([
         'search',
@@ -426,7 +431,8 @@ describe("search Loki Mode's other streams (spec §5)", () => {
     );
     assert.equal(
       zone.stderr,
-      'loki-audit: error: unknown time zone "Mars/Olympus": use an IANA name (Europe/Berlin, America/New_York), UTC, or an offset (+05:30)\n',
+      'loki-audit: error: unknown time zone "Mars/Olympus": use an IANA ' +
+        'name (Europe/Berlin, America/New_York), UTC, or an offset (+05:30)\n',
     );
     const both = await runCli(['search', '--dir', WRITER, '--utc', '--timezone', 'UTC']);
     assert.equal(both.code, 2, both.stderr);

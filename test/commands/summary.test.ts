@@ -391,7 +391,8 @@ describe('summary', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(
         r.stderr,
-        'warning: audit-20261201.jsonl:8: object starting at line 8 is longer than the limit of 4194304 bytes (--max-line-bytes) without closing (an unclosed brace?): skipped up to the next line starting with {\n',
+        'warning: audit-20261201.jsonl:8: object starting at line 8 is longer than the limit of 4194304 bytes ' +
+          '(--max-line-bytes) without closing (an unclosed brace?): skipped up to the next line starting with {\n',
       );
       const s = JSON.parse(r.stdout);
       assert.deepEqual([s.total, s.problemCount, s.last], [2, 1, '2026-12-01T11:00:00Z']);

@@ -76,30 +76,36 @@ const FIELD: Record<string, Expect> = {
 
 describe('verify on Loki Mode field directories (field/MANIFEST.md)', () => {
   for (const [rel, want] of Object.entries(FIELD)) {
-    it(`${rel}: ${want.class}${want.first ? ` (${want.first[0]} at ${want.first[1]}:${want.first[2]})` : ''}, exit ${want.exit}`, async () => {
-      const r = await runCli(['verify', '--dir', join(LOKI, 'field', rel.split('#')[0]), '--json'], { env: want.env });
-      assert.equal(r.code, want.exit, r.stdout + r.stderr);
-      const report = JSON.parse(r.stdout);
-      assert.equal(report.verdict, want.class);
-      if (want.first === null) assert.equal(report.firstProblem, null, JSON.stringify(report.firstProblem));
-      else {
-        const f = report.firstProblem;
-        assert.deepEqual([f.reason, f.file, f.line], want.first, JSON.stringify(f));
-        assert.ok(f.message.length > 20);
-      }
-      if (want.entries !== undefined) assert.equal(report.entriesVerified, want.entries);
-      if (rel === 'docs-audit-jsonl') {
-        assert.deepEqual(report.ignored, ['audit.jsonl']);
-        assert.deepEqual(
-          report.files.map((f: { file: string }) => f.file),
-          ['audit-2026-03-01.jsonl', 'audit-2026-03-02.jsonl', 'audit-2026-03-03.jsonl'],
-        );
-      }
-      for (const n of want.notes ?? [])
-        assert.ok(
-          report.notes.some((x: { kind: string }) => x.kind === n),
-          `note ${n} in ${JSON.stringify(report.notes)}`,
-        );
-    });
+    it(
+      `${rel}: ${want.class}${want.first ? ` (${want.first[0]} at ${want.first[1]}:${want.first[2]})` : ''}, ` +
+        `exit ${want.exit}`,
+      async () => {
+        const r = await runCli(['verify', '--dir', join(LOKI, 'field', rel.split('#')[0]), '--json'], {
+          env: want.env,
+        });
+        assert.equal(r.code, want.exit, r.stdout + r.stderr);
+        const report = JSON.parse(r.stdout);
+        assert.equal(report.verdict, want.class);
+        if (want.first === null) assert.equal(report.firstProblem, null, JSON.stringify(report.firstProblem));
+        else {
+          const f = report.firstProblem;
+          assert.deepEqual([f.reason, f.file, f.line], want.first, JSON.stringify(f));
+          assert.ok(f.message.length > 20);
+        }
+        if (want.entries !== undefined) assert.equal(report.entriesVerified, want.entries);
+        if (rel === 'docs-audit-jsonl') {
+          assert.deepEqual(report.ignored, ['audit.jsonl']);
+          assert.deepEqual(
+            report.files.map((f: { file: string }) => f.file),
+            ['audit-2026-03-01.jsonl', 'audit-2026-03-02.jsonl', 'audit-2026-03-03.jsonl'],
+          );
+        }
+        for (const n of want.notes ?? [])
+          assert.ok(
+            report.notes.some((x: { kind: string }) => x.kind === n),
+            `note ${n} in ${JSON.stringify(report.notes)}`,
+          );
+      },
+    );
   }
 });

@@ -29,11 +29,13 @@ const LINE: Record<Kind, (dir: string) => RegExp> = {
   intact: (d) => new RegExp(`^intact  ${esc(d)}: 2 file\\(s\\), 40 entries verified \\(exit 0\\)$`),
   tampered: (d) =>
     new RegExp(
-      `^TAMPERED  ${esc(d)}: 2 file\\(s\\), \\d+ entries verified; first problem audit-2026-03-01\\.jsonl:5 \\(hash-mismatch\\).* \\(exit 1\\)$`,
+      `^TAMPERED  ${esc(d)}: 2 file\\(s\\), \\d+ entries verified; first ` +
+        `problem audit-2026-03-01\\.jsonl:5 \\(hash-mismatch\\).* \\(exit 1\\)$`,
     ),
   torn: (d) =>
     new RegExp(
-      `^incomplete last line  ${esc(d)}: 2 file\\(s\\), 39 entries verified; first problem audit-2026-03-02\\.jsonl:20 \\(torn-last-line\\) \\(exit 4\\)$`,
+      `^incomplete last line  ${esc(d)}: 2 file\\(s\\), 39 entries verified; ` +
+        `first problem audit-2026-03-02\\.jsonl:20 \\(torn-last-line\\) \\(exit 4\\)$`,
     ),
   missing: (d) => new RegExp(`^error  ${esc(d)}: audit directory not found: ${esc(d)} \\(exit 3\\)$`),
   empty: (d) => new RegExp(`^error  ${esc(d)}: no audit files .* \\(exit 3\\)$`),
@@ -188,48 +190,53 @@ describe('verify: several directories (a fleet)', () => {
     assert.equal(quiet.stdout, '');
   });
 
-  it('--metrics-file: one series per directory, with its own verdict and exit code; promtool and node_exporter take it', async () => {
-    const textfiles = join(root, 'textfiles');
-    mkdirSync(textfiles, { recursive: true });
-    const prom = join(textfiles, 'fleet.prom');
-    const eight = dirs.slice(0, 8);
-    assertExit(await runCli(['verify', '--metrics-file', prom, ...eight.flatMap((d) => ['--dir', d])]), 1);
-    const text = readFileSync(prom, 'utf8');
-    for (const [i, d] of eight.entries()) {
-      assert.ok(text.includes(`loki_audit_verify_verdict{dir="${d}",class="${VERDICT[kinds[i]]}"} 1\n`), d);
-      assert.ok(text.includes(`loki_audit_verify_exit_code{dir="${d}"} ${EXIT[kinds[i]]}\n`), d);
-    }
-    assert.equal(text.match(/^# TYPE loki_audit_verify_verdict /gm)?.length, 1, 'one family, many series');
-    if (spawnSync('promtool', ['--version']).status === 0) {
-      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-      assert.equal(check.status, 0, check.stdout + check.stderr);
-    }
-    if (!NODE_EXPORTER) return;
-    const ne = await startNodeExporter(textfiles);
-    try {
-      const samples = await ne.scrape();
-      assert.ok(
-        samples.some((x) => x.name === 'node_textfile_scrape_error' && x.value === 0),
-        ne.log(),
-      );
+  it(
+    '--metrics-file: one series per directory, with its own ' +
+      'verdict and exit code; promtool and node_exporter take it',
+    async () => {
+      const textfiles = join(root, 'textfiles');
+      mkdirSync(textfiles, { recursive: true });
+      const prom = join(textfiles, 'fleet.prom');
+      const eight = dirs.slice(0, 8);
+      assertExit(await runCli(['verify', '--metrics-file', prom, ...eight.flatMap((d) => ['--dir', d])]), 1);
+      const text = readFileSync(prom, 'utf8');
       for (const [i, d] of eight.entries()) {
-        const verdict = samples.filter((x) => x.name === 'loki_audit_verify_verdict' && x.labels.dir === d);
-        assert.deepEqual(
-          verdict.filter((x) => x.value === 1).map((x) => x.labels.class),
-          [VERDICT[kinds[i]]],
-          d,
-        );
+        assert.ok(text.includes(`loki_audit_verify_verdict{dir="${d}",class="${VERDICT[kinds[i]]}"} 1\n`), d);
+        assert.ok(text.includes(`loki_audit_verify_exit_code{dir="${d}"} ${EXIT[kinds[i]]}\n`), d);
       }
-    } finally {
-      await ne.stop();
-    }
-  });
+      assert.equal(text.match(/^# TYPE loki_audit_verify_verdict /gm)?.length, 1, 'one family, many series');
+      if (spawnSync('promtool', ['--version']).status === 0) {
+        const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+        assert.equal(check.status, 0, check.stdout + check.stderr);
+      }
+      if (!NODE_EXPORTER) return;
+      const ne = await startNodeExporter(textfiles);
+      try {
+        const samples = await ne.scrape();
+        assert.ok(
+          samples.some((x) => x.name === 'node_textfile_scrape_error' && x.value === 0),
+          ne.log(),
+        );
+        for (const [i, d] of eight.entries()) {
+          const verdict = samples.filter((x) => x.name === 'loki_audit_verify_verdict' && x.labels.dir === d);
+          assert.deepEqual(
+            verdict.filter((x) => x.value === 1).map((x) => x.labels.class),
+            [VERDICT[kinds[i]]],
+            d,
+          );
+        }
+      } finally {
+        await ne.stop();
+      }
+    },
+  );
 
   it('flags that hold one directory (--state, --checkpoints, --expect-head, --against-loki) are refused, exit 2', async () => {
     const r = assertExit(await runCli(['verify', '--dir', dirs[0], '--dir', dirs[3], '--state', join(root, 's')]), 2);
     assert.equal(
       r.stderr.split('\n')[0],
-      "loki-audit: error: --state remembers one directory's verified chain: it cannot be used with several directories (2 given)",
+      "loki-audit: error: --state remembers one directory's verified " +
+        'chain: it cannot be used with several directories (2 given)',
     );
     const head = 'a'.repeat(64);
     assertExit(await runCli(['verify', join(root, 'host-0*', 'audit'), '--expect-head', head]), 2);

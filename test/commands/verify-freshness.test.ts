@@ -47,7 +47,9 @@ describe('verify --max-age and --max-checkpoint-age', () => {
     assert.match(
       text,
       new RegExp(
-        `^ +audit-2026-02-03\\.jsonl:50 STALE chain head \\(stale-head\\): the chain head was written ${HEAD_TIME.replace(/\+/g, '\\+')}, \\d+d( \\d+h)? ago, longer than --max-age 1d: the writer went silent, or the newest entries were removed$`,
+        `^ +audit-2026-02-03\\.jsonl:50 STALE chain head \\(stale-head\\): the chain ` +
+          `head was written ${HEAD_TIME.replace(/\+/g, '\\+')}, \\d+d( \\d+h)? ago, longer ` +
+          `than --max-age 1d: the writer went silent, or the newest entries were removed$`,
         'm',
       ),
     );

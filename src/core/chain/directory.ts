@@ -184,7 +184,9 @@ export async function verifyDirectory(dir: string, options: VerifyDirectoryOptio
           kind: 'retention',
           file: retained[0].file,
           line: retained[0].line,
-          message: `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${max} files does (${max} files up to the newest rotated piece, the oldest starting at its first line)`,
+          message:
+            `history starts mid-chain at ${retained[0].file}: older files removed, as retention of ${max} ` +
+            `files does (${max} files up to the newest rotated piece, the oldest starting at its first line)`,
         });
         r.verdict = r.findings.reduce<VerdictClass>((v, f) => worse(v, f.class), 'intact');
         for (const fr of r.files)
@@ -305,7 +307,8 @@ function assemble(dir: string, reports: ChainReport[], foreign: string[], strict
   if (foreign.length) {
     notes.push({
       kind: 'foreign',
-      message: `ignored ${foreign.length} file(s) not named audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]: ${foreign.join(', ')}`,
+      message:
+        `ignored ${foreign.length} file(s) not named audit-YYYY-MM-DD[.HHMMSS].jsonl[.gz]: ` + foreign.join(', '),
     });
   }
   let verdict: VerdictClass = 'intact';

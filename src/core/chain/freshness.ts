@@ -85,7 +85,9 @@ export function freshnessFindings(
         ...where,
         class: 'stale-head',
         reason: 'stale-head',
-        message: `the chain head was written ${head.time}, ${formatAge(limits.now - at)} ago, longer than --max-age ${limit}: the writer went silent, or the newest entries were removed`,
+        message:
+          `the chain head was written ${head.time}, ${formatAge(limits.now - at)} ago, longer ` +
+          `than --max-age ${limit}: the writer went silent, or the newest entries were removed`,
       });
   }
   if (limits.maxCheckpointAgeMs !== undefined && checkpoints) {
@@ -97,14 +99,18 @@ export function freshnessFindings(
         ...where,
         class: 'stale-checkpoint',
         reason: 'stale-checkpoint',
-        message: `no validly signed checkpoint in ${checkpoints.store} (--max-checkpoint-age ${limit}): the checkpoint job never ran or stopped`,
+        message:
+          `no validly signed checkpoint in ${checkpoints.store} ` +
+          `(--max-checkpoint-age ${limit}): the checkpoint job never ran or stopped`,
       });
     else if (limits.now - at > limits.maxCheckpointAgeMs)
       out.push({
         ...where,
         class: 'stale-checkpoint',
         reason: 'stale-checkpoint',
-        message: `the newest signed checkpoint is from ${checkpoints.newest}, ${formatAge(limits.now - at)} ago, longer than --max-checkpoint-age ${limit}: the checkpoint job stopped`,
+        message:
+          `the newest signed checkpoint is from ${checkpoints.newest}, ${formatAge(limits.now - at)} ` +
+          `ago, longer than --max-checkpoint-age ${limit}: the checkpoint job stopped`,
       });
   }
   return out;

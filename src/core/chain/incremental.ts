@@ -133,7 +133,9 @@ export async function verifyIncremental(
       notes.push({
         kind: 'retention',
         file: v.name,
-        message: `${v.name} (verified up to line ${v.lines}) was removed as the oldest file, as retention of ${retentionFiles} files does`,
+        message:
+          `${v.name} (verified up to line ${v.lines}) was removed as ` +
+          `the oldest file, as retention of ${retentionFiles} files does`,
       });
       continue;
     }
@@ -142,7 +144,9 @@ export async function verifyIncremental(
         ...base,
         class: 'tampered',
         reason: 'chain-break',
-        message: `${v.name}, verified up to line ${v.lines} on ${state.verifiedAt}, is gone (deleted, or renamed to a name outside the chain)`,
+        message:
+          `${v.name}, verified up to line ${v.lines} on ${state.verifiedAt}, ` +
+          `is gone (deleted, or renamed to a name outside the chain)`,
       });
       continue;
     }
@@ -291,7 +295,10 @@ async function locateChange(
         ...base,
         class: 'tampered',
         reason: 'chain-break',
-        message: `${f.name} now ends at line ${fr.lines} (${fr.completeBytes} bytes) but was verified up to line ${v.lines} (${v.bytes} bytes) on ${verifiedAt}, and every entry left verifies: the verified entries at its end were removed`,
+        message:
+          `${f.name} now ends at line ${fr.lines} (${fr.completeBytes} bytes) but ` +
+          `was verified up to line ${v.lines} (${v.bytes} bytes) on ${verifiedAt}, and ` +
+          `every entry left verifies: the verified entries at its end were removed`,
       },
     ];
   return [
@@ -299,7 +306,10 @@ async function locateChange(
       ...base,
       class: 'tampered',
       reason: 'hash-mismatch',
-      message: `the last verified entry of ${f.name} (line ${v.lines}, offset ${v.lastEntryOffset}) is not the one verified on ${verifiedAt}, though every entry of the file verifies: the verified part was rewritten with recomputed hashes`,
+      message:
+        `the last verified entry of ${f.name} (line ${v.lines}, offset ${v.lastEntryOffset}) ` +
+        `is not the one verified on ${verifiedAt}, though every entry of ` +
+        `the file verifies: the verified part was rewritten with recomputed hashes`,
     },
   ];
 }

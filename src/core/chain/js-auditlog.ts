@@ -145,7 +145,10 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
           ...loc,
           class: 'tampered',
           reason: 'unhashed-field',
-          message: `top-level field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} outside log.js's hash: log.js writes exactly the nine keys seq, timestamp, who, what, where, why, metadata, previousHash, hash (spec §10.23)`,
+          message:
+            `top-level field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} ` +
+            `outside log.js's hash: log.js writes exactly the nine keys seq, ` +
+            `timestamp, who, what, where, why, metadata, previousHash, hash (spec §10.23)`,
         });
       }
       const forkedFrom =
@@ -167,7 +170,9 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
           class: 'tampered',
           reason: 'replayed-entries',
           stored: e.hash,
-          message: `entry is a copy of line ${seen.get(e.hash)?.line} (same hash): earlier history replayed, not counted as verified`,
+          message:
+            `entry is a copy of line ${seen.get(e.hash)?.line} (same ` +
+            `hash): earlier history replayed, not counted as verified`,
         });
       } else if (forkedFrom && typeof e.seq === 'number' && prevSeq !== null && e.seq <= prevSeq) {
         findings.push({
@@ -178,7 +183,10 @@ export async function verifyJsAuditLog(file: AuditFile, maxLineBytes = DEFAULT_M
           stored: String(e.previousHash),
           chainsFrom: String(e.previousHash),
           seenAt: { file: file.name, line: forkedFrom.line, offset: -1 },
-          message: `seq ${e.seq} repeats and the entry chains from line ${forkedFrom.line} (seq ${String(forkedFrom.seq)}), not the entry before it: a second AuditLog writer in the same project (log.js has no lock and no re-read, spec §10.23); entries after it are checked from here`,
+          message:
+            `seq ${e.seq} repeats and the entry chains from line ${forkedFrom.line} (seq ` +
+            `${String(forkedFrom.seq)}), not the entry before it: a second AuditLog writer in the same project ` +
+            `(log.js has no lock and no re-read, spec §10.23); entries after it are checked from here`,
         });
         if (!extra.length) report.entriesVerified++;
       } else if (prev !== null && e.previousHash !== prev) {

@@ -39,6 +39,9 @@ export function retentionRuledOut(
   ).length;
   const count = upToNewest + foreign.filter(globbed).length;
   if (count !== maxFiles)
-    return `${count} file(s) up to the newest rotated piece ${newest.name}, where retention of ${maxFiles} files leaves exactly ${maxFiles}`;
+    return (
+      `${count} file(s) up to the newest rotated piece ${newest.name}, ` +
+      `where retention of ${maxFiles} files leaves exactly ${maxFiles}`
+    );
   return null;
 }

@@ -33,7 +33,8 @@ export const MAX_BUCKETS = 100_000;
 export class BucketSpecError extends FilterError {
   constructor(readonly input: string) {
     super(
-      `cannot use "${input}" as --by: a duration that divides a day (1m, 5m, 15m, 30m, 1h, 6h, 12h) or whole days (1d, 7d, 1w), optionally with event or actor (1h,actor)`,
+      `cannot use "${input}" as --by: a duration that divides a day (1m, 5m, 15m, 30m, ` +
+        `1h, 6h, 12h) or whole days (1d, 7d, 1w), optionally with event or actor (1h,actor)`,
     );
     this.name = 'BucketSpecError';
   }
@@ -46,7 +47,9 @@ export class BucketLimitError extends FilterError {
     readonly buckets: number,
   ) {
     super(
-      `--by ${width} needs more than ${MAX_BUCKETS} buckets here (${buckets > MAX_BUCKETS ? `at least ${buckets}` : buckets}): use a wider --by or a narrower --since/--until`,
+      `--by ${width} needs more than ${MAX_BUCKETS} buckets ` +
+        `here (${buckets > MAX_BUCKETS ? `at least ${buckets}` : buckets}): ` +
+        `use a wider --by or a narrower --since/--until`,
     );
     this.name = 'BucketLimitError';
   }

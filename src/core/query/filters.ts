@@ -118,7 +118,8 @@ export function parseFieldSpec(spec: string, parseTime?: (s: string) => number):
   const m = FIELD_SPEC.exec(spec);
   if (!m)
     throw new FilterError(
-      `--field needs PATH=VALUE, PATH!=VALUE or PATH>=NUMBER|TIME (>, <, <= too), e.g. details.path=/api/v1/* or details.status>=500, got "${spec}"`,
+      `--field needs PATH=VALUE, PATH!=VALUE or PATH>=NUMBER|TIME (>, <, <= ` +
+        `too), e.g. details.path=/api/v1/* or details.status>=500, got "${spec}"`,
     );
   const [, path, op, pattern] = m as unknown as [string, string, FieldOp, string];
   const cond: FieldCondition = { path: path.split('.'), pattern, op };
@@ -131,7 +132,8 @@ export function parseFieldSpec(spec: string, parseTime?: (s: string) => number):
     if (!Number.isNaN(t)) return { ...cond, time: t };
   }
   throw new FilterError(
-    `--field "${spec}": ${op} compares numbers (500, 1.5) or ISO times (2026-02-01T12:00:00Z); for text use = or != with a glob`,
+    `--field "${spec}": ${op} compares numbers (500, 1.5) or ISO ` +
+      `times (2026-02-01T12:00:00Z); for text use = or != with a glob`,
   );
 }
 

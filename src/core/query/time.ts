@@ -17,7 +17,8 @@ import { parseISO } from 'date-fns/parseISO';
 export class TimeSpecError extends Error {
   constructor(readonly input: string) {
     super(
-      `cannot read time "${input}": use e.g. 2026-02-01T12:00:00Z, 2026-02-01, 14:30, "today 09:00", "yesterday 18:00", 30m, 1h30m, 7d, @1767225600, now, recent, today, yesterday, this-week, this-month`,
+      `cannot read time "${input}": use e.g. 2026-02-01T12:00:00Z, 2026-02-01, 14:30, "today 09:00", ` +
+        `"yesterday 18:00", 30m, 1h30m, 7d, @1767225600, now, recent, today, yesterday, this-week, this-month`,
     );
     this.name = 'TimeSpecError';
   }
@@ -221,7 +222,8 @@ export function formatInZone(ms: number, zone: string, fraction?: string): strin
         ? `.${pad(t.getMilliseconds(), 3)}`
         : '';
   return (
-    `${pad(t.getFullYear(), 4)}-${pad(t.getMonth() + 1)}-${pad(t.getDate())}T${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}` +
+    `${pad(t.getFullYear(), 4)}-${pad(t.getMonth() + 1)}-${pad(t.getDate())}` +
+    `T${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}` +
     `${frac}${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`
   );
 }

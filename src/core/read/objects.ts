@@ -119,7 +119,9 @@ export class ObjectAssembler {
           line: raw.line,
           offset: raw.offset,
           code: 'too-long',
-          message: `line of ${raw.length} bytes is longer than the limit of ${this.maxObjectBytes} bytes (--max-line-bytes)`,
+          message:
+            `line of ${raw.length} bytes is longer than the limit ` +
+            `of ${this.maxObjectBytes} bytes (--max-line-bytes)`,
         });
         return out;
       }
@@ -143,7 +145,8 @@ export class ObjectAssembler {
       out.push(
         this.problem(
           'too-long',
-          `object starting at line ${open.line} is longer than the limit of ${this.maxObjectBytes} bytes (--max-line-bytes) without closing (an unclosed brace?): skipped up to the next line starting with {`,
+          `object starting at line ${open.line} is longer than the limit of ${this.maxObjectBytes} bytes ` +
+            `(--max-line-bytes) without closing (an unclosed brace?): skipped up to the next line starting with {`,
         ),
       );
       this.parts = [];

@@ -91,7 +91,8 @@ export class StreamChoiceError extends Error {
     readonly available: StreamKind[],
   ) {
     super(
-      `${dir} holds several audit streams: ${available.map((s) => `${s} (${STREAM_NAMES[s].title})`).join(', ')}; choose one with --stream`,
+      `${dir} holds several audit streams: ` +
+        `${available.map((s) => `${s} (${STREAM_NAMES[s].title})`).join(', ')}; choose one with --stream`,
     );
     this.name = 'StreamChoiceError';
   }

@@ -52,7 +52,8 @@ function parseSyslogUrl(url: string): { protocol: SyslogProtocol; host: string; 
   const m = /^(udp|tcp|tls|relp|relp\+tls):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url);
   if (!m)
     throw new SyslogConfigError(
-      `invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT`,
+      `invalid syslog URL "${url}": use udp://HOST:PORT, tcp://HOST:PORT, ` +
+        `tls://HOST:PORT, relp://HOST:PORT or relp+tls://HOST:PORT`,
     );
   const protocol = m[1] as SyslogProtocol;
   const port = m[3] ? Number(m[3]) : DEFAULT_PORTS[protocol];

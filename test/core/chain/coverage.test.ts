@@ -53,35 +53,39 @@ describe('ChainCoverage', () => {
     assert.deepEqual(new Set(logins.values()), new Set(['null']));
   });
 
-  it('marks the same entries whether a needle search skips lines, a filter drops them, or files are read newest first', async () => {
-    damage();
-    const all = await marks({});
-    const bad = [...all].filter(([, m]) => m !== 'null');
-    // The edited entry, the entry after the garbage, the unhashed insert: and nothing else.
-    assert.deepEqual(
-      bad.map(([, m]) => m),
-      ['does-not-chain', 'after-unreadable', 'no-hash'],
-    );
-    for (const [filter, reverse] of [
-      [{ events: ['auth.login'] }, false],
-      [{ users: ['alice'] }, false],
-      [{ outcome: 'failure' }, false],
-      [{ grep: '"resource_type": "auth"' }, true],
-      [{}, true],
-    ] as Array<[FilterSpec, boolean]>) {
-      const some = await marks(filter, reverse);
-      assert.ok(some.size > 0);
-      for (const [k, m] of some) assert.equal(m, all.get(k), `${JSON.stringify(filter)} ${k}`);
-    }
-    // Each bad entry is found by a search that skips the line before it.
-    for (const [k] of bad) {
-      const [file, line] = k.split(':');
-      const text = readFileSync(join(dir, file), 'utf8').split('\n')[Number(line) - 1];
-      const ts = /"timestamp": "([^"]+)"/.exec(text)![1];
-      const one = await marks({ grep: ts.replace(/[.+]/g, '\\$&') });
-      assert.equal(one.get(k), all.get(k), k);
-    }
-  });
+  it(
+    'marks the same entries whether a needle search skips ' +
+      'lines, a filter drops them, or files are read newest first',
+    async () => {
+      damage();
+      const all = await marks({});
+      const bad = [...all].filter(([, m]) => m !== 'null');
+      // The edited entry, the entry after the garbage, the unhashed insert: and nothing else.
+      assert.deepEqual(
+        bad.map(([, m]) => m),
+        ['does-not-chain', 'after-unreadable', 'no-hash'],
+      );
+      for (const [filter, reverse] of [
+        [{ events: ['auth.login'] }, false],
+        [{ users: ['alice'] }, false],
+        [{ outcome: 'failure' }, false],
+        [{ grep: '"resource_type": "auth"' }, true],
+        [{}, true],
+      ] as Array<[FilterSpec, boolean]>) {
+        const some = await marks(filter, reverse);
+        assert.ok(some.size > 0);
+        for (const [k, m] of some) assert.equal(m, all.get(k), `${JSON.stringify(filter)} ${k}`);
+      }
+      // Each bad entry is found by a search that skips the line before it.
+      for (const [k] of bad) {
+        const [file, line] = k.split(':');
+        const text = readFileSync(join(dir, file), 'utf8').split('\n')[Number(line) - 1];
+        const ts = /"timestamp": "([^"]+)"/.exec(text)![1];
+        const one = await marks({ grep: ts.replace(/[.+]/g, '\\$&') });
+        assert.equal(one.get(k), all.get(k), k);
+      }
+    },
+  );
 });
 
 describe('gaps of skipped lines', () => {

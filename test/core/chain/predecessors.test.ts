@@ -48,14 +48,18 @@ describe('chain predecessors', () => {
     }
   });
 
-  it('PredecessorTracker: the genesis first; entries without a hash pass it on; the JS AuditLog has its own; no chain, none', () => {
-    const tr = new PredecessorTracker(null);
-    assert.equal(tr.see(entryOf(line(h('a')))).prevHash, GENESIS_HASH);
-    assert.equal(tr.see(entryOf(line(''))).prevHash, h('a'));
-    assert.equal(tr.see(entryOf(line(h('b')))).prevHash, h('a'));
-    assert.equal(tr.see(entryOf(line(h('c')))).prevHash, h('b'));
-    const js = '{"seq": 2, "timestamp": "t", "who": "w", "what": "x", "previousHash": "p1", "hash": "h2"}';
-    assert.equal(tr.see(entryOf(js)).prevHash, 'p1');
-    assert.equal(tr.see(entryOf(line(h('d')))).prevHash, h('c'), 'the JS entry is not in the dashboard chain');
-  });
+  it(
+    'PredecessorTracker: the genesis first; entries without a ' +
+      'hash pass it on; the JS AuditLog has its own; no chain, none',
+    () => {
+      const tr = new PredecessorTracker(null);
+      assert.equal(tr.see(entryOf(line(h('a')))).prevHash, GENESIS_HASH);
+      assert.equal(tr.see(entryOf(line(''))).prevHash, h('a'));
+      assert.equal(tr.see(entryOf(line(h('b')))).prevHash, h('a'));
+      assert.equal(tr.see(entryOf(line(h('c')))).prevHash, h('b'));
+      const js = '{"seq": 2, "timestamp": "t", "who": "w", "what": "x", "previousHash": "p1", "hash": "h2"}';
+      assert.equal(tr.see(entryOf(js)).prevHash, 'p1');
+      assert.equal(tr.see(entryOf(line(h('d')))).prevHash, h('c'), 'the JS entry is not in the dashboard chain');
+    },
+  );
 });

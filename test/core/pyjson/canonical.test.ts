@@ -105,7 +105,10 @@ describe('canonicalizeEntry', () => {
     assert.equal(r.hashValue, 'a123a695c10460468ccf216ed1c85ae91f6b0871f9e5632bda69d6df4e9a3306');
     assert.equal(
       r.canonical,
-      '{"action": "complete", "details": {"agent": "qa", "seq": 1, "source": "api", "task_id": "task-275"}, "error": null, "ip_address": "2001:db8::5", "resource_id": null, "resource_type": "task", "success": true, "timestamp": "2026-02-01T00:21:36.451467+00:00", "token_id": "3f9a1c0b7d2e", "user_agent": "python-httpx/0.27.0", "user_id": "ci-bot"}',
+      '{"action": "complete", "details": {"agent": "qa", "seq": 1, "source": "api", "task_id": ' +
+        '"task-275"}, "error": null, "ip_address": "2001:db8::5", "resource_id": null, ' +
+        '"resource_type": "task", "success": true, "timestamp": "2026-02-01T00:21:36.451467+00:00", ' +
+        '"token_id": "3f9a1c0b7d2e", "user_agent": "python-httpx/0.27.0", "user_id": "ci-bot"}',
     );
   });
   it('prefers _integrity_hash and keeps chain_hash in the body when both exist', () => {
@@ -189,7 +192,8 @@ describe('random documents agree with CPython', { skip: python ? false : 'python
       'python3',
       [
         '-c',
-        'import json,sys\nfor l in sys.stdin:\n    print(json.dumps(json.dumps(json.loads(json.loads(l)), sort_keys=True, default=str)))',
+        'import json,sys\nfor l in sys.stdin:\n    print(json.dumps(json.dumps(json.loads(json.loads(l)), ' +
+          'sort_keys=True, default=str)))',
       ],
       {
         input: inputs.map((i) => JSON.stringify(i)).join('\n') + '\n',

@@ -230,7 +230,8 @@ describe('streamingChainHash: the chain hash of canonicalizeEntry, read in piece
 
   it('sorts number-like keys by value when told to, calling numberKeysByValue with the same indexes', () => {
     const t =
-      '{"d": {"200": 41, "404": 3, "1000": 1}, "e": {"2.5": 1, "10": 2, "-1.0": 3}, "f": {"true": 1, "2": 2, "false": 3},' +
+      '{"d": {"200": 41, "404": 3, "1000": 1}, "e": {"2.5": 1, ' +
+      '"10": 2, "-1.0": 3}, "f": {"true": 1, "2": 2, "false": 3},' +
       ' "g": [{"10": 1, "9": 2}, {"1": 1, "1.0": 2, "true": 3}], "h": {"x": 1}}';
     const pick: Array<(i: number) => boolean> = [() => true, () => false, (i) => i % 2 === 0, (i) => i === 3];
     for (const byValue of pick) {

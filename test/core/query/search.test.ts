@@ -30,7 +30,8 @@ before(() => {
           details: { seq, pad: 'x'.repeat(160) },
         }),
       );
-      if (day === '02' && i === PER_DAY / 2) lines.push('{"action": "login", "resource_type": "auth", torn'); // can match: parsed and reported
+      // can match: parsed and reported
+      if (day === '02' && i === PER_DAY / 2) lines.push('{"action": "login", "resource_type": "auth", torn');
     }
     writeFileSync(join(dir, `audit-2026-02-${day}.jsonl`), lines.join('\n') + '\n');
   }

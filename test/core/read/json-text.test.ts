@@ -19,7 +19,8 @@ describe('memberTexts', () => {
   it('gives each top-level member its text exactly as written: big integers, 1.0, -0.0, exponents, NaN', () => {
     const line =
       '{"timestamp": "2026-02-01T00:00:00+00:00", "user_id": 18446744073709551617, "a": 1.0, "b": -0.0, ' +
-      '"c": 1E5, "d": NaN, "e": -Infinity, "details": {"n": 123456789012345678901234567890, "x": [1.10, "s"]}, "s": "x\\"}"}';
+      '"c": 1E5, "d": NaN, "e": -Infinity, "details": {"n": ' +
+      '123456789012345678901234567890, "x": [1.10, "s"]}, "s": "x\\"}"}';
     const m = memberTexts(line);
     assert.deepEqual(
       [...m],

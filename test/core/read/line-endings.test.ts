@@ -16,10 +16,8 @@ function split(text: string, cuts: number[] = []): string[] {
   }
   const last = sp.end();
   if (last) out.push(last);
-  return out.map(
-    (l) =>
-      `${l.line}@${l.offset}:${l.bytes.toString('latin1')}${l.cr ? ' CR' : l.crlf ? ' CRLF' : l.terminated ? ' LF' : ' -'}`,
-  );
+  const ending = (l: RawLine) => (l.cr ? ' CR' : l.crlf ? ' CRLF' : l.terminated ? ' LF' : ' -');
+  return out.map((l) => `${l.line}@${l.offset}:${l.bytes.toString('latin1')}${ending(l)}`);
 }
 
 describe('line endings', () => {

@@ -83,11 +83,15 @@ describe('scanLines', () => {
     assert.deepEqual((await scan(['x\n'])).length, 1);
   });
 
-  it("volatile 'parts' (a reused read buffer, lines used before the next read): same lines as fresh chunks, across boundaries", async () => {
-    const text = ['{"a": 1}', 'b'.repeat(70), '', 'c\r', 'dd'.repeat(50)].join('\n') + '\nlast';
-    const chunks = [text.slice(0, 5), text.slice(5, 30), text.slice(30, 31), text.slice(31, 120), text.slice(120)];
-    assert.deepEqual(await scan(chunks, undefined, undefined, 'parts'), await scan(chunks));
-  });
+  it(
+    "volatile 'parts' (a reused read buffer, lines used before " +
+      'the next read): same lines as fresh chunks, across boundaries',
+    async () => {
+      const text = ['{"a": 1}', 'b'.repeat(70), '', 'c\r', 'dd'.repeat(50)].join('\n') + '\nlast';
+      const chunks = [text.slice(0, 5), text.slice(5, 30), text.slice(30, 31), text.slice(31, 120), text.slice(120)];
+      assert.deepEqual(await scan(chunks, undefined, undefined, 'parts'), await scan(chunks));
+    },
+  );
 });
 
 describe('scanLines with needles (search: find the bytes, not the lines)', () => {

@@ -30,7 +30,8 @@ describe('ObjectAssembler (lenient multi-line JSON, the session audit)', () => {
     );
     assert.equal(
       out[0],
-      '{"timestamp":"2026-12-01T20:04:27Z","event":"SESSION_START","data":"prd=./prd.md,dashboard=true,staged_autonomy=false,parallel=false","user":"root","pid":21674}',
+      '{"timestamp":"2026-12-01T20:04:27Z","event":"SESSION_START",' +
+        '"data":"prd=./prd.md,dashboard=true,staged_autonomy=false,parallel=false","user":"root","pid":21674}',
       'minified to one line',
     );
     // The raw tabs of the compact line are escaped; the value is the text with its tabs.
@@ -91,7 +92,8 @@ describe('ObjectAssembler (lenient multi-line JSON, the session audit)', () => {
     assert.deepEqual(items[0].kind === 'problem' && [items[0].line, items[0].code, items[0].message], [
       1,
       'too-long',
-      'object starting at line 1 is longer than the limit of 4096 bytes (--max-line-bytes) without closing (an unclosed brace?): skipped up to the next line starting with {',
+      'object starting at line 1 is longer than the limit of 4096 bytes (--max-line-bytes) ' +
+        'without closing (an unclosed brace?): skipped up to the next line starting with {',
     ]);
     assert.equal(items[1].kind === 'object' && items[1].bytes.toString(), '{"after":true}');
   });

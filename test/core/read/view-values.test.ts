@@ -40,7 +40,8 @@ describe('toView', () => {
 
   it('the documented schema: a numeric actor, and details.error as written', () => {
     const line =
-      '{"timestamp": "2026-02-02T12:00:00.000Z", "event": "auth.fail", "level": "error", "actor": 1.0, "details": {"error": 1e400}}';
+      '{"timestamp": "2026-02-02T12:00:00.000Z", "event": "auth.fail", ' +
+      '"level": "error", "actor": 1.0, "details": {"error": 1e400}}';
     const e = readEntryOf(line);
     assert.equal(e.view.schema, 'documented');
     assert.equal(e.view.actor, '1.0');

@@ -31,7 +31,9 @@ export function missingHeads(anchors: HeadAnchor[], reports: ChainReport[]): Fin
       class: 'anchor-mismatch',
       reason: 'head-missing',
       expected: a.hash,
-      message: `head ${a.hash.slice(0, 16)}… recorded by ${a.source}${was} is not in the chain: entries or files after it were removed, or the history was rewritten`,
+      message:
+        `head ${a.hash.slice(0, 16)}… recorded by ${a.source}${was} is not in the ` +
+        `chain: entries or files after it were removed, or the history was rewritten`,
     });
   }
   return out;

@@ -251,7 +251,12 @@ export async function checkHostChain(
           at: m.pos,
           after: h.pos,
           hash: m.hash,
-          message: `${where(m.pos)} does not follow ${where(h.pos)}: its chain hash ${shortHash(m.hash)} is not sha256 of the entry before it and its content (changed after it was written${m.pos && h.pos && m.pos.file !== h.pos.file ? `, or the end of ${h.pos.file} is missing from Loki` : ''})`,
+          message:
+            `${where(m.pos)} does not follow ${where(h.pos)}: its chain hash ${shortHash(m.hash)} is not sha256 of ` +
+            `the entry before it and its content (changed after it was ` +
+            'written' +
+            (m.pos && h.pos && m.pos.file !== h.pos.file ? `, or the end of ${h.pos.file} is missing from Loki` : '') +
+            ')',
         });
       } else if (final || heap.size > bound) {
         gaps++;
@@ -264,7 +269,9 @@ export async function checkHostChain(
           at: m.pos,
           after: h.pos,
           hash: m.hash,
-          message: `${stretch} are not in Loki: ${where(m.pos)} does not follow the last entry seen before it (deleted from Loki, lost on the way, or never forwarded)`,
+          message:
+            `${stretch} are not in Loki: ${where(m.pos)} does not follow the last entry ` +
+            `seen before it (deleted from Loki, lost on the way, or never forwarded)`,
         });
       } else return; // its predecessor may still come
       accept(m);

@@ -230,7 +230,8 @@ export async function compareWithCopy(
       stored: loc.hash,
       message: sameHash
         ? `the entry forwarded to Loki with this chain hash has other bytes here: changed here after it was forwarded`
-        : `Loki holds another entry (chain hash ${shortHash(rem.hash)}) for this file and line: changed here after it was forwarded`,
+        : `Loki holds another entry (chain hash ${shortHash(rem.hash)}) ` +
+          `for this file and line: changed here after it was forwarded`,
     });
   };
   const notInLoki = (s: Side) => {
@@ -239,7 +240,9 @@ export async function compareWithCopy(
       kind: 'not-in-loki',
       file: s.file,
       line: s.line,
-      message: `not in Loki, though later entries are (lost on the way, or deleted from Loki); chain hash ${shortHash(s.hash)}`,
+      message:
+        `not in Loki, though later entries are (lost on the way, ` +
+        `or deleted from Loki); chain hash ${shortHash(s.hash)}`,
     });
   };
   /** A local entry matched at chain position `seq`: the tail before it was a gap after all. */
@@ -288,7 +291,9 @@ export async function compareWithCopy(
       class: 'anchor-mismatch',
       reason: 'head-missing',
       expected: s.hash,
-      message: `an entry forwarded to Loki (time ${ts}, chain hash ${shortHash(s.hash)}${p ? `, sent from ${p}` : ''}) is not in the local files: removed or changed here after it was forwarded`,
+      message:
+        `an entry forwarded to Loki (time ${ts}, chain hash ${shortHash(s.hash)}${p ? `, sent from ${p}` : ''}) ` +
+        `is not in the local files: removed or changed here after it was forwarded`,
     });
   };
   const overflow = (map: Map<string, Side>, queue: Fifo, at: Map<string, string>, unmatched: (s: Side) => void) => {
@@ -370,7 +375,9 @@ export async function compareWithCopy(
       kind: 'not-forwarded',
       file: w.file,
       line: w.line,
-      message: `${tail.count} local entr${tail.count === 1 ? 'y is' : 'ies are'} not in Loki (not forwarded yet, or lost on the way); first: ${w.file}:${w.line}`,
+      message:
+        `${tail.count} local entr${tail.count === 1 ? 'y is' : 'ies are'} not in ` +
+        `Loki (not forwarded yet, or lost on the way); first: ${w.file}:${w.line}`,
     });
   }
   const out = { findings: findings.items, notes: notes.items };

@@ -143,8 +143,10 @@ export const BREAK_RULES: readonly BreakRule[] = [
           class: 'quirk',
           reason: ints ? 'int-keys' : 'number-keys',
           message: ints
-            ? "hash matches Loki Mode's writer, which sorted integer dict keys numerically before writing them as strings (its own verifier rejects this entry)"
-            : "hash matches Loki Mode's writer, which sorted float, negative or boolean dict keys by value before writing them as strings (its own verifier rejects this entry)",
+            ? "hash matches Loki Mode's writer, which sorted integer dict keys numerically " +
+              'before writing them as strings (its own verifier rejects this entry)'
+            : "hash matches Loki Mode's writer, which sorted float, negative or boolean dict " +
+              'keys by value before writing them as strings (its own verifier rejects this entry)',
         },
       };
     },
@@ -161,7 +163,9 @@ export const BREAK_RULES: readonly BreakRule[] = [
           ...ctx.lastPreIntegrity,
           class: 'tampered',
           reason: 'hash-stripped',
-          message: `entry has no hash, but the first hashed entry after it (${ctx.e.loc.file}:${ctx.e.loc.line}) does not chain from the genesis hash: hashes were removed from chained entries`,
+          message:
+            `entry has no hash, but the first hashed entry after it (${ctx.e.loc.file}:${ctx.e.loc.line}) ` +
+            `does not chain from the genesis hash: hashes were removed from chained entries`,
         },
       };
     },
@@ -178,7 +182,8 @@ export const BREAK_RULES: readonly BreakRule[] = [
           class: 'mid-chain',
           reason: 'history-mid-chain',
           message:
-            'the oldest entry present does not chain from the genesis hash: older entries or files were removed (Loki Mode retention deletes the oldest files)',
+            'the oldest entry present does not chain from the genesis hash: older ' +
+            'entries or files were removed (Loki Mode retention deletes the oldest files)',
         },
       };
     },
@@ -196,7 +201,9 @@ export const BREAK_RULES: readonly BreakRule[] = [
           ...base(ctx),
           class: 'tampered',
           reason: 'replayed-entries',
-          message: `entry is a copy of ${duplicate.file}:${duplicate.line} (same stored hash): earlier history replayed, not new entries; replayed entries are not counted as verified`,
+          message:
+            `entry is a copy of ${duplicate.file}:${duplicate.line} (same stored hash): earlier ` +
+            `history replayed, not new entries; replayed entries are not counted as verified`,
         },
       };
     },
@@ -250,7 +257,8 @@ export const BREAK_RULES: readonly BreakRule[] = [
           chainsFrom: GENESIS_HASH,
           seenAt: null,
           message:
-            "first entry of the file chains from the genesis hash instead of the previous file's last entry: the writer restarted and lost its tip (Loki Mode §10.1/10.2); entries after it are checked from here",
+            "first entry of the file chains from the genesis hash instead of the previous file's last entry: " +
+            'the writer restarted and lost its tip (Loki Mode §10.1/10.2); entries after it are checked from here',
         },
       };
     },
@@ -270,7 +278,9 @@ export const BREAK_RULES: readonly BreakRule[] = [
           reason: 'fork-earlier',
           chainsFrom: from.hash,
           seenAt: { file: from.file, line: from.line, offset: from.offset },
-          message: `first entry of the file chains from an earlier entry (${from.file}:${from.line}) instead of the previous file's last entry: two writers or a restart forked the chain (Loki Mode §10.9)`,
+          message:
+            `first entry of the file chains from an earlier entry (${from.file}:${from.line}) instead of ` +
+            `the previous file's last entry: two writers or a restart forked the chain (Loki Mode §10.9)`,
         },
       };
     },
@@ -290,7 +300,10 @@ export const BREAK_RULES: readonly BreakRule[] = [
           reason: 'fork-clock-step',
           chainsFrom: from.hash,
           seenAt: { file: from.file, line: from.line, offset: from.offset },
-          message: `first entry of the file chains from ${from.file}:${from.line}, a later-named file: the host clock stepped (files are named by the clock, so name order is not write order; Loki Mode §10.19); entries after it are checked from here`,
+          message:
+            `first entry of the file chains from ${from.file}:${from.line}, a later-named ` +
+            `file: the host clock stepped (files are named by the clock, so name order ` +
+            `is not write order; Loki Mode §10.19); entries after it are checked from here`,
         },
       };
     },
@@ -308,7 +321,10 @@ export const BREAK_RULES: readonly BreakRule[] = [
           ...base(ctx),
           class: 'tampered',
           reason: 'chain-break',
-          message: `chain break between files: the first entry does not chain from the previous file's last entry and no entry in the directory explains it (a file or entries removed before it${gapText}, or this entry changed)`,
+          message:
+            `chain break between files: the first entry does not chain from the ` +
+            `previous file's last entry and no entry in the directory explains it (a ` +
+            `file or entries removed before it${gapText}, or this entry changed)`,
         },
       };
     },
@@ -326,7 +342,8 @@ export const BREAK_RULES: readonly BreakRule[] = [
           class: 'tampered',
           reason: 'hash-mismatch',
           message: nextFromThis
-            ? 'hash mismatch: the entry was changed after it was written (or the entry before it was removed); the entries after it chain from its stored hash'
+            ? 'hash mismatch: the entry was changed after it was written (or the entry ' +
+              'before it was removed); the entries after it chain from its stored hash'
             : 'hash mismatch: the entry does not match its stored hash and predecessor',
         },
       };

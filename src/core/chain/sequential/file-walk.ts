@@ -167,7 +167,10 @@ export class FileWalk {
         kind: 'mixed-schema',
         file: this.file.name,
         line: raw.line,
-        message: `entry with ${line.schema === 'writer' ? '_integrity_hash' : 'chain_hash'} in a file whose entries use ${report.schema === 'writer' ? '_integrity_hash' : 'chain_hash'}: a writer uses one field (an entry from elsewhere?)`,
+        message:
+          `entry with ${line.schema === 'writer' ? '_integrity_hash' : 'chain_hash'} ` +
+          `in a file whose entries use ${report.schema === 'writer' ? '_integrity_hash' : 'chain_hash'}: ` +
+          `a writer uses one field (an entry from elsewhere?)`,
       });
     report.schema = mergeSchema(report.schema, line.schema);
     const item: ChainEntry = {
@@ -220,7 +223,8 @@ function rewrittenNote(file: string, layout: LineLayout, blank: number, bomLine:
     rewrites.push("CR-only line endings (read one entry per line, as Python's universal newlines read them)");
   if (layout.bom)
     rewrites.push(
-      `a UTF-8 byte-order mark at the start of line ${bomLine} (Loki Mode's verifier cannot read that line; it is not a torn write)`,
+      `a UTF-8 byte-order mark at the start of line ${bomLine} (Loki ` +
+        `Mode's verifier cannot read that line; it is not a torn write)`,
     );
   if (blank) rewrites.push(`${blank} blank line(s)`);
   if (layout.nonAscii) rewrites.push('raw non-ASCII bytes (the writer escapes them)');

@@ -82,7 +82,9 @@ export class HistorySearch {
     this.budget = -Infinity;
     this.note({
       kind: 'resync',
-      message: `stopped searching other entries to explain breaks after re-reading ${SEARCH_BUDGET_BYTES / 1048576} MiB: later breaks are reported without saying where their entries chain from`,
+      message:
+        `stopped searching other entries to explain breaks after re-reading ${SEARCH_BUDGET_BYTES / 1048576} ` +
+        `MiB: later breaks are reported without saying where their entries chain from`,
     });
   }
 

@@ -52,7 +52,10 @@ export const UNHASHED_RULES: readonly UnhashedRule[] = [
           ...first,
           class: 'tampered',
           reason: 'missing-hash',
-          message: `${entries(count)} without a hash inside the chain, and the entry after them (${next.loc.file}:${next.loc.line}) does not chain from the entry before them: hashes were removed from chained entries`,
+          message:
+            `${entries(count)} without a hash inside the chain, and the entry ` +
+            `after them (${next.loc.file}:${next.loc.line}) does not chain from ` +
+            `the entry before them: hashes were removed from chained entries`,
         },
       };
     },
@@ -64,7 +67,8 @@ export const UNHASHED_RULES: readonly UnhashedRule[] = [
       if (!next || next === 'unknown') return null;
       return unhashed(
         first,
-        `${entries(count)} without a hash, and the chain skips around them (the entry after them chains from the entry before them): written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`,
+        `${entries(count)} without a hash, and the chain skips around them (the entry after them chains from the ` +
+          `entry before them): written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`,
       );
     },
   },
@@ -75,7 +79,8 @@ export const UNHASHED_RULES: readonly UnhashedRule[] = [
       if (next !== 'unknown') return null;
       return unhashed(
         first,
-        `${entries(count)} without a hash inside the chain: written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`,
+        `${entries(count)} without a hash inside the chain: written with ` +
+          `integrity off (LOKI_AUDIT_NO_INTEGRITY), or inserted; not verifiable`,
       );
     },
   },
@@ -85,7 +90,8 @@ export const UNHASHED_RULES: readonly UnhashedRule[] = [
     diagnose({ first, count }) {
       return unhashed(
         first,
-        `${entries(count)} without a hash at the end of the chain: written with integrity off (LOKI_AUDIT_NO_INTEGRITY), or appended; not verifiable`,
+        `${entries(count)} without a hash at the end of the chain: written with ` +
+          `integrity off (LOKI_AUDIT_NO_INTEGRITY), or appended; not verifiable`,
       );
     },
   },
@@ -116,7 +122,9 @@ export function prependedUnhashedFinding(first: Location, count: number): Findin
     ...first,
     class: 'tampered',
     reason: 'unhashed-entries',
-    message: `${entries(count)} without a hash before the first hashed entry of the same file: a pre-integrity file holds no hashed entry, so these were inserted; not verifiable`,
+    message:
+      `${entries(count)} without a hash before the first hashed entry of the same file: ` +
+      `a pre-integrity file holds no hashed entry, so these were inserted; not verifiable`,
   };
 }
 
@@ -144,7 +152,9 @@ export function acrossUncheckedFinding(e: ChainEntry, g: UncheckedLines): Findin
     reason: 'chain-break',
     stored: e.stored,
     expected: entryHash(e, g.before),
-    message: `does not chain from the entry before the line(s) that cannot be read at ${where}, nor through a hash that verifies: entries were removed or changed there, and the unreadable line(s) mask it`,
+    message:
+      `does not chain from the entry before the line(s) that cannot be read at ${where}, nor through ` +
+      `a hash that verifies: entries were removed or changed there, and the unreadable line(s) mask it`,
   };
 }
 
@@ -170,6 +180,7 @@ export function duplicateKeyFinding(e: ChainEntry): Finding {
     reason: 'duplicate-key',
     stored: e.stored,
     message:
-      'an object holds the same key twice: json.dumps never writes that; the hash covers the last value, while readers that keep the first (and every raw copy) show another: an edit',
+      'an object holds the same key twice: json.dumps never writes that; the hash covers the ' +
+      'last value, while readers that keep the first (and every raw copy) show another: an edit',
   };
 }

@@ -76,7 +76,9 @@ export const TORN_RULES: readonly TornRule[] = [
           ...loc,
           class: 'incomplete',
           reason: 'torn-last-line',
-          message: `final line is incomplete (no newline, ${length} bytes, not a whole entry): a write in progress or cut off by a crash`,
+          message:
+            `final line is incomplete (no newline, ${length} bytes, not ` +
+            `a whole entry): a write in progress or cut off by a crash`,
         },
       };
     },
@@ -190,8 +192,10 @@ export function tornSameLineFinding(loc: Location, text: string, at: number): Fi
     class: 'incomplete',
     reason: 'torn-write-recovered',
     message: NUL_ONLY.test(text.slice(0, at))
-      ? `${at} NUL bytes where entries were (a power loss before the data reached the disk) and the next entry was appended after them on the same line; the chain continues intact`
-      : `a write was cut off (${at} bytes, not a whole entry) and the next entry was appended on the same line; the chain continues intact`,
+      ? `${at} NUL bytes where entries were (a power loss before the data reached the disk) ` +
+        `and the next entry was appended after them on the same line; the chain continues intact`
+      : `a write was cut off (${at} bytes, not a whole entry) and the next ` +
+        `entry was appended on the same line; the chain continues intact`,
   };
 }
 
@@ -202,8 +206,10 @@ export function tornOwnLineFinding(loc: Location, text: string): Finding {
     class: 'incomplete',
     reason: 'torn-write-recovered',
     message: NUL_ONLY.test(text)
-      ? `${text.length} NUL bytes where entries were (a power loss before the data reached the disk), on a line of their own; the chain goes on from the last whole entry before them`
-      : `a write was cut off (${text.length} bytes, not a whole entry) and the next writer ended its line; the chain goes on from the last whole entry before it`,
+      ? `${text.length} NUL bytes where entries were (a power loss before the data reached the ` +
+        `disk), on a line of their own; the chain goes on from the last whole entry before them`
+      : `a write was cut off (${text.length} bytes, not a whole entry) and the next ` +
+        `writer ended its line; the chain goes on from the last whole entry before it`,
   };
 }
 
@@ -220,4 +226,5 @@ export function tornSibling(e: ChainEntry, torn: { base: string; finding: Findin
 
 /** What the message of a torn write gains when the entry after it chains from before it too (spec §10.17). */
 const TORN_SIBLING_NOTE =
-  '; the entry after it chains from the same entry before the torn line, as the writer does when it re-reads the file and skips the merged line (spec §10.17)';
+  '; the entry after it chains from the same entry before the torn line, as the ' +
+  'writer does when it re-reads the file and skips the merged line (spec §10.17)';

@@ -83,7 +83,9 @@ export class UnhashedEntries {
       kind: 'pre-integrity',
       file: first.file,
       line: first.line,
-      message: `${count} entr${count === 1 ? 'y' : 'ies'} without a hash before the chain starts (written before integrity was enabled); not verifiable`,
+      message:
+        `${count} entr${count === 1 ? 'y' : 'ies'} without a hash before the ` +
+        `chain starts (written before integrity was enabled); not verifiable`,
     };
   }
 }

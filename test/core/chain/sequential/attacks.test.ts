@@ -241,16 +241,20 @@ describe('retention: excuses only what Loki Mode retention can leave', () => {
     assert.equal(r.exitCode, 1, JSON.stringify(reasons(r)));
   });
 
-  it('no rotated piece in the directory (no rotation ever ran): deleting the first file or entries is never retention', async () => {
-    for (const edit of [
-      rmFile('audit-2026-02-01.jsonl'),
-      (dir: string) => editLines(dir, 'audit-2026-02-01.jsonl', (l) => l.slice(5)),
-    ]) {
-      const r = await attack('extended/valid/writer', edit, { retentionFiles: 10 });
-      assert.equal(r.exitCode, 6, JSON.stringify(reasons(r)));
-      assert.ok(r.notes.some((n) => n.kind === 'retention' && /no rotated .HHMMSS piece/.test(n.message)));
-    }
-  });
+  it(
+    'no rotated piece in the directory (no rotation ever ran): ' +
+      'deleting the first file or entries is never retention',
+    async () => {
+      for (const edit of [
+        rmFile('audit-2026-02-01.jsonl'),
+        (dir: string) => editLines(dir, 'audit-2026-02-01.jsonl', (l) => l.slice(5)),
+      ]) {
+        const r = await attack('extended/valid/writer', edit, { retentionFiles: 10 });
+        assert.equal(r.exitCode, 6, JSON.stringify(reasons(r)));
+        assert.ok(r.notes.some((n) => n.kind === 'retention' && /no rotated .HHMMSS piece/.test(n.message)));
+      }
+    },
+  );
 });
 
 describe('unreadable lines: a warning only where the chain demonstrably continues across them', () => {
@@ -269,16 +273,20 @@ describe('unreadable lines: a warning only where the chain demonstrably continue
 
   for (const withTail of [false, true]) {
     for (const name of Object.keys(masks('x'))) {
-      it(`entries removed and ${name} in their place${withTail ? ' (ending in the last removed hash)' : ''}: tampered`, async () => {
-        const r = await attack(fixture, (dir) =>
-          editLines(dir, day, (l) => {
-            const tail = withTail ? hashOf(l[19]) : 'f'.repeat(64);
-            return [...l.slice(0, 15), masks(tail)[name], ...l.slice(20)];
-          }),
-        );
-        assert.equal(r.exitCode, 1, `${name}: ${JSON.stringify(reasons(r))}`);
-        assert.ok(reasons(r).includes(`chain-break@${day}:17`), JSON.stringify(reasons(r)));
-      });
+      it(
+        `entries removed and ${name} in their ` +
+          `place${withTail ? ' (ending in the last removed hash)' : ''}: tampered`,
+        async () => {
+          const r = await attack(fixture, (dir) =>
+            editLines(dir, day, (l) => {
+              const tail = withTail ? hashOf(l[19]) : 'f'.repeat(64);
+              return [...l.slice(0, 15), masks(tail)[name], ...l.slice(20)];
+            }),
+          );
+          assert.equal(r.exitCode, 1, `${name}: ${JSON.stringify(reasons(r))}`);
+          assert.ok(reasons(r).includes(`chain-break@${day}:17`), JSON.stringify(reasons(r)));
+        },
+      );
     }
   }
 
@@ -369,7 +377,9 @@ describe('nesting as deep as CPython json reads', () => {
       try {
         const a = sealEntry({ action: 'read', resource_type: 'task', details: {} }, GENESIS_HASH);
         // The deep entry is written by hand (the writer's own json.dumps stops near 1000 levels).
-        const deep = `{"action": "x", "details": ${'{"a": '.repeat(depth)}1${'}'.repeat(depth)}, "_integrity_hash": "${'e'.repeat(64)}"}`;
+        const deep =
+          `{"action": "x", "details": ${'{"a": '.repeat(depth)}1${'}'.repeat(depth)}, ` +
+          `"_integrity_hash": "${'e'.repeat(64)}"}`;
         let line = deep;
         if (depth < 990) line = sealEntry({ action: 'x', ...deepEntry(depth) } as never, a.hash).line.slice(0, -1);
         writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), a.line + line + '\n');

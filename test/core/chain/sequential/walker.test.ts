@@ -184,7 +184,8 @@ describe('chain diagnosis on generated directories', () => {
   it('NaN, Infinity and integers beyond 64 bits hash exactly as CPython wrote them', async () => {
     // Lines as Python's json.dumps writes them (NaN and big ints are not JSON, but Loki Mode writes them).
     const body =
-      '{"timestamp": "2026-03-01T00:00:00+00:00", "action": "x", "resource_type": "y", "details": {"n": NaN, "i": Infinity, "m": -Infinity, "big": 123456789012345678901234567890, "f": 1e+16}}';
+      '{"timestamp": "2026-03-01T00:00:00+00:00", "action": "x", "resource_type": "y", "details": ' +
+      '{"n": NaN, "i": Infinity, "m": -Infinity, "big": 123456789012345678901234567890, "f": 1e+16}}';
     const { chainHash } = await import('../../../../src/core/chain/rule.js');
     const { canonicalize } = await import('../../../../src/core/pyjson/canonical.js');
     const h = chainHash(GENESIS_HASH, canonicalize(body));
@@ -193,7 +194,8 @@ describe('chain diagnosis on generated directories', () => {
     assert.equal(r.verdict, 'intact');
     assert.equal(
       canonicalize(body),
-      '{"action": "x", "details": {"big": 123456789012345678901234567890, "f": 1e+16, "i": Infinity, "m": -Infinity, "n": NaN}, "resource_type": "y", "timestamp": "2026-03-01T00:00:00+00:00"}',
+      '{"action": "x", "details": {"big": 123456789012345678901234567890, "f": 1e+16, "i": Infinity, ' +
+        '"m": -Infinity, "n": NaN}, "resource_type": "y", "timestamp": "2026-03-01T00:00:00+00:00"}',
     );
   });
 
