@@ -83,13 +83,9 @@ export function writeJsonAtomic(path: string, value: unknown): void {
  * `replaceFileAsync`). The text is taken from `value` at the call, not when the write ends.
  * @throws (rejects) as {@link writeJsonAtomic}.
  */
-export function writeJsonAtomicAsync(path: string, value: unknown): Promise<void> {
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    return replaceFileAsync(path, JSON.stringify(value, null, 2) + '\n');
-  } catch (err) {
-    return Promise.reject(err);
-  }
+export async function writeJsonAtomicAsync(path: string, value: unknown): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  await replaceFileAsync(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 /**

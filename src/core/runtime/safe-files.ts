@@ -230,11 +230,6 @@ function stageReplacement(path: string, data: string | Uint8Array, mode: number)
 function commitReplacement(tmp: { fd: number; path: string }, path: string): void {
   try {
     closeSync(tmp.fd);
-  } catch (err) {
-    rmSync(tmp.path, { force: true });
-    throw writeError(err, path);
-  }
-  try {
     renameSync(tmp.path, path);
   } catch (err) {
     rmSync(tmp.path, { force: true });

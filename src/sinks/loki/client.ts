@@ -15,6 +15,7 @@
  * dead-lettered with Loki's text); 401/403, 404, 413 and any other 4xx are the target's (see
  * {@link lokiRefusal}). Source: Loki HTTP API docs (push), pkg/validation/validate.go.
  */
+import { headerValueProblem } from '../header-value.js';
 import { tlsTrustProblem } from '../tls-trust.js';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
@@ -173,14 +174,8 @@ export function checkLokiHeaders(
         `invalid Loki tenant "${tenant}": Loki takes 1 to 150 of A-Z a-z 0-9 ! - _ . * ' ( ), not "." or ".."` +
           (query ? ', several joined by "|"' : ''),
       );
-  if (auth.kind === 'bearer') {
-    const at = auth.token.search(/[^\x21-\x7e]/);
-    if (at >= 0)
-      throw new LokiConfigError(
-        `the Loki bearer token has a character an HTTP header cannot carry (a space, control ` +
-          `or non-ASCII character, at position ${at + 1}); check the token file or variable`,
-      );
-  }
+  const problem = auth.kind === 'bearer' ? headerValueProblem('the Loki bearer token', auth.token) : null;
+  if (problem) throw new LokiConfigError(problem);
   if (auth.kind === 'basic') {
     if (auth.username.includes(':'))
       throw new LokiConfigError('a basic-auth username cannot contain ":" (RFC 7617); check --loki-username');

@@ -17,6 +17,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { Refusal } from '../../core/forward/target.js';
 import type { ByteList } from '../../core/runtime/bytelist.js';
+import { headerValueProblem } from '../header-value.js';
 import { tlsTrustProblem } from '../tls-trust.js';
 
 /** A configuration mistake (URL, channel, CA file). */
@@ -97,12 +98,8 @@ function checkChannel(channel: string): string {
  * @throws HecConfigError
  */
 function checkToken(token: string): void {
-  const at = token.search(/[^\x21-\x7e]/);
-  if (at >= 0)
-    throw new HecConfigError(
-      `the HEC token has a character an HTTP header cannot carry (a space, control or ` +
-        `non-ASCII character, at position ${at + 1}); check the token file or variable`,
-    );
+  const problem = headerValueProblem('the HEC token', token);
+  if (problem) throw new HecConfigError(problem);
 }
 
 /**
