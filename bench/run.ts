@@ -17,7 +17,8 @@
  * Environment: BENCH_ENTRIES (default 1000000), BENCH_DAYS (4), BENCH_RUNS (rounds, 3),
  * BENCH_JQ_RUNS (1), BENCH_SHAPE: the generator's shape of the data (see SHAPES: writer,
  * documented, long-details, small-pieces, gz-days; BENCH_SCHEMA=documented still means
- * documented). The table's first line says which shape was run.
+ * documented). The table's first line says which shape was run. BENCH_KEEP_CA=1 keeps
+ * NODE_EXTRA_CA_CERTS for the timed commands (see TIMED_ENV).
  *
  * Also here: `npx tsx bench/heap-check.ts` checks that constrainHeap still caps V8's new space
  * on this Node (a V8 internal, so a check to run when Node changes rather than a test).
@@ -202,6 +203,36 @@ interface Timing {
   output: string;
 }
 
+/**
+ * The environment of every timed command. NODE_EXTRA_CA_CERTS makes every Node process parse
+ * that file's certificates before any of its code runs (on the VM where this was written, 144
+ * certificates, ~50 ms of each start: 416 M of 865 M instructions of a small search under
+ * callgrind), while grep, jq and sha256sum pay nothing; no command timed here opens a TLS
+ * connection. So it is unset for them unless BENCH_KEEP_CA=1, and the table says so and what it
+ * costs a Node start here ({@link caCost}).
+ */
+const KEEP_CA = process.env.BENCH_KEEP_CA === '1';
+const TIMED_ENV: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+if (!KEEP_CA) delete TIMED_ENV.NODE_EXTRA_CA_CERTS;
+
+/** ms of `node -e 0` with and without NODE_EXTRA_CA_CERTS (best of 5 each), or null when it is not set. */
+function caCost(): { file: string; withMs: number; withoutMs: number } | null {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (!file) return null;
+  const best = (env: NodeJS.ProcessEnv) => {
+    let ms = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      spawnSync(process.execPath, ['-e', '0'], { env });
+      ms = Math.min(ms, performance.now() - t);
+    }
+    return Math.round(ms);
+  };
+  const without = { ...process.env };
+  delete without.NODE_EXTRA_CA_CERTS;
+  return { file, withMs: best(process.env), withoutMs: best(without) };
+}
+
 /** Runs a shell command under GNU time: wall seconds, peak RSS (of the slowest process), stdout tail. */
 function timed(cmd: string, runs = RUNS): Timing {
   let best: Timing | null = null;
@@ -209,7 +240,7 @@ function timed(cmd: string, runs = RUNS): Timing {
     const r = spawnSync(
       'bash',
       ['-o', 'pipefail', '-c', `/usr/bin/time -f '@@TIME %e %M' bash -c ${JSON.stringify(cmd)}`],
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: TIMED_ENV },
     );
     const m = /@@TIME ([\d.]+) (\d+)/.exec(r.stderr);
     if (!m) throw new Error(`cannot time ${cmd}: ${r.stderr}`);
@@ -365,6 +396,7 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   ensureData(DATA, ENTRIES);
   const spinBefore = spinMs();
+  const ca = caCost();
   const SMALL = dataDir(Math.round(ENTRIES / 10));
   ensureData(SMALL, Math.round(ENTRIES / 10));
   const bytes = dirBytes(DATA);
@@ -538,6 +570,10 @@ async function main(): Promise<void> {
         `MB, forwarder CPU ${fwd.cpuSeconds.toFixed(1)} s, receiver CPU ${fwd.receiverCpuSeconds.toFixed(1)} s ` +
         `(${Math.round((100 * fwd.receiverCpuSeconds) / (fwd.receiverCpuSeconds + fwd.cpuSeconds))}% of the two)`,
     `machine speed check (fixed loop, lower is faster): ${spinBefore} ms before the rounds, ${spinAfter} ms after`,
+    ca
+      ? `NODE_EXTRA_CA_CERTS=${ca.file} is set here: node -e 0 takes ${ca.withMs} ms with it, ${ca.withoutMs} ms ` +
+        (KEEP_CA ? 'without; kept for the timed commands (BENCH_KEEP_CA=1)' : 'without; unset for the timed commands')
+      : 'NODE_EXTRA_CA_CERTS is not set',
     '',
     `Baselines (× baseline): verify vs sha256sum over the same bytes; search vs \`grep ` +
       `-cF\` of the shape's rarest literal (shapes without a literal, and broad: vs jq); ` +
@@ -567,6 +603,7 @@ async function main(): Promise<void> {
         followLatencyMs: { p50: p(0.5), p95: p(0.95), max: p(1), samples: latency.length },
         forward: fwd,
         spinMs: { before: spinBefore, after: spinAfter },
+        nodeExtraCaCerts: ca && { ...ca, keptForTimedCommands: KEEP_CA },
       },
       null,
       2,
