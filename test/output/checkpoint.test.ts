@@ -38,4 +38,19 @@ describe('checkpoint output', () => {
         'and /etc/loki-audit/cp.key.pub (for verify --public-key)\n',
     );
   });
+
+  it('escapes control characters and ANSI escapes in paths and names, and leaves plain text alone', () => {
+    const planted = { ...CHECKPOINT, statement: { ...CHECKPOINT.statement, file: 'audit-2026-02-03.jsonl\x1b[2J' } };
+    const stored = formatCheckpointStored('/srv/cp\nverify: intact/x.json', planted);
+    assert.equal(
+      stored,
+      'checkpoint /srv/cp\\nverify: intact/x.json: head ' +
+        'bd7ec98b71f417c1dd0b3011cab753365ad55486a6323d1c561b251430dc98af at audit-2026-02-03.jsonl\\x1b[2J:50, ' +
+        '150 entries, signed hmac-sha256 key 0123456789abcdef\n',
+    );
+    assert.equal(stored.split('\n').length, 2);
+    assert.doesNotMatch(stored, /\x1b/);
+    const pair = formatKeyPairWritten({ privateKey: '/k/\u202ecp.key', publicKey: '/k/cp.key.pub' });
+    assert.match(pair, /^wrote \/k\/\\u202ecp\.key \(private/);
+  });
 });
