@@ -61,20 +61,21 @@ export async function runAppend(
     lockTimeoutS: flags['lock-timeout'],
     create: flags.create === true,
   };
-  const entries = flags.stdin
-    ? entriesFromJsonLines(process.stdin)
-    : [
-        entryFromFlags({
-          event: flags.event as string,
-          actor: flags.actor,
-          resourceId: flags['resource-id'],
-          failure: flags.failure,
-          error: flags.error,
-          details: flags.detail,
-        }),
-      ];
   const appended: AppendResult[] = [];
   try {
+    // Inside the try: a bad --detail is a usage error (2), like a bad --stdin line.
+    const entries = flags.stdin
+      ? entriesFromJsonLines(process.stdin)
+      : [
+          entryFromFlags({
+            event: flags.event as string,
+            actor: flags.actor,
+            resourceId: flags['resource-id'],
+            failure: flags.failure,
+            error: flags.error,
+            details: flags.detail,
+          }),
+        ];
     for await (const entry of entries) {
       const r = await appendEntry(dir, entry, options).catch((err: Error) =>
         err instanceof AppendDirError

@@ -189,7 +189,7 @@ describe('append', () => {
     }
   });
 
-  it('bad stdin names the line; no --event is a usage error', async () => {
+  it('bad stdin names the line; no --event and a --detail without = are usage errors', async () => {
     const t = tempDir();
     try {
       const r = await runCli(['append', '--dir', t.dir, '--stdin'], { input: '{"event": "a.b"}\nnot json\n' });
@@ -197,6 +197,16 @@ describe('append', () => {
       assert.match(r.stderr, /stdin line 2: not valid JSON/);
       const noEvent = assertExit(await runCli(['append', '--dir', t.dir]), 2);
       assert.match(noEvent.stderr, /--event/);
+      // A --detail without "=": the same usage error (it was exit 1 with a stack trace).
+      const before = readdirSync(t.dir).map((n) => readFileSync(join(t.dir, n), 'utf8'));
+      const noEq = assertExit(await runCli(['append', '--dir', t.dir, '--event', 'a.b', '--detail', 'nokv']), 2);
+      assert.equal(noEq.stderr.split('\n')[0], 'loki-audit: error: --detail needs KEY=VALUE, got "nokv"');
+      assert.doesNotMatch(noEq.stderr, /\n\s+at /);
+      assert.deepEqual(
+        readdirSync(t.dir).map((n) => readFileSync(join(t.dir, n), 'utf8')),
+        before,
+        'nothing appended',
+      );
     } finally {
       t.cleanup();
     }
