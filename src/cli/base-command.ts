@@ -148,6 +148,20 @@ export abstract class LokiCommand extends Command {
     return [`the directory that holds it: ${this.config.bin} ${this.id} --dir ${shellQuote(dirname(err.dir))}`];
   }
 
+  /**
+   * An error no input should cause (a defect), as exit 70 ({@link Exit.internal}) so that cron
+   * never reads a crash as exit 1 (tampered): `internal error: NAME: MESSAGE`, rendered as every
+   * other error; its stack on stderr only with `LOKI_AUDIT_DEBUG=1`.
+   */
+  private internalError(err: Error): Errors.CLIError {
+    if (process.env.LOKI_AUDIT_DEBUG === '1' && err.stack)
+      process.stderr.write(err.stack.split('\n').map(safeText).join('\n') + '\n');
+    return new Errors.CLIError(`internal error: ${err.name}: ${err.message}`, {
+      exit: Exit.internal,
+      suggestions: ['this is a defect in loki-audit: please report it, with the output of LOKI_AUDIT_DEBUG=1'],
+    });
+  }
+
   /** Maps errors to one message style and their exit codes; never a stack trace for bad input. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (err instanceof Errors.CLIError && 'parse' in err) return this.catch(this.parseError(err));
@@ -166,6 +180,7 @@ export abstract class LokiCommand extends Command {
           Object.getPrototypeOf(err) === Errors.CLIError.prototype
           ? (err as Errors.CLIError)
           : null;
+    if (!cli && !(err instanceof Errors.CLIError)) return this.catch(this.internalError(err));
     if (!cli) return super.catch(err);
     const code = cli.oclif.exit ?? Exit.usage;
     process.exitCode = code;

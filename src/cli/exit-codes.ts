@@ -64,6 +64,11 @@ export const Exit = {
   staleHead: 21,
   /** `verify --max-checkpoint-age`: the newest signed checkpoint is older than allowed, or there is none. */
   staleCheckpoint: 22,
+  /**
+   * A defect in loki-audit itself (an error no input should cause), never a verdict: sysexits.h
+   * EX_SOFTWARE, so that a crash is not read as exit 1 (tampered, no match).
+   */
+  internal: 70,
 } as const;
 
 export type ExitName = keyof typeof Exit;
@@ -237,6 +242,14 @@ export const EXIT_CODE_TABLE: readonly ExitCodeRow[] = [
     meaning:
       '`--max-checkpoint-age`: the newest validly signed checkpoint is older ' +
       'than allowed, or the store holds none; a stale head (21) wins over it',
+  },
+  {
+    code: 70,
+    name: 'internal',
+    commands: 'all',
+    meaning:
+      'a defect in loki-audit, not a verdict on the log (sysexits EX_SOFTWARE): the message ' +
+      'names the error, `LOKI_AUDIT_DEBUG=1` adds its stack; please report it',
   },
 ];
 
