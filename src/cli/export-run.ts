@@ -23,6 +23,7 @@ import type { exportFlags } from './export-flags.js';
 import { cefDevice, splunkHecEnvelope } from './loki-mode-env.js';
 import { formatLikeFileHint } from './output-flags.js';
 import { pagedStdout } from './pager-choice.js';
+import { expandPath } from './paths.js';
 import { fail } from './usage-errors.js';
 
 /** `export`'s parsed flags, with the audit commands' `--max-line-bytes`. */
@@ -44,7 +45,8 @@ export async function runExport(
   const path = flags['output-file'];
   if (path) {
     try {
-      file = await openAtomic(path, { force: flags.force });
+      // `~` and `$HOME` expanded, as in every path flag (a systemd unit passes them literally).
+      file = await openAtomic(expandPath(path), { force: flags.force });
     } catch (err) {
       if (err instanceof TargetExistsError) fail(err.message, Exit.usage);
       throw err;

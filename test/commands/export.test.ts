@@ -82,6 +82,24 @@ describe('export', () => {
     },
   );
 
+  it('--output-file expands ~ and $HOME as every path flag does (a systemd unit passes them literally)', async () => {
+    const t = tempDir();
+    try {
+      for (const given of ['~/a.jsonl', '$HOME/b.jsonl']) {
+        const r = await runCli(['export', '--dir', WRITER, '-o', 'jsonl', '--output-file', given], {
+          env: { HOME: t.dir },
+          cwd: t.dir,
+        });
+        assert.equal(r.code, 0, r.stderr);
+      }
+      assert.deepEqual(readdirSync(t.dir).sort(), ['a.jsonl', 'b.jsonl'], 'no directory named ~ or $HOME');
+      assert.equal(readFileSync(join(t.dir, 'a.jsonl'), 'utf8'), readFileSync(join(t.dir, 'b.jsonl'), 'utf8'));
+      assert.ok(readFileSync(join(t.dir, 'a.jsonl'), 'utf8').length > 0);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('--output-file refuses to overwrite without --force and never leaves a half file', async () => {
     const t = tempDir();
     try {
