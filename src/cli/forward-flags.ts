@@ -5,6 +5,7 @@
  */
 import { Flags } from '@oclif/core';
 import { filterFlags } from './filter-flags.js';
+import { durationFlag } from './duration-flag.js';
 import { forwardCheckpointFlags } from './forward-checkpoints.js';
 import { forwardMetricsFlags } from './forward-metrics.js';
 import { SYSLOG_FORMATS } from './forward-targets.js';
@@ -37,11 +38,16 @@ export const forwardFlags = {
     default: 'beginning' as const,
     summary: 'Where a target without a saved position starts.',
   })(),
-  'give-up-after': Flags.integer({
+  'give-up-after': durationFlag({
+    unit: 's',
     min: 1,
-    summary: 'Seconds of failed retries before giving up on a target (default: 300; never with --follow).',
+    summary: 'Failed retries before giving up on a target: seconds, or 5m, 1h (default: 300; never with --follow).',
   }),
-  'batch-wait': Flags.integer({ min: 1, default: 1000, summary: 'Longest wait before a partial batch is sent, ms.' }),
+  'batch-wait': durationFlag({
+    unit: 'ms',
+    min: 1,
+    summary: 'Longest wait before a partial batch is sent: ms, or 2s (default 1000).',
+  }),
   loki: Flags.string({ multiple: true, summary: 'Loki base URL (http://loki:3100); repeatable.', helpGroup: 'LOKI' }),
   tenant: Flags.string({ summary: 'Loki tenant (X-Scope-OrgID).', helpGroup: 'LOKI' }),
   label: Flags.string({
@@ -75,7 +81,7 @@ export const forwardFlags = {
     summary: 'Largest Loki batch in bytes (default 1 MiB).',
     helpGroup: 'LOKI',
   }),
-  timeout: Flags.integer({ min: 100, summary: 'Request / connect timeout, ms (default 10000).' }),
+  timeout: durationFlag({ unit: 'ms', min: 100, summary: 'Request / connect timeout: ms, or 30s (default 10000).' }),
   syslog: Flags.string({
     multiple: true,
     summary:
