@@ -17,5 +17,6 @@ export function formatCheckpointStored(where: string, c: Checkpoint): string {
 
 /** One line: the two files `--new-key` wrote, and what each is for. */
 export function formatKeyPairWritten(pair: { privateKey: string; publicKey: string }): string {
-  return `wrote ${safeText(pair.privateKey)} (private, keep it secret) and ${safeText(pair.publicKey)} (for verify --public-key)\n`;
+  const privateKey = safeText(pair.privateKey);
+  return `wrote ${privateKey} (private, keep it secret) and ${safeText(pair.publicKey)} (for verify --public-key)\n`;
 }

@@ -27,7 +27,7 @@ class Bad extends LokiCommand {
 
 /** Runs `command` in this process; its exit error, stderr and exit code. */
 async function runCaught(
-  command: typeof LokiCommand,
+  command: typeof Defect | typeof Bad,
 ): Promise<{ err: unknown; stderr: string; code: number | undefined }> {
   const write = process.stderr.write.bind(process.stderr);
   let stderr = '';
