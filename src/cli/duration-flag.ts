@@ -10,6 +10,7 @@ import { DurationError, parseDuration } from '../core/query/time.js';
 export type DurationUnit = 'ms' | 's';
 
 const UNIT_NAME: Record<DurationUnit, string> = { ms: 'milliseconds', s: 'seconds' };
+const UNIT_ONE: Record<DurationUnit, string> = { ms: 'millisecond', s: 'second' };
 const MS_PER: Record<DurationUnit, number> = { ms: 1, s: 1000 };
 
 /**
@@ -38,7 +39,7 @@ export function parseFlagDuration(input: string, unit: DurationUnit, min: number
     if (!Number.isInteger(value)) throw new Error(`"${input}" is not a whole number of ${UNIT_NAME[unit]}`);
   }
   if (!Number.isSafeInteger(value)) throw new Error(`"${input}" is too long`);
-  if (value < min) throw new Error(`at least ${min} ${UNIT_NAME[unit]}, got "${input}"`);
+  if (value < min) throw new Error(`at least ${min} ${min === 1 ? UNIT_ONE[unit] : UNIT_NAME[unit]}, got "${input}"`);
   return value;
 }
 

@@ -18,7 +18,7 @@ describe('duration flags', () => {
 
   it('refuses what is not a whole number of the unit, below the minimum, or no duration', () => {
     assert.throws(() => parseFlagDuration('1500ms', 's', 1), /"1500ms" is not a whole number of seconds/);
-    assert.throws(() => parseFlagDuration('0', 'ms', 1), /at least 1 milliseconds, got "0"/);
+    assert.throws(() => parseFlagDuration('0', 'ms', 1), /at least 1 millisecond, got "0"$/);
     assert.throws(() => parseFlagDuration('50ms', 'ms', 100), /at least 100 milliseconds/);
     for (const bad of ['soon', '-5', '1.5', '5 parsecs', '', 's', '9'.repeat(30)])
       assert.throws(() => parseFlagDuration(bad, 's', 1), /expected seconds or a duration|too long/, bad);

@@ -50,7 +50,7 @@ describe('errors: one line, a hint, the documented exit code', () => {
     );
     const min = await batchWait('0');
     assert.equal(min.code, 2, min.stderr);
-    assert.match(min.stderr, /^loki-audit: error: --batch-wait: at least 1 milliseconds, got "0"\n/);
+    assert.match(min.stderr, /^loki-audit: error: --batch-wait: at least 1 millisecond, got "0"\n/);
     assert.doesNotMatch(min.stderr, /\\n|\\t|Parsing/);
   });
 
