@@ -37,6 +37,8 @@ export interface VerifyOptions {
    * path off (sequential verifier only, e.g. to compare the two).
    */
   jobs?: number;
+  /** The fast path's jobs all go to the workers, none to this thread (see FastChainOptions). */
+  workersOnly?: boolean;
   /** Below this many bytes the fast path runs without worker threads (default 32 MiB). */
   parallelMinBytes?: number;
   /** Byte ranges a plain file is cut into for the fast path (default 16 MiB). */
@@ -57,6 +59,7 @@ export async function verifyDashboardChain(files: AuditFile[], options: VerifyOp
       startHash: options.startHash || undefined,
       lookFor: options.lookFor,
       jobs: options.jobs,
+      workersOnly: options.workersOnly,
       parallelMinBytes: options.parallelMinBytes,
       jobBytes: options.jobBytes,
       startWorker: options.startWorker,

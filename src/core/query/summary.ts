@@ -3,6 +3,7 @@
  * actor, first and last time, the most recent failures, and the chain status of the files
  * covered. Files are picked by name before any is opened; entries stream one at a time.
  */
+import { availableParallelism } from 'node:os';
 import { KEPT_PER_KIND, omittedFindings } from '../chain/bounded.js';
 import type { Finding } from '../chain/report.js';
 import { verifyJsAuditLog } from '../chain/js-auditlog.js';
@@ -155,6 +156,8 @@ export interface SummaryOptions {
 }
 
 const MAX_PROBLEMS_KEPT = KEPT_PER_KIND;
+/** How long the counting pass runs before it lets the event loop (and the workers' answers) in. */
+const YIELD_EVERY_MS = 10;
 
 function topCounts(m: Map<string, number>, top: number): Count[] {
   return [...m.entries()]
@@ -354,7 +357,15 @@ async function countEntries(
         },
         matches: (e) => inWindow.matches(e.view, e.record, e.text),
       });
-  for await (const batch of batches)
+  let yielded = performance.now();
+  for await (const batch of batches) {
+    // Reads are synchronous and a batch's promise settles as a microtask, so this loop never
+    // lets the event loop run: the chain check's workers, waiting for their next job, would idle
+    // until the counting is done. Let it run every few milliseconds (each turn costs ~0.1 ms).
+    if (performance.now() - yielded > YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      yielded = performance.now();
+    }
     for (const item of batch) {
       if (item.kind === 'problem') {
         problemCount++;
@@ -405,6 +416,7 @@ async function countEntries(
         if (failures.length > keepFailures) failures.shift();
       }
     }
+  }
 
   return {
     total,
@@ -455,6 +467,10 @@ async function checkChains(
       startHash,
       onProgress: onProgress && ((p) => onProgress(p, 'chain')),
       onFastPathGaveUp: options.onFastPathGaveUp,
+      // This thread counts meanwhile: the check's jobs all go to workers, one core fewer
+      // (1M writer entries, 2 cores: 6.4 s with this thread taking jobs, 4.4–4.9 s so).
+      workersOnly: true,
+      jobs: Math.max(1, Math.min(4, availableParallelism() - 1)),
     });
     chain = chainStatus([r]);
   }

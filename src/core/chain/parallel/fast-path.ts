@@ -272,6 +272,12 @@ export interface FastChainOptions {
   lookFor?: ReadonlySet<string>;
   /** Worker threads (default: available cores, at most 4); 1 runs in this thread. */
   jobs?: number;
+  /**
+   * This thread is busy elsewhere (summary's counting pass runs beside the check): it takes no
+   * job, and `jobs` workers take them all. The caller must let the event loop run often, or the
+   * workers wait for their next job.
+   */
+  workersOnly?: boolean;
   /** Below this many bytes, no worker threads are started (their start-up costs more). */
   parallelMinBytes?: number;
   /** Size of the byte ranges a plain file is cut into (default 16 MiB). */
@@ -341,7 +347,7 @@ async function proveIntact(files: AuditFile[], options: FastChainOptions): Promi
     }
   }
   const threads = Math.min(options.jobs ?? defaultJobs(), jobs.length);
-  const useWorkers = threads > 1 && total >= (options.parallelMinBytes ?? 32 * 1024 * 1024);
+  const useWorkers = threads > (options.workersOnly ? 0 : 1) && total >= (options.parallelMinBytes ?? 32 * 1024 * 1024);
   const results: (ChainJobResult | undefined)[] = new Array(jobs.length);
   const perFile: FastFileResult[] = files.map(() => ({
     entries: 0,
@@ -400,7 +406,7 @@ async function proveIntact(files: AuditFile[], options: FastChainOptions): Promi
   } else {
     await runOnWorkers(
       jobs.map((j) => j.job),
-      threads,
+      options.workersOnly ? { here: false, workers: threads } : { here: true, workers: threads - 1 },
       options.startWorker ?? startVerifyWorker,
       (i, r) => {
         results[i] = r;
@@ -414,12 +420,12 @@ async function proveIntact(files: AuditFile[], options: FastChainOptions): Promi
 }
 
 /**
- * Runs jobs on `threads` threads: this one and `threads - 1` workers (each worker holds two
- * jobs, so it never waits for this thread to hand it the next). `done` returns false to stop.
+ * Runs jobs on `threads.workers` workers and, with `threads.here`, this thread (each worker holds
+ * two jobs, so it never waits for this thread to hand it the next). `done` returns false to stop.
  */
 async function runOnWorkers(
   jobs: ChainJob[],
-  threads: number,
+  threads: { here: boolean; workers: number },
   startWorker: () => Worker,
   done: (index: number, r: ChainJobResult) => boolean,
 ): Promise<void> {
@@ -453,13 +459,14 @@ async function runOnWorkers(
       if (!queue.length) resolve();
     });
   const here = async () => {
+    if (!threads.here) return;
     for (let i = take(); i >= 0; i = take()) {
       if (!done(i, await runChainJob(jobs[i]))) stop = true;
       await new Promise((r) => setImmediate(r)); // let the workers' answers in
     }
   };
   try {
-    await Promise.all([here(), ...Array.from({ length: threads - 1 }, worker)]);
+    await Promise.all([here(), ...Array.from({ length: threads.workers }, worker)]);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

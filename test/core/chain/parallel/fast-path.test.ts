@@ -218,6 +218,38 @@ describe('parallel verification (fast path) against the sequential verifier', ()
     assert.ok(fastTaken >= 8, `fast path proved ${fastTaken} intact fixture directories`);
   });
 
+  it('workersOnly: every job goes to the workers, none to this thread, with the same report', async () => {
+    const { files } = await discoverAuditFiles(join(LOKI, 'extended/valid/writer'));
+    assert.ok(files.length >= 3, `${files.length} files`);
+    const run = async (workersOnly: boolean) => {
+      let posted = 0;
+      const counting = () => {
+        const w = startSourceVerifyWorker();
+        const post = w.postMessage.bind(w);
+        w.postMessage = (job: unknown) => {
+          posted++;
+          post(job);
+        };
+        return w;
+      };
+      const r = await verifyChainFast(files, {
+        maxLineBytes: 1 << 20,
+        jobs: workersOnly ? 1 : 2,
+        workersOnly,
+        parallelMinBytes: 0,
+        startWorker: counting,
+      });
+      return { r, posted };
+    };
+    const only = await run(true);
+    assert.ok(only.r.ok, JSON.stringify(only.r));
+    assert.equal(only.posted, files.length, 'each file is one job, all of them posted to the worker');
+    const shared = await run(false);
+    assert.ok(shared.r.ok);
+    assert.ok(shared.posted < files.length, `this thread took some (${shared.posted} of ${files.length} posted)`);
+    assert.deepEqual(only.r, shared.r);
+  });
+
   it('a worker that cannot start makes the fast path give up with the reason, not silently', async () => {
     const { files } = await discoverAuditFiles(join(LOKI, 'extended/valid/writer'));
     const reasons: string[] = [];
