@@ -15,9 +15,16 @@ import type { ReadEntry, ReadProblem } from '../read/entries.js';
 import { parseLine } from '../read/entries.js';
 import { BatchJournal, type Refused } from './dead-letter.js';
 import type { Position } from './positions.js';
+import { EventLoopTurns } from '../runtime/turns.js';
 import { detach, positionAfter, type SourceLine } from './source.js';
 import type { ForwardTarget, TargetBatch } from './target.js';
 
+/**
+ * How long filling a batch goes on before the event loop gets a turn (ms). 1M writer entries to
+ * the loopback receiver, 2 cores: the main thread waited 5.8–7.3 s for the batch in flight
+ * without it, 1.8 s with 2 ms, 2.7 s with 5 ms, 4.2 s with 10 ms.
+ */
+const YIELD_EVERY_MS = 2;
 /** What a wait for lines gives when the batch is due first. */
 const DUE: unique symbol = Symbol('due');
 const NO_RECORD: Record<string, unknown> = Object.freeze({});
@@ -112,6 +119,7 @@ export async function* batches(
   try {
     // A wait that timed out keeps its request for the next chunk for the next turn.
     let pending: Promise<IteratorResult<SourceLine[]>> | null = null;
+    const turns = new EventLoopTurns(YIELD_EVERY_MS);
     for (;;) {
       const dirty: boolean = filling.entries > 0 || last !== o.savedLine();
       pending ??= lines.next();
@@ -134,6 +142,11 @@ export async function* batches(
       }
       // The next read reuses the buffer: the last line, if not in a closed batch yet, keeps a copy.
       if (last && last !== closed) last = detach(last);
+      // Reads are synchronous and settle as microtasks: without a turn of the event loop now and
+      // then, the batch in flight (its gzip on the thread pool, its request, its position save)
+      // would wait until this one is full, and pipelining would be lost.
+      const turn = turns.due();
+      if (turn) await turn;
     }
     yield close();
   } finally {

@@ -19,6 +19,7 @@ import { compileFilter, type EntryFilter } from './filters.js';
 import { compactJson, memberText } from '../read/json-text.js';
 import type { Level } from '../read/view.js';
 import { LEVELS } from '../read/view.js';
+import { EventLoopTurns } from '../runtime/turns.js';
 import { readEntryBatches, type ReadItem, type ReadProgress } from '../read/entries.js';
 import type { BytesView } from './byte-facts.js';
 import type { TimeWindow } from './time.js';
@@ -357,15 +358,13 @@ async function countEntries(
         },
         matches: (e) => inWindow.matches(e.view, e.record, e.text),
       });
-  let yielded = performance.now();
+  const turns = new EventLoopTurns(YIELD_EVERY_MS);
   for await (const batch of batches) {
     // Reads are synchronous and a batch's promise settles as a microtask, so this loop never
     // lets the event loop run: the chain check's workers, waiting for their next job, would idle
-    // until the counting is done. Let it run every few milliseconds (each turn costs ~0.1 ms).
-    if (performance.now() - yielded > YIELD_EVERY_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      yielded = performance.now();
-    }
+    // until the counting is done (runtime/turns.ts).
+    const turn = turns.due();
+    if (turn) await turn;
     for (const item of batch) {
       if (item.kind === 'problem') {
         problemCount++;

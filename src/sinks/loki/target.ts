@@ -116,7 +116,11 @@ class LokiBatch implements TargetBatch {
     for (const l of this.streams.values()) l.release();
     this.streams.clear();
 
-    const gz = createGzip({ level: zlibConstants.Z_BEST_SPEED });
+    // One output chunk holds the compressed body (a 1 MiB batch is ~170 KB at level 1): each
+    // chunk is a round trip between the thread pool and this thread, which is busy filling the
+    // next batch (16 KiB: ~10 round trips a batch; 1M entries to the loopback receiver, 2 cores:
+    // 15.0–15.5 s with 16 KiB chunks, 13.1–13.9 s with these).
+    const gz = createGzip({ level: zlibConstants.Z_BEST_SPEED, chunkSize: GZIP_CHUNK_BYTES });
     const out = new ByteList(blocks);
     this.body = new Promise<ByteList>((resolve, reject) => {
       gz.on('data', (b: Buffer) => out.appendBytes(b));
@@ -167,6 +171,9 @@ interface EncodedValue {
   stream: string;
   value: string;
 }
+
+/** The gzip stream's output chunk (zlib's `chunkSize`, default 16 KiB). */
+const GZIP_CHUNK_BYTES = 256 * 1024;
 
 const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);

@@ -179,6 +179,30 @@ describe('batches', () => {
     },
   );
 
+  it('lets the event loop run while it fills a batch from reads that settle at once', async () => {
+    // The batch in flight needs the event loop (its gzip, its request, its position save) while
+    // the next one is filled from synchronous reads: a turn must come at least every few ms.
+    const many = Array.from({ length: 40 }, () => lines);
+    const feed = new Feed();
+    feed.push(...many);
+    feed.end();
+    let turns = 0;
+    let stop = false;
+    const tick = () => {
+      if (stop) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const t0 = performance.now();
+    const closed = await collect(batches(feed, new RecordingTarget(), opts()));
+    const ms = performance.now() - t0;
+    stop = true;
+    assert.deepEqual(sizes(closed), [40 * lines.length]);
+    assert.ok(ms > 10, `filling took ${ms.toFixed(1)} ms: long enough to need turns`);
+    assert.ok(turns >= 2, `${turns} turns of the event loop in ${ms.toFixed(1)} ms`);
+  });
+
   it('closes at the bytes: as soon as the entries reach the target batch bytes', async () => {
     const limit = 10_000;
     const expected = byteBatchSizes(lines, limit);
