@@ -12,10 +12,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { generateSample } from '../../../scripts/sample.js';
-import { batches, type BatcherOptions, type ClosedBatch } from '../../../src/core/forward/batcher.js';
+import { batches, matchingEntry, type BatcherOptions, type ClosedBatch } from '../../../src/core/forward/batcher.js';
+import { parseLine } from '../../../src/core/read/entries.js';
 import { source, type SourceLine } from '../../../src/core/forward/source.js';
 import type { ForwardTarget, TargetBatch } from '../../../src/core/forward/target.js';
-import { compileFilter } from '../../../src/core/query/filters.js';
+import { compileFilter, parseFieldSpec, type FilterSpec } from '../../../src/core/query/filters.js';
 import type { ReadEntry } from '../../../src/core/read/entries.js';
 import { discoverAuditFiles, type AuditFile } from '../../../src/core/read/files.js';
 import { LokiTarget } from '../../../src/sinks/loki/target.js';
@@ -201,6 +202,58 @@ describe('batches', () => {
     assert.deepEqual(sizes(closed), [40 * lines.length]);
     assert.ok(ms > 10, `filling took ${ms.toFixed(1)} ms: long enough to need turns`);
     assert.ok(turns >= 2, `${turns} turns of the event loop in ${ms.toFixed(1)} ms`);
+  });
+
+  it('matchingEntry: an entry read on its bytes is the parsed one, and the filters say the same', () => {
+    const odd = [
+      '{"timestamp": "2026-11-20T10:00:00+00:00", "action": "login", "user_id": "j\u00fcrgen", "success": false}',
+      '{"timestamp": "2026-11-20T10:00:00+00:00", "action": "login", "user_id": "jürgen", "success": false}',
+      '{"timestamp":"2026-11-20T10:00:00Z","action":"login"}',
+      '{"timestamp": "2026-11-20T10:00:00+00:00", "event": "auth.login", "level": "error", "actor": "bob"}',
+      '{"action": "x", "details": {"n": NaN}}',
+      '{"action": "x", "action": "kill", "user_id": null}',
+      '[1, 2]',
+      '{"action": "x"',
+    ];
+    const specs: FilterSpec[] = [
+      {},
+      { actors: ['bob'] },
+      { events: ['auth.login'] },
+      { users: ['jürgen'] },
+      { fields: [parseFieldSpec('action=kill')] },
+    ];
+    let viaBytes = 0;
+    for (const spec of specs) {
+      const filter = compileFilter(spec);
+      for (const text of [...lines, ...odd]) {
+        const bytes = Buffer.from(text);
+        const raw = { bytes, line: 7, offset: 0, length: bytes.length, terminated: true, tooLong: false, crlf: false };
+        const problems: unknown[] = [];
+        const got = matchingEntry({ raw, file: 'audit-2026-11-20.jsonl', ino: 1 }, filter, 1 << 20, (p) =>
+          problems.push(p),
+        );
+        const parsed = parseLine(raw, 'audit-2026-11-20.jsonl', 1 << 20);
+        if (parsed?.kind !== 'entry') {
+          assert.equal(got, null, text);
+          assert.equal(problems.length, parsed ? 1 : 0, text);
+          continue;
+        }
+        const want = filter.matches(parsed.view, parsed.record, parsed.text);
+        assert.equal(got !== null, want, `${JSON.stringify(spec)}: ${text}`);
+        if (!got) continue;
+        if (got.constructor.name !== 'Object') viaBytes++;
+        assert.equal(got.text, parsed.text);
+        assert.equal(got.strictJson, parsed.strictJson);
+        assert.deepEqual(got.record, parsed.record);
+        const { rawAction: _a, rawResourceType: _r, ...view } = got.view as typeof got.view & Record<string, unknown>;
+        assert.deepEqual(view, parsed.view, text);
+        // A copy as the batcher keeps a refused entry has the text and the view.
+        const copy = { ...got, record: {} };
+        assert.equal(copy.text, parsed.text);
+        assert.deepEqual(copy.view, got.view);
+      }
+    }
+    assert.ok(viaBytes > lines.length, `${viaBytes} entries read on their bytes`);
   });
 
   it('closes at the bytes: as soon as the entries reach the target batch bytes', async () => {
