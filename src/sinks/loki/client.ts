@@ -261,12 +261,42 @@ export interface LokiStream {
   key: string;
 }
 
+/**
+ * Ingestion timestamps for `--timestamp ingest`: nanoseconds since the epoch as decimal digits,
+ * the wall clock's millisecond and a count of the entries stamped in it, strictly increasing
+ * (entries stay distinct and in order in their stream, also when the clock steps back). Numbers,
+ * not BigInt: a BigInt product, comparison and toString per entry was most of the encoding.
+ */
+export class IngestClock {
+  private ms = 0;
+  /** Entries stamped in `ms`, 0 to 999,999. */
+  private sub = 0;
+  private msText = '0';
+
+  /** The next timestamp at or after `nowMs` (ms since the epoch), as Loki's `"<ns>"` digits. */
+  next(nowMs: number): string {
+    if (nowMs > this.ms) {
+      this.ms = nowMs;
+      this.sub = 0;
+      this.msText = String(nowMs);
+    } else if (++this.sub === 1_000_000) {
+      this.ms++;
+      this.sub = 0;
+      this.msText = String(this.ms);
+    }
+    const sub = String(this.sub);
+    return this.msText + '000000'.slice(sub.length) + sub;
+  }
+}
+
 /** Builds streams, validates and pushes batches to one Loki. */
 export class LokiPushClient {
   private readonly pushUrl: string;
   private readonly limits: typeof LOKI_DEFAULT_LIMITS;
   private readonly base: Record<string, string>;
-  private lastIngestNs = 0n;
+  private readonly ingest = new IngestClock();
+  /** The last entry's file and its JSON string (entries come a file at a time). */
+  private fileJson: [string, string] = ['', '""'];
   private auth: LokiAuth;
 
   /** @throws LokiConfigError for bad labels, URL, tenant or credentials ({@link checkLokiHeaders}). */
@@ -336,11 +366,7 @@ export class LokiPushClient {
     }
     let ts: string | null;
     if (this.config.timestampMode === 'ingest') {
-      // Strictly increasing ingestion times keep entries distinct and in order.
-      let ns = BigInt(now) * 1_000_000n;
-      if (ns <= this.lastIngestNs) ns = this.lastIngestNs + 1n;
-      this.lastIngestNs = ns;
-      ts = ns.toString();
+      ts = this.ingest.next(now);
     } else {
       ts = timestampNs(e.view.timestamp);
       if (ts === null)
@@ -364,8 +390,9 @@ export class LokiPushClient {
       }
     }
     // ts is digits only; the metadata's keys are ours, its values are escaped.
+    if (this.fileJson[0] !== e.file) this.fileJson = [e.file, JSON.stringify(e.file)];
     const md =
-      `"file":${JSON.stringify(e.file)},"line":"${e.line}"` +
+      `"file":${this.fileJson[1]},"line":"${e.line}"` +
       (e.view.hash ? `,"chain_hash":${JSON.stringify(e.view.hash)}` : '');
     return { ok: true, stream: this.stream(e), value: `["${ts}",${JSON.stringify(line)},{${md}}]` };
   }

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import type { ReadEntry } from '../../../src/core/read/entries.js';
 import { toView } from '../../../src/core/read/view.js';
 import {
+  IngestClock,
   checkLokiHeaders,
   KNOWN_EVENT_FAMILIES,
   LokiConfigError,
@@ -161,6 +162,27 @@ describe('LokiPushClient streams', () => {
     assert.equal(labelsOf(c, entry('\u0007[2J\u2066' + 'x'.repeat(600))).event_family, label);
     for (let i = 0; i < MAX_OTHER_EVENT_FAMILIES - 1; i++) c.encode(entry(`f${i}`));
     assert.equal(labelsOf(c, entry('one-more')).event_family, OTHER_EVENT_FAMILY);
+  });
+});
+
+describe('IngestClock', () => {
+  it('gives what ms × 10^6, at least one more than the last, gives: repeats, steps back, a full ms', () => {
+    const clock = new IngestClock();
+    let last = 0n;
+    const reference = (now: number) => {
+      let ns = BigInt(now) * 1_000_000n;
+      if (ns <= last) ns = last + 1n;
+      return (last = ns).toString();
+    };
+    const t = 1_764_000_000_000;
+    const nows = [t, t, t, t + 1, t - 5_000, t + 1, t + 2, ...Array(1_000_001).fill(t + 3), t + 4, t + 5];
+    let prev = -1n;
+    for (const now of nows) {
+      const got = clock.next(now);
+      assert.equal(got, reference(now), `at ${now}`);
+      assert.ok(BigInt(got) > prev, 'strictly increasing');
+      prev = BigInt(got);
+    }
   });
 });
 
