@@ -277,6 +277,14 @@ describe('append', () => {
       sealEntry({ timestamp: `${DAY}T09:59:59.000001+00:00`, action: 'cut', details: { note: 'x'.repeat(40) } }, head)
         .line;
 
+    /** Today's day file in `dir`: three whole entries and 50 bytes of a fourth (no newline); its path. */
+    const tornToday = (dir: string): string => {
+      const seed = whole(3);
+      const path = join(dir, `audit-${new Date().toISOString().slice(0, 10)}.jsonl`);
+      writeFileSync(path, seed.text + torn(seed.head).slice(0, 50));
+      return path;
+    };
+
     it('ends the torn line, chains from the last whole entry, and verify stays incomplete', async () => {
       const seed = whole(3);
       for (const tail of [torn(seed.head).slice(0, 1), torn(seed.head).slice(0, 57), '\0'.repeat(90)]) {
@@ -353,10 +361,7 @@ describe('append', () => {
       async () => {
         const t = tempDir();
         try {
-          const day = new Date().toISOString().slice(0, 10);
-          const seed = whole(3);
-          const path = join(t.dir, `audit-${day}.jsonl`);
-          writeFileSync(path, seed.text + torn(seed.head).slice(0, 50));
+          const path = tornToday(t.dir);
           const r = await run('python3', ['-c', LOKI_MODE_WRITER, t.dir, '2', 'python']);
           assert.equal(r.code, 0, r.stderr);
           const lines = readFileSync(path, 'utf8').split('\n');
@@ -372,7 +377,7 @@ describe('append', () => {
           assert.equal(linear.status, 0, linear.stderr);
           assert.equal(linear.stdout.trim(), '5 1', 'entries, and forks of spec §10.17');
           // The check excuses that one fork only: a whole line that chains from an older entry fails it.
-          writeFileSync(path, seed.text + lines[2] + '\n');
+          writeFileSync(path, [...lines.slice(0, 3), lines[2], ''].join('\n'));
           const fork = spawnSync('python3', ['-c', LINEAR_CHAIN, path], { encoding: 'utf8' });
           assert.match(fork.stderr, /entry 4 does not chain/);
         } finally {
@@ -396,10 +401,7 @@ describe('append', () => {
         for (const pythonFirst of [false, true]) {
           const t = tempDir();
           try {
-            const day = new Date().toISOString().slice(0, 10);
-            const seed = whole(3);
-            const path = join(t.dir, `audit-${day}.jsonl`);
-            writeFileSync(path, seed.text + torn(seed.head).slice(0, 50));
+            const path = tornToday(t.dir);
             let extra = 0;
             if (pythonFirst) {
               let r = await run('python3', ['-c', LOKI_MODE_WRITER, t.dir, '1', 'python-first']);

@@ -11,10 +11,8 @@
 import type { EntryFilter } from '../query/filters.js';
 import type { PredecessorTracker } from '../chain/predecessors.js';
 import { BatchChainMarks, type ForwardChain } from './checkpoints.js';
-import type { ReadEntry, ReadItem, ReadProblem, UnverifiedReason } from '../read/entries.js';
-import { parseJsonLine, parseLine } from '../read/entries.js';
-import type { RawLine } from '../read/lines.js';
-import type { EntryView } from '../read/view.js';
+import type { ReadEntry, ReadItem, ReadProblem } from '../read/entries.js';
+import { parseLine, WriterFormEntry } from '../read/entries.js';
 import { BatchJournal, type Refused } from './dead-letter.js';
 import type { Position } from './positions.js';
 import { EventLoopTurns } from '../runtime/turns.js';
@@ -70,40 +68,6 @@ export interface BatcherOptions {
   /** The largest batch in bytes, asked for at each entry (it shrinks after a 413); default the target's. */
   maxBatchBytes?: () => number;
   onProblem?: (p: ReadProblem) => void;
-}
-
-/**
- * An entry of a line in the writer's exact form: its text and view from its bytes; its record
- * parsed from the text (not the bytes, which are a view of a reused read buffer) when asked, as
- * parseLine parses it. Text, view and the rest are own properties, so a copy made with `{...e}`
- * has them.
- */
-class WriterFormEntry implements ReadEntry {
-  readonly kind = 'entry';
-  readonly line: number;
-  readonly offset: number;
-  readonly bytes: Buffer;
-  readonly text: string;
-  /** The byte canonicalizer admits no NaN or Infinity. */
-  readonly strictJson = true;
-  prevHash?: string | null;
-  unverified?: UnverifiedReason | null;
-  private parsed: Record<string, unknown> | null = null;
-
-  constructor(
-    raw: RawLine,
-    readonly file: string,
-    readonly view: EntryView,
-  ) {
-    this.line = raw.line;
-    this.offset = raw.offset;
-    this.bytes = raw.bytes;
-    this.text = raw.bytes.toString('latin1');
-  }
-
-  get record(): Record<string, unknown> {
-    return (this.parsed ??= parseJsonLine(this.text).value as Record<string, unknown>);
-  }
 }
 
 /**

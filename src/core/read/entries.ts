@@ -344,6 +344,41 @@ class LazyEntry implements ReadEntry {
   }
 }
 
+/**
+ * An entry of a line in the writer's exact form (query/byte-facts.ts proved it: ASCII, no NaN
+ * or Infinity), its view made from its bytes by the caller: its text is its bytes; its record
+ * parsed from the text (not the bytes, which are a view of a reused read buffer) when asked, as
+ * parseLine parses it. Text, view and the rest are own properties, so a copy made with `{...e}`
+ * has them.
+ */
+export class WriterFormEntry implements ReadEntry {
+  readonly kind = 'entry';
+  readonly line: number;
+  readonly offset: number;
+  readonly bytes: Buffer;
+  readonly text: string;
+  /** The byte canonicalizer admits no NaN or Infinity. */
+  readonly strictJson = true;
+  prevHash?: string | null;
+  unverified?: UnverifiedReason | null;
+  private parsed: Record<string, unknown> | null = null;
+
+  constructor(
+    raw: RawLine,
+    readonly file: string,
+    readonly view: EntryView,
+  ) {
+    this.line = raw.line;
+    this.offset = raw.offset;
+    this.bytes = raw.bytes;
+    this.text = raw.bytes.toString('latin1');
+  }
+
+  get record(): Record<string, unknown> {
+    return (this.parsed ??= parseJsonLine(this.text).value as Record<string, unknown>);
+  }
+}
+
 /** Size of a file on disk; 0 when it cannot be read (the read reports that). */
 export function sizeOf(path: string): number {
   try {
