@@ -12,8 +12,7 @@ import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { appendEntry } from '../../src/core/write/append.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, ROOT, runCli, tempDir } from '../helpers/cli.js';
-
-const python = spawnSync('python3', ['--version']).status === 0;
+import { hasPython, needsPython } from '../helpers/python.js';
 
 // Loki Mode's log_event locking and tip re-read (dashboard/audit.py, spec §3.3), for the test.
 const LOKI_MODE_WRITER = `
@@ -129,7 +128,7 @@ describe('append', () => {
       assert.match(lines[1], /"success": false, "error": "bad password"/);
       const v = await runCli(['verify', '--dir', t.dir, '-q']);
       assert.equal(v.code, 0, v.stderr + v.stdout);
-      if (python) {
+      if (hasPython) {
         const py = spawnSync('python3', [join(ROOT, 'bench', 'chain.py'), t.dir], { encoding: 'utf8' });
         assert.equal(py.status, 0, py.stderr);
         assert.equal(py.stdout.trim(), '2');
@@ -220,7 +219,7 @@ describe('append', () => {
 
   it(
     'two loki-audit writers and a Loki Mode-style Python writer at once leave one chain that verifies',
-    { skip: python ? false : 'python3 not installed' },
+    { skip: needsPython },
     async () => {
       const t = tempDir();
       try {
@@ -357,7 +356,7 @@ describe('append', () => {
 
     it(
       'Loki Mode twice onto the fragment (spec §10.17): the second chains from the entry before it',
-      { skip: python ? false : 'python3 not installed' },
+      { skip: needsPython },
       async () => {
         const t = tempDir();
         try {
@@ -389,7 +388,7 @@ describe('append', () => {
     it(
       'concurrent loki-audit appends and a Loki Mode-style Python writer after it: incomplete, never tampered',
       {
-        skip: python ? false : 'python3 not installed',
+        skip: needsPython,
       },
       async () => {
         const objs = (tag: string, n: number) =>

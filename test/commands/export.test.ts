@@ -13,6 +13,7 @@ import {
   writeDay,
   writerLine,
 } from '../helpers/hostile.js';
+import { needsPython } from '../helpers/python.js';
 
 const WRITER = join(LOKI, 'extended/valid/writer');
 /** The fixture's entries, in chain order. */
@@ -23,7 +24,6 @@ const fixtureEntries = (): Array<{ resource_type: string; action: string }> =>
       .filter(Boolean)
       .map((l) => JSON.parse(l)),
   );
-const python = spawnSync('python3', ['--version']).status === 0;
 
 describe('export', () => {
   it('jsonl keeps the original bytes: an unfiltered export verifies as the same chain', async () => {
@@ -59,28 +59,24 @@ describe('export', () => {
     assert.equal(none.code, 0, none.stderr);
   });
 
-  it(
-    'csv parses (Python csv module) to one row per entry, formulas neutralised',
-    { skip: python ? false : 'python3 not installed' },
-    async () => {
-      const r = await runCli(['export', '--dir', WRITER, '-o', 'csv']);
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout.split('\n').length - 1, 151, 'one line per row');
-      const py = spawnSync(
-        'python3',
-        ['-c', 'import csv,sys,json\nrows=list(csv.reader(sys.stdin))\nprint(json.dumps(rows))'],
-        { input: r.stdout, encoding: 'utf8' },
-      );
-      assert.equal(py.status, 0, py.stderr);
-      const rows = JSON.parse(py.stdout) as string[][];
-      assert.equal(rows.length, 151);
-      assert.equal(rows[0][0], 'timestamp');
-      assert.ok(rows.every((row) => row.length === rows[0].length));
-      for (const row of rows.slice(1)) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@]/, cell);
-      // details stay valid JSON
-      for (const row of rows.slice(1)) JSON.parse(row[rows[0].indexOf('details')]);
-    },
-  );
+  it('csv parses (Python csv module) to one row per entry, formulas neutralised', { skip: needsPython }, async () => {
+    const r = await runCli(['export', '--dir', WRITER, '-o', 'csv']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split('\n').length - 1, 151, 'one line per row');
+    const py = spawnSync(
+      'python3',
+      ['-c', 'import csv,sys,json\nrows=list(csv.reader(sys.stdin))\nprint(json.dumps(rows))'],
+      { input: r.stdout, encoding: 'utf8' },
+    );
+    assert.equal(py.status, 0, py.stderr);
+    const rows = JSON.parse(py.stdout) as string[][];
+    assert.equal(rows.length, 151);
+    assert.equal(rows[0][0], 'timestamp');
+    assert.ok(rows.every((row) => row.length === rows[0].length));
+    for (const row of rows.slice(1)) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@]/, cell);
+    // details stay valid JSON
+    for (const row of rows.slice(1)) JSON.parse(row[rows[0].indexOf('details')]);
+  });
 
   it('--output-file expands ~ and $HOME as every path flag does (a systemd unit passes them literally)', async () => {
     const t = tempDir();

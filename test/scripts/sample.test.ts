@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { generateSample } from '../../scripts/sample.js';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { needsPython } from '../helpers/python.js';
 
 describe('sample generator', () => {
   it('regenerates examples/audit byte for byte (deterministic)', () => {
@@ -53,11 +54,8 @@ describe('sample generator', () => {
     }
   });
 
-  it(
-    'writes what CPython json.dumps writes and hashes as Loki Mode does',
-    { skip: spawnSync('python3', ['--version']).status === 0 ? false : 'python3 not installed' },
-    () => {
-      const check = `
+  it('writes what CPython json.dumps writes and hashes as Loki Mode does', { skip: needsPython }, () => {
+    const check = `
 import json, hashlib, sys, gzip, os
 d = sys.argv[1]; prev = "0"*64; n = 0
 for f in sorted(os.listdir(d)):
@@ -70,9 +68,8 @@ for f in sorted(os.listdir(d)):
             assert hashlib.sha256((prev + json.dumps(e, sort_keys=True, default=str)).encode()).hexdigest() == h, f
             prev = h; n += 1
 print(n)`;
-      const r = spawnSync('python3', ['-c', check, join(ROOT, 'examples', 'audit')], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout.trim(), '700');
-    },
-  );
+    const r = spawnSync('python3', ['-c', check, join(ROOT, 'examples', 'audit')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '700');
+  });
 });

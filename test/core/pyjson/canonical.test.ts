@@ -14,6 +14,7 @@ import {
 } from '../../../src/core/pyjson/canonical.js';
 import { randomJsonTexts } from '../../helpers/random-json.js';
 import { FIXTURES } from '../../helpers/cli.js';
+import { needsPython } from '../../helpers/python.js';
 
 const vectors = readFileSync(join(FIXTURES, 'python-json', 'vectors.jsonl'), 'utf8')
   .split('\n')
@@ -139,11 +140,10 @@ describe('canonicalizeEntry', () => {
 });
 
 describe('number-like dict keys sorted by value, as the writer sorts non-string keys (spec §10.18)', () => {
-  const python = spawnSync('python3', ['--version']).status === 0;
   it(
     'equals CPython json.dumps(sort_keys=True) of dicts with int, float, negative, bool and mixed keys',
     {
-      skip: python ? false : 'python3 not installed',
+      skip: needsPython,
     },
     () => {
       const script = `
@@ -184,8 +184,7 @@ for c in cases:
 
 // Cross-check against the real CPython on random values (python3 is on these machines for
 // cross-checks; the product itself never needs it).
-const python = spawnSync('python3', ['--version']).status === 0;
-describe('random documents agree with CPython', { skip: python ? false : 'python3 not installed' }, () => {
+describe('random documents agree with CPython', { skip: needsPython }, () => {
   it('2000 random JSON texts canonicalize exactly as json.dumps(sort_keys=True)', () => {
     const inputs = randomJsonTexts(7, 2000);
     const py = spawnSync(

@@ -18,6 +18,7 @@ import { pyDumps } from '../../../../src/core/pyjson/dumps.js';
 import { LOKI, ROOT, tempDir } from '../../../helpers/cli.js';
 import { randomJsonTexts } from '../../../helpers/random-json.js';
 import { startSourceVerifyWorker } from '../../../helpers/workers.js';
+import { needsPython } from '../../../helpers/python.js';
 
 const HASH_KEYS = ['_integrity_hash', 'chain_hash'];
 
@@ -132,61 +133,56 @@ describe('byte canonicalizer (verify fast path)', () => {
   });
 });
 
-const python = spawnSync('python3', ['--version']).status === 0;
-describe(
-  'byte canonicalizer against CPython on random documents',
-  { skip: python ? false : 'python3 not installed' },
-  () => {
-    it(
-      'accepts every line as json.dumps prints it and gives ' +
-        'json.dumps(sort_keys=True); declines or agrees on any other text',
-      () => {
-        const docs = randomJsonTexts(11, 2000).map((v) => `{"b": ${v}, "a": [${v}], "_integrity_hash": "h"}`);
-        // For each text: Python's writer form, the canonical form without the hash member, and
-        // whether some key needs an escape (such lines are left to the general path by design).
-        const script = [
-          'import json,sys',
-          'def esc(v):',
-          '    if isinstance(v, dict): return any(any(not (0x20 <= ord(c) < ' +
-            '0x7f) or c in "\\"\\\\" for c in k) or esc(x) for k, x in v.items())',
-          '    if isinstance(v, list): return any(esc(x) for x in v)',
-          '    return False',
-          'for l in sys.stdin:',
-          '    o = json.loads(json.loads(l))',
-          '    w = json.dumps(o)',
-          '    o.pop("_integrity_hash")',
-          '    print(json.dumps([w, json.dumps(o, sort_keys=True, default=str), esc(o)]))',
-        ].join('\n');
-        const py = spawnSync('python3', ['-c', script], {
-          input: docs.map((d) => JSON.stringify(d)).join('\n') + '\n',
-          encoding: 'utf8',
-          maxBuffer: 64 * 1024 * 1024,
-        });
-        assert.equal(py.status, 0, py.stderr);
-        const rows = py.stdout
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as [string, string, boolean]);
-        assert.equal(rows.length, docs.length);
-        let declined = 0;
-        let escapedKeys = 0;
-        rows.forEach(([writer, canonical, escapedKey], i) => {
-          const w = fast(writer);
-          if (escapedKey && w === null) escapedKeys++;
-          else assert.equal(w, canonical, `writer form of ${docs[i]}`);
-          const raw = fast(docs[i]);
-          if (raw === null) declined++;
-          else assert.equal(raw, canonical, `raw text ${docs[i]}`);
-        });
-        assert.ok(declined > 500, `non-canonical texts are declined (${declined})`);
-        assert.ok(
-          escapedKeys < rows.length / 2,
-          `most writer lines take the fast path (${escapedKeys} left to the general one)`,
-        );
-      },
-    );
-  },
-);
+describe('byte canonicalizer against CPython on random documents', { skip: needsPython }, () => {
+  it(
+    'accepts every line as json.dumps prints it and gives ' +
+      'json.dumps(sort_keys=True); declines or agrees on any other text',
+    () => {
+      const docs = randomJsonTexts(11, 2000).map((v) => `{"b": ${v}, "a": [${v}], "_integrity_hash": "h"}`);
+      // For each text: Python's writer form, the canonical form without the hash member, and
+      // whether some key needs an escape (such lines are left to the general path by design).
+      const script = [
+        'import json,sys',
+        'def esc(v):',
+        '    if isinstance(v, dict): return any(any(not (0x20 <= ord(c) < ' +
+          '0x7f) or c in "\\"\\\\" for c in k) or esc(x) for k, x in v.items())',
+        '    if isinstance(v, list): return any(esc(x) for x in v)',
+        '    return False',
+        'for l in sys.stdin:',
+        '    o = json.loads(json.loads(l))',
+        '    w = json.dumps(o)',
+        '    o.pop("_integrity_hash")',
+        '    print(json.dumps([w, json.dumps(o, sort_keys=True, default=str), esc(o)]))',
+      ].join('\n');
+      const py = spawnSync('python3', ['-c', script], {
+        input: docs.map((d) => JSON.stringify(d)).join('\n') + '\n',
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      assert.equal(py.status, 0, py.stderr);
+      const rows = py.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as [string, string, boolean]);
+      assert.equal(rows.length, docs.length);
+      let declined = 0;
+      let escapedKeys = 0;
+      rows.forEach(([writer, canonical, escapedKey], i) => {
+        const w = fast(writer);
+        if (escapedKey && w === null) escapedKeys++;
+        else assert.equal(w, canonical, `writer form of ${docs[i]}`);
+        const raw = fast(docs[i]);
+        if (raw === null) declined++;
+        else assert.equal(raw, canonical, `raw text ${docs[i]}`);
+      });
+      assert.ok(declined > 500, `non-canonical texts are declined (${declined})`);
+      assert.ok(
+        escapedKeys < rows.length / 2,
+        `most writer lines take the fast path (${escapedKeys} left to the general one)`,
+      );
+    },
+  );
+});
 
 describe('parallel verification (fast path) against the sequential verifier', () => {
   it('gives the same report on every Loki Mode fixture directory, with and without worker threads', async () => {
