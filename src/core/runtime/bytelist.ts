@@ -84,6 +84,25 @@ export class ByteList {
     this.total += b.length;
   }
 
+  /**
+   * Appends `b`, ASCII from 0x20 (as a line in the writer's exact form is), as a
+   * JSON string (RFC 8259 §7): in quotes, each quote and backslash escaped with a backslash: the
+   * bytes `JSON.stringify` gives for its text, without a string made for them.
+   */
+  appendJsonString(b: Uint8Array): void {
+    const block = this.room(2 * b.length + 2);
+    let at = this.used;
+    block[at++] = 0x22;
+    for (let i = 0, n = b.length; i < n; i++) {
+      const c = b[i];
+      if (c === 0x22 || c === 0x5c) block[at++] = 0x5c;
+      block[at++] = c;
+    }
+    block[at++] = 0x22;
+    this.total += at - this.used;
+    this.used = at;
+  }
+
   /** The bytes as views of the blocks, in order (valid until {@link release}). */
   chunks(): Buffer[] {
     const n = this.blocks.length;

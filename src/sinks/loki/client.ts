@@ -21,7 +21,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
 import type { Refusal } from '../../core/forward/target.js';
 import type { ByteList } from '../../core/runtime/bytelist.js';
-import type { ReadEntry } from '../../core/read/entries.js';
+import { WriterFormEntry, type ReadEntry } from '../../core/read/entries.js';
 
 /** Limits of Loki's `limits_config` defaults that make a push fail with 400. */
 const LOKI_DEFAULT_LIMITS = {
@@ -252,8 +252,16 @@ export const MAX_OTHER_EVENT_FAMILIES = 16;
 /** The `event_family` label of all families beyond {@link MAX_OTHER_EVENT_FAMILIES}. */
 export const OTHER_EVENT_FAMILY = 'other';
 
-/** One entry as a push value of its stream, or the reason Loki would refuse it. */
-export type EncodedEntry = { ok: true; stream: LokiStream; value: string } | { ok: false; reason: string };
+/**
+ * One entry as a push value of its stream, `head + JSON string of the line + tail`, or the
+ * reason Loki would refuse it. `line` is the JSON string literal of the line's text, or, for a
+ * line in the writer's exact form (ASCII from 0x20, see {@link WriterFormEntry}), its bytes, for
+ * the batch to escape as it copies them ({@link ByteList.appendJsonString}: the bytes
+ * JSON.stringify would give, without the string).
+ */
+export type EncodedEntry =
+  | { ok: true; stream: LokiStream; head: string; line: string | Uint8Array; tail: string }
+  | { ok: false; reason: string };
 
 /** A stream: its labels, and their JSON as written in a push body. */
 export interface LokiStream {
@@ -394,7 +402,13 @@ export class LokiPushClient {
     const md =
       `"file":${this.fileJson[1]},"line":"${e.line}"` +
       (e.view.hash ? `,"chain_hash":${JSON.stringify(e.view.hash)}` : '');
-    return { ok: true, stream: this.stream(e), value: `["${ts}",${JSON.stringify(line)},{${md}}]` };
+    return {
+      ok: true,
+      stream: this.stream(e),
+      head: `["${ts}",`,
+      line: e instanceof WriterFormEntry ? e.bytes : JSON.stringify(line),
+      tail: `,{${md}}]`,
+    };
   }
 
   /**

@@ -42,14 +42,17 @@ class LokiBatch implements TargetBatch {
   add(e: ReadEntry): string | null {
     const enc = this.client.encode(e);
     if (!enc.ok) return enc.reason;
-    const values = this.streams.get(enc.stream);
-    if (values) values.append(',' + enc.value);
+    let values = this.streams.get(enc.stream);
+    if (values) values.append(',' + enc.head);
     else {
-      const list = new ByteList(blocks);
-      list.append(enc.value);
-      this.streams.set(enc.stream, list);
+      values = new ByteList(blocks);
+      values.append(enc.head);
+      this.streams.set(enc.stream, values);
       this.streamIndex.set(enc.stream, this.streamIndex.size);
     }
+    if (typeof enc.line === 'string') values.append(enc.line);
+    else values.appendJsonString(enc.line);
+    values.append(enc.tail);
     this.order = recordStream(this.order, this.size, this.streamIndex.get(enc.stream) as number);
     this.size++;
     return null;

@@ -53,4 +53,21 @@ describe('ByteList', () => {
     assert.ok(!reused.includes(blocks[2]), 'the oversized block is not');
     assert.equal(Buffer.concat(b.chunks()).toString(), 's'.repeat(60) + 't'.repeat(60) + 'u'.repeat(60));
   });
+
+  it('appendJsonString writes printable ASCII as JSON.stringify does, across block boundaries', () => {
+    const ascii = Buffer.from(Array.from({ length: 0x80 - 0x20 }, (_, i) => i + 0x20));
+    assert.ok(ascii.includes('"') && ascii.includes('\\'), 'quote and backslash are among the bytes');
+    const pool = new BlockPool(64);
+    const list = new ByteList(pool);
+    let expected = '';
+    for (let n = 0; n < 40; n++) {
+      const b = Buffer.concat([ascii.subarray(n % 60), Buffer.from('"\\'.repeat(n))]);
+      list.append(',');
+      list.appendJsonString(b);
+      expected += ',' + JSON.stringify(b.toString('latin1'));
+    }
+    assert.equal(list.length, Buffer.byteLength(expected));
+    assert.equal(Buffer.concat(list.chunks()).toString('latin1'), expected);
+    assert.ok(list.chunks().length > 1, 'the appends crossed blocks');
+  });
 });

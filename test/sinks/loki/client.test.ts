@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ReadEntry } from '../../../src/core/read/entries.js';
+import { WriterFormEntry, type ReadEntry } from '../../../src/core/read/entries.js';
+import { BlockPool, ByteList } from '../../../src/core/runtime/bytelist.js';
 import { toView } from '../../../src/core/read/view.js';
 import {
   IngestClock,
@@ -220,5 +221,42 @@ describe('checkLokiHeaders', () => {
       () => new LokiPushClient({ url: 'http://127.0.0.1:9', tenant: 'a b', auth: none }),
       /invalid Loki tenant "a b"/,
     );
+  });
+});
+
+describe('LokiPushClient values', () => {
+  it("a line in the writer's form goes out as bytes, escaped to what JSON.stringify of its text gives", () => {
+    const c = client();
+    const record = {
+      timestamp: '2026-02-01T00:21:36.451467+00:00',
+      action: 'login',
+      resource_type: 'auth',
+      user_id: 'mallory',
+      success: false,
+      error: 'said "no" \\ twice',
+      details: { path: 'C:\\Users\\"x"' },
+    };
+    const text = JSON.stringify(record);
+    const raw = {
+      bytes: Buffer.from(text),
+      line: 7,
+      offset: 0,
+      length: text.length,
+      terminated: true,
+      tooLong: false,
+      crlf: false,
+    };
+    const writer = new WriterFormEntry(raw, 'audit-2026-02-01.jsonl', toView(record));
+    const enc = c.encode(writer);
+    assert.ok(enc.ok && typeof enc.line !== 'string', 'the writer-form line is kept as its bytes');
+    const body = new ByteList(new BlockPool(4096));
+    body.append(enc.head);
+    body.appendJsonString(enc.line);
+    body.append(enc.tail);
+    const value = JSON.parse(Buffer.concat(body.chunks()).toString()) as unknown[];
+    assert.equal(value[1], text, 'the pushed line is the text, byte for byte');
+    assert.deepEqual(value[2], { file: 'audit-2026-02-01.jsonl', line: '7' });
+    const plain = c.encode({ ...writer, kind: 'entry', record } as ReadEntry);
+    assert.ok(plain.ok && plain.line === JSON.stringify(text), 'any other entry is a JSON string already');
   });
 });
