@@ -249,6 +249,9 @@ export const KNOWN_EVENT_FAMILIES: ReadonlySet<string> = new Set([
  */
 export const MAX_OTHER_EVENT_FAMILIES = 16;
 
+/** Most events whose stream the client keeps (events come from entries: their number is not bounded). */
+const MAX_KEPT_EVENTS = 4096;
+
 /** The `event_family` label of all families beyond {@link MAX_OTHER_EVENT_FAMILIES}. */
 export const OTHER_EVENT_FAMILY = 'other';
 
@@ -327,6 +330,12 @@ export class LokiPushClient {
 
   /** Label sets by level and event family label: bounded, so each is built and serialized once. */
   private readonly streamsSeen = new Map<string, LokiStream>();
+  /**
+   * Streams by level and event, as {@link stream} found them: one lookup an entry (1M writer
+   * entries: ~200 ns each to find the family and the stream). At most {@link MAX_KEPT_EVENTS}.
+   */
+  private readonly streamsByEvent = new Map<string, Map<string, LokiStream>>();
+  private streamsByEventCount = 0;
   /** Families outside {@link KNOWN_EVENT_FAMILIES} given their own label so far. */
   private readonly otherFamilies = new Set<string>();
 
@@ -346,13 +355,23 @@ export class LokiPushClient {
 
   /** An entry's stream: static labels, level and event family. */
   private stream(e: ReadEntry): LokiStream {
-    const family = this.eventFamily(e.view.event);
-    const id = e.view.level + '\u0000' + family;
+    const { level, event } = e.view;
+    let byEvent = this.streamsByEvent.get(level);
+    const known = byEvent?.get(event);
+    if (known) return known;
+    const family = this.eventFamily(event);
+    const id = level + '\u0000' + family;
     let s = this.streamsSeen.get(id);
     if (!s) {
-      const labels = { ...this.base, level: e.view.level, event_family: family };
+      const labels = { ...this.base, level, event_family: family };
       s = { labels, key: JSON.stringify(labels) };
       this.streamsSeen.set(id, s);
+    }
+    // An event's family never changes once given (eventFamily): its stream can be kept.
+    if (this.streamsByEventCount < MAX_KEPT_EVENTS) {
+      if (!byEvent) this.streamsByEvent.set(level, (byEvent = new Map()));
+      byEvent.set(event, s);
+      this.streamsByEventCount++;
     }
     return s;
   }

@@ -224,6 +224,27 @@ describe('checkLokiHeaders', () => {
   });
 });
 
+describe('LokiPushClient kept streams', () => {
+  it('an event gets the same stream each time, before and after the kept ones are full, per level', () => {
+    const c = client();
+    const first = new Map<string, string>();
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 5000; i++)
+        for (const success of [true, false]) {
+          const r = c.encode(entry(`rt${i}`, success));
+          assert.ok(r.ok);
+          const id = `rt${i}/${success}`;
+          const labels = JSON.stringify(r.stream.labels);
+          if (round === 0) first.set(id, labels);
+          else assert.equal(labels, first.get(id), id);
+          assert.equal(r.stream.labels.level, success ? 'info' : 'error');
+          assert.equal(r.stream.key, labels, 'the key is the labels as sent');
+        }
+    assert.equal(JSON.parse(first.get('rt4999/true')!).event_family, OTHER_EVENT_FAMILY);
+    assert.equal(JSON.parse(first.get('rt0/false')!).event_family, 'rt0');
+  });
+});
+
 describe('LokiPushClient values', () => {
   it("a line in the writer's form goes out as bytes, escaped to what JSON.stringify of its text gives", () => {
     const c = client();
