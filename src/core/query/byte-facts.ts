@@ -20,7 +20,7 @@
 import { ByteCanonicalizer } from '../pyjson/canonical-bytes.js';
 import { compactJson, valueTextAt } from '../read/json-text.js';
 import type { EntryView, Level, ViewStream } from '../read/view.js';
-import { normalizeLevel, SECURITY_ACTIONS } from '../read/view.js';
+import { normalizeLevel, SECURITY_ACTIONS, timestampMs } from '../read/view.js';
 
 /** Top-level members a filter reads as text (filters.ts `fieldText`). */
 export type TopKey = 'action' | 'event' | 'resource_type' | 'user_id' | 'actor' | 'user';
@@ -211,7 +211,7 @@ export class ByteFacts implements EntryFacts {
 
   time(): number {
     const t = this.viewField(KEYS.timestamp) ?? '';
-    return t ? Date.parse(t) : NaN;
+    return t ? timestampMs(t) : NaN;
   }
 
   level(): Level {
@@ -270,7 +270,7 @@ export class ByteFacts implements EntryFacts {
   /** The whole view of the line (`toView`), as the parse would make it. */
   view(): BytesView {
     const timestamp = this.viewField(KEYS.timestamp) ?? '';
-    const time = timestamp ? Date.parse(timestamp) : NaN;
+    const time = timestamp ? timestampMs(timestamp) : NaN;
     if (this.schema === 'documented') {
       const level = this.level();
       return {

@@ -146,6 +146,55 @@ function sessionView(field: Field, timestamp: string, time: number): EntryView {
   };
 }
 
+/** The day of the last {@link timestampMs} read by hand (`YYYY-MM-DD`), and its UTC midnight in ms. */
+let lastDay = '';
+let lastDayMs = NaN;
+
+/** `t[i, i+2)` as a number when both are ASCII digits, else 99 (out of every field's range). */
+function twoDigits(t: string, i: number): number {
+  const a = t.charCodeAt(i) - 0x30;
+  const b = t.charCodeAt(i + 1) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : 99;
+}
+
+/**
+ * `Date.parse(t)`: ms since the epoch, NaN when unreadable. The writer's form, UTC
+ * `YYYY-MM-DDTHH:MM:SS[.fraction]` with `+00:00` or `Z` (Python's `isoformat()`), is read by hand,
+ * the day through `Date.parse` once per day, so that every quirk of V8's parser (Feb 30 rolls
+ * over) stays; anything else (another offset, hour 24, a leap second) goes to `Date.parse`.
+ * 20,000 writer timestamps, best of 20: 59–64 ns each, 163–172 ns through `Date.parse`.
+ */
+export function timestampMs(t: string): number {
+  const n = t.length;
+  // The offset: `Z` or `+00:00`.
+  const end =
+    t.charCodeAt(n - 1) === 0x5a ? n - 1 : n >= 25 && t.charCodeAt(n - 6) === 0x2b && t.endsWith('+00:00') ? n - 6 : -1;
+  if (end < 0) return Date.parse(t);
+  if (end < 19 || t.charCodeAt(4) !== 0x2d || t.charCodeAt(7) !== 0x2d || t.charCodeAt(10) !== 0x54)
+    return Date.parse(t);
+  if (t.charCodeAt(13) !== 0x3a || t.charCodeAt(16) !== 0x3a) return Date.parse(t);
+  const h = twoDigits(t, 11);
+  const m = twoDigits(t, 14);
+  const s = twoDigits(t, 17);
+  if (h > 23 || m > 59 || s > 59) return Date.parse(t);
+  let ms = 0;
+  if (end > 19) {
+    // A fraction: at least one digit; V8 keeps its first three.
+    if (t.charCodeAt(19) !== 0x2e || end === 20 || end > 29) return Date.parse(t);
+    for (let i = 20; i < end; i++) {
+      const d = t.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) return Date.parse(t);
+      if (i < 23) ms += d * (i === 20 ? 100 : i === 21 ? 10 : 1);
+    }
+  }
+  if (!t.startsWith(lastDay) || lastDay.length !== 10) {
+    for (const i of [0, 2, 5, 8]) if (twoDigits(t, i) === 99) return Date.parse(t);
+    lastDay = t.slice(0, 10);
+    lastDayMs = Date.parse(`${lastDay}T00:00:00Z`);
+  }
+  return Number.isNaN(lastDayMs) ? NaN : lastDayMs + h * 3_600_000 + m * 60_000 + s * 1000 + ms;
+}
+
 /**
  * Maps a parsed entry object to the one view. `stream`: the stream the entry was read from;
  * the agent and session audits have their own fields. Without it (or for the two chains) the
@@ -156,7 +205,7 @@ function sessionView(field: Field, timestamp: string, time: number): EntryView {
 export function toView(o: Record<string, unknown>, stream?: ViewStream, text?: string, strict = true): EntryView {
   const field: Field = (key) => str(o[key], text, strict, key);
   const timestamp = field('timestamp') ?? '';
-  const time = timestamp ? Date.parse(timestamp) : NaN;
+  const time = timestamp ? timestampMs(timestamp) : NaN;
   if (stream === 'agent') return agentView(field, timestamp, time);
   if (stream === 'session') return sessionView(field, timestamp, time);
   if ('event' in o || 'chain_hash' in o || ('level' in o && !('action' in o))) {
