@@ -40,6 +40,7 @@
  * held back (`hold`: Loki stored it, its 204 is late) while later pushes on other connections
  * are answered; `pushSizes` says how many entries each push carried.
  */
+import { isAscii } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -476,7 +477,8 @@ export class LokiReceiver {
       return this.reply(res, 415, 'unsupported content type');
     let doc: { streams?: Array<{ stream?: Record<string, unknown>; values?: unknown[] }> };
     try {
-      doc = JSON.parse(body.toString('utf8'));
+      // An ASCII body (writer lines are) decodes to the same string either way; latin1 is a copy.
+      doc = JSON.parse(body.toString(isAscii(body) ? 'latin1' : 'utf8'));
     } catch {
       return this.reply(res, 400, 'invalid JSON body');
     }
@@ -515,10 +517,11 @@ export class LokiReceiver {
           );
         }
         const [ts, line, metadata = {}] = v as [string, string, Record<string, string>];
-        for (const mv of Object.values(metadata))
-          if (typeof mv !== 'string') return this.reply(res, 400, 'structured metadata values must be strings');
+        for (const k in metadata)
+          if (typeof metadata[k] !== 'string')
+            return this.reply(res, 400, 'structured metadata values must be strings');
         this.received++;
-        pushLines.push(line);
+        if (this.holds.length) pushLines.push(line);
         // Milliseconds of the nanosecond timestamp (digits only, checked above), without BigInt.
         const ms = ts.length > 6 ? Number(ts.slice(0, -6)) : 0;
         if (ms < now - 7 * DAY) {
