@@ -266,6 +266,22 @@ export type EncodedEntry =
   | { ok: true; stream: LokiStream; head: string; line: string | Uint8Array; tail: string }
   | { ok: false; reason: string };
 
+/**
+ * Appends an encoded entry's push value (`["<ns>","<line>",{…}]`) to its stream's values,
+ * with the `,` before it when it is not the first: the line as its string, or its bytes
+ * escaped as they are copied.
+ */
+export function appendValue(
+  values: ByteList,
+  enc: { head: string; line: string | Uint8Array; tail: string },
+  first: boolean,
+): void {
+  values.append(first ? enc.head : ',' + enc.head);
+  if (typeof enc.line === 'string') values.append(enc.line);
+  else values.appendJsonString(enc.line);
+  values.append(enc.tail);
+}
+
 /** A stream: its labels, and their JSON as written in a push body. */
 export interface LokiStream {
   labels: Record<string, string>;

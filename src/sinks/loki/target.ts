@@ -11,7 +11,7 @@ import { BlockPool, ByteList } from '../../core/runtime/bytelist.js';
 import { sealedBody } from '../sealed-body.js';
 import type { DeliverResult, ForwardTarget, TargetBatch, TargetPreview } from '../../core/forward/target.js';
 import type { ReadEntry } from '../../core/read/entries.js';
-import { LokiPushClient, type LokiStream, type LokiTargetConfig } from './client.js';
+import { appendValue, LokiPushClient, type LokiStream, type LokiTargetConfig } from './client.js';
 
 /** Blocks for the streams of batches being filled (shared by every Loki target of a run). */
 const blocks = new BlockPool();
@@ -42,17 +42,14 @@ class LokiBatch implements TargetBatch {
   add(e: ReadEntry): string | null {
     const enc = this.client.encode(e);
     if (!enc.ok) return enc.reason;
-    let values = this.streams.get(enc.stream);
-    if (values) values.append(',' + enc.head);
+    const values = this.streams.get(enc.stream);
+    if (values) appendValue(values, enc, false);
     else {
-      values = new ByteList(blocks);
-      values.append(enc.head);
-      this.streams.set(enc.stream, values);
+      const list = new ByteList(blocks);
+      appendValue(list, enc, true);
+      this.streams.set(enc.stream, list);
       this.streamIndex.set(enc.stream, this.streamIndex.size);
     }
-    if (typeof enc.line === 'string') values.append(enc.line);
-    else values.appendJsonString(enc.line);
-    values.append(enc.tail);
     this.order = recordStream(this.order, this.size, this.streamIndex.get(enc.stream) as number);
     this.size++;
     return null;

@@ -11,6 +11,7 @@ import { WriterFormEntry, type ReadEntry } from '../../../src/core/read/entries.
 import { BlockPool, ByteList } from '../../../src/core/runtime/bytelist.js';
 import { toView } from '../../../src/core/read/view.js';
 import {
+  appendValue,
   IngestClock,
   checkLokiHeaders,
   KNOWN_EVENT_FAMILIES,
@@ -271,9 +272,7 @@ describe('LokiPushClient values', () => {
     const enc = c.encode(writer);
     assert.ok(enc.ok && typeof enc.line !== 'string', 'the writer-form line is kept as its bytes');
     const body = new ByteList(new BlockPool(4096));
-    body.append(enc.head);
-    body.appendJsonString(enc.line);
-    body.append(enc.tail);
+    appendValue(body, enc, true);
     const value = JSON.parse(Buffer.concat(body.chunks()).toString()) as unknown[];
     assert.equal(value[1], text, 'the pushed line is the text, byte for byte');
     assert.deepEqual(value[2], { file: 'audit-2026-02-01.jsonl', line: '7' });
