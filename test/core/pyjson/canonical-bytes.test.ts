@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ByteCanonicalizer } from '../../../src/core/pyjson/canonical-bytes.js';
+import { canonicalizeEntry } from '../../../src/core/pyjson/canonical.js';
+import { GENESIS_HASH } from '../../../src/core/chain/rule.js';
+import { verifyDashboardChain } from '../../../src/core/chain/verify-chain.js';
+import { verifyChainFast } from '../../../src/core/chain/parallel/fast-path.js';
+import { discoverAuditFiles } from '../../../src/core/read/files.js';
+import { assertExit, runCli, tempDir } from '../../helpers/cli.js';
+
+const HASH_KEYS = ['_integrity_hash', 'chain_hash'];
+
+/** What `c` makes of `line`: its canonical text, or null when it declines the line. */
+function canon(c: ByteCanonicalizer, line: string): string | null {
+  const buf = Buffer.from(line + '\n', 'utf8');
+  const n = c.entry(buf, 0, buf.length - 1);
+  return n < 0 ? null : c.out.toString('latin1', 64, n);
+}
+
+/** The general canonicalizer's text for a line the byte path must accept. */
+function general(line: string): string {
+  return canonicalizeEntry(line, { hashKeys: HASH_KEYS }).canonical;
+}
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+// A writer line's top-level keys, in the writer's order (not sorted): the key sequence learned.
+const WRITER =
+  '{"timestamp": "2026-03-01T00:00:00+00:00", "action": "login", "resource_type": "auth", ' +
+  '"resource_id": null, "user_id": "bob", "success": true, "details": {"source": "cli", "seq": 1}, ' +
+  '"_integrity_hash": "x"}';
+
+describe('byte canonicalizer: key sequences it has seen (shapes)', () => {
+  it('canonicalizes a line with a learned key sequence exactly as a fresh canonicalizer does', () => {
+    const c = new ByteCanonicalizer(16);
+    assert.equal(canon(c, WRITER), general(WRITER));
+    const next = WRITER.replace('"bob"', '"alice"').replace('"seq": 1', '"seq": 2, "path": "/a"');
+    assert.equal(canon(c, next), general(next));
+    assert.equal(canon(c, next), canon(new ByteCanonicalizer(16), next));
+  });
+
+  it('does not take the learned order for keys that only look alike (same length and prefix)', () => {
+    const variants = [
+      // same length, same first 4 bytes: "resource_id" -> "resource_zz" sorts after resource_type
+      WRITER.replace('"resource_id"', '"resource_zz"'),
+      // first byte differs: "action" -> "zction" sorts last
+      WRITER.replace('"action"', '"zction"'),
+      // a key one byte longer or shorter
+      WRITER.replace('"user_id"', '"user_idx"'),
+      WRITER.replace('"user_id"', '"user_i"'),
+      // the same keys in another order (canonical text unchanged)
+      WRITER.replace('"action": "login", "resource_type": "auth"', '"resource_type": "auth", "action": "login"'),
+      // one member fewer, one more, the hash member elsewhere
+      WRITER.replace('"success": true, ', ''),
+      WRITER.replace('"success": true, ', '"success": true, "error": null, '),
+      WRITER.replace(', "_integrity_hash": "x"}', '}').replace('{"timestamp"', '{"_integrity_hash": "x", "timestamp"'),
+      // the other hash field in the hash member's place
+      WRITER.replace('"_integrity_hash"', '"chain_hash"'),
+    ];
+    for (const v of variants) {
+      const c = new ByteCanonicalizer(16);
+      assert.equal(canon(c, WRITER), general(WRITER));
+      assert.equal(canon(c, v), general(v), v);
+      // and the shape learned from the variant does not leak into the original
+      assert.equal(canon(c, WRITER), general(WRITER), `after ${v}`);
+    }
+  });
+
+  it('declines a line with a learned key sequence whose values are not as Python prints them', () => {
+    const bad = [
+      WRITER.replace('"bob"', '"b\tb"'),
+      WRITER.replace('"bob"', '"caf\u00e9"'),
+      WRITER.replace('"bob"', '"\\u0041"'),
+      WRITER.replace('"seq": 1', '"seq": 1E5'),
+      WRITER.replace('"seq": 1', '"seq": -0'),
+      WRITER.replace('"seq": 1', '"seq": 1, "seq": 2'),
+      WRITER.replace('"success": true', '"success": tru'),
+      WRITER.replace('"success": true', '"success":true'),
+      WRITER.replace('"success": true, ', '"success": true,  '),
+      WRITER.replace('"_integrity_hash": "x"', '"_integrity_hash": null'),
+      WRITER.replace('"_integrity_hash": "x"', '"_integrity_hash": {"h": "x"}'),
+      WRITER.replace('"x"}', '"x"} '),
+      WRITER.replace('"x"}', '"x", "_integrity_hash": "y"}'),
+      WRITER.slice(0, -1),
+    ];
+    for (const b of bad) {
+      const c = new ByteCanonicalizer(16);
+      assert.notEqual(canon(c, WRITER), null);
+      assert.equal(canon(c, b), null, b);
+      assert.equal(canon(new ByteCanonicalizer(16), b), null, `fresh: ${b}`);
+    }
+  });
+
+  it('keeps several key sequences and agrees on lines that cycle through more of them than it keeps', () => {
+    const c = new ByteCanonicalizer(16);
+    const lines = Array.from({ length: 7 }, (_, k) =>
+      WRITER.replace('"success": true', `"success": true, "extra_${k}": ${k}`),
+    );
+    for (let round = 0; round < 3; round++)
+      for (const line of lines) assert.equal(canon(c, line), general(line), `round ${round}: ${line}`);
+  });
+
+  it('an entry hashed over the learned order applied to other keys is tampered, not intact', async () => {
+    // The attack a stale shape would let through: after many writer lines, a line whose keys
+    // differ from theirs, hashed over its members in *their* canonical order.
+    const t = tempDir();
+    try {
+      const lines: string[] = [];
+      let prev = GENESIS_HASH;
+      const add = (body: string, hashed = general(body.replace('}', ', "_integrity_hash": "x"}'))): void => {
+        const h = sha(prev + hashed);
+        lines.push(`${body.slice(0, -1)}, "_integrity_hash": "${h}"}`);
+        prev = h;
+      };
+      const body = (i: number, action = 'action'): string =>
+        `{"timestamp": "2026-03-01T00:00:${String(i % 60).padStart(2, '0')}+00:00", "${action}": "login", ` +
+        `"resource_type": "auth", "user_id": "u${i}", "success": true}`;
+      for (let i = 0; i < 50; i++) add(body(i));
+      // "zction" sits where "action" did; the learned order would put it first.
+      const forged = body(50, 'zction');
+      const stale =
+        '{"zction": "login", "resource_type": "auth", "success": true, "timestamp": ' +
+        '"2026-03-01T00:00:50+00:00", "user_id": "u50"}';
+      assert.notEqual(stale, general(forged.replace('}', ', "_integrity_hash": "x"}')));
+      add(forged, stale);
+      for (let i = 51; i < 60; i++) add(body(i));
+      writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), lines.join('\n') + '\n');
+      const { files } = await discoverAuditFiles(t.dir);
+      assert.equal((await verifyChainFast(files, { maxLineBytes: 1 << 20, jobs: 1 })).ok, false);
+      const report = await verifyDashboardChain(files, { jobs: 1 });
+      assert.equal(report.verdict, 'tampered');
+      const r = assertExit(await runCli(['verify', '--dir', t.dir, '--json']), 1, 'verify of the forged line');
+      assert.match(r.stdout, /"line": ?51\b/, r.stdout);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
