@@ -97,6 +97,11 @@ class JobScanner {
   /** Whether an entry was seen (then canon.out[0, 64) holds its stored hash). */
   private started = false;
   private lastLine: Buffer | null = null;
+  /** DataViews of `buf` and of the canonicalizer's output, for word-wise compares (renewed when either is replaced). */
+  private bufView: DataView = new DataView(new ArrayBuffer(0));
+  private viewed: Buffer | null = null;
+  private outView: DataView = new DataView(new ArrayBuffer(0));
+  private outViewed: Buffer | null = null;
 
   constructor(private readonly job: ChainJob) {
     this.skipFirst = job.start > 0;
@@ -157,14 +162,27 @@ class JobScanner {
       const hs = c.hashStart;
       if (c.hashEnd - hs !== 64) return this.fail('stored hash is not 64 characters');
       const out = c.out;
+      if (buf !== this.viewed) {
+        this.viewed = buf;
+        this.bufView = new DataView(buf.buffer, buf.byteOffset, buf.length);
+      }
+      if (out !== this.outViewed) {
+        this.outViewed = out;
+        this.outView = new DataView(out.buffer, out.byteOffset, out.length);
+      }
+      const bv = this.bufView;
+      const ov = this.outView;
       if (!this.started) {
         r.firstCanonical = out.toString('latin1', 64, n);
         r.firstStored = buf.toString('latin1', hs, hs + 64);
+        for (let i = 0; i < 64; i += 4) ov.setUint32(i, bv.getUint32(hs + i));
       } else {
-        const computed = sha256Hex(out.subarray(0, n));
-        for (let i = 0; i < 64; i++) if (computed.charCodeAt(i) !== buf[hs + i]) return this.fail('hash mismatch');
+        // The digest goes where the next entry's prev belongs; it is kept only if it equals the
+        // stored hash (4 bytes at a time: ~2x a char loop, measured). A plain Uint8Array view
+        // of the input costs less than a Buffer's subarray.
+        out.write(sha256Hex(new Uint8Array(out.buffer, out.byteOffset, n)), 0, 64, 'latin1');
+        for (let i = 0; i < 64; i += 4) if (ov.getUint32(i) !== bv.getUint32(hs + i)) return this.fail('hash mismatch');
       }
-      for (let i = 0; i < 64; i++) out[i] = buf[hs + i];
       this.count(c.hashKind, start, this.lookFor.size ? buf.toString('latin1', hs, hs + 64) : null);
       return;
     }
