@@ -207,4 +207,44 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
       t.cleanup();
     }
   });
+
+  it('readChunks hands its buffer to the next call, never to one running at the same time', async () => {
+    const t = tempDir();
+    try {
+      const a = join(t.dir, 'a');
+      const b = join(t.dir, 'b');
+      const bodyA = Buffer.from('a'.repeat(20_000));
+      const bodyB = Buffer.from('b'.repeat(20_000));
+      writeFileSync(a, bodyA);
+      writeFileSync(b, bodyB);
+      // A size no other test reads with, above Buffer.poolSize / 2 (smaller ones share a slab).
+      const size = 5000;
+      const memoryOf = async (p: string, stopAfter = Infinity): Promise<ArrayBufferLike> => {
+        let mem: ArrayBufferLike | null = null;
+        let n = 0;
+        for await (const c of readChunks(p, 0, Infinity, size)) {
+          mem = c.buffer;
+          if (++n >= stopAfter) break;
+        }
+        return mem!;
+      };
+      const first = await memoryOf(a, 1); // ended early: its buffer is released all the same
+      assert.equal(await memoryOf(b), first, 'the next file reads into the same memory');
+      // Two readers at once (a merge of sources): each its own memory, each its own bytes.
+      const ra = readChunks(a, 0, Infinity, size)[Symbol.asyncIterator]();
+      const rb = readChunks(b, 0, Infinity, size)[Symbol.asyncIterator]();
+      const got = { a: [] as Buffer[], b: [] as Buffer[] };
+      for (;;) {
+        const [x, y] = [await ra.next(), await rb.next()];
+        if (x.done && y.done) break;
+        if (!x.done && !y.done) assert.notEqual(x.value.buffer, y.value.buffer);
+        if (!x.done) got.a.push(Buffer.from(x.value));
+        if (!y.done) got.b.push(Buffer.from(y.value));
+      }
+      assert.deepEqual(Buffer.concat(got.a), bodyA);
+      assert.deepEqual(Buffer.concat(got.b), bodyB);
+    } finally {
+      t.cleanup();
+    }
+  });
 });
