@@ -251,30 +251,45 @@ export class LineSplitter {
       out.push(this.emit(chunk.subarray(0, nl), 'lf'));
       pos = nl + 1;
     }
+    const max = this.max;
     for (;;) {
-      const nl = chunk.indexOf(0x0a, pos);
+      // The first needle hit at or after `pos` (-1: none in the rest of the chunk).
+      let next = -1;
+      for (let i = 0; i < hits.length; i++) {
+        let h = hits[i];
+        if (h >= 0 && h < pos) h = hits[i] = find(i, pos);
+        if (h >= 0 && (next < 0 || h < next)) next = h;
+      }
+      // The lines up to the one holding `next` are skipped (but over-long ones), one native
+      // newline search each and no per-needle work: counted in locals, booked when a line is
+      // taken or the chunk ends.
+      const skipStart = pos;
+      let skippedLines = 0;
+      let nl: number;
+      for (;;) {
+        nl = chunk.indexOf(0x0a, pos);
+        if (nl === -1 || (next >= 0 && next < nl) || nl - pos > max) break;
+        skippedLines++;
+        pos = nl + 1;
+      }
+      if (skippedLines > 0) {
+        if (skippedFrom < 0) skippedFrom = skipStart;
+        this.offset += pos - skipStart;
+        this.lineNo += skippedLines;
+      }
       if (nl === -1) {
         if (classify && skippedFrom >= 0) this.gap = joinGaps(this.gap, gapOfBytes(chunk, skippedFrom, pos, classify));
         out.push(...this.push(chunk.subarray(pos)));
         return out;
       }
-      let take = nl - pos > this.max;
-      for (let i = 0; i < hits.length; i++) {
-        let h = hits[i];
-        if (h >= 0 && h < pos) h = hits[i] = find(i, pos);
-        if (h >= 0 && h < nl) take = true;
+      // A hit before `pos` (one starting at a newline, which no line holds): search again.
+      if (next >= 0 && next < pos && nl - pos <= max) continue;
+      // A line holding a hit (one that starts before its newline), or an over-long one.
+      if (classify && skippedFrom >= 0) {
+        this.gap = joinGaps(this.gap, gapOfBytes(chunk, skippedFrom, pos, classify));
+        skippedFrom = -1;
       }
-      if (take) {
-        if (classify && skippedFrom >= 0) {
-          this.gap = joinGaps(this.gap, gapOfBytes(chunk, skippedFrom, pos, classify));
-          skippedFrom = -1;
-        }
-        out.push(this.emit(chunk.subarray(pos, nl), 'lf'));
-      } else {
-        if (skippedFrom < 0) skippedFrom = pos;
-        this.offset += nl + 1 - pos;
-        this.lineNo++;
-      }
+      out.push(this.emit(chunk.subarray(pos, nl), 'lf'));
       pos = nl + 1;
     }
   }
