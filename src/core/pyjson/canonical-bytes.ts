@@ -84,6 +84,12 @@ export class ByteCanonicalizer {
   hashStart = -1;
   hashEnd = -1;
   hashKind: HashKind = 0;
+  /**
+   * After a {@link scan}: the key sequence it recognised (an object that stays the same for every
+   * line with these top-level keys in this order, whose members are then tape members 0…n-1 in
+   * line order), or null when the line was read by the general scan.
+   */
+  scanShape: object | null = null;
   /** Whether the last line scanned held `NaN`, `Infinity` or `-Infinity` (which JSON.parse rejects). */
   nonFinite = false;
   private src: Buffer = Buffer.alloc(0);
@@ -105,8 +111,9 @@ export class ByteCanonicalizer {
   private prefix = new Float64Array(256);
   /** Key order of each object's members, by member number (each object has its own range). */
   private sorted = new Int32Array(1024);
-  /** Top-level key sequences seen before ({@link shaped}). */
+  /** Top-level key sequences seen before by {@link entry} ({@link shaped}) and by {@link scan}. */
   private shapes: Shape[] = [];
+  private scanShapes: Shape[] = [];
   /** Where the hash member was among the top-level members on the stack (the general scan). */
   private hashAt = -1;
   private hashKeyStart = -1;
@@ -169,53 +176,17 @@ export class ByteCanonicalizer {
   }
 
   /**
-   * {@link entry} for a line whose top-level keys are those of `shape`, in its order: each key
-   * is compared with the shape's bytes instead of scanned, values are scanned (validated) as
-   * {@link container} does, and members are written in the shape's canonical order. Returns
-   * the end of the output, or -1 when the line does not have this shape or is not in the
-   * writer's form (then the general scan decides).
+   * {@link entry} for a line whose top-level keys are those of `shape`, in its order (see
+   * {@link shapedScan}), its members written in the shape's canonical order. Returns the end of
+   * the output, or -1 when the line does not have this shape or is not in the writer's form
+   * (then the general scan decides).
    */
   private shaped(shape: Shape, start: number, end: number): number {
-    const s = this.src;
-    const v = this.srcView;
-    const keys = shape.keys;
-    const kv = shape.keysView;
-    const starts = shape.starts;
-    const n = starts.length - 1;
+    if (shape.hashIndex < 0 || !this.shapedScan(shape, start, end, false)) return -1;
     const ks = this.shapedKey;
     const ve = this.shapedEnd;
     const ch = this.shapedChild;
-    let q = start + 1;
-    for (let i = 0; i < n; i++) {
-      const a = starts[i];
-      const len = starts[i + 1] - a;
-      if (q + len > end) return -1;
-      let k = 0;
-      for (; k + 4 <= len; k += 4) if (v.getUint32(q + k) !== kv.getUint32(a + k)) return -1;
-      for (; k < len; k++) if (s[q + k] !== keys[a + k]) return -1;
-      ks[i] = q;
-      q += len;
-      const c = s[q];
-      let child = -1;
-      if (c === LBRACE || c === LBRACKET) {
-        q = this.container(q, 2, false);
-        child = this.nn - 1;
-      } else {
-        if (i === shape.hashIndex) {
-          if (c !== QUOTE) return -1;
-          this.hashStart = q + 1;
-        }
-        q = this.scalar(q);
-      }
-      if (q < 0) return -1;
-      ve[i] = q;
-      ch[i] = child;
-      if (i < n - 1) {
-        if (s[q] !== COMMA || s[q + 1] !== SPACE) return -1;
-        q += 2;
-      }
-    }
-    if (s[q] !== RBRACE || q + 1 !== end || shape.hashIndex >= n || ch[shape.hashIndex] >= 0) return -1;
+    const starts = shape.starts;
     this.hashKind = shape.hashKind;
     this.hashEnd = ve[shape.hashIndex] - 1;
     const out = this.out;
@@ -241,41 +212,122 @@ export class ByteCanonicalizer {
   }
 
   /**
+   * Scans the top-level object of `src[start, end)` as {@link container} does, for a line whose
+   * keys are those of `shape` in its order: each key is compared with the shape's bytes instead
+   * of scanned, each value scanned (validated) as there. Records each member's key start, value
+   * end and child container (shapedKey, shapedEnd, shapedChild); with `tape`, also puts the
+   * members and the object on the tape as the general scan would ({@link scan}'s accessors).
+   * False when the line does not have this shape or is not in the writer's form.
+   */
+  private shapedScan(shape: Shape, start: number, end: number, tape: boolean): boolean {
+    const s = this.src;
+    const v = this.srcView;
+    const keys = shape.keys;
+    const kv = shape.keysView;
+    const starts = shape.starts;
+    const n = starts.length - 1;
+    const ks = this.shapedKey;
+    const ve = this.shapedEnd;
+    const ch = this.shapedChild;
+    // The top-level members take the tape's first n slots; nested containers' go after them.
+    if (tape) {
+      while (n * 5 > this.members.length) this.members = grow(this.members);
+      this.nm = n;
+    }
+    let q = start + 1;
+    for (let i = 0; i < n; i++) {
+      const a = starts[i];
+      const len = starts[i + 1] - a;
+      if (q + len > end) return false;
+      let k = 0;
+      for (; k + 4 <= len; k += 4) if (v.getUint32(q + k) !== kv.getUint32(a + k)) return false;
+      for (; k < len; k++) if (s[q + k] !== keys[a + k]) return false;
+      ks[i] = q;
+      q += len;
+      const vs = q;
+      const c = s[q];
+      if (i === shape.hashIndex) {
+        if (c !== QUOTE) return false;
+        this.hashStart = q + 1;
+      }
+      let child = -1;
+      if (c === LBRACE || c === LBRACKET) {
+        q = this.container(q, 2, false);
+        child = this.nn - 1;
+      } else q = this.scalar(q);
+      if (q < 0) return false;
+      ve[i] = q;
+      ch[i] = child;
+      if (tape) {
+        // Re-read: a nested container may have grown the tape.
+        const m = this.members;
+        const r = i * 5;
+        m[r] = ks[i];
+        m[r + 1] = vs - 2;
+        m[r + 2] = vs;
+        m[r + 3] = q;
+        m[r + 4] = child;
+      }
+      if (i < n - 1) {
+        if (s[q] !== COMMA || s[q + 1] !== SPACE) return false;
+        q += 2;
+      }
+    }
+    if (s[q] !== RBRACE || q + 1 !== end) return false;
+    if (tape) this.push(0, n, 1);
+    return true;
+  }
+
+  /**
    * Keeps the key sequence of the line just canonicalized by the general scan (top-level node
-   * `node`, its order in `sorted`) as a shape, most recent first.
+   * `node`, its order in `sorted`, its hash member at `hashAt`) as a shape, most recent first.
    */
   private learn(node: number): void {
     const first = this.nodes[node * 3];
     const n = this.nodes[node * 3 + 1];
-    if (n + 1 > this.shapedKey.length) return;
     const m = this.members;
-    const src = this.src;
     // Line order: the members on the tape, the hash member (not on it) at hashAt.
-    const spans: [number, number][] = [];
+    const spans: number[] = [];
     for (let i = 0; i < n; i++) {
-      if (i === this.hashAt) spans.push([this.hashKeyStart, this.hashKeyEnd]);
-      spans.push([m[(first + i) * 5], m[(first + i) * 5 + 1] + 2]);
+      if (i === this.hashAt) spans.push(this.hashKeyStart, this.hashKeyEnd);
+      spans.push(m[(first + i) * 5], m[(first + i) * 5 + 1] + 2);
     }
-    if (this.hashAt === n) spans.push([this.hashKeyStart, this.hashKeyEnd]);
-    const starts = new Int32Array(n + 2);
-    for (let i = 0; i < spans.length; i++) starts[i + 1] = starts[i] + spans[i][1] - spans[i][0];
-    const keys = Buffer.alloc(starts[n + 1]);
-    for (let i = 0; i < spans.length; i++) src.copy(keys, starts[i], spans[i][0], spans[i][1]);
+    if (this.hashAt === n) spans.push(this.hashKeyStart, this.hashKeyEnd);
     const order = new Int32Array(n);
     for (let j = 0; j < n; j++) {
       const i = this.sorted[first + j] - first;
       order[j] = i >= this.hashAt ? i + 1 : i;
     }
-    const shape: Shape = {
+    this.keep(this.shapes, spans, order, this.hashAt, this.hashKind);
+  }
+
+  /** Keeps the key sequence of the line just read by {@link scan} (top-level node `node`). */
+  private learnKeys(node: number): void {
+    const first = this.nodes[node * 3];
+    const n = this.nodes[node * 3 + 1];
+    const m = this.members;
+    const spans: number[] = [];
+    for (let i = first; i < first + n; i++) spans.push(m[i * 5], m[i * 5 + 1] + 2);
+    this.keep(this.scanShapes, spans, new Int32Array(0), -1, 0);
+  }
+
+  /** Adds the shape of the `"key": ` spans `[start, end, …]` of the source to `list`, most recent first. */
+  private keep(list: Shape[], spans: number[], order: Int32Array, hashIndex: number, hashKind: HashKind): void {
+    const count = spans.length / 2;
+    if (count > this.shapedKey.length) return;
+    const starts = new Int32Array(count + 1);
+    for (let i = 0; i < count; i++) starts[i + 1] = starts[i] + spans[2 * i + 1] - spans[2 * i];
+    const keys = Buffer.alloc(starts[count]);
+    for (let i = 0; i < count; i++) this.src.copy(keys, starts[i], spans[2 * i], spans[2 * i + 1]);
+    list.unshift({
       keys,
       keysView: new DataView(keys.buffer, keys.byteOffset, keys.length),
       starts,
       order,
-      hashIndex: this.hashAt,
-      hashKind: this.hashKind,
-    };
-    this.shapes.unshift(shape);
-    if (this.shapes.length > MAX_SHAPES) this.shapes.pop();
+      hashIndex,
+      hashKind,
+    });
+    if (list.length > MAX_SHAPES) list.pop();
   }
 
   /**
@@ -299,7 +351,22 @@ export class ByteCanonicalizer {
     this.hashStart = -1;
     this.nonFinite = false;
     if (src[start] !== LBRACE) return false;
-    return this.container(start, 1, false) === end;
+    const shapes = this.scanShapes;
+    this.scanShape = null;
+    for (let i = 0; i < shapes.length; i++) {
+      if (this.shapedScan(shapes[i], start, end, true)) {
+        this.scanShape = shapes[i];
+        if (i > 0) shapes.unshift(shapes.splice(i, 1)[0]);
+        return true;
+      }
+      this.sp = 0;
+      this.nm = 0;
+      this.nn = 0;
+      this.nonFinite = false;
+    }
+    if (this.container(start, 1, false) !== end) return false;
+    this.learnKeys(this.nn - 1);
+    return true;
   }
 
   /** The tape's node of the scanned line's top-level object (after a successful {@link scan}). */

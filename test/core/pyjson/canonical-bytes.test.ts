@@ -10,6 +10,9 @@ import { verifyDashboardChain } from '../../../src/core/chain/verify-chain.js';
 import { verifyChainFast } from '../../../src/core/chain/parallel/fast-path.js';
 import { discoverAuditFiles } from '../../../src/core/read/files.js';
 import { assertExit, runCli, tempDir } from '../../helpers/cli.js';
+import { randomJsonTexts } from '../../helpers/random-json.js';
+import { makeEntry, prng } from '../../../scripts/sample.js';
+import { pyDumps } from '../../../src/core/pyjson/dumps.js';
 
 const HASH_KEYS = ['_integrity_hash', 'chain_hash'];
 
@@ -23,6 +26,22 @@ function canon(c: ByteCanonicalizer, line: string): string | null {
 /** The general canonicalizer's text for a line the byte path must accept. */
 function general(line: string): string {
   return canonicalizeEntry(line, { hashKeys: HASH_KEYS }).canonical;
+}
+
+/** What `scan` put on the tape for `line` (null: declined), node by node, member by member. */
+function tape(c: ByteCanonicalizer, line: string): unknown {
+  const buf = Buffer.from(line + '\n', 'utf8');
+  if (!c.scan(buf, 0, buf.length - 1)) return null;
+  const node = (n: number): unknown => {
+    if (c.nodeKind(n) === 2) return 'scalars';
+    const members = [];
+    for (let i = c.firstMember(n); i < c.firstMember(n) + c.memberCount(n); i++) {
+      const child = c.child(i);
+      members.push([c.keyStart(i), c.keyEnd(i), c.valueStart(i), c.valueEnd(i), child < 0 ? null : node(child)]);
+    }
+    return [c.nodeKind(n), members];
+  };
+  return node(c.root());
 }
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -101,6 +120,32 @@ describe('byte canonicalizer: key sequences it has seen (shapes)', () => {
     );
     for (let round = 0; round < 3; round++)
       for (const line of lines) assert.equal(canon(c, line), general(line), `round ${round}: ${line}`);
+  });
+
+  it('scan puts on the tape exactly what a fresh scan does, for lines of known and new key sequences', () => {
+    const shared = new ByteCanonicalizer(16);
+    const r = prng(5);
+    const lines = [
+      ...Array.from({ length: 400 }, (_, i) =>
+        pyDumps({
+          ...makeEntry(r, 1_760_000_000_000_000n + BigInt(i), i, 0.2, i % 4 === 0 ? 'documented' : 'writer'),
+          _integrity_hash: 'f'.repeat(64),
+        }),
+      ),
+      ...randomJsonTexts(6, 300).map((v) => `{"b": ${v}, "a": [${v}], "_integrity_hash": "h"}`),
+      WRITER,
+      WRITER.replace('"resource_id"', '"resource_zz"'),
+      WRITER.replace('"seq": 1', '"seq": 1E5'),
+      WRITER.replace('"seq": 1', '"seq": 1, "seq": 2'),
+      WRITER.replace('"x"}', '"x"} '),
+    ];
+    let accepted = 0;
+    for (const line of [...lines, ...lines]) {
+      const want = tape(new ByteCanonicalizer(16), line);
+      assert.deepEqual(tape(shared, line), want, line);
+      if (want !== null) accepted++;
+    }
+    assert.ok(accepted > 800, `most lines are read (${accepted})`);
   });
 
   it('an entry hashed over the learned order applied to other keys is tampered, not intact', async () => {
