@@ -103,6 +103,9 @@ export class ByteFacts implements EntryFacts {
   private root = 0;
   /** Each TOP member's number on the tape for the line loaded (the last of duplicates), -1 when absent. */
   private readonly slots = new Int32Array(TOP.length);
+  /** {@link slots} of the last key sequence indexed (ByteCanonicalizer.scanShape): the same for every line of it. */
+  private indexedShape: object | null = null;
+  private readonly indexedSlots = new Int32Array(TOP.length);
   /** The member of each `--field` path (-1 none, IN_ARRAY; else an index into the canonicalizer's tape). */
   private readonly paths: Int32Array;
   private readonly pathKeys: Buffer[][];
@@ -130,7 +133,13 @@ export class ByteFacts implements EntryFacts {
     if (!c.scan(buf, 0, n) || c.nonFinite) return false;
     this.bytes = bytes;
     this.root = c.root();
-    this.index();
+    const shape = c.scanShape;
+    if (shape !== null && shape === this.indexedShape) this.slots.set(this.indexedSlots);
+    else {
+      this.index();
+      this.indexedShape = shape;
+      if (shape !== null) this.indexedSlots.set(this.slots);
+    }
     // The schema as toView tells it by keys (view.ts).
     this.schema =
       this.has(KEYS.event) || this.has(KEYS.chain_hash) || (this.has(KEYS.level) && !this.has(KEYS.action))
