@@ -122,6 +122,43 @@ describe('byte canonicalizer: key sequences it has seen (shapes)', () => {
       for (const line of lines) assert.equal(canon(c, line), general(line), `round ${round}: ${line}`);
   });
 
+  it('objects inside a line of a known key sequence: their own known sequences, switched on the key that differs', () => {
+    const c = new ByteCanonicalizer(16);
+    const details = [
+      '{"source": "cli", "seq": 1}',
+      '{"source": "cli", "seq": 1, "path": "/a", "status": 200}',
+      '{"source": "cli", "seq": 1, "task_id": "t"}',
+      '{"source": "cli", "seq": 1, "path": "/a", "status": 200, "nested": {"z": 1, "a": {"y": [], "b": {}}}}',
+      '{}',
+      '{"source": "cli"}',
+      '{"zource": "cli", "seq": 1}', // same length and last bytes as "source"
+      '{"aource": "cli", "seq": 1}', // the same, sorting before "seq"
+      '{"source": "cli", "seq": 1, "pat": "/a", "status": 200}',
+      '{"source": "cli", "seq": 1, "path": "/a", "status": 200, "task_id": "t"}',
+      '{"seq": 1, "source": "cli"}',
+    ];
+    // Every order of learning and switching: each detail after each other one, many times.
+    for (let round = 0; round < 4; round++)
+      for (const a of details)
+        for (const b of details)
+          for (const d of [a, b, a]) {
+            const line = WRITER.replace('{"source": "cli", "seq": 1}', d);
+            assert.equal(canon(c, line), general(line), `round ${round}: ${d} after ${a}, ${b}`);
+          }
+    // Values a known sequence must still validate, and a key twice in one object.
+    for (const bad of [
+      '{"source": "c\tli", "seq": 1}',
+      '{"source": "cli", "seq": 01}',
+      '{"source": "cli", "seq": 1, "seq": 2}',
+      '{"source": "cli", "seq": 1, "path": "/a", "status": 200, "nested": {"z": 1, "z": 2}}',
+      '{"source": "cli", "seq": 1,"task_id": "t"}',
+      '{"source": "cli", "seq": 1, "task_id": "t"',
+    ]) {
+      const line = WRITER.replace('{"source": "cli", "seq": 1}', bad);
+      assert.equal(canon(c, line), null, bad);
+    }
+  });
+
   it('scan puts on the tape exactly what a fresh scan does, for lines of known and new key sequences', () => {
     const shared = new ByteCanonicalizer(16);
     const r = prng(5);
@@ -149,38 +186,55 @@ describe('byte canonicalizer: key sequences it has seen (shapes)', () => {
   });
 
   it('an entry hashed over the learned order applied to other keys is tampered, not intact', async () => {
-    // The attack a stale shape would let through: after many writer lines, a line whose keys
-    // differ from theirs, hashed over its members in *their* canonical order.
-    const t = tempDir();
-    try {
-      const lines: string[] = [];
-      let prev = GENESIS_HASH;
-      const add = (body: string, hashed = general(body.replace('}', ', "_integrity_hash": "x"}'))): void => {
-        const h = sha(prev + hashed);
-        lines.push(`${body.slice(0, -1)}, "_integrity_hash": "${h}"}`);
-        prev = h;
-      };
-      const body = (i: number, action = 'action'): string =>
-        `{"timestamp": "2026-03-01T00:00:${String(i % 60).padStart(2, '0')}+00:00", "${action}": "login", ` +
-        `"resource_type": "auth", "user_id": "u${i}", "success": true}`;
-      for (let i = 0; i < 50; i++) add(body(i));
+    // The attack a stale shape would let through: after many lines of one key sequence, a line
+    // whose keys differ from theirs (at the top level, or in an object inside it), hashed over
+    // its members in *their* canonical order. The fast path must give up on it and verify must
+    // report it, each forgery on its own (the first one found would hide the second).
+    const body = (i: number, action = 'action'): string =>
+      `{"timestamp": "2026-03-01T00:00:${String(i % 60).padStart(2, '0')}+00:00", "${action}": "login", ` +
+      `"resource_type": "auth", "user_id": "u${i}", "success": true}`;
+    const nested = (i: number, key = 'seq'): string =>
+      body(i).replace(/}$/, `, "details": {"source": "cli", "${key}": ${i}}}`);
+    const hashInput = (line: string): string => general(line.replace(/}$/, ', "_integrity_hash": "x"}'));
+    const forgeries = {
       // "zction" sits where "action" did; the learned order would put it first.
-      const forged = body(50, 'zction');
-      const stale =
-        '{"zction": "login", "resource_type": "auth", "success": true, "timestamp": ' +
-        '"2026-03-01T00:00:50+00:00", "user_id": "u50"}';
-      assert.notEqual(stale, general(forged.replace('}', ', "_integrity_hash": "x"}')));
-      add(forged, stale);
-      for (let i = 51; i < 60; i++) add(body(i));
-      writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), lines.join('\n') + '\n');
-      const { files } = await discoverAuditFiles(t.dir);
-      assert.equal((await verifyChainFast(files, { maxLineBytes: 1 << 20, jobs: 1 })).ok, false);
-      const report = await verifyDashboardChain(files, { jobs: 1 });
-      assert.equal(report.verdict, 'tampered');
-      const r = assertExit(await runCli(['verify', '--dir', t.dir, '--json']), 1, 'verify of the forged line');
-      assert.match(r.stdout, /"line": ?51\b/, r.stdout);
-    } finally {
-      t.cleanup();
+      top: {
+        make: body,
+        forged: body(50, 'zction'),
+        stale:
+          '{"zction": "login", "resource_type": "auth", "success": true, "timestamp": ' +
+          '"2026-03-01T00:00:50+00:00", "user_id": "u50"}',
+      },
+      // "zeq" (after "source") sits where "seq" (before it) did.
+      nested: {
+        make: (i: number) => nested(i),
+        forged: nested(50, 'zeq'),
+        stale: hashInput(nested(50, 'zeq')).replace('{"source": "cli", "zeq": 50}', '{"zeq": 50, "source": "cli"}'),
+      },
+    };
+    for (const [name, { make, forged, stale }] of Object.entries(forgeries)) {
+      assert.notEqual(stale, hashInput(forged), name);
+      const t = tempDir();
+      try {
+        const lines: string[] = [];
+        let prev = GENESIS_HASH;
+        const add = (line: string, hashed = hashInput(line)): void => {
+          const h = sha(prev + hashed);
+          lines.push(`${line.slice(0, -1)}, "_integrity_hash": "${h}"}`);
+          prev = h;
+        };
+        for (let i = 0; i < 50; i++) add(make(i));
+        add(forged, stale);
+        for (let i = 51; i < 60; i++) add(make(i));
+        writeFileSync(join(t.dir, 'audit-2026-03-01.jsonl'), lines.join('\n') + '\n');
+        const { files } = await discoverAuditFiles(t.dir);
+        assert.equal((await verifyChainFast(files, { maxLineBytes: 1 << 20, jobs: 1 })).ok, false, name);
+        assert.equal((await verifyDashboardChain(files, { jobs: 1 })).verdict, 'tampered', name);
+        const r = assertExit(await runCli(['verify', '--dir', t.dir, '--json']), 1, `verify of the ${name} forgery`);
+        assert.match(r.stdout, /"line": ?51\b/, r.stdout);
+      } finally {
+        t.cleanup();
+      }
     }
   });
 });
