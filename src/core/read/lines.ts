@@ -496,8 +496,9 @@ const MAX_IDLE_READ_BUFFERS = 4;
 /**
  * Reads a plain file in chunks into one reused buffer: no fresh memory per chunk (no page
  * faults, flat RSS). Each chunk is only valid until the next one is requested; scan it with
- * `volatile` set. The buffer is handed to the next call when this one ends (however it ends);
- * calls that run at the same time have buffers of their own.
+ * `volatile` set. The buffer is handed to the next call once this one has read to its end
+ * (not when its reader stopped early: that one may still hold views of the last chunk); calls
+ * that run at the same time have buffers of their own.
  * @param size bytes per read
  * @throws NodeJS.ErrnoException (ENOENT, EACCES …) or NotRegularFileError (open.ts) while iterating.
  */
@@ -507,6 +508,7 @@ export async function* readChunks(path: string, start = 0, end = Infinity, size 
   const fd = openRegularFile(path);
   const at = idleReadBuffers.findIndex((b) => b.length === size);
   const buf = at >= 0 ? idleReadBuffers.splice(at, 1)[0] : Buffer.allocUnsafe(size);
+  let readToEnd = false;
   try {
     let pos = start;
     while (pos < end) {
@@ -515,10 +517,15 @@ export async function* readChunks(path: string, start = 0, end = Infinity, size 
       pos += n;
       yield buf.subarray(0, n);
     }
+    readToEnd = true;
   } finally {
     closeSync(fd);
-    idleReadBuffers.push(buf);
-    if (idleReadBuffers.length > MAX_IDLE_READ_BUFFERS) idleReadBuffers.shift();
+    // Only after its reader asked for more than the last chunk: one stopped early (a limit
+    // reached, an abort) may still hold views of it.
+    if (readToEnd) {
+      idleReadBuffers.push(buf);
+      if (idleReadBuffers.length > MAX_IDLE_READ_BUFFERS) idleReadBuffers.shift();
+    }
   }
 }
 

@@ -230,8 +230,11 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
         }
         return mem!;
       };
-      const first = await memoryOf(a, 1); // ended early: its buffer is released all the same
+      const first = await memoryOf(a);
       assert.equal(await memoryOf(b), first, 'the next file reads into the same memory');
+      // A reader stopped early may still hold views of its last chunk: that memory is not reused.
+      const stopped = await memoryOf(a, 1);
+      assert.notEqual(await memoryOf(b), stopped, 'a reader stopped early keeps its memory');
       // Two readers at once (a merge of sources): each its own memory, each its own bytes.
       const ra = readChunks(a, 0, Infinity, size)[Symbol.asyncIterator]();
       const rb = readChunks(b, 0, Infinity, size)[Symbol.asyncIterator]();
