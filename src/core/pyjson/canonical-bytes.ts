@@ -128,6 +128,30 @@ export class ByteCanonicalizer {
     this.outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
   }
 
+  /** Starts reading a line of `src` that ends at `end` (its newline): a fresh tape. */
+  private begin(src: Buffer, end: number): void {
+    if (src !== this.src) {
+      this.src = src;
+      this.srcView = new DataView(src.buffer, src.byteOffset, src.length);
+    }
+    this.end = end;
+    this.clear();
+  }
+
+  /**
+   * Forgets what a scan of the line recorded (the tape, the hash member, `nonFinite`): before a
+   * scan, and after one that failed.
+   */
+  private clear(): void {
+    this.sp = 0;
+    this.nm = 0;
+    this.nn = 0;
+    this.hashKind = 0;
+    this.hashStart = -1;
+    this.hashAt = -1;
+    this.nonFinite = false;
+  }
+
   /**
    * Canonical text of the line `src[start, end)` without its hash member, written at
    * `out[64…]`. `src[end]` must be the line's newline (scans stop at it). Returns the end of
@@ -141,17 +165,7 @@ export class ByteCanonicalizer {
       prefix.copy(this.out);
       this.outView = new DataView(this.out.buffer, this.out.byteOffset, this.out.length);
     }
-    if (src !== this.src) {
-      this.src = src;
-      this.srcView = new DataView(src.buffer, src.byteOffset, src.length);
-    }
-    this.end = end;
-    this.sp = 0;
-    this.nm = 0;
-    this.nn = 0;
-    this.hashKind = 0;
-    this.hashStart = -1;
-    this.nonFinite = false;
+    this.begin(src, end);
     if (src[start] !== LBRACE) return -1;
     const shapes = this.shapes;
     for (let i = 0; i < shapes.length; i++) {
@@ -160,13 +174,8 @@ export class ByteCanonicalizer {
         if (i > 0) shapes.unshift(shapes.splice(i, 1)[0]);
         return o;
       }
-      this.sp = 0;
-      this.nm = 0;
-      this.nn = 0;
+      this.clear();
     }
-    this.hashStart = -1;
-    this.hashAt = -1;
-    this.nonFinite = false;
     const q = this.container(start, 1, true);
     if (q !== end || this.hashKind === 0) return -1;
     this.o = 64;
@@ -199,13 +208,7 @@ export class ByteCanonicalizer {
         out[this.o++] = COMMA;
         out[this.o++] = SPACE;
       }
-      const child = ch[i];
-      if (child >= 0 && this.nodes[child * 3 + 2] !== 2) {
-        this.copy(ks[i], ks[i] + starts[i + 1] - starts[i]); // `"key": `
-        if (!this.emit(child)) return -1;
-      } else {
-        this.copy(ks[i], ve[i]); // `"key": value`, contiguous and validated
-      }
+      if (!this.writeMember(ks[i], ks[i] + starts[i + 1] - starts[i], ve[i], ch[i])) return -1;
     }
     out[this.o++] = RBRACE;
     return this.o;
@@ -339,30 +342,17 @@ export class ByteCanonicalizer {
    * Duplicate keys are not checked ({@link member} finds the last, as JSON.parse keeps).
    */
   scan(src: Buffer, start: number, end: number): boolean {
-    if (src !== this.src) {
-      this.src = src;
-      this.srcView = new DataView(src.buffer, src.byteOffset, src.length);
-    }
-    this.end = end;
-    this.sp = 0;
-    this.nm = 0;
-    this.nn = 0;
-    this.hashKind = 0;
-    this.hashStart = -1;
-    this.nonFinite = false;
+    this.begin(src, end);
+    this.scanShape = null;
     if (src[start] !== LBRACE) return false;
     const shapes = this.scanShapes;
-    this.scanShape = null;
     for (let i = 0; i < shapes.length; i++) {
       if (this.shapedScan(shapes[i], start, end, true)) {
         this.scanShape = shapes[i];
         if (i > 0) shapes.unshift(shapes.splice(i, 1)[0]);
         return true;
       }
-      this.sp = 0;
-      this.nm = 0;
-      this.nn = 0;
-      this.nonFinite = false;
+      this.clear();
     }
     if (this.container(start, 1, false) !== end) return false;
     this.learnKeys(this.nn - 1);
@@ -745,13 +735,7 @@ export class ByteCanonicalizer {
           out[this.o++] = COMMA;
           out[this.o++] = SPACE;
         }
-        const child = m[r + 4];
-        if (child >= 0 && this.nodes[child * 3 + 2] !== 2) {
-          this.copy(m[r], m[r + 1] + 2); // `"key": `
-          if (!this.emit(child)) return false;
-        } else {
-          this.copy(m[r], m[r + 3]); // `"key": value`, contiguous and validated
-        }
+        if (!this.writeMember(m[r], m[r + 1] + 2, m[r + 3], m[r + 4])) return false;
       }
       out[this.o++] = RBRACE;
       return true;
@@ -765,6 +749,20 @@ export class ByteCanonicalizer {
       if (!this.value((first + i) * 5)) return false;
     }
     out[this.o++] = RBRACKET;
+    return true;
+  }
+
+  /**
+   * Writes one object member found at `src[keyStart, valueEnd)`: a container value (but an
+   * array of scalars) emitted after its `"key": ` (`src[keyStart, valueStart)`), anything else
+   * copied as it is (contiguous and validated). False on a duplicate key inside it.
+   */
+  private writeMember(keyStart: number, valueStart: number, valueEnd: number, child: number): boolean {
+    if (child >= 0 && this.nodes[child * 3 + 2] !== 2) {
+      this.copy(keyStart, valueStart);
+      return this.emit(child);
+    }
+    this.copy(keyStart, valueEnd);
     return true;
   }
 
