@@ -175,7 +175,7 @@ class JobScanner {
       if (!this.started) {
         r.firstCanonical = out.toString('latin1', 64, n);
         r.firstStored = buf.toString('latin1', hs, hs + 64);
-        for (let i = 0; i < 64; i += 4) ov.setUint32(i, bv.getUint32(hs + i));
+        buf.copy(out, 0, hs, hs + 64);
       } else {
         // The digest goes where the next entry's prev belongs; it is kept only if it equals the
         // stored hash (4 bytes at a time: ~2x a char loop, measured). A plain Uint8Array view
