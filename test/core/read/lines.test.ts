@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LineSplitter, readChunks, scanLines } from '../../../src/core/read/lines.js';
-import { anchorNeedles, type Needle } from '../../../src/core/read/needles.js';
+import { anchorNeedles, MAX_ANCHOR_BYTES, type Needle } from '../../../src/core/read/needles.js';
 import { prng } from '../../../scripts/sample.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -152,6 +152,28 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
     ]);
   });
 
+  it('anchors a long needle on at most seven bytes and checks the bytes after them too', () => {
+    // Node searches 8 bytes or more with Boyer-Moore-Horspool, slower here than memchr.
+    const needle = Buffer.from('/api/v1/tasks/29');
+    const sample = Buffer.from('"/api/v1/tasks/" null false "path": "/api/v1/tasks/17" 9 9 9');
+    const [a] = anchorNeedles([{ bytes: needle }], sample);
+    assert.equal(MAX_ANCHOR_BYTES, 7);
+    assert.deepEqual([a.at, a.bytes.toString()], [14, '29'], '2 is the rarest byte; the anchor ends with the needle');
+    const [b] = anchorNeedles([{ bytes: Buffer.from('xyz/api/v1/tasks/29') }], sample);
+    assert.deepEqual([b.at, b.bytes.toString()], [0, 'xyz/api'], 'x is not in the sample: seven bytes from it');
+    const text = [
+      '/api/v1/tasks/2',
+      '/api/v1/tasks/39',
+      'xyz/api/v1/tasks/2',
+      'a xyz/api/v1/tasks/29 b',
+      'xyz/api/v1/tasks/29',
+    ];
+    const got = new LineSplitter()
+      .pushSelected(Buffer.from(text.join('\n') + '\n'), [{ bytes: Buffer.from('xyz/api/v1/tasks/29') }])
+      .map((l) => l.line);
+    assert.deepEqual(got, [4, 5], 'the anchor "xyz/api" alone is in line 3 too');
+  });
+
   it('with anchors, the lines handed out are exactly those a per-line test finds (random text and needles)', () => {
     const rnd = prng(42);
     const alphabet = 'nulfasetrgio"{}:, \\u0\\u00e9';
@@ -163,7 +185,7 @@ describe('scanLines with needles (search: find the bytes, not the lines)', () =>
       const pick = () => {
         const l = lines[Math.floor(rnd() * lines.length)];
         const a = Math.floor(rnd() * Math.max(1, l.length - 2));
-        return l.slice(a, a + 2 + Math.floor(rnd() * 4)) || 'nul';
+        return l.slice(a, a + 2 + Math.floor(rnd() * 11)) || 'nul';
       };
       const needles: Needle[] = [{ bytes: Buffer.from(pick(), 'latin1') }, { bytes: Buffer.from(pick(), 'latin1') }];
       // A needle across a line end (a newline, then the next line's start) is in no line.
