@@ -319,8 +319,11 @@ export interface EntryFilter {
 
 function anyOf(patterns: string[] | undefined, ignoreCase = false): ((s: string | null | undefined) => boolean) | null {
   if (!patterns || patterns.length === 0) return null;
-  const res = patterns.map((p) => globToRegExp(p, ignoreCase));
-  return (s) => s !== null && s !== undefined && res.some((r) => r.test(s));
+  // A glob without `*` or `?` matches only itself (globToRegExp anchors it): compared, no regex.
+  const exact = ignoreCase ? [] : patterns.filter((p) => !/[*?]/.test(p));
+  const res = patterns.filter((p) => !exact.includes(p)).map((p) => globToRegExp(p, ignoreCase));
+  if (res.length === 0) return (s) => s !== null && s !== undefined && exact.includes(s);
+  return (s) => s !== null && s !== undefined && (exact.includes(s) || res.some((r) => r.test(s)));
 }
 
 /**

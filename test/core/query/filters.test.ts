@@ -28,6 +28,34 @@ describe('filters', () => {
     assert.throws(() => parseLevelSpec('loud'));
   });
 
+  it('a pattern without * or ? is the whole value, its other characters literal (alone or beside globs)', () => {
+    const rec = (user_id: string) => ({ timestamp: '2026-10-01T00:00:00Z', action: 'read', user_id });
+    for (const users of [['a.b'], ['a.b', 'zz*'], ['zz*', 'a.b']]) {
+      const bytes = new LineSplitter();
+      for (const [user, want] of [
+        ['a.b', true],
+        ['axb', false],
+        ['a.bc', false],
+        ['xa.b', false],
+        ['zzz', users.length === 2],
+      ] as const) {
+        assert.equal(matches({ users }, rec(user)), want, `${JSON.stringify(users)} ${user}`);
+        const [raw] = bytes.push(
+          Buffer.from(JSON.stringify(rec(user)).replaceAll('":', '": ').replaceAll(',"', ', "') + '\n'),
+        );
+        assert.equal(compileFilter({ users }).matchesBytes(raw.bytes), want, `bytes: ${JSON.stringify(users)} ${user}`);
+      }
+    }
+    for (const [p, yes, no] of [
+      ['x+y', 'x+y', 'xxy'],
+      ['(ab)', '(ab)', 'ab'],
+      ['^a$', '^a$', 'a'],
+      ['a|b', 'a|b', 'a'],
+    ])
+      assert.deepEqual([matches({ actors: [p] }, rec(yes)), matches({ actors: [p] }, rec(no))], [true, false], p);
+    assert.ok(matches({ users: ['A.B'], ignoreCase: true }, rec('a.b')), '-i still ignores case');
+  });
+
   it('the raw prefilters never reject a line that matches, even with escaped ASCII', () => {
     const f = compileFilter({ events: ['auth.login'] });
     const plain = '{"action": "login", "resource_type": "auth"}';
