@@ -9,9 +9,10 @@
  * (and its highest RSS) over the rounds.
  *
  * Sections: `npm run bench` runs all; `npm run bench -- search` (or summary, verify, export,
- * follow, forward; several allowed) only those. The selective-search table has one row per
- * query shape (each literal filter flag alone and AND-combinations), each beside `grep -cF` of
- * its rarest literal and jq; filters without a literal beside jq only. jq runs once per row
+ * follow, forward; several allowed) only those. The selective-search table has rows per query
+ * shape (each literal filter flag alone and AND-combinations): `search -c` beside `grep -cF` of
+ * its rarest literal, `search -o raw | wc -l` beside `grep -F` of it into `wc -l`, and jq;
+ * filters without a literal beside jq only. jq runs once per row
  * (BENCH_JQ_RUNS): it is the slow side, and a best of one only flatters it.
  *
  * Environment: BENCH_ENTRIES (default 1000000), BENCH_DAYS (4), BENCH_RUNS (rounds, 3),
@@ -109,6 +110,11 @@ function ensureData(dir: string, entries: number): void {
   });
   writeFileSync(join(dir, '.complete'), '');
 }
+
+/** The search rows: counting (beside grep -cF) and printing every match (beside grep -F into wc -l). */
+const SEARCH_COUNT = 'loki-audit search -c';
+const SEARCH_PRINT = 'loki-audit search -o raw';
+const GREP_PRINT = 'grep -F (into wc -l)';
 
 /**
  * A search shape of the selective table: loki-audit's flags, the rarest literal of the line
@@ -472,13 +478,17 @@ async function main(): Promise<void> {
   }
   if (on('search')) {
     // Selective shapes: loki-audit's flags, the rarest literal for grep -cF, the jq test.
+    // Counting beside counting (search -c, grep -cF) and printing beside printing (each
+    // matching line into wc -l): grep -F spends as long again writing 125,000 lines to a pipe.
     for (const s of w ? SELECTIVE_WRITER : SELECTIVE_DOCUMENTED) {
       const task = `search ${s.flags}`;
-      add(task, 'loki-audit search', (d) => `${la} search --dir ${d} ${s.flags} -o raw | wc -l`, true);
+      add(task, SEARCH_COUNT, (d) => `${la} search --dir ${d} ${s.flags} -c`, true);
       if (s.literal) add(task, 'grep -cF', (_d, f) => `${feed(f)} | grep -cF ${q(s.literal!)}`);
+      add(task, SEARCH_PRINT, (d) => `${la} search --dir ${d} ${s.flags} -o raw | wc -l`, true);
+      if (s.literal) add(task, GREP_PRINT, (_d, f) => `${feed(f)} | grep -F ${q(s.literal!)} | wc -l`);
       if (hasJq) add(task, 'jq', (_d, f) => `${feed(f)} | jq -c ${q(`select(${s.jq})`)} | wc -l`, false, JQ_RUNS);
     }
-    add('search broad', 'loki-audit search', (d) => `${la} search --dir ${d} --outcome failure -o raw | wc -l`, true);
+    add('search broad', SEARCH_PRINT, (d) => `${la} search --dir ${d} --outcome failure -o raw | wc -l`, true);
     if (hasJq) add('search broad', 'jq', (_d, f) => `${feed(f)} | jq -c ${jqBroad} | wc -l`, false, JQ_RUNS);
   }
   if (on('summary')) {
@@ -563,7 +573,7 @@ async function main(): Promise<void> {
       r.task === 'verify'
         ? floor('verify', 'sha256sum')
         : r.task.startsWith('search')
-          ? (floor(r.task, 'grep -cF') ?? floor(r.task, 'jq'))
+          ? ((r.tool === SEARCH_PRINT ? floor(r.task, GREP_PRINT) : floor(r.task, 'grep -cF')) ?? floor(r.task, 'jq'))
           : floor(r.task, 'jq');
     return base && base > 0 ? r.seconds / base : NaN;
   };
@@ -612,8 +622,9 @@ async function main(): Promise<void> {
         (KEEP_CA ? 'without; kept for the timed commands (BENCH_KEEP_CA=1)' : 'without; unset for the timed commands')
       : 'NODE_EXTRA_CA_CERTS is not set',
     '',
-    `Baselines (× baseline): verify vs sha256sum over the same bytes; search vs \`grep ` +
-      `-cF\` of the shape's rarest literal (shapes without a literal, and broad: vs jq); ` +
+    `Baselines (× baseline): verify vs sha256sum over the same bytes; search -c vs \`grep ` +
+      `-cF\` of the shape's rarest literal, search -o raw into wc -l vs grep -F of it into wc -l ` +
+      `(shapes without a literal, and broad: vs jq); ` +
       `summary vs jq. jq ÷ this: how many times faster than jq (jq: best of ${JQ_RUNS}). ` +
       `Each command is timed with the directory's files just read into the page cache (untimed).`,
   ];
