@@ -42,6 +42,25 @@ export interface EntryFacts {
   at(i: number): string | undefined;
   /** Whether the line's text matches `re`; `literal`: the bytes `re` stands for (it has no metacharacter). */
   grep(re: RegExp, literal: Buffer | null): boolean;
+  /** `t(member(key))`, undefined when the member is absent. */
+  memberIs(key: TopKey, t: ValueTest): boolean | undefined;
+  /** `t(at(i))`, undefined when there is no value at the path. */
+  atIs(i: number, t: ValueTest): boolean | undefined;
+  /** `t(actor())`. */
+  actorIs(t: ValueTest): boolean;
+}
+
+/**
+ * A test of a value's text: one filter flag's patterns, any of them (filters.ts `anyOf`).
+ * `quoted`, when every pattern is a plain value (no `*` or `?`, no -i): those values as
+ * CPython's `json.dumps` prints them, quotes and all (canonical.ts `pyQuote`). A string value of
+ * a line in the writer's exact form, whose escapes the byte scan proved to be exactly CPython's
+ * (one spelling per string), is one of the values exactly when its bytes are one of these: it
+ * is compared without being decoded.
+ */
+export interface ValueTest {
+  (s: string | null | undefined): boolean;
+  readonly quoted: readonly Buffer[] | null;
 }
 
 const QUOTE = 0x22;
@@ -259,6 +278,40 @@ export class ByteFacts implements EntryFacts {
   member(key: TopKey): string | undefined {
     const m = this.slots[KEYS[key]];
     return m < 0 ? undefined : this.text(m);
+  }
+
+  memberIs(key: TopKey, t: ValueTest): boolean | undefined {
+    const m = this.slots[KEYS[key]];
+    return m < 0 ? undefined : (this.quotedIs(m, t, 0) ?? t(this.text(m)));
+  }
+
+  atIs(i: number, t: ValueTest): boolean | undefined {
+    const m = this.paths[i];
+    if (m >= 0) return this.quotedIs(m, t, 0) ?? t(this.text(m));
+    const s = this.at(i);
+    return s === undefined ? undefined : t(s);
+  }
+
+  actorIs(t: ValueTest): boolean {
+    // The member actor() returns as it is when it holds a string other than "" (view.ts).
+    const key = this.schema === 'documented' ? KEYS.actor : this.schema === 'js-auditlog' ? KEYS.who : KEYS.user_id;
+    const m = this.slots[key];
+    return (m >= 0 ? this.quotedIs(m, t, 1) : null) ?? t(this.actor());
+  }
+
+  /**
+   * Whether member `m`'s value is one of `t.quoted`, compared as bytes; null when that says
+   * nothing (`t` has globs, or the value is no string of more than `minChars` characters).
+   */
+  private quotedIs(m: number, t: ValueTest, minChars: number): boolean | null {
+    const quoted = t.quoted;
+    if (quoted === null) return null;
+    const buf = this.scratch;
+    const s = this.canon.valueStart(m);
+    const n = this.canon.valueEnd(m) - s;
+    if (buf[s] !== QUOTE || n < 2 + minChars) return null;
+    for (const q of quoted) if (q.length === n && buf.compare(q, 0, n, s, s + n) === 0) return true;
+    return false;
   }
 
   at(i: number): string | undefined {

@@ -12,8 +12,9 @@ import { LEVELS } from '../read/view.js';
 import type { TimeWindow } from './time.js';
 import type { Needle, NeedleChoices } from '../read/needles.js';
 import { compactJson, valueTextAt } from '../read/json-text.js';
-import type { BytesView, EntryFacts, TopKey } from './byte-facts.js';
+import type { BytesView, EntryFacts, TopKey, ValueTest } from './byte-facts.js';
 import { ByteFacts } from './byte-facts.js';
+import { pyQuote } from '../pyjson/canonical.js';
 
 /** A filter specification as the commands build it from flags. */
 export interface FilterSpec {
@@ -209,6 +210,17 @@ class ObjectFacts implements EntryFacts {
   grep(re: RegExp): boolean {
     return re.test(this.text);
   }
+  memberIs(key: TopKey, t: ValueTest): boolean | undefined {
+    const s = this.member(key);
+    return s === undefined ? undefined : t(s);
+  }
+  atIs(i: number, t: ValueTest): boolean | undefined {
+    const s = this.at(i);
+    return s === undefined ? undefined : t(s);
+  }
+  actorIs(t: ValueTest): boolean {
+    return t(this.view.actor);
+  }
 }
 
 /**
@@ -317,13 +329,20 @@ export interface EntryFilter {
   readonly active: boolean;
 }
 
-function anyOf(patterns: string[] | undefined, ignoreCase = false): ((s: string | null | undefined) => boolean) | null {
+function anyOf(patterns: string[] | undefined, ignoreCase = false): ValueTest | null {
   if (!patterns || patterns.length === 0) return null;
   // A glob without `*` or `?` matches only itself (globToRegExp anchors it): compared, no regex.
   const exact = ignoreCase ? [] : patterns.filter((p) => !/[*?]/.test(p));
   const res = patterns.filter((p) => !exact.includes(p)).map((p) => globToRegExp(p, ignoreCase));
-  if (res.length === 0) return (s) => s !== null && s !== undefined && exact.includes(s);
-  return (s) => s !== null && s !== undefined && (exact.includes(s) || res.some((r) => r.test(s)));
+  if (res.length === 0)
+    return Object.assign((s: string | null | undefined) => s !== null && s !== undefined && exact.includes(s), {
+      quoted: exact.map((p) => Buffer.from(pyQuote(p), 'latin1')),
+    });
+  return Object.assign(
+    (s: string | null | undefined) =>
+      s !== null && s !== undefined && (exact.includes(s) || res.some((r) => r.test(s))),
+    { quoted: null },
+  );
 }
 
 /**
@@ -340,7 +359,7 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   const resourceType = anyOf(spec.resourceTypes, ic);
   const user = anyOf(spec.users, ic);
   const levels = spec.levels && spec.levels.length < LEVELS.length ? new Set(spec.levels) : null;
-  const fields = (spec.fields ?? []).map((f) => ({ ...f, op: f.op ?? '=', re: globToRegExp(f.pattern, ic) }));
+  const fields = (spec.fields ?? []).map((f) => ({ ...f, op: f.op ?? '=', test: anyOf([f.pattern], ic)! }));
   let grep: RegExp | null = null;
   if (spec.grep !== undefined) {
     try {
@@ -435,18 +454,18 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
       if (event && !event(ev)) return false;
       if (excluded && excluded(ev)) return false;
     }
-    if (actor && !actor(f.actor())) return false;
-    if (action && !action(f.member('action') ?? f.member('event'))) return false;
-    if (resourceType && !resourceType(f.member('resource_type'))) return false;
-    if (user && !user(f.member('user_id') ?? f.member('actor') ?? f.member('user'))) return false;
+    if (actor && !f.actorIs(actor)) return false;
+    if (action && !(f.memberIs('action', action) ?? f.memberIs('event', action) ?? false)) return false;
+    if (resourceType && !f.memberIs('resource_type', resourceType)) return false;
+    if (user && !(f.memberIs('user_id', user) ?? f.memberIs('actor', user) ?? f.memberIs('user', user) ?? false))
+      return false;
     for (let i = 0; i < fields.length; i++) {
       const fc = fields[i];
-      const s = f.at(i);
       if (fc.op === '=') {
-        if (s === undefined || !fc.re.test(s)) return false;
+        if (!f.atIs(i, fc.test)) return false;
       } else if (fc.op === '!=') {
-        if (s !== undefined && fc.re.test(s)) return false;
-      } else if (!ordered(s, fc)) return false;
+        if (f.atIs(i, fc.test)) return false;
+      } else if (!ordered(f.at(i), fc)) return false;
     }
     if (grep && !f.grep(grep, grepLiteral)) return false;
     return true;

@@ -54,6 +54,10 @@ const HOSTILE: string[] = [
     details: { status: '500', at: '2026-10-01T12:00:00Z' },
   }),
   W({ ...base, details: { __proto__: 'p', constructor: 'c', 'a.b': 'dot' } }),
+  // Plain values compared as CPython's bytes (ValueTest.quoted): escapes, astral, look-alikes.
+  W({ ...base, user_id: 'a"b\\c\nd\u007f\u00e9', ip_address: '😀::1', details: { path: 'x"y' }, ...H }),
+  W({ ...base, user_id: 'bobx', ip_address: '::10', details: { path: '/api/v1/tasks/290' }, ...H }),
+  W({ ...base, user_id: 'bOb', ip_address: ':::1', details: { path: 1 }, ...H }),
   // The documented schema and the JS AuditLog's keys.
   W({ timestamp: base.timestamp, event: 'auth.login', level: 'WARN', actor: 'user:bob', details: { error: 'x' } }),
   W({ timestamp: base.timestamp, event: 'agent.kill', level: 'fatal', actor: 'ci-bot', details: [1], chain_hash: 'c' }),
@@ -87,6 +91,10 @@ const SPECS: Array<[string, FilterSpec]> = [
   ['--user bob', { users: ['bob'] }],
   ['--user null, 5, {"name":"bob"}', { users: ['null', '5', '{"name":"bob"}'] }],
   ['--user j*', { users: ['j*'] }],
+  ['--user with escapes', { users: ['a"b\\c\nd\u007f\u00e9', 'bo', 'bobx'] }],
+  ['--field with escapes', { fields: fields('ip_address=😀::1', 'details.path=x"y') }],
+  ['--field details.path=1', { fields: fields('details.path=1') }],
+  ['--actor a"b..., bOb', { actors: ['a"b\\c\nd\u007f\u00e9', 'bOb'] }],
   ['--actor ci-bot', { actors: ['ci-bot'] }],
   ['--actor token:*', { actors: ['token:*'] }],
   ['--actor anonymous', { actors: ['anonymous'] }],
