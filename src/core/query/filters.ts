@@ -300,6 +300,17 @@ export function asciiLiterals(glob: string): string[] {
 
 // An escaped printable ASCII character (`\u0041`) would hide a literal from a substring test.
 const ESCAPED_ASCII = /\\u00[2-7][0-9a-fA-F]/;
+const ESCAPE_BYTES = Buffer.from('\\u00', 'latin1');
+
+/** {@link ESCAPED_ASCII} on a line's bytes, without decoding them (a `\u00fc` is no hit). */
+function hasEscapedAscii(b: Buffer): boolean {
+  for (let i = b.indexOf(ESCAPE_BYTES); i >= 0; i = b.indexOf(ESCAPE_BYTES, i + 1)) {
+    const c = b[i + 4];
+    const h = b[i + 5] | 0x20; // ASCII letters to lowercase
+    if (c >= 0x32 && c <= 0x37 && ((h >= 0x30 && h <= 0x39) || (h >= 0x61 && h <= 0x66))) return true;
+  }
+  return false;
+}
 
 /** A compiled filter. */
 export interface EntryFilter {
@@ -307,6 +318,11 @@ export interface EntryFilter {
   prefilter(text: string): boolean;
   /** The same literal test on the line's bytes, before any decoding; false means it cannot match. */
   prefilterBytes(bytes: Buffer): boolean;
+  /**
+   * Whether {@link prefilterBytes} can reject a line the needle search hands out: it tests the
+   * literals of two flags or more (an AND), the needles those of one.
+   */
+  readonly prefilterNarrows: boolean;
   /** What {@link prefilter} tests beyond {@link prefilterBytes} (the --grep expression), for a line that passed it. */
   prefilterRest(text: string): boolean;
   /**
@@ -398,7 +414,6 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   const literalGroups = groups.filter((g) => g.every((lits) => lits.length > 0));
   const prefilterOn = literalGroups.length > 0 || grep !== null;
   const byteGroups = literalGroups.map((g) => g.map((lits) => lits.map((alts) => alts.map((a) => Buffer.from(a)))));
-  const ESCAPE_BYTES = Buffer.from('\\u00', 'latin1');
 
   const active =
     !!(
@@ -474,6 +489,7 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   return {
     active,
     needles,
+    prefilterNarrows: byteGroups.length > 1,
     prefilter(text: string): boolean {
       if (!prefilterOn) return true;
       if (grep && !grep.test(text)) return false;
@@ -490,7 +506,7 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
     prefilterBytes(bytes: Buffer): boolean {
       if (byteGroups.length === 0) return true;
       // An escaped ASCII character could hide a literal: let the text test decide.
-      if (bytes.indexOf(ESCAPE_BYTES) >= 0 && ESCAPED_ASCII.test(bytes.toString('latin1'))) return true;
+      if (hasEscapedAscii(bytes)) return true;
       for (const group of byteGroups) {
         if (!group.some((lits) => lits.every((alts) => alts.some((a) => bytes.indexOf(a) >= 0)))) return false;
       }

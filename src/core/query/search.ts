@@ -217,7 +217,14 @@ async function* matchingBatches(
     prefilter: (t: string) => filter.prefilterRest(t),
     prefilterBytes: (b: Buffer) => filter.prefilterBytes(b),
     // Lines in the writer's exact form are decided on their bytes (byte-facts.ts), the rest parsed.
-    selectBytes: filter.active || bytesOnly ? (b, stream) => filter.matchesBytes(b, stream) : undefined,
+    // An AND of flags: the needle found one flag's literal; a line without another's is skipped
+    // before the byte path reads it (as after it: the prefilter rejects what cannot match).
+    selectBytes:
+      filter.active || bytesOnly
+        ? filter.prefilterNarrows
+          ? (b, stream) => filter.prefilterBytes(b) && filter.matchesBytes(b, stream)
+          : (b, stream) => filter.matchesBytes(b, stream)
+        : undefined,
     matches: (e) => filter.matches(e.view, e.record, e.text),
   }))
     if (batch.length) yield batch;

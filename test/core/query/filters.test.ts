@@ -111,8 +111,9 @@ describe('filters', () => {
       user_id: 'j\u00fcrgen',
       token_id: 't0k3n',
       ip_address: '10.1.2.17',
+      ip6: 'fe80::1',
       success: false,
-      details: { path: '/api/v1/tasks/29', status: 500, tags: ['alpha', 'beta'] },
+      details: { path: '/api/v1/tasks/29', status: 500, tags: ['alpha', 'beta'], note: 'x, y: {z}' },
     };
     const py = (s: string) =>
       s.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
@@ -122,7 +123,10 @@ describe('filters', () => {
       dumped,
       py(dumped).replace(/\\u00fc/g, '\\u00FC'),
       py(dumped).replaceAll('/', '\\/'),
-      py(dumped).replace('"kill"', '"\\u006bill"').replace('10.1.2.17', '\\u0031\\u0030.1.2.17'),
+      py(dumped)
+        .replace('"kill"', '"\\u006bill"')
+        .replace('10.1.2.17', '\\u0031\\u0030.1.2.17')
+        .replace('fe80::1', '\\u0066e80\\u003a:1'),
     ];
     const other = JSON.stringify({
       timestamp: '2026-02-01T10:00:01+00:00',
@@ -172,6 +176,16 @@ describe('filters', () => {
       if (!f.prefilterBytes(Buffer.from(other))) rejected++;
     }
     assert.ok(rejected >= 8, `the line that does not match is rejected unparsed (${rejected} of ${specs.length})`);
+    // An AND: the other flag's literal is tested before the byte path reads the line.
+    const and = compileFilter({ users: ['bob'], actions: ['kill'] });
+    assert.equal(and.prefilterNarrows, true, 'an AND of two literals');
+    assert.equal(compileFilter({ users: ['bob'] }).prefilterNarrows, false);
+    const bobStops = other.replace('alice', 'bob');
+    assert.equal(and.prefilterBytes(Buffer.from(bobStops)), false);
+    // kill spelled with an escaped letter, its hex in either case: the text test decides.
+    for (const k of ['\\u006bill', '\\u006Bill'])
+      assert.equal(and.prefilterBytes(Buffer.from(bobStops.replace('"stop"', `"${k}"`))), true, k);
+    assert.equal(and.prefilterBytes(Buffer.from(bobStops.replace('"stop"', '"\\u00fcill"'))), false, 'ü hides no k');
   });
 
   it('an event without a name is "unknown": no needle of that text, the rest of the pattern kept', () => {
