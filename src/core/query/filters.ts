@@ -239,6 +239,22 @@ const CONTROL = /[\x00-\x1f]/;
 const CUT_EVENT = new RegExp(`[${CUT}.]`); // the writer's event is resource_type + "." + action
 const CUT_ACTOR = new RegExp(`[${CUT}:]`); // `token:` + token_id, `agent:` + agent (view.ts)
 const CUT_VALUE = new RegExp(`[${CUT}{}\\[\\],:\\s]`); // a non-string value is matched as compact JSON
+const CUT_STRING = new RegExp(`[${CUT}]`);
+
+/**
+ * Where a flag's value pattern is cut into literals: a plain value (no `*` or `?`) that is no
+ * non-string JSON value's compact text (`5`, `null`, `{"a":1}`) matches only a string, which
+ * the line holds as it is but for JSON's escapes (`::1`, `user:bob`, `a, b` stay whole); any
+ * other pattern may match a non-string value, compacted (`{"a": 1}` in the line is `{"a":1}`).
+ */
+function valueCut(pattern: string): RegExp {
+  if (/[*?]/.test(pattern)) return CUT_VALUE;
+  try {
+    return typeof JSON.parse(pattern) === 'string' ? CUT_STRING : CUT_VALUE;
+  } catch {
+    return CUT_STRING;
+  }
+}
 
 function pyEscape(s: string, upper: boolean): string {
   let out = '';
@@ -392,22 +408,22 @@ export function compileFilter(spec: FilterSpec): EntryFilter {
   // None with -i: a case-sensitive byte search would reject lines that match.
   const groups: Literal[][][] = [];
   if (!ic) {
-    const add = (list: string[] | undefined, cut: RegExp) => {
-      if (list && list.length) groups.push(list.map((p) => literals(p, cut)));
+    const add = (list: string[] | undefined, cut?: RegExp) => {
+      if (list && list.length) groups.push(list.map((p) => literals(p, cut ?? valueCut(p))));
     };
     // An event without its name is `unknown` (view.ts), a text no line holds: no literal of it.
     if (spec.events?.length)
       groups.push(spec.events.map((p) => literals(p, CUT_EVENT).filter((lit) => !'unknown'.includes(lit[0]))));
-    add(spec.actions, CUT_VALUE);
-    add(spec.resourceTypes, CUT_VALUE);
-    add(spec.users, CUT_VALUE);
+    add(spec.actions);
+    add(spec.resourceTypes);
+    add(spec.users);
     // An actor pattern that matches `anonymous` (no such text in the line) has no literal.
     if (actor)
       add(
         spec.actors?.map((p) => (globToRegExp(p).test('anonymous') ? '' : p)),
         CUT_ACTOR,
       );
-    for (const f of fields) if (f.op === '=') groups.push([literals(f.pattern, CUT_VALUE)]);
+    for (const f of fields) if (f.op === '=') groups.push([literals(f.pattern, valueCut(f.pattern))]);
     if (spec.grep !== undefined) groups.push([regExpLiterals(spec.grep)]);
   }
   // Groups without a literal in every pattern say nothing.

@@ -149,6 +149,10 @@ describe('filters', () => {
       { grep: 'j\u00fcrgen|kill' },
       { grep: 'api/v1/tasks/2' },
       { users: ['j\u00fcrgen'], actions: ['kill'], resourceTypes: ['agent'] },
+      // A plain value that only a string can be is one literal, colons, commas and all.
+      { fields: [parseFieldSpec('ip6=fe80::1')] },
+      { fields: [parseFieldSpec('details.note=x, y: {z}')] },
+      { users: ['j\u00fcrgen'], fields: [parseFieldSpec('ip6=fe80::1')] },
     ];
     let rejected = 0;
     for (const spec of specs) {
@@ -176,6 +180,14 @@ describe('filters', () => {
       if (!f.prefilterBytes(Buffer.from(other))) rejected++;
     }
     assert.ok(rejected >= 8, `the line that does not match is rejected unparsed (${rejected} of ${specs.length})`);
+    // Whole: searched as one needle, and tested beside another flag's before the byte path.
+    const needleTexts = (spec: FilterSpec) => compileFilter(spec).needles?.map((n) => n.map((x) => x.bytes.toString()));
+    assert.deepEqual(needleTexts({ fields: [parseFieldSpec('ip6=fe80::1')] }), [['fe80::1', '\\u00']]);
+    assert.deepEqual(needleTexts({ users: ['x, y: {z}'] }), [['x, y: {z}', '\\u00']]);
+    // Patterns a non-string value may match are cut where its compact text differs from the line.
+    assert.deepEqual(needleTexts({ fields: [parseFieldSpec('details.n={"abc":1}')] }), [['abc', '\\u00']]);
+    assert.equal(needleTexts({ fields: [parseFieldSpec('details.n=12:00*')] }), undefined);
+    assert.equal(compileFilter({ users: ['bob'], fields: [parseFieldSpec('ip_address=::1')] }).prefilterNarrows, true);
     // An AND: the other flag's literal is tested before the byte path reads the line.
     const and = compileFilter({ users: ['bob'], actions: ['kill'] });
     assert.equal(and.prefilterNarrows, true, 'an AND of two literals');
