@@ -310,7 +310,12 @@ export class ByteFacts implements EntryFacts {
     const s = this.canon.valueStart(m);
     const n = this.canon.valueEnd(m) - s;
     if (buf[s] !== QUOTE || n < 2 + minChars) return null;
-    for (const q of quoted) if (q.length === n && buf.compare(q, 0, n, s, s + n) === 0) return true;
+    // A byte loop: values are short, and Buffer#compare validates its four offsets first.
+    next: for (const q of quoted) {
+      if (q.length !== n) continue;
+      for (let k = 1; k < n - 1; k++) if (buf[s + k] !== q[k]) continue next;
+      return true;
+    }
     return false;
   }
 
