@@ -15,6 +15,7 @@ import { compactJson, valueTextAt } from '../read/json-text.js';
 import type { BytesView, EntryFacts, TopKey, ValueTest } from './byte-facts.js';
 import { ByteFacts } from './byte-facts.js';
 import { pyQuote } from '../pyjson/canonical.js';
+import { replaceNonFinite } from '../read/entries.js';
 
 /** A filter specification as the commands build it from flags. */
 export interface FilterSpec {
@@ -250,7 +251,8 @@ const CUT_STRING = new RegExp(`[${CUT}]`);
 function valueCut(pattern: string): RegExp {
   if (/[*?]/.test(pattern)) return CUT_VALUE;
   try {
-    return typeof JSON.parse(pattern) === 'string' ? CUT_STRING : CUT_VALUE;
+    // Python's NaN and Infinity are values too (`[NaN,1]` is an array's compact text).
+    return typeof JSON.parse(replaceNonFinite(pattern)) === 'string' ? CUT_STRING : CUT_VALUE;
   } catch {
     return CUT_STRING;
   }

@@ -187,6 +187,16 @@ describe('filters', () => {
     // Patterns a non-string value may match are cut where its compact text differs from the line.
     assert.deepEqual(needleTexts({ fields: [parseFieldSpec('details.n={"abc":1}')] }), [['abc', '\\u00']]);
     assert.equal(needleTexts({ fields: [parseFieldSpec('details.n=12:00*')] }), undefined);
+    // Python's NaN is a value too: [NaN,1] is an array's compact text, [NaN, 1] in the line.
+    const nan = compileFilter({ fields: [parseFieldSpec('details.vals=[NaN,1]')] });
+    const nanLine = '{"timestamp": "2026-02-01T10:00:02+00:00", "details": {"vals": [NaN, 1]}}';
+    assert.ok(nan.prefilterBytes(Buffer.from(nanLine)), 'the prefilter passes [NaN, 1]');
+    const found = new LineSplitter({}).pushSelected(Buffer.from(`${other}\n${nanLine}\n`), nan.needles!);
+    assert.deepEqual(
+      found.map((l) => l.line),
+      [2],
+      'the needle search finds [NaN, 1]',
+    );
     assert.equal(compileFilter({ users: ['bob'], fields: [parseFieldSpec('ip_address=::1')] }).prefilterNarrows, true);
     // An AND: the other flag's literal is tested before the byte path reads the line.
     const and = compileFilter({ users: ['bob'], actions: ['kill'] });
