@@ -277,12 +277,38 @@ function spellings(part: string): Literal {
   return part.includes('/') ? [...ascii, ...ascii.map((a) => a.replaceAll('/', '\\/'))] : ascii;
 }
 
-/** Literal fragments (3 characters or more) every value matching `glob` contains, cut at `cut`. */
+/**
+ * Literal fragments (3 characters or more) every value matching `glob` contains, cut at `cut`
+ * and before each non-ASCII character but the first of a fragment: a writer may escape some
+ * and not others (Go's `json.Marshal` escapes U+2028 only, org.json U+2000-U+20FF), so a
+ * fragment holds one, spelled raw or escaped.
+ */
 function literals(glob: string, cut: RegExp): Literal[] {
   return glob
     .split(cut)
+    .flatMap(oneNonAscii)
     .filter((part) => part.length >= 3)
     .map(spellings);
+}
+
+/** `part` cut before each non-ASCII character (a code point, so a surrogate pair stays whole) after its first. */
+function oneNonAscii(part: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let seen = false;
+  for (let i = 0; i < part.length;) {
+    const cp = part.codePointAt(i)!;
+    if (cp > 0x7e) {
+      if (seen) {
+        out.push(part.slice(start, i));
+        start = i;
+      }
+      seen = true;
+    }
+    i += cp > 0xffff ? 2 : 1;
+  }
+  out.push(part.slice(start));
+  return out;
 }
 
 /**

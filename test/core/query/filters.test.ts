@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOKI } from '../../helpers/cli.js';
 import { toView } from '../../../src/core/read/view.js';
-import { LineSplitter } from '../../../src/core/read/lines.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../../../src/core/read/lines.js';
+import { parseLine } from '../../../src/core/read/entries.js';
 import {
   compileFilter,
   globToRegExp,
@@ -208,6 +209,39 @@ describe('filters', () => {
     for (const k of ['\\u006bill', '\\u006Bill'])
       assert.equal(and.prefilterBytes(Buffer.from(bobStops.replace('"stop"', `"${k}"`))), true, k);
     assert.equal(and.prefilterBytes(Buffer.from(bobStops.replace('"stop"', '"\\u00fcill"'))), false, 'ü hides no k');
+  });
+
+  it('lines other writers spell otherwise are found: partial escapes', () => {
+    // Each: a line (as some JSON writer wrote it) and a spec it matches on the object path.
+    const cases: Array<[string, FilterSpec]> = [
+      // Go's json.Marshal escapes U+2028 only; org.json U+2000-U+20FF: ë raw beside an escape.
+      ['{"timestamp":"2026-10-01T10:00:01Z","action":"login","user_id":"zoë\\u2028ops"}', { users: ['zoë\u2028ops'] }],
+      ['{"timestamp":"2026-10-01T10:00:01Z","action":"login","user_id":"Zoë \\u2013 ops"}', { users: ['Zoë – ops'] }],
+      [
+        '{"timestamp":"2026-10-01T10:00:01Z","details":{"note":"café\\u2028menu"}}',
+        { fields: [parseFieldSpec('details.note=café\u2028menu')] },
+      ],
+    ];
+    const other = '{"timestamp": "2026-10-01T10:00:00Z", "action": "stop", "user_id": "alice", "event": "x.y"}';
+    for (const [text, spec] of cases) {
+      const label = `${JSON.stringify(spec)} ${text}`;
+      const bytes = Buffer.from(text);
+      const raw = { bytes, line: 1, offset: 0, length: bytes.length, terminated: true, tooLong: false, crlf: false };
+      const item = parseLine(raw, 'x', DEFAULT_MAX_LINE_BYTES, undefined, 'dashboard');
+      assert.equal(item?.kind, 'entry', label);
+      if (item?.kind !== 'entry') continue;
+      const f = compileFilter(spec);
+      assert.ok(f.matches(item.view, item.record, item.text), `the object path matches: ${label}`);
+      assert.ok(f.prefilterBytes(bytes) && f.prefilter(item.text), `the prefilters pass: ${label}`);
+      if (f.needles) {
+        const out = new LineSplitter({}).pushSelected(Buffer.from(`${other}\n${text}\n${other}\n`), f.needles);
+        assert.deepEqual(
+          out.map((l) => l.line),
+          [2],
+          `the needle search hands it out: ${label}`,
+        );
+      }
+    }
   });
 
   it('an event without a name is "unknown": no needle of that text, the rest of the pattern kept', () => {
