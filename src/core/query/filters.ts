@@ -237,9 +237,12 @@ const CUT = '*?"\\\\\\x00-\\x1f';
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f]/;
 /** Where an event, an actor or a raw field's value can differ from the line's bytes. */
-const CUT_EVENT = new RegExp(`[${CUT}.]`); // the writer's event is resource_type + "." + action
-const CUT_ACTOR = new RegExp(`[${CUT}:]`); // `token:` + token_id, `agent:` + agent (view.ts)
-const CUT_VALUE = new RegExp(`[${CUT}{}\\[\\],:\\s]`); // a non-string value is matched as compact JSON
+const STRUCTURE = '{}\\[\\],:\\s'; // a non-string value is matched as compact JSON
+const CUT_VALUE = new RegExp(`[${CUT}${STRUCTURE}]`);
+// The writer's event is resource_type + "." + action, its actor `token:` + token_id or
+// `agent:` + agent (view.ts); any part may be a non-string value's compact JSON.
+const CUT_EVENT = new RegExp(`[${CUT}${STRUCTURE}.]`);
+const CUT_ACTOR = CUT_VALUE;
 const CUT_STRING = new RegExp(`[${CUT}]`);
 
 /**
@@ -284,8 +287,19 @@ function spellings(part: string): Literal {
  * fragment holds one, spelled raw or escaped.
  */
 function literals(glob: string, cut: RegExp): Literal[] {
-  return glob
-    .split(cut)
+  let parts = glob.split(cut);
+  // In a non-string value's compact JSON a backslash starts an escape, written as
+  // JSON.stringify writes it (`\u001f`), which another writer may spell otherwise (`\u001F`):
+  // what follows one is no literal. In a string's text a backslash is one (`\\` in the line).
+  if (cut !== CUT_STRING) {
+    let at = 0;
+    parts = parts.filter((part) => {
+      const afterEscape = at > 0 && glob[at - 1] === '\\';
+      at += part.length + 1;
+      return !afterEscape;
+    });
+  }
+  return parts
     .flatMap(oneNonAscii)
     .filter((part) => part.length >= 3)
     .map(spellings);

@@ -211,7 +211,7 @@ describe('filters', () => {
     assert.equal(and.prefilterBytes(Buffer.from(bobStops.replace('"stop"', '"\\u00fcill"'))), false, 'ü hides no k');
   });
 
-  it('lines other writers spell otherwise are found: partial escapes', () => {
+  it('lines other writers spell otherwise are found: partial escapes, non-string events and actors', () => {
     // Each: a line (as some JSON writer wrote it) and a spec it matches on the object path.
     const cases: Array<[string, FilterSpec]> = [
       // Go's json.Marshal escapes U+2028 only; org.json U+2000-U+20FF: ë raw beside an escape.
@@ -220,6 +220,24 @@ describe('filters', () => {
       [
         '{"timestamp":"2026-10-01T10:00:01Z","details":{"note":"café\\u2028menu"}}',
         { fields: [parseFieldSpec('details.note=café\u2028menu')] },
+      ],
+      // Events and actors that are no strings are matched as compact JSON: [1, 2] is [1,2].
+      [
+        '{"timestamp": "2026-10-01T10:00:01Z", "event": "auth.login", "level": "info", "actor": [1, 2]}',
+        { actors: ['[1,2]'], events: ['auth.login'] },
+      ],
+      [
+        '{"timestamp": "2026-10-01T10:00:01Z", "event": [1, 2], "level": "info", "actor": "bob"}',
+        { events: ['[1,2]'] },
+      ],
+      [
+        '{"timestamp": "2026-10-01T10:00:01Z", "action": "login", "resource_type": "auth", "token_id": [1, 2]}',
+        { actors: ['token:[1,2]'] },
+      ],
+      // Nested strings in compact JSON are as JSON.stringify writes them (\u001f); a writer's \u001F.
+      [
+        '{"timestamp": "2026-10-01T10:00:01Z", "details": {"n": {"a": "\\u001Fxyz"}}}',
+        { fields: [parseFieldSpec('details.n={"a":"\\u001fxyz"}')] },
       ],
     ];
     const other = '{"timestamp": "2026-10-01T10:00:00Z", "action": "stop", "user_id": "alice", "event": "x.y"}';
