@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, cpSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { GENESIS_HASH } from '../../src/core/chain/rule.js';
 import { sealEntry } from '../../src/core/write/seal.js';
 import { assertExit, BIN, HAS_SCRIPT, LOKI, ROOT, runCli, runCliOnTty, tempDir } from '../helpers/cli.js';
@@ -40,6 +40,13 @@ class Writer {
   }
 }
 
+/** Followers still running: a test that failed before stopping its own leaves one (see afterEach). */
+const running = new Set<ChildProcess>();
+// Without this a failed wait left a follower polling and the test file never ended (CI waits).
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Starts `tail -f`, collects its stdout lines and stderr, lets the test wait on them: each wait
  * checks again on the child's output and fails at its deadline (or at once if the child exits)
@@ -50,6 +57,8 @@ function follow(dir: string, args: string[]) {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1' },
   });
+  running.add(child);
+  child.on('close', () => running.delete(child));
   let out = '';
   let err = '';
   let exited: number | null | undefined;
@@ -308,10 +317,11 @@ describe('tail --follow', () => {
       w.append('2026-03-01', 2);
       await f.waitFor(3);
       // Deleted while the follower holds it open, so the new file cannot reuse its inode: the
-      // follower sees another file under the name, whenever it looks.
+      // follower sees another file under the name, whenever it looks. (Once, in a loaded
+      // clean-clone CI run, the two lines had not come after 5 s: waited on for longer.)
       rmSync(join(t.dir, 'audit-2026-03-01.jsonl'));
       w.append('2026-03-01', 2);
-      const lines = await f.waitFor(5);
+      const lines = await f.waitFor(5, 20_000);
       const code = await f.stop();
       assert.equal(code, 0, f.stderr());
       assert.deepEqual(lines, w.lines.slice(2));
