@@ -24,8 +24,12 @@ export interface FollowedLine extends RawLine {
 
 /** Something the reader should be told: a switch to the next file, a truncation, a torn line. */
 export interface FollowNotice {
-  /** `refused`: a file that is not a regular file inside the directory (read/open.ts), not followed. */
-  kind: 'switch' | 'truncated' | 'torn' | 'waiting' | 'refused';
+  /**
+   * `refused`: a file that is not a regular file inside the directory (read/open.ts), not followed.
+   * `unreadable`: a file that could not be opened (gone meanwhile, a dangling link, EACCES, EMFILE):
+   * retried every poll from the same place, and no later file is followed before it.
+   */
+  kind: 'switch' | 'truncated' | 'torn' | 'waiting' | 'refused' | 'unreadable';
   message: string;
   file: string;
 }
@@ -112,6 +116,11 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
   const refused = new Map<string, number>();
   /** After a refused successor: only a file after it in chain order may be followed next. */
   let floor: string | null = null;
+  /**
+   * Where to go on after a file that could not be opened: that file at that place if it is
+   * there, else the first file after it. Null: follow the newest file.
+   */
+  let retry: FollowStart | null = null;
   const notices: FollowNotice[] = [];
   const isRefused = (name: string): boolean => {
     const ino = refused.get(name);
@@ -149,6 +158,9 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
           // gone
         }
         notices.push({ kind: 'refused', message: err.message, file: name });
+      } else if (retry?.file !== name) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        notices.push({ kind: 'unreadable', message: `cannot open ${name} (${code}): retrying`, file: name });
       }
       return null;
     }
@@ -168,23 +180,33 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
     return out;
   };
 
+  /** Opens `s.file` at `s.offset`; a failure is remembered in `floor` (refused) or `retry`. */
+  const openAt = async (s: FollowStart): Promise<Current | null> => {
+    const c = await openFile(s.file, s.offset, s.line > 0 ? s.line : 1);
+    if (!c) {
+      if (refused.has(s.file)) floor = s.file;
+      retry = s;
+      return null;
+    }
+    retry = null;
+    if (s.line <= 0) {
+      // Count the lines before the start so that line numbers are the file's own.
+      let n = 1;
+      let pos = 0;
+      while (pos < s.offset) {
+        const { bytesRead } = await c.fh.read(buf, 0, Math.min(buf.length, s.offset - pos), pos);
+        if (bytesRead === 0) break;
+        for (let i = 0; i < bytesRead; i++) if (buf[i] === 0x0a) n++;
+        pos += bytesRead;
+      }
+      c.splitter.reset(s.offset, n);
+    }
+    return c;
+  };
+
   try {
     if (options.start) {
-      const s = options.start;
-      cur = await openFile(s.file, s.offset, s.line > 0 ? s.line : 1);
-      if (!cur && refused.has(s.file)) floor = s.file;
-      if (cur && s.line <= 0) {
-        // Count the lines before the start so that line numbers are the file's own.
-        let n = 1;
-        let pos = 0;
-        while (pos < s.offset) {
-          const { bytesRead } = await cur.fh.read(buf, 0, Math.min(buf.length, s.offset - pos), pos);
-          if (bytesRead === 0) break;
-          for (let i = 0; i < bytesRead; i++) if (buf[i] === 0x0a) n++;
-          pos += bytesRead;
-        }
-        cur.splitter.reset(s.offset, n);
-      }
+      cur = await openAt(options.start);
     }
     let waitingNoticed = false;
     while (!signal?.aborted) {
@@ -194,8 +216,20 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
         const files = (await plainChainFiles(dir, names)).filter(
           (f) => !isRefused(f) && (floor === null || order.compare(f, floor) > 0),
         );
-        if (files.length) {
-          cur = await openFile(files[files.length - 1], 0, 1);
+        const r = retry as FollowStart | null; // set by openAt (TS narrows a closure-set let to null)
+        // After a file that could not be opened: it again, or the first after it (nothing skipped).
+        const at = r
+          ? files.includes(r.file)
+            ? r
+            : files
+                .filter((f) => order.compare(f, r.file) > 0)
+                .slice(0, 1)
+                .map((f) => ({ file: f, offset: 0, line: 1 }))[0]
+          : files.length
+            ? { file: files[files.length - 1], offset: 0, line: 1 }
+            : undefined;
+        if (at) {
+          cur = await openAt(at);
           if (cur)
             yield { type: 'notice', notice: { kind: 'switch', message: `following ${cur.name}`, file: cur.name } };
         } else if (!waitingNoticed && !notices.length) {
@@ -238,8 +272,8 @@ export async function* followDirectory(options: FollowOptions): AsyncGenerator<F
           }
           await cur.fh.close();
           const from = cur.name;
-          cur = await openFile(next, 0, 1);
-          if (!cur) floor = next; // refused: wait for a file after it
+          // Not opened: retried from its start, or (refused) a file after it is waited for.
+          cur = await openAt({ file: next, offset: 0, line: 1 });
           if (cur)
             yield {
               type: 'notice',

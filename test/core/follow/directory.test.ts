@@ -1,6 +1,6 @@
 /** followDirectory on a real directory: waiting, switching, truncation and torn lines, by event. */
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { currentEnd, followDirectory, type FollowEvent, type FollowStart } from '../../../src/core/follow/directory.js';
@@ -85,6 +85,55 @@ describe('followDirectory', () => {
     try {
       writeFileSync(day, '{"b": 1}\n');
       await until(f, ['truncated audit-2026-02-01.jsonl', 'line audit-2026-02-01.jsonl:1 {"b": 1}']);
+    } finally {
+      await f.stop();
+      t.cleanup();
+    }
+  });
+
+  it('a next file that cannot be opened yet is retried; no later file is followed before it', async () => {
+    // A dangling link inside the directory stands for any transient open error (ENOENT between
+    // listing and open, EACCES, EMFILE): it must neither stall the follower nor be skipped.
+    const t = tempDir();
+    const day1 = join(t.dir, 'audit-2026-02-01.jsonl');
+    writeFileSync(day1, '{"a": 1}\n');
+    const f = follow(t.dir, (await currentEnd(t.dir)) ?? undefined);
+    try {
+      symlinkSync('day2.pending', join(t.dir, 'audit-2026-02-02.jsonl'));
+      await until(f, ['unreadable audit-2026-02-02.jsonl']);
+      writeFileSync(join(t.dir, 'audit-2026-02-03.jsonl'), '{"day": 3}\n');
+      // Polls pass with day 3 there and day 2 still unreadable: day 3 must wait.
+      const seenAt = f.seen.length;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(f.seen.length, seenAt, JSON.stringify(f.seen));
+      writeFileSync(join(t.dir, 'day2.pending'), '{"day": 2}\n');
+      await until(f, [
+        'unreadable audit-2026-02-02.jsonl',
+        'switch audit-2026-02-02.jsonl',
+        'line audit-2026-02-02.jsonl:1 {"day": 2}',
+        'switch audit-2026-02-03.jsonl',
+        'line audit-2026-02-03.jsonl:1 {"day": 3}',
+      ]);
+    } finally {
+      await f.stop();
+      t.cleanup();
+    }
+  });
+
+  it('a start place in a file that cannot be opened yet is kept: nothing read twice', async () => {
+    const t = tempDir();
+    writeFileSync(join(t.dir, 'old.jsonl'), '{"a": 1}\n{"a": 2}\n');
+    symlinkSync('old.jsonl', join(t.dir, 'audit-2026-02-01.jsonl'));
+    symlinkSync('day.pending', join(t.dir, 'audit-2026-02-02.jsonl'));
+    const f = follow(t.dir, { file: 'audit-2026-02-02.jsonl', offset: 9, line: 2 });
+    try {
+      await until(f, ['unreadable audit-2026-02-02.jsonl']);
+      writeFileSync(join(t.dir, 'day.pending'), '{"b": 1}\n{"b": 2}\n');
+      await until(f, [
+        'unreadable audit-2026-02-02.jsonl',
+        'switch audit-2026-02-02.jsonl',
+        'line audit-2026-02-02.jsonl:2 {"b": 2}',
+      ]);
     } finally {
       await f.stop();
       t.cleanup();
