@@ -144,6 +144,35 @@ describe('hostile volumes: bounded findings, warnings and memory', { timeout: 30
     assert.ok(r.rssMb < 150, `peak RSS ${r.rssMb.toFixed(0)} MB`);
   });
 
+  it('search --reverse --limit 3 of a file of 150,000 matches holds 3, not all: flat memory', async () => {
+    // Newest first reads a file forward and hands out its matches from the end: only the newest
+    // offset + limit of them may be kept (all of them took 567 MB for 300,000 entries).
+    const d = join(t.dir, 'reverse');
+    mkdirSync(d);
+    const file = join(d, 'audit-2026-05-01.jsonl');
+    const N = 150_000;
+    for (let start = 0; start < N; start += 10_000) {
+      let chunk = '';
+      for (let i = start; i < start + 10_000; i++)
+        chunk +=
+          `{"timestamp": "2026-05-01T00:00:00.${String(i).padStart(6, '0')}+00:00", "action": "login", ` +
+          `"resource_type": "auth", "resource_id": "r${i}", "user_id": "u${i % 97}", "success": true, ` +
+          `"details": {"seq": ${i}, "pad": "${'x'.repeat(240)}"}}\n`;
+      appendFileSync(file, chunk);
+    }
+    const r = await runMeasured(
+      ['search', '--dir', d, '--reverse', '--limit', '3', '--offset', '1', '-o', 'jsonl'],
+      join(t.dir, 'rss-reverse'),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const seqs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).entry.details.seq);
+    assert.deepEqual(seqs, [N - 2, N - 3, N - 4]);
+    assert.ok(r.rssMb < 150, `peak RSS ${r.rssMb.toFixed(0)} MB`);
+  });
+
   it('an intact directory keeps every note and finding (nothing omitted)', async () => {
     const d = join(t.dir, 'intact');
     generateSample(d, { seed: 7, startDate: '2026-05-01', perDay: [3, 3] });

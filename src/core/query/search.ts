@@ -24,7 +24,9 @@ export interface SearchOptions {
   offset?: number;
   /** Stop after this many matches (after the offset). */
   limit?: number;
-  /** Newest first. Holds one file's matches in memory at a time. */
+  /**
+   * Newest first. Holds in memory one file's matches at a time, at most `offset + limit` of them.
+   */
   reverse?: boolean;
   maxLineBytes?: number;
   /** Progress of the read (for a terminal display). */
@@ -146,7 +148,11 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
   const bytesTotal = sizes.reduce((a, b) => a + b, 0);
   let bytesBefore = 0;
   for (let i = files.length - 1; i >= 0; i--) {
+    // Only the newest `skip + left` matches of a file can be handed out or skipped: a ring of
+    // that many, so that `--reverse --limit N` holds N entries, not a whole file's matches.
+    const cap = skip + left;
     const inFile: ReadEntry[] = [];
+    let head = 0;
     const filesBefore = files.length - 1 - i;
     const onProgress =
       report &&
@@ -171,12 +177,16 @@ export async function* searchEntryBatches(dir: string, options: SearchOptions): 
       const problems: ReadItem[] = [];
       for (const item of batch) {
         if (item.kind === 'problem') problems.push(item);
-        else inFile.push(item);
+        else if (inFile.length < cap) inFile.push(item);
+        else {
+          inFile[head] = item;
+          head = head + 1 === cap ? 0 : head + 1;
+        }
       }
       if (problems.length) yield problems;
     }
     if (report) bytesBefore += sizes[i];
-    const out = take(inFile.reverse());
+    const out = take(inFile.slice(head).concat(inFile.slice(0, head)).reverse());
     if (out.length) yield out;
     if (left <= 0) return;
   }
